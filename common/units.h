@@ -1,0 +1,33 @@
+/* Parsing and formatting of the numbers users type: durations, counts, rates. */
+#ifndef PB_UNITS_H
+#define PB_UNITS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "errors.h"
+#include "monotime.h"
+
+/* Parse a duration with a unit: "150us", "10ms", "1.5s", "5m", "72h".
+ * A bare number without a unit is rejected. `what` names the input in the
+ * error message (e.g. "--duration"). */
+int pb_parse_duration(const char *s, const char *what, pb_usec *out, pb_err *err) PB_MUST_CHECK;
+
+/* Parse a whole number in [min, max]. */
+int pb_parse_u64(const char *s, const char *what, uint64_t min, uint64_t max, uint64_t *out,
+                 pb_err *err) PB_MUST_CHECK;
+
+/* Parse a finite real number in [min, max]. */
+int pb_parse_double(const char *s, const char *what, double min, double max, double *out,
+                    pb_err *err) PB_MUST_CHECK;
+
+/* Parse a fraction "0.05" or a percentage "5%" into [0, 1]. */
+int pb_parse_fraction(const char *s, const char *what, double *out, pb_err *err) PB_MUST_CHECK;
+
+/* Parse a byte size: "512", "4k", "1M" (powers of 1024). */
+int pb_parse_size(const char *s, const char *what, uint64_t *out, pb_err *err) PB_MUST_CHECK;
+
+/* Format a duration for people: "850us", "12.3ms", "4.20s", "1h02m". */
+const char *pb_format_duration(pb_usec d, char *buf, size_t len);
+
+#endif

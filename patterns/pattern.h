@@ -1,0 +1,201 @@
+/* The interface every concurrency pattern implements: a pure state machine
+ * that decides when a request may start and what happens when one ends.
+ * No I/O, no clock reads, no allocation after create: time comes in as `now`. */
+#ifndef PB_PATTERN_H
+#define PB_PATTERN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "errors.h"
+#include "monotime.h"
+
+/* How one request (or one would-be request) ended. Stored as an integer in the
+ * database: append only, never renumber. */
+#define PB_OUTCOME_MAP(XX)                                                     \
+    XX(OK, 0, "ok")                                                            \
+    XX(HTTP_ERROR, 1, "http_error")                                            \
+    XX(TIMEOUT, 2, "timeout")                                                  \
+    XX(CONNECT_ERROR, 3, "connect_error")                                      \
+    XX(RESET, 4, "reset")                                                      \
+    XX(PROTOCOL_ERROR, 5, "protocol_error")                                    \
+    XX(REJECTED_BY_BREAKER, 6, "rejected_by_breaker")                          \
+    XX(DROPPED_BY_BACKPRESSURE, 7, "dropped_by_backpressure")                  \
+    XX(OTHER_ERROR, 8, "other_error")
+
+typedef enum pb_outcome {
+#define PB_OUTCOME_ENUM(name, value, text) PB_OUTCOME_##name = value,
+    PB_OUTCOME_MAP(PB_OUTCOME_ENUM)
+#undef PB_OUTCOME_ENUM
+    PB_OUTCOME_COUNT
+} pb_outcome;
+
+/* "ok", "timeout", ...; NULL for an out-of-range value. */
+const char *pb_outcome_name(pb_outcome o);
+
+/* True for outcomes where a request was attempted and failed (not rejections or drops). */
+bool pb_outcome_is_failure(pb_outcome o);
+
+/* Circuit breaker states, recorded per request (PB_BREAKER_NONE elsewhere). */
+typedef enum pb_breaker_state {
+    PB_BREAKER_NONE = 0,
+    PB_BREAKER_CLOSED = 1,
+    PB_BREAKER_OPEN = 2,
+    PB_BREAKER_HALF_OPEN = 3,
+} pb_breaker_state;
+
+/* "closed", "open", "half_open", "none". */
+const char *pb_breaker_state_name(pb_breaker_state s);
+
+/* What admit() tells the engine to do next. */
+typedef enum pb_admit_kind {
+    PB_ADMIT_START,  /* start a request now */
+    PB_ADMIT_REJECT, /* record a request that never reached the network (fail fast, drop) */
+    PB_ADMIT_WAIT,   /* nothing now: call again at wake_at or after the next complete() */
+    PB_ADMIT_DONE,   /* the pattern has no more work; the run ends when nothing is in flight */
+} pb_admit_kind;
+
+/* One admission decision. */
+typedef struct pb_admission {
+    pb_admit_kind kind;
+    uint64_t ticket;         /* START/REJECT: identifies this attempt in complete() */
+    uint64_t task;           /* the task's sequence number (0, 1, ...) */
+    uint32_t slot;           /* worker, permit or consumer index, for the record */
+    uint32_t attempt;        /* 0 for the first try, 1.. for retries */
+    pb_usec intended_start;  /* when the task wanted to start (open-loop schedule, enqueue time) */
+    pb_outcome reject_outcome; /* REJECT: why */
+    pb_usec wake_at;         /* WAIT: when to call admit() again; PB_USEC_NEVER = on completion */
+} pb_admission;
+
+/* The result of a started request, given back to complete(). */
+typedef struct pb_result {
+    uint64_t ticket;       /* from the admission */
+    pb_outcome outcome;
+    int http_status;       /* 0 when there was no response */
+    pb_usec latency;       /* actual start to end */
+    pb_usec retry_after;   /* Retry-After from a 429/503, 0 if none */
+} pb_result;
+
+/* Kinds of event a pattern reports through its event callback. */
+typedef enum pb_event_kind {
+    PB_EVENT_BREAKER_STATE = 1, /* from/to are pb_breaker_state */
+    PB_EVENT_LIMIT_CHANGE = 2,  /* from/to are concurrency limits */
+    PB_EVENT_DROP = 3,          /* to = queue depth at the drop */
+    PB_EVENT_RETRY = 4,         /* from = attempt that failed, to = next attempt; value = backoff us */
+    PB_EVENT_BATCH = 5,         /* semaphore batch boundary: to = batch number */
+} pb_event_kind;
+
+/* One state change, with its time. */
+typedef struct pb_event {
+    pb_usec at;
+    pb_event_kind kind;
+    int64_t from;
+    int64_t to;
+    double value;        /* extra figure: error rate, gradient, backoff... */
+    const char *detail;  /* static text, e.g. "failure rate 62% >= 50%" (may be NULL) */
+} pb_event;
+
+/* Called synchronously from inside admit/complete/tick; must not call back in. */
+typedef void (*pb_event_cb)(void *data, const pb_event *ev);
+
+/* What the pattern looks like right now, recorded with each request. */
+typedef struct pb_pattern_state {
+    uint32_t limit;       /* current concurrency limit (workers, permits, consumers, adaptive limit) */
+    uint32_t in_flight;
+    uint32_t queue_depth; /* tasks waiting (queue, semaphore waiters, backpressure queue) */
+    pb_breaker_state breaker;
+    /* counters since start */
+    uint64_t produced, consumed, dropped, rejected, retries, limit_changes;
+} pb_pattern_state;
+
+typedef enum pb_breaker_policy { PB_BREAKER_POLICY_CONSECUTIVE, PB_BREAKER_POLICY_RATE } pb_breaker_policy;
+typedef enum pb_window_kind { PB_WINDOW_COUNT, PB_WINDOW_TIME } pb_window_kind;
+typedef enum pb_adaptive_policy {
+    PB_ADAPTIVE_SEED,
+    PB_ADAPTIVE_CORRECTED, /* the seed's thresholds, fixed (default) */
+    PB_ADAPTIVE_AIMD,
+    PB_ADAPTIVE_GRADIENT2,
+} pb_adaptive_policy;
+typedef enum pb_jitter { PB_JITTER_FULL, PB_JITTER_DECORRELATED, PB_JITTER_NONE } pb_jitter;
+
+/* Every pattern's parameters in one flat struct; pb_pattern_params_default()
+ * fills the documented defaults, and each pattern reads the fields it uses. */
+typedef struct pb_pattern_params {
+    uint64_t total_tasks;   /* 0 = endless (duration-bound) */
+    uint32_t concurrency;   /* workers / permits / consumers / initial limit */
+    uint64_t seed;          /* for jitter */
+    double rate;            /* open-loop arrivals per second; 0 = closed loop */
+    pb_usec reject_pause;   /* closed loop: how long a worker waits after a fail-fast rejection */
+
+    /* semaphore */
+    uint32_t batch;         /* tasks per batch */
+    /* backpressure */
+    uint32_t queue_size;
+    pb_usec put_timeout;
+    /* breaker */
+    pb_breaker_policy breaker_policy;
+    uint32_t failure_threshold;     /* consecutive: failures to open */
+    pb_usec recovery_timeout;       /* open -> half-open */
+    pb_window_kind window_kind;     /* rate policy */
+    uint32_t window_size;           /* calls (count) or seconds (time) */
+    uint32_t minimum_calls;
+    double failure_rate_threshold;  /* 0..1 */
+    double slow_call_rate_threshold;/* 0..1 */
+    pb_usec slow_call_duration;
+    uint32_t half_open_calls;       /* permitted probes in half-open */
+    /* adaptive */
+    pb_adaptive_policy adaptive_policy;
+    uint32_t min_limit, max_limit;
+    /* retry decorator (max_attempts 1 = no retry) */
+    uint32_t retry_max_attempts;
+    pb_usec retry_base, retry_cap;
+    pb_jitter retry_jitter;
+    bool retry_honour_retry_after;
+} pb_pattern_params;
+
+/* Fill the documented defaults (see patterns/README.md). */
+void pb_pattern_params_default(pb_pattern_params *p);
+
+/* The ops table each pattern implements; the engine never switches on names. */
+typedef struct pb_pattern_ops {
+    const char *name;
+    /* Validate params and allocate all state; *state owned by the caller, freed by destroy. */
+    int (*create)(const pb_pattern_params *p, pb_event_cb cb, void *cb_data, void **state,
+                  pb_err *err);
+    void (*destroy)(void *state);
+    /* The run starts at `now`. */
+    void (*start)(void *state, pb_usec now);
+    /* Next decision; the engine calls it until it returns WAIT or DONE. */
+    void (*admit)(void *state, pb_usec now, pb_admission *out);
+    /* A started request ended (not called for REJECT admissions). */
+    void (*complete)(void *state, pb_usec now, const pb_result *res);
+    /* Time passed (timer fired, or periodically); windows and timeouts advance here. */
+    void (*tick)(void *state, pb_usec now);
+    /* Open-loop arrival rate changed (per phase); 0 = closed loop. May be NULL. */
+    void (*set_rate)(void *state, pb_usec now, double rate);
+    /* Snapshot for records and progress lines. */
+    void (*state)(const void *state, pb_pattern_state *out);
+} pb_pattern_ops;
+
+/* Look up a pattern by name ("queue", "semaphore", "backpressure", "breaker",
+ * "adaptive"); NULL if unknown. */
+const pb_pattern_ops *pb_pattern_find(const char *name);
+
+/* The NULL-terminated list of all patterns. */
+const pb_pattern_ops *const *pb_pattern_list(void);
+
+/* A created pattern: ops plus state, optionally wrapped by the retry decorator
+ * when p->retry_max_attempts > 1. */
+typedef struct pb_pattern {
+    const pb_pattern_ops *ops;
+    void *state;
+} pb_pattern;
+
+/* Create `name` with params; wraps it in the retry decorator if asked. */
+int pb_pattern_create(const char *name, const pb_pattern_params *p, pb_event_cb cb, void *cb_data,
+                      pb_pattern *out, pb_err *err) PB_MUST_CHECK;
+
+/* Free a created pattern (NULL-safe on out->state). */
+void pb_pattern_destroy(pb_pattern *pat);
+
+#endif

@@ -1,0 +1,46 @@
+#!/bin/sh
+# Install the Debian packages patternbench needs, only those that are missing.
+# Idempotent and quiet when everything is present. Usage: install-deps.sh [--bench]
+#   --bench  also the benchmark tools (wrk, nginx-light)
+set -eu
+
+missing=""
+need_pc() { pkg-config --exists "$1" 2>/dev/null || missing="$missing $2"; }
+need_cmd() { command -v "$1" >/dev/null 2>&1 || missing="$missing $2"; }
+
+need_cmd pkg-config pkg-config
+need_cmd cmake cmake
+need_cmd cc gcc
+need_cmd make make
+need_cmd gnuplot gnuplot-nox
+need_cmd sqlite3 sqlite3
+if command -v pkg-config >/dev/null 2>&1; then
+    need_pc libcurl libcurl4-openssl-dev
+    need_pc libmicrohttpd libmicrohttpd-dev
+    need_pc sqlite3 libsqlite3-dev
+    need_pc libuv libuv1-dev
+    need_pc jansson libjansson-dev
+    need_pc cmocka libcmocka-dev
+else
+    missing="$missing libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev libuv1-dev libjansson-dev libcmocka-dev"
+fi
+if [ "${1:-}" = "--bench" ]; then
+    need_cmd wrk wrk
+    [ -x /usr/sbin/nginx ] || missing="$missing nginx-light"
+fi
+
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+    SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+    SUDO="sudo"
+else
+    echo "install-deps: missing packages:$missing; run as root or install sudo" >&2
+    exit 1
+fi
+echo "install-deps: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

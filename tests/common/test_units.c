@@ -1,0 +1,85 @@
+/* Parsing of durations, numbers, fractions and sizes as users type them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "units.h"
+
+static void durations_accept_every_unit(void **state)
+{
+    pb_usec us;
+    pb_err err;
+    assert_int_equal(pb_parse_duration("150us", "x", &us, &err), 0);
+    assert_int_equal(us, 150);
+    assert_int_equal(pb_parse_duration("10ms", "x", &us, &err), 0);
+    assert_int_equal(us, 10000);
+    assert_int_equal(pb_parse_duration("1.5s", "x", &us, &err), 0);
+    assert_int_equal(us, 1500000);
+    assert_int_equal(pb_parse_duration("5m", "x", &us, &err), 0);
+    assert_int_equal(us, 300000000ULL);
+    assert_int_equal(pb_parse_duration("72h", "x", &us, &err), 0);
+    assert_int_equal(us, 72ULL * 3600 * 1000000);
+}
+
+static void durations_reject_with_a_message_naming_the_input(void **state)
+{
+    pb_usec us;
+    pb_err err;
+    const char *bad[] = {"", "10", "ms", "10 ms", "-5s", "10sec", "1e400s", "nan s", " 5s"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int rc = pb_parse_duration(bad[i], "--timeout", &us, &err);
+        assert_true(rc < 0);
+        assert_non_null(strstr(err.msg, "--timeout"));
+    }
+    assert_int_equal(pb_parse_duration("10", "--timeout", &us, &err), PB_EPARSE);
+    assert_non_null(strstr(err.msg, "got \"10\""));
+}
+
+static void numbers_fractions_and_sizes(void **state)
+{
+    uint64_t u;
+    double d;
+    pb_err err;
+    assert_int_equal(pb_parse_u64("64", "--concurrency", 1, 100000, &u, &err), 0);
+    assert_int_equal(u, 64);
+    assert_int_equal(pb_parse_u64("0", "--concurrency", 1, 100000, &u, &err), PB_ERANGE);
+    assert_non_null(strstr(err.msg, "from 1 to 100000"));
+    assert_int_equal(pb_parse_u64("ten", "--concurrency", 1, 10, &u, &err), PB_EPARSE);
+    assert_int_equal(pb_parse_u64("-1", "--concurrency", 0, 10, &u, &err), PB_EPARSE);
+    assert_int_equal(pb_parse_fraction("5%", "rate", &d, &err), 0);
+    assert_float_equal(d, 0.05, 1e-12);
+    assert_int_equal(pb_parse_fraction("0.2", "rate", &d, &err), 0);
+    assert_float_equal(d, 0.2, 1e-12);
+    assert_int_equal(pb_parse_fraction("1.5", "rate", &d, &err), PB_EPARSE);
+    assert_int_equal(pb_parse_fraction("150%", "rate", &d, &err), PB_EPARSE);
+    assert_int_equal(pb_parse_size("4k", "--body-size", &u, &err), 0);
+    assert_int_equal(u, 4096);
+    assert_int_equal(pb_parse_size("4kb", "--body-size", &u, &err), PB_EPARSE);
+    assert_int_equal(pb_parse_double("2.5", "--rate", 0, 1e9, &d, &err), 0);
+    assert_int_equal(pb_parse_double("inf", "--rate", 0, 1e9, &d, &err), PB_EPARSE);
+}
+
+static void errors_have_text(void **state)
+{
+    assert_string_equal(pb_strerror(PB_EINVAL), "invalid argument");
+    assert_string_equal(pb_strerror(12345), "unknown error");
+    pb_err err;
+    assert_int_equal(pb_err_set(&err, PB_EPARSE, "bad %d", 7), PB_EPARSE);
+    pb_err_prefix(&err, "file.json");
+    assert_string_equal(err.msg, "file.json: bad 7");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(durations_accept_every_unit),
+        cmocka_unit_test(durations_reject_with_a_message_naming_the_input),
+        cmocka_unit_test(numbers_fractions_and_sizes),
+        cmocka_unit_test(errors_have_text),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
