@@ -1,0 +1,97 @@
+/* The SQLite recorder: a writer thread that takes rows from a bounded ring
+ * and inserts them in batched transactions (WAL, synchronous=NORMAL),
+ * committing at least once a second. Schema: docs/schema.md. */
+#ifndef PB_RECORDER_H
+#define PB_RECORDER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "errors.h"
+#include "monotime.h"
+#include "pattern.h"
+
+typedef struct pb_recorder pb_recorder;
+
+/* One request attempt, as the engine hands it over (times in us from run start). */
+typedef struct pb_request_row {
+    int64_t run_id;
+    uint64_t t_us;       /* intended start */
+    uint64_t wait_us;    /* actual start - intended start */
+    uint64_t connect_us;
+    uint64_t ttfb_us;
+    uint64_t total_us;
+    uint16_t status;     /* HTTP status, 0 = none */
+    uint8_t outcome;     /* pb_outcome */
+    uint8_t breaker;     /* pb_breaker_state */
+    uint16_t attempt;
+    uint32_t bytes;
+    uint32_t slot;
+    uint32_t lim;
+    uint32_t queue;
+} pb_request_row;
+
+/* The state the engine reports at the end of each second of run time. */
+typedef struct pb_second_mark {
+    int64_t run_id;
+    uint64_t sec;        /* the second that just closed */
+    uint32_t in_flight, lim, queue;
+    uint8_t breaker;
+    int phase;           /* -1 when there is no mock */
+} pb_second_mark;
+
+/* What is known of a run when it begins. Strings are copied. */
+typedef struct pb_run_info {
+    int64_t compare_id;  /* 0 = none */
+    const char *label, *pattern, *params_json, *config_json, *target;
+    uint64_t seed;
+} pb_run_info;
+
+/* Open (creating or migrating) the database at path and start the writer
+ * thread. ring_rows: capacity of the ring (0 = default 65536). */
+int pb_recorder_open(const char *path, uint32_t ring_rows, pb_recorder **out,
+                     pb_err *err) PB_MUST_CHECK;
+
+/* Insert a `runs` row with status 'running'; returns its id. Synchronous. */
+int pb_recorder_begin_run(pb_recorder *r, const pb_run_info *info, int64_t *run_id,
+                          pb_err *err) PB_MUST_CHECK;
+
+/* Queue one request row. Never drops: when the ring is full it waits for the
+ * writer and adds the wait to the stall counters. The per-second rollup is
+ * built by the writer from these rows and the marks. */
+void pb_recorder_request(pb_recorder *r, const pb_request_row *row);
+
+/* Queue an event (kind as in docs/schema.md; detail may be NULL, copied). */
+void pb_recorder_event(pb_recorder *r, int64_t run_id, uint64_t t_us, const char *kind,
+                       int64_t from, int64_t to, double value, const char *detail);
+
+/* Queue the end-of-second state; closes rollup rows up to mark->sec. */
+void pb_recorder_second(pb_recorder *r, const pb_second_mark *mark);
+
+/* Flush everything queued for the run, write its last rollup, then set status
+ * ('completed', 'interrupted', 'failed'), ended_at, duration and summary. */
+int pb_recorder_end_run(pb_recorder *r, int64_t run_id, const char *status, uint64_t duration_us,
+                        const char *summary_json, pb_err *err) PB_MUST_CHECK;
+
+/* Insert a `compares` row ('running'); returns its id. */
+int pb_recorder_begin_compare(pb_recorder *r, const char *title, const char *scenario_path,
+                              const char *scenario_json, uint64_t seed, int64_t *compare_id,
+                              pb_err *err) PB_MUST_CHECK;
+
+/* Close a compare with its status and global threshold results (JSON, may be NULL). */
+int pb_recorder_end_compare(pb_recorder *r, int64_t compare_id, const char *status,
+                            const char *thresholds_json, pb_err *err) PB_MUST_CHECK;
+
+/* Stall figures: how often and how long pb_recorder_request waited. */
+typedef struct pb_recorder_stats {
+    uint64_t rows_written, stalls, stall_us;
+    int last_error;      /* a write failure (e.g. disk full), 0 if none */
+    char last_error_msg[256];
+} pb_recorder_stats;
+void pb_recorder_get_stats(pb_recorder *r, pb_recorder_stats *out);
+
+/* Flush, stop the writer, close the database (NULL-safe). Runs still
+ * 'running' stay so: a reader sees an unfinished run. */
+int pb_recorder_close(pb_recorder *r, pb_err *err);
+
+#endif

@@ -1,0 +1,82 @@
+/* One pattern run: the configuration `run` and `compare` build, and the
+ * summary a run produces. */
+#ifndef PB_RUN_H
+#define PB_RUN_H
+
+#include <stdbool.h>
+#include <signal.h>
+#include <stdint.h>
+
+#include "errors.h"
+#include "mock.h"
+#include "monotime.h"
+#include "pattern.h"
+#include "recorder.h"
+
+#define PB_MAX_PHASES 32
+
+/* An open-loop rate change at an offset from run start (scenarios' per-phase load). */
+typedef struct pb_rate_step {
+    pb_usec at;
+    double rate; /* arrivals/s; 0 = closed loop */
+} pb_rate_step;
+
+typedef struct pb_run_config {
+    char pattern[32];
+    char label[128];
+    pb_pattern_params params;
+    char *target_url;        /* NULL = start the built-in mock with `mock` (malloc'd) */
+    pb_mock_config *mock;    /* owned; always present */
+    pb_usec duration;        /* 0 = bound by `requests` */
+    uint64_t requests;       /* 0 = bound by duration */
+    pb_usec timeout;         /* per request */
+    uint64_t seed;
+    char *db_path;           /* malloc'd; default "patternbench.db" */
+    bool quiet, json;
+    bool record;             /* hidden bench switch: false skips the recorder */
+    int64_t compare_id;      /* 0 = lone run */
+    pb_rate_step rate_steps[PB_MAX_PHASES];
+    int n_rate_steps;
+    char *thresholds[32];    /* expressions, malloc'd */
+    int n_thresholds;
+} pb_run_config;
+
+/* Defaults: queue, concurrency 10, 10 s, timeout 10 s, built-in mock. */
+int pb_run_config_init(pb_run_config *cfg) PB_MUST_CHECK;
+void pb_run_config_cleanup(pb_run_config *cfg);
+
+/* Apply one option by long name ("pattern", "concurrency", "duration", ...;
+ * mock options are passed on to pb_mock_config_set). PB_ENOENT if unknown. */
+int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value,
+                      pb_err *err) PB_MUST_CHECK;
+
+/* Effective configuration as JSON (malloc'd), stored in runs.config_json. */
+char *pb_run_config_to_json(const pb_run_config *cfg);
+
+typedef struct pb_run_summary {
+    int64_t run_id;
+    char status[16];             /* completed / interrupted / failed */
+    uint64_t requests;           /* rows recorded: every attempt, rejections and drops included */
+    double duration_s, rps;      /* rps: attempts that reached the network per second */
+    uint64_t outcomes[PB_OUTCOME_COUNT];
+    double error_rate;           /* failed / (attempts that reached the network) */
+    pb_usec min, p50, p90, p95, p99, p999, max; /* service latency */
+    double mean;
+    pb_usec cp50, cp99;          /* corrected for coordinated omission (from intended start) */
+    pb_pattern_state pattern;
+    uint64_t writer_stalls, writer_stall_us;
+    uint64_t phase_sent[PB_MAX_PHASES]; /* attempts that reached the network, by mock phase */
+} pb_run_summary;
+
+/* Set by SIGINT/SIGTERM handlers: 1 = stop starting requests, 2 = stop at once. */
+extern volatile sig_atomic_t pb_stop_requested;
+
+/* Run the configured pattern; rec may be NULL (no recording). Fills out even
+ * when interrupted. */
+int pb_run_execute(const pb_run_config *cfg, pb_recorder *rec, pb_run_summary *out,
+                   pb_err *err) PB_MUST_CHECK;
+
+/* The summary as the JSON stored in runs.summary_json (malloc'd). */
+char *pb_run_summary_to_json(const pb_run_summary *s);
+
+#endif
