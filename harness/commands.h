@@ -3,5 +3,7 @@
 #ifndef PB_COMMANDS_H
 #define PB_COMMANDS_H
 
+/* `patternbench run`: drive one pattern against a target, record every request. */
+int pb_cmd_run(int argc, char **argv);
 
 #endif
