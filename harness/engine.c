@@ -654,6 +654,7 @@ static void fill_summary(struct engine *e, pb_run_summary *out)
     out->abandoned = e->abandoned;
     out->breaker_transitions = e->breaker_transitions;
     out->peak_in_flight = e->peak_in_flight;
+    out->connections = pb_http_connections(e->http);
     out->signal = e->signal;
     if (e->mock != NULL) {
         out->has_server = true;
@@ -694,23 +695,28 @@ static void start_running(struct engine *e)
 {
     const pb_run_config *cfg = e->cfg;
     if (!cfg->quiet) {
-        char d[32];
-        if (cfg->duration > 0 && cfg->requests > 0)
-            note(e, "run %" PRId64 ": %s against %s, %" PRIu64 " requests or %s", e->run_id,
-                 cfg->pattern, e->url, cfg->requests,
-                 pb_format_duration(cfg->duration, d, sizeof(d)));
-        else if (cfg->duration > 0)
-            note(e, "run %" PRId64 ": %s against %s for %s", e->run_id, cfg->pattern, e->url,
-                 pb_format_duration(cfg->duration, d, sizeof(d)));
+        char who[32], d[32];
+        if (e->run_id > 0)
+            snprintf(who, sizeof(who), "run %" PRId64, e->run_id);
         else
-            note(e, "run %" PRId64 ": %s against %s, %" PRIu64 " requests", e->run_id,
-                 cfg->pattern, e->url, cfg->requests);
+            snprintf(who, sizeof(who), "unrecorded run");
+        pb_format_duration(cfg->duration, d, sizeof(d));
+        if (cfg->duration > 0 && cfg->requests > 0)
+            note(e, "%s: %s against %s, %" PRIu64 " requests or %s", who, cfg->pattern, e->url,
+                 cfg->requests, d);
+        else if (cfg->duration > 0)
+            note(e, "%s: %s against %s for %s", who, cfg->pattern, e->url, d);
+        else
+            note(e, "%s: %s against %s, %" PRIu64 " requests", who, cfg->pattern, e->url,
+                 cfg->requests);
     }
     uv_signal_start(&e->sigint, signal_cb, SIGINT);
     uv_signal_start(&e->sigterm, signal_cb, SIGTERM);
     uv_mutex_lock(&e->phase_mu);
     e->phase_n = 0; /* phases announced before the run are not part of it */
     uv_mutex_unlock(&e->phase_mu);
+    /* timers count from the loop's cached clock: bring it to t0 */
+    uv_update_time(&e->loop);
     e->t0 = pb_monotime_now();
     if (e->mock != NULL) {
         e->phase = 0;

@@ -66,6 +66,7 @@ struct pb_http {
     struct sock_ctx *all_socks;
     struct sock_ctx **by_fd; /* open sockets' contexts, indexed by fd */
     size_t n_by_fd;
+    uint64_t connections;
 };
 
 pb_outcome pb_http_outcome(int curl_code, long status)
@@ -311,6 +312,7 @@ static struct sock_ctx *sock_new(pb_http *h, curl_socket_t s)
     ctx->parked = false;
     ctx->in_use = true;
     h->by_fd[s] = ctx;
+    h->connections++;
     return ctx;
 }
 
@@ -524,6 +526,11 @@ int pb_http_start(pb_http *h, uint64_t seq, void *user, pb_err *err)
 uint32_t pb_http_in_flight(const pb_http *h)
 {
     return h->in_flight;
+}
+
+uint64_t pb_http_connections(const pb_http *h)
+{
+    return h->connections;
 }
 
 uint32_t pb_http_slots(const pb_http *h)

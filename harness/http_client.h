@@ -53,6 +53,9 @@ int pb_http_start(pb_http *h, uint64_t seq, void *user, pb_err *err) PB_MUST_CHE
 /* Requests in flight. */
 uint32_t pb_http_in_flight(const pb_http *h);
 
+/* Connections (sockets) opened so far. */
+uint64_t pb_http_connections(const pb_http *h);
+
 /* Easy handles allocated so far (the pool's high-water mark). */
 uint32_t pb_http_slots(const pb_http *h);
 

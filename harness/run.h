@@ -88,6 +88,7 @@ typedef struct pb_run_summary {
     uint64_t abandoned;          /* in flight when a second signal stopped the run at once */
     uint64_t breaker_transitions;
     uint32_t peak_in_flight;
+    uint64_t connections;        /* TCP connections opened (keep-alive reuses them) */
     int signal;                  /* SIGINT/SIGTERM that interrupted the run, 0 if none */
     uint64_t status_counts[600]; /* responses per HTTP status */
     char errors[PB_OUTCOME_COUNT][128]; /* first error message seen per outcome ("" if none) */

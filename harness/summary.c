@@ -101,7 +101,8 @@ void pb_run_summary_print(const pb_run_summary *s, const char *db, FILE *out)
     fprintf(out, "  requests    %" PRIu64 " (%" PRIu64 " reached the network, %" PRIu64
                  " failed: %.2f%%)\n",
             s->requests, s->network, s->failed, 100.0 * s->error_rate);
-    fprintf(out, "  req/s       %.1f\n", s->rps);
+    fprintf(out, "  req/s       %.1f  (peak %u in flight, %" PRIu64 " connections opened)\n",
+            s->rps, s->peak_in_flight, s->connections);
     fprintf(out, "  outcomes   ");
     for (int o = 0; o < PB_OUTCOME_COUNT; o++)
         if (s->outcomes[o] > 0)
@@ -222,6 +223,7 @@ char *pb_run_summary_to_json(const pb_run_summary *s)
     bad |= put(root, "resent", json_integer((json_int_t)s->resent));
     bad |= put(root, "abandoned", json_integer((json_int_t)s->abandoned));
     bad |= put(root, "peak_in_flight", json_integer(s->peak_in_flight));
+    bad |= put(root, "connections", json_integer((json_int_t)s->connections));
     if (s->signal != 0)
         bad |= put(root, "signal", json_integer(s->signal));
     json_t *phases = json_array();
