@@ -228,15 +228,17 @@ static void poll_cb(uv_poll_t *poll, int status, int events)
 {
     struct sock_ctx *ctx = poll->data;
     pb_http *h = ctx->h;
+    if (status < 0)
+        ctx->events = 0; /* libuv stops a watcher that reports an error */
     if (ctx->parked) {
         /* an idle connection turned readable: the server closed it (or sent
          * something unasked). libcurl notices when it next tries to reuse it. */
         watch(ctx, 0);
         return;
     }
-    int flags = 0;
-    if (status < 0)
-        flags = CURL_CSELECT_ERR;
+    /* on an error (a reset, mostly) let libcurl read: it then reports the
+     * socket's own error rather than a bare "select/poll returned error" */
+    int flags = status < 0 ? CURL_CSELECT_IN | CURL_CSELECT_ERR : 0;
     if (events & UV_READABLE)
         flags |= CURL_CSELECT_IN;
     if (events & UV_WRITABLE)
