@@ -39,11 +39,19 @@ static void usage(FILE *out)
         const pb_param_info *p = pb_pattern_param_info(i);
         if (p == NULL)
             break;
+        /* the run's own --requests and --seed cover these */
+        if (strcmp(p->name, "tasks") == 0 || strcmp(p->name, "seed") == 0)
+            continue;
         char flag[64];
         snprintf(flag, sizeof(flag), "--%s %s", p->name, p->value_hint);
-        fprintf(out, "  %-28s %s [%s; default %s]\n", flag, p->help, p->used_by,
-                p->default_text);
+        if (strlen(flag) > 20)
+            fprintf(out, "  %s\n  %-20s ", flag, "");
+        else
+            fprintf(out, "  %-20s ", flag);
+        fprintf(out, "%s [%s; default %s]\n", p->help, p->used_by, p->default_text);
     }
+    fprintf(out, "  (--min, --max and --retry are short for --min-limit, --max-limit and\n"
+                 "  --retry-attempts)\n");
     fprintf(out,
             "\n"
             "mock options (built-in mock only; see 'patternbench mock --help' for their forms):\n"

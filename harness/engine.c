@@ -426,10 +426,28 @@ static void mark_second(struct engine *e, uint64_t sec)
         pb_recorder_second(e->rec, &m);
 }
 
+/* A database that stops taking rows (disk full...) ends the run: going on
+ * would measure requests that are not recorded. */
+static bool recorder_failed(struct engine *e)
+{
+    if (e->rec == NULL)
+        return false;
+    pb_recorder_stats st;
+    pb_recorder_get_stats(e->rec, &st);
+    if (st.last_error == 0)
+        return false;
+    pb_err err;
+    pb_err_set(&err, st.last_error, "the database stopped taking rows: %s", st.last_error_msg);
+    fail(e, st.last_error, &err);
+    return true;
+}
+
 static void second_cb(uv_timer_t *t)
 {
     struct engine *e = t->data;
     pb_usec now = pb_monotime_now();
+    if (recorder_failed(e))
+        return;
     mark_second(e, e->seconds_marked);
     e->seconds_marked++;
     pb_tally_second sec;

@@ -144,7 +144,7 @@ int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value, p
         cfg->duration_set = true;
         return 0;
     }
-    if (strcmp(name, "requests") == 0) {
+    if (strcmp(name, "requests") == 0 || strcmp(name, "tasks") == 0) {
         int rc = pb_parse_u64(value, "--requests", 1, UINT64_MAX / 2, &cfg->requests, err);
         if (rc != 0)
             return rc;
@@ -186,6 +186,12 @@ int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value, p
             cfg->thresholds[cfg->n_thresholds++] = copy;
         return rc;
     }
+    /* the short names issue 4 gives for pattern parameters */
+    static const char *const aliases[][2] = {
+        {"min", "min-limit"}, {"max", "max-limit"}, {"retry", "retry-attempts"}};
+    for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+        if (strcmp(name, aliases[i][0]) == 0)
+            name = aliases[i][1];
     int rc = pb_pattern_params_set(&cfg->params, name, value, err);
     if (rc != PB_ENOENT)
         return rc;
