@@ -9,6 +9,7 @@
 
 #include "errors.h"
 #include "monotime.h"
+#include "params.h"
 
 /* How one request (or one would-be request) ended. Stored as an integer in the
  * database: append only, never renumber. */
@@ -76,13 +77,20 @@ typedef struct pb_result {
     pb_usec retry_after;   /* Retry-After from a 429/503, 0 if none */
 } pb_result;
 
+/* Whether a result counts as a failure for the breaker, the adaptive limit and
+ * retry: pb_outcome_is_failure(), except that an http_error with a 4xx status
+ * other than 429 is the caller's fault, not the server's, and does not count. */
+bool pb_result_is_failure(const pb_result *res);
+
 /* Kinds of event a pattern reports through its event callback. */
 typedef enum pb_event_kind {
     PB_EVENT_BREAKER_STATE = 1, /* from/to are pb_breaker_state */
     PB_EVENT_LIMIT_CHANGE = 2,  /* from/to are concurrency limits */
-    PB_EVENT_DROP = 3,          /* to = queue depth at the drop */
+    PB_EVENT_DROP = 3,          /* from = task dropped, to = queue depth at the drop */
     PB_EVENT_RETRY = 4,         /* from = attempt that failed, to = next attempt; value = backoff us */
-    PB_EVENT_BATCH = 5,         /* semaphore batch boundary: to = batch number */
+    PB_EVENT_BATCH = 5,         /* semaphore batch boundary: from = batch ended (-1 at the
+                                   first), to = batch starting; value = permit-us left idle
+                                   by the barrier while the ended batch's slowest tasks ran */
 } pb_event_kind;
 
 /* One state change, with its time. */
@@ -103,58 +111,11 @@ typedef struct pb_pattern_state {
     uint32_t limit;       /* current concurrency limit (workers, permits, consumers, adaptive limit) */
     uint32_t in_flight;
     uint32_t queue_depth; /* tasks waiting (queue, semaphore waiters, backpressure queue) */
+    uint32_t slots;       /* slot indexes this pattern uses are < slots (fixed after create) */
     pb_breaker_state breaker;
     /* counters since start */
     uint64_t produced, consumed, dropped, rejected, retries, limit_changes;
 } pb_pattern_state;
-
-typedef enum pb_breaker_policy { PB_BREAKER_POLICY_CONSECUTIVE, PB_BREAKER_POLICY_RATE } pb_breaker_policy;
-typedef enum pb_window_kind { PB_WINDOW_COUNT, PB_WINDOW_TIME } pb_window_kind;
-typedef enum pb_adaptive_policy {
-    PB_ADAPTIVE_SEED,
-    PB_ADAPTIVE_CORRECTED, /* the seed's thresholds, fixed (default) */
-    PB_ADAPTIVE_AIMD,
-    PB_ADAPTIVE_GRADIENT2,
-} pb_adaptive_policy;
-typedef enum pb_jitter { PB_JITTER_FULL, PB_JITTER_DECORRELATED, PB_JITTER_NONE } pb_jitter;
-
-/* Every pattern's parameters in one flat struct; pb_pattern_params_default()
- * fills the documented defaults, and each pattern reads the fields it uses. */
-typedef struct pb_pattern_params {
-    uint64_t total_tasks;   /* 0 = endless (duration-bound) */
-    uint32_t concurrency;   /* workers / permits / consumers / initial limit */
-    uint64_t seed;          /* for jitter */
-    double rate;            /* open-loop arrivals per second; 0 = closed loop */
-    pb_usec reject_pause;   /* closed loop: how long a worker waits after a fail-fast rejection */
-
-    /* semaphore */
-    uint32_t batch;         /* tasks per batch */
-    /* backpressure */
-    uint32_t queue_size;
-    pb_usec put_timeout;
-    /* breaker */
-    pb_breaker_policy breaker_policy;
-    uint32_t failure_threshold;     /* consecutive: failures to open */
-    pb_usec recovery_timeout;       /* open -> half-open */
-    pb_window_kind window_kind;     /* rate policy */
-    uint32_t window_size;           /* calls (count) or seconds (time) */
-    uint32_t minimum_calls;
-    double failure_rate_threshold;  /* 0..1 */
-    double slow_call_rate_threshold;/* 0..1 */
-    pb_usec slow_call_duration;
-    uint32_t half_open_calls;       /* permitted probes in half-open */
-    /* adaptive */
-    pb_adaptive_policy adaptive_policy;
-    uint32_t min_limit, max_limit;
-    /* retry decorator (max_attempts 1 = no retry) */
-    uint32_t retry_max_attempts;
-    pb_usec retry_base, retry_cap;
-    pb_jitter retry_jitter;
-    bool retry_honour_retry_after;
-} pb_pattern_params;
-
-/* Fill the documented defaults (see patterns/README.md). */
-void pb_pattern_params_default(pb_pattern_params *p);
 
 /* The ops table each pattern implements; the engine never switches on names. */
 typedef struct pb_pattern_ops {
