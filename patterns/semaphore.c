@@ -7,7 +7,8 @@
  * batch boundary is a BATCH event carrying the idle permit time.
  *
  * In a closed loop a task's intended start is its batch's start (it was
- * created then and waited for a permit); in an open loop it is its arrival.
+ * created then and waited for a permit); in an open loop it is its arrival,
+ * so time spent waiting behind the previous batch's barrier is latency too.
  * A batch's tasks are contiguous and woken in order, so the state is O(1)
  * even though the original holds O(batch) coroutines. */
 #include <assert.h>
@@ -158,7 +159,7 @@ static void semaphore_admit(void *state, pb_usec now, pb_admission *out)
         .ticket = s->permit[p].ticket,
         .task = task,
         .slot = p,
-        .intended_start = scheduled && at > s->batch_opened ? at : s->batch_opened,
+        .intended_start = scheduled ? at : s->batch_opened,
         .wake_at = PB_USEC_NEVER,
     };
 }
