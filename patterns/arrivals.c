@@ -117,7 +117,7 @@ bool pb_arrivals_peek(const pb_arrivals *a, pb_usec *at, bool *scheduled)
     assert(s->k0 <= a->next || s->rate == 0 || a->count == 1);
     if (s->rate == 0) {
         *scheduled = false;
-        *at = 0;
+        *at = s->t0;
     } else {
         *scheduled = true;
         *at = arrival_time(s, a->next < s->k0 ? s->k0 : a->next);

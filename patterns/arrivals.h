@@ -40,7 +40,8 @@ void pb_arrivals_start(pb_arrivals *a, uint64_t total, double rate, pb_usec now)
 void pb_arrivals_set_rate(pb_arrivals *a, pb_usec now, double rate);
 
 /* The next task, if any remain: *scheduled tells whether it has an arrival
- * time (*at, open loop) or is ready whenever asked (closed loop). */
+ * time (*at, open loop) or is ready whenever asked (closed loop; *at is then
+ * when the closed loop began, before which it was not ready). */
 bool pb_arrivals_peek(const pb_arrivals *a, pb_usec *at, bool *scheduled);
 
 /* Hand out the task pb_arrivals_peek() described. */

@@ -40,7 +40,10 @@ typedef struct param {
 
 #define F(field) offsetof(pb_pattern_params, field)
 #define SEC 1e6
-#define U64_MAX_D 18446744073709551615.0 /* rounds to 2^64: read as "no upper bound" */
+/* Integers stop at INT64_MAX so that params_json stays readable by JSON
+ * libraries with 64-bit signed integers (jansson); the double rounds to 2^63
+ * and is read as that bound. */
+#define I64_MAX_D 9223372036854775807.0
 #define MS 1e3
 
 /* The one table. Ranges are what each field can hold safely; rules that tie
@@ -52,7 +55,7 @@ static const param params[] = {
       "workers (queue, breaker), permits (semaphore), consumers (backpressure), initial limit "
       "(adaptive)"},
      T_U32, F(concurrency), 1, 100000, NULL},
-    {{"seed", "N", "1", "retry", "seed of the jitter random numbers"}, T_U64, F(seed), 0, U64_MAX_D,
+    {{"seed", "N", "1", "retry", "seed of the jitter random numbers"}, T_U64, F(seed), 0, I64_MAX_D,
      NULL},
     {{"rate", "PER_SEC", "0", "all",
       "open-loop arrivals per second (task i arrives at start + i/rate); 0 = closed loop"},
@@ -206,6 +209,11 @@ static const param *find_param(const char *name)
     return NULL;
 }
 
+static uint64_t int_max(const param *pa)
+{
+    return pa->max >= I64_MAX_D ? (uint64_t)INT64_MAX : (uint64_t)pa->max;
+}
+
 static int parse_value(const param *pa, const char *value, pb_pattern_params *p, pb_err *err)
 {
     char what[64];
@@ -216,7 +224,7 @@ static int parse_value(const param *pa, const char *value, pb_pattern_params *p,
     case T_U32:
     case T_U64: {
         uint64_t v;
-        uint64_t hi = pa->max >= U64_MAX_D ? UINT64_MAX : (uint64_t)pa->max;
+        uint64_t hi = int_max(pa);
         rc = pb_parse_u64(value, what, (uint64_t)pa->min, hi, &v, err);
         if (rc != 0)
             return rc;
@@ -428,6 +436,10 @@ static int check_ranges(const pb_pattern_params *p, pb_err *err)
         case T_U64: {
             uint64_t x;
             memcpy(&x, field, sizeof(x));
+            if (x > int_max(pa))
+                return pb_err_set(err, PB_ERANGE, "--%s: %llu is out of range (expected at most "
+                                  "%llu)", pa->info.name, (unsigned long long)x,
+                                  (unsigned long long)int_max(pa));
             v = (double)x;
             break;
         }

@@ -143,6 +143,9 @@ static void semaphore_admit(void *state, pb_usec now, pb_admission *out)
         pb_admit_wait(out, at);
         return;
     }
+    pb_usec intended = at; /* open loop: the arrival */
+    if (!scheduled) /* closed loop: created with its batch (or when the closed loop began) */
+        intended = s->batch_opened > at ? s->batch_opened : at;
     uint64_t task = s->arrivals.next;
     pb_arrivals_take(&s->arrivals);
     uint32_t p = s->idle[s->idle_head];
@@ -159,7 +162,7 @@ static void semaphore_admit(void *state, pb_usec now, pb_admission *out)
         .ticket = s->permit[p].ticket,
         .task = task,
         .slot = p,
-        .intended_start = scheduled ? at : s->batch_opened,
+        .intended_start = intended,
         .wake_at = PB_USEC_NEVER,
     };
 }

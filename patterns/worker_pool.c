@@ -107,7 +107,10 @@ bool pb_pool_next(pb_pool *pool, pb_usec now, pb_pool_candidate *c, pb_usec *wak
     }
     c->slot = s;
     c->task = pool->arrivals.next;
-    c->intended = scheduled ? at : pool->slot[s].ready_at;
+    if (scheduled)
+        c->intended = at;
+    else /* closed loop: ready once both the worker and the closed loop were */
+        c->intended = pool->slot[s].ready_at > at ? pool->slot[s].ready_at : at;
     c->scheduled = scheduled;
     return true;
 }

@@ -166,6 +166,10 @@ static void rate_changes_mid_run(void **state)
     assert_int_equal(s.rec[11].adm.intended_start, 1 * SEC + 10 * MS);
     sim_set_rate(&s, 0); /* closed loop: all 50 workers busy at once */
     assert_int_equal(sim_state(&s).in_flight, 50);
+    /* idle workers were not "ready" for closed-loop tasks before the switch */
+    assert_int_equal(s.n_rec, 160);
+    for (size_t i = 110; i < 160; i++)
+        assert_int_equal(s.rec[i].adm.intended_start, s.now);
     sim_cleanup(&s);
 }
 
