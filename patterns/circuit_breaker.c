@@ -194,8 +194,8 @@ static void record_half_open(pb_breaker *b, pb_usec now, uint8_t flags)
     b->probes_done++;
     b->probes_failed += (flags & CALL_FAILED) != 0;
     b->probes_slow += (flags & CALL_SLOW) != 0;
-    uint32_t minimum = b->p.minimum_calls < b->p.half_open_calls ? b->p.minimum_calls
-                                                                 : b->p.half_open_calls;
+    uint32_t minimum =
+        b->p.minimum_calls < b->p.half_open_calls ? b->p.minimum_calls : b->p.half_open_calls;
     if (b->probes_done < minimum)
         return;
     double failure_rate = (double)b->probes_failed / b->probes_done;
@@ -217,11 +217,10 @@ void pb_breaker_record(pb_breaker *b, pb_usec now, uint32_t epoch, bool failed, 
         b->stale_results++;
         return;
     }
-    uint8_t flags = (failed ? CALL_FAILED : 0) |
-                    (b->p.breaker_policy == PB_BREAKER_POLICY_RATE &&
-                             latency > b->p.slow_call_duration
-                         ? CALL_SLOW
-                         : 0);
+    uint8_t flags = (failed ? CALL_FAILED : 0) | (b->p.breaker_policy == PB_BREAKER_POLICY_RATE &&
+                                                          latency > b->p.slow_call_duration
+                                                      ? CALL_SLOW
+                                                      : 0);
     if (b->state == PB_BREAKER_CLOSED)
         record_closed(b, now, flags);
     else if (b->state == PB_BREAKER_HALF_OPEN)

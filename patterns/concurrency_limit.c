@@ -170,8 +170,9 @@ static void aimd_sample(pb_limit *l, pb_usec now, pb_usec latency, uint32_t infl
     const char *why = NULL;
     if (failed || latency > l->p.aimd_timeout) {
         to = (int64_t)((double)cur * l->p.aimd_backoff_ratio);
-        why = failed ? "aimd: failure, multiplicative decrease" : "aimd: timeout, multiplicative "
-                                                                  "decrease";
+        why = failed ? "aimd: failure, multiplicative decrease"
+                     : "aimd: timeout, multiplicative "
+                       "decrease";
     } else if ((int64_t)inflight * 2 >= cur) {
         to = cur + 1;
         why = "aimd: additive increase";

@@ -34,8 +34,8 @@ typedef struct param {
     pb_param_info info;
     param_type type;
     size_t offset;
-    double min, max;           /* numbers; durations in us */
-    const char *const *names;  /* T_ENUM */
+    double min, max;          /* numbers; durations in us */
+    const char *const *names; /* T_ENUM */
 } param;
 
 #define F(field) offsetof(pb_pattern_params, field)
@@ -48,6 +48,7 @@ typedef struct param {
 
 /* The one table. Ranges are what each field can hold safely; rules that tie
  * fields together (min-limit <= max-limit, ...) live in pb_pattern_params_check. */
+/* clang-format off */
 static const param params[] = {
     {{"tasks", "N", "0", "all", "tasks to run, 0 = endless (the run's duration ends it)"},
      T_U64, F(total_tasks), 0, 1e15, NULL},
@@ -150,6 +151,7 @@ static const param params[] = {
       "wait at least the server's Retry-After before retrying"},
      T_BOOL, F(retry_honour_retry_after), 0, 0, NULL},
 };
+/* clang-format on */
 
 #define N_PARAMS (sizeof(params) / sizeof(params[0]))
 
@@ -257,8 +259,8 @@ static int parse_value(const param *pa, const char *value, pb_pattern_params *p,
             return rc;
         if ((double)v < pa->min || (double)v > pa->max) {
             char lo[32], hi[32];
-            return pb_err_set(err, PB_ERANGE, "%s: expected a duration from %s to %s, got %s",
-                              what, pb_format_duration((pb_usec)pa->min, lo, sizeof(lo)),
+            return pb_err_set(err, PB_ERANGE, "%s: expected a duration from %s to %s, got %s", what,
+                              pb_format_duration((pb_usec)pa->min, lo, sizeof(lo)),
                               pb_format_duration((pb_usec)pa->max, hi, sizeof(hi)), value);
         }
         memcpy(field, &v, sizeof(v));
@@ -437,9 +439,9 @@ static int check_ranges(const pb_pattern_params *p, pb_err *err)
             uint64_t x;
             memcpy(&x, field, sizeof(x));
             if (x > int_max(pa))
-                return pb_err_set(err, PB_ERANGE, "--%s: %llu is out of range (expected at most "
-                                  "%llu)", pa->info.name, (unsigned long long)x,
-                                  (unsigned long long)int_max(pa));
+                return pb_err_set(
+                    err, PB_ERANGE, "--%s: %llu is out of range (expected at most %llu)",
+                    pa->info.name, (unsigned long long)x, (unsigned long long)int_max(pa));
             v = (double)x;
             break;
         }
@@ -459,8 +461,8 @@ static int check_ranges(const pb_pattern_params *p, pb_err *err)
             int x;
             memcpy(&x, field, sizeof(x));
             if (enum_name(pa->names, x) == NULL)
-                return pb_err_set(err, PB_ERANGE, "--%s: expected one of %s, got %d",
-                                  pa->info.name, pa->info.value_hint, x);
+                return pb_err_set(err, PB_ERANGE, "--%s: expected one of %s, got %d", pa->info.name,
+                                  pa->info.value_hint, x);
             continue;
         }
         }
@@ -507,8 +509,7 @@ int pb_pattern_params_check(const pb_pattern_params *p, const char *pattern, pb_
     }
     if (uses(pattern, "adaptive")) {
         if (p->min_limit > p->max_limit)
-            return pb_err_set(err, PB_EINVAL,
-                              "--min-limit (%lu) must not exceed --max-limit (%lu)",
+            return pb_err_set(err, PB_EINVAL, "--min-limit (%lu) must not exceed --max-limit (%lu)",
                               (unsigned long)p->min_limit, (unsigned long)p->max_limit);
         if (p->concurrency < p->min_limit || p->concurrency > p->max_limit)
             return pb_err_set(err, PB_EINVAL,

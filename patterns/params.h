@@ -13,7 +13,7 @@
 
 typedef enum pb_breaker_policy {
     PB_BREAKER_POLICY_CONSECUTIVE, /* the cheat sheet's: open after N consecutive failures */
-    PB_BREAKER_POLICY_RATE,        /* resilience4j's: failure/slow-call rate over a sliding window */
+    PB_BREAKER_POLICY_RATE, /* resilience4j's: failure/slow-call rate over a sliding window */
 } pb_breaker_policy;
 
 typedef enum pb_window_kind { PB_WINDOW_COUNT, PB_WINDOW_TIME } pb_window_kind;
@@ -30,39 +30,39 @@ typedef enum pb_jitter { PB_JITTER_FULL, PB_JITTER_DECORRELATED, PB_JITTER_NONE 
 /* Every pattern's parameters; pb_pattern_params_default() fills the documented
  * defaults, and each pattern reads the fields it uses. */
 typedef struct pb_pattern_params {
-    uint64_t total_tasks;   /* 0 = endless (duration-bound) */
-    uint32_t concurrency;   /* workers / permits / consumers / initial adaptive limit */
-    uint64_t seed;          /* for jitter */
-    double rate;            /* open-loop arrivals per second; 0 = closed loop */
-    pb_usec reject_pause;   /* closed loop: how long a worker waits after a fail-fast rejection */
+    uint64_t total_tasks; /* 0 = endless (duration-bound) */
+    uint32_t concurrency; /* workers / permits / consumers / initial adaptive limit */
+    uint64_t seed;        /* for jitter */
+    double rate;          /* open-loop arrivals per second; 0 = closed loop */
+    pb_usec reject_pause; /* closed loop: how long a worker waits after a fail-fast rejection */
 
     /* semaphore */
-    uint32_t batch;         /* tasks per batch */
+    uint32_t batch; /* tasks per batch */
     /* backpressure */
     uint32_t queue_size;
     pb_usec put_timeout;
     /* breaker */
     pb_breaker_policy breaker_policy;
-    uint32_t failure_threshold;     /* consecutive: failures to open */
-    pb_usec recovery_timeout;       /* open -> half-open */
-    pb_window_kind window_kind;     /* rate policy */
-    uint32_t window_size;           /* calls (count) or seconds (time) */
+    uint32_t failure_threshold; /* consecutive: failures to open */
+    pb_usec recovery_timeout;   /* open -> half-open */
+    pb_window_kind window_kind; /* rate policy */
+    uint32_t window_size;       /* calls (count) or seconds (time) */
     uint32_t minimum_calls;
-    double failure_rate_threshold;  /* 0..1 */
-    double slow_call_rate_threshold;/* 0..1 */
+    double failure_rate_threshold;   /* 0..1 */
+    double slow_call_rate_threshold; /* 0..1 */
     pb_usec slow_call_duration;
-    uint32_t half_open_calls;       /* permitted probes in half-open; 0 = unlimited (the seed) */
+    uint32_t half_open_calls; /* permitted probes in half-open; 0 = unlimited (the seed) */
     /* adaptive */
     pb_adaptive_policy adaptive_policy;
     uint32_t min_limit, max_limit;
-    pb_usec adaptive_window;        /* corrected: one decision per window */
-    uint32_t adaptive_min_samples;  /* corrected: results needed for a decision */
-    double aimd_backoff_ratio;      /* aimd: limit *= ratio on a drop */
-    pb_usec aimd_timeout;           /* aimd: a result slower than this counts as a drop */
-    double gradient_smoothing;      /* gradient2 */
-    uint32_t gradient_queue_size;   /* gradient2: growth allowance per update */
-    uint32_t gradient_long_window;  /* gradient2: samples in the long RTT average */
-    double gradient_rtt_tolerance;  /* gradient2: accepted long/short RTT ratio */
+    pb_usec adaptive_window;       /* corrected: one decision per window */
+    uint32_t adaptive_min_samples; /* corrected: results needed for a decision */
+    double aimd_backoff_ratio;     /* aimd: limit *= ratio on a drop */
+    pb_usec aimd_timeout;          /* aimd: a result slower than this counts as a drop */
+    double gradient_smoothing;     /* gradient2 */
+    uint32_t gradient_queue_size;  /* gradient2: growth allowance per update */
+    uint32_t gradient_long_window; /* gradient2: samples in the long RTT average */
+    double gradient_rtt_tolerance; /* gradient2: accepted long/short RTT ratio */
     /* retry decorator (max_attempts 1 = no retry) */
     uint32_t retry_max_attempts;
     pb_usec retry_base, retry_cap;
@@ -99,7 +99,7 @@ typedef struct pb_param_info {
     const char *name;       /* "failure-threshold" */
     const char *value_hint; /* "N", "DURATION", "consecutive|rate", ... */
     const char *default_text;
-    const char *used_by;    /* "breaker", "all", "adaptive (aimd)", ... */
+    const char *used_by; /* "breaker", "all", "adaptive (aimd)", ... */
     const char *help;
 } pb_param_info;
 

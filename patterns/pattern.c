@@ -62,8 +62,7 @@ const char *pb_breaker_state_name(pb_breaker_state s)
 }
 
 static const pb_pattern_ops *const patterns[] = {
-    &pb_queue_ops, &pb_semaphore_ops, &pb_backpressure_ops, &pb_breaker_ops, &pb_adaptive_ops,
-    NULL,
+    &pb_queue_ops, &pb_semaphore_ops, &pb_backpressure_ops, &pb_breaker_ops, &pb_adaptive_ops, NULL,
 };
 
 const pb_pattern_ops *pb_pattern_find(const char *name)

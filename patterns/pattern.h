@@ -1,6 +1,17 @@
 /* The interface every concurrency pattern implements: a pure state machine
  * that decides when a request may start and what happens when one ends.
- * No I/O, no clock reads, no allocation after create: time comes in as `now`. */
+ * No I/O, no clock reads, no allocation after create: time comes in as `now`.
+ *
+ * How the engine drives one (patterns/README.md has the details):
+ *   start(now) once; then admit(now) until it returns WAIT or DONE.
+ *   START  -> start one request; complete(now, result) exactly once for it.
+ *   REJECT -> record it (reject_outcome, zero latency); no network, no complete().
+ *   WAIT   -> tick(now) and admit again at wake_at (always > now), or after the
+ *             next complete().
+ *   DONE   -> finite mode, every task finished and nothing in flight; admit
+ *             keeps returning DONE.
+ *   tick(now) may come at any time (at least at each wake_at, about every
+ *   100 ms); set_rate(now, rate) changes the open-loop rate from now on. */
 #ifndef PB_PATTERN_H
 #define PB_PATTERN_H
 
@@ -106,14 +117,18 @@ typedef struct pb_event {
 /* Called synchronously from inside admit/complete/tick; must not call back in. */
 typedef void (*pb_event_cb)(void *data, const pb_event *ev);
 
-/* What the pattern looks like right now, recorded with each request. */
+/* What the pattern looks like right now, recorded with each request. Valid
+ * from create on (slots is fixed then, for preallocating per-slot state). */
 typedef struct pb_pattern_state {
     uint32_t limit;       /* current concurrency limit (workers, permits, consumers, adaptive limit) */
-    uint32_t in_flight;
-    uint32_t queue_depth; /* tasks waiting (queue, semaphore waiters, backpressure queue) */
+    uint32_t in_flight;   /* requests started and not completed (a retry's backoff included) */
+    uint32_t queue_depth; /* tasks waiting: open-loop backlog, semaphore waiters, backpressure queue */
     uint32_t slots;       /* slot indexes this pattern uses are < slots (fixed after create) */
     pb_breaker_state breaker;
-    /* counters since start */
+    /* counters since start. produced: tasks handed out (backpressure: puts
+     * that finished, queued or dropped); consumed: requests completed;
+     * dropped: backpressure drops; rejected: breaker refusals; retries:
+     * retry attempts; limit_changes: adaptive limit changes */
     uint64_t produced, consumed, dropped, rejected, retries, limit_changes;
 } pb_pattern_state;
 
@@ -152,11 +167,14 @@ typedef struct pb_pattern {
     void *state;
 } pb_pattern;
 
-/* Create `name` with params; wraps it in the retry decorator if asked. */
+/* Create `name` with params; wraps it in the retry decorator if asked
+ * (retry_max_attempts > 1). PB_ENOENT for an unknown name, PB_EINVAL/PB_ERANGE
+ * for bad params, PB_ENOMEM; err says which option and what was expected.
+ * On failure out->state is NULL. */
 int pb_pattern_create(const char *name, const pb_pattern_params *p, pb_event_cb cb, void *cb_data,
                       pb_pattern *out, pb_err *err) PB_MUST_CHECK;
 
-/* Free a created pattern (NULL-safe on out->state). */
+/* Free a created pattern (NULL-safe, and on out->state; sets it to NULL). */
 void pb_pattern_destroy(pb_pattern *pat);
 
 #endif

@@ -12,13 +12,13 @@ extern const pb_pattern_ops pb_breaker_ops;
 extern const pb_pattern_ops pb_adaptive_ops;
 
 /* Report one event through an optional callback. */
-static inline void pb_emit(pb_event_cb cb, void *data, pb_usec at, pb_event_kind kind,
-                           int64_t from, int64_t to, double value, const char *detail)
+static inline void pb_emit(pb_event_cb cb, void *data, pb_usec at, pb_event_kind kind, int64_t from,
+                           int64_t to, double value, const char *detail)
 {
     if (cb == NULL)
         return;
-    pb_event ev = {.at = at, .kind = kind, .from = from, .to = to, .value = value,
-                   .detail = detail};
+    pb_event ev = {
+        .at = at, .kind = kind, .from = from, .to = to, .value = value, .detail = detail};
     cb(data, &ev);
 }
 

@@ -163,8 +163,7 @@ static void retry_complete(void *state, pb_usec now, const pb_result *res)
         h->prev_backoff = backoff;
         if (r->params.retry_honour_retry_after && res->retry_after > backoff)
             backoff = res->retry_after;
-        pb_emit(r->cb, r->cb_data, now, PB_EVENT_RETRY, h->attempt, h->attempt + 1,
-                (double)backoff,
+        pb_emit(r->cb, r->cb_data, now, PB_EVENT_RETRY, h->attempt, h->attempt + 1, (double)backoff,
                 backoff == res->retry_after && r->params.retry_honour_retry_after
                     ? "waiting for Retry-After"
                     : "exponential backoff");
@@ -226,17 +225,18 @@ int pb_retry_wrap(const pb_pattern *inner, const pb_pattern_params *p, pb_event_
     r->slots = st.slots;
     r->held = calloc(r->slots, sizeof(*r->held));
     r->backoff = calloc(r->slots, sizeof(*r->backoff));
-    if (r->held == NULL || r->backoff == NULL) {
-        free(r->held);
-        free(r->backoff);
-        free(r);
-        return pb_err_set(err, PB_ENOMEM, "retry: out of memory for %lu slots",
-                          (unsigned long)st.slots);
-    }
+    if (r->held == NULL || r->backoff == NULL)
+        goto nomem;
     r->inner = *inner;
     r->params = *p;
     r->cb = cb;
     r->cb_data = cb_data;
     *out = (pb_pattern){.ops = &retry_ops, .state = r};
     return 0;
+nomem:
+    free(r->held);
+    free(r->backoff);
+    free(r);
+    return pb_err_set(err, PB_ENOMEM, "retry: out of memory for %lu slots",
+                      (unsigned long)st.slots);
 }

@@ -23,7 +23,8 @@
  * jitter only; pass retry_base for the first retry). */
 pb_usec pb_retry_backoff(const pb_pattern_params *p, uint32_t n, pb_usec prev, pb_rng *rng);
 
-/* Wrap `inner` (which the wrapper then owns and destroys). */
+/* Wrap `inner`, which the wrapper then owns and destroys (on failure the
+ * caller still owns it). */
 int pb_retry_wrap(const pb_pattern *inner, const pb_pattern_params *p, pb_event_cb cb,
                   void *cb_data, pb_pattern *out, pb_err *err) PB_MUST_CHECK;
 

@@ -41,8 +41,8 @@ typedef struct semaphore {
     pb_usec last_now;
 } semaphore;
 
-static int semaphore_create(const pb_pattern_params *p, pb_event_cb cb, void *cb_data,
-                            void **state, pb_err *err)
+static int semaphore_create(const pb_pattern_params *p, pb_event_cb cb, void *cb_data, void **state,
+                            pb_err *err)
 {
     int rc = pb_pattern_params_check(p, "semaphore", err);
     if (rc != 0)
@@ -137,14 +137,17 @@ static void semaphore_admit(void *state, pb_usec now, pb_admission *out)
     }
     pb_usec at;
     bool scheduled;
-    bool any = pb_arrivals_peek(&s->arrivals, &at, &scheduled);
-    (void)any; /* an open batch always has tasks left */
+    if (!pb_arrivals_peek(&s->arrivals, &at, &scheduled)) {
+        assert(0 && "an open batch always has tasks left");
+        pb_admit_wait(out, PB_USEC_NEVER);
+        return;
+    }
     if (scheduled && at > now) {
         pb_admit_wait(out, at);
         return;
     }
     pb_usec intended = at; /* open loop: the arrival */
-    if (!scheduled) /* closed loop: created with its batch (or when the closed loop began) */
+    if (!scheduled)        /* closed loop: created with its batch (or when the closed loop began) */
         intended = s->batch_opened > at ? s->batch_opened : at;
     uint64_t task = s->arrivals.next;
     pb_arrivals_take(&s->arrivals);
@@ -191,8 +194,8 @@ static void semaphore_complete(void *state, pb_usec now, const pb_result *res)
      * it idled until this, the batch's last task, ended */
     double idle = 0;
     for (uint32_t i = 0; i < c; i++) {
-        pb_usec from = s->permit[i].released_at > s->last_start ? s->permit[i].released_at
-                                                                 : s->last_start;
+        pb_usec from =
+            s->permit[i].released_at > s->last_start ? s->permit[i].released_at : s->last_start;
         idle += (double)(now - from);
     }
     open_batch(s, now, (int64_t)s->batch_no, idle);

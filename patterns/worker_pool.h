@@ -14,20 +14,20 @@
 
 /* One worker. */
 typedef struct pb_pool_slot {
-    uint64_t ticket;       /* of the request in flight */
-    pb_usec ready_at;      /* when it last became idle (closed-loop intended start) */
-    pb_usec paused_until;  /* while paused after a rejection */
+    uint64_t ticket;            /* of the request in flight */
+    pb_usec ready_at;           /* when it last became idle (closed-loop intended start) */
+    pb_usec paused_until;       /* while paused after a rejection */
     uint32_t inflight_at_start; /* busy workers, itself included, when its request started */
-    uint32_t tag;          /* owner's use (the breaker stores the permit's epoch here) */
-    uint8_t status;        /* pool-private */
+    uint32_t tag;               /* owner's use (the breaker stores the permit's epoch here) */
+    uint8_t status;             /* pool-private */
 } pb_pool_slot;
 
 typedef struct pb_pool {
     pb_arrivals arrivals;
     uint32_t nslots, limit;
     uint32_t busy, paused;
-    uint32_t *idle, idle_head, idle_count;     /* FIFO ring of idle slots */
-    uint32_t *pause, pause_head, pause_count;  /* FIFO ring of paused slots */
+    uint32_t *idle, idle_head, idle_count;    /* FIFO ring of idle slots */
+    uint32_t *pause, pause_head, pause_count; /* FIFO ring of paused slots */
     pb_pool_slot *slot;
     uint64_t seq; /* ticket sequence */
     uint64_t started, rejected, completed;

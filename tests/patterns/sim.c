@@ -88,8 +88,8 @@ static void admit_loop(sim *s)
             r->res = (pb_result){.outcome = PB_OUTCOME_OK, .http_status = 200};
             s->result(s->result_data, s, &a, &r->res);
             r->res.ticket = a.ticket;
-            s->in_flight = grow(s->in_flight, &s->cap_in_flight, s->n_in_flight + 1,
-                                sizeof(*s->in_flight));
+            s->in_flight =
+                grow(s->in_flight, &s->cap_in_flight, s->n_in_flight + 1, sizeof(*s->in_flight));
             s->in_flight[s->n_in_flight++] = s->n_rec;
         } else {
             assert_int_equal(a.kind, PB_ADMIT_REJECT);

@@ -23,10 +23,10 @@ typedef void (*sim_check_fn)(void *data, struct sim *s);
 /* One admission the pattern made (START or REJECT), with what became of it. */
 typedef struct sim_record {
     pb_admission adm;
-    pb_usec at;            /* when admit() returned it */
+    pb_usec at;             /* when admit() returned it */
     pb_pattern_state state; /* the pattern's state right after */
-    pb_result res;         /* START: its result */
-    pb_usec end;           /* START: when it completed (0 while in flight) */
+    pb_result res;          /* START: its result */
+    pb_usec end;            /* START: when it completed (0 while in flight) */
 } sim_record;
 
 typedef struct sim {

@@ -172,13 +172,13 @@ static void aimd_follows_additive_increase_multiplicative_decrease(void **state)
         bool failed;
         uint32_t limit;
     } trace[] = {
-        {10 * MS, 10, false, 11},   /* inflight*2 >= limit: +1 */
-        {10 * MS, 3, false, 11},    /* 6 < 11: application limited, no change */
-        {10 * MS, 6, false, 12},    /* 12 >= 11: +1 */
-        {10 * MS, 12, false, 12},   /* capped at max-limit */
-        {10 * MS, 12, true, 10},    /* a drop: int(12 * 0.9) = 10 */
-        {6 * SEC, 10, false, 9},    /* slower than aimd-timeout 5s: int(10 * 0.9) */
-        {5 * SEC, 9, false, 10},    /* exactly the timeout is not a drop */
+        {10 * MS, 10, false, 11}, /* inflight*2 >= limit: +1 */
+        {10 * MS, 3, false, 11},  /* 6 < 11: application limited, no change */
+        {10 * MS, 6, false, 12},  /* 12 >= 11: +1 */
+        {10 * MS, 12, false, 12}, /* capped at max-limit */
+        {10 * MS, 12, true, 10},  /* a drop: int(12 * 0.9) = 10 */
+        {6 * SEC, 10, false, 9},  /* slower than aimd-timeout 5s: int(10 * 0.9) */
+        {5 * SEC, 9, false, 10},  /* exactly the timeout is not a drop */
     };
     for (size_t i = 0; i < sizeof(trace) / sizeof(trace[0]); i++) {
         pb_limit_sample(&l, i * SEC, trace[i].rtt, trace[i].inflight, trace[i].failed);
@@ -283,8 +283,8 @@ static void random_trace(void *data, sim *s, const pb_admission *adm, pb_result 
     bool trouble = (s->now / (8 * SEC)) % 2 == 1;
     res->latency = (1 + pb_rng_below(data, trouble ? 3000 : 50)) * MS;
     if (pb_rng_below(data, 100) < (trouble ? 40u : 1u))
-        *res = (pb_result){.outcome = PB_OUTCOME_HTTP_ERROR, .http_status = 503,
-                           .latency = res->latency};
+        *res = (pb_result){
+            .outcome = PB_OUTCOME_HTTP_ERROR, .http_status = 503, .latency = res->latency};
 }
 
 static void limits_stay_within_bounds_for_every_policy(void **state)

@@ -335,8 +335,8 @@ static void closed_loop_rejections_pause_the_worker(void **state)
         if (last_reject[r->adm.slot] != 0)
             assert_true(r->at - last_reject[r->adm.slot] >= 10 * MS);
         last_reject[r->adm.slot] = r->at;
-        assert_int_equal(r->state.breaker, PB_BREAKER_OPEN + (r->at == s.ev[1].at ||
-                                                              r->at == s.ev[3].at));
+        assert_int_equal(r->state.breaker,
+                         PB_BREAKER_OPEN + (r->at == s.ev[1].at || r->at == s.ev[3].at));
     }
     /* two open spells of 1 s, 5 workers, one try per 10 ms each (500 each),
      * plus the 4 workers refused at 2.01 s because the one probe was taken */

@@ -24,8 +24,8 @@ static void never_above_concurrency(void *data, sim *s)
 /* Every request fails, in a different way, after 1..20 ms. */
 static void all_fail(void *data, sim *s, const pb_admission *adm, pb_result *res)
 {
-    static const pb_outcome how[] = {PB_OUTCOME_TIMEOUT, PB_OUTCOME_RESET,
-                                     PB_OUTCOME_CONNECT_ERROR, PB_OUTCOME_HTTP_ERROR};
+    static const pb_outcome how[] = {PB_OUTCOME_TIMEOUT, PB_OUTCOME_RESET, PB_OUTCOME_CONNECT_ERROR,
+                                     PB_OUTCOME_HTTP_ERROR};
     pb_outcome o = how[adm->task % 4];
     *res = (pb_result){.outcome = o,
                        .http_status = o == PB_OUTCOME_HTTP_ERROR ? 503 : 0,

@@ -26,7 +26,7 @@ static void exponential_backoff_and_its_jitter_bounds(void **state)
     pb_rng_seed(&rng, 1);
 
     p.retry_jitter = PB_JITTER_NONE;
-    static const pb_usec expected[] = {100 * MS, 200 * MS, 400 * MS, 800 * MS, 1600 * MS,
+    static const pb_usec expected[] = {100 * MS,  200 * MS,  400 * MS, 800 * MS, 1600 * MS,
                                        3200 * MS, 6400 * MS, 10 * SEC, 10 * SEC};
     for (uint32_t n = 0; n < 9; n++)
         assert_int_equal(pb_retry_backoff(&p, n, 0, &rng), expected[n]);
@@ -71,8 +71,10 @@ static void scripted(void *data, sim *s, const pb_admission *adm, pb_result *res
     const script *sc = data;
     res->latency = 10 * MS;
     if (adm->attempt < sc->fail_attempts)
-        *res = (pb_result){.outcome = sc->outcome, .http_status = sc->status,
-                           .latency = 10 * MS, .retry_after = sc->retry_after};
+        *res = (pb_result){.outcome = sc->outcome,
+                           .http_status = sc->status,
+                           .latency = 10 * MS,
+                           .retry_after = sc->retry_after};
 }
 
 static pb_pattern_params retry_params(void)
@@ -145,7 +147,9 @@ static void retry_after_is_honoured_when_asked(void **state)
         p.retry_max_attempts = 2;
         p.retry_jitter = PB_JITTER_FULL;
         p.retry_honour_retry_after = honour;
-        script sc = {.fail_attempts = 1, .outcome = PB_OUTCOME_HTTP_ERROR, .status = 429,
+        script sc = {.fail_attempts = 1,
+                     .outcome = PB_OUTCOME_HTTP_ERROR,
+                     .status = 429,
                      .retry_after = 3 * SEC};
         sim s;
         sim_init(&s, "queue", &p, scripted, &sc);
