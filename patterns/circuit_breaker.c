@@ -52,7 +52,7 @@ void pb_breaker_start(pb_breaker *b, pb_usec now)
     b->opened_at = 0;
     b->consecutive = 0;
     b->probes_permitted = b->probes_done = b->probes_failed = b->probes_slow = 0;
-    b->stale_results = b->transitions = 0;
+    b->stale_results = 0;
     reset_window(b);
 }
 
@@ -62,7 +62,6 @@ static void transition(pb_breaker *b, pb_usec now, pb_breaker_state to, double v
     pb_breaker_state from = b->state;
     b->state = to;
     b->epoch++;
-    b->transitions++;
     switch (to) {
     case PB_BREAKER_OPEN:
         b->opened_at = now;

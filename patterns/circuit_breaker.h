@@ -43,7 +43,7 @@ typedef struct pb_breaker {
     pb_breaker_bucket *bucket; /* time window: one bucket per second */
     uint64_t newest_sec;
     uint32_t w_calls, w_failed, w_slow;
-    uint64_t stale_results, transitions;
+    uint64_t stale_results; /* results ignored because the state changed since their call began */
 } pb_breaker;
 
 /* Allocate the window for p (policy, window, thresholds); events go to cb. */

@@ -41,7 +41,6 @@ void pb_limit_start(pb_limit *l, pb_usec now)
     l->estimate = l->p.concurrency;
     l->long_rtt = l->long_sum = 0;
     l->long_count = 0;
-    l->last_gradient = 1.0;
 }
 
 static void set_limit(pb_limit *l, pb_usec now, uint32_t to, double value, const char *why)
@@ -227,7 +226,6 @@ static void gradient2_sample(pb_limit *l, pb_usec now, pb_usec latency, uint32_t
     if (estimate < l->p.min_limit)
         estimate = l->p.min_limit;
     l->estimate = estimate;
-    l->last_gradient = gradient;
     set_limit(l, now, (uint32_t)estimate, gradient,
               gradient < 1.0 ? "gradient2: latency above the long-term RTT"
                              : "gradient2: latency steady, grow by queue size");

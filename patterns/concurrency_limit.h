@@ -52,7 +52,6 @@ typedef struct pb_limit {
     double long_rtt; /* exponential average with a warm-up, as ExpAvgMeasurement */
     uint32_t long_count;
     double long_sum;
-    double last_gradient;
 } pb_limit;
 
 /* Allocate for p (policy, bounds, initial limit = p->concurrency). */
