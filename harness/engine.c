@@ -783,7 +783,10 @@ int pb_run_execute(const pb_run_config *cfg, pb_recorder *rec, pb_run_summary *o
     } else {
         e->url = cfg->target_url;
     }
-    uint32_t slots = params.concurrency > 0 ? params.concurrency : 1;
+    /* one easy handle per slot the pattern can use at once */
+    pb_pattern_state st;
+    e->pat.ops->state(e->pat.state, &st);
+    uint32_t slots = st.slots > 0 ? st.slots : params.concurrency > 0 ? params.concurrency : 1;
     if ((rc = pb_http_create(&e->loop, e->url, cfg->timeout, slots, done_cb, e, &e->http, err)) !=
         0)
         goto out;
