@@ -62,6 +62,7 @@ struct slot {
 
 #define TEXT_PER_SLOT sizeof(struct slot)
 #define MAX_RECORD_SLOTS (1 + (PB_RECORDER_DETAIL_MAX + TEXT_PER_SLOT - 1) / TEXT_PER_SLOT)
+_Static_assert(MAX_RECORD_SLOTS * 4 <= MIN_RING_ROWS, "the smallest ring holds the largest record");
 
 enum command_kind {
     CMD_BEGIN_RUN,
@@ -786,7 +787,7 @@ static bool run_command(pb_recorder *r)
 static void *writer_main(void *arg)
 {
     pb_recorder *r = arg;
-    pthread_setname_np(pthread_self(), "pb-recorder");
+    (void)pthread_setname_np(pthread_self(), "pb-recorder"); /* cosmetic: for top -H */
     for (;;) {
         if (atomic_load_explicit(&r->cmd_pending, memory_order_acquire)) {
             if (run_command(r))
@@ -1160,9 +1161,12 @@ int pb_recorder_open(const char *path, uint32_t ring_rows, pb_recorder **out, pb
         return pb_err_set(err, PB_ERANGE, "recorder ring of %" PRIu32 " rows: expected %u to %u",
                           ring_rows, MIN_RING_ROWS, MAX_RING_ROWS);
     int rc = 0;
-    pb_recorder *r = calloc(1, sizeof(*r));
+    /* the ring indices sit on cache lines of their own: 64-byte alignment
+     * (sizeof is a multiple of it, as aligned_alloc requires) */
+    pb_recorder *r = aligned_alloc(_Alignof(pb_recorder), sizeof(pb_recorder));
     if (r == NULL)
         return pb_err_set(err, PB_ENOMEM, "%s: out of memory for the recorder", path);
+    memset(r, 0, sizeof(*r));
     pthread_mutex_init(&r->mu, NULL);
     pthread_mutex_init(&r->call_mu, NULL);
     pthread_condattr_t ca;
