@@ -78,7 +78,7 @@ static void uv_done(void *data, const pb_http_result *res)
             uv_stop(b->loop);
         return;
     }
-    if (pb_http_start(b->http, b->seq++, NULL, NULL) != 0)
+    if (pb_http_start(b->http, b->seq++, 0, NULL, NULL) != 0)
         exit(1);
 }
 
@@ -93,7 +93,7 @@ static double run_uv(const char *url, int conns, pb_usec length)
     pb_usec start = pb_monotime_now();
     b.end = start + length;
     for (int i = 0; i < conns; i++)
-        if (pb_http_start(b.http, b.seq++, NULL, NULL) != 0)
+        if (pb_http_start(b.http, b.seq++, 0, NULL, NULL) != 0)
             exit(1);
     uv_run(&loop, UV_RUN_DEFAULT);
     double secs = (double)(pb_monotime_now() - start) / 1e6;

@@ -10,9 +10,11 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The header each request carries; the digits are rewritten in place. */
+/* The headers each request carries; the digits are rewritten in place. */
 #define SEQ_HEADER "X-PB-Seq: "
 #define SEQ_DIGITS 20 /* UINT64_MAX */
+#define ATTEMPT_HEADER "X-PB-Attempt: "
+#define ATTEMPT_DIGITS 3 /* the mock takes 0..255 */
 
 /* A socket libcurl asked us to watch. When libcurl is done with a socket but
  * keeps its connection for reuse (CURL_POLL_REMOVE), the context stays
@@ -36,7 +38,7 @@ struct sock_ctx {
 struct transfer {
     CURL *easy;
     pb_http *h;
-    struct curl_slist *headers; /* one node, "X-PB-Seq: N", rewritten per request */
+    struct curl_slist *headers; /* "X-PB-Seq: N", "X-PB-Attempt: K", rewritten per request */
     void *user;
     pb_usec started;
     uint64_t bytes;
@@ -373,8 +375,14 @@ static int transfer_new(pb_http *h, struct transfer **out, pb_err *err)
         goto fail;
     t->h = h;
     t->easy = curl_easy_init();
-    /* room for the widest sequence number; the digits are rewritten per request */
+    /* room for the widest numbers; the digits are rewritten per request */
     t->headers = curl_slist_append(NULL, SEQ_HEADER "00000000000000000000");
+    if (t->headers != NULL) {
+        struct curl_slist *l = curl_slist_append(t->headers, ATTEMPT_HEADER "000");
+        if (l == NULL)
+            goto fail;
+        t->headers = l;
+    }
     if (t->easy == NULL || t->headers == NULL)
         goto fail;
     CURL *e = t->easy;
@@ -491,7 +499,7 @@ fail:
     return rc;
 }
 
-int pb_http_start(pb_http *h, uint64_t seq, void *user, pb_err *err)
+int pb_http_start(pb_http *h, uint64_t seq, uint32_t attempt, void *user, pb_err *err)
 {
     assert(!h->closing);
     struct transfer *t = h->free_xfers;
@@ -506,6 +514,8 @@ int pb_http_start(pb_http *h, uint64_t seq, void *user, pb_err *err)
         h->free_xfers = t->next_free;
     }
     snprintf(t->headers->data + sizeof(SEQ_HEADER) - 1, SEQ_DIGITS + 1, "%" PRIu64, seq);
+    snprintf(t->headers->next->data + sizeof(ATTEMPT_HEADER) - 1, ATTEMPT_DIGITS + 1, "%u",
+             attempt > 255 ? 255 : attempt);
     t->user = user;
     t->bytes = 0;
     t->retry_after = 0;

@@ -45,10 +45,12 @@ int pb_http_create(uv_loop_t *loop, const char *url, pb_usec timeout, uint32_t s
 /* Most requests in flight at once. */
 #define PB_HTTP_MAX_SLOTS 65536u
 
-/* Start a GET carrying the header `X-PB-Seq: seq`; `user` comes back in the
- * result. PB_EFULL when PB_HTTP_MAX_SLOTS are in flight, PB_ENOMEM/PB_ENET
- * when libcurl refuses. */
-int pb_http_start(pb_http *h, uint64_t seq, void *user, pb_err *err) PB_MUST_CHECK;
+/* Start a GET carrying the headers `X-PB-Seq: seq` and `X-PB-Attempt: attempt`
+ * (capped at 255), from which the mock server draws the request's fault;
+ * `user` comes back in the result. PB_EFULL when PB_HTTP_MAX_SLOTS are in
+ * flight, PB_ENOMEM/PB_ENET when libcurl refuses. */
+int pb_http_start(pb_http *h, uint64_t seq, uint32_t attempt, void *user,
+                  pb_err *err) PB_MUST_CHECK;
 
 /* Requests in flight. */
 uint32_t pb_http_in_flight(const pb_http *h);

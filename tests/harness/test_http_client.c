@@ -75,7 +75,7 @@ static void driver_done(void *data, const pb_http_result *res)
     if (res->error[0] != '\0')
         snprintf(d->error, sizeof(d->error), "%s", res->error);
     if (d->started < d->total) {
-        assert_int_equal(pb_http_start(d->http, d->started, NULL, NULL), 0);
+        assert_int_equal(pb_http_start(d->http, d->started, 0, NULL, NULL), 0);
         d->started++;
     }
     if (d->ended == d->total)
@@ -92,7 +92,7 @@ static void drive(struct driver *d, const char *url, pb_usec timeout, uint32_t p
                                     NULL),
                      0);
     for (uint32_t i = 0; i < parallel && d->started < total; i++) {
-        assert_int_equal(pb_http_start(d->http, d->started, NULL, NULL), 0);
+        assert_int_equal(pb_http_start(d->http, d->started, 0, NULL, NULL), 0);
         d->started++;
     }
     uv_run(&d->loop, UV_RUN_DEFAULT);
