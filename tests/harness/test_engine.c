@@ -139,6 +139,8 @@ static void assert_agree(const char *db, const pb_run_summary *s, const pb_mock_
     /* what the server received: every attempt that reached the network, plus
      * those libcurl re-sent on a fresh connection after a reset */
     assert_int_equal(m->requests, s->network + s->resent);
+    /* the server recognised the same re-sends by their X-PB-Seq and X-PB-Attempt */
+    assert_int_equal(m->resent_resets + m->resent_hangs, s->resent);
     assert_int_equal(rows_with(db, id, "ok"), m->ok);
     assert_int_equal(rows_with(db, id, "http_error"),
                      m->errors + m->rejected_capacity + m->rate_limited);

@@ -165,6 +165,7 @@ static void resets_are_counted_including_silent_resends(void **state)
     /* what the server saw = what we recorded + what libcurl re-sent behind our back */
     assert_int_equal(st.requests, 1000 + d.resent);
     assert_int_equal(st.resets, d.outcomes[PB_OUTCOME_RESET] + d.resent);
+    assert_int_equal(st.resent_resets, d.resent);
     assert_int_equal(st.ok, d.outcomes[PB_OUTCOME_OK]);
     pb_mock_stop(m);
 }
