@@ -487,8 +487,7 @@ static void begin_drain(struct engine *e)
     e->state = DRAINING;
     uv_timer_stop(&e->wake);
     uv_timer_stop(&e->rate);
-    uv_timer_start(&e->drain_guard, drain_guard_cb,
-                   e->cfg->timeout / PB_USEC_PER_MS + 1000, 0);
+    uv_timer_start(&e->drain_guard, drain_guard_cb, e->cfg->timeout / PB_USEC_PER_MS + 1000, 0);
     maybe_finish(e);
 }
 
@@ -519,8 +518,9 @@ static void interrupt(struct engine *e, int signum, int level)
     if (e->state != RUNNING)
         return;
     char t[32];
-    note(e, "interrupted: letting %u requests in flight finish (up to %s); interrupt again to "
-            "stop now",
+    note(e,
+         "interrupted: letting %u requests in flight finish (up to %s); interrupt again to "
+         "stop now",
          pb_http_in_flight(e->http), pb_format_duration(e->cfg->timeout, t, sizeof(t)));
     event(e, pb_monotime_now(), "signal", 0, signum, 0, "stop starting requests");
     begin_drain(e);
@@ -655,7 +655,9 @@ static void fill_summary(struct engine *e, pb_run_summary *out)
     pb_tally_fill(&e->tally, (double)(end - e->t0) / 1e6, out);
     out->run_id = e->run_id;
     snprintf(out->status, sizeof(out->status), "%s",
-             e->fatal != 0 ? "failed" : e->interrupted ? "interrupted" : "completed");
+             e->fatal != 0    ? "failed"
+             : e->interrupted ? "interrupted"
+                              : "completed");
     snprintf(out->pattern_name, sizeof(out->pattern_name), "%s", e->cfg->pattern);
     snprintf(out->target, sizeof(out->target), "%s", e->url);
     e->pat.ops->state(e->pat.state, &out->pattern);
@@ -808,8 +810,8 @@ int pb_run_execute(const pb_run_config *cfg, pb_recorder *rec, pb_run_summary *o
     if (e->rec != NULL) {
         char *json = pb_run_summary_to_json(out);
         pb_err end_err = {0};
-        int erc = pb_recorder_end_run(e->rec, e->run_id, out->status, e->t_end - e->t0, json,
-                                      &end_err);
+        int erc =
+            pb_recorder_end_run(e->rec, e->run_id, out->status, e->t_end - e->t0, json, &end_err);
         free(json);
         if (erc != 0 && rc == 0) {
             rc = erc;

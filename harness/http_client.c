@@ -152,8 +152,7 @@ static size_t header_cb(char *buf, size_t size, size_t n, void *data)
     return len;
 }
 
-static int prereq_cb(void *data, char *primary_ip, char *local_ip, int primary_port,
-                     int local_port)
+static int prereq_cb(void *data, char *primary_ip, char *local_ip, int primary_port, int local_port)
 {
     struct transfer *t = data;
     t->sends++;
@@ -387,8 +386,8 @@ static int transfer_new(pb_http *h, struct transfer **out, pb_err *err)
         goto fail;
     CURL *e = t->easy;
     CURLcode c = CURLE_OK;
-#define SET(opt, val)                                                          \
-    if (c == CURLE_OK)                                                         \
+#define SET(opt, val)                                                                              \
+    if (c == CURLE_OK)                                                                             \
     c = curl_easy_setopt(e, opt, val)
     SET(CURLOPT_URL, h->url);
     SET(CURLOPT_PRIVATE, (void *)t);
@@ -505,8 +504,7 @@ int pb_http_start(pb_http *h, uint64_t seq, uint32_t attempt, void *user, pb_err
     struct transfer *t = h->free_xfers;
     if (t == NULL) {
         if (h->n_all >= PB_HTTP_MAX_SLOTS)
-            return pb_err_set(err, PB_EFULL, "more than %u requests in flight",
-                              PB_HTTP_MAX_SLOTS);
+            return pb_err_set(err, PB_EFULL, "more than %u requests in flight", PB_HTTP_MAX_SLOTS);
         int rc = transfer_new(h, &t, err);
         if (rc != 0)
             return rc;

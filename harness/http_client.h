@@ -18,19 +18,19 @@ typedef struct pb_http pb_http;
 
 /* How one request ended, handed to the done callback (valid during the call only). */
 typedef struct pb_http_result {
-    void *user;            /* as given to pb_http_start */
+    void *user; /* as given to pb_http_start */
     pb_outcome outcome;
-    int curl_code;         /* CURLcode */
-    uint16_t status;       /* HTTP status, 0 without a response */
-    pb_usec started;       /* monotonic instant pb_http_start was called */
-    pb_usec connect_us;    /* 0 when an idle connection was reused */
+    int curl_code;      /* CURLcode */
+    uint16_t status;    /* HTTP status, 0 without a response */
+    pb_usec started;    /* monotonic instant pb_http_start was called */
+    pb_usec connect_us; /* 0 when an idle connection was reused */
     pb_usec ttfb_us;
     pb_usec total_us;
-    uint64_t bytes;        /* response headers + body */
-    pb_usec retry_after;   /* from a Retry-After header, 0 if none */
-    uint32_t resent;       /* times libcurl re-sent the request on a fresh connection
-                              because the reused one closed before any byte came back */
-    const char *error;     /* libcurl's message when curl_code != 0, else "" */
+    uint64_t bytes;      /* response headers + body */
+    pb_usec retry_after; /* from a Retry-After header, 0 if none */
+    uint32_t resent;     /* times libcurl re-sent the request on a fresh connection
+                            because the reused one closed before any byte came back */
+    const char *error;   /* libcurl's message when curl_code != 0, else "" */
 } pb_http_result;
 
 /* Called on the loop thread when a request ends; may call pb_http_start. */

@@ -72,8 +72,9 @@ static int check_url(const char *value, pb_err *err)
     int rc = 0;
     CURLUcode uc = curl_url_set(u, CURLUPART_URL, value, 0);
     if (uc != CURLUE_OK) {
-        rc = pb_err_set(err, PB_EPARSE, "--target: expected an http:// or https:// URL, got \"%s\" (%s)",
-                        value, curl_url_strerror(uc));
+        rc = pb_err_set(err, PB_EPARSE,
+                        "--target: expected an http:// or https:// URL, got \"%s\" (%s)", value,
+                        curl_url_strerror(uc));
         goto done;
     }
     if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
@@ -243,9 +244,10 @@ char *pb_run_config_to_json(const pb_run_config *cfg)
         goto done;
     int bad = 0;
     bad |= json_object_set_new(root, "pattern", json_string(cfg->pattern));
-    bad |= json_object_set_new(root, "label", json_string(cfg->label[0] ? cfg->label : cfg->pattern));
-    bad |= json_object_set_new(root, "target",
-                               cfg->target_url ? json_string(cfg->target_url) : json_string("mock"));
+    bad |=
+        json_object_set_new(root, "label", json_string(cfg->label[0] ? cfg->label : cfg->pattern));
+    bad |= json_object_set_new(
+        root, "target", cfg->target_url ? json_string(cfg->target_url) : json_string("mock"));
     bad |= json_object_set_new(root, "duration_us", json_integer((json_int_t)cfg->duration));
     bad |= json_object_set_new(root, "requests", json_integer((json_int_t)cfg->requests));
     bad |= json_object_set_new(root, "timeout_us", json_integer((json_int_t)cfg->timeout));

@@ -95,11 +95,11 @@ static const char *dur(pb_usec us, char *buf, size_t len)
 void pb_run_summary_print(const pb_run_summary *s, const char *db, FILE *out)
 {
     char a[32], b[32], c[32], d[32], e[32], f[32], g[32];
-    fprintf(out, "\n%s: %s run of %s against %s, %.2fs\n",
-             s->run_id > 0 ? "run" : "unrecorded run", s->status, s->pattern_name, s->target,
-             s->duration_s);
-    fprintf(out, "  requests    %" PRIu64 " (%" PRIu64 " reached the network, %" PRIu64
-                 " failed: %.2f%%)\n",
+    fprintf(out, "\n%s: %s run of %s against %s, %.2fs\n", s->run_id > 0 ? "run" : "unrecorded run",
+            s->status, s->pattern_name, s->target, s->duration_s);
+    fprintf(out,
+            "  requests    %" PRIu64 " (%" PRIu64 " reached the network, %" PRIu64
+            " failed: %.2f%%)\n",
             s->requests, s->network, s->failed, 100.0 * s->error_rate);
     fprintf(out, "  req/s       %.1f  (peak %u in flight, %" PRIu64 " connections opened)\n",
             s->rps, s->peak_in_flight, s->connections);
@@ -139,8 +139,8 @@ void pb_run_summary_print(const pb_run_summary *s, const char *db, FILE *out)
     if (s->has_server)
         fprintf(out,
                 "  server      received %" PRIu64 ": ok %" PRIu64 "  errors %" PRIu64
-                "  capacity 503 %" PRIu64 "  429 %" PRIu64 "  resets %" PRIu64
-                "  hangs %" PRIu64 "  slow bodies %" PRIu64 "  malformed %" PRIu64 "\n",
+                "  capacity 503 %" PRIu64 "  429 %" PRIu64 "  resets %" PRIu64 "  hangs %" PRIu64
+                "  slow bodies %" PRIu64 "  malformed %" PRIu64 "\n",
                 s->server.requests, s->server.ok, s->server.errors, s->server.rejected_capacity,
                 s->server.rate_limited, s->server.resets, s->server.hangs, s->server.slow_bodies,
                 s->server.malformed);
@@ -186,7 +186,8 @@ char *pb_run_summary_to_json(const pb_run_summary *s)
     bad |= put(root, "error_rate", json_real(s->error_rate));
     bad |= put(root, "bytes", json_integer((json_int_t)s->bytes));
     for (int o = 0; o < PB_OUTCOME_COUNT; o++)
-        bad |= put(outcomes, pb_outcome_name((pb_outcome)o), json_integer((json_int_t)s->outcomes[o]));
+        bad |=
+            put(outcomes, pb_outcome_name((pb_outcome)o), json_integer((json_int_t)s->outcomes[o]));
     for (int st = 1; st < 600; st++)
         if (s->status_counts[st] > 0) {
             char key[16];

@@ -14,12 +14,12 @@
 
 /* Counts since the start of the run; the caller owns the storage. */
 typedef struct pb_tally {
-    uint64_t rows;                       /* every attempt, rejections and drops included */
-    uint64_t network, failed, bytes;     /* attempts that reached the network, their failures */
+    uint64_t rows;                   /* every attempt, rejections and drops included */
+    uint64_t network, failed, bytes; /* attempts that reached the network, their failures */
     uint64_t outcomes[PB_OUTCOME_COUNT];
     uint64_t status[600];
-    pb_hist *service;                    /* actual start to end */
-    pb_hist *corrected;                  /* intended start to end */
+    pb_hist *service;   /* actual start to end */
+    pb_hist *corrected; /* intended start to end */
     /* the second in progress, for the progress line */
     uint64_t sec_network, sec_failed;
     pb_hist *sec_service;

@@ -105,8 +105,8 @@ static int64_t q(const char *db, const char *sql, int64_t run_id)
 static int64_t rows_with(const char *db, int64_t run_id, const char *outcome)
 {
     char sql[160];
-    snprintf(sql, sizeof(sql), "select count(*) from requests_v where run_id = ? and outcome = '%s'",
-             outcome);
+    snprintf(sql, sizeof(sql),
+             "select count(*) from requests_v where run_id = ? and outcome = '%s'", outcome);
     return q(db, sql, run_id);
 }
 
@@ -158,11 +158,12 @@ static void every_request_is_recorded_under_errors_and_resets(void **state)
                                            "adaptive"};
     struct ctx *c = *state;
     for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
-        const char *mock_opts[] = {"errors", "503:0.1", "faults", "reset:0.02", "latency",
-                                   "uniform:200us,2ms", "seed", "11", NULL};
+        const char *mock_opts[] = {"errors",     "503:0.1", "faults",
+                                   "reset:0.02", "latency", "uniform:200us,2ms",
+                                   "seed",       "11",      NULL};
         pb_mock *m = start_mock(mock_opts);
-        const char *opts[] = {"pattern", patterns[i], "duration", "2s", "concurrency", "8",
-                              "seed", "11", NULL};
+        const char *opts[] = {"pattern", patterns[i], "duration", "2s", "concurrency",
+                              "8",       "seed",      "11",       NULL};
         pb_run_summary s;
         run(c->db, pb_mock_url(m), opts, &s);
         pb_mock_stats ms;
@@ -187,8 +188,8 @@ static void a_request_count_makes_exactly_that_many_rows(void **state)
     for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
         const char *mock_opts[] = {"errors", "503:0.1", NULL};
         pb_mock *m = start_mock(mock_opts);
-        const char *opts[] = {"pattern", patterns[i], "requests", "250", "concurrency", "8",
-                              "batch", "50", NULL};
+        const char *opts[] = {"pattern", patterns[i], "requests", "250", "concurrency",
+                              "8",       "batch",     "50",       NULL};
         pb_run_summary s;
         run(c->db, pb_mock_url(m), opts, &s);
         pb_mock_stats ms;
@@ -206,8 +207,9 @@ static void the_breaker_records_rejections_and_transitions(void **state)
     struct ctx *c = *state;
     const char *mock_opts[] = {"errors", "503:0.6", NULL};
     pb_mock *m = start_mock(mock_opts);
-    const char *opts[] = {"pattern", "breaker", "duration", "2s", "concurrency", "4",
-                          "failure-threshold", "3", "recovery-timeout", "200ms", NULL};
+    const char *opts[] = {
+        "pattern",           "breaker", "duration",         "2s",    "concurrency", "4",
+        "failure-threshold", "3",       "recovery-timeout", "200ms", NULL};
     pb_run_summary s;
     run(c->db, pb_mock_url(m), opts, &s);
     pb_mock_stats ms;
@@ -219,12 +221,12 @@ static void the_breaker_records_rejections_and_transitions(void **state)
                      s.outcomes[PB_OUTCOME_REJECTED_BY_BREAKER]);
     /* open, then half-open after each recovery timeout, several times in 2 s */
     assert_true(s.breaker_transitions >= 3);
-    assert_int_equal(q(c->db, "select count(*) from events where run_id = ? and kind = 'breaker'",
-                       id),
-                     s.breaker_transitions);
-    assert_true(q(c->db,
-                  "select count(*) from events where run_id = ? and kind = 'breaker' and to_val = 2",
-                  id) >= 1);
+    assert_int_equal(
+        q(c->db, "select count(*) from events where run_id = ? and kind = 'breaker'", id),
+        s.breaker_transitions);
+    assert_true(
+        q(c->db, "select count(*) from events where run_id = ? and kind = 'breaker' and to_val = 2",
+          id) >= 1);
     /* rows rejected while open carry the open state */
     assert_int_equal(q(c->db,
                        "select count(*) from requests_v where run_id = ? and outcome = "
@@ -247,9 +249,9 @@ static void the_adaptive_limit_records_its_changes(void **state)
     pb_mock_stop(m);
     int64_t id = s.run_id;
     assert_true(s.pattern.limit_changes > 0);
-    assert_int_equal(q(c->db, "select count(*) from events where run_id = ? and kind = 'limit'",
-                       id),
-                     s.pattern.limit_changes);
+    assert_int_equal(
+        q(c->db, "select count(*) from events where run_id = ? and kind = 'limit'", id),
+        s.pattern.limit_changes);
     /* the limit recorded with the rows moves too */
     assert_true(q(c->db, "select count(distinct lim) from requests where run_id = ?", id) > 1);
     assert_agree(c->db, &s, &ms);
@@ -261,8 +263,8 @@ static void an_open_loop_rate_is_kept_and_waits_count_as_latency(void **state)
     const char *mock_opts[] = {"latency", "fixed:20ms", NULL};
     pb_mock *m = start_mock(mock_opts);
     /* 200/s with 2 workers and 20 ms service: 100/s at most, so a queue builds */
-    const char *opts[] = {"pattern", "queue", "duration", "2s", "concurrency", "2", "rate", "200",
-                          NULL};
+    const char *opts[] = {"pattern", "queue", "duration", "2s", "concurrency",
+                          "2",       "rate",  "200",      NULL};
     pb_run_summary s;
     run(c->db, pb_mock_url(m), opts, &s);
     pb_mock_stop(m);
@@ -283,8 +285,8 @@ static void the_built_in_mock_runs_phases_in_step_with_the_run(void **state)
                           "\"name\": \"outage\", \"errors\": \"503:1\"}]}";
     if (pb_mock_config_load_json(cfg.mock, profile, "test profile", &err) != 0)
         fail_msg("profile: %s", err.msg);
-    const char *opts[] = {"db", c->db, "quiet", "true", "pattern", "queue", "duration", "1200ms",
-                          "concurrency", "4", NULL};
+    const char *opts[] = {"db",       c->db,    "quiet",       "true", "pattern", "queue",
+                          "duration", "1200ms", "concurrency", "4",    NULL};
     for (int i = 0; opts[i] != NULL; i += 2)
         assert_int_equal(pb_run_config_set(&cfg, opts[i], opts[i + 1], &err), 0);
     pb_recorder *rec;
@@ -301,12 +303,13 @@ static void the_built_in_mock_runs_phases_in_step_with_the_run(void **state)
     assert_true(s.phase_sent[0] > 0 && s.phase_sent[1] > 0);
     assert_int_equal(s.phase_sent[0] + s.phase_sent[1], s.network);
     /* the switch happened 600 ms into the run, as the events and the rows show */
-    int64_t at = q(c->db, "select t_us from events where run_id = ? and kind = 'phase' and to_val = 1",
-                   s.run_id);
+    int64_t at =
+        q(c->db, "select t_us from events where run_id = ? and kind = 'phase' and to_val = 1",
+          s.run_id);
     assert_true(at >= 590000 && at <= 700000);
-    int64_t first_503 = q(c->db,
-                          "select min(t_us + wait_us) from requests_v where run_id = ? and status = 503",
-                          s.run_id);
+    int64_t first_503 =
+        q(c->db, "select min(t_us + wait_us) from requests_v where run_id = ? and status = 503",
+          s.run_id);
     assert_true(first_503 >= 590000 && first_503 <= 700000);
 }
 
@@ -334,8 +337,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(the_breaker_records_rejections_and_transitions, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(the_adaptive_limit_records_its_changes, setup, teardown),
-        cmocka_unit_test_setup_teardown(an_open_loop_rate_is_kept_and_waits_count_as_latency,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(an_open_loop_rate_is_kept_and_waits_count_as_latency, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(the_built_in_mock_runs_phases_in_step_with_the_run, setup,
                                         teardown),
         cmocka_unit_test(a_bad_configuration_is_refused_before_anything_runs),

@@ -88,9 +88,8 @@ static void drive(struct driver *d, const char *url, pb_usec timeout, uint32_t p
     memset(d, 0, sizeof(*d));
     d->total = total;
     assert_int_equal(uv_loop_init(&d->loop), 0);
-    assert_int_equal(pb_http_create(&d->loop, url, timeout, parallel, driver_done, d, &d->http,
-                                    NULL),
-                     0);
+    assert_int_equal(
+        pb_http_create(&d->loop, url, timeout, parallel, driver_done, d, &d->http, NULL), 0);
     for (uint32_t i = 0; i < parallel && d->started < total; i++) {
         assert_int_equal(pb_http_start(d->http, d->started, 0, NULL, NULL), 0);
         d->started++;

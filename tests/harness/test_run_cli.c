@@ -111,7 +111,8 @@ static void spawn(struct child *ch, bool tty, const char *const *args)
 /* Read what is available on the child's outputs, waiting at most ms. */
 static void pump(struct child *ch, int ms)
 {
-    struct pollfd p[2] = {{.fd = ch->err_fd, .events = POLLIN}, {.fd = ch->out_fd, .events = POLLIN}};
+    struct pollfd p[2] = {{.fd = ch->err_fd, .events = POLLIN},
+                          {.fd = ch->out_fd, .events = POLLIN}};
     if (poll(p, 2, ms) <= 0)
         return;
     for (int i = 0; i < 2; i++) {
@@ -263,9 +264,19 @@ static void help_lists_every_option_with_its_default(void **state)
     spawn(&ch, false, args);
     finish(&ch);
     assert_int_equal(exit_code(&ch), 0);
-    const char *expect[] = {"--pattern", "--target", "--duration", "--requests", "--timeout",
-                            "--db", "--json", "--failure-threshold", "--recovery-timeout",
-                            "--queue-size", "--adaptive-policy", "--latency", "--errors",
+    const char *expect[] = {"--pattern",
+                            "--target",
+                            "--duration",
+                            "--requests",
+                            "--timeout",
+                            "--db",
+                            "--json",
+                            "--failure-threshold",
+                            "--recovery-timeout",
+                            "--queue-size",
+                            "--adaptive-policy",
+                            "--latency",
+                            "--errors",
                             "default 10"};
     for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++)
         if (strstr(ch.out, expect[i]) == NULL)
@@ -275,8 +286,9 @@ static void help_lists_every_option_with_its_default(void **state)
 static void json_summary_matches_the_database(void **state)
 {
     struct ctx *c = *state;
-    const char *args[] = {"--db", c->db, "--requests", "300", "--concurrency", "6", "--errors",
-                          "503:0.2", "--json", "--quiet", NULL};
+    const char *args[] = {"--db",          c->db,     "--requests", "300",
+                          "--concurrency", "6",       "--errors",   "503:0.2",
+                          "--json",        "--quiet", NULL};
     struct child ch;
     spawn(&ch, false, args);
     finish(&ch);
@@ -288,8 +300,7 @@ static void json_summary_matches_the_database(void **state)
     json_t *server = json_object_get(j, "server");
     assert_non_null(server);
     assert_int_equal(jint(server, "requests"), jint(j, "network") + jint(j, "resent"));
-    assert_int_equal(jint(server, "errors"),
-                     jint(json_object_get(j, "outcomes"), "http_error"));
+    assert_int_equal(jint(server, "errors"), jint(json_object_get(j, "outcomes"), "http_error"));
     char status[32];
     qtext(c->db, "select status from runs", status, sizeof(status));
     assert_string_equal(status, "completed");
@@ -303,8 +314,8 @@ static void a_signal_stops_the_run_and_keeps_every_row(void **state)
     struct ctx *c = *state;
     const int sigs[] = {SIGINT, SIGTERM};
     for (int k = 0; k < 2; k++) {
-        const char *args[] = {"--db", c->db, "--duration", "60s", "--concurrency", "4",
-                              "--latency", "fixed:2ms", "--json", NULL};
+        const char *args[] = {"--db", c->db,       "--duration", "60s",    "--concurrency",
+                              "4",    "--latency", "fixed:2ms",  "--json", NULL};
         struct child ch;
         spawn(&ch, true, args);
         wait_for(&ch, "req/s", 1, 20000); /* the first progress line: a second has run */
@@ -336,8 +347,8 @@ static void a_second_interrupt_stops_at_once(void **state)
 {
     struct ctx *c = *state;
     /* every request takes 20 s: only a hard stop ends the run quickly */
-    const char *args[] = {"--db", c->db, "--duration", "60s", "--concurrency", "4", "--latency",
-                          "fixed:20s", "--timeout", "30s", "--json", NULL};
+    const char *args[] = {"--db",      c->db,       "--duration", "60s", "--concurrency", "4",
+                          "--latency", "fixed:20s", "--timeout",  "30s", "--json",        NULL};
     struct child ch;
     spawn(&ch, true, args);
     wait_for(&ch, "in flight 4", 1, 20000);
@@ -363,8 +374,8 @@ static void a_second_interrupt_stops_at_once(void **state)
 static void sigkill_mid_run_leaves_a_consistent_database(void **state)
 {
     struct ctx *c = *state;
-    const char *args[] = {"--db", c->db, "--duration", "60s", "--concurrency", "4", "--latency",
-                          "fixed:1ms", NULL};
+    const char *args[] = {"--db", c->db,       "--duration", "60s", "--concurrency",
+                          "4",    "--latency", "fixed:1ms",  NULL};
     struct child ch;
     spawn(&ch, true, args);
     /* three progress lines: the writer has committed at least twice by now */

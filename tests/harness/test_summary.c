@@ -15,8 +15,8 @@
 
 static pb_request_row row(uint8_t outcome, uint16_t status, uint64_t wait, uint64_t total)
 {
-    pb_request_row r = {.outcome = outcome, .status = status, .wait_us = wait, .total_us = total,
-                        .bytes = 100};
+    pb_request_row r = {
+        .outcome = outcome, .status = status, .wait_us = wait, .total_us = total, .bytes = 100};
     return r;
 }
 
@@ -87,8 +87,8 @@ static void percentiles_match_exact_values_within_three_digits(void **state)
         pb_usec got;
         uint64_t *v;
         double p;
-    } checks[] = {{s.p50, svc, 50}, {s.p90, svc, 90}, {s.p99, svc, 99}, {s.p999, svc, 99.9},
-                  {s.cp50, corr, 50}, {s.cp99, corr, 99}};
+    } checks[] = {{s.p50, svc, 50},    {s.p90, svc, 90},   {s.p99, svc, 99},
+                  {s.p999, svc, 99.9}, {s.cp50, corr, 50}, {s.cp99, corr, 99}};
     for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
         size_t rank = (size_t)(checks[i].p / 100.0 * N + 0.5);
         double exact = (double)checks[i].v[rank - 1];
@@ -165,9 +165,8 @@ static void summary_json_has_the_documented_keys(void **state)
     assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "pattern"), "rejected")),
                      2);
     assert_int_equal(json_array_size(json_object_get(j, "phase_sent")), 2);
-    assert_string_equal(
-        json_string_value(json_object_get(json_object_get(j, "errors"), "reset")),
-        "Recv failure: reset");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "errors"), "reset")),
+                        "Recv failure: reset");
     assert_non_null(json_object_get(j, "writer_stalls"));
     assert_null(json_object_get(j, "server")); /* no built-in mock in this run */
     json_decref(j);
