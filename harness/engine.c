@@ -63,6 +63,8 @@ struct engine {
     bool loop_ready;
     uv_timer_t wake, ticker, second, end, rate, drain_guard;
     uv_signal_t sigint, sigterm;
+    struct sigaction old_sigint, old_sigterm; /* restored after the run */
+    bool signals_saved;
     uv_async_t phase_async;
     int n_handles; /* handles initialised, closed at teardown */
     uv_handle_t *handles[10];
@@ -633,6 +635,10 @@ static void teardown(struct engine *e)
         (void)rc;
         assert(rc == 0);
     }
+    if (e->signals_saved) {
+        sigaction(SIGINT, &e->old_sigint, NULL);
+        sigaction(SIGTERM, &e->old_sigterm, NULL);
+    }
     pb_http_destroy(e->http);
     if (e->phase_mu_ready)
         uv_mutex_destroy(&e->phase_mu);
@@ -729,6 +735,10 @@ static void start_running(struct engine *e)
             note(e, "%s: %s against %s, %" PRIu64 " requests", who, cfg->pattern, e->url,
                  cfg->requests);
     }
+    /* libuv leaves SIG_DFL behind when its handlers go: keep what the caller
+     * (compare, a test) had installed, to put it back after the run */
+    e->signals_saved = sigaction(SIGINT, NULL, &e->old_sigint) == 0 &&
+                       sigaction(SIGTERM, NULL, &e->old_sigterm) == 0;
     uv_signal_start(&e->sigint, signal_cb, SIGINT);
     uv_signal_start(&e->sigterm, signal_cb, SIGTERM);
     uv_mutex_lock(&e->phase_mu);

@@ -4,6 +4,7 @@
  * request for request. */
 #include <inttypes.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -313,6 +314,29 @@ static void the_built_in_mock_runs_phases_in_step_with_the_run(void **state)
     assert_true(first_503 >= 590000 && first_503 <= 700000);
 }
 
+static void on_signal(int sig)
+{
+    (void)sig;
+}
+
+static void the_callers_signal_handlers_are_back_after_a_run(void **state)
+{
+    struct ctx *c = *state;
+    struct sigaction mine = {.sa_handler = on_signal}, before, after;
+    assert_int_equal(sigaction(SIGINT, &mine, &before), 0);
+    assert_int_equal(sigaction(SIGTERM, &mine, NULL), 0);
+    pb_mock *m = start_mock(NULL);
+    const char *opts[] = {"requests", "20", NULL};
+    pb_run_summary s;
+    run(c->db, pb_mock_url(m), opts, &s);
+    pb_mock_stop(m);
+    assert_int_equal(s.requests, 20);
+    assert_int_equal(sigaction(SIGINT, &before, &after), 0);
+    assert_ptr_equal(after.sa_handler, on_signal);
+    assert_int_equal(sigaction(SIGTERM, &before, &after), 0);
+    assert_ptr_equal(after.sa_handler, on_signal);
+}
+
 static void a_bad_configuration_is_refused_before_anything_runs(void **state)
 {
     pb_run_config cfg;
@@ -340,6 +364,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(an_open_loop_rate_is_kept_and_waits_count_as_latency, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(the_built_in_mock_runs_phases_in_step_with_the_run, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(the_callers_signal_handlers_are_back_after_a_run, setup,
                                         teardown),
         cmocka_unit_test(a_bad_configuration_is_refused_before_anything_runs),
     };
