@@ -22,6 +22,11 @@ static const char *const run_colors[] = {"#0072B2", "#D55E00", "#009E73", "#CC79
                                          "#E69F00", "#56B4E9", "#000000", "#882255"};
 #define N_RUN_COLORS (sizeof(run_colors) / sizeof(run_colors[0]))
 
+/* Legend names; the captions say who rejects (the breaker) and who drops (backpressure). */
+static const char *const outcome_titles[PB_REPORT_OUTCOMES] = {
+    "ok", "http error", "timeout", "connect error", "reset",
+    "protocol error", "rejected", "dropped", "other error"};
+
 static const char *const outcome_colors[PB_REPORT_OUTCOMES] = {
     "#009E73", "#D55E00", "#E69F00", "#CC79A7", "#882255",
     "#AA4499", "#56B4E9", "#0072B2", "#777777"};
@@ -33,8 +38,8 @@ enum {
     COL_ATTEMPTS_RPS,
     COL_SENT_RPS,
     COL_OK_RPS,
-    COL_OUTCOME_PCT0, /* + outcome (1..8): share of attempts, % */
-    COL_P50 = COL_OUTCOME_PCT0 + PB_REPORT_OUTCOMES,
+    /* COL_OK_RPS + outcome (1..8): the outcome's share of attempts, % */
+    COL_P50 = COL_OK_RPS + PB_REPORT_OUTCOMES,
     COL_P90,
     COL_P99,
     COL_MAX,
@@ -130,10 +135,11 @@ static int write_series(struct ctx *c, size_t ri)
     if (rc != 0)
         return rc;
     fprintf(f, "# patternbench report data: run %" PRId64 ", one row per %" PRIu64
-               " s of run time\n# columns: 1 t_s 2 width_s 3 attempts/s 4 sent/s 5 ok/s",
+               " s of run time\n# columns: 1 t_s (middle of the row's time) 2 width_s"
+               " 3 attempts/s 4 sent/s 5 ok/s",
             r->id, c->d->bucket_s);
     for (int o = 1; o < PB_REPORT_OUTCOMES; o++)
-        fprintf(f, " %d %s%%", COL_OUTCOME_PCT0 + o, pb_report_outcome_column(o));
+        fprintf(f, " %d %s%%", COL_OK_RPS + o, pb_report_outcome_column(o));
     fprintf(f, " %d p50_ms %d p90_ms %d p99_ms %d max_ms %d limit %d in_flight %d queue"
                " %d queue_max %d breaker(0=closed,1=half-open,2=open) %d drops/s"
                " %d retries/s %d rejected/s %d failed%% %d phase\n",
@@ -148,7 +154,8 @@ static int write_series(struct ctx *c, size_t ri)
             continue;
         double sent = p->count - p->outcomes[PB_REPORT_REJECTED] - p->outcomes[PB_REPORT_DROPPED];
         double failed = 0.0;
-        num(f, p->t_s, ' ');
+        /* a rate over [t, t + width) belongs in the middle of it */
+        num(f, p->t_s + p->width_s / 2, ' ');
         num(f, p->width_s, ' ');
         num(f, p->count / p->width_s, ' ');
         num(f, sent / p->width_s, ' ');
@@ -461,11 +468,11 @@ static void error_panel(struct ctx *c, FILE *f, size_t ri, bool labels)
     for (int o = 1; o < PB_REPORT_OUTCOMES; o++) {
         if (!fx->outcome[o])
             continue;
-        snprintf(upper, sizeof(upper), "%s+$%d", lower, COL_OUTCOME_PCT0 + o);
+        snprintf(upper, sizeof(upper), "%s+$%d", lower, COL_OK_RPS + o);
         plot_item(f, &first);
         fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):(%s):(%s) with filledcurves fillcolor "
                    "rgb '%s' fillstyle solid 0.85 noborder title '%s'",
-                r->id, lower, upper, outcome_colors[o], pb_report_outcome_name(o));
+                r->id, lower, upper, outcome_colors[o], outcome_titles[o]);
         memcpy(lower, upper, sizeof(lower));
     }
     if (!any) {
@@ -493,7 +500,8 @@ static int chart_errors(struct ctx *c)
     if (c->d->is_compare) {
         fprintf(f,
                 "set multiplot layout %zu,1 title 'Errors over time — ' . %s font ',13' "
-                "margins 0.08,0.78,%.4f,%.4f spacing 0,%.4f\n",
+                "margins 0.08,0.75,%.4f,%.4f spacing 0,%.4f\n"
+                "set key at screen 0.81, graph 1 left top\n",
                 n, c->subject, 60.0 / h, 1.0 - 55.0 / h, 55.0 / h);
         size_t k = 0;
         char q[QUOTED_CAP];
@@ -502,8 +510,9 @@ static int chart_errors(struct ctx *c)
                 continue;
             gp_time_axis(c, f, ++k == n);
             gp_phases(c, f, k == 1);
-            fprintf(f, "set title %s font ',11'\n",
-                    quote(c->d->runs[i].label, TITLE_CHARS, q));
+            /* the run's name heads its legend: a panel title would collide with the
+             * phase names above the plot */
+            fprintf(f, "set key title %s\n", quote(c->d->runs[i].label, LABEL_CHARS, q));
             error_panel(c, f, i, k == 1);
         }
         fprintf(f, "unset multiplot\n");
@@ -514,8 +523,9 @@ static int chart_errors(struct ctx *c)
         error_panel(c, f, 0, false);
     }
     return finish(c, f, "errors", "Errors over time",
-                  "Share of attempts ending in each failure outcome, stacked; rejected and "
-                  "dropped attempts never reached the network. Shaded: the mock's fault phases.");
+                  "Share of attempts ending in each failure outcome, stacked. Rejected (by "
+                  "the circuit breaker) and dropped (by backpressure) attempts never reached "
+                  "the network. Shaded: the mock's fault phases.");
 }
 
 static int chart_latency(struct ctx *c)
@@ -603,13 +613,12 @@ static int chart_percentiles(struct ctx *c)
             fmax(10.0, max_x * 1.5));
     fprintf(f, "set xtics (");
     /* tic labels are formats: %% prints one percent sign */
-    static const char *const tics[] = {"0%%",     "50%%",     "90%%",      "99%%",
-                                       "99.9%%",  "99.99%%",  "99.999%%",  "99.9999%%",
-                                       "99.99999%%"};
-    double x = 1.0;
+    static const char *const tics[] = {"50%%",    "90%%",     "99%%",      "99.9%%",
+                                       "99.99%%", "99.999%%", "99.9999%%", "99.99999%%"};
+    double x = 2.0;
     for (size_t k = 0; k < sizeof(tics) / sizeof(tics[0]) && x <= max_x * 1.5; k++) {
         fprintf(f, "%s'%s' %g", k == 0 ? "" : ", ", tics[k], x);
-        x = k == 0 ? 2.0 : k == 1 ? 10.0 : x * 10.0;
+        x = k == 0 ? 10.0 : x * 10.0;
     }
     fprintf(f, ")\nset mxtics 10\n");
     /* a long tail needs a log axis to show the body and the tail at once */
@@ -729,9 +738,14 @@ static struct panels internals_panels(struct ctx *c)
 
 static void internals_limit(struct ctx *c, FILE *f)
 {
-    fprintf(f, "set title 'Concurrency limit (solid) and requests in flight (dashed)' "
-               "font ',11'\nset ylabel 'requests'\nset yrange [0:*]\n");
+    fprintf(f, "set key title 'Concurrency'\nset ylabel 'requests'\nset yrange [0:*]\n");
     bool first = true;
+    if (c->d->is_compare) {
+        plot_item(f, &first);
+        fprintf(f, "keyentry with lines linecolor rgb '#444444' linewidth 2 title 'limit', "
+                   "keyentry with lines linecolor rgb '#444444' linewidth 1.2 dashtype 2 "
+                   "title 'in flight'");
+    }
     char q[QUOTED_CAP];
     for (size_t i = 0; i < c->d->n_runs; i++) {
         const pb_report_run *r = &c->d->runs[i];
@@ -762,7 +776,7 @@ static void internals_limit(struct ctx *c, FILE *f)
 
 static void internals_breaker(struct ctx *c, FILE *f)
 {
-    fprintf(f, "set title 'Circuit breaker state' font ',11'\nunset ylabel\n"
+    fprintf(f, "set key title 'Circuit breaker'\nunset ylabel\n"
                "set yrange [-0.35:2.6]\nset ytics ('closed' 0, 'half-open' 1, 'open' 2)\n"
                "set grid noytics\n");
     bool first = true;
@@ -792,10 +806,19 @@ static void internals_breaker(struct ctx *c, FILE *f)
 
 static void internals_queue(struct ctx *c, FILE *f)
 {
-    fprintf(f, "set title 'Queue depth (solid, left) and drops (dashed, right)' font ',11'\n"
-               "set ylabel 'tasks waiting'\nset y2label 'dropped per second'\nset yrange [0:*]\n"
-               "set y2range [0:*]\nset y2tics nomirror\n");
+    bool drops = false;
+    for (size_t i = 0; i < c->d->n_runs; i++)
+        drops = drops || c->facts[i].outcome[PB_REPORT_DROPPED];
+    fprintf(f, "set key title 'Queue'\nset ylabel 'tasks waiting'\nset yrange [0:*]\n");
+    if (drops)
+        fprintf(f, "set y2label 'dropped per second'\nset y2range [0:*]\nset y2tics nomirror\n");
     bool first = true;
+    if (c->d->is_compare && drops) {
+        plot_item(f, &first);
+        fprintf(f, "keyentry with lines linecolor rgb '#444444' linewidth 2 title 'depth', "
+                   "keyentry with lines linecolor rgb '#444444' linewidth 1.2 dashtype 2 "
+                   "title 'drops/s (right)'");
+    }
     char q[QUOTED_CAP];
     for (size_t i = 0; i < c->d->n_runs; i++) {
         const pb_report_run *r = &c->d->runs[i];
@@ -807,24 +830,26 @@ static void internals_queue(struct ctx *c, FILE *f)
                    "linewidth 2 title %s",
                 r->id, COL_QUEUE, color,
                 c->d->is_compare ? quote(r->label, LABEL_CHARS, q) : "'queue depth'");
+        if (!c->facts[i].outcome[PB_REPORT_DROPPED])
+            continue;
         plot_item(f, &first);
         fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d axes x1y2 with lines linecolor rgb "
                    "'%s' linewidth 1.2 dashtype 2 %s",
                 r->id, COL_DROPS_RPS, c->d->is_compare ? color : "#D55E00",
-                c->d->is_compare ? "notitle" : "title 'drops/s'");
+                c->d->is_compare ? "notitle" : "title 'drops/s (right)'");
     }
     fprintf(f, "\nunset y2tics\nunset y2label\n");
 }
 
 static void internals_retries(struct ctx *c, FILE *f)
 {
-    fprintf(f, "set title 'Retries' font ',11'\nset ylabel 'retries per second'\n"
+    fprintf(f, "set key title 'Retries'\nset ylabel 'retries per second'\n"
                "set yrange [0:*]\n");
     bool first = true;
     char q[QUOTED_CAP];
     for (size_t i = 0; i < c->d->n_runs; i++) {
         const pb_report_run *r = &c->d->runs[i];
-        if (c->facts[i].rows == 0)
+        if (!c->facts[i].retries)
             continue;
         plot_item(f, &first);
         fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '%s' "
@@ -848,7 +873,8 @@ static int chart_internals(struct ctx *c)
     gp_begin(c, f, "internals", 1100, h, "pattern internals over time");
     fprintf(f,
             "set multiplot layout %zu,1 title 'Pattern internals — ' . %s font ',13' "
-            "margins 0.08,0.78,%.4f,%.4f spacing 0,%.4f\n",
+            "margins 0.08,0.75,%.4f,%.4f spacing 0,%.4f\n"
+            "set key at screen 0.81, graph 1 left top\n",
             p.n, c->subject, 60.0 / h, 1.0 - 55.0 / h, 55.0 / h);
     size_t k = 0;
     void (*const draw[4])(struct ctx *, FILE *) = {internals_limit, internals_breaker,

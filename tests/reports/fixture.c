@@ -182,7 +182,9 @@ int64_t fx_run(sqlite3 *db, const fx_run_spec *spec, uint64_t *requests_out,
         pb_hist_reset(h);
         uint64_t oc[9] = {0}, sec_retries = 0;
         /* phase and breaker changes inside this second, in time order */
-        for (int tenth = 0; tenth < 10; tenth++) {
+        /* the last second is partial: the run ends 0.4 s into it */
+        int tenths = s + 1 == spec->seconds ? 4 : 10;
+        for (int tenth = 0; tenth < tenths; tenth++) {
             double t = s + tenth / 10.0;
             const char *name;
             int p = phase_at(t, &name);

@@ -118,6 +118,49 @@ static char *read_in(const char *dir, const char *name)
     return s;
 }
 
+/* The 1-based column whose header entry is `name` in a .dat file's "# columns:" line. */
+static int column_of(const char *dat, const char *name)
+{
+    const char *cols = strstr(dat, "# columns:");
+    assert_non_null(cols);
+    char needle[64];
+    snprintf(needle, sizeof(needle), " %s", name);
+    const char *hit = strstr(cols, needle);
+    assert_non_null(hit);
+    /* the number in front of the name: "... 6 http_error% ..." */
+    const char *p = hit;
+    while (p > cols && p[-1] >= '0' && p[-1] <= '9')
+        p--;
+    assert_true(p < hit);
+    return atoi(p);
+}
+
+/* Mean of column col over data rows whose first column lies in [t0, t1). */
+static double column_mean(const char *dat, int col, double t0, double t1)
+{
+    double sum = 0;
+    int n = 0;
+    for (const char *line = dat; line != NULL && *line != '\0';
+         line = strchr(line, '\n') != NULL ? strchr(line, '\n') + 1 : NULL) {
+        if (*line == '#')
+            continue;
+        char *end;
+        double t = strtod(line, &end);
+        double v = 0;
+        const char *p = line;
+        for (int c = 1; c <= col; c++) {
+            v = strtod(p, &end);
+            p = end;
+        }
+        if (t >= t0 && t < t1) {
+            sum += v;
+            n++;
+        }
+    }
+    assert_true(n > 0);
+    return sum / n;
+}
+
 static void compare_report_writes_every_file(void **state)
 {
     char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
@@ -181,6 +224,17 @@ static void compare_report_writes_every_file(void **state)
     assert_non_null(strstr(gp, "'latency x6'"));
     assert_non_null(strstr(gp, "set object 100 rectangle from first 10,"));
     free(gp);
+    /* the plotted series say what their header says: the adaptive run's errors sit in
+     * the error phase, its median latency is the fixture's 20 ms outside the spike */
+    char *dat = read_in(out, "run2.dat");
+    int err_col = column_of(dat, "http_error%"), p50_col = column_of(dat, "p50_ms");
+    assert_true(column_mean(dat, err_col, FX_PHASE_ERRORS_START, FX_PHASE_ERRORS_END) > 15.0);
+    assert_true(column_mean(dat, err_col, 0, FX_PHASE_LATENCY_START) < 1.0);
+    double p50 = column_mean(dat, p50_col, 0, FX_PHASE_LATENCY_START);
+    assert_true(p50 > 15.0 && p50 < 26.0);
+    double p50_spike = column_mean(dat, p50_col, FX_PHASE_LATENCY_START + 1, FX_PHASE_ERRORS_START);
+    assert_true(p50_spike > 4 * p50);
+    free(dat);
     /* breaker transitions and limit changes come from the event log */
     assert_true(exists(out, "breaker1.dat"));
     assert_true(exists(out, "limit2.dat"));
