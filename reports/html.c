@@ -62,11 +62,11 @@ static const char css[] =
     "h3{font-size:1em;margin:1.2em 0 .4em}"
     ".meta{color:#555;margin:0}"
     ".wrap{overflow-x:auto}"
-    "table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums;font-size:.9em}"
-    "th,td{padding:5px 8px;border-bottom:1px solid #e4e7eb;text-align:right;white-space:nowrap}"
-    "th{background:#f2f4f7;font-weight:600}"
+    "table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums;font-size:.86em}"
+    "th,td{padding:4px 6px;border-bottom:1px solid #e4e7eb;text-align:right;white-space:nowrap}"
+    "th{background:#f2f4f7;font-weight:600;white-space:normal;vertical-align:bottom}"
     ".l{text-align:left}"
-    "td.l{white-space:normal;overflow-wrap:anywhere;max-width:22em}"
+    "td.l{white-space:normal;overflow-wrap:break-word;max-width:22em}"
     "dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:0}"
     "dt{color:#555}dd{margin:0;overflow-wrap:anywhere}"
     "code,pre{font-family:'DejaVu Sans Mono',ui-monospace,monospace;font-size:.88em}"
@@ -181,9 +181,9 @@ static void summary_table(FILE *f, const pb_report_data *d)
           "<table id=\"summary-table\">\n<thead><tr><th>run</th><th class=\"l\">label</th>"
           "<th class=\"l\">pattern</th><th class=\"l\">status</th><th>requests</th>"
           "<th>duration</th><th>req/s</th><th>error %</th><th>rejected</th><th>dropped</th>"
-          "<th>retries</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th>"
+          "<th>retries</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th>"
           "<th title=\"p99 measured from the intended start (coordinated omission "
-          "corrected)\">p99 corr.</th></tr></thead>\n<tbody>\n",
+          "corrected)\">p99 corr. ms</th></tr></thead>\n<tbody>\n",
           f);
     bool partial = false;
     char a[64];
@@ -214,9 +214,10 @@ static void summary_table(FILE *f, const pb_report_data *d)
         fputs("<p class=\"partial\">(partial): the run has no final summary (still running, or "
               "killed); its numbers come from the per-second rollup written so far.</p>\n",
               f);
-    fputs("<p class=\"meta\">error % counts sent requests that failed; rejected (by the "
-          "breaker) and dropped (by backpressure) attempts never reached the network. "
-          "Latency is service time of sent requests.</p>\n</section>\n",
+    fputs("<p class=\"meta\">Latencies in milliseconds: service time of sent requests; "
+          "p99 corr. is measured from the intended start (coordinated omission corrected). "
+          "error % counts sent requests that failed; rejected (by the breaker) and dropped "
+          "(by backpressure) attempts never reached the network.</p>\n</section>\n",
           f);
 }
 

@@ -10,7 +10,6 @@
 
 #include <jansson.h>
 
-#include "units.h"
 
 const char *pb_summary_latency(double ms, char *buf, size_t cap)
 {
@@ -18,7 +17,8 @@ const char *pb_summary_latency(double ms, char *buf, size_t cap)
         snprintf(buf, cap, "n/a");
         return buf;
     }
-    return pb_format_duration((pb_usec)llround(ms * 1e3), buf, cap);
+    snprintf(buf, cap, ms < 10 ? "%.2f" : ms < 100 ? "%.1f" : "%.0f", ms);
+    return buf;
 }
 
 const char *pb_summary_count(uint64_t n, char *buf, size_t cap)
@@ -111,7 +111,8 @@ int pb_summary_write_md(const pb_report_data *d, const char *db_path, const char
         fprintf(f, "`, seed %" PRIu64 ".\n\n", r->seed);
     }
     fprintf(f, "| run | label | pattern | status | requests | duration | req/s | error %% | "
-               "rejected | dropped | retries | p50 | p90 | p99 | p99.9 | max | p99 corrected |\n"
+               "rejected | dropped | retries | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | "
+               "p99 corrected ms |\n"
                "|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (size_t i = 0; i < d->n_runs; i++) {
         const pb_report_run *r = &d->runs[i];

@@ -10,7 +10,8 @@
 #include "errors.h"
 #include "report_data.h"
 
-/* A latency in ms for people ("850us", "12.3ms", "4.20s"); "n/a" when NaN. */
+/* A latency in milliseconds for a table column headed "(ms)", three
+ * significant digits or whole ms: "0.85", "12.3", "170", "4210"; "n/a" when NaN. */
 const char *pb_summary_latency(double ms, char *buf, size_t cap);
 
 /* A count with thousands separators ("1,234,567"). */

@@ -112,7 +112,9 @@ static void numbers_for_people(void **state)
     assert_string_equal(pb_summary_count(0, buf, sizeof(buf)), "0");
     assert_string_equal(pb_summary_count(999, buf, sizeof(buf)), "999");
     assert_string_equal(pb_summary_count(1234567, buf, sizeof(buf)), "1,234,567");
-    assert_string_equal(pb_summary_latency(0.85, buf, sizeof(buf)), "850us");
+    assert_string_equal(pb_summary_latency(0.85, buf, sizeof(buf)), "0.85");
+    assert_string_equal(pb_summary_latency(30.72, buf, sizeof(buf)), "30.7");
+    assert_string_equal(pb_summary_latency(4210.4, buf, sizeof(buf)), "4210");
     assert_string_equal(pb_summary_latency(0.0 / 0.0, buf, sizeof(buf)), "n/a");
     assert_string_equal(pb_summary_time(0, buf, sizeof(buf)), "n/a");
     assert_string_equal(pb_summary_time(1714557600000000, buf, sizeof(buf)),
