@@ -464,7 +464,8 @@ static void error_panel(struct ctx *c, FILE *f, size_t ri, bool labels)
         fprintf(f, "set yrange [0:5]\nset label 1 'no failed, rejected or dropped requests' at "
                    "graph 0.5, graph 0.5 center front textcolor rgb '#555555'\n");
     bool first = true;
-    char lower[256] = "0", upper[256];
+    /* at most eight "+$NN" terms: the sums fit with room to spare */
+    char lower[128] = "0", upper[sizeof(lower) + 8];
     for (int o = 1; o < PB_REPORT_OUTCOMES; o++) {
         if (!fx->outcome[o])
             continue;
@@ -473,7 +474,8 @@ static void error_panel(struct ctx *c, FILE *f, size_t ri, bool labels)
         fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):(%s):(%s) with filledcurves fillcolor "
                    "rgb '%s' fillstyle solid 0.85 noborder title '%s'",
                 r->id, lower, upper, outcome_colors[o], outcome_titles[o]);
-        memcpy(lower, upper, sizeof(lower));
+        assert(strlen(upper) < sizeof(lower));
+        memcpy(lower, upper, strlen(upper) + 1);
     }
     if (!any) {
         plot_item(f, &first);
