@@ -42,6 +42,7 @@ bench: build
 	./scripts/install-deps.sh --bench
 	./bench/mock_vs_nginx.sh
 	./bench/mock_delay.sh
+	./bench/report_scale.sh $(PB)
 
 format:
 	find common patterns mockserver harness reports tests bench -name '*.[ch]' | xargs clang-format -i

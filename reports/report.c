@@ -70,9 +70,12 @@ static int draw(const char *dir, const pb_charts *planned, int timeout_s, pb_cha
                 unlink(path) != 0 && errno != ENOENT)
                 return pb_err_set(err, PB_EIO, "%s: cannot replace: %s", path, strerror(errno));
     }
+    /* nothing to draw (a run that has not closed a second yet) needs no gnuplot */
+    if (planned->n == 0)
+        return 0;
     char gnuplot[PATH_MAX];
     int rc = pb_gnuplot_find(gnuplot, sizeof(gnuplot), err);
-    if (rc == 0 && planned->n > 0)
+    if (rc == 0)
         rc = pb_gnuplot_run(gnuplot, dir, scripts, planned->n, timeout_s, err);
     for (size_t i = 0; i < planned->n; i++) {
         char png[PATH_MAX], svg[PATH_MAX];

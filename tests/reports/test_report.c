@@ -283,6 +283,33 @@ static void lone_run_and_last_pick(void **state)
     fx_rmtree(dir);
 }
 
+static void run_without_a_closed_second(void **state)
+{
+    char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
+    fx_tempdir(dir, sizeof(dir));
+    path_in(db_path, sizeof(db_path), dir, "pb.db");
+    path_in(out, sizeof(out), dir, "report");
+    sqlite3 *db = fx_create(db_path);
+    fx_run_spec spec = {.label = "just started", .pattern = "queue", .status = "running",
+                        .seconds = 0, .rate = 100, .seed = 3};
+    fx_run(db, &spec, NULL, NULL);
+    fx_close(db);
+    pb_report_options opt = {.db_path = db_path, .out_dir = out};
+    pb_report_result res;
+    pb_err err = {0};
+    if (pb_report_write(&opt, &res, &err) != 0)
+        fail_msg("report failed: %s", err.msg);
+    assert_int_equal(res.charts, 0);
+    size_t images;
+    assert_page_self_contained(out, &images);
+    assert_int_equal(images, 0);
+    char *html = read_in(out, "index.html");
+    assert_non_null(strstr(html, "No charts were drawn"));
+    assert_non_null(strstr(html, "running (partial)"));
+    free(html);
+    fx_rmtree(dir);
+}
+
 static void running_run_is_reported_from_the_rollup(void **state)
 {
     char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
@@ -374,7 +401,7 @@ static void hostile_text_runs_no_command(void **state)
     char label[PATH_MAX * 4], title[PATH_MAX * 4];
     snprintf(label, sizeof(label),
              "x`touch %s`\" ; system('touch %s') ; print 'a\n"
-             "system(\"touch %s\")\r\n<script>alert(1)</script> @x",
+             "system(\"touch %s\")\r\n<script>alert(1)</script> @x 100%% %%s",
              m1, m2, m3);
     snprintf(title, sizeof(title), "t`touch %s`' . system('touch %s') . '", m1, m2);
     sqlite3 *db = fx_create(db_path);
@@ -749,6 +776,7 @@ int main(void)
         cmocka_unit_test(compare_report_writes_every_file),
         cmocka_unit_test(lone_run_and_last_pick),
         cmocka_unit_test(running_run_is_reported_from_the_rollup),
+        cmocka_unit_test(run_without_a_closed_second),
         cmocka_unit_test(hostile_text_runs_no_command),
         cmocka_unit_test(missing_gnuplot_still_writes_the_numbers),
         cmocka_unit_test(report_while_a_run_writes),
