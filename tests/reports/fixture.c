@@ -1,14 +1,18 @@
 #include "fixture.h"
 
+#include <fcntl.h>
 #include <ftw.h>
-#include <sys/stat.h>
+#include <limits.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <spawn.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -386,3 +390,95 @@ char *fx_slurp(const char *path, size_t *len)
         *len = n;
     return buf;
 }
+
+void fx_path(char *out, size_t cap, const char *dir, const char *name)
+{
+    assert_true((size_t)snprintf(out, cap, "%s/%s", dir, name) < cap);
+}
+
+bool fx_exists(const char *dir, const char *name)
+{
+    char p[PATH_MAX];
+    fx_path(p, sizeof(p), dir, name);
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+}
+
+/* A PNG whose header says width x height; asserts it is a plausible chart. */
+void fx_assert_png(const char *dir, const char *name)
+{
+    char p[PATH_MAX];
+    fx_path(p, sizeof(p), dir, name);
+    size_t len;
+    char *buf = fx_slurp(p, &len);
+    assert_non_null(buf);
+    const unsigned char *b = (const unsigned char *)buf;
+    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+    assert_true(len > 24);
+    assert_memory_equal(b, sig, 8);
+    assert_memory_equal(b + 12, "IHDR", 4);
+    uint32_t w = (uint32_t)b[16] << 24 | (uint32_t)b[17] << 16 | (uint32_t)b[18] << 8 | b[19];
+    uint32_t h = (uint32_t)b[20] << 24 | (uint32_t)b[21] << 16 | (uint32_t)b[22] << 8 | b[23];
+    /* charts are drawn for a laptop page: about 1100 px wide, not thumbnails */
+    assert_true(w >= 800 && w <= 2000);
+    assert_true(h >= 300 && h <= 2000);
+    /* a blank image compresses to a few kB; a drawn chart does not */
+    assert_true(len > 15000);
+    free(buf);
+}
+
+/* Every src= and href= in the page names a file beside it; nothing is fetched. */
+void fx_assert_page_self_contained(const char *dir, size_t *images)
+{
+    char p[PATH_MAX];
+    fx_path(p, sizeof(p), dir, "index.html");
+    char *html = fx_slurp(p, NULL);
+    assert_non_null(html);
+    assert_null(strstr(html, "<script"));
+    assert_null(strstr(html, "<link"));
+    assert_null(strstr(html, "@import"));
+    assert_null(strstr(html, "url("));
+    *images = 0;
+    static const char *const attrs[] = {"src=\"", "href=\""};
+    for (int a = 0; a < 2; a++) {
+        for (const char *s = strstr(html, attrs[a]); s != NULL; s = strstr(s + 1, attrs[a])) {
+            const char *v = s + strlen(attrs[a]);
+            size_t n = strcspn(v, "\"");
+            char ref[256];
+            assert_true(n > 0 && n < sizeof(ref));
+            memcpy(ref, v, n);
+            ref[n] = '\0';
+            assert_null(strchr(ref, ':'));
+            assert_true(ref[0] != '/');
+            if (!fx_exists(dir, ref))
+                fail_msg("index.html references %s, which is not in %s", ref, dir);
+            *images += a == 0;
+        }
+    }
+    free(html);
+}
+
+/* Run argv with env, stdout and stderr into files in dir; returns the exit status. */
+int fx_run_cli(const char *dir, char *const argv[], char *const envp[])
+{
+    char so[PATH_MAX], se[PATH_MAX];
+    fx_path(so, sizeof(so), dir, "cli.out");
+    fx_path(se, sizeof(se), dir, "cli.err");
+    posix_spawn_file_actions_t fa;
+    assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
+    assert_int_equal(posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0), 0);
+    assert_int_equal(posix_spawn_file_actions_addopen(&fa, 1, so, O_WRONLY | O_CREAT | O_TRUNC,
+                                                      0644),
+                     0);
+    assert_int_equal(posix_spawn_file_actions_addopen(&fa, 2, se, O_WRONLY | O_CREAT | O_TRUNC,
+                                                      0644),
+                     0);
+    pid_t pid;
+    assert_int_equal(posix_spawn(&pid, argv[0], &fa, NULL, argv, envp), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+

@@ -53,4 +53,21 @@ void fx_rmtree(const char *path);
 /* The whole content of a file, NUL-terminated (malloc'd); NULL if unreadable. */
 char *fx_slurp(const char *path, size_t *len);
 
+/* out = "dir/name", asserting it fits. */
+void fx_path(char *out, size_t cap, const char *dir, const char *name);
+
+/* True if dir/name is a non-empty regular file. */
+bool fx_exists(const char *dir, const char *name);
+
+/* Assert dir/name is a PNG of chart size (800-2000 x 300-2000 px) with content. */
+void fx_assert_png(const char *dir, const char *name);
+
+/* Assert dir/index.html fetches nothing and every src= and href= names a file
+ * in dir; *images gets the number of src= references. */
+void fx_assert_page_self_contained(const char *dir, size_t *images);
+
+/* Run argv with envp, stdout and stderr into dir/cli.out and dir/cli.err;
+ * returns the exit status. */
+int fx_run_cli(const char *dir, char *const argv[], char *const envp[]);
+
 #endif

@@ -31,77 +31,10 @@ extern char **environ;
 static const char *const all_charts[] = {"compare", "throughput", "errors",
                                          "latency", "percentiles", "internals"};
 
-static void path_in(char *out, size_t cap, const char *dir, const char *name)
-{
-    assert_true((size_t)snprintf(out, cap, "%s/%s", dir, name) < cap);
-}
-
-static bool exists(const char *dir, const char *name)
-{
-    char p[PATH_MAX];
-    path_in(p, sizeof(p), dir, name);
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
-}
-
-/* A PNG whose header says width x height; asserts it is a plausible chart. */
-static void assert_png(const char *dir, const char *name)
-{
-    char p[PATH_MAX];
-    path_in(p, sizeof(p), dir, name);
-    size_t len;
-    char *buf = fx_slurp(p, &len);
-    assert_non_null(buf);
-    const unsigned char *b = (const unsigned char *)buf;
-    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-    assert_true(len > 24);
-    assert_memory_equal(b, sig, 8);
-    assert_memory_equal(b + 12, "IHDR", 4);
-    uint32_t w = (uint32_t)b[16] << 24 | (uint32_t)b[17] << 16 | (uint32_t)b[18] << 8 | b[19];
-    uint32_t h = (uint32_t)b[20] << 24 | (uint32_t)b[21] << 16 | (uint32_t)b[22] << 8 | b[23];
-    /* charts are drawn for a laptop page: about 1100 px wide, not thumbnails */
-    assert_true(w >= 800 && w <= 2000);
-    assert_true(h >= 300 && h <= 2000);
-    /* a blank image compresses to a few kB; a drawn chart does not */
-    assert_true(len > 15000);
-    free(buf);
-}
-
-/* Every src= and href= in the page names a file beside it; nothing is fetched. */
-static void assert_page_self_contained(const char *dir, size_t *images)
-{
-    char p[PATH_MAX];
-    path_in(p, sizeof(p), dir, "index.html");
-    char *html = fx_slurp(p, NULL);
-    assert_non_null(html);
-    assert_null(strstr(html, "<script"));
-    assert_null(strstr(html, "<link"));
-    assert_null(strstr(html, "@import"));
-    assert_null(strstr(html, "url("));
-    *images = 0;
-    static const char *const attrs[] = {"src=\"", "href=\""};
-    for (int a = 0; a < 2; a++) {
-        for (const char *s = strstr(html, attrs[a]); s != NULL; s = strstr(s + 1, attrs[a])) {
-            const char *v = s + strlen(attrs[a]);
-            size_t n = strcspn(v, "\"");
-            char ref[256];
-            assert_true(n > 0 && n < sizeof(ref));
-            memcpy(ref, v, n);
-            ref[n] = '\0';
-            assert_null(strchr(ref, ':'));
-            assert_true(ref[0] != '/');
-            if (!exists(dir, ref))
-                fail_msg("index.html references %s, which is not in %s", ref, dir);
-            *images += a == 0;
-        }
-    }
-    free(html);
-}
-
 static json_t *load_json(const char *dir, const char *name)
 {
     char p[PATH_MAX];
-    path_in(p, sizeof(p), dir, name);
+    fx_path(p, sizeof(p), dir, name);
     json_error_t jerr;
     json_t *j = json_load_file(p, 0, &jerr);
     if (j == NULL)
@@ -112,7 +45,7 @@ static json_t *load_json(const char *dir, const char *name)
 static char *read_in(const char *dir, const char *name)
 {
     char p[PATH_MAX];
-    path_in(p, sizeof(p), dir, name);
+    fx_path(p, sizeof(p), dir, name);
     char *s = fx_slurp(p, NULL);
     assert_non_null(s);
     return s;
@@ -165,8 +98,8 @@ static void compare_report_writes_every_file(void **state)
 {
     char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
     fx_tempdir(dir, sizeof(dir));
-    path_in(db_path, sizeof(db_path), dir, "pb.db");
-    path_in(out, sizeof(out), dir, "out/nested");
+    fx_path(db_path, sizeof(db_path), dir, "pb.db");
+    fx_path(out, sizeof(out), dir, "out/nested");
     sqlite3 *db = fx_create(db_path);
     int64_t cmp = fx_compare(db, "Flaky upstream: three patterns", "completed", 42);
     const char *patterns[] = {"breaker", "adaptive", "backpressure"};
@@ -191,14 +124,14 @@ static void compare_report_writes_every_file(void **state)
     for (size_t i = 0; i < 6; i++) {
         char name[64];
         snprintf(name, sizeof(name), "%s.png", all_charts[i]);
-        assert_png(out, name);
+        fx_assert_png(out, name);
         snprintf(name, sizeof(name), "%s.svg", all_charts[i]);
-        assert_true(exists(out, name));
+        assert_true(fx_exists(out, name));
         snprintf(name, sizeof(name), "%s.gp", all_charts[i]);
-        assert_true(exists(out, name));
+        assert_true(fx_exists(out, name));
     }
     size_t images;
-    assert_page_self_contained(out, &images);
+    fx_assert_page_self_contained(out, &images);
     assert_int_equal(images, 6);
     json_t *sum = load_json(out, "summary.json");
     json_t *runs = json_object_get(sum, "runs");
@@ -236,8 +169,8 @@ static void compare_report_writes_every_file(void **state)
     assert_true(p50_spike > 4 * p50);
     free(dat);
     /* breaker transitions and limit changes come from the event log */
-    assert_true(exists(out, "breaker1.dat"));
-    assert_true(exists(out, "limit2.dat"));
+    assert_true(fx_exists(out, "breaker1.dat"));
+    assert_true(fx_exists(out, "limit2.dat"));
     char *html = read_in(out, "index.html");
     assert_non_null(strstr(html, "id=\"summary-table\""));
     assert_non_null(strstr(html, "scenarios/flaky.json"));
@@ -251,8 +184,8 @@ static void lone_run_and_last_pick(void **state)
 {
     char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
     fx_tempdir(dir, sizeof(dir));
-    path_in(db_path, sizeof(db_path), dir, "pb.db");
-    path_in(out, sizeof(out), dir, "report");
+    fx_path(db_path, sizeof(db_path), dir, "pb.db");
+    fx_path(out, sizeof(out), dir, "report");
     sqlite3 *db = fx_create(db_path);
     int64_t cmp = fx_compare(db, "older compare", "completed", 1);
     fx_run_spec a = {.label = "q1", .pattern = "queue", .status = "completed",
@@ -273,12 +206,12 @@ static void lone_run_and_last_pick(void **state)
     assert_int_equal(res.id, lone);
     /* one run: no comparison bars; a queue has a limit but no breaker */
     assert_int_equal(res.charts, 5);
-    assert_false(exists(out, "compare.gp"));
+    assert_false(fx_exists(out, "compare.gp"));
     char *gp = read_in(out, "internals.gp");
     assert_null(strstr(gp, "Circuit breaker"));
     free(gp);
     size_t images;
-    assert_page_self_contained(out, &images);
+    fx_assert_page_self_contained(out, &images);
     assert_int_equal(images, 5);
     fx_rmtree(dir);
 }
@@ -287,8 +220,8 @@ static void run_without_a_closed_second(void **state)
 {
     char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
     fx_tempdir(dir, sizeof(dir));
-    path_in(db_path, sizeof(db_path), dir, "pb.db");
-    path_in(out, sizeof(out), dir, "report");
+    fx_path(db_path, sizeof(db_path), dir, "pb.db");
+    fx_path(out, sizeof(out), dir, "report");
     sqlite3 *db = fx_create(db_path);
     fx_run_spec spec = {.label = "just started", .pattern = "queue", .status = "running",
                         .seconds = 0, .rate = 100, .seed = 3};
@@ -301,7 +234,7 @@ static void run_without_a_closed_second(void **state)
         fail_msg("report failed: %s", err.msg);
     assert_int_equal(res.charts, 0);
     size_t images;
-    assert_page_self_contained(out, &images);
+    fx_assert_page_self_contained(out, &images);
     assert_int_equal(images, 0);
     char *html = read_in(out, "index.html");
     assert_non_null(strstr(html, "No charts were drawn"));
@@ -314,8 +247,8 @@ static void running_run_is_reported_from_the_rollup(void **state)
 {
     char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
     fx_tempdir(dir, sizeof(dir));
-    path_in(db_path, sizeof(db_path), dir, "pb.db");
-    path_in(out, sizeof(out), dir, "report");
+    fx_path(db_path, sizeof(db_path), dir, "pb.db");
+    fx_path(out, sizeof(out), dir, "report");
     sqlite3 *db = fx_create(db_path);
     uint64_t requests, failed;
     fx_run_spec spec = {.label = "still going", .pattern = "breaker", .status = "running",
@@ -346,41 +279,17 @@ static void running_run_is_reported_from_the_rollup(void **state)
     fx_rmtree(dir);
 }
 
-/* Run argv with env, stdout and stderr into files in dir; returns the exit status. */
-static int run_cli(const char *dir, char *const argv[], char *const envp[])
-{
-    char so[PATH_MAX], se[PATH_MAX];
-    path_in(so, sizeof(so), dir, "cli.out");
-    path_in(se, sizeof(se), dir, "cli.err");
-    posix_spawn_file_actions_t fa;
-    assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
-    assert_int_equal(posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0), 0);
-    assert_int_equal(posix_spawn_file_actions_addopen(&fa, 1, so, O_WRONLY | O_CREAT | O_TRUNC,
-                                                      0644),
-                     0);
-    assert_int_equal(posix_spawn_file_actions_addopen(&fa, 2, se, O_WRONLY | O_CREAT | O_TRUNC,
-                                                      0644),
-                     0);
-    pid_t pid;
-    assert_int_equal(posix_spawn(&pid, argv[0], &fa, NULL, argv, envp), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
-}
-
 static void hostile_text_runs_no_command(void **state)
 {
     char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX], m1[PATH_MAX], m2[PATH_MAX],
         m3[PATH_MAX], control[PATH_MAX];
     fx_tempdir(dir, sizeof(dir));
-    path_in(db_path, sizeof(db_path), dir, "pb.db");
-    path_in(out, sizeof(out), dir, "report");
-    path_in(m1, sizeof(m1), dir, "pwned_backquote");
-    path_in(m2, sizeof(m2), dir, "pwned_system");
-    path_in(m3, sizeof(m3), dir, "pwned_newline");
-    path_in(control, sizeof(control), dir, "control");
+    fx_path(db_path, sizeof(db_path), dir, "pb.db");
+    fx_path(out, sizeof(out), dir, "report");
+    fx_path(m1, sizeof(m1), dir, "pwned_backquote");
+    fx_path(m2, sizeof(m2), dir, "pwned_system");
+    fx_path(m3, sizeof(m3), dir, "pwned_newline");
+    fx_path(control, sizeof(control), dir, "control");
 
     const char *gnuplot = getenv("PB_GNUPLOT");
     if (gnuplot == NULL && access("/usr/bin/gnuplot", X_OK) != 0)
@@ -388,14 +297,14 @@ static void hostile_text_runs_no_command(void **state)
     /* control: the same gnuplot does run a backquoted command in a double-quoted
      * title, so the report's escaping is what stops it below */
     char script[PATH_MAX], line[PATH_MAX * 2];
-    path_in(script, sizeof(script), dir, "control.gp");
+    fx_path(script, sizeof(script), dir, "control.gp");
     FILE *f = fopen(script, "w");
     assert_non_null(f);
     snprintf(line, sizeof(line), "set title \"x`touch %s`\"\n", control);
     fputs(line, f);
     assert_int_equal(fclose(f), 0);
     char *gp_argv[] = {(char *)(gnuplot != NULL ? gnuplot : "/usr/bin/gnuplot"), script, NULL};
-    assert_int_equal(run_cli(dir, gp_argv, environ), 0);
+    assert_int_equal(fx_run_cli(dir, gp_argv, environ), 0);
     assert_int_equal(access(control, F_OK), 0);
 
     char label[PATH_MAX * 4], title[PATH_MAX * 4];
@@ -445,9 +354,9 @@ static void missing_gnuplot_still_writes_the_numbers(void **state)
 {
     char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX], empty[PATH_MAX];
     fx_tempdir(dir, sizeof(dir));
-    path_in(db_path, sizeof(db_path), dir, "pb.db");
-    path_in(out, sizeof(out), dir, "report");
-    path_in(empty, sizeof(empty), dir, "empty-bin");
+    fx_path(db_path, sizeof(db_path), dir, "pb.db");
+    fx_path(out, sizeof(out), dir, "report");
+    fx_path(empty, sizeof(empty), dir, "empty-bin");
     assert_int_equal(mkdir(empty, 0755), 0);
     sqlite3 *db = fx_create(db_path);
     fx_run_spec spec = {.label = "q", .pattern = "queue", .status = "completed", .seconds = 4,
@@ -462,21 +371,21 @@ static void missing_gnuplot_still_writes_the_numbers(void **state)
     snprintf(path_env, sizeof(path_env), "PATH=%s", empty);
     char *envp[] = {path_env, NULL};
     char *argv[] = {(char *)bin, "report", db_path, "-o", out, NULL};
-    assert_int_equal(run_cli(dir, argv, envp), 1);
+    assert_int_equal(fx_run_cli(dir, argv, envp), 1);
     char *msg = read_in(dir, "cli.err");
     assert_non_null(strstr(msg, "gnuplot-nox"));
     assert_non_null(strstr(msg, "summary.md"));
     free(msg);
-    assert_true(exists(out, "summary.md"));
-    assert_true(exists(out, "summary.json"));
+    assert_true(fx_exists(out, "summary.md"));
+    assert_true(fx_exists(out, "summary.json"));
     size_t images;
-    assert_page_self_contained(out, &images);
+    fx_assert_page_self_contained(out, &images);
     assert_int_equal(images, 0);
     char *html = read_in(out, "index.html");
     assert_non_null(strstr(html, "gnuplot-nox"));
     free(html);
     /* the scripts are there to draw later */
-    assert_true(exists(out, "throughput.gp"));
+    assert_true(fx_exists(out, "throughput.gp"));
 
     /* through the API, with the override naming a program that is not there */
     char nothing[PATH_MAX + 16];
@@ -555,8 +464,8 @@ static void report_while_a_run_writes(void **state)
 {
     char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
     fx_tempdir(dir, sizeof(dir));
-    path_in(db_path, sizeof(db_path), dir, "pb.db");
-    path_in(out, sizeof(out), dir, "report");
+    fx_path(db_path, sizeof(db_path), dir, "pb.db");
+    fx_path(out, sizeof(out), dir, "report");
     sqlite3 *db = fx_create(db_path);
     fx_run_spec spec = {.label = "live", .pattern = "adaptive", .status = "running",
                         .seconds = 30, .rate = 100, .summary = false, .seed = 8};
@@ -603,8 +512,8 @@ static void report_of_a_killed_run(void **state)
 {
     char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
     fx_tempdir(dir, sizeof(dir));
-    path_in(db_path, sizeof(db_path), dir, "pb.db");
-    path_in(out, sizeof(out), dir, "report");
+    fx_path(db_path, sizeof(db_path), dir, "pb.db");
+    fx_path(out, sizeof(out), dir, "report");
     sqlite3 *db = fx_create(db_path);
     fx_close(db);
     pid_t pid = fork();
@@ -641,8 +550,8 @@ static void long_run_is_downsampled(void **state)
 {
     char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
     fx_tempdir(dir, sizeof(dir));
-    path_in(db_path, sizeof(db_path), dir, "pb.db");
-    path_in(out, sizeof(out), dir, "report");
+    fx_path(db_path, sizeof(db_path), dir, "pb.db");
+    fx_path(out, sizeof(out), dir, "report");
     sqlite3 *db = fx_create(db_path);
     fx_run_spec spec = {.label = "six hours", .pattern = "queue", .status = "completed",
                         .seconds = 6 * 3600, .rate = 10, .summary = true, .no_hist = true,
@@ -689,12 +598,12 @@ static void bad_inputs_get_clear_errors(void **state)
 {
     char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX], p[PATH_MAX];
     fx_tempdir(dir, sizeof(dir));
-    path_in(db_path, sizeof(db_path), dir, "pb.db");
-    path_in(out, sizeof(out), dir, "report");
+    fx_path(db_path, sizeof(db_path), dir, "pb.db");
+    fx_path(out, sizeof(out), dir, "report");
 
-    path_in(p, sizeof(p), dir, "missing.db");
+    fx_path(p, sizeof(p), dir, "missing.db");
     expect_error(p, PB_REPORT_LAST, 0, out, PB_ENOENT, "missing.db");
-    path_in(p, sizeof(p), dir, "notes.txt");
+    fx_path(p, sizeof(p), dir, "notes.txt");
     FILE *f = fopen(p, "w");
     assert_non_null(f);
     fputs("not a database at all, just some text that is long enough to look like a header\n",
@@ -711,7 +620,7 @@ static void bad_inputs_get_clear_errors(void **state)
     expect_error(db_path, PB_REPORT_RUN, 99, out, PB_ENOENT, "no run with id 99");
     expect_error(db_path, PB_REPORT_COMPARE, 5, out, PB_ENOENT, "no compare with id 5");
     /* an output path that is a file */
-    path_in(p, sizeof(p), dir, "notes.txt");
+    fx_path(p, sizeof(p), dir, "notes.txt");
     expect_error(db_path, PB_REPORT_LAST, 0, p, PB_EINVAL, "not a folder");
     /* a corrupt summary falls back to the rollup with a warning, not a failure */
     assert_int_equal(sqlite3_exec(db, "UPDATE runs SET summary_json = '{\"requests\": '", NULL,
@@ -730,7 +639,7 @@ static void bad_inputs_get_clear_errors(void **state)
     expect_error(db_path, PB_REPORT_LAST, 0, out, PB_ENOTSUP, "schema version 7");
     fx_close(db);
     /* another SQLite database */
-    path_in(p, sizeof(p), dir, "other.db");
+    fx_path(p, sizeof(p), dir, "other.db");
     assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL), SQLITE_OK);
     fx_close(db);
@@ -756,14 +665,14 @@ static void bad_inputs_get_clear_errors(void **state)
         char *argv[8] = {(char *)bin};
         for (int k = 0; k < 6 && cases[i].args[k] != NULL; k++)
             argv[k + 1] = cases[i].args[k];
-        assert_int_equal(run_cli(dir, argv, environ), cases[i].status);
+        assert_int_equal(fx_run_cli(dir, argv, environ), cases[i].status);
         char *msg = read_in(dir, "cli.err");
         if (strstr(msg, cases[i].needle) == NULL)
             fail_msg("case %zu: expected \"%s\" in: %s", i, cases[i].needle, msg);
         free(msg);
     }
     char *help[] = {(char *)bin, "report", "--help", NULL};
-    assert_int_equal(run_cli(dir, help, environ), 0);
+    assert_int_equal(fx_run_cli(dir, help, environ), 0);
     char *text = read_in(dir, "cli.out");
     assert_non_null(strstr(text, "--compare ID"));
     free(text);
