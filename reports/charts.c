@@ -309,7 +309,8 @@ static void gp_begin(struct ctx *c, FILE *f, const char *name, int w, int h, con
             "set border 3 linecolor rgb '#555555'\n"
             "set tics nomirror out scale 0.6\n"
             "set grid xtics ytics linecolor rgb '#e2e2e2' linewidth 1 dashtype 1\n"
-            "set key outside right top vertical Left reverse samplen 2.5 spacing 1.15\n",
+            "set key outside right top vertical Left reverse samplen 2.5 spacing 1.15\n"
+            "set offsets 0, 0, graph 0.06, 0\n",
             what, name, name, name, c->xscale, name, name, w, h, w, h);
 }
 

@@ -82,7 +82,8 @@ static const char css[] =
     "@media print{body{background:#fff;font-size:10.5pt}main{max-width:none;padding:0}"
     "a{color:inherit;text-decoration:none}.noprint{display:none}"
     "h2{break-after:avoid;page-break-after:avoid}table{font-size:8.5pt}"
-    "th,td{padding:3px 5px}pre{white-space:pre-wrap}}"
+    "th,td{padding:3px 5px}pre{white-space:pre-wrap}"
+    "figure img{width:auto;max-width:100%;max-height:165mm;margin:0 auto;border:0}}"
     "@page{size:A4 landscape;margin:12mm}";
 
 static void esc(FILE *f, const char *s)
