@@ -330,7 +330,8 @@ static void gp_time_axis(struct ctx *c, FILE *f, bool label)
         fprintf(f, "unset xlabel\n");
 }
 
-/* Shade the mock's fault phases (every phase but the base settings). */
+/* Shade and name the mock's phases, its fault schedule (every phase after the
+ * base settings). Neutral tints: a phase may as well be a recovery. */
 static void gp_phases(struct ctx *c, FILE *f, bool labels)
 {
     if (c->shade == NULL)
@@ -344,12 +345,12 @@ static void gp_phases(struct ctx *c, FILE *f, bool labels)
         fprintf(f,
                 "set object %d rectangle from first %g, graph 0 to first %g, graph 1 behind "
                 "fillcolor rgb '%s' fillstyle solid 0.55 noborder\n",
-                100 + k, x0, x1, k % 2 == 0 ? "#f6caca" : "#fbdcb8");
+                100 + k, x0, x1, k % 2 == 0 ? "#f2dfc4" : "#d9e3f0");
         if (labels) {
             char q[QUOTED_CAP];
             fprintf(f,
                     "set label %d %s at first %g, graph 1 center offset 0,0.75 front "
-                    "textcolor rgb '#8a2b2b' font ',9'\n",
+                    "textcolor rgb '#5a4632' font ',9'\n",
                     100 + k, quote(p->name, 24, q), (x0 + x1) / 2);
         }
         k++;
@@ -443,8 +444,8 @@ static int chart_throughput(struct ctx *c)
     fprintf(f, "\n");
     char caption[320];
     snprintf(caption, sizeof(caption),
-             "Requests that reached the network per second%s%s. Shaded: the mock's fault "
-             "phases.",
+             "Requests that reached the network per second%s%s. Shaded and named: the mock's "
+             "phases (its fault schedule).",
              c->d->is_compare ? ", one line per pattern" : ", and those that succeeded",
              c->d->bucket_s > 1 ? "; each point averages a bucket of seconds" : "");
     return finish(c, f, "throughput", "Throughput", caption);
@@ -528,7 +529,7 @@ static int chart_errors(struct ctx *c)
     return finish(c, f, "errors", "Errors over time",
                   "Share of attempts ending in each failure outcome, stacked. Rejected (by "
                   "the circuit breaker) and dropped (by backpressure) attempts never reached "
-                  "the network. Shaded: the mock's fault phases.");
+                  "the network. Shaded and named: the mock's phases (its fault schedule).");
 }
 
 static int chart_latency(struct ctx *c)
@@ -545,8 +546,9 @@ static int chart_latency(struct ctx *c)
     gp_begin(c, f, "latency", 1100, 440, "latency percentiles over time");
     gp_title(c, f, "Latency over time");
     gp_time_axis(c, f, true);
+    /* a log axis already extends to the next decade: no extra headroom */
     fprintf(f, "set ylabel 'service latency (ms, log scale)'\nset logscale y 10\n"
-               "set format y '%%g'\n");
+               "set format y '%%g'\nset offsets 0, 0, 0, 0\n");
     gp_phases(c, f, true);
     bool first = true;
     char q[QUOTED_CAP];
@@ -586,9 +588,9 @@ static int chart_latency(struct ctx *c)
     return finish(c, f, "latency", "Latency over time",
                   c->d->bucket_s > 1
                       ? "Service latency per bucket of seconds (p50 averaged, p99 and max the "
-                        "bucket's worst second), log scale. Shaded: fault phases."
-                      : "Service latency percentiles of each second, log scale. Shaded: the "
-                        "mock's fault phases.");
+                        "bucket's worst second), log scale. Shaded: the mock's phases."
+                      : "Service latency percentiles of each second, log scale. Shaded and named: "
+                        "the mock's phases (its fault schedule).");
 }
 
 static int chart_percentiles(struct ctx *c)
@@ -626,7 +628,7 @@ static int chart_percentiles(struct ctx *c)
     fprintf(f, ")\nset mxtics 10\n");
     /* a long tail needs a log axis to show the body and the tail at once */
     if (lo > 0 && hi / lo > 20.0)
-        fprintf(f, "set logscale y 10\nset format y '%%g'\n"
+        fprintf(f, "set logscale y 10\nset format y '%%g'\nset offsets 0, 0, 0, 0\n"
                    "set ylabel 'service latency (ms, log scale)'\n");
     else
         fprintf(f, "set yrange [0:*]\nset ylabel 'service latency (ms)'\n");
