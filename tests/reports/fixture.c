@@ -40,6 +40,7 @@ static const char schema[] =
     "  breaker INTEGER, phase INTEGER, PRIMARY KEY (run_id, sec));"
     "CREATE TABLE events(run_id INTEGER, t_us INTEGER, kind TEXT, from_val INTEGER, "
     "  to_val INTEGER, value REAL, detail TEXT);"
+    "CREATE INDEX events_by_run ON events(run_id, kind, t_us);"
     "PRAGMA user_version=1;";
 
 static void exec(sqlite3 *db, const char *sql)
