@@ -147,26 +147,30 @@ static int write_series(struct ctx *c, size_t ri)
             COL_QUEUE_MAX, COL_BREAKER, COL_DROPS_RPS, COL_RETRIES_RPS, COL_REJECTED_RPS,
             COL_FAILED_PCT, COL_PHASE);
     static const double breaker_level[] = {NAN, 0.0, 2.0, 1.0};
+    /* A rollup row holds for its whole bucket: short series are drawn as stairs
+     * (each row at its start and its end) so that a fault phase's effect lines
+     * up with the phase's band; long ones as lines through bucket middles. */
+    bool stairs = r->n_points <= PB_REPORT_MAX_POINTS / 4;
     for (size_t i = 0; i < r->n_points; i++) {
         const pb_report_point *p = &r->points[i];
         /* a sliver of a second at the end would show as a spurious dip in rates */
         if (p->width_s < 0.25)
             continue;
         double sent = p->count - p->outcomes[PB_REPORT_REJECTED] - p->outcomes[PB_REPORT_DROPPED];
-        double failed = 0.0;
-        /* a rate over [t, t + width) belongs in the middle of it */
-        num(f, p->t_s + p->width_s / 2, ' ');
-        num(f, p->width_s, ' ');
-        num(f, p->count / p->width_s, ' ');
-        num(f, sent / p->width_s, ' ');
-        num(f, p->outcomes[PB_REPORT_OK] / p->width_s, ' ');
-        for (int o = 1; o < PB_REPORT_OUTCOMES; o++) {
-            double pct = p->count > 0 ? 100.0 * p->outcomes[o] / p->count : 0.0;
-            num(f, pct, ' ');
-            if (p->outcomes[o] > 0)
-                fx->outcome[o] = true;
-            if (pb_report_outcome_is_failure(o))
-                failed += pct;
+        for (int edge = 0; edge < (stairs ? 2 : 1); edge++) {
+            double failed = 0.0;
+            num(f, stairs ? p->t_s + edge * p->width_s : p->t_s + p->width_s / 2, ' ');
+            num(f, p->width_s, ' ');
+            num(f, p->count / p->width_s, ' ');
+            num(f, sent / p->width_s, ' ');
+            num(f, p->outcomes[PB_REPORT_OK] / p->width_s, ' ');
+            for (int o = 1; o < PB_REPORT_OUTCOMES; o++) {
+                double pct = p->count > 0 ? 100.0 * p->outcomes[o] / p->count : 0.0;
+                num(f, pct, ' ');
+                if (p->outcomes[o] > 0)
+                    fx->outcome[o] = true;
+                if (pb_report_outcome_is_failure(o))
+                    failed += pct;
         }
         num(f, p->p50_ms, ' ');
         num(f, p->p90_ms, ' ');
@@ -182,6 +186,7 @@ static int write_series(struct ctx *c, size_t ri)
         num(f, p->outcomes[PB_REPORT_REJECTED] / p->width_s, ' ');
         num(f, failed, ' ');
         num(f, p->phase, '\n');
+        }
         fx->rows++;
         if (isfinite(p->p50_ms) || isfinite(p->p99_ms))
             fx->latency = true;
