@@ -5,5 +5,7 @@
 
 /* `patternbench run`: drive one pattern against a target, record every request. */
 int pb_cmd_run(int argc, char **argv);
+/* patternbench report DB [--run ID | --compare ID | --last] [-o DIR] */
+int pb_cmd_report(int argc, char **argv);
 
 #endif
