@@ -3,5 +3,7 @@
 #ifndef PB_COMMANDS_H
 #define PB_COMMANDS_H
 
+/* patternbench mock: run the mock server in the foreground until SIGINT/SIGTERM. */
+int pb_cmd_mock(int argc, char **argv);
 
 #endif
