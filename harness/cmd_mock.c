@@ -78,6 +78,8 @@ static void print_counters(const pb_mock_stats *s)
     printf("slow_bodies %llu\n", (unsigned long long)s->slow_bodies);
     printf("malformed %llu\n", (unsigned long long)s->malformed);
     printf("bad_requests %llu\n", (unsigned long long)s->bad_requests);
+    printf("resent_resets %llu\n", (unsigned long long)s->resent_resets);
+    printf("resent_hangs %llu\n", (unsigned long long)s->resent_hangs);
     for (int i = 0; i < 600; i++)
         if (s->status[i] != 0)
             printf("status %d %llu\n", i, (unsigned long long)s->status[i]);

@@ -63,8 +63,11 @@ void pb_mock_config_phase_info(const pb_mock_config *cfg, int index, pb_usec *at
 typedef void (*pb_mock_phase_cb)(void *data, int index, const char *name, pb_usec at);
 
 /* Start a server with a copy of cfg. The bound port is known on return.
- * Requests carrying a header "X-PB-Seq: N" draw their fault and latency from
- * random stream N of the seed; others from an arrival counter. */
+ * Requests carrying a header "X-PB-Seq: N" (N < 2^56), and optionally
+ * "X-PB-Attempt: K" (0..255, default 0), draw their fault and latency from
+ * random stream (N, K) of the seed; others from an arrival counter. So the
+ * same seed and numbering give the same faults whatever the thread count,
+ * and a client's retry with a new K gets a fresh draw. */
 int pb_mock_start(const pb_mock_config *cfg, pb_mock_phase_cb cb, void *cb_data, pb_mock **out,
                   pb_err *err) PB_MUST_CHECK;
 
@@ -96,7 +99,14 @@ typedef struct pb_mock_stats {
     uint64_t rejected_capacity; /* immediate 503: capacity queue full */
     uint64_t rate_limited;      /* 429 from the token bucket */
     uint64_t resets, hangs, slow_bodies, malformed;
-    uint64_t bad_requests; /* 400: an X-PB-Seq header that is not a number */
+    uint64_t bad_requests; /* 400: a malformed X-PB-Seq or X-PB-Attempt header */
+    /* Resets (hang-max closes) of numbered requests that the client sent
+     * again with the same X-PB-Seq and X-PB-Attempt. libcurl resends by
+     * itself when a kept-alive connection closes without an answer; its
+     * caller then saw requests - resent_resets - resent_hangs requests,
+     * resets - resent_resets resets and hangs - resent_hangs hangs. Counted
+     * as the resend arrives; not outcomes. */
+    uint64_t resent_resets, resent_hangs;
     uint64_t status[600]; /* per HTTP status answered (reset, hang, malformed have none) */
     uint32_t in_flight;   /* received, not yet finished */
     uint32_t queued;      /* waiting for a capacity slot */

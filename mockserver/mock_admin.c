@@ -56,14 +56,17 @@ static enum MHD_Result wrong_method(struct MHD_Connection *c, const char *method
 char *pb_mock_stats_to_json(const pb_mock_stats *s)
 {
     json_t *status = json_object();
-    json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i}", "requests",
+    json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i}",
+                          "requests",
                           (json_int_t)s->requests, "ok", (json_int_t)s->ok, "errors",
                           (json_int_t)s->errors, "rejected_capacity",
                           (json_int_t)s->rejected_capacity, "rate_limited",
                           (json_int_t)s->rate_limited, "resets", (json_int_t)s->resets, "hangs",
                           (json_int_t)s->hangs, "slow_bodies", (json_int_t)s->slow_bodies,
                           "malformed", (json_int_t)s->malformed, "bad_requests",
-                          (json_int_t)s->bad_requests, "in_flight", (json_int_t)s->in_flight,
+                          (json_int_t)s->bad_requests, "resent_resets",
+                          (json_int_t)s->resent_resets, "resent_hangs",
+                          (json_int_t)s->resent_hangs, "in_flight", (json_int_t)s->in_flight,
                           "queued", (json_int_t)s->queued, "phase", s->phase);
     char *text = NULL;
     if (status == NULL || o == NULL)
@@ -122,6 +125,12 @@ char *pb_mock_stats_to_prometheus(const pb_mock_stats *s)
         if (s->status[i] != 0)
             OUT("pb_mock_responses_total{status=\"%d\"} %llu\n", i,
                 (unsigned long long)s->status[i]);
+    OUT("# HELP pb_mock_resent_total Closes without an answer whose request the client sent "
+        "again.\n"
+        "# TYPE pb_mock_resent_total counter\n"
+        "pb_mock_resent_total{outcome=\"reset\"} %llu\n"
+        "pb_mock_resent_total{outcome=\"hang\"} %llu\n",
+        (unsigned long long)s->resent_resets, (unsigned long long)s->resent_hangs);
     OUT("# HELP pb_mock_in_flight Requests received and not yet finished.\n"
         "# TYPE pb_mock_in_flight gauge\n"
         "pb_mock_in_flight %u\n"

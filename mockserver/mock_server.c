@@ -36,8 +36,12 @@
 #define POOL_CHUNK 256
 /* A slow body is released in this many equal slices over its latency. */
 #define SLOW_SLICES 16
-/* Header carrying the client's sequence number for the random stream. */
+/* Headers numbering a request for its random stream: the client's sequence
+ * number and, for the client's own retries, the attempt (0..255). */
 #define SEQ_HEADER "X-PB-Seq"
+#define ATTEMPT_HEADER "X-PB-Attempt"
+/* Slots of the table of recent closes (see pb_mock.closed). */
+#define CLOSED_SLOTS 4096
 
 /* What a timer entry does when due. */
 enum timer_kind {
@@ -79,6 +83,8 @@ typedef struct request {
     bool decided;
     bool holds_slot; /* in service under the capacity limit; guarded by mu */
     bool in_flight;
+    bool has_seq;    /* the client numbered it (X-PB-Seq) */
+    uint64_t stream; /* its random stream: sequence number and attempt */
     profile *prof;
     const phase_rt *phase;
     pb_fault_decision d;
@@ -96,7 +102,7 @@ typedef struct pool_chunk {
 /* Counters; relaxed atomics, read by pb_mock_get_stats. */
 typedef struct counters {
     atomic_uint_fast64_t requests, ok, errors, rejected_capacity, rate_limited, resets, hangs,
-        slow_bodies, malformed, bad_requests;
+        slow_bodies, malformed, bad_requests, resent_resets, resent_hangs;
     atomic_uint_fast64_t status[600];
     atomic_uint in_flight;
 } counters;
@@ -128,6 +134,14 @@ struct pb_mock {
     pthread_mutex_t pool_mu;
     request *free_list;
     pool_chunk *chunks;
+
+    /* Recent resets and hang closes of numbered requests, by stream,
+     * direct-mapped; guarded by mu. A client that sends one of them again
+     * (libcurl does, on a kept-alive connection) is counted as resending. */
+    struct closed_entry {
+        uint64_t stream;
+        uint8_t kind; /* 0 = empty, else PB_MOCK_RESET or PB_MOCK_HANG */
+    } closed[CLOSED_SLOTS];
 
     atomic_flag logged; /* set once MHD's first message is in start_log */
     char start_log[256];
@@ -543,6 +557,34 @@ static ssize_t slow_body_read(void *cls, uint64_t pos, char *buf, size_t max)
     return 0;
 }
 
+static struct closed_entry *closed_slot(pb_mock *m, uint64_t stream)
+{
+    return &m->closed[pb_mix64(stream) % CLOSED_SLOTS];
+}
+
+/* A numbered request is about to be closed without an answer. */
+static void remember_close(pb_mock *m, const request *r)
+{
+    if (!r->has_seq)
+        return;
+    pthread_mutex_lock(&m->mu);
+    struct closed_entry *e = closed_slot(m, r->stream);
+    e->stream = r->stream;
+    e->kind = (uint8_t)r->d.action;
+    pthread_mutex_unlock(&m->mu);
+}
+
+/* Under mu: count a resend of a request closed earlier. */
+static void count_resend(pb_mock *m, uint64_t stream)
+{
+    struct closed_entry *e = closed_slot(m, stream);
+    if (e->kind == 0 || e->stream != stream)
+        return;
+    atomic_fetch_add_explicit(e->kind == PB_MOCK_RESET ? &m->c.resent_resets : &m->c.resent_hangs,
+                              1, memory_order_relaxed);
+    e->kind = 0;
+}
+
 static enum MHD_Result answer(pb_mock *m, request *r)
 {
     const phase_rt *ph = r->phase;
@@ -556,6 +598,7 @@ static enum MHD_Result answer(pb_mock *m, request *r)
         assert(!"injected status not in its phase");
         return MHD_NO;
     case PB_MOCK_RESET: {
+        remember_close(m, r);
         /* SO_LINGER 0 makes close() send RST; MHD_USE_TURBO keeps MHD from
          * calling shutdown() first, which would send FIN instead */
         const union MHD_ConnectionInfo *ci =
@@ -566,7 +609,9 @@ static enum MHD_Result answer(pb_mock *m, request *r)
         return MHD_NO;
     }
     case PB_MOCK_HANG:
-        return MHD_NO; /* hang-max reached: close without an answer */
+        /* hang-max reached: close without an answer */
+        remember_close(m, r);
+        return MHD_NO;
     case PB_MOCK_MALFORMED:
         return MHD_queue_response(r->conn, 200, ph->malformed);
     case PB_MOCK_SLOW_BODY: {
@@ -586,11 +631,12 @@ static enum MHD_Result answer(pb_mock *m, request *r)
     return MHD_NO;
 }
 
-static enum MHD_Result bad_seq(pb_mock *m, request *r, const char *value)
+static enum MHD_Result bad_header(pb_mock *m, request *r, const char *name, const char *expect,
+                                  const char *value)
 {
-    char text[256];
-    snprintf(text, sizeof(text), "mock: %s: expected a whole number, got \"%.100s\"\n",
-             SEQ_HEADER, value);
+    char text[300];
+    snprintf(text, sizeof(text), "mock: %s: expected %s, got \"%.100s\"\n", name, expect,
+             value);
     count(m, &m->c.bad_requests, 400);
     struct MHD_Response *resp = text_response(text, NULL);
     if (resp == NULL)
@@ -603,14 +649,19 @@ static enum MHD_Result bad_seq(pb_mock *m, request *r, const char *value)
 /* The second handler call of a mock request: decide what happens to it. */
 static enum MHD_Result arrive(pb_mock *m, request *r)
 {
-    uint64_t seq;
+    uint64_t seq, attempt = 0;
     const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, SEQ_HEADER);
     if (h != NULL) {
-        if (pb_parse_u64(h, SEQ_HEADER, 0, UINT64_MAX, &seq, NULL) != 0)
-            return bad_seq(m, r, h);
+        if (pb_parse_u64(h, SEQ_HEADER, 0, UINT64_MAX >> 8, &seq, NULL) != 0)
+            return bad_header(m, r, SEQ_HEADER, "a whole number below 2^56", h);
+        r->has_seq = true;
     } else {
         seq = atomic_fetch_add_explicit(&m->next_seq, 1, memory_order_relaxed);
     }
+    h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, ATTEMPT_HEADER);
+    if (h != NULL && pb_parse_u64(h, ATTEMPT_HEADER, 0, 255, &attempt, NULL) != 0)
+        return bad_header(m, r, ATTEMPT_HEADER, "a whole number from 0 to 255", h);
+    r->stream = seq << 8 | attempt;
     r->decided = true;
     pb_usec now = pb_monotime_now();
     pthread_mutex_lock(&m->mu);
@@ -624,13 +675,15 @@ static enum MHD_Result arrive(pb_mock *m, request *r)
     const pb_mock_settings *s = r->phase->s;
     r->in_flight = true;
     atomic_fetch_add(&m->c.in_flight, 1);
+    if (r->has_seq)
+        count_resend(m, r->stream);
 
     if (s->rate_limit > 0 && !pb_token_bucket_take(&m->bucket, s->rate_limit, s->rate_burst, now)) {
         pthread_mutex_unlock(&m->mu);
         count(m, &m->c.rate_limited, 429);
         return MHD_queue_response(r->conn, 429, r->phase->rate_limited);
     }
-    pb_fault_decide(s, r->prof->cfg->seed, seq, &r->d);
+    pb_fault_decide(s, r->prof->cfg->seed, r->stream, &r->d);
     if (r->d.action == PB_MOCK_HANG) {
         /* held without a thread until hang-max; the client giving up earlier
          * is not seen while the connection is suspended */
@@ -749,12 +802,14 @@ static void on_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
-static unsigned connection_limit(void)
+/* The process's descriptor limit (what bounds the connections). */
+static size_t fd_limit(void)
 {
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
-        return 60000;
-    return rl.rlim_cur > 128 ? (unsigned)(rl.rlim_cur - 64) : 64;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+        rl.rlim_cur > (1u << 20))
+        return 1u << 20;
+    return rl.rlim_cur;
 }
 
 static int start_daemon(pb_mock *m, const pb_mock_config *cfg, pb_err *err)
@@ -780,12 +835,19 @@ static int start_daemon(pb_mock *m, const pb_mock_config *cfg, pb_err *err)
         if (inet_pton(AF_INET, cfg->host, &a->sin_addr) != 1)
             return pb_err_set(err, PB_EINVAL, "--listen: bad IPv4 address \"%s\"", cfg->host);
     }
-    m->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, m, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads >= 2 ? cfg->threads : 0),
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, m, MHD_OPTION_CONNECTION_LIMIT,
-        connection_limit(), MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u, MHD_OPTION_EXTERNAL_LOGGER,
-        on_log, m, MHD_OPTION_END);
+    size_t fds = fd_limit();
+    size_t limit = fds > 128 ? fds - 64 : 64;
+    struct MHD_OptionItem opts[] = {
+        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_log, m},
+        {MHD_OPTION_SOCK_ADDR, 0, &ss},
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, m},
+        {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)limit, NULL},
+        {MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096, NULL},
+        {cfg->threads >= 2 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, cfg->threads, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    m->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, m, MHD_OPTION_ARRAY, opts,
+                                 MHD_OPTION_END);
     if (m->daemon == NULL)
         return pb_err_set(err, PB_ENET, "mock server: cannot listen on %s%s%s:%u: %s",
                           cfg->ipv6 ? "[" : "", cfg->host, cfg->ipv6 ? "]" : "",
@@ -890,6 +952,7 @@ int pb_mock_start(const pb_mock_config *cfg, pb_mock_phase_cb cb, void *cb_data,
     int rc = pb_timer_heap_init(&m->heap, 1024);
     if (rc == 0)
         rc = pool_grow(m);
+
     if (rc == 0) {
         m->capacity_full = text_response("mock: capacity queue full\n", NULL);
         rc = m->capacity_full == NULL ? PB_ENOMEM : 0;
@@ -1001,6 +1064,8 @@ void pb_mock_get_stats(pb_mock *m, pb_mock_stats *out)
     out->slow_bodies = atomic_load_explicit(&c->slow_bodies, memory_order_relaxed);
     out->malformed = atomic_load_explicit(&c->malformed, memory_order_relaxed);
     out->bad_requests = atomic_load_explicit(&c->bad_requests, memory_order_relaxed);
+    out->resent_resets = atomic_load_explicit(&c->resent_resets, memory_order_relaxed);
+    out->resent_hangs = atomic_load_explicit(&c->resent_hangs, memory_order_relaxed);
     for (int i = 0; i < 600; i++)
         out->status[i] = atomic_load_explicit(&c->status[i], memory_order_relaxed);
     out->requests = atomic_load_explicit(&c->requests, memory_order_relaxed);
