@@ -169,11 +169,15 @@ int pb_cmd_mock(int argc, char **argv)
                 goto cleanup;
 
     /* SIGINT/SIGTERM are taken with sigwait below; the server's threads,
-     * created after this, inherit the blocked mask */
+     * created after this, inherit the blocked mask. A shell script starts
+     * background jobs with SIGINT ignored, and POSIX leaves it open whether a
+     * blocked, ignored signal reaches sigwait: take both back to their
+     * default first (blocked, the default action never runs). */
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGTERM);
-    if (pthread_sigmask(SIG_BLOCK, &stop_signals, NULL) != 0) {
+    if (pthread_sigmask(SIG_BLOCK, &stop_signals, NULL) != 0 || signal(SIGINT, SIG_DFL) == SIG_ERR ||
+        signal(SIGTERM, SIG_DFL) == SIG_ERR) {
         fprintf(stderr, "patternbench mock: cannot block SIGINT/SIGTERM\n");
         status = 1;
         goto cleanup;

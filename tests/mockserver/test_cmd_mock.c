@@ -27,7 +27,9 @@ typedef struct child {
     size_t out_len, err_len;
 } child;
 
-static void spawn(child *c, const char *const *args)
+/* Start patternbench with args; ignore_int: as a shell script starts a
+ * background job, with SIGINT ignored. */
+static void spawn_with(child *c, const char *const *args, bool ignore_int)
 {
     const char *bin = getenv("PB_BINARY");
     assert_non_null(bin);
@@ -50,6 +52,8 @@ static void spawn(child *c, const char *const *args)
         close(pe[0]);
         close(po[1]);
         close(pe[1]);
+        if (ignore_int)
+            signal(SIGINT, SIG_IGN);
         execv(bin, argv);
         _exit(127);
     }
@@ -60,6 +64,11 @@ static void spawn(child *c, const char *const *args)
 }
 
 /* Read what is there within `ms`; returns false once both pipes are at EOF. */
+static void spawn(child *c, const char *const *args)
+{
+    spawn_with(c, args, false);
+}
+
 static bool pump(child *c, int ms)
 {
     struct pollfd p[2] = {{c->out, POLLIN, 0}, {c->err, POLLIN, 0}};
@@ -209,6 +218,20 @@ static void a_port_in_use_exits_1_naming_it(void **state)
     assert_non_null(strstr(a.out_buf, "\nrequests 0\n"));
 }
 
+static void sigint_stops_it_even_when_started_ignored(void **state)
+{
+    child c;
+    spawn_with(&c, (const char *const[]){"mock", NULL}, true);
+    pb_usec deadline = pb_monotime_now() + 10 * PB_USEC_PER_SEC;
+    while (strchr(c.out_buf, '\n') == NULL) {
+        assert_true(pump(&c, 100));
+        assert_true(pb_monotime_now() < deadline);
+    }
+    assert_int_equal(kill(c.pid, SIGINT), 0);
+    assert_int_equal(finish(&c), 0);
+    assert_non_null(strstr(c.out_buf, "\nrequests 0\n"));
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -217,6 +240,7 @@ int main(void)
         cmocka_unit_test(usage_errors_exit_2_naming_the_option),
         cmocka_unit_test(serves_until_sigterm_then_prints_counters),
         cmocka_unit_test(a_port_in_use_exits_1_naming_it),
+        cmocka_unit_test(sigint_stops_it_even_when_started_ignored),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
