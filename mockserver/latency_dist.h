@@ -16,6 +16,7 @@
 /* Draws are clamped to this even without a cap, so heavy tails stay finite. */
 #define PB_LATENCY_HARD_CAP (3600 * PB_USEC_PER_SEC)
 
+/* The distribution families; what a and b mean for each. */
 typedef enum pb_latency_kind {
     PB_LATENCY_FIXED,     /* a */
     PB_LATENCY_UNIFORM,   /* between a and b */

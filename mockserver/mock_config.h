@@ -56,6 +56,7 @@ typedef struct pb_mock_phase {
     pb_mock_settings s; /* effective settings */
 } pb_mock_phase;
 
+/* Everything pb_mock_start needs; plain data, copyable by assignment. */
 struct pb_mock_config {
     char host[64]; /* numeric address */
     uint16_t port;

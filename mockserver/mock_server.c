@@ -12,6 +12,7 @@
 #include <assert.h>
 #include <math.h>
 #include <microhttpd.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -22,7 +23,6 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <arpa/inet.h>
 #include <time.h>
 
 #include "capacity.h"
@@ -116,10 +116,13 @@ struct pb_mock {
     void *cb_data;
     struct MHD_Response *capacity_full;
 
-    pthread_mutex_t mu; /* guards everything below up to the counters */
-    pthread_cond_t wake;
     pthread_t timer;
     bool timer_started;
+
+    /* mu guards prof, phase_start, phase_epoch, heap, cap, bucket, quit and
+     * closed; wake tells the timer thread that one of them changed */
+    pthread_mutex_t mu;
+    pthread_cond_t wake;
     profile *prof;
     pb_usec phase_start;
     uint64_t phase_epoch; /* bumped by each restart of the phase clock */
@@ -137,7 +140,7 @@ struct pb_mock {
     pool_chunk *chunks;
 
     /* Recent resets and hang closes of numbered requests, by stream,
-     * direct-mapped; guarded by mu. A client that sends one of them again
+     * direct-mapped. A client that sends one of them again
      * (libcurl does, on a kept-alive connection) is counted as resending. */
     struct closed_entry {
         uint64_t stream;
@@ -371,35 +374,27 @@ static bool start_service(pb_mock *m, request *r, pb_usec now, bool suspended)
 {
     r->service_start = now;
     pb_usec end = now + r->d.latency;
-    bool answer_now;
-    if (r->d.action == PB_MOCK_SLOW_BODY) {
-        /* headers now, body over the latency; the slot outlives the handler's
-         * part, so a timer entry of its own releases it */
-        if (r->holds_slot && (r->d.latency == 0 || push_timer(m, end, T_SLOT_RELEASE, NULL) != 0))
-            pb_capacity_finish(&m->cap);
-        r->holds_slot = false;
-        answer_now = true;
-    } else if (r->d.latency == 0) {
-        if (r->holds_slot)
-            pb_capacity_finish(&m->cap);
-        r->holds_slot = false;
-        answer_now = true;
-    } else if (push_timer(m, end, T_SERVICE_END, r) != 0) {
-        /* out of memory for the timer: answer without the delay rather than never */
-        if (r->holds_slot)
-            pb_capacity_finish(&m->cap);
-        r->holds_slot = false;
-        answer_now = true;
-    } else {
+    bool delayed = r->d.action != PB_MOCK_SLOW_BODY && r->d.latency > 0;
+    if (delayed && push_timer(m, end, T_SERVICE_END, r) == 0) {
         if (!suspended)
             MHD_suspend_connection(r->conn);
         return false;
     }
-    if (answer_now && suspended) {
+    /* Answered now: a slow body (headers now, body over the latency; its
+     * slot is released by a timer entry of its own), no latency, or no
+     * memory for the timer (better without the delay than never). */
+    if (r->holds_slot) {
+        bool slot_timer = r->d.action == PB_MOCK_SLOW_BODY && r->d.latency > 0 &&
+                          push_timer(m, end, T_SLOT_RELEASE, NULL) == 0;
+        if (!slot_timer)
+            pb_capacity_finish(&m->cap);
+        r->holds_slot = false;
+    }
+    if (suspended) {
         MHD_resume_connection(r->conn);
         return false;
     }
-    return answer_now;
+    return true;
 }
 
 /* Start queued requests while the current phase's capacity allows. */
