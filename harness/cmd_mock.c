@@ -110,8 +110,9 @@ static int parse_args(int argc, char **argv, option_arg *opts, char names[][32])
         if (eq != NULL) {
             size_t len = (size_t)(eq - a - 2);
             if (len >= sizeof(names[0])) {
-                fprintf(stderr, "patternbench mock: unknown option %.*s; see patternbench mock "
-                                "--help\n",
+                fprintf(stderr,
+                        "patternbench mock: unknown option %.*s; see patternbench mock "
+                        "--help\n",
                         (int)(eq - a), a);
                 return -1;
             }
@@ -176,8 +177,8 @@ int pb_cmd_mock(int argc, char **argv)
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGTERM);
-    if (pthread_sigmask(SIG_BLOCK, &stop_signals, NULL) != 0 || signal(SIGINT, SIG_DFL) == SIG_ERR ||
-        signal(SIGTERM, SIG_DFL) == SIG_ERR) {
+    if (pthread_sigmask(SIG_BLOCK, &stop_signals, NULL) != 0 ||
+        signal(SIGINT, SIG_DFL) == SIG_ERR || signal(SIGTERM, SIG_DFL) == SIG_ERR) {
         fprintf(stderr, "patternbench mock: cannot block SIGINT/SIGTERM\n");
         status = 1;
         goto cleanup;

@@ -9,8 +9,7 @@ static const pb_mock_action fault_action[PB_FAULT_COUNT] = {
     [PB_FAULT_MALFORMED] = PB_MOCK_MALFORMED,
 };
 
-void pb_fault_decide(const pb_mock_settings *s, uint64_t seed, uint64_t seq,
-                     pb_fault_decision *out)
+void pb_fault_decide(const pb_mock_settings *s, uint64_t seed, uint64_t seq, pb_fault_decision *out)
 {
     pb_rng rng;
     pb_rng_seed_stream(&rng, seed, seq);

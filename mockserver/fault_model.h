@@ -22,8 +22,8 @@ typedef enum pb_mock_action {
 /* One decision. */
 typedef struct pb_fault_decision {
     pb_mock_action action;
-    uint16_t status;  /* 200 (ok, slow-body), the injected error, or 0 (reset, hang, malformed) */
-    pb_usec latency;  /* service time drawn from the latency distribution */
+    uint16_t status; /* 200 (ok, slow-body), the injected error, or 0 (reset, hang, malformed) */
+    pb_usec latency; /* service time drawn from the latency distribution */
 } pb_fault_decision;
 
 /* Decide for request `seq` under settings s: one uniform draw picks the

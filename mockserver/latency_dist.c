@@ -94,8 +94,9 @@ static int parse_mix(char *args, const char *what, const char *spec, pb_latency_
         if (rc != 0)
             return rc;
         if (d->mix_weight[i] <= 0)
-            return pb_err_set(err, PB_ERANGE, "%s: mix weights must be above 0, got \"%s\" in \"%s\"",
-                              what, colon + 1, spec);
+            return pb_err_set(err, PB_ERANGE,
+                              "%s: mix weights must be above 0, got \"%s\" in \"%s\"", what,
+                              colon + 1, spec);
         total += d->mix_weight[i];
     }
     double cum = 0;
@@ -155,8 +156,8 @@ int pb_latency_parse(const char *spec, const char *what, pb_latency_dist *out, p
         if (rc == 0)
             rc = parse_dur(f[1], what, spec, &d.b, err);
         if (rc == 0 && (d.a == 0 || d.b < d.a))
-            rc = pb_err_set(err, PB_ERANGE,
-                            "%s: lognormal needs 0 < MEDIAN <= P99, got \"%s\"", what, spec);
+            rc = pb_err_set(err, PB_ERANGE, "%s: lognormal needs 0 < MEDIAN <= P99, got \"%s\"",
+                            what, spec);
         if (rc == 0) {
             d.mu = log((double)d.a);
             d.sigma = log((double)d.b / (double)d.a) / Z99;

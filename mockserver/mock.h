@@ -93,9 +93,9 @@ char *pb_mock_profile_json(pb_mock *m);
  * counted when it decides (on arrival), so that once a client has its answer
  * the counters include it. requests is the sum of the outcome counters. */
 typedef struct pb_mock_stats {
-    uint64_t requests;   /* every request the server received (admin excluded) */
-    uint64_t ok;         /* answered 200 (slow bodies are counted apart) */
-    uint64_t errors;     /* answered with an injected error status */
+    uint64_t requests;          /* every request the server received (admin excluded) */
+    uint64_t ok;                /* answered 200 (slow bodies are counted apart) */
+    uint64_t errors;            /* answered with an injected error status */
     uint64_t rejected_capacity; /* immediate 503: capacity queue full */
     uint64_t rate_limited;      /* 429 from the token bucket */
     uint64_t resets, hangs, slow_bodies, malformed;

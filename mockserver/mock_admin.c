@@ -56,18 +56,15 @@ static enum MHD_Result wrong_method(struct MHD_Connection *c, const char *method
 char *pb_mock_stats_to_json(const pb_mock_stats *s)
 {
     json_t *status = json_object();
-    json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i}",
-                          "requests",
-                          (json_int_t)s->requests, "ok", (json_int_t)s->ok, "errors",
-                          (json_int_t)s->errors, "rejected_capacity",
-                          (json_int_t)s->rejected_capacity, "rate_limited",
-                          (json_int_t)s->rate_limited, "resets", (json_int_t)s->resets, "hangs",
-                          (json_int_t)s->hangs, "slow_bodies", (json_int_t)s->slow_bodies,
-                          "malformed", (json_int_t)s->malformed, "bad_requests",
-                          (json_int_t)s->bad_requests, "resent_resets",
-                          (json_int_t)s->resent_resets, "resent_hangs",
-                          (json_int_t)s->resent_hangs, "in_flight", (json_int_t)s->in_flight,
-                          "queued", (json_int_t)s->queued, "phase", s->phase);
+    json_t *o = json_pack(
+        "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i}", "requests",
+        (json_int_t)s->requests, "ok", (json_int_t)s->ok, "errors", (json_int_t)s->errors,
+        "rejected_capacity", (json_int_t)s->rejected_capacity, "rate_limited",
+        (json_int_t)s->rate_limited, "resets", (json_int_t)s->resets, "hangs", (json_int_t)s->hangs,
+        "slow_bodies", (json_int_t)s->slow_bodies, "malformed", (json_int_t)s->malformed,
+        "bad_requests", (json_int_t)s->bad_requests, "resent_resets", (json_int_t)s->resent_resets,
+        "resent_hangs", (json_int_t)s->resent_hangs, "in_flight", (json_int_t)s->in_flight,
+        "queued", (json_int_t)s->queued, "phase", s->phase);
     char *text = NULL;
     if (status == NULL || o == NULL)
         goto cleanup;
@@ -150,8 +147,7 @@ static enum MHD_Result answer_stats(pb_mock *m, struct MHD_Connection *c, bool p
     pb_mock_stats s;
     pb_mock_get_stats(m, &s);
     if (prometheus)
-        return respond(c, 200, "text/plain; version=0.0.4", pb_mock_stats_to_prometheus(&s),
-                       NULL);
+        return respond(c, 200, "text/plain; version=0.0.4", pb_mock_stats_to_prometheus(&s), NULL);
     return respond(c, 200, "application/json", pb_mock_stats_to_json(&s), NULL);
 }
 

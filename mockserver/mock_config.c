@@ -27,8 +27,8 @@ enum setting_key {
 };
 
 static const char *const key_names[K_COUNT] = {
-    "latency",  "latency-cap", "errors",    "faults",   "capacity",
-    "queue-limit", "rate-limit", "body-size", "hang-max",
+    "latency",     "latency-cap", "errors",    "faults",   "capacity",
+    "queue-limit", "rate-limit",  "body-size", "hang-max",
 };
 
 #define TOP_KEYS                                                                                   \
@@ -103,9 +103,10 @@ static int check_sum(const pb_mock_settings *s, const char *what, const char *wh
 {
     double sum = pb_mock_settings_fraction_sum(s);
     if (sum > 1.0 + 1e-9)
-        return pb_err_set(err, PB_ERANGE,
-                          "%s: the error and fault fractions of %s add up to %g; expected at most 1",
-                          what, where, sum);
+        return pb_err_set(
+            err, PB_ERANGE,
+            "%s: the error and fault fractions of %s add up to %g; expected at most 1", what, where,
+            sum);
     return 0;
 }
 
@@ -238,8 +239,8 @@ static int parse_count(const char *value, const char *what, bool zero_unlimited,
     uint64_t v;
     int rc = pb_parse_u64(value, what, 0, 1000000, &v, err);
     if (rc == PB_EPARSE)
-        return pb_err_set(err, PB_EPARSE, "%s: expected a whole number or \"unlimited\", got \"%s\"",
-                          what, value);
+        return pb_err_set(err, PB_EPARSE,
+                          "%s: expected a whole number or \"unlimited\", got \"%s\"", what, value);
     if (rc != 0)
         return rc;
     *out = (uint32_t)v;
@@ -323,8 +324,8 @@ static void setting_format(const pb_mock_settings *s, int key, char *buf, size_t
             if (s->fault_fraction[k] == 0)
                 continue;
             format_real(s->fault_fraction[k], tmp, sizeof(tmp));
-            off += (size_t)snprintf(buf + off, len - off, "%s%s:%s", off ? "," : "",
-                                    fault_names[k], tmp);
+            off += (size_t)snprintf(buf + off, len - off, "%s%s:%s", off ? "," : "", fault_names[k],
+                                    tmp);
         }
         return;
     case K_CAPACITY:
@@ -668,9 +669,10 @@ static int load_root(pb_mock_config *n, const json_t *root, pb_err *err)
     const char *key;
     const json_t *v;
     if (!json_is_object(root))
-        return pb_err_set(err, PB_EPARSE,
-                          "expected a JSON object of settings such as {\"latency\": \"fixed:10ms\", "
-                          "\"phases\": [...]}");
+        return pb_err_set(
+            err, PB_EPARSE,
+            "expected a JSON object of settings such as {\"latency\": \"fixed:10ms\", "
+            "\"phases\": [...]}");
     json_object_foreach((json_t *)root, key, v)
     {
         if (strcmp(key, "phases") == 0)
@@ -710,8 +712,7 @@ static int load_root(pb_mock_config *n, const json_t *root, pb_err *err)
     return 0;
 }
 
-int pb_mock_config_load_json(pb_mock_config *cfg, const char *json, const char *source,
-                             pb_err *err)
+int pb_mock_config_load_json(pb_mock_config *cfg, const char *json, const char *source, pb_err *err)
 {
     json_error_t jerr;
     pb_mock_config *n = NULL;
@@ -808,8 +809,7 @@ int pb_mock_config_phase_count(const pb_mock_config *cfg)
     return 1 + cfg->n_phases;
 }
 
-void pb_mock_config_phase_info(const pb_mock_config *cfg, int index, pb_usec *at,
-                               const char **name)
+void pb_mock_config_phase_info(const pb_mock_config *cfg, int index, pb_usec *at, const char **name)
 {
     if (index <= 0 || index > cfg->n_phases) {
         *at = 0;

@@ -272,12 +272,11 @@ static struct MHD_Response *ok_response(uint64_t size)
 static struct MHD_Response *malformed_response(void)
 {
     static const char text[] = "mock: malformed response\n";
-    struct MHD_Response *r = MHD_create_response_from_buffer(
-        sizeof(text) - 1, (void *)text, MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(sizeof(text) - 1, (void *)text, MHD_RESPMEM_PERSISTENT);
     if (r == NULL)
         return NULL;
-    if (MHD_set_response_options(r, MHD_RF_INSANITY_HEADER_CONTENT_LENGTH, MHD_RO_END) !=
-            MHD_YES ||
+    if (MHD_set_response_options(r, MHD_RF_INSANITY_HEADER_CONTENT_LENGTH, MHD_RO_END) != MHD_YES ||
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH, "not-a-number") != MHD_YES) {
         MHD_destroy_response(r);
         return NULL;
@@ -615,8 +614,8 @@ static enum MHD_Result answer(pb_mock *m, request *r)
     case PB_MOCK_MALFORMED:
         return MHD_queue_response(r->conn, 200, ph->malformed);
     case PB_MOCK_SLOW_BODY: {
-        struct MHD_Response *resp = MHD_create_response_from_callback(
-            ph->s->body_size, 4096, slow_body_read, r, NULL);
+        struct MHD_Response *resp =
+            MHD_create_response_from_callback(ph->s->body_size, 4096, slow_body_read, r, NULL);
         if (resp == NULL)
             return MHD_NO;
         enum MHD_Result rc = MHD_YES;
@@ -635,8 +634,7 @@ static enum MHD_Result bad_header(pb_mock *m, request *r, const char *name, cons
                                   const char *value)
 {
     char text[300];
-    snprintf(text, sizeof(text), "mock: %s: expected %s, got \"%.100s\"\n", name, expect,
-             value);
+    snprintf(text, sizeof(text), "mock: %s: expected %s, got \"%.100s\"\n", name, expect, value);
     count(m, &m->c.bad_requests, 400);
     struct MHD_Response *resp = text_response(text, NULL);
     if (resp == NULL)

@@ -118,9 +118,9 @@ static void help_describes_the_options(void **state)
     child c;
     assert_int_equal(run((const char *const[]){"mock", "--help", NULL}, &c), 0);
     assert_non_null(strstr(c.out_buf, "usage: patternbench mock"));
-    const char *opts[] = {"--listen", "--latency", "--errors", "--faults", "--capacity",
-                          "--queue-limit", "--rate-limit", "--body-size", "--seed", "--threads",
-                          "--profile", "--hang-max", "--latency-cap"};
+    const char *opts[] = {"--listen",      "--latency",    "--errors",     "--faults", "--capacity",
+                          "--queue-limit", "--rate-limit", "--body-size",  "--seed",   "--threads",
+                          "--profile",     "--hang-max",   "--latency-cap"};
     for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
         if (strstr(c.out_buf, opts[i]) == NULL)
             fail_msg("--help does not mention %s", opts[i]);
@@ -174,8 +174,8 @@ static long get(const char *url)
 static void serves_until_sigterm_then_prints_counters(void **state)
 {
     child c;
-    spawn(&c, (const char *const[]){"mock", "--listen", "127.0.0.1:0", "--errors=503:1",
-                                    "--seed", "4", NULL});
+    spawn(&c, (const char *const[]){"mock", "--listen", "127.0.0.1:0", "--errors=503:1", "--seed",
+                                    "4", NULL});
     pb_usec deadline = pb_monotime_now() + 10 * PB_USEC_PER_SEC;
     while (strchr(c.out_buf, '\n') == NULL) {
         assert_true(pump(&c, 100));

@@ -35,8 +35,8 @@ static void assert_binomial(uint64_t count, double p, const char *what)
 {
     double mean = N * p, sd = sqrt(N * p * (1 - p));
     if (fabs((double)count - mean) > 4.5 * sd)
-        fail_msg("%s: %llu of %d, expected %.0f +- %.0f", what, (unsigned long long)count, N,
-                 mean, 4.5 * sd);
+        fail_msg("%s: %llu of %d, expected %.0f +- %.0f", what, (unsigned long long)count, N, mean,
+                 4.5 * sd);
 }
 
 static void status_mix_follows_the_fractions(void **state)

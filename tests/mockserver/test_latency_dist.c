@@ -130,8 +130,14 @@ static void mix_fractions_follow_weights(void **state)
 static void documented_forms_read_back_exactly(void **state)
 {
     const char *forms[] = {
-        "none",           "fixed:10ms",          "fixed:150us",     "fixed:2s",
-        "uniform:5ms,20ms", "normal:20ms,5ms",   "lognormal:20ms,200ms", "pareto:5ms,1.5",
+        "none",
+        "fixed:10ms",
+        "fixed:150us",
+        "fixed:2s",
+        "uniform:5ms,20ms",
+        "normal:20ms,5ms",
+        "lognormal:20ms,200ms",
+        "pareto:5ms,1.5",
         "mix:150us:10,2ms:5,500ms:1",
     };
     for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {

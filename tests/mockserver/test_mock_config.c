@@ -167,16 +167,17 @@ static void unknown_names_are_left_to_the_caller(void **state)
     pb_mock_config_destroy(cfg);
 }
 
-static const char profile[] = "{\n"
-                              "  \"latency\": \"fixed:10ms\",\n"
-                              "  \"seed\": 42,\n"
-                              "  \"phases\": [\n"
-                              "    {\"at\": \"60s\", \"name\": \"outage\", \"errors\": \"503:0.5\"},\n"
-                              "    {\"at\": \"120s\", \"name\": \"slow\", \"latency\": \"lognormal:"
-                              "200ms,2s\", \"capacity\": 4},\n"
-                              "    {\"at\": \"180s\", \"name\": \"recovered\"}\n"
-                              "  ]\n"
-                              "}\n";
+static const char profile[] =
+    "{\n"
+    "  \"latency\": \"fixed:10ms\",\n"
+    "  \"seed\": 42,\n"
+    "  \"phases\": [\n"
+    "    {\"at\": \"60s\", \"name\": \"outage\", \"errors\": \"503:0.5\"},\n"
+    "    {\"at\": \"120s\", \"name\": \"slow\", \"latency\": \"lognormal:"
+    "200ms,2s\", \"capacity\": 4},\n"
+    "    {\"at\": \"180s\", \"name\": \"recovered\"}\n"
+    "  ]\n"
+    "}\n";
 
 static void phases_inherit_the_base_settings(void **state)
 {

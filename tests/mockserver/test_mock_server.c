@@ -262,12 +262,11 @@ static void three_hundred_delayed_connections_are_all_answered(void **state)
         double elapsed = run_batch(pb_mock_url(m), 300, 300, NULL, 20000, r);
         for (int i = 0; i < 300; i++) {
             if (r[i].rc != CURLE_OK || r[i].status != 200 || r[i].total < 0.3)
-                fail_msg("threads %s, request %d: curl %d, status %ld after %.3f s", threads[t],
-                         i, r[i].rc, r[i].status, r[i].total);
+                fail_msg("threads %s, request %d: curl %d, status %ld after %.3f s", threads[t], i,
+                         r[i].rc, r[i].status, r[i].total);
         }
         if (elapsed > 5.0)
-            fail_msg("threads %s: 300 concurrent 300 ms requests took %.2f s", threads[t],
-                     elapsed);
+            fail_msg("threads %s: 300 concurrent 300 ms requests took %.2f s", threads[t], elapsed);
         assert_int_equal(stats_of(m)->ok, 300);
         pb_mock_stop(m);
     }
@@ -566,12 +565,12 @@ static void phase_switches_at_its_offset(void **state)
     pb_mock_config *cfg;
     pb_err err = {0};
     assert_int_equal(pb_mock_config_create(&cfg), 0);
-    assert_int_equal(pb_mock_config_load_json(
-                         cfg,
-                         "{\"phases\": [{\"at\": \"300ms\", \"name\": \"outage\", "
-                         "\"errors\": \"503:1\"}]}",
-                         "test", &err),
-                     0);
+    assert_int_equal(
+        pb_mock_config_load_json(cfg,
+                                 "{\"phases\": [{\"at\": \"300ms\", \"name\": \"outage\", "
+                                 "\"errors\": \"503:1\"}]}",
+                                 "test", &err),
+        0);
     /* the phase clock starts between t0 and t1 */
     double t0 = now_s();
     pb_mock *m;
@@ -684,10 +683,16 @@ static void put_profile_changes_behaviour_live(void **state)
 
 static void same_faults_whatever_the_thread_count(void **state)
 {
-    const char *const opts[] = {"errors", "500:0.2,503:0.1", "faults", "reset:0.1,malformed:0.1",
-                                "seed", "7", "threads", "1", NULL};
-    const char *const opts4[] = {"errors", "500:0.2,503:0.1", "faults", "reset:0.1,malformed:0.1",
-                                 "seed", "7", "threads", "4", NULL};
+    const char *const opts[] = {"errors",  "500:0.2,503:0.1",
+                                "faults",  "reset:0.1,malformed:0.1",
+                                "seed",    "7",
+                                "threads", "1",
+                                NULL};
+    const char *const opts4[] = {"errors",  "500:0.2,503:0.1",
+                                 "faults",  "reset:0.1,malformed:0.1",
+                                 "seed",    "7",
+                                 "threads", "4",
+                                 NULL};
     enum { N = 200 };
     uint64_t fwd[N], back[N];
     for (int i = 0; i < N; i++) {
@@ -767,8 +772,7 @@ static void counters_match_what_the_client_saw(void **state)
     http("GET", pb_mock_url(m), "/metrics", NULL, &a);
     assert_int_equal(a.status, 200);
     char line[128];
-    snprintf(line, sizeof(line), "\npb_mock_requests_total %llu\n",
-             (unsigned long long)s.requests);
+    snprintf(line, sizeof(line), "\npb_mock_requests_total %llu\n", (unsigned long long)s.requests);
     assert_non_null(strstr(a.body, line));
     snprintf(line, sizeof(line), "\npb_mock_outcomes_total{outcome=\"malformed\"} %d\n", weird);
     assert_non_null(strstr(a.body, line));
