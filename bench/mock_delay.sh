@@ -6,7 +6,7 @@
 # Usage: bench/mock_delay.sh   (env: PB, DURATION=5s)
 set -eu
 cd "$(dirname "$0")/.."
-. bench/bench_lib.sh
+. bench/mock_common.sh
 DURATION=${DURATION:-5s}
 need_tools
 

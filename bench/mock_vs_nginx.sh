@@ -7,7 +7,7 @@
 # Usage: bench/mock_vs_nginx.sh   (env: PB, DURATION=5s, ROUNDS=3)
 set -eu
 cd "$(dirname "$0")/.."
-. bench/bench_lib.sh
+. bench/mock_common.sh
 DURATION=${DURATION:-5s}
 ROUNDS=${ROUNDS:-3}
 need_tools

@@ -1,4 +1,4 @@
-# Shared by the mock benchmarks (sourced, not run): start/stop the mock
+# Shared by bench/mock_vs_nginx.sh and bench/mock_delay.sh (sourced, not run):
 # server, run wrk, read its figures. Everything listens on 127.0.0.1 and is
 # killed on exit.
 
