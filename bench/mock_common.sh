@@ -1,6 +1,6 @@
 # Shared by bench/mock_vs_nginx.sh and bench/mock_delay.sh (sourced, not run):
-# server, run wrk, read its figures. Everything listens on 127.0.0.1 and is
-# killed on exit.
+# start and stop the mock server, run wrk, read its figures. Everything
+# listens on 127.0.0.1 and is killed on exit.
 
 PB=${PB:-build/patternbench}
 TMP=$(mktemp -d /tmp/pb-bench.XXXXXX)
