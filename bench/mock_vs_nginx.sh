@@ -12,10 +12,11 @@ DURATION=${DURATION:-5s}
 ROUNDS=${ROUNDS:-3}
 need_tools
 
-# nginx: minimal, loopback, no access log, keep-alive for the whole run
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# nginx: minimal, loopback, no access log, keep-alive for the whole run; a
+# random port, another one if it is taken
 BODY=$(head -c 63 /dev/zero | tr '\0' 'x')
-cat >"$TMP/nginx.conf" <<CONF
+write_nginx_conf() {
+    cat >"$TMP/nginx.conf" <<CONF
 worker_processes 2;
 daemon off;
 pid $TMP/nginx.pid;
@@ -31,20 +32,35 @@ http {
     uwsgi_temp_path $TMP;
     scgi_temp_path $TMP;
     server {
-        listen 127.0.0.1:$PORT;
+        listen 127.0.0.1:$1;
         location / { default_type text/plain; return 200 "$BODY\n"; }
     }
 }
 CONF
-/usr/sbin/nginx -p "$TMP" -c "$TMP/nginx.conf" -e "$TMP/nginx.err" &
-NGINX_PID=$!
-NGINX_URL=http://127.0.0.1:$PORT/
-i=0
-until curl -sf -o /dev/null "$NGINX_URL"; do
-    i=$((i + 1))
-    [ "$i" -le 100 ] || { echo "$0: nginx did not start:" >&2; cat "$TMP/nginx.err" >&2; exit 1; }
-    sleep 0.05
+}
+for attempt in 1 2 3 4 5 6 7 8 9 10; do
+    PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
+    write_nginx_conf "$PORT"
+    rm -f "$TMP/nginx.pid"
+    /usr/sbin/nginx -p "$TMP" -c "$TMP/nginx.conf" -e "$TMP/nginx.err" &
+    NGINX_PID=$!
+    # nginx writes its pid file once it listens; it exits if the port is taken
+    i=0
+    while [ ! -s "$TMP/nginx.pid" ] && kill -0 "$NGINX_PID" 2>/dev/null && [ "$i" -lt 100 ]; do
+        i=$((i + 1))
+        sleep 0.05
+    done
+    [ -s "$TMP/nginx.pid" ] && break
+    kill "$NGINX_PID" 2>/dev/null || true
+    wait "$NGINX_PID" 2>/dev/null || true
+    NGINX_PID=
 done
+if [ -z "$NGINX_PID" ]; then
+    echo "$0: nginx did not start:" >&2
+    cat "$TMP/nginx.err" >&2
+    exit 1
+fi
+NGINX_URL=http://127.0.0.1:$PORT/
 
 start_mock --threads 2 --body-size 64
 echo "mock $MOCK_URL vs nginx $NGINX_URL, wrk -t1 -d$DURATION, $ROUNDS rounds"
