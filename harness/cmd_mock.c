@@ -48,9 +48,12 @@ typedef struct option_arg {
     const char *value;
 } option_arg;
 
+/* Log phase changes of a profile that has phases (data: the configuration). */
 static void on_phase(void *data, int index, const char *name, pb_usec at)
 {
     char buf[32];
+    if (pb_mock_config_phase_count(data) < 2)
+        return;
     fprintf(stderr, "mock: phase %d \"%s\" at %s\n", index, name,
             pb_format_duration(at, buf, sizeof(buf)));
 }
@@ -184,7 +187,7 @@ int pb_cmd_mock(int argc, char **argv)
         goto cleanup;
     }
     raise_fd_limit();
-    if (pb_mock_start(cfg, on_phase, NULL, &m, &err) != 0) {
+    if (pb_mock_start(cfg, on_phase, cfg, &m, &err) != 0) {
         fprintf(stderr, "patternbench mock: %s\n", err.msg);
         status = 1;
         goto cleanup;
