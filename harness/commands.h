@@ -5,6 +5,8 @@
 
 /* `patternbench run`: drive one pattern against a target, record every request. */
 int pb_cmd_run(int argc, char **argv);
+/* patternbench mock: run the mock server in the foreground until SIGINT/SIGTERM. */
+int pb_cmd_mock(int argc, char **argv);
 /* patternbench report DB [--run ID | --compare ID | --last] [-o DIR] */
 int pb_cmd_report(int argc, char **argv);
 
