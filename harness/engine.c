@@ -109,6 +109,21 @@ static uint64_t rel(const struct engine *e, pb_usec t)
     return t > e->t0 ? t - e->t0 : 0;
 }
 
+/* Timers: libuv refuses only a handle that is closing, which would be a bug here. */
+static void arm(uv_timer_t *t, uv_timer_cb cb, uint64_t ms)
+{
+    int rc = uv_timer_start(t, cb, ms, 0);
+    assert(rc == 0);
+    (void)rc;
+}
+
+static void disarm(uv_timer_t *t)
+{
+    int rc = uv_timer_stop(t);
+    assert(rc == 0);
+    (void)rc;
+}
+
 static void note(struct engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void note(struct engine *e, const char *fmt, ...)
 {
@@ -263,14 +278,14 @@ static void arm_wake(struct engine *e, pb_usec wake_at, pb_usec now)
 {
     if (wake_at == PB_USEC_NEVER) {
         /* the next completion (or the periodic tick) calls admit again */
-        uv_timer_stop(&e->wake);
+        disarm(&e->wake);
         return;
     }
     /* uv timers count whole milliseconds: round up so we never wake early
      * and spin; an open-loop arrival is late by < 1 ms, which the intended
      * start in its row accounts for */
     uint64_t ms = wake_at > now ? (wake_at - now + PB_USEC_PER_MS - 1) / PB_USEC_PER_MS : 0;
-    uv_timer_start(&e->wake, wake_cb, ms, 0);
+    arm(&e->wake, wake_cb, ms);
 }
 
 static void pump(struct engine *e)
@@ -294,14 +309,14 @@ static void pump(struct engine *e)
             return;
         case PB_ADMIT_DONE:
             e->pattern_done = true;
-            uv_timer_stop(&e->wake);
+            disarm(&e->wake);
             maybe_finish(e);
             return;
         }
     }
     /* a long run of decisions (an open-loop backlog, a burst of rejections):
      * give I/O, timers and signals a turn before carrying on */
-    uv_timer_start(&e->wake, wake_cb, 0, 0);
+    arm(&e->wake, wake_cb, 0);
 }
 
 static void done_cb(void *data, const pb_http_result *res)
@@ -390,7 +405,9 @@ static void mock_phase_cb(void *data, int index, const char *name, pb_usec at)
     m->at = at;
     snprintf(m->name, sizeof(m->name), "%s", name != NULL ? name : "");
     uv_mutex_unlock(&e->phase_mu);
-    uv_async_send(&e->phase_async);
+    int rc = uv_async_send(&e->phase_async);
+    assert(rc == 0); /* the mock stops before the handle closes */
+    (void)rc;
 }
 
 static void phase_async_cb(uv_async_t *a)
@@ -443,11 +460,23 @@ static bool recorder_failed(struct engine *e)
     return true;
 }
 
+/* libcurl's multi interface failing (out of memory...) ends the run too. */
+static bool client_failed(struct engine *e)
+{
+    const char *msg = pb_http_error(e->http);
+    if (msg[0] == '\0')
+        return false;
+    pb_err err;
+    pb_err_set(&err, PB_ENET, "%s", msg);
+    fail(e, PB_ENET, &err);
+    return true;
+}
+
 static void second_cb(uv_timer_t *t)
 {
     struct engine *e = t->data;
     pb_usec now = pb_monotime_now();
-    if (recorder_failed(e))
+    if (recorder_failed(e) || client_failed(e))
         return;
     mark_second(e, e->seconds_marked);
     e->seconds_marked++;
@@ -470,7 +499,7 @@ static void second_cb(uv_timer_t *t)
     }
     /* schedule against t0 so that seconds do not drift with loop latency */
     pb_usec next = e->t0 + (e->seconds_marked + 1) * PB_USEC_PER_SEC;
-    uv_timer_start(&e->second, second_cb, next > now ? (next - now) / PB_USEC_PER_MS : 0, 0);
+    arm(&e->second, second_cb, next > now ? (next - now) / PB_USEC_PER_MS : 0);
 }
 
 static void drain_guard_cb(uv_timer_t *t)
@@ -487,9 +516,9 @@ static void begin_drain(struct engine *e)
     if (e->state != RUNNING)
         return;
     e->state = DRAINING;
-    uv_timer_stop(&e->wake);
-    uv_timer_stop(&e->rate);
-    uv_timer_start(&e->drain_guard, drain_guard_cb, e->cfg->timeout / PB_USEC_PER_MS + 1000, 0);
+    disarm(&e->wake);
+    disarm(&e->rate);
+    arm(&e->drain_guard, drain_guard_cb, e->cfg->timeout / PB_USEC_PER_MS + 1000);
     maybe_finish(e);
 }
 
@@ -557,7 +586,7 @@ static void arm_rate(struct engine *e, pb_usec now)
     if (e->next_rate_step >= e->cfg->n_rate_steps || e->pat.ops->set_rate == NULL)
         return;
     pb_usec at = e->t0 + e->cfg->rate_steps[e->next_rate_step].at;
-    uv_timer_start(&e->rate, rate_cb, at > now ? (at - now) / PB_USEC_PER_MS : 0, 0);
+    arm(&e->rate, rate_cb, at > now ? (at - now) / PB_USEC_PER_MS : 0);
 }
 
 static void rate_cb(uv_timer_t *t)
@@ -578,7 +607,7 @@ static void finish(struct engine *e)
     e->t_end = pb_monotime_now();
     for (int i = 0; i < e->n_handles; i++)
         if (e->handles[i]->type == UV_TIMER)
-            uv_timer_stop((uv_timer_t *)e->handles[i]);
+            disarm((uv_timer_t *)e->handles[i]);
     uv_stop(&e->loop);
 }
 
@@ -615,6 +644,16 @@ static int setup_loop(struct engine *e, pb_err *err)
     }
     if (rc == 0 && (rc = uv_mutex_init(&e->phase_mu)) == 0)
         e->phase_mu_ready = true;
+    /* signals count from here: one that comes while the mock starts ends the
+     * run as soon as it begins. libuv leaves SIG_DFL behind when its handlers
+     * go, so keep what the caller (compare, a test) had, to put it back. */
+    if (rc == 0) {
+        e->signals_saved = sigaction(SIGINT, NULL, &e->old_sigint) == 0 &&
+                           sigaction(SIGTERM, NULL, &e->old_sigterm) == 0;
+        rc = uv_signal_start(&e->sigint, signal_cb, SIGINT);
+    }
+    if (rc == 0)
+        rc = uv_signal_start(&e->sigterm, signal_cb, SIGTERM);
     if (rc != 0)
         return pb_err_set(err, PB_ESYS, "cannot set up the event loop: %s", uv_strerror(rc));
     return 0;
@@ -735,12 +774,6 @@ static void start_running(struct engine *e)
             note(e, "%s: %s against %s, %" PRIu64 " requests", who, cfg->pattern, e->url,
                  cfg->requests);
     }
-    /* libuv leaves SIG_DFL behind when its handlers go: keep what the caller
-     * (compare, a test) had installed, to put it back after the run */
-    e->signals_saved = sigaction(SIGINT, NULL, &e->old_sigint) == 0 &&
-                       sigaction(SIGTERM, NULL, &e->old_sigterm) == 0;
-    uv_signal_start(&e->sigint, signal_cb, SIGINT);
-    uv_signal_start(&e->sigterm, signal_cb, SIGTERM);
     uv_mutex_lock(&e->phase_mu);
     e->phase_n = 0; /* phases announced before the run are not part of it */
     uv_mutex_unlock(&e->phase_mu);
@@ -752,10 +785,12 @@ static void start_running(struct engine *e)
         pb_mock_restart_phases(e->mock);
     }
     e->pat.ops->start(e->pat.state, e->t0);
-    uv_timer_start(&e->ticker, ticker_cb, TICK_MS, TICK_MS);
-    uv_timer_start(&e->second, second_cb, 1000, 0);
+    int rc = uv_timer_start(&e->ticker, ticker_cb, TICK_MS, TICK_MS);
+    assert(rc == 0);
+    (void)rc;
+    arm(&e->second, second_cb, 1000);
     if (cfg->duration > 0)
-        uv_timer_start(&e->end, end_cb, (cfg->duration + PB_USEC_PER_MS - 1) / PB_USEC_PER_MS, 0);
+        arm(&e->end, end_cb, (cfg->duration + PB_USEC_PER_MS - 1) / PB_USEC_PER_MS);
     arm_rate(e, e->t0);
     pump(e);
 }

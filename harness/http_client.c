@@ -69,6 +69,7 @@ struct pb_http {
     struct sock_ctx **by_fd; /* open sockets' contexts, indexed by fd */
     size_t n_by_fd;
     uint64_t connections;
+    char error[128]; /* the first failure of libcurl's multi interface, "" if none */
 };
 
 pb_outcome pb_http_outcome(int curl_code, long status)
@@ -124,6 +125,33 @@ pb_usec pb_http_parse_retry_after(const char *value, int64_t now_epoch)
     if (at == (time_t)-1 || (int64_t)at <= now_epoch)
         return 0;
     return (pb_usec)((int64_t)at - now_epoch) * PB_USEC_PER_SEC;
+}
+
+/* libcurl answers these only with CURLE_OK for an easy handle and a known
+ * option; anything else is a bug here. */
+static long info_long(CURL *easy, CURLINFO what)
+{
+    long v = 0;
+    CURLcode c = curl_easy_getinfo(easy, what, &v);
+    assert(c == CURLE_OK);
+    (void)c;
+    return v;
+}
+
+static curl_off_t info_off(CURL *easy, CURLINFO what)
+{
+    curl_off_t v = 0;
+    CURLcode c = curl_easy_getinfo(easy, what, &v);
+    assert(c == CURLE_OK);
+    (void)c;
+    return v > 0 ? v : 0;
+}
+
+/* Keep the first failure of curl_multi_socket_action for pb_http_error. */
+static void multi_failed(pb_http *h, CURLMcode mc)
+{
+    if (mc != CURLM_OK && h->error[0] == '\0')
+        snprintf(h->error, sizeof(h->error), "libcurl: %s", curl_multi_strerror(mc));
 }
 
 static size_t write_cb(char *ptr, size_t size, size_t n, void *data)
@@ -182,16 +210,14 @@ static void check_done(pb_http *h)
         CURL *easy = msg->easy_handle;
         CURLcode code = msg->data.result;
         struct transfer *t = NULL;
-        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
-        assert(t != NULL && t->active);
-
-        long status = 0, connects = 0;
-        curl_off_t connect_t = 0, ttfb_t = 0, total_t = 0;
-        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-        curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &connects);
-        curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connect_t);
-        curl_easy_getinfo(easy, CURLINFO_STARTTRANSFER_TIME_T, &ttfb_t);
-        curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &total_t);
+        CURLcode c = curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
+        assert(c == CURLE_OK && t != NULL && t->active);
+        (void)c;
+        long status = info_long(easy, CURLINFO_RESPONSE_CODE);
+        long connects = info_long(easy, CURLINFO_NUM_CONNECTS);
+        curl_off_t connect_t = info_off(easy, CURLINFO_CONNECT_TIME_T);
+        curl_off_t ttfb_t = info_off(easy, CURLINFO_STARTTRANSFER_TIME_T);
+        curl_off_t total_t = info_off(easy, CURLINFO_TOTAL_TIME_T);
 
         /* the transfer goes back to the pool before the callback, which may
          * start the next request on it: keep the message on the stack */
@@ -206,15 +232,17 @@ static void check_done(pb_http *h)
             .curl_code = (int)code,
             .status = status > 0 && status < 1000 ? (uint16_t)status : 0,
             .started = t->started,
-            .connect_us = connects > 0 && connect_t > 0 ? (pb_usec)connect_t : 0,
-            .ttfb_us = ttfb_t > 0 ? (pb_usec)ttfb_t : 0,
-            .total_us = total_t > 0 ? (pb_usec)total_t : 0,
+            .connect_us = connects > 0 ? (pb_usec)connect_t : 0,
+            .ttfb_us = (pb_usec)ttfb_t,
+            .total_us = (pb_usec)total_t,
             .bytes = t->bytes,
             .retry_after = t->retry_after,
             .resent = t->sends > 1 ? t->sends - 1 : 0,
             .error = error,
         };
-        curl_multi_remove_handle(h->multi, easy);
+        CURLMcode mc = curl_multi_remove_handle(h->multi, easy);
+        assert(mc == CURLM_OK);
+        (void)mc;
         t->active = false;
         t->next_free = h->free_xfers;
         h->free_xfers = t;
@@ -245,7 +273,7 @@ static void poll_cb(uv_poll_t *poll, int status, int events)
     if (events & UV_WRITABLE)
         flags |= CURL_CSELECT_OUT;
     int running;
-    curl_multi_socket_action(h->multi, ctx->fd, flags, &running);
+    multi_failed(h, curl_multi_socket_action(h->multi, ctx->fd, flags, &running));
     check_done(h);
 }
 
@@ -253,7 +281,7 @@ static void timer_cb(uv_timer_t *timer)
 {
     pb_http *h = timer->data;
     int running;
-    curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    multi_failed(h, curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running));
     check_done(h);
 }
 
@@ -262,11 +290,9 @@ static int curl_timer_fn(CURLM *multi, long timeout_ms, void *data)
     pb_http *h = data;
     if (h->closing)
         return 0;
-    if (timeout_ms < 0)
-        uv_timer_stop(&h->timer);
-    else
-        uv_timer_start(&h->timer, timer_cb, (uint64_t)timeout_ms, 0);
-    return 0;
+    int rc = timeout_ms < 0 ? uv_timer_stop(&h->timer)
+                            : uv_timer_start(&h->timer, timer_cb, (uint64_t)timeout_ms, 0);
+    return rc == 0 ? 0 : -1;
 }
 
 static void watch(struct sock_ctx *ctx, int events)
@@ -333,8 +359,8 @@ static int curl_socket_fn(CURL *easy, curl_socket_t s, int what, void *data, voi
     }
     if (ctx == NULL && (ctx = sock_new(h, s)) == NULL)
         return -1;
-    if (socketp == NULL)
-        curl_multi_assign(h->multi, s, ctx);
+    if (socketp == NULL && curl_multi_assign(h->multi, s, ctx) != CURLM_OK)
+        return -1;
     ctx->parked = false;
     int events = 0;
     if (what & CURL_POLL_IN)
@@ -538,6 +564,11 @@ uint32_t pb_http_in_flight(const pb_http *h)
     return h->in_flight;
 }
 
+const char *pb_http_error(const pb_http *h)
+{
+    return h->error;
+}
+
 uint64_t pb_http_connections(const pb_http *h)
 {
     return h->connections;
@@ -555,7 +586,9 @@ uint32_t pb_http_abort_all(pb_http *h)
         struct transfer *t = h->all[i];
         if (!t->active)
             continue;
-        curl_multi_remove_handle(h->multi, t->easy);
+        CURLMcode mc = curl_multi_remove_handle(h->multi, t->easy);
+        assert(mc == CURLM_OK);
+        (void)mc;
         t->active = false;
         t->next_free = h->free_xfers;
         h->free_xfers = t;

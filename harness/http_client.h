@@ -55,6 +55,9 @@ int pb_http_start(pb_http *h, uint64_t seq, uint32_t attempt, void *user,
 /* Requests in flight. */
 uint32_t pb_http_in_flight(const pb_http *h);
 
+/* The first failure of libcurl's multi interface (out of memory...), "" if none. */
+const char *pb_http_error(const pb_http *h);
+
 /* Connections (sockets) opened so far. */
 uint64_t pb_http_connections(const pb_http *h);
 
