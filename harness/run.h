@@ -96,11 +96,18 @@ typedef struct pb_run_summary {
     pb_mock_stats server;
 } pb_run_summary;
 
-/* Set by SIGINT/SIGTERM handlers: 1 = stop starting requests, 2 = stop at once. */
+/* Set by the run's SIGINT/SIGTERM handling: 1 = stop starting requests, 2 =
+ * stop at once. A run also obeys it when set from elsewhere (looked at every
+ * 100 ms), and it stays set after the run, so a caller running several
+ * (compare) can stop too. Reset it to 0 to run again. */
 extern volatile sig_atomic_t pb_stop_requested;
 
-/* Run the configured pattern; rec may be NULL (no recording). Fills out even
- * when interrupted. */
+/* Run the configured pattern; rec may be NULL (no recording; also when
+ * cfg->record is false). Starts the built-in mock unless cfg->target_url, calls
+ * pb_recorder_begin_run / end_run, prints progress on stderr unless cfg->quiet,
+ * and handles SIGINT/SIGTERM while it runs (the caller's handlers are put back
+ * afterwards). Fills out even when interrupted or failed; returns 0 for a
+ * completed or interrupted run, an error (with err) for a failed one. */
 int pb_run_execute(const pb_run_config *cfg, pb_recorder *rec, pb_run_summary *out,
                    pb_err *err) PB_MUST_CHECK;
 
