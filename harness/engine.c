@@ -1,7 +1,7 @@
 /* The run engine: drives a pattern's admissions on a libuv loop, sends the
  * requests it admits through the HTTP client, and hands every attempt, event
- * and second to the recorder. One loop per run, so two runs in one process
- * are possible (one after the other or side by side). */
+ * and second to the recorder. Each run has its own loop and state, so a
+ * process can run one after another (compare does). */
 #include <assert.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -675,8 +675,12 @@ static void teardown(struct engine *e)
         assert(rc == 0);
     }
     if (e->signals_saved) {
-        sigaction(SIGINT, &e->old_sigint, NULL);
-        sigaction(SIGTERM, &e->old_sigterm, NULL);
+        /* fails only for an invalid signal number */
+        int r1 = sigaction(SIGINT, &e->old_sigint, NULL);
+        int r2 = sigaction(SIGTERM, &e->old_sigterm, NULL);
+        assert(r1 == 0 && r2 == 0);
+        (void)r1;
+        (void)r2;
     }
     pb_http_destroy(e->http);
     if (e->phase_mu_ready)
