@@ -499,7 +499,7 @@ static void second_cb(uv_timer_t *t)
     }
     /* schedule against t0 so that seconds do not drift with loop latency */
     pb_usec next = e->t0 + (e->seconds_marked + 1) * PB_USEC_PER_SEC;
-    arm(&e->second, second_cb, next > now ? (next - now) / PB_USEC_PER_MS : 0);
+    arm(&e->second, second_cb, next > now ? (next - now + PB_USEC_PER_MS - 1) / PB_USEC_PER_MS : 0);
 }
 
 static void drain_guard_cb(uv_timer_t *t)
@@ -532,7 +532,15 @@ static void stop_now(struct engine *e)
 
 static void end_cb(uv_timer_t *t)
 {
-    begin_drain(t->data);
+    struct engine *e = t->data;
+    /* uv timers count whole milliseconds of a clock cached per loop turn, so
+     * they can fire a little early: the run lasts at least --duration */
+    pb_usec now = pb_monotime_now(), end = e->t0 + e->cfg->duration;
+    if (now < end) {
+        arm(&e->end, end_cb, (end - now + PB_USEC_PER_MS - 1) / PB_USEC_PER_MS);
+        return;
+    }
+    begin_drain(e);
 }
 
 static void interrupt(struct engine *e, int signum, int level)
@@ -586,7 +594,7 @@ static void arm_rate(struct engine *e, pb_usec now)
     if (e->next_rate_step >= e->cfg->n_rate_steps || e->pat.ops->set_rate == NULL)
         return;
     pb_usec at = e->t0 + e->cfg->rate_steps[e->next_rate_step].at;
-    arm(&e->rate, rate_cb, at > now ? (at - now) / PB_USEC_PER_MS : 0);
+    arm(&e->rate, rate_cb, at > now ? (at - now + PB_USEC_PER_MS - 1) / PB_USEC_PER_MS : 0);
 }
 
 static void rate_cb(uv_timer_t *t)
