@@ -152,7 +152,7 @@ static int scan_string(scan *s, char *out)
         if (e < 0)
             return bad(s, "an escape");
         advance(s);
-        char simple = e == '"'   ? '"'
+        char simple = e == '"'    ? '"'
                       : e == '\\' ? '\\'
                       : e == '/'  ? '/'
                       : e == 'b'  ? '\b'

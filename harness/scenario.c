@@ -22,8 +22,7 @@ typedef struct ctx {
 
 /* "FILE: PATH: message (line L, column C)"; at_key points at the member's key
  * (unknown keys) rather than its value. */
-static int failv(const ctx *c, const char *path, bool at_key, int code, const char *fmt,
-                 va_list ap)
+static int failv(const ctx *c, const char *path, bool at_key, int code, const char *fmt, va_list ap)
 {
     char msg[sizeof(c->err->msg)];
     vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -166,7 +165,8 @@ static int check_keys(const ctx *c, json_t *obj, const char *path, const char *c
 {
     const char *key;
     json_t *v;
-    json_object_foreach(obj, key, v) {
+    json_object_foreach(obj, key, v)
+    {
         bool ok = false;
         for (size_t i = 0; known[i] != NULL && !ok; i++)
             ok = strcmp(key, known[i]) == 0;
@@ -215,8 +215,9 @@ static int want_duration(const ctx *c, json_t *v, const char *path, pb_usec *out
     char got[64];
     pb_err inner;
     if (!json_is_string(v) || pb_parse_duration(json_string_value(v), path, out, &inner) != 0)
-        return fail(c, path, "expected a duration with a unit (us, ms, s, m, h) such as \"15s\", "
-                             "got %s",
+        return fail(c, path,
+                    "expected a duration with a unit (us, ms, s, m, h) such as \"15s\", "
+                    "got %s",
                     describe(v, got, sizeof(got)));
     if (*out == 0)
         return fail(c, path, "expected a duration above zero, got %s",
@@ -228,8 +229,7 @@ static int want_positive(const ctx *c, json_t *v, const char *path, uint64_t max
 {
     char got[64];
     if (!json_is_integer(v) || json_integer_value(v) <= 0)
-        return fail(c, path, "expected a positive integer, got %s",
-                    describe(v, got, sizeof(got)));
+        return fail(c, path, "expected a positive integer, got %s", describe(v, got, sizeof(got)));
     if ((uint64_t)json_integer_value(v) > max)
         return fail(c, path, "expected a positive integer up to %llu, got %s",
                     (unsigned long long)max, describe(v, got, sizeof(got)));
@@ -265,8 +265,8 @@ static int want_thresholds(const ctx *c, json_t *v, const char *path, char ***ou
                     describe(v, got, sizeof(got)));
     size_t count = json_array_size(v);
     if (count > PB_SCENARIO_MAX_THRESHOLDS)
-        return fail(c, path, "expected at most %d thresholds, got %zu",
-                    PB_SCENARIO_MAX_THRESHOLDS, count);
+        return fail(c, path, "expected at most %d thresholds, got %zu", PB_SCENARIO_MAX_THRESHOLDS,
+                    count);
     char **list = calloc(count ? count : 1, sizeof(*list));
     if (list == NULL)
         return oom(c);
@@ -355,7 +355,8 @@ static int parse_mock(const ctx *c, json_t *v, pb_scenario *sc)
     if (rc != 0)
         return rc;
     if (sc->target_url != NULL)
-        return fail_key(c, "mock", "a mock profile needs \"target\": \"mock\", but the target is %s",
+        return fail_key(c, "mock",
+                        "a mock profile needs \"target\": \"mock\", but the target is %s",
                         sc->target_url);
     if (json_object_get(v, "seed") != NULL)
         return fail_key(c, "mock.seed",
@@ -417,7 +418,8 @@ static int parse_load(const ctx *c, json_t *v, pb_scenario *sc)
         return rc;
     }
     sc->open_loop = true;
-    rc = want_object(c, open, "load.open", "{\"rate\": 200, \"phases\": [{\"at\": \"60s\", \"rate\": 400}]}");
+    rc = want_object(c, open, "load.open",
+                     "{\"rate\": 200, \"phases\": [{\"at\": \"60s\", \"rate\": 400}]}");
     if (rc == 0)
         rc = check_keys(c, open, "load.open", open_keys);
     if (rc != 0)
@@ -448,13 +450,15 @@ static int parse_load(const ctx *c, json_t *v, pb_scenario *sc)
             return rc;
         json_t *at = json_object_get(st, "at"), *r = json_object_get(st, "rate");
         if (at == NULL || r == NULL)
-            return fail(c, p, "expected both \"at\" and \"rate\", as in {\"at\": \"60s\", \"rate\": 400}");
+            return fail(
+                c, p, "expected both \"at\" and \"rate\", as in {\"at\": \"60s\", \"rate\": 400}");
         pb_rate_step *step = &sc->rate_steps[i];
         pb_json_path_key(q, sizeof(q), p, "at");
         rc = want_duration(c, at, q, &step->at);
         if (rc == 0 && i > 0 && step->at <= sc->rate_steps[i - 1].at)
-            rc = fail(c, q, "expected rate changes in time order: this one is not after the "
-                            "previous one");
+            rc = fail(c, q,
+                      "expected rate changes in time order: this one is not after the "
+                      "previous one");
         pb_json_path_key(q, sizeof(q), p, "rate");
         if (rc == 0)
             rc = want_rate(c, r, q, &step->rate);
@@ -466,7 +470,7 @@ static int parse_load(const ctx *c, json_t *v, pb_scenario *sc)
 }
 
 /* Keys of an entry that compare handles itself. */
-static const char *const entry_keys[] = {"pattern", "label", "duration", "requests",
+static const char *const entry_keys[] = {"pattern", "label",      "duration", "requests",
                                          "timeout", "thresholds", NULL};
 
 /* Keys that exist but belong elsewhere than in an entry, with the reason. */
@@ -540,8 +544,9 @@ static int parse_entry(const ctx *c, json_t *v, const char *path, pb_scenario_en
         return rc;
     json_t *pattern = json_object_get(v, "pattern");
     if (pattern == NULL)
-        return fail(c, path, "expected a \"pattern\" (queue, semaphore, backpressure, breaker or "
-                             "adaptive)");
+        return fail(c, path,
+                    "expected a \"pattern\" (queue, semaphore, backpressure, breaker or "
+                    "adaptive)");
     pb_json_path_key(p, sizeof(p), path, "pattern");
     if (!json_is_string(pattern) || pb_pattern_find(json_string_value(pattern)) == NULL) {
         char names[200];
@@ -593,7 +598,8 @@ static int parse_entry(const ctx *c, json_t *v, const char *path, pb_scenario_en
         return oom(c);
     const char *key;
     json_t *value;
-    json_object_foreach(v, key, value) {
+    json_object_foreach(v, key, value)
+    {
         bool handled = false;
         for (size_t i = 0; entry_keys[i] != NULL && !handled; i++)
             handled = strcmp(key, entry_keys[i]) == 0;
@@ -624,8 +630,9 @@ static int parse_entries(const ctx *c, json_t *v, pb_scenario *sc)
 {
     char got[64];
     if (v == NULL)
-        return fail(c, "", "expected \"patterns\": a list of pattern entries such as "
-                           "[{\"pattern\": \"queue\"}]");
+        return fail(c, "",
+                    "expected \"patterns\": a list of pattern entries such as "
+                    "[{\"pattern\": \"queue\"}]");
     if (!json_is_array(v) || json_array_size(v) == 0)
         return fail(c, "patterns",
                     "expected a non-empty array of entries such as [{\"pattern\": \"queue\"}], "
@@ -633,8 +640,8 @@ static int parse_entries(const ctx *c, json_t *v, pb_scenario *sc)
                     describe(v, got, sizeof(got)));
     size_t n = json_array_size(v);
     if (n > PB_SCENARIO_MAX_ENTRIES)
-        return fail(c, "patterns", "expected at most %d entries, got %zu",
-                    PB_SCENARIO_MAX_ENTRIES, n);
+        return fail(c, "patterns", "expected at most %d entries, got %zu", PB_SCENARIO_MAX_ENTRIES,
+                    n);
     sc->entries = calloc(n, sizeof(*sc->entries));
     if (sc->entries == NULL)
         return oom(c);
@@ -670,9 +677,9 @@ static int parse_entries(const ctx *c, json_t *v, pb_scenario *sc)
 
 static int parse_root(const ctx *c, json_t *root, pb_scenario *sc)
 {
-    static const char *const keys[] = {"title",   "description", "seed", "duration",
-                                       "requests", "timeout",    "target", "mock",
-                                       "load",    "thresholds",  "patterns", NULL};
+    static const char *const keys[] = {"title",    "description", "seed",     "duration",
+                                       "requests", "timeout",     "target",   "mock",
+                                       "load",     "thresholds",  "patterns", NULL};
     char got[64];
     int rc;
     if (!json_is_object(root))
@@ -810,8 +817,9 @@ int pb_scenario_load(const char *path, pb_scenario **out, pb_err *err)
         goto done;
     }
     if (st.st_size > (off_t)PB_SCENARIO_MAX_BYTES) {
-        rc = pb_err_set(err, PB_ERANGE, "%s: expected a scenario file of at most %u bytes, got %lld",
-                        path, PB_SCENARIO_MAX_BYTES, (long long)st.st_size);
+        rc =
+            pb_err_set(err, PB_ERANGE, "%s: expected a scenario file of at most %u bytes, got %lld",
+                       path, PB_SCENARIO_MAX_BYTES, (long long)st.st_size);
         goto done;
     }
     size_t size = (size_t)st.st_size;

@@ -1,7 +1,8 @@
 /* Scenario files (the JSON files in scenarios/): what `compare` runs and under which
  * misbehaviour. The format is documented in scenarios/README.md. Errors name
  * the file, the JSON path and the line and column of the offending value:
- *   scenarios/x.json: patterns[2].concurrency: expected a whole number, got "ten" (line 14, column 22)
+ *   scenarios/x.json: patterns[2].concurrency: expected a whole number, got "ten" (line 14, column
+ * 22)
  */
 #ifndef PB_SCENARIO_H
 #define PB_SCENARIO_H
@@ -26,46 +27,46 @@
 
 /* A pattern option given in an entry, passed on to pb_run_config_set. */
 typedef struct pb_scenario_param {
-    char *name;      /* as `run` spells the flag, without dashes: "queue-size" */
-    char *value;     /* the JSON value as text: 50, 0.5, "1s", true */
+    char *name;  /* as `run` spells the flag, without dashes: "queue-size" */
+    char *value; /* the JSON value as text: 50, 0.5, "1s", true */
 } pb_scenario_param;
 
 /* One element of "patterns": a pattern with its settings and a label. */
 typedef struct pb_scenario_entry {
     char pattern[32];
     char label[128];
-    pb_usec duration;           /* 0 = the scenario's bound */
-    uint64_t requests;          /* 0 = the scenario's bound */
-    pb_usec timeout;            /* 0 = the scenario's */
+    pb_usec duration;  /* 0 = the scenario's bound */
+    uint64_t requests; /* 0 = the scenario's bound */
+    pb_usec timeout;   /* 0 = the scenario's */
     pb_scenario_param *params;
     int n_params;
-    char **thresholds;          /* the entry's own; global ones are added at run time */
+    char **thresholds; /* the entry's own; global ones are added at run time */
     int n_thresholds;
 } pb_scenario_entry;
 
 /* A parsed, validated scenario. Strings are owned (malloc'd). */
 typedef struct pb_scenario {
-    char *source;               /* the file name as given */
-    char *title, *description;  /* title defaults to the file name; description may be "" */
-    uint64_t seed;              /* the mock's seed and the patterns' (default 1) */
-    pb_usec duration;           /* per pattern; 0 with requests 0 = run's default */
+    char *source;              /* the file name as given */
+    char *title, *description; /* title defaults to the file name; description may be "" */
+    uint64_t seed;             /* the mock's seed and the patterns' (default 1) */
+    pb_usec duration;          /* per pattern; 0 with requests 0 = run's default */
     uint64_t requests;
-    pb_usec timeout;            /* per request; 0 = run's default */
-    char *target_url;           /* NULL = the built-in mock */
-    char *mock_json;            /* the "mock" profile as JSON text; NULL = a healthy mock */
+    pb_usec timeout;  /* per request; 0 = run's default */
+    char *target_url; /* NULL = the built-in mock */
+    char *mock_json;  /* the "mock" profile as JSON text; NULL = a healthy mock */
     bool open_loop;
-    uint32_t concurrency;       /* closed loop: each entry's default concurrency (0 = pattern's) */
-    double rate;                /* open loop: arrivals per second at the start */
+    uint32_t concurrency; /* closed loop: each entry's default concurrency (0 = pattern's) */
+    double rate;          /* open loop: arrivals per second at the start */
     pb_rate_step rate_steps[PB_MAX_PHASES]; /* open loop: later rate changes */
     int n_rate_steps;
-    char **thresholds;          /* global: checked against every pattern's run */
+    char **thresholds; /* global: checked against every pattern's run */
     int n_thresholds;
     pb_scenario_entry *entries;
     int n_entries;
     char *phase_names[PB_MAX_PHASES]; /* mock phases: [0] = base settings */
     int n_phases;
-    json_t *json;               /* the document as parsed */
-    pb_json_pos *pos;           /* where each value is written, for messages */
+    json_t *json;     /* the document as parsed */
+    pb_json_pos *pos; /* where each value is written, for messages */
 } pb_scenario;
 
 /* Read, parse and validate a scenario file, including every entry's options

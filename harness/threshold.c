@@ -6,8 +6,6 @@
 
 #include "units.h"
 
-typedef double (*metric_fn)(const pb_run_summary *s);
-
 /* Attempts that reached the network: the population of latencies and errors. */
 static uint64_t reached(const pb_run_summary *s)
 {
@@ -16,58 +14,97 @@ static uint64_t reached(const pb_run_summary *s)
     return s->requests > off ? s->requests - off : 0;
 }
 
-static double m_min(const pb_run_summary *s) { return (double)s->min; }
-static double m_mean(const pb_run_summary *s) { return s->mean; }
-static double m_p50(const pb_run_summary *s) { return (double)s->p50; }
-static double m_p90(const pb_run_summary *s) { return (double)s->p90; }
-static double m_p95(const pb_run_summary *s) { return (double)s->p95; }
-static double m_p99(const pb_run_summary *s) { return (double)s->p99; }
-static double m_p999(const pb_run_summary *s) { return (double)s->p999; }
-static double m_max(const pb_run_summary *s) { return (double)s->max; }
-static double m_cp50(const pb_run_summary *s) { return (double)s->cp50; }
-static double m_cp99(const pb_run_summary *s) { return (double)s->cp99; }
-static double m_error_rate(const pb_run_summary *s) { return s->error_rate; }
-static double m_rps(const pb_run_summary *s) { return s->rps; }
-static double m_requests(const pb_run_summary *s) { return (double)s->requests; }
-static double m_ok(const pb_run_summary *s) { return (double)s->outcomes[PB_OUTCOME_OK]; }
-static double m_timeouts(const pb_run_summary *s) { return (double)s->outcomes[PB_OUTCOME_TIMEOUT]; }
-static double m_rejected(const pb_run_summary *s)
-{
-    return (double)s->outcomes[PB_OUTCOME_REJECTED_BY_BREAKER];
-}
-static double m_dropped(const pb_run_summary *s)
-{
-    return (double)s->outcomes[PB_OUTCOME_DROPPED_BY_BACKPRESSURE];
-}
-static double m_retries(const pb_run_summary *s) { return (double)s->pattern.retries; }
+typedef enum metric_id {
+    M_MIN,
+    M_MEAN,
+    M_P50,
+    M_P90,
+    M_P95,
+    M_P99,
+    M_P999,
+    M_MAX,
+    M_CP50,
+    M_CP99,
+    M_ERROR_RATE,
+    M_RPS,
+    M_REQUESTS,
+    M_OK,
+    M_TIMEOUTS,
+    M_REJECTED,
+    M_DROPPED,
+    M_RETRIES,
+} metric_id;
 
 static const struct metric {
     const char *name;
+    metric_id id;
     pb_threshold_kind kind;
-    metric_fn get;
     bool needs_reached; /* no data unless some request reached the server */
 } metrics[] = {
-    {"min", PB_THRESHOLD_LATENCY, m_min, true},
-    {"mean", PB_THRESHOLD_LATENCY, m_mean, true},
-    {"p50", PB_THRESHOLD_LATENCY, m_p50, true},
-    {"p90", PB_THRESHOLD_LATENCY, m_p90, true},
-    {"p95", PB_THRESHOLD_LATENCY, m_p95, true},
-    {"p99", PB_THRESHOLD_LATENCY, m_p99, true},
-    {"p999", PB_THRESHOLD_LATENCY, m_p999, true},
-    {"p99.9", PB_THRESHOLD_LATENCY, m_p999, true},
-    {"max", PB_THRESHOLD_LATENCY, m_max, true},
-    {"cp50", PB_THRESHOLD_LATENCY, m_cp50, true},
-    {"cp99", PB_THRESHOLD_LATENCY, m_cp99, true},
-    {"error_rate", PB_THRESHOLD_FRACTION, m_error_rate, true},
-    {"rps", PB_THRESHOLD_RATE, m_rps, false},
-    {"requests", PB_THRESHOLD_COUNT, m_requests, false},
-    {"ok", PB_THRESHOLD_COUNT, m_ok, false},
-    {"timeouts", PB_THRESHOLD_COUNT, m_timeouts, false},
-    {"rejected", PB_THRESHOLD_COUNT, m_rejected, false},
-    {"dropped", PB_THRESHOLD_COUNT, m_dropped, false},
-    {"retries", PB_THRESHOLD_COUNT, m_retries, false},
+    {"min", M_MIN, PB_THRESHOLD_LATENCY, true},
+    {"mean", M_MEAN, PB_THRESHOLD_LATENCY, true},
+    {"p50", M_P50, PB_THRESHOLD_LATENCY, true},
+    {"p90", M_P90, PB_THRESHOLD_LATENCY, true},
+    {"p95", M_P95, PB_THRESHOLD_LATENCY, true},
+    {"p99", M_P99, PB_THRESHOLD_LATENCY, true},
+    {"p999", M_P999, PB_THRESHOLD_LATENCY, true},
+    {"p99.9", M_P999, PB_THRESHOLD_LATENCY, true},
+    {"max", M_MAX, PB_THRESHOLD_LATENCY, true},
+    {"cp50", M_CP50, PB_THRESHOLD_LATENCY, true},
+    {"cp99", M_CP99, PB_THRESHOLD_LATENCY, true},
+    {"error_rate", M_ERROR_RATE, PB_THRESHOLD_FRACTION, true},
+    {"rps", M_RPS, PB_THRESHOLD_RATE, false},
+    {"requests", M_REQUESTS, PB_THRESHOLD_COUNT, false},
+    {"ok", M_OK, PB_THRESHOLD_COUNT, false},
+    {"timeouts", M_TIMEOUTS, PB_THRESHOLD_COUNT, false},
+    {"rejected", M_REJECTED, PB_THRESHOLD_COUNT, false},
+    {"dropped", M_DROPPED, PB_THRESHOLD_COUNT, false},
+    {"retries", M_RETRIES, PB_THRESHOLD_COUNT, false},
 };
 #define N_METRICS (sizeof(metrics) / sizeof(metrics[0]))
+
+static double metric_value(metric_id id, const pb_run_summary *s)
+{
+    switch (id) {
+    case M_MIN:
+        return (double)s->min;
+    case M_MEAN:
+        return s->mean;
+    case M_P50:
+        return (double)s->p50;
+    case M_P90:
+        return (double)s->p90;
+    case M_P95:
+        return (double)s->p95;
+    case M_P99:
+        return (double)s->p99;
+    case M_P999:
+        return (double)s->p999;
+    case M_MAX:
+        return (double)s->max;
+    case M_CP50:
+        return (double)s->cp50;
+    case M_CP99:
+        return (double)s->cp99;
+    case M_ERROR_RATE:
+        return s->error_rate;
+    case M_RPS:
+        return s->rps;
+    case M_REQUESTS:
+        return (double)s->requests;
+    case M_OK:
+        return (double)s->outcomes[PB_OUTCOME_OK];
+    case M_TIMEOUTS:
+        return (double)s->outcomes[PB_OUTCOME_TIMEOUT];
+    case M_REJECTED:
+        return (double)s->outcomes[PB_OUTCOME_REJECTED_BY_BREAKER];
+    case M_DROPPED:
+        return (double)s->outcomes[PB_OUTCOME_DROPPED_BY_BACKPRESSURE];
+    case M_RETRIES:
+        return (double)s->pattern.retries;
+    }
+    return 0;
+}
 
 static const char metric_names[] = "min, mean, p50, p90, p95, p99, p999 (or p99.9), max, cp50, "
                                    "cp99 (corrected for coordinated omission), error_rate, rps, "
@@ -136,8 +173,9 @@ static int parse_limit(const char *value, const char *metric, pb_threshold_kind 
             *out = (double)n;
             return 0;
         }
-        return pb_err_set(err, PB_EPARSE, "%s is a count: expected a whole number such as 0, got \"%s\"",
-                          metric, value);
+        return pb_err_set(err, PB_EPARSE,
+                          "%s is a count: expected a whole number such as 0, got \"%s\"", metric,
+                          value);
     }
     }
     return pb_err_set(err, PB_EINVAL, "%s: unknown metric kind", metric);
@@ -166,7 +204,8 @@ static int parse(const char *expr, pb_threshold *out, pb_err *err)
         mlen++;
     if (mlen == 0)
         return pb_err_set(err, PB_EPARSE,
-                          "expected a metric name first (one of %s), as in p99<200ms", metric_names);
+                          "expected a metric name first (one of %s), as in p99<200ms",
+                          metric_names);
     char metric[32];
     if (mlen >= sizeof(metric))
         mlen = sizeof(metric) - 1;
@@ -220,7 +259,7 @@ void pb_threshold_eval(const pb_threshold *t, const pb_run_summary *s, pb_thresh
 {
     const struct metric *m = &metrics[t->metric];
     out->has_value = !m->needs_reached || reached(s) > 0;
-    out->value = out->has_value ? m->get(s) : 0.0;
+    out->value = out->has_value ? metric_value(m->id, s) : 0.0;
     if (!out->has_value) {
         out->pass = false;
         return;

@@ -60,8 +60,8 @@ static void documented_forms_parse_into_limits_in_base_units(void **state)
     assert_string_equal(t.expr, "p99.9 <  1.5s");
     assert_float_equal(t.limit, 1500000.0, 0);
 
-    const char *every[] = {"min>0us",   "mean<10ms", "p90<1s",      "p95<1s",     "p999<2s",
-                           "max<30s",   "cp50<1s",   "cp99<2s",     "ok>=1",      "timeouts==0",
+    const char *every[] = {"min>0us",    "mean<10ms",    "p90<1s",     "p95<1s",  "p999<2s",
+                           "max<30s",    "cp50<1s",      "cp99<2s",    "ok>=1",   "timeouts==0",
                            "retries<10", "rejected<100", "dropped<=3", "rps>=0.5"};
     for (size_t i = 0; i < sizeof(every) / sizeof(every[0]); i++)
         parse_ok(every[i]);
@@ -222,8 +222,11 @@ static void values_are_formatted_in_the_metric_unit(void **state)
     pb_run_summary s = sample_summary();
     const struct {
         const char *expr, *text;
-    } cases[] = {{"p99<1s", "150.00ms"}, {"error_rate<1%", "2.04%"}, {"rps>1", "980.0"},
-                 {"requests>1", "1000"},  {"min<1s", "900us"}};
+    } cases[] = {{"p99<1s", "150.00ms"},
+                 {"error_rate<1%", "2.04%"},
+                 {"rps>1", "980.0"},
+                 {"requests>1", "1000"},
+                 {"min<1s", "900us"}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         pb_threshold t = parse_ok(cases[i].expr);
         pb_threshold_result r;
