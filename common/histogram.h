@@ -33,9 +33,17 @@ void pb_hist_record(pb_hist *h, uint64_t value);
 /* Add all of src into dst (same layout required; PB_EINVAL otherwise). */
 int pb_hist_add(pb_hist *dst, const pb_hist *src) PB_MUST_CHECK;
 
+/* Number of values recorded. */
 uint64_t pb_hist_count(const pb_hist *h);
+
+/* Smallest value recorded, as the lowest value of its bucket; 0 when empty. */
 uint64_t pb_hist_min(const pb_hist *h);
+
+/* Largest value recorded, as the highest value of its bucket (equal to the
+ * 100th percentile); 0 when empty. */
 uint64_t pb_hist_max(const pb_hist *h);
+
+/* Mean of the recorded values, each taken at the middle of its bucket; 0 when empty. */
 double pb_hist_mean(const pb_hist *h);
 
 /* The value at percentile p (0..100], as HdrHistogram's value_at_percentile:
@@ -43,11 +51,25 @@ double pb_hist_mean(const pb_hist *h);
  * value. 0 when empty. */
 uint64_t pb_hist_percentile(const pb_hist *h, double p);
 
-/* Serialise to a compact sparse form (varints of bucket index deltas and
- * counts). Returns the number of bytes needed; writes only if it fits in cap. */
+/* Serialise to a compact sparse form. Returns the number of bytes needed and
+ * writes buf only if that fits in cap (buf may be NULL to ask for the size).
+ *
+ * Format (version 1); a varint is unsigned LEB128, at most 10 bytes:
+ *   byte 0      format version, 1
+ *   byte 1      sigfigs
+ *   varint      lowest
+ *   varint      highest
+ *   then, for each non-empty bucket in increasing index order, a pair
+ *   varint      gap: index - (previous non-empty index + 1), the first gap
+ *               counting from index 0
+ *   varint      count (> 0)
+ * An empty histogram is the header alone. Bucket indices are those of the
+ * HdrHistogram layout given by (lowest, highest, sigfigs). */
 size_t pb_hist_encode(const pb_hist *h, uint8_t *buf, size_t cap);
 
-/* Decode an encoded histogram and add it into dst. PB_EPARSE on corrupt input. */
+/* Decode an encoded histogram and add it into dst. PB_EPARSE on corrupt input
+ * (dst is then left unchanged). A blob of another layout is re-recorded value by
+ * value at the lowest value of each of its buckets. */
 int pb_hist_decode_add(pb_hist *dst, const uint8_t *buf, size_t len) PB_MUST_CHECK;
 
 /* Walk the HDR percentile distribution (as hdr_percentiles_print): calls fn

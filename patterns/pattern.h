@@ -1,6 +1,17 @@
 /* The interface every concurrency pattern implements: a pure state machine
  * that decides when a request may start and what happens when one ends.
- * No I/O, no clock reads, no allocation after create: time comes in as `now`. */
+ * No I/O, no clock reads, no allocation after create: time comes in as `now`.
+ *
+ * How the engine drives one (patterns/README.md has the details):
+ *   start(now) once; then admit(now) until it returns WAIT or DONE.
+ *   START  -> start one request; complete(now, result) exactly once for it.
+ *   REJECT -> record it (reject_outcome, zero latency); no network, no complete().
+ *   WAIT   -> tick(now) and admit again at wake_at (always > now), or after the
+ *             next complete().
+ *   DONE   -> finite mode, every task finished and nothing in flight; admit
+ *             keeps returning DONE.
+ *   tick(now) may come at any time (at least at each wake_at, about every
+ *   100 ms); set_rate(now, rate) changes the open-loop rate from now on. */
 #ifndef PB_PATTERN_H
 #define PB_PATTERN_H
 
@@ -9,6 +20,7 @@
 
 #include "errors.h"
 #include "monotime.h"
+#include "params.h"
 
 /* How one request (or one would-be request) ended. Stored as an integer in the
  * database: append only, never renumber. */
@@ -76,13 +88,20 @@ typedef struct pb_result {
     pb_usec retry_after;   /* Retry-After from a 429/503, 0 if none */
 } pb_result;
 
+/* Whether a result counts as a failure for the breaker, the adaptive limit and
+ * retry: pb_outcome_is_failure(), except that an http_error with a 4xx status
+ * other than 429 is the caller's fault, not the server's, and does not count. */
+bool pb_result_is_failure(const pb_result *res);
+
 /* Kinds of event a pattern reports through its event callback. */
 typedef enum pb_event_kind {
     PB_EVENT_BREAKER_STATE = 1, /* from/to are pb_breaker_state */
     PB_EVENT_LIMIT_CHANGE = 2,  /* from/to are concurrency limits */
-    PB_EVENT_DROP = 3,          /* to = queue depth at the drop */
+    PB_EVENT_DROP = 3,          /* from = task dropped, to = queue depth at the drop */
     PB_EVENT_RETRY = 4,         /* from = attempt that failed, to = next attempt; value = backoff us */
-    PB_EVENT_BATCH = 5,         /* semaphore batch boundary: to = batch number */
+    PB_EVENT_BATCH = 5,         /* semaphore batch boundary: from = batch ended (-1 at the
+                                   first), to = batch starting; value = permit-us left idle
+                                   by the barrier while the ended batch's slowest tasks ran */
 } pb_event_kind;
 
 /* One state change, with its time. */
@@ -98,63 +117,20 @@ typedef struct pb_event {
 /* Called synchronously from inside admit/complete/tick; must not call back in. */
 typedef void (*pb_event_cb)(void *data, const pb_event *ev);
 
-/* What the pattern looks like right now, recorded with each request. */
+/* What the pattern looks like right now, recorded with each request. Valid
+ * from create on (slots is fixed then, for preallocating per-slot state). */
 typedef struct pb_pattern_state {
     uint32_t limit;       /* current concurrency limit (workers, permits, consumers, adaptive limit) */
-    uint32_t in_flight;
-    uint32_t queue_depth; /* tasks waiting (queue, semaphore waiters, backpressure queue) */
+    uint32_t in_flight;   /* requests started and not completed (a retry's backoff included) */
+    uint32_t queue_depth; /* tasks waiting: open-loop backlog, semaphore waiters, backpressure queue */
+    uint32_t slots;       /* slot indexes this pattern uses are < slots (fixed after create) */
     pb_breaker_state breaker;
-    /* counters since start */
+    /* counters since start. produced: tasks handed out (backpressure: puts
+     * that finished, queued or dropped); consumed: requests completed;
+     * dropped: backpressure drops; rejected: breaker refusals; retries:
+     * retry attempts; limit_changes: adaptive limit changes */
     uint64_t produced, consumed, dropped, rejected, retries, limit_changes;
 } pb_pattern_state;
-
-typedef enum pb_breaker_policy { PB_BREAKER_POLICY_CONSECUTIVE, PB_BREAKER_POLICY_RATE } pb_breaker_policy;
-typedef enum pb_window_kind { PB_WINDOW_COUNT, PB_WINDOW_TIME } pb_window_kind;
-typedef enum pb_adaptive_policy {
-    PB_ADAPTIVE_SEED,
-    PB_ADAPTIVE_CORRECTED, /* the seed's thresholds, fixed (default) */
-    PB_ADAPTIVE_AIMD,
-    PB_ADAPTIVE_GRADIENT2,
-} pb_adaptive_policy;
-typedef enum pb_jitter { PB_JITTER_FULL, PB_JITTER_DECORRELATED, PB_JITTER_NONE } pb_jitter;
-
-/* Every pattern's parameters in one flat struct; pb_pattern_params_default()
- * fills the documented defaults, and each pattern reads the fields it uses. */
-typedef struct pb_pattern_params {
-    uint64_t total_tasks;   /* 0 = endless (duration-bound) */
-    uint32_t concurrency;   /* workers / permits / consumers / initial limit */
-    uint64_t seed;          /* for jitter */
-    double rate;            /* open-loop arrivals per second; 0 = closed loop */
-    pb_usec reject_pause;   /* closed loop: how long a worker waits after a fail-fast rejection */
-
-    /* semaphore */
-    uint32_t batch;         /* tasks per batch */
-    /* backpressure */
-    uint32_t queue_size;
-    pb_usec put_timeout;
-    /* breaker */
-    pb_breaker_policy breaker_policy;
-    uint32_t failure_threshold;     /* consecutive: failures to open */
-    pb_usec recovery_timeout;       /* open -> half-open */
-    pb_window_kind window_kind;     /* rate policy */
-    uint32_t window_size;           /* calls (count) or seconds (time) */
-    uint32_t minimum_calls;
-    double failure_rate_threshold;  /* 0..1 */
-    double slow_call_rate_threshold;/* 0..1 */
-    pb_usec slow_call_duration;
-    uint32_t half_open_calls;       /* permitted probes in half-open */
-    /* adaptive */
-    pb_adaptive_policy adaptive_policy;
-    uint32_t min_limit, max_limit;
-    /* retry decorator (max_attempts 1 = no retry) */
-    uint32_t retry_max_attempts;
-    pb_usec retry_base, retry_cap;
-    pb_jitter retry_jitter;
-    bool retry_honour_retry_after;
-} pb_pattern_params;
-
-/* Fill the documented defaults (see patterns/README.md). */
-void pb_pattern_params_default(pb_pattern_params *p);
 
 /* The ops table each pattern implements; the engine never switches on names. */
 typedef struct pb_pattern_ops {
@@ -191,11 +167,14 @@ typedef struct pb_pattern {
     void *state;
 } pb_pattern;
 
-/* Create `name` with params; wraps it in the retry decorator if asked. */
+/* Create `name` with params; wraps it in the retry decorator if asked
+ * (retry_max_attempts > 1). PB_ENOENT for an unknown name, PB_EINVAL/PB_ERANGE
+ * for bad params, PB_ENOMEM; err says which option and what was expected.
+ * On failure out->state is NULL. */
 int pb_pattern_create(const char *name, const pb_pattern_params *p, pb_event_cb cb, void *cb_data,
                       pb_pattern *out, pb_err *err) PB_MUST_CHECK;
 
-/* Free a created pattern (NULL-safe on out->state). */
+/* Free a created pattern (NULL-safe, and on out->state; sets it to NULL). */
 void pb_pattern_destroy(pb_pattern *pat);
 
 #endif

@@ -1,0 +1,115 @@
+/* Every pattern's parameters in one flat struct, and the one table of options
+ * (name -> field -> parser -> default -> help) that the CLI, scenario files,
+ * params_json and patterns/README.md all come from. */
+#ifndef PB_PARAMS_H
+#define PB_PARAMS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "errors.h"
+#include "monotime.h"
+
+typedef enum pb_breaker_policy {
+    PB_BREAKER_POLICY_CONSECUTIVE, /* the cheat sheet's: open after N consecutive failures */
+    PB_BREAKER_POLICY_RATE, /* resilience4j's: failure/slow-call rate over a sliding window */
+} pb_breaker_policy;
+
+typedef enum pb_window_kind { PB_WINDOW_COUNT, PB_WINDOW_TIME } pb_window_kind;
+
+typedef enum pb_adaptive_policy {
+    PB_ADAPTIVE_SEED,      /* the cheat sheet's controller, bugs included */
+    PB_ADAPTIVE_CORRECTED, /* the seed's thresholds, fixed (default) */
+    PB_ADAPTIVE_AIMD,      /* Netflix concurrency-limits AIMDLimit */
+    PB_ADAPTIVE_GRADIENT2, /* Netflix concurrency-limits Gradient2Limit */
+} pb_adaptive_policy;
+
+typedef enum pb_jitter { PB_JITTER_FULL, PB_JITTER_DECORRELATED, PB_JITTER_NONE } pb_jitter;
+
+/* Every pattern's parameters; pb_pattern_params_default() fills the documented
+ * defaults, and each pattern reads the fields it uses. */
+typedef struct pb_pattern_params {
+    uint64_t total_tasks; /* 0 = endless (duration-bound) */
+    uint32_t concurrency; /* workers / permits / consumers / initial adaptive limit */
+    uint64_t seed;        /* for jitter */
+    double rate;          /* open-loop arrivals per second; 0 = closed loop */
+    pb_usec reject_pause; /* closed loop: how long a worker waits after a fail-fast rejection */
+
+    /* semaphore */
+    uint32_t batch; /* tasks per batch */
+    /* backpressure */
+    uint32_t queue_size;
+    pb_usec put_timeout;
+    /* breaker */
+    pb_breaker_policy breaker_policy;
+    uint32_t failure_threshold; /* consecutive: failures to open */
+    pb_usec recovery_timeout;   /* open -> half-open */
+    pb_window_kind window_kind; /* rate policy */
+    uint32_t window_size;       /* calls (count) or seconds (time) */
+    uint32_t minimum_calls;
+    double failure_rate_threshold;   /* 0..1 */
+    double slow_call_rate_threshold; /* 0..1 */
+    pb_usec slow_call_duration;
+    uint32_t half_open_calls; /* permitted probes in half-open; 0 = unlimited (the seed) */
+    /* adaptive */
+    pb_adaptive_policy adaptive_policy;
+    uint32_t min_limit, max_limit;
+    pb_usec adaptive_window;       /* corrected: one decision per window */
+    uint32_t adaptive_min_samples; /* corrected: results needed for a decision */
+    double aimd_backoff_ratio;     /* aimd: limit *= ratio on a drop */
+    pb_usec aimd_timeout;          /* aimd: a result slower than this counts as a drop */
+    double gradient_smoothing;     /* gradient2 */
+    uint32_t gradient_queue_size;  /* gradient2: growth allowance per update */
+    uint32_t gradient_long_window; /* gradient2: samples in the long RTT average */
+    double gradient_rtt_tolerance; /* gradient2: accepted long/short RTT ratio */
+    /* retry decorator (max_attempts 1 = no retry) */
+    uint32_t retry_max_attempts;
+    pb_usec retry_base, retry_cap;
+    pb_jitter retry_jitter;
+    bool retry_honour_retry_after;
+} pb_pattern_params;
+
+/* Fill the documented defaults (see patterns/README.md). */
+void pb_pattern_params_default(pb_pattern_params *p);
+
+/* Set one option by name ("failure-threshold", "put-timeout", ...; '_' and '-'
+ * are interchangeable, a leading "--" is ignored) from its text form.
+ * PB_ENOENT if no option has that name, PB_EPARSE/PB_ERANGE for a bad value;
+ * err names the option and what was expected. */
+int pb_pattern_params_set(pb_pattern_params *p, const char *name, const char *value,
+                          pb_err *err) PB_MUST_CHECK;
+
+/* The text form of one option's value (as accepted by set) into buf.
+ * PB_ENOENT for an unknown name, PB_EFULL if buf is too small. */
+int pb_pattern_params_get(const pb_pattern_params *p, const char *name, char *buf,
+                          size_t len) PB_MUST_CHECK;
+
+/* Every option with its effective value as a JSON object (malloc'd, NULL when
+ * out of memory); durations are strings such as "100ms" that set() accepts. */
+char *pb_pattern_params_to_json(const pb_pattern_params *p);
+
+/* Check the whole struct (each field's range and the cross-field rules of the
+ * given pattern, or of all patterns when pattern is NULL). */
+int pb_pattern_params_check(const pb_pattern_params *p, const char *pattern,
+                            pb_err *err) PB_MUST_CHECK;
+
+/* One row of the options table, for help text and documentation. */
+typedef struct pb_param_info {
+    const char *name;       /* "failure-threshold" */
+    const char *value_hint; /* "N", "DURATION", "consecutive|rate", ... */
+    const char *default_text;
+    const char *used_by; /* "breaker", "all", "adaptive (aimd)", ... */
+    const char *help;
+} pb_param_info;
+
+/* The i-th option (0-based), NULL past the end. */
+const pb_param_info *pb_pattern_param_info(size_t i);
+
+/* Names of the enum values ("consecutive", "full", ...); NULL if out of range. */
+const char *pb_breaker_policy_name(pb_breaker_policy v);
+const char *pb_window_kind_name(pb_window_kind v);
+const char *pb_adaptive_policy_name(pb_adaptive_policy v);
+const char *pb_jitter_name(pb_jitter v);
+
+#endif
