@@ -484,6 +484,7 @@ static const struct misplaced {
     {"load", "is set once at the top level, so that every pattern gets the same load"},
     {"rate", "is set once in load.open.rate, so that every pattern gets the same load"},
     {"threshold", "is spelt \"thresholds\" in a scenario: an array of expressions"},
+    {"tasks", "is spelt \"requests\" in a scenario"},
     {"db", "is an option of `patternbench compare`, not of a scenario"},
     {"quiet", "is an option of `patternbench compare`, not of a scenario"},
     {"json", "is not available in a scenario"},
@@ -934,6 +935,26 @@ int pb_scenario_select(const pb_scenario *sc, const char *list, bool *selected, 
     return 0;
 }
 
+/* An unknown key in an entry: suggest among the entry's own keys and every
+ * pattern option. */
+static int unknown_entry_key(const ctx *c, const char *path, const char *name)
+{
+    const char *known[128];
+    size_t n = 0;
+    for (size_t i = 0; entry_keys[i] != NULL; i++)
+        known[n++] = entry_keys[i];
+    const pb_param_info *info;
+    for (size_t i = 0; (info = pb_pattern_param_info(i)) != NULL && n + 1 < 128; i++)
+        known[n++] = info->name;
+    known[n] = NULL;
+    const char *guess = closest(name, known);
+    if (guess != NULL)
+        return fail_key(c, path, "unknown key; did you mean \"%s\"?", guess);
+    return fail_key(c, path,
+                    "unknown key; expected pattern, label, duration, requests, timeout, "
+                    "thresholds or a pattern option (see patterns/README.md)");
+}
+
 /* Apply one option; a failure becomes a message at path. The option's own
  * message starts with its flag name, which the path replaces. */
 static int set_option(const ctx *c, pb_run_config *cfg, const char *path, const char *name,
@@ -944,7 +965,7 @@ static int set_option(const ctx *c, pb_run_config *cfg, const char *path, const 
     if (rc == 0)
         return 0;
     if (rc == PB_ENOENT)
-        return unknown_key(c, path, name, entry_keys);
+        return unknown_entry_key(c, path, name);
     const char *msg = inner.msg;
     size_t n = strlen(name);
     if (strncmp(msg, "--", 2) == 0 && strncmp(msg + 2, name, n) == 0 && msg[n + 2] == ':')
