@@ -1,6 +1,12 @@
 /* The SQLite recorder: a writer thread that takes rows from a bounded ring
  * and inserts them in batched transactions (WAL, synchronous=NORMAL),
- * committing at least once a second. Schema: docs/schema.md. */
+ * committing at least once a second, and builds the per-second rollup from
+ * them. Schema: docs/schema.md.
+ *
+ * Threads: pb_recorder_request, _event and _second are called from one
+ * producer thread (the engine's loop); the other calls are synchronous and
+ * may come from any thread, one at a time. pb_recorder_get_stats may be
+ * called from anywhere at any time. */
 #ifndef PB_RECORDER_H
 #define PB_RECORDER_H
 
@@ -48,7 +54,10 @@ typedef struct pb_run_info {
 } pb_run_info;
 
 /* Open (creating or migrating) the database at path and start the writer
- * thread. ring_rows: capacity of the ring (0 = default 65536). */
+ * thread. ring_rows: capacity of the ring in rows, rounded up to a power of
+ * two (0 = default 65536; 64 .. 4194304). A file that is not SQLite, not a
+ * patternbench database, or of a newer schema version is refused with a
+ * message naming it. */
 int pb_recorder_open(const char *path, uint32_t ring_rows, pb_recorder **out,
                      pb_err *err) PB_MUST_CHECK;
 
@@ -57,19 +66,29 @@ int pb_recorder_begin_run(pb_recorder *r, const pb_run_info *info, int64_t *run_
                           pb_err *err) PB_MUST_CHECK;
 
 /* Queue one request row. Never drops: when the ring is full it waits for the
- * writer and adds the wait to the stall counters. The per-second rollup is
- * built by the writer from these rows and the marks. */
+ * writer, adds the wait to the stall counters and queues a 'stall' event.
+ * The per-second rollup is built by the writer from these rows and the marks.
+ * After a write error the writer discards rows (counted in rows_lost), so
+ * this never blocks for long. */
 void pb_recorder_request(pb_recorder *r, const pb_request_row *row);
+
+/* Longest event kind and detail kept; longer ones are cut. */
+#define PB_RECORDER_KIND_MAX 23
+#define PB_RECORDER_DETAIL_MAX 255
 
 /* Queue an event (kind as in docs/schema.md; detail may be NULL, copied). */
 void pb_recorder_event(pb_recorder *r, int64_t run_id, uint64_t t_us, const char *kind,
                        int64_t from, int64_t to, double value, const char *detail);
 
-/* Queue the end-of-second state; closes rollup rows up to mark->sec. */
+/* Queue the state at the end of second mark->sec (call it for every second);
+ * rollup rows are written up to mark->sec - 2 (docs/schema.md). */
 void pb_recorder_second(pb_recorder *r, const pb_second_mark *mark);
 
 /* Flush everything queued for the run, write its last rollup, then set status
- * ('completed', 'interrupted', 'failed'), ended_at, duration and summary. */
+ * ('completed', 'interrupted', 'failed'), ended_at, duration and summary.
+ * After a write error (disk full...) the run is marked 'failed' if the file
+ * still allows it, and the error is returned with a message naming the file;
+ * rows committed before the error stay. PB_ENOENT for a run that is not open. */
 int pb_recorder_end_run(pb_recorder *r, int64_t run_id, const char *status, uint64_t duration_us,
                         const char *summary_json, pb_err *err) PB_MUST_CHECK;
 
@@ -82,16 +101,25 @@ int pb_recorder_begin_compare(pb_recorder *r, const char *title, const char *sce
 int pb_recorder_end_compare(pb_recorder *r, int64_t compare_id, const char *status,
                             const char *thresholds_json, pb_err *err) PB_MUST_CHECK;
 
-/* Stall figures: how often and how long pb_recorder_request waited. */
+/* Commit everything queued so far (closed rollup seconds included). */
+int pb_recorder_flush(pb_recorder *r, pb_err *err) PB_MUST_CHECK;
+
+/* What the recorder has done so far, and how often the producer waited. */
 typedef struct pb_recorder_stats {
-    uint64_t rows_written, stalls, stall_us;
-    int last_error;      /* a write failure (e.g. disk full), 0 if none */
+    uint64_t rows_written; /* request rows committed */
+    uint64_t rows_lost;    /* request rows not stored because of a write error */
+    uint64_t commits;
+    uint64_t stalls, stall_us; /* times pb_recorder_request/_event waited for room, and how long */
+    int last_error;            /* the first write failure (e.g. disk full), 0 if none */
     char last_error_msg[256];
 } pb_recorder_stats;
+
+/* Snapshot of the figures; callable from any thread. */
 void pb_recorder_get_stats(pb_recorder *r, pb_recorder_stats *out);
 
 /* Flush, stop the writer, close the database (NULL-safe). Runs still
- * 'running' stay so: a reader sees an unfinished run. */
+ * 'running' stay so (their open seconds are written): a reader sees an
+ * unfinished run. Returns the first write error, if there was one. */
 int pb_recorder_close(pb_recorder *r, pb_err *err);
 
 #endif
