@@ -27,9 +27,11 @@ build-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 test: test-fast test-asan
 
 test-fast: build
+	@./scripts/install-deps.sh --test
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 test-asan: build-asan
+	@./scripts/install-deps.sh --test
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS)
 
@@ -40,6 +42,7 @@ bench: build
 	./scripts/install-deps.sh --bench
 	./bench/mock_vs_nginx.sh
 	./bench/mock_delay.sh
+	./bench/report_scale.sh $(PB)
 
 format:
 	find common patterns mockserver harness reports tests bench -name '*.[ch]' | xargs clang-format -i

@@ -3,5 +3,7 @@
 #ifndef PB_COMMANDS_H
 #define PB_COMMANDS_H
 
+/* patternbench report DB [--run ID | --compare ID | --last] [-o DIR] */
+int pb_cmd_report(int argc, char **argv);
 
 #endif

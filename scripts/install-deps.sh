@@ -1,7 +1,8 @@
 #!/bin/sh
 # Install the Debian packages patternbench needs, only those that are missing.
-# Idempotent and quiet when everything is present. Usage: install-deps.sh [--bench]
+# Idempotent and quiet when everything is present. Usage: install-deps.sh [--bench] [--test]
 #   --bench  also the benchmark tools (wrk, nginx-light)
+#   --test   also what only the tests use (chromium, for the report's browser test)
 set -eu
 
 missing=""
@@ -24,10 +25,21 @@ if command -v pkg-config >/dev/null 2>&1; then
 else
     missing="$missing libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev libuv1-dev libjansson-dev libcmocka-dev"
 fi
-if [ "${1:-}" = "--bench" ]; then
-    need_cmd wrk wrk
-    [ -x /usr/sbin/nginx ] || missing="$missing nginx-light"
-fi
+for arg in "$@"; do
+    case "$arg" in
+    --bench)
+        need_cmd wrk wrk
+        [ -x /usr/sbin/nginx ] || missing="$missing nginx-light"
+        ;;
+    --test)
+        [ -x /usr/bin/chromium ] || missing="$missing chromium"
+        ;;
+    *)
+        echo "install-deps: unknown option \"$arg\"; expected --bench or --test" >&2
+        exit 2
+        ;;
+    esac
+done
 
 [ -z "$missing" ] && exit 0
 

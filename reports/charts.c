@@ -1,0 +1,971 @@
+#include "charts.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gnuplot.h"
+
+/* Characters of database text shown in a legend entry or a title. */
+#define LABEL_CHARS 28
+#define TITLE_CHARS 60
+#define QUOTED_CAP 256
+
+/* Okabe-Ito, distinguishable with the common colour-vision deficiencies. */
+static const char *const run_colors[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
+                                         "#E69F00", "#56B4E9", "#000000", "#882255"};
+#define N_RUN_COLORS (sizeof(run_colors) / sizeof(run_colors[0]))
+
+/* Legend names; the captions say who rejects (the breaker) and who drops (backpressure). */
+static const char *const outcome_titles[PB_REPORT_OUTCOMES] = {
+    "ok", "http error", "timeout", "connect error", "reset",
+    "protocol error", "rejected", "dropped", "other error"};
+
+static const char *const outcome_colors[PB_REPORT_OUTCOMES] = {
+    "#009E73", "#D55E00", "#E69F00", "#CC79A7", "#882255",
+    "#AA4499", "#56B4E9", "#0072B2", "#777777"};
+
+/* Columns of runN.dat, as gnuplot numbers them. */
+enum {
+    COL_T = 1,
+    COL_WIDTH,
+    COL_ATTEMPTS_RPS,
+    COL_SENT_RPS,
+    COL_OK_RPS,
+    /* COL_OK_RPS + outcome (1..8): the outcome's share of attempts, % */
+    COL_P50 = COL_OK_RPS + PB_REPORT_OUTCOMES,
+    COL_P90,
+    COL_P99,
+    COL_MAX,
+    COL_LIMIT,
+    COL_IN_FLIGHT,
+    COL_QUEUE,
+    COL_QUEUE_MAX,
+    COL_BREAKER,
+    COL_DROPS_RPS,
+    COL_RETRIES_RPS,
+    COL_REJECTED_RPS,
+    COL_FAILED_PCT,
+    COL_PHASE,
+};
+
+/* What the data say about one run, to leave out curves that have nothing. */
+struct run_facts {
+    size_t rows;              /* rows written to runN.dat */
+    bool latency;             /* some finite latency */
+    bool outcome[PB_REPORT_OUTCOMES];
+    bool limit, breaker, queue, retries;
+    bool limit_events, breaker_events; /* limitN.dat / breakerN.dat written */
+    bool percentiles;         /* percentilesN.dat written */
+    bool percentiles_exact;   /* from histograms, not summary points */
+    double max_x;             /* largest 1/(1-p) in percentilesN.dat */
+    double lat_min, lat_max;  /* range of percentilesN.dat values, ms */
+};
+
+struct ctx {
+    const pb_report_data *d;
+    const char *dir;
+    pb_err *err;
+    double xscale;            /* seconds per x-axis unit */
+    const char *xunit;
+    const pb_report_run *shade; /* the run whose phases shade time charts */
+    struct run_facts *facts;
+    char subject[QUOTED_CAP]; /* quoted: the compare's title or the run's label */
+    pb_charts *out;
+};
+
+static int open_out(struct ctx *c, const char *name, FILE **f)
+{
+    char path[PATH_MAX];
+    int w = snprintf(path, sizeof(path), "%s/%s", c->dir, name);
+    if (w < 0 || (size_t)w >= sizeof(path))
+        return pb_err_set(c->err, PB_ERANGE, "%s/%s: path too long", c->dir, name);
+    *f = fopen(path, "w");
+    if (*f == NULL)
+        return pb_err_set(c->err, PB_EIO, "%s: cannot write: %s", path, strerror(errno));
+    return 0;
+}
+
+static int close_out(struct ctx *c, const char *name, FILE *f)
+{
+    bool bad = ferror(f) != 0;
+    if (fclose(f) != 0)
+        bad = true;
+    if (bad)
+        return pb_err_set(c->err, PB_EIO, "%s/%s: write failed: %s", c->dir, name,
+                          strerror(errno));
+    return 0;
+}
+
+/* A number for a data file: gnuplot reads "nan" as a gap. */
+static void num(FILE *f, double v, char sep)
+{
+    if (isfinite(v))
+        fprintf(f, "%.6g%c", v, sep);
+    else
+        fprintf(f, "nan%c", sep);
+}
+
+static const char *run_color(size_t i)
+{
+    return run_colors[i % N_RUN_COLORS];
+}
+
+static const char *quote(const char *text, size_t chars, char *buf)
+{
+    return pb_gnuplot_quote(text, chars, buf, QUOTED_CAP);
+}
+
+/* ---- data files ---- */
+
+static int write_series(struct ctx *c, size_t ri)
+{
+    const pb_report_run *r = &c->d->runs[ri];
+    struct run_facts *fx = &c->facts[ri];
+    char name[64];
+    snprintf(name, sizeof(name), "run%" PRId64 ".dat", r->id);
+    FILE *f;
+    int rc = open_out(c, name, &f);
+    if (rc != 0)
+        return rc;
+    fprintf(f, "# patternbench report data: run %" PRId64 ", one row per %" PRIu64
+               " s of run time\n# columns: 1 t_s (middle of the row's time) 2 width_s"
+               " 3 attempts/s 4 sent/s 5 ok/s",
+            r->id, c->d->bucket_s);
+    for (int o = 1; o < PB_REPORT_OUTCOMES; o++)
+        fprintf(f, " %d %s%%", COL_OK_RPS + o, pb_report_outcome_column(o));
+    fprintf(f, " %d p50_ms %d p90_ms %d p99_ms %d max_ms %d limit %d in_flight %d queue"
+               " %d queue_max %d breaker(0=closed,1=half-open,2=open) %d drops/s"
+               " %d retries/s %d rejected/s %d failed%% %d phase\n",
+            COL_P50, COL_P90, COL_P99, COL_MAX, COL_LIMIT, COL_IN_FLIGHT, COL_QUEUE,
+            COL_QUEUE_MAX, COL_BREAKER, COL_DROPS_RPS, COL_RETRIES_RPS, COL_REJECTED_RPS,
+            COL_FAILED_PCT, COL_PHASE);
+    static const double breaker_level[] = {NAN, 0.0, 2.0, 1.0};
+    /* A rollup row holds for its whole bucket: short series are drawn as stairs
+     * (each row at its start and its end) so that a fault phase's effect lines
+     * up with the phase's band; long ones as lines through bucket middles. */
+    bool stairs = r->n_points <= PB_REPORT_MAX_POINTS / 4;
+    for (size_t i = 0; i < r->n_points; i++) {
+        const pb_report_point *p = &r->points[i];
+        /* a sliver of a second at the end would show as a spurious dip in rates */
+        if (p->width_s < 0.25)
+            continue;
+        double sent = p->count - p->outcomes[PB_REPORT_REJECTED] - p->outcomes[PB_REPORT_DROPPED];
+        for (int edge = 0; edge < (stairs ? 2 : 1); edge++) {
+            double failed = 0.0;
+            num(f, stairs ? p->t_s + edge * p->width_s : p->t_s + p->width_s / 2, ' ');
+            num(f, p->width_s, ' ');
+            num(f, p->count / p->width_s, ' ');
+            num(f, sent / p->width_s, ' ');
+            num(f, p->outcomes[PB_REPORT_OK] / p->width_s, ' ');
+            for (int o = 1; o < PB_REPORT_OUTCOMES; o++) {
+                double pct = p->count > 0 ? 100.0 * p->outcomes[o] / p->count : 0.0;
+                num(f, pct, ' ');
+                if (p->outcomes[o] > 0)
+                    fx->outcome[o] = true;
+                if (pb_report_outcome_is_failure(o))
+                    failed += pct;
+        }
+        num(f, p->p50_ms, ' ');
+        num(f, p->p90_ms, ' ');
+        num(f, p->p99_ms, ' ');
+        num(f, p->max_ms, ' ');
+        num(f, p->lim, ' ');
+        num(f, p->in_flight, ' ');
+        num(f, p->queue, ' ');
+        num(f, p->queue_max, ' ');
+        num(f, breaker_level[p->breaker >= 0 && p->breaker <= 3 ? p->breaker : 0], ' ');
+        num(f, p->outcomes[PB_REPORT_DROPPED] / p->width_s, ' ');
+        num(f, p->retries / p->width_s, ' ');
+        num(f, p->outcomes[PB_REPORT_REJECTED] / p->width_s, ' ');
+        num(f, failed, ' ');
+        num(f, p->phase, '\n');
+        }
+        fx->rows++;
+        if (isfinite(p->p50_ms) || isfinite(p->p99_ms))
+            fx->latency = true;
+        if (p->lim > 0 || p->in_flight > 0)
+            fx->limit = true;
+        if (p->breaker != 0)
+            fx->breaker = true;
+        if (p->queue_max > 0 || p->outcomes[PB_REPORT_DROPPED] > 0)
+            fx->queue = true;
+        if (p->retries > 0)
+            fx->retries = true;
+    }
+    return close_out(c, name, f);
+}
+
+/* A step series from events: the value before the first event, then each change. */
+static int write_steps(struct ctx *c, size_t ri, const char *kind, const pb_report_events *ev,
+                       int64_t (*level)(int64_t))
+{
+    const pb_report_run *r = &c->d->runs[ri];
+    char name[64];
+    snprintf(name, sizeof(name), "%s%" PRId64 ".dat", kind, r->id);
+    FILE *f;
+    int rc = open_out(c, name, &f);
+    if (rc != 0)
+        return rc;
+    fprintf(f, "# patternbench report data: run %" PRId64 ", %s changes\n# columns: 1 t_s 2 %s\n",
+            r->id, kind, kind);
+    fprintf(f, "0 %" PRId64 "\n", level(ev->items[0].from));
+    for (size_t i = 0; i < ev->n; i++) {
+        num(f, ev->items[i].t_s, ' ');
+        fprintf(f, "%" PRId64 "\n", level(ev->items[i].to));
+    }
+    /* hold the last state to the end of the run */
+    double end = r->duration_us >= 0 ? (double)r->duration_us / 1e6 : (double)r->span_s;
+    num(f, fmax(end, ev->items[ev->n - 1].t_s), ' ');
+    fprintf(f, "%" PRId64 "\n", level(ev->items[ev->n - 1].to));
+    return close_out(c, name, f);
+}
+
+static int64_t same_level(int64_t v)
+{
+    return v;
+}
+
+/* Breaker states drawn bottom-up by severity: closed 0, half-open 1, open 2. */
+static int64_t breaker_level(int64_t state)
+{
+    return state == 2 ? 2 : state == 3 ? 1 : 0;
+}
+
+struct pct_writer {
+    FILE *f;
+    struct run_facts *fx;
+};
+
+static void pct_row(void *data, uint64_t value, double percentile, uint64_t total_count)
+{
+    struct pct_writer *w = data;
+    /* 100 % sits at infinity on a 1/(1-p) axis */
+    if (percentile >= 100.0)
+        return;
+    double x = 1.0 / (1.0 - percentile / 100.0);
+    double ms = (double)value / 1e3;
+    fprintf(w->f, "%.6g %.6g %.6g\n", x, percentile, ms);
+    w->fx->max_x = fmax(w->fx->max_x, x);
+    w->fx->lat_min = fmin(w->fx->lat_min, ms);
+    w->fx->lat_max = fmax(w->fx->lat_max, ms);
+    w->fx->percentiles = true;
+}
+
+static int write_percentiles(struct ctx *c, size_t ri)
+{
+    const pb_report_run *r = &c->d->runs[ri];
+    struct run_facts *fx = &c->facts[ri];
+    fx->lat_min = INFINITY;
+    fx->lat_max = 0.0;
+    bool exact = r->hist != NULL && pb_hist_count(r->hist) > 0;
+    const pb_report_totals *t = &r->totals;
+    if (!exact && !isfinite(t->p50_ms) && !isfinite(t->p99_ms))
+        return 0;
+    char name[64];
+    snprintf(name, sizeof(name), "percentiles%" PRId64 ".dat", r->id);
+    FILE *f;
+    int rc = open_out(c, name, &f);
+    if (rc != 0)
+        return rc;
+    fprintf(f, "# patternbench report data: run %" PRId64 ", latency percentile distribution "
+               "(%s)\n# columns: 1 1/(1-p) 2 percentile 3 latency_ms\n",
+            r->id, exact ? "merged per-second histograms" : "the run summary's percentiles");
+    struct pct_writer w = {f, fx};
+    if (exact) {
+        fx->percentiles_exact = true;
+        pb_hist_percentiles(r->hist, 5, pct_row, &w);
+    } else {
+        const double pcts[] = {50.0, 90.0, 99.0, 99.9};
+        const double vals[] = {t->p50_ms, t->p90_ms, t->p99_ms, t->p999_ms};
+        for (size_t i = 0; i < 4; i++)
+            if (isfinite(vals[i]))
+                pct_row(&w, (uint64_t)llround(vals[i] * 1e3), pcts[i], 0);
+    }
+    return close_out(c, name, f);
+}
+
+/* ---- script pieces ---- */
+
+static void gp_begin(struct ctx *c, FILE *f, const char *name, int w, int h, const char *what)
+{
+    fprintf(f,
+            "# patternbench report: %s.\n"
+            "# Draws %s.png and %s.svg from the .dat files beside it; edit and re-run with\n"
+            "#   gnuplot %s.gp\n"
+            "# from this folder.\n"
+            "xs = %g\n"
+            "do for [out in '%s.png %s.svg'] {\n"
+            "reset\n"
+            "if (out[strlen(out)-2:] eq 'png') {\n"
+            "  set terminal pngcairo noenhanced size %d,%d font 'DejaVu Sans,11' linewidth 1.2\n"
+            "} else {\n"
+            "  set terminal svg noenhanced size %d,%d font 'DejaVu Sans,11' linewidth 1.2 "
+            "background '#ffffff'\n"
+            "}\n"
+            "set output out\n"
+            "set encoding utf8\n"
+            "set border 3 linecolor rgb '#555555'\n"
+            "set tics nomirror out scale 0.6\n"
+            "set grid xtics ytics linecolor rgb '#e2e2e2' linewidth 1 dashtype 1\n"
+            "set key outside right top vertical Left reverse samplen 2.5 spacing 1.15\n"
+            "set offsets 0, 0, graph 0.06, 0\n",
+            what, name, name, name, c->xscale, name, name, w, h, w, h);
+}
+
+static void gp_end(FILE *f)
+{
+    fprintf(f, "unset output\n}\n");
+}
+
+/* The x axis of time charts, in the unit chosen for the run's length. */
+static void gp_time_axis(struct ctx *c, FILE *f, bool label)
+{
+    double end = (double)c->d->span_s / c->xscale;
+    fprintf(f, "set xrange [0:%g]\n", end > 0 ? end : 1.0);
+    if (label)
+        fprintf(f, "set xlabel 'time since run start (%s)'\n", c->xunit);
+    else
+        fprintf(f, "unset xlabel\n");
+}
+
+/* Shade and name the mock's phases, its fault schedule (every phase after the
+ * base settings). Neutral tints: a phase may as well be a recovery. */
+static void gp_phases(struct ctx *c, FILE *f, bool labels)
+{
+    if (c->shade == NULL)
+        return;
+    int k = 0;
+    for (size_t i = 0; i < c->shade->n_phases; i++) {
+        const pb_report_phase *p = &c->shade->phases[i];
+        if (p->index == 0 || p->end_s <= p->start_s)
+            continue;
+        double x0 = p->start_s / c->xscale, x1 = p->end_s / c->xscale;
+        fprintf(f,
+                "set object %d rectangle from first %g, graph 0 to first %g, graph 1 behind "
+                "fillcolor rgb '%s' fillstyle solid 0.55 noborder\n",
+                100 + k, x0, x1, k % 2 == 0 ? "#f2dfc4" : "#d9e3f0");
+        if (labels) {
+            char q[QUOTED_CAP];
+            fprintf(f,
+                    "set label %d %s at first %g, graph 1 center offset 0,0.75 front "
+                    "textcolor rgb '#5a4632' font ',9'\n",
+                    100 + k, quote(p->name, 24, q), (x0 + x1) / 2);
+        }
+        k++;
+    }
+}
+
+static void plot_item(FILE *f, bool *first)
+{
+    fprintf(f, *first ? "plot " : ", \\\n     ");
+    *first = false;
+}
+
+/* "set title 'WHAT — subject'" (subject already quoted). */
+static void gp_title(struct ctx *c, FILE *f, const char *what)
+{
+    fprintf(f, "set title '%s — ' . %s font ',13'\n", what, c->subject);
+}
+
+static int add_chart(struct ctx *c, const char *name, const char *title, const char *caption)
+{
+    assert(c->out->n < PB_CHARTS_MAX);
+    pb_chart *ch = &c->out->items[c->out->n++];
+    snprintf(ch->name, sizeof(ch->name), "%s", name);
+    snprintf(ch->title, sizeof(ch->title), "%s", title);
+    snprintf(ch->caption, sizeof(ch->caption), "%s", caption);
+    return 0;
+}
+
+/* ---- the charts ---- */
+
+static int finish(struct ctx *c, FILE *f, const char *name, const char *title,
+                  const char *caption)
+{
+    char script[64];
+    snprintf(script, sizeof(script), "%s.gp", name);
+    gp_end(f);
+    int rc = close_out(c, script, f);
+    if (rc == 0)
+        rc = add_chart(c, name, title, caption);
+    return rc;
+}
+
+static bool any_rows(struct ctx *c)
+{
+    for (size_t i = 0; i < c->d->n_runs; i++)
+        if (c->facts[i].rows > 0)
+            return true;
+    return false;
+}
+
+static int chart_throughput(struct ctx *c)
+{
+    FILE *f;
+    int rc = open_out(c, "throughput.gp", &f);
+    if (rc != 0)
+        return rc;
+    gp_begin(c, f, "throughput", 1100, 440, "throughput over time");
+    gp_title(c, f, "Throughput");
+    gp_time_axis(c, f, true);
+    fprintf(f, "set ylabel 'requests per second'\nset yrange [0:*]\n");
+    gp_phases(c, f, true);
+    bool first = true;
+    char q[QUOTED_CAP];
+    for (size_t i = 0; i < c->d->n_runs; i++) {
+        const pb_report_run *r = &c->d->runs[i];
+        const struct run_facts *fx = &c->facts[i];
+        if (fx->rows == 0)
+            continue;
+        if (c->d->is_compare) {
+            plot_item(f, &first);
+            fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '%s' "
+                       "linewidth 2 title %s",
+                    r->id, COL_SENT_RPS, run_color(i), quote(r->label, LABEL_CHARS, q));
+            continue;
+        }
+        plot_item(f, &first);
+        fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '#0072B2' "
+                   "linewidth 2 title 'sent'",
+                r->id, COL_SENT_RPS);
+        plot_item(f, &first);
+        fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '#009E73' "
+                   "linewidth 1.5 title 'succeeded'",
+                r->id, COL_OK_RPS);
+        if (fx->outcome[PB_REPORT_REJECTED] || fx->outcome[PB_REPORT_DROPPED]) {
+            plot_item(f, &first);
+            fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):($%d+$%d) with lines linecolor rgb "
+                       "'#777777' linewidth 1.5 dashtype 2 title 'rejected or dropped'",
+                    r->id, COL_REJECTED_RPS, COL_DROPS_RPS);
+        }
+    }
+    fprintf(f, "\n");
+    char caption[320];
+    snprintf(caption, sizeof(caption),
+             "Requests that reached the network per second%s%s. Shaded and named: the mock's "
+             "phases (its fault schedule).",
+             c->d->is_compare ? ", one line per pattern" : ", and those that succeeded",
+             c->d->bucket_s > 1 ? "; each point averages a bucket of seconds" : "");
+    return finish(c, f, "throughput", "Throughput", caption);
+}
+
+/* Stacked areas of each outcome's share of attempts for run ri. */
+static void error_panel(struct ctx *c, FILE *f, size_t ri, bool labels)
+{
+    const pb_report_run *r = &c->d->runs[ri];
+    const struct run_facts *fx = &c->facts[ri];
+    bool any = false;
+    for (int o = 1; o < PB_REPORT_OUTCOMES; o++)
+        any = any || fx->outcome[o];
+    fprintf(f, "set ylabel 'share of attempts (%%)'\n");
+    if (any)
+        fprintf(f, "set yrange [0:*<100]\nunset label 1\n");
+    else
+        fprintf(f, "set yrange [0:5]\nset label 1 'no failed, rejected or dropped requests' at "
+                   "graph 0.5, graph 0.5 center front textcolor rgb '#555555'\n");
+    bool first = true;
+    /* at most eight "+$NN" terms: the sums fit with room to spare */
+    char lower[128] = "0", upper[sizeof(lower) + 8];
+    for (int o = 1; o < PB_REPORT_OUTCOMES; o++) {
+        if (!fx->outcome[o])
+            continue;
+        snprintf(upper, sizeof(upper), "%s+$%d", lower, COL_OK_RPS + o);
+        plot_item(f, &first);
+        fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):(%s):(%s) with filledcurves fillcolor "
+                   "rgb '%s' fillstyle solid 0.85 noborder title '%s'",
+                r->id, lower, upper, outcome_colors[o], outcome_titles[o]);
+        assert(strlen(upper) < sizeof(lower));
+        memcpy(lower, upper, strlen(upper) + 1);
+    }
+    if (!any) {
+        plot_item(f, &first);
+        fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '#009E73' "
+                   "linewidth 2 title 'failed'",
+                r->id, COL_FAILED_PCT);
+    }
+    fprintf(f, "\n");
+    if (labels)
+        fprintf(f, "unset label\n");
+}
+
+static int chart_errors(struct ctx *c)
+{
+    FILE *f;
+    int rc = open_out(c, "errors.gp", &f);
+    if (rc != 0)
+        return rc;
+    size_t n = 0;
+    for (size_t i = 0; i < c->d->n_runs; i++)
+        n += c->facts[i].rows > 0;
+    int h = c->d->is_compare ? 110 + 230 * (int)n : 440;
+    gp_begin(c, f, "errors", 1100, h, "error rate over time, by outcome");
+    if (c->d->is_compare) {
+        fprintf(f,
+                "set multiplot layout %zu,1 title 'Errors over time — ' . %s font ',13' "
+                "margins 0.08,0.75,%.4f,%.4f spacing 0,%.4f\n"
+                "set key at screen 0.81, graph 1 left top\n",
+                n, c->subject, 60.0 / h, 1.0 - 55.0 / h, 55.0 / h);
+        size_t k = 0;
+        char q[QUOTED_CAP];
+        for (size_t i = 0; i < c->d->n_runs; i++) {
+            if (c->facts[i].rows == 0)
+                continue;
+            gp_time_axis(c, f, ++k == n);
+            gp_phases(c, f, k == 1);
+            /* the run's name heads its legend: a panel title would collide with the
+             * phase names above the plot */
+            fprintf(f, "set key title %s\n", quote(c->d->runs[i].label, LABEL_CHARS, q));
+            error_panel(c, f, i, k == 1);
+        }
+        fprintf(f, "unset multiplot\n");
+    } else {
+        gp_title(c, f, "Errors over time");
+        gp_time_axis(c, f, true);
+        gp_phases(c, f, true);
+        error_panel(c, f, 0, false);
+    }
+    return finish(c, f, "errors", "Errors over time",
+                  "Share of attempts ending in each failure outcome, stacked. Rejected (by "
+                  "the circuit breaker) and dropped (by backpressure) attempts never reached "
+                  "the network. Shaded and named: the mock's phases (its fault schedule).");
+}
+
+static int chart_latency(struct ctx *c)
+{
+    bool any = false;
+    for (size_t i = 0; i < c->d->n_runs; i++)
+        any = any || c->facts[i].latency;
+    if (!any)
+        return 0;
+    FILE *f;
+    int rc = open_out(c, "latency.gp", &f);
+    if (rc != 0)
+        return rc;
+    gp_begin(c, f, "latency", 1100, 440, "latency percentiles over time");
+    gp_title(c, f, "Latency over time");
+    gp_time_axis(c, f, true);
+    /* a log axis already extends to the next decade: no extra headroom */
+    fprintf(f, "set ylabel 'service latency (ms, log scale)'\nset logscale y 10\n"
+               "set format y '%%g'\nset offsets 0, 0, 0, 0\n");
+    gp_phases(c, f, true);
+    bool first = true;
+    char q[QUOTED_CAP];
+    for (size_t i = 0; i < c->d->n_runs; i++) {
+        const pb_report_run *r = &c->d->runs[i];
+        if (!c->facts[i].latency)
+            continue;
+        if (c->d->is_compare) {
+            const char *label = quote(r->label, LABEL_CHARS - 4, q);
+            plot_item(f, &first);
+            fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '%s' "
+                       "linewidth 2 title %s . ' p99'",
+                    r->id, COL_P99, run_color(i), label);
+            plot_item(f, &first);
+            fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '%s' "
+                       "linewidth 1.2 dashtype 2 title %s . ' p50'",
+                    r->id, COL_P50, run_color(i), label);
+            continue;
+        }
+        static const struct {
+            int col;
+            const char *color, *style, *title;
+        } lines[] = {
+            {COL_MAX, "#999999", "linewidth 1 dashtype 3", "max"},
+            {COL_P99, "#D55E00", "linewidth 2", "p99"},
+            {COL_P90, "#E69F00", "linewidth 1.5", "p90"},
+            {COL_P50, "#0072B2", "linewidth 2", "p50"},
+        };
+        for (size_t k = 0; k < sizeof(lines) / sizeof(lines[0]); k++) {
+            plot_item(f, &first);
+            fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '%s' %s "
+                       "title '%s'",
+                    r->id, lines[k].col, lines[k].color, lines[k].style, lines[k].title);
+        }
+    }
+    fprintf(f, "\n");
+    return finish(c, f, "latency", "Latency over time",
+                  c->d->bucket_s > 1
+                      ? "Service latency per bucket of seconds (p50 averaged, p99 and max the "
+                        "bucket's worst second), log scale. Shaded: the mock's phases."
+                      : "Service latency percentiles of each second, log scale. Shaded and named: "
+                        "the mock's phases (its fault schedule).");
+}
+
+static int chart_percentiles(struct ctx *c)
+{
+    double max_x = 1.0, lo = INFINITY, hi = 0.0;
+    bool any = false;
+    for (size_t i = 0; i < c->d->n_runs; i++) {
+        const struct run_facts *fx = &c->facts[i];
+        if (!fx->percentiles)
+            continue;
+        any = true;
+        max_x = fmax(max_x, fx->max_x);
+        lo = fmin(lo, fx->lat_min);
+        hi = fmax(hi, fx->lat_max);
+    }
+    if (!any)
+        return 0;
+    FILE *f;
+    int rc = open_out(c, "percentiles.gp", &f);
+    if (rc != 0)
+        return rc;
+    gp_begin(c, f, "percentiles", 1100, 440, "latency percentile distribution");
+    gp_title(c, f, "Latency by percentile");
+    fprintf(f, "set logscale x 10\nset xrange [1:%g]\nset xlabel 'percentile'\n",
+            fmax(10.0, max_x * 1.5));
+    fprintf(f, "set xtics (");
+    /* tic labels are formats: %% prints one percent sign */
+    static const char *const tics[] = {"50%%",    "90%%",     "99%%",      "99.9%%",
+                                       "99.99%%", "99.999%%", "99.9999%%", "99.99999%%"};
+    double x = 2.0;
+    for (size_t k = 0; k < sizeof(tics) / sizeof(tics[0]) && x <= max_x * 1.5; k++) {
+        fprintf(f, "%s'%s' %g", k == 0 ? "" : ", ", tics[k], x);
+        x = k == 0 ? 10.0 : x * 10.0;
+    }
+    fprintf(f, ")\nset mxtics 10\n");
+    /* a long tail needs a log axis to show the body and the tail at once */
+    if (lo > 0 && hi / lo > 20.0)
+        fprintf(f, "set logscale y 10\nset format y '%%g'\nset offsets 0, 0, 0, 0\n"
+                   "set ylabel 'service latency (ms, log scale)'\n");
+    else
+        fprintf(f, "set yrange [0:*]\nset ylabel 'service latency (ms)'\n");
+    bool first = true;
+    char q[QUOTED_CAP];
+    for (size_t i = 0; i < c->d->n_runs; i++) {
+        const pb_report_run *r = &c->d->runs[i];
+        const struct run_facts *fx = &c->facts[i];
+        if (!fx->percentiles)
+            continue;
+        plot_item(f, &first);
+        fprintf(f, "'percentiles%" PRId64 ".dat' using 1:3 with %s linecolor rgb '%s' "
+                   "linewidth 2 title %s%s",
+                r->id, fx->percentiles_exact ? "lines" : "linespoints pointtype 7 pointsize 0.8",
+                c->d->is_compare ? run_color(i) : "#0072B2", quote(r->label, LABEL_CHARS, q),
+                fx->percentiles_exact ? "" : " . ' (summary percentiles only)'");
+    }
+    fprintf(f, "\n");
+    return finish(c, f, "percentiles", "Latency percentile distribution",
+                  "Service latency at each percentile over the whole run (HdrHistogram style: "
+                  "the x axis is 1/(1-p), so each decade is one more nine).");
+}
+
+static int chart_compare(struct ctx *c)
+{
+    const pb_report_data *d = c->d;
+    if (!d->is_compare || d->n_runs < 2)
+        return 0;
+    FILE *f;
+    int rc = open_out(c, "compare.dat", &f);
+    if (rc != 0)
+        return rc;
+    double top[3] = {0, 0, 0};
+    bool any_p99 = false;
+    fprintf(f, "# patternbench report data: compare %" PRId64 ", one row per run\n"
+               "# columns: 1 index 2 req/s 3 error%% 4 p99_ms 5 colour (0xRRGGBB)\n",
+            d->compare_id);
+    for (size_t i = 0; i < d->n_runs; i++) {
+        const pb_report_totals *t = &d->runs[i].totals;
+        fprintf(f, "%zu ", i);
+        num(f, t->rps, ' ');
+        num(f, t->error_pct, ' ');
+        num(f, t->p99_ms, ' ');
+        fprintf(f, "%ld\n", strtol(run_color(i) + 1, NULL, 16));
+        top[0] = fmax(top[0], t->rps);
+        top[1] = fmax(top[1], t->error_pct);
+        top[2] = fmax(top[2], t->p99_ms);
+        any_p99 = any_p99 || isfinite(t->p99_ms);
+    }
+    rc = close_out(c, "compare.dat", f);
+    if (rc == 0)
+        rc = open_out(c, "compare.gp", &f);
+    if (rc != 0)
+        return rc;
+    gp_begin(c, f, "compare", 1100, 470, "comparison of the runs' totals");
+    fprintf(f,
+            "set multiplot layout 1,3 title 'Comparison — ' . %s font ',13' "
+            "margins 0.06,0.98,0.26,0.86 spacing 0.07,0\n"
+            "set style fill solid 0.85 noborder\nset boxwidth 0.62\nunset key\n"
+            "set grid noxtics ytics\nset xrange [-0.6:%zu.4]\n",
+            c->subject, d->n_runs - 1);
+    fprintf(f, "set xtics rotate by 30 right (");
+    char q[QUOTED_CAP];
+    for (size_t i = 0; i < d->n_runs; i++)
+        fprintf(f, "%s%s %zu", i == 0 ? "" : ", ",
+                pb_gnuplot_quote_tic(d->runs[i].label, 20, q, sizeof(q)), i);
+    fprintf(f, ")\n");
+    static const char *const titles[3] = {"Throughput (req/s)", "Error rate (%)",
+                                          "p99 latency (ms)"};
+    for (int k = 0; k < 3; k++) {
+        fprintf(f, "set title '%s' font ',11'\n", titles[k]);
+        /* an all-zero column would leave gnuplot an empty range */
+        if (top[k] > 0)
+            fprintf(f, "set yrange [0:%g]\n", top[k] * 1.15);
+        else
+            fprintf(f, "set yrange [0:1]\n");
+        if (k == 2 && !any_p99) {
+            fprintf(f, "set label 1 'no latency recorded' at graph 0.5, graph 0.5 center\n"
+                       "plot 0 with lines linecolor rgb '#ffffff' notitle\nunset label 1\n");
+            continue;
+        }
+        fprintf(f, "plot 'compare.dat' using 1:%d:5 with boxes linecolor rgb variable, \\\n"
+                   "     '' using 1:%d:(sprintf('%%.4g', $%d)) with labels offset 0,0.7 "
+                   "font ',9'\n",
+                k + 2, k + 2, k + 2);
+    }
+    fprintf(f, "unset multiplot\n");
+    return finish(c, f, "compare", "Comparison",
+                  "Whole-run totals per pattern: requests sent per second, share of sent "
+                  "requests that failed, and p99 service latency.");
+}
+
+/* Which internals panels have something to show. */
+struct panels {
+    bool limit, breaker, queue, retries;
+    size_t n;
+};
+
+static struct panels internals_panels(struct ctx *c)
+{
+    struct panels p = {0};
+    for (size_t i = 0; i < c->d->n_runs; i++) {
+        const struct run_facts *fx = &c->facts[i];
+        p.limit = p.limit || fx->limit || fx->limit_events;
+        p.breaker = p.breaker || fx->breaker || fx->breaker_events;
+        p.queue = p.queue || fx->queue;
+        p.retries = p.retries || fx->retries;
+    }
+    p.n = (size_t)p.limit + p.breaker + p.queue + p.retries;
+    return p;
+}
+
+static void internals_limit(struct ctx *c, FILE *f)
+{
+    fprintf(f, "set key title 'Concurrency'\nset ylabel 'requests'\nset yrange [0:*]\n");
+    bool first = true;
+    if (c->d->is_compare) {
+        plot_item(f, &first);
+        fprintf(f, "keyentry with lines linecolor rgb '#444444' linewidth 2 title 'limit', "
+                   "keyentry with lines linecolor rgb '#444444' linewidth 1.2 dashtype 2 "
+                   "title 'in flight'");
+    }
+    char q[QUOTED_CAP];
+    for (size_t i = 0; i < c->d->n_runs; i++) {
+        const pb_report_run *r = &c->d->runs[i];
+        const struct run_facts *fx = &c->facts[i];
+        if (fx->rows == 0 && !fx->limit_events)
+            continue;
+        const char *color = c->d->is_compare ? run_color(i) : "#0072B2";
+        const char *label = c->d->is_compare ? quote(r->label, LABEL_CHARS, q) : "'limit'";
+        plot_item(f, &first);
+        if (fx->limit_events)
+            fprintf(f, "'limit%" PRId64 ".dat' using ($1/xs):2 with steps linecolor rgb '%s' "
+                       "linewidth 2 title %s",
+                    r->id, color, label);
+        else
+            fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '%s' "
+                       "linewidth 2 title %s",
+                    r->id, COL_LIMIT, color, label);
+        if (fx->rows > 0) {
+            plot_item(f, &first);
+            fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '%s' "
+                       "linewidth 1.2 dashtype 2 %s",
+                    r->id, COL_IN_FLIGHT, c->d->is_compare ? color : "#D55E00",
+                    c->d->is_compare ? "notitle" : "title 'in flight'");
+        }
+    }
+    fprintf(f, "\n");
+}
+
+static void internals_breaker(struct ctx *c, FILE *f)
+{
+    fprintf(f, "set key title 'Circuit breaker'\nunset ylabel\n"
+               "set yrange [-0.35:2.6]\nset ytics ('closed' 0, 'half-open' 1, 'open' 2)\n"
+               "set grid noytics\n");
+    bool first = true;
+    char q[QUOTED_CAP];
+    size_t k = 0;
+    for (size_t i = 0; i < c->d->n_runs; i++) {
+        const pb_report_run *r = &c->d->runs[i];
+        const struct run_facts *fx = &c->facts[i];
+        if (!fx->breaker && !fx->breaker_events)
+            continue;
+        /* runs drawn over each other are nudged apart to stay visible */
+        double off = 0.07 * (double)k++;
+        const char *color = c->d->is_compare ? run_color(i) : "#D55E00";
+        const char *label = c->d->is_compare ? quote(r->label, LABEL_CHARS, q) : "'state'";
+        plot_item(f, &first);
+        if (fx->breaker_events)
+            fprintf(f, "'breaker%" PRId64 ".dat' using ($1/xs):($2+%g) with steps linecolor "
+                       "rgb '%s' linewidth 2 title %s",
+                    r->id, off, color, label);
+        else
+            fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):($%d+%g) with steps linecolor "
+                       "rgb '%s' linewidth 2 title %s",
+                    r->id, COL_BREAKER, off, color, label);
+    }
+    fprintf(f, "\nset ytics autofreq\nset grid ytics\n");
+}
+
+static void internals_queue(struct ctx *c, FILE *f)
+{
+    bool drops = false;
+    for (size_t i = 0; i < c->d->n_runs; i++)
+        drops = drops || c->facts[i].outcome[PB_REPORT_DROPPED];
+    fprintf(f, "set key title 'Queue'\nset ylabel 'tasks waiting'\nset yrange [0:*]\n");
+    if (drops)
+        fprintf(f, "set y2label 'dropped per second'\nset y2range [0:*]\nset y2tics nomirror\n");
+    bool first = true;
+    if (c->d->is_compare && drops) {
+        plot_item(f, &first);
+        fprintf(f, "keyentry with lines linecolor rgb '#444444' linewidth 2 title 'depth', "
+                   "keyentry with lines linecolor rgb '#444444' linewidth 1.2 dashtype 2 "
+                   "title 'drops/s (right)'");
+    }
+    char q[QUOTED_CAP];
+    for (size_t i = 0; i < c->d->n_runs; i++) {
+        const pb_report_run *r = &c->d->runs[i];
+        if (!c->facts[i].queue)
+            continue;
+        const char *color = c->d->is_compare ? run_color(i) : "#0072B2";
+        plot_item(f, &first);
+        fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '%s' "
+                   "linewidth 2 title %s",
+                r->id, COL_QUEUE, color,
+                c->d->is_compare ? quote(r->label, LABEL_CHARS, q) : "'queue depth'");
+        if (!c->facts[i].outcome[PB_REPORT_DROPPED])
+            continue;
+        plot_item(f, &first);
+        fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d axes x1y2 with lines linecolor rgb "
+                   "'%s' linewidth 1.2 dashtype 2 %s",
+                r->id, COL_DROPS_RPS, c->d->is_compare ? color : "#D55E00",
+                c->d->is_compare ? "notitle" : "title 'drops/s (right)'");
+    }
+    fprintf(f, "\nunset y2tics\nunset y2label\n");
+}
+
+static void internals_retries(struct ctx *c, FILE *f)
+{
+    fprintf(f, "set key title 'Retries'\nset ylabel 'retries per second'\n"
+               "set yrange [0:*]\n");
+    bool first = true;
+    char q[QUOTED_CAP];
+    for (size_t i = 0; i < c->d->n_runs; i++) {
+        const pb_report_run *r = &c->d->runs[i];
+        if (!c->facts[i].retries)
+            continue;
+        plot_item(f, &first);
+        fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '%s' "
+                   "linewidth 2 title %s",
+                r->id, COL_RETRIES_RPS, c->d->is_compare ? run_color(i) : "#CC79A7",
+                c->d->is_compare ? quote(r->label, LABEL_CHARS, q) : "'retries/s'");
+    }
+    fprintf(f, "\n");
+}
+
+static int chart_internals(struct ctx *c)
+{
+    struct panels p = internals_panels(c);
+    if (p.n == 0)
+        return 0;
+    FILE *f;
+    int rc = open_out(c, "internals.gp", &f);
+    if (rc != 0)
+        return rc;
+    int h = 110 + 230 * (int)p.n;
+    gp_begin(c, f, "internals", 1100, h, "pattern internals over time");
+    fprintf(f,
+            "set multiplot layout %zu,1 title 'Pattern internals — ' . %s font ',13' "
+            "margins 0.08,0.75,%.4f,%.4f spacing 0,%.4f\n"
+            "set key at screen 0.81, graph 1 left top\n",
+            p.n, c->subject, 60.0 / h, 1.0 - 55.0 / h, 55.0 / h);
+    size_t k = 0;
+    void (*const draw[4])(struct ctx *, FILE *) = {internals_limit, internals_breaker,
+                                                  internals_queue, internals_retries};
+    const bool on[4] = {p.limit, p.breaker, p.queue, p.retries};
+    for (int i = 0; i < 4; i++) {
+        if (!on[i])
+            continue;
+        gp_time_axis(c, f, ++k == p.n);
+        gp_phases(c, f, k == 1);
+        draw[i](c, f);
+        if (k == 1)
+            fprintf(f, "unset label\n");
+    }
+    fprintf(f, "unset multiplot\n");
+    return finish(c, f, "internals", "Pattern internals",
+                  "What the pattern did: its concurrency limit (adaptive changes from the event "
+                  "log) against requests in flight, circuit breaker state, queue depth and "
+                  "drops, and retries. Panels without data are left out.");
+}
+
+int pb_charts_write(const pb_report_data *d, const char *dir, pb_charts *out, pb_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    struct ctx c = {.d = d, .dir = dir, .err = err, .out = out};
+    c.facts = calloc(d->n_runs > 0 ? d->n_runs : 1, sizeof(*c.facts));
+    if (c.facts == NULL)
+        return pb_err_set(err, PB_ENOMEM, "report: out of memory");
+    /* seconds for short runs, minutes up to half a day, hours beyond */
+    if (d->span_s <= 900) {
+        c.xscale = 1.0;
+        c.xunit = "s";
+    } else if (d->span_s <= 12 * 3600) {
+        c.xscale = 60.0;
+        c.xunit = "min";
+    } else {
+        c.xscale = 3600.0;
+        c.xunit = "h";
+    }
+    for (size_t i = 0; i < d->n_runs && c.shade == NULL; i++)
+        for (size_t k = 0; k < d->runs[i].n_phases; k++)
+            if (d->runs[i].phases[k].index != 0)
+                c.shade = &d->runs[i];
+    char subject[128];
+    if (d->is_compare && d->title[0] == '\0')
+        snprintf(subject, sizeof(subject), "compare %" PRId64, d->compare_id);
+    else
+        snprintf(subject, sizeof(subject), "%s", "");
+    quote(subject[0] != '\0' ? subject : d->is_compare ? d->title : d->runs[0].label,
+          TITLE_CHARS, c.subject);
+
+    int rc = 0;
+    for (size_t i = 0; i < d->n_runs && rc == 0; i++) {
+        const pb_report_run *r = &d->runs[i];
+        rc = write_series(&c, i);
+        if (rc == 0 && r->events[PB_REPORT_EV_LIMIT].n > 0 &&
+            !r->events[PB_REPORT_EV_LIMIT].truncated) {
+            rc = write_steps(&c, i, "limit", &r->events[PB_REPORT_EV_LIMIT], same_level);
+            c.facts[i].limit_events = true;
+        }
+        if (rc == 0 && r->events[PB_REPORT_EV_BREAKER].n > 0 &&
+            !r->events[PB_REPORT_EV_BREAKER].truncated) {
+            rc = write_steps(&c, i, "breaker", &r->events[PB_REPORT_EV_BREAKER], breaker_level);
+            c.facts[i].breaker_events = true;
+        }
+        if (rc == 0)
+            rc = write_percentiles(&c, i);
+    }
+    if (rc == 0)
+        rc = chart_compare(&c);
+    if (rc == 0 && any_rows(&c)) {
+        rc = chart_throughput(&c);
+        if (rc == 0)
+            rc = chart_errors(&c);
+        if (rc == 0)
+            rc = chart_latency(&c);
+    }
+    if (rc == 0)
+        rc = chart_percentiles(&c);
+    if (rc == 0 && any_rows(&c))
+        rc = chart_internals(&c);
+    free(c.facts);
+    return rc;
+}

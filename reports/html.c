@@ -1,0 +1,349 @@
+#include "html.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "summary.h"
+#include "utf8.h"
+
+void pb_html_escape(FILE *f, const char *text)
+{
+    const unsigned char *s = (const unsigned char *)(text != NULL ? text : "");
+    while (*s != '\0') {
+        size_t n = pb_utf8_len(s);
+        if (n == 0) {
+            fputs("\xEF\xBF\xBD", f);
+            s++;
+            continue;
+        }
+        if (n > 1) {
+            fwrite(s, 1, n, f);
+            s += n;
+            continue;
+        }
+        switch (*s) {
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        case '\'':
+            fputs("&#39;", f);
+            break;
+        default:
+            /* tabs and newlines survive in <pre>; other controls have no business here */
+            if (*s >= 0x20 || *s == '\n' || *s == '\t')
+                fputc(*s, f);
+        }
+        s++;
+    }
+}
+
+static const char css[] =
+    ":root{color-scheme:light}"
+    "body{margin:0;background:#eef0f3;color:#1d1f23;font:15px/1.45 system-ui,-apple-system,"
+    "'Segoe UI','DejaVu Sans',sans-serif}"
+    "main{max-width:1160px;margin:0 auto;padding:24px 32px 48px;background:#fff}"
+    "h1{font-size:1.65em;margin:0 0 .15em}"
+    "h2{font-size:1.2em;margin:1.8em 0 .6em;padding-bottom:.2em;border-bottom:2px solid #e4e7eb}"
+    "h3{font-size:1em;margin:1.2em 0 .4em}"
+    ".meta{color:#555;margin:0}"
+    ".wrap{overflow-x:auto}"
+    "table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums;font-size:.86em}"
+    "th,td{padding:4px 6px;border-bottom:1px solid #e4e7eb;text-align:right;white-space:nowrap}"
+    "th{background:#f2f4f7;font-weight:600;white-space:normal;vertical-align:bottom}"
+    ".l{text-align:left}"
+    "td.l{white-space:normal;overflow-wrap:break-word;max-width:22em}"
+    "dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:0}"
+    "dt{color:#555}dd{margin:0;overflow-wrap:anywhere}"
+    "code,pre{font-family:'DejaVu Sans Mono',ui-monospace,monospace;font-size:.88em}"
+    "pre{background:#f6f8fa;border:1px solid #e4e7eb;padding:10px;white-space:pre-wrap;"
+    "overflow-wrap:anywhere;margin:.4em 0}"
+    "figure{margin:26px 0;break-inside:avoid;page-break-inside:avoid}"
+    "figure img{display:block;width:100%;height:auto;border:1px solid #e4e7eb}"
+    "figcaption{color:#555;font-size:.9em;margin-top:6px}"
+    ".pass{color:#0a7a36;font-weight:600}.fail{color:#b3261e;font-weight:700}"
+    ".partial{color:#9a5b00}"
+    ".notice{background:#fff4e0;border-left:4px solid #e69f00;padding:8px 12px;margin:12px 0}"
+    "footer{margin-top:3em;color:#777;font-size:.85em}"
+    "@media print{body{background:#fff;font-size:10.5pt}main{max-width:none;padding:0}"
+    "a{color:inherit;text-decoration:none}.noprint{display:none}"
+    "h2{break-after:avoid;page-break-after:avoid}table{font-size:8.5pt}"
+    "th,td{padding:3px 5px}pre{white-space:pre-wrap}"
+    "figure img{width:auto;max-width:100%;max-height:165mm;margin:0 auto;border:0}}"
+    "@page{size:A4 landscape;margin:12mm}";
+
+static void esc(FILE *f, const char *s)
+{
+    pb_html_escape(f, s);
+}
+
+/* A JSON text from the database, indented for reading (as is if it does not parse). */
+static void pretty_json(FILE *f, const char *text)
+{
+    json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+    char *out = v != NULL ? json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY) : NULL;
+    fputs("<pre>", f);
+    esc(f, out != NULL ? out : text);
+    fputs("</pre>\n", f);
+    free(out);
+    json_decref(v);
+}
+
+static void thresholds_rows(FILE *f, const char *scope, const pb_report_threshold *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        fputs("<tr><td class=\"l\">", f);
+        esc(f, scope);
+        fputs("</td><td class=\"l\"><code>", f);
+        esc(f, t[i].expr);
+        fprintf(f, "</code></td><td>%.6g</td><td class=\"%s\">%s</td></tr>\n", t[i].value,
+                t[i].pass ? "pass" : "fail", t[i].pass ? "pass" : "FAIL");
+    }
+}
+
+static void header(FILE *f, const pb_report_data *d, const char *db_path)
+{
+    char a[64], b[64];
+    const char *title = d->is_compare ? (d->title[0] != '\0' ? d->title : "patternbench compare")
+                                      : d->runs[0].label;
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+          "<title>patternbench report: ",
+          f);
+    esc(f, title);
+    fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n<main>\n<header>\n<h1>", css);
+    esc(f, title);
+    fputs("</h1>\n<p class=\"meta\">", f);
+    if (d->is_compare) {
+        fprintf(f, "Compare %" PRId64 " of %zu pattern runs · status ", d->compare_id, d->n_runs);
+        esc(f, d->compare_status);
+        fprintf(f, " · started %s · ended %s",
+                pb_summary_time(d->compare_started_at, a, sizeof(a)),
+                pb_summary_time(d->compare_ended_at, b, sizeof(b)));
+    } else {
+        const pb_report_run *r = &d->runs[0];
+        fprintf(f, "Run %" PRId64 " · pattern ", r->id);
+        esc(f, r->pattern);
+        fputs(" · status ", f);
+        esc(f, r->status);
+        fprintf(f, " · started %s · ended %s", pb_summary_time(r->started_at, a, sizeof(a)),
+                pb_summary_time(r->ended_at, b, sizeof(b)));
+    }
+    fputs(" · database <code>", f);
+    esc(f, db_path);
+    fputs("</code></p>\n</header>\n", f);
+}
+
+static void reproduce(FILE *f, const pb_report_data *d)
+{
+    fputs("<section id=\"reproduce\">\n<h2>Scenario and seed</h2>\n<dl>\n", f);
+    if (d->is_compare) {
+        fputs("<dt>Scenario file</dt><dd><code>", f);
+        esc(f, d->scenario_path);
+        fprintf(f, "</code></dd>\n<dt>Seed</dt><dd>%" PRIu64 "</dd>\n", d->compare_seed);
+        fputs("<dt>Runs</dt><dd>", f);
+        for (size_t i = 0; i < d->n_runs; i++) {
+            fputs(i > 0 ? ", " : "", f);
+            esc(f, d->runs[i].label);
+            fputs(" (", f);
+            esc(f, d->runs[i].pattern);
+            fputs(")", f);
+        }
+        fputs("</dd>\n</dl>\n", f);
+    } else {
+        const pb_report_run *r = &d->runs[0];
+        fputs("<dt>Pattern</dt><dd>", f);
+        esc(f, r->pattern);
+        fputs("</dd>\n<dt>Target</dt><dd><code>", f);
+        esc(f, r->target);
+        fprintf(f, "</code></dd>\n<dt>Seed</dt><dd>%" PRIu64 "</dd>\n</dl>\n", r->seed);
+    }
+    fputs("<p class=\"meta\">The full configuration of each run is under Runs below.</p>\n", f);
+    fputs("</section>\n", f);
+}
+
+static void summary_table(FILE *f, const pb_report_data *d)
+{
+    fputs("<section id=\"summary\">\n<h2>Summary</h2>\n<div class=\"wrap\">\n"
+          "<table id=\"summary-table\">\n<thead><tr><th>run</th><th class=\"l\">label</th>"
+          "<th class=\"l\">pattern</th><th class=\"l\">status</th><th>requests</th>"
+          "<th>duration</th><th>req/s</th><th>error %</th><th>rejected</th><th>dropped</th>"
+          "<th>retries</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th>"
+          "<th title=\"p99 measured from the intended start (coordinated omission "
+          "corrected)\">p99 corr. ms</th></tr></thead>\n<tbody>\n",
+          f);
+    bool partial = false;
+    char a[64];
+    for (size_t i = 0; i < d->n_runs; i++) {
+        const pb_report_run *r = &d->runs[i];
+        const pb_report_totals *t = &r->totals;
+        partial = partial || t->from_rollup;
+        fprintf(f, "<tr><td>%" PRId64 "</td><td class=\"l\">", r->id);
+        esc(f, r->label);
+        fputs("</td><td class=\"l\">", f);
+        esc(f, r->pattern);
+        fputs(t->from_rollup ? "</td><td class=\"l partial\">" : "</td><td class=\"l\">", f);
+        esc(f, r->status);
+        fputs(t->from_rollup ? " (partial)" : "", f);
+        fprintf(f, "</td><td>%s</td>", pb_summary_count(t->requests, a, sizeof(a)));
+        fprintf(f, "<td>%.1f s</td><td>%.1f</td><td>%.2f</td>", t->duration_s, t->rps,
+                t->error_pct);
+        fprintf(f, "<td>%s</td>", pb_summary_count(t->outcomes[PB_REPORT_REJECTED], a, sizeof(a)));
+        fprintf(f, "<td>%s</td>", pb_summary_count(t->outcomes[PB_REPORT_DROPPED], a, sizeof(a)));
+        fprintf(f, "<td>%s</td>", pb_summary_count(t->retries, a, sizeof(a)));
+        const double lat[] = {t->p50_ms, t->p90_ms, t->p99_ms, t->p999_ms, t->max_ms, t->cp99_ms};
+        for (size_t k = 0; k < sizeof(lat) / sizeof(lat[0]); k++)
+            fprintf(f, "<td>%s</td>", pb_summary_latency(lat[k], a, sizeof(a)));
+        fputs("</tr>\n", f);
+    }
+    fputs("</tbody>\n</table>\n</div>\n", f);
+    if (partial)
+        fputs("<p class=\"partial\">(partial): the run has no final summary (still running, or "
+              "killed); its numbers come from the per-second rollup written so far.</p>\n",
+              f);
+    fputs("<p class=\"meta\">Latencies in milliseconds: service time of sent requests; "
+          "p99 corr. is measured from the intended start (coordinated omission corrected). "
+          "error % counts sent requests that failed; rejected (by the breaker) and dropped "
+          "(by backpressure) attempts never reached the network.</p>\n</section>\n",
+          f);
+}
+
+static void thresholds(FILE *f, const pb_report_data *d)
+{
+    fputs("<section id=\"thresholds\">\n<h2>Thresholds</h2>\n", f);
+    size_t n = d->n_thresholds;
+    for (size_t i = 0; i < d->n_runs; i++)
+        n += d->runs[i].n_thresholds;
+    if (n == 0) {
+        fputs("<p>No thresholds were set.</p>\n</section>\n", f);
+        return;
+    }
+    size_t failed = 0;
+    for (size_t i = 0; i < d->n_thresholds; i++)
+        failed += !d->thresholds[i].pass;
+    for (size_t i = 0; i < d->n_runs; i++)
+        for (size_t k = 0; k < d->runs[i].n_thresholds; k++)
+            failed += !d->runs[i].thresholds[k].pass;
+    fprintf(f, "<p class=\"%s\">%zu of %zu thresholds passed.</p>\n", failed ? "fail" : "pass",
+            n - failed, n);
+    fputs("<table id=\"thresholds-table\">\n<thead><tr><th class=\"l\">scope</th>"
+          "<th class=\"l\">threshold</th><th>value</th><th>result</th></tr></thead>\n<tbody>\n",
+          f);
+    thresholds_rows(f, "all runs", d->thresholds, d->n_thresholds);
+    for (size_t i = 0; i < d->n_runs; i++)
+        thresholds_rows(f, d->runs[i].label, d->runs[i].thresholds, d->runs[i].n_thresholds);
+    fputs("</tbody>\n</table>\n</section>\n", f);
+}
+
+static void figures(FILE *f, const pb_charts *charts, uint64_t bucket_s)
+{
+    fputs("<section id=\"charts\">\n<h2>Charts</h2>\n", f);
+    if (charts == NULL || charts->n == 0) {
+        fputs("<p>No charts were drawn.</p>\n</section>\n", f);
+        return;
+    }
+    if (bucket_s > 1)
+        fprintf(f, "<p class=\"meta\">Long run: each plotted point covers %" PRIu64
+                   " seconds.</p>\n",
+                bucket_s);
+    for (size_t i = 0; i < charts->n; i++) {
+        const pb_chart *c = &charts->items[i];
+        /* chart names and texts are the report's own static strings */
+        fprintf(f,
+                "<figure id=\"chart-%s\">\n<img src=\"%s.png\" alt=\"%s\">\n<figcaption>"
+                "<strong>%s.</strong> ",
+                c->name, c->name, c->title, c->title);
+        esc(f, c->caption);
+        fprintf(f, " <span class=\"noprint\"><a href=\"%s.svg\">SVG</a> · "
+                   "<a href=\"%s.gp\">gnuplot script</a></span></figcaption>\n</figure>\n",
+                c->name, c->name);
+    }
+    fputs("</section>\n", f);
+}
+
+static void run_details(FILE *f, const pb_report_data *d)
+{
+    fputs("<section id=\"runs\">\n<h2>Runs</h2>\n", f);
+    if (d->is_compare && d->scenario_json != NULL) {
+        fputs("<h3>Scenario as run (normalised)</h3>\n", f);
+        pretty_json(f, d->scenario_json);
+    }
+    char a[64], b[64];
+    for (size_t i = 0; i < d->n_runs; i++) {
+        const pb_report_run *r = &d->runs[i];
+        fprintf(f, "<h3>Run %" PRId64 ": ", r->id);
+        esc(f, r->label);
+        fputs("</h3>\n<dl>\n<dt>Pattern</dt><dd>", f);
+        esc(f, r->pattern);
+        fputs("</dd>\n<dt>Target</dt><dd><code>", f);
+        esc(f, r->target);
+        fprintf(f, "</code></dd>\n<dt>Seed</dt><dd>%" PRIu64 "</dd>\n", r->seed);
+        fputs("<dt>Status</dt><dd>", f);
+        esc(f, r->status);
+        fprintf(f, "</dd>\n<dt>Started</dt><dd>%s</dd>\n<dt>Ended</dt><dd>%s</dd>\n",
+                pb_summary_time(r->started_at, a, sizeof(a)),
+                pb_summary_time(r->ended_at, b, sizeof(b)));
+        fputs("<dt>Host</dt><dd>", f);
+        esc(f, r->host[0] != '\0' ? r->host : "n/a");
+        fputs("</dd>\n</dl>\n", f);
+        if (r->params_json != NULL) {
+            fputs("<p class=\"meta\">Pattern parameters</p>\n", f);
+            pretty_json(f, r->params_json);
+        }
+        if (r->config_json != NULL) {
+            fputs("<p class=\"meta\">Effective configuration</p>\n", f);
+            pretty_json(f, r->config_json);
+        }
+        if (r->versions_json != NULL) {
+            fputs("<p class=\"meta\">Versions</p>\n", f);
+            pretty_json(f, r->versions_json);
+        }
+    }
+    fputs("</section>\n", f);
+}
+
+int pb_html_write(const pb_report_data *d, const char *db_path, const pb_charts *charts,
+                  const char *notice, const char *path, pb_err *err)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        return pb_err_set(err, PB_EIO, "%s: cannot write: %s", path, strerror(errno));
+    header(f, d, db_path);
+    if (notice != NULL) {
+        fputs("<p class=\"notice\">", f);
+        esc(f, notice);
+        fputs("</p>\n", f);
+    }
+    for (size_t i = 0; i < d->n_warnings; i++) {
+        fputs("<p class=\"notice\">", f);
+        esc(f, d->warnings[i]);
+        fputs("</p>\n", f);
+    }
+    reproduce(f, d);
+    summary_table(f, d);
+    thresholds(f, d);
+    figures(f, charts, d->bucket_s);
+    run_details(f, d);
+    fputs("<footer>Written by patternbench " PB_VERSION
+          " report. The charts' gnuplot scripts and data files are beside this page.</footer>\n"
+          "</main>\n</body>\n</html>\n",
+          f);
+    bool bad = ferror(f) != 0;
+    if (fclose(f) != 0)
+        bad = true;
+    return bad ? pb_err_set(err, PB_EIO, "%s: write failed: %s", path, strerror(errno)) : 0;
+}

@@ -1,0 +1,821 @@
+#include "report_data.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+/* The schema version this reader understands (docs/schema.md). */
+#define SCHEMA_VERSION 1
+
+const char *pb_report_outcome_name(int outcome)
+{
+    switch (outcome) {
+#define NAME_CASE(name, value, text, column)                                   \
+    case value:                                                                \
+        return text;
+        PB_REPORT_OUTCOME_MAP(NAME_CASE)
+#undef NAME_CASE
+    default:
+        return NULL;
+    }
+}
+
+const char *pb_report_outcome_column(int outcome)
+{
+    switch (outcome) {
+#define COLUMN_CASE(name, value, text, column)                                 \
+    case value:                                                                \
+        return column;
+        PB_REPORT_OUTCOME_MAP(COLUMN_CASE)
+#undef COLUMN_CASE
+    default:
+        return NULL;
+    }
+}
+
+bool pb_report_outcome_is_failure(int outcome)
+{
+    return outcome != PB_REPORT_OK && outcome != PB_REPORT_REJECTED &&
+           outcome != PB_REPORT_DROPPED && outcome >= 0 && outcome < PB_REPORT_OUTCOMES;
+}
+
+uint64_t pb_report_bucket_seconds(uint64_t span_s, uint64_t max_points)
+{
+    /* round widths people read easily: 1 s, 2 s, 5 s, ... 1 min, ... 1 h, n h */
+    static const uint64_t nice[] = {1,   2,   3,   5,    10,   15,   20,   30,  60,
+                                    120, 180, 300, 600,  900,  1200, 1800, 3600};
+    if (max_points == 0)
+        max_points = 1;
+    uint64_t need = span_s / max_points + (span_s % max_points != 0);
+    for (size_t i = 0; i < sizeof(nice) / sizeof(nice[0]); i++)
+        if (nice[i] >= need)
+            return nice[i];
+    return (need + 3599) / 3600 * 3600;
+}
+
+/* Loading state: the open database and where errors go. */
+struct loader {
+    sqlite3 *db;
+    const char *path;
+    pb_err *err;
+    pb_report_data *d;
+};
+
+static int db_error(struct loader *L, const char *what)
+{
+    return pb_err_set(L->err, PB_EDB, "%s: %s: %s", L->path, what, sqlite3_errmsg(L->db));
+}
+
+static int prepare(struct loader *L, const char *sql, sqlite3_stmt **st)
+{
+    if (sqlite3_prepare_v2(L->db, sql, -1, st, NULL) != SQLITE_OK) {
+        *st = NULL;
+        return db_error(L, "cannot read the database (is it a patternbench database?)");
+    }
+    return 0;
+}
+
+/* A copy of a text column, "" for NULL; NULL only when out of memory. */
+static char *column_text(sqlite3_stmt *st, int col, bool keep_null)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    if (t == NULL)
+        return keep_null ? NULL : strdup("");
+    return strdup((const char *)t);
+}
+
+static int64_t column_i64(sqlite3_stmt *st, int col, int64_t if_null)
+{
+    return sqlite3_column_type(st, col) == SQLITE_NULL ? if_null : sqlite3_column_int64(st, col);
+}
+
+static double column_ms(sqlite3_stmt *st, int col)
+{
+    return sqlite3_column_type(st, col) == SQLITE_NULL ? NAN : sqlite3_column_double(st, col) / 1e3;
+}
+
+static void warn(pb_report_data *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void warn(pb_report_data *d, const char *fmt, ...)
+{
+    if (d->n_warnings >= PB_REPORT_MAX_WARNINGS)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->warnings[d->n_warnings++], sizeof(d->warnings[0]), fmt, ap);
+    va_end(ap);
+}
+
+static double json_num(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static uint64_t json_count(json_t *obj, const char *key)
+{
+    double v = json_num(obj, key);
+    return isfinite(v) && v > 0 ? (uint64_t)v : 0;
+}
+
+/* Threshold verdicts from a JSON array [{"expr","value","pass"}]; entries
+ * that are not objects with a string expr are skipped. */
+static int parse_thresholds(json_t *arr, pb_report_threshold **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!json_is_array(arr) || json_array_size(arr) == 0)
+        return 0;
+    pb_report_threshold *t = calloc(json_array_size(arr), sizeof(*t));
+    if (t == NULL)
+        return PB_ENOMEM;
+    size_t i, k = 0;
+    json_t *item;
+    json_array_foreach(arr, i, item) {
+        json_t *expr = json_object_get(item, "expr");
+        if (!json_is_string(expr))
+            continue;
+        t[k].expr = strdup(json_string_value(expr));
+        if (t[k].expr == NULL) {
+            *out = t;
+            *n = k;
+            return PB_ENOMEM;
+        }
+        t[k].value = json_num(item, "value");
+        t[k].pass = json_is_true(json_object_get(item, "pass"));
+        k++;
+    }
+    *out = t;
+    *n = k;
+    return 0;
+}
+
+static void totals_unknown_latency(pb_report_totals *t)
+{
+    t->min_ms = t->mean_ms = t->p50_ms = t->p90_ms = t->p99_ms = t->p999_ms = t->max_ms = NAN;
+    t->cp50_ms = t->cp99_ms = NAN;
+}
+
+static void totals_derive(pb_report_totals *t)
+{
+    t->requests = 0;
+    t->failed = 0;
+    for (int o = 0; o < PB_REPORT_OUTCOMES; o++) {
+        t->requests += t->outcomes[o];
+        if (pb_report_outcome_is_failure(o))
+            t->failed += t->outcomes[o];
+    }
+    t->sent = t->requests - t->outcomes[PB_REPORT_REJECTED] - t->outcomes[PB_REPORT_DROPPED];
+    t->error_pct = t->sent > 0 ? 100.0 * (double)t->failed / (double)t->sent : 0.0;
+}
+
+/* Totals and thresholds from runs.summary_json; false when it is not usable. */
+static bool totals_from_summary(struct loader *L, pb_report_run *r)
+{
+    json_error_t jerr;
+    json_t *root = json_loads(r->summary_json, 0, &jerr);
+    if (!json_is_object(root)) {
+        warn(L->d, "run %" PRId64 ": summary_json is not a JSON object (%s); totals computed "
+                   "from the per-second rollup", r->id, jerr.text);
+        json_decref(root);
+        return false;
+    }
+    pb_report_totals *t = &r->totals;
+    totals_unknown_latency(t);
+    json_t *oc = json_object_get(root, "outcomes");
+    for (int o = 0; o < PB_REPORT_OUTCOMES; o++) {
+        t->outcomes[o] = json_count(oc, pb_report_outcome_name(o));
+        if (t->outcomes[o] == 0)
+            t->outcomes[o] = json_count(oc, pb_report_outcome_column(o));
+    }
+    totals_derive(t);
+    double req = json_num(root, "requests");
+    if (isfinite(req) && (uint64_t)req > t->requests)
+        warn(L->d, "run %" PRId64 ": summary counts %.0f requests but its outcomes add up to %"
+                   PRIu64, r->id, req, t->requests);
+    t->duration_s = json_num(root, "duration_s");
+    t->rps = json_num(root, "rps");
+    if (!isfinite(t->rps) && isfinite(t->duration_s) && t->duration_s > 0)
+        t->rps = (double)t->sent / t->duration_s;
+    json_t *lat = json_object_get(root, "latency_us");
+    t->min_ms = json_num(lat, "min") / 1e3;
+    t->mean_ms = json_num(lat, "mean") / 1e3;
+    t->p50_ms = json_num(lat, "p50") / 1e3;
+    t->p90_ms = json_num(lat, "p90") / 1e3;
+    t->p99_ms = json_num(lat, "p99") / 1e3;
+    t->p999_ms = json_num(lat, "p999") / 1e3;
+    t->max_ms = json_num(lat, "max") / 1e3;
+    json_t *corr = json_object_get(root, "corrected_latency_us");
+    t->cp50_ms = json_num(corr, "p50") / 1e3;
+    t->cp99_ms = json_num(corr, "p99") / 1e3;
+    json_t *pat = json_object_get(root, "pattern");
+    t->retries = json_count(pat, "retries");
+    t->limit_changes = json_count(pat, "limit_changes");
+    t->writer_stalls = json_count(root, "writer_stalls");
+    int rc = parse_thresholds(json_object_get(root, "thresholds"), &r->thresholds,
+                              &r->n_thresholds);
+    json_decref(root);
+    return rc == 0;
+}
+
+#define RUN_COLUMNS                                                            \
+    "id, compare_id, label, pattern, target, status, host, params_json, config_json, "        \
+    "versions_json, summary_json, seed, started_at, ended_at, duration_us"
+
+/* Fill r from a row of RUN_COLUMNS. */
+static int read_run_row(sqlite3_stmt *st, pb_report_run *r)
+{
+    r->id = sqlite3_column_int64(st, 0);
+    r->compare_id = column_i64(st, 1, 0);
+    r->label = column_text(st, 2, false);
+    r->pattern = column_text(st, 3, false);
+    r->target = column_text(st, 4, false);
+    r->status = column_text(st, 5, false);
+    r->host = column_text(st, 6, false);
+    r->params_json = column_text(st, 7, true);
+    r->config_json = column_text(st, 8, true);
+    r->versions_json = column_text(st, 9, true);
+    r->summary_json = column_text(st, 10, true);
+    r->seed = (uint64_t)sqlite3_column_int64(st, 11);
+    r->started_at = column_i64(st, 12, 0);
+    r->ended_at = column_i64(st, 13, 0);
+    r->duration_us = column_i64(st, 14, -1);
+    if (r->label == NULL || r->pattern == NULL || r->target == NULL || r->status == NULL ||
+        r->host == NULL)
+        return PB_ENOMEM;
+    if ((sqlite3_column_type(st, 7) != SQLITE_NULL && r->params_json == NULL) ||
+        (sqlite3_column_type(st, 8) != SQLITE_NULL && r->config_json == NULL) ||
+        (sqlite3_column_type(st, 9) != SQLITE_NULL && r->versions_json == NULL) ||
+        (sqlite3_column_type(st, 10) != SQLITE_NULL && r->summary_json == NULL))
+        return PB_ENOMEM;
+    if (r->label[0] == '\0') {
+        /* the label defaults to the pattern name (docs/schema.md) */
+        free(r->label);
+        r->label = strdup(r->pattern);
+        if (r->label == NULL)
+            return PB_ENOMEM;
+    }
+    return 0;
+}
+
+/* The runs to report, in id order. */
+static int load_runs(struct loader *L, const char *where, int64_t id)
+{
+    char sql[512];
+    snprintf(sql, sizeof(sql), "SELECT " RUN_COLUMNS " FROM runs WHERE %s ORDER BY id", where);
+    sqlite3_stmt *st;
+    int rc = prepare(L, sql, &st);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, id);
+    size_t cap = 0;
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (L->d->n_runs == cap) {
+            size_t ncap = cap == 0 ? 4 : cap * 2;
+            pb_report_run *nr = realloc(L->d->runs, ncap * sizeof(*nr));
+            if (nr == NULL) {
+                rc = pb_err_set(L->err, PB_ENOMEM, "%s: out of memory reading runs", L->path);
+                goto cleanup;
+            }
+            memset(nr + cap, 0, (ncap - cap) * sizeof(*nr));
+            L->d->runs = nr;
+            cap = ncap;
+        }
+        pb_report_run *r = &L->d->runs[L->d->n_runs++];
+        if (read_run_row(st, r) != 0) {
+            rc = pb_err_set(L->err, PB_ENOMEM, "%s: out of memory reading runs", L->path);
+            goto cleanup;
+        }
+    }
+    if (s != SQLITE_DONE)
+        rc = db_error(L, "reading runs");
+cleanup:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* span_s and seconds_rows of each run. */
+static int load_spans(struct loader *L)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(L, "SELECT COUNT(*), MAX(sec) FROM seconds WHERE run_id = ?1", &st);
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i < L->d->n_runs && rc == 0; i++) {
+        pb_report_run *r = &L->d->runs[i];
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, r->id);
+        if (sqlite3_step(st) != SQLITE_ROW) {
+            rc = db_error(L, "reading the seconds table");
+            break;
+        }
+        r->seconds_rows = (uint64_t)sqlite3_column_int64(st, 0);
+        r->span_s = sqlite3_column_type(st, 1) == SQLITE_NULL
+                        ? 0
+                        : (uint64_t)sqlite3_column_int64(st, 1) + 1;
+        if (r->span_s > L->d->span_s)
+            L->d->span_s = r->span_s;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Breaker states ranked by how bad they are, so a bucket shows its worst. */
+#define BREAKER_SEVERITY "CASE breaker WHEN 2 THEN 3 WHEN 3 THEN 2 WHEN 1 THEN 1 ELSE 0 END"
+
+/* The run's rollup, bucketed by d->bucket_s seconds. Latency percentiles of
+ * a bucket: p50/p90 averaged weighted by requests sent, p99 and max the
+ * bucket's maxima (a spike must not be averaged away). */
+static int load_points(struct loader *L, pb_report_run *r)
+{
+    static const char sql[] =
+        "SELECT sec / ?2, MIN(sec), COUNT(*), SUM(count), SUM(ok), SUM(http_error), "
+        "SUM(timeout), SUM(connect_error), SUM(reset), SUM(protocol_error), SUM(rejected), "
+        "SUM(dropped), SUM(other), SUM(retries), "
+        "SUM(p50_us * (count - rejected - dropped)) / NULLIF(SUM(CASE WHEN p50_us IS NULL "
+        "THEN 0 ELSE count - rejected - dropped END), 0), "
+        "SUM(p90_us * (count - rejected - dropped)) / NULLIF(SUM(CASE WHEN p90_us IS NULL "
+        "THEN 0 ELSE count - rejected - dropped END), 0), "
+        "MAX(p99_us), MAX(max_us), AVG(lim), AVG(in_flight), AVG(queue), MAX(queue), "
+        "MAX(" BREAKER_SEVERITY "), MAX(phase), MAX(sec) "
+        "FROM seconds WHERE run_id = ?1 GROUP BY sec / ?2 ORDER BY 1";
+    uint64_t bucket = L->d->bucket_s;
+    size_t cap = (size_t)(r->span_s / bucket + 1);
+    if (r->seconds_rows < cap)
+        cap = (size_t)r->seconds_rows;
+    if (cap == 0)
+        return 0;
+    r->points = calloc(cap, sizeof(*r->points));
+    if (r->points == NULL)
+        return pb_err_set(L->err, PB_ENOMEM, "%s: out of memory", L->path);
+    sqlite3_stmt *st;
+    int rc = prepare(L, sql, &st);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, r->id);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)bucket);
+    /* the last second is partial: the run's measured length says how much */
+    double last_frac = 1.0;
+    if (r->duration_us >= 0 && r->span_s > 0) {
+        last_frac = (double)r->duration_us / 1e6 - (double)(r->span_s - 1);
+        if (last_frac <= 0.0 || last_frac > 1.0)
+            last_frac = 1.0;
+    }
+    static const int severity_to_state[] = {0, 1, 3, 2};
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW && r->n_points < cap) {
+        pb_report_point *p = &r->points[r->n_points];
+        p->t_s = (double)sqlite3_column_int64(st, 0) * (double)bucket;
+        p->width_s = (double)sqlite3_column_int64(st, 2);
+        if ((uint64_t)sqlite3_column_int64(st, 24) + 1 == r->span_s)
+            p->width_s -= 1.0 - last_frac;
+        p->count = sqlite3_column_double(st, 3);
+        for (int o = 0; o < PB_REPORT_OUTCOMES; o++)
+            p->outcomes[o] = sqlite3_column_double(st, 4 + o);
+        p->retries = sqlite3_column_double(st, 13);
+        p->p50_ms = column_ms(st, 14);
+        p->p90_ms = column_ms(st, 15);
+        p->p99_ms = column_ms(st, 16);
+        p->max_ms = column_ms(st, 17);
+        p->lim = sqlite3_column_double(st, 18);
+        p->in_flight = sqlite3_column_double(st, 19);
+        p->queue = sqlite3_column_double(st, 20);
+        p->queue_max = sqlite3_column_double(st, 21);
+        int sev = sqlite3_column_int(st, 22);
+        p->breaker = severity_to_state[sev >= 0 && sev <= 3 ? sev : 0];
+        p->phase = (int)column_i64(st, 23, -1);
+        r->n_points++;
+    }
+    if (s != SQLITE_ROW && s != SQLITE_DONE)
+        rc = db_error(L, "reading the seconds table");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Merge every second's histogram of the run (NULL blobs are skipped). */
+static int load_hist(struct loader *L, pb_report_run *r)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(L, "SELECT sec, hist FROM seconds WHERE run_id = ?1 AND hist IS NOT NULL",
+                     &st);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, r->id);
+    uint64_t corrupt = 0, first_bad = 0;
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (r->hist == NULL && pb_hist_create_latency(&r->hist) != 0) {
+            rc = pb_err_set(L->err, PB_ENOMEM, "%s: out of memory", L->path);
+            goto cleanup;
+        }
+        const void *blob = sqlite3_column_blob(st, 1);
+        int len = sqlite3_column_bytes(st, 1);
+        if (blob == NULL || len <= 0)
+            continue;
+        if (pb_hist_decode_add(r->hist, blob, (size_t)len) != 0) {
+            if (corrupt++ == 0)
+                first_bad = (uint64_t)sqlite3_column_int64(st, 0);
+        }
+    }
+    if (s != SQLITE_DONE)
+        rc = db_error(L, "reading latency histograms");
+    if (corrupt > 0)
+        warn(L->d, "run %" PRId64 ": %" PRIu64 " corrupt latency histogram(s) in the seconds "
+                   "table skipped (first at second %" PRIu64 ")", r->id, corrupt, first_bad);
+cleanup:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Totals from the rollup, for a run without a usable summary (running or killed). */
+static void totals_from_rollup(pb_report_run *r)
+{
+    pb_report_totals *t = &r->totals;
+    memset(t->outcomes, 0, sizeof(t->outcomes));
+    totals_unknown_latency(t);
+    t->from_rollup = true;
+    t->retries = 0;
+    double seconds = 0.0, p99 = NAN, max = NAN;
+    for (size_t i = 0; i < r->n_points; i++) {
+        const pb_report_point *p = &r->points[i];
+        for (int o = 0; o < PB_REPORT_OUTCOMES; o++)
+            t->outcomes[o] += (uint64_t)p->outcomes[o];
+        t->retries += (uint64_t)p->retries;
+        seconds += p->width_s;
+        p99 = fmax(p99, p->p99_ms); /* fmax ignores NaN */
+        max = fmax(max, p->max_ms);
+    }
+    totals_derive(t);
+    t->duration_s = r->duration_us >= 0 ? (double)r->duration_us / 1e6 : seconds;
+    t->rps = t->duration_s > 0 ? (double)t->sent / t->duration_s : 0.0;
+    if (r->hist != NULL && pb_hist_count(r->hist) > 0) {
+        t->min_ms = (double)pb_hist_min(r->hist) / 1e3;
+        t->mean_ms = pb_hist_mean(r->hist) / 1e3;
+        t->p50_ms = (double)pb_hist_percentile(r->hist, 50.0) / 1e3;
+        t->p90_ms = (double)pb_hist_percentile(r->hist, 90.0) / 1e3;
+        t->p99_ms = (double)pb_hist_percentile(r->hist, 99.0) / 1e3;
+        t->p999_ms = (double)pb_hist_percentile(r->hist, 99.9) / 1e3;
+        t->max_ms = (double)pb_hist_max(r->hist) / 1e3;
+    } else {
+        /* without histograms only bounds are known: the worst second's p99 and max */
+        t->p99_ms = p99;
+        t->max_ms = max;
+    }
+}
+
+/* Append a phase span, merging a repeat of the phase that is already open. */
+static int add_phase(pb_report_run *r, size_t *cap, double start, int index, const char *name)
+{
+    if (r->n_phases > 0 && r->phases[r->n_phases - 1].index == index)
+        return 0;
+    if (r->n_phases == *cap) {
+        size_t ncap = *cap == 0 ? 8 : *cap * 2;
+        pb_report_phase *np = realloc(r->phases, ncap * sizeof(*np));
+        if (np == NULL)
+            return PB_ENOMEM;
+        r->phases = np;
+        *cap = ncap;
+    }
+    char fallback[32];
+    if (name == NULL || name[0] == '\0') {
+        snprintf(fallback, sizeof(fallback), index == 0 ? "base" : "phase %d", index);
+        name = fallback;
+    }
+    pb_report_phase *p = &r->phases[r->n_phases];
+    p->name = strdup(name);
+    if (p->name == NULL)
+        return PB_ENOMEM;
+    p->start_s = start;
+    p->index = index;
+    r->n_phases++;
+    return 0;
+}
+
+/* Mock phases from the 'phase' events, or, when a run has none, from the
+ * rollup's phase column. Each span ends where the next begins. */
+static int load_phases(struct loader *L, pb_report_run *r)
+{
+    static const char from_events[] =
+        "SELECT t_us, to_val, detail FROM events WHERE run_id = ?1 AND kind = 'phase' "
+        "ORDER BY t_us LIMIT 1000";
+    static const char from_seconds[] =
+        "SELECT sec * 1000000, phase, NULL FROM (SELECT sec, phase, LAG(phase) OVER "
+        "(ORDER BY sec) AS prev FROM seconds WHERE run_id = ?1) "
+        "WHERE phase IS NOT NULL AND prev IS NOT phase ORDER BY sec LIMIT 1000";
+    size_t cap = 0;
+    int rc = 0;
+    for (int pass = 0; pass < 2 && r->n_phases == 0 && rc == 0; pass++) {
+        sqlite3_stmt *st;
+        rc = prepare(L, pass == 0 ? from_events : from_seconds, &st);
+        if (rc != 0)
+            return rc;
+        sqlite3_bind_int64(st, 1, r->id);
+        int s;
+        while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+            double t = (double)sqlite3_column_int64(st, 0) / 1e6;
+            int index = (int)column_i64(st, 1, 0);
+            if (add_phase(r, &cap, t, index, (const char *)sqlite3_column_text(st, 2)) != 0) {
+                rc = pb_err_set(L->err, PB_ENOMEM, "%s: out of memory", L->path);
+                break;
+            }
+        }
+        if (rc == 0 && s != SQLITE_DONE)
+            rc = db_error(L, "reading phases");
+        sqlite3_finalize(st);
+    }
+    double end = r->duration_us >= 0 ? (double)r->duration_us / 1e6 : (double)r->span_s;
+    for (size_t i = 0; i < r->n_phases; i++)
+        r->phases[i].end_s = i + 1 < r->n_phases ? r->phases[i + 1].start_s : end;
+    return rc;
+}
+
+/* Breaker and limit events, while there are few enough to draw one by one. */
+static int load_events(struct loader *L, pb_report_run *r)
+{
+    static const char *const kinds[PB_REPORT_EV_KINDS] = {"breaker", "limit"};
+    sqlite3_stmt *st;
+    int rc = prepare(L,
+                     "SELECT t_us, from_val, to_val, value FROM events WHERE run_id = ?1 AND "
+                     "kind = ?2 ORDER BY t_us LIMIT ?3",
+                     &st);
+    if (rc != 0)
+        return rc;
+    for (int k = 0; k < PB_REPORT_EV_KINDS && rc == 0; k++) {
+        pb_report_events *ev = &r->events[k];
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, r->id);
+        sqlite3_bind_text(st, 2, kinds[k], -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 3, PB_REPORT_MAX_EVENTS + 1);
+        size_t cap = 0;
+        int s;
+        while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+            if (ev->n == PB_REPORT_MAX_EVENTS) {
+                ev->truncated = true;
+                break;
+            }
+            if (ev->n == cap) {
+                size_t ncap = cap == 0 ? 64 : cap * 2;
+                pb_report_event *ni = realloc(ev->items, ncap * sizeof(*ni));
+                if (ni == NULL) {
+                    rc = pb_err_set(L->err, PB_ENOMEM, "%s: out of memory", L->path);
+                    break;
+                }
+                ev->items = ni;
+                cap = ncap;
+            }
+            pb_report_event *e = &ev->items[ev->n++];
+            e->t_s = (double)sqlite3_column_int64(st, 0) / 1e6;
+            e->from = column_i64(st, 1, 0);
+            e->to = column_i64(st, 2, 0);
+            e->value = sqlite3_column_type(st, 3) == SQLITE_NULL ? NAN
+                                                                  : sqlite3_column_double(st, 3);
+        }
+        if (rc == 0 && s != SQLITE_ROW && s != SQLITE_DONE)
+            rc = db_error(L, "reading events");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int load_compare(struct loader *L, int64_t id)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(L,
+                     "SELECT title, scenario_path, scenario_json, seed, started_at, ended_at, "
+                     "status, thresholds_json FROM compares WHERE id = ?1",
+                     &st);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, id);
+    pb_report_data *d = L->d;
+    int s = sqlite3_step(st);
+    if (s == SQLITE_DONE) {
+        rc = pb_err_set(L->err, PB_ENOENT, "%s: no compare with id %" PRId64, L->path, id);
+        goto cleanup;
+    }
+    if (s != SQLITE_ROW) {
+        rc = db_error(L, "reading compares");
+        goto cleanup;
+    }
+    d->is_compare = true;
+    d->compare_id = id;
+    d->title = column_text(st, 0, false);
+    d->scenario_path = column_text(st, 1, false);
+    d->scenario_json = column_text(st, 2, true);
+    d->compare_seed = (uint64_t)sqlite3_column_int64(st, 3);
+    d->compare_started_at = column_i64(st, 4, 0);
+    d->compare_ended_at = column_i64(st, 5, 0);
+    d->compare_status = column_text(st, 6, false);
+    if (d->title == NULL || d->scenario_path == NULL || d->compare_status == NULL) {
+        rc = pb_err_set(L->err, PB_ENOMEM, "%s: out of memory", L->path);
+        goto cleanup;
+    }
+    const char *th = (const char *)sqlite3_column_text(st, 7);
+    if (th != NULL) {
+        json_error_t jerr;
+        json_t *root = json_loads(th, 0, &jerr);
+        if (!json_is_array(root))
+            warn(d, "compare %" PRId64 ": thresholds_json is not a JSON array (%s)", id,
+                 jerr.text);
+        else if (parse_thresholds(root, &d->thresholds, &d->n_thresholds) != 0)
+            rc = pb_err_set(L->err, PB_ENOMEM, "%s: out of memory", L->path);
+        json_decref(root);
+    }
+cleanup:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* What --last means: the compare of the most recently started run, or that run alone. */
+static int pick_last(struct loader *L, pb_report_pick *pick, int64_t *id)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(L, "SELECT id, compare_id FROM runs ORDER BY started_at DESC, id DESC LIMIT 1",
+                     &st);
+    if (rc != 0)
+        return rc;
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) {
+        bool in_compare = sqlite3_column_type(st, 1) != SQLITE_NULL;
+        *pick = in_compare ? PB_REPORT_COMPARE : PB_REPORT_RUN;
+        *id = sqlite3_column_int64(st, in_compare ? 1 : 0);
+    } else if (s == SQLITE_DONE) {
+        rc = pb_err_set(L->err, PB_ENOENT, "%s: the database holds no runs yet", L->path);
+    } else {
+        rc = db_error(L, "reading runs");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int check_schema(struct loader *L)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(L, "PRAGMA user_version", &st);
+    if (rc != 0)
+        return rc;
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        rc = db_error(L, "reading the schema version");
+        sqlite3_finalize(st);
+        return rc;
+    }
+    int version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    L->d->schema_version = version;
+    if (version > SCHEMA_VERSION)
+        return pb_err_set(L->err, PB_ENOTSUP,
+                          "%s: schema version %d is newer than this patternbench reads (%d); "
+                          "use a newer patternbench",
+                          L->path, version, SCHEMA_VERSION);
+    rc = prepare(L,
+                 "SELECT COUNT(*) FROM sqlite_master WHERE type IN ('table', 'view') AND name IN "
+                 "('runs', 'compares', 'seconds', 'events')",
+                 &st);
+    if (rc != 0)
+        return rc;
+    int tables = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    if (tables < 0)
+        return db_error(L, "reading the schema");
+    if (version < 1 || tables != 4)
+        return pb_err_set(L->err, PB_EPARSE,
+                          "%s: not a patternbench database (expected the tables runs, compares, "
+                          "seconds and events, schema version %d)",
+                          L->path, SCHEMA_VERSION);
+    return 0;
+}
+
+static int load_all(struct loader *L, pb_report_pick pick, int64_t id)
+{
+    int rc = check_schema(L);
+    if (rc == 0 && pick == PB_REPORT_LAST)
+        rc = pick_last(L, &pick, &id);
+    if (rc != 0)
+        return rc;
+    if (pick == PB_REPORT_COMPARE) {
+        rc = load_compare(L, id);
+        if (rc == 0)
+            rc = load_runs(L, "compare_id = ?1", id);
+        if (rc == 0 && L->d->n_runs == 0)
+            rc = pb_err_set(L->err, PB_ENOENT, "%s: compare %" PRId64 " has no runs yet",
+                            L->path, id);
+    } else {
+        rc = load_runs(L, "id = ?1", id);
+        if (rc == 0 && L->d->n_runs == 0)
+            rc = pb_err_set(L->err, PB_ENOENT, "%s: no run with id %" PRId64, L->path, id);
+    }
+    if (rc == 0)
+        rc = load_spans(L);
+    if (rc != 0)
+        return rc;
+    /* one bucket width for all runs keeps their curves comparable point by point */
+    L->d->bucket_s = pb_report_bucket_seconds(L->d->span_s, PB_REPORT_MAX_POINTS);
+    for (size_t i = 0; i < L->d->n_runs && rc == 0; i++) {
+        pb_report_run *r = &L->d->runs[i];
+        rc = load_points(L, r);
+        if (rc == 0)
+            rc = load_hist(L, r);
+        if (rc == 0)
+            rc = load_phases(L, r);
+        if (rc == 0)
+            rc = load_events(L, r);
+        if (rc == 0 && (r->summary_json == NULL || !totals_from_summary(L, r)))
+            totals_from_rollup(r);
+    }
+    return rc;
+}
+
+int pb_report_data_load(const char *db_path, pb_report_pick pick, int64_t id,
+                        pb_report_data **out, pb_err *err)
+{
+    *out = NULL;
+    struct stat sb;
+    if (stat(db_path, &sb) != 0)
+        return pb_err_set(err, PB_ENOENT, "%s: %s (expected a patternbench database)", db_path,
+                          strerror(errno));
+    if (!S_ISREG(sb.st_mode))
+        return pb_err_set(err, PB_EINVAL, "%s: not a regular file (expected a patternbench "
+                                          "database)", db_path);
+    struct loader L = {.path = db_path, .err = err};
+    L.d = calloc(1, sizeof(*L.d));
+    if (L.d == NULL)
+        return pb_err_set(err, PB_ENOMEM, "%s: out of memory", db_path);
+    int rc = 0;
+    if (sqlite3_open_v2(db_path, &L.db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        rc = pb_err_set(err, PB_EDB, "%s: cannot open: %s", db_path,
+                        L.db != NULL ? sqlite3_errmsg(L.db) : "out of memory");
+        goto cleanup;
+    }
+    /* a writer's checkpoint can hold the lock briefly */
+    sqlite3_busy_timeout(L.db, 5000);
+    /* the rollup is scanned twice (series, histograms): map the file instead of
+     * copying its pages through read(); a failure only costs speed */
+    if (sqlite3_exec(L.db, "PRAGMA mmap_size = 1073741824", NULL, NULL, NULL) != SQLITE_OK)
+        warn(L.d, "%s: memory-mapped reading unavailable: %s", db_path, sqlite3_errmsg(L.db));
+    /* one read transaction: every query sees the database as of its first read */
+    if (sqlite3_exec(L.db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = db_error(&L, "cannot start a read transaction");
+        goto cleanup;
+    }
+    rc = load_all(&L, pick, id);
+    if (sqlite3_exec(L.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK && rc == 0)
+        rc = db_error(&L, "cannot end the read transaction");
+
+cleanup:
+    sqlite3_close(L.db);
+    if (rc != 0) {
+        pb_report_data_destroy(L.d);
+        return rc;
+    }
+    *out = L.d;
+    return 0;
+}
+
+static void free_thresholds(pb_report_threshold *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(t[i].expr);
+    free(t);
+}
+
+void pb_report_data_destroy(pb_report_data *d)
+{
+    if (d == NULL)
+        return;
+    for (size_t i = 0; i < d->n_runs; i++) {
+        pb_report_run *r = &d->runs[i];
+        free(r->label);
+        free(r->pattern);
+        free(r->target);
+        free(r->status);
+        free(r->host);
+        free(r->params_json);
+        free(r->config_json);
+        free(r->versions_json);
+        free(r->summary_json);
+        free_thresholds(r->thresholds, r->n_thresholds);
+        free(r->points);
+        for (size_t k = 0; k < r->n_phases; k++)
+            free(r->phases[k].name);
+        free(r->phases);
+        for (int k = 0; k < PB_REPORT_EV_KINDS; k++)
+            free(r->events[k].items);
+        pb_hist_destroy(r->hist);
+    }
+    free(d->runs);
+    free(d->title);
+    free(d->scenario_path);
+    free(d->scenario_json);
+    free(d->compare_status);
+    free_thresholds(d->thresholds, d->n_thresholds);
+    free(d);
+}

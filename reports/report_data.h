@@ -1,0 +1,174 @@
+/* What a report shows, read from a patternbench database (docs/schema.md):
+ * the runs of one lone run or one compare, their totals, their per-second
+ * rollup downsampled for plotting, phases, state-change events and merged
+ * latency histograms. Reads only `runs`, `compares`, `seconds` and `events`,
+ * never `requests`, so loading does not grow with the number of requests. */
+#ifndef PB_REPORT_DATA_H
+#define PB_REPORT_DATA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "errors.h"
+#include "histogram.h"
+
+/* Outcomes as numbered in the database (docs/schema.md). */
+#define PB_REPORT_OUTCOME_MAP(XX)                                              \
+    XX(OK, 0, "ok", "ok")                                                      \
+    XX(HTTP_ERROR, 1, "http_error", "http_error")                              \
+    XX(TIMEOUT, 2, "timeout", "timeout")                                       \
+    XX(CONNECT_ERROR, 3, "connect_error", "connect_error")                     \
+    XX(RESET, 4, "reset", "reset")                                             \
+    XX(PROTOCOL_ERROR, 5, "protocol_error", "protocol_error")                  \
+    XX(REJECTED, 6, "rejected_by_breaker", "rejected")                         \
+    XX(DROPPED, 7, "dropped_by_backpressure", "dropped")                       \
+    XX(OTHER, 8, "other_error", "other")
+
+enum {
+#define PB_REPORT_OUTCOME_ENUM(name, value, text, column) PB_REPORT_##name = value,
+    PB_REPORT_OUTCOME_MAP(PB_REPORT_OUTCOME_ENUM)
+#undef PB_REPORT_OUTCOME_ENUM
+    PB_REPORT_OUTCOMES
+};
+
+/* The outcome's name in summaries ("rejected_by_breaker"); NULL if out of range. */
+const char *pb_report_outcome_name(int outcome);
+
+/* The outcome's column in the `seconds` table ("rejected"); NULL if out of range. */
+const char *pb_report_outcome_column(int outcome);
+
+/* True for outcomes that count as failed requests (reached the network and failed). */
+bool pb_report_outcome_is_failure(int outcome);
+
+/* The most points a time series is drawn with; longer runs are bucketed. */
+#define PB_REPORT_MAX_POINTS 2000
+
+/* Seconds per plotted point so that a run of `span_s` seconds gives at most
+ * max_points points (1 for short runs). */
+uint64_t pb_report_bucket_seconds(uint64_t span_s, uint64_t max_points);
+
+/* One plotted point: a bucket of whole seconds of the rollup. Rates are
+ * averages over the bucket; p99 and max are the bucket's maxima. */
+typedef struct pb_report_point {
+    double t_s;       /* bucket start, seconds from run start */
+    double width_s;   /* seconds of run time the bucket covers */
+    double count;     /* attempts that ended in the bucket */
+    double outcomes[PB_REPORT_OUTCOMES];
+    double retries;
+    double p50_ms, p90_ms, p99_ms, max_ms; /* NaN when nothing reached the network */
+    double lim, in_flight, queue;          /* averages of the end-of-second state */
+    double queue_max;
+    int breaker;      /* worst state in the bucket: 0 none, 1 closed, 2 open, 3 half_open */
+    int phase;        /* mock phase at the bucket's end, -1 when unknown */
+} pb_report_point;
+
+/* A mock phase: [start_s, end_s) of run time. */
+typedef struct pb_report_phase {
+    double start_s, end_s;
+    int index;
+    char *name;
+} pb_report_phase;
+
+/* A state change (events table). */
+typedef struct pb_report_event {
+    double t_s;
+    int64_t from, to;
+    double value;
+} pb_report_event;
+
+/* A threshold's verdict. */
+typedef struct pb_report_threshold {
+    char *expr;
+    double value;
+    bool pass;
+} pb_report_threshold;
+
+/* The numbers of a whole run. Latencies in ms, NaN when unknown. */
+typedef struct pb_report_totals {
+    bool from_rollup;        /* summary_json was NULL: computed from `seconds` */
+    uint64_t requests;       /* attempts, rejections and drops included */
+    uint64_t sent;           /* attempts that reached the network */
+    uint64_t outcomes[PB_REPORT_OUTCOMES];
+    uint64_t failed;         /* sent attempts that failed */
+    uint64_t retries;
+    double duration_s, rps;  /* rps: sent per second */
+    double error_pct;        /* failed / sent, % */
+    double min_ms, mean_ms, p50_ms, p90_ms, p99_ms, p999_ms, max_ms;
+    double cp50_ms, cp99_ms; /* corrected for coordinated omission */
+    uint64_t limit_changes, writer_stalls;
+} pb_report_totals;
+
+/* Event kinds the report draws from the events table. */
+enum { PB_REPORT_EV_BREAKER, PB_REPORT_EV_LIMIT, PB_REPORT_EV_KINDS };
+
+/* Events of one kind: loaded only while few enough (max
+ * PB_REPORT_MAX_EVENTS), otherwise `truncated` and the rollup is used. */
+#define PB_REPORT_MAX_EVENTS 5000
+typedef struct pb_report_events {
+    pb_report_event *items;
+    size_t n;
+    bool truncated;
+} pb_report_events;
+
+/* One run with everything a report shows of it. Strings are never NULL
+ * ("" when the column is NULL) except the JSON texts, which may be. */
+typedef struct pb_report_run {
+    int64_t id, compare_id;
+    char *label, *pattern, *target, *status, *host;
+    char *params_json, *config_json, *versions_json, *summary_json;
+    uint64_t seed;
+    int64_t started_at, ended_at; /* us since the epoch; 0 when NULL */
+    int64_t duration_us;          /* -1 when NULL (running or killed) */
+    uint64_t span_s;              /* last rollup second + 1 */
+    uint64_t seconds_rows;
+    pb_report_totals totals;
+    pb_report_threshold *thresholds;
+    size_t n_thresholds;
+    pb_report_point *points;
+    size_t n_points;
+    pb_report_phase *phases;
+    size_t n_phases;
+    pb_report_events events[PB_REPORT_EV_KINDS];
+    pb_hist *hist;                /* merged rollup histograms; NULL if none were stored */
+} pb_report_run;
+
+/* What to report. */
+typedef enum pb_report_pick {
+    PB_REPORT_LAST,    /* the most recent compare or lone run */
+    PB_REPORT_RUN,     /* one run by id */
+    PB_REPORT_COMPARE, /* all runs of one compare by id */
+} pb_report_pick;
+
+/* At most this many warnings are kept. */
+#define PB_REPORT_MAX_WARNINGS 8
+
+typedef struct pb_report_data {
+    bool is_compare;
+    /* compare fields (is_compare only); strings "" when NULL */
+    int64_t compare_id;
+    char *title, *scenario_path, *scenario_json, *compare_status;
+    uint64_t compare_seed;
+    int64_t compare_started_at, compare_ended_at;
+    pb_report_threshold *thresholds; /* the compare's global thresholds */
+    size_t n_thresholds;
+    pb_report_run *runs;
+    size_t n_runs;
+    uint64_t bucket_s; /* seconds per plotted point, the same for every run */
+    uint64_t span_s;   /* longest run's span */
+    int schema_version;
+    /* what the reader had to work around (corrupt JSON or histograms...) */
+    char warnings[PB_REPORT_MAX_WARNINGS][256];
+    size_t n_warnings;
+} pb_report_data;
+
+/* Open db_path read-only and load the picked run or compare (id ignored for
+ * PB_REPORT_LAST) in one read transaction, so a run being written is seen
+ * as of one instant. Errors name the file and what was expected. */
+int pb_report_data_load(const char *db_path, pb_report_pick pick, int64_t id,
+                        pb_report_data **out, pb_err *err) PB_MUST_CHECK;
+
+/* Free (NULL-safe). */
+void pb_report_data_destroy(pb_report_data *d);
+
+#endif

@@ -1,0 +1,272 @@
+#include "summary.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+
+const char *pb_summary_latency(double ms, char *buf, size_t cap)
+{
+    if (!isfinite(ms) || ms < 0) {
+        snprintf(buf, cap, "n/a");
+        return buf;
+    }
+    snprintf(buf, cap, ms < 10 ? "%.2f" : ms < 100 ? "%.1f" : "%.0f", ms);
+    return buf;
+}
+
+const char *pb_summary_count(uint64_t n, char *buf, size_t cap)
+{
+    char digits[24];
+    int len = snprintf(digits, sizeof(digits), "%" PRIu64, n);
+    size_t o = 0;
+    for (int i = 0; i < len && o + 2 < cap; i++) {
+        if (i > 0 && (len - i) % 3 == 0)
+            buf[o++] = ',';
+        buf[o++] = digits[i];
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+const char *pb_summary_time(int64_t epoch_us, char *buf, size_t cap)
+{
+    time_t t = (time_t)(epoch_us / 1000000);
+    struct tm tm;
+    if (epoch_us <= 0 || gmtime_r(&t, &tm) == NULL || strftime(buf, cap, "%Y-%m-%d %H:%M:%SZ", &tm) == 0)
+        snprintf(buf, cap, "n/a");
+    return buf;
+}
+
+/* Markdown text: ASCII punctuation that Markdown or HTML would act on is
+ * backslash-escaped, control characters become spaces. */
+static void md_text(FILE *f, const char *s)
+{
+    for (; *s != '\0'; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch < 0x20 || ch == 0x7F)
+            fputc(' ', f);
+        else if (strchr("\\`*_{}[]<>()#+!|~&", ch) != NULL)
+            fprintf(f, "\\%c", ch);
+        else
+            fputc(ch, f);
+    }
+}
+
+static int close_file(FILE *f, const char *path, pb_err *err)
+{
+    bool bad = ferror(f) != 0;
+    if (fclose(f) != 0)
+        bad = true;
+    return bad ? pb_err_set(err, PB_EIO, "%s: write failed: %s", path, strerror(errno)) : 0;
+}
+
+static void md_thresholds(FILE *f, const char *who, const pb_report_threshold *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, "| ");
+        md_text(f, who);
+        fprintf(f, " | `");
+        /* inside a code span only the backquote matters */
+        for (const char *p = t[i].expr; *p != '\0'; p++)
+            fputc(*p == '`' || (unsigned char)*p < 0x20 ? ' ' : *p, f);
+        fprintf(f, "` | %.6g | %s |\n", t[i].value, t[i].pass ? "pass" : "**FAIL**");
+    }
+}
+
+int pb_summary_write_md(const pb_report_data *d, const char *db_path, const char *path,
+                        pb_err *err)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        return pb_err_set(err, PB_EIO, "%s: cannot write: %s", path, strerror(errno));
+    char a[64], b[64];
+    if (d->is_compare) {
+        fprintf(f, "# ");
+        md_text(f, d->title[0] != '\0' ? d->title : "patternbench compare");
+        fprintf(f, "\n\nCompare %" PRId64 " from `", d->compare_id);
+        md_text(f, db_path);
+        fprintf(f, "`, status %s, started %s.\n\nScenario: `", d->compare_status,
+                pb_summary_time(d->compare_started_at, a, sizeof(a)));
+        md_text(f, d->scenario_path);
+        fprintf(f, "`, seed %" PRIu64 ".\n\n", d->compare_seed);
+    } else {
+        const pb_report_run *r = &d->runs[0];
+        fprintf(f, "# ");
+        md_text(f, r->label);
+        fprintf(f, "\n\nRun %" PRId64 " from `", r->id);
+        md_text(f, db_path);
+        fprintf(f, "`, status ");
+        md_text(f, r->status);
+        fprintf(f, ", started %s.\n\nPattern `", pb_summary_time(r->started_at, a, sizeof(a)));
+        md_text(f, r->pattern);
+        fprintf(f, "`, target `");
+        md_text(f, r->target);
+        fprintf(f, "`, seed %" PRIu64 ".\n\n", r->seed);
+    }
+    fprintf(f, "| run | label | pattern | status | requests | duration | req/s | error %% | "
+               "rejected | dropped | retries | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | "
+               "p99 corrected ms |\n"
+               "|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (size_t i = 0; i < d->n_runs; i++) {
+        const pb_report_run *r = &d->runs[i];
+        const pb_report_totals *t = &r->totals;
+        fprintf(f, "| %" PRId64 " | ", r->id);
+        md_text(f, r->label);
+        fprintf(f, " | ");
+        md_text(f, r->pattern);
+        fprintf(f, " | ");
+        md_text(f, r->status);
+        fprintf(f, "%s | %s | %.1f s | %.1f | %.2f | ", t->from_rollup ? " (partial)" : "",
+                pb_summary_count(t->requests, a, sizeof(a)), t->duration_s, t->rps, t->error_pct);
+        fprintf(f, "%s | ", pb_summary_count(t->outcomes[PB_REPORT_REJECTED], a, sizeof(a)));
+        fprintf(f, "%s | ", pb_summary_count(t->outcomes[PB_REPORT_DROPPED], a, sizeof(a)));
+        fprintf(f, "%s | ", pb_summary_count(t->retries, a, sizeof(a)));
+        const double lat[] = {t->p50_ms, t->p90_ms, t->p99_ms, t->p999_ms, t->max_ms, t->cp99_ms};
+        for (size_t k = 0; k < sizeof(lat) / sizeof(lat[0]); k++)
+            fprintf(f, "%s |%s", pb_summary_latency(lat[k], b, sizeof(b)),
+                    k + 1 < sizeof(lat) / sizeof(lat[0]) ? " " : "\n");
+    }
+    bool partial = false;
+    for (size_t i = 0; i < d->n_runs; i++)
+        partial = partial || d->runs[i].totals.from_rollup;
+    if (partial)
+        fprintf(f, "\n(partial): the run has no final summary (still running, or killed); its "
+                   "numbers come from the per-second rollup so far.\n");
+    size_t nt = d->n_thresholds;
+    for (size_t i = 0; i < d->n_runs; i++)
+        nt += d->runs[i].n_thresholds;
+    if (nt > 0) {
+        fprintf(f, "\n## Thresholds\n\n| scope | threshold | value | result |\n|---|---|---:|---|\n");
+        md_thresholds(f, "all runs", d->thresholds, d->n_thresholds);
+        for (size_t i = 0; i < d->n_runs; i++)
+            md_thresholds(f, d->runs[i].label, d->runs[i].thresholds, d->runs[i].n_thresholds);
+    }
+    if (d->n_warnings > 0) {
+        fprintf(f, "\n## Warnings\n\n");
+        for (size_t i = 0; i < d->n_warnings; i++) {
+            fprintf(f, "- ");
+            md_text(f, d->warnings[i]);
+            fprintf(f, "\n");
+        }
+    }
+    return close_file(f, path, err);
+}
+
+/* A string from the database; bytes that are not valid UTF-8 (which JSON
+ * cannot carry) make the whole string fall back to ASCII with '?'. */
+static json_t *jstr(const char *text)
+{
+    json_t *v = json_string(text);
+    if (v != NULL)
+        return v;
+    char buf[512];
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p != '\0' && o + 1 < sizeof(buf); p++)
+        buf[o++] = *p < 0x80 ? (char)*p : '?';
+    buf[o] = '\0';
+    return json_string(buf);
+}
+
+/* A number, or null when unknown. */
+static json_t *jnum(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+/* A JSON text stored in the database, parsed; the raw string if it does not parse. */
+static json_t *jparsed(const char *text)
+{
+    if (text == NULL)
+        return json_null();
+    json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+    return v != NULL ? v : jstr(text);
+}
+
+static json_t *jthresholds(const pb_report_threshold *t, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_pack("{s:o, s:o, s:b}", "expr", jstr(t[i].expr), "value",
+                                             jnum(t[i].value), "pass", t[i].pass));
+    return arr;
+}
+
+static json_t *jrun(const pb_report_run *r)
+{
+    const pb_report_totals *t = &r->totals;
+    json_t *outcomes = json_object();
+    for (int o = 0; o < PB_REPORT_OUTCOMES; o++)
+        json_object_set_new(outcomes, pb_report_outcome_name(o), json_integer((json_int_t)t->outcomes[o]));
+    json_t *lat = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "min", jnum(t->min_ms), "mean",
+                            jnum(t->mean_ms), "p50", jnum(t->p50_ms), "p90", jnum(t->p90_ms),
+                            "p99", jnum(t->p99_ms), "p999", jnum(t->p999_ms), "max",
+                            jnum(t->max_ms));
+    json_t *corr = json_pack("{s:o, s:o}", "p50", jnum(t->cp50_ms), "p99", jnum(t->cp99_ms));
+    json_t *run = json_object();
+    json_object_set_new(run, "id", json_integer(r->id));
+    json_object_set_new(run, "label", jstr(r->label));
+    json_object_set_new(run, "pattern", jstr(r->pattern));
+    json_object_set_new(run, "status", jstr(r->status));
+    json_object_set_new(run, "totals_from", json_string(t->from_rollup ? "rollup" : "summary"));
+    json_object_set_new(run, "seed", json_integer((json_int_t)r->seed));
+    json_object_set_new(run, "target", jstr(r->target));
+    json_object_set_new(run, "started_at_us", r->started_at ? json_integer(r->started_at) : json_null());
+    json_object_set_new(run, "ended_at_us", r->ended_at ? json_integer(r->ended_at) : json_null());
+    json_object_set_new(run, "duration_s", jnum(t->duration_s));
+    json_object_set_new(run, "requests", json_integer((json_int_t)t->requests));
+    json_object_set_new(run, "sent", json_integer((json_int_t)t->sent));
+    json_object_set_new(run, "failed", json_integer((json_int_t)t->failed));
+    json_object_set_new(run, "retries", json_integer((json_int_t)t->retries));
+    json_object_set_new(run, "rps", jnum(t->rps));
+    json_object_set_new(run, "error_pct", jnum(t->error_pct));
+    json_object_set_new(run, "outcomes", outcomes);
+    json_object_set_new(run, "latency_ms", lat);
+    json_object_set_new(run, "corrected_latency_ms", corr);
+    json_object_set_new(run, "thresholds", jthresholds(r->thresholds, r->n_thresholds));
+    json_object_set_new(run, "params", jparsed(r->params_json));
+    return run;
+}
+
+int pb_summary_write_json(const pb_report_data *d, const char *db_path,
+                          const pb_charts *charts, const char *path, pb_err *err)
+{
+    json_t *root = json_object();
+    json_object_set_new(root, "database", jstr(db_path));
+    json_object_set_new(root, "seconds_per_point", json_integer((json_int_t)d->bucket_s));
+    if (d->is_compare) {
+        json_t *cmp = json_object();
+        json_object_set_new(cmp, "id", json_integer(d->compare_id));
+        json_object_set_new(cmp, "title", jstr(d->title));
+        json_object_set_new(cmp, "scenario_path", jstr(d->scenario_path));
+        json_object_set_new(cmp, "seed", json_integer((json_int_t)d->compare_seed));
+        json_object_set_new(cmp, "status", jstr(d->compare_status));
+        json_object_set_new(cmp, "thresholds", jthresholds(d->thresholds, d->n_thresholds));
+        json_object_set_new(root, "compare", cmp);
+    } else {
+        json_object_set_new(root, "compare", json_null());
+    }
+    json_t *runs = json_array();
+    for (size_t i = 0; i < d->n_runs; i++)
+        json_array_append_new(runs, jrun(&d->runs[i]));
+    json_object_set_new(root, "runs", runs);
+    json_t *list = json_array();
+    for (size_t i = 0; charts != NULL && i < charts->n; i++)
+        json_array_append_new(list, json_string(charts->items[i].name));
+    json_object_set_new(root, "charts", list);
+    json_t *warnings = json_array();
+    for (size_t i = 0; i < d->n_warnings; i++)
+        json_array_append_new(warnings, jstr(d->warnings[i]));
+    json_object_set_new(root, "warnings", warnings);
+    int rc = 0;
+    if (json_dump_file(root, path, JSON_INDENT(2) | JSON_ENSURE_ASCII) != 0)
+        rc = pb_err_set(err, PB_EIO, "%s: write failed: %s", path, strerror(errno));
+    json_decref(root);
+    return rc;
+}

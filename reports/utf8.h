@@ -1,0 +1,13 @@
+/* UTF-8 validation for text from the database on its way into gnuplot
+ * scripts, HTML and JSON. */
+#ifndef PB_UTF8_H
+#define PB_UTF8_H
+
+#include <stddef.h>
+
+/* Length (1..4) of the valid UTF-8 sequence starting at s, or 0 if the bytes
+ * there are not one (overlong forms, surrogates and values past U+10FFFF
+ * included). s must be NUL-terminated. */
+size_t pb_utf8_len(const unsigned char *s);
+
+#endif

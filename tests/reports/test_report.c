@@ -1,0 +1,697 @@
+/* `patternbench report` end to end on databases of the documented shape:
+ * every file is written, images are real, the page references only files
+ * that exist, hostile text cannot reach a shell, and partial, live, killed
+ * and broken databases are handled. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "fixture.h"
+#include "report.h"
+
+extern char **environ;
+
+static const char *const all_charts[] = {"compare", "throughput", "errors",
+                                         "latency", "percentiles", "internals"};
+
+static json_t *load_json(const char *dir, const char *name)
+{
+    char p[PATH_MAX];
+    fx_path(p, sizeof(p), dir, name);
+    json_error_t jerr;
+    json_t *j = json_load_file(p, 0, &jerr);
+    if (j == NULL)
+        fail_msg("%s: %s", p, jerr.text);
+    return j;
+}
+
+static char *read_in(const char *dir, const char *name)
+{
+    char p[PATH_MAX];
+    fx_path(p, sizeof(p), dir, name);
+    char *s = fx_slurp(p, NULL);
+    assert_non_null(s);
+    return s;
+}
+
+/* The 1-based column whose header entry is `name` in a .dat file's "# columns:" line. */
+static int column_of(const char *dat, const char *name)
+{
+    const char *cols = strstr(dat, "# columns:");
+    assert_non_null(cols);
+    char needle[64];
+    snprintf(needle, sizeof(needle), " %s", name);
+    const char *hit = strstr(cols, needle);
+    assert_non_null(hit);
+    /* the number in front of the name: "... 6 http_error% ..." */
+    const char *p = hit;
+    while (p > cols && p[-1] >= '0' && p[-1] <= '9')
+        p--;
+    assert_true(p < hit);
+    return atoi(p);
+}
+
+/* Mean of column col over data rows whose first column lies in [t0, t1). */
+static double column_mean(const char *dat, int col, double t0, double t1)
+{
+    double sum = 0;
+    int n = 0;
+    for (const char *line = dat; line != NULL && *line != '\0';
+         line = strchr(line, '\n') != NULL ? strchr(line, '\n') + 1 : NULL) {
+        if (*line == '#')
+            continue;
+        char *end;
+        double t = strtod(line, &end);
+        double v = 0;
+        const char *p = line;
+        for (int c = 1; c <= col; c++) {
+            v = strtod(p, &end);
+            p = end;
+        }
+        if (t >= t0 && t < t1) {
+            sum += v;
+            n++;
+        }
+    }
+    assert_true(n > 0);
+    return sum / n;
+}
+
+static void compare_report_writes_every_file(void **state)
+{
+    char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
+    fx_tempdir(dir, sizeof(dir));
+    fx_path(db_path, sizeof(db_path), dir, "pb.db");
+    fx_path(out, sizeof(out), dir, "out/nested");
+    sqlite3 *db = fx_create(db_path);
+    int64_t cmp = fx_compare(db, "Flaky upstream: three patterns", "completed", 42);
+    const char *patterns[] = {"breaker", "adaptive", "backpressure"};
+    uint64_t requests[3];
+    for (int i = 0; i < 3; i++) {
+        fx_run_spec spec = {.label = patterns[i], .pattern = patterns[i], .status = "completed",
+                            .compare_id = cmp, .seconds = 30, .rate = 200, .summary = true,
+                            .retries = i == 0, .seed = 7 + (uint64_t)i};
+        fx_run(db, &spec, &requests[i], NULL);
+    }
+    fx_close(db);
+
+    pb_report_options opt = {.db_path = db_path, .pick = PB_REPORT_COMPARE, .id = cmp,
+                             .out_dir = out};
+    pb_report_result res;
+    pb_err err = {0};
+    if (pb_report_write(&opt, &res, &err) != 0)
+        fail_msg("report failed: %s", err.msg);
+    assert_true(res.is_compare);
+    assert_int_equal(res.runs, 3);
+    assert_int_equal(res.charts, 6);
+    for (size_t i = 0; i < 6; i++) {
+        char name[64];
+        snprintf(name, sizeof(name), "%s.png", all_charts[i]);
+        fx_assert_png(out, name);
+        snprintf(name, sizeof(name), "%s.svg", all_charts[i]);
+        assert_true(fx_exists(out, name));
+        snprintf(name, sizeof(name), "%s.gp", all_charts[i]);
+        assert_true(fx_exists(out, name));
+    }
+    size_t images;
+    fx_assert_page_self_contained(out, &images);
+    assert_int_equal(images, 6);
+    json_t *sum = load_json(out, "summary.json");
+    json_t *runs = json_object_get(sum, "runs");
+    assert_int_equal(json_array_size(runs), 3);
+    for (size_t i = 0; i < 3; i++) {
+        json_t *r = json_array_get(runs, i);
+        assert_string_equal(json_string_value(json_object_get(r, "label")), patterns[i]);
+        assert_int_equal(json_integer_value(json_object_get(r, "requests")), requests[i]);
+        assert_string_equal(json_string_value(json_object_get(r, "totals_from")), "summary");
+    }
+    /* the breaker run rejects while open: the rejections are counted, not sent */
+    json_t *oc = json_object_get(json_array_get(runs, 0), "outcomes");
+    assert_true(json_integer_value(json_object_get(oc, "rejected_by_breaker")) > 0);
+    assert_int_equal(json_array_size(json_object_get(sum, "charts")), 6);
+    json_decref(sum);
+    char *md = read_in(out, "summary.md");
+    assert_non_null(strstr(md, "# Flaky upstream: three patterns"));
+    assert_non_null(strstr(md, "| breaker | breaker | completed |"));
+    assert_non_null(strstr(md, "p99<200ms"));
+    free(md);
+    /* the phases are shaded and labelled on the time charts */
+    char *gp = read_in(out, "throughput.gp");
+    assert_non_null(strstr(gp, "'latency x6'"));
+    assert_non_null(strstr(gp, "set object 100 rectangle from first 10,"));
+    free(gp);
+    /* the plotted series say what their header says: the adaptive run's errors sit in
+     * the error phase, its median latency is the fixture's 20 ms outside the spike */
+    char *dat = read_in(out, "run2.dat");
+    int err_col = column_of(dat, "http_error%"), p50_col = column_of(dat, "p50_ms");
+    assert_true(column_mean(dat, err_col, FX_PHASE_ERRORS_START, FX_PHASE_ERRORS_END) > 15.0);
+    assert_true(column_mean(dat, err_col, 0, FX_PHASE_LATENCY_START) < 1.0);
+    double p50 = column_mean(dat, p50_col, 0, FX_PHASE_LATENCY_START);
+    assert_true(p50 > 15.0 && p50 < 26.0);
+    double p50_spike = column_mean(dat, p50_col, FX_PHASE_LATENCY_START + 1, FX_PHASE_ERRORS_START);
+    assert_true(p50_spike > 4 * p50);
+    free(dat);
+    /* breaker transitions and limit changes come from the event log */
+    assert_true(fx_exists(out, "breaker1.dat"));
+    assert_true(fx_exists(out, "limit2.dat"));
+    char *html = read_in(out, "index.html");
+    assert_non_null(strstr(html, "id=\"summary-table\""));
+    assert_non_null(strstr(html, "scenarios/flaky.json"));
+    assert_non_null(strstr(html, "<dt>Seed</dt><dd>42</dd>"));
+    assert_non_null(strstr(html, "error_rate&lt;5%"));
+    free(html);
+    fx_rmtree(dir);
+}
+
+static void lone_run_and_last_pick(void **state)
+{
+    char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
+    fx_tempdir(dir, sizeof(dir));
+    fx_path(db_path, sizeof(db_path), dir, "pb.db");
+    fx_path(out, sizeof(out), dir, "report");
+    sqlite3 *db = fx_create(db_path);
+    int64_t cmp = fx_compare(db, "older compare", "completed", 1);
+    fx_run_spec a = {.label = "q1", .pattern = "queue", .status = "completed",
+                     .compare_id = cmp, .seconds = 5, .rate = 100, .summary = true, .seed = 1};
+    fx_run(db, &a, NULL, NULL);
+    fx_run_spec b = {.label = "lone queue", .pattern = "queue", .status = "completed",
+                     .seconds = 12, .rate = 100, .summary = true, .seed = 2};
+    int64_t lone = fx_run(db, &b, NULL, NULL);
+    fx_close(db);
+
+    /* --last: the most recent thing is the lone run */
+    pb_report_options opt = {.db_path = db_path, .pick = PB_REPORT_LAST, .out_dir = out};
+    pb_report_result res;
+    pb_err err = {0};
+    if (pb_report_write(&opt, &res, &err) != 0)
+        fail_msg("report failed: %s", err.msg);
+    assert_false(res.is_compare);
+    assert_int_equal(res.id, lone);
+    /* one run: no comparison bars; a queue has a limit but no breaker */
+    assert_int_equal(res.charts, 5);
+    assert_false(fx_exists(out, "compare.gp"));
+    char *gp = read_in(out, "internals.gp");
+    assert_null(strstr(gp, "Circuit breaker"));
+    free(gp);
+    size_t images;
+    fx_assert_page_self_contained(out, &images);
+    assert_int_equal(images, 5);
+    fx_rmtree(dir);
+}
+
+static void run_without_a_closed_second(void **state)
+{
+    char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
+    fx_tempdir(dir, sizeof(dir));
+    fx_path(db_path, sizeof(db_path), dir, "pb.db");
+    fx_path(out, sizeof(out), dir, "report");
+    sqlite3 *db = fx_create(db_path);
+    fx_run_spec spec = {.label = "just started", .pattern = "queue", .status = "running",
+                        .seconds = 0, .rate = 100, .seed = 3};
+    fx_run(db, &spec, NULL, NULL);
+    fx_close(db);
+    pb_report_options opt = {.db_path = db_path, .out_dir = out};
+    pb_report_result res;
+    pb_err err = {0};
+    if (pb_report_write(&opt, &res, &err) != 0)
+        fail_msg("report failed: %s", err.msg);
+    assert_int_equal(res.charts, 0);
+    size_t images;
+    fx_assert_page_self_contained(out, &images);
+    assert_int_equal(images, 0);
+    char *html = read_in(out, "index.html");
+    assert_non_null(strstr(html, "No charts were drawn"));
+    assert_non_null(strstr(html, "running (partial)"));
+    free(html);
+    fx_rmtree(dir);
+}
+
+static void running_run_is_reported_from_the_rollup(void **state)
+{
+    char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
+    fx_tempdir(dir, sizeof(dir));
+    fx_path(db_path, sizeof(db_path), dir, "pb.db");
+    fx_path(out, sizeof(out), dir, "report");
+    sqlite3 *db = fx_create(db_path);
+    uint64_t requests, failed;
+    fx_run_spec spec = {.label = "still going", .pattern = "breaker", .status = "running",
+                        .seconds = 23, .rate = 150, .summary = false, .seed = 3};
+    int64_t run = fx_run(db, &spec, &requests, &failed);
+    fx_close(db);
+    pb_report_options opt = {.db_path = db_path, .pick = PB_REPORT_RUN, .id = run,
+                             .out_dir = out};
+    pb_report_result res;
+    pb_err err = {0};
+    if (pb_report_write(&opt, &res, &err) != 0)
+        fail_msg("report failed: %s", err.msg);
+    json_t *sum = load_json(out, "summary.json");
+    json_t *r = json_array_get(json_object_get(sum, "runs"), 0);
+    assert_string_equal(json_string_value(json_object_get(r, "totals_from")), "rollup");
+    assert_string_equal(json_string_value(json_object_get(r, "status")), "running");
+    assert_int_equal(json_integer_value(json_object_get(r, "requests")), requests);
+    assert_int_equal(json_integer_value(json_object_get(r, "failed")), failed);
+    /* percentiles come from the merged per-second histograms */
+    json_t *lat = json_object_get(r, "latency_ms");
+    assert_true(json_is_number(json_object_get(lat, "p99")));
+    assert_true(json_number_value(json_object_get(lat, "p99")) >
+                json_number_value(json_object_get(lat, "p50")));
+    json_decref(sum);
+    char *html = read_in(out, "index.html");
+    assert_non_null(strstr(html, "running (partial)"));
+    free(html);
+    fx_rmtree(dir);
+}
+
+static void hostile_text_runs_no_command(void **state)
+{
+    char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX], m1[PATH_MAX], m2[PATH_MAX],
+        m3[PATH_MAX], control[PATH_MAX];
+    fx_tempdir(dir, sizeof(dir));
+    fx_path(db_path, sizeof(db_path), dir, "pb.db");
+    fx_path(out, sizeof(out), dir, "report");
+    fx_path(m1, sizeof(m1), dir, "pwned_backquote");
+    fx_path(m2, sizeof(m2), dir, "pwned_system");
+    fx_path(m3, sizeof(m3), dir, "pwned_newline");
+    fx_path(control, sizeof(control), dir, "control");
+
+    const char *gnuplot = getenv("PB_GNUPLOT");
+    if (gnuplot == NULL && access("/usr/bin/gnuplot", X_OK) != 0)
+        skip();
+    /* control: the same gnuplot does run a backquoted command in a double-quoted
+     * title, so the report's escaping is what stops it below */
+    char script[PATH_MAX], line[PATH_MAX * 2];
+    fx_path(script, sizeof(script), dir, "control.gp");
+    FILE *f = fopen(script, "w");
+    assert_non_null(f);
+    snprintf(line, sizeof(line), "set title \"x`touch %s`\"\n", control);
+    fputs(line, f);
+    assert_int_equal(fclose(f), 0);
+    char *gp_argv[] = {(char *)(gnuplot != NULL ? gnuplot : "/usr/bin/gnuplot"), script, NULL};
+    assert_int_equal(fx_run_cli(dir, gp_argv, environ), 0);
+    assert_int_equal(access(control, F_OK), 0);
+
+    char label[PATH_MAX * 4], title[PATH_MAX * 4];
+    snprintf(label, sizeof(label),
+             "x`touch %s`\" ; system('touch %s') ; print 'a\n"
+             "system(\"touch %s\")\r\n<script>alert(1)</script> @x 100%% %%s",
+             m1, m2, m3);
+    snprintf(title, sizeof(title), "t`touch %s`' . system('touch %s') . '", m1, m2);
+    sqlite3 *db = fx_create(db_path);
+    int64_t cmp = fx_compare(db, title, "completed", 9);
+    fx_run_spec a = {.label = label, .pattern = "breaker", .status = "completed",
+                     .compare_id = cmp, .seconds = 26, .rate = 100, .summary = true, .seed = 4};
+    fx_run_spec b = {.label = "plain", .pattern = "adaptive", .status = "completed",
+                     .compare_id = cmp, .seconds = 26, .rate = 100, .summary = true, .seed = 5};
+    fx_run(db, &a, NULL, NULL);
+    fx_run(db, &b, NULL, NULL);
+    /* the phase name reaches charts as a label too */
+    assert_int_equal(sqlite3_exec(db, "UPDATE events SET detail = 'p`touch " "/dev/null`'' ; "
+                                      "system(''id'')' WHERE kind = 'phase' AND to_val = 2",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    fx_close(db);
+
+    pb_report_options opt = {.db_path = db_path, .pick = PB_REPORT_COMPARE, .id = cmp,
+                             .out_dir = out};
+    pb_report_result res;
+    pb_err err = {0};
+    if (pb_report_write(&opt, &res, &err) != 0)
+        fail_msg("report failed: %s", err.msg);
+    assert_int_equal(res.charts, 6);
+    assert_int_equal(access(m1, F_OK), -1);
+    assert_int_equal(access(m2, F_OK), -1);
+    assert_int_equal(access(m3, F_OK), -1);
+    /* the label is still shown, made harmless */
+    char *gp = read_in(out, "throughput.gp");
+    assert_null(strchr(gp, '`'));
+    assert_non_null(strstr(gp, "'xtouch "));
+    free(gp);
+    char *html = read_in(out, "index.html");
+    assert_null(strstr(html, "<script>"));
+    assert_non_null(strstr(html, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+    free(html);
+    fx_rmtree(dir);
+}
+
+static void missing_gnuplot_still_writes_the_numbers(void **state)
+{
+    char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX], empty[PATH_MAX];
+    fx_tempdir(dir, sizeof(dir));
+    fx_path(db_path, sizeof(db_path), dir, "pb.db");
+    fx_path(out, sizeof(out), dir, "report");
+    fx_path(empty, sizeof(empty), dir, "empty-bin");
+    assert_int_equal(mkdir(empty, 0755), 0);
+    sqlite3 *db = fx_create(db_path);
+    fx_run_spec spec = {.label = "q", .pattern = "queue", .status = "completed", .seconds = 4,
+                        .rate = 50, .summary = true, .seed = 1};
+    fx_run(db, &spec, NULL, NULL);
+    fx_close(db);
+
+    /* through the command, with a PATH that has no gnuplot */
+    const char *bin = getenv("PB_BINARY");
+    assert_non_null(bin);
+    char path_env[PATH_MAX + 8];
+    snprintf(path_env, sizeof(path_env), "PATH=%s", empty);
+    char *envp[] = {path_env, NULL};
+    char *argv[] = {(char *)bin, "report", db_path, "-o", out, NULL};
+    assert_int_equal(fx_run_cli(dir, argv, envp), 1);
+    char *msg = read_in(dir, "cli.err");
+    assert_non_null(strstr(msg, "gnuplot-nox"));
+    assert_non_null(strstr(msg, "summary.md"));
+    free(msg);
+    assert_true(fx_exists(out, "summary.md"));
+    assert_true(fx_exists(out, "summary.json"));
+    size_t images;
+    fx_assert_page_self_contained(out, &images);
+    assert_int_equal(images, 0);
+    char *html = read_in(out, "index.html");
+    assert_non_null(strstr(html, "gnuplot-nox"));
+    free(html);
+    /* the scripts are there to draw later */
+    assert_true(fx_exists(out, "throughput.gp"));
+
+    /* through the API, with the override naming a program that is not there */
+    char nothing[PATH_MAX + 16];
+    snprintf(nothing, sizeof(nothing), "%s/no-gnuplot", empty);
+    char *saved = getenv("PB_GNUPLOT") != NULL ? strdup(getenv("PB_GNUPLOT")) : NULL;
+    setenv("PB_GNUPLOT", nothing, 1);
+    pb_report_options opt = {.db_path = db_path, .out_dir = out};
+    pb_report_result res;
+    pb_err err = {0};
+    assert_int_equal(pb_report_write(&opt, &res, &err), PB_ENOENT);
+    assert_non_null(strstr(err.msg, "no-gnuplot"));
+    assert_int_equal(res.charts, 0);
+    if (saved != NULL)
+        setenv("PB_GNUPLOT", saved, 1);
+    else
+        unsetenv("PB_GNUPLOT");
+    free(saved);
+    fx_rmtree(dir);
+}
+
+/* A writer appending rollup rows to a running run, as the recorder does. */
+struct writer {
+    const char *path;
+    int64_t run;
+    atomic_int stop;
+    atomic_llong rows;
+    int error;
+    pthread_mutex_t mu;
+    pthread_cond_t started;
+    bool ready;
+};
+
+static void *writer_main(void *arg)
+{
+    struct writer *w = arg;
+    sqlite3 *db;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_open(w->path, &db) != SQLITE_OK)
+        w->error = -1;
+    sqlite3_busy_timeout(db, 5000);
+    if (w->error == 0 &&
+        sqlite3_prepare_v2(db,
+                           "INSERT INTO seconds(run_id, sec, count, ok, http_error, timeout, "
+                           "connect_error, reset, protocol_error, rejected, dropped, other, "
+                           "retries, bytes, p50_us, p90_us, p99_us, max_us, in_flight, lim, "
+                           "queue, breaker, phase) VALUES (?1, ?2, 100, 99, 1, 0, 0, 0, 0, 0, "
+                           "0, 0, 0, 23000, 20000, 30000, 45000, 60000, 8, 10, 0, 1, 0)",
+                           -1, &st, NULL) != SQLITE_OK)
+        w->error = -2;
+    /* keep committing until the report is done; bounded in case it never is */
+    for (int64_t sec = 1000; w->error == 0 && !atomic_load(&w->stop) && sec < 1000000; sec++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, w->run);
+        sqlite3_bind_int64(st, 2, sec);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            w->error = sqlite3_errcode(db);
+            break;
+        }
+        if (atomic_fetch_add(&w->rows, 1) == 99) {
+            pthread_mutex_lock(&w->mu);
+            w->ready = true;
+            pthread_cond_signal(&w->started);
+            pthread_mutex_unlock(&w->mu);
+        }
+    }
+    pthread_mutex_lock(&w->mu);
+    w->ready = true;
+    pthread_cond_signal(&w->started);
+    pthread_mutex_unlock(&w->mu);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return NULL;
+}
+
+static void report_while_a_run_writes(void **state)
+{
+    char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
+    fx_tempdir(dir, sizeof(dir));
+    fx_path(db_path, sizeof(db_path), dir, "pb.db");
+    fx_path(out, sizeof(out), dir, "report");
+    sqlite3 *db = fx_create(db_path);
+    fx_run_spec spec = {.label = "live", .pattern = "adaptive", .status = "running",
+                        .seconds = 30, .rate = 100, .summary = false, .seed = 8};
+    int64_t run = fx_run(db, &spec, NULL, NULL);
+    fx_close(db);
+
+    struct writer w = {.path = db_path, .run = run};
+    pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.started, NULL);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, writer_main, &w), 0);
+    pthread_mutex_lock(&w.mu);
+    while (!w.ready)
+        pthread_cond_wait(&w.started, &w.mu);
+    pthread_mutex_unlock(&w.mu);
+    long long before = atomic_load(&w.rows);
+
+    pb_report_options opt = {.db_path = db_path, .pick = PB_REPORT_RUN, .id = run,
+                             .out_dir = out};
+    pb_report_result res;
+    pb_err err = {0};
+    int rc = 0;
+    for (int i = 0; i < 3 && rc == 0; i++)
+        rc = pb_report_write(&opt, &res, &err);
+    long long during = atomic_load(&w.rows) - before;
+    atomic_store(&w.stop, 1);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    if (rc != 0)
+        fail_msg("report of a live database failed: %s", err.msg);
+    /* the writer kept committing while the reports read, and never failed */
+    assert_int_equal(w.error, 0);
+    assert_true(during > 0);
+    assert_int_equal(res.charts, 5);
+    json_t *sum = load_json(out, "summary.json");
+    json_t *r = json_array_get(json_object_get(sum, "runs"), 0);
+    assert_string_equal(json_string_value(json_object_get(r, "totals_from")), "rollup");
+    json_decref(sum);
+    pthread_cond_destroy(&w.started);
+    pthread_mutex_destroy(&w.mu);
+    fx_rmtree(dir);
+}
+
+static void report_of_a_killed_run(void **state)
+{
+    char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
+    fx_tempdir(dir, sizeof(dir));
+    fx_path(db_path, sizeof(db_path), dir, "pb.db");
+    fx_path(out, sizeof(out), dir, "report");
+    sqlite3 *db = fx_create(db_path);
+    fx_close(db);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* the killed run: writes, then dies without closing the database */
+        sqlite3 *cdb;
+        if (sqlite3_open(db_path, &cdb) != SQLITE_OK)
+            _exit(3);
+        fx_run_spec spec = {.label = "killed", .pattern = "backpressure", .status = "running",
+                            .seconds = 15, .rate = 100, .summary = false, .seed = 6};
+        fx_run(cdb, &spec, NULL, NULL);
+        raise(SIGKILL);
+        _exit(4);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    pb_report_options opt = {.db_path = db_path, .out_dir = out};
+    pb_report_result res;
+    pb_err err = {0};
+    if (pb_report_write(&opt, &res, &err) != 0)
+        fail_msg("report of a killed run failed: %s", err.msg);
+    assert_int_equal(res.runs, 1);
+    json_t *sum = load_json(out, "summary.json");
+    json_t *r = json_array_get(json_object_get(sum, "runs"), 0);
+    assert_string_equal(json_string_value(json_object_get(r, "label")), "killed");
+    assert_true(json_integer_value(json_object_get(r, "requests")) > 1000);
+    json_decref(sum);
+    fx_rmtree(dir);
+}
+
+static void long_run_is_downsampled(void **state)
+{
+    char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
+    fx_tempdir(dir, sizeof(dir));
+    fx_path(db_path, sizeof(db_path), dir, "pb.db");
+    fx_path(out, sizeof(out), dir, "report");
+    sqlite3 *db = fx_create(db_path);
+    fx_run_spec spec = {.label = "six hours", .pattern = "queue", .status = "completed",
+                        .seconds = 6 * 3600, .rate = 10, .summary = true, .no_hist = true,
+                        .seed = 2};
+    int64_t run = fx_run(db, &spec, NULL, NULL);
+    fx_close(db);
+    pb_report_options opt = {.db_path = db_path, .pick = PB_REPORT_RUN, .id = run,
+                             .out_dir = out};
+    pb_report_result res;
+    pb_err err = {0};
+    if (pb_report_write(&opt, &res, &err) != 0)
+        fail_msg("report failed: %s", err.msg);
+    char name[64];
+    snprintf(name, sizeof(name), "run%lld.dat", (long long)run);
+    char *dat = read_in(out, name);
+    size_t rows = 0;
+    for (const char *p = dat; *p != '\0'; p++)
+        rows += *p == '\n';
+    free(dat);
+    /* 21,600 seconds plotted as 15 s buckets: 1,440 points plus the header */
+    assert_true(rows >= 1400 && rows <= 2002);
+    char *gp = read_in(out, "throughput.gp");
+    assert_non_null(strstr(gp, "time since run start (min)"));
+    free(gp);
+    json_t *sum = load_json(out, "summary.json");
+    assert_int_equal(json_integer_value(json_object_get(sum, "seconds_per_point")), 15);
+    json_decref(sum);
+    fx_rmtree(dir);
+}
+
+static void expect_error(const char *db_path, pb_report_pick pick, int64_t id, const char *out,
+                         int code, const char *needle)
+{
+    pb_report_options opt = {.db_path = db_path, .pick = pick, .id = id, .out_dir = out};
+    pb_report_result res;
+    pb_err err = {0};
+    int rc = pb_report_write(&opt, &res, &err);
+    if (rc != code || strstr(err.msg, needle) == NULL)
+        fail_msg("%s: expected error %d with \"%s\", got %d: %s", db_path, code, needle, rc,
+                 err.msg);
+}
+
+static void bad_inputs_get_clear_errors(void **state)
+{
+    char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX], p[PATH_MAX];
+    fx_tempdir(dir, sizeof(dir));
+    fx_path(db_path, sizeof(db_path), dir, "pb.db");
+    fx_path(out, sizeof(out), dir, "report");
+
+    fx_path(p, sizeof(p), dir, "missing.db");
+    expect_error(p, PB_REPORT_LAST, 0, out, PB_ENOENT, "missing.db");
+    fx_path(p, sizeof(p), dir, "notes.txt");
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs("not a database at all, just some text that is long enough to look like a header\n",
+          f);
+    assert_int_equal(fclose(f), 0);
+    expect_error(p, PB_REPORT_LAST, 0, out, PB_EDB, "notes.txt");
+    expect_error(dir, PB_REPORT_LAST, 0, out, PB_EINVAL, "not a regular file");
+
+    sqlite3 *db = fx_create(db_path);
+    expect_error(db_path, PB_REPORT_LAST, 0, out, PB_ENOENT, "no runs yet");
+    fx_run_spec spec = {.label = "q", .pattern = "queue", .status = "completed", .seconds = 3,
+                        .rate = 20, .summary = true, .seed = 1};
+    fx_run(db, &spec, NULL, NULL);
+    expect_error(db_path, PB_REPORT_RUN, 99, out, PB_ENOENT, "no run with id 99");
+    expect_error(db_path, PB_REPORT_COMPARE, 5, out, PB_ENOENT, "no compare with id 5");
+    /* an output path that is a file */
+    fx_path(p, sizeof(p), dir, "notes.txt");
+    expect_error(db_path, PB_REPORT_LAST, 0, p, PB_EINVAL, "not a folder");
+    /* a corrupt summary falls back to the rollup with a warning, not a failure */
+    assert_int_equal(sqlite3_exec(db, "UPDATE runs SET summary_json = '{\"requests\": '", NULL,
+                                  NULL, NULL),
+                     SQLITE_OK);
+    pb_report_options opt = {.db_path = db_path, .out_dir = out};
+    pb_report_result res;
+    pb_err err = {0};
+    if (pb_report_write(&opt, &res, &err) != 0)
+        fail_msg("report with a corrupt summary failed: %s", err.msg);
+    char *md = read_in(out, "summary.md");
+    assert_non_null(strstr(md, "summary\\_json is not a JSON object"));
+    free(md);
+    /* a newer schema is refused, naming both versions */
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 7", NULL, NULL, NULL), SQLITE_OK);
+    expect_error(db_path, PB_REPORT_LAST, 0, out, PB_ENOTSUP, "schema version 7");
+    fx_close(db);
+    /* another SQLite database */
+    fx_path(p, sizeof(p), dir, "other.db");
+    assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL), SQLITE_OK);
+    fx_close(db);
+    expect_error(p, PB_REPORT_LAST, 0, out, PB_EPARSE, "not a patternbench database");
+
+    /* the command line */
+    const char *bin = getenv("PB_BINARY");
+    assert_non_null(bin);
+    struct {
+        char *args[6];
+        int status;
+        const char *needle;
+    } cases[] = {
+        {{"report", NULL}, 2, "expected a database file"},
+        {{"report", db_path, "--frobnicate", NULL}, 2, "unknown option \"--frobnicate\""},
+        {{"report", db_path, "--run", "abc", NULL}, 2, "--run"},
+        {{"report", db_path, "--run", NULL}, 2, "--run needs a value"},
+        {{"report", db_path, "--run", "1", "--last", NULL}, 2, "at most one of"},
+        {{"report", db_path, "-o", NULL}, 2, "-o needs a folder"},
+        {{"report", db_path, "--compare", "3", NULL}, 1, "schema version 7"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *argv[8] = {(char *)bin};
+        for (int k = 0; k < 6 && cases[i].args[k] != NULL; k++)
+            argv[k + 1] = cases[i].args[k];
+        assert_int_equal(fx_run_cli(dir, argv, environ), cases[i].status);
+        char *msg = read_in(dir, "cli.err");
+        if (strstr(msg, cases[i].needle) == NULL)
+            fail_msg("case %zu: expected \"%s\" in: %s", i, cases[i].needle, msg);
+        free(msg);
+    }
+    char *help[] = {(char *)bin, "report", "--help", NULL};
+    assert_int_equal(fx_run_cli(dir, help, environ), 0);
+    char *text = read_in(dir, "cli.out");
+    assert_non_null(strstr(text, "--compare ID"));
+    free(text);
+    fx_rmtree(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(compare_report_writes_every_file),
+        cmocka_unit_test(lone_run_and_last_pick),
+        cmocka_unit_test(running_run_is_reported_from_the_rollup),
+        cmocka_unit_test(run_without_a_closed_second),
+        cmocka_unit_test(hostile_text_runs_no_command),
+        cmocka_unit_test(missing_gnuplot_still_writes_the_numbers),
+        cmocka_unit_test(report_while_a_run_writes),
+        cmocka_unit_test(report_of_a_killed_run),
+        cmocka_unit_test(long_run_is_downsampled),
+        cmocka_unit_test(bad_inputs_get_clear_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
