@@ -10,7 +10,7 @@
 #include "monotime.h"
 
 /* Opaque: the full mock configuration (base settings + phases + listen
- * address, threads, seed). Defined in mock_config.c. */
+ * address, threads, seed). Defined in mock_config.h. */
 typedef struct pb_mock_config pb_mock_config;
 
 /* A running server. */
@@ -23,26 +23,51 @@ int pb_mock_config_create(pb_mock_config **out) PB_MUST_CHECK;
 /* Free a configuration (NULL-safe). */
 void pb_mock_config_destroy(pb_mock_config *cfg);
 
+/* A deep copy of cfg. */
+int pb_mock_config_clone(const pb_mock_config *cfg, pb_mock_config **out) PB_MUST_CHECK;
+
 /* Apply one command-line option by its long name without dashes ("latency",
  * "errors", "faults", "capacity", "queue-limit", "rate-limit", "body-size",
  * "seed", "threads", "listen", "hang-max", "latency-cap", "profile").
- * Returns PB_ENOENT if `name` is not a mock option, so callers can share argv. */
+ * Returns PB_ENOENT if `name` is not a mock option, so callers can share argv.
+ * Settings given this way change the base settings and every phase that does
+ * not set the same key itself; "profile" replaces settings and phases (see
+ * pb_mock_config_load_json), so give it before the options it should not undo. */
 int pb_mock_config_set(pb_mock_config *cfg, const char *name, const char *value,
                        pb_err *err) PB_MUST_CHECK;
 
 /* Replace the profile (settings + phases) from a JSON text, as in --profile
- * files and PUT /__admin/profile. `source` names the input in errors. */
+ * files and PUT /__admin/profile. `source` names the input in errors. Settings
+ * the text does not name return to their defaults; listen, threads and seed
+ * keep their values unless named. On error cfg is unchanged. */
 int pb_mock_config_load_json(pb_mock_config *cfg, const char *json, const char *source,
                              pb_err *err) PB_MUST_CHECK;
 
-/* The effective configuration as a JSON text (malloc'd, caller frees). */
+/* The effective configuration as a JSON text (malloc'd, caller frees; NULL
+ * only when out of memory). pb_mock_config_load_json reads it back. */
 char *pb_mock_config_to_json(const pb_mock_config *cfg);
 
-/* Called from a server thread when the phase clock enters phase `index`
- * (0 = base settings) at `at` microseconds after the phase clock started. */
+/* Number of phases including the base settings (index 0); at least 1. */
+int pb_mock_config_phase_count(const pb_mock_config *cfg);
+
+/* Offset from the phase clock's start and name of phase `index` (0 = base,
+ * named "base"); the name points into cfg. */
+void pb_mock_config_phase_info(const pb_mock_config *cfg, int index, pb_usec *at,
+                               const char **name);
+
+/* Called from the server's timer thread when the phase clock enters phase
+ * `index` (0 = base settings, also on start and on every restart), `at` being
+ * the phase's offset from the phase clock's start. Calls come one at a time,
+ * in order; a phase skipped over by a late wake-up is still reported. The
+ * callback must not call pb_mock_stop. */
 typedef void (*pb_mock_phase_cb)(void *data, int index, const char *name, pb_usec at);
 
-/* Start a server with a copy of cfg. The bound port is known on return. */
+/* Start a server with a copy of cfg. The bound port is known on return.
+ * Requests carrying a header "X-PB-Seq: N" (N < 2^56), and optionally
+ * "X-PB-Attempt: K" (0..255, default 0), draw their fault and latency from
+ * random stream (N, K) of the seed; others from an arrival counter. So the
+ * same seed and numbering give the same faults whatever the thread count,
+ * and a client's retry with a new K gets a fresh draw. */
 int pb_mock_start(const pb_mock_config *cfg, pb_mock_phase_cb cb, void *cb_data, pb_mock **out,
                   pb_err *err) PB_MUST_CHECK;
 
@@ -55,17 +80,37 @@ const char *pb_mock_url(const pb_mock *m);
 /* Restart the phase clock at 0 (same as POST /__admin/phase/restart). */
 void pb_mock_restart_phases(pb_mock *m);
 
-/* Counters since start. Outcomes are what the server did, per request. */
+/* Replace the running profile from a JSON text (same as PUT /__admin/profile):
+ * validated first, the old profile stays on error. The phase clock restarts.
+ * listen and threads cannot change on a running server (PB_EINVAL). */
+int pb_mock_set_profile(pb_mock *m, const char *json, const char *source,
+                        pb_err *err) PB_MUST_CHECK;
+
+/* The running profile as JSON (malloc'd, caller frees; NULL when out of memory). */
+char *pb_mock_profile_json(pb_mock *m);
+
+/* Counters since start. Outcomes are what the server decided, per request,
+ * counted when it decides (on arrival), so that once a client has its answer
+ * the counters include it. requests is the sum of the outcome counters. */
 typedef struct pb_mock_stats {
-    uint64_t requests;   /* every request the server received (admin excluded) */
-    uint64_t ok;         /* answered 2xx */
-    uint64_t errors;     /* answered with an injected error status */
+    uint64_t requests;          /* every request the server received (admin excluded) */
+    uint64_t ok;                /* answered 200 (slow bodies are counted apart) */
+    uint64_t errors;            /* answered with an injected error status */
     uint64_t rejected_capacity; /* immediate 503: capacity queue full */
     uint64_t rate_limited;      /* 429 from the token bucket */
     uint64_t resets, hangs, slow_bodies, malformed;
-    uint64_t status[600]; /* per HTTP status answered */
-    uint32_t in_flight, queued;
-    int phase;
+    uint64_t bad_requests; /* 400: a malformed X-PB-Seq or X-PB-Attempt header */
+    /* Resets (hang-max closes) of numbered requests that the client sent
+     * again with the same X-PB-Seq and X-PB-Attempt. libcurl resends by
+     * itself when a kept-alive connection closes without an answer; its
+     * caller then saw requests - resent_resets - resent_hangs requests,
+     * resets - resent_resets resets and hangs - resent_hangs hangs. Counted
+     * as the resend arrives; not outcomes. */
+    uint64_t resent_resets, resent_hangs;
+    uint64_t status[600]; /* per HTTP status answered (reset, hang, malformed have none) */
+    uint32_t in_flight;   /* received, not yet finished */
+    uint32_t queued;      /* waiting for a capacity slot */
+    int phase;            /* the phase active now */
 } pb_mock_stats;
 
 /* Snapshot the counters (thread-safe). */

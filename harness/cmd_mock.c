@@ -1,0 +1,215 @@
+/* patternbench mock: the mock server in the foreground, until SIGINT/SIGTERM. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "commands.h"
+#include "mock.h"
+#include "units.h"
+
+static const char usage_text[] =
+    "usage: patternbench mock [options]\n"
+    "\n"
+    "Run the mock HTTP server in the foreground. Every path except /__admin/... and\n"
+    "/metrics is answered by the fault model. The first line on stdout is\n"
+    "\"listening on http://ADDRESS:PORT\"; SIGINT or SIGTERM stops the server, which\n"
+    "then prints its counters.\n"
+    "\n"
+    "options (a later option overrides an earlier one; --profile is read first):\n"
+    "  --listen ADDR:PORT     address to bind (default 127.0.0.1:0, 0 = any free port)\n"
+    "  --threads N            server threads (default 2; 1 uses poll() instead of epoll)\n"
+    "  --seed N               seed of every random draw (default 1)\n"
+    "  --latency SPEC         service time: none, fixed:10ms, uniform:5ms,20ms,\n"
+    "                         normal:20ms,5ms (mean, sd), lognormal:20ms,200ms (median,\n"
+    "                         p99), pareto:5ms,1.5 (scale, shape), mix:150us:10,2ms:5\n"
+    "  --latency-cap D        clamp every latency draw to D (default none)\n"
+    "  --errors SPEC          injected statuses, e.g. 503:0.2,500:0.05 (429 carries\n"
+    "                         Retry-After)\n"
+    "  --faults SPEC          reset:F, hang:F, slow-body:F, malformed:F, comma-separated\n"
+    "  --hang-max D           close a hung request after D (default 60s)\n"
+    "  --capacity N           at most N requests in service at once (default unlimited)\n"
+    "  --queue-limit Q        up to Q more wait in FIFO order, the rest get 503\n"
+    "                         (default unlimited)\n"
+    "  --rate-limit RPS[,B]   token bucket of RPS per second, burst B (default RPS/10,\n"
+    "                         at least 1); excess requests get 429\n"
+    "  --body-size BYTES      size of a 200 body, e.g. 512, 4k (default 64)\n"
+    "  --profile FILE.json    the same settings as JSON, plus time-phased \"phases\"\n"
+    "  --help                 this text\n"
+    "\n"
+    "Admin API on the same port: GET/PUT /__admin/profile, POST /__admin/phase/restart,\n"
+    "GET /__admin/stats; Prometheus text at GET /metrics. See README.md.\n";
+
+#define MAX_OPTIONS 64
+
+typedef struct option_arg {
+    const char *name; /* without the dashes; points into argv or `names` */
+    const char *value;
+} option_arg;
+
+/* Log phase changes of a profile that has phases (data: the configuration). */
+static void on_phase(void *data, int index, const char *name, pb_usec at)
+{
+    char buf[32];
+    if (pb_mock_config_phase_count(data) < 2)
+        return;
+    fprintf(stderr, "mock: phase %d \"%s\" at %s\n", index, name,
+            pb_format_duration(at, buf, sizeof(buf)));
+}
+
+/* Many connections need many descriptors: raise the soft limit to the hard one. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+        return;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        fprintf(stderr, "mock: could not raise the open-file limit; many connections may fail\n");
+}
+
+static void print_counters(const pb_mock_stats *s)
+{
+    printf("requests %llu\n", (unsigned long long)s->requests);
+    printf("ok %llu\n", (unsigned long long)s->ok);
+    printf("errors %llu\n", (unsigned long long)s->errors);
+    printf("rejected_capacity %llu\n", (unsigned long long)s->rejected_capacity);
+    printf("rate_limited %llu\n", (unsigned long long)s->rate_limited);
+    printf("resets %llu\n", (unsigned long long)s->resets);
+    printf("hangs %llu\n", (unsigned long long)s->hangs);
+    printf("slow_bodies %llu\n", (unsigned long long)s->slow_bodies);
+    printf("malformed %llu\n", (unsigned long long)s->malformed);
+    printf("bad_requests %llu\n", (unsigned long long)s->bad_requests);
+    printf("resent_resets %llu\n", (unsigned long long)s->resent_resets);
+    printf("resent_hangs %llu\n", (unsigned long long)s->resent_hangs);
+    for (int i = 0; i < 600; i++)
+        if (s->status[i] != 0)
+            printf("status %d %llu\n", i, (unsigned long long)s->status[i]);
+    fflush(stdout);
+}
+
+/* Split argv into (name, value) pairs; returns the count, -1 after printing a
+ * usage error, or -2 for --help. `names` holds copies of "--name=value" names. */
+static int parse_args(int argc, char **argv, option_arg *opts, char names[][32])
+{
+    int n = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+            return -2;
+        if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+            fprintf(stderr,
+                    "patternbench mock: unexpected argument \"%s\"; options start with --, see "
+                    "patternbench mock --help\n",
+                    a);
+            return -1;
+        }
+        if (n == MAX_OPTIONS) {
+            fprintf(stderr, "patternbench mock: more than %d options\n", MAX_OPTIONS);
+            return -1;
+        }
+        const char *eq = strchr(a, '=');
+        if (eq != NULL) {
+            size_t len = (size_t)(eq - a - 2);
+            if (len >= sizeof(names[0])) {
+                fprintf(stderr,
+                        "patternbench mock: unknown option %.*s; see patternbench mock "
+                        "--help\n",
+                        (int)(eq - a), a);
+                return -1;
+            }
+            memcpy(names[n], a + 2, len);
+            names[n][len] = '\0';
+            opts[n].name = names[n];
+            opts[n].value = eq + 1;
+        } else {
+            opts[n].name = a + 2;
+            opts[n].value = i + 1 < argc ? argv[++i] : NULL;
+        }
+        n++;
+    }
+    return n;
+}
+
+/* Apply one option; prints the error and returns nonzero on failure. */
+static int apply(pb_mock_config *cfg, const option_arg *o)
+{
+    pb_err err = {0};
+    int rc = pb_mock_config_set(cfg, o->name, o->value, &err);
+    if (rc == PB_ENOENT)
+        fprintf(stderr, "patternbench mock: unknown option --%s; see patternbench mock --help\n",
+                o->name);
+    else if (rc != 0)
+        fprintf(stderr, "patternbench mock: %s\n", err.msg);
+    return rc;
+}
+
+int pb_cmd_mock(int argc, char **argv)
+{
+    option_arg opts[MAX_OPTIONS];
+    char names[MAX_OPTIONS][32];
+    pb_mock_config *cfg = NULL;
+    pb_mock *m = NULL;
+    pb_err err = {0};
+    sigset_t stop_signals;
+    int status = 2;
+
+    int n = parse_args(argc, argv, opts, names);
+    if (n == -2) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (n < 0)
+        return 2;
+    if (pb_mock_config_create(&cfg) != 0) {
+        fprintf(stderr, "patternbench mock: out of memory\n");
+        return 1;
+    }
+    /* the profile first, so that the other options refine it whatever their order */
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < n; i++)
+            if ((strcmp(opts[i].name, "profile") == 0) == (pass == 0) && apply(cfg, &opts[i]) != 0)
+                goto cleanup;
+
+    /* SIGINT/SIGTERM are taken with sigwait below; the server's threads,
+     * created after this, inherit the blocked mask. A shell script starts
+     * background jobs with SIGINT ignored, and POSIX leaves it open whether a
+     * blocked, ignored signal reaches sigwait: take both back to their
+     * default first (blocked, the default action never runs). */
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    if (pthread_sigmask(SIG_BLOCK, &stop_signals, NULL) != 0 ||
+        signal(SIGINT, SIG_DFL) == SIG_ERR || signal(SIGTERM, SIG_DFL) == SIG_ERR) {
+        fprintf(stderr, "patternbench mock: cannot block SIGINT/SIGTERM\n");
+        status = 1;
+        goto cleanup;
+    }
+    raise_fd_limit();
+    if (pb_mock_start(cfg, on_phase, cfg, &m, &err) != 0) {
+        fprintf(stderr, "patternbench mock: %s\n", err.msg);
+        status = 1;
+        goto cleanup;
+    }
+    printf("listening on %s\n", pb_mock_url(m));
+    fflush(stdout);
+    fprintf(stderr,
+            "mock: try curl -i %s/ ; admin: %s/__admin/stats, %s/__admin/profile, metrics: "
+            "%s/metrics ; Ctrl-C stops\n",
+            pb_mock_url(m), pb_mock_url(m), pb_mock_url(m), pb_mock_url(m));
+    int sig;
+    if (sigwait(&stop_signals, &sig) != 0) {
+        fprintf(stderr, "patternbench mock: sigwait failed\n");
+        status = 1;
+    } else {
+        status = 0;
+    }
+    pb_mock_stats stats;
+    pb_mock_get_stats(m, &stats);
+    pb_mock_stop(m);
+    print_counters(&stats);
+cleanup:
+    pb_mock_config_destroy(cfg);
+    return status;
+}

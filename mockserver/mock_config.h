@@ -1,0 +1,81 @@
+/* Inside the mock configuration: the settings one phase runs with, and the
+ * full configuration (listen address, threads, seed, base settings, phases).
+ * Internal to mockserver/ and its tests; others use the opaque type in mock.h. */
+#ifndef PB_MOCK_CONFIG_H
+#define PB_MOCK_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "latency_dist.h"
+#include "mock.h"
+
+/* Most distinct statuses one --errors spec may list. */
+#define PB_MOCK_MAX_ERRORS 8
+/* Most phases a profile may list (after the base settings). */
+#define PB_MOCK_MAX_PHASES 32
+/* queue-limit: no bound. */
+#define PB_MOCK_UNLIMITED UINT32_MAX
+/* Largest --body-size. */
+#define PB_MOCK_MAX_BODY (64ULL << 20)
+
+/* Faults a request can be given instead of a normal answer. */
+typedef enum pb_fault_kind {
+    PB_FAULT_RESET,
+    PB_FAULT_HANG,
+    PB_FAULT_SLOW_BODY,
+    PB_FAULT_MALFORMED,
+    PB_FAULT_COUNT
+} pb_fault_kind;
+
+/* "reset", "hang", "slow-body", "malformed". */
+const char *pb_fault_name(pb_fault_kind k);
+
+/* What the server does while one phase is active. Plain data. */
+typedef struct pb_mock_settings {
+    pb_latency_dist latency;
+    pb_usec latency_cap; /* 0 = none */
+    int n_errors;
+    uint16_t error_status[PB_MOCK_MAX_ERRORS];
+    double error_fraction[PB_MOCK_MAX_ERRORS];
+    double fault_fraction[PB_FAULT_COUNT];
+    uint32_t capacity;    /* requests in service at once; 0 = unlimited */
+    uint32_t queue_limit; /* waiting beyond capacity; PB_MOCK_UNLIMITED = no bound */
+    double rate_limit;    /* token bucket refill per second; 0 = off */
+    double rate_burst;    /* token bucket size */
+    uint64_t body_size;
+    pb_usec hang_max;
+} pb_mock_settings;
+
+/* A phase: the base settings with the keys in `overrides` replaced, active
+ * from `at` after the phase clock starts. */
+typedef struct pb_mock_phase {
+    pb_usec at;
+    char name[64];
+    uint32_t overrides; /* bit per settings key */
+    pb_mock_settings s; /* effective settings */
+} pb_mock_phase;
+
+/* Everything pb_mock_start needs; plain data, copyable by assignment. */
+struct pb_mock_config {
+    char host[64]; /* numeric address */
+    uint16_t port;
+    bool ipv6;
+    uint32_t threads;
+    uint64_t seed;
+    pb_mock_settings base;
+    int n_phases;
+    pb_mock_phase phases[PB_MOCK_MAX_PHASES];
+};
+
+/* The documented defaults: no latency, errors or faults, unlimited capacity,
+ * no rate limit, 64-byte body, hang-max 60s. */
+void pb_mock_settings_default(pb_mock_settings *s);
+
+/* Sum of the error and fault fractions (at most 1 in a valid configuration). */
+double pb_mock_settings_fraction_sum(const pb_mock_settings *s);
+
+/* The default token-bucket size for a rate: a tenth of a second's worth, at least 1. */
+double pb_mock_default_burst(double rate);
+
+#endif

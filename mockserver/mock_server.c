@@ -1,0 +1,1085 @@
+/* The mock server: a libmicrohttpd daemon (thread pool, suspend/resume) and
+ * one timer thread that resumes delayed connections at their deadlines.
+ *
+ * A mock request goes: first access-handler call (nothing but bookkeeping:
+ * answering or suspending there makes MHD 0.9.75 drop keep-alive) -> second
+ * call decides (rate limit, fault model, capacity) under `mu` -> answered at
+ * once, or suspended with a deadline in the timer heap -> the timer thread
+ * resumes it -> the handler is called again and answers. No thread ever
+ * sleeps for a request: a delayed request costs a heap entry and a socket. */
+#include "mock.h"
+
+#include <assert.h>
+#include <math.h>
+#include <microhttpd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "capacity.h"
+#include "fault_model.h"
+#include "mock_admin.h"
+#include "mock_config.h"
+#include "timer_heap.h"
+#include "token_bucket.h"
+#include "units.h"
+
+/* Request contexts are allocated this many at a time and reused. */
+#define POOL_CHUNK 256
+/* A slow body is released in this many equal slices over its latency. */
+#define SLOW_SLICES 16
+/* Headers numbering a request for its random stream: the client's sequence
+ * number and, for the client's own retries, the attempt (0..255). */
+#define SEQ_HEADER "X-PB-Seq"
+#define ATTEMPT_HEADER "X-PB-Attempt"
+/* Slots of the table of recent closes (see pb_mock.closed). */
+#define CLOSED_SLOTS 4096
+
+/* What a timer entry does when due. */
+enum timer_kind {
+    T_RESUME,       /* resume the request's connection */
+    T_SERVICE_END,  /* release its capacity slot (if held), then resume it */
+    T_SLOT_RELEASE, /* a slow body's service time is over: release a slot */
+};
+
+typedef enum req_kind { REQ_MOCK, REQ_ADMIN } req_kind;
+
+/* One phase of a running profile, with its responses made up front so that
+ * answering never allocates. */
+typedef struct phase_rt {
+    pb_usec at;
+    const char *name;
+    const pb_mock_settings *s;
+    struct MHD_Response *ok;
+    bool owns_ok; /* phases with equal body sizes share one response */
+    struct MHD_Response *error[PB_MOCK_MAX_ERRORS];
+    struct MHD_Response *rate_limited;
+    struct MHD_Response *malformed;
+} phase_rt;
+
+/* A running profile; requests hold a reference while they live, so a PUT
+ * can replace it under them. */
+typedef struct profile {
+    atomic_uint refs;
+    pb_mock_config *cfg;
+    int n;
+    phase_rt phase[1 + PB_MOCK_MAX_PHASES];
+} profile;
+
+typedef struct request {
+    pb_capacity_link link; /* first: a queued request is found from its link */
+    struct request *next_free;
+    pb_mock *m;
+    struct MHD_Connection *conn;
+    req_kind kind;
+    bool decided;
+    bool holds_slot; /* in service under the capacity limit; guarded by mu */
+    bool in_flight;
+    bool has_seq;    /* the client numbered it (X-PB-Seq) */
+    uint64_t stream; /* its random stream: sequence number and attempt */
+    profile *prof;
+    const phase_rt *phase;
+    pb_fault_decision d;
+    pb_usec service_start;
+    char *body; /* admin request body */
+    size_t body_len, body_cap;
+    bool body_too_big;
+} request;
+
+typedef struct pool_chunk {
+    struct pool_chunk *next;
+    request reqs[POOL_CHUNK];
+} pool_chunk;
+
+/* Counters; relaxed atomics, read by pb_mock_get_stats. */
+typedef struct counters {
+    atomic_uint_fast64_t requests, ok, errors, rejected_capacity, rate_limited, resets, hangs,
+        slow_bodies, malformed, bad_requests, resent_resets, resent_hangs;
+    atomic_uint_fast64_t status[600];
+    atomic_uint in_flight;
+} counters;
+
+struct pb_mock {
+    struct MHD_Daemon *daemon;
+    uint16_t port;
+    char url[80];
+    pb_mock_phase_cb cb;
+    void *cb_data;
+    struct MHD_Response *capacity_full;
+
+    pthread_t timer;
+    bool timer_started;
+
+    /* mu guards prof, phase_start, phase_epoch, heap, cap, bucket, quit and
+     * closed; wake tells the timer thread that one of them changed */
+    pthread_mutex_t mu;
+    pthread_cond_t wake;
+    profile *prof;
+    pb_usec phase_start;
+    uint64_t phase_epoch; /* bumped by each restart of the phase clock */
+    pb_timer_heap heap;
+    pb_capacity cap;
+    pb_token_bucket bucket;
+    bool quit;
+    atomic_bool stopping;
+
+    atomic_uint_fast64_t next_seq;
+    counters c;
+
+    pthread_mutex_t pool_mu;
+    request *free_list;
+    pool_chunk *chunks;
+
+    /* Recent resets and hang closes of numbered requests, by stream,
+     * direct-mapped. A client that sends one of them again
+     * (libcurl does, on a kept-alive connection) is counted as resending. */
+    struct closed_entry {
+        uint64_t stream;
+        uint8_t kind; /* 0 = empty, else PB_MOCK_RESET or PB_MOCK_HANG */
+    } closed[CLOSED_SLOTS];
+
+    atomic_flag logged; /* set once MHD's first message is in start_log */
+    char start_log[256];
+};
+
+static char body_byte(uint64_t i)
+{
+    return i % 64 == 63 ? '\n' : (char)('a' + i % 26);
+}
+
+static void fill_body(char *buf, uint64_t pos, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        buf[i] = body_byte(pos + i);
+}
+
+/* ---- request pool ---------------------------------------------------- */
+
+static int pool_grow(pb_mock *m)
+{
+    pool_chunk *c = malloc(sizeof(*c));
+    if (c == NULL)
+        return PB_ENOMEM;
+    c->next = m->chunks;
+    m->chunks = c;
+    for (int i = 0; i < POOL_CHUNK; i++) {
+        c->reqs[i].next_free = m->free_list;
+        m->free_list = &c->reqs[i];
+    }
+    return 0;
+}
+
+static request *request_get(pb_mock *m)
+{
+    request *r = NULL;
+    pthread_mutex_lock(&m->pool_mu);
+    if (m->free_list != NULL || pool_grow(m) == 0) {
+        r = m->free_list;
+        m->free_list = r->next_free;
+    }
+    pthread_mutex_unlock(&m->pool_mu);
+    if (r != NULL)
+        memset(r, 0, sizeof(*r));
+    return r;
+}
+
+static void request_put(pb_mock *m, request *r)
+{
+    free(r->body);
+    pthread_mutex_lock(&m->pool_mu);
+    r->next_free = m->free_list;
+    m->free_list = r;
+    pthread_mutex_unlock(&m->pool_mu);
+}
+
+/* ---- profiles -------------------------------------------------------- */
+
+static struct MHD_Response *text_response(const char *text, const char *retry_after)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
+    if (r == NULL)
+        return NULL;
+    if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain") != MHD_YES ||
+        (retry_after != NULL &&
+         MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, retry_after) != MHD_YES)) {
+        MHD_destroy_response(r);
+        return NULL;
+    }
+    return r;
+}
+
+static void profile_free(profile *p)
+{
+    if (p == NULL)
+        return;
+    for (int i = 0; i < p->n; i++) {
+        phase_rt *ph = &p->phase[i];
+        if (ph->owns_ok && ph->ok != NULL)
+            MHD_destroy_response(ph->ok);
+        for (int e = 0; e < PB_MOCK_MAX_ERRORS; e++)
+            if (ph->error[e] != NULL)
+                MHD_destroy_response(ph->error[e]);
+        if (ph->rate_limited != NULL)
+            MHD_destroy_response(ph->rate_limited);
+        if (ph->malformed != NULL)
+            MHD_destroy_response(ph->malformed);
+    }
+    pb_mock_config_destroy(p->cfg);
+    free(p);
+}
+
+static void profile_release(profile *p)
+{
+    if (atomic_fetch_sub(&p->refs, 1) == 1)
+        profile_free(p);
+}
+
+static struct MHD_Response *ok_response(uint64_t size)
+{
+    if (size == 0)
+        return text_response("", NULL);
+    char *body = malloc(size);
+    if (body == NULL)
+        return NULL;
+    fill_body(body, 0, size);
+    struct MHD_Response *r = MHD_create_response_from_buffer(size, body, MHD_RESPMEM_MUST_FREE);
+    if (r == NULL) {
+        free(body);
+        return NULL;
+    }
+    if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain") != MHD_YES) {
+        MHD_destroy_response(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* A response that is not valid HTTP. MHD always writes a well-formed status
+ * line and computes Content-Length itself, so the one thing it lets us break
+ * is a header: with MHD_RF_INSANITY_HEADER_CONTENT_LENGTH it sends our own
+ * Content-Length, which here is not a number. Clients reject the response
+ * (curl: CURLE_WEIRD_SERVER_REPLY, "Invalid Content-Length: value"). */
+static struct MHD_Response *malformed_response(void)
+{
+    static const char text[] = "mock: malformed response\n";
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(sizeof(text) - 1, (void *)text, MHD_RESPMEM_PERSISTENT);
+    if (r == NULL)
+        return NULL;
+    if (MHD_set_response_options(r, MHD_RF_INSANITY_HEADER_CONTENT_LENGTH, MHD_RO_END) != MHD_YES ||
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH, "not-a-number") != MHD_YES) {
+        MHD_destroy_response(r);
+        return NULL;
+    }
+    return r;
+}
+
+static int phase_build(phase_rt *ph, const profile *p, int index)
+{
+    const pb_mock_settings *s = ph->s;
+    for (int j = 0; j < index && ph->ok == NULL; j++)
+        if (p->phase[j].s->body_size == s->body_size)
+            ph->ok = p->phase[j].ok;
+    if (ph->ok == NULL) {
+        ph->ok = ok_response(s->body_size);
+        ph->owns_ok = true;
+        if (ph->ok == NULL)
+            return PB_ENOMEM;
+    }
+    for (int e = 0; e < s->n_errors; e++) {
+        char text[64];
+        snprintf(text, sizeof(text), "mock: injected %u\n", (unsigned)s->error_status[e]);
+        ph->error[e] = text_response(text, s->error_status[e] == 429 ? "1" : NULL);
+        if (ph->error[e] == NULL)
+            return PB_ENOMEM;
+    }
+    if (s->rate_limit > 0) {
+        /* a whole number of seconds, enough for at least one token to come back */
+        char after[32];
+        snprintf(after, sizeof(after), "%.0f", fmax(1.0, ceil(1.0 / s->rate_limit)));
+        ph->rate_limited = text_response("mock: rate limit exceeded\n", after);
+        if (ph->rate_limited == NULL)
+            return PB_ENOMEM;
+    }
+    ph->malformed = malformed_response();
+    return ph->malformed == NULL ? PB_ENOMEM : 0;
+}
+
+static int profile_create(const pb_mock_config *cfg, profile **out)
+{
+    profile *p = calloc(1, sizeof(*p));
+    if (p == NULL)
+        return PB_ENOMEM;
+    atomic_init(&p->refs, 1);
+    int rc = pb_mock_config_clone(cfg, &p->cfg);
+    if (rc != 0)
+        goto fail;
+    p->n = pb_mock_config_phase_count(p->cfg);
+    for (int i = 0; i < p->n; i++) {
+        phase_rt *ph = &p->phase[i];
+        pb_mock_config_phase_info(p->cfg, i, &ph->at, &ph->name);
+        ph->s = i == 0 ? &p->cfg->base : &p->cfg->phases[i - 1].s;
+        rc = phase_build(ph, p, i);
+        if (rc != 0)
+            goto fail;
+    }
+    *out = p;
+    return 0;
+fail:
+    profile_free(p);
+    return rc;
+}
+
+/* The phase active `elapsed` after the phase clock started. */
+static int phase_index(const profile *p, pb_usec elapsed)
+{
+    int i = p->n - 1;
+    while (i > 0 && p->phase[i].at > elapsed)
+        i--;
+    return i;
+}
+
+/* Under mu. */
+static pb_usec phase_elapsed(const pb_mock *m, pb_usec now)
+{
+    return now > m->phase_start ? now - m->phase_start : 0;
+}
+
+/* ---- timers and capacity (all under mu) -------------------------------- */
+
+static int push_timer(pb_mock *m, pb_usec deadline, int kind, void *item)
+{
+    pb_usec first = pb_timer_heap_next(&m->heap);
+    int rc = pb_timer_heap_push(&m->heap, deadline, kind, item);
+    if (rc == 0 && deadline < first)
+        pthread_cond_signal(&m->wake);
+    return rc;
+}
+
+/* r's service begins now. Returns true when the caller should answer r at
+ * once; `suspended` says r is waiting in the queue (then "at once" means
+ * resuming it). */
+static bool start_service(pb_mock *m, request *r, pb_usec now, bool suspended)
+{
+    r->service_start = now;
+    pb_usec end = now + r->d.latency;
+    bool delayed = r->d.action != PB_MOCK_SLOW_BODY && r->d.latency > 0;
+    if (delayed && push_timer(m, end, T_SERVICE_END, r) == 0) {
+        if (!suspended)
+            MHD_suspend_connection(r->conn);
+        return false;
+    }
+    /* Answered now: a slow body (headers now, body over the latency; its
+     * slot is released by a timer entry of its own), no latency, or no
+     * memory for the timer (better without the delay than never). */
+    if (r->holds_slot) {
+        bool slot_timer = r->d.action == PB_MOCK_SLOW_BODY && r->d.latency > 0 &&
+                          push_timer(m, end, T_SLOT_RELEASE, NULL) == 0;
+        if (!slot_timer)
+            pb_capacity_finish(&m->cap);
+        r->holds_slot = false;
+    }
+    if (suspended) {
+        MHD_resume_connection(r->conn);
+        return false;
+    }
+    return true;
+}
+
+/* Start queued requests while the current phase's capacity allows. */
+static void promote(pb_mock *m, pb_usec now)
+{
+    if (m->cap.queued == 0)
+        return;
+    const phase_rt *ph = &m->prof->phase[phase_index(m->prof, phase_elapsed(m, now))];
+    pb_capacity_link *l;
+    while ((l = pb_capacity_next(&m->cap, ph->s->capacity)) != NULL) {
+        request *r = (request *)l;
+        r->holds_slot = true;
+        start_service(m, r, now, true);
+    }
+}
+
+static void fire(pb_mock *m, const pb_timer_entry *e, pb_usec now)
+{
+    request *r = e->item;
+    switch (e->kind) {
+    case T_RESUME:
+        MHD_resume_connection(r->conn);
+        break;
+    case T_SERVICE_END:
+        if (r->holds_slot) {
+            r->holds_slot = false;
+            pb_capacity_finish(&m->cap);
+            promote(m, now);
+        }
+        MHD_resume_connection(r->conn); /* r belongs to its MHD thread from here */
+        break;
+    case T_SLOT_RELEASE:
+        pb_capacity_finish(&m->cap);
+        promote(m, now);
+        break;
+    }
+}
+
+static void wait_until(pb_mock *m, pb_usec deadline)
+{
+    if (deadline == PB_USEC_NEVER) {
+        pthread_cond_wait(&m->wake, &m->mu);
+        return;
+    }
+    struct timespec ts = {(time_t)(deadline / PB_USEC_PER_SEC),
+                          (long)(deadline % PB_USEC_PER_SEC) * 1000};
+    /* ETIMEDOUT and spurious wake-ups alike: the loop re-reads the clock */
+    (void)pthread_cond_timedwait(&m->wake, &m->mu, &ts);
+}
+
+/* The timer thread: fires due entries, moves queued requests into service
+ * when the limit rises, and reports phase changes. */
+static void *timer_main(void *arg)
+{
+    pb_mock *m = arg;
+    uint64_t seen_epoch = 0;
+    int announced = -1;
+    /* Linux lets a timed wait overrun by the thread's timer slack (50 us by
+     * default); an injected delay should not. The result is ignored on
+     * purpose: should it fail, delays merely run up to 50 us long. */
+    (void)prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
+    pthread_mutex_lock(&m->mu);
+    while (!m->quit) {
+        pb_usec now = pb_monotime_now();
+        if (m->phase_epoch != seen_epoch) {
+            seen_epoch = m->phase_epoch;
+            announced = -1;
+        }
+        int idx = phase_index(m->prof, phase_elapsed(m, now));
+        if (announced != idx)
+            promote(m, now); /* a new phase may allow more in service */
+        while (announced < idx && seen_epoch == m->phase_epoch) {
+            announced++;
+            if (m->cb == NULL)
+                continue;
+            char name[sizeof(((pb_mock_phase *)0)->name)];
+            snprintf(name, sizeof(name), "%s", m->prof->phase[announced].name);
+            pb_usec at = m->prof->phase[announced].at;
+            pthread_mutex_unlock(&m->mu);
+            m->cb(m->cb_data, announced, name, at);
+            pthread_mutex_lock(&m->mu);
+        }
+        if (seen_epoch != m->phase_epoch || m->quit)
+            continue;
+        pb_timer_entry e;
+        while (pb_timer_heap_pop_due(&m->heap, now, &e))
+            fire(m, &e, now);
+        pb_usec next = pb_timer_heap_next(&m->heap);
+        if (idx + 1 < m->prof->n) {
+            pb_usec boundary = m->phase_start + m->prof->phase[idx + 1].at;
+            if (boundary < next)
+                next = boundary;
+        }
+        wait_until(m, next);
+    }
+    pthread_mutex_unlock(&m->mu);
+    return NULL;
+}
+
+/* ---- answering --------------------------------------------------------- */
+
+static void count_status(pb_mock *m, unsigned status)
+{
+    if (status < 600)
+        atomic_fetch_add_explicit(&m->c.status[status], 1, memory_order_relaxed);
+}
+
+static void count(pb_mock *m, atomic_uint_fast64_t *outcome, unsigned status)
+{
+    atomic_fetch_add_explicit(outcome, 1, memory_order_relaxed);
+    if (status != 0)
+        count_status(m, status);
+    atomic_fetch_add_explicit(&m->c.requests, 1, memory_order_relaxed);
+}
+
+static void count_decision(pb_mock *m, const pb_fault_decision *d)
+{
+    static const size_t field[] = {
+        [PB_MOCK_OK] = offsetof(counters, ok),
+        [PB_MOCK_ERROR] = offsetof(counters, errors),
+        [PB_MOCK_RESET] = offsetof(counters, resets),
+        [PB_MOCK_HANG] = offsetof(counters, hangs),
+        [PB_MOCK_SLOW_BODY] = offsetof(counters, slow_bodies),
+        [PB_MOCK_MALFORMED] = offsetof(counters, malformed),
+    };
+    count(m, (atomic_uint_fast64_t *)((char *)&m->c + field[d->action]), d->status);
+}
+
+static ssize_t slow_body_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    request *r = cls;
+    pb_mock *m = r->m;
+    uint64_t total = r->phase->s->body_size;
+    if (atomic_load(&m->stopping))
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    if (pos >= total)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    pb_usec now = pb_monotime_now();
+    pb_usec lat = r->d.latency;
+    uint64_t slices = total < SLOW_SLICES ? total : SLOW_SLICES;
+    uint64_t due = lat == 0 || now >= r->service_start + lat
+                       ? slices
+                       : slices * (now - r->service_start) / lat;
+    uint64_t allowed = total * due / slices;
+    if (allowed > pos) {
+        size_t n = allowed - pos < max ? (size_t)(allowed - pos) : max;
+        fill_body(buf, pos, n);
+        return (ssize_t)n;
+    }
+    /* Nothing to send before the next slice: suspend until then rather than
+     * return 0 and be polled again (a busy loop). */
+    pb_usec wake = r->service_start + (lat * (due + 1) + slices - 1) / slices;
+    pthread_mutex_lock(&m->mu);
+    if (atomic_load(&m->stopping) || push_timer(m, wake, T_RESUME, r) != 0) {
+        pthread_mutex_unlock(&m->mu);
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    }
+    MHD_suspend_connection(r->conn);
+    pthread_mutex_unlock(&m->mu);
+    return 0;
+}
+
+static struct closed_entry *closed_slot(pb_mock *m, uint64_t stream)
+{
+    return &m->closed[pb_mix64(stream) % CLOSED_SLOTS];
+}
+
+/* A numbered request is about to be closed without an answer. */
+static void remember_close(pb_mock *m, const request *r)
+{
+    if (!r->has_seq)
+        return;
+    pthread_mutex_lock(&m->mu);
+    struct closed_entry *e = closed_slot(m, r->stream);
+    e->stream = r->stream;
+    e->kind = (uint8_t)r->d.action;
+    pthread_mutex_unlock(&m->mu);
+}
+
+/* Under mu: count a resend of a request closed earlier. */
+static void count_resend(pb_mock *m, uint64_t stream)
+{
+    struct closed_entry *e = closed_slot(m, stream);
+    if (e->kind == 0 || e->stream != stream)
+        return;
+    atomic_fetch_add_explicit(e->kind == PB_MOCK_RESET ? &m->c.resent_resets : &m->c.resent_hangs,
+                              1, memory_order_relaxed);
+    e->kind = 0;
+}
+
+static enum MHD_Result answer(pb_mock *m, request *r)
+{
+    const phase_rt *ph = r->phase;
+    switch (r->d.action) {
+    case PB_MOCK_OK:
+        return MHD_queue_response(r->conn, 200, ph->ok);
+    case PB_MOCK_ERROR:
+        for (int e = 0; e < ph->s->n_errors; e++)
+            if (ph->s->error_status[e] == r->d.status)
+                return MHD_queue_response(r->conn, r->d.status, ph->error[e]);
+        assert(!"injected status not in its phase");
+        return MHD_NO;
+    case PB_MOCK_RESET: {
+        remember_close(m, r);
+        /* SO_LINGER 0 makes close() send RST; MHD_USE_TURBO keeps MHD from
+         * calling shutdown() first, which would send FIN instead */
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        struct linger lg = {1, 0};
+        if (ci == NULL || setsockopt(ci->connect_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) != 0)
+            return MHD_NO; /* still closed, with FIN */
+        return MHD_NO;
+    }
+    case PB_MOCK_HANG:
+        /* hang-max reached: close without an answer */
+        remember_close(m, r);
+        return MHD_NO;
+    case PB_MOCK_MALFORMED:
+        return MHD_queue_response(r->conn, 200, ph->malformed);
+    case PB_MOCK_SLOW_BODY: {
+        struct MHD_Response *resp =
+            MHD_create_response_from_callback(ph->s->body_size, 4096, slow_body_read, r, NULL);
+        if (resp == NULL)
+            return MHD_NO;
+        enum MHD_Result rc = MHD_YES;
+        if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain") != MHD_YES)
+            rc = MHD_NO;
+        if (rc == MHD_YES)
+            rc = MHD_queue_response(r->conn, 200, resp);
+        MHD_destroy_response(resp);
+        return rc;
+    }
+    }
+    return MHD_NO;
+}
+
+static enum MHD_Result bad_header(pb_mock *m, request *r, const char *name, const char *expect,
+                                  const char *value)
+{
+    char text[300];
+    snprintf(text, sizeof(text), "mock: %s: expected %s, got \"%.100s\"\n", name, expect, value);
+    count(m, &m->c.bad_requests, 400);
+    struct MHD_Response *resp = text_response(text, NULL);
+    if (resp == NULL)
+        return MHD_NO;
+    enum MHD_Result rc = MHD_queue_response(r->conn, 400, resp);
+    MHD_destroy_response(resp);
+    return rc;
+}
+
+/* The second handler call of a mock request: decide what happens to it. */
+static enum MHD_Result arrive(pb_mock *m, request *r)
+{
+    uint64_t seq, attempt = 0;
+    const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, SEQ_HEADER);
+    if (h != NULL) {
+        if (pb_parse_u64(h, SEQ_HEADER, 0, UINT64_MAX >> 8, &seq, NULL) != 0)
+            return bad_header(m, r, SEQ_HEADER, "a whole number below 2^56", h);
+        r->has_seq = true;
+    } else {
+        seq = atomic_fetch_add_explicit(&m->next_seq, 1, memory_order_relaxed);
+    }
+    h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, ATTEMPT_HEADER);
+    if (h != NULL && pb_parse_u64(h, ATTEMPT_HEADER, 0, 255, &attempt, NULL) != 0)
+        return bad_header(m, r, ATTEMPT_HEADER, "a whole number from 0 to 255", h);
+    r->stream = seq << 8 | attempt;
+    r->decided = true;
+    pb_usec now = pb_monotime_now();
+    pthread_mutex_lock(&m->mu);
+    if (atomic_load(&m->stopping)) {
+        pthread_mutex_unlock(&m->mu);
+        return MHD_NO;
+    }
+    r->prof = m->prof;
+    atomic_fetch_add(&r->prof->refs, 1);
+    r->phase = &r->prof->phase[phase_index(r->prof, phase_elapsed(m, now))];
+    const pb_mock_settings *s = r->phase->s;
+    r->in_flight = true;
+    atomic_fetch_add(&m->c.in_flight, 1);
+    if (r->has_seq)
+        count_resend(m, r->stream);
+
+    if (s->rate_limit > 0 && !pb_token_bucket_take(&m->bucket, s->rate_limit, s->rate_burst, now)) {
+        pthread_mutex_unlock(&m->mu);
+        count(m, &m->c.rate_limited, 429);
+        return MHD_queue_response(r->conn, 429, r->phase->rate_limited);
+    }
+    pb_fault_decide(s, r->prof->cfg->seed, r->stream, &r->d);
+    if (r->d.action == PB_MOCK_HANG) {
+        /* held without a thread until hang-max; the client giving up earlier
+         * is not seen while the connection is suspended */
+        int rc = push_timer(m, now + s->hang_max, T_RESUME, r);
+        if (rc == 0)
+            MHD_suspend_connection(r->conn);
+        pthread_mutex_unlock(&m->mu);
+        count_decision(m, &r->d);
+        return rc == 0 ? MHD_YES : MHD_NO;
+    }
+    if (s->capacity > 0) {
+        promote(m, now); /* those queued first, should the limit have risen */
+        switch (pb_capacity_arrive(&m->cap, s->capacity, s->queue_limit, &r->link)) {
+        case PB_CAPACITY_REJECT:
+            pthread_mutex_unlock(&m->mu);
+            count(m, &m->c.rejected_capacity, 503);
+            return MHD_queue_response(r->conn, 503, m->capacity_full);
+        case PB_CAPACITY_QUEUED:
+            MHD_suspend_connection(r->conn);
+            pthread_mutex_unlock(&m->mu);
+            count_decision(m, &r->d);
+            return MHD_YES;
+        case PB_CAPACITY_START:
+            r->holds_slot = true;
+            break;
+        }
+    }
+    bool now_answer = start_service(m, r, now, false);
+    pthread_mutex_unlock(&m->mu);
+    count_decision(m, &r->d);
+    return now_answer ? answer(m, r) : MHD_YES;
+}
+
+static void body_append(request *r, const char *data, size_t len)
+{
+    if (r->body_too_big)
+        return;
+    if (r->body_len + len > PB_MOCK_ADMIN_MAX_BODY) {
+        r->body_too_big = true;
+        return;
+    }
+    if (r->body_len + len + 1 > r->body_cap) {
+        size_t cap = r->body_cap ? r->body_cap : 4096;
+        while (cap < r->body_len + len + 1)
+            cap *= 2;
+        char *b = realloc(r->body, cap);
+        if (b == NULL) {
+            r->body_too_big = true;
+            return;
+        }
+        r->body = b;
+        r->body_cap = cap;
+    }
+    memcpy(r->body + r->body_len, data, len);
+    r->body_len += len;
+    r->body[r->body_len] = '\0';
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **req_cls)
+{
+    pb_mock *m = cls;
+    request *r = *req_cls;
+    if (r == NULL) {
+        /* First call: only bookkeeping. Answering (or suspending) here makes
+         * MHD 0.9.75 close the connection after the reply. */
+        r = request_get(m);
+        if (r == NULL)
+            return MHD_NO;
+        r->m = m;
+        r->conn = conn;
+        r->kind = pb_mock_admin_path(url) ? REQ_ADMIN : REQ_MOCK;
+        *req_cls = r;
+        return MHD_YES;
+    }
+    if (*upload_size != 0) {
+        if (r->kind == REQ_ADMIN)
+            body_append(r, upload, *upload_size);
+        *upload_size = 0; /* a mock request's body is read and ignored */
+        return MHD_YES;
+    }
+    if (r->kind == REQ_ADMIN)
+        return pb_mock_admin_answer(m, conn, method, url, r->body, r->body_len, r->body_too_big);
+    if (atomic_load(&m->stopping))
+        return MHD_NO;
+    if (!r->decided)
+        return arrive(m, r);
+    return answer(m, r); /* resumed: its time has come */
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    pb_mock *m = cls;
+    request *r = *req_cls;
+    if (r == NULL)
+        return;
+    *req_cls = NULL;
+    if (r->in_flight)
+        atomic_fetch_sub(&m->c.in_flight, 1);
+    if (r->prof != NULL)
+        profile_release(r->prof);
+    request_put(m, r);
+}
+
+static void on_log(void *cls, const char *fmt, va_list ap)
+{
+    pb_mock *m = cls;
+    /* Only the first message is kept: a start-up failure such as a bind
+     * error. Later ones are MHD's notes on connections closed on purpose
+     * (resets, hangs). */
+    if (!atomic_flag_test_and_set(&m->logged))
+        vsnprintf(m->start_log, sizeof(m->start_log), fmt, ap);
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+/* The process's descriptor limit (what bounds the connections). */
+static size_t fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+        rl.rlim_cur > (1u << 20))
+        return 1u << 20;
+    return rl.rlim_cur;
+}
+
+static int start_daemon(pb_mock *m, const pb_mock_config *cfg, pb_err *err)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO |
+                     MHD_USE_ERROR_LOG;
+    /* MHD 0.9.75 in epoll mode without a thread pool stalls at ~128 open
+     * connections; one thread uses poll() instead. */
+    flags |= cfg->threads >= 2 ? MHD_USE_EPOLL : MHD_USE_POLL;
+    if (cfg->ipv6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons(cfg->port);
+        if (inet_pton(AF_INET6, cfg->host, &a->sin6_addr) != 1)
+            return pb_err_set(err, PB_EINVAL, "--listen: bad IPv6 address \"%s\"", cfg->host);
+        flags |= MHD_USE_IPv6;
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        a->sin_family = AF_INET;
+        a->sin_port = htons(cfg->port);
+        if (inet_pton(AF_INET, cfg->host, &a->sin_addr) != 1)
+            return pb_err_set(err, PB_EINVAL, "--listen: bad IPv4 address \"%s\"", cfg->host);
+    }
+    size_t fds = fd_limit();
+    size_t limit = fds > 128 ? fds - 64 : 64;
+    struct MHD_OptionItem opts[] = {
+        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_log, m},
+        {MHD_OPTION_SOCK_ADDR, 0, &ss},
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, m},
+        {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)limit, NULL},
+        {MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096, NULL},
+        /* MHD clears a connection's whole memory pool between requests;
+         * 8 KiB (not the default 32) keeps that from dominating small
+         * requests. Request headers beyond ~6 KiB get 431. */
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, 8192, NULL},
+        {cfg->threads >= 2 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, cfg->threads, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    m->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, m, MHD_OPTION_ARRAY, opts,
+                                 MHD_OPTION_END);
+    if (m->daemon == NULL)
+        return pb_err_set(err, PB_ENET, "mock server: cannot listen on %s%s%s:%u: %s",
+                          cfg->ipv6 ? "[" : "", cfg->host, cfg->ipv6 ? "]" : "",
+                          (unsigned)cfg->port,
+                          m->start_log[0] ? m->start_log : "libmicrohttpd refused to start");
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(m->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    if (info == NULL)
+        return pb_err_set(err, PB_ENET, "mock server: cannot read the bound port");
+    m->port = info->port;
+    const char *host = cfg->host;
+    if (strcmp(host, "0.0.0.0") == 0)
+        host = "127.0.0.1";
+    else if (strcmp(host, "::") == 0)
+        host = "::1";
+    snprintf(m->url, sizeof(m->url), cfg->ipv6 ? "http://[%s]:%u" : "http://%s:%u", host,
+             (unsigned)m->port);
+    return 0;
+}
+
+/* Resume everything suspended so that MHD can close it; under mu. */
+static void drain(pb_mock *m)
+{
+    pb_timer_entry e;
+    while (pb_timer_heap_pop(&m->heap, &e))
+        if (e.kind != T_SLOT_RELEASE)
+            MHD_resume_connection(((request *)e.item)->conn);
+    for (pb_capacity_link *l = pb_capacity_drain(&m->cap); l != NULL;) {
+        pb_capacity_link *next = l->next;
+        MHD_resume_connection(((request *)l)->conn);
+        l = next;
+    }
+}
+
+static void server_free(pb_mock *m)
+{
+    pthread_mutex_lock(&m->mu);
+    atomic_store(&m->stopping, true);
+    m->quit = true;
+    if (m->daemon != NULL)
+        drain(m);
+    pthread_cond_signal(&m->wake);
+    pthread_mutex_unlock(&m->mu);
+    if (m->timer_started)
+        pthread_join(m->timer, NULL);
+    if (m->daemon != NULL)
+        MHD_stop_daemon(m->daemon); /* completes every request: pool and profiles are free */
+    if (m->prof != NULL)
+        profile_release(m->prof);
+    if (m->capacity_full != NULL)
+        MHD_destroy_response(m->capacity_full);
+    pb_timer_heap_cleanup(&m->heap);
+    while (m->chunks != NULL) {
+        pool_chunk *c = m->chunks;
+        m->chunks = c->next;
+        free(c);
+    }
+    pthread_cond_destroy(&m->wake);
+    pthread_mutex_destroy(&m->mu);
+    pthread_mutex_destroy(&m->pool_mu);
+    free(m);
+}
+
+static int init_sync(pb_mock *m)
+{
+    pthread_condattr_t ca;
+    if (pthread_mutex_init(&m->mu, NULL) != 0)
+        return PB_ESYS;
+    if (pthread_mutex_init(&m->pool_mu, NULL) != 0) {
+        pthread_mutex_destroy(&m->mu);
+        return PB_ESYS;
+    }
+    int rc = pthread_condattr_init(&ca);
+    if (rc == 0) {
+        rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        if (rc == 0)
+            rc = pthread_cond_init(&m->wake, &ca);
+        pthread_condattr_destroy(&ca);
+    }
+    if (rc != 0) {
+        pthread_mutex_destroy(&m->pool_mu);
+        pthread_mutex_destroy(&m->mu);
+        return PB_ESYS;
+    }
+    return 0;
+}
+
+int pb_mock_start(const pb_mock_config *cfg, pb_mock_phase_cb cb, void *cb_data, pb_mock **out,
+                  pb_err *err)
+{
+    pb_mock *m = calloc(1, sizeof(*m));
+    if (m == NULL)
+        return pb_err_set(err, PB_ENOMEM, "mock server: out of memory");
+    if (init_sync(m) != 0) {
+        free(m);
+        return pb_err_set(err, PB_ESYS, "mock server: cannot create a mutex");
+    }
+    m->cb = cb;
+    m->cb_data = cb_data;
+    atomic_flag_clear(&m->logged);
+    pb_capacity_init(&m->cap);
+    pb_token_bucket_init(&m->bucket);
+    int rc = pb_timer_heap_init(&m->heap, 1024);
+    if (rc == 0)
+        rc = pool_grow(m);
+
+    if (rc == 0) {
+        m->capacity_full = text_response("mock: capacity queue full\n", NULL);
+        rc = m->capacity_full == NULL ? PB_ENOMEM : 0;
+    }
+    if (rc == 0)
+        rc = profile_create(cfg, &m->prof);
+    if (rc != 0) {
+        pb_err_set(err, rc, "mock server: out of memory");
+        goto fail;
+    }
+    m->phase_start = pb_monotime_now();
+    m->phase_epoch = 1;
+    rc = start_daemon(m, cfg, err);
+    if (rc != 0)
+        goto fail;
+    m->prof->cfg->port = m->port;
+    if (pthread_create(&m->timer, NULL, timer_main, m) != 0) {
+        rc = pb_err_set(err, PB_ESYS, "mock server: cannot start the timer thread");
+        goto fail;
+    }
+    m->timer_started = true;
+    *out = m;
+    return 0;
+fail:
+    server_free(m);
+    return rc;
+}
+
+uint16_t pb_mock_port(const pb_mock *m)
+{
+    return m->port;
+}
+
+const char *pb_mock_url(const pb_mock *m)
+{
+    return m->url;
+}
+
+void pb_mock_restart_phases(pb_mock *m)
+{
+    pthread_mutex_lock(&m->mu);
+    m->phase_start = pb_monotime_now();
+    m->phase_epoch++;
+    pthread_cond_signal(&m->wake);
+    pthread_mutex_unlock(&m->mu);
+}
+
+int pb_mock_set_profile(pb_mock *m, const char *json, const char *source, pb_err *err)
+{
+    pb_mock_config *cfg = NULL;
+    profile *p = NULL;
+    pthread_mutex_lock(&m->mu);
+    int rc = pb_mock_config_clone(m->prof->cfg, &cfg);
+    pthread_mutex_unlock(&m->mu);
+    if (rc != 0)
+        return pb_err_set(err, rc, "%s: out of memory", source);
+    uint16_t port = cfg->port;
+    uint32_t threads = cfg->threads;
+    char host[sizeof(cfg->host)];
+    strcpy(host, cfg->host);
+    rc = pb_mock_config_load_json(cfg, json, source, err);
+    if (rc != 0)
+        goto cleanup;
+    if (cfg->threads != threads || cfg->port != port || strcmp(cfg->host, host) != 0) {
+        rc = pb_err_set(err, PB_EINVAL,
+                        "%s: listen and threads cannot change on a running server; leave them out",
+                        source);
+        goto cleanup;
+    }
+    rc = profile_create(cfg, &p);
+    if (rc != 0) {
+        pb_err_set(err, rc, "%s: out of memory", source);
+        goto cleanup;
+    }
+    pthread_mutex_lock(&m->mu);
+    profile *old = m->prof;
+    m->prof = p;
+    m->phase_start = pb_monotime_now();
+    m->phase_epoch++;
+    pthread_cond_signal(&m->wake);
+    pthread_mutex_unlock(&m->mu);
+    profile_release(old);
+cleanup:
+    pb_mock_config_destroy(cfg);
+    return rc;
+}
+
+char *pb_mock_profile_json(pb_mock *m)
+{
+    pthread_mutex_lock(&m->mu);
+    profile *p = m->prof;
+    atomic_fetch_add(&p->refs, 1);
+    pthread_mutex_unlock(&m->mu);
+    char *json = pb_mock_config_to_json(p->cfg);
+    profile_release(p);
+    return json;
+}
+
+void pb_mock_get_stats(pb_mock *m, pb_mock_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    const counters *c = &m->c;
+    out->ok = atomic_load_explicit(&c->ok, memory_order_relaxed);
+    out->errors = atomic_load_explicit(&c->errors, memory_order_relaxed);
+    out->rejected_capacity = atomic_load_explicit(&c->rejected_capacity, memory_order_relaxed);
+    out->rate_limited = atomic_load_explicit(&c->rate_limited, memory_order_relaxed);
+    out->resets = atomic_load_explicit(&c->resets, memory_order_relaxed);
+    out->hangs = atomic_load_explicit(&c->hangs, memory_order_relaxed);
+    out->slow_bodies = atomic_load_explicit(&c->slow_bodies, memory_order_relaxed);
+    out->malformed = atomic_load_explicit(&c->malformed, memory_order_relaxed);
+    out->bad_requests = atomic_load_explicit(&c->bad_requests, memory_order_relaxed);
+    out->resent_resets = atomic_load_explicit(&c->resent_resets, memory_order_relaxed);
+    out->resent_hangs = atomic_load_explicit(&c->resent_hangs, memory_order_relaxed);
+    for (int i = 0; i < 600; i++)
+        out->status[i] = atomic_load_explicit(&c->status[i], memory_order_relaxed);
+    out->requests = atomic_load_explicit(&c->requests, memory_order_relaxed);
+    out->in_flight = atomic_load(&c->in_flight);
+    pthread_mutex_lock(&m->mu);
+    out->queued = m->cap.queued;
+    out->phase = phase_index(m->prof, phase_elapsed(m, pb_monotime_now()));
+    pthread_mutex_unlock(&m->mu);
+}
+
+void pb_mock_stop(pb_mock *m)
+{
+    if (m != NULL)
+        server_free(m);
+}

@@ -1,0 +1,321 @@
+/* Mock options and profiles: the documented forms are accepted, malformed
+ * ones rejected with a message naming the input, JSON reads back exactly. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "mock_config.h"
+
+static pb_mock_config *fresh(void)
+{
+    pb_mock_config *cfg;
+    assert_int_equal(pb_mock_config_create(&cfg), 0);
+    return cfg;
+}
+
+static void set_ok(pb_mock_config *cfg, const char *name, const char *value)
+{
+    pb_err err = {0};
+    if (pb_mock_config_set(cfg, name, value, &err) != 0)
+        fail_msg("--%s %s rejected: %s", name, value, err.msg);
+}
+
+/* The option is rejected and the message holds every fragment. */
+static void set_bad(const char *name, const char *value, const char *expect)
+{
+    pb_mock_config *cfg = fresh();
+    char *before = pb_mock_config_to_json(cfg);
+    pb_err err = {0};
+    if (pb_mock_config_set(cfg, name, value, &err) == 0)
+        fail_msg("--%s %s was accepted", name, value);
+    if (strstr(err.msg, expect) == NULL)
+        fail_msg("--%s %s: message \"%s\" lacks \"%s\"", name, value, err.msg, expect);
+    char *after = pb_mock_config_to_json(cfg);
+    assert_string_equal(before, after); /* nothing changed */
+    free(before);
+    free(after);
+    pb_mock_config_destroy(cfg);
+}
+
+/* The value of key in the config's JSON, as text. */
+static const char *json_field(const pb_mock_config *cfg, const char *key, char *buf, size_t len)
+{
+    char *text = pb_mock_config_to_json(cfg);
+    json_t *o = json_loads(text, 0, NULL);
+    assert_non_null(o);
+    json_t *v = json_object_get(o, key);
+    assert_non_null(v);
+    if (json_is_integer(v))
+        snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+    else
+        snprintf(buf, len, "%s", json_string_value(v));
+    json_decref(o);
+    free(text);
+    return buf;
+}
+
+static void defaults_are_the_documented_ones(void **state)
+{
+    pb_mock_config *cfg = fresh();
+    char b[256];
+    assert_string_equal(json_field(cfg, "listen", b, sizeof(b)), "127.0.0.1:0");
+    assert_string_equal(json_field(cfg, "threads", b, sizeof(b)), "2");
+    assert_string_equal(json_field(cfg, "seed", b, sizeof(b)), "1");
+    assert_string_equal(json_field(cfg, "latency", b, sizeof(b)), "none");
+    assert_string_equal(json_field(cfg, "errors", b, sizeof(b)), "none");
+    assert_string_equal(json_field(cfg, "faults", b, sizeof(b)), "none");
+    assert_string_equal(json_field(cfg, "capacity", b, sizeof(b)), "unlimited");
+    assert_string_equal(json_field(cfg, "queue-limit", b, sizeof(b)), "unlimited");
+    assert_string_equal(json_field(cfg, "rate-limit", b, sizeof(b)), "none");
+    assert_string_equal(json_field(cfg, "body-size", b, sizeof(b)), "64");
+    assert_string_equal(json_field(cfg, "hang-max", b, sizeof(b)), "60s");
+    assert_int_equal(pb_mock_config_phase_count(cfg), 1);
+    pb_mock_config_destroy(cfg);
+}
+
+static void documented_forms_are_accepted(void **state)
+{
+    pb_mock_config *cfg = fresh();
+    char b[256];
+    set_ok(cfg, "errors", "503:0.2,500:5%");
+    assert_string_equal(json_field(cfg, "errors", b, sizeof(b)), "503:0.2,500:0.05");
+    set_ok(cfg, "errors", "429:0.1");
+    set_ok(cfg, "faults", "reset:0.01,hang:0.01,slow-body:0.01,malformed:0.01");
+    assert_string_equal(json_field(cfg, "faults", b, sizeof(b)),
+                        "reset:0.01,hang:0.01,slow-body:0.01,malformed:0.01");
+    set_ok(cfg, "latency", "pareto:5ms,1.5");
+    set_ok(cfg, "latency-cap", "2s");
+    assert_string_equal(json_field(cfg, "latency-cap", b, sizeof(b)), "2s");
+    set_ok(cfg, "capacity", "8");
+    set_ok(cfg, "queue-limit", "0");
+    assert_string_equal(json_field(cfg, "queue-limit", b, sizeof(b)), "0");
+    set_ok(cfg, "rate-limit", "100");
+    assert_string_equal(json_field(cfg, "rate-limit", b, sizeof(b)), "100");
+    set_ok(cfg, "rate-limit", "100,20");
+    assert_string_equal(json_field(cfg, "rate-limit", b, sizeof(b)), "100,20");
+    set_ok(cfg, "body-size", "4k");
+    assert_string_equal(json_field(cfg, "body-size", b, sizeof(b)), "4096");
+    set_ok(cfg, "hang-max", "1500ms");
+    assert_string_equal(json_field(cfg, "hang-max", b, sizeof(b)), "1500ms");
+    set_ok(cfg, "seed", "18446744073709551615");
+    assert_string_equal(json_field(cfg, "seed", b, sizeof(b)), "18446744073709551615");
+    set_ok(cfg, "threads", "1");
+    set_ok(cfg, "listen", "[::1]:8080");
+    assert_string_equal(json_field(cfg, "listen", b, sizeof(b)), "[::1]:8080");
+    set_ok(cfg, "listen", "127.0.0.1:0");
+    set_ok(cfg, "errors", "none");
+    set_ok(cfg, "capacity", "unlimited");
+    assert_string_equal(json_field(cfg, "capacity", b, sizeof(b)), "unlimited");
+    pb_mock_config_destroy(cfg);
+}
+
+static void malformed_options_are_rejected_by_name(void **state)
+{
+    set_bad("errors", "503", "--errors: expected STATUS:FRACTION");
+    set_bad("errors", "200:0.1", "--errors status: expected a whole number from 400 to 599");
+    set_bad("errors", "503:0.1,503:0.2", "status 503 is listed twice");
+    set_bad("errors", "503:0.6,500:0.6", "add up to 1.2; expected at most 1");
+    set_bad("errors", "503:abc", "--errors fraction of 503: expected a fraction");
+    set_bad("faults", "explode:0.1", "--faults: unknown fault \"explode\"");
+    set_bad("faults", "reset", "--faults: expected KIND:FRACTION");
+    set_bad("latency", "fixed:10", "--latency");
+    set_bad("latency-cap", "soon", "--latency-cap: expected a duration");
+    set_bad("capacity", "-1", "--capacity: expected a whole number or \"unlimited\"");
+    set_bad("queue-limit", "many", "--queue-limit: expected a whole number or \"unlimited\"");
+    set_bad("rate-limit", "fast", "--rate-limit requests per second: expected a number");
+    set_bad("rate-limit", "10,0", "--rate-limit burst: expected a number from 1");
+    set_bad("body-size", "1G", "--body-size: expected at most 64M");
+    set_bad("body-size", "4kb", "--body-size: expected a size");
+    set_bad("hang-max", "0s", "--hang-max: expected a duration above 0");
+    set_bad("threads", "0", "--threads: expected a whole number from 1 to 64");
+    set_bad("seed", "-3", "--seed: expected a whole number");
+    set_bad("listen", "localhost:80", "--listen: expected ADDRESS:PORT with a numeric address");
+    set_bad("listen", "127.0.0.1", "--listen: expected ADDRESS:PORT");
+    set_bad("listen", "127.0.0.1:70000", "--listen port: expected a whole number from 0 to 65535");
+    set_bad("listen", "[::1]8080", "--listen: expected ADDRESS:PORT");
+    set_bad("profile", "/nonexistent/profile.json", "--profile: cannot open \"/nonexistent");
+}
+
+static void errors_and_faults_share_one_budget(void **state)
+{
+    pb_mock_config *cfg = fresh();
+    set_ok(cfg, "errors", "503:0.7");
+    pb_err err = {0};
+    assert_int_equal(pb_mock_config_set(cfg, "faults", "reset:0.4", &err), PB_ERANGE);
+    assert_non_null(strstr(err.msg, "--faults: the error and fault fractions of the base settings "
+                                    "add up to 1.1"));
+    set_ok(cfg, "faults", "reset:0.3");
+    pb_mock_config_destroy(cfg);
+}
+
+static void unknown_names_are_left_to_the_caller(void **state)
+{
+    pb_mock_config *cfg = fresh();
+    pb_err err = {0};
+    assert_int_equal(pb_mock_config_set(cfg, "concurrency", "10", &err), PB_ENOENT);
+    assert_int_equal(pb_mock_config_set(cfg, "pattern", "queue", NULL), PB_ENOENT);
+    assert_int_equal(pb_mock_config_set(cfg, "latency", NULL, &err), PB_EINVAL);
+    assert_non_null(strstr(err.msg, "--latency: expected a value"));
+    pb_mock_config_destroy(cfg);
+}
+
+static const char profile[] =
+    "{\n"
+    "  \"latency\": \"fixed:10ms\",\n"
+    "  \"seed\": 42,\n"
+    "  \"phases\": [\n"
+    "    {\"at\": \"60s\", \"name\": \"outage\", \"errors\": \"503:0.5\"},\n"
+    "    {\"at\": \"120s\", \"name\": \"slow\", \"latency\": \"lognormal:"
+    "200ms,2s\", \"capacity\": 4},\n"
+    "    {\"at\": \"180s\", \"name\": \"recovered\"}\n"
+    "  ]\n"
+    "}\n";
+
+static void phases_inherit_the_base_settings(void **state)
+{
+    pb_mock_config *cfg = fresh();
+    pb_err err = {0};
+    if (pb_mock_config_load_json(cfg, profile, "p.json", &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(pb_mock_config_phase_count(cfg), 4);
+    pb_usec at;
+    const char *name;
+    pb_mock_config_phase_info(cfg, 0, &at, &name);
+    assert_int_equal(at, 0);
+    assert_string_equal(name, "base");
+    pb_mock_config_phase_info(cfg, 2, &at, &name);
+    assert_int_equal(at, 120 * PB_USEC_PER_SEC);
+    assert_string_equal(name, "slow");
+    assert_int_equal(cfg->seed, 42);
+    /* outage: base latency, its own errors */
+    assert_int_equal(cfg->phases[0].s.latency.a, 10000);
+    assert_int_equal(cfg->phases[0].s.n_errors, 1);
+    /* recovered: the base again */
+    assert_int_equal(cfg->phases[2].s.n_errors, 0);
+    assert_int_equal(cfg->phases[2].s.capacity, 0);
+    /* a later option changes the base and the phases that do not set it */
+    set_ok(cfg, "latency", "fixed:20ms");
+    assert_int_equal(cfg->phases[0].s.latency.a, 20000);
+    assert_int_equal(cfg->phases[1].s.latency.kind, PB_LATENCY_LOGNORMAL);
+    assert_int_equal(cfg->phases[2].s.latency.a, 20000);
+    /* a base option that would break a phase is refused, naming the phase */
+    set_ok(cfg, "faults", "reset:0.5");
+    assert_int_equal(cfg->phases[1].s.fault_fraction[PB_FAULT_RESET], 0.5);
+    assert_int_not_equal(pb_mock_config_set(cfg, "faults", "reset:0.1,hang:0.5", &err), 0);
+    assert_non_null(strstr(err.msg, "phase 1 (\"outage\") add up to 1.1"));
+    pb_mock_config_destroy(cfg);
+}
+
+static void json_reads_back_exactly(void **state)
+{
+    pb_mock_config *a = fresh(), *b = fresh();
+    pb_err err = {0};
+    assert_int_equal(pb_mock_config_load_json(a, profile, "p.json", &err), 0);
+    set_ok(a, "errors", "503:0.125,429:1%");
+    set_ok(a, "rate-limit", "33.5,7");
+    set_ok(a, "latency-cap", "150us");
+    set_ok(a, "queue-limit", "12");
+    char *ja = pb_mock_config_to_json(a);
+    if (pb_mock_config_load_json(b, ja, "round trip", &err) != 0)
+        fail_msg("%s\n%s", err.msg, ja);
+    char *jb = pb_mock_config_to_json(b);
+    assert_string_equal(ja, jb);
+    free(ja);
+    free(jb);
+    pb_mock_config_destroy(a);
+    pb_mock_config_destroy(b);
+}
+
+static void bad_profiles_name_the_place(void **state)
+{
+    const struct {
+        const char *json, *expect;
+    } bad[] = {
+        {"{", "src: line 1 column 1"},
+        {"[1]", "src: expected a JSON object of settings"},
+        {"{\"latncy\": \"fixed:1ms\"}", "src: unknown key \"latncy\"; expected listen"},
+        {"{\"latency\": 10}", "src: latency: expected none, fixed:D"},
+        {"{\"errors\": true}", "src: errors: expected a string or a number"},
+        {"{\"errors\": \"503:0.5\", \"faults\": \"reset:0.6\"}", "add up to 1.1"},
+        {"{\"phases\": {}}", "src: phases: expected an array"},
+        {"{\"phases\": [{\"errors\": \"503:1\"}]}", "src: phases[0]: missing \"at\""},
+        {"{\"phases\": [{\"at\": 60}]}", "src: phases[0].at: expected a duration with a unit"},
+        {"{\"phases\": [{\"at\": \"2s\"}, {\"at\": \"1s\"}]}",
+         "phases[1].at: phases must start in increasing order, got 1s after 2s"},
+        {"{\"phases\": [{\"at\": \"1s\", \"errors\": \"503:2\"}]}",
+         "src: phases[0].errors fraction of 503: expected a fraction"},
+        {"{\"phases\": [{\"at\": \"1s\", \"seed\": 3}]}",
+         "src: phases[0]: unknown key \"seed\"; expected at, name"},
+        {"{\"phases\": [{\"at\": \"1s\", \"name\": 3}]}", "src: phases[0].name: expected a string"},
+        {"{\"latency\": \"none\", \"latency\": \"fixed:1ms\"}", "duplicate object key"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        pb_mock_config *cfg = fresh();
+        set_ok(cfg, "errors", "503:0.1");
+        char *before = pb_mock_config_to_json(cfg);
+        pb_err err = {0};
+        if (pb_mock_config_load_json(cfg, bad[i].json, "src", &err) == 0)
+            fail_msg("%s was accepted", bad[i].json);
+        if (strstr(err.msg, bad[i].expect) == NULL)
+            fail_msg("%s: message \"%s\" lacks \"%s\"", bad[i].json, err.msg, bad[i].expect);
+        char *after = pb_mock_config_to_json(cfg);
+        assert_string_equal(before, after);
+        free(before);
+        free(after);
+        pb_mock_config_destroy(cfg);
+    }
+}
+
+static void profile_files_load_and_replace(void **state)
+{
+    char path[] = "/tmp/pb_profile_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, profile, strlen(profile)), (ssize_t)strlen(profile));
+    assert_int_equal(close(fd), 0);
+    pb_mock_config *cfg = fresh();
+    set_ok(cfg, "listen", "127.0.0.1:9999");
+    set_ok(cfg, "errors", "500:0.5");
+    set_ok(cfg, "profile", path);
+    assert_int_equal(cfg->base.n_errors, 0); /* replaced */
+    assert_int_equal(cfg->port, 9999);       /* kept: the file does not name it */
+    assert_int_equal(pb_mock_config_phase_count(cfg), 4);
+    assert_int_equal(unlink(path), 0);
+    pb_mock_config_destroy(cfg);
+}
+
+static void clone_is_independent(void **state)
+{
+    pb_mock_config *a = fresh(), *b;
+    assert_int_equal(pb_mock_config_clone(a, &b), 0);
+    set_ok(b, "errors", "503:1");
+    assert_int_equal(a->base.n_errors, 0);
+    pb_mock_config_destroy(a);
+    pb_mock_config_destroy(b);
+    pb_mock_config_destroy(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(defaults_are_the_documented_ones),
+        cmocka_unit_test(documented_forms_are_accepted),
+        cmocka_unit_test(malformed_options_are_rejected_by_name),
+        cmocka_unit_test(errors_and_faults_share_one_budget),
+        cmocka_unit_test(unknown_names_are_left_to_the_caller),
+        cmocka_unit_test(phases_inherit_the_base_settings),
+        cmocka_unit_test(json_reads_back_exactly),
+        cmocka_unit_test(bad_profiles_name_the_place),
+        cmocka_unit_test(profile_files_load_and_replace),
+        cmocka_unit_test(clone_is_independent),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

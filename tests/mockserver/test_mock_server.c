@@ -1,0 +1,949 @@
+/* The mock server in-process on port 0, driven with libcurl: keep-alive,
+ * concurrency without a thread per request, error fractions, faults as the
+ * client sees them, the capacity model, rate limiting, phases, the admin API
+ * and the counters. No sleeps: curl's own waits and bounded deadlines. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "mock.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static double now_s(void)
+{
+    return (double)pb_monotime_now() / 1e6;
+}
+
+/* Start a server with name/value option pairs, NULL-terminated. */
+static pb_mock *start_with(const char *const *opts, pb_mock_phase_cb cb, void *data)
+{
+    pb_mock_config *cfg;
+    pb_err err = {0};
+    assert_int_equal(pb_mock_config_create(&cfg), 0);
+    for (int i = 0; opts != NULL && opts[i] != NULL; i += 2)
+        if (pb_mock_config_set(cfg, opts[i], opts[i + 1], &err) != 0)
+            fail_msg("--%s %s: %s", opts[i], opts[i + 1], err.msg);
+    pb_mock *m;
+    if (pb_mock_start(cfg, cb, data, &m, &err) != 0)
+        fail_msg("start: %s", err.msg);
+    pb_mock_config_destroy(cfg);
+    assert_true(pb_mock_port(m) != 0);
+    return m;
+}
+
+#define START(...) start_with((const char *const[]){__VA_ARGS__, NULL}, NULL, NULL)
+
+typedef struct result {
+    CURLcode rc;
+    long status;
+    double total, ttfb; /* seconds */
+    size_t bytes;
+    int writes;
+    bool retry_after;
+    char body[1024];
+} result;
+
+static size_t on_write(char *p, size_t size, size_t n, void *data)
+{
+    result *r = data;
+    size_t len = size * n;
+    if (r->bytes < sizeof(r->body) - 1) {
+        size_t room = sizeof(r->body) - 1 - r->bytes;
+        memcpy(r->body + r->bytes, p, len < room ? len : room);
+        r->body[r->bytes + (len < room ? len : room)] = '\0';
+    }
+    r->bytes += len;
+    r->writes++;
+    return len;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *data)
+{
+    result *r = data;
+    if (size * n >= 12 && strncasecmp(p, "Retry-After:", 12) == 0)
+        r->retry_after = true;
+    return size * n;
+}
+
+static void setup_easy(CURL *e, const char *url, result *r, long timeout_ms)
+{
+    memset(r, 0, sizeof(*r));
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms : 10000L);
+}
+
+static void finish_easy(CURL *e, CURLcode rc, result *r)
+{
+    curl_off_t t;
+    r->rc = rc;
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &t);
+    r->total = (double)t / 1e6;
+    curl_easy_getinfo(e, CURLINFO_STARTTRANSFER_TIME_T, &t);
+    r->ttfb = (double)t / 1e6;
+}
+
+/* One request on a fresh handle. */
+static void http(const char *method, const char *base, const char *path, const char *body,
+                 result *r)
+{
+    char url[256];
+    snprintf(url, sizeof(url), "%s%s", base, path);
+    CURL *e = curl_easy_init();
+    assert_non_null(e);
+    setup_easy(e, url, r, 10000);
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+    if (body != NULL) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    }
+    finish_easy(e, curl_easy_perform(e), r);
+    curl_easy_cleanup(e);
+}
+
+/* n GETs of base/path, at most conc at a time, each connection reused; seqs
+ * (may be NULL) gives each request's X-PB-Seq. Returns the elapsed seconds. */
+static double run_batch(const char *base, int n, int conc, const uint64_t *seqs, long timeout_ms,
+                        result *out)
+{
+    char url[256];
+    snprintf(url, sizeof(url), "%s/work", base);
+    CURLM *multi = curl_multi_init();
+    assert_non_null(multi);
+    CURL **easy = calloc((size_t)conc, sizeof(*easy));
+    struct curl_slist **hdrs = calloc((size_t)n, sizeof(*hdrs));
+    assert_non_null(easy);
+    assert_non_null(hdrs);
+    int next = 0, done = 0;
+    double t0 = now_s();
+    for (int s = 0; s < conc && next < n; s++, next++) {
+        easy[s] = curl_easy_init();
+        assert_non_null(easy[s]);
+        setup_easy(easy[s], url, &out[next], timeout_ms);
+        if (seqs != NULL) {
+            char h[64];
+            snprintf(h, sizeof(h), "X-PB-Seq: %llu", (unsigned long long)seqs[next]);
+            hdrs[next] = curl_slist_append(NULL, h);
+            curl_easy_setopt(easy[s], CURLOPT_HTTPHEADER, hdrs[next]);
+        }
+        curl_easy_setopt(easy[s], CURLOPT_PRIVATE, (void *)(intptr_t)next);
+        assert_int_equal(curl_multi_add_handle(multi, easy[s]), CURLM_OK);
+    }
+    while (done < n) {
+        int running;
+        assert_int_equal(curl_multi_perform(multi, &running), CURLM_OK);
+        CURLMsg *msg;
+        int queued;
+        while ((msg = curl_multi_info_read(multi, &queued)) != NULL) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            CURL *e = msg->easy_handle;
+            void *priv;
+            curl_easy_getinfo(e, CURLINFO_PRIVATE, &priv);
+            finish_easy(e, msg->data.result, &out[(intptr_t)priv]);
+            curl_multi_remove_handle(multi, e);
+            done++;
+            if (next < n) {
+                setup_easy(e, url, &out[next], timeout_ms);
+                if (seqs != NULL) {
+                    char h[64];
+                    snprintf(h, sizeof(h), "X-PB-Seq: %llu", (unsigned long long)seqs[next]);
+                    hdrs[next] = curl_slist_append(NULL, h);
+                    curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs[next]);
+                }
+                curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)(intptr_t)next);
+                next++;
+                assert_int_equal(curl_multi_add_handle(multi, e), CURLM_OK);
+            }
+        }
+        if (done < n)
+            assert_int_equal(curl_multi_poll(multi, NULL, 0, 100, NULL), CURLM_OK);
+        if (now_s() - t0 > 60)
+            fail_msg("batch of %d did not finish in 60 s (%d done)", n, done);
+    }
+    double elapsed = now_s() - t0;
+    for (int s = 0; s < conc; s++)
+        curl_easy_cleanup(easy[s]);
+    for (int i = 0; i < n; i++)
+        curl_slist_free_all(hdrs[i]);
+    free(hdrs);
+    free(easy);
+    curl_multi_cleanup(multi);
+    return elapsed;
+}
+
+static pb_mock_stats *stats_of(pb_mock *m)
+{
+    static pb_mock_stats s;
+    pb_mock_get_stats(m, &s);
+    return &s;
+}
+
+/* The server counts a request finished only after the client has its last
+ * byte; wait (bounded, by asking the admin API) for in_flight to reach want. */
+static void wait_in_flight(pb_mock *m, uint32_t want)
+{
+    for (int i = 0; i < 2000; i++) {
+        if (stats_of(m)->in_flight == want)
+            return;
+        result r;
+        http("GET", pb_mock_url(m), "/__admin/stats", NULL, &r);
+    }
+    fail_msg("in_flight stayed at %u, expected %u", stats_of(m)->in_flight, want);
+}
+
+/* ---- keep-alive and concurrency ----------------------------------------- */
+
+static void keep_alive_is_kept(void **state)
+{
+    /* MHD 0.9.75 closes the connection when a handler answers or suspends
+     * on its first call: every answering path must keep the connection */
+    const char *const configs[][7] = {
+        {"latency", "none", NULL},
+        {"latency", "fixed:2ms", NULL},
+        {"errors", "503:1", NULL},
+        {"capacity", "1", "latency", "fixed:1ms", NULL},
+        {"faults", "slow-body:1", "latency", "fixed:4ms", "body-size", "256", NULL},
+        {"rate-limit", "1,1", NULL},
+    };
+    for (size_t c = 0; c < sizeof(configs) / sizeof(configs[0]); c++) {
+        pb_mock *m = start_with(configs[c], NULL, NULL);
+        char url[128], admin[128];
+        snprintf(url, sizeof(url), "%s/x", pb_mock_url(m));
+        snprintf(admin, sizeof(admin), "%s/__admin/stats", pb_mock_url(m));
+        CURL *e = curl_easy_init();
+        result r;
+        for (int i = 0; i < 20; i++) {
+            /* admin requests share the connection too */
+            setup_easy(e, i % 5 == 4 ? admin : url, &r, 5000);
+            finish_easy(e, curl_easy_perform(e), &r);
+            assert_int_equal(r.rc, CURLE_OK);
+            long connects;
+            curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &connects);
+            if (connects != (i == 0))
+                fail_msg("config %zu (%s %s), request %d: %ld new connections, status %ld", c,
+                         configs[c][0], configs[c][1], i, connects, r.status);
+        }
+        curl_easy_cleanup(e);
+        pb_mock_stop(m);
+    }
+}
+
+static void three_hundred_delayed_connections_are_all_answered(void **state)
+{
+    /* 300 requests held 300 ms each by 1 or 2 server threads: answered
+     * together only if no thread sleeps per request (serially it would take
+     * 45 s or more), and only if the daemon does not stall past ~128
+     * connections (MHD 0.9.75 in epoll mode without a thread pool does) */
+    const char *threads[] = {"1", "2"};
+    for (int t = 0; t < 2; t++) {
+        pb_mock *m = START("latency", "fixed:300ms", "threads", threads[t]);
+        static result r[300];
+        double elapsed = run_batch(pb_mock_url(m), 300, 300, NULL, 20000, r);
+        for (int i = 0; i < 300; i++) {
+            if (r[i].rc != CURLE_OK || r[i].status != 200 || r[i].total < 0.3)
+                fail_msg("threads %s, request %d: curl %d, status %ld after %.3f s", threads[t], i,
+                         r[i].rc, r[i].status, r[i].total);
+        }
+        if (elapsed > 5.0)
+            fail_msg("threads %s: 300 concurrent 300 ms requests took %.2f s", threads[t], elapsed);
+        assert_int_equal(stats_of(m)->ok, 300);
+        pb_mock_stop(m);
+    }
+}
+
+/* ---- errors and faults --------------------------------------------------- */
+
+static void assert_binomial(int count, int n, double p, const char *what)
+{
+    double mean = n * p, sd = sqrt(n * p * (1 - p));
+    if (fabs(count - mean) > 4.5 * sd)
+        fail_msg("%s: %d of %d, expected %.0f +- %.0f", what, count, n, mean, 4.5 * sd);
+}
+
+static void errors_come_at_the_configured_fraction(void **state)
+{
+    pb_mock *m = START("errors", "503:0.2,500:0.05", "seed", "3");
+    enum { N = 2000 };
+    static result r[N];
+    run_batch(pb_mock_url(m), N, 8, NULL, 10000, r);
+    int n200 = 0, n503 = 0, n500 = 0;
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(r[i].rc, CURLE_OK);
+        n200 += r[i].status == 200;
+        n503 += r[i].status == 503;
+        n500 += r[i].status == 500;
+    }
+    assert_int_equal(n200 + n503 + n500, N);
+    assert_binomial(n503, N, 0.2, "503");
+    assert_binomial(n500, N, 0.05, "500");
+    pb_mock_stats *s = stats_of(m);
+    assert_int_equal(s->requests, N);
+    assert_int_equal(s->ok, n200);
+    assert_int_equal(s->errors, n503 + n500);
+    assert_int_equal(s->status[200], n200);
+    assert_int_equal(s->status[503], n503);
+    assert_int_equal(s->status[500], n500);
+    pb_mock_stop(m);
+}
+
+static void injected_429_carries_retry_after(void **state)
+{
+    pb_mock *m = START("errors", "429:1");
+    result r;
+    http("GET", pb_mock_url(m), "/", NULL, &r);
+    assert_int_equal(r.status, 429);
+    assert_true(r.retry_after);
+    pb_mock_stop(m);
+}
+
+static void reset_is_a_connection_reset(void **state)
+{
+    pb_mock *m = START("faults", "reset:1");
+    static result r[20];
+    run_batch(pb_mock_url(m), 20, 4, NULL, 5000, r);
+    for (int i = 0; i < 20; i++) {
+        if (r[i].rc != CURLE_RECV_ERROR)
+            fail_msg("request %d: curl %d (%s), expected a reset", i, r[i].rc,
+                     curl_easy_strerror(r[i].rc));
+        assert_int_equal(r[i].status, 0);
+    }
+    assert_int_equal(stats_of(m)->resets, 20);
+    assert_int_equal(stats_of(m)->requests, 20);
+    pb_mock_stop(m);
+}
+
+static void malformed_is_a_protocol_error(void **state)
+{
+    pb_mock *m = START("faults", "malformed:1");
+    static result r[10];
+    run_batch(pb_mock_url(m), 10, 2, NULL, 5000, r);
+    for (int i = 0; i < 10; i++)
+        if (r[i].rc != CURLE_WEIRD_SERVER_REPLY)
+            fail_msg("request %d: curl %d (%s), expected a weird server reply", i, r[i].rc,
+                     curl_easy_strerror(r[i].rc));
+    assert_int_equal(stats_of(m)->malformed, 10);
+    pb_mock_stop(m);
+}
+
+static void hang_makes_the_client_time_out(void **state)
+{
+    pb_mock *m = START("faults", "hang:1"); /* hang-max 60 s */
+    static result r[10];
+    run_batch(pb_mock_url(m), 10, 10, NULL, 300, r);
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(r[i].rc, CURLE_OPERATION_TIMEDOUT);
+        assert_true(r[i].total >= 0.25); /* curl's timer may fire a little early */
+    }
+    pb_mock_stats *s = stats_of(m);
+    assert_int_equal(s->hangs, 10);
+    assert_int_equal(s->in_flight, 10); /* still held: the server cannot see the client left */
+    double t0 = now_s();
+    pb_mock_stop(m); /* with ten suspended connections */
+    assert_true(now_s() - t0 < 2.0);
+}
+
+static void hang_max_closes_without_an_answer(void **state)
+{
+    pb_mock *m = START("faults", "hang:1", "hang-max", "200ms");
+    result r[3];
+    run_batch(pb_mock_url(m), 3, 3, NULL, 5000, r);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(r[i].rc, CURLE_GOT_NOTHING);
+        assert_true(r[i].total >= 0.2);
+        assert_true(r[i].total < 2.0);
+    }
+    wait_in_flight(m, 0);
+    pb_mock_stop(m);
+}
+
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    assert_int_equal(getrusage(RUSAGE_SELF, &ru), 0);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+static void slow_body_dribbles_over_the_latency(void **state)
+{
+    pb_mock *m = START("faults", "slow-body:1", "latency", "fixed:400ms", "body-size", "1600");
+    static result r[20];
+    double cpu0 = cpu_seconds();
+    double elapsed = run_batch(pb_mock_url(m), 20, 20, NULL, 10000, r);
+    double cpu = cpu_seconds() - cpu0;
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(r[i].rc, CURLE_OK);
+        assert_int_equal(r[i].status, 200);
+        assert_int_equal(r[i].bytes, 1600);
+        if (r[i].ttfb > 0.2 || r[i].total < 0.4 || r[i].writes < 8)
+            fail_msg("request %d: headers after %.3f s, done after %.3f s in %d pieces", i,
+                     r[i].ttfb, r[i].total, r[i].writes);
+    }
+    assert_memory_equal(r[0].body, "abcdefghijklmnopqrstuvwxyz", 26);
+    /* waiting between slices must not spin: a busy loop would burn about
+     * one core per server thread for the whole 0.4 s */
+    if (cpu > 0.5 * elapsed)
+        fail_msg("%.3f s of CPU over %.3f s", cpu, elapsed);
+    assert_int_equal(stats_of(m)->slow_bodies, 20);
+    pb_mock_stop(m);
+}
+
+/* ---- capacity and rate limit ------------------------------------------- */
+
+static double mean_total(const result *r, int n)
+{
+    double sum = 0;
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(r[i].status, 200);
+        sum += r[i].total;
+    }
+    return sum / n;
+}
+
+static void capacity_latency_grows_past_n(void **state)
+{
+    pb_mock *m = START("capacity", "4", "latency", "fixed:20ms");
+    static result lo[40], hi[160];
+    run_batch(pb_mock_url(m), 40, 2, NULL, 10000, lo);
+    double elapsed = run_batch(pb_mock_url(m), 160, 16, NULL, 10000, hi);
+    double mean_lo = mean_total(lo, 40), mean_hi = mean_total(hi, 160);
+    /* below N the latency is the service time; at 16 > 4 the wait adds
+     * about (16/4 - 1) service times (Little's law) */
+    if (mean_lo > 0.035 || mean_hi < 2.5 * mean_lo || mean_hi < 0.06)
+        fail_msg("mean latency %.1f ms at 2 concurrent, %.1f ms at 16", mean_lo * 1e3,
+                 mean_hi * 1e3);
+    /* throughput cannot exceed 4 per 20 ms */
+    assert_true(elapsed >= (160 / 4 - 1) * 0.020);
+    assert_int_equal(stats_of(m)->rejected_capacity, 0);
+    pb_mock_stop(m);
+}
+
+static void a_full_queue_rejects_at_once(void **state)
+{
+    pb_mock *m = START("capacity", "2", "queue-limit", "2", "latency", "fixed:500ms");
+    result r[10];
+    run_batch(pb_mock_url(m), 10, 10, NULL, 10000, r);
+    int rejected = 0, served = 0, waited = 0;
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(r[i].rc, CURLE_OK);
+        if (r[i].status == 503) {
+            rejected++;
+            assert_true(r[i].total < 0.4);
+        } else {
+            assert_int_equal(r[i].status, 200);
+            served++;
+            assert_true(r[i].total >= 0.5);
+            waited += r[i].total >= 1.0; /* queued: wait + service */
+        }
+    }
+    assert_int_equal(rejected, 6);
+    assert_int_equal(served, 4);
+    assert_int_equal(waited, 2);
+    pb_mock_stats *s = stats_of(m);
+    assert_int_equal(s->rejected_capacity, 6);
+    assert_int_equal(s->status[503], 6);
+    assert_int_equal(s->ok, 4);
+    pb_mock_stop(m);
+}
+
+static void a_phase_raising_capacity_starts_the_queue(void **state)
+{
+    /* capacity 1 for the first 100 ms, then unlimited: the three requests
+     * queued behind the first start at the phase change, not one by one */
+    pb_mock_config *cfg;
+    pb_err err = {0};
+    assert_int_equal(pb_mock_config_create(&cfg), 0);
+    assert_int_equal(pb_mock_config_load_json(cfg,
+                                              "{\"capacity\": 1, \"latency\": \"fixed:1s\", "
+                                              "\"phases\": [{\"at\": \"100ms\", "
+                                              "\"capacity\": \"unlimited\"}]}",
+                                              "test", &err),
+                     0);
+    pb_mock *m;
+    assert_int_equal(pb_mock_start(cfg, NULL, NULL, &m, &err), 0);
+    pb_mock_config_destroy(cfg);
+    result r[4];
+    double elapsed = run_batch(pb_mock_url(m), 4, 4, NULL, 10000, r);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(r[i].status, 200);
+    /* started when the first ends it would take 2 s; at the phase change, 1.1 s */
+    if (elapsed > 1.6)
+        fail_msg("4 requests took %.3f s", elapsed);
+    assert_int_equal(stats_of(m)->queued, 0);
+    pb_mock_stop(m);
+}
+
+static void rate_limit_answers_429_with_retry_after(void **state)
+{
+    pb_mock *m = START("rate-limit", "20,5");
+    result r[40];
+    double elapsed = run_batch(pb_mock_url(m), 40, 1, NULL, 5000, r);
+    int ok = 0, limited = 0;
+    for (int i = 0; i < 40; i++) {
+        assert_int_equal(r[i].rc, CURLE_OK);
+        if (r[i].status == 200) {
+            ok++;
+        } else {
+            assert_int_equal(r[i].status, 429);
+            assert_true(r[i].retry_after);
+            limited++;
+        }
+    }
+    /* the burst of 5, then 20 per second */
+    if (ok < 5 || ok > 5 + (int)ceil(elapsed * 20) + 1 || limited == 0)
+        fail_msg("%d ok, %d limited in %.3f s", ok, limited, elapsed);
+    assert_int_equal(stats_of(m)->rate_limited, limited);
+    assert_int_equal(stats_of(m)->status[429], limited);
+    pb_mock_stop(m);
+}
+
+/* ---- phases and the admin API ------------------------------------------ */
+
+typedef struct phase_log {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int n;
+    int index[16];
+    char name[16][64];
+    pb_usec at[16];
+} phase_log;
+
+static void on_phase(void *data, int index, const char *name, pb_usec at)
+{
+    phase_log *l = data;
+    pthread_mutex_lock(&l->mu);
+    if (l->n < 16) {
+        l->index[l->n] = index;
+        snprintf(l->name[l->n], sizeof(l->name[0]), "%s", name);
+        l->at[l->n] = at;
+        l->n++;
+    }
+    pthread_cond_broadcast(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+}
+
+/* Wait (at most 3 s) for the callback to have been called `count` times. */
+static void wait_phases(phase_log *l, int count)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 3;
+    pthread_mutex_lock(&l->mu);
+    while (l->n < count)
+        if (pthread_cond_timedwait(&l->cv, &l->mu, &ts) != 0)
+            break;
+    int n = l->n;
+    pthread_mutex_unlock(&l->mu);
+    if (n < count)
+        fail_msg("phase callback called %d times, expected %d", n, count);
+}
+
+static void phase_switches_at_its_offset(void **state)
+{
+    phase_log log = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    pb_mock_config *cfg;
+    pb_err err = {0};
+    assert_int_equal(pb_mock_config_create(&cfg), 0);
+    assert_int_equal(
+        pb_mock_config_load_json(cfg,
+                                 "{\"phases\": [{\"at\": \"300ms\", \"name\": \"outage\", "
+                                 "\"errors\": \"503:1\"}]}",
+                                 "test", &err),
+        0);
+    /* the phase clock starts between t0 and t1 */
+    double t0 = now_s();
+    pb_mock *m;
+    assert_int_equal(pb_mock_start(cfg, on_phase, &log, &m, &err), 0);
+    double t1 = now_s() - t0;
+    pb_mock_config_destroy(cfg);
+    double first_503 = -1, last_200_sent = -1;
+    while (now_s() - t0 < 5) {
+        result r;
+        double sent = now_s() - t0;
+        http("GET", pb_mock_url(m), "/", NULL, &r);
+        if (r.status == 200) {
+            last_200_sent = sent;
+        } else {
+            assert_int_equal(r.status, 503);
+            first_503 = now_s() - t0;
+            break;
+        }
+    }
+    /* nothing after the offset gets a 200; the 503s start within 150 ms */
+    if (last_200_sent < 0 || last_200_sent >= 0.3 + t1 || first_503 < 0.3 ||
+        first_503 > 0.3 + t1 + 0.15)
+        fail_msg("last 200 sent at %.3f s, first 503 back at %.3f s; the phase starts at "
+                 "0.300 s (+%.3f s)",
+                 last_200_sent, first_503, t1);
+    wait_phases(&log, 2);
+    assert_int_equal(log.index[0], 0);
+    assert_string_equal(log.name[0], "base");
+    assert_int_equal(log.index[1], 1);
+    assert_string_equal(log.name[1], "outage");
+    assert_int_equal(log.at[1], 300000);
+    assert_int_equal(stats_of(m)->phase, 1);
+
+    /* back to phase 0 */
+    result r;
+    http("POST", pb_mock_url(m), "/__admin/phase/restart", NULL, &r);
+    assert_int_equal(r.status, 200);
+    http("GET", pb_mock_url(m), "/", NULL, &r);
+    assert_int_equal(r.status, 200);
+    wait_phases(&log, 3);
+    assert_int_equal(log.index[2], 0);
+    pb_mock_stop(m);
+}
+
+static void put_profile_changes_behaviour_live(void **state)
+{
+    pb_mock *m = START("latency", "none");
+    const char *u = pb_mock_url(m);
+    result r;
+    http("GET", u, "/", NULL, &r);
+    assert_int_equal(r.status, 200);
+
+    http("PUT", u, "/__admin/profile", "{\"errors\": \"503:1\"}", &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"errors\": \"503:1\""));
+    http("GET", u, "/", NULL, &r);
+    assert_int_equal(r.status, 503);
+
+    const struct {
+        const char *body, *expect;
+    } bad[] = {
+        {"{\"errors\": \"503:2\"}", "errors fraction of 503: expected a fraction"},
+        {"{", "line 1 column 1"},
+        {"{\"threads\": 7}", "listen and threads cannot change"},
+        {"", "expected a JSON profile in the body"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        http("PUT", u, "/__admin/profile", bad[i].body, &r);
+        assert_int_equal(r.status, 400);
+        if (strstr(r.body, bad[i].expect) == NULL)
+            fail_msg("PUT %s: body %s lacks %s", bad[i].body, r.body, bad[i].expect);
+    }
+    /* the old profile stays */
+    http("GET", u, "/", NULL, &r);
+    assert_int_equal(r.status, 503);
+    http("GET", u, "/__admin/profile", NULL, &r);
+    assert_int_equal(r.status, 200);
+    json_t *p = json_loads(r.body, 0, NULL);
+    assert_non_null(p);
+    assert_string_equal(json_string_value(json_object_get(p, "errors")), "503:1");
+    char listen[64];
+    snprintf(listen, sizeof(listen), "127.0.0.1:%u", (unsigned)pb_mock_port(m));
+    assert_string_equal(json_string_value(json_object_get(p, "listen")), listen);
+    json_decref(p);
+    /* what GET gives, PUT takes back */
+    char profile[sizeof(r.body)];
+    strcpy(profile, r.body);
+    http("PUT", u, "/__admin/profile", profile, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, profile);
+
+    http("DELETE", u, "/__admin/profile", NULL, &r);
+    assert_int_equal(r.status, 405);
+    http("GET", u, "/__admin/nothing", NULL, &r);
+    assert_int_equal(r.status, 404);
+    assert_non_null(strstr(r.body, "unknown admin path"));
+    http("GET", u, "/__admin/phase/restart", NULL, &r);
+    assert_int_equal(r.status, 405);
+    char *big = malloc(1100000);
+    assert_non_null(big);
+    memset(big, ' ', 1099999);
+    big[0] = '{';
+    big[1099998] = '}';
+    big[1099999] = '\0';
+    http("PUT", u, "/__admin/profile", big, &r);
+    assert_int_equal(r.status, 413);
+    free(big);
+    pb_mock_stop(m);
+}
+
+static void same_faults_whatever_the_thread_count(void **state)
+{
+    const char *const opts[] = {"errors",  "500:0.2,503:0.1",
+                                "faults",  "reset:0.1,malformed:0.1",
+                                "seed",    "7",
+                                "threads", "1",
+                                NULL};
+    const char *const opts4[] = {"errors",  "500:0.2,503:0.1",
+                                 "faults",  "reset:0.1,malformed:0.1",
+                                 "seed",    "7",
+                                 "threads", "4",
+                                 NULL};
+    enum { N = 200 };
+    uint64_t fwd[N], back[N];
+    for (int i = 0; i < N; i++) {
+        fwd[i] = (uint64_t)i;
+        back[i] = (uint64_t)(N - 1 - i);
+    }
+    static result a[N], b[N];
+    pb_mock *m1 = start_with(opts, NULL, NULL);
+    run_batch(pb_mock_url(m1), N, 16, fwd, 5000, a);
+    pb_mock_stop(m1);
+    pb_mock *m4 = start_with(opts4, NULL, NULL);
+    run_batch(pb_mock_url(m4), N, 5, back, 5000, b);
+    pb_mock_stop(m4);
+    int kinds[4] = {0};
+    for (int i = 0; i < N; i++) {
+        const result *x = &a[i], *y = &b[N - 1 - i]; /* both for sequence number i */
+        long kx = x->rc == CURLE_OK ? x->status : -(long)x->rc;
+        long ky = y->rc == CURLE_OK ? y->status : -(long)y->rc;
+        if (kx != ky)
+            fail_msg("seq %d: %ld with 1 thread, %ld with 4", i, kx, ky);
+        kinds[0] += kx == 200;
+        kinds[1] += kx == 500 || kx == 503;
+        kinds[2] += kx == -CURLE_RECV_ERROR;
+        kinds[3] += kx == -CURLE_WEIRD_SERVER_REPLY;
+    }
+    for (int k = 0; k < 4; k++)
+        assert_true(kinds[k] > 0);
+}
+
+static void counters_match_what_the_client_saw(void **state)
+{
+    pb_mock *m = START("errors", "503:0.3", "faults", "malformed:0.1,slow-body:0.1,reset:0.05",
+                       "body-size", "100");
+    enum { N = 300 };
+    static result r[N];
+    uint64_t seqs[N];
+    for (int i = 0; i < N; i++)
+        seqs[i] = 1000 + (uint64_t)i;
+    run_batch(pb_mock_url(m), N, 6, seqs, 5000, r);
+    int n200 = 0, n503 = 0, weird = 0, resets = 0;
+    for (int i = 0; i < N; i++) {
+        n200 += r[i].rc == CURLE_OK && r[i].status == 200;
+        n503 += r[i].rc == CURLE_OK && r[i].status == 503;
+        weird += r[i].rc == CURLE_WEIRD_SERVER_REPLY;
+        resets += r[i].rc == CURLE_RECV_ERROR;
+    }
+    assert_int_equal(n200 + n503 + weird + resets, N);
+    pb_mock_stats s;
+    pb_mock_get_stats(m, &s);
+    /* a reset on a kept-alive connection makes libcurl send the request
+     * again; the server counts both and, by the request's number, the resend */
+    if (s.resent_resets == 0 || s.requests - s.resent_resets != N ||
+        s.resets - s.resent_resets != (uint64_t)resets)
+        fail_msg("client: %d requests, %d resets; server: %llu requests, %llu resets, %llu "
+                 "resent",
+                 N, resets, (unsigned long long)s.requests, (unsigned long long)s.resets,
+                 (unsigned long long)s.resent_resets);
+    assert_int_equal(s.ok + s.slow_bodies, n200);
+    assert_int_equal(s.status[200], n200);
+    assert_int_equal(s.errors, n503);
+    assert_int_equal(s.malformed, weird);
+    assert_int_equal(s.ok + s.errors + s.malformed + s.resets + s.slow_bodies, s.requests);
+
+    result a;
+    http("GET", pb_mock_url(m), "/__admin/stats", NULL, &a);
+    assert_int_equal(a.status, 200);
+    json_t *j = json_loads(a.body, 0, NULL);
+    assert_non_null(j);
+    assert_int_equal(json_integer_value(json_object_get(j, "requests")), s.requests);
+    assert_int_equal(json_integer_value(json_object_get(j, "resent_resets")), s.resent_resets);
+    assert_int_equal(json_integer_value(json_object_get(j, "malformed")), weird);
+    assert_int_equal(json_integer_value(json_object_get(j, "errors")), n503);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "status"), "200")),
+                     n200);
+    json_decref(j);
+
+    http("GET", pb_mock_url(m), "/metrics", NULL, &a);
+    assert_int_equal(a.status, 200);
+    char line[128];
+    snprintf(line, sizeof(line), "\npb_mock_requests_total %llu\n", (unsigned long long)s.requests);
+    assert_non_null(strstr(a.body, line));
+    snprintf(line, sizeof(line), "\npb_mock_outcomes_total{outcome=\"malformed\"} %d\n", weird);
+    assert_non_null(strstr(a.body, line));
+    snprintf(line, sizeof(line), "\npb_mock_responses_total{status=\"503\"} %d\n", n503);
+    assert_non_null(strstr(a.body, line));
+    assert_int_equal(stats_of(m)->requests, s.requests); /* admin and metrics not counted */
+    pb_mock_stop(m);
+}
+
+/* One GET with extra headers (NULL-terminated). */
+static void get_with(const char *base, const char *const *headers, result *r)
+{
+    char url[128];
+    snprintf(url, sizeof(url), "%s/", base);
+    CURL *e = curl_easy_init();
+    assert_non_null(e);
+    setup_easy(e, url, r, 5000);
+    struct curl_slist *h = NULL;
+    for (int i = 0; headers[i] != NULL; i++)
+        h = curl_slist_append(h, headers[i]);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+    finish_easy(e, curl_easy_perform(e), r);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(e);
+}
+
+static void bad_numbering_headers_get_400(void **state)
+{
+    pb_mock *m = START("latency", "none");
+    result r;
+    get_with(pb_mock_url(m), (const char *const[]){"X-PB-Seq: twelve", NULL}, &r);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "X-PB-Seq: expected a whole number below 2^56, got \"twelve\""));
+    get_with(pb_mock_url(m), (const char *const[]){"X-PB-Seq: 1", "X-PB-Attempt: 256", NULL}, &r);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "X-PB-Attempt: expected a whole number from 0 to 255"));
+    assert_int_equal(stats_of(m)->bad_requests, 2);
+    assert_int_equal(stats_of(m)->requests, 2);
+    pb_mock_stop(m);
+}
+
+static void a_new_attempt_gets_a_fresh_draw(void **state)
+{
+    pb_mock *m = START("errors", "503:0.5", "seed", "9");
+    long first[16];
+    int ok = 0;
+    for (int round = 0; round < 2; round++) {
+        for (int k = 0; k < 16; k++) {
+            char attempt[32];
+            snprintf(attempt, sizeof(attempt), "X-PB-Attempt: %d", k);
+            result r;
+            get_with(pb_mock_url(m), (const char *const[]){"X-PB-Seq: 5", attempt, NULL}, &r);
+            if (round == 0) {
+                first[k] = r.status;
+                ok += r.status == 200;
+            } else {
+                assert_int_equal(r.status, first[k]); /* the same (seq, attempt) repeats */
+            }
+        }
+    }
+    assert_true(ok > 0 && ok < 16); /* attempts differ among themselves */
+    pb_mock_stop(m);
+}
+
+static void stop_drops_delayed_requests(void **state)
+{
+    pb_mock *m = START("latency", "fixed:10s");
+    char url[128];
+    snprintf(url, sizeof(url), "%s/", pb_mock_url(m));
+    CURLM *multi = curl_multi_init();
+    CURL *e[20];
+    result r[20];
+    for (int i = 0; i < 20; i++) {
+        e[i] = curl_easy_init();
+        setup_easy(e[i], url, &r[i], 20000);
+        assert_int_equal(curl_multi_add_handle(multi, e[i]), CURLM_OK);
+    }
+    int running = 20;
+    double t0 = now_s();
+    while (stats_of(m)->in_flight < 20) {
+        assert_int_equal(curl_multi_perform(multi, &running), CURLM_OK);
+        assert_int_equal(curl_multi_poll(multi, NULL, 0, 20, NULL), CURLM_OK);
+        if (now_s() - t0 > 5)
+            fail_msg("only %u of 20 requests reached the server", stats_of(m)->in_flight);
+    }
+    double t1 = now_s();
+    pb_mock_stop(m);
+    assert_true(now_s() - t1 < 2.0);
+    while (running > 0 && now_s() - t1 < 5) {
+        assert_int_equal(curl_multi_perform(multi, &running), CURLM_OK);
+        if (running > 0)
+            assert_int_equal(curl_multi_poll(multi, NULL, 0, 50, NULL), CURLM_OK);
+    }
+    assert_int_equal(running, 0);
+    CURLMsg *msg;
+    int q, failed = 0;
+    while ((msg = curl_multi_info_read(multi, &q)) != NULL)
+        failed += msg->msg == CURLMSG_DONE && msg->data.result != CURLE_OK;
+    assert_int_equal(failed, 20);
+    for (int i = 0; i < 20; i++) {
+        curl_multi_remove_handle(multi, e[i]);
+        curl_easy_cleanup(e[i]);
+    }
+    curl_multi_cleanup(multi);
+}
+
+static void ipv6_loopback_works(void **state)
+{
+    pb_mock_config *cfg;
+    pb_err err = {0};
+    assert_int_equal(pb_mock_config_create(&cfg), 0);
+    assert_int_equal(pb_mock_config_set(cfg, "listen", "[::1]:0", &err), 0);
+    pb_mock *m;
+    int rc = pb_mock_start(cfg, NULL, NULL, &m, &err);
+    pb_mock_config_destroy(cfg);
+    if (rc != 0)
+        skip(); /* no IPv6 loopback on this machine */
+    assert_non_null(strstr(pb_mock_url(m), "http://[::1]:"));
+    result r;
+    http("GET", pb_mock_url(m), "/", NULL, &r);
+    assert_int_equal(r.status, 200);
+    pb_mock_stop(m);
+}
+
+static void a_port_in_use_is_an_error_naming_it(void **state)
+{
+    pb_mock *m = START("latency", "none");
+    char listen[64];
+    snprintf(listen, sizeof(listen), "127.0.0.1:%u", (unsigned)pb_mock_port(m));
+    pb_mock_config *cfg;
+    pb_err err = {0};
+    assert_int_equal(pb_mock_config_create(&cfg), 0);
+    assert_int_equal(pb_mock_config_set(cfg, "listen", listen, &err), 0);
+    pb_mock *other = NULL;
+    assert_int_equal(pb_mock_start(cfg, NULL, NULL, &other, &err), PB_ENET);
+    assert_non_null(strstr(err.msg, listen));
+    pb_mock_config_destroy(cfg);
+    pb_mock_stop(m);
+    pb_mock_stop(NULL);
+}
+
+int main(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (getenv("PB_TEST_FILTER") != NULL)
+        cmocka_set_test_filter(getenv("PB_TEST_FILTER"));
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(keep_alive_is_kept),
+        cmocka_unit_test(three_hundred_delayed_connections_are_all_answered),
+        cmocka_unit_test(errors_come_at_the_configured_fraction),
+        cmocka_unit_test(injected_429_carries_retry_after),
+        cmocka_unit_test(reset_is_a_connection_reset),
+        cmocka_unit_test(malformed_is_a_protocol_error),
+        cmocka_unit_test(hang_makes_the_client_time_out),
+        cmocka_unit_test(hang_max_closes_without_an_answer),
+        cmocka_unit_test(slow_body_dribbles_over_the_latency),
+        cmocka_unit_test(capacity_latency_grows_past_n),
+        cmocka_unit_test(a_full_queue_rejects_at_once),
+        cmocka_unit_test(a_phase_raising_capacity_starts_the_queue),
+        cmocka_unit_test(rate_limit_answers_429_with_retry_after),
+        cmocka_unit_test(phase_switches_at_its_offset),
+        cmocka_unit_test(put_profile_changes_behaviour_live),
+        cmocka_unit_test(same_faults_whatever_the_thread_count),
+        cmocka_unit_test(counters_match_what_the_client_saw),
+        cmocka_unit_test(bad_numbering_headers_get_400),
+        cmocka_unit_test(a_new_attempt_gets_a_fresh_draw),
+        cmocka_unit_test(stop_drops_delayed_requests),
+        cmocka_unit_test(ipv6_loopback_works),
+        cmocka_unit_test(a_port_in_use_is_an_error_naming_it),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    curl_global_cleanup();
+    return rc;
+}
