@@ -366,28 +366,6 @@ static int parse_mock(const ctx *c, json_t *v, pb_scenario *sc)
     if (sc->mock_json == NULL)
         return oom(c);
 
-    /* phase names for the comparison table; the mock validates the rest */
-    sc->phase_names[0] = strdup("base");
-    if (sc->phase_names[0] == NULL)
-        return oom(c);
-    sc->n_phases = 1;
-    json_t *phases = json_object_get(v, "phases");
-    for (size_t i = 0; json_is_array(phases) && i < json_array_size(phases); i++) {
-        if (sc->n_phases == PB_MAX_PHASES)
-            break; /* the mock refuses more phases than it can name */
-        json_t *ph = json_array_get(phases, i);
-        json_t *name = json_object_get(ph, "name"), *at = json_object_get(ph, "at");
-        char buf[64];
-        if (json_is_string(name))
-            snprintf(buf, sizeof(buf), "%s", json_string_value(name));
-        else if (json_is_string(at))
-            snprintf(buf, sizeof(buf), "from %s", json_string_value(at));
-        else
-            snprintf(buf, sizeof(buf), "phase %zu", i + 1);
-        if ((sc->phase_names[sc->n_phases] = strdup(buf)) == NULL)
-            return oom(c);
-        sc->n_phases++;
-    }
     return 0;
 }
 
@@ -714,11 +692,6 @@ static int parse_root(const ctx *c, json_t *root, pb_scenario *sc)
         return rc;
     if ((v = json_object_get(root, "mock")) != NULL && (rc = parse_mock(c, v, sc)) != 0)
         return rc;
-    if (sc->n_phases == 0 && sc->target_url == NULL) {
-        if ((sc->phase_names[0] = strdup("base")) == NULL)
-            return oom(c);
-        sc->n_phases = 1;
-    }
     if ((v = json_object_get(root, "load")) != NULL && (rc = parse_load(c, v, sc)) != 0)
         return rc;
     if ((v = json_object_get(root, "thresholds")) != NULL &&
@@ -728,27 +701,31 @@ static int parse_root(const ctx *c, json_t *root, pb_scenario *sc)
 }
 
 /* The mock's own message, placed at the path it names inside the profile
- * ("phases[1].errors: ...") when there is one, else at "mock". */
+ * ("phases[1].errors ...") when there is one, else at "mock". */
 static int fail_mock(const ctx *c, const pb_err *inner)
 {
     const char *msg = inner->msg;
     if (strncmp(msg, "mock: ", 6) == 0)
         msg += 6;
-    const char *colon = strstr(msg, ": ");
-    if (colon != NULL && colon > msg && colon - msg < PB_JSON_PATH_MAX - 8) {
+    size_t n = strspn(msg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.[]");
+    if (n > 0 && n < PB_JSON_PATH_MAX - 8) {
         char path[PB_JSON_PATH_MAX];
-        snprintf(path, sizeof(path), "mock%s%.*s", msg[0] == '[' ? "" : ".", (int)(colon - msg),
-                 msg);
-        if (pb_json_pos_find(c->pos, path, NULL, NULL))
-            return fail(c, path, "%s", colon + 2);
+        snprintf(path, sizeof(path), "mock%s%.*s", msg[0] == '[' ? "" : ".", (int)n, msg);
+        if (pb_json_pos_find(c->pos, path, NULL, NULL)) {
+            const char *rest = msg + n;
+            while (*rest == ':' || *rest == ' ')
+                rest++;
+            return fail(c, path, "%s", rest);
+        }
     }
     return fail(c, "mock", "%s", msg);
 }
 
-/* Check the mock profile by loading it into a configuration of its own. */
-static int validate_mock(const ctx *c, const pb_scenario *sc)
+/* Check the mock profile by loading it into a configuration of its own, and
+ * keep its phases' names and starts for the comparison table. */
+static int load_mock(const ctx *c, pb_scenario *sc)
 {
-    if (sc->mock_json == NULL)
+    if (sc->target_url != NULL)
         return 0;
     pb_mock_config *m;
     int rc = pb_mock_config_create(&m);
@@ -756,10 +733,23 @@ static int validate_mock(const ctx *c, const pb_scenario *sc)
         return pb_err_set(c->err, rc, "%s: cannot create a mock configuration: %s", c->source,
                           pb_strerror(rc));
     pb_err inner;
-    rc = pb_mock_config_load_json(m, sc->mock_json, "mock", &inner);
-    pb_mock_config_destroy(m);
-    if (rc != 0)
+    if (sc->mock_json != NULL && pb_mock_config_load_json(m, sc->mock_json, "mock", &inner) != 0) {
+        pb_mock_config_destroy(m);
         return fail_mock(c, &inner);
+    }
+    int n = pb_mock_config_phase_count(m);
+    /* the run counts requests per phase up to PB_MAX_PHASES */
+    sc->n_phases = n < PB_MAX_PHASES ? n : PB_MAX_PHASES;
+    for (int i = 0; i < sc->n_phases; i++) {
+        const char *name;
+        pb_mock_config_phase_info(m, i, &sc->phase_at[i], &name);
+        if ((sc->phase_names[i] = strdup(name)) == NULL) {
+            sc->n_phases = i;
+            pb_mock_config_destroy(m);
+            return oom(c);
+        }
+    }
+    pb_mock_config_destroy(m);
     return 0;
 }
 
@@ -787,7 +777,7 @@ int pb_scenario_parse(const char *text, size_t len, const char *source, pb_scena
     c.pos = sc->pos;
     if ((rc = parse_root(&c, sc->json, sc)) != 0)
         goto fail;
-    if ((rc = validate_mock(&c, sc)) != 0)
+    if ((rc = load_mock(&c, sc)) != 0)
         goto fail;
     for (int i = 0; i < sc->n_entries; i++) {
         pb_run_config cfg;

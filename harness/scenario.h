@@ -63,10 +63,11 @@ typedef struct pb_scenario {
     int n_thresholds;
     pb_scenario_entry *entries;
     int n_entries;
-    char *phase_names[PB_MAX_PHASES]; /* mock phases: [0] = base settings */
-    int n_phases;
-    json_t *json;     /* the document as parsed */
-    pb_json_pos *pos; /* where each value is written, for messages */
+    char *phase_names[PB_MAX_PHASES]; /* mock phases: [0] = "base" settings */
+    pb_usec phase_at[PB_MAX_PHASES];  /* their starts from the start of a run */
+    int n_phases;                     /* 0 with a URL target */
+    json_t *json;                     /* the document as parsed */
+    pb_json_pos *pos;                 /* where each value is written, for messages */
 } pb_scenario;
 
 /* Read, parse and validate a scenario file, including every entry's options
