@@ -3,6 +3,8 @@
 #ifndef PB_COMMANDS_H
 #define PB_COMMANDS_H
 
+/* `patternbench run`: drive one pattern against a target, record every request. */
+int pb_cmd_run(int argc, char **argv);
 /* patternbench mock: run the mock server in the foreground until SIGINT/SIGTERM. */
 int pb_cmd_mock(int argc, char **argv);
 /* patternbench report DB [--run ID | --compare ID | --last] [-o DIR] */

@@ -9,6 +9,7 @@ static const struct command {
     int (*run)(int argc, char **argv);
     const char *summary;
 } commands[] = {
+    {"run", pb_cmd_run, "drive one pattern against a target, record every request"},
     {"mock", pb_cmd_mock, "run the fault-injecting mock HTTP server in the foreground"},
     {"report", pb_cmd_report, "write charts, an HTML page and summaries of a run or compare"},
     {NULL, NULL, NULL},

@@ -1,0 +1,181 @@
+/* `patternbench run`: drive one pattern against a target and record every request. */
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "recorder.h"
+#include "run.h"
+#include "summary.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: patternbench run --pattern NAME [options]\n"
+            "\n"
+            "Drive one concurrency pattern against the built-in mock server (started on an\n"
+            "ephemeral loopback port) or --target URL, and record every request in SQLite.\n"
+            "\n"
+            "run options:\n"
+            "  --pattern NAME       queue, semaphore, backpressure, breaker, adaptive (queue)\n"
+            "  --target URL         an HTTP server to call instead of the built-in mock\n"
+            "  --duration D         run length, e.g. 30s, 5m, 72h (10s); with --requests,\n"
+            "                       whichever bound comes first\n"
+            "  --requests N         run N tasks (one row each, plus retries and rejections)\n"
+            "  --timeout D          per request (10s)\n"
+            "  --db FILE            SQLite database, appended to (patternbench.db)\n"
+            "  --label TEXT         name of the run in reports (the pattern's name)\n"
+            "  --seed N             seeds the pattern's jitter and the mock's draws (1)\n"
+            "  --quiet              no progress lines\n"
+            "  --json               print the summary as one JSON object on stdout\n"
+            "  --help               this text\n"
+            "\n"
+            "pattern parameters:\n");
+    for (size_t i = 0;; i++) {
+        const pb_param_info *p = pb_pattern_param_info(i);
+        if (p == NULL)
+            break;
+        /* the run's own --requests and --seed cover these */
+        if (strcmp(p->name, "tasks") == 0 || strcmp(p->name, "seed") == 0)
+            continue;
+        char flag[64];
+        snprintf(flag, sizeof(flag), "--%s %s", p->name, p->value_hint);
+        if (strlen(flag) > 20)
+            fprintf(out, "  %s\n  %-20s ", flag, "");
+        else
+            fprintf(out, "  %-20s ", flag);
+        fprintf(out, "%s [%s; default %s]\n", p->help, p->used_by, p->default_text);
+    }
+    fprintf(out, "  (--min, --max and --retry are short for --min-limit, --max-limit and\n"
+                 "  --retry-attempts)\n");
+    fprintf(out,
+            "\n"
+            "mock options (built-in mock only; see 'patternbench mock --help' for their forms):\n"
+            "  --latency --errors --faults --capacity --queue-limit --rate-limit --body-size\n"
+            "  --threads --listen --hang-max --latency-cap --profile FILE\n"
+            "\n"
+            "While running, a progress line goes to stderr once a second on a terminal and\n"
+            "every 10 s otherwise. SIGINT or SIGTERM stops starting requests, lets those in\n"
+            "flight finish (up to --timeout) and marks the run interrupted (exit 130 / 143);\n"
+            "a second one stops at once.\n");
+}
+
+static bool is_flag(const char *name)
+{
+    return strcmp(name, "quiet") == 0 || strcmp(name, "json") == 0 ||
+           strcmp(name, "no-record") == 0;
+}
+
+/* Apply argv to cfg; 0, or an error whose message names the argument. */
+static int parse_args(int argc, char **argv, pb_run_config *cfg, bool *help, pb_err *err)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
+            return pb_err_set(err, PB_EINVAL, "unexpected argument \"%s\"; options start with --",
+                              arg);
+        char name[64];
+        const char *value = NULL;
+        const char *eq = strchr(arg + 2, '=');
+        size_t len = eq != NULL ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+        if (len >= sizeof(name))
+            return pb_err_set(err, PB_EINVAL, "unknown option %s", arg);
+        memcpy(name, arg + 2, len);
+        name[len] = '\0';
+        if (strcmp(name, "help") == 0) {
+            *help = true;
+            return 0;
+        }
+        if (eq != NULL) {
+            value = eq + 1;
+        } else if (!is_flag(name)) {
+            if (i + 1 >= argc)
+                return pb_err_set(err, PB_EINVAL, "--%s: expected a value", name);
+            value = argv[++i];
+        }
+        int rc = pb_run_config_set(cfg, name, value, err);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int exit_status(const pb_run_summary *s)
+{
+    if (s->signal == SIGINT)
+        return 130;
+    if (s->signal == SIGTERM)
+        return 143;
+    return 0;
+}
+
+int pb_cmd_run(int argc, char **argv)
+{
+    pb_run_config cfg;
+    pb_err err = {0};
+    pb_recorder *rec = NULL;
+    pb_run_summary *sum = NULL;
+    int status = 1;
+    if (pb_run_config_init(&cfg) != 0) {
+        fprintf(stderr, "patternbench run: out of memory\n");
+        return 1;
+    }
+    bool help = false;
+    int rc = parse_args(argc, argv, &cfg, &help, &err);
+    if (rc == 0 && help) {
+        usage(stdout);
+        status = 0;
+        goto done;
+    }
+    if (rc == 0)
+        rc = pb_run_config_check(&cfg, &err);
+    /* thresholds are stored for compare; run does not evaluate them yet */
+    if (rc == 0 && cfg.n_thresholds > 0)
+        rc = pb_err_set(&err, PB_ENOTSUP,
+                        "--threshold: not evaluated by run yet; use a scenario with "
+                        "'patternbench compare'");
+    if (rc != 0) {
+        fprintf(stderr, "patternbench run: %s\n", err.msg);
+        fprintf(stderr, "'patternbench run --help' lists the options.\n");
+        status = 2;
+        goto done;
+    }
+    sum = calloc(1, sizeof(*sum));
+    if (sum == NULL) {
+        fprintf(stderr, "patternbench run: out of memory\n");
+        goto done;
+    }
+    if (cfg.record && pb_recorder_open(cfg.db_path, 0, &rec, &err) != 0) {
+        fprintf(stderr, "patternbench run: %s\n", err.msg);
+        goto done;
+    }
+    rc = pb_run_execute(&cfg, rec, sum, &err);
+    if (rc != 0)
+        fprintf(stderr, "patternbench run: %s\n", err.msg);
+    if (sum->run_id > 0 || rc == 0) {
+        if (cfg.json) {
+            char *json = pb_run_summary_to_json(sum);
+            if (json != NULL)
+                printf("%s\n", json);
+            free(json);
+        } else {
+            pb_run_summary_print(sum, rec != NULL ? cfg.db_path : NULL, stdout);
+        }
+    }
+    status = rc != 0 ? 1 : exit_status(sum);
+done:
+    if (rec != NULL) {
+        pb_err cerr = {0};
+        if (pb_recorder_close(rec, &cerr) != 0) {
+            fprintf(stderr, "patternbench run: %s\n", cerr.msg);
+            if (status == 0)
+                status = 1;
+        }
+    }
+    free(sum);
+    pb_run_config_cleanup(&cfg);
+    fflush(stdout);
+    return status;
+}

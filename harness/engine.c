@@ -1,0 +1,869 @@
+/* The run engine: drives a pattern's admissions on a libuv loop, sends the
+ * requests it admits through the HTTP client, and hands every attempt, event
+ * and second to the recorder. One loop per run, so two runs in one process
+ * are possible (one after the other or side by side). */
+#include <assert.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "http_client.h"
+#include "progress.h"
+#include "run.h"
+#include "summary.h"
+#include "units.h"
+
+volatile sig_atomic_t pb_stop_requested = 0;
+
+/* Admissions handled in one go before the loop gets a turn (I/O, timers, signals). */
+#define PUMP_BUDGET 256
+/* How often the pattern's tick runs and pb_stop_requested is looked at. */
+#define TICK_MS 100
+/* Phase changes buffered between the mock's thread and the loop. */
+#define PHASE_QUEUE 16
+/* In-flight records allocated at a time when the pool runs dry. */
+#define INFLIGHT_CHUNK 256
+
+enum engine_state { RUNNING, DRAINING, FINISHED };
+
+/* What the engine remembers of a request between its start and its end. */
+struct inflight {
+    uint64_t ticket, task;
+    uint32_t slot, attempt;
+    pb_usec intended;
+    uint32_t lim, queue;
+    uint8_t breaker;
+    struct inflight *next_free;
+};
+
+struct inflight_chunk {
+    struct inflight_chunk *next;
+    struct inflight items[INFLIGHT_CHUNK];
+};
+
+struct phase_msg {
+    int index;
+    pb_usec at;
+    char name[64];
+};
+
+struct engine {
+    const pb_run_config *cfg;
+    pb_recorder *rec;
+    int64_t run_id;
+    pb_recorder_stats rec_stats0;
+
+    uv_loop_t loop;
+    bool loop_ready;
+    uv_timer_t wake, ticker, second, end, rate, drain_guard;
+    uv_signal_t sigint, sigterm;
+    struct sigaction old_sigint, old_sigterm; /* restored after the run */
+    bool signals_saved;
+    uv_async_t phase_async;
+    int n_handles; /* handles initialised, closed at teardown */
+    uv_handle_t *handles[10];
+    uv_mutex_t phase_mu;
+    bool phase_mu_ready;
+    struct phase_msg phase_q[PHASE_QUEUE];
+    int phase_n;
+
+    pb_pattern pat;
+    bool pat_ready;
+    pb_mock *mock;
+    pb_http *http;
+    const char *url;
+
+    enum engine_state state;
+    bool pattern_done, interrupted;
+    int signals, signal;
+    int fatal;
+    pb_err fatal_err;
+    pb_usec t0, t_end;
+    uint64_t seconds_marked;
+    int phase; /* the mock's current phase as last seen by the loop, -1 without a mock */
+    int next_rate_step;
+
+    pb_tally tally;
+    bool tally_ready;
+    pb_progress progress;
+    uint64_t resent, abandoned, breaker_transitions;
+    uint32_t peak_in_flight;
+    uint64_t phase_sent[PB_MAX_PHASES];
+    char errors[PB_OUTCOME_COUNT][128];
+
+    struct inflight *free_inflight;
+    struct inflight_chunk *chunks;
+};
+
+static void pump(struct engine *e);
+static void finish(struct engine *e);
+
+static uint64_t rel(const struct engine *e, pb_usec t)
+{
+    return t > e->t0 ? t - e->t0 : 0;
+}
+
+/* Timers: libuv refuses only a handle that is closing, which would be a bug here. */
+static void arm(uv_timer_t *t, uv_timer_cb cb, uint64_t ms)
+{
+    int rc = uv_timer_start(t, cb, ms, 0);
+    assert(rc == 0);
+    (void)rc;
+}
+
+static void disarm(uv_timer_t *t)
+{
+    int rc = uv_timer_stop(t);
+    assert(rc == 0);
+    (void)rc;
+}
+
+static void note(struct engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(struct engine *e, const char *fmt, ...)
+{
+    if (e->cfg->quiet)
+        return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    pb_progress_note(&e->progress, "%s", msg);
+}
+
+static void event(struct engine *e, pb_usec at, const char *kind, int64_t from, int64_t to,
+                  double value, const char *detail)
+{
+    if (e->rec != NULL)
+        pb_recorder_event(e->rec, e->run_id, rel(e, at), kind, from, to, value, detail);
+}
+
+/* Stop the run because the engine itself failed; the run is marked failed. */
+static void fail(struct engine *e, int rc, const pb_err *err)
+{
+    if (e->fatal == 0) {
+        e->fatal = rc;
+        e->fatal_err = *err;
+    }
+    e->abandoned += pb_http_abort_all(e->http);
+    finish(e);
+}
+
+static struct inflight *inflight_get(struct engine *e)
+{
+    if (e->free_inflight == NULL) {
+        /* a new peak of requests in flight: grow the pool (never shrinks) */
+        struct inflight_chunk *c = calloc(1, sizeof(*c));
+        if (c == NULL)
+            return NULL;
+        c->next = e->chunks;
+        e->chunks = c;
+        for (int i = 0; i < INFLIGHT_CHUNK; i++) {
+            c->items[i].next_free = e->free_inflight;
+            e->free_inflight = &c->items[i];
+        }
+    }
+    struct inflight *f = e->free_inflight;
+    e->free_inflight = f->next_free;
+    return f;
+}
+
+static void inflight_put(struct engine *e, struct inflight *f)
+{
+    f->next_free = e->free_inflight;
+    e->free_inflight = f;
+}
+
+static void record_row(struct engine *e, pb_request_row *row)
+{
+    row->run_id = e->run_id;
+    pb_tally_add(&e->tally, row);
+    if (e->rec != NULL)
+        pb_recorder_request(e->rec, row);
+}
+
+static void keep_error(struct engine *e, pb_outcome o, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void keep_error(struct engine *e, pb_outcome o, const char *fmt, ...)
+{
+    if (o >= PB_OUTCOME_COUNT || e->errors[o][0] != '\0')
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->errors[o], sizeof(e->errors[o]), fmt, ap);
+    va_end(ap);
+}
+
+static int phase_index(const struct engine *e)
+{
+    if (e->phase < 0)
+        return 0;
+    return e->phase < PB_MAX_PHASES ? e->phase : PB_MAX_PHASES - 1;
+}
+
+static int start_request(struct engine *e, const pb_admission *a)
+{
+    pb_err err = {0};
+    struct inflight *f = inflight_get(e);
+    if (f == NULL) {
+        pb_err_set(&err, PB_ENOMEM, "out of memory tracking requests in flight");
+        fail(e, PB_ENOMEM, &err);
+        return PB_ENOMEM;
+    }
+    pb_pattern_state st;
+    e->pat.ops->state(e->pat.state, &st);
+    f->ticket = a->ticket;
+    f->task = a->task;
+    f->slot = a->slot;
+    f->attempt = a->attempt;
+    f->intended = a->intended_start;
+    f->lim = st.limit;
+    f->queue = st.queue_depth;
+    f->breaker = (uint8_t)st.breaker;
+    /* the task number and attempt go out as X-PB-Seq and X-PB-Attempt: the
+     * mock draws each request's fault from them, so the same seed gives every
+     * pattern the same faults, and a retry draws afresh */
+    int rc = pb_http_start(e->http, a->task, a->attempt, f, &err);
+    if (rc != 0) {
+        inflight_put(e, f);
+        fail(e, rc, &err);
+        return rc;
+    }
+    e->phase_sent[phase_index(e)]++;
+    uint32_t n = pb_http_in_flight(e->http);
+    if (n > e->peak_in_flight)
+        e->peak_in_flight = n;
+    return 0;
+}
+
+static void record_reject(struct engine *e, const pb_admission *a, pb_usec now)
+{
+    pb_pattern_state st;
+    e->pat.ops->state(e->pat.state, &st);
+    pb_request_row row = {
+        .t_us = rel(e, a->intended_start),
+        .wait_us = now > a->intended_start ? now - a->intended_start : 0,
+        .outcome = (uint8_t)a->reject_outcome,
+        .breaker = (uint8_t)st.breaker,
+        .attempt = (uint16_t)(a->attempt > UINT16_MAX ? UINT16_MAX : a->attempt),
+        .slot = a->slot,
+        .lim = st.limit,
+        .queue = st.queue_depth,
+    };
+    record_row(e, &row);
+}
+
+static void maybe_finish(struct engine *e)
+{
+    if (e->state == FINISHED || pb_http_in_flight(e->http) > 0)
+        return;
+    if (e->state == DRAINING || e->pattern_done)
+        finish(e);
+}
+
+static void wake_cb(uv_timer_t *t)
+{
+    struct engine *e = t->data;
+    e->pat.ops->tick(e->pat.state, pb_monotime_now());
+    pump(e);
+}
+
+static void arm_wake(struct engine *e, pb_usec wake_at, pb_usec now)
+{
+    if (wake_at == PB_USEC_NEVER) {
+        /* the next completion (or the periodic tick) calls admit again */
+        disarm(&e->wake);
+        return;
+    }
+    /* uv timers count whole milliseconds: round up so we never wake early
+     * and spin; an open-loop arrival is late by < 1 ms, which the intended
+     * start in its row accounts for */
+    uint64_t ms = wake_at > now ? (wake_at - now + PB_USEC_PER_MS - 1) / PB_USEC_PER_MS : 0;
+    arm(&e->wake, wake_cb, ms);
+}
+
+static void pump(struct engine *e)
+{
+    if (e->state != RUNNING || e->pattern_done)
+        return;
+    pb_usec now = pb_monotime_now();
+    for (int i = 0; i < PUMP_BUDGET; i++) {
+        pb_admission a;
+        e->pat.ops->admit(e->pat.state, now, &a);
+        switch (a.kind) {
+        case PB_ADMIT_START:
+            if (start_request(e, &a) != 0)
+                return;
+            break;
+        case PB_ADMIT_REJECT:
+            record_reject(e, &a, now);
+            break;
+        case PB_ADMIT_WAIT:
+            arm_wake(e, a.wake_at, now);
+            return;
+        case PB_ADMIT_DONE:
+            e->pattern_done = true;
+            disarm(&e->wake);
+            maybe_finish(e);
+            return;
+        }
+    }
+    /* a long run of decisions (an open-loop backlog, a burst of rejections):
+     * give I/O, timers and signals a turn before carrying on */
+    arm(&e->wake, wake_cb, 0);
+}
+
+static void done_cb(void *data, const pb_http_result *res)
+{
+    struct engine *e = data;
+    struct inflight *f = res->user;
+    pb_usec now = pb_monotime_now();
+    pb_request_row row = {
+        .t_us = rel(e, f->intended),
+        .wait_us = res->started > f->intended ? res->started - f->intended : 0,
+        .connect_us = res->connect_us,
+        .ttfb_us = res->ttfb_us,
+        .total_us = res->total_us,
+        .status = res->status,
+        .outcome = (uint8_t)res->outcome,
+        .breaker = f->breaker,
+        .attempt = (uint16_t)(f->attempt > UINT16_MAX ? UINT16_MAX : f->attempt),
+        .bytes = res->bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)res->bytes,
+        .slot = f->slot,
+        .lim = f->lim,
+        .queue = f->queue,
+    };
+    record_row(e, &row);
+    if (res->outcome == PB_OUTCOME_HTTP_ERROR)
+        keep_error(e, res->outcome, "HTTP status %u", res->status);
+    else if (res->outcome != PB_OUTCOME_OK)
+        keep_error(e, res->outcome, "%s", res->error);
+    if (res->resent > 0) {
+        e->resent += res->resent;
+        event(e, now, "resend", (int64_t)f->task, res->resent, 0,
+              "libcurl re-sent the request on a fresh connection: the reused one closed "
+              "before replying");
+    }
+    pb_result result = {
+        .ticket = f->ticket,
+        .outcome = res->outcome,
+        .http_status = res->status,
+        .latency = res->total_us,
+        .retry_after = res->retry_after,
+    };
+    inflight_put(e, f);
+    if (e->state == FINISHED)
+        return;
+    e->pat.ops->complete(e->pat.state, now, &result);
+    pump(e);
+    maybe_finish(e);
+}
+
+static const char *event_kind(pb_event_kind k)
+{
+    switch (k) {
+    case PB_EVENT_BREAKER_STATE:
+        return "breaker";
+    case PB_EVENT_LIMIT_CHANGE:
+        return "limit";
+    case PB_EVENT_DROP:
+        return "drop";
+    case PB_EVENT_RETRY:
+        return "retry";
+    case PB_EVENT_BATCH:
+        return "batch";
+    }
+    return "pattern";
+}
+
+static void pattern_event_cb(void *data, const pb_event *ev)
+{
+    struct engine *e = data;
+    if (ev->kind == PB_EVENT_BREAKER_STATE)
+        e->breaker_transitions++;
+    event(e, ev->at, event_kind(ev->kind), ev->from, ev->to, ev->value, ev->detail);
+}
+
+/* Runs on a mock server thread: queue the change for the loop. */
+static void mock_phase_cb(void *data, int index, const char *name, pb_usec at)
+{
+    struct engine *e = data;
+    uv_mutex_lock(&e->phase_mu);
+    if (e->phase_n == PHASE_QUEUE) {
+        /* the loop is behind by many phases: keep the latest ones */
+        memmove(&e->phase_q[0], &e->phase_q[1], sizeof(e->phase_q[0]) * (PHASE_QUEUE - 1));
+        e->phase_n--;
+    }
+    struct phase_msg *m = &e->phase_q[e->phase_n++];
+    m->index = index;
+    m->at = at;
+    snprintf(m->name, sizeof(m->name), "%s", name != NULL ? name : "");
+    uv_mutex_unlock(&e->phase_mu);
+    int rc = uv_async_send(&e->phase_async);
+    assert(rc == 0); /* the mock stops before the handle closes */
+    (void)rc;
+}
+
+static void phase_async_cb(uv_async_t *a)
+{
+    struct engine *e = a->data;
+    struct phase_msg q[PHASE_QUEUE];
+    uv_mutex_lock(&e->phase_mu);
+    int n = e->phase_n;
+    memcpy(q, e->phase_q, sizeof(q[0]) * (size_t)n);
+    e->phase_n = 0;
+    uv_mutex_unlock(&e->phase_mu);
+    for (int i = 0; i < n; i++) {
+        e->phase = q[i].index;
+        /* the phase clock was restarted at t0, so `at` is already run time */
+        if (e->rec != NULL)
+            pb_recorder_event(e->rec, e->run_id, q[i].at, "phase", -1, q[i].index, 0, q[i].name);
+    }
+}
+
+static void mark_second(struct engine *e, uint64_t sec)
+{
+    pb_pattern_state st;
+    e->pat.ops->state(e->pat.state, &st);
+    pb_second_mark m = {
+        .run_id = e->run_id,
+        .sec = sec,
+        .in_flight = pb_http_in_flight(e->http),
+        .lim = st.limit,
+        .queue = st.queue_depth,
+        .breaker = (uint8_t)st.breaker,
+        .phase = e->phase,
+    };
+    if (e->rec != NULL)
+        pb_recorder_second(e->rec, &m);
+}
+
+/* A database that stops taking rows (disk full...) ends the run: going on
+ * would measure requests that are not recorded. */
+static bool recorder_failed(struct engine *e)
+{
+    if (e->rec == NULL)
+        return false;
+    pb_recorder_stats st;
+    pb_recorder_get_stats(e->rec, &st);
+    if (st.last_error == 0)
+        return false;
+    pb_err err;
+    pb_err_set(&err, st.last_error, "the database stopped taking rows: %s", st.last_error_msg);
+    fail(e, st.last_error, &err);
+    return true;
+}
+
+/* libcurl's multi interface failing (out of memory...) ends the run too. */
+static bool client_failed(struct engine *e)
+{
+    const char *msg = pb_http_error(e->http);
+    if (msg[0] == '\0')
+        return false;
+    pb_err err;
+    pb_err_set(&err, PB_ENET, "%s", msg);
+    fail(e, PB_ENET, &err);
+    return true;
+}
+
+static void second_cb(uv_timer_t *t)
+{
+    struct engine *e = t->data;
+    pb_usec now = pb_monotime_now();
+    if (recorder_failed(e) || client_failed(e))
+        return;
+    mark_second(e, e->seconds_marked);
+    e->seconds_marked++;
+    pb_tally_second sec;
+    pb_tally_roll_second(&e->tally, &sec);
+    if (!e->cfg->quiet) {
+        pb_progress_view v = {
+            .elapsed = e->seconds_marked * PB_USEC_PER_SEC,
+            .duration = e->cfg->duration,
+            .rows = e->tally.rows,
+            .total_requests = e->cfg->requests,
+            .sec_network = sec.network,
+            .sec_failed = sec.failed,
+            .p50 = sec.p50,
+            .p99 = sec.p99,
+            .in_flight = pb_http_in_flight(e->http),
+        };
+        e->pat.ops->state(e->pat.state, &v.pattern);
+        pb_progress_update(&e->progress, &v);
+    }
+    /* schedule against t0 so that seconds do not drift with loop latency */
+    pb_usec next = e->t0 + (e->seconds_marked + 1) * PB_USEC_PER_SEC;
+    arm(&e->second, second_cb, next > now ? (next - now) / PB_USEC_PER_MS : 0);
+}
+
+static void drain_guard_cb(uv_timer_t *t)
+{
+    struct engine *e = t->data;
+    e->abandoned += pb_http_abort_all(e->http);
+    finish(e);
+}
+
+/* Stop starting requests; the run ends when those in flight have ended
+ * (each is bounded by --timeout; the guard covers a transfer that is not). */
+static void begin_drain(struct engine *e)
+{
+    if (e->state != RUNNING)
+        return;
+    e->state = DRAINING;
+    disarm(&e->wake);
+    disarm(&e->rate);
+    arm(&e->drain_guard, drain_guard_cb, e->cfg->timeout / PB_USEC_PER_MS + 1000);
+    maybe_finish(e);
+}
+
+static void stop_now(struct engine *e)
+{
+    if (e->state == FINISHED)
+        return;
+    e->abandoned += pb_http_abort_all(e->http);
+    finish(e);
+}
+
+static void end_cb(uv_timer_t *t)
+{
+    begin_drain(t->data);
+}
+
+static void interrupt(struct engine *e, int signum, int level)
+{
+    if (e->signal == 0)
+        e->signal = signum;
+    e->interrupted = true;
+    if (level >= 2) {
+        note(e, "stopping now; %u requests in flight abandoned", pb_http_in_flight(e->http));
+        event(e, pb_monotime_now(), "signal", 0, signum, 0, "stopped at once");
+        stop_now(e);
+        return;
+    }
+    if (e->state != RUNNING)
+        return;
+    char t[32];
+    note(e,
+         "interrupted: letting %u requests in flight finish (up to %s); interrupt again to "
+         "stop now",
+         pb_http_in_flight(e->http), pb_format_duration(e->cfg->timeout, t, sizeof(t)));
+    event(e, pb_monotime_now(), "signal", 0, signum, 0, "stop starting requests");
+    begin_drain(e);
+}
+
+static void signal_cb(uv_signal_t *h, int signum)
+{
+    struct engine *e = h->data;
+    e->signals++;
+    pb_stop_requested = e->signals >= 2 ? 2 : 1;
+    interrupt(e, signum, e->signals);
+}
+
+static void ticker_cb(uv_timer_t *t)
+{
+    struct engine *e = t->data;
+    /* another part of the program (compare's own handler) may ask to stop */
+    int stop = pb_stop_requested;
+    if (stop > 0 && (stop >= 2 || e->state == RUNNING)) {
+        interrupt(e, e->signal != 0 ? e->signal : SIGINT, stop);
+        if (e->state == FINISHED)
+            return;
+    }
+    e->pat.ops->tick(e->pat.state, pb_monotime_now());
+    pump(e);
+}
+
+static void rate_cb(uv_timer_t *t);
+
+static void arm_rate(struct engine *e, pb_usec now)
+{
+    if (e->next_rate_step >= e->cfg->n_rate_steps || e->pat.ops->set_rate == NULL)
+        return;
+    pb_usec at = e->t0 + e->cfg->rate_steps[e->next_rate_step].at;
+    arm(&e->rate, rate_cb, at > now ? (at - now) / PB_USEC_PER_MS : 0);
+}
+
+static void rate_cb(uv_timer_t *t)
+{
+    struct engine *e = t->data;
+    pb_usec now = pb_monotime_now();
+    e->pat.ops->set_rate(e->pat.state, now, e->cfg->rate_steps[e->next_rate_step].rate);
+    e->next_rate_step++;
+    arm_rate(e, now);
+    pump(e);
+}
+
+static void finish(struct engine *e)
+{
+    if (e->state == FINISHED)
+        return;
+    e->state = FINISHED;
+    e->t_end = pb_monotime_now();
+    for (int i = 0; i < e->n_handles; i++)
+        if (e->handles[i]->type == UV_TIMER)
+            disarm((uv_timer_t *)e->handles[i]);
+    uv_stop(&e->loop);
+}
+
+static int add_timer(struct engine *e, uv_timer_t *t)
+{
+    int rc = uv_timer_init(&e->loop, t);
+    if (rc != 0)
+        return rc;
+    t->data = e;
+    e->handles[e->n_handles++] = (uv_handle_t *)t;
+    return 0;
+}
+
+static int setup_loop(struct engine *e, pb_err *err)
+{
+    int rc = uv_loop_init(&e->loop);
+    if (rc != 0)
+        return pb_err_set(err, PB_ESYS, "cannot create the event loop: %s", uv_strerror(rc));
+    e->loop_ready = true;
+    uv_timer_t *timers[] = {&e->wake, &e->ticker, &e->second, &e->end, &e->rate, &e->drain_guard};
+    for (size_t i = 0; i < sizeof(timers) / sizeof(timers[0]) && rc == 0; i++)
+        rc = add_timer(e, timers[i]);
+    if (rc == 0 && (rc = uv_signal_init(&e->loop, &e->sigint)) == 0) {
+        e->sigint.data = e;
+        e->handles[e->n_handles++] = (uv_handle_t *)&e->sigint;
+    }
+    if (rc == 0 && (rc = uv_signal_init(&e->loop, &e->sigterm)) == 0) {
+        e->sigterm.data = e;
+        e->handles[e->n_handles++] = (uv_handle_t *)&e->sigterm;
+    }
+    if (rc == 0 && (rc = uv_async_init(&e->loop, &e->phase_async, phase_async_cb)) == 0) {
+        e->phase_async.data = e;
+        e->handles[e->n_handles++] = (uv_handle_t *)&e->phase_async;
+    }
+    if (rc == 0 && (rc = uv_mutex_init(&e->phase_mu)) == 0)
+        e->phase_mu_ready = true;
+    /* signals count from here: one that comes while the mock starts ends the
+     * run as soon as it begins. libuv leaves SIG_DFL behind when its handlers
+     * go, so keep what the caller (compare, a test) had, to put it back. */
+    if (rc == 0) {
+        e->signals_saved = sigaction(SIGINT, NULL, &e->old_sigint) == 0 &&
+                           sigaction(SIGTERM, NULL, &e->old_sigterm) == 0;
+        rc = uv_signal_start(&e->sigint, signal_cb, SIGINT);
+    }
+    if (rc == 0)
+        rc = uv_signal_start(&e->sigterm, signal_cb, SIGTERM);
+    if (rc != 0)
+        return pb_err_set(err, PB_ESYS, "cannot set up the event loop: %s", uv_strerror(rc));
+    return 0;
+}
+
+static void teardown(struct engine *e)
+{
+    /* the mock first: after it stops no thread can touch phase_async */
+    pb_mock_stop(e->mock);
+    e->mock = NULL;
+    if (e->loop_ready) {
+        pb_http_close(e->http);
+        for (int i = 0; i < e->n_handles; i++)
+            if (!uv_is_closing(e->handles[i]))
+                uv_close(e->handles[i], NULL);
+        uv_run(&e->loop, UV_RUN_DEFAULT);
+        int rc = uv_loop_close(&e->loop);
+        (void)rc;
+        assert(rc == 0);
+    }
+    if (e->signals_saved) {
+        sigaction(SIGINT, &e->old_sigint, NULL);
+        sigaction(SIGTERM, &e->old_sigterm, NULL);
+    }
+    pb_http_destroy(e->http);
+    if (e->phase_mu_ready)
+        uv_mutex_destroy(&e->phase_mu);
+    if (e->pat_ready)
+        pb_pattern_destroy(&e->pat);
+    if (e->tally_ready)
+        pb_tally_cleanup(&e->tally);
+    struct inflight_chunk *c = e->chunks;
+    while (c != NULL) {
+        struct inflight_chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+    free(e);
+}
+
+static void fill_summary(struct engine *e, pb_run_summary *out)
+{
+    pb_usec end = e->t_end > e->t0 ? e->t_end : pb_monotime_now();
+    pb_tally_fill(&e->tally, (double)(end - e->t0) / 1e6, out);
+    out->run_id = e->run_id;
+    snprintf(out->status, sizeof(out->status), "%s",
+             e->fatal != 0    ? "failed"
+             : e->interrupted ? "interrupted"
+                              : "completed");
+    snprintf(out->pattern_name, sizeof(out->pattern_name), "%s", e->cfg->pattern);
+    snprintf(out->target, sizeof(out->target), "%s", e->url);
+    e->pat.ops->state(e->pat.state, &out->pattern);
+    if (e->rec != NULL) {
+        pb_recorder_stats st;
+        pb_recorder_get_stats(e->rec, &st);
+        out->writer_stalls = st.stalls - e->rec_stats0.stalls;
+        out->writer_stall_us = st.stall_us - e->rec_stats0.stall_us;
+    }
+    memcpy(out->phase_sent, e->phase_sent, sizeof(out->phase_sent));
+    memcpy(out->errors, e->errors, sizeof(out->errors));
+    out->resent = e->resent;
+    out->abandoned = e->abandoned;
+    out->breaker_transitions = e->breaker_transitions;
+    out->peak_in_flight = e->peak_in_flight;
+    out->connections = pb_http_connections(e->http);
+    out->signal = e->signal;
+    if (e->mock != NULL) {
+        out->has_server = true;
+        pb_mock_get_stats(e->mock, &out->server);
+    }
+}
+
+static int begin_recording(struct engine *e, pb_err *err)
+{
+    if (e->rec == NULL)
+        return 0;
+    char *config_json = pb_run_config_to_json(e->cfg);
+    char *params_json = pb_pattern_params_to_json(&e->cfg->params);
+    int rc = PB_ENOMEM;
+    if (config_json == NULL || params_json == NULL) {
+        pb_err_set(err, rc, "out of memory describing the run");
+        goto done;
+    }
+    pb_run_info info = {
+        .compare_id = e->cfg->compare_id,
+        .label = e->cfg->label[0] != '\0' ? e->cfg->label : e->cfg->pattern,
+        .pattern = e->cfg->pattern,
+        .params_json = params_json,
+        .config_json = config_json,
+        .target = e->url,
+        .seed = e->cfg->seed,
+    };
+    rc = pb_recorder_begin_run(e->rec, &info, &e->run_id, err);
+    if (rc == 0)
+        pb_recorder_get_stats(e->rec, &e->rec_stats0);
+done:
+    free(config_json);
+    free(params_json);
+    return rc;
+}
+
+static void start_running(struct engine *e)
+{
+    const pb_run_config *cfg = e->cfg;
+    if (!cfg->quiet) {
+        char who[32], d[32];
+        if (e->run_id > 0)
+            snprintf(who, sizeof(who), "run %" PRId64, e->run_id);
+        else
+            snprintf(who, sizeof(who), "unrecorded run");
+        pb_format_duration(cfg->duration, d, sizeof(d));
+        if (cfg->duration > 0 && cfg->requests > 0)
+            note(e, "%s: %s against %s, %" PRIu64 " requests or %s", who, cfg->pattern, e->url,
+                 cfg->requests, d);
+        else if (cfg->duration > 0)
+            note(e, "%s: %s against %s for %s", who, cfg->pattern, e->url, d);
+        else
+            note(e, "%s: %s against %s, %" PRIu64 " requests", who, cfg->pattern, e->url,
+                 cfg->requests);
+    }
+    uv_mutex_lock(&e->phase_mu);
+    e->phase_n = 0; /* phases announced before the run are not part of it */
+    uv_mutex_unlock(&e->phase_mu);
+    /* timers count from the loop's cached clock: bring it to t0 */
+    uv_update_time(&e->loop);
+    e->t0 = pb_monotime_now();
+    if (e->mock != NULL) {
+        e->phase = 0;
+        pb_mock_restart_phases(e->mock);
+    }
+    e->pat.ops->start(e->pat.state, e->t0);
+    int rc = uv_timer_start(&e->ticker, ticker_cb, TICK_MS, TICK_MS);
+    assert(rc == 0);
+    (void)rc;
+    arm(&e->second, second_cb, 1000);
+    if (cfg->duration > 0)
+        arm(&e->end, end_cb, (cfg->duration + PB_USEC_PER_MS - 1) / PB_USEC_PER_MS);
+    arm_rate(e, e->t0);
+    pump(e);
+}
+
+int pb_run_execute(const pb_run_config *cfg, pb_recorder *rec, pb_run_summary *out, pb_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    int rc = pb_run_config_check(cfg, err);
+    if (rc != 0)
+        return rc;
+    struct engine *e = calloc(1, sizeof(*e));
+    if (e == NULL)
+        return pb_err_set(err, PB_ENOMEM, "out of memory starting a run");
+    e->cfg = cfg;
+    e->rec = cfg->record ? rec : NULL;
+    e->phase = -1;
+    pb_progress_init(&e->progress, stderr, isatty(STDERR_FILENO) == 1);
+
+    if ((rc = pb_tally_init(&e->tally, err)) != 0)
+        goto out;
+    e->tally_ready = true;
+    pb_pattern_params params = cfg->params;
+    params.total_tasks = cfg->requests;
+    params.seed = cfg->seed;
+    if ((rc = pb_pattern_create(cfg->pattern, &params, pattern_event_cb, e, &e->pat, err)) != 0)
+        goto out;
+    e->pat_ready = true;
+    if ((rc = setup_loop(e, err)) != 0)
+        goto out;
+    if (cfg->target_url == NULL) {
+        if ((rc = pb_mock_start(cfg->mock, mock_phase_cb, e, &e->mock, err)) != 0) {
+            pb_err_prefix(err, "starting the built-in mock server");
+            goto out;
+        }
+        e->url = pb_mock_url(e->mock);
+    } else {
+        e->url = cfg->target_url;
+    }
+    /* one easy handle per slot the pattern can use at once */
+    pb_pattern_state st;
+    e->pat.ops->state(e->pat.state, &st);
+    uint32_t slots = st.slots > 0 ? st.slots : params.concurrency > 0 ? params.concurrency : 1;
+    if ((rc = pb_http_create(&e->loop, e->url, cfg->timeout, slots, done_cb, e, &e->http, err)) !=
+        0)
+        goto out;
+    if ((rc = begin_recording(e, err)) != 0)
+        goto out;
+
+    start_running(e);
+    uv_run(&e->loop, UV_RUN_DEFAULT);
+    if (!cfg->quiet)
+        pb_progress_finish(&e->progress);
+
+    /* the last, partial second gets its mark too */
+    if (e->t_end - e->t0 > e->seconds_marked * PB_USEC_PER_SEC)
+        mark_second(e, e->seconds_marked);
+    fill_summary(e, out);
+    if (e->fatal != 0) {
+        rc = e->fatal;
+        *err = e->fatal_err;
+    }
+    if (e->rec != NULL) {
+        char *json = pb_run_summary_to_json(out);
+        pb_err end_err = {0};
+        int erc =
+            pb_recorder_end_run(e->rec, e->run_id, out->status, e->t_end - e->t0, json, &end_err);
+        free(json);
+        if (erc != 0 && rc == 0) {
+            rc = erc;
+            *err = end_err;
+        }
+    }
+out:
+    teardown(e);
+    return rc;
+}

@@ -1,0 +1,91 @@
+#include "progress.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+
+#include "units.h"
+
+void pb_progress_init(pb_progress *p, FILE *out, bool tty)
+{
+    p->out = out;
+    p->tty = tty;
+    p->line_open = false;
+    p->printed_slot = 0;
+}
+
+const char *pb_progress_format(const pb_progress_view *v, char *buf, size_t len)
+{
+    char el[32], tot[32], eta[32], p50[32], p99[32];
+    pb_format_duration(v->elapsed, el, sizeof(el));
+    size_t n = 0;
+    if (v->duration > 0) {
+        pb_usec left = v->duration > v->elapsed ? v->duration - v->elapsed : 0;
+        n = (size_t)snprintf(buf, len, "%s / %s  ETA %s", el,
+                             pb_format_duration(v->duration, tot, sizeof(tot)),
+                             pb_format_duration(left, eta, sizeof(eta)));
+    } else {
+        /* bound by a count: extrapolate from the average rate so far */
+        const char *eta_text = "?";
+        if (v->rows > 0 && v->total_requests > v->rows && v->elapsed > 0) {
+            double per_row = (double)v->elapsed / (double)v->rows;
+            pb_format_duration((pb_usec)(per_row * (double)(v->total_requests - v->rows)), eta,
+                               sizeof(eta));
+            eta_text = eta;
+        } else if (v->total_requests > 0 && v->rows >= v->total_requests) {
+            eta_text = "0us";
+        }
+        n = (size_t)snprintf(buf, len, "%s  %" PRIu64 " / %" PRIu64 " requests  ETA %s", el,
+                             v->rows, v->total_requests, eta_text);
+    }
+    if (n >= len)
+        return buf;
+    double err = v->sec_network > 0 ? 100.0 * (double)v->sec_failed / (double)v->sec_network : 0;
+    n += (size_t)snprintf(buf + n, len - n,
+                          "  %" PRIu64 " req/s  err %.1f%%  p50 %s  p99 %s  in flight %u  limit %u"
+                          "  queue %u",
+                          v->sec_network, err, pb_format_duration(v->p50, p50, sizeof(p50)),
+                          pb_format_duration(v->p99, p99, sizeof(p99)), v->in_flight,
+                          v->pattern.limit, v->pattern.queue_depth);
+    if (n < len && v->pattern.breaker != PB_BREAKER_NONE)
+        snprintf(buf + n, len - n, "  breaker %s", pb_breaker_state_name(v->pattern.breaker));
+    return buf;
+}
+
+void pb_progress_update(pb_progress *p, const pb_progress_view *v)
+{
+    pb_usec every = p->tty ? PB_USEC_PER_SEC : 10 * PB_USEC_PER_SEC;
+    uint64_t slot = v->elapsed / every;
+    if (slot == 0 || slot <= p->printed_slot)
+        return;
+    p->printed_slot = slot;
+    char line[512];
+    pb_progress_format(v, line, sizeof(line));
+    if (p->tty) {
+        /* carriage return, the line, clear to the end of the terminal line */
+        fprintf(p->out, "\r%s\x1b[K", line);
+        p->line_open = true;
+    } else {
+        fprintf(p->out, "%s\n", line);
+    }
+    fflush(p->out);
+}
+
+void pb_progress_note(pb_progress *p, const char *fmt, ...)
+{
+    pb_progress_finish(p);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(p->out, fmt, ap);
+    va_end(ap);
+    fputc('\n', p->out);
+    fflush(p->out);
+}
+
+void pb_progress_finish(pb_progress *p)
+{
+    if (p->line_open) {
+        fputc('\n', p->out);
+        fflush(p->out);
+        p->line_open = false;
+    }
+}

@@ -1,0 +1,278 @@
+/* pb_run_config: the options of one run, from the command line or a scenario. */
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run.h"
+#include "units.h"
+
+int pb_run_config_init(pb_run_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    snprintf(cfg->pattern, sizeof(cfg->pattern), "queue");
+    pb_pattern_params_default(&cfg->params);
+    cfg->duration = 10 * PB_USEC_PER_SEC;
+    cfg->timeout = 10 * PB_USEC_PER_SEC;
+    cfg->seed = 1;
+    cfg->params.seed = cfg->seed;
+    cfg->record = true;
+    cfg->db_path = strdup("patternbench.db");
+    if (cfg->db_path == NULL)
+        return PB_ENOMEM;
+    int rc = pb_mock_config_create(&cfg->mock);
+    if (rc != 0) {
+        pb_run_config_cleanup(cfg);
+        return rc;
+    }
+    return 0;
+}
+
+void pb_run_config_cleanup(pb_run_config *cfg)
+{
+    free(cfg->target_url);
+    free(cfg->db_path);
+    pb_mock_config_destroy(cfg->mock);
+    for (int i = 0; i < cfg->n_thresholds; i++)
+        free(cfg->thresholds[i]);
+    memset(cfg, 0, sizeof(*cfg));
+}
+
+static int set_flag(bool *flag, const char *name, const char *value, pb_err *err)
+{
+    if (value == NULL || strcmp(value, "true") == 0 || strcmp(value, "1") == 0)
+        *flag = true;
+    else if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0)
+        *flag = false;
+    else
+        return pb_err_set(err, PB_EPARSE, "--%s: expected no value, true or false, got \"%s\"",
+                          name, value);
+    return 0;
+}
+
+static int set_string(char **dst, const char *name, const char *value, pb_err *err)
+{
+    if (value == NULL || value[0] == '\0')
+        return pb_err_set(err, PB_EINVAL, "--%s: expected a value", name);
+    char *copy = strdup(value);
+    if (copy == NULL)
+        return pb_err_set(err, PB_ENOMEM, "--%s: out of memory", name);
+    free(*dst);
+    *dst = copy;
+    return 0;
+}
+
+/* An http:// or https:// URL with a host, as libcurl parses it. */
+static int check_url(const char *value, pb_err *err)
+{
+    CURLU *u = curl_url();
+    if (u == NULL)
+        return pb_err_set(err, PB_ENOMEM, "--target: out of memory");
+    char *scheme = NULL, *host = NULL;
+    int rc = 0;
+    CURLUcode uc = curl_url_set(u, CURLUPART_URL, value, 0);
+    if (uc != CURLUE_OK) {
+        rc = pb_err_set(err, PB_EPARSE,
+                        "--target: expected an http:// or https:// URL, got \"%s\" (%s)", value,
+                        curl_url_strerror(uc));
+        goto done;
+    }
+    if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host[0] == '\0')
+        rc = pb_err_set(err, PB_EPARSE,
+                        "--target: expected an http:// or https:// URL with a host, got \"%s\"",
+                        value);
+done:
+    curl_free(scheme);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value, pb_err *err)
+{
+    if (strcmp(name, "quiet") == 0)
+        return set_flag(&cfg->quiet, name, value, err);
+    if (strcmp(name, "json") == 0)
+        return set_flag(&cfg->json, name, value, err);
+    if (strcmp(name, "no-record") == 0) {
+        bool off = false;
+        int rc = set_flag(&off, name, value, err);
+        if (rc == 0)
+            cfg->record = !off;
+        return rc;
+    }
+    /* everything else takes a value */
+    if (value == NULL)
+        return pb_err_set(err, PB_EINVAL, "--%s: expected a value", name);
+    if (strcmp(name, "pattern") == 0) {
+        if (pb_pattern_find(value) == NULL) {
+            char names[128] = "";
+            const pb_pattern_ops *const *all = pb_pattern_list();
+            for (int i = 0; all[i] != NULL; i++) {
+                size_t n = strlen(names);
+                snprintf(names + n, sizeof(names) - n, "%s%s", i > 0 ? ", " : "", all[i]->name);
+            }
+            return pb_err_set(err, PB_EINVAL, "--pattern: expected one of %s, got \"%s\"", names,
+                              value);
+        }
+        snprintf(cfg->pattern, sizeof(cfg->pattern), "%s", value);
+        return 0;
+    }
+    if (strcmp(name, "label") == 0) {
+        if (strlen(value) >= sizeof(cfg->label))
+            return pb_err_set(err, PB_ERANGE, "--label: expected at most %zu characters, got %zu",
+                              sizeof(cfg->label) - 1, strlen(value));
+        snprintf(cfg->label, sizeof(cfg->label), "%s", value);
+        return 0;
+    }
+    if (strcmp(name, "target") == 0) {
+        int rc = check_url(value, err);
+        return rc != 0 ? rc : set_string(&cfg->target_url, name, value, err);
+    }
+    if (strcmp(name, "db") == 0)
+        return set_string(&cfg->db_path, name, value, err);
+    if (strcmp(name, "duration") == 0) {
+        pb_usec d;
+        int rc = pb_parse_duration(value, "--duration", &d, err);
+        if (rc != 0)
+            return rc;
+        if (d == 0)
+            return pb_err_set(err, PB_ERANGE, "--duration: expected more than 0, got \"%s\"",
+                              value);
+        cfg->duration = d;
+        cfg->duration_set = true;
+        return 0;
+    }
+    if (strcmp(name, "requests") == 0 || strcmp(name, "tasks") == 0) {
+        int rc = pb_parse_u64(value, "--requests", 1, UINT64_MAX / 2, &cfg->requests, err);
+        if (rc != 0)
+            return rc;
+        /* a count alone bounds the run; with --duration too, whichever comes first */
+        if (!cfg->duration_set)
+            cfg->duration = 0;
+        return 0;
+    }
+    if (strcmp(name, "timeout") == 0) {
+        pb_usec t;
+        int rc = pb_parse_duration(value, "--timeout", &t, err);
+        if (rc != 0)
+            return rc;
+        if (t < PB_USEC_PER_MS)
+            return pb_err_set(err, PB_ERANGE, "--timeout: expected at least 1ms, got \"%s\"",
+                              value);
+        cfg->timeout = t;
+        return 0;
+    }
+    if (strcmp(name, "seed") == 0) {
+        /* one seed for the whole run: the pattern's jitter and the mock's draws */
+        uint64_t seed;
+        int rc = pb_parse_u64(value, "--seed", 0, UINT64_MAX, &seed, err);
+        if (rc == 0)
+            rc = pb_mock_config_set(cfg->mock, "seed", value, err);
+        if (rc != 0)
+            return rc;
+        cfg->seed = seed;
+        cfg->params.seed = seed;
+        return 0;
+    }
+    if (strcmp(name, "threshold") == 0) {
+        if (cfg->n_thresholds == (int)(sizeof(cfg->thresholds) / sizeof(cfg->thresholds[0])))
+            return pb_err_set(err, PB_EFULL, "--threshold: at most %zu thresholds",
+                              sizeof(cfg->thresholds) / sizeof(cfg->thresholds[0]));
+        char *copy = NULL;
+        int rc = set_string(&copy, name, value, err);
+        if (rc == 0)
+            cfg->thresholds[cfg->n_thresholds++] = copy;
+        return rc;
+    }
+    /* the short names issue 4 gives for pattern parameters */
+    static const char *const aliases[][2] = {
+        {"min", "min-limit"}, {"max", "max-limit"}, {"retry", "retry-attempts"}};
+    for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+        if (strcmp(name, aliases[i][0]) == 0)
+            name = aliases[i][1];
+    int rc = pb_pattern_params_set(&cfg->params, name, value, err);
+    if (rc != PB_ENOENT)
+        return rc;
+    rc = pb_mock_config_set(cfg->mock, name, value, err);
+    if (rc == 0 && cfg->mock_option[0] == '\0')
+        snprintf(cfg->mock_option, sizeof(cfg->mock_option), "%s", name);
+    if (rc == PB_ENOENT)
+        return pb_err_set(err, PB_ENOENT, "unknown option --%s", name);
+    return rc;
+}
+
+int pb_run_config_check(const pb_run_config *cfg, pb_err *err)
+{
+    if (pb_pattern_find(cfg->pattern) == NULL)
+        return pb_err_set(err, PB_EINVAL, "unknown pattern \"%s\"", cfg->pattern);
+    if (cfg->duration == 0 && cfg->requests == 0)
+        return pb_err_set(err, PB_EINVAL, "expected --duration or --requests to bound the run");
+    if (cfg->target_url != NULL && cfg->mock_option[0] != '\0')
+        return pb_err_set(err, PB_EINVAL,
+                          "--%s configures the built-in mock server; it cannot be used with "
+                          "--target",
+                          cfg->mock_option);
+    if (cfg->record && (cfg->db_path == NULL || cfg->db_path[0] == '\0'))
+        return pb_err_set(err, PB_EINVAL, "--db: expected a file name");
+    for (int i = 1; i < cfg->n_rate_steps; i++)
+        if (cfg->rate_steps[i].at < cfg->rate_steps[i - 1].at)
+            return pb_err_set(err, PB_EINVAL, "rate steps: expected increasing times");
+    pb_pattern_params p = cfg->params;
+    p.total_tasks = cfg->requests;
+    p.seed = cfg->seed;
+    return pb_pattern_params_check(&p, cfg->pattern, err);
+}
+
+/* Parse a JSON text made by another module into a value (NULL on failure). */
+static json_t *embed(char *text)
+{
+    if (text == NULL)
+        return NULL;
+    json_t *v = json_loads(text, 0, NULL);
+    free(text);
+    return v;
+}
+
+char *pb_run_config_to_json(const pb_run_config *cfg)
+{
+    json_t *root = json_object(), *steps = json_array(), *thr = json_array();
+    char *text = NULL;
+    if (root == NULL || steps == NULL || thr == NULL)
+        goto done;
+    int bad = 0;
+    bad |= json_object_set_new(root, "pattern", json_string(cfg->pattern));
+    bad |=
+        json_object_set_new(root, "label", json_string(cfg->label[0] ? cfg->label : cfg->pattern));
+    bad |= json_object_set_new(
+        root, "target", cfg->target_url ? json_string(cfg->target_url) : json_string("mock"));
+    bad |= json_object_set_new(root, "duration_us", json_integer((json_int_t)cfg->duration));
+    bad |= json_object_set_new(root, "requests", json_integer((json_int_t)cfg->requests));
+    bad |= json_object_set_new(root, "timeout_us", json_integer((json_int_t)cfg->timeout));
+    bad |= json_object_set_new(root, "seed", json_integer((json_int_t)cfg->seed));
+    bad |= json_object_set_new(root, "record", json_boolean(cfg->record));
+    pb_pattern_params p = cfg->params;
+    p.total_tasks = cfg->requests;
+    p.seed = cfg->seed;
+    bad |= json_object_set_new(root, "params", embed(pb_pattern_params_to_json(&p)));
+    if (cfg->target_url == NULL)
+        bad |= json_object_set_new(root, "mock", embed(pb_mock_config_to_json(cfg->mock)));
+    for (int i = 0; i < cfg->n_rate_steps; i++) {
+        json_t *s = json_pack("{s:I,s:f}", "at_us", (json_int_t)cfg->rate_steps[i].at, "rate",
+                              cfg->rate_steps[i].rate);
+        bad |= json_array_append_new(steps, s);
+    }
+    for (int i = 0; i < cfg->n_thresholds; i++)
+        bad |= json_array_append_new(thr, json_string(cfg->thresholds[i]));
+    bad |= json_object_set(root, "rate_steps", steps);
+    bad |= json_object_set(root, "thresholds", thr);
+    if (!bad)
+        text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+done:
+    json_decref(steps);
+    json_decref(thr);
+    json_decref(root);
+    return text;
+}

@@ -1,0 +1,272 @@
+#include "summary.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <string.h>
+
+#include "units.h"
+
+int pb_tally_init(pb_tally *t, pb_err *err)
+{
+    memset(t, 0, sizeof(*t));
+    int rc = pb_hist_create_latency(&t->service);
+    if (rc == 0)
+        rc = pb_hist_create_latency(&t->corrected);
+    if (rc == 0)
+        rc = pb_hist_create_latency(&t->sec_service);
+    if (rc != 0) {
+        pb_tally_cleanup(t);
+        return pb_err_set(err, rc, "cannot allocate latency histograms: %s", pb_strerror(rc));
+    }
+    return 0;
+}
+
+void pb_tally_cleanup(pb_tally *t)
+{
+    pb_hist_destroy(t->service);
+    pb_hist_destroy(t->corrected);
+    pb_hist_destroy(t->sec_service);
+    t->service = t->corrected = t->sec_service = NULL;
+}
+
+static bool reached_network(pb_outcome o)
+{
+    return o != PB_OUTCOME_REJECTED_BY_BREAKER && o != PB_OUTCOME_DROPPED_BY_BACKPRESSURE;
+}
+
+void pb_tally_add(pb_tally *t, const pb_request_row *row)
+{
+    t->rows++;
+    if (row->outcome < PB_OUTCOME_COUNT)
+        t->outcomes[row->outcome]++;
+    if (row->status < 600)
+        t->status[row->status]++;
+    if (!reached_network((pb_outcome)row->outcome))
+        return;
+    bool failed = row->outcome != PB_OUTCOME_OK;
+    t->network++;
+    t->failed += failed;
+    t->bytes += row->bytes;
+    pb_hist_record(t->service, row->total_us);
+    pb_hist_record(t->corrected, row->wait_us + row->total_us);
+    t->sec_network++;
+    t->sec_failed += failed;
+    pb_hist_record(t->sec_service, row->total_us);
+}
+
+void pb_tally_roll_second(pb_tally *t, pb_tally_second *out)
+{
+    out->network = t->sec_network;
+    out->failed = t->sec_failed;
+    out->p50 = pb_hist_percentile(t->sec_service, 50.0);
+    out->p99 = pb_hist_percentile(t->sec_service, 99.0);
+    t->sec_network = t->sec_failed = 0;
+    pb_hist_reset(t->sec_service);
+}
+
+void pb_tally_fill(const pb_tally *t, double duration_s, pb_run_summary *s)
+{
+    s->requests = t->rows;
+    s->network = t->network;
+    s->failed = t->failed;
+    s->bytes = t->bytes;
+    memcpy(s->outcomes, t->outcomes, sizeof(s->outcomes));
+    memcpy(s->status_counts, t->status, sizeof(s->status_counts));
+    s->duration_s = duration_s;
+    s->rps = duration_s > 0 ? (double)t->network / duration_s : 0;
+    s->error_rate = t->network > 0 ? (double)t->failed / (double)t->network : 0;
+    s->min = pb_hist_min(t->service);
+    s->max = pb_hist_max(t->service);
+    s->mean = pb_hist_mean(t->service);
+    s->p50 = pb_hist_percentile(t->service, 50.0);
+    s->p90 = pb_hist_percentile(t->service, 90.0);
+    s->p95 = pb_hist_percentile(t->service, 95.0);
+    s->p99 = pb_hist_percentile(t->service, 99.0);
+    s->p999 = pb_hist_percentile(t->service, 99.9);
+    s->cp50 = pb_hist_percentile(t->corrected, 50.0);
+    s->cp99 = pb_hist_percentile(t->corrected, 99.0);
+}
+
+static const char *dur(pb_usec us, char *buf, size_t len)
+{
+    return pb_format_duration(us, buf, len);
+}
+
+void pb_run_summary_print(const pb_run_summary *s, const char *db, FILE *out)
+{
+    char a[32], b[32], c[32], d[32], e[32], f[32], g[32];
+    fprintf(out, "\n%s: %s run of %s against %s, %.2fs\n", s->run_id > 0 ? "run" : "unrecorded run",
+            s->status, s->pattern_name, s->target, s->duration_s);
+    fprintf(out,
+            "  requests    %" PRIu64 " (%" PRIu64 " reached the network, %" PRIu64
+            " failed: %.2f%%)\n",
+            s->requests, s->network, s->failed, 100.0 * s->error_rate);
+    fprintf(out, "  req/s       %.1f  (peak %u in flight, %" PRIu64 " connections opened)\n",
+            s->rps, s->peak_in_flight, s->connections);
+    fprintf(out, "  outcomes   ");
+    for (int o = 0; o < PB_OUTCOME_COUNT; o++)
+        if (s->outcomes[o] > 0)
+            fprintf(out, " %s %" PRIu64, pb_outcome_name((pb_outcome)o), s->outcomes[o]);
+    if (s->requests == 0)
+        fprintf(out, " none");
+    fprintf(out, "\n");
+    fprintf(out, "  statuses   ");
+    bool any = false;
+    for (int st = 1; st < 600; st++)
+        if (s->status_counts[st] > 0) {
+            fprintf(out, " %d: %" PRIu64, st, s->status_counts[st]);
+            any = true;
+        }
+    fprintf(out, "%s\n", any ? "" : " none");
+    for (int o = 0; o < PB_OUTCOME_COUNT; o++)
+        if (s->errors[o][0] != '\0')
+            fprintf(out, "  %-11s e.g. %s\n", pb_outcome_name((pb_outcome)o), s->errors[o]);
+    if (s->network > 0) {
+        fprintf(out, "  latency     min %s  p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  mean %s\n",
+                dur(s->min, a, sizeof(a)), dur(s->p50, b, sizeof(b)), dur(s->p90, c, sizeof(c)),
+                dur(s->p99, d, sizeof(d)), dur(s->p999, e, sizeof(e)), dur(s->max, f, sizeof(f)),
+                dur((pb_usec)s->mean, g, sizeof(g)));
+        fprintf(out, "  corrected   p50 %s  p99 %s  (from the intended start)\n",
+                dur(s->cp50, a, sizeof(a)), dur(s->cp99, b, sizeof(b)));
+    }
+    const pb_pattern_state *p = &s->pattern;
+    fprintf(out,
+            "  pattern     produced %" PRIu64 "  consumed %" PRIu64 "  dropped %" PRIu64
+            "  rejected %" PRIu64 "  retries %" PRIu64 "  limit changes %" PRIu64
+            "  breaker transitions %" PRIu64 "  limit %u\n",
+            p->produced, p->consumed, p->dropped, p->rejected, p->retries, p->limit_changes,
+            s->breaker_transitions, p->limit);
+    if (s->has_server)
+        fprintf(out,
+                "  server      received %" PRIu64 ": ok %" PRIu64 "  errors %" PRIu64
+                "  capacity 503 %" PRIu64 "  429 %" PRIu64 "  resets %" PRIu64 "  hangs %" PRIu64
+                "  slow bodies %" PRIu64 "  malformed %" PRIu64 "\n",
+                s->server.requests, s->server.ok, s->server.errors, s->server.rejected_capacity,
+                s->server.rate_limited, s->server.resets, s->server.hangs, s->server.slow_bodies,
+                s->server.malformed);
+    if (s->resent > 0)
+        fprintf(out,
+                "  resent      %" PRIu64 " (libcurl re-sent them on a fresh connection after "
+                "a reused one closed without a reply)\n",
+                s->resent);
+    if (s->abandoned > 0)
+        fprintf(out, "  abandoned   %" PRIu64 " in flight when the run was stopped at once\n",
+                s->abandoned);
+    if (s->writer_stalls > 0)
+        fprintf(out, "  writer      %" PRIu64 " stalls, %s waiting for the database\n",
+                s->writer_stalls, dur(s->writer_stall_us, a, sizeof(a)));
+    if (db != NULL && s->run_id > 0)
+        fprintf(out, "  recorded    run %" PRId64 " in %s\n", s->run_id, db);
+}
+
+/* jansson's setters return -1 only when out of memory; collect that once. */
+static int put(json_t *obj, const char *key, json_t *val)
+{
+    return val == NULL ? -1 : json_object_set_new(obj, key, val);
+}
+
+char *pb_run_summary_to_json(const pb_run_summary *s)
+{
+    json_t *root = json_object(), *outcomes = json_object(), *status = json_object(),
+           *lat = json_object(), *corr = json_object(), *pat = json_object();
+    char *text = NULL;
+    int bad = root == NULL || outcomes == NULL || status == NULL || lat == NULL || corr == NULL ||
+              pat == NULL;
+    if (bad)
+        goto done;
+    bad |= put(root, "run_id", json_integer(s->run_id));
+    bad |= put(root, "run_status", json_string(s->status));
+    bad |= put(root, "pattern_name", json_string(s->pattern_name));
+    bad |= put(root, "target", json_string(s->target));
+    bad |= put(root, "requests", json_integer((json_int_t)s->requests));
+    bad |= put(root, "network", json_integer((json_int_t)s->network));
+    bad |= put(root, "failed", json_integer((json_int_t)s->failed));
+    bad |= put(root, "duration_s", json_real(s->duration_s));
+    bad |= put(root, "rps", json_real(s->rps));
+    bad |= put(root, "error_rate", json_real(s->error_rate));
+    bad |= put(root, "bytes", json_integer((json_int_t)s->bytes));
+    for (int o = 0; o < PB_OUTCOME_COUNT; o++)
+        bad |=
+            put(outcomes, pb_outcome_name((pb_outcome)o), json_integer((json_int_t)s->outcomes[o]));
+    for (int st = 1; st < 600; st++)
+        if (s->status_counts[st] > 0) {
+            char key[16];
+            snprintf(key, sizeof(key), "%d", st);
+            bad |= put(status, key, json_integer((json_int_t)s->status_counts[st]));
+        }
+    bad |= put(lat, "min", json_integer((json_int_t)s->min));
+    bad |= put(lat, "mean", json_real(s->mean));
+    bad |= put(lat, "p50", json_integer((json_int_t)s->p50));
+    bad |= put(lat, "p90", json_integer((json_int_t)s->p90));
+    bad |= put(lat, "p95", json_integer((json_int_t)s->p95));
+    bad |= put(lat, "p99", json_integer((json_int_t)s->p99));
+    bad |= put(lat, "p999", json_integer((json_int_t)s->p999));
+    bad |= put(lat, "max", json_integer((json_int_t)s->max));
+    bad |= put(corr, "p50", json_integer((json_int_t)s->cp50));
+    bad |= put(corr, "p99", json_integer((json_int_t)s->cp99));
+    const pb_pattern_state *p = &s->pattern;
+    bad |= put(pat, "produced", json_integer((json_int_t)p->produced));
+    bad |= put(pat, "consumed", json_integer((json_int_t)p->consumed));
+    bad |= put(pat, "dropped", json_integer((json_int_t)p->dropped));
+    bad |= put(pat, "rejected", json_integer((json_int_t)p->rejected));
+    bad |= put(pat, "retries", json_integer((json_int_t)p->retries));
+    bad |= put(pat, "limit_changes", json_integer((json_int_t)p->limit_changes));
+    bad |= put(pat, "breaker_transitions", json_integer((json_int_t)s->breaker_transitions));
+    bad |= put(pat, "limit", json_integer(p->limit));
+    bad |= put(pat, "breaker", json_string(pb_breaker_state_name(p->breaker)));
+    bad |= json_object_set(root, "outcomes", outcomes);
+    bad |= json_object_set(root, "status", status);
+    bad |= json_object_set(root, "latency_us", lat);
+    bad |= json_object_set(root, "corrected_latency_us", corr);
+    bad |= json_object_set(root, "pattern", pat);
+    bad |= put(root, "writer_stalls", json_integer((json_int_t)s->writer_stalls));
+    bad |= put(root, "writer_stall_us", json_integer((json_int_t)s->writer_stall_us));
+    bad |= put(root, "resent", json_integer((json_int_t)s->resent));
+    bad |= put(root, "abandoned", json_integer((json_int_t)s->abandoned));
+    bad |= put(root, "peak_in_flight", json_integer(s->peak_in_flight));
+    bad |= put(root, "connections", json_integer((json_int_t)s->connections));
+    if (s->signal != 0)
+        bad |= put(root, "signal", json_integer(s->signal));
+    json_t *phases = json_array();
+    bad |= phases == NULL;
+    int last = -1;
+    for (int i = 0; i < PB_MAX_PHASES; i++)
+        if (s->phase_sent[i] > 0)
+            last = i;
+    for (int i = 0; phases != NULL && i <= last; i++)
+        bad |= json_array_append_new(phases, json_integer((json_int_t)s->phase_sent[i]));
+    bad |= put(root, "phase_sent", phases);
+    json_t *errors = json_object();
+    bad |= errors == NULL;
+    for (int o = 0; errors != NULL && o < PB_OUTCOME_COUNT; o++)
+        if (s->errors[o][0] != '\0')
+            bad |= put(errors, pb_outcome_name((pb_outcome)o), json_string(s->errors[o]));
+    bad |= put(root, "errors", errors);
+    if (s->has_server) {
+        json_t *srv = json_object();
+        bad |= srv == NULL;
+        if (srv != NULL) {
+            bad |= put(srv, "requests", json_integer((json_int_t)s->server.requests));
+            bad |= put(srv, "ok", json_integer((json_int_t)s->server.ok));
+            bad |= put(srv, "errors", json_integer((json_int_t)s->server.errors));
+            bad |= put(srv, "rejected_capacity",
+                       json_integer((json_int_t)s->server.rejected_capacity));
+            bad |= put(srv, "rate_limited", json_integer((json_int_t)s->server.rate_limited));
+            bad |= put(srv, "resets", json_integer((json_int_t)s->server.resets));
+            bad |= put(srv, "hangs", json_integer((json_int_t)s->server.hangs));
+            bad |= put(srv, "slow_bodies", json_integer((json_int_t)s->server.slow_bodies));
+            bad |= put(srv, "malformed", json_integer((json_int_t)s->server.malformed));
+        }
+        bad |= put(root, "server", srv);
+    }
+    if (!bad)
+        text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+done:
+    json_decref(outcomes);
+    json_decref(status);
+    json_decref(lat);
+    json_decref(corr);
+    json_decref(pat);
+    json_decref(root);
+    return text;
+}

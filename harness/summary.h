@@ -1,0 +1,53 @@
+/* A run's running tally (outcomes, statuses, latency histograms, the last
+ * second's figures) and the summary it becomes: a table for people and the
+ * JSON stored in runs.summary_json. */
+#ifndef PB_SUMMARY_H
+#define PB_SUMMARY_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "errors.h"
+#include "histogram.h"
+#include "recorder.h"
+#include "run.h"
+
+/* Counts since the start of the run; the caller owns the storage. */
+typedef struct pb_tally {
+    uint64_t rows;                   /* every attempt, rejections and drops included */
+    uint64_t network, failed, bytes; /* attempts that reached the network, their failures */
+    uint64_t outcomes[PB_OUTCOME_COUNT];
+    uint64_t status[600];
+    pb_hist *service;   /* actual start to end */
+    pb_hist *corrected; /* intended start to end */
+    /* the second in progress, for the progress line */
+    uint64_t sec_network, sec_failed;
+    pb_hist *sec_service;
+} pb_tally;
+
+/* The figures of one closed second. */
+typedef struct pb_tally_second {
+    uint64_t network, failed;
+    pb_usec p50, p99;
+} pb_tally_second;
+
+/* Allocate the histograms; all memory is taken here. */
+int pb_tally_init(pb_tally *t, pb_err *err) PB_MUST_CHECK;
+
+/* Free the histograms (safe after a failed init). */
+void pb_tally_cleanup(pb_tally *t);
+
+/* Count one request row (allocation-free). */
+void pb_tally_add(pb_tally *t, const pb_request_row *row);
+
+/* Close the second in progress: its figures go to out and a new one starts. */
+void pb_tally_roll_second(pb_tally *t, pb_tally_second *out);
+
+/* Fill the tally's part of a summary (counts, rates over duration_s, percentiles). */
+void pb_tally_fill(const pb_tally *t, double duration_s, pb_run_summary *s);
+
+/* Print the summary table people read at the end of a run. db: the database
+ * file, or NULL when nothing was recorded. */
+void pb_run_summary_print(const pb_run_summary *s, const char *db, FILE *out);
+
+#endif

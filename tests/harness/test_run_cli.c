@@ -1,0 +1,412 @@
+/* `patternbench run` as a user runs it (the binary from PB_BINARY): usage
+ * errors, --json, and signals. Signal tests give the child a terminal
+ * (forkpty) so that it prints a progress line every second, and synchronise
+ * on those lines, never on sleeps. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "monotime.h"
+
+struct ctx {
+    char dir[64];
+    char db[128];
+};
+
+struct child {
+    pid_t pid;
+    int err_fd; /* the terminal (signal tests) or a pipe */
+    int out_fd;
+    char err[1 << 16], out[1 << 16];
+    size_t err_len, out_len;
+    int status;
+};
+
+static int setup(void **state)
+{
+    struct ctx *c = calloc(1, sizeof(*c));
+    assert_non_null(c);
+    snprintf(c->dir, sizeof(c->dir), "/tmp/pb-test-run-cli.XXXXXX");
+    assert_non_null(mkdtemp(c->dir));
+    snprintf(c->db, sizeof(c->db), "%s/run.db", c->dir);
+    *state = c;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct ctx *c = *state;
+    char path[160];
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "%s%s", c->db, suffix[i]);
+        unlink(path);
+    }
+    rmdir(c->dir);
+    free(c);
+    return 0;
+}
+
+static const char *binary(void)
+{
+    const char *b = getenv("PB_BINARY");
+    if (b == NULL)
+        fail_msg("PB_BINARY is not set (run the test through ctest)");
+    return b;
+}
+
+/* Start `patternbench run ARGS...`; stderr on a terminal when tty is true. */
+static void spawn(struct child *ch, bool tty, const char *const *args)
+{
+    memset(ch, 0, sizeof(*ch));
+    char *argv[64];
+    int n = 0;
+    argv[n++] = (char *)binary();
+    argv[n++] = "run";
+    for (int i = 0; args[i] != NULL && n < 63; i++)
+        argv[n++] = (char *)args[i];
+    argv[n] = NULL;
+    int out[2], err[2] = {-1, -1};
+    assert_int_equal(pipe(out), 0);
+    if (tty) {
+        ch->pid = forkpty(&ch->err_fd, NULL, NULL, NULL);
+    } else {
+        assert_int_equal(pipe(err), 0);
+        ch->pid = fork();
+        ch->err_fd = err[0];
+    }
+    assert_true(ch->pid >= 0);
+    if (ch->pid == 0) {
+        dup2(out[1], STDOUT_FILENO);
+        if (!tty)
+            dup2(err[1], STDERR_FILENO);
+        close(out[0]);
+        close(out[1]);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(out[1]);
+    if (!tty)
+        close(err[1]);
+    ch->out_fd = out[0];
+}
+
+/* Read what is available on the child's outputs, waiting at most ms. */
+static void pump(struct child *ch, int ms)
+{
+    struct pollfd p[2] = {{.fd = ch->err_fd, .events = POLLIN},
+                          {.fd = ch->out_fd, .events = POLLIN}};
+    if (poll(p, 2, ms) <= 0)
+        return;
+    for (int i = 0; i < 2; i++) {
+        if (p[i].revents == 0 || p[i].fd < 0)
+            continue;
+        char *buf = i == 0 ? ch->err : ch->out;
+        size_t *len = i == 0 ? &ch->err_len : &ch->out_len;
+        ssize_t r = read(p[i].fd, buf + *len, sizeof(ch->err) - 1 - *len);
+        if (r > 0) {
+            *len += (size_t)r;
+            buf[*len] = '\0';
+        } else {
+            /* end of output (EIO on a terminal whose child has gone) */
+            close(p[i].fd);
+            if (i == 0)
+                ch->err_fd = -1;
+            else
+                ch->out_fd = -1;
+        }
+    }
+}
+
+/* Wait until the child's stderr shows `needle` `count` times (bounded). */
+static void wait_for(struct child *ch, const char *needle, int count, int timeout_ms)
+{
+    pb_usec deadline = pb_monotime_now() + (pb_usec)timeout_ms * PB_USEC_PER_MS;
+    for (;;) {
+        int seen = 0;
+        for (const char *p = ch->err; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+            seen++;
+        if (seen >= count)
+            return;
+        pb_usec now = pb_monotime_now();
+        if (now >= deadline || ch->err_fd < 0)
+            fail_msg("waited for \"%s\" x%d; the child wrote:\n%s", needle, count, ch->err);
+        pump(ch, (int)((deadline - now) / PB_USEC_PER_MS) + 1);
+    }
+}
+
+/* Collect all output and the exit status. */
+static void finish(struct child *ch)
+{
+    pb_usec deadline = pb_monotime_now() + 60 * PB_USEC_PER_SEC;
+    while ((ch->err_fd >= 0 || ch->out_fd >= 0) && pb_monotime_now() < deadline)
+        pump(ch, 1000);
+    assert_int_equal(waitpid(ch->pid, &ch->status, 0), ch->pid);
+    if (ch->err_fd >= 0)
+        close(ch->err_fd);
+    if (ch->out_fd >= 0)
+        close(ch->out_fd);
+}
+
+static int exit_code(const struct child *ch)
+{
+    assert_true(WIFEXITED(ch->status));
+    return WEXITSTATUS(ch->status);
+}
+
+static int64_t q(const char *db, const char *sql)
+{
+    sqlite3 *h;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(h));
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return v;
+}
+
+static void qtext(const char *db, const char *sql, char *buf, size_t len)
+{
+    sqlite3 *h;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(h));
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+}
+
+static json_t *summary_json(const struct child *ch)
+{
+    json_error_t jerr;
+    json_t *j = json_loads(ch->out, 0, &jerr);
+    if (j == NULL)
+        fail_msg("stdout is not one JSON object (%s): %s", jerr.text, ch->out);
+    return j;
+}
+
+static int64_t jint(json_t *j, const char *key)
+{
+    json_t *v = json_object_get(j, key);
+    if (!json_is_integer(v))
+        fail_msg("summary has no integer \"%s\"", key);
+    return json_integer_value(v);
+}
+
+static void bad_flags_exit_2_with_a_message_naming_them(void **state)
+{
+    struct ctx *c = *state;
+    static const struct {
+        const char *args[8];
+        const char *says[2];
+    } cases[] = {
+        {{"--concurrency", "ten"}, {"--concurrency", "ten"}},
+        {{"--concurrency", "0"}, {"--concurrency", NULL}},
+        {{"--duration", "10"}, {"--duration", NULL}},
+        {{"--duration"}, {"--duration", "expected a value"}},
+        {{"--requests", "0"}, {"--requests", NULL}},
+        {{"--timeout", "fast"}, {"--timeout", NULL}},
+        {{"--pattern", "nope"}, {"--pattern", "breaker"}},
+        {{"--bogus", "1"}, {"--bogus", NULL}},
+        {{"--target", "ftp://example.com/"}, {"--target", "http://"}},
+        {{"--errors", "503:2"}, {"--errors", NULL}},
+        {{"--target", "http://127.0.0.1:9/", "--latency", "fixed:1ms"}, {"--latency", "--target"}},
+        {{"--breaker-policy", "sometimes"}, {"breaker-policy", NULL}},
+        {{"--quiet=maybe"}, {"--quiet", NULL}},
+        {{"stray"}, {"stray", NULL}},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *args[12] = {"--db", c->db};
+        int n = 2;
+        for (int k = 0; cases[i].args[k] != NULL; k++)
+            args[n++] = cases[i].args[k];
+        args[n] = NULL;
+        struct child ch;
+        spawn(&ch, false, args);
+        finish(&ch);
+        if (exit_code(&ch) != 2 || strstr(ch.err, cases[i].says[0]) == NULL ||
+            (cases[i].says[1] != NULL && strstr(ch.err, cases[i].says[1]) == NULL))
+            fail_msg("case %zu (%s %s): exit %d, stderr: %s", i, cases[i].args[0],
+                     cases[i].args[1] ? cases[i].args[1] : "", exit_code(&ch), ch.err);
+        assert_int_equal(ch.out_len, 0);
+        /* refused before anything ran: no database was created */
+        struct stat st;
+        assert_int_equal(stat(c->db, &st), -1);
+    }
+}
+
+static void help_lists_every_option_with_its_default(void **state)
+{
+    const char *args[] = {"--help", NULL};
+    struct child ch;
+    spawn(&ch, false, args);
+    finish(&ch);
+    assert_int_equal(exit_code(&ch), 0);
+    const char *expect[] = {"--pattern",
+                            "--target",
+                            "--duration",
+                            "--requests",
+                            "--timeout",
+                            "--db",
+                            "--json",
+                            "--failure-threshold",
+                            "--recovery-timeout",
+                            "--queue-size",
+                            "--adaptive-policy",
+                            "--latency",
+                            "--errors",
+                            "default 10"};
+    for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++)
+        if (strstr(ch.out, expect[i]) == NULL)
+            fail_msg("--help does not mention %s", expect[i]);
+}
+
+static void json_summary_matches_the_database(void **state)
+{
+    struct ctx *c = *state;
+    const char *args[] = {"--db",          c->db,     "--requests", "300",
+                          "--concurrency", "6",       "--errors",   "503:0.2",
+                          "--json",        "--quiet", NULL};
+    struct child ch;
+    spawn(&ch, false, args);
+    finish(&ch);
+    assert_int_equal(exit_code(&ch), 0);
+    json_t *j = summary_json(&ch);
+    assert_int_equal(jint(j, "requests"), 300);
+    assert_string_equal(json_string_value(json_object_get(j, "run_status")), "completed");
+    assert_int_equal(q(c->db, "select count(*) from requests"), 300);
+    json_t *server = json_object_get(j, "server");
+    assert_non_null(server);
+    assert_int_equal(jint(server, "requests"), jint(j, "network") + jint(j, "resent"));
+    assert_int_equal(jint(server, "errors"), jint(json_object_get(j, "outcomes"), "http_error"));
+    char status[32];
+    qtext(c->db, "select status from runs", status, sizeof(status));
+    assert_string_equal(status, "completed");
+    /* --quiet: nothing on stderr */
+    assert_int_equal(ch.err_len, 0);
+    json_decref(j);
+}
+
+static void a_signal_stops_the_run_and_keeps_every_row(void **state)
+{
+    struct ctx *c = *state;
+    const int sigs[] = {SIGINT, SIGTERM};
+    for (int k = 0; k < 2; k++) {
+        const char *args[] = {"--db", c->db,       "--duration", "60s",    "--concurrency",
+                              "4",    "--latency", "fixed:2ms",  "--json", NULL};
+        struct child ch;
+        spawn(&ch, true, args);
+        wait_for(&ch, "req/s", 1, 20000); /* the first progress line: a second has run */
+        kill(ch.pid, sigs[k]);
+        wait_for(&ch, "in flight finish", 1, 20000);
+        finish(&ch);
+        assert_int_equal(exit_code(&ch), sigs[k] == SIGINT ? 130 : 143);
+        json_t *j = summary_json(&ch);
+        int64_t id = jint(j, "run_id");
+        assert_string_equal(json_string_value(json_object_get(j, "run_status")), "interrupted");
+        assert_int_equal(jint(j, "signal"), sigs[k]);
+        assert_int_equal(jint(j, "abandoned"), 0);
+        assert_true(jint(j, "requests") > 100);
+        char sql[128], status[32];
+        snprintf(sql, sizeof(sql), "select count(*) from requests where run_id = %lld",
+                 (long long)id);
+        assert_int_equal(q(c->db, sql), jint(j, "requests"));
+        snprintf(sql, sizeof(sql), "select status from runs where id = %lld", (long long)id);
+        qtext(c->db, sql, status, sizeof(status));
+        assert_string_equal(status, "interrupted");
+        /* in-flight requests finished: the server answered everything it got */
+        assert_int_equal(jint(json_object_get(j, "server"), "requests"),
+                         jint(j, "network") + jint(j, "resent"));
+        json_decref(j);
+    }
+}
+
+static void a_second_interrupt_stops_at_once(void **state)
+{
+    struct ctx *c = *state;
+    /* every request takes 20 s: only a hard stop ends the run quickly */
+    const char *args[] = {"--db",      c->db,       "--duration", "60s", "--concurrency", "4",
+                          "--latency", "fixed:20s", "--timeout",  "30s", "--json",        NULL};
+    struct child ch;
+    spawn(&ch, true, args);
+    wait_for(&ch, "in flight 4", 1, 20000);
+    kill(ch.pid, SIGINT);
+    wait_for(&ch, "interrupt again", 1, 20000);
+    pb_usec t = pb_monotime_now();
+    kill(ch.pid, SIGINT);
+    finish(&ch);
+    assert_true(pb_monotime_now() - t < 10 * PB_USEC_PER_SEC);
+    assert_int_equal(exit_code(&ch), 130);
+    json_t *j = summary_json(&ch);
+    assert_string_equal(json_string_value(json_object_get(j, "run_status")), "interrupted");
+    assert_int_equal(jint(j, "abandoned"), 4);
+    assert_int_equal(jint(j, "requests"), 0);
+    char status[32];
+    qtext(c->db, "select status from runs order by id desc limit 1", status, sizeof(status));
+    assert_string_equal(status, "interrupted");
+    qtext(c->db, "pragma integrity_check", status, sizeof(status));
+    assert_string_equal(status, "ok");
+    json_decref(j);
+}
+
+static void sigkill_mid_run_leaves_a_consistent_database(void **state)
+{
+    struct ctx *c = *state;
+    const char *args[] = {"--db", c->db,       "--duration", "60s", "--concurrency",
+                          "4",    "--latency", "fixed:1ms",  NULL};
+    struct child ch;
+    spawn(&ch, true, args);
+    /* three progress lines: the writer has committed at least twice by now */
+    wait_for(&ch, "req/s", 3, 30000);
+    kill(ch.pid, SIGKILL);
+    finish(&ch);
+    assert_true(WIFSIGNALED(ch.status) && WTERMSIG(ch.status) == SIGKILL);
+    char text[64];
+    qtext(c->db, "pragma integrity_check", text, sizeof(text));
+    assert_string_equal(text, "ok");
+    qtext(c->db, "select status from runs", text, sizeof(text));
+    assert_string_equal(text, "running");
+    /* rows of about the first two seconds at least */
+    assert_true(q(c->db, "select count(*) from requests") > 100);
+    assert_true(q(c->db, "select max(t_us) from requests") >= 1000000);
+}
+
+int main(void)
+{
+    /* a child that dies must not take the test with it through SIGPIPE */
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(bad_flags_exit_2_with_a_message_naming_them, setup,
+                                        teardown),
+        cmocka_unit_test(help_lists_every_option_with_its_default),
+        cmocka_unit_test_setup_teardown(json_summary_matches_the_database, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_signal_stops_the_run_and_keeps_every_row, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_second_interrupt_stops_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(sigkill_mid_run_leaves_a_consistent_database, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

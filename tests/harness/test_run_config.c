@@ -1,0 +1,193 @@
+/* pb_run_config: defaults, how options combine, and the messages for bad ones. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "run.h"
+
+static void set_ok(pb_run_config *cfg, const char *name, const char *value)
+{
+    pb_err err = {0};
+    if (pb_run_config_set(cfg, name, value, &err) != 0)
+        fail_msg("--%s %s: %s", name, value ? value : "", err.msg);
+}
+
+/* Setting name=value fails, with a message containing `says`. */
+static void set_fails(pb_run_config *cfg, const char *name, const char *value, const char *says)
+{
+    pb_err err = {0};
+    if (pb_run_config_set(cfg, name, value, &err) == 0)
+        fail_msg("--%s %s was accepted", name, value ? value : "");
+    if (strstr(err.msg, says) == NULL)
+        fail_msg("--%s %s: message \"%s\" does not mention \"%s\"", name, value ? value : "",
+                 err.msg, says);
+}
+
+static void defaults_are_the_documented_ones(void **state)
+{
+    pb_run_config cfg;
+    assert_int_equal(pb_run_config_init(&cfg), 0);
+    assert_string_equal(cfg.pattern, "queue");
+    assert_int_equal(cfg.params.concurrency, 10);
+    assert_int_equal(cfg.duration, 10 * PB_USEC_PER_SEC);
+    assert_int_equal(cfg.requests, 0);
+    assert_int_equal(cfg.timeout, 10 * PB_USEC_PER_SEC);
+    assert_int_equal(cfg.seed, 1);
+    assert_string_equal(cfg.db_path, "patternbench.db");
+    assert_null(cfg.target_url);
+    assert_true(cfg.record);
+    assert_int_equal(pb_run_config_check(&cfg, NULL), 0);
+    pb_run_config_cleanup(&cfg);
+}
+
+static void a_request_count_replaces_the_default_duration(void **state)
+{
+    pb_run_config cfg;
+    assert_int_equal(pb_run_config_init(&cfg), 0);
+    set_ok(&cfg, "requests", "500");
+    assert_int_equal(cfg.requests, 500);
+    assert_int_equal(cfg.duration, 0);
+    pb_run_config_cleanup(&cfg);
+
+    /* both given, in either order: whichever bound comes first */
+    assert_int_equal(pb_run_config_init(&cfg), 0);
+    set_ok(&cfg, "requests", "500");
+    set_ok(&cfg, "duration", "3s");
+    assert_int_equal(cfg.duration, 3 * PB_USEC_PER_SEC);
+    pb_run_config_cleanup(&cfg);
+    assert_int_equal(pb_run_config_init(&cfg), 0);
+    set_ok(&cfg, "duration", "72h");
+    set_ok(&cfg, "requests", "500");
+    assert_int_equal(cfg.duration, 72ULL * 3600 * PB_USEC_PER_SEC);
+    assert_int_equal(cfg.requests, 500);
+    pb_run_config_cleanup(&cfg);
+}
+
+static void pattern_and_mock_options_reach_their_owners(void **state)
+{
+    pb_run_config cfg;
+    assert_int_equal(pb_run_config_init(&cfg), 0);
+    set_ok(&cfg, "pattern", "adaptive");
+    set_ok(&cfg, "concurrency", "32");
+    set_ok(&cfg, "failure-threshold", "7");
+    set_ok(&cfg, "min", "2");
+    set_ok(&cfg, "max", "64");
+    set_ok(&cfg, "retry", "3");
+    set_ok(&cfg, "errors", "503:0.1");
+    set_ok(&cfg, "seed", "99");
+    assert_int_equal(cfg.params.concurrency, 32);
+    assert_int_equal(cfg.params.failure_threshold, 7);
+    assert_int_equal(cfg.params.min_limit, 2);
+    assert_int_equal(cfg.params.max_limit, 64);
+    assert_int_equal(cfg.params.retry_max_attempts, 3);
+    /* one seed for everything */
+    assert_int_equal(cfg.seed, 99);
+    assert_int_equal(cfg.params.seed, 99);
+    char *mock = pb_mock_config_to_json(cfg.mock);
+    assert_non_null(mock);
+    json_t *m = json_loads(mock, 0, NULL);
+    assert_non_null(m);
+    assert_int_equal(json_integer_value(json_object_get(m, "seed")), 99);
+    json_decref(m);
+    free(mock);
+    assert_int_equal(pb_run_config_check(&cfg, NULL), 0);
+    pb_run_config_cleanup(&cfg);
+}
+
+static void bad_values_are_refused_with_the_option_named(void **state)
+{
+    pb_run_config cfg;
+    assert_int_equal(pb_run_config_init(&cfg), 0);
+    set_fails(&cfg, "pattern", "bulkhead", "--pattern: expected one of queue, semaphore");
+    set_fails(&cfg, "duration", "10", "--duration");
+    set_fails(&cfg, "duration", "0s", "--duration");
+    set_fails(&cfg, "requests", "-3", "--requests");
+    set_fails(&cfg, "timeout", "0ms", "--timeout");
+    set_fails(&cfg, "target", "localhost:80", "--target");
+    set_fails(&cfg, "target", "ftp://example.com/", "--target");
+    set_fails(&cfg, "target", "http://", "--target");
+    set_fails(&cfg, "concurrency", "lots", "concurrency");
+    set_fails(&cfg, "errors", "503:1.5", "errors");
+    set_fails(&cfg, "json", "maybe", "--json");
+    set_fails(&cfg, "label", NULL, "--label");
+    set_fails(&cfg, "frobnicate", "1", "unknown option --frobnicate");
+    /* nothing was changed by the failures */
+    assert_string_equal(cfg.pattern, "queue");
+    assert_null(cfg.target_url);
+    pb_run_config_cleanup(&cfg);
+}
+
+static void the_whole_configuration_is_checked(void **state)
+{
+    pb_run_config cfg;
+    pb_err err = {0};
+    assert_int_equal(pb_run_config_init(&cfg), 0);
+    set_ok(&cfg, "latency", "fixed:5ms");
+    set_ok(&cfg, "target", "http://127.0.0.1:8080/api");
+    assert_int_not_equal(pb_run_config_check(&cfg, &err), 0);
+    assert_non_null(strstr(err.msg, "--latency"));
+    pb_run_config_cleanup(&cfg);
+
+    assert_int_equal(pb_run_config_init(&cfg), 0);
+    set_ok(&cfg, "pattern", "adaptive");
+    set_ok(&cfg, "min", "50");
+    set_ok(&cfg, "max", "10");
+    assert_int_not_equal(pb_run_config_check(&cfg, &err), 0);
+    pb_run_config_cleanup(&cfg);
+}
+
+static void the_effective_configuration_is_described_as_json(void **state)
+{
+    pb_run_config cfg;
+    assert_int_equal(pb_run_config_init(&cfg), 0);
+    set_ok(&cfg, "pattern", "breaker");
+    set_ok(&cfg, "label", "b1");
+    set_ok(&cfg, "requests", "100");
+    set_ok(&cfg, "recovery-timeout", "2s");
+    set_ok(&cfg, "errors", "503:0.2");
+    char *text = pb_run_config_to_json(&cfg);
+    assert_non_null(text);
+    json_t *j = json_loads(text, 0, NULL);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "pattern")), "breaker");
+    assert_string_equal(json_string_value(json_object_get(j, "label")), "b1");
+    assert_string_equal(json_string_value(json_object_get(j, "target")), "mock");
+    assert_int_equal(json_integer_value(json_object_get(j, "requests")), 100);
+    json_t *params = json_object_get(j, "params");
+    assert_true(json_is_object(params));
+    assert_string_equal(json_string_value(json_object_get(params, "recovery-timeout")), "2s");
+    assert_true(json_is_object(json_object_get(j, "mock")));
+    json_decref(j);
+    free(text);
+    pb_run_config_cleanup(&cfg);
+
+    /* with a target there is no mock to describe */
+    assert_int_equal(pb_run_config_init(&cfg), 0);
+    set_ok(&cfg, "target", "http://127.0.0.1:8080/");
+    text = pb_run_config_to_json(&cfg);
+    j = json_loads(text, 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(j, "target")), "http://127.0.0.1:8080/");
+    assert_null(json_object_get(j, "mock"));
+    json_decref(j);
+    free(text);
+    pb_run_config_cleanup(&cfg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(defaults_are_the_documented_ones),
+        cmocka_unit_test(a_request_count_replaces_the_default_duration),
+        cmocka_unit_test(pattern_and_mock_options_reach_their_owners),
+        cmocka_unit_test(bad_values_are_refused_with_the_option_named),
+        cmocka_unit_test(the_whole_configuration_is_checked),
+        cmocka_unit_test(the_effective_configuration_is_described_as_json),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
