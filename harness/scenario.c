@@ -319,16 +319,12 @@ static int parse_bound(const ctx *c, json_t *obj, const char *path, pb_usec *dur
 static int parse_seed(const ctx *c, json_t *v, uint64_t *out)
 {
     char got[64];
-    pb_err inner;
+    /* seeds are stored as SQLite integers: 63 bits */
     if (json_is_integer(v) && json_integer_value(v) >= 0) {
         *out = (uint64_t)json_integer_value(v);
         return 0;
     }
-    /* seeds above 2^63 do not fit a JSON integer in jansson: take them as text */
-    if (json_is_string(v) &&
-        pb_parse_u64(json_string_value(v), "seed", 0, UINT64_MAX, out, &inner) == 0)
-        return 0;
-    return fail(c, "seed", "expected a whole number from 0 to 2^64-1, got %s",
+    return fail(c, "seed", "expected a whole number from 0 to 2^63-1, got %s",
                 describe(v, got, sizeof(got)));
 }
 
@@ -900,14 +896,20 @@ int pb_scenario_select(const pb_scenario *sc, const char *list, bool *selected, 
     do {
         size_t n = strcspn(p, ",");
         bool found = false;
+        /* a label names one entry; only a name that is no label picks a pattern */
         for (int i = 0; i < sc->n_entries && n > 0; i++) {
-            const pb_scenario_entry *e = &sc->entries[i];
-            if ((strlen(e->label) == n && strncmp(e->label, p, n) == 0) ||
-                (strlen(e->pattern) == n && strncmp(e->pattern, p, n) == 0)) {
-                selected[i] = true;
-                found = true;
-            }
+            const char *label = sc->entries[i].label;
+            if (strlen(label) == n && strncmp(label, p, n) == 0)
+                selected[i] = found = true;
         }
+        for (int i = 0; i < sc->n_entries && n > 0 && !found; i++) {
+            const char *pattern = sc->entries[i].pattern;
+            if (strlen(pattern) == n && strncmp(pattern, p, n) == 0)
+                selected[i] = true;
+        }
+        for (int i = 0; i < sc->n_entries && n > 0 && !found; i++)
+            found = selected[i] && strlen(sc->entries[i].pattern) == n &&
+                    strncmp(sc->entries[i].pattern, p, n) == 0;
         if (!found) {
             char labels[300];
             size_t o = 0;
@@ -1036,5 +1038,9 @@ int pb_scenario_run_config(const pb_scenario *sc, int i, pb_run_config *cfg, pb_
             cfg->n_thresholds++;
         }
     }
+    /* the pattern's cross-field rules (min-limit <= max-limit, ...) */
+    pb_err inner;
+    if ((rc = pb_run_config_check(cfg, &inner)) != 0)
+        return fail(&c, entry, "%s", inner.msg);
     return 0;
 }

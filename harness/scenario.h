@@ -89,8 +89,9 @@ void pb_scenario_set_bound(pb_scenario *sc, pb_usec duration, uint64_t requests)
 int pb_scenario_add_threshold(pb_scenario *sc, const char *expr, pb_err *err) PB_MUST_CHECK;
 
 /* Mark which entries a comma-separated list of labels or pattern names picks
- * (`compare --patterns queue,breaker`): selected[i] for entry i. A name that
- * matches no entry is an error listing the labels there are. */
+ * (`compare --patterns queue,breaker`): selected[i] for entry i. A label picks
+ * its entry; a name that is no label picks every entry of that pattern. A name
+ * that matches nothing is an error listing the labels there are. */
 int pb_scenario_select(const pb_scenario *sc, const char *list, bool *selected,
                        pb_err *err) PB_MUST_CHECK;
 

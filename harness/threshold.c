@@ -1,18 +1,11 @@
 #include "threshold.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "units.h"
-
-/* Attempts that reached the network: the population of latencies and errors. */
-static uint64_t reached(const pb_run_summary *s)
-{
-    uint64_t off = s->outcomes[PB_OUTCOME_REJECTED_BY_BREAKER] +
-                   s->outcomes[PB_OUTCOME_DROPPED_BY_BACKPRESSURE];
-    return s->requests > off ? s->requests - off : 0;
-}
 
 typedef enum metric_id {
     M_MIN,
@@ -258,7 +251,8 @@ int pb_threshold_parse(const char *expr, pb_threshold *out, pb_err *err)
 void pb_threshold_eval(const pb_threshold *t, const pb_run_summary *s, pb_threshold_result *out)
 {
     const struct metric *m = &metrics[t->metric];
-    out->has_value = !m->needs_reached || reached(s) > 0;
+    /* the population of latencies and errors: attempts that reached the network */
+    out->has_value = !m->needs_reached || s->network > 0;
     out->value = out->has_value ? metric_value(m->id, s) : 0.0;
     if (!out->has_value) {
         out->pass = false;
@@ -368,4 +362,24 @@ int pb_threshold_check_list(char *const *exprs, int n, const pb_run_summary *s, 
             failed++;
     }
     return failed;
+}
+
+char *pb_threshold_summary_json(const pb_run_summary *s, char *const *exprs, int n)
+{
+    char *text = pb_run_summary_to_json(s);
+    if (text == NULL || n <= 0)
+        return text;
+    json_t *root = json_loads(text, 0, NULL);
+    json_t *results = json_array();
+    char *out = NULL;
+    if (root != NULL && results != NULL &&
+        pb_threshold_check_list(exprs, n, s, NULL, NULL, results) >= 0 &&
+        json_object_set(root, "thresholds", results) == 0)
+        out = json_dumps(root, JSON_COMPACT);
+    json_decref(results);
+    json_decref(root);
+    if (out == NULL)
+        return text; /* the summary without its thresholds beats no summary */
+    free(text);
+    return out;
 }

@@ -74,6 +74,11 @@ const char *pb_threshold_format_value(const pb_threshold *t, const pb_threshold_
 int pb_threshold_check_list(char *const *exprs, int n, const pb_run_summary *s, FILE *out,
                             const char *indent, json_t *results) PB_MUST_CHECK;
 
+/* The run's summary as stored in runs.summary_json (pb_run_summary_to_json)
+ * with, when n > 0, a "thresholds" array of {"expr", "value", "pass"} results
+ * (malloc'd; NULL when out of memory). */
+char *pb_threshold_summary_json(const pb_run_summary *s, char *const *exprs, int n);
+
 /* The metric names, comma-separated, for help texts. */
 const char *pb_threshold_metric_names(void);
 
