@@ -29,6 +29,8 @@ static void usage(FILE *out)
             "  --db FILE            SQLite database, appended to (patternbench.db)\n"
             "  --label TEXT         name of the run in reports (the pattern's name)\n"
             "  --seed N             seeds the pattern's jitter and the mock's draws (1)\n"
+            "  --threshold EXPR     pass/fail criterion such as p99<200ms, error_rate<1%%,\n"
+            "                       rps>1000 (repeatable; a failure makes the exit status 99)\n"
             "  --quiet              no progress lines\n"
             "  --json               print the summary as one JSON object on stdout\n"
             "  --help               this text\n"
@@ -60,7 +62,10 @@ static void usage(FILE *out)
             "While running, a progress line goes to stderr once a second on a terminal and\n"
             "every 10 s otherwise. SIGINT or SIGTERM stops starting requests, lets those in\n"
             "flight finish (up to --timeout) and marks the run interrupted (exit 130 / 143);\n"
-            "a second one stops at once.\n");
+            "a second one stops at once.\n"
+            "\n"
+            "threshold metrics: %s\n",
+            pb_threshold_metric_names());
 }
 
 static bool is_flag(const char *name)
