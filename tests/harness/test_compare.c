@@ -4,6 +4,7 @@
  * (PB_BINARY) against its in-process mock on port 0. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <setjmp.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -121,22 +122,16 @@ static int setup(void **state)
     return 0;
 }
 
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
 static int teardown(void **state)
 {
     fixture *fx = *state;
-    DIR *d = opendir(fx->dir);
-    if (d != NULL) {
-        struct dirent *de;
-        while ((de = readdir(d)) != NULL) {
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                continue;
-            char p[600];
-            snprintf(p, sizeof(p), "%s/%s", fx->dir, de->d_name);
-            unlink(p);
-        }
-        closedir(d);
-    }
-    rmdir(fx->dir);
+    nftw(fx->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     free(fx);
     return 0;
 }
@@ -277,8 +272,17 @@ static void demo_runs_end_to_end_in_a_shortened_form(void **state)
     char demo[512], db[400];
     snprintf(demo, sizeof(demo), "%s/scenarios/demo.json", env("PB_SOURCE_DIR"));
     snprintf(db, sizeof(db), "%s/demo.db", fx->dir);
-    result r = run_pb(fx, "compare", demo, "--duration", "2s", "--db", db, "--quiet", NULL);
+    char report[400], index[500];
+    snprintf(report, sizeof(report), "%s/report", fx->dir);
+    snprintf(index, sizeof(index), "%s/index.html", report);
+    result r = run_pb(fx, "compare", demo, "--duration", "2s", "--db", db, "--quiet", "--report",
+                      report, NULL);
     assert_exit(r, 0);
+    /* the comparison's report is written, and its page named */
+    assert_contains(r.out, index);
+    struct stat st;
+    assert_int_equal(stat(index, &st), 0);
+    assert_true(st.st_size > 1000);
     const char *labels[] = {"queue", "semaphore", "backpressure", "breaker", "adaptive"};
     for (size_t i = 0; i < 5; i++)
         assert_contains(r.out, labels[i]);
