@@ -160,7 +160,8 @@ static void closed_load_and_url_target(void **state)
     pb_scenario *sc = parse_ok("{\"requests\": 40, \"target\": \"http://127.0.0.1:9/x\",\n"
                                " \"load\": {\"closed\": {\"concurrency\": 12}},\n"
                                " \"patterns\": [{\"pattern\": \"semaphore\"},\n"
-                               "              {\"pattern\": \"adaptive\", \"concurrency\": 3}]}");
+                               "              {\"pattern\": \"adaptive\", \"concurrency\": 3,\n"
+                               "               \"duration\": \"4s\"}]}");
     assert_string_equal(sc->title, "inline.json");
     assert_string_equal(sc->description, "");
     assert_int_equal(sc->seed, 1);
@@ -177,7 +178,9 @@ static void closed_load_and_url_target(void **state)
     assert_float_equal(cfg.params.rate, 0, 0);
     pb_run_config_cleanup(&cfg);
     assert_int_equal(pb_scenario_run_config(sc, 1, &cfg, &err), 0);
-    assert_int_equal(cfg.params.concurrency, 3); /* the entry's own wins */
+    assert_int_equal(cfg.params.concurrency, 3);         /* the entry's own wins */
+    assert_int_equal(cfg.duration, 4 * PB_USEC_PER_SEC); /* and its own bound */
+    assert_int_equal(cfg.requests, 0);
     pb_run_config_cleanup(&cfg);
     pb_scenario_destroy(sc);
 }
@@ -463,6 +466,57 @@ static void every_shipped_scenario_validates(void **state)
     assert_int_equal(n, 6);
 }
 
+static char *read_demo(size_t *len)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/scenarios/demo.json", source_dir());
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *text = malloc(1 << 16);
+    assert_non_null(text);
+    *len = fread(text, 1, (1 << 16) - 1, f);
+    text[*len] = '\0';
+    fclose(f);
+    return text;
+}
+
+/* Whatever is given is either a scenario or a message naming the input. */
+static void parse_any(const char *text, size_t len)
+{
+    pb_scenario *sc = NULL;
+    pb_err err = {0};
+    int rc = pb_scenario_parse(text, len, "inline.json", &sc, &err);
+    if (rc == 0) {
+        assert_non_null(sc);
+        pb_scenario_destroy(sc);
+        return;
+    }
+    assert_true(rc < 0);
+    assert_null(sc);
+    if (strncmp(err.msg, "inline.json: ", 13) != 0)
+        fail_msg("a message that does not name the input: %s", err.msg);
+}
+
+static void truncated_and_mutated_files_get_messages_not_crashes(void **state)
+{
+    size_t len;
+    char *text = read_demo(&len);
+    char *copy = malloc(len + 1);
+    assert_non_null(copy);
+    for (size_t n = 0; n < len; n += 7)
+        parse_any(text, n);
+    const char bytes[] = {'"', '}', ']', '1', 'x', '\\', ',', '\0', (char)0xC3};
+    for (size_t i = 0; i < len; i += 3) {
+        for (size_t b = 0; b < sizeof(bytes); b++) {
+            memcpy(copy, text, len + 1);
+            copy[i] = bytes[b];
+            parse_any(copy, len);
+        }
+    }
+    free(copy);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -474,6 +528,7 @@ int main(void)
         cmocka_unit_test(keys_with_odd_characters_keep_their_position),
         cmocka_unit_test(overrides_selection_and_added_thresholds),
         cmocka_unit_test(every_shipped_scenario_validates),
+        cmocka_unit_test(truncated_and_mutated_files_get_messages_not_crashes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
