@@ -35,8 +35,10 @@ test-asan: build-asan
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS)
 
+# Every pattern through the demo scenario's outage and latency spike (about 80 s),
+# then the comparison's report; the last line printed is the page to open.
 demo: build
-	$(PB) mock --latency lognormal:5ms,50ms --errors 503:0.05 --faults reset:0.01
+	$(PB) compare scenarios/demo.json --db demo.db --report report
 
 bench: build
 	./scripts/install-deps.sh --bench

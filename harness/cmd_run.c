@@ -9,6 +9,7 @@
 #include "recorder.h"
 #include "run.h"
 #include "summary.h"
+#include "threshold.h"
 
 static void usage(FILE *out)
 {
@@ -28,6 +29,8 @@ static void usage(FILE *out)
             "  --db FILE            SQLite database, appended to (patternbench.db)\n"
             "  --label TEXT         name of the run in reports (the pattern's name)\n"
             "  --seed N             seeds the pattern's jitter and the mock's draws (1)\n"
+            "  --threshold EXPR     pass/fail criterion such as p99<200ms, error_rate<1%%,\n"
+            "                       rps>1000 (repeatable; a failure makes the exit status 99)\n"
             "  --quiet              no progress lines\n"
             "  --json               print the summary as one JSON object on stdout\n"
             "  --help               this text\n"
@@ -59,7 +62,10 @@ static void usage(FILE *out)
             "While running, a progress line goes to stderr once a second on a terminal and\n"
             "every 10 s otherwise. SIGINT or SIGTERM stops starting requests, lets those in\n"
             "flight finish (up to --timeout) and marks the run interrupted (exit 130 / 143);\n"
-            "a second one stops at once.\n");
+            "a second one stops at once.\n"
+            "\n"
+            "threshold metrics: %s\n",
+            pb_threshold_metric_names());
 }
 
 static bool is_flag(const char *name)
@@ -131,11 +137,6 @@ int pb_cmd_run(int argc, char **argv)
     }
     if (rc == 0)
         rc = pb_run_config_check(&cfg, &err);
-    /* thresholds are stored for compare; run does not evaluate them yet */
-    if (rc == 0 && cfg.n_thresholds > 0)
-        rc = pb_err_set(&err, PB_ENOTSUP,
-                        "--threshold: not evaluated by run yet; use a scenario with "
-                        "'patternbench compare'");
     if (rc != 0) {
         fprintf(stderr, "patternbench run: %s\n", err.msg);
         fprintf(stderr, "'patternbench run --help' lists the options.\n");
@@ -154,17 +155,30 @@ int pb_cmd_run(int argc, char **argv)
     rc = pb_run_execute(&cfg, rec, sum, &err);
     if (rc != 0)
         fprintf(stderr, "patternbench run: %s\n", err.msg);
+    int failed = 0;
     if (sum->run_id > 0 || rc == 0) {
         if (cfg.json) {
-            char *json = pb_run_summary_to_json(sum);
+            char *json = pb_threshold_summary_json(sum, cfg.thresholds, cfg.n_thresholds);
             if (json != NULL)
                 printf("%s\n", json);
             free(json);
+            failed =
+                pb_threshold_check_list(cfg.thresholds, cfg.n_thresholds, sum, NULL, NULL, NULL);
         } else {
             pb_run_summary_print(sum, rec != NULL ? cfg.db_path : NULL, stdout);
+            if (cfg.n_thresholds > 0)
+                printf("\nthresholds\n");
+            failed =
+                pb_threshold_check_list(cfg.thresholds, cfg.n_thresholds, sum, stdout, "  ", NULL);
         }
+        if (failed > 0)
+            fprintf(stderr, "patternbench run: %d threshold%s failed\n", failed,
+                    failed == 1 ? "" : "s");
     }
     status = rc != 0 ? 1 : exit_status(sum);
+    /* a failed threshold gates a pipeline; an interruption or error says more */
+    if (status == 0 && failed != 0)
+        status = 99;
 done:
     if (rec != NULL) {
         pb_err cerr = {0};

@@ -7,6 +7,8 @@
 int pb_cmd_run(int argc, char **argv);
 /* patternbench mock: run the mock server in the foreground until SIGINT/SIGTERM. */
 int pb_cmd_mock(int argc, char **argv);
+/* patternbench compare SCENARIO.json: run each entry of a scenario, one comparison table. */
+int pb_cmd_compare(int argc, char **argv);
 /* patternbench report DB [--run ID | --compare ID | --last] [-o DIR] */
 int pb_cmd_report(int argc, char **argv);
 

@@ -17,6 +17,7 @@
 #include "progress.h"
 #include "run.h"
 #include "summary.h"
+#include "threshold.h"
 #include "units.h"
 
 volatile sig_atomic_t pb_stop_requested = 0;
@@ -865,7 +866,7 @@ int pb_run_execute(const pb_run_config *cfg, pb_recorder *rec, pb_run_summary *o
         *err = e->fatal_err;
     }
     if (e->rec != NULL) {
-        char *json = pb_run_summary_to_json(out);
+        char *json = pb_threshold_summary_json(out, cfg->thresholds, cfg->n_thresholds);
         pb_err end_err = {0};
         int erc =
             pb_recorder_end_run(e->rec, e->run_id, out->status, e->t_end - e->t0, json, &end_err);

@@ -11,6 +11,7 @@ static const struct command {
 } commands[] = {
     {"run", pb_cmd_run, "drive one pattern against a target, record every request"},
     {"mock", pb_cmd_mock, "run the fault-injecting mock HTTP server in the foreground"},
+    {"compare", pb_cmd_compare, "run every pattern of a scenario under the same faults, compare"},
     {"report", pb_cmd_report, "write charts, an HTML page and summaries of a run or compare"},
     {NULL, NULL, NULL},
 };

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "run.h"
+#include "threshold.h"
 #include "units.h"
 
 int pb_run_config_init(pb_run_config *cfg)
@@ -181,8 +182,12 @@ int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value, p
         if (cfg->n_thresholds == (int)(sizeof(cfg->thresholds) / sizeof(cfg->thresholds[0])))
             return pb_err_set(err, PB_EFULL, "--threshold: at most %zu thresholds",
                               sizeof(cfg->thresholds) / sizeof(cfg->thresholds[0]));
+        pb_threshold t;
+        int rc = pb_threshold_parse(value, &t, err);
+        if (rc != 0)
+            return rc;
         char *copy = NULL;
-        int rc = set_string(&copy, name, value, err);
+        rc = set_string(&copy, name, t.expr, err);
         if (rc == 0)
             cfg->thresholds[cfg->n_thresholds++] = copy;
         return rc;

@@ -1,0 +1,529 @@
+/* patternbench compare: run every pattern entry of a scenario under the same
+ * conditions, record them under one compare id, print one comparison table,
+ * and gate on thresholds. */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "commands.h"
+#include "recorder.h"
+#include "report.h"
+#include "run.h"
+#include "scenario.h"
+#include "threshold.h"
+#include "units.h"
+
+/* Exit statuses (run uses the same): usage or scenario error, a failed run,
+ * a failed threshold. Interrupted runs exit 128 + the signal. */
+#define EXIT_USAGE 2
+#define EXIT_FAILED 1
+#define EXIT_THRESHOLD 99
+
+#define MAX_CLI_THRESHOLDS 16
+
+typedef struct options {
+    const char *scenario;
+    const char *db;
+    const char *report_dir;
+    const char *patterns;
+    pb_usec duration;
+    uint64_t requests;
+    bool seed_set;
+    uint64_t seed;
+    const char *thresholds[MAX_CLI_THRESHOLDS];
+    int n_thresholds;
+    bool check, quiet;
+} options;
+
+/* Between runs (the engine has its own handlers during one): a first signal
+ * lets the comparison stop after the current run, a second stops at once. */
+static void on_signal(int signum)
+{
+    (void)signum;
+    pb_stop_requested = pb_stop_requested ? 2 : 1;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(
+        out,
+        "usage: patternbench compare SCENARIO.json [options]\n"
+        "\n"
+        "Run every pattern entry of a scenario in turn, each against a fresh built-in mock\n"
+        "server with the same seed and its phase clock started with the run, so that every\n"
+        "pattern meets the same fault schedule. All runs share one compare id in the\n"
+        "database; a comparison table is printed at the end. Scenario format:\n"
+        "scenarios/README.md.\n"
+        "\n"
+        "options:\n"
+        "  --db FILE           database to append to (default patternbench.db)\n"
+        "  --report DIR        write the comparison's report into DIR afterwards\n"
+        "  --patterns LIST     run only these entries: labels or pattern names, comma-separated\n"
+        "  --duration D        run every entry for D (e.g. 2s), overriding the scenario\n"
+        "  --requests N        run every entry for N requests, overriding the scenario\n"
+        "  --seed N            override the scenario's seed\n"
+        "  --threshold EXPR    add a threshold checked on every run (repeatable), e.g.\n"
+        "                      'p99<200ms', 'error_rate<1%%', 'rps>1000', 'dropped==0'\n"
+        "  --check             validate the scenario (and its mock profile) and exit\n"
+        "  --quiet             no progress lines while running\n"
+        "  --help              this text\n"
+        "\n"
+        "threshold metrics: %s\n"
+        "\n"
+        "exit status: 0 all runs completed and every threshold passed; 99 a threshold\n"
+        "failed; 2 bad options or scenario; 1 a run failed; 128+N interrupted by signal N.\n",
+        pb_threshold_metric_names());
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "patternbench compare: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n(see 'patternbench compare --help')\n");
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+static int parse_options(int argc, char **argv, options *o, int *exit_status)
+{
+    *o = (options){.db = "patternbench.db"};
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            usage(stdout);
+            *exit_status = 0;
+            return -1;
+        }
+        if (strcmp(arg, "--check") == 0) {
+            o->check = true;
+            continue;
+        }
+        if (strcmp(arg, "--quiet") == 0) {
+            o->quiet = true;
+            continue;
+        }
+        if (strncmp(arg, "--", 2) != 0) {
+            if (o->scenario != NULL) {
+                *exit_status = usage_error("expected one scenario file, got \"%s\" and \"%s\"",
+                                           o->scenario, arg);
+                return -1;
+            }
+            o->scenario = arg;
+            continue;
+        }
+        /* options with a value: --name VALUE or --name=VALUE */
+        char name[32];
+        const char *value = NULL, *eq = strchr(arg, '=');
+        size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
+        snprintf(name, sizeof(name), "%.*s", (int)n, arg);
+        static const char *const with_value[] = {"--db",        "--report",   "--patterns",
+                                                 "--duration",  "--requests", "--seed",
+                                                 "--threshold", NULL};
+        bool known = false;
+        for (size_t k = 0; with_value[k] != NULL && !known; k++)
+            known = strcmp(name, with_value[k]) == 0;
+        if (!known) {
+            *exit_status = usage_error("unknown option \"%s\"", arg);
+            return -1;
+        }
+        if (eq != NULL) {
+            value = eq + 1;
+        } else if (i + 1 < argc) {
+            value = argv[++i];
+        } else {
+            *exit_status = usage_error("%s: expected a value after it", name);
+            return -1;
+        }
+        pb_err err;
+        int rc = 0;
+        if (strcmp(name, "--db") == 0) {
+            o->db = value;
+        } else if (strcmp(name, "--report") == 0) {
+            o->report_dir = value;
+        } else if (strcmp(name, "--patterns") == 0) {
+            o->patterns = value;
+        } else if (strcmp(name, "--duration") == 0) {
+            rc = pb_parse_duration(value, "--duration", &o->duration, &err);
+            if (rc == 0 && o->duration == 0)
+                rc = pb_err_set(&err, PB_ERANGE, "--duration: expected more than 0s, got \"%s\"",
+                                value);
+        } else if (strcmp(name, "--requests") == 0) {
+            rc = pb_parse_u64(value, "--requests", 1, UINT64_C(1) << 53, &o->requests, &err);
+        } else if (strcmp(name, "--seed") == 0) {
+            rc = pb_parse_u64(value, "--seed", 0, INT64_MAX, &o->seed, &err);
+            o->seed_set = true;
+        } else if (strcmp(name, "--threshold") == 0) {
+            pb_threshold t;
+            rc = pb_threshold_parse(value, &t, &err);
+            if (rc == 0 && o->n_thresholds == MAX_CLI_THRESHOLDS)
+                rc = pb_err_set(&err, PB_ERANGE, "--threshold: at most %d on the command line",
+                                MAX_CLI_THRESHOLDS);
+            if (rc == 0)
+                o->thresholds[o->n_thresholds++] = value;
+        }
+        if (rc != 0) {
+            *exit_status = usage_error("%s", err.msg);
+            return -1;
+        }
+    }
+    if (o->scenario == NULL) {
+        *exit_status = usage_error("expected a scenario file, such as scenarios/demo.json");
+        return -1;
+    }
+    if (o->duration != 0 && o->requests != 0) {
+        *exit_status = usage_error("give either --duration or --requests, not both");
+        return -1;
+    }
+    return 0;
+}
+
+/* The scenario as it will run, with the command line's overrides folded in,
+ * so that the stored text reproduces the comparison when fed back. */
+static char *effective_json(const pb_scenario *sc, const options *o, const bool *selected)
+{
+    json_t *root = json_deep_copy(sc->json);
+    if (root == NULL)
+        return NULL;
+    char text[64];
+    if (o->duration != 0 || o->requests != 0) {
+        json_object_del(root, "duration");
+        json_object_del(root, "requests");
+        if (o->duration != 0) {
+            snprintf(text, sizeof(text), "%lluus", (unsigned long long)o->duration);
+            json_object_set_new(root, "duration", json_string(text));
+        } else {
+            json_object_set_new(root, "requests", json_integer((json_int_t)o->requests));
+        }
+    }
+    if (o->seed_set)
+        json_object_set_new(root, "seed", json_integer((json_int_t)o->seed));
+    json_t *patterns = json_object_get(root, "patterns");
+    json_t *kept = json_array();
+    for (size_t i = 0; kept != NULL && i < json_array_size(patterns); i++) {
+        json_t *e = json_array_get(patterns, i);
+        if (!selected[i])
+            continue;
+        if (o->duration != 0 || o->requests != 0) {
+            json_object_del(e, "duration");
+            json_object_del(e, "requests");
+        }
+        json_array_append(kept, e);
+    }
+    json_object_set_new(root, "patterns", kept);
+    if (o->n_thresholds > 0) {
+        json_t *th = json_object_get(root, "thresholds");
+        if (th == NULL) {
+            th = json_array();
+            json_object_set_new(root, "thresholds", th);
+        }
+        for (int i = 0; i < o->n_thresholds; i++)
+            json_array_append_new(th, json_string(o->thresholds[i]));
+    }
+    char *s = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    return s;
+}
+
+/* Latencies in one unit across the sub-second range, so columns compare. */
+static const char *format_latency(const pb_run_summary *s, pb_usec v, char *buf, size_t len)
+{
+    if (s->network == 0)
+        return "-";
+    if (v < PB_USEC_PER_MS)
+        snprintf(buf, len, "%lluus", (unsigned long long)v);
+    else if (v < PB_USEC_PER_SEC)
+        snprintf(buf, len, "%.2fms", (double)v / 1e3);
+    else
+        snprintf(buf, len, "%.3fs", (double)v / 1e6);
+    return buf;
+}
+
+static void print_table(FILE *out, const pb_scenario *sc, const int *index,
+                        const pb_run_summary *sums, int n_done, int64_t compare_id)
+{
+    int w = 5;
+    for (int k = 0; k < n_done; k++) {
+        int n = (int)strlen(sc->entries[index[k]].label);
+        w = n > w ? (n < 40 ? n : 40) : w;
+    }
+    fprintf(out, "\n%s (seed %llu, compare %lld)\n", sc->title, (unsigned long long)sc->seed,
+            (long long)compare_id);
+    fprintf(out, "%-*s %-12s %8s %7s %9s %9s %9s %9s %8s %8s  %s\n", w, "label", "pattern", "req/s",
+            "error %", "p50", "p99", "cp99", "requests", "rejected", "dropped", "status");
+    for (int k = 0; k < n_done; k++) {
+        const pb_run_summary *s = &sums[k];
+        const pb_scenario_entry *e = &sc->entries[index[k]];
+        char p50[16], p99[16], cp99[16];
+        fprintf(out, "%-*.*s %-12s %8.1f %7.2f %9s %9s %9s %9llu %8llu %8llu  %s\n", w, w, e->label,
+                e->pattern, s->rps, s->error_rate * 100.0,
+                format_latency(s, s->p50, p50, sizeof(p50)),
+                format_latency(s, s->p99, p99, sizeof(p99)),
+                format_latency(s, s->cp99, cp99, sizeof(cp99)), (unsigned long long)s->requests,
+                (unsigned long long)s->outcomes[PB_OUTCOME_REJECTED_BY_BREAKER],
+                (unsigned long long)s->outcomes[PB_OUTCOME_DROPPED_BY_BACKPRESSURE], s->status);
+    }
+    fprintf(out, "(req/s and error %% count requests that reached the server; cp99 is the p99 "
+                 "measured from\n when each request was due, so waiting for a slot counts)\n");
+    if (sc->target_url != NULL || sc->n_phases < 2 || n_done == 0)
+        return;
+    /* what each pattern let through to the server in each phase: during an
+     * outage, fewer is kinder to the server */
+    fprintf(out, "\nrequests that reached the server, by mock phase\n%-8s %-20s", "from", "phase");
+    for (int k = 0; k < n_done; k++)
+        fprintf(out, " %12.12s", sc->entries[index[k]].label);
+    fprintf(out, "\n");
+    for (int ph = 0; ph < sc->n_phases; ph++) {
+        char at[32];
+        if (sc->phase_at[ph] == 0)
+            snprintf(at, sizeof(at), "0s");
+        else
+            pb_format_duration(sc->phase_at[ph], at, sizeof(at));
+        fprintf(out, "%-8s %-20.20s", at, sc->phase_names[ph]);
+        for (int k = 0; k < n_done; k++)
+            fprintf(out, " %12llu", (unsigned long long)sums[k].phase_sent[ph]);
+        fprintf(out, "\n");
+    }
+}
+
+/* Evaluate every run's thresholds (global ones and the entry's own); prints
+ * them and fills results with {"label", "expr", "value", "pass"}. Returns
+ * the number of failures. */
+static int check_thresholds(FILE *out, const pb_scenario *sc, const int *index,
+                            const pb_run_summary *sums, int n_done, json_t *results)
+{
+    int failed = 0;
+    bool any = sc->n_thresholds > 0;
+    for (int k = 0; k < n_done; k++)
+        any = any || sc->entries[index[k]].n_thresholds > 0;
+    if (!any)
+        return 0;
+    fprintf(out, "\nthresholds\n");
+    for (int k = 0; k < n_done; k++) {
+        const pb_scenario_entry *e = &sc->entries[index[k]];
+        if (sc->n_thresholds + e->n_thresholds == 0)
+            continue;
+        fprintf(out, "  %s\n", e->label);
+        json_t *mine = json_array();
+        int f1 =
+            pb_threshold_check_list(sc->thresholds, sc->n_thresholds, &sums[k], out, "    ", mine);
+        int f2 =
+            pb_threshold_check_list(e->thresholds, e->n_thresholds, &sums[k], out, "    ", mine);
+        /* expressions were validated at load: a negative count is a bug */
+        failed += (f1 < 0 ? 1 : f1) + (f2 < 0 ? 1 : f2);
+        size_t i;
+        json_t *r;
+        json_array_foreach(mine, i, r)
+        {
+            json_object_set_new(r, "label", json_string(e->label));
+            json_array_append(results, r);
+        }
+        json_decref(mine);
+    }
+    return failed;
+}
+
+static void print_plan(const pb_scenario *sc, int n_selected)
+{
+    char d[32];
+    fprintf(stderr, "%s: %d run%s", sc->source, n_selected, n_selected == 1 ? "" : "s");
+    if (sc->duration != 0)
+        fprintf(stderr, " of %s each", pb_format_duration(sc->duration, d, sizeof(d)));
+    else if (sc->requests != 0)
+        fprintf(stderr, " of %llu requests each", (unsigned long long)sc->requests);
+    fprintf(stderr, ", seed %llu, target %s", (unsigned long long)sc->seed,
+            sc->target_url ? sc->target_url : "built-in mock");
+    if (sc->target_url == NULL)
+        fprintf(stderr, " (%d phase%s)", sc->n_phases, sc->n_phases == 1 ? "" : "s");
+    fprintf(stderr, "\n");
+}
+
+int pb_cmd_compare(int argc, char **argv)
+{
+    options o;
+    int status = EXIT_USAGE;
+    if (parse_options(argc, argv, &o, &status) != 0)
+        return status;
+
+    pb_err err = {0};
+    pb_scenario *sc = NULL;
+    pb_recorder *rec = NULL;
+    pb_run_config *cfgs = NULL;
+    pb_run_summary *sums = NULL;
+    int *index = NULL;
+    bool *selected = NULL;
+    char *scenario_json = NULL;
+    json_t *results = NULL;
+    int n_cfgs = 0, n_done = 0;
+    int64_t compare_id = 0;
+    const char *end_status = "failed";
+
+    if (pb_scenario_load(o.scenario, &sc, &err) != 0) {
+        fprintf(stderr, "patternbench compare: %s\n", err.msg);
+        goto done;
+    }
+    pb_scenario_set_bound(sc, o.duration, o.requests);
+    if (o.seed_set)
+        sc->seed = o.seed;
+    for (int i = 0; i < o.n_thresholds; i++) {
+        if (pb_scenario_add_threshold(sc, o.thresholds[i], &err) != 0) {
+            fprintf(stderr, "patternbench compare: %s\n", err.msg);
+            goto done;
+        }
+    }
+    selected = calloc((size_t)sc->n_entries, sizeof(*selected));
+    index = calloc((size_t)sc->n_entries, sizeof(*index));
+    cfgs = calloc((size_t)sc->n_entries, sizeof(*cfgs));
+    sums = calloc((size_t)sc->n_entries, sizeof(*sums));
+    results = json_array();
+    if (selected == NULL || index == NULL || cfgs == NULL || sums == NULL || results == NULL) {
+        fprintf(stderr, "patternbench compare: out of memory\n");
+        status = EXIT_FAILED;
+        goto done;
+    }
+    if (o.patterns != NULL) {
+        if (pb_scenario_select(sc, o.patterns, selected, &err) != 0) {
+            fprintf(stderr, "patternbench compare: %s\n", err.msg);
+            goto done;
+        }
+    } else {
+        for (int i = 0; i < sc->n_entries; i++)
+            selected[i] = true;
+    }
+
+    /* every configuration is built before the first run starts, so that a
+     * mistake never surfaces half-way through a long comparison */
+    for (int i = 0; i < sc->n_entries; i++) {
+        if (!selected[i])
+            continue;
+        int rc = pb_scenario_run_config(sc, i, &cfgs[n_cfgs], &err);
+        index[n_cfgs++] = i;
+        if (rc != 0) {
+            fprintf(stderr, "patternbench compare: %s\n", err.msg);
+            goto done;
+        }
+    }
+    if (o.check) {
+        printf("%s: ok: \"%s\", %d pattern entr%s:", o.scenario, sc->title, n_cfgs,
+               n_cfgs == 1 ? "y" : "ies");
+        for (int k = 0; k < n_cfgs; k++)
+            printf(" %s", sc->entries[index[k]].label);
+        printf("\n");
+        status = 0;
+        goto done;
+    }
+
+    status = EXIT_FAILED;
+    scenario_json = effective_json(sc, &o, selected);
+    if (scenario_json == NULL) {
+        fprintf(stderr, "patternbench compare: out of memory\n");
+        goto done;
+    }
+    if (pb_recorder_open(o.db, 0, &rec, &err) != 0 ||
+        pb_recorder_begin_compare(rec, sc->title, o.scenario, scenario_json, sc->seed, &compare_id,
+                                  &err) != 0) {
+        fprintf(stderr, "patternbench compare: %s\n", err.msg);
+        goto done;
+    }
+    if (!o.quiet)
+        print_plan(sc, n_cfgs);
+
+    struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
+    sigemptyset(&sa.sa_mask);
+    bool handlers = sigaction(SIGINT, &sa, &old_int) == 0;
+    handlers = sigaction(SIGTERM, &sa, &old_term) == 0 && handlers;
+    int signal = 0;
+    end_status = "completed";
+    for (int k = 0; k < n_cfgs; k++) {
+        if (pb_stop_requested) {
+            end_status = "interrupted";
+            break;
+        }
+        pb_run_config *cfg = &cfgs[k];
+        cfg->compare_id = compare_id;
+        cfg->quiet = o.quiet;
+        free(cfg->db_path);
+        cfg->db_path = strdup(o.db);
+        if (cfg->db_path == NULL) {
+            fprintf(stderr, "patternbench compare: out of memory\n");
+            end_status = "failed";
+            break;
+        }
+        if (!o.quiet)
+            fprintf(stderr, "\n[%d/%d] %s (%s)\n", k + 1, n_cfgs, cfg->label, cfg->pattern);
+        int rc = pb_run_execute(cfg, rec, &sums[k], &err);
+        if (rc != 0) {
+            fprintf(stderr, "patternbench compare: %s: %s\n", cfg->label, err.msg);
+            end_status = "failed";
+            break;
+        }
+        n_done = k + 1;
+        if (strcmp(sums[k].status, "interrupted") == 0 || pb_stop_requested) {
+            signal = sums[k].signal;
+            end_status = "interrupted";
+            break;
+        }
+    }
+
+    if (handlers) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+    }
+
+    print_table(stdout, sc, index, sums, n_done, compare_id);
+    int failed = check_thresholds(stdout, sc, index, sums, n_done, results);
+    fflush(stdout);
+    char *thresholds_json = json_dumps(results, JSON_COMPACT);
+    if (pb_recorder_end_compare(rec, compare_id, end_status, thresholds_json, &err) != 0) {
+        fprintf(stderr, "patternbench compare: %s\n", err.msg);
+        end_status = "failed";
+    }
+    free(thresholds_json);
+
+    if (strcmp(end_status, "completed") == 0)
+        status = failed > 0 ? EXIT_THRESHOLD : 0;
+    else if (strcmp(end_status, "interrupted") == 0)
+        status = 128 + (signal ? signal : 2);
+    if (failed > 0)
+        fprintf(stderr, "patternbench compare: %d threshold%s failed\n", failed,
+                failed == 1 ? "" : "s");
+    if (o.report_dir != NULL && n_done > 0) {
+        pb_report_options ro = {
+            .db_path = o.db, .pick = PB_REPORT_COMPARE, .id = compare_id, .out_dir = o.report_dir};
+        pb_report_result res = {0};
+        if (pb_recorder_close(rec, &err) != 0) {
+            fprintf(stderr, "patternbench compare: %s\n", err.msg);
+            status = EXIT_FAILED;
+        } else if (pb_report_write(&ro, &res, &err) != 0) {
+            fprintf(stderr, "patternbench compare: report: %s\n", err.msg);
+            if (status == 0 || status == EXIT_THRESHOLD)
+                status = EXIT_FAILED;
+        } else {
+            printf("\nreport: %s\n", res.index_path);
+        }
+        rec = NULL;
+    }
+
+done:
+    if (rec != NULL && pb_recorder_close(rec, &err) != 0) {
+        fprintf(stderr, "patternbench compare: %s\n", err.msg);
+        if (status == 0 || status == EXIT_THRESHOLD)
+            status = EXIT_FAILED;
+    }
+    for (int k = 0; k < n_cfgs; k++)
+        pb_run_config_cleanup(&cfgs[k]);
+    json_decref(results);
+    free(scenario_json);
+    free(cfgs);
+    free(sums);
+    free(index);
+    free(selected);
+    pb_scenario_destroy(sc);
+    return status;
+}

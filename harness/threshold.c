@@ -1,0 +1,385 @@
+#include "threshold.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "units.h"
+
+typedef enum metric_id {
+    M_MIN,
+    M_MEAN,
+    M_P50,
+    M_P90,
+    M_P95,
+    M_P99,
+    M_P999,
+    M_MAX,
+    M_CP50,
+    M_CP99,
+    M_ERROR_RATE,
+    M_RPS,
+    M_REQUESTS,
+    M_OK,
+    M_TIMEOUTS,
+    M_REJECTED,
+    M_DROPPED,
+    M_RETRIES,
+} metric_id;
+
+static const struct metric {
+    const char *name;
+    metric_id id;
+    pb_threshold_kind kind;
+    bool needs_reached; /* no data unless some request reached the server */
+} metrics[] = {
+    {"min", M_MIN, PB_THRESHOLD_LATENCY, true},
+    {"mean", M_MEAN, PB_THRESHOLD_LATENCY, true},
+    {"p50", M_P50, PB_THRESHOLD_LATENCY, true},
+    {"p90", M_P90, PB_THRESHOLD_LATENCY, true},
+    {"p95", M_P95, PB_THRESHOLD_LATENCY, true},
+    {"p99", M_P99, PB_THRESHOLD_LATENCY, true},
+    {"p999", M_P999, PB_THRESHOLD_LATENCY, true},
+    {"p99.9", M_P999, PB_THRESHOLD_LATENCY, true},
+    {"max", M_MAX, PB_THRESHOLD_LATENCY, true},
+    {"cp50", M_CP50, PB_THRESHOLD_LATENCY, true},
+    {"cp99", M_CP99, PB_THRESHOLD_LATENCY, true},
+    {"error_rate", M_ERROR_RATE, PB_THRESHOLD_FRACTION, true},
+    {"rps", M_RPS, PB_THRESHOLD_RATE, false},
+    {"requests", M_REQUESTS, PB_THRESHOLD_COUNT, false},
+    {"ok", M_OK, PB_THRESHOLD_COUNT, false},
+    {"timeouts", M_TIMEOUTS, PB_THRESHOLD_COUNT, false},
+    {"rejected", M_REJECTED, PB_THRESHOLD_COUNT, false},
+    {"dropped", M_DROPPED, PB_THRESHOLD_COUNT, false},
+    {"retries", M_RETRIES, PB_THRESHOLD_COUNT, false},
+};
+#define N_METRICS (sizeof(metrics) / sizeof(metrics[0]))
+
+static double metric_value(metric_id id, const pb_run_summary *s)
+{
+    switch (id) {
+    case M_MIN:
+        return (double)s->min;
+    case M_MEAN:
+        return s->mean;
+    case M_P50:
+        return (double)s->p50;
+    case M_P90:
+        return (double)s->p90;
+    case M_P95:
+        return (double)s->p95;
+    case M_P99:
+        return (double)s->p99;
+    case M_P999:
+        return (double)s->p999;
+    case M_MAX:
+        return (double)s->max;
+    case M_CP50:
+        return (double)s->cp50;
+    case M_CP99:
+        return (double)s->cp99;
+    case M_ERROR_RATE:
+        return s->error_rate;
+    case M_RPS:
+        return s->rps;
+    case M_REQUESTS:
+        return (double)s->requests;
+    case M_OK:
+        return (double)s->outcomes[PB_OUTCOME_OK];
+    case M_TIMEOUTS:
+        return (double)s->outcomes[PB_OUTCOME_TIMEOUT];
+    case M_REJECTED:
+        return (double)s->outcomes[PB_OUTCOME_REJECTED_BY_BREAKER];
+    case M_DROPPED:
+        return (double)s->outcomes[PB_OUTCOME_DROPPED_BY_BACKPRESSURE];
+    case M_RETRIES:
+        return (double)s->pattern.retries;
+    }
+    return 0;
+}
+
+static const char metric_names[] = "min, mean, p50, p90, p95, p99, p999 (or p99.9), max, cp50, "
+                                   "cp99 (corrected for coordinated omission), error_rate, rps, "
+                                   "requests, ok, timeouts, rejected, dropped, retries";
+
+const char *pb_threshold_metric_names(void)
+{
+    return metric_names;
+}
+
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static bool is_metric_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
+}
+
+/* Operators, longest first so that "<=" is not read as "<". */
+static const struct op {
+    const char *text;
+    pb_threshold_op op;
+} ops[] = {{"<=", PB_THRESHOLD_LE}, {">=", PB_THRESHOLD_GE}, {"==", PB_THRESHOLD_EQ},
+           {"!=", PB_THRESHOLD_NE}, {"<", PB_THRESHOLD_LT},  {">", PB_THRESHOLD_GT}};
+
+static int parse_limit(const char *value, const char *metric, pb_threshold_kind kind, double *out,
+                       pb_err *err)
+{
+    pb_err inner;
+    int rc;
+    switch (kind) {
+    case PB_THRESHOLD_LATENCY: {
+        pb_usec us;
+        rc = pb_parse_duration(value, metric, &us, &inner);
+        if (rc == 0) {
+            *out = (double)us;
+            return 0;
+        }
+        return pb_err_set(err, PB_EPARSE,
+                          "%s is a latency: expected a duration with a unit such as 200ms or 1.5s, "
+                          "got \"%s\"",
+                          metric, value);
+    }
+    case PB_THRESHOLD_FRACTION:
+        rc = pb_parse_fraction(value, metric, out, &inner);
+        if (rc == 0)
+            return 0;
+        return pb_err_set(err, PB_EPARSE,
+                          "%s is a fraction: expected a percentage such as 1%% or a fraction from "
+                          "0 to 1 such as 0.01, got \"%s\"",
+                          metric, value);
+    case PB_THRESHOLD_RATE:
+        rc = pb_parse_double(value, metric, 0, 1e12, out, &inner);
+        if (rc == 0)
+            return 0;
+        return pb_err_set(err, PB_EPARSE,
+                          "%s is a rate: expected a number of requests per second such as 1000, "
+                          "got \"%s\"",
+                          metric, value);
+    case PB_THRESHOLD_COUNT: {
+        uint64_t n;
+        rc = pb_parse_u64(value, metric, 0, (uint64_t)1 << 53, &n, &inner);
+        if (rc == 0) {
+            *out = (double)n;
+            return 0;
+        }
+        return pb_err_set(err, PB_EPARSE,
+                          "%s is a count: expected a whole number such as 0, got \"%s\"", metric,
+                          value);
+    }
+    }
+    return pb_err_set(err, PB_EINVAL, "%s: unknown metric kind", metric);
+}
+
+static int parse(const char *expr, pb_threshold *out, pb_err *err)
+{
+    const char *p = expr;
+    while (is_blank(*p))
+        p++;
+    size_t len = strlen(p);
+    while (len > 0 && is_blank(p[len - 1]))
+        len--;
+    if (len == 0)
+        return pb_err_set(err, PB_EPARSE,
+                          "expected METRIC OPERATOR VALUE such as p99<200ms, got an empty string");
+    if (len > PB_THRESHOLD_MAX_EXPR)
+        return pb_err_set(err, PB_EPARSE, "expected at most %d characters, got %zu",
+                          PB_THRESHOLD_MAX_EXPR, len);
+    memcpy(out->expr, p, len);
+    out->expr[len] = '\0';
+
+    const char *s = out->expr;
+    size_t mlen = 0;
+    while (is_metric_char(s[mlen]))
+        mlen++;
+    if (mlen == 0)
+        return pb_err_set(err, PB_EPARSE,
+                          "expected a metric name first (one of %s), as in p99<200ms",
+                          metric_names);
+    char metric[32];
+    if (mlen >= sizeof(metric))
+        mlen = sizeof(metric) - 1;
+    memcpy(metric, s, mlen);
+    metric[mlen] = '\0';
+    out->metric = -1;
+    for (size_t i = 0; i < N_METRICS; i++)
+        if (strcmp(metrics[i].name, metric) == 0)
+            out->metric = (int)i;
+    if (out->metric < 0)
+        return pb_err_set(err, PB_EPARSE, "unknown metric \"%s\"; expected one of %s", metric,
+                          metric_names);
+    out->kind = metrics[out->metric].kind;
+
+    const char *q = s + mlen;
+    while (is_blank(*q))
+        q++;
+    size_t oplen = 0;
+    for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+        size_t n = strlen(ops[i].text);
+        if (strncmp(q, ops[i].text, n) == 0) {
+            out->op = ops[i].op;
+            oplen = n;
+            break;
+        }
+    }
+    if (oplen == 0)
+        return pb_err_set(err, PB_EPARSE,
+                          "expected an operator (<, <=, >, >=, == or !=) after \"%s\", got \"%s\"",
+                          metric, q);
+    q += oplen;
+    while (is_blank(*q))
+        q++;
+    if (*q == '\0')
+        return pb_err_set(err, PB_EPARSE, "expected a value after the operator, as in %s<200ms",
+                          metric);
+    return parse_limit(q, metric, out->kind, &out->limit, err);
+}
+
+int pb_threshold_parse(const char *expr, pb_threshold *out, pb_err *err)
+{
+    if (expr == NULL)
+        return pb_err_set(err, PB_EPARSE, "threshold: expected an expression such as p99<200ms");
+    int rc = parse(expr, out, err);
+    if (rc != 0)
+        pb_err_prefix(err, "threshold \"%s\"", expr);
+    return rc;
+}
+
+void pb_threshold_eval(const pb_threshold *t, const pb_run_summary *s, pb_threshold_result *out)
+{
+    const struct metric *m = &metrics[t->metric];
+    /* the population of latencies and errors: attempts that reached the network */
+    out->has_value = !m->needs_reached || s->network > 0;
+    out->value = out->has_value ? metric_value(m->id, s) : 0.0;
+    if (!out->has_value) {
+        out->pass = false;
+        return;
+    }
+    double v = out->value, lim = t->limit;
+    switch (t->op) {
+    case PB_THRESHOLD_LT:
+        out->pass = v < lim;
+        break;
+    case PB_THRESHOLD_LE:
+        out->pass = v <= lim;
+        break;
+    case PB_THRESHOLD_GT:
+        out->pass = v > lim;
+        break;
+    case PB_THRESHOLD_GE:
+        out->pass = v >= lim;
+        break;
+    case PB_THRESHOLD_EQ:
+        out->pass = v == lim;
+        break;
+    case PB_THRESHOLD_NE:
+        out->pass = v != lim;
+        break;
+    }
+}
+
+const char *pb_threshold_format_value(const pb_threshold *t, const pb_threshold_result *r,
+                                      char *buf, size_t len)
+{
+    if (!r->has_value) {
+        snprintf(buf, len, "no data");
+        return buf;
+    }
+    switch (t->kind) {
+    case PB_THRESHOLD_LATENCY:
+        /* one unit across the whole sub-second range, to compare with limits */
+        if (r->value < 1000.0)
+            snprintf(buf, len, "%.0fus", r->value);
+        else if (r->value < 1e6)
+            snprintf(buf, len, "%.2fms", r->value / 1e3);
+        else
+            snprintf(buf, len, "%.3fs", r->value / 1e6);
+        break;
+    case PB_THRESHOLD_FRACTION:
+        snprintf(buf, len, "%.2f%%", r->value * 100.0);
+        break;
+    case PB_THRESHOLD_RATE:
+        snprintf(buf, len, "%.1f", r->value);
+        break;
+    case PB_THRESHOLD_COUNT:
+        snprintf(buf, len, "%.0f", r->value);
+        break;
+    }
+    return buf;
+}
+
+static const char *unit_name(pb_threshold_kind kind)
+{
+    switch (kind) {
+    case PB_THRESHOLD_LATENCY:
+        return "us";
+    case PB_THRESHOLD_FRACTION:
+        return "fraction";
+    case PB_THRESHOLD_RATE:
+        return "per_s";
+    case PB_THRESHOLD_COUNT:
+        return "count";
+    }
+    return "";
+}
+
+static int append_result(json_t *results, const pb_threshold *t, const pb_threshold_result *r,
+                         const char *text)
+{
+    json_t *o = json_pack("{s:s, s:o, s:s, s:s, s:b}", "expr", t->expr, "value",
+                          r->has_value ? json_real(r->value) : json_null(), "unit",
+                          unit_name(t->kind), "text", text, "pass", r->pass);
+    if (o == NULL || json_array_append_new(results, o) != 0)
+        return PB_ENOMEM;
+    return 0;
+}
+
+int pb_threshold_check_list(char *const *exprs, int n, const pb_run_summary *s, FILE *out,
+                            const char *indent, json_t *results)
+{
+    int failed = 0;
+    for (int i = 0; i < n; i++) {
+        pb_threshold t;
+        pb_err err;
+        if (pb_threshold_parse(exprs[i], &t, &err) != 0) {
+            if (out != NULL)
+                fprintf(out, "%s%s\n", indent ? indent : "", err.msg);
+            return PB_EPARSE;
+        }
+        pb_threshold_result r;
+        pb_threshold_eval(&t, s, &r);
+        char value[32];
+        pb_threshold_format_value(&t, &r, value, sizeof(value));
+        if (out != NULL)
+            fprintf(out, "%s%s  %-24s %s = %s\n", indent ? indent : "", r.pass ? "pass" : "FAIL",
+                    t.expr, metrics[t.metric].name, value);
+        if (results != NULL && append_result(results, &t, &r, value) != 0)
+            return PB_ENOMEM;
+        if (!r.pass)
+            failed++;
+    }
+    return failed;
+}
+
+char *pb_threshold_summary_json(const pb_run_summary *s, char *const *exprs, int n)
+{
+    char *text = pb_run_summary_to_json(s);
+    if (text == NULL || n <= 0)
+        return text;
+    json_t *root = json_loads(text, 0, NULL);
+    json_t *results = json_array();
+    char *out = NULL;
+    if (root != NULL && results != NULL &&
+        pb_threshold_check_list(exprs, n, s, NULL, NULL, results) >= 0 &&
+        json_object_set(root, "thresholds", results) == 0)
+        out = json_dumps(root, JSON_COMPACT);
+    json_decref(results);
+    json_decref(root);
+    if (out == NULL)
+        return text; /* the summary without its thresholds beats no summary */
+    free(text);
+    return out;
+}

@@ -1,0 +1,533 @@
+/* `patternbench compare` end to end: --check over every shipped scenario,
+ * exit statuses, the demo in a shortened form, the same fault schedule for
+ * every pattern, and thresholds gating the exit status. Runs the real binary
+ * (PB_BINARY) against its in-process mock on port 0. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "scenario.h"
+
+extern char **environ;
+
+typedef struct fixture {
+    char dir[256];
+} fixture;
+
+typedef struct result {
+    int status; /* exit status, or 128 + signal */
+    char *out, *err;
+} result;
+
+static const char *env(const char *name)
+{
+    const char *v = getenv(name);
+    if (v == NULL)
+        fail_msg("%s is not set: run through ctest", name);
+    return v;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    long n = ftell(f);
+    assert_true(n >= 0);
+    rewind(f);
+    char *text = malloc((size_t)n + 1);
+    assert_non_null(text);
+    assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
+    text[n] = '\0';
+    fclose(f);
+    return text;
+}
+
+/* Run patternbench with args (NULL-terminated), stdout and stderr captured. */
+static result run_pb(const fixture *fx, const char *first, ...)
+{
+    const char *argv[40];
+    int argc = 0;
+    argv[argc++] = env("PB_BINARY");
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a != NULL && argc < 39; a = va_arg(ap, const char *))
+        argv[argc++] = a;
+    va_end(ap);
+    argv[argc] = NULL;
+
+    char out_path[300], err_path[300];
+    snprintf(out_path, sizeof(out_path), "%s/stdout", fx->dir);
+    snprintf(err_path, sizeof(err_path), "%s/stderr", fx->dir);
+    posix_spawn_file_actions_t fa;
+    assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
+    assert_int_equal(
+        posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600), 0);
+    assert_int_equal(
+        posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600), 0);
+    assert_int_equal(posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0), 0);
+    pid_t pid;
+    int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    assert_int_equal(rc, 0);
+    int ws;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    result r = {WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws), slurp(out_path),
+                slurp(err_path)};
+    return r;
+}
+
+static void result_free(result *r)
+{
+    free(r->out);
+    free(r->err);
+}
+
+#define assert_contains(haystack, needle)                                                          \
+    do {                                                                                           \
+        if (strstr((haystack), (needle)) == NULL)                                                  \
+            fail_msg("\"%s\" does not contain \"%s\"", (haystack), (needle));                      \
+    } while (0)
+
+#define assert_exit(r, expected)                                                                   \
+    do {                                                                                           \
+        if ((r).status != (expected))                                                              \
+            fail_msg("exit status %d, expected %d\nstdout:\n%s\nstderr:\n%s", (r).status,          \
+                     (expected), (r).out, (r).err);                                                \
+    } while (0)
+
+static int setup(void **state)
+{
+    fixture *fx = calloc(1, sizeof(*fx));
+    assert_non_null(fx);
+    const char *tmp = getenv("TMPDIR");
+    snprintf(fx->dir, sizeof(fx->dir), "%s/pb_compare_XXXXXX", tmp ? tmp : "/tmp");
+    assert_non_null(mkdtemp(fx->dir));
+    *state = fx;
+    return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static int teardown(void **state)
+{
+    fixture *fx = *state;
+    nftw(fx->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(fx);
+    return 0;
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+}
+
+static sqlite3 *open_db(const char *path)
+{
+    sqlite3 *db;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        fail_msg("cannot open %s", path);
+    return db;
+}
+
+static int64_t query_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static char *query_text(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    const unsigned char *t = sqlite3_column_text(st, 0);
+    char *copy = strdup(t ? (const char *)t : "");
+    sqlite3_finalize(st);
+    return copy;
+}
+
+static void check_passes_for_every_shipped_scenario(void **state)
+{
+    fixture *fx = *state;
+    char dir[512];
+    snprintf(dir, sizeof(dir), "%s/scenarios", env("PB_SOURCE_DIR"));
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    char db[400];
+    snprintf(db, sizeof(db), "%s/check.db", fx->dir);
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        if (len < 6 || strcmp(de->d_name + len - 5, ".json") != 0)
+            continue;
+        char path[800];
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        result r = run_pb(fx, "compare", path, "--check", "--db", db, NULL);
+        assert_exit(r, 0);
+        assert_contains(r.out, ": ok: ");
+        result_free(&r);
+        n++;
+    }
+    closedir(d);
+    assert_int_equal(n, 6);
+    /* nothing ran: no database was written */
+    struct stat st;
+    assert_int_not_equal(stat(db, &st), 0);
+}
+
+static void broken_scenarios_and_bad_options_exit_2_before_running(void **state)
+{
+    fixture *fx = *state;
+    char data[512], db[400];
+    snprintf(data, sizeof(data), "%s/tests/data", env("PB_SOURCE_DIR"));
+    snprintf(db, sizeof(db), "%s/never.db", fx->dir);
+    DIR *d = opendir(data);
+    assert_non_null(d);
+    struct dirent *de;
+    int n = 0;
+    while ((de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, "bad_", 4) != 0)
+            continue;
+        char path[800];
+        snprintf(path, sizeof(path), "%s/%s", data, de->d_name);
+        result r = run_pb(fx, "compare", path, "--db", db, NULL);
+        assert_exit(r, 2);
+        assert_contains(r.err, path);
+        assert_contains(r.err, "(line ");
+        result_free(&r);
+        n++;
+    }
+    closedir(d);
+    assert_true(n >= 10);
+
+    char demo[512];
+    snprintf(demo, sizeof(demo), "%s/scenarios/demo.json", env("PB_SOURCE_DIR"));
+    const struct {
+        const char *a, *b, *message;
+    } bad[] = {
+        {"--duration", "10", "--duration: expected a duration with a unit"},
+        {"--threshold", "p99<fast", "threshold \"p99<fast\": p99 is a latency"},
+        {"--patterns", "queue,bulkhead",
+         "--patterns: \"bulkhead\" is neither a label nor a "
+         "pattern of"},
+        {"--requests", "lots", "--requests: expected a whole number, got \"lots\""},
+        {"--frobnicate", "1", "unknown option \"--frobnicate\""},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        result r = run_pb(fx, "compare", demo, "--db", db, bad[i].a, bad[i].b, NULL);
+        assert_exit(r, 2);
+        assert_contains(r.err, bad[i].message);
+        result_free(&r);
+    }
+    result r = run_pb(fx, "compare", "--db", db, NULL);
+    assert_exit(r, 2);
+    assert_contains(r.err, "expected a scenario file");
+    result_free(&r);
+    r = run_pb(fx, "compare", "/nonexistent/s.json", NULL);
+    assert_exit(r, 2);
+    assert_contains(r.err, "/nonexistent/s.json: cannot open the scenario file");
+    result_free(&r);
+    struct stat st;
+    assert_int_not_equal(stat(db, &st), 0);
+
+    r = run_pb(fx, "compare", "--help", NULL);
+    assert_exit(r, 0);
+    assert_contains(r.out, "usage: patternbench compare SCENARIO.json");
+    result_free(&r);
+}
+
+static void demo_runs_end_to_end_in_a_shortened_form(void **state)
+{
+    fixture *fx = *state;
+    char demo[512], db[400];
+    snprintf(demo, sizeof(demo), "%s/scenarios/demo.json", env("PB_SOURCE_DIR"));
+    snprintf(db, sizeof(db), "%s/demo.db", fx->dir);
+    char report[400], index[500];
+    snprintf(report, sizeof(report), "%s/report", fx->dir);
+    snprintf(index, sizeof(index), "%s/index.html", report);
+    result r = run_pb(fx, "compare", demo, "--duration", "2s", "--db", db, "--quiet", "--report",
+                      report, NULL);
+    assert_exit(r, 0);
+    /* the comparison's report is written, and its page named */
+    assert_contains(r.out, index);
+    struct stat st;
+    assert_int_equal(stat(index, &st), 0);
+    assert_true(st.st_size > 1000);
+    const char *labels[] = {"queue", "semaphore", "backpressure", "breaker", "adaptive"};
+    for (size_t i = 0; i < 5; i++)
+        assert_contains(r.out, labels[i]);
+    assert_contains(r.out, "requests that reached the server, by mock phase");
+    assert_contains(r.out, "pass  p99<1.5s");
+    result_free(&r);
+
+    sqlite3 *sql = open_db(db);
+    assert_int_equal(query_int(sql, "SELECT count(*) FROM compares"), 1);
+    char *status = query_text(sql, "SELECT status FROM compares");
+    assert_string_equal(status, "completed");
+    free(status);
+    assert_int_equal(query_int(sql, "SELECT count(*) FROM runs WHERE compare_id = (SELECT id FROM "
+                                    "compares) AND status = 'completed'"),
+                     5);
+    /* every run made requests, and ran for about the overridden 2 s */
+    assert_int_equal(query_int(sql, "SELECT count(*) FROM runs r WHERE (SELECT count(*) FROM "
+                                    "requests q WHERE q.run_id = r.id) > 100"),
+                     5);
+    assert_int_equal(query_int(sql, "SELECT count(*) FROM runs WHERE duration_us BETWEEN 1900000 "
+                                    "AND 4000000"),
+                     5);
+    /* thresholds: the demo's two global ones, on each of the five runs */
+    char *th = query_text(sql, "SELECT thresholds_json FROM compares");
+    json_t *results = json_loads(th, 0, NULL);
+    assert_non_null(results);
+    assert_int_equal(json_array_size(results), 10);
+    size_t i;
+    json_t *one;
+    json_array_foreach(results, i, one)
+    {
+        assert_true(json_is_true(json_object_get(one, "pass")));
+        assert_non_null(json_object_get(one, "label"));
+    }
+    json_decref(results);
+    free(th);
+    /* the stored scenario is what ran, and is itself a valid scenario */
+    char *text = query_text(sql, "SELECT scenario_json FROM compares");
+    pb_scenario *sc = NULL;
+    pb_err err = {0};
+    if (pb_scenario_parse(text, strlen(text), "stored", &sc, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(sc->duration, 2 * PB_USEC_PER_SEC);
+    assert_int_equal(sc->n_entries, 5);
+    pb_scenario_destroy(sc);
+    free(text);
+    sqlite3_close(sql);
+}
+
+/* The statuses of a run's requests in the order they were made. */
+static char *status_sequence(sqlite3 *db, const char *label, int64_t compare_id)
+{
+    char sql[300];
+    snprintf(sql, sizeof(sql),
+             "SELECT group_concat(status, ' ') FROM (SELECT q.status FROM requests_v q JOIN runs "
+             "r ON q.run_id = r.id WHERE r.label = '%s' AND r.compare_id = %lld ORDER BY "
+             "q.t_us, q.rowid)",
+             label, (long long)compare_id);
+    return query_text(db, sql);
+}
+
+static void every_pattern_meets_the_same_faults(void **state)
+{
+    fixture *fx = *state;
+    char path[400], db[400];
+    snprintf(path, sizeof(path), "%s/same.json", fx->dir);
+    snprintf(db, sizeof(db), "%s/same.db", fx->dir);
+    /* one request at a time, so that the order of rows is the order of the
+     * task sequence the mock draws faults from */
+    write_file(path, "{\"title\": \"same faults\", \"seed\": 5, \"requests\": 300,\n"
+                     " \"mock\": {\"latency\": \"fixed:200us\", \"errors\": \"503:0.3,500:0.1\"},\n"
+                     " \"patterns\": [\n"
+                     "  {\"pattern\": \"queue\", \"label\": \"a\", \"concurrency\": 1},\n"
+                     "  {\"pattern\": \"semaphore\", \"label\": \"b\", \"concurrency\": 1,\n"
+                     "   \"batch\": 50}]}\n");
+    result r = run_pb(fx, "compare", path, "--db", db, "--quiet", NULL);
+    assert_exit(r, 0);
+    result_free(&r);
+    r = run_pb(fx, "compare", path, "--db", db, "--quiet", "--seed", "6", "--patterns", "a", NULL);
+    assert_exit(r, 0);
+    result_free(&r);
+
+    sqlite3 *sql = open_db(db);
+    char *a = status_sequence(sql, "a", 1), *b = status_sequence(sql, "b", 1);
+    char *other_seed = status_sequence(sql, "a", 2);
+    assert_int_equal(query_int(sql, "SELECT count(*) FROM requests"), 900);
+    /* both kinds of error occur, at the same positions for both patterns */
+    assert_contains(a, "503");
+    assert_contains(a, "500");
+    assert_contains(a, "200");
+    assert_string_equal(a, b);
+    /* and the comparison can fail: another seed gives another sequence */
+    assert_string_not_equal(a, other_seed);
+    free(a);
+    free(b);
+    free(other_seed);
+    sqlite3_close(sql);
+}
+
+static void the_phase_clock_starts_with_each_run(void **state)
+{
+    fixture *fx = *state;
+    char path[400], db[400];
+    snprintf(path, sizeof(path), "%s/phases.json", fx->dir);
+    snprintf(db, sizeof(db), "%s/phases.db", fx->dir);
+    write_file(path, "{\"title\": \"phase clock\", \"seed\": 3, \"duration\": \"900ms\",\n"
+                     " \"mock\": {\"latency\": \"fixed:1ms\", \"phases\": [\n"
+                     "   {\"at\": \"300ms\", \"name\": \"outage\", \"errors\": \"503:1\"},\n"
+                     "   {\"at\": \"600ms\", \"name\": \"healthy\", \"errors\": \"none\"}]},\n"
+                     " \"load\": {\"closed\": {\"concurrency\": 4}},\n"
+                     " \"patterns\": [{\"pattern\": \"queue\"}, {\"pattern\": \"semaphore\"}]}\n");
+    result r = run_pb(fx, "compare", path, "--db", db, "--quiet", NULL);
+    assert_exit(r, 0);
+    assert_contains(r.out, "outage");
+    result_free(&r);
+
+    sqlite3 *sql = open_db(db);
+    const char *labels[] = {"queue", "semaphore"};
+    for (int i = 0; i < 2; i++) {
+        char q[400];
+        /* sent well inside the outage: every answer is a 503; well outside: none
+         * (start_us: intended start + wait for a slot) */
+        snprintf(q, sizeof(q),
+                 "SELECT count(*) FROM requests_v q JOIN runs r ON q.run_id = r.id WHERE "
+                 "r.label = '%s' AND q.start_us BETWEEN 380000 AND 520000 AND q.status %s 503",
+                 labels[i], "=");
+        int64_t inside = query_int(sql, q);
+        snprintf(q, sizeof(q),
+                 "SELECT count(*) FROM requests_v q JOIN runs r ON q.run_id = r.id WHERE "
+                 "r.label = '%s' AND q.start_us BETWEEN 380000 AND 520000 AND q.status %s 503",
+                 labels[i], "<>");
+        int64_t inside_not = query_int(sql, q);
+        snprintf(q, sizeof(q),
+                 "SELECT count(*) FROM requests_v q JOIN runs r ON q.run_id = r.id WHERE "
+                 "r.label = '%s' AND (q.start_us < 220000 OR q.start_us > 680000) AND "
+                 "q.status = 503",
+                 labels[i]);
+        int64_t outside = query_int(sql, q);
+        if (inside < 20 || inside_not != 0 || outside != 0)
+            fail_msg("%s: %lld 503s and %lld others inside the outage, %lld 503s outside",
+                     labels[i], (long long)inside, (long long)inside_not, (long long)outside);
+        /* the recorder saw the mock enter the outage about 300 ms into each run */
+        snprintf(q, sizeof(q),
+                 "SELECT min(e.t_us) FROM events e JOIN runs r ON e.run_id = r.id WHERE "
+                 "r.label = '%s' AND e.kind = 'phase' AND e.to_val = 1",
+                 labels[i]);
+        int64_t at = query_int(sql, q);
+        if (at < 250000 || at > 400000)
+            fail_msg("%s: the outage phase began at %lld us", labels[i], (long long)at);
+    }
+    sqlite3_close(sql);
+}
+
+static void thresholds_pass_or_fail_and_set_the_exit_status(void **state)
+{
+    fixture *fx = *state;
+    char path[400], db[400];
+    snprintf(path, sizeof(path), "%s/th.json", fx->dir);
+    snprintf(db, sizeof(db), "%s/th.db", fx->dir);
+    write_file(path, "{\"title\": \"thresholds\", \"requests\": 200,\n"
+                     " \"mock\": {\"latency\": \"fixed:200us\", \"errors\": \"503:0.5\"},\n"
+                     " \"thresholds\": [\"requests==200\"],\n"
+                     " \"patterns\": [{\"pattern\": \"queue\", \"concurrency\": 2,\n"
+                     "                 \"thresholds\": [\"dropped==0\"]}]}\n");
+    result r = run_pb(fx, "compare", path, "--db", db, "--quiet", NULL);
+    assert_exit(r, 0);
+    assert_contains(r.out, "pass  requests==200");
+    assert_contains(r.out, "pass  dropped==0");
+    result_free(&r);
+
+    r = run_pb(fx, "compare", path, "--db", db, "--quiet", "--threshold", "error_rate<1%", NULL);
+    assert_exit(r, 99);
+    assert_contains(r.out, "FAIL  error_rate<1%");
+    assert_contains(r.out, "error_rate = ");
+    assert_contains(r.err, "1 threshold failed");
+    result_free(&r);
+
+    r = run_pb(fx, "compare", path, "--db", db, "--quiet", "--threshold", "error_rate<90%",
+               "--threshold", "p99<10s", NULL);
+    assert_exit(r, 0);
+    assert_contains(r.out, "pass  error_rate<90%");
+    result_free(&r);
+
+    /* the failure is recorded with the compare */
+    sqlite3 *sql = open_db(db);
+    char *th = query_text(sql, "SELECT thresholds_json FROM compares WHERE id = 2");
+    assert_contains(th, "\"expr\":\"error_rate<1%\"");
+    assert_contains(th, "\"pass\":false");
+    free(th);
+    sqlite3_close(sql);
+}
+
+/* `run --threshold` goes through the same code: printed, stored, exit 99. */
+static void run_takes_thresholds_too(void **state)
+{
+    fixture *fx = *state;
+    char db[400];
+    snprintf(db, sizeof(db), "%s/run.db", fx->dir);
+    result r = run_pb(fx, "run", "--pattern", "queue", "--requests", "50", "--errors", "503:1",
+                      "--latency", "fixed:100us", "--db", db, "--quiet", "--threshold",
+                      "error_rate<1%", "--threshold", "requests==50", NULL);
+    assert_exit(r, 99);
+    assert_contains(r.out, "FAIL  error_rate<1%");
+    assert_contains(r.out, "error_rate = 100.00%");
+    assert_contains(r.out, "pass  requests==50");
+    result_free(&r);
+
+    r = run_pb(fx, "run", "--pattern", "queue", "--requests", "50", "--db", db, "--json",
+               "--threshold", "requests==50", NULL);
+    assert_exit(r, 0);
+    json_t *summary = json_loads(r.out, 0, NULL);
+    assert_non_null(summary);
+    json_t *th = json_array_get(json_object_get(summary, "thresholds"), 0);
+    assert_string_equal(json_string_value(json_object_get(th, "expr")), "requests==50");
+    assert_true(json_is_true(json_object_get(th, "pass")));
+    json_decref(summary);
+    result_free(&r);
+
+    /* the stored summary carries them, as docs/schema.md says */
+    sqlite3 *sql = open_db(db);
+    char *stored = query_text(sql, "SELECT summary_json FROM runs WHERE id = 1");
+    assert_contains(stored, "\"expr\":\"error_rate<1%\"");
+    assert_contains(stored, "\"pass\":false");
+    free(stored);
+    sqlite3_close(sql);
+
+    r = run_pb(fx, "run", "--pattern", "queue", "--requests", "5", "--db", db, "--threshold",
+               "p99<fast", NULL);
+    assert_exit(r, 2);
+    assert_contains(r.err, "threshold \"p99<fast\": p99 is a latency");
+    result_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(check_passes_for_every_shipped_scenario, setup, teardown),
+        cmocka_unit_test_setup_teardown(broken_scenarios_and_bad_options_exit_2_before_running,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(demo_runs_end_to_end_in_a_shortened_form, setup, teardown),
+        cmocka_unit_test_setup_teardown(every_pattern_meets_the_same_faults, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_phase_clock_starts_with_each_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(thresholds_pass_or_fail_and_set_the_exit_status, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(run_takes_thresholds_too, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
