@@ -139,14 +139,15 @@ int pb_summary_write_md(const pb_report_data *d, const char *db_path, const char
     if (partial)
         fprintf(f, "\n(partial): the run has no final summary (still running, or killed); its "
                    "numbers come from the per-second rollup so far.\n");
-    size_t np = 0;
+    /* a mock without a profile's phases still reports its base phase: not worth a section */
+    bool phased = false;
     for (size_t i = 0; i < d->n_runs; i++)
-        np += d->runs[i].n_phases;
-    if (np > 0)
+        phased = phased || d->runs[i].n_phases > 1;
+    if (phased)
         fprintf(f, "\n## Fault phases\n\n");
     for (size_t i = 0; i < d->n_runs; i++) {
         const pb_report_run *r = &d->runs[i];
-        if (r->n_phases == 0)
+        if (r->n_phases <= 1)
             continue;
         fprintf(f, "- ");
         md_text(f, r->label);
