@@ -758,20 +758,30 @@ static struct panels internals_panels(struct ctx *c)
     return p;
 }
 
+/* A gauge of at most this many samples is drawn as dots; more would merge into a bar. */
+#define GAUGE_DOTS_MAX 60
+
+static bool gauge_dots(const struct run_facts *fx)
+{
+    return fx->stairs && fx->rows <= GAUGE_DOTS_MAX;
+}
+
 /* `using ... with ...` of a gauge sampled at the end of each rollup row (in
- * flight, queue depth): short runs show dots at the sampling instants, since
- * held over the second before it would seem to break a limit that changed at
- * the boundary, and a line between samples would invent a trend; long runs
- * show a line through bucket middles. */
+ * flight, queue depth), drawn at its sampling instants: held over the second
+ * before, it would seem to break a limit that changed at the boundary. A few
+ * samples are dots (a line between them would invent a trend); many are a
+ * line, through bucket middles once rows are buckets. */
 static const char *gauge_plot(const struct run_facts *fx, int col, bool dashed, char *buf,
                               size_t cap)
 {
-    if (fx->stairs)
+    const char *line = dashed ? "with lines linewidth 1.2 dashtype 2" : "with lines linewidth 2";
+    if (gauge_dots(fx))
         snprintf(buf, cap, "every 2::1 using ($1/xs):%d with points pointtype 7 pointsize 0.7",
                  col);
+    else if (fx->stairs)
+        snprintf(buf, cap, "every 2::1 using ($1/xs):%d %s", col, line);
     else
-        snprintf(buf, cap, "using (($1+$2/2)/xs):%d with lines linewidth %s", col,
-                 dashed ? "1.2 dashtype 2" : "2");
+        snprintf(buf, cap, "using (($1+$2/2)/xs):%d %s", col, line);
     return buf;
 }
 
@@ -783,7 +793,7 @@ static void internals_limit(struct ctx *c, FILE *f)
         plot_item(f, &first);
         fprintf(f, "keyentry with lines linecolor rgb '#444444' linewidth 2 title 'limit', "
                    "keyentry %s linecolor rgb '#444444' title 'in flight'",
-                c->d->n_runs > 0 && c->facts[0].stairs
+                c->d->n_runs > 0 && gauge_dots(&c->facts[0])
                     ? "with points pointtype 7 pointsize 0.7"
                     : "with lines linewidth 1.2 dashtype 2");
     }
