@@ -1,13 +1,16 @@
 #!/bin/sh
-# How long `patternbench report` takes on a 72-hour run with 5 million request
-# rows, against references measured in the same go: the report of a real 10 s
-# run, and the report of the same 72-hour run before its request rows were
-# added (report time must not grow with the number of requests).
+# How long `patternbench report` takes on big runs, against references measured
+# in the same go: the report of a real 10 s run, and the report of a 72-hour run
+# before its request rows were added (report time must not grow with the number
+# of requests).
 #
-# The database gets its schema from a real run, then a synthetic 72-hour run is
-# added with SQL: 259,200 `seconds` rows (copies of the real run's seconds,
-# histograms included), reported, then given 5,000,000 `requests` rows.
-# Usage: bench/report_scale.sh [path/to/patternbench]   (default build/patternbench)
+# 1. A real run of REAL_REQUESTS (default 5,000,000) requests: `patternbench
+#    run --pattern queue --concurrency 64` against the built-in mock, in its
+#    own database (a few minutes at ~25k req/s; REAL_REQUESTS=0 skips it).
+# 2. The 10 s run's database gets a synthetic 72-hour run added with SQL:
+#    259,200 `seconds` rows (copies of the real run's seconds, histograms
+#    included), reported, then given 5,000,000 `requests` rows.
+# Usage: [REAL_REQUESTS=N] bench/report_scale.sh [path/to/patternbench]   (default build/patternbench)
 set -eu
 
 PB=${1:-build/patternbench}
@@ -16,6 +19,8 @@ command -v sqlite3 >/dev/null || { echo "report_scale: needs the sqlite3 program
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pb-report-scale-XXXXXX")
 trap 'rm -rf "$TMP"' EXIT INT TERM
 DB=$TMP/pb.db
+REAL_DB=$TMP/real.db
+REAL_REQUESTS=${REAL_REQUESTS:-5000000}
 HOURS=72
 SECONDS_ROWS=$((HOURS * 3600))
 REQUESTS=5000000
@@ -24,11 +29,12 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", b - a }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 # best of five, in seconds (the machine may be shared)
+# best_report RUN_ID [DATABASE]
 best_report() {
     best=""
     for i in 1 2 3 4 5; do
         t0=$(now)
-        "$PB" report "$DB" --run "$1" -o "$TMP/report-$1" >/dev/null 2>"$TMP/report.err" ||
+        "$PB" report "${2:-$DB}" --run "$1" -o "$TMP/report-$1" >/dev/null 2>"$TMP/report.err" ||
             { cat "$TMP/report.err" >&2; exit 1; }
         t=$(elapsed "$t0" "$(now)")
         if [ -z "$best" ] || awk -v t="$t" -v b="$best" 'BEGIN { exit !(t < b) }'; then best=$t; fi
@@ -38,6 +44,11 @@ best_report() {
 
 echo "report_scale: a real 10 s run for the schema and the small reference..." >&2
 "$PB" run --pattern queue --duration 10s --db "$DB" >/dev/null
+if [ "$REAL_REQUESTS" -gt 0 ]; then
+    echo "report_scale: a real run of $REAL_REQUESTS requests (a few minutes)..." >&2
+    "$PB" run --pattern queue --concurrency 64 --requests "$REAL_REQUESTS" --db "$REAL_DB" \
+        --quiet >/dev/null
+fi
 
 BASE=$(sqlite3 "$DB" "SELECT MAX(id) FROM runs")
 LONG=$((BASE + 1))
@@ -68,7 +79,7 @@ BEGIN;
 WITH RECURSIVE r(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM r WHERE x < $REQUESTS - 1)
 INSERT INTO requests(run_id, t_us, wait_us, connect_us, ttfb_us, total_us, code, bytes, slot,
                      lim, queue)
-SELECT $LONG, x * 51840, 0, 0, 15000 + x % 977, 20000 + x % 1999, 200, 230, x % 10, 10, 0 FROM r;
+SELECT $LONG, x * 51840, 0, 0, 15000 + x % 977, 20000 + x % 1999, 0, 230, x % 10, 10, 0 FROM r;
 COMMIT;
 SQL
 rows=$(sqlite3 "$DB" "SELECT COUNT(*) FROM requests")
@@ -77,6 +88,11 @@ size=$(du -m "$DB" | cut -f1)
 
 small=$(best_report "$BASE")
 big=$(best_report "$LONG")
+if [ "$REAL_REQUESTS" -gt 0 ]; then
+    real=$(best_report 1 "$REAL_DB")
+    real_rows=$(sqlite3 "$REAL_DB" "SELECT COUNT(*) FROM requests")
+    real_secs=$(sqlite3 "$REAL_DB" "SELECT COUNT(*) FROM seconds")
+fi
 
 printf 'database: %s MB, %s request rows, %s seconds rows in the long run\n' "$size" "$rows" "$secs"
 printf 'report of the 10 s run (reference):     %.3f s\n' "$small"
@@ -84,3 +100,8 @@ printf 'report of the %s h run, %s requests: %.3f s  = %s x the 10 s run\n' "$HO
     "$big" "$(ratio "$big" "$small")"
 printf 'same run before its request rows:      %.3f s  (with them: %s x)\n' "$long_empty" \
     "$(ratio "$big" "$long_empty")"
+if [ "$REAL_REQUESTS" -gt 0 ]; then
+    printf 'real run, %s requests over %s s:   %.3f s  = %s x the 10 s run\n' "$real_rows" \
+        "$real_secs" "$real" "$(ratio "$real" "$small")"
+fi
+printf 'load average: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"

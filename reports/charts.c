@@ -62,6 +62,7 @@ struct run_facts {
     bool outcome[PB_REPORT_OUTCOMES];
     bool limit, breaker, queue, retries;
     bool limit_events, breaker_events; /* limitN.dat / breakerN.dat written */
+    bool stairs;              /* runN.dat rows in start/end pairs */
     bool percentiles;         /* percentilesN.dat written */
     bool percentiles_exact;   /* from histograms, not summary points */
     double max_x;             /* largest 1/(1-p) in percentilesN.dat */
@@ -112,6 +113,13 @@ static void num(FILE *f, double v, char sep)
         fprintf(f, "nan%c", sep);
 }
 
+/* Seconds from the run's start to its end: its measured length, or the rollup's
+ * span while it is still running or after a crash. */
+static double run_end_s(const pb_report_run *r)
+{
+    return r->duration_us >= 0 ? (double)r->duration_us / 1e6 : (double)r->span_s;
+}
+
 static const char *run_color(size_t i)
 {
     return run_colors[i % N_RUN_COLORS];
@@ -151,6 +159,7 @@ static int write_series(struct ctx *c, size_t ri)
      * (each row at its start and its end) so that a fault phase's effect lines
      * up with the phase's band; long ones as lines through bucket middles. */
     bool stairs = r->n_points <= PB_REPORT_MAX_POINTS / 4;
+    fx->stairs = stairs;
     for (size_t i = 0; i < r->n_points; i++) {
         const pb_report_point *p = &r->points[i];
         /* a sliver of a second at the end would show as a spurious dip in rates */
@@ -221,8 +230,7 @@ static int write_steps(struct ctx *c, size_t ri, const char *kind, const pb_repo
         fprintf(f, "%" PRId64 "\n", level(ev->items[i].to));
     }
     /* hold the last state to the end of the run */
-    double end = r->duration_us >= 0 ? (double)r->duration_us / 1e6 : (double)r->span_s;
-    num(f, fmax(end, ev->items[ev->n - 1].t_s), ' ');
+    num(f, fmax(run_end_s(r), ev->items[ev->n - 1].t_s), ' ');
     fprintf(f, "%" PRId64 "\n", level(ev->items[ev->n - 1].to));
     return close_out(c, name, f);
 }
@@ -324,10 +332,14 @@ static void gp_end(FILE *f)
     fprintf(f, "unset output\n}\n");
 }
 
-/* The x axis of time charts, in the unit chosen for the run's length. */
+/* The x axis of time charts, in the unit chosen for the run's length: it ends
+ * where the longest run ended, not at the next whole rollup second. */
 static void gp_time_axis(struct ctx *c, FILE *f, bool label)
 {
-    double end = (double)c->d->span_s / c->xscale;
+    double end = 0.0;
+    for (size_t i = 0; i < c->d->n_runs; i++)
+        end = fmax(end, run_end_s(&c->d->runs[i]));
+    end /= c->xscale;
     fprintf(f, "set xrange [0:%g]\n", end > 0 ? end : 1.0);
     if (label)
         fprintf(f, "set xlabel 'time since run start (%s)'\n", c->xunit);
@@ -746,6 +758,33 @@ static struct panels internals_panels(struct ctx *c)
     return p;
 }
 
+/* A gauge of at most this many samples is drawn as dots; more would merge into a bar. */
+#define GAUGE_DOTS_MAX 60
+
+static bool gauge_dots(const struct run_facts *fx)
+{
+    return fx->stairs && fx->rows <= GAUGE_DOTS_MAX;
+}
+
+/* `using ... with ...` of a gauge sampled at the end of each rollup row (in
+ * flight, queue depth), drawn at its sampling instants: held over the second
+ * before, it would seem to break a limit that changed at the boundary. A few
+ * samples are dots (a line between them would invent a trend); many are a
+ * line, through bucket middles once rows are buckets. */
+static const char *gauge_plot(const struct run_facts *fx, int col, bool dashed, char *buf,
+                              size_t cap)
+{
+    const char *line = dashed ? "with lines linewidth 1.2 dashtype 2" : "with lines linewidth 2";
+    if (gauge_dots(fx))
+        snprintf(buf, cap, "every 2::1 using ($1/xs):%d with points pointtype 7 pointsize 0.7",
+                 col);
+    else if (fx->stairs)
+        snprintf(buf, cap, "every 2::1 using ($1/xs):%d %s", col, line);
+    else
+        snprintf(buf, cap, "using (($1+$2/2)/xs):%d %s", col, line);
+    return buf;
+}
+
 static void internals_limit(struct ctx *c, FILE *f)
 {
     fprintf(f, "set key title 'Concurrency'\nset ylabel 'requests'\nset yrange [0:*]\n");
@@ -753,8 +792,10 @@ static void internals_limit(struct ctx *c, FILE *f)
     if (c->d->is_compare) {
         plot_item(f, &first);
         fprintf(f, "keyentry with lines linecolor rgb '#444444' linewidth 2 title 'limit', "
-                   "keyentry with lines linecolor rgb '#444444' linewidth 1.2 dashtype 2 "
-                   "title 'in flight'");
+                   "keyentry %s linecolor rgb '#444444' title 'in flight'",
+                c->d->n_runs > 0 && gauge_dots(&c->facts[0])
+                    ? "with points pointtype 7 pointsize 0.7"
+                    : "with lines linewidth 1.2 dashtype 2");
     }
     char q[QUOTED_CAP];
     for (size_t i = 0; i < c->d->n_runs; i++) {
@@ -775,9 +816,10 @@ static void internals_limit(struct ctx *c, FILE *f)
                     r->id, COL_LIMIT, color, label);
         if (fx->rows > 0) {
             plot_item(f, &first);
-            fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '%s' "
-                       "linewidth 1.2 dashtype 2 %s",
-                    r->id, COL_IN_FLIGHT, c->d->is_compare ? color : "#D55E00",
+            char how[96];
+            fprintf(f, "'run%" PRId64 ".dat' %s linecolor rgb '%s' %s",
+                    r->id, gauge_plot(fx, COL_IN_FLIGHT, true, how, sizeof(how)),
+                    c->d->is_compare ? color : "#D55E00",
                     c->d->is_compare ? "notitle" : "title 'in flight'");
         }
     }
@@ -836,9 +878,9 @@ static void internals_queue(struct ctx *c, FILE *f)
             continue;
         const char *color = c->d->is_compare ? run_color(i) : "#0072B2";
         plot_item(f, &first);
-        fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '%s' "
-                   "linewidth 2 title %s",
-                r->id, COL_QUEUE, color,
+        char how[96];
+        fprintf(f, "'run%" PRId64 ".dat' %s linecolor rgb '%s' title %s",
+                r->id, gauge_plot(&c->facts[i], COL_QUEUE, false, how, sizeof(how)), color,
                 c->d->is_compare ? quote(r->label, LABEL_CHARS, q) : "'queue depth'");
         if (!c->facts[i].outcome[PB_REPORT_DROPPED])
             continue;

@@ -139,6 +139,26 @@ int pb_summary_write_md(const pb_report_data *d, const char *db_path, const char
     if (partial)
         fprintf(f, "\n(partial): the run has no final summary (still running, or killed); its "
                    "numbers come from the per-second rollup so far.\n");
+    /* a mock without a profile's phases still reports its base phase: not worth a section */
+    bool phased = false;
+    for (size_t i = 0; i < d->n_runs; i++)
+        phased = phased || d->runs[i].n_phases > 1;
+    if (phased)
+        fprintf(f, "\n## Fault phases\n\n");
+    for (size_t i = 0; i < d->n_runs; i++) {
+        const pb_report_run *r = &d->runs[i];
+        if (r->n_phases <= 1)
+            continue;
+        fprintf(f, "- ");
+        md_text(f, r->label);
+        fprintf(f, ":");
+        for (size_t k = 0; k < r->n_phases; k++) {
+            fprintf(f, " ");
+            md_text(f, r->phases[k].name);
+            fprintf(f, " %.1f–%.1f s%s", r->phases[k].start_s, r->phases[k].end_s,
+                    k + 1 < r->n_phases ? "," : "\n");
+        }
+    }
     size_t nt = d->n_thresholds;
     for (size_t i = 0; i < d->n_runs; i++)
         nt += d->runs[i].n_thresholds;
@@ -229,6 +249,15 @@ static json_t *jrun(const pb_report_run *r)
     json_object_set_new(run, "outcomes", outcomes);
     json_object_set_new(run, "latency_ms", lat);
     json_object_set_new(run, "corrected_latency_ms", corr);
+    json_object_set_new(run, "limit_changes", json_integer((json_int_t)t->limit_changes));
+    json_t *phases = json_array();
+    for (size_t i = 0; i < r->n_phases; i++)
+        json_array_append_new(phases, json_pack("{s:i, s:o, s:o, s:o}", "index",
+                                                r->phases[i].index, "name",
+                                                jstr(r->phases[i].name), "start_s",
+                                                jnum(r->phases[i].start_s), "end_s",
+                                                jnum(r->phases[i].end_s)));
+    json_object_set_new(run, "phases", phases);
     json_object_set_new(run, "thresholds", jthresholds(r->thresholds, r->n_thresholds));
     json_object_set_new(run, "params", jparsed(r->params_json));
     return run;

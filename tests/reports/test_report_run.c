@@ -1,0 +1,287 @@
+/* Reports of small real runs: `patternbench run` against the built-in mock
+ * server writes the database, `patternbench report` reads it. The numbers in
+ * summary.json agree with the raw request rows the report never reads, and a
+ * mock profile's fault phases and the pattern's breaker or limit changes
+ * reach the report. */
+#include <limits.h>
+#include <setjmp.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "fixture.h"
+
+extern char **environ;
+
+static int64_t query_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Run argv (a patternbench command) in dir; fail with its stderr unless it exits 0. */
+static void cli_ok(const char *dir, char *const argv[])
+{
+    int status = fx_run_cli(dir, argv, environ);
+    if (status == 0)
+        return;
+    char err_path[PATH_MAX];
+    fx_path(err_path, sizeof(err_path), dir, "cli.err");
+    char *msg = fx_slurp(err_path, NULL);
+    fail_msg("patternbench %s failed (%d): %s", argv[1], status, msg != NULL ? msg : "");
+    free(msg);
+}
+
+static const char *binary(void)
+{
+    const char *bin = getenv("PB_BINARY");
+    assert_non_null(bin);
+    return bin;
+}
+
+static json_t *load_summary(const char *out)
+{
+    char path[PATH_MAX];
+    fx_path(path, sizeof(path), out, "summary.json");
+    json_error_t jerr;
+    json_t *sum = json_load_file(path, 0, &jerr);
+    if (sum == NULL)
+        fail_msg("%s: %s", path, jerr.text);
+    return sum;
+}
+
+/* A profile whose phase 1 ("outage") answers every request 503 from 1 s to 2 s. */
+static void write_outage_profile(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("{\"latency\": \"uniform:1ms,3ms\",\n"
+          " \"phases\": [{\"at\": \"1s\", \"name\": \"outage\", \"errors\": \"503:1\"},\n"
+          "              {\"at\": \"2s\", \"name\": \"recovered\"}]}\n",
+          f);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* summary.json lists the profile's three phases with their times. */
+static void assert_outage_phases(json_t *run)
+{
+    json_t *phases = json_object_get(run, "phases");
+    assert_int_equal(json_array_size(phases), 3);
+    static const char *const names[] = {"base", "outage", "recovered"};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *p = json_array_get(phases, i);
+        assert_string_equal(json_string_value(json_object_get(p, "name")), names[i]);
+        assert_true(json_number_value(json_object_get(p, "start_s")) > (double)i - 0.05);
+        assert_true(json_number_value(json_object_get(p, "start_s")) < (double)i + 0.05);
+    }
+}
+
+static bool file_contains(const char *dir, const char *name, const char *needle)
+{
+    char path[PATH_MAX];
+    fx_path(path, sizeof(path), dir, name);
+    char *text = fx_slurp(path, NULL);
+    assert_non_null(text);
+    bool found = strstr(text, needle) != NULL;
+    free(text);
+    return found;
+}
+
+static void report_of_a_small_real_run(void **state)
+{
+    (void)state;
+    const char *bin = binary();
+    char dir[PATH_MAX - 64], db_path[PATH_MAX], out[PATH_MAX];
+    fx_tempdir(dir, sizeof(dir));
+    fx_path(db_path, sizeof(db_path), dir, "run.db");
+    fx_path(out, sizeof(out), dir, "report");
+
+    /* the mock answers 5 % of requests with 503, so errors have something to show */
+    char *run[] = {(char *)bin, "run",      "--pattern", "queue",   "--duration",
+                   "2s",        "--db",     db_path,     "--quiet", "--errors",
+                   "503:0.05",  "--label",  "real queue", NULL};
+    cli_ok(dir, run);
+    char *report[] = {(char *)bin, "report", db_path, "-o", out, NULL};
+    cli_ok(dir, report);
+    char out_path[PATH_MAX];
+    fx_path(out_path, sizeof(out_path), dir, "cli.out");
+    char *printed = fx_slurp(out_path, NULL);
+    assert_non_null(printed);
+    /* the command prints where the page is */
+    assert_non_null(strstr(printed, "/report/index.html"));
+    free(printed);
+
+    static const char *const charts[] = {"throughput", "errors", "latency", "percentiles",
+                                         "internals"};
+    for (size_t i = 0; i < sizeof(charts) / sizeof(charts[0]); i++) {
+        char name[64];
+        snprintf(name, sizeof(name), "%s.png", charts[i]);
+        fx_assert_png(out, name);
+        snprintf(name, sizeof(name), "%s.svg", charts[i]);
+        assert_true(fx_exists(out, name));
+        snprintf(name, sizeof(name), "%s.gp", charts[i]);
+        assert_true(fx_exists(out, name));
+    }
+    assert_true(fx_exists(out, "summary.md"));
+    size_t images;
+    fx_assert_page_self_contained(out, &images);
+    assert_int_equal(images, 5);
+
+    /* what the report says against the raw rows */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    int64_t rows = query_int(db, "SELECT COUNT(*) FROM requests");
+    int64_t ok_rows = query_int(db, "SELECT COUNT(*) FROM requests_v WHERE outcome = 'ok'");
+    int64_t error_rows = query_int(db, "SELECT COUNT(*) FROM requests_v WHERE status = 503");
+    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+    assert_true(rows > 100);
+    assert_true(error_rows > 0);
+    json_t *sum = load_summary(out);
+    json_t *r = json_array_get(json_object_get(sum, "runs"), 0);
+    assert_string_equal(json_string_value(json_object_get(r, "label")), "real queue");
+    assert_string_equal(json_string_value(json_object_get(r, "status")), "completed");
+    assert_int_equal(json_integer_value(json_object_get(r, "requests")), rows);
+    json_t *oc = json_object_get(r, "outcomes");
+    assert_int_equal(json_integer_value(json_object_get(oc, "ok")), ok_rows);
+    assert_int_equal(json_integer_value(json_object_get(oc, "http_error")), error_rows);
+    json_t *lat = json_object_get(r, "latency_ms");
+    assert_true(json_number_value(json_object_get(lat, "p99")) >=
+                json_number_value(json_object_get(lat, "p50")));
+    /* without a profile the mock stays in its base phase: nothing to list */
+    assert_true(json_array_size(json_object_get(r, "phases")) <= 1);
+    assert_false(file_contains(out, "summary.md", "Fault phases"));
+    json_decref(sum);
+    fx_rmtree(dir);
+}
+
+/* A breaker facing a 1 s outage: it opens during the outage and closes after,
+ * and the internals chart draws its state over the shaded phase. */
+static void breaker_run_shows_its_states_and_the_phases(void **state)
+{
+    (void)state;
+    const char *bin = binary();
+    char dir[PATH_MAX - 64], db_path[PATH_MAX], out[PATH_MAX], profile[PATH_MAX];
+    fx_tempdir(dir, sizeof(dir));
+    fx_path(db_path, sizeof(db_path), dir, "run.db");
+    fx_path(out, sizeof(out), dir, "report");
+    fx_path(profile, sizeof(profile), dir, "outage.json");
+    write_outage_profile(profile);
+    char *run[] = {(char *)bin,          "run",    "--pattern", "breaker", "--duration", "3s",
+                   "--recovery-timeout", "300ms",  "--profile", profile,   "--db",       db_path,
+                   "--quiet",            NULL};
+    cli_ok(dir, run);
+    char *report[] = {(char *)bin, "report", db_path, "--last", "-o", out, NULL};
+    cli_ok(dir, report);
+
+    json_t *sum = load_summary(out);
+    json_t *r = json_array_get(json_object_get(sum, "runs"), 0);
+    assert_outage_phases(r);
+    assert_true(json_integer_value(json_object_get(json_object_get(r, "outcomes"),
+                                                   "rejected_by_breaker")) > 0);
+    int64_t id = json_integer_value(json_object_get(r, "id"));
+    json_decref(sum);
+
+    /* the state timeline: open (2) during the outage, closed (0) at the end */
+    char name[64];
+    snprintf(name, sizeof(name), "breaker%" PRId64 ".dat", id);
+    assert_true(file_contains(out, "internals.gp", name));
+    char path[PATH_MAX];
+    fx_path(path, sizeof(path), out, name);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[256];
+    double t, opened_at = -1.0, last_t = -1.0;
+    int st = -1;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (line[0] == '#' || sscanf(line, "%lf %d", &t, &st) != 2)
+            continue;
+        if (st == 2 && opened_at < 0)
+            opened_at = t;
+        last_t = t;
+    }
+    assert_int_equal(fclose(f), 0);
+    assert_true(opened_at >= 1.0 && opened_at < 2.0);
+    assert_int_equal(st, 0);
+    assert_true(last_t > 2.9);
+    /* the outage is shaded and named on the internals chart */
+    assert_true(file_contains(out, "internals.gp", "'outage'"));
+    fx_assert_png(out, "internals.png");
+    assert_true(file_contains(out, "summary.md", "outage 1.0–2.0 s"));
+    fx_rmtree(dir);
+}
+
+/* An adaptive limiter facing the same outage lowers its limit, and the
+ * report draws the limit's changes. */
+static void adaptive_run_shows_its_limit_and_the_phases(void **state)
+{
+    (void)state;
+    const char *bin = binary();
+    char dir[PATH_MAX - 64], db_path[PATH_MAX], out[PATH_MAX], profile[PATH_MAX];
+    fx_tempdir(dir, sizeof(dir));
+    fx_path(db_path, sizeof(db_path), dir, "run.db");
+    fx_path(out, sizeof(out), dir, "report");
+    fx_path(profile, sizeof(profile), dir, "outage.json");
+    write_outage_profile(profile);
+    char *run[] = {(char *)bin, "run",       "--pattern",         "adaptive", "--duration",
+                   "3s",        "--profile", profile,             "--db",     db_path,
+                   "--adaptive-window",      "200ms",             "--quiet",  NULL};
+    cli_ok(dir, run);
+    char *report[] = {(char *)bin, "report", db_path, "-o", out, NULL};
+    cli_ok(dir, report);
+
+    json_t *sum = load_summary(out);
+    json_t *r = json_array_get(json_object_get(sum, "runs"), 0);
+    assert_outage_phases(r);
+    assert_true(json_integer_value(json_object_get(r, "limit_changes")) > 0);
+    int64_t id = json_integer_value(json_object_get(r, "id"));
+    json_decref(sum);
+
+    char name[64];
+    snprintf(name, sizeof(name), "limit%" PRId64 ".dat", id);
+    assert_true(file_contains(out, "internals.gp", name));
+    /* the limit went down during the outage: some step inside it is lower than the last before it */
+    char path[PATH_MAX];
+    fx_path(path, sizeof(path), out, name);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[256];
+    double t;
+    long lim, before = -1, lowest_in_outage = LONG_MAX;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (line[0] == '#' || sscanf(line, "%lf %ld", &t, &lim) != 2)
+            continue;
+        if (t < 1.0)
+            before = lim;
+        else if (t < 2.2 && lim < lowest_in_outage)
+            lowest_in_outage = lim;
+    }
+    assert_int_equal(fclose(f), 0);
+    assert_true(before > 0);
+    assert_true(lowest_in_outage < before);
+    assert_true(file_contains(out, "internals.gp", "'outage'"));
+    fx_assert_png(out, "internals.png");
+    fx_rmtree(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(report_of_a_small_real_run),
+        cmocka_unit_test(breaker_run_shows_its_states_and_the_phases),
+        cmocka_unit_test(adaptive_run_shows_its_limit_and_the_phases),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
