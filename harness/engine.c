@@ -1,7 +1,7 @@
 /* The run engine: drives a pattern's admissions on a libuv loop, sends the
  * requests it admits through the HTTP client, and hands every attempt, event
- * and second to the recorder. One loop per run, so two runs in one process
- * are possible (one after the other or side by side). */
+ * and second to the recorder. Each run has its own loop and state, so a
+ * process can run one after another (compare does). */
 #include <assert.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -500,7 +500,7 @@ static void second_cb(uv_timer_t *t)
     }
     /* schedule against t0 so that seconds do not drift with loop latency */
     pb_usec next = e->t0 + (e->seconds_marked + 1) * PB_USEC_PER_SEC;
-    arm(&e->second, second_cb, next > now ? (next - now) / PB_USEC_PER_MS : 0);
+    arm(&e->second, second_cb, next > now ? (next - now + PB_USEC_PER_MS - 1) / PB_USEC_PER_MS : 0);
 }
 
 static void drain_guard_cb(uv_timer_t *t)
@@ -533,7 +533,15 @@ static void stop_now(struct engine *e)
 
 static void end_cb(uv_timer_t *t)
 {
-    begin_drain(t->data);
+    struct engine *e = t->data;
+    /* uv timers count whole milliseconds of a clock cached per loop turn, so
+     * they can fire a little early: the run lasts at least --duration */
+    pb_usec now = pb_monotime_now(), end = e->t0 + e->cfg->duration;
+    if (now < end) {
+        arm(&e->end, end_cb, (end - now + PB_USEC_PER_MS - 1) / PB_USEC_PER_MS);
+        return;
+    }
+    begin_drain(e);
 }
 
 static void interrupt(struct engine *e, int signum, int level)
@@ -587,7 +595,7 @@ static void arm_rate(struct engine *e, pb_usec now)
     if (e->next_rate_step >= e->cfg->n_rate_steps || e->pat.ops->set_rate == NULL)
         return;
     pb_usec at = e->t0 + e->cfg->rate_steps[e->next_rate_step].at;
-    arm(&e->rate, rate_cb, at > now ? (at - now) / PB_USEC_PER_MS : 0);
+    arm(&e->rate, rate_cb, at > now ? (at - now + PB_USEC_PER_MS - 1) / PB_USEC_PER_MS : 0);
 }
 
 static void rate_cb(uv_timer_t *t)
@@ -676,8 +684,12 @@ static void teardown(struct engine *e)
         assert(rc == 0);
     }
     if (e->signals_saved) {
-        sigaction(SIGINT, &e->old_sigint, NULL);
-        sigaction(SIGTERM, &e->old_sigterm, NULL);
+        /* fails only for an invalid signal number */
+        int r1 = sigaction(SIGINT, &e->old_sigint, NULL);
+        int r2 = sigaction(SIGTERM, &e->old_sigterm, NULL);
+        assert(r1 == 0 && r2 == 0);
+        (void)r1;
+        (void)r2;
     }
     pb_http_destroy(e->http);
     if (e->phase_mu_ready)
