@@ -438,7 +438,7 @@ int pb_cmd_compare(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     bool handlers = sigaction(SIGINT, &sa, &old_int) == 0;
     handlers = sigaction(SIGTERM, &sa, &old_term) == 0 && handlers;
-    int signal = 0;
+    int signum = 0; /* that interrupted a run; 0 if the stop came between runs */
     end_status = "completed";
     for (int k = 0; k < n_cfgs; k++) {
         if (pb_stop_requested) {
@@ -458,14 +458,14 @@ int pb_cmd_compare(int argc, char **argv)
         if (!o.quiet)
             fprintf(stderr, "\n[%d/%d] %s (%s)\n", k + 1, n_cfgs, cfg->label, cfg->pattern);
         int rc = pb_run_execute(cfg, rec, &sums[k], &err);
+        n_done = k + 1; /* a failed run still has its row in the table */
         if (rc != 0) {
             fprintf(stderr, "patternbench compare: %s: %s\n", cfg->label, err.msg);
             end_status = "failed";
             break;
         }
-        n_done = k + 1;
         if (strcmp(sums[k].status, "interrupted") == 0 || pb_stop_requested) {
-            signal = sums[k].signal;
+            signum = sums[k].signal;
             end_status = "interrupted";
             break;
         }
@@ -489,7 +489,7 @@ int pb_cmd_compare(int argc, char **argv)
     if (strcmp(end_status, "completed") == 0)
         status = failed > 0 ? EXIT_THRESHOLD : 0;
     else if (strcmp(end_status, "interrupted") == 0)
-        status = 128 + (signal ? signal : 2);
+        status = 128 + (signum != 0 ? signum : SIGINT);
     if (failed > 0)
         fprintf(stderr, "patternbench compare: %d threshold%s failed\n", failed,
                 failed == 1 ? "" : "s");

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -475,6 +477,64 @@ static void thresholds_pass_or_fail_and_set_the_exit_status(void **state)
     sqlite3_close(sql);
 }
 
+/* SIGINT during the first run: that run ends interrupted, no further run
+ * starts, the compare is marked interrupted and the exit status is 130. */
+static void an_interrupted_compare_stops_and_says_so(void **state)
+{
+    fixture *fx = *state;
+    char path[400], db[400];
+    snprintf(path, sizeof(path), "%s/long.json", fx->dir);
+    snprintf(db, sizeof(db), "%s/long.db", fx->dir);
+    write_file(path, "{\"title\": \"long\", \"duration\": \"60s\",\n"
+                     " \"mock\": {\"latency\": \"fixed:1ms\"},\n"
+                     " \"patterns\": [{\"pattern\": \"queue\"}, {\"pattern\": \"breaker\"}]}\n");
+    int err_pipe[2];
+    assert_int_equal(pipe(err_pipe), 0);
+    char out_path[300];
+    snprintf(out_path, sizeof(out_path), "%s/stdout", fx->dir);
+    posix_spawn_file_actions_t fa;
+    assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
+    assert_int_equal(
+        posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600), 0);
+    assert_int_equal(posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2), 0);
+    assert_int_equal(posix_spawn_file_actions_addclose(&fa, err_pipe[0]), 0);
+    const char *argv[] = {env("PB_BINARY"), "compare", path, "--db", db, NULL};
+    pid_t pid;
+    assert_int_equal(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    close(err_pipe[1]);
+
+    /* wait for the first run to announce itself (a blocking read, no sleep) */
+    FILE *err = fdopen(err_pipe[0], "r");
+    assert_non_null(err);
+    char line[512];
+    bool started = false;
+    while (!started && fgets(line, sizeof(line), err) != NULL)
+        started = strstr(line, "run 1: queue against") != NULL;
+    assert_true(started);
+    assert_int_equal(kill(pid, SIGINT), 0);
+    while (fgets(line, sizeof(line), err) != NULL)
+        ;
+    fclose(err);
+    int ws;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    assert_true(WIFEXITED(ws));
+    assert_int_equal(WEXITSTATUS(ws), 130);
+
+    char *out = slurp(out_path);
+    assert_contains(out, "interrupted");
+    free(out);
+    sqlite3 *sql = open_db(db);
+    char *status = query_text(sql, "SELECT status FROM compares");
+    assert_string_equal(status, "interrupted");
+    free(status);
+    assert_int_equal(query_int(sql, "SELECT count(*) FROM runs"), 1);
+    status = query_text(sql, "SELECT status FROM runs");
+    assert_string_equal(status, "interrupted");
+    free(status);
+    sqlite3_close(sql);
+}
+
 /* `run --threshold` goes through the same code: printed, stored, exit 99. */
 static void run_takes_thresholds_too(void **state)
 {
@@ -527,6 +587,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(the_phase_clock_starts_with_each_run, setup, teardown),
         cmocka_unit_test_setup_teardown(thresholds_pass_or_fail_and_set_the_exit_status, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(an_interrupted_compare_stops_and_says_so, setup, teardown),
         cmocka_unit_test_setup_teardown(run_takes_thresholds_too, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
