@@ -44,6 +44,8 @@ bench: build
 	./scripts/install-deps.sh --bench
 	./bench/mock_vs_nginx.sh
 	./bench/mock_delay.sh
+	./bench/harness_vs_wrk.sh
+	$(BUILD)/bench/bench_recorder 1000000 $$(mktemp -d) 3
 	./bench/report_scale.sh $(PB)
 
 format:

@@ -6,7 +6,7 @@
 # Usage: bench/mock_delay.sh   (env: PB, DURATION=5s)
 set -eu
 cd "$(dirname "$0")/.."
-. bench/mock_common.sh
+. bench/bench_common.sh
 DURATION=${DURATION:-5s}
 need_tools
 
