@@ -54,8 +54,8 @@ int pb_parse_u64(const char *s, const char *what, uint64_t min, uint64_t max, ui
     *out = v;
     return 0;
 bad:
-    return pb_err_set(err, PB_EPARSE, "%s: expected a whole number, got \"%s\"", what,
-                      s ? s : "");
+    return pb_err_set(err, PB_EPARSE, "%s: expected a %s, got \"%s\"", what,
+                      min >= 1 ? "positive integer" : "whole number", s ? s : "");
 }
 
 int pb_parse_double(const char *s, const char *what, double min, double max, double *out,

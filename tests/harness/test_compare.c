@@ -242,7 +242,7 @@ static void broken_scenarios_and_bad_options_exit_2_before_running(void **state)
         {"--patterns", "queue,bulkhead",
          "--patterns: \"bulkhead\" is neither a label nor a "
          "pattern of"},
-        {"--requests", "lots", "--requests: expected a whole number, got \"lots\""},
+        {"--requests", "lots", "--requests: expected a positive integer, got \"lots\""},
         {"--frobnicate", "1", "unknown option \"--frobnicate\""},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -223,7 +223,8 @@ static void assert_file_refused_at(const char *name, const char *path_in_json, c
 static void broken_files_name_the_path_line_and_column(void **state)
 {
     /* the issue's own example */
-    assert_file_refused_at("bad_concurrency_type.json", "patterns[2].concurrency", "\"ten\"",
+    assert_file_refused_at("bad_concurrency_type.json", "patterns[2].concurrency",
+                           "expected a positive integer, got \"ten\"",
                            "(line 14, column 22)");
     assert_file_refused("bad_syntax.json",
                         "invalid JSON: '}' expected near '\"patterns\"' (line 4, column 12)");
