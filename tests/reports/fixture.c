@@ -397,6 +397,13 @@ void fx_path(char *out, size_t cap, const char *dir, const char *name)
     assert_true((size_t)snprintf(out, cap, "%s/%s", dir, name) < cap);
 }
 
+void fx_workspace(char *dir, char *db_path, char *out)
+{
+    fx_tempdir(dir, PATH_MAX);
+    fx_path(db_path, PATH_MAX, dir, "pb.db");
+    fx_path(out, PATH_MAX, dir, "report");
+}
+
 bool fx_exists(const char *dir, const char *name)
 {
     char p[PATH_MAX];

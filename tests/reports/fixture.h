@@ -47,6 +47,10 @@ void fx_close(sqlite3 *db);
 /* A fresh temporary folder (mkdtemp) for a test; the caller removes it with fx_rmtree. */
 void fx_tempdir(char *out, size_t cap);
 
+/* A test's workspace: a fresh temporary folder `dir` (PATH_MAX bytes each),
+ * the database path dir/pb.db and the report folder dir/report. */
+void fx_workspace(char *dir, char *db_path, char *out);
+
 /* rm -r path (files and folders only, no symlinks followed). */
 void fx_rmtree(const char *path);
 

@@ -183,9 +183,7 @@ static void compare_report_writes_every_file(void **state)
 static void lone_run_and_last_pick(void **state)
 {
     char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
-    fx_tempdir(dir, sizeof(dir));
-    fx_path(db_path, sizeof(db_path), dir, "pb.db");
-    fx_path(out, sizeof(out), dir, "report");
+    fx_workspace(dir, db_path, out);
     sqlite3 *db = fx_create(db_path);
     int64_t cmp = fx_compare(db, "older compare", "completed", 1);
     fx_run_spec a = {.label = "q1", .pattern = "queue", .status = "completed",
@@ -219,9 +217,7 @@ static void lone_run_and_last_pick(void **state)
 static void run_without_a_closed_second(void **state)
 {
     char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
-    fx_tempdir(dir, sizeof(dir));
-    fx_path(db_path, sizeof(db_path), dir, "pb.db");
-    fx_path(out, sizeof(out), dir, "report");
+    fx_workspace(dir, db_path, out);
     sqlite3 *db = fx_create(db_path);
     fx_run_spec spec = {.label = "just started", .pattern = "queue", .status = "running",
                         .seconds = 0, .rate = 100, .seed = 3};
@@ -246,9 +242,7 @@ static void run_without_a_closed_second(void **state)
 static void running_run_is_reported_from_the_rollup(void **state)
 {
     char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
-    fx_tempdir(dir, sizeof(dir));
-    fx_path(db_path, sizeof(db_path), dir, "pb.db");
-    fx_path(out, sizeof(out), dir, "report");
+    fx_workspace(dir, db_path, out);
     sqlite3 *db = fx_create(db_path);
     uint64_t requests, failed;
     fx_run_spec spec = {.label = "still going", .pattern = "breaker", .status = "running",
@@ -463,9 +457,7 @@ static void *writer_main(void *arg)
 static void report_while_a_run_writes(void **state)
 {
     char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
-    fx_tempdir(dir, sizeof(dir));
-    fx_path(db_path, sizeof(db_path), dir, "pb.db");
-    fx_path(out, sizeof(out), dir, "report");
+    fx_workspace(dir, db_path, out);
     sqlite3 *db = fx_create(db_path);
     fx_run_spec spec = {.label = "live", .pattern = "adaptive", .status = "running",
                         .seconds = 30, .rate = 100, .summary = false, .seed = 8};
@@ -511,9 +503,7 @@ static void report_while_a_run_writes(void **state)
 static void report_of_a_killed_run(void **state)
 {
     char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
-    fx_tempdir(dir, sizeof(dir));
-    fx_path(db_path, sizeof(db_path), dir, "pb.db");
-    fx_path(out, sizeof(out), dir, "report");
+    fx_workspace(dir, db_path, out);
     sqlite3 *db = fx_create(db_path);
     fx_close(db);
     pid_t pid = fork();
@@ -549,9 +539,7 @@ static void report_of_a_killed_run(void **state)
 static void long_run_is_downsampled(void **state)
 {
     char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
-    fx_tempdir(dir, sizeof(dir));
-    fx_path(db_path, sizeof(db_path), dir, "pb.db");
-    fx_path(out, sizeof(out), dir, "report");
+    fx_workspace(dir, db_path, out);
     sqlite3 *db = fx_create(db_path);
     fx_run_spec spec = {.label = "six hours", .pattern = "queue", .status = "completed",
                         .seconds = 6 * 3600, .rate = 10, .summary = true, .no_hist = true,
