@@ -18,6 +18,7 @@
 
 #include "recorder.h"
 #include "run.h"
+#include "scratch_db.h"
 
 struct ctx {
     char dir[64];
@@ -28,9 +29,7 @@ static int setup(void **state)
 {
     struct ctx *c = calloc(1, sizeof(*c));
     assert_non_null(c);
-    snprintf(c->dir, sizeof(c->dir), "/tmp/pb-test-engine.XXXXXX");
-    assert_non_null(mkdtemp(c->dir));
-    snprintf(c->db, sizeof(c->db), "%s/run.db", c->dir);
+    scratch_db_create(c->dir, sizeof(c->dir), c->db, sizeof(c->db), "engine");
     *state = c;
     return 0;
 }
@@ -38,13 +37,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct ctx *c = *state;
-    char path[160];
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        snprintf(path, sizeof(path), "%s%s", c->db, suffix[i]);
-        unlink(path);
-    }
-    rmdir(c->dir);
+    scratch_db_remove(c->dir, c->db);
     free(c);
     return 0;
 }

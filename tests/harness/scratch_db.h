@@ -1,0 +1,13 @@
+/* A temporary folder holding one database file, for the harness tests. */
+#ifndef PB_TEST_SCRATCH_DB_H
+#define PB_TEST_SCRATCH_DB_H
+
+#include <stddef.h>
+
+/* Make /tmp/pb-test-TAG.XXXXXX into dir and set db to dir/run.db (asserts). */
+void scratch_db_create(char *dir, size_t dir_len, char *db, size_t db_len, const char *tag);
+
+/* Remove db with its -wal and -shm files, then the folder. */
+void scratch_db_remove(const char *dir, const char *db);
+
+#endif
