@@ -26,6 +26,8 @@ static void usage(FILE *out)
             "                       whichever bound comes first\n"
             "  --requests N         run N tasks (one row each, plus retries and rejections)\n"
             "  --timeout D          per request (10s)\n"
+            "  --client-threads N   HTTP client threads (one per CPU up to 4, at most one\n"
+            "                       per 16 of --concurrency)\n"
             "  --db FILE            SQLite database, appended to (patternbench.db)\n"
             "  --label TEXT         name of the run in reports (the pattern's name)\n"
             "  --seed N             seeds the pattern's jitter and the mock's draws (1)\n"

@@ -13,7 +13,7 @@
 
 #include <uv.h>
 
-#include "http_client.h"
+#include "http_lanes.h"
 #include "progress.h"
 #include "run.h"
 #include "summary.h"
@@ -77,7 +77,7 @@ struct engine {
     pb_pattern pat;
     bool pat_ready;
     pb_mock *mock;
-    pb_http *http;
+    pb_lanes *http;
     const char *url;
 
     enum engine_state state;
@@ -152,7 +152,7 @@ static void fail(struct engine *e, int rc, const pb_err *err)
         e->fatal = rc;
         e->fatal_err = *err;
     }
-    e->abandoned += pb_http_abort_all(e->http);
+    e->abandoned += pb_lanes_abort_all(e->http);
     finish(e);
 }
 
@@ -230,14 +230,14 @@ static int start_request(struct engine *e, const pb_admission *a)
     /* the task number and attempt go out as X-PB-Seq and X-PB-Attempt: the
      * mock draws each request's fault from them, so the same seed gives every
      * pattern the same faults, and a retry draws afresh */
-    int rc = pb_http_start(e->http, a->task, a->attempt, f, &err);
+    int rc = pb_lanes_start(e->http, a->slot, a->task, a->attempt, f, &err);
     if (rc != 0) {
         inflight_put(e, f);
         fail(e, rc, &err);
         return rc;
     }
     e->phase_sent[phase_index(e)]++;
-    uint32_t n = pb_http_in_flight(e->http);
+    uint32_t n = pb_lanes_in_flight(e->http);
     if (n > e->peak_in_flight)
         e->peak_in_flight = n;
     return 0;
@@ -262,7 +262,7 @@ static void record_reject(struct engine *e, const pb_admission *a, pb_usec now)
 
 static void maybe_finish(struct engine *e)
 {
-    if (e->state == FINISHED || pb_http_in_flight(e->http) > 0)
+    if (e->state == FINISHED || pb_lanes_in_flight(e->http) > 0)
         return;
     if (e->state == DRAINING || e->pattern_done)
         finish(e);
@@ -435,7 +435,7 @@ static void mark_second(struct engine *e, uint64_t sec)
     pb_second_mark m = {
         .run_id = e->run_id,
         .sec = sec,
-        .in_flight = pb_http_in_flight(e->http),
+        .in_flight = pb_lanes_in_flight(e->http),
         .lim = st.limit,
         .queue = st.queue_depth,
         .breaker = (uint8_t)st.breaker,
@@ -464,7 +464,7 @@ static bool recorder_failed(struct engine *e)
 /* libcurl's multi interface failing (out of memory...) ends the run too. */
 static bool client_failed(struct engine *e)
 {
-    const char *msg = pb_http_error(e->http);
+    const char *msg = pb_lanes_error(e->http);
     if (msg[0] == '\0')
         return false;
     pb_err err;
@@ -493,7 +493,7 @@ static void second_cb(uv_timer_t *t)
             .sec_failed = sec.failed,
             .p50 = sec.p50,
             .p99 = sec.p99,
-            .in_flight = pb_http_in_flight(e->http),
+            .in_flight = pb_lanes_in_flight(e->http),
         };
         e->pat.ops->state(e->pat.state, &v.pattern);
         pb_progress_update(&e->progress, &v);
@@ -506,7 +506,7 @@ static void second_cb(uv_timer_t *t)
 static void drain_guard_cb(uv_timer_t *t)
 {
     struct engine *e = t->data;
-    e->abandoned += pb_http_abort_all(e->http);
+    e->abandoned += pb_lanes_abort_all(e->http);
     finish(e);
 }
 
@@ -527,7 +527,7 @@ static void stop_now(struct engine *e)
 {
     if (e->state == FINISHED)
         return;
-    e->abandoned += pb_http_abort_all(e->http);
+    e->abandoned += pb_lanes_abort_all(e->http);
     finish(e);
 }
 
@@ -550,7 +550,7 @@ static void interrupt(struct engine *e, int signum, int level)
         e->signal = signum;
     e->interrupted = true;
     if (level >= 2) {
-        note(e, "stopping now; %u requests in flight abandoned", pb_http_in_flight(e->http));
+        note(e, "stopping now; %u requests in flight abandoned", pb_lanes_in_flight(e->http));
         event(e, pb_monotime_now(), "signal", 0, signum, 0, "stopped at once");
         stop_now(e);
         return;
@@ -561,7 +561,7 @@ static void interrupt(struct engine *e, int signum, int level)
     note(e,
          "interrupted: letting %u requests in flight finish (up to %s); interrupt again to "
          "stop now",
-         pb_http_in_flight(e->http), pb_format_duration(e->cfg->timeout, t, sizeof(t)));
+         pb_lanes_in_flight(e->http), pb_format_duration(e->cfg->timeout, t, sizeof(t)));
     event(e, pb_monotime_now(), "signal", 0, signum, 0, "stop starting requests");
     begin_drain(e);
 }
@@ -674,7 +674,7 @@ static void teardown(struct engine *e)
     pb_mock_stop(e->mock);
     e->mock = NULL;
     if (e->loop_ready) {
-        pb_http_close(e->http);
+        pb_lanes_close(e->http);
         for (int i = 0; i < e->n_handles; i++)
             if (!uv_is_closing(e->handles[i]))
                 uv_close(e->handles[i], NULL);
@@ -691,7 +691,7 @@ static void teardown(struct engine *e)
         (void)r1;
         (void)r2;
     }
-    pb_http_destroy(e->http);
+    pb_lanes_destroy(e->http);
     if (e->phase_mu_ready)
         uv_mutex_destroy(&e->phase_mu);
     if (e->pat_ready)
@@ -731,7 +731,8 @@ static void fill_summary(struct engine *e, pb_run_summary *out)
     out->abandoned = e->abandoned;
     out->breaker_transitions = e->breaker_transitions;
     out->peak_in_flight = e->peak_in_flight;
-    out->connections = pb_http_connections(e->http);
+    out->connections = pb_lanes_connections(e->http);
+    out->client_threads = pb_lanes_threads(e->http);
     out->signal = e->signal;
     if (e->mock != NULL) {
         out->has_server = true;
@@ -846,8 +847,10 @@ int pb_run_execute(const pb_run_config *cfg, pb_recorder *rec, pb_run_summary *o
     pb_pattern_state st;
     e->pat.ops->state(e->pat.state, &st);
     uint32_t slots = st.slots > 0 ? st.slots : params.concurrency > 0 ? params.concurrency : 1;
-    if ((rc = pb_http_create(&e->loop, e->url, cfg->timeout, slots, done_cb, e, &e->http, err)) !=
-        0)
+    uint32_t threads =
+        pb_run_client_threads(cfg->client_threads, slots, sysconf(_SC_NPROCESSORS_ONLN));
+    if ((rc = pb_lanes_create(&e->loop, e->url, cfg->timeout, slots, threads, done_cb, e, &e->http,
+                              err)) != 0)
         goto out;
     if ((rc = begin_recording(e, err)) != 0)
         goto out;

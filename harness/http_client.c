@@ -38,7 +38,9 @@ struct sock_ctx {
 struct transfer {
     CURL *easy;
     pb_http *h;
-    struct curl_slist *headers; /* "X-PB-Seq: N", "X-PB-Attempt: K", rewritten per request */
+    struct curl_slist *headers; /* "X-PB-Seq: N", "X-PB-Attempt: K" (rewritten per request),
+                                   "User-Agent: ..." (a fixed line costs libcurl no
+                                   formatting per request, unlike CURLOPT_USERAGENT) */
     void *user;
     pb_usec started;
     uint64_t bytes;
@@ -57,6 +59,7 @@ struct pb_http {
     bool closing;
     bool global_init;
     char *url;
+    CURLU *parsed_url; /* parsed once: each transfer copies it rather than parse the text */
     long timeout_ms;
     pb_http_done_cb cb;
     void *cb_data;
@@ -407,6 +410,9 @@ static int transfer_new(pb_http *h, struct transfer **out, pb_err *err)
         if (l == NULL)
             goto fail;
         t->headers = l;
+        if ((l = curl_slist_append(t->headers, "User-Agent: patternbench/" PB_VERSION)) == NULL)
+            goto fail;
+        t->headers = l;
     }
     if (t->easy == NULL || t->headers == NULL)
         goto fail;
@@ -415,7 +421,7 @@ static int transfer_new(pb_http *h, struct transfer **out, pb_err *err)
 #define SET(opt, val)                                                                              \
     if (c == CURLE_OK)                                                                             \
     c = curl_easy_setopt(e, opt, val)
-    SET(CURLOPT_URL, h->url);
+    SET(CURLOPT_CURLU, h->parsed_url);
     SET(CURLOPT_PRIVATE, (void *)t);
     SET(CURLOPT_NOSIGNAL, 1L);
     SET(CURLOPT_TIMEOUT_MS, h->timeout_ms);
@@ -425,7 +431,6 @@ static int transfer_new(pb_http *h, struct transfer **out, pb_err *err)
      * would be measured instead, and looking it up costs getenv() per request */
     SET(CURLOPT_PROXY, "");
     SET(CURLOPT_HTTPHEADER, t->headers);
-    SET(CURLOPT_USERAGENT, "patternbench/" PB_VERSION);
     SET(CURLOPT_WRITEFUNCTION, write_cb);
     SET(CURLOPT_WRITEDATA, (void *)t);
     SET(CURLOPT_HEADERFUNCTION, header_cb);
@@ -480,8 +485,15 @@ int pb_http_create(uv_loop_t *loop, const char *url, pb_usec timeout, uint32_t s
         h->timeout_ms = 1;
     h->url = strdup(url);
     h->multi = curl_multi_init();
-    if (h->url == NULL || h->multi == NULL) {
+    h->parsed_url = curl_url();
+    if (h->url == NULL || h->multi == NULL || h->parsed_url == NULL) {
         rc = pb_err_set(err, PB_ENOMEM, "out of memory creating the HTTP client");
+        goto fail;
+    }
+    CURLUcode uc = curl_url_set(h->parsed_url, CURLUPART_URL, url, 0);
+    if (uc != CURLUE_OK) {
+        rc = pb_err_set(err, PB_EINVAL, "%s: not a URL libcurl can use: %s", url,
+                        curl_url_strerror(uc));
         goto fail;
     }
     if (uv_timer_init(loop, &h->timer) != 0) {
@@ -519,10 +531,11 @@ int pb_http_create(uv_loop_t *loop, const char *url, pb_usec timeout, uint32_t s
     *out = h;
     return 0;
 fail:
-    /* nothing is in flight yet: closing needs only the timer, which is
-     * closed synchronously enough for the caller's loop run */
+    /* nothing is in flight yet: closing needs only the timer, whose close
+     * callback one turn of the loop runs (the caller's other handles may keep
+     * its loop alive, so do not wait for it to empty) */
     pb_http_close(h);
-    uv_run(loop, UV_RUN_DEFAULT);
+    uv_run(loop, UV_RUN_NOWAIT);
     pb_http_destroy(h);
     return rc;
 }
@@ -634,6 +647,7 @@ void pb_http_destroy(pb_http *h)
         c = next;
     }
     free(h->by_fd);
+    curl_url_cleanup(h->parsed_url);
     free(h->url);
     if (h->global_init)
         curl_global_cleanup();

@@ -25,12 +25,13 @@ typedef struct pb_run_config {
     char pattern[32];
     char label[128];
     pb_pattern_params params;
-    char *target_url;     /* NULL = start the built-in mock with `mock` (malloc'd) */
-    pb_mock_config *mock; /* owned; always present */
-    pb_usec duration;     /* 0 = bound by `requests` */
-    uint64_t requests;    /* 0 = bound by duration */
-    bool duration_set;    /* --duration given: with --requests, both bounds apply */
-    pb_usec timeout;      /* per request */
+    char *target_url;        /* NULL = start the built-in mock with `mock` (malloc'd) */
+    pb_mock_config *mock;    /* owned; always present */
+    pb_usec duration;        /* 0 = bound by `requests` */
+    uint64_t requests;       /* 0 = bound by duration */
+    bool duration_set;       /* --duration given: with --requests, both bounds apply */
+    pb_usec timeout;         /* per request */
+    uint32_t client_threads; /* HTTP client threads; 0 = pick (pb_run_client_threads) */
     uint64_t seed;
     char *db_path; /* malloc'd; default "patternbench.db" */
     bool quiet, json;
@@ -61,6 +62,11 @@ int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value,
  * parameters, a bound (duration or requests), no mock option with --target. */
 int pb_run_config_check(const pb_run_config *cfg, pb_err *err) PB_MUST_CHECK;
 
+/* The HTTP client threads a run uses: `asked` if not 0, else one per CPU
+ * (at most 4) but no more than one per 16 slots, so a small run stays on one
+ * thread and pays no hand-offs. */
+uint32_t pb_run_client_threads(uint32_t asked, uint32_t slots, long cpus);
+
 /* Effective configuration as JSON (malloc'd), stored in runs.config_json. */
 char *pb_run_config_to_json(const pb_run_config *cfg);
 
@@ -89,6 +95,7 @@ typedef struct pb_run_summary {
     uint64_t breaker_transitions;
     uint32_t peak_in_flight;
     uint64_t connections;               /* TCP connections opened (keep-alive reuses them) */
+    uint32_t client_threads;            /* HTTP client threads the run used */
     int signal;                         /* SIGINT/SIGTERM that interrupted the run, 0 if none */
     uint64_t status_counts[600];        /* responses per HTTP status */
     char errors[PB_OUTCOME_COUNT][128]; /* first error message seen per outcome ("" if none) */

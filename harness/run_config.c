@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http_lanes.h"
 #include "run.h"
 #include "threshold.h"
 #include "units.h"
@@ -166,6 +167,13 @@ int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value, p
         cfg->timeout = t;
         return 0;
     }
+    if (strcmp(name, "client-threads") == 0) {
+        uint64_t n;
+        int rc = pb_parse_u64(value, "--client-threads", 1, PB_LANES_MAX, &n, err);
+        if (rc == 0)
+            cfg->client_threads = (uint32_t)n;
+        return rc;
+    }
     if (strcmp(name, "seed") == 0) {
         /* one seed for the whole run: the pattern's jitter and the mock's draws */
         uint64_t seed;
@@ -231,6 +239,15 @@ int pb_run_config_check(const pb_run_config *cfg, pb_err *err)
     return pb_pattern_params_check(&p, cfg->pattern, err);
 }
 
+uint32_t pb_run_client_threads(uint32_t asked, uint32_t slots, long cpus)
+{
+    if (asked > 0)
+        return asked;
+    uint32_t n = cpus < 1 ? 1 : cpus > 4 ? 4 : (uint32_t)cpus;
+    uint32_t by_slots = slots / 16 > 0 ? slots / 16 : 1;
+    return n < by_slots ? n : by_slots;
+}
+
 /* Parse a JSON text made by another module into a value (NULL on failure). */
 static json_t *embed(char *text)
 {
@@ -257,6 +274,7 @@ char *pb_run_config_to_json(const pb_run_config *cfg)
     bad |= json_object_set_new(root, "requests", json_integer((json_int_t)cfg->requests));
     bad |= json_object_set_new(root, "timeout_us", json_integer((json_int_t)cfg->timeout));
     bad |= json_object_set_new(root, "seed", json_integer((json_int_t)cfg->seed));
+    bad |= json_object_set_new(root, "client_threads", json_integer(cfg->client_threads));
     bad |= json_object_set_new(root, "record", json_boolean(cfg->record));
     pb_pattern_params p = cfg->params;
     p.total_tasks = cfg->requests;

@@ -101,8 +101,10 @@ void pb_run_summary_print(const pb_run_summary *s, const char *db, FILE *out)
             "  requests    %" PRIu64 " (%" PRIu64 " reached the network, %" PRIu64
             " failed: %.2f%%)\n",
             s->requests, s->network, s->failed, 100.0 * s->error_rate);
-    fprintf(out, "  req/s       %.1f  (peak %u in flight, %" PRIu64 " connections opened)\n",
-            s->rps, s->peak_in_flight, s->connections);
+    fprintf(out,
+            "  req/s       %.1f  (peak %u in flight, %" PRIu64
+            " connections opened, %u client threads)\n",
+            s->rps, s->peak_in_flight, s->connections, s->client_threads);
     fprintf(out, "  outcomes   ");
     for (int o = 0; o < PB_OUTCOME_COUNT; o++)
         if (s->outcomes[o] > 0)
@@ -225,6 +227,7 @@ char *pb_run_summary_to_json(const pb_run_summary *s)
     bad |= put(root, "abandoned", json_integer((json_int_t)s->abandoned));
     bad |= put(root, "peak_in_flight", json_integer(s->peak_in_flight));
     bad |= put(root, "connections", json_integer((json_int_t)s->connections));
+    bad |= put(root, "client_threads", json_integer(s->client_threads));
     if (s->signal != 0)
         bad |= put(root, "signal", json_integer(s->signal));
     json_t *phases = json_array();

@@ -156,15 +156,19 @@ static void every_request_is_recorded_under_errors_and_resets(void **state)
                                    "reset:0.02", "latency", "uniform:200us,2ms",
                                    "seed",       "11",      NULL};
         pb_mock *m = start_mock(mock_opts);
-        const char *opts[] = {"pattern", patterns[i], "duration", "2s", "concurrency",
-                              "8",       "seed",      "11",       NULL};
+        /* every other pattern spreads its requests over three client threads */
+        const char *threads = i % 2 == 0 ? "1" : "3";
+        const char *opts[] = {"pattern", patterns[i], "duration",       "2s",    "concurrency", "8",
+                              "seed",    "11",        "client-threads", threads, NULL};
         pb_run_summary s;
         run(c->db, pb_mock_url(m), opts, &s);
         pb_mock_stats ms;
         pb_mock_get_stats(m, &ms);
         pb_mock_stop(m);
-        print_message("%-12s %6" PRIu64 " rows, %" PRIu64 " resets, %" PRIu64 " re-sent\n",
-                      patterns[i], s.requests, s.outcomes[PB_OUTCOME_RESET], s.resent);
+        print_message(
+            "%-12s %6" PRIu64 " rows, %" PRIu64 " resets, %" PRIu64 " re-sent, %u client threads\n",
+            patterns[i], s.requests, s.outcomes[PB_OUTCOME_RESET], s.resent, s.client_threads);
+        assert_int_equal(s.client_threads, i % 2 == 0 ? 1 : 3);
         assert_string_equal(s.status, "completed");
         assert_true(s.duration_s >= 2.0 && s.duration_s < 4.0);
         assert_true(s.requests > 200);
@@ -182,8 +186,17 @@ static void a_request_count_makes_exactly_that_many_rows(void **state)
     for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
         const char *mock_opts[] = {"errors", "503:0.1", NULL};
         pb_mock *m = start_mock(mock_opts);
-        const char *opts[] = {"pattern", patterns[i], "requests", "250", "concurrency",
-                              "8",       "batch",     "50",       NULL};
+        const char *opts[] = {"pattern",
+                              patterns[i],
+                              "requests",
+                              "250",
+                              "concurrency",
+                              "8",
+                              "batch",
+                              "50",
+                              "client-threads",
+                              i % 2 == 0 ? "2" : "1",
+                              NULL};
         pb_run_summary s;
         run(c->db, pb_mock_url(m), opts, &s);
         pb_mock_stats ms;

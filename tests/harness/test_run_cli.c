@@ -221,6 +221,8 @@ static void bad_flags_exit_2_with_a_message_naming_them(void **state)
         {{"--duration"}, {"--duration", "expected a value"}},
         {{"--requests", "0"}, {"--requests", NULL}},
         {{"--timeout", "fast"}, {"--timeout", NULL}},
+        {{"--client-threads", "0"}, {"--client-threads", "from 1 to 64"}},
+        {{"--client-threads", "65"}, {"--client-threads", "65"}},
         {{"--pattern", "nope"}, {"--pattern", "breaker"}},
         {{"--bogus", "1"}, {"--bogus", NULL}},
         {{"--target", "ftp://example.com/"}, {"--target", "http://"}},
@@ -340,8 +342,10 @@ static void a_second_interrupt_stops_at_once(void **state)
 {
     struct ctx *c = *state;
     /* every request takes 20 s: only a hard stop ends the run quickly */
-    const char *args[] = {"--db",      c->db,       "--duration", "60s", "--concurrency", "4",
-                          "--latency", "fixed:20s", "--timeout",  "30s", "--json",        NULL};
+    /* spread over two client threads: the hard stop abandons requests on both */
+    const char *args[] = {
+        "--db",      c->db,       "--duration", "60s",    "--concurrency",    "4", "--latency",
+        "fixed:20s", "--timeout", "30s",        "--json", "--client-threads", "2", NULL};
     struct child ch;
     spawn(&ch, true, args);
     wait_for(&ch, "in flight 4", 1, 20000);
