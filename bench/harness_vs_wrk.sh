@@ -14,12 +14,12 @@
 # measured a few seconds apart drift together. `run` uses its default client
 # threads (one per CPU, at most one per 16 connections), printed as `thr`.
 # Targets (issue 4): run/wrk >= 0.6, logging cost <= 5 %.
-# Usage: bench/harness_vs_wrk.sh   (env: PB, DURATION=10s, ROUNDS=3, CONNS=64)
+# Usage: bench/harness_vs_wrk.sh   (env: PB, DURATION=10s, ROUNDS=5, CONNS=64)
 set -eu
 cd "$(dirname "$0")/.."
 . bench/bench_common.sh
 DURATION=${DURATION:-10s}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 CONNS=${CONNS:-64}
 LOOPS=${LOOPS:-$(dirname "$PB")/bench/bench_curl_loops}
 need_tools
