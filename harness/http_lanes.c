@@ -1,6 +1,7 @@
 #include "http_lanes.h"
 
 #include <assert.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -222,6 +223,9 @@ static void wake_cb(uv_async_t *a)
 static void lane_main(void *arg)
 {
     struct lane *ln = arg;
+    char name[16];
+    snprintf(name, sizeof(name), "pb-lane-%u", ln->index);
+    (void)pthread_setname_np(pthread_self(), name); /* cosmetic: for top -H */
     uv_run(&ln->loop, UV_RUN_DEFAULT);
 }
 
