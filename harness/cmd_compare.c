@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "commands.h"
+#include "http_lanes.h"
 #include "recorder.h"
 #include "report.h"
 #include "run.h"
@@ -34,6 +35,7 @@ typedef struct options {
     uint64_t requests;
     bool seed_set;
     uint64_t seed;
+    uint64_t client_threads; /* 0 = each run's default */
     const char *thresholds[MAX_CLI_THRESHOLDS];
     int n_thresholds;
     bool check, quiet;
@@ -66,6 +68,8 @@ static void usage(FILE *out)
         "  --duration D        run every entry for D (e.g. 2s), overriding the scenario\n"
         "  --requests N        run every entry for N requests, overriding the scenario\n"
         "  --seed N            override the scenario's seed\n"
+        "  --client-threads N  HTTP client threads of every run (default: one per CPU, at\n"
+        "                      most 4 and at most one per 16 of the run's concurrency)\n"
         "  --threshold EXPR    add a threshold checked on every run (repeatable), e.g.\n"
         "                      'p99<200ms', 'error_rate<1%%', 'rps>1000', 'dropped==0'\n"
         "  --check             validate the scenario (and its mock profile) and exit\n"
@@ -123,9 +127,9 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
         const char *value = NULL, *eq = strchr(arg, '=');
         size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
         snprintf(name, sizeof(name), "%.*s", (int)n, arg);
-        static const char *const with_value[] = {"--db",        "--report",   "--patterns",
-                                                 "--duration",  "--requests", "--seed",
-                                                 "--threshold", NULL};
+        static const char *const with_value[] = {"--db",        "--report",         "--patterns",
+                                                 "--duration",  "--requests",       "--seed",
+                                                 "--threshold", "--client-threads", NULL};
         bool known = false;
         for (size_t k = 0; with_value[k] != NULL && !known; k++)
             known = strcmp(name, with_value[k]) == 0;
@@ -159,6 +163,8 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
         } else if (strcmp(name, "--seed") == 0) {
             rc = pb_parse_u64(value, "--seed", 0, INT64_MAX, &o->seed, &err);
             o->seed_set = true;
+        } else if (strcmp(name, "--client-threads") == 0) {
+            rc = pb_parse_u64(value, "--client-threads", 1, PB_LANES_MAX, &o->client_threads, &err);
         } else if (strcmp(name, "--threshold") == 0) {
             pb_threshold t;
             rc = pb_threshold_parse(value, &t, &err);
@@ -448,6 +454,8 @@ int pb_cmd_compare(int argc, char **argv)
         pb_run_config *cfg = &cfgs[k];
         cfg->compare_id = compare_id;
         cfg->quiet = o.quiet;
+        if (o.client_threads > 0)
+            cfg->client_threads = (uint32_t)o.client_threads;
         free(cfg->db_path);
         cfg->db_path = strdup(o.db);
         if (cfg->db_path == NULL) {

@@ -244,6 +244,7 @@ static void broken_scenarios_and_bad_options_exit_2_before_running(void **state)
          "pattern of"},
         {"--requests", "lots", "--requests: expected a positive integer, got \"lots\""},
         {"--frobnicate", "1", "unknown option \"--frobnicate\""},
+        {"--client-threads", "0", "--client-threads: expected a whole number from 1 to 64"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         result r = run_pb(fx, "compare", demo, "--db", db, bad[i].a, bad[i].b, NULL);
@@ -366,11 +367,21 @@ static void every_pattern_meets_the_same_faults(void **state)
     r = run_pb(fx, "compare", path, "--db", db, "--quiet", "--seed", "6", "--patterns", "a", NULL);
     assert_exit(r, 0);
     result_free(&r);
+    /* on two client threads the lone worker's requests meet the same faults */
+    r = run_pb(fx, "compare", path, "--db", db, "--quiet", "--client-threads", "2", "--patterns",
+               "a", NULL);
+    assert_exit(r, 0);
+    result_free(&r);
 
     sqlite3 *sql = open_db(db);
     char *a = status_sequence(sql, "a", 1), *b = status_sequence(sql, "b", 1);
     char *other_seed = status_sequence(sql, "a", 2);
-    assert_int_equal(query_int(sql, "SELECT count(*) FROM requests"), 900);
+    char *two_threads = status_sequence(sql, "a", 3);
+    assert_int_equal(query_int(sql, "SELECT count(*) FROM requests"), 1200);
+    assert_int_equal(query_int(sql, "SELECT count(*) FROM runs WHERE compare_id = 3 AND "
+                                    "json_extract(summary_json, '$.client_threads') = 2"),
+                     1);
+    assert_string_equal(a, two_threads);
     /* both kinds of error occur, at the same positions for both patterns */
     assert_contains(a, "503");
     assert_contains(a, "500");
@@ -381,6 +392,7 @@ static void every_pattern_meets_the_same_faults(void **state)
     free(a);
     free(b);
     free(other_seed);
+    free(two_threads);
     sqlite3_close(sql);
 }
 
