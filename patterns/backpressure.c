@@ -132,8 +132,9 @@ static bool produce(backpressure *b, pb_usec now, pb_admission *out)
         b->dropped++;
         if (!scheduled)
             b->put_start = deadline;
+        /* one per dropped item, so no text: the kind says it (docs/schema.md) */
         pb_emit(b->cb, b->cb_data, deadline, PB_EVENT_DROP, (int64_t)task, b->q_count,
-                (double)b->params.put_timeout, "put timed out on a full queue");
+                (double)b->params.put_timeout, NULL);
         *out = (pb_admission){
             .kind = PB_ADMIT_REJECT,
             .ticket = pb_ticket_make(&b->seq, 0, b->params.concurrency),
