@@ -847,7 +847,7 @@ int pb_run_execute(const pb_run_config *cfg, pb_recorder *rec, pb_run_summary *o
     e->pat.ops->state(e->pat.state, &st);
     uint32_t slots = st.slots > 0 ? st.slots : params.concurrency > 0 ? params.concurrency : 1;
     uint32_t threads =
-        pb_run_client_threads(cfg->client_threads, slots, sysconf(_SC_NPROCESSORS_ONLN));
+        pb_run_client_threads(cfg->client_threads, slots, (long)uv_available_parallelism());
     if ((rc = pb_lanes_create(&e->loop, e->url, cfg->timeout, slots, threads, done_cb, e, &e->http,
                               err)) != 0)
         goto out;

@@ -62,9 +62,10 @@ int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value,
  * parameters, a bound (duration or requests), no mock option with --target. */
 int pb_run_config_check(const pb_run_config *cfg, pb_err *err) PB_MUST_CHECK;
 
-/* The HTTP client threads a run uses: `asked` if not 0, else one per CPU
- * (at most 4) but no more than one per 16 slots, so a small run stays on one
- * thread and pays no hand-offs. */
+/* The HTTP client threads a run uses: `asked` if not 0, else one per CPU the
+ * process may run on (`cpus`, from uv_available_parallelism: it follows the
+ * affinity mask, as taskset and cpusets set it), at most 4, and no more than
+ * one per 16 slots, so a small run stays on one thread and pays no hand-offs. */
 uint32_t pb_run_client_threads(uint32_t asked, uint32_t slots, long cpus);
 
 /* Effective configuration as JSON (malloc'd), stored in runs.config_json. */
