@@ -45,6 +45,7 @@ bench: build
 	./bench/mock_vs_nginx.sh
 	./bench/mock_delay.sh
 	./bench/harness_vs_wrk.sh
+	./bench/soak_memory.sh
 	$(BUILD)/bench/bench_recorder 1000000 $$(mktemp -d) 3
 	./bench/report_scale.sh $(PB)
 
