@@ -230,7 +230,7 @@ static int start_request(struct engine *e, const pb_admission *a)
     /* the task number and attempt go out as X-PB-Seq and X-PB-Attempt: the
      * mock draws each request's fault from them, so the same seed gives every
      * pattern the same faults, and a retry draws afresh */
-    int rc = pb_lanes_start(e->http, a->slot, a->task, a->attempt, f, &err);
+    int rc = pb_lanes_start(e->http, a->task, a->attempt, f, &err);
     if (rc != 0) {
         inflight_put(e, f);
         fail(e, rc, &err);

@@ -22,6 +22,7 @@ struct start_msg {
 /* A finished request handed back; res.error points into `error` once delivered. */
 struct done_msg {
     pb_http_result res;
+    uint32_t lane;
     char error[CURL_ERROR_SIZE];
 };
 
@@ -45,6 +46,7 @@ struct lane {
     bool loop_ready, wake_ready, watch_ready, flush_ready, thread_started, error_copied;
     bool results_queued; /* lane thread: results queued since the last flush */
     bool starts_queued;  /* caller's thread: requests queued since the last flush */
+    uint32_t in_flight;  /* caller's thread: started on this lane, not yet called back */
     struct buf taking;   /* the lane thread's side of the swap of `in` */
     _Atomic uint64_t connections;
     uv_mutex_t mu; /* guards what follows */
@@ -117,6 +119,7 @@ static void lane_done(void *data, const pb_http_result *res)
     if (m != NULL) {
         m->res = *res;
         m->res.error = NULL;
+        m->lane = ln->index;
         snprintf(m->error, sizeof(m->error), "%s", res->error);
     }
     uv_mutex_unlock(&l->out_mu);
@@ -238,6 +241,7 @@ static void done_async_cb(uv_async_t *a)
     struct done_msg *m = l->taking.items;
     for (uint32_t i = 0; i < l->taking.n && !l->stopped; i++) {
         m[i].res.error = m[i].error;
+        l->lanes[m[i].lane].in_flight--;
         l->in_flight--;
         l->cb(l->cb_data, &m[i].res);
     }
@@ -361,12 +365,14 @@ fail:
     return rc;
 }
 
-int pb_lanes_start(pb_lanes *l, uint32_t slot, uint64_t seq, uint32_t attempt, void *user,
-                   pb_err *err)
+int pb_lanes_start(pb_lanes *l, uint64_t seq, uint32_t attempt, void *user, pb_err *err)
 {
     if (l->stopped)
         return pb_err_set(err, PB_ESTATE, "the HTTP client has stopped");
-    struct lane *ln = &l->lanes[slot % l->n];
+    struct lane *ln = &l->lanes[0];
+    for (uint32_t i = 1; i < l->n; i++)
+        if (l->lanes[i].in_flight < ln->in_flight)
+            ln = &l->lanes[i];
     if (l->n == 1) {
         int rc = pb_http_start(ln->http, seq, attempt, user, err);
         if (rc == 0)
@@ -382,6 +388,7 @@ int pb_lanes_start(pb_lanes *l, uint32_t slot, uint64_t seq, uint32_t attempt, v
         return pb_err_set(err, PB_ENOMEM, "out of memory handing a request to HTTP lane %u",
                           ln->index);
     ln->starts_queued = true;
+    ln->in_flight++;
     l->in_flight++;
     return 0;
 }

@@ -6,9 +6,11 @@
  * caller's loop keeps the pattern, the recorder and the clock. With one lane
  * the pb_http runs on the caller's loop and nothing is handed over.
  *
- * A request goes to lane `slot % threads`, so a worker keeps its keep-alive
- * connection and the connections opened match the concurrency, as with one
- * lane. Everything the caller sees happens on its loop thread: pb_lanes_start,
+ * A request goes to the lane with the fewest requests in flight, so the lanes
+ * stay within one request of each other and each keeps as many keep-alive
+ * connections as its share of the peak: the connections opened match the
+ * peak concurrency, as with one lane, whatever slots the pattern uses.
+ * Everything the caller sees happens on its loop thread: pb_lanes_start,
  * the done callback, the counters. Each direction is a mutex-guarded buffer
  * that the taker swaps whole for an empty one; a loop wakes the other side
  * once per turn, just before it would block (uv_prepare + uv_async), so a busy
@@ -36,12 +38,12 @@ int pb_lanes_create(uv_loop_t *loop, const char *url, pb_usec timeout, uint32_t 
                     uint32_t threads, pb_http_done_cb cb, void *cb_data, pb_lanes **out,
                     pb_err *err) PB_MUST_CHECK;
 
-/* Start a GET as pb_http_start does, on lane `slot % threads`; with lane
- * threads it goes out when the caller's loop next turns. A lane thread
+/* Start a GET as pb_http_start does, on the lane with the fewest requests in
+ * flight; with lane threads it goes out when the caller's loop next turns. A lane thread
  * that cannot start it reports it through the done callback (outcome
  * other_error with libcurl's message) and through pb_lanes_error. PB_ESTATE
  * after pb_lanes_abort_all. */
-int pb_lanes_start(pb_lanes *l, uint32_t slot, uint64_t seq, uint32_t attempt, void *user,
+int pb_lanes_start(pb_lanes *l, uint64_t seq, uint32_t attempt, void *user,
                    pb_err *err) PB_MUST_CHECK;
 
 /* Requests started and not yet called back. */

@@ -17,7 +17,7 @@
 
 #define WORKERS 12
 
-/* WORKERS workers, each starting its next request on its own slot when the last ends. */
+/* WORKERS workers, each starting its next request when its last one ends. */
 struct driver {
     uv_loop_t loop;
     uv_thread_t loop_thread;
@@ -42,7 +42,7 @@ static void driver_done(void *data, const pb_http_result *res)
     if (res->error[0] != '\0')
         snprintf(d->error, sizeof(d->error), "%s", res->error);
     if (d->started < d->total) {
-        assert_int_equal(pb_lanes_start(d->lanes, worker, d->started, 0, res->user, NULL), 0);
+        assert_int_equal(pb_lanes_start(d->lanes, d->started, 0, res->user, NULL), 0);
         d->started++;
     }
     if (d->ended == d->total)
@@ -62,7 +62,7 @@ static void open_driver(struct driver *d, const char *url, pb_usec timeout, uint
         fail_msg("pb_lanes_create: %s", err.msg);
     assert_int_equal(pb_lanes_threads(d->lanes), threads);
     for (uint32_t w = 0; w < WORKERS && d->started < total; w++) {
-        assert_int_equal(pb_lanes_start(d->lanes, w, d->started, 0, (void *)(uintptr_t)w, NULL), 0);
+        assert_int_equal(pb_lanes_start(d->lanes, d->started, 0, (void *)(uintptr_t)w, NULL), 0);
         d->started++;
     }
 }
@@ -101,7 +101,7 @@ static void every_request_comes_back_once_on_the_callers_loop(void **state)
         assert_string_equal(pb_lanes_error(d.lanes), "");
         assert_false(d.wrong_thread);
         assert_int_equal(d.outcomes[PB_OUTCOME_OK], 1200);
-        /* a worker stays on its lane, so it keeps its keep-alive connection */
+        /* the lanes stay balanced, so each keeps only its share of the connections */
         assert_int_equal(pb_lanes_connections(d.lanes), WORKERS);
         uint64_t sum = 0;
         for (int w = 0; w < WORKERS; w++) {
@@ -149,7 +149,7 @@ static void abort_abandons_requests_in_flight_without_a_callback(void **state)
     uv_run(&d.loop, UV_RUN_NOWAIT);
     assert_int_equal(d.ended, 0);
     pb_err err = {0};
-    assert_int_equal(pb_lanes_start(d.lanes, 0, 99, 0, NULL, &err), PB_ESTATE);
+    assert_int_equal(pb_lanes_start(d.lanes, 99, 0, NULL, &err), PB_ESTATE);
     close_driver(&d);
     pb_mock_stop(m);
 }
