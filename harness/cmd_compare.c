@@ -10,7 +10,6 @@
 #include <jansson.h>
 
 #include "commands.h"
-#include "http_lanes.h"
 #include "recorder.h"
 #include "report.h"
 #include "run.h"
@@ -35,7 +34,7 @@ typedef struct options {
     uint64_t requests;
     bool seed_set;
     uint64_t seed;
-    uint64_t client_threads; /* 0 = each run's default */
+    uint32_t client_threads; /* 0 = each run's default */
     const char *thresholds[MAX_CLI_THRESHOLDS];
     int n_thresholds;
     bool check, quiet;
@@ -164,7 +163,7 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
             rc = pb_parse_u64(value, "--seed", 0, INT64_MAX, &o->seed, &err);
             o->seed_set = true;
         } else if (strcmp(name, "--client-threads") == 0) {
-            rc = pb_parse_u64(value, "--client-threads", 1, PB_LANES_MAX, &o->client_threads, &err);
+            rc = pb_run_parse_client_threads(value, &o->client_threads, &err);
         } else if (strcmp(name, "--threshold") == 0) {
             pb_threshold t;
             rc = pb_threshold_parse(value, &t, &err);
@@ -455,7 +454,7 @@ int pb_cmd_compare(int argc, char **argv)
         cfg->compare_id = compare_id;
         cfg->quiet = o.quiet;
         if (o.client_threads > 0)
-            cfg->client_threads = (uint32_t)o.client_threads;
+            cfg->client_threads = o.client_threads;
         free(cfg->db_path);
         cfg->db_path = strdup(o.db);
         if (cfg->db_path == NULL) {

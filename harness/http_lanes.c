@@ -248,7 +248,8 @@ static void done_async_cb(uv_async_t *a)
     l->taking.n = 0;
 }
 
-/* Easy handles lane i starts with: its share of slots 0..slots-1. */
+/* Easy handles lane i starts with: an even share of the slots, since
+ * requests go to the lane with the fewest in flight. */
 static uint32_t lane_slots(uint32_t slots, uint32_t n, uint32_t i)
 {
     return slots / n + (i < slots % n ? 1 : 0);

@@ -794,8 +794,9 @@ static void *writer_main(void *arg)
     /* the requests being measured come first: when the CPUs are busy the
      * writer yields to them and catches up in the gaps (the ring's 65,536
      * rows last more than a second at the rates one machine reaches, and a
-     * ring that fills still stalls the engine, counted). Lowering one's own priority needs no privilege; if it fails
-     * the writer simply competes as before. */
+     * ring that fills still stalls the engine, counted). Lowering one's own
+     * priority needs no privilege; if it fails the writer simply competes as
+     * before. */
     (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WRITER_NICE);
     for (;;) {
         if (atomic_load_explicit(&r->cmd_pending, memory_order_acquire)) {

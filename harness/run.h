@@ -68,6 +68,9 @@ int pb_run_config_check(const pb_run_config *cfg, pb_err *err) PB_MUST_CHECK;
  * one per 16 slots, so a small run stays on one thread and pays no hand-offs. */
 uint32_t pb_run_client_threads(uint32_t asked, uint32_t slots, long cpus);
 
+/* Parse a --client-threads value (1..PB_LANES_MAX), for run and compare alike. */
+int pb_run_parse_client_threads(const char *value, uint32_t *out, pb_err *err) PB_MUST_CHECK;
+
 /* Effective configuration as JSON (malloc'd), stored in runs.config_json. */
 char *pb_run_config_to_json(const pb_run_config *cfg);
 

@@ -167,13 +167,8 @@ int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value, p
         cfg->timeout = t;
         return 0;
     }
-    if (strcmp(name, "client-threads") == 0) {
-        uint64_t n;
-        int rc = pb_parse_u64(value, "--client-threads", 1, PB_LANES_MAX, &n, err);
-        if (rc == 0)
-            cfg->client_threads = (uint32_t)n;
-        return rc;
-    }
+    if (strcmp(name, "client-threads") == 0)
+        return pb_run_parse_client_threads(value, &cfg->client_threads, err);
     if (strcmp(name, "seed") == 0) {
         /* one seed for the whole run: the pattern's jitter and the mock's draws */
         uint64_t seed;
@@ -237,6 +232,15 @@ int pb_run_config_check(const pb_run_config *cfg, pb_err *err)
     p.total_tasks = cfg->requests;
     p.seed = cfg->seed;
     return pb_pattern_params_check(&p, cfg->pattern, err);
+}
+
+int pb_run_parse_client_threads(const char *value, uint32_t *out, pb_err *err)
+{
+    uint64_t n;
+    int rc = pb_parse_u64(value, "--client-threads", 1, PB_LANES_MAX, &n, err);
+    if (rc == 0)
+        *out = (uint32_t)n;
+    return rc;
 }
 
 uint32_t pb_run_client_threads(uint32_t asked, uint32_t slots, long cpus)
