@@ -19,6 +19,7 @@
 #include "recorder.h"
 #include "run.h"
 #include "scratch_db.h"
+#include "test_mock.h"
 
 struct ctx {
     char dir[64];
@@ -40,21 +41,6 @@ static int teardown(void **state)
     scratch_db_remove(c->dir, c->db);
     free(c);
     return 0;
-}
-
-static pb_mock *start_mock(const char *const *opts)
-{
-    pb_mock_config *cfg;
-    pb_err err = {0};
-    assert_int_equal(pb_mock_config_create(&cfg), 0);
-    for (int i = 0; opts != NULL && opts[i] != NULL; i += 2)
-        if (pb_mock_config_set(cfg, opts[i], opts[i + 1], &err) != 0)
-            fail_msg("mock option %s: %s", opts[i], err.msg);
-    pb_mock *m;
-    if (pb_mock_start(cfg, NULL, NULL, &m, &err) != 0)
-        fail_msg("mock: %s", err.msg);
-    pb_mock_config_destroy(cfg);
-    return m;
 }
 
 /* Run with name/value options (NULL-terminated) recorded into db. */
@@ -155,7 +141,7 @@ static void every_request_is_recorded_under_errors_and_resets(void **state)
         const char *mock_opts[] = {"errors",     "503:0.1", "faults",
                                    "reset:0.02", "latency", "uniform:200us,2ms",
                                    "seed",       "11",      NULL};
-        pb_mock *m = start_mock(mock_opts);
+        pb_mock *m = test_mock_start(mock_opts);
         /* every other pattern spreads its requests over three client threads */
         const char *threads = i % 2 == 0 ? "1" : "3";
         const char *opts[] = {"pattern", patterns[i], "duration",       "2s",    "concurrency", "8",
@@ -185,7 +171,7 @@ static void a_request_count_makes_exactly_that_many_rows(void **state)
     struct ctx *c = *state;
     for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
         const char *mock_opts[] = {"errors", "503:0.1", NULL};
-        pb_mock *m = start_mock(mock_opts);
+        pb_mock *m = test_mock_start(mock_opts);
         const char *opts[] = {"pattern",
                               patterns[i],
                               "requests",
@@ -213,7 +199,7 @@ static void the_breaker_records_rejections_and_transitions(void **state)
 {
     struct ctx *c = *state;
     const char *mock_opts[] = {"errors", "503:0.6", NULL};
-    pb_mock *m = start_mock(mock_opts);
+    pb_mock *m = test_mock_start(mock_opts);
     const char *opts[] = {
         "pattern",           "breaker", "duration",         "2s",    "concurrency", "4",
         "failure-threshold", "3",       "recovery-timeout", "200ms", NULL};
@@ -247,7 +233,7 @@ static void the_adaptive_limit_records_its_changes(void **state)
 {
     struct ctx *c = *state;
     const char *mock_opts[] = {"errors", "503:0.2", "latency", "uniform:1ms,5ms", NULL};
-    pb_mock *m = start_mock(mock_opts);
+    pb_mock *m = test_mock_start(mock_opts);
     /* on three client threads: the slots in use wander as the limit moves */
     const char *opts[] = {"pattern", "adaptive",       "duration", "2s", "concurrency",
                           "20",      "client-threads", "3",        NULL};
@@ -275,7 +261,7 @@ static void an_open_loop_rate_is_kept_and_waits_count_as_latency(void **state)
 {
     struct ctx *c = *state;
     const char *mock_opts[] = {"latency", "fixed:20ms", NULL};
-    pb_mock *m = start_mock(mock_opts);
+    pb_mock *m = test_mock_start(mock_opts);
     /* 200/s with 2 workers and 20 ms service: 100/s at most, so a queue builds */
     const char *opts[] = {"pattern", "queue", "duration", "2s", "concurrency",
                           "2",       "rate",  "200",      NULL};
@@ -340,7 +326,7 @@ static void the_callers_signal_handlers_are_back_after_a_run(void **state)
     struct sigaction mine = {.sa_handler = on_signal}, before, after;
     assert_int_equal(sigaction(SIGINT, &mine, &before), 0);
     assert_int_equal(sigaction(SIGTERM, &mine, NULL), 0);
-    pb_mock *m = start_mock(NULL);
+    pb_mock *m = test_mock_start(NULL);
     const char *opts[] = {"requests", "20", NULL};
     pb_run_summary s;
     run(c->db, pb_mock_url(m), opts, &s);

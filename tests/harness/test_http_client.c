@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "http_client.h"
-#include "mock.h"
+#include "test_mock.h"
 
 static void curl_results_map_to_outcomes(void **state)
 {
@@ -104,25 +104,10 @@ static void drive(struct driver *d, const char *url, pb_usec timeout, uint32_t p
     assert_int_equal(uv_loop_close(&d->loop), 0);
 }
 
-static pb_mock *start_mock(const char *const *opts)
-{
-    pb_mock_config *cfg;
-    pb_err err = {0};
-    assert_int_equal(pb_mock_config_create(&cfg), 0);
-    for (int i = 0; opts[i] != NULL; i += 2)
-        if (pb_mock_config_set(cfg, opts[i], opts[i + 1], &err) != 0)
-            fail_msg("mock option %s: %s", opts[i], err.msg);
-    pb_mock *m;
-    if (pb_mock_start(cfg, NULL, NULL, &m, &err) != 0)
-        fail_msg("mock: %s", err.msg);
-    pb_mock_config_destroy(cfg);
-    return m;
-}
-
 static void connections_are_kept_alive_and_reused(void **state)
 {
     const char *opts[] = {NULL};
-    pb_mock *m = start_mock(opts);
+    pb_mock *m = test_mock_start(opts);
     struct driver d;
     drive(&d, pb_mock_url(m), 5 * PB_USEC_PER_SEC, 1, 300);
     assert_int_equal(d.outcomes[PB_OUTCOME_OK], 300);
@@ -141,7 +126,7 @@ static void connections_are_kept_alive_and_reused(void **state)
 static void a_hanging_server_times_out(void **state)
 {
     const char *opts[] = {"faults", "hang:1", NULL};
-    pb_mock *m = start_mock(opts);
+    pb_mock *m = test_mock_start(opts);
     struct driver d;
     drive(&d, pb_mock_url(m), 150 * PB_USEC_PER_MS, 3, 3);
     assert_int_equal(d.outcomes[PB_OUTCOME_TIMEOUT], 3);
@@ -154,7 +139,7 @@ static void a_hanging_server_times_out(void **state)
 static void resets_are_counted_including_silent_resends(void **state)
 {
     const char *opts[] = {"faults", "reset:0.2", "seed", "7", NULL};
-    pb_mock *m = start_mock(opts);
+    pb_mock *m = test_mock_start(opts);
     struct driver d;
     drive(&d, pb_mock_url(m), 5 * PB_USEC_PER_SEC, 4, 1000);
     pb_mock_stats st;
@@ -172,7 +157,7 @@ static void resets_are_counted_including_silent_resends(void **state)
 static void rate_limited_answers_carry_retry_after(void **state)
 {
     const char *opts[] = {"errors", "429:1", NULL};
-    pb_mock *m = start_mock(opts);
+    pb_mock *m = test_mock_start(opts);
     struct driver d;
     drive(&d, pb_mock_url(m), 5 * PB_USEC_PER_SEC, 1, 5);
     assert_int_equal(d.outcomes[PB_OUTCOME_HTTP_ERROR], 5);
@@ -183,7 +168,7 @@ static void rate_limited_answers_carry_retry_after(void **state)
 static void malformed_replies_are_protocol_errors(void **state)
 {
     const char *opts[] = {"faults", "malformed:1", NULL};
-    pb_mock *m = start_mock(opts);
+    pb_mock *m = test_mock_start(opts);
     struct driver d;
     drive(&d, pb_mock_url(m), 5 * PB_USEC_PER_SEC, 2, 10);
     assert_int_equal(d.outcomes[PB_OUTCOME_PROTOCOL_ERROR], 10);

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "http_lanes.h"
-#include "mock.h"
+#include "test_mock.h"
 #include "run.h"
 
 #define WORKERS 12
@@ -75,25 +75,11 @@ static void close_driver(struct driver *d)
     assert_int_equal(uv_loop_close(&d->loop), 0);
 }
 
-static pb_mock *start_mock(const char *latency)
-{
-    pb_mock_config *cfg;
-    pb_err err = {0};
-    assert_int_equal(pb_mock_config_create(&cfg), 0);
-    if (latency != NULL && pb_mock_config_set(cfg, "latency", latency, &err) != 0)
-        fail_msg("mock: %s", err.msg);
-    pb_mock *m;
-    if (pb_mock_start(cfg, NULL, NULL, &m, &err) != 0)
-        fail_msg("mock: %s", err.msg);
-    pb_mock_config_destroy(cfg);
-    return m;
-}
-
 static void every_request_comes_back_once_on_the_callers_loop(void **state)
 {
     static const uint32_t threads[] = {1, 2, 3};
     for (size_t i = 0; i < sizeof(threads) / sizeof(threads[0]); i++) {
-        pb_mock *m = start_mock(NULL);
+        pb_mock *m = test_mock_start(NULL);
         struct driver d;
         open_driver(&d, pb_mock_url(m), 5 * PB_USEC_PER_SEC, threads[i], 1200);
         uv_run(&d.loop, UV_RUN_DEFAULT);
@@ -121,7 +107,7 @@ static void every_request_comes_back_once_on_the_callers_loop(void **state)
 static void a_refused_connection_comes_back_from_every_lane(void **state)
 {
     /* a port nothing listens on: the mock's, just after it stopped */
-    pb_mock *m = start_mock(NULL);
+    pb_mock *m = test_mock_start(NULL);
     char url[128];
     snprintf(url, sizeof(url), "%s", pb_mock_url(m));
     pb_mock_stop(m);
@@ -138,7 +124,8 @@ static void a_refused_connection_comes_back_from_every_lane(void **state)
 static void abort_abandons_requests_in_flight_without_a_callback(void **state)
 {
     /* replies come after 10 s: nothing ends before the abort */
-    pb_mock *m = start_mock("fixed:10s");
+    const char *slow[] = {"latency", "fixed:10s", NULL};
+    pb_mock *m = test_mock_start(slow);
     struct driver d;
     open_driver(&d, pb_mock_url(m), 20 * PB_USEC_PER_SEC, 3, WORKERS);
     uv_run(&d.loop, UV_RUN_NOWAIT);
