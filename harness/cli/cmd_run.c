@@ -4,11 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
+#include "engine.h"
+#include "progress.h"
 #include "recorder.h"
-#include "run.h"
-#include "summary.h"
+#include "run_summary.h"
 #include "threshold.h"
 
 static void usage(FILE *out)
@@ -154,6 +156,10 @@ int pb_cmd_run(int argc, char **argv)
         fprintf(stderr, "patternbench run: %s\n", err.msg);
         goto done;
     }
+    pb_progress progress;
+    pb_progress_init(&progress, stderr, isatty(STDERR_FILENO) == 1);
+    pb_run_observer observer = pb_progress_observer(&progress);
+    cfg.observer = &observer;
     rc = pb_run_execute(&cfg, rec, sum, &err);
     if (rc != 0)
         fprintf(stderr, "patternbench run: %s\n", err.msg);

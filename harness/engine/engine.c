@@ -14,9 +14,8 @@
 #include <uv.h>
 
 #include "http_lanes.h"
-#include "progress.h"
-#include "run.h"
-#include "summary.h"
+#include "engine.h"
+#include "run_summary.h"
 #include "threshold.h"
 #include "units.h"
 
@@ -92,7 +91,6 @@ struct engine {
 
     pb_tally tally;
     bool tally_ready;
-    pb_progress progress;
     uint64_t resent, abandoned, breaker_transitions;
     uint32_t peak_in_flight;
     uint64_t phase_sent[PB_MAX_PHASES];
@@ -128,14 +126,15 @@ static void disarm(uv_timer_t *t)
 static void note(struct engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void note(struct engine *e, const char *fmt, ...)
 {
-    if (e->cfg->quiet)
+    const pb_run_observer *obs = e->cfg->observer;
+    if (e->cfg->quiet || obs == NULL || obs->note == NULL)
         return;
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    pb_progress_note(&e->progress, "%s", msg);
+    obs->note(obs->data, msg);
 }
 
 static void event(struct engine *e, pb_usec at, const char *kind, int64_t from, int64_t to,
@@ -482,8 +481,9 @@ static void second_cb(uv_timer_t *t)
     e->seconds_marked++;
     pb_tally_second sec;
     pb_tally_roll_second(&e->tally, &sec);
-    if (!e->cfg->quiet) {
-        pb_progress_view v = {
+    const pb_run_observer *obs = e->cfg->observer;
+    if (!e->cfg->quiet && obs != NULL && obs->second != NULL) {
+        pb_run_view v = {
             .elapsed = e->seconds_marked * PB_USEC_PER_SEC,
             .duration = e->cfg->duration,
             .rows = e->tally.rows,
@@ -495,7 +495,7 @@ static void second_cb(uv_timer_t *t)
             .in_flight = pb_lanes_in_flight(e->http),
         };
         e->pat.ops->state(e->pat.state, &v.pattern);
-        pb_progress_update(&e->progress, &v);
+        obs->second(obs->data, &v);
     }
     /* schedule against t0 so that seconds do not drift with loop latency */
     pb_usec next = e->t0 + (e->seconds_marked + 1) * PB_USEC_PER_SEC;
@@ -820,7 +820,6 @@ int pb_run_execute(const pb_run_config *cfg, pb_recorder *rec, pb_run_summary *o
     e->cfg = cfg;
     e->rec = cfg->record ? rec : NULL;
     e->phase = -1;
-    pb_progress_init(&e->progress, stderr, isatty(STDERR_FILENO) == 1);
 
     if ((rc = pb_tally_init(&e->tally, err)) != 0)
         goto out;
@@ -856,8 +855,8 @@ int pb_run_execute(const pb_run_config *cfg, pb_recorder *rec, pb_run_summary *o
 
     start_running(e);
     uv_run(&e->loop, UV_RUN_DEFAULT);
-    if (!cfg->quiet)
-        pb_progress_finish(&e->progress);
+    if (!cfg->quiet && cfg->observer != NULL && cfg->observer->finish != NULL)
+        cfg->observer->finish(cfg->observer->data);
 
     /* the last, partial second gets its mark too */
     if (e->t_end - e->t0 > e->seconds_marked * PB_USEC_PER_SEC)

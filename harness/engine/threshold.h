@@ -12,7 +12,7 @@
 #include <jansson.h>
 
 #include "errors.h"
-#include "run.h"
+#include "run_summary.h"
 
 /* Longest expression accepted, terminator excluded. */
 #define PB_THRESHOLD_MAX_EXPR 63

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "summary.h"
+#include "run_summary.h"
 
 static pb_request_row row(uint8_t outcome, uint16_t status, uint64_t wait, uint64_t total)
 {

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "http_lanes.h"
-#include "run.h"
+#include "run_config.h"
 #include "threshold.h"
 #include "units.h"
 

@@ -6,13 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "commands.h"
+#include "engine.h"
+#include "progress.h"
 #include "recorder.h"
 #include "report.h"
-#include "run.h"
 #include "scenario.h"
 #include "threshold.h"
 #include "units.h"
@@ -464,7 +466,12 @@ int pb_cmd_compare(int argc, char **argv)
         }
         if (!o.quiet)
             fprintf(stderr, "\n[%d/%d] %s (%s)\n", k + 1, n_cfgs, cfg->label, cfg->pattern);
+        pb_progress progress;
+        pb_progress_init(&progress, stderr, isatty(STDERR_FILENO) == 1);
+        pb_run_observer observer = pb_progress_observer(&progress);
+        cfg->observer = &observer;
         int rc = pb_run_execute(cfg, rec, &sums[k], &err);
+        cfg->observer = NULL;
         n_done = k + 1; /* a failed run still has its row in the table */
         if (rc != 0) {
             fprintf(stderr, "patternbench compare: %s: %s\n", cfg->label, err.msg);

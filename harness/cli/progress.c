@@ -13,7 +13,7 @@ void pb_progress_init(pb_progress *p, FILE *out, bool tty)
     p->printed_slot = 0;
 }
 
-const char *pb_progress_format(const pb_progress_view *v, char *buf, size_t len)
+const char *pb_progress_format(const pb_run_view *v, char *buf, size_t len)
 {
     char el[32], tot[32], eta[32], p50[32], p99[32];
     pb_format_duration(v->elapsed, el, sizeof(el));
@@ -51,7 +51,7 @@ const char *pb_progress_format(const pb_progress_view *v, char *buf, size_t len)
     return buf;
 }
 
-void pb_progress_update(pb_progress *p, const pb_progress_view *v)
+void pb_progress_update(pb_progress *p, const pb_run_view *v)
 {
     pb_usec every = p->tty ? PB_USEC_PER_SEC : 10 * PB_USEC_PER_SEC;
     uint64_t slot = v->elapsed / every;
@@ -88,4 +88,25 @@ void pb_progress_finish(pb_progress *p)
         fflush(p->out);
         p->line_open = false;
     }
+}
+
+static void observe_second(void *data, const pb_run_view *v)
+{
+    pb_progress_update(data, v);
+}
+
+static void observe_note(void *data, const char *msg)
+{
+    pb_progress_note(data, "%s", msg);
+}
+
+static void observe_finish(void *data)
+{
+    pb_progress_finish(data);
+}
+
+pb_run_observer pb_progress_observer(pb_progress *p)
+{
+    return (pb_run_observer){
+        .second = observe_second, .note = observe_note, .finish = observe_finish, .data = p};
 }

@@ -13,7 +13,7 @@
 
 #include "http_lanes.h"
 #include "test_mock.h"
-#include "run.h"
+#include "run_config.h"
 
 #define WORKERS 12
 

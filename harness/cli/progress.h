@@ -8,21 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "engine.h"
 #include "monotime.h"
-#include "pattern.h"
-
-/* What one progress line shows. */
-typedef struct pb_progress_view {
-    pb_usec elapsed;
-    pb_usec duration;        /* the planned length, 0 when bound by a request count */
-    uint64_t rows;           /* attempts recorded so far */
-    uint64_t total_requests; /* --requests, 0 when bound by duration */
-    uint64_t sec_network;    /* attempts that ended in the last second and reached the network */
-    uint64_t sec_failed;
-    pb_usec p50, p99; /* service latency of the last second */
-    uint32_t in_flight;
-    pb_pattern_state pattern;
-} pb_progress_view;
 
 /* Where and how often lines go; the caller owns the storage. */
 typedef struct pb_progress {
@@ -36,15 +23,18 @@ typedef struct pb_progress {
 void pb_progress_init(pb_progress *p, FILE *out, bool tty);
 
 /* Format one line (no newline) into buf; returns buf. */
-const char *pb_progress_format(const pb_progress_view *v, char *buf, size_t len);
+const char *pb_progress_format(const pb_run_view *v, char *buf, size_t len);
 
 /* Print v if a line is due at v->elapsed (every second on a tty, every 10 s otherwise). */
-void pb_progress_update(pb_progress *p, const pb_progress_view *v);
+void pb_progress_update(pb_progress *p, const pb_run_view *v);
 
 /* Print a message on its own line, keeping the in-place line intact. */
 void pb_progress_note(pb_progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* End the in-place line, if any, so what follows starts on a fresh line. */
 void pb_progress_finish(pb_progress *p);
+
+/* An observer that shows a run through p (p must outlive the run). */
+pb_run_observer pb_progress_observer(pb_progress *p);
 
 #endif

@@ -17,7 +17,7 @@
 #include <sqlite3.h>
 
 #include "recorder.h"
-#include "run.h"
+#include "engine.h"
 #include "scratch_db.h"
 #include "test_mock.h"
 

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "run.h"
+#include "run_config.h"
 
 static void set_ok(pb_run_config *cfg, const char *name, const char *value)
 {

@@ -13,7 +13,7 @@
 
 static void progress_line_shows_time_rate_and_pattern_state(void **state)
 {
-    pb_progress_view v = {
+    pb_run_view v = {
         .elapsed = 3 * PB_USEC_PER_SEC,
         .duration = 10 * PB_USEC_PER_SEC,
         .sec_network = 200,
@@ -38,7 +38,7 @@ static void progress_line_shows_time_rate_and_pattern_state(void **state)
     pb_progress_format(&v, line, sizeof(line));
     assert_null(strstr(line, "breaker"));
     /* bound by a count: the ETA comes from the rate so far */
-    pb_progress_view c = {.elapsed = 2 * PB_USEC_PER_SEC, .rows = 100, .total_requests = 1000};
+    pb_run_view c = {.elapsed = 2 * PB_USEC_PER_SEC, .rows = 100, .total_requests = 1000};
     pb_progress_format(&c, line, sizeof(line));
     assert_non_null(strstr(line, "100 / 1000 requests"));
     assert_non_null(strstr(line, "ETA 18.00s"));
@@ -62,7 +62,7 @@ static void progress_prints_every_second_on_a_tty_every_ten_otherwise(void **sta
         pb_progress p;
         pb_progress_init(&p, out, tty);
         for (int sec = 1; sec <= 25; sec++) {
-            pb_progress_view v = {.elapsed = (pb_usec)sec * PB_USEC_PER_SEC,
+            pb_run_view v = {.elapsed = (pb_usec)sec * PB_USEC_PER_SEC,
                                   .duration = 30 * PB_USEC_PER_SEC};
             pb_progress_update(&p, &v);
         }

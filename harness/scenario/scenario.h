@@ -16,7 +16,7 @@
 #include "errors.h"
 #include "json_pos.h"
 #include "monotime.h"
-#include "run.h"
+#include "run_config.h"
 
 /* At most this many pattern entries per scenario. */
 #define PB_SCENARIO_MAX_ENTRIES 64

@@ -1,0 +1,53 @@
+/* The engine: runs one configured pattern against its target on a libuv loop,
+ * records every request and fills the run's summary. */
+#ifndef PB_ENGINE_H
+#define PB_ENGINE_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "errors.h"
+#include "monotime.h"
+#include "pattern.h"
+#include "recorder.h"
+#include "run_config.h"
+#include "run_summary.h"
+
+/* Set by the run's SIGINT/SIGTERM handling: 1 = stop starting requests, 2 =
+ * stop at once. A run also obeys it when set from elsewhere (looked at every
+ * 100 ms), and it stays set after the run, so a caller running several
+ * (compare) can stop too. Reset it to 0 to run again. */
+extern volatile sig_atomic_t pb_stop_requested;
+
+/* What one closed second of a run looked like, for whoever watches it live. */
+typedef struct pb_run_view {
+    pb_usec elapsed;
+    pb_usec duration;        /* the planned length, 0 when bound by a request count */
+    uint64_t rows;           /* attempts recorded so far */
+    uint64_t total_requests; /* --requests, 0 when bound by duration */
+    uint64_t sec_network;    /* attempts that ended in the last second and reached the network */
+    uint64_t sec_failed;
+    pb_usec p50, p99; /* service latency of the last second */
+    uint32_t in_flight;
+    pb_pattern_state pattern;
+} pb_run_view;
+
+/* Who watches a run while it goes (the CLI's progress line); every callback is
+ * called on the engine's thread, and data is passed back as given. */
+typedef struct pb_run_observer {
+    void (*second)(void *data, const pb_run_view *v); /* each closed second */
+    void (*note)(void *data, const char *msg);        /* a message for people */
+    void (*finish)(void *data);                       /* the run's loop has ended */
+    void *data;
+} pb_run_observer;
+
+/* Run the configured pattern; rec may be NULL (no recording; also when
+ * cfg->record is false). Starts the built-in mock unless cfg->target_url, calls
+ * pb_recorder_begin_run / end_run, tells cfg->observer how it goes unless cfg->quiet,
+ * and handles SIGINT/SIGTERM while it runs (the caller's handlers are put back
+ * afterwards). Fills out even when interrupted or failed; returns 0 for a
+ * completed or interrupted run, an error (with err) for a failed one. */
+int pb_run_execute(const pb_run_config *cfg, pb_recorder *rec, pb_run_summary *out,
+                   pb_err *err) PB_MUST_CHECK;
+
+#endif

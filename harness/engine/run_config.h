@@ -1,0 +1,78 @@
+/* One pattern run's configuration, as `run` and `compare` build it from flags
+ * and scenario entries. */
+#ifndef PB_RUN_CONFIG_H
+#define PB_RUN_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "errors.h"
+#include "mock.h"
+#include "monotime.h"
+#include "pattern.h"
+
+#define PB_MAX_PHASES 32
+
+/* An open-loop rate change at an offset from run start (scenarios' per-phase load). */
+typedef struct pb_rate_step {
+    pb_usec at;
+    double rate; /* arrivals/s; 0 = closed loop */
+} pb_rate_step;
+
+struct pb_run_observer;
+
+typedef struct pb_run_config {
+    char pattern[32];
+    char label[128];
+    pb_pattern_params params;
+    char *target_url;        /* NULL = start the built-in mock with `mock` (malloc'd) */
+    pb_mock_config *mock;    /* owned; always present */
+    pb_usec duration;        /* 0 = bound by `requests` */
+    uint64_t requests;       /* 0 = bound by duration */
+    bool duration_set;       /* --duration given: with --requests, both bounds apply */
+    pb_usec timeout;         /* per request */
+    uint32_t client_threads; /* HTTP client threads; 0 = pick (pb_run_client_threads) */
+    uint64_t seed;
+    char *db_path; /* malloc'd; default "patternbench.db" */
+    bool quiet, json;
+    const struct pb_run_observer *observer; /* told how the run goes unless quiet; may be NULL */
+    bool record;          /* hidden bench switch: false skips the recorder */
+    char mock_option[32]; /* first mock option given, to refuse it with --target */
+    int64_t compare_id;   /* 0 = lone run */
+    pb_rate_step rate_steps[PB_MAX_PHASES];
+    int n_rate_steps;
+    char *thresholds[32]; /* expressions, malloc'd */
+    int n_thresholds;
+} pb_run_config;
+
+/* Defaults: queue, concurrency 10, 10 s, timeout 10 s, seed 1, built-in mock,
+ * recording to patternbench.db. */
+int pb_run_config_init(pb_run_config *cfg) PB_MUST_CHECK;
+
+/* Free what init and set allocated (safe on a zeroed struct). */
+void pb_run_config_cleanup(pb_run_config *cfg);
+
+/* Apply one option by long name without dashes ("pattern", "concurrency",
+ * "duration", ...; pattern parameters go to pb_pattern_params_set and mock
+ * options to pb_mock_config_set). Flags ("quiet", "json", "no-record") take
+ * NULL or "true"/"false". PB_ENOENT if no part knows the name. */
+int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value,
+                      pb_err *err) PB_MUST_CHECK;
+
+/* Check the whole configuration before anything runs: the pattern's
+ * parameters, a bound (duration or requests), no mock option with --target. */
+int pb_run_config_check(const pb_run_config *cfg, pb_err *err) PB_MUST_CHECK;
+
+/* The HTTP client threads a run uses: `asked` if not 0, else one per CPU the
+ * process may run on (`cpus`, from uv_available_parallelism: it follows the
+ * affinity mask, as taskset and cpusets set it), at most 4, and no more than
+ * one per 16 slots, so a small run stays on one thread and pays no hand-offs. */
+uint32_t pb_run_client_threads(uint32_t asked, uint32_t slots, long cpus);
+
+/* Parse a --client-threads value (1..PB_LANES_MAX), for run and compare alike. */
+int pb_run_parse_client_threads(const char *value, uint32_t *out, pb_err *err) PB_MUST_CHECK;
+
+/* Effective configuration as JSON (malloc'd), stored in runs.config_json. */
+char *pb_run_config_to_json(const pb_run_config *cfg);
+
+#endif

@@ -1,0 +1,89 @@
+/* A run's running tally (outcomes, statuses, latency histograms, the last
+ * second's figures) and the summary it becomes: a table for people and the
+ * JSON stored in runs.summary_json. */
+#ifndef PB_RUN_SUMMARY_H
+#define PB_RUN_SUMMARY_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "errors.h"
+#include "histogram.h"
+#include "recorder.h"
+#include "run_config.h"
+
+typedef struct pb_run_summary {
+    int64_t run_id;
+    char status[16];        /* completed / interrupted / failed */
+    uint64_t requests;      /* rows recorded: every attempt, rejections and drops included */
+    double duration_s, rps; /* rps: attempts that reached the network per second */
+    uint64_t outcomes[PB_OUTCOME_COUNT];
+    double error_rate;                          /* failed / (attempts that reached the network) */
+    pb_usec min, p50, p90, p95, p99, p999, max; /* service latency */
+    double mean;
+    pb_usec cp50, cp99; /* corrected for coordinated omission (from intended start) */
+    pb_pattern_state pattern;
+    uint64_t writer_stalls, writer_stall_us;
+    uint64_t phase_sent[PB_MAX_PHASES]; /* attempts that reached the network, by mock phase
+                                           (phase 0 when the target is not the built-in mock) */
+    char pattern_name[32];
+    char target[256];   /* URL requested */
+    uint64_t network;   /* attempts that reached the network (not rejected/dropped) */
+    uint64_t failed;    /* of those, outcome other than ok */
+    uint64_t bytes;     /* response bytes received */
+    uint64_t resent;    /* requests libcurl re-sent on a fresh connection after the
+                           reused one closed with no reply: the server saw them twice */
+    uint64_t abandoned; /* in flight when a second signal stopped the run at once */
+    uint64_t breaker_transitions;
+    uint32_t peak_in_flight;
+    uint64_t connections;               /* TCP connections opened (keep-alive reuses them) */
+    uint32_t client_threads;            /* HTTP client threads the run used */
+    int signal;                         /* SIGINT/SIGTERM that interrupted the run, 0 if none */
+    uint64_t status_counts[600];        /* responses per HTTP status */
+    char errors[PB_OUTCOME_COUNT][128]; /* first error message seen per outcome ("" if none) */
+    bool has_server;                    /* the built-in mock ran: `server` holds its counters */
+    pb_mock_stats server;
+} pb_run_summary;
+
+/* The summary as the JSON stored in runs.summary_json (malloc'd). */
+char *pb_run_summary_to_json(const pb_run_summary *s);
+
+/* Counts since the start of the run; the caller owns the storage. */
+typedef struct pb_tally {
+    uint64_t rows;                   /* every attempt, rejections and drops included */
+    uint64_t network, failed, bytes; /* attempts that reached the network, their failures */
+    uint64_t outcomes[PB_OUTCOME_COUNT];
+    uint64_t status[600];
+    pb_hist *service;   /* actual start to end */
+    pb_hist *corrected; /* intended start to end */
+    /* the second in progress, for the progress line */
+    uint64_t sec_network, sec_failed;
+    pb_hist *sec_service;
+} pb_tally;
+
+/* The figures of one closed second. */
+typedef struct pb_tally_second {
+    uint64_t network, failed;
+    pb_usec p50, p99;
+} pb_tally_second;
+
+/* Allocate the histograms; all memory is taken here. */
+int pb_tally_init(pb_tally *t, pb_err *err) PB_MUST_CHECK;
+
+/* Free the histograms (safe after a failed init). */
+void pb_tally_cleanup(pb_tally *t);
+
+/* Count one request row (allocation-free). */
+void pb_tally_add(pb_tally *t, const pb_request_row *row);
+
+/* Close the second in progress: its figures go to out and a new one starts. */
+void pb_tally_roll_second(pb_tally *t, pb_tally_second *out);
+
+/* Fill the tally's part of a summary (counts, rates over duration_s, percentiles). */
+void pb_tally_fill(const pb_tally *t, double duration_s, pb_run_summary *s);
+
+/* Print the summary table people read at the end of a run. db: the database
+ * file, or NULL when nothing was recorded. */
+void pb_run_summary_print(const pb_run_summary *s, const char *db, FILE *out);
+
+#endif
