@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "monotime.h"
+#include "pattern.h"
 #include "recorder.h"
 #include "rng.h"
 

@@ -13,8 +13,9 @@
 
 #include <uv.h>
 
-#include "http_lanes.h"
 #include "engine.h"
+#include "http_lanes.h"
+#include "run_host.h"
 #include "run_summary.h"
 #include "threshold.h"
 #include "units.h"
@@ -745,8 +746,10 @@ static int begin_recording(struct engine *e, pb_err *err)
         return 0;
     char *config_json = pb_run_config_to_json(e->cfg);
     char *params_json = pb_pattern_params_to_json(&e->cfg->params);
+    char *versions_json = pb_run_versions_json();
+    char *host = pb_run_host_text();
     int rc = PB_ENOMEM;
-    if (config_json == NULL || params_json == NULL) {
+    if (config_json == NULL || params_json == NULL || versions_json == NULL || host == NULL) {
         pb_err_set(err, rc, "out of memory describing the run");
         goto done;
     }
@@ -758,6 +761,8 @@ static int begin_recording(struct engine *e, pb_err *err)
         .config_json = config_json,
         .target = e->url,
         .seed = e->cfg->seed,
+        .versions_json = versions_json,
+        .host = host,
     };
     rc = pb_recorder_begin_run(e->rec, &info, &e->run_id, err);
     if (rc == 0)
@@ -765,6 +770,8 @@ static int begin_recording(struct engine *e, pb_err *err)
 done:
     free(config_json);
     free(params_json);
+    free(versions_json);
+    free(host);
     return rc;
 }
 

@@ -15,43 +15,10 @@
 
 #include "errors.h"
 #include "monotime.h"
-#include "pattern.h"
+#include "rows.h"
 
 typedef struct pb_recorder pb_recorder;
 
-/* One request attempt, as the engine hands it over (times in us from run start). */
-typedef struct pb_request_row {
-    int64_t run_id;
-    uint64_t t_us;       /* intended start */
-    uint64_t wait_us;    /* actual start - intended start */
-    uint64_t connect_us;
-    uint64_t ttfb_us;
-    uint64_t total_us;
-    uint16_t status;     /* HTTP status, 0 = none */
-    uint8_t outcome;     /* pb_outcome */
-    uint8_t breaker;     /* pb_breaker_state */
-    uint16_t attempt;
-    uint32_t bytes;
-    uint32_t slot;
-    uint32_t lim;
-    uint32_t queue;
-} pb_request_row;
-
-/* The state the engine reports at the end of each second of run time. */
-typedef struct pb_second_mark {
-    int64_t run_id;
-    uint64_t sec;        /* the second that just closed */
-    uint32_t in_flight, lim, queue;
-    uint8_t breaker;
-    int phase;           /* -1 when there is no mock */
-} pb_second_mark;
-
-/* What is known of a run when it begins. Strings are copied. */
-typedef struct pb_run_info {
-    int64_t compare_id;  /* 0 = none */
-    const char *label, *pattern, *params_json, *config_json, *target;
-    uint64_t seed;
-} pb_run_info;
 
 /* Open (creating or migrating) the database at path and start the writer
  * thread. ring_rows: capacity of the ring in rows, rounded up to a power of
@@ -72,9 +39,6 @@ int pb_recorder_begin_run(pb_recorder *r, const pb_run_info *info, int64_t *run_
  * this never blocks for long. */
 void pb_recorder_request(pb_recorder *r, const pb_request_row *row);
 
-/* Longest event kind and detail kept; longer ones are cut. */
-#define PB_RECORDER_KIND_MAX 23
-#define PB_RECORDER_DETAIL_MAX 255
 
 /* Queue an event (kind as in docs/schema.md; detail may be NULL, copied). */
 void pb_recorder_event(pb_recorder *r, int64_t run_id, uint64_t t_us, const char *kind,
@@ -116,6 +80,9 @@ typedef struct pb_recorder_stats {
 
 /* Snapshot of the figures; callable from any thread. */
 void pb_recorder_get_stats(pb_recorder *r, pb_recorder_stats *out);
+
+/* The SQLite library's version, for the versions a run records. */
+const char *pb_recorder_sqlite_version(void);
 
 /* Flush, stop the writer, close the database (NULL-safe). Runs still
  * 'running' stay so (their open seconds are written): a reader sees an

@@ -11,7 +11,7 @@
 #include "errors.h"
 #include "histogram.h"
 #include "pattern.h"
-#include "recorder.h"
+#include "rows.h"
 
 /* Seconds after a mark that stay open for requests that finish late: a mark
  * for second M writes every second up to M - PB_ROLLUP_GRACE. */

@@ -112,6 +112,16 @@ static void assert_agree(const char *db, const pb_run_summary *s, const pb_mock_
     char status[32];
     assert_true(id > 0);
     assert_string_equal(run_status(db, id, status, sizeof(status)), s->status);
+    /* the run records the libraries that did the work and the machine */
+    assert_int_equal(q(db,
+                       "select instr(versions_json, '\"patternbench\"') > 0"
+                       " and instr(versions_json, '\"libcurl\"') > 0"
+                       " and instr(versions_json, '\"libmicrohttpd\"') > 0"
+                       " and instr(versions_json, '\"libuv\"') > 0"
+                       " and instr(versions_json, '\"sqlite\":\"' || sqlite_version()) > 0"
+                       " and length(host) > 0 from runs where id = ?",
+                       id),
+                     1);
     assert_int_equal(q(db, "select count(*) from requests where run_id = ?", id), s->requests);
     assert_int_equal(s->network + s->outcomes[PB_OUTCOME_REJECTED_BY_BREAKER] +
                          s->outcomes[PB_OUTCOME_DROPPED_BY_BACKPRESSURE],

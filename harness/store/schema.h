@@ -1,0 +1,87 @@
+/* The database's shape: the tables, the requests_v view, the schema version
+ * check, the prepared statements the writer uses, and the packing of a
+ * request row's `code` column. docs/schema.md describes the same. */
+#ifndef PB_SCHEMA_H
+#define PB_SCHEMA_H
+
+#include <assert.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "errors.h"
+#include "rows.h"
+
+/* Rows one multi-row INSERT takes (ST_ROWS). */
+#define PB_SCHEMA_INSERT_BATCH 64
+/* Columns of one request row in an INSERT. */
+#define PB_SCHEMA_ROW_PARAMS 11
+
+/* The statements the writer keeps prepared. */
+typedef enum pb_stmt_id {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_ROW,  /* one request row */
+    ST_ROWS, /* PB_SCHEMA_INSERT_BATCH request rows */
+    ST_EVENT,
+    ST_SECOND,
+    ST_SECOND_HIST,
+    ST_RUN_BEGIN,
+    ST_RUN_END,
+    ST_RUN_FAILED,
+    ST_COMPARE_BEGIN,
+    ST_COMPARE_END,
+    ST_COUNT
+} pb_stmt_id;
+
+/* The project error code for an SQLite result code (PB_EFULL for a full disk, ...). */
+int pb_schema_errcode(int sqlite_rc);
+
+/* An error about the database at path: "path: what: SQLite's message". */
+int pb_schema_error(sqlite3 *db, const char *path, pb_err *err, int sqlite_rc, const char *what);
+
+/* Check the schema version of the open database and create what is missing,
+ * in one transaction; a newer version or a file that is not a patternbench
+ * database is refused naming path. */
+int pb_schema_create(sqlite3 *db, const char *path, pb_err *err) PB_MUST_CHECK;
+
+/* Prepare every statement of pb_stmt_id into st (finalize them with sqlite3_finalize). */
+int pb_schema_prepare(sqlite3 *db, const char *path, sqlite3_stmt *st[ST_COUNT],
+                      pb_err *err) PB_MUST_CHECK;
+
+/* Run SQL that returns at most one value into out as text ("" for no row;
+ * out may be NULL); returns an SQLite result code. */
+int pb_schema_query_one(sqlite3 *db, const char *sql, char *out, size_t cap);
+
+/* Bind one request row's columns to parameters first+1 .. first+PB_SCHEMA_ROW_PARAMS. */
+void pb_schema_bind_row(sqlite3_stmt *st, int first, const pb_request_row *row);
+
+/* Binding checks by assert: the parameter indices are fixed and values are
+ * integers, or text and blobs that SQLite does not copy, so only a bug in the
+ * store can make a bind fail. */
+static inline void pb_bind_ok(int rc)
+{
+    assert(rc == SQLITE_OK);
+    (void)rc;
+}
+
+static inline void pb_bind_i64(sqlite3_stmt *st, int i, int64_t v)
+{
+    pb_bind_ok(sqlite3_bind_int64(st, i, v));
+}
+
+static inline void pb_bind_nullable(sqlite3_stmt *st, int i, bool present, int64_t v)
+{
+    pb_bind_ok(present ? sqlite3_bind_int64(st, i, v) : sqlite3_bind_null(st, i));
+}
+
+/* Text that outlives the statement's next step (NULL binds NULL). */
+static inline void pb_bind_text(sqlite3_stmt *st, int i, const char *text, int len)
+{
+    pb_bind_ok(text != NULL ? sqlite3_bind_text(st, i, text, len, SQLITE_STATIC)
+                         : sqlite3_bind_null(st, i));
+}
+
+#endif
