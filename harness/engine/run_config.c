@@ -123,9 +123,11 @@ int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value, p
         return 0;
     }
     if (strcmp(name, "label") == 0) {
-        if (strlen(value) >= sizeof(cfg->label))
-            return pb_err_set(err, PB_ERANGE, "--label: expected at most %zu characters, got %zu",
-                              sizeof(cfg->label) - 1, strlen(value));
+        int rc = pb_run_label_check(value, err);
+        if (rc != 0) {
+            pb_err_prefix(err, "--label");
+            return rc;
+        }
         snprintf(cfg->label, sizeof(cfg->label), "%s", value);
         return 0;
     }
@@ -302,4 +304,18 @@ done:
     json_decref(thr);
     json_decref(root);
     return text;
+}
+
+int pb_run_label_check(const char *label, pb_err *err)
+{
+    size_t n = strlen(label);
+    if (n == 0)
+        return pb_err_set(err, PB_EINVAL, "expected a non-empty label");
+    if (n > PB_RUN_LABEL_MAX)
+        return pb_err_set(err, PB_ERANGE, "expected at most %d characters, got %zu",
+                          PB_RUN_LABEL_MAX, n);
+    for (const unsigned char *q = (const unsigned char *)label; *q; q++)
+        if (*q < 0x20 || *q == 0x7f)
+            return pb_err_set(err, PB_EINVAL, "expected a label without control characters");
+    return 0;
 }

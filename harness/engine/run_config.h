@@ -13,6 +13,9 @@
 
 #define PB_MAX_PHASES 32
 
+/* Longest label, in bytes. */
+#define PB_RUN_LABEL_MAX 127
+
 /* An open-loop rate change at an offset from run start (scenarios' per-phase load). */
 typedef struct pb_rate_step {
     pb_usec at;
@@ -23,7 +26,7 @@ struct pb_run_observer;
 
 typedef struct pb_run_config {
     char pattern[32];
-    char label[128];
+    char label[PB_RUN_LABEL_MAX + 1];
     pb_pattern_params params;
     char *target_url;        /* NULL = start the built-in mock with `mock` (malloc'd) */
     pb_mock_config *mock;    /* owned; always present */
@@ -71,6 +74,13 @@ uint32_t pb_run_client_threads(uint32_t asked, uint32_t slots, long cpus);
 
 /* Parse a --client-threads value (1..PB_LANES_MAX), for run and compare alike. */
 int pb_run_parse_client_threads(const char *value, uint32_t *out, pb_err *err) PB_MUST_CHECK;
+
+/* Whether text may name a run (`--label`, a scenario entry's "label"): one
+ * rule for both, 1..PB_RUN_LABEL_MAX bytes and no control characters (they
+ * would break the progress line, the tables and the report's legends).
+ * PB_EINVAL/PB_ERANGE with a message saying what was expected, without the
+ * option's name, which the caller puts in front. */
+int pb_run_label_check(const char *label, pb_err *err) PB_MUST_CHECK;
 
 /* Effective configuration as JSON (malloc'd), stored in runs.config_json. */
 char *pb_run_config_to_json(const pb_run_config *cfg);

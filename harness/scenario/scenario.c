@@ -543,9 +543,9 @@ static int parse_entry(const ctx *c, json_t *v, const char *path, pb_scenario_en
         rc = want_text(c, label, p, sizeof(e->label) - 1, false, &text);
         if (rc != 0)
             return rc;
-        for (const char *q = text; *q && rc == 0; q++)
-            if ((unsigned char)*q < 0x20)
-                rc = fail(c, p, "expected a label without control characters");
+        pb_err why = {0};
+        if (pb_run_label_check(text, &why) != 0)
+            rc = fail(c, p, "%s", why.msg);
         snprintf(e->label, sizeof(e->label), "%s", text);
         free(text);
         if (rc != 0)

@@ -34,7 +34,7 @@ typedef struct pb_scenario_param {
 /* One element of "patterns": a pattern with its settings and a label. */
 typedef struct pb_scenario_entry {
     char pattern[32];
-    char label[128];
+    char label[PB_RUN_LABEL_MAX + 1];
     pb_usec duration;  /* 0 = the scenario's bound */
     uint64_t requests; /* 0 = the scenario's bound */
     pb_usec timeout;   /* 0 = the scenario's */

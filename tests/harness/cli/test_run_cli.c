@@ -230,6 +230,7 @@ static void bad_flags_exit_2_with_a_message_naming_them(void **state)
         {{"--target", "http://127.0.0.1:9/", "--latency", "fixed:1ms"}, {"--latency", "--target"}},
         {{"--breaker-policy", "sometimes"}, {"breaker-policy", NULL}},
         {{"--quiet=maybe"}, {"--quiet", NULL}},
+        {{"--label", "two\nlines"}, {"--label", "control characters"}},
         {{"stray"}, {"stray", NULL}},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

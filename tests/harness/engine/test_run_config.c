@@ -116,6 +116,11 @@ static void bad_values_are_refused_with_the_option_named(void **state)
     set_fails(&cfg, "errors", "503:1.5", "errors");
     set_fails(&cfg, "json", "maybe", "--json");
     set_fails(&cfg, "label", NULL, "--label");
+    /* the rule scenario files follow: no control characters, not empty */
+    set_fails(&cfg, "label", "two\nlines", "--label: expected a label without control characters");
+    set_fails(&cfg, "label", "bell\a", "--label: expected a label without control characters");
+    set_fails(&cfg, "label", "del\x7f", "--label: expected a label without control characters");
+    set_fails(&cfg, "label", "", "--label: expected a non-empty label");
     set_fails(&cfg, "frobnicate", "1", "unknown option --frobnicate");
     /* nothing was changed by the failures */
     assert_string_equal(cfg.pattern, "queue");
