@@ -12,6 +12,8 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "rollup_tail.h"
+
 /* The schema version this reader understands (docs/schema.md). */
 #define SCHEMA_VERSION 1
 
@@ -712,6 +714,21 @@ static int load_all(struct loader *L, pb_report_pick pick, int64_t id)
         rc = load_runs(L, "id = ?1", id);
         if (rc == 0 && L->d->n_runs == 0)
             rc = pb_err_set(L->err, PB_ENOENT, "%s: no run with id %" PRId64, L->path, id);
+    }
+    /* a run without its final summary (killed, or still running) has
+     * committed rows its rollup has not counted yet */
+    for (size_t i = 0; i < L->d->n_runs && rc == 0; i++) {
+        pb_report_run *r = &L->d->runs[i];
+        uint64_t tail = 0;
+        if (r->summary_json != NULL)
+            continue;
+        rc = pb_rollup_tail_complete(L->db, L->path, r->id, &tail, L->err);
+        if (rc == 0 && tail > 0)
+            warn(L->d,
+                 "run %" PRId64 " has no final summary (killed, or still running): its last %" PRIu64
+                 " requests, which its per-second rollup had not counted yet, were counted from "
+                 "the request rows",
+                 r->id, tail);
     }
     if (rc == 0)
         rc = load_spans(L);
