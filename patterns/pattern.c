@@ -1,5 +1,5 @@
-/* The pattern registry, outcome names, and create/destroy with the optional
- * retry decorator. */
+/* The pattern registry, what counts as a failed result, and create/destroy
+ * with the optional retry decorator. */
 #include "pattern.h"
 
 #include <stdio.h>
@@ -7,34 +7,6 @@
 
 #include "pattern_impl.h"
 #include "retry.h"
-
-static const char *const outcome_names[] = {
-#define PB_OUTCOME_NAME(name, value, text) [value] = text,
-    PB_OUTCOME_MAP(PB_OUTCOME_NAME)
-#undef PB_OUTCOME_NAME
-};
-
-const char *pb_outcome_name(pb_outcome o)
-{
-    if ((int)o < 0 || o >= PB_OUTCOME_COUNT)
-        return NULL;
-    return outcome_names[o];
-}
-
-bool pb_outcome_is_failure(pb_outcome o)
-{
-    switch (o) {
-    case PB_OUTCOME_HTTP_ERROR:
-    case PB_OUTCOME_TIMEOUT:
-    case PB_OUTCOME_CONNECT_ERROR:
-    case PB_OUTCOME_RESET:
-    case PB_OUTCOME_PROTOCOL_ERROR:
-    case PB_OUTCOME_OTHER_ERROR:
-        return true;
-    default:
-        return false;
-    }
-}
 
 bool pb_result_is_failure(const pb_result *res)
 {
@@ -44,21 +16,6 @@ bool pb_result_is_failure(const pb_result *res)
         res->http_status < 500 && res->http_status != 429)
         return false;
     return true;
-}
-
-const char *pb_breaker_state_name(pb_breaker_state s)
-{
-    switch (s) {
-    case PB_BREAKER_NONE:
-        return "none";
-    case PB_BREAKER_CLOSED:
-        return "closed";
-    case PB_BREAKER_OPEN:
-        return "open";
-    case PB_BREAKER_HALF_OPEN:
-        return "half_open";
-    }
-    return "none";
 }
 
 static const pb_pattern_ops *const patterns[] = {

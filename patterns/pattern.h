@@ -21,43 +21,7 @@
 #include "errors.h"
 #include "monotime.h"
 #include "params.h"
-
-/* How one request (or one would-be request) ended. Stored as an integer in the
- * database: append only, never renumber. */
-#define PB_OUTCOME_MAP(XX)                                                     \
-    XX(OK, 0, "ok")                                                            \
-    XX(HTTP_ERROR, 1, "http_error")                                            \
-    XX(TIMEOUT, 2, "timeout")                                                  \
-    XX(CONNECT_ERROR, 3, "connect_error")                                      \
-    XX(RESET, 4, "reset")                                                      \
-    XX(PROTOCOL_ERROR, 5, "protocol_error")                                    \
-    XX(REJECTED_BY_BREAKER, 6, "rejected_by_breaker")                          \
-    XX(DROPPED_BY_BACKPRESSURE, 7, "dropped_by_backpressure")                  \
-    XX(OTHER_ERROR, 8, "other_error")
-
-typedef enum pb_outcome {
-#define PB_OUTCOME_ENUM(name, value, text) PB_OUTCOME_##name = value,
-    PB_OUTCOME_MAP(PB_OUTCOME_ENUM)
-#undef PB_OUTCOME_ENUM
-    PB_OUTCOME_COUNT
-} pb_outcome;
-
-/* "ok", "timeout", ...; NULL for an out-of-range value. */
-const char *pb_outcome_name(pb_outcome o);
-
-/* True for outcomes where a request was attempted and failed (not rejections or drops). */
-bool pb_outcome_is_failure(pb_outcome o);
-
-/* Circuit breaker states, recorded per request (PB_BREAKER_NONE elsewhere). */
-typedef enum pb_breaker_state {
-    PB_BREAKER_NONE = 0,
-    PB_BREAKER_CLOSED = 1,
-    PB_BREAKER_OPEN = 2,
-    PB_BREAKER_HALF_OPEN = 3,
-} pb_breaker_state;
-
-/* "closed", "open", "half_open", "none". */
-const char *pb_breaker_state_name(pb_breaker_state s);
+#include "vocabulary.h" /* pb_outcome, pb_breaker_state, pb_event_kind */
 
 /* What admit() tells the engine to do next. */
 typedef enum pb_admit_kind {
@@ -93,21 +57,10 @@ typedef struct pb_result {
  * other than 429 is the caller's fault, not the server's, and does not count. */
 bool pb_result_is_failure(const pb_result *res);
 
-/* Kinds of event a pattern reports through its event callback. */
-typedef enum pb_event_kind {
-    PB_EVENT_BREAKER_STATE = 1, /* from/to are pb_breaker_state */
-    PB_EVENT_LIMIT_CHANGE = 2,  /* from/to are concurrency limits */
-    PB_EVENT_DROP = 3,          /* from = task dropped, to = queue depth at the drop */
-    PB_EVENT_RETRY = 4,         /* from = attempt that failed, to = next attempt; value = backoff us */
-    PB_EVENT_BATCH = 5,         /* semaphore batch boundary: from = batch ended (-1 at the
-                                   first), to = batch starting; value = permit-us left idle
-                                   by the barrier while the ended batch's slowest tasks ran */
-} pb_event_kind;
-
 /* One state change, with its time. */
 typedef struct pb_event {
     pb_usec at;
-    pb_event_kind kind;
+    pb_event_kind kind;  /* one of the pattern kinds of PB_EVENT_KIND_MAP */
     int64_t from;
     int64_t to;
     double value;        /* extra figure: error rate, gradient, backoff... */

@@ -23,11 +23,11 @@ static const char *const run_colors[] = {"#0072B2", "#D55E00", "#009E73", "#CC79
 #define N_RUN_COLORS (sizeof(run_colors) / sizeof(run_colors[0]))
 
 /* Legend names; the captions say who rejects (the breaker) and who drops (backpressure). */
-static const char *const outcome_titles[PB_REPORT_OUTCOMES] = {
+static const char *const outcome_titles[PB_OUTCOME_COUNT] = {
     "ok", "http error", "timeout", "connect error", "reset",
     "protocol error", "rejected", "dropped", "other error"};
 
-static const char *const outcome_colors[PB_REPORT_OUTCOMES] = {
+static const char *const outcome_colors[PB_OUTCOME_COUNT] = {
     "#009E73", "#D55E00", "#E69F00", "#CC79A7", "#882255",
     "#AA4499", "#56B4E9", "#0072B2", "#777777"};
 
@@ -39,7 +39,7 @@ enum {
     COL_SENT_RPS,
     COL_OK_RPS,
     /* COL_OK_RPS + outcome (1..8): the outcome's share of attempts, % */
-    COL_P50 = COL_OK_RPS + PB_REPORT_OUTCOMES,
+    COL_P50 = COL_OK_RPS + PB_OUTCOME_COUNT,
     COL_P90,
     COL_P99,
     COL_MAX,
@@ -59,7 +59,7 @@ enum {
 struct run_facts {
     size_t rows;              /* rows written to runN.dat */
     bool latency;             /* some finite latency */
-    bool outcome[PB_REPORT_OUTCOMES];
+    bool outcome[PB_OUTCOME_COUNT];
     bool limit, breaker, queue, retries;
     bool limit_events, breaker_events; /* limitN.dat / breakerN.dat written */
     bool stairs;              /* runN.dat rows in start/end pairs */
@@ -146,8 +146,8 @@ static int write_series(struct ctx *c, size_t ri)
                " s of run time\n# columns: 1 t_s (middle of the row's time) 2 width_s"
                " 3 attempts/s 4 sent/s 5 ok/s",
             r->id, c->d->bucket_s);
-    for (int o = 1; o < PB_REPORT_OUTCOMES; o++)
-        fprintf(f, " %d %s%%", COL_OK_RPS + o, pb_report_outcome_column(o));
+    for (int o = 1; o < PB_OUTCOME_COUNT; o++)
+        fprintf(f, " %d %s%%", COL_OK_RPS + o, pb_outcome_column((pb_outcome)o));
     fprintf(f, " %d p50_ms %d p90_ms %d p99_ms %d max_ms %d limit %d in_flight %d queue"
                " %d queue_max %d breaker(0=closed,1=half-open,2=open) %d drops/s"
                " %d retries/s %d rejected/s %d failed%% %d phase\n",
@@ -165,20 +165,21 @@ static int write_series(struct ctx *c, size_t ri)
         /* a sliver of a second at the end would show as a spurious dip in rates */
         if (p->width_s < 0.25)
             continue;
-        double sent = p->count - p->outcomes[PB_REPORT_REJECTED] - p->outcomes[PB_REPORT_DROPPED];
+        double sent = p->count - p->outcomes[PB_OUTCOME_REJECTED_BY_BREAKER] -
+                      p->outcomes[PB_OUTCOME_DROPPED_BY_BACKPRESSURE];
         for (int edge = 0; edge < (stairs ? 2 : 1); edge++) {
             double failed = 0.0;
             num(f, stairs ? p->t_s + edge * p->width_s : p->t_s + p->width_s / 2, ' ');
             num(f, p->width_s, ' ');
             num(f, p->count / p->width_s, ' ');
             num(f, sent / p->width_s, ' ');
-            num(f, p->outcomes[PB_REPORT_OK] / p->width_s, ' ');
-            for (int o = 1; o < PB_REPORT_OUTCOMES; o++) {
+            num(f, p->outcomes[PB_OUTCOME_OK] / p->width_s, ' ');
+            for (int o = 1; o < PB_OUTCOME_COUNT; o++) {
                 double pct = p->count > 0 ? 100.0 * p->outcomes[o] / p->count : 0.0;
                 num(f, pct, ' ');
                 if (p->outcomes[o] > 0)
                     fx->outcome[o] = true;
-                if (pb_report_outcome_is_failure(o))
+                if (pb_outcome_is_failure((pb_outcome)o))
                     failed += pct;
         }
         num(f, p->p50_ms, ' ');
@@ -190,9 +191,9 @@ static int write_series(struct ctx *c, size_t ri)
         num(f, p->queue, ' ');
         num(f, p->queue_max, ' ');
         num(f, breaker_level[p->breaker >= 0 && p->breaker <= 3 ? p->breaker : 0], ' ');
-        num(f, p->outcomes[PB_REPORT_DROPPED] / p->width_s, ' ');
+        num(f, p->outcomes[PB_OUTCOME_DROPPED_BY_BACKPRESSURE] / p->width_s, ' ');
         num(f, p->retries / p->width_s, ' ');
-        num(f, p->outcomes[PB_REPORT_REJECTED] / p->width_s, ' ');
+        num(f, p->outcomes[PB_OUTCOME_REJECTED_BY_BREAKER] / p->width_s, ' ');
         num(f, failed, ' ');
         num(f, p->phase, '\n');
         }
@@ -203,7 +204,7 @@ static int write_series(struct ctx *c, size_t ri)
             fx->limit = true;
         if (p->breaker != 0)
             fx->breaker = true;
-        if (p->queue_max > 0 || p->outcomes[PB_REPORT_DROPPED] > 0)
+        if (p->queue_max > 0 || p->outcomes[PB_OUTCOME_DROPPED_BY_BACKPRESSURE] > 0)
             fx->queue = true;
         if (p->retries > 0)
             fx->retries = true;
@@ -451,7 +452,8 @@ static int chart_throughput(struct ctx *c)
         fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '#009E73' "
                    "linewidth 1.5 title 'succeeded'",
                 r->id, COL_OK_RPS);
-        if (fx->outcome[PB_REPORT_REJECTED] || fx->outcome[PB_REPORT_DROPPED]) {
+        if (fx->outcome[PB_OUTCOME_REJECTED_BY_BREAKER] ||
+            fx->outcome[PB_OUTCOME_DROPPED_BY_BACKPRESSURE]) {
             plot_item(f, &first);
             fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):($%d+$%d) with lines linecolor rgb "
                        "'#777777' linewidth 1.5 dashtype 2 title 'rejected or dropped'",
@@ -474,7 +476,7 @@ static void error_panel(struct ctx *c, FILE *f, size_t ri, bool labels)
     const pb_report_run *r = &c->d->runs[ri];
     const struct run_facts *fx = &c->facts[ri];
     bool any = false;
-    for (int o = 1; o < PB_REPORT_OUTCOMES; o++)
+    for (int o = 1; o < PB_OUTCOME_COUNT; o++)
         any = any || fx->outcome[o];
     fprintf(f, "set ylabel 'share of attempts (%%)'\n");
     if (any)
@@ -485,7 +487,7 @@ static void error_panel(struct ctx *c, FILE *f, size_t ri, bool labels)
     bool first = true;
     /* at most eight "+$NN" terms: the sums fit with room to spare */
     char lower[128] = "0", upper[sizeof(lower) + 8];
-    for (int o = 1; o < PB_REPORT_OUTCOMES; o++) {
+    for (int o = 1; o < PB_OUTCOME_COUNT; o++) {
         if (!fx->outcome[o])
             continue;
         snprintf(upper, sizeof(upper), "%s+$%d", lower, COL_OK_RPS + o);
@@ -860,7 +862,7 @@ static void internals_queue(struct ctx *c, FILE *f)
 {
     bool drops = false;
     for (size_t i = 0; i < c->d->n_runs; i++)
-        drops = drops || c->facts[i].outcome[PB_REPORT_DROPPED];
+        drops = drops || c->facts[i].outcome[PB_OUTCOME_DROPPED_BY_BACKPRESSURE];
     fprintf(f, "set key title 'Queue'\nset ylabel 'tasks waiting'\nset yrange [0:*]\n");
     if (drops)
         fprintf(f, "set y2label 'dropped per second'\nset y2range [0:*]\nset y2tics nomirror\n");
@@ -882,7 +884,7 @@ static void internals_queue(struct ctx *c, FILE *f)
         fprintf(f, "'run%" PRId64 ".dat' %s linecolor rgb '%s' title %s",
                 r->id, gauge_plot(&c->facts[i], COL_QUEUE, false, how, sizeof(how)), color,
                 c->d->is_compare ? quote(r->label, LABEL_CHARS, q) : "'queue depth'");
-        if (!c->facts[i].outcome[PB_REPORT_DROPPED])
+        if (!c->facts[i].outcome[PB_OUTCOME_DROPPED_BY_BACKPRESSURE])
             continue;
         plot_item(f, &first);
         fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d axes x1y2 with lines linecolor rgb "

@@ -202,8 +202,10 @@ static void summary_table(FILE *f, const pb_report_data *d)
         fprintf(f, "</td><td>%s</td>", pb_summary_count(t->requests, a, sizeof(a)));
         fprintf(f, "<td>%.1f s</td><td>%.1f</td><td>%.2f</td>", t->duration_s, t->rps,
                 t->error_pct);
-        fprintf(f, "<td>%s</td>", pb_summary_count(t->outcomes[PB_REPORT_REJECTED], a, sizeof(a)));
-        fprintf(f, "<td>%s</td>", pb_summary_count(t->outcomes[PB_REPORT_DROPPED], a, sizeof(a)));
+        fprintf(f, "<td>%s</td>",
+                pb_summary_count(t->outcomes[PB_OUTCOME_REJECTED_BY_BREAKER], a, sizeof(a)));
+        fprintf(f, "<td>%s</td>",
+                pb_summary_count(t->outcomes[PB_OUTCOME_DROPPED_BY_BACKPRESSURE], a, sizeof(a)));
         fprintf(f, "<td>%s</td>", pb_summary_count(t->retries, a, sizeof(a)));
         const double lat[] = {t->p50_ms, t->p90_ms, t->p99_ms, t->p999_ms, t->max_ms, t->cp99_ms};
         for (size_t k = 0; k < sizeof(lat) / sizeof(lat[0]); k++)

@@ -17,38 +17,6 @@
 /* The schema version this reader understands (docs/schema.md). */
 #define SCHEMA_VERSION 1
 
-const char *pb_report_outcome_name(int outcome)
-{
-    switch (outcome) {
-#define NAME_CASE(name, value, text, column)                                   \
-    case value:                                                                \
-        return text;
-        PB_REPORT_OUTCOME_MAP(NAME_CASE)
-#undef NAME_CASE
-    default:
-        return NULL;
-    }
-}
-
-const char *pb_report_outcome_column(int outcome)
-{
-    switch (outcome) {
-#define COLUMN_CASE(name, value, text, column)                                 \
-    case value:                                                                \
-        return column;
-        PB_REPORT_OUTCOME_MAP(COLUMN_CASE)
-#undef COLUMN_CASE
-    default:
-        return NULL;
-    }
-}
-
-bool pb_report_outcome_is_failure(int outcome)
-{
-    return outcome != PB_REPORT_OK && outcome != PB_REPORT_REJECTED &&
-           outcome != PB_REPORT_DROPPED && outcome >= 0 && outcome < PB_REPORT_OUTCOMES;
-}
-
 uint64_t pb_report_bucket_seconds(uint64_t span_s, uint64_t max_points)
 {
     /* round widths people read easily: 1 s, 2 s, 5 s, ... 1 min, ... 1 h, n h */
@@ -170,12 +138,13 @@ static void totals_derive(pb_report_totals *t)
 {
     t->requests = 0;
     t->failed = 0;
-    for (int o = 0; o < PB_REPORT_OUTCOMES; o++) {
+    for (int o = 0; o < PB_OUTCOME_COUNT; o++) {
         t->requests += t->outcomes[o];
-        if (pb_report_outcome_is_failure(o))
+        if (pb_outcome_is_failure((pb_outcome)o))
             t->failed += t->outcomes[o];
     }
-    t->sent = t->requests - t->outcomes[PB_REPORT_REJECTED] - t->outcomes[PB_REPORT_DROPPED];
+    t->sent = t->requests - t->outcomes[PB_OUTCOME_REJECTED_BY_BREAKER] -
+              t->outcomes[PB_OUTCOME_DROPPED_BY_BACKPRESSURE];
     t->error_pct = t->sent > 0 ? 100.0 * (double)t->failed / (double)t->sent : 0.0;
 }
 
@@ -193,10 +162,10 @@ static bool totals_from_summary(struct loader *L, pb_report_run *r)
     pb_report_totals *t = &r->totals;
     totals_unknown_latency(t);
     json_t *oc = json_object_get(root, "outcomes");
-    for (int o = 0; o < PB_REPORT_OUTCOMES; o++) {
-        t->outcomes[o] = json_count(oc, pb_report_outcome_name(o));
+    for (int o = 0; o < PB_OUTCOME_COUNT; o++) {
+        t->outcomes[o] = json_count(oc, pb_outcome_name((pb_outcome)o));
         if (t->outcomes[o] == 0)
-            t->outcomes[o] = json_count(oc, pb_report_outcome_column(o));
+            t->outcomes[o] = json_count(oc, pb_outcome_column((pb_outcome)o));
     }
     totals_derive(t);
     double req = json_num(root, "requests");
@@ -331,8 +300,33 @@ static int load_spans(struct loader *L)
     return rc;
 }
 
-/* Breaker states ranked by how bad they are, so a bucket shows its worst. */
+/* Breaker states ranked by how bad they are, so a bucket shows its worst:
+ * none 0, closed 1, half_open 2, open 3 (states numbered as in PB_BREAKER_STATE_MAP). */
 #define BREAKER_SEVERITY "CASE breaker WHEN 2 THEN 3 WHEN 3 THEN 2 WHEN 1 THEN 1 ELSE 0 END"
+
+/* One SUM per outcome column of the rollup, in stored order. */
+#define SUM_OUTCOME(name, value, text, column) "SUM(" column "), "
+
+/* Result columns of load_points' query. */
+enum {
+    P_BUCKET,
+    P_FIRST_SEC,
+    P_SECONDS,
+    P_COUNT,
+    P_OUTCOMES,
+    P_RETRIES = P_OUTCOMES + PB_OUTCOME_COUNT,
+    P_P50,
+    P_P90,
+    P_P99,
+    P_MAX,
+    P_LIM,
+    P_IN_FLIGHT,
+    P_QUEUE,
+    P_QUEUE_MAX,
+    P_SEVERITY,
+    P_PHASE,
+    P_LAST_SEC,
+};
 
 /* The run's rollup, bucketed by d->bucket_s seconds. Latency percentiles of
  * a bucket: p50/p90 averaged weighted by requests sent, p99 and max the
@@ -340,9 +334,8 @@ static int load_spans(struct loader *L)
 static int load_points(struct loader *L, pb_report_run *r)
 {
     static const char sql[] =
-        "SELECT sec / ?2, MIN(sec), COUNT(*), SUM(count), SUM(ok), SUM(http_error), "
-        "SUM(timeout), SUM(connect_error), SUM(reset), SUM(protocol_error), SUM(rejected), "
-        "SUM(dropped), SUM(other), SUM(retries), "
+        "SELECT sec / ?2, MIN(sec), COUNT(*), SUM(count), " PB_OUTCOME_ROLLUP_MAP(
+            SUM_OUTCOME) "SUM(retries), "
         "SUM(p50_us * (count - rejected - dropped)) / NULLIF(SUM(CASE WHEN p50_us IS NULL "
         "THEN 0 ELSE count - rejected - dropped END), 0), "
         "SUM(p90_us * (count - rejected - dropped)) / NULLIF(SUM(CASE WHEN p90_us IS NULL "
@@ -372,29 +365,30 @@ static int load_points(struct loader *L, pb_report_run *r)
         if (last_frac <= 0.0 || last_frac > 1.0)
             last_frac = 1.0;
     }
-    static const int severity_to_state[] = {0, 1, 3, 2};
+    static const int severity_to_state[] = {PB_BREAKER_NONE, PB_BREAKER_CLOSED,
+                                            PB_BREAKER_HALF_OPEN, PB_BREAKER_OPEN};
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW && r->n_points < cap) {
         pb_report_point *p = &r->points[r->n_points];
-        p->t_s = (double)sqlite3_column_int64(st, 0) * (double)bucket;
-        p->width_s = (double)sqlite3_column_int64(st, 2);
-        if ((uint64_t)sqlite3_column_int64(st, 24) + 1 == r->span_s)
+        p->t_s = (double)sqlite3_column_int64(st, P_BUCKET) * (double)bucket;
+        p->width_s = (double)sqlite3_column_int64(st, P_SECONDS);
+        if ((uint64_t)sqlite3_column_int64(st, P_LAST_SEC) + 1 == r->span_s)
             p->width_s -= 1.0 - last_frac;
-        p->count = sqlite3_column_double(st, 3);
-        for (int o = 0; o < PB_REPORT_OUTCOMES; o++)
-            p->outcomes[o] = sqlite3_column_double(st, 4 + o);
-        p->retries = sqlite3_column_double(st, 13);
-        p->p50_ms = column_ms(st, 14);
-        p->p90_ms = column_ms(st, 15);
-        p->p99_ms = column_ms(st, 16);
-        p->max_ms = column_ms(st, 17);
-        p->lim = sqlite3_column_double(st, 18);
-        p->in_flight = sqlite3_column_double(st, 19);
-        p->queue = sqlite3_column_double(st, 20);
-        p->queue_max = sqlite3_column_double(st, 21);
-        int sev = sqlite3_column_int(st, 22);
+        p->count = sqlite3_column_double(st, P_COUNT);
+        for (int o = 0; o < PB_OUTCOME_COUNT; o++)
+            p->outcomes[o] = sqlite3_column_double(st, P_OUTCOMES + o);
+        p->retries = sqlite3_column_double(st, P_RETRIES);
+        p->p50_ms = column_ms(st, P_P50);
+        p->p90_ms = column_ms(st, P_P90);
+        p->p99_ms = column_ms(st, P_P99);
+        p->max_ms = column_ms(st, P_MAX);
+        p->lim = sqlite3_column_double(st, P_LIM);
+        p->in_flight = sqlite3_column_double(st, P_IN_FLIGHT);
+        p->queue = sqlite3_column_double(st, P_QUEUE);
+        p->queue_max = sqlite3_column_double(st, P_QUEUE_MAX);
+        int sev = sqlite3_column_int(st, P_SEVERITY);
         p->breaker = severity_to_state[sev >= 0 && sev <= 3 ? sev : 0];
-        p->phase = (int)column_i64(st, 23, -1);
+        p->phase = (int)column_i64(st, P_PHASE, -1);
         r->n_points++;
     }
     if (s != SQLITE_ROW && s != SQLITE_DONE)
@@ -449,7 +443,7 @@ static void totals_from_rollup(pb_report_run *r)
     double seconds = 0.0, p99 = NAN, max = NAN;
     for (size_t i = 0; i < r->n_points; i++) {
         const pb_report_point *p = &r->points[i];
-        for (int o = 0; o < PB_REPORT_OUTCOMES; o++)
+        for (int o = 0; o < PB_OUTCOME_COUNT; o++)
             t->outcomes[o] += (uint64_t)p->outcomes[o];
         t->retries += (uint64_t)p->retries;
         seconds += p->width_s;
@@ -507,7 +501,7 @@ static int add_phase(pb_report_run *r, size_t *cap, double start, int index, con
 static int load_phases(struct loader *L, pb_report_run *r)
 {
     static const char from_events[] =
-        "SELECT t_us, to_val, detail FROM events WHERE run_id = ?1 AND kind = 'phase' "
+        "SELECT t_us, to_val, detail FROM events WHERE run_id = ?1 AND kind = ?2 "
         "ORDER BY t_us LIMIT 1000";
     static const char from_seconds[] =
         "SELECT sec * 1000000, phase, NULL FROM (SELECT sec, phase, LAG(phase) OVER "
@@ -521,6 +515,8 @@ static int load_phases(struct loader *L, pb_report_run *r)
         if (rc != 0)
             return rc;
         sqlite3_bind_int64(st, 1, r->id);
+        if (pass == 0)
+            sqlite3_bind_text(st, 2, pb_event_kind_name(PB_EVENT_PHASE), -1, SQLITE_STATIC);
         int s;
         while ((s = sqlite3_step(st)) == SQLITE_ROW) {
             double t = (double)sqlite3_column_int64(st, 0) / 1e6;
@@ -543,7 +539,10 @@ static int load_phases(struct loader *L, pb_report_run *r)
 /* Breaker and limit events, while there are few enough to draw one by one. */
 static int load_events(struct loader *L, pb_report_run *r)
 {
-    static const char *const kinds[PB_REPORT_EV_KINDS] = {"breaker", "limit"};
+    static const pb_event_kind kinds[PB_REPORT_EV_KINDS] = {
+        [PB_REPORT_EV_BREAKER] = PB_EVENT_BREAKER_STATE,
+        [PB_REPORT_EV_LIMIT] = PB_EVENT_LIMIT_CHANGE,
+    };
     sqlite3_stmt *st;
     int rc = prepare(L,
                      "SELECT t_us, from_val, to_val, value FROM events WHERE run_id = ?1 AND "
@@ -555,7 +554,7 @@ static int load_events(struct loader *L, pb_report_run *r)
         pb_report_events *ev = &r->events[k];
         sqlite3_reset(st);
         sqlite3_bind_int64(st, 1, r->id);
-        sqlite3_bind_text(st, 2, kinds[k], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, pb_event_kind_name(kinds[k]), -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 3, PB_REPORT_MAX_EVENTS + 1);
         size_t cap = 0;
         int s;

@@ -12,34 +12,7 @@
 
 #include "errors.h"
 #include "histogram.h"
-
-/* Outcomes as numbered in the database (docs/schema.md). */
-#define PB_REPORT_OUTCOME_MAP(XX)                                              \
-    XX(OK, 0, "ok", "ok")                                                      \
-    XX(HTTP_ERROR, 1, "http_error", "http_error")                              \
-    XX(TIMEOUT, 2, "timeout", "timeout")                                       \
-    XX(CONNECT_ERROR, 3, "connect_error", "connect_error")                     \
-    XX(RESET, 4, "reset", "reset")                                             \
-    XX(PROTOCOL_ERROR, 5, "protocol_error", "protocol_error")                  \
-    XX(REJECTED, 6, "rejected_by_breaker", "rejected")                         \
-    XX(DROPPED, 7, "dropped_by_backpressure", "dropped")                       \
-    XX(OTHER, 8, "other_error", "other")
-
-enum {
-#define PB_REPORT_OUTCOME_ENUM(name, value, text, column) PB_REPORT_##name = value,
-    PB_REPORT_OUTCOME_MAP(PB_REPORT_OUTCOME_ENUM)
-#undef PB_REPORT_OUTCOME_ENUM
-    PB_REPORT_OUTCOMES
-};
-
-/* The outcome's name in summaries ("rejected_by_breaker"); NULL if out of range. */
-const char *pb_report_outcome_name(int outcome);
-
-/* The outcome's column in the `seconds` table ("rejected"); NULL if out of range. */
-const char *pb_report_outcome_column(int outcome);
-
-/* True for outcomes that count as failed requests (reached the network and failed). */
-bool pb_report_outcome_is_failure(int outcome);
+#include "vocabulary.h"
 
 /* The most points a time series is drawn with; longer runs are bucketed. */
 #define PB_REPORT_MAX_POINTS 2000
@@ -54,12 +27,12 @@ typedef struct pb_report_point {
     double t_s;       /* bucket start, seconds from run start */
     double width_s;   /* seconds of run time the bucket covers */
     double count;     /* attempts that ended in the bucket */
-    double outcomes[PB_REPORT_OUTCOMES];
+    double outcomes[PB_OUTCOME_COUNT];
     double retries;
     double p50_ms, p90_ms, p99_ms, max_ms; /* NaN when nothing reached the network */
     double lim, in_flight, queue;          /* averages of the end-of-second state */
     double queue_max;
-    int breaker;      /* worst state in the bucket: 0 none, 1 closed, 2 open, 3 half_open */
+    int breaker;      /* the bucket's worst pb_breaker_state */
     int phase;        /* mock phase at the bucket's end, -1 when unknown */
 } pb_report_point;
 
@@ -89,7 +62,7 @@ typedef struct pb_report_totals {
     bool from_rollup;        /* summary_json was NULL: computed from `seconds` */
     uint64_t requests;       /* attempts, rejections and drops included */
     uint64_t sent;           /* attempts that reached the network */
-    uint64_t outcomes[PB_REPORT_OUTCOMES];
+    uint64_t outcomes[PB_OUTCOME_COUNT];
     uint64_t failed;         /* sent attempts that failed */
     uint64_t retries;
     double duration_s, rps;  /* rps: sent per second */
@@ -99,7 +72,8 @@ typedef struct pb_report_totals {
     uint64_t limit_changes, writer_stalls;
 } pb_report_totals;
 
-/* Event kinds the report draws from the events table. */
+/* The events a report draws, one list per kind (PB_EVENT_BREAKER_STATE and
+ * PB_EVENT_LIMIT_CHANGE rows of the events table). */
 enum { PB_REPORT_EV_BREAKER, PB_REPORT_EV_LIMIT, PB_REPORT_EV_KINDS };
 
 /* Events of one kind: loaded only while few enough (max

@@ -125,8 +125,10 @@ int pb_summary_write_md(const pb_report_data *d, const char *db_path, const char
         md_text(f, r->status);
         fprintf(f, "%s | %s | %.1f s | %.1f | %.2f | ", t->from_rollup ? " (partial)" : "",
                 pb_summary_count(t->requests, a, sizeof(a)), t->duration_s, t->rps, t->error_pct);
-        fprintf(f, "%s | ", pb_summary_count(t->outcomes[PB_REPORT_REJECTED], a, sizeof(a)));
-        fprintf(f, "%s | ", pb_summary_count(t->outcomes[PB_REPORT_DROPPED], a, sizeof(a)));
+        fprintf(f, "%s | ",
+                pb_summary_count(t->outcomes[PB_OUTCOME_REJECTED_BY_BREAKER], a, sizeof(a)));
+        fprintf(f, "%s | ",
+                pb_summary_count(t->outcomes[PB_OUTCOME_DROPPED_BY_BACKPRESSURE], a, sizeof(a)));
         fprintf(f, "%s | ", pb_summary_count(t->retries, a, sizeof(a)));
         const double lat[] = {t->p50_ms, t->p90_ms, t->p99_ms, t->p999_ms, t->max_ms, t->cp99_ms};
         for (size_t k = 0; k < sizeof(lat) / sizeof(lat[0]); k++)
@@ -222,8 +224,9 @@ static json_t *jrun(const pb_report_run *r)
 {
     const pb_report_totals *t = &r->totals;
     json_t *outcomes = json_object();
-    for (int o = 0; o < PB_REPORT_OUTCOMES; o++)
-        json_object_set_new(outcomes, pb_report_outcome_name(o), json_integer((json_int_t)t->outcomes[o]));
+    for (int o = 0; o < PB_OUTCOME_COUNT; o++)
+        json_object_set_new(outcomes, pb_outcome_name((pb_outcome)o),
+                            json_integer((json_int_t)t->outcomes[o]));
     json_t *lat = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "min", jnum(t->min_ms), "mean",
                             jnum(t->mean_ms), "p50", jnum(t->p50_ms), "p90", jnum(t->p90_ms),
                             "p99", jnum(t->p99_ms), "p999", jnum(t->p999_ms), "max",

@@ -138,11 +138,13 @@ static void note(struct engine *e, const char *fmt, ...)
     obs->note(obs->data, msg);
 }
 
-static void event(struct engine *e, pb_usec at, const char *kind, int64_t from, int64_t to,
+static void event(struct engine *e, pb_usec at, pb_event_kind kind, int64_t from, int64_t to,
                   double value, const char *detail)
 {
+    const char *name = pb_event_kind_name(kind);
+    assert(name != NULL); /* patterns emit only kinds of PB_EVENT_KIND_MAP */
     if (e->rec != NULL)
-        pb_recorder_event(e->rec, e->run_id, rel(e, at), kind, from, to, value, detail);
+        pb_recorder_event(e->rec, e->run_id, rel(e, at), name, from, to, value, detail);
 }
 
 /* Stop the run because the engine itself failed; the run is marked failed. */
@@ -348,7 +350,7 @@ static void done_cb(void *data, const pb_http_result *res)
     if (res->resent > 0) {
         e->resent += res->resent;
         /* one per request that had it, so no text: docs/schema.md explains the kind */
-        event(e, now, "resend", (int64_t)f->task, res->resent, 0, NULL);
+        event(e, now, PB_EVENT_RESEND, (int64_t)f->task, res->resent, 0, NULL);
     }
     pb_result result = {
         .ticket = f->ticket,
@@ -365,29 +367,12 @@ static void done_cb(void *data, const pb_http_result *res)
     maybe_finish(e);
 }
 
-static const char *event_kind(pb_event_kind k)
-{
-    switch (k) {
-    case PB_EVENT_BREAKER_STATE:
-        return "breaker";
-    case PB_EVENT_LIMIT_CHANGE:
-        return "limit";
-    case PB_EVENT_DROP:
-        return "drop";
-    case PB_EVENT_RETRY:
-        return "retry";
-    case PB_EVENT_BATCH:
-        return "batch";
-    }
-    return "pattern";
-}
-
 static void pattern_event_cb(void *data, const pb_event *ev)
 {
     struct engine *e = data;
     if (ev->kind == PB_EVENT_BREAKER_STATE)
         e->breaker_transitions++;
-    event(e, ev->at, event_kind(ev->kind), ev->from, ev->to, ev->value, ev->detail);
+    event(e, ev->at, ev->kind, ev->from, ev->to, ev->value, ev->detail);
 }
 
 /* Runs on a mock server thread: queue the change for the loop. */
@@ -423,7 +408,8 @@ static void phase_async_cb(uv_async_t *a)
         e->phase = q[i].index;
         /* the phase clock was restarted at t0, so `at` is already run time */
         if (e->rec != NULL)
-            pb_recorder_event(e->rec, e->run_id, q[i].at, "phase", -1, q[i].index, 0, q[i].name);
+            pb_recorder_event(e->rec, e->run_id, q[i].at, pb_event_kind_name(PB_EVENT_PHASE), -1,
+                              q[i].index, 0, q[i].name);
     }
 }
 
@@ -551,7 +537,7 @@ static void interrupt(struct engine *e, int signum, int level)
     e->interrupted = true;
     if (level >= 2) {
         note(e, "stopping now; %u requests in flight abandoned", pb_lanes_in_flight(e->http));
-        event(e, pb_monotime_now(), "signal", 0, signum, 0, "stopped at once");
+        event(e, pb_monotime_now(), PB_EVENT_SIGNAL, 0, signum, 0, "stopped at once");
         stop_now(e);
         return;
     }
@@ -562,7 +548,7 @@ static void interrupt(struct engine *e, int signum, int level)
          "interrupted: letting %u requests in flight finish (up to %s); interrupt again to "
          "stop now",
          pb_lanes_in_flight(e->http), pb_format_duration(e->cfg->timeout, t, sizeof(t)));
-    event(e, pb_monotime_now(), "signal", 0, signum, 0, "stop starting requests");
+    event(e, pb_monotime_now(), PB_EVENT_SIGNAL, 0, signum, 0, "stop starting requests");
     begin_drain(e);
 }
 

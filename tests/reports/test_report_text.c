@@ -119,11 +119,11 @@ static void numbers_for_people(void **state)
     assert_string_equal(pb_summary_time(0, buf, sizeof(buf)), "n/a");
     assert_string_equal(pb_summary_time(1714557600000000, buf, sizeof(buf)),
                         "2024-05-01 10:00:00Z");
-    assert_string_equal(pb_report_outcome_name(6), "rejected_by_breaker");
-    assert_string_equal(pb_report_outcome_column(6), "rejected");
-    assert_null(pb_report_outcome_name(9));
-    assert_true(pb_report_outcome_is_failure(2));
-    assert_false(pb_report_outcome_is_failure(7));
+    assert_string_equal(pb_outcome_name(6), "rejected_by_breaker");
+    assert_string_equal(pb_outcome_column(6), "rejected");
+    assert_null(pb_outcome_name(9));
+    assert_true(pb_outcome_is_failure(2));
+    assert_false(pb_outcome_is_failure(7));
 }
 
 int main(void)
