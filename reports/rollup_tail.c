@@ -7,7 +7,7 @@
 
 #include "histogram.h"
 #include "monotime.h"
-#include "report_data.h"
+#include "vocabulary.h"
 
 /* The store keeps at most this many seconds open (PB_ROLLUP_SLOTS): a row
  * that ended this far before the last stored second was counted already, and
@@ -18,9 +18,13 @@
  * second is not a case the store produces (it writes a second every second). */
 #define MAX_TAIL_SECONDS 64
 
+/* The outcome columns of the seconds table, in outcome order, and a parameter each. */
+#define COLUMN(name, value, text, column) " " column ","
+#define PARAM(name, value, text, column) " ?,"
+
 struct tail_second {
     uint64_t sec, count, retries, bytes;
-    uint64_t outcomes[PB_REPORT_OUTCOMES];
+    uint64_t outcomes[PB_OUTCOME_COUNT];
     pb_hist *hist;
 };
 
@@ -66,18 +70,19 @@ static int write_second(sqlite3_stmt *ins, int64_t run_id, const struct tail_sec
     sqlite3_bind_int64(ins, 1, run_id);
     sqlite3_bind_int64(ins, 2, (int64_t)s->sec);
     sqlite3_bind_int64(ins, 3, (int64_t)s->count);
-    for (int o = 0; o < PB_REPORT_OUTCOMES; o++)
+    for (int o = 0; o < PB_OUTCOME_COUNT; o++)
         sqlite3_bind_int64(ins, 4 + o, (int64_t)s->outcomes[o]);
-    sqlite3_bind_int64(ins, 13, (int64_t)s->retries);
-    sqlite3_bind_int64(ins, 14, (int64_t)s->bytes);
+    int i = 4 + PB_OUTCOME_COUNT;
+    sqlite3_bind_int64(ins, i, (int64_t)s->retries);
+    sqlite3_bind_int64(ins, i + 1, (int64_t)s->bytes);
     if (pb_hist_count(s->hist) > 0) {
-        sqlite3_bind_int64(ins, 15, (int64_t)pb_hist_percentile(s->hist, 50));
-        sqlite3_bind_int64(ins, 16, (int64_t)pb_hist_percentile(s->hist, 90));
-        sqlite3_bind_int64(ins, 17, (int64_t)pb_hist_percentile(s->hist, 99));
-        sqlite3_bind_int64(ins, 18, (int64_t)pb_hist_max(s->hist));
+        sqlite3_bind_int64(ins, i + 2, (int64_t)pb_hist_percentile(s->hist, 50));
+        sqlite3_bind_int64(ins, i + 3, (int64_t)pb_hist_percentile(s->hist, 90));
+        sqlite3_bind_int64(ins, i + 4, (int64_t)pb_hist_percentile(s->hist, 99));
+        sqlite3_bind_int64(ins, i + 5, (int64_t)pb_hist_max(s->hist));
     }
     size_t len = pb_hist_encode(s->hist, blob, cap);
-    sqlite3_bind_blob(ins, 19, blob, (int)len, SQLITE_STATIC);
+    sqlite3_bind_blob(ins, i + 6, blob, (int)len, SQLITE_STATIC);
     /* in_flight, lim, queue, breaker, phase come from the engine's marks,
      * which a killed run never wrote for these seconds: NULL, as the rollup
      * stores an unmarked second */
@@ -137,14 +142,15 @@ int pb_rollup_tail_complete(sqlite3 *db, const char *path, int64_t run_id, uint6
         struct tail_second *s = &secs[i];
         int64_t code = sqlite3_column_int64(scan, 2);
         unsigned outcome = (unsigned)(code & 15);
-        if (outcome >= PB_REPORT_OUTCOMES)
-            outcome = PB_REPORT_OTHER;
+        if (outcome >= PB_OUTCOME_COUNT)
+            outcome = PB_OUTCOME_OTHER_ERROR;
         s->count++;
         s->outcomes[outcome]++;
         if ((code >> 16) > 0)
             s->retries++;
         s->bytes += (uint64_t)sqlite3_column_int64(scan, 3);
-        if (outcome != PB_REPORT_REJECTED && outcome != PB_REPORT_DROPPED)
+        if (outcome != PB_OUTCOME_REJECTED_BY_BREAKER &&
+            outcome != PB_OUTCOME_DROPPED_BY_BACKPRESSURE)
             pb_hist_record(s->hist, (uint64_t)sqlite3_column_int64(scan, 1));
         (*tail_rows)++;
     }
@@ -154,13 +160,12 @@ int pb_rollup_tail_complete(sqlite3 *db, const char *path, int64_t run_id, uint6
     }
     if (n_secs == 0)
         goto cleanup;
-    if (sqlite3_prepare_v2(db,
-                           "INSERT INTO temp.seconds_tail(run_id, sec, count, ok, http_error,"
-                           " timeout, connect_error, reset, protocol_error, rejected, dropped,"
-                           " other, retries, bytes, p50_us, p90_us, p99_us, max_us, hist)"
-                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-                           " ?15, ?16, ?17, ?18, ?19)",
-                           -1, &ins, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(
+            db,
+            "INSERT INTO temp.seconds_tail(run_id, sec, count," PB_OUTCOME_ROLLUP_MAP(
+                COLUMN) " retries, bytes, p50_us, p90_us, p99_us, max_us, hist)"
+                        " VALUES (?, ?, ?," PB_OUTCOME_ROLLUP_MAP(PARAM) " ?, ?, ?, ?, ?, ?, ?)",
+            -1, &ins, NULL) != SQLITE_OK) {
         rc = fail(db, path, err, "preparing the report of an unfinished run");
         goto cleanup;
     }

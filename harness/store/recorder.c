@@ -12,6 +12,13 @@
 #include <sqlite3.h>
 
 #include "recorder_impl.h"
+#include "vocabulary.h"
+
+/* every kind the events table takes fits a ring slot */
+#define KIND_FITS(name, value, text)                                                               \
+    _Static_assert(sizeof(text) - 1 <= PB_RECORDER_KIND_MAX, "event kind " text " fits");
+PB_EVENT_KIND_MAP(KIND_FITS)
+#undef KIND_FITS
 
 #define DEFAULT_RING_ROWS 65536u
 #define BUSY_TIMEOUT_MS 10000
@@ -58,8 +65,9 @@ void pb_recorder_request(pb_recorder *r, const pb_request_row *row)
     s->u.row = *row;
     pb_ring_publish(&r->ring, 1, false);
     if (waited > 0)
-        push_event(r, row->run_id, row->t_us + row->wait_us + row->total_us, "stall", 0, 0,
-                   (double)waited, "the recorder's ring was full");
+        push_event(r, row->run_id, row->t_us + row->wait_us + row->total_us,
+                   pb_event_kind_name(PB_EVENT_STALL), 0, 0, (double)waited,
+                   "the recorder's ring was full");
 }
 
 void pb_recorder_event(pb_recorder *r, int64_t run_id, uint64_t t_us, const char *kind,

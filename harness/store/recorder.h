@@ -19,7 +19,6 @@
 
 typedef struct pb_recorder pb_recorder;
 
-
 /* Open (creating or migrating) the database at path and start the writer
  * thread. ring_rows: capacity of the ring in rows, rounded up to a power of
  * two (0 = default 65536; 64 .. 4194304). A file that is not SQLite, not a
@@ -38,7 +37,6 @@ int pb_recorder_begin_run(pb_recorder *r, const pb_run_info *info, int64_t *run_
  * After a write error the writer discards rows (counted in rows_lost), so
  * this never blocks for long. */
 void pb_recorder_request(pb_recorder *r, const pb_request_row *row);
-
 
 /* Queue an event (kind as in docs/schema.md; detail may be NULL, copied). */
 void pb_recorder_event(pb_recorder *r, int64_t run_id, uint64_t t_us, const char *kind,

@@ -10,8 +10,9 @@
 
 #include "errors.h"
 #include "histogram.h"
-#include "pattern.h"
+#include "monotime.h"
 #include "rows.h"
+#include "vocabulary.h"
 
 /* Seconds after a mark that stay open for requests that finish late: a mark
  * for second M writes every second up to M - PB_ROLLUP_GRACE. */

@@ -8,14 +8,14 @@
 /* One request attempt, as the engine hands it over (times in us from run start). */
 typedef struct pb_request_row {
     int64_t run_id;
-    uint64_t t_us;       /* intended start */
-    uint64_t wait_us;    /* actual start - intended start */
+    uint64_t t_us;    /* intended start */
+    uint64_t wait_us; /* actual start - intended start */
     uint64_t connect_us;
     uint64_t ttfb_us;
     uint64_t total_us;
-    uint16_t status;     /* HTTP status, 0 = none */
-    uint8_t outcome;     /* pb_outcome */
-    uint8_t breaker;     /* pb_breaker_state */
+    uint16_t status; /* HTTP status, 0 = none */
+    uint8_t outcome; /* pb_outcome */
+    uint8_t breaker; /* pb_breaker_state */
     uint16_t attempt;
     uint32_t bytes;
     uint32_t slot;
@@ -26,15 +26,15 @@ typedef struct pb_request_row {
 /* The state the engine reports at the end of each second of run time. */
 typedef struct pb_second_mark {
     int64_t run_id;
-    uint64_t sec;        /* the second that just closed */
+    uint64_t sec; /* the second that just closed */
     uint32_t in_flight, lim, queue;
     uint8_t breaker;
-    int phase;           /* -1 when there is no mock */
+    int phase; /* -1 when there is no mock */
 } pb_second_mark;
 
 /* What is known of a run when it begins. Strings are copied. */
 typedef struct pb_run_info {
-    int64_t compare_id;  /* 0 = none */
+    int64_t compare_id; /* 0 = none */
     const char *label, *pattern, *params_json, *config_json, *target;
     uint64_t seed;
     const char *versions_json; /* the libraries' versions, as JSON (may be NULL) */

@@ -3,13 +3,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "pattern.h"
+#include "vocabulary.h"
 
 #define SCHEMA_VERSION 1
 
-_Static_assert(PB_OUTCOME_COUNT == 9, "the seconds table has one column per outcome");
+/* Schema version 1 has nine outcome columns in `seconds`: a new outcome needs a
+ * column, a higher SCHEMA_VERSION and a migration, not only a row in the table. */
+_Static_assert(PB_OUTCOME_COUNT == 9, "schema version 1 has one seconds column per outcome");
 
 #define OUTCOME_CASE(name, value, text) " WHEN " #value " THEN '" text "'"
+#define BREAKER_CASE(name, value, text) " WHEN " #value " THEN '" text "'"
+#define OUTCOME_COLUMN(name, value, text, column) " " column " INTEGER,"
+#define OUTCOME_COLUMN_NAME(name, value, text, column) " " column ","
+#define OUTCOME_PARAM(name, value, text, column) " ?,"
+#define OUTCOME_ADD(name, value, text, column) " " column " = " column " + excluded." column ","
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS compares("
@@ -27,27 +34,31 @@ static const char schema_sql[] =
     " ttfb_us INTEGER, total_us INTEGER, code INTEGER, bytes INTEGER, slot INTEGER,"
     " lim INTEGER, queue INTEGER);"
     "CREATE TABLE IF NOT EXISTS seconds("
-    " run_id INTEGER NOT NULL, sec INTEGER NOT NULL, count INTEGER NOT NULL, ok INTEGER,"
-    " http_error INTEGER, timeout INTEGER, connect_error INTEGER, reset INTEGER,"
-    " protocol_error INTEGER, rejected INTEGER, dropped INTEGER, other INTEGER,"
-    " retries INTEGER, bytes INTEGER, p50_us INTEGER, p90_us INTEGER, p99_us INTEGER,"
-    " max_us INTEGER, hist BLOB, in_flight INTEGER, lim INTEGER, queue INTEGER,"
-    " breaker INTEGER, phase INTEGER, PRIMARY KEY(run_id, sec));"
-    "CREATE TABLE IF NOT EXISTS events("
-    " run_id INTEGER NOT NULL, t_us INTEGER NOT NULL, kind TEXT NOT NULL, from_val INTEGER,"
-    " to_val INTEGER, value REAL, detail TEXT);"
-    "CREATE INDEX IF NOT EXISTS events_by_run ON events(run_id, kind, t_us);"
-    "CREATE VIEW IF NOT EXISTS requests_v AS SELECT rowid AS id, run_id, t_us, wait_us,"
-    " connect_us, ttfb_us, total_us,"
-    " CASE (code >> 6) & 1023 WHEN 0 THEN 200 WHEN 200 THEN 0 ELSE (code >> 6) & 1023 END"
-    " AS status,"
-    " CASE code & 15" PB_OUTCOME_MAP(
-        OUTCOME_CASE) " END AS outcome,"
-                      " CASE (code >> 4) & 3 WHEN 0 THEN 'none' WHEN 1 THEN 'closed' WHEN 2 THEN "
-                      "'open'"
-                      " WHEN 3 THEN 'half_open' END AS breaker,"
-                      " code >> 16 AS attempt, bytes, slot, lim, queue, t_us + wait_us AS start_us,"
-                      " t_us + wait_us + total_us AS end_us FROM requests;";
+    " run_id INTEGER NOT NULL, sec INTEGER NOT NULL, count INTEGER NOT NULL," PB_OUTCOME_ROLLUP_MAP(
+        OUTCOME_COLUMN) " retries INTEGER, bytes INTEGER, p50_us INTEGER, p90_us INTEGER, p99_us "
+                        "INTEGER,"
+                        " max_us INTEGER, hist BLOB, in_flight INTEGER, lim INTEGER, queue INTEGER,"
+                        " breaker INTEGER, phase INTEGER, PRIMARY KEY(run_id, sec));"
+                        "CREATE TABLE IF NOT EXISTS events("
+                        " run_id INTEGER NOT NULL, t_us INTEGER NOT NULL, kind TEXT NOT NULL, "
+                        "from_val INTEGER,"
+                        " to_val INTEGER, value REAL, detail TEXT);"
+                        "CREATE INDEX IF NOT EXISTS events_by_run ON events(run_id, kind, t_us);"
+                        "CREATE VIEW IF NOT EXISTS requests_v AS SELECT rowid AS id, run_id, t_us, "
+                        "wait_us,"
+                        " connect_us, ttfb_us, total_us,"
+                        " CASE (code >> 6) & 1023 WHEN 0 THEN 200 WHEN 200 THEN 0 ELSE (code >> 6) "
+                        "& 1023 END"
+                        " AS status,"
+                        " CASE code & 15" PB_OUTCOME_MAP(
+                            OUTCOME_CASE) " END AS outcome,"
+                                          " CASE (code >> 4) & 3" PB_BREAKER_STATE_MAP(
+                                              BREAKER_CASE) " END AS breaker,"
+                                                            " code >> 16 AS attempt, bytes, slot, "
+                                                            "lim, queue, t_us + wait_us AS "
+                                                            "start_us,"
+                                                            " t_us + wait_us + total_us AS end_us "
+                                                            "FROM requests;";
 
 #define ROW_COLUMNS                                                                                \
     "INSERT INTO requests(run_id, t_us, wait_us, connect_us, ttfb_us, total_us, code, bytes,"      \
@@ -63,21 +74,35 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_EVENT] = "INSERT INTO events(run_id, t_us, kind, from_val, to_val, value, detail)"
                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     /* a late second arrives as a delta: counts add up, the caller has merged
-     * the histogram, and the state columns change only with a mark (?25) */
-    [ST_SECOND] =
-        "INSERT INTO seconds(run_id, sec, count, ok, http_error, timeout, connect_error,"
-        " reset, protocol_error, rejected, dropped, other, retries, bytes, p50_us, p90_us,"
-        " p99_us, max_us, hist, in_flight, lim, queue, breaker, phase) VALUES (?1, ?2, ?3,"
-        " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,"
-        " ?22, ?23, ?24) ON CONFLICT(run_id, sec) DO UPDATE SET count = count + ?3,"
-        " ok = ok + ?4, http_error = http_error + ?5, timeout = timeout + ?6,"
-        " connect_error = connect_error + ?7, reset = reset + ?8,"
-        " protocol_error = protocol_error + ?9, rejected = rejected + ?10,"
-        " dropped = dropped + ?11, other = other + ?12, retries = retries + ?13,"
-        " bytes = bytes + ?14, p50_us = ?15, p90_us = ?16, p99_us = ?17, max_us = ?18,"
-        " hist = ?19, in_flight = iif(?25, ?20, in_flight), lim = iif(?25, ?21, lim),"
-        " queue = iif(?25, ?22, queue), breaker = iif(?25, ?23, breaker),"
-        " phase = iif(?25, ?24, phase)",
+     * the histogram, and the state columns change only with a mark (:marked).
+     * Parameters: run_id, sec, count, one per outcome, then the rest in order
+     * (PB_SCHEMA_SECOND_* below numbers them), :marked last. */
+    [ST_SECOND] = "INSERT INTO seconds(run_id, sec, count," PB_OUTCOME_ROLLUP_MAP(
+        OUTCOME_COLUMN_NAME) " retries, bytes, p50_us, p90_us, p99_us, max_us, hist,"
+                             " in_flight, lim, queue, breaker, phase) VALUES (?, ?, "
+                             "?," PB_OUTCOME_ROLLUP_MAP(
+                                 OUTCOME_PARAM) " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                                                " ON CONFLICT(run_id, sec) DO UPDATE SET"
+                                                " count = count + "
+                                                "excluded.count," PB_OUTCOME_ROLLUP_MAP(
+                                                    OUTCOME_ADD) " retries = retries + "
+                                                                 "excluded.retries,"
+                                                                 " bytes = bytes + excluded.bytes,"
+                                                                 " p50_us = excluded.p50_us,"
+                                                                 " p90_us = excluded.p90_us,"
+                                                                 " p99_us = excluded.p99_us,"
+                                                                 " max_us = excluded.max_us,"
+                                                                 " hist = excluded.hist,"
+                                                                 " in_flight = iif(:marked, "
+                                                                 "excluded.in_flight, in_flight),"
+                                                                 " lim = iif(:marked, "
+                                                                 "excluded.lim, lim),"
+                                                                 " queue = iif(:marked, "
+                                                                 "excluded.queue, queue),"
+                                                                 " breaker = iif(:marked, "
+                                                                 "excluded.breaker, breaker),"
+                                                                 " phase = iif(:marked, "
+                                                                 "excluded.phase, phase)",
     [ST_SECOND_HIST] = "SELECT hist FROM seconds WHERE run_id = ?1 AND sec = ?2",
     [ST_RUN_BEGIN] = "INSERT INTO runs(compare_id, label, pattern, params_json, config_json,"
                      " seed, target, started_at, status, versions_json, host) VALUES (?1, ?2,"
@@ -154,11 +179,12 @@ int pb_schema_create(sqlite3 *db, const char *path, pb_err *err)
         goto cleanup;
     }
     if (version == 0) {
-        rc = pb_schema_query_one(db,
-                       "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND name "
-                       "NOT IN ('compares', 'runs', 'requests', 'seconds', 'events', "
-                       "'events_by_run', 'requests_v') LIMIT 1",
-                       value, sizeof(value));
+        rc = pb_schema_query_one(
+            db,
+            "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND name "
+            "NOT IN ('compares', 'runs', 'requests', 'seconds', 'events', "
+            "'events_by_run', 'requests_v') LIMIT 1",
+            value, sizeof(value));
         if (rc != SQLITE_OK) {
             result = pb_schema_error(db, path, err, rc, "reading the schema");
             goto cleanup;
@@ -227,4 +253,3 @@ void pb_schema_bind_row(sqlite3_stmt *st, int first, const pb_request_row *row)
     pb_bind_i64(st, first + 10, row->lim);
     pb_bind_i64(st, first + 11, row->queue);
 }
-

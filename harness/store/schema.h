@@ -12,11 +12,30 @@
 
 #include "errors.h"
 #include "rows.h"
+#include "vocabulary.h"
 
 /* Rows one multi-row INSERT takes (ST_ROWS). */
 #define PB_SCHEMA_INSERT_BATCH 64
 /* Columns of one request row in an INSERT. */
 #define PB_SCHEMA_ROW_PARAMS 11
+
+/* Parameter numbers of ST_SECOND: outcome o is PB_SCHEMA_SECOND_OUTCOME + o. */
+enum {
+    PB_SCHEMA_SECOND_OUTCOME = 4,
+    PB_SCHEMA_SECOND_RETRIES = PB_SCHEMA_SECOND_OUTCOME + PB_OUTCOME_COUNT,
+    PB_SCHEMA_SECOND_BYTES,
+    PB_SCHEMA_SECOND_P50,
+    PB_SCHEMA_SECOND_P90,
+    PB_SCHEMA_SECOND_P99,
+    PB_SCHEMA_SECOND_MAX,
+    PB_SCHEMA_SECOND_HIST,
+    PB_SCHEMA_SECOND_IN_FLIGHT,
+    PB_SCHEMA_SECOND_LIM,
+    PB_SCHEMA_SECOND_QUEUE,
+    PB_SCHEMA_SECOND_BREAKER,
+    PB_SCHEMA_SECOND_PHASE,
+    PB_SCHEMA_SECOND_MARKED,
+};
 
 /* The statements the writer keeps prepared. */
 typedef enum pb_stmt_id {
@@ -81,7 +100,7 @@ static inline void pb_bind_nullable(sqlite3_stmt *st, int i, bool present, int64
 static inline void pb_bind_text(sqlite3_stmt *st, int i, const char *text, int len)
 {
     pb_bind_ok(text != NULL ? sqlite3_bind_text(st, i, text, len, SQLITE_STATIC)
-                         : sqlite3_bind_null(st, i));
+                            : sqlite3_bind_null(st, i));
 }
 
 #endif

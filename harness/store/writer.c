@@ -180,22 +180,23 @@ static int emit_second(void *data, int64_t run_id, const pb_rollup_second *s, bo
     pb_bind_i64(st, 2, (sqlite3_int64)s->sec);
     pb_bind_i64(st, 3, (sqlite3_int64)s->count);
     for (int o = 0; o < PB_OUTCOME_COUNT; o++)
-        pb_bind_i64(st, 4 + o, (sqlite3_int64)s->outcomes[o]);
-    pb_bind_i64(st, 13, (sqlite3_int64)s->retries);
-    pb_bind_i64(st, 14, (sqlite3_int64)s->bytes);
-    pb_bind_nullable(st, 15, has_latency, (int64_t)pb_hist_percentile(h, 50));
-    pb_bind_nullable(st, 16, has_latency, (int64_t)pb_hist_percentile(h, 90));
-    pb_bind_nullable(st, 17, has_latency, (int64_t)pb_hist_percentile(h, 99));
-    pb_bind_nullable(st, 18, has_latency, (int64_t)pb_hist_max(h));
-    pb_bind_ok(sqlite3_bind_blob(st, 19, r->blob, (int)len, SQLITE_STATIC));
-    pb_bind_nullable(st, 20, s->marked, s->mark.in_flight);
-    pb_bind_nullable(st, 21, s->marked, s->mark.lim);
-    pb_bind_nullable(st, 22, s->marked, s->mark.queue);
-    pb_bind_nullable(st, 23, s->marked, s->mark.breaker);
-    pb_bind_nullable(st, 24, s->marked && s->mark.phase >= 0, s->mark.phase);
-    pb_bind_i64(st, 25, s->marked);
+        pb_bind_i64(st, PB_SCHEMA_SECOND_OUTCOME + o, (sqlite3_int64)s->outcomes[o]);
+    pb_bind_i64(st, PB_SCHEMA_SECOND_RETRIES, (sqlite3_int64)s->retries);
+    pb_bind_i64(st, PB_SCHEMA_SECOND_BYTES, (sqlite3_int64)s->bytes);
+    pb_bind_nullable(st, PB_SCHEMA_SECOND_P50, has_latency, (int64_t)pb_hist_percentile(h, 50));
+    pb_bind_nullable(st, PB_SCHEMA_SECOND_P90, has_latency, (int64_t)pb_hist_percentile(h, 90));
+    pb_bind_nullable(st, PB_SCHEMA_SECOND_P99, has_latency, (int64_t)pb_hist_percentile(h, 99));
+    pb_bind_nullable(st, PB_SCHEMA_SECOND_MAX, has_latency, (int64_t)pb_hist_max(h));
+    pb_bind_ok(sqlite3_bind_blob(st, PB_SCHEMA_SECOND_HIST, r->blob, (int)len, SQLITE_STATIC));
+    pb_bind_nullable(st, PB_SCHEMA_SECOND_IN_FLIGHT, s->marked, s->mark.in_flight);
+    pb_bind_nullable(st, PB_SCHEMA_SECOND_LIM, s->marked, s->mark.lim);
+    pb_bind_nullable(st, PB_SCHEMA_SECOND_QUEUE, s->marked, s->mark.queue);
+    pb_bind_nullable(st, PB_SCHEMA_SECOND_BREAKER, s->marked, s->mark.breaker);
+    pb_bind_nullable(st, PB_SCHEMA_SECOND_PHASE, s->marked && s->mark.phase >= 0, s->mark.phase);
+    pb_bind_i64(st, PB_SCHEMA_SECOND_MARKED, s->marked);
     int src = step_done(st);
-    pb_bind_ok(sqlite3_bind_null(st, 19)); /* the blob buffer may move before the next bind */
+    pb_bind_ok(sqlite3_bind_null(
+        st, PB_SCHEMA_SECOND_HIST)); /* the blob buffer may move before the next bind */
     if (src != SQLITE_OK)
         return writer_fail(r, src, "writing a second of the rollup");
     return 0;
@@ -506,4 +507,3 @@ int pb_writer_call(pb_recorder *r, struct command *c, pb_err *err)
         *err = c->err;
     return c->rc;
 }
-
