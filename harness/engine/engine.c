@@ -15,6 +15,7 @@
 
 #include "http_lanes.h"
 #include "engine.h"
+#include "registry.h"
 #include "run_summary.h"
 #include "threshold.h"
 #include "units.h"

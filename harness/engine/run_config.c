@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "http_lanes.h"
+#include "registry.h"
 #include "run_config.h"
 #include "threshold.h"
 #include "units.h"
@@ -231,7 +232,7 @@ int pb_run_config_check(const pb_run_config *cfg, pb_err *err)
     pb_pattern_params p = cfg->params;
     p.total_tasks = cfg->requests;
     p.seed = cfg->seed;
-    return pb_pattern_params_check(&p, cfg->pattern, err);
+    return pb_pattern_check(cfg->pattern, &p, err);
 }
 
 int pb_run_parse_client_threads(const char *value, uint32_t *out, pb_err *err)

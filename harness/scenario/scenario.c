@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 
 #include "mock.h"
-#include "pattern.h"
+#include "registry.h"
 #include "threshold.h"
 #include "units.h"
 

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "pattern.h"
+#include "registry.h"
 
 #define MS PB_USEC_PER_MS
 #define SEC PB_USEC_PER_SEC
@@ -52,7 +52,8 @@ static void defaults_are_the_documented_ones(void **state)
     assert_int_equal(p.retry_jitter, PB_JITTER_FULL);
     assert_true(p.retry_honour_retry_after);
     pb_err err;
-    assert_int_equal(pb_pattern_params_check(&p, NULL, &err), 0);
+    assert_int_equal(pb_pattern_params_check(&p, &err), 0);
+    assert_int_equal(pb_pattern_check(NULL, &p, &err), 0);
 }
 
 static void the_readme_documents_every_option_and_default(void **state)
