@@ -16,17 +16,29 @@ typedef struct adaptive {
     pb_limit limit;
 } adaptive;
 
+/* The limit starts at concurrency and moves within [min_limit, max_limit]. */
+static int adaptive_check(const pb_pattern_params *p, pb_err *err)
+{
+    if (p->min_limit > p->max_limit)
+        return pb_err_set(err, PB_EINVAL, "--min-limit (%lu) must not exceed --max-limit (%lu)",
+                          (unsigned long)p->min_limit, (unsigned long)p->max_limit);
+    if (p->concurrency < p->min_limit || p->concurrency > p->max_limit)
+        return pb_err_set(err, PB_EINVAL,
+                          "--concurrency: the adaptive pattern starts its limit there, so it "
+                          "must lie in [--min-limit, --max-limit] = [%lu, %lu], got %lu",
+                          (unsigned long)p->min_limit, (unsigned long)p->max_limit,
+                          (unsigned long)p->concurrency);
+    return 0;
+}
+
 static int adaptive_create(const pb_pattern_params *p, pb_event_cb cb, void *cb_data, void **state,
                            pb_err *err)
 {
-    int rc = pb_pattern_params_check(p, "adaptive", err);
-    if (rc != 0)
-        return rc;
     adaptive *a = calloc(1, sizeof(*a));
     if (a == NULL)
         return pb_err_set(err, PB_ENOMEM, "out of memory");
     a->params = *p;
-    rc = pb_pool_init(&a->pool, p->max_limit, err);
+    int rc = pb_pool_init(&a->pool, p->max_limit, err);
     if (rc != 0)
         goto fail;
     rc = pb_limit_init(&a->limit, p, cb, cb_data, err);
@@ -107,6 +119,7 @@ static void adaptive_state(const void *state, pb_pattern_state *out)
 
 const pb_pattern_ops pb_adaptive_ops = {
     .name = "adaptive",
+    .check = adaptive_check,
     .create = adaptive_create,
     .destroy = adaptive_destroy,
     .start = adaptive_start,

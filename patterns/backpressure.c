@@ -47,9 +47,6 @@ typedef struct backpressure {
 static int backpressure_create(const pb_pattern_params *p, pb_event_cb cb, void *cb_data,
                                void **state, pb_err *err)
 {
-    int rc = pb_pattern_params_check(p, "backpressure", err);
-    if (rc != 0)
-        return rc;
     backpressure *b = calloc(1, sizeof(*b));
     if (b == NULL)
         goto nomem;

@@ -23,17 +23,36 @@ typedef struct breaker {
     pb_breaker br;
 } breaker;
 
+/* The rate policy's rules; the consecutive policy takes any value the
+ * options table allows. */
+static int breaker_check(const pb_pattern_params *p, pb_err *err)
+{
+    if (p->breaker_policy != PB_BREAKER_POLICY_RATE)
+        return 0;
+    if (p->window_kind == PB_WINDOW_TIME && p->window_size > 3600)
+        return pb_err_set(err, PB_ERANGE,
+                          "--window-size: a time window is at most 3600 seconds, got %lu",
+                          (unsigned long)p->window_size);
+    if (p->half_open_calls == 0)
+        return pb_err_set(err, PB_EINVAL,
+                          "--half-open-calls: the rate policy judges a fixed number of "
+                          "probes, expected at least 1, got 0");
+    if (p->failure_rate_threshold <= 0 || p->slow_call_rate_threshold <= 0)
+        return pb_err_set(err, PB_ERANGE,
+                          "--failure-rate-threshold and --slow-call-rate-threshold: expected "
+                          "a rate above 0, got %g and %g",
+                          p->failure_rate_threshold, p->slow_call_rate_threshold);
+    return 0;
+}
+
 static int breaker_create(const pb_pattern_params *p, pb_event_cb cb, void *cb_data, void **state,
                           pb_err *err)
 {
-    int rc = pb_pattern_params_check(p, "breaker", err);
-    if (rc != 0)
-        return rc;
     breaker *b = calloc(1, sizeof(*b));
     if (b == NULL)
         return pb_err_set(err, PB_ENOMEM, "out of memory");
     b->params = *p;
-    rc = pb_pool_init(&b->pool, p->concurrency, err);
+    int rc = pb_pool_init(&b->pool, p->concurrency, err);
     if (rc != 0)
         goto fail;
     rc = pb_breaker_init(&b->br, p, cb, cb_data, err);
@@ -128,6 +147,7 @@ static void breaker_state(const void *state, pb_pattern_state *out)
 
 const pb_pattern_ops pb_breaker_ops = {
     .name = "breaker",
+    .check = breaker_check,
     .create = breaker_create,
     .destroy = breaker_destroy,
     .start = breaker_start,

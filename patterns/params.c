@@ -47,7 +47,8 @@ typedef struct param {
 #define MS 1e3
 
 /* The one table. Ranges are what each field can hold safely; rules that tie
- * fields together (min-limit <= max-limit, ...) live in pb_pattern_params_check. */
+ * fields together live in pb_pattern_params_check when every pattern shares
+ * them (retry-base <= retry-cap), else in the pattern's check op. */
 /* clang-format off */
 static const param params[] = {
     {{"tasks", "N", "0", "all", "tasks to run, 0 = endless (the run's duration ends it)"},
@@ -478,45 +479,15 @@ static int check_ranges(const pb_pattern_params *p, pb_err *err)
     return 0;
 }
 
-static bool uses(const char *pattern, const char *name)
-{
-    return pattern == NULL || strcmp(pattern, name) == 0;
-}
-
-int pb_pattern_params_check(const pb_pattern_params *p, const char *pattern, pb_err *err)
+int pb_pattern_params_check(const pb_pattern_params *p, pb_err *err)
 {
     int rc = check_ranges(p, err);
     if (rc != 0)
         return rc;
+    /* any pattern may be wrapped in retry */
     if (p->retry_base > p->retry_cap)
         return pb_err_set(err, PB_EINVAL,
                           "--retry-base (%lluus) must not exceed --retry-cap (%lluus)",
                           (unsigned long long)p->retry_base, (unsigned long long)p->retry_cap);
-    if (uses(pattern, "breaker") && p->breaker_policy == PB_BREAKER_POLICY_RATE) {
-        if (p->window_kind == PB_WINDOW_TIME && p->window_size > 3600)
-            return pb_err_set(err, PB_ERANGE,
-                              "--window-size: a time window is at most 3600 seconds, got %lu",
-                              (unsigned long)p->window_size);
-        if (p->half_open_calls == 0)
-            return pb_err_set(err, PB_EINVAL,
-                              "--half-open-calls: the rate policy judges a fixed number of "
-                              "probes, expected at least 1, got 0");
-        if (p->failure_rate_threshold <= 0 || p->slow_call_rate_threshold <= 0)
-            return pb_err_set(err, PB_ERANGE,
-                              "--failure-rate-threshold and --slow-call-rate-threshold: expected "
-                              "a rate above 0, got %g and %g",
-                              p->failure_rate_threshold, p->slow_call_rate_threshold);
-    }
-    if (uses(pattern, "adaptive")) {
-        if (p->min_limit > p->max_limit)
-            return pb_err_set(err, PB_EINVAL, "--min-limit (%lu) must not exceed --max-limit (%lu)",
-                              (unsigned long)p->min_limit, (unsigned long)p->max_limit);
-        if (p->concurrency < p->min_limit || p->concurrency > p->max_limit)
-            return pb_err_set(err, PB_EINVAL,
-                              "--concurrency: the adaptive pattern starts its limit there, so it "
-                              "must lie in [--min-limit, --max-limit] = [%lu, %lu], got %lu",
-                              (unsigned long)p->min_limit, (unsigned long)p->max_limit,
-                              (unsigned long)p->concurrency);
-    }
     return 0;
 }

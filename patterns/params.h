@@ -89,10 +89,11 @@ int pb_pattern_params_get(const pb_pattern_params *p, const char *name, char *bu
  * out of memory); durations are strings such as "100ms" that set() accepts. */
 char *pb_pattern_params_to_json(const pb_pattern_params *p);
 
-/* Check the whole struct (each field's range and the cross-field rules of the
- * given pattern, or of all patterns when pattern is NULL). */
-int pb_pattern_params_check(const pb_pattern_params *p, const char *pattern,
-                            pb_err *err) PB_MUST_CHECK;
+/* Check each field's range and the cross-field rules every pattern shares
+ * (the retry decorator's); a pattern's own rules are its check op, and
+ * pb_pattern_check (registry.h) runs both. PB_EINVAL/PB_ERANGE; err names the
+ * option and what was expected. */
+int pb_pattern_params_check(const pb_pattern_params *p, pb_err *err) PB_MUST_CHECK;
 
 /* One row of the options table, for help text and documentation. */
 typedef struct pb_param_info {

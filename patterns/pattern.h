@@ -85,10 +85,16 @@ typedef struct pb_pattern_state {
     uint64_t produced, consumed, dropped, rejected, retries, limit_changes;
 } pb_pattern_state;
 
-/* The ops table each pattern implements; the engine never switches on names. */
+/* The ops table each pattern implements; the engine never switches on names.
+ * A pattern is listed in PB_PATTERN_MAP (pattern_impl.h) and created through
+ * registry.h; the retry decorator (retry.h) has an ops table too, without
+ * check or create, since it only ever wraps a created pattern. */
 typedef struct pb_pattern_ops {
     const char *name;
-    /* Validate params and allocate all state; *state owned by the caller, freed by destroy. */
+    /* The pattern's own cross-field rules, on params whose ranges and shared
+     * rules pb_pattern_params_check has passed; NULL when it has none. */
+    int (*check)(const pb_pattern_params *p, pb_err *err);
+    /* Allocate all state for checked params; *state owned by the caller, freed by destroy. */
     int (*create)(const pb_pattern_params *p, pb_event_cb cb, void *cb_data, void **state,
                   pb_err *err);
     void (*destroy)(void *state);
@@ -106,26 +112,12 @@ typedef struct pb_pattern_ops {
     void (*state)(const void *state, pb_pattern_state *out);
 } pb_pattern_ops;
 
-/* Look up a pattern by name ("queue", "semaphore", "backpressure", "breaker",
- * "adaptive"); NULL if unknown. */
-const pb_pattern_ops *pb_pattern_find(const char *name);
-
-/* The NULL-terminated list of all patterns. */
-const pb_pattern_ops *const *pb_pattern_list(void);
-
-/* A created pattern: ops plus state, optionally wrapped by the retry decorator
- * when p->retry_max_attempts > 1. */
+/* A created pattern (pb_pattern_create in registry.h): ops plus state; the
+ * ops are the retry decorator's when it wraps the pattern. */
 typedef struct pb_pattern {
     const pb_pattern_ops *ops;
     void *state;
 } pb_pattern;
-
-/* Create `name` with params; wraps it in the retry decorator if asked
- * (retry_max_attempts > 1). PB_ENOENT for an unknown name, PB_EINVAL/PB_ERANGE
- * for bad params, PB_ENOMEM; err says which option and what was expected.
- * On failure out->state is NULL. */
-int pb_pattern_create(const char *name, const pb_pattern_params *p, pb_event_cb cb, void *cb_data,
-                      pb_pattern *out, pb_err *err) PB_MUST_CHECK;
 
 /* Free a created pattern (NULL-safe, and on out->state; sets it to NULL). */
 void pb_pattern_destroy(pb_pattern *pat);

@@ -4,12 +4,21 @@
 
 #include "pattern.h"
 
-/* The ops tables behind pb_pattern_find(). */
-extern const pb_pattern_ops pb_queue_ops;
-extern const pb_pattern_ops pb_semaphore_ops;
-extern const pb_pattern_ops pb_backpressure_ops;
-extern const pb_pattern_ops pb_breaker_ops;
-extern const pb_pattern_ops pb_adaptive_ops;
+/* Every pattern, in the order help texts and error messages list them. Each
+ * XX(name) is a file name.c defining `const pb_pattern_ops pb_<name>_ops`
+ * with .name = "name"; registry.c builds pb_pattern_list() from this list.
+ * Adding a pattern: its .c, a line here, and CMakeLists.txt. */
+#define PB_PATTERN_MAP(XX)                                                     \
+    XX(queue)                                                                  \
+    XX(semaphore)                                                              \
+    XX(backpressure)                                                           \
+    XX(breaker)                                                                \
+    XX(adaptive)
+
+/* The ops table each pattern of the list defines. */
+#define PB_PATTERN_OPS_DECL(name) extern const pb_pattern_ops pb_##name##_ops;
+PB_PATTERN_MAP(PB_PATTERN_OPS_DECL)
+#undef PB_PATTERN_OPS_DECL
 
 /* Report one event through an optional callback. */
 static inline void pb_emit(pb_event_cb cb, void *data, pb_usec at, pb_event_kind kind, int64_t from,

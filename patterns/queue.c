@@ -15,14 +15,11 @@ typedef struct queue {
 static int queue_create(const pb_pattern_params *p, pb_event_cb cb, void *cb_data, void **state,
                         pb_err *err)
 {
-    int rc = pb_pattern_params_check(p, "queue", err);
-    if (rc != 0)
-        return rc;
     queue *q = calloc(1, sizeof(*q));
     if (q == NULL)
         return pb_err_set(err, PB_ENOMEM, "out of memory");
     q->params = *p;
-    rc = pb_pool_init(&q->pool, p->concurrency, err);
+    int rc = pb_pool_init(&q->pool, p->concurrency, err);
     if (rc != 0) {
         free(q);
         return rc;

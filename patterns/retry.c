@@ -64,13 +64,6 @@ static void retry_destroy(void *state)
     free(r);
 }
 
-static int retry_create(const pb_pattern_params *p, pb_event_cb cb, void *cb_data, void **state,
-                        pb_err *err)
-{
-    return pb_err_set(err, PB_EINVAL,
-                      "retry is a decorator: use pb_pattern_create with --retry-attempts above 1");
-}
-
 static void retry_start(void *state, pb_usec now)
 {
     retry *r = state;
@@ -201,9 +194,10 @@ static void retry_state(const void *state, pb_pattern_state *out)
     out->retries = r->retries;
 }
 
+/* No check or create: the decorator is never created by name, only wrapped
+ * around a created pattern by pb_retry_wrap. */
 static const pb_pattern_ops retry_ops = {
     .name = "retry",
-    .create = retry_create,
     .destroy = retry_destroy,
     .start = retry_start,
     .admit = retry_admit,

@@ -1,4 +1,7 @@
-/* The retry decorator: wraps any pattern's ops. When a started request fails
+/* The retry decorator: wraps any created pattern, whose ops it calls through
+ * an ops table of its own (no check or create: it is not a pattern one can
+ * name). pb_pattern_create (registry.h) applies it; it needs nothing of the
+ * registry, only pattern.h. When a started request fails
  * (pb_result_is_failure) and attempts are left, it keeps the slot (the inner
  * pattern still sees its request in flight), emits a RETRY event and, once the
  * backoff has passed, admits the next attempt of the same task on the same
@@ -23,8 +26,9 @@
  * jitter only; pass retry_base for the first retry). */
 pb_usec pb_retry_backoff(const pb_pattern_params *p, uint32_t n, pb_usec prev, pb_rng *rng);
 
-/* Wrap `inner`, which the wrapper then owns and destroys (on failure the
- * caller still owns it). */
+/* Wrap `inner` (created, not started) for p's retry options into *out, which
+ * then owns inner and destroys it with itself; on failure (PB_ENOMEM) the
+ * caller still owns inner. */
 int pb_retry_wrap(const pb_pattern *inner, const pb_pattern_params *p, pb_event_cb cb,
                   void *cb_data, pb_pattern *out, pb_err *err) PB_MUST_CHECK;
 

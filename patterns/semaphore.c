@@ -44,9 +44,6 @@ typedef struct semaphore {
 static int semaphore_create(const pb_pattern_params *p, pb_event_cb cb, void *cb_data, void **state,
                             pb_err *err)
 {
-    int rc = pb_pattern_params_check(p, "semaphore", err);
-    if (rc != 0)
-        return rc;
     semaphore *s = calloc(1, sizeof(*s));
     if (s == NULL)
         goto nomem;

@@ -10,8 +10,31 @@
 #include "engine.h"
 #include "progress.h"
 #include "recorder.h"
+#include "registry.h"
 #include "run_summary.h"
 #include "threshold.h"
+
+/* The --pattern line: every registered name, wrapped under the help column
+ * so that no line passes 80 columns. */
+static void pattern_help(FILE *out)
+{
+    static const char flag[] = "  --pattern NAME       ";
+    char text[PB_PATTERN_NAMES_MAX + 16];
+    pb_pattern_names(", ", text, PB_PATTERN_NAMES_MAX);
+    /* the default is the run's (pb_run_config_init) */
+    strcat(text, " (queue)");
+    size_t col = (size_t)fprintf(out, "%s", flag);
+    bool first = true;
+    for (char *save = NULL, *w = strtok_r(text, " ", &save); w != NULL;
+         w = strtok_r(NULL, " ", &save), first = false) {
+        if (!first && col + 1 + strlen(w) > 80)
+            col = (size_t)fprintf(out, "\n%*s", (int)(sizeof(flag) - 1), "") - 1;
+        else if (!first)
+            col += (size_t)fprintf(out, " ");
+        col += (size_t)fprintf(out, "%s", w);
+    }
+    fprintf(out, "\n");
+}
 
 static void usage(FILE *out)
 {
@@ -21,8 +44,9 @@ static void usage(FILE *out)
             "Drive one concurrency pattern against the built-in mock server (started on an\n"
             "ephemeral loopback port) or --target URL, and record every request in SQLite.\n"
             "\n"
-            "run options:\n"
-            "  --pattern NAME       queue, semaphore, backpressure, breaker, adaptive (queue)\n"
+            "run options:\n");
+    pattern_help(out);
+    fprintf(out,
             "  --target URL         an HTTP server to call instead of the built-in mock\n"
             "  --duration D         run length, e.g. 30s, 5m, 72h (10s); with --requests,\n"
             "                       whichever bound comes first\n"

@@ -15,6 +15,7 @@
 
 #include "engine.h"
 #include "http_lanes.h"
+#include "registry.h"
 #include "run_host.h"
 #include "run_summary.h"
 #include "threshold.h"

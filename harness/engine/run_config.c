@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "http_lanes.h"
+#include "registry.h"
 #include "run_config.h"
 #include "threshold.h"
 #include "units.h"
@@ -110,12 +111,8 @@ int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value, p
         return pb_err_set(err, PB_EINVAL, "--%s: expected a value", name);
     if (strcmp(name, "pattern") == 0) {
         if (pb_pattern_find(value) == NULL) {
-            char names[128] = "";
-            const pb_pattern_ops *const *all = pb_pattern_list();
-            for (int i = 0; all[i] != NULL; i++) {
-                size_t n = strlen(names);
-                snprintf(names + n, sizeof(names) - n, "%s%s", i > 0 ? ", " : "", all[i]->name);
-            }
+            char names[PB_PATTERN_NAMES_MAX];
+            pb_pattern_names(", ", names, sizeof(names));
             return pb_err_set(err, PB_EINVAL, "--pattern: expected one of %s, got \"%s\"", names,
                               value);
         }
@@ -233,7 +230,7 @@ int pb_run_config_check(const pb_run_config *cfg, pb_err *err)
     pb_pattern_params p = cfg->params;
     p.total_tasks = cfg->requests;
     p.seed = cfg->seed;
-    return pb_pattern_params_check(&p, cfg->pattern, err);
+    return pb_pattern_check(cfg->pattern, &p, err);
 }
 
 int pb_run_parse_client_threads(const char *value, uint32_t *out, pb_err *err)

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 
 #include "mock.h"
-#include "pattern.h"
+#include "registry.h"
 #include "threshold.h"
 #include "units.h"
 
@@ -518,20 +518,14 @@ static int parse_entry(const ctx *c, json_t *v, const char *path, pb_scenario_en
     if (rc != 0)
         return rc;
     json_t *pattern = json_object_get(v, "pattern");
-    if (pattern == NULL)
-        return fail(c, path,
-                    "expected a \"pattern\" (queue, semaphore, backpressure, breaker or "
-                    "adaptive)");
+    char names[PB_PATTERN_NAMES_MAX];
+    if (pattern == NULL) {
+        pb_pattern_names(" or ", names, sizeof(names));
+        return fail(c, path, "expected a \"pattern\" (%s)", names);
+    }
     pb_json_path_key(p, sizeof(p), path, "pattern");
     if (!json_is_string(pattern) || pb_pattern_find(json_string_value(pattern)) == NULL) {
-        char names[200];
-        const char *list[16];
-        const pb_pattern_ops *const *all = pb_pattern_list();
-        size_t n = 0;
-        for (; all[n] != NULL && n < 15; n++)
-            list[n] = all[n]->name;
-        list[n] = NULL;
-        list_names(list, names, sizeof(names));
+        pb_pattern_names(", ", names, sizeof(names));
         return fail(c, p, "expected one of %s, got %s", names, describe(pattern, got, sizeof(got)));
     }
     snprintf(e->pattern, sizeof(e->pattern), "%s", json_string_value(pattern));

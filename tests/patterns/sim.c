@@ -7,6 +7,8 @@
 
 #include <cmocka.h>
 
+#include "registry.h"
+
 #define SIM_MAX_ADMITS_PER_LOOP 10000000
 
 static void *grow(void *p, size_t *cap, size_t need, size_t size)

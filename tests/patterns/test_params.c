@@ -11,7 +11,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "pattern.h"
+#include "registry.h"
 
 #define MS PB_USEC_PER_MS
 #define SEC PB_USEC_PER_SEC
@@ -52,7 +52,8 @@ static void defaults_are_the_documented_ones(void **state)
     assert_int_equal(p.retry_jitter, PB_JITTER_FULL);
     assert_true(p.retry_honour_retry_after);
     pb_err err;
-    assert_int_equal(pb_pattern_params_check(&p, NULL, &err), 0);
+    assert_int_equal(pb_pattern_params_check(&p, &err), 0);
+    assert_int_equal(pb_pattern_check(NULL, &p, &err), 0);
 }
 
 static void the_readme_documents_every_option_and_default(void **state)
@@ -253,6 +254,38 @@ static void cross_field_rules_are_checked_at_create(void **state)
     assert_non_null(strstr(err.msg, "--queue-size"));
 }
 
+static void each_pattern_checks_only_its_own_rules(void **state)
+{
+    pb_pattern_params p;
+    pb_pattern_params_default(&p);
+    p.breaker_policy = PB_BREAKER_POLICY_RATE;
+    p.half_open_calls = 0;
+    pb_err err = {0};
+    /* the breaker refuses what only the breaker cares about ... */
+    assert_int_equal(pb_pattern_check("breaker", &p, &err), PB_EINVAL);
+    assert_non_null(strstr(err.msg, "--half-open-calls"));
+    /* ... every other pattern takes it, and NULL asks every pattern */
+    const pb_pattern_ops *const *list = pb_pattern_list();
+    for (size_t i = 0; list[i] != NULL; i++)
+        if (strcmp(list[i]->name, "breaker") != 0 && pb_pattern_check(list[i]->name, &p, &err) != 0)
+            fail_msg("%s: %s", list[i]->name, err.msg);
+    assert_int_equal(pb_pattern_check(NULL, &p, &err), PB_EINVAL);
+    /* the shared rules hold for every pattern */
+    pb_pattern_params_default(&p);
+    p.retry_base = p.retry_cap + 1;
+    for (size_t i = 0; list[i] != NULL; i++)
+        assert_int_equal(pb_pattern_check(list[i]->name, &p, &err), PB_EINVAL);
+    assert_int_equal(pb_pattern_check("bulkhead", &p, &err), PB_ENOENT);
+    assert_string_equal(err.msg, "--pattern: unknown pattern \"bulkhead\"; expected one of "
+                                 "queue, semaphore, backpressure, breaker, adaptive");
+
+    char names[PB_PATTERN_NAMES_MAX];
+    pb_pattern_names(" or ", names, sizeof(names));
+    assert_string_equal(names, "queue, semaphore, backpressure, breaker or adaptive");
+    pb_pattern_names(", ", names, 8); /* a short buffer truncates, terminated */
+    assert_string_equal(names, "queue, ");
+}
+
 static void the_registry_creates_every_pattern(void **state)
 {
     static const char *const names[] = {"queue", "semaphore", "backpressure", "breaker",
@@ -339,6 +372,7 @@ int main(void)
         cmocka_unit_test(bad_values_get_messages_naming_the_option),
         cmocka_unit_test(params_json_round_trips),
         cmocka_unit_test(cross_field_rules_are_checked_at_create),
+        cmocka_unit_test(each_pattern_checks_only_its_own_rules),
         cmocka_unit_test(the_registry_creates_every_pattern),
         cmocka_unit_test(outcomes_and_what_counts_as_failure),
     };

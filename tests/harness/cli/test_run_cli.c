@@ -24,6 +24,7 @@
 #include <sqlite3.h>
 
 #include "monotime.h"
+#include "registry.h"
 #include "scratch_db.h"
 
 struct ctx {
@@ -279,6 +280,50 @@ static void help_lists_every_option_with_its_default(void **state)
             fail_msg("--help does not mention %s", expect[i]);
 }
 
+/* Whatever the registry holds is what a user is offered and can run: every
+ * registered name is on run --help's --pattern line, runs under --pattern
+ * (recorded under its name), and is listed when the name given is unknown. */
+static void every_registered_pattern_is_offered_and_runs(void **state)
+{
+    struct ctx *c = *state;
+    const pb_pattern_ops *const *all = pb_pattern_list();
+    const char *help_args[] = {"--help", NULL};
+    struct child ch;
+    spawn(&ch, false, help_args);
+    finish(&ch);
+    assert_int_equal(exit_code(&ch), 0);
+    const char *from = strstr(ch.out, "  --pattern NAME");
+    const char *to = strstr(ch.out, "  --target URL");
+    assert_non_null(from);
+    assert_non_null(to);
+    char line[1024];
+    snprintf(line, sizeof(line), "%.*s", (int)(to - from), from);
+    for (size_t i = 0; all[i] != NULL; i++)
+        if (strstr(line, all[i]->name) == NULL)
+            fail_msg("run --help's --pattern line does not offer %s:\n%s", all[i]->name, line);
+
+    for (size_t i = 0; all[i] != NULL; i++) {
+        const char *args[] = {"--db", c->db,           "--pattern", all[i]->name, "--requests",
+                              "20",   "--concurrency", "2",         "--quiet",    NULL};
+        spawn(&ch, false, args);
+        finish(&ch);
+        if (exit_code(&ch) != 0)
+            fail_msg("run --pattern %s: exit %d, stderr: %s", all[i]->name, exit_code(&ch), ch.err);
+        char recorded[64];
+        qtext(c->db, "select pattern from runs order by id desc limit 1", recorded,
+              sizeof(recorded));
+        assert_string_equal(recorded, all[i]->name);
+    }
+
+    const char *bad[] = {"--db", c->db, "--pattern", "bulkhead", NULL};
+    spawn(&ch, false, bad);
+    finish(&ch);
+    assert_int_equal(exit_code(&ch), 2);
+    for (size_t i = 0; all[i] != NULL; i++)
+        if (strstr(ch.err, all[i]->name) == NULL)
+            fail_msg("--pattern bulkhead: the error does not list %s: %s", all[i]->name, ch.err);
+}
+
 static void json_summary_matches_the_database(void **state)
 {
     struct ctx *c = *state;
@@ -399,6 +444,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(bad_flags_exit_2_with_a_message_naming_them, setup,
                                         teardown),
         cmocka_unit_test(help_lists_every_option_with_its_default),
+        cmocka_unit_test_setup_teardown(every_registered_pattern_is_offered_and_runs, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(json_summary_matches_the_database, setup, teardown),
         cmocka_unit_test_setup_teardown(a_signal_stops_the_run_and_keeps_every_row, setup,
                                         teardown),
