@@ -7,9 +7,10 @@
  * end-of-run lines.
  *
  * To add a fault: a row in PB_MOCK_FAULT_ROWS (its counter comes with it),
- * then what the server does for it in mock_server.c's answer().
+ * then what the server does with it in mock_server.c (answer(), and arrive()
+ * if it acts before answering, as hang does).
  * To add a counter: a row in PB_MOCK_COUNTER_MAP, then count it in
- * mock_server.c.
+ * mock_server.c. A new metric for it: a row in PB_MOCK_METRIC_MAP.
  *
  * Only macros here: no declarations, no includes. */
 #ifndef PB_MOCK_VOCAB_H
