@@ -2,11 +2,11 @@
 
 #include "rng.h"
 
-static const pb_mock_action fault_action[PB_FAULT_COUNT] = {
-    [PB_FAULT_RESET] = PB_MOCK_RESET,
-    [PB_FAULT_HANG] = PB_MOCK_HANG,
-    [PB_FAULT_SLOW_BODY] = PB_MOCK_SLOW_BODY,
-    [PB_FAULT_MALFORMED] = PB_MOCK_MALFORMED,
+/* The HTTP status counted for each fault kind. */
+static const uint16_t fault_status[PB_FAULT_COUNT] = {
+#define FAULT_STATUS(e, name, counter, outcome, status) [PB_FAULT_##e] = status,
+    PB_MOCK_FAULT_MAP(FAULT_STATUS)
+#undef FAULT_STATUS
 };
 
 void pb_fault_decide(const pb_mock_settings *s, uint64_t seed, uint64_t seq, pb_fault_decision *out)
@@ -23,8 +23,8 @@ void pb_fault_decide(const pb_mock_settings *s, uint64_t seed, uint64_t seq, pb_
     for (int k = 0; k < PB_FAULT_COUNT; k++) {
         edge += s->fault_fraction[k];
         if (u < edge) {
-            out->action = fault_action[k];
-            out->status = k == PB_FAULT_SLOW_BODY ? 200 : 0;
+            out->action = PB_MOCK_FAULT_ACTION(k);
+            out->status = fault_status[k];
             return;
         }
     }

@@ -9,20 +9,25 @@
 
 #include "mock_config.h"
 
-/* What the server does with one request. */
+/* What the server does with one request: answer normally, with an injected
+ * error, or with one of the faults. Not the same set as pb_fault_kind (a
+ * settings index, which has no ok or error), so derived from it: fault k is
+ * action PB_MOCK_FAULT_ACTION(k), named PB_MOCK_<ENUM> after its row. */
 typedef enum pb_mock_action {
-    PB_MOCK_OK,
+    PB_MOCK_OK,    /* 0: callers use it as "nothing" */
     PB_MOCK_ERROR, /* status is the injected error */
-    PB_MOCK_RESET,
-    PB_MOCK_HANG,
-    PB_MOCK_SLOW_BODY,
-    PB_MOCK_MALFORMED,
+#define PB_MOCK_ACTION_ENUM_(e, name, counter, outcome, status) PB_MOCK_##e,
+    PB_MOCK_FAULT_MAP(PB_MOCK_ACTION_ENUM_)
+#undef PB_MOCK_ACTION_ENUM_
 } pb_mock_action;
+
+/* The action of fault kind k. */
+#define PB_MOCK_FAULT_ACTION(k) ((pb_mock_action)(PB_MOCK_ERROR + 1 + (k)))
 
 /* One decision. */
 typedef struct pb_fault_decision {
     pb_mock_action action;
-    uint16_t status; /* 200 (ok, slow-body), the injected error, or 0 (reset, hang, malformed) */
+    uint16_t status; /* 200 for ok, the injected error, or the fault's status in its row */
     pb_usec latency; /* service time drawn from the latency distribution */
 } pb_fault_decision;
 

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "errors.h"
+#include "mock_vocab.h"
 #include "monotime.h"
 
 /* Opaque: the full mock configuration (base settings + phases + listen
@@ -89,28 +90,17 @@ int pb_mock_set_profile(pb_mock *m, const char *json, const char *source,
 /* The running profile as JSON (malloc'd, caller frees; NULL when out of memory). */
 char *pb_mock_profile_json(pb_mock *m);
 
-/* Counters since start. Outcomes are what the server decided, per request,
- * counted when it decides (on arrival), so that once a client has its answer
- * the counters include it. requests is the sum of the outcome counters. */
+/* Counters since start and gauges now; the fields are the rows of
+ * PB_MOCK_COUNTER_MAP and PB_MOCK_GAUGE_MAP in mock_vocab.h, which say what
+ * each counts. */
 typedef struct pb_mock_stats {
-    uint64_t requests;          /* every request the server received (admin excluded) */
-    uint64_t ok;                /* answered 200 (slow bodies are counted apart) */
-    uint64_t errors;            /* answered with an injected error status */
-    uint64_t rejected_capacity; /* immediate 503: capacity queue full */
-    uint64_t rate_limited;      /* 429 from the token bucket */
-    uint64_t resets, hangs, slow_bodies, malformed;
-    uint64_t bad_requests; /* 400: a malformed X-PB-Seq or X-PB-Attempt header */
-    /* Resets (hang-max closes) of numbered requests that the client sent
-     * again with the same X-PB-Seq and X-PB-Attempt. libcurl resends by
-     * itself when a kept-alive connection closes without an answer; its
-     * caller then saw requests - resent_resets - resent_hangs requests,
-     * resets - resent_resets resets and hangs - resent_hangs hangs. Counted
-     * as the resend arrives; not outcomes. */
-    uint64_t resent_resets, resent_hangs;
-    uint64_t status[600]; /* per HTTP status answered (reset, hang, malformed have none) */
-    uint32_t in_flight;   /* received, not yet finished */
-    uint32_t queued;      /* waiting for a capacity slot */
-    int phase;            /* the phase active now */
+#define PB_MOCK_STATS_COUNTER_(counter, metric, label) uint64_t counter;
+    PB_MOCK_COUNTER_MAP(PB_MOCK_STATS_COUNTER_)
+#undef PB_MOCK_STATS_COUNTER_
+    uint64_t status[600]; /* per HTTP status answered (faults of status 0 have none) */
+#define PB_MOCK_STATS_GAUGE_(gauge, type, metric) type gauge;
+    PB_MOCK_GAUGE_MAP(PB_MOCK_STATS_GAUGE_)
+#undef PB_MOCK_STATS_GAUGE_
 } pb_mock_stats;
 
 /* Snapshot the counters (thread-safe). */

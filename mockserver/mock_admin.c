@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mock_stats.h"
+
 #define ADMIN_PREFIX "/__admin/"
 #define ADMIN_PATHS "/__admin/profile, /__admin/phase/restart, /__admin/stats"
 
@@ -51,95 +53,6 @@ static enum MHD_Result wrong_method(struct MHD_Connection *c, const char *method
     char msg[256];
     snprintf(msg, sizeof(msg), "%s is not allowed on %s; expected %s", method, url, allow);
     return respond_error(c, 405, msg, allow);
-}
-
-char *pb_mock_stats_to_json(const pb_mock_stats *s)
-{
-    json_t *status = json_object();
-    json_t *o = json_pack(
-        "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i}", "requests",
-        (json_int_t)s->requests, "ok", (json_int_t)s->ok, "errors", (json_int_t)s->errors,
-        "rejected_capacity", (json_int_t)s->rejected_capacity, "rate_limited",
-        (json_int_t)s->rate_limited, "resets", (json_int_t)s->resets, "hangs", (json_int_t)s->hangs,
-        "slow_bodies", (json_int_t)s->slow_bodies, "malformed", (json_int_t)s->malformed,
-        "bad_requests", (json_int_t)s->bad_requests, "resent_resets", (json_int_t)s->resent_resets,
-        "resent_hangs", (json_int_t)s->resent_hangs, "in_flight", (json_int_t)s->in_flight,
-        "queued", (json_int_t)s->queued, "phase", s->phase);
-    char *text = NULL;
-    if (status == NULL || o == NULL)
-        goto cleanup;
-    for (int i = 0; i < 600; i++) {
-        if (s->status[i] == 0)
-            continue;
-        char key[8];
-        snprintf(key, sizeof(key), "%d", i);
-        if (json_object_set_new(status, key, json_integer((json_int_t)s->status[i])) != 0)
-            goto cleanup;
-    }
-    if (json_object_set(o, "status", status) != 0)
-        goto cleanup;
-    text = json_dumps(o, JSON_INDENT(2));
-cleanup:
-    json_decref(status);
-    json_decref(o);
-    return text;
-}
-
-char *pb_mock_stats_to_prometheus(const pb_mock_stats *s)
-{
-    const struct {
-        const char *name;
-        uint64_t value;
-    } outcomes[] = {
-        {"ok", s->ok},
-        {"error", s->errors},
-        {"rejected_capacity", s->rejected_capacity},
-        {"rate_limited", s->rate_limited},
-        {"reset", s->resets},
-        {"hang", s->hangs},
-        {"slow_body", s->slow_bodies},
-        {"malformed", s->malformed},
-        {"bad_request", s->bad_requests},
-    };
-    size_t cap = 4096 + 64 * 600;
-    char *buf = malloc(cap);
-    if (buf == NULL)
-        return NULL;
-    size_t off = 0;
-#define OUT(...) off += (size_t)snprintf(buf + off, cap - off, __VA_ARGS__)
-    OUT("# HELP pb_mock_requests_total Requests received (admin and /metrics excluded).\n"
-        "# TYPE pb_mock_requests_total counter\n"
-        "pb_mock_requests_total %llu\n",
-        (unsigned long long)s->requests);
-    OUT("# HELP pb_mock_outcomes_total Requests by what the server did with them.\n"
-        "# TYPE pb_mock_outcomes_total counter\n");
-    for (size_t i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++)
-        OUT("pb_mock_outcomes_total{outcome=\"%s\"} %llu\n", outcomes[i].name,
-            (unsigned long long)outcomes[i].value);
-    OUT("# HELP pb_mock_responses_total Responses by HTTP status.\n"
-        "# TYPE pb_mock_responses_total counter\n");
-    for (int i = 0; i < 600; i++)
-        if (s->status[i] != 0)
-            OUT("pb_mock_responses_total{status=\"%d\"} %llu\n", i,
-                (unsigned long long)s->status[i]);
-    OUT("# HELP pb_mock_resent_total Closes without an answer whose request the client sent "
-        "again.\n"
-        "# TYPE pb_mock_resent_total counter\n"
-        "pb_mock_resent_total{outcome=\"reset\"} %llu\n"
-        "pb_mock_resent_total{outcome=\"hang\"} %llu\n",
-        (unsigned long long)s->resent_resets, (unsigned long long)s->resent_hangs);
-    OUT("# HELP pb_mock_in_flight Requests received and not yet finished.\n"
-        "# TYPE pb_mock_in_flight gauge\n"
-        "pb_mock_in_flight %u\n"
-        "# HELP pb_mock_queued Requests waiting for a capacity slot.\n"
-        "# TYPE pb_mock_queued gauge\n"
-        "pb_mock_queued %u\n"
-        "# HELP pb_mock_phase Index of the active phase (0 = base settings).\n"
-        "# TYPE pb_mock_phase gauge\n"
-        "pb_mock_phase %d\n",
-        (unsigned)s->in_flight, (unsigned)s->queued, s->phase);
-#undef OUT
-    return buf;
 }
 
 static enum MHD_Result answer_stats(pb_mock *m, struct MHD_Connection *c, bool prometheus)

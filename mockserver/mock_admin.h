@@ -23,10 +23,4 @@ enum MHD_Result pb_mock_admin_answer(pb_mock *m, struct MHD_Connection *c, const
                                      const char *url, const char *body, size_t body_len,
                                      bool body_too_big);
 
-/* The counters as the JSON object GET /__admin/stats returns (malloc'd). */
-char *pb_mock_stats_to_json(const pb_mock_stats *s);
-
-/* The counters in Prometheus text exposition format 0.0.4 (malloc'd). */
-char *pb_mock_stats_to_prometheus(const pb_mock_stats *s);
-
 #endif

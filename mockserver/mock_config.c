@@ -38,11 +38,36 @@ static const char *const key_names[K_COUNT] = {
     "at, name, latency, latency-cap, errors, faults, capacity, queue-limit, rate-limit, "          \
     "body-size, hang-max"
 
-static const char *const fault_names[PB_FAULT_COUNT] = {"reset", "hang", "slow-body", "malformed"};
+static const char *const fault_names[PB_FAULT_COUNT] = {
+#define FAULT_NAME(e, name, counter, outcome, status) [PB_FAULT_##e] = name,
+    PB_MOCK_FAULT_MAP(FAULT_NAME)
+#undef FAULT_NAME
+};
 
 const char *pb_fault_name(pb_fault_kind k)
 {
     return (unsigned)k < PB_FAULT_COUNT ? fault_names[k] : "?";
+}
+
+pb_fault_kind pb_fault_find(const char *name)
+{
+    int k = 0;
+    while (k < PB_FAULT_COUNT && strcmp(name, fault_names[k]) != 0)
+        k++;
+    return (pb_fault_kind)k;
+}
+
+/* The fault names for a message: "a, b, c" with `last` (", " or " or ")
+ * before the last one. */
+static const char *fault_list(char *buf, size_t len, const char *last)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    for (int k = 0; k < PB_FAULT_COUNT && off < len; k++) {
+        const char *sep = k == 0 ? "" : k == PB_FAULT_COUNT - 1 ? last : ", ";
+        off += (size_t)snprintf(buf + off, len - off, "%s%s", sep, fault_names[k]);
+    }
+    return buf;
 }
 
 void pb_mock_settings_default(pb_mock_settings *s)
@@ -152,9 +177,10 @@ static int parse_errors(const char *value, const char *what, pb_mock_settings *s
 
 static int parse_faults(const char *value, const char *what, pb_mock_settings *s, pb_err *err)
 {
-    static const char form[] =
-        "KIND:FRACTION entries such as reset:0.01,hang:0.01 with KIND one of reset, hang, "
-        "slow-body, malformed (or none)";
+    char names[256], form[384];
+    snprintf(form, sizeof(form),
+             "KIND:FRACTION entries such as reset:0.01,hang:0.01 with KIND one of %s (or none)",
+             fault_list(names, sizeof(names), ", "));
     bool seen[PB_FAULT_COUNT] = {false};
     memset(s->fault_fraction, 0, sizeof(s->fault_fraction));
     if (strcmp(value, "none") == 0)
@@ -170,14 +196,10 @@ static int parse_faults(const char *value, const char *what, pb_mock_settings *s
         int rc = split_entry(e, what, value, form, &frac, err);
         if (rc != 0)
             return rc;
-        int k = 0;
-        while (k < PB_FAULT_COUNT && strcmp(e, fault_names[k]) != 0)
-            k++;
+        pb_fault_kind k = pb_fault_find(e);
         if (k == PB_FAULT_COUNT)
-            return pb_err_set(err, PB_EPARSE,
-                              "%s: unknown fault \"%s\"; expected reset, hang, slow-body or "
-                              "malformed",
-                              what, e);
+            return pb_err_set(err, PB_EPARSE, "%s: unknown fault \"%s\"; expected %s", what, e,
+                              fault_list(names, sizeof(names), " or "));
         if (seen[k])
             return pb_err_set(err, PB_EPARSE, "%s: fault %s is listed twice in \"%s\"", what, e,
                               value);

@@ -19,17 +19,23 @@
 /* Largest --body-size. */
 #define PB_MOCK_MAX_BODY (64ULL << 20)
 
-/* Faults a request can be given instead of a normal answer. */
+/* Faults a request can be given instead of a normal answer: the rows of
+ * PB_MOCK_FAULT_MAP (mock_vocab.h), in its order. */
+/* clang-format off */
 typedef enum pb_fault_kind {
-    PB_FAULT_RESET,
-    PB_FAULT_HANG,
-    PB_FAULT_SLOW_BODY,
-    PB_FAULT_MALFORMED,
+#define PB_FAULT_ENUM_(e, name, counter, outcome, status) PB_FAULT_##e,
+    PB_MOCK_FAULT_MAP(PB_FAULT_ENUM_)
+#undef PB_FAULT_ENUM_
     PB_FAULT_COUNT
 } pb_fault_kind;
+/* clang-format on */
 
-/* "reset", "hang", "slow-body", "malformed". */
+/* A fault's name as --faults spells it ("reset", "slow-body"); "?" for
+ * anything else. */
 const char *pb_fault_name(pb_fault_kind k);
+
+/* The fault named `name` as --faults spells it; PB_FAULT_COUNT for none. */
+pb_fault_kind pb_fault_find(const char *name);
 
 /* What the server does while one phase is active. Plain data. */
 typedef struct pb_mock_settings {

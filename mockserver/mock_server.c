@@ -100,10 +100,12 @@ typedef struct pool_chunk {
     request reqs[POOL_CHUNK];
 } pool_chunk;
 
-/* Counters; relaxed atomics, read by pb_mock_get_stats. */
+/* The counters of pb_mock_stats (PB_MOCK_COUNTER_MAP), relaxed atomics
+ * read by pb_mock_get_stats; of its gauges, only in_flight is kept here. */
 typedef struct counters {
-    atomic_uint_fast64_t requests, ok, errors, rejected_capacity, rate_limited, resets, hangs,
-        slow_bodies, malformed, bad_requests, resent_resets, resent_hangs;
+#define COUNTER_FIELD(counter, metric, label) atomic_uint_fast64_t counter;
+    PB_MOCK_COUNTER_MAP(COUNTER_FIELD)
+#undef COUNTER_FIELD
     atomic_uint_fast64_t status[600];
     atomic_uint in_flight;
 } counters;
@@ -511,14 +513,16 @@ static void count(pb_mock *m, atomic_uint_fast64_t *outcome, unsigned status)
 
 static void count_decision(pb_mock *m, const pb_fault_decision *d)
 {
+    /* each action's counter: ok, errors, then the faults' own */
+    /* clang-format off */
+#define FAULT_COUNTER(e, name, counter, outcome, status) [PB_MOCK_##e] = offsetof(counters, counter),
     static const size_t field[] = {
         [PB_MOCK_OK] = offsetof(counters, ok),
         [PB_MOCK_ERROR] = offsetof(counters, errors),
-        [PB_MOCK_RESET] = offsetof(counters, resets),
-        [PB_MOCK_HANG] = offsetof(counters, hangs),
-        [PB_MOCK_SLOW_BODY] = offsetof(counters, slow_bodies),
-        [PB_MOCK_MALFORMED] = offsetof(counters, malformed),
+        PB_MOCK_FAULT_MAP(FAULT_COUNTER)
     };
+#undef FAULT_COUNTER
+    /* clang-format on */
     count(m, (atomic_uint_fast64_t *)((char *)&m->c + field[d->action]), d->status);
 }
 
@@ -1057,19 +1061,14 @@ void pb_mock_get_stats(pb_mock *m, pb_mock_stats *out)
 {
     memset(out, 0, sizeof(*out));
     const counters *c = &m->c;
-    out->ok = atomic_load_explicit(&c->ok, memory_order_relaxed);
-    out->errors = atomic_load_explicit(&c->errors, memory_order_relaxed);
-    out->rejected_capacity = atomic_load_explicit(&c->rejected_capacity, memory_order_relaxed);
-    out->rate_limited = atomic_load_explicit(&c->rate_limited, memory_order_relaxed);
-    out->resets = atomic_load_explicit(&c->resets, memory_order_relaxed);
-    out->hangs = atomic_load_explicit(&c->hangs, memory_order_relaxed);
-    out->slow_bodies = atomic_load_explicit(&c->slow_bodies, memory_order_relaxed);
-    out->malformed = atomic_load_explicit(&c->malformed, memory_order_relaxed);
-    out->bad_requests = atomic_load_explicit(&c->bad_requests, memory_order_relaxed);
-    out->resent_resets = atomic_load_explicit(&c->resent_resets, memory_order_relaxed);
-    out->resent_hangs = atomic_load_explicit(&c->resent_hangs, memory_order_relaxed);
+#define LOAD_COUNTER(counter, metric, label)                                                       \
+    out->counter = atomic_load_explicit(&c->counter, memory_order_relaxed);
+    PB_MOCK_COUNTER_MAP(LOAD_COUNTER)
+#undef LOAD_COUNTER
     for (int i = 0; i < 600; i++)
         out->status[i] = atomic_load_explicit(&c->status[i], memory_order_relaxed);
+    /* requests once more, last: count() adds to it after the outcome, so
+     * read after the outcomes it does not lag behind them */
     out->requests = atomic_load_explicit(&c->requests, memory_order_relaxed);
     out->in_flight = atomic_load(&c->in_flight);
     pthread_mutex_lock(&m->mu);

@@ -7,7 +7,12 @@
 
 #include "commands.h"
 #include "mock.h"
+#include "mock_stats.h"
 #include "units.h"
+
+/* "reset:F, hang:F, ..., " from the fault table. */
+#define FAULT_SPEC(e, name, counter, outcome, status) name ":F, "
+#define FAULT_SPECS PB_MOCK_FAULT_MAP(FAULT_SPEC)
 
 static const char usage_text[] =
     "usage: patternbench mock [options]\n"
@@ -27,7 +32,7 @@ static const char usage_text[] =
     "  --latency-cap D        clamp every latency draw to D (default none)\n"
     "  --errors SPEC          injected statuses, e.g. 503:0.2,500:0.05 (429 carries\n"
     "                         Retry-After)\n"
-    "  --faults SPEC          reset:F, hang:F, slow-body:F, malformed:F, comma-separated\n"
+    "  --faults SPEC          " FAULT_SPECS "comma-separated\n"
     "  --hang-max D           close a hung request after D (default 60s)\n"
     "  --capacity N           at most N requests in service at once (default unlimited)\n"
     "  --queue-limit Q        up to Q more wait in FIFO order, the rest get 503\n"
@@ -67,26 +72,6 @@ static void raise_fd_limit(void)
     rl.rlim_cur = rl.rlim_max;
     if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
         fprintf(stderr, "mock: could not raise the open-file limit; many connections may fail\n");
-}
-
-static void print_counters(const pb_mock_stats *s)
-{
-    printf("requests %llu\n", (unsigned long long)s->requests);
-    printf("ok %llu\n", (unsigned long long)s->ok);
-    printf("errors %llu\n", (unsigned long long)s->errors);
-    printf("rejected_capacity %llu\n", (unsigned long long)s->rejected_capacity);
-    printf("rate_limited %llu\n", (unsigned long long)s->rate_limited);
-    printf("resets %llu\n", (unsigned long long)s->resets);
-    printf("hangs %llu\n", (unsigned long long)s->hangs);
-    printf("slow_bodies %llu\n", (unsigned long long)s->slow_bodies);
-    printf("malformed %llu\n", (unsigned long long)s->malformed);
-    printf("bad_requests %llu\n", (unsigned long long)s->bad_requests);
-    printf("resent_resets %llu\n", (unsigned long long)s->resent_resets);
-    printf("resent_hangs %llu\n", (unsigned long long)s->resent_hangs);
-    for (int i = 0; i < 600; i++)
-        if (s->status[i] != 0)
-            printf("status %d %llu\n", i, (unsigned long long)s->status[i]);
-    fflush(stdout);
 }
 
 /* Split argv into (name, value) pairs; returns the count, -1 after printing a
@@ -208,7 +193,10 @@ int pb_cmd_mock(int argc, char **argv)
     pb_mock_stats stats;
     pb_mock_get_stats(m, &stats);
     pb_mock_stop(m);
-    print_counters(&stats);
+    if (pb_mock_stats_print(&stats, stdout) != 0) {
+        fprintf(stderr, "patternbench mock: cannot write the counters to stdout\n");
+        status = 1;
+    }
 cleanup:
     pb_mock_config_destroy(cfg);
     return status;

@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "mock_stats.h"
 #include "units.h"
 
 int pb_tally_init(pb_tally *t, pb_err *err)
@@ -245,23 +246,9 @@ char *pb_run_summary_to_json(const pb_run_summary *s)
         if (s->errors[o][0] != '\0')
             bad |= put(errors, pb_outcome_name((pb_outcome)o), json_string(s->errors[o]));
     bad |= put(root, "errors", errors);
-    if (s->has_server) {
-        json_t *srv = json_object();
-        bad |= srv == NULL;
-        if (srv != NULL) {
-            bad |= put(srv, "requests", json_integer((json_int_t)s->server.requests));
-            bad |= put(srv, "ok", json_integer((json_int_t)s->server.ok));
-            bad |= put(srv, "errors", json_integer((json_int_t)s->server.errors));
-            bad |= put(srv, "rejected_capacity",
-                       json_integer((json_int_t)s->server.rejected_capacity));
-            bad |= put(srv, "rate_limited", json_integer((json_int_t)s->server.rate_limited));
-            bad |= put(srv, "resets", json_integer((json_int_t)s->server.resets));
-            bad |= put(srv, "hangs", json_integer((json_int_t)s->server.hangs));
-            bad |= put(srv, "slow_bodies", json_integer((json_int_t)s->server.slow_bodies));
-            bad |= put(srv, "malformed", json_integer((json_int_t)s->server.malformed));
-        }
-        bad |= put(root, "server", srv);
-    }
+    /* the mock's own JSON, as GET /__admin/stats answers it */
+    if (s->has_server)
+        bad |= put(root, "server", pb_mock_stats_json(&s->server));
     if (!bad)
         text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 done:

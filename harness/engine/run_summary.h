@@ -45,7 +45,8 @@ typedef struct pb_run_summary {
     pb_mock_stats server;
 } pb_run_summary;
 
-/* The summary as the JSON stored in runs.summary_json (malloc'd). */
+/* The summary as the JSON stored in runs.summary_json (malloc'd); its
+ * "server" is the mock's own GET /__admin/stats object (pb_mock_stats_json). */
 char *pb_run_summary_to_json(const pb_run_summary *s);
 
 /* Counts since the start of the run; the caller owns the storage. */

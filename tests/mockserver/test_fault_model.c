@@ -94,6 +94,33 @@ static void all_or_nothing_fractions(void **state)
     }
 }
 
+/* Each fault of the table, given to every request, is the action named after
+ * it, with the status its row counts. */
+static void every_fault_is_its_own_action(void **state)
+{
+    static const struct {
+        pb_mock_action action;
+        uint16_t status;
+    } want[PB_FAULT_COUNT] = {
+#define FAULT_WANT(e, name, counter, outcome, status) [PB_FAULT_##e] = {PB_MOCK_##e, status},
+        PB_MOCK_FAULT_MAP(FAULT_WANT)
+#undef FAULT_WANT
+    };
+    for (int k = 0; k < PB_FAULT_COUNT; k++) {
+        pb_mock_settings s;
+        pb_mock_settings_default(&s);
+        s.fault_fraction[k] = 1.0;
+        assert_int_equal(PB_MOCK_FAULT_ACTION(k), want[k].action);
+        assert_true(want[k].action != PB_MOCK_OK && want[k].action != PB_MOCK_ERROR);
+        for (uint64_t seq = 0; seq < 100; seq++) {
+            pb_fault_decision d;
+            pb_fault_decide(&s, 1, seq, &d);
+            assert_int_equal(d.action, want[k].action);
+            assert_int_equal(d.status, want[k].status);
+        }
+    }
+}
+
 typedef struct worker {
     const pb_mock_settings *s;
     int index, stride;
@@ -164,6 +191,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(status_mix_follows_the_fractions),
         cmocka_unit_test(all_or_nothing_fractions),
+        cmocka_unit_test(every_fault_is_its_own_action),
         cmocka_unit_test(same_decisions_whatever_the_thread_count),
         cmocka_unit_test(another_seed_gives_other_decisions),
         cmocka_unit_test(latency_does_not_depend_on_the_errors),

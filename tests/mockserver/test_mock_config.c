@@ -144,6 +144,43 @@ static void malformed_options_are_rejected_by_name(void **state)
     set_bad("profile", "/nonexistent/profile.json", "--profile: cannot open \"/nonexistent");
 }
 
+/* Every fault of the table is a --faults name that reads back as itself, and
+ * a wrong name gets a message listing them all. */
+static void every_fault_name_round_trips(void **state)
+{
+    static const char *const names[] = {
+#define FAULT_NAME(e, name, counter, outcome, status) name,
+        PB_MOCK_FAULT_MAP(FAULT_NAME)
+#undef FAULT_NAME
+    };
+    assert_int_equal(sizeof(names) / sizeof(names[0]), PB_FAULT_COUNT);
+    char spec[64], b[256];
+    for (int k = 0; k < PB_FAULT_COUNT; k++) {
+        assert_string_equal(pb_fault_name((pb_fault_kind)k), names[k]);
+        assert_int_equal(pb_fault_find(names[k]), k);
+        pb_mock_config *cfg = fresh();
+        snprintf(spec, sizeof(spec), "%s:0.25", names[k]);
+        set_ok(cfg, "faults", spec);
+        for (int other = 0; other < PB_FAULT_COUNT; other++)
+            assert_true(cfg->base.fault_fraction[other] == (other == k ? 0.25 : 0.0));
+        assert_string_equal(json_field(cfg, "faults", b, sizeof(b)), spec);
+        pb_mock_config_destroy(cfg);
+    }
+    assert_int_equal(pb_fault_find("explode"), PB_FAULT_COUNT);
+    assert_string_equal(pb_fault_name(PB_FAULT_COUNT), "?");
+    pb_mock_config *cfg = fresh();
+    pb_err err = {0};
+    assert_int_equal(pb_mock_config_set(cfg, "faults", "explode:0.1", &err), PB_EPARSE);
+    for (int k = 0; k < PB_FAULT_COUNT; k++)
+        if (strstr(err.msg, names[k]) == NULL)
+            fail_msg("\"%s\" does not name fault %s", err.msg, names[k]);
+    assert_int_equal(pb_mock_config_set(cfg, "faults", "reset", &err), PB_EPARSE);
+    for (int k = 0; k < PB_FAULT_COUNT; k++)
+        if (strstr(err.msg, names[k]) == NULL)
+            fail_msg("\"%s\" does not name fault %s", err.msg, names[k]);
+    pb_mock_config_destroy(cfg);
+}
+
 static void errors_and_faults_share_one_budget(void **state)
 {
     pb_mock_config *cfg = fresh();
@@ -309,6 +346,7 @@ int main(void)
         cmocka_unit_test(defaults_are_the_documented_ones),
         cmocka_unit_test(documented_forms_are_accepted),
         cmocka_unit_test(malformed_options_are_rejected_by_name),
+        cmocka_unit_test(every_fault_name_round_trips),
         cmocka_unit_test(errors_and_faults_share_one_budget),
         cmocka_unit_test(unknown_names_are_left_to_the_caller),
         cmocka_unit_test(phases_inherit_the_base_settings),

@@ -782,6 +782,40 @@ static void counters_match_what_the_client_saw(void **state)
     pb_mock_stop(m);
 }
 
+static size_t on_text(char *p, size_t size, size_t n, void *data)
+{
+    char **text = data;
+    size_t have = *text != NULL ? strlen(*text) : 0, len = size * n;
+    char *t = realloc(*text, have + len + 1);
+    assert_non_null(t);
+    memcpy(t + have, p, len);
+    t[have + len] = '\0';
+    *text = t;
+    return len;
+}
+
+/* The whole body of GET base+path, answered 200 (malloc'd). */
+static char *get_text(const char *base, const char *path)
+{
+    char url[256];
+    char *text = NULL;
+    long status = 0;
+    snprintf(url, sizeof(url), "%s%s", base, path);
+    CURL *e = curl_easy_init();
+    assert_non_null(e);
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 10000L);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_text);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &text);
+    assert_int_equal(curl_easy_perform(e), CURLE_OK);
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(e);
+    assert_int_equal(status, 200);
+    assert_non_null(text);
+    return text;
+}
+
 /* One GET with extra headers (NULL-terminated). */
 static void get_with(const char *base, const char *const *headers, result *r)
 {
@@ -811,6 +845,70 @@ static void bad_numbering_headers_get_400(void **state)
     assert_non_null(strstr(r.body, "X-PB-Attempt: expected a whole number from 0 to 255"));
     assert_int_equal(stats_of(m)->bad_requests, 2);
     assert_int_equal(stats_of(m)->requests, 2);
+    pb_mock_stop(m);
+}
+
+/* Every counter and gauge of the tables is in GET /__admin/stats and in
+ * /metrics, with the value the server holds. */
+static void every_counter_is_in_the_stats_and_the_metrics(void **state)
+{
+    static const char *const metric[] = {
+#define METRIC_NAME(e, name, type, label, help) name,
+        PB_MOCK_METRIC_MAP(METRIC_NAME)
+#undef METRIC_NAME
+    };
+    static const char *const label_name[] = {
+#define METRIC_LABEL(e, name, type, label, help) label,
+        PB_MOCK_METRIC_MAP(METRIC_LABEL)
+#undef METRIC_LABEL
+    };
+    enum {
+#define METRIC_ENUM(e, name, type, label, help) M_##e,
+        PB_MOCK_METRIC_MAP(METRIC_ENUM)
+#undef METRIC_ENUM
+    };
+    pb_mock *m =
+        START("errors", "503:0.3", "faults", "slow-body:0.2,malformed:0.1", "latency", "none");
+    enum { N = 60 };
+    static result r[N];
+    run_batch(pb_mock_url(m), N, 4, NULL, 5000, r);
+    result bad;
+    get_with(pb_mock_url(m), (const char *const[]){"X-PB-Seq: twelve", NULL}, &bad);
+    assert_int_equal(bad.status, 400);
+    pb_mock_stats s;
+    pb_mock_get_stats(m, &s);
+    assert_int_equal(s.requests, N + 1);
+    char *json = get_text(pb_mock_url(m), "/__admin/stats");
+    char *prom = get_text(pb_mock_url(m), "/metrics");
+    json_t *j = json_loads(json, 0, NULL);
+    assert_non_null(j);
+    char line[256];
+#define CHECK_COUNTER(counter, m_, label)                                                          \
+    if (json_object_get(j, #counter) == NULL)                                                      \
+        fail_msg("\"%s\" is missing from %s", #counter, json);                                     \
+    assert_int_equal(json_integer_value(json_object_get(j, #counter)), s.counter);                 \
+    if (label[0] == '\0')                                                                          \
+        snprintf(line, sizeof(line), "\n%s %llu\n", metric[M_##m_],                                \
+                 (unsigned long long)s.counter);                                                   \
+    else                                                                                           \
+        snprintf(line, sizeof(line), "\n%s{%s=\"%s\"} %llu\n", metric[M_##m_], label_name[M_##m_], \
+                 label, (unsigned long long)s.counter);                                            \
+    if (strstr(prom, line) == NULL)                                                                \
+        fail_msg("%s(\"%s\") is missing from\n%s", line + 1, #counter, prom);
+    PB_MOCK_COUNTER_MAP(CHECK_COUNTER)
+#undef CHECK_COUNTER
+    /* gauges move with the connections still closing: present, whatever the value */
+#define CHECK_GAUGE(gauge, type, m_)                                                               \
+    assert_non_null(json_object_get(j, #gauge));                                                   \
+    snprintf(line, sizeof(line), "\n%s ", metric[M_##m_]);                                         \
+    assert_non_null(strstr(prom, line));
+    PB_MOCK_GAUGE_MAP(CHECK_GAUGE)
+#undef CHECK_GAUGE
+    assert_true(s.ok > 0 && s.errors > 0 && s.slow_bodies > 0 && s.malformed > 0);
+    assert_int_equal(s.bad_requests, 1);
+    json_decref(j);
+    free(json);
+    free(prom);
     pb_mock_stop(m);
 }
 
@@ -938,6 +1036,7 @@ int main(void)
         cmocka_unit_test(same_faults_whatever_the_thread_count),
         cmocka_unit_test(counters_match_what_the_client_saw),
         cmocka_unit_test(bad_numbering_headers_get_400),
+        cmocka_unit_test(every_counter_is_in_the_stats_and_the_metrics),
         cmocka_unit_test(a_new_attempt_gets_a_fresh_draw),
         cmocka_unit_test(stop_drops_delayed_requests),
         cmocka_unit_test(ipv6_loopback_works),

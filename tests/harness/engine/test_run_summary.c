@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "mock_stats.h"
 #include "run_summary.h"
 
 static pb_request_row row(uint8_t outcome, uint16_t status, uint64_t wait, uint64_t total)
@@ -174,6 +175,48 @@ static void summary_json_has_the_documented_keys(void **state)
     free(s);
 }
 
+/* A run against the built-in mock carries the mock's own stats JSON, the
+ * same object GET /__admin/stats answers, under "server". */
+static void server_is_the_mocks_own_json(void **state)
+{
+    pb_run_summary *s = calloc(1, sizeof(*s));
+    assert_non_null(s);
+    s->has_server = true;
+    s->server.requests = 20;
+    s->server.ok = 12;
+    s->server.errors = 3;
+    s->server.rejected_capacity = 1;
+    s->server.rate_limited = 1;
+    s->server.resets = 2;
+    s->server.slow_bodies = 1;
+    s->server.resent_resets = 1;
+    s->server.status[200] = 13;
+    s->server.status[503] = 4;
+    char *text = pb_run_summary_to_json(s);
+    assert_non_null(text);
+    json_t *j = json_loads(text, 0, NULL);
+    assert_non_null(j);
+    json_t *server = json_object_get(j, "server");
+    assert_non_null(server);
+    json_t *mock = pb_mock_stats_json(&s->server);
+    assert_non_null(mock);
+    assert_true(json_equal(server, mock));
+    /* the keys the summary had before it reused the mock's writer */
+    assert_int_equal(json_integer_value(json_object_get(server, "requests")), 20);
+    assert_int_equal(json_integer_value(json_object_get(server, "ok")), 12);
+    assert_int_equal(json_integer_value(json_object_get(server, "errors")), 3);
+    assert_int_equal(json_integer_value(json_object_get(server, "rejected_capacity")), 1);
+    assert_int_equal(json_integer_value(json_object_get(server, "rate_limited")), 1);
+    assert_int_equal(json_integer_value(json_object_get(server, "resets")), 2);
+    assert_int_equal(json_integer_value(json_object_get(server, "hangs")), 0);
+    assert_int_equal(json_integer_value(json_object_get(server, "slow_bodies")), 1);
+    assert_int_equal(json_integer_value(json_object_get(server, "malformed")), 0);
+    json_decref(mock);
+    json_decref(j);
+    free(text);
+    free(s);
+}
+
 static void the_table_names_outcomes_and_the_run(void **state)
 {
     pb_run_summary *s = calloc(1, sizeof(*s));
@@ -207,6 +250,7 @@ int main(void)
         cmocka_unit_test(percentiles_match_exact_values_within_three_digits),
         cmocka_unit_test(a_second_closes_with_its_own_figures),
         cmocka_unit_test(summary_json_has_the_documented_keys),
+        cmocka_unit_test(server_is_the_mocks_own_json),
         cmocka_unit_test(the_table_names_outcomes_and_the_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,99 @@
+/* The mock server's vocabulary: its fault kinds, its counters and gauges, and
+ * the Prometheus metrics they go to. Each is one X-macro table (as libuv's
+ * UV_ERRNO_MAP), and everything that spells them is generated from here: the
+ * --faults parser and its messages, the fault model's enums, pb_mock_stats,
+ * the server's atomic counters, the JSON of GET /__admin/stats (also the
+ * "server" part of a run summary), /metrics, and `patternbench mock`'s
+ * end-of-run lines.
+ *
+ * To add a fault: a row in PB_MOCK_FAULT_ROWS (its counter comes with it),
+ * then what the server does with it in mock_server.c (answer(), and arrive()
+ * if it acts before answering, as hang does).
+ * To add a counter: a row in PB_MOCK_COUNTER_MAP, then count it in
+ * mock_server.c. A new metric for it: a row in PB_MOCK_METRIC_MAP.
+ *
+ * Only macros here: no declarations, no includes. */
+#ifndef PB_MOCK_VOCAB_H
+#define PB_MOCK_VOCAB_H
+
+/* Faults a request can be given instead of a normal answer, in the order the
+ * fault model partitions its draw (changing the order changes which requests
+ * of a seed get which fault).
+ *   ENUM     PB_FAULT_<ENUM> (pb_fault_kind) and PB_MOCK_<ENUM> (pb_mock_action)
+ *   name     in --faults, profiles and their error messages
+ *   counter  its field in pb_mock_stats, its key in the stats JSON
+ *   outcome  its label in pb_mock_outcomes_total{outcome="..."}
+ *   status   the HTTP status counted for it; 0 when it sends no status
+ *            line or a broken response
+ * Rows are written R(XX, ...) so that PB_MOCK_COUNTER_MAP can list them as
+ * counters; read them with PB_MOCK_FAULT_MAP. */
+#define PB_MOCK_FAULT_ROWS(R, XX)                                                                  \
+    R(XX, RESET, "reset", resets, "reset", 0)                                                      \
+    R(XX, HANG, "hang", hangs, "hang", 0)                                                          \
+    R(XX, SLOW_BODY, "slow-body", slow_bodies, "slow_body", 200)                                   \
+    R(XX, MALFORMED, "malformed", malformed, "malformed", 0)
+
+/* XX(ENUM, name, counter, outcome, status) for each fault. */
+#define PB_MOCK_FAULT_MAP(XX) PB_MOCK_FAULT_ROWS(PB_MOCK_FAULT_ROW_, XX)
+#define PB_MOCK_FAULT_ROW_(XX, e, name, counter, outcome, status)                                  \
+    XX(e, name, counter, outcome, status)
+
+/* The counters of pb_mock_stats, in the order of its fields, the stats JSON
+ * and `patternbench mock`'s lines. Outcomes are what the server decided, one
+ * per request, counted when it decides (on arrival), so that once a client
+ * has its answer the counters include it; requests is their sum.
+ *   XX(counter, METRIC, label)
+ *   counter  field name and JSON key (an uint64_t)
+ *   METRIC   the PB_MOCK_METRIC_MAP row it is exposed under
+ *   label    its label value there ("" for a metric without a label) */
+#define PB_MOCK_COUNTER_MAP(XX)                                                                    \
+    /* every request the server received (admin and /metrics excluded) */                          \
+    XX(requests, REQUESTS, "")                                                                     \
+    /* answered 200 (slow bodies are counted apart) */                                             \
+    XX(ok, OUTCOMES, "ok")                                                                         \
+    /* answered with an injected error status */                                                   \
+    XX(errors, OUTCOMES, "error")                                                                  \
+    /* immediate 503: capacity queue full */                                                       \
+    XX(rejected_capacity, OUTCOMES, "rejected_capacity")                                           \
+    /* 429 from the token bucket */                                                                \
+    XX(rate_limited, OUTCOMES, "rate_limited")                                                     \
+    /* one per fault kind */                                                                       \
+    PB_MOCK_FAULT_ROWS(PB_MOCK_FAULT_COUNTER_, XX)                                                 \
+    /* 400: a malformed X-PB-Seq or X-PB-Attempt header */                                         \
+    XX(bad_requests, OUTCOMES, "bad_request")                                                      \
+    /* Resets (hang-max closes) of numbered requests that the client sent                          \
+     * again with the same X-PB-Seq and X-PB-Attempt. libcurl resends by                           \
+     * itself when a kept-alive connection closes without an answer; its                           \
+     * caller then saw requests - resent_resets - resent_hangs requests,                           \
+     * resets - resent_resets resets and hangs - resent_hangs hangs. Counted                       \
+     * as the resend arrives; not outcomes. */                                                     \
+    XX(resent_resets, RESENT, "reset")                                                             \
+    XX(resent_hangs, RESENT, "hang")
+#define PB_MOCK_FAULT_COUNTER_(XX, e, name, counter, outcome, status) XX(counter, OUTCOMES, outcome)
+
+/* The gauges of pb_mock_stats: values now, after the counters and the
+ * per-status counts, in the stats JSON but not in `patternbench mock`'s lines.
+ *   XX(gauge, type, METRIC) */
+#define PB_MOCK_GAUGE_MAP(XX)                                                                      \
+    XX(in_flight, uint32_t, IN_FLIGHT) /* received, not yet finished */                            \
+    XX(queued, uint32_t, QUEUED)       /* waiting for a capacity slot */                           \
+    XX(phase, int, PHASE)              /* the phase active now */
+
+/* The metrics of /metrics, in the order they are written. Their names are
+ * what users' dashboards query: never rename one.
+ *   XX(METRIC, name, type, label, help)
+ *   label  the label's name ("" for none); RESPONSES is labelled by HTTP
+ *          status from pb_mock_stats.status, not by a table row */
+#define PB_MOCK_METRIC_MAP(XX)                                                                     \
+    XX(REQUESTS, "pb_mock_requests_total", "counter", "",                                          \
+       "Requests received (admin and /metrics excluded).")                                         \
+    XX(OUTCOMES, "pb_mock_outcomes_total", "counter", "outcome",                                   \
+       "Requests by what the server did with them.")                                               \
+    XX(RESPONSES, "pb_mock_responses_total", "counter", "status", "Responses by HTTP status.")     \
+    XX(RESENT, "pb_mock_resent_total", "counter", "outcome",                                       \
+       "Closes without an answer whose request the client sent again.")                            \
+    XX(IN_FLIGHT, "pb_mock_in_flight", "gauge", "", "Requests received and not yet finished.")     \
+    XX(QUEUED, "pb_mock_queued", "gauge", "", "Requests waiting for a capacity slot.")             \
+    XX(PHASE, "pb_mock_phase", "gauge", "", "Index of the active phase (0 = base settings).")
+
+#endif
