@@ -1,7 +1,7 @@
 /* Which libcurl loop should drive the engine? Keeps CONNS GETs in flight
  * against URL for a while with each of:
  *   poll:  curl_multi_perform + curl_multi_poll, easy handles re-added on completion
- *   uv:    the engine's client (harness/http_client.c: multi_socket on libuv)
+ *   uv:    the engine's client (harness/http/http_client.c: multi_socket on libuv)
  * alternating rounds, and prints each one's requests per second and the ratio
  * uv / poll. Usage: curl_loops URL [CONNS=64] [SECONDS=5] [ROUNDS=3] */
 #include <inttypes.h>
