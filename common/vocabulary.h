@@ -99,7 +99,8 @@ int pb_breaker_state_from_name(const char *name, pb_breaker_state *out) PB_MUST_
     XX(PHASE, 6, "phase")   /* to = mock phase index, detail = its name */                         \
     XX(RESEND, 7, "resend") /* from = task libcurl re-sent, to = times re-sent */                  \
     XX(STALL, 8, "stall")   /* value = us the engine waited for the writer */                      \
-    XX(SIGNAL, 9, "signal") /* the run was interrupted: to = signal number */
+    XX(SIGNAL, 9, "signal") /* the run was interrupted: to = signal number */                     \
+    XX(DISK, 10, "disk")    /* free space fell below the reserve: value = free bytes */
 
 /* A kind of event. */
 typedef enum pb_event_kind {

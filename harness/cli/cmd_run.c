@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "disk_guard.h"
 #include "engine.h"
 #include "progress.h"
 #include "recorder.h"
@@ -55,6 +56,13 @@ static void usage(FILE *out)
             "  --client-threads N   HTTP client threads (one per CPU up to 4, at most one\n"
             "                       per 16 of --concurrency)\n"
             "  --db FILE            SQLite database, appended to (patternbench.db)\n"
+            "  --record MODE        all | sample:N (one request row in N) | seconds (the\n"
+            "                       per-second rollup and events only); the rollup always\n"
+            "                       counts every request (all)\n"
+            "  --disk-reserve SIZE  free space the database's disk keeps: a run whose\n"
+            "                       projected growth does not fit is refused, and one that\n"
+            "                       gets there stops storing request rows (the larger of\n"
+            "                       1G and 5%% of the disk)\n"
             "  --label TEXT         name of the run in reports (the pattern's name)\n"
             "  --seed N             seeds the pattern's jitter and the mock's draws (1)\n"
             "  --threshold EXPR     pass/fail criterion such as p99<200ms, error_rate<1%%,\n"
@@ -176,6 +184,12 @@ int pb_cmd_run(int argc, char **argv)
         fprintf(stderr, "patternbench run: out of memory\n");
         goto done;
     }
+    /* refused for lack of disk before the database is even created */
+    if (cfg.record && (rc = pb_disk_check_planned(&cfg, &err)) != 0) {
+        fprintf(stderr, "patternbench run: %s\n", err.msg);
+        status = rc == PB_EFULL ? 2 : 1;
+        goto done;
+    }
     if (cfg.record && pb_recorder_open(cfg.db_path, 0, &rec, &err) != 0) {
         fprintf(stderr, "patternbench run: %s\n", err.msg);
         goto done;
@@ -207,7 +221,8 @@ int pb_cmd_run(int argc, char **argv)
             fprintf(stderr, "patternbench run: %d threshold%s failed\n", failed,
                     failed == 1 ? "" : "s");
     }
-    status = rc != 0 ? 1 : exit_status(sum);
+    /* a run refused for lack of disk is a usage error: nothing was measured */
+    status = rc != 0 ? (sum->disk_refused ? 2 : 1) : exit_status(sum);
     /* a failed threshold gates a pipeline; an interruption or error says more */
     if (status == 0 && failed != 0)
         status = 99;

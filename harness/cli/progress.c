@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 
+#include "disk_guard.h"
 #include "units.h"
 
 void pb_progress_init(pb_progress *p, FILE *out, bool tty)
@@ -47,7 +48,14 @@ const char *pb_progress_format(const pb_run_view *v, char *buf, size_t len)
                           pb_format_duration(v->p99, p99, sizeof(p99)), v->in_flight,
                           v->pattern.limit, v->pattern.queue_depth);
     if (n < len && v->pattern.breaker != PB_BREAKER_NONE)
-        snprintf(buf + n, len - n, "  breaker %s", pb_breaker_state_name(v->pattern.breaker));
+        n += (size_t)snprintf(buf + n, len - n, "  breaker %s",
+                              pb_breaker_state_name(v->pattern.breaker));
+    if (n < len && v->db_bytes > 0) {
+        char now[32], end[32];
+        snprintf(buf + n, len - n, "  db %s -> %s",
+                 pb_disk_format_bytes(v->db_bytes, now, sizeof(now)),
+                 pb_disk_format_bytes(v->db_projected_bytes, end, sizeof(end)));
+    }
     return buf;
 }
 

@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "engine.h"
+#include "disk_guard.h"
 #include "http_lanes.h"
 #include "registry.h"
 #include "run_host.h"
@@ -60,6 +61,9 @@ struct engine {
     pb_recorder *rec;
     int64_t run_id;
     pb_recorder_stats rec_stats0;
+    bool disk_refused;        /* the projection did not fit */
+    bool disk_low_told;       /* the user has been told that request rows stopped */
+    uint64_t projected_bytes; /* what the database will have grown to, at the current rate */
 
     uv_loop_t loop;
     bool loop_ready;
@@ -459,6 +463,62 @@ static bool client_failed(struct engine *e)
     return true;
 }
 
+/* Seconds into the run at which a closed loop's measured rate is taken as
+ * the rate of the whole run for the disk projection. */
+#define DISK_JUDGE_SECOND 3
+
+/* Once a second: tell the user when request rows stopped for lack of space,
+ * project the database's final size for the progress line and, in a closed
+ * loop, judge at DISK_JUDGE_SECOND from the rate so far whether the run will
+ * fit (an open loop or a request count was judged before the start). */
+static uint64_t db_bytes(struct engine *e)
+{
+    pb_recorder_stats st;
+    pb_recorder_get_stats(e->rec, &st);
+    return st.db_bytes;
+}
+
+static void watch_disk(struct engine *e)
+{
+    if (e->rec == NULL)
+        return;
+    pb_recorder_stats st;
+    pb_recorder_get_stats(e->rec, &st);
+    char a[32];
+    if (st.disk_low && !e->disk_low_told) {
+        e->disk_low_told = true;
+        note(e,
+             "%s: free space fell below the reserve (%s free): from here on only the "
+             "per-second rollup and events are recorded",
+             e->cfg->db_path, pb_disk_format_bytes(st.free_bytes, a, sizeof(a)));
+    }
+    double elapsed = (double)e->seconds_marked;
+    double rate = (double)e->tally.rows / elapsed;
+    double left_s = e->cfg->duration > 0 ? (double)e->cfg->duration / 1e6 - elapsed
+                    : rate > 0.0         ? ((double)e->cfg->requests - (double)e->tally.rows) / rate
+                                         : 0.0;
+    if (left_s < 0.0)
+        left_s = 0.0;
+    double left_rows = rate * left_s;
+    if (e->cfg->requests > 0 && (double)e->cfg->requests - (double)e->tally.rows < left_rows)
+        left_rows = (double)e->cfg->requests - (double)e->tally.rows;
+    pb_disk_projection p;
+    pb_err err;
+    if (pb_disk_project(e->cfg, left_rows, left_s, &p, &err) != 0)
+        return; /* the figure is missing this second; the run goes on */
+    e->projected_bytes =
+        st.db_bytes +
+        (st.disk_low ? (uint64_t)(left_s * PB_DISK_ROLLUP_BYTES_PER_SEC) : p.projected);
+    double planned_rows, planned_s;
+    if (e->seconds_marked == DISK_JUDGE_SECOND && !st.disk_low && !p.fits &&
+        !pb_disk_planned(e->cfg, &planned_rows, &planned_s)) {
+        e->disk_refused = true;
+        pb_disk_refuse(e->cfg, &p, &err);
+        pb_err_prefix(&err, "after %d s at %.0f requests/s", DISK_JUDGE_SECOND, rate);
+        fail(e, PB_EFULL, &err);
+    }
+}
+
 static void second_cb(uv_timer_t *t)
 {
     struct engine *e = t->data;
@@ -469,6 +529,9 @@ static void second_cb(uv_timer_t *t)
     e->seconds_marked++;
     pb_tally_second sec;
     pb_tally_roll_second(&e->tally, &sec);
+    watch_disk(e);
+    if (e->fatal != 0)
+        return;
     const pb_run_observer *obs = e->cfg->observer;
     if (!e->cfg->quiet && obs != NULL && obs->second != NULL) {
         pb_run_view v = {
@@ -481,6 +544,8 @@ static void second_cb(uv_timer_t *t)
             .p50 = sec.p50,
             .p99 = sec.p99,
             .in_flight = pb_lanes_in_flight(e->http),
+            .db_bytes = e->rec != NULL ? db_bytes(e) : 0,
+            .db_projected_bytes = e->projected_bytes,
         };
         e->pat.ops->state(e->pat.state, &v.pattern);
         obs->second(obs->data, &v);
@@ -711,7 +776,11 @@ static void fill_summary(struct engine *e, pb_run_summary *out)
         pb_recorder_get_stats(e->rec, &st);
         out->writer_stalls = st.stalls - e->rec_stats0.stalls;
         out->writer_stall_us = st.stall_us - e->rec_stats0.stall_us;
+        out->rows_unstored = st.rows_unstored - e->rec_stats0.rows_unstored;
+        out->db_bytes = st.db_bytes;
+        out->disk_low = st.disk_low;
     }
+    out->disk_refused = e->disk_refused;
     memcpy(out->phase_sent, e->phase_sent, sizeof(out->phase_sent));
     memcpy(out->errors, e->errors, sizeof(out->errors));
     out->resent = e->resent;
@@ -750,7 +819,13 @@ static int begin_recording(struct engine *e, pb_err *err)
         .seed = e->cfg->seed,
         .versions_json = versions_json,
         .host = host,
+        .keep_every = e->cfg->keep_every,
+        .rollup_only = e->cfg->keep_every == 0,
     };
+    pb_disk_projection proj;
+    if (pb_disk_project(e->cfg, 0.0, 0.0, &proj, err) != 0)
+        goto done;
+    pb_recorder_set_disk_reserve(e->rec, proj.reserve);
     rc = pb_recorder_begin_run(e->rec, &info, &e->run_id, err);
     if (rc == 0)
         pb_recorder_get_stats(e->rec, &e->rec_stats0);
@@ -818,6 +893,11 @@ int pb_run_execute(const pb_run_config *cfg, pb_recorder *rec, pb_run_summary *o
     if ((rc = pb_tally_init(&e->tally, err)) != 0)
         goto out;
     e->tally_ready = true;
+    /* a run whose settings say how much it will write is judged before anything starts */
+    if (e->rec != NULL && (rc = pb_disk_check_planned(cfg, err)) != 0) {
+        out->disk_refused = rc == PB_EFULL;
+        goto out;
+    }
     pb_pattern_params params = cfg->params;
     params.total_tasks = cfg->requests;
     params.seed = cfg->seed;
@@ -855,6 +935,13 @@ int pb_run_execute(const pb_run_config *cfg, pb_recorder *rec, pb_run_summary *o
     /* the last, partial second gets its mark too */
     if (e->t_end - e->t0 > e->seconds_marked * PB_USEC_PER_SEC)
         mark_second(e, e->seconds_marked);
+    if (e->rec != NULL) {
+        /* the writer catches up first, so that the summary's stored-row count is final;
+         * a failure here is reported by end_run below */
+        pb_err flush_err;
+        int frc = pb_recorder_flush(e->rec, &flush_err);
+        (void)frc;
+    }
     fill_summary(e, out);
     if (e->fatal != 0) {
         rc = e->fatal;

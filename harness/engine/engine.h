@@ -30,6 +30,8 @@ typedef struct pb_run_view {
     pb_usec p50, p99; /* service latency of the last second */
     uint32_t in_flight;
     pb_pattern_state pattern;
+    uint64_t db_bytes;           /* the database and its WAL now (0 when not recording) */
+    uint64_t db_projected_bytes; /* what they will have grown to at the end, at this rate */
 } pb_run_view;
 
 /* Who watches a run while it goes (the CLI's progress line); every callback is

@@ -1,8 +1,11 @@
 /* pb_run_config: the options of one run, from the command line or a scenario. */
-#include <curl/curl.h>
-#include <jansson.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
 
 #include "http_lanes.h"
 #include "registry.h"
@@ -20,6 +23,7 @@ int pb_run_config_init(pb_run_config *cfg)
     cfg->seed = 1;
     cfg->params.seed = cfg->seed;
     cfg->record = true;
+    cfg->keep_every = 1;
     cfg->db_path = strdup("patternbench.db");
     if (cfg->db_path == NULL)
         return PB_ENOMEM;
@@ -93,6 +97,30 @@ done:
     return rc;
 }
 
+/* --record all | sample:N | seconds, as the number of request rows per one stored. */
+static int parse_record(const char *value, uint32_t *keep_every, pb_err *err)
+{
+    if (strcmp(value, "all") == 0) {
+        *keep_every = 1;
+        return 0;
+    }
+    if (strcmp(value, "seconds") == 0) {
+        *keep_every = 0;
+        return 0;
+    }
+    if (strncmp(value, "sample:", 7) == 0) {
+        uint64_t n;
+        int rc = pb_parse_u64(value + 7, "--record sample:N", 1, UINT32_MAX, &n, err);
+        if (rc == 0)
+            *keep_every = (uint32_t)n;
+        return rc;
+    }
+    return pb_err_set(err, PB_EINVAL,
+                      "--record: expected all, sample:N (one request row in N) or seconds (the "
+                      "per-second rollup and events only), got \"%s\"",
+                      value);
+}
+
 int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value, pb_err *err)
 {
     if (strcmp(name, "quiet") == 0)
@@ -118,6 +146,18 @@ int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value, p
         }
         snprintf(cfg->pattern, sizeof(cfg->pattern), "%s", value);
         return 0;
+    }
+    if (strcmp(name, "record") == 0)
+        return parse_record(value, &cfg->keep_every, err);
+    if (strcmp(name, "disk-reserve") == 0) {
+        uint64_t bytes;
+        int rc = pb_parse_size(value, "--disk-reserve", &bytes, err);
+        if (rc == 0 && bytes == 0)
+            rc = pb_err_set(err, PB_ERANGE, "--disk-reserve: expected a size above 0, got \"%s\"",
+                            value);
+        if (rc == 0)
+            cfg->disk_reserve = bytes;
+        return rc;
     }
     if (strcmp(name, "label") == 0) {
         int rc = pb_run_label_check(value, err);
@@ -279,6 +319,9 @@ char *pb_run_config_to_json(const pb_run_config *cfg)
     bad |= json_object_set_new(root, "seed", json_integer((json_int_t)cfg->seed));
     bad |= json_object_set_new(root, "client_threads", json_integer(cfg->client_threads));
     bad |= json_object_set_new(root, "record", json_boolean(cfg->record));
+    char mode[32];
+    bad |= json_object_set_new(
+        root, "record_mode", json_string(pb_run_record_mode(cfg->keep_every, mode, sizeof(mode))));
     pb_pattern_params p = cfg->params;
     p.total_tasks = cfg->requests;
     p.seed = cfg->seed;
@@ -315,4 +358,15 @@ int pb_run_label_check(const char *label, pb_err *err)
         if (*q < 0x20 || *q == 0x7f)
             return pb_err_set(err, PB_EINVAL, "expected a label without control characters");
     return 0;
+}
+
+const char *pb_run_record_mode(uint32_t keep_every, char *buf, size_t len)
+{
+    if (keep_every == 1)
+        snprintf(buf, len, "all");
+    else if (keep_every == 0)
+        snprintf(buf, len, "seconds");
+    else
+        snprintf(buf, len, "sample:%" PRIu32, keep_every);
+    return buf;
 }

@@ -39,9 +39,11 @@ typedef struct pb_run_config {
     char *db_path; /* malloc'd; default "patternbench.db" */
     bool quiet, json;
     const struct pb_run_observer *observer; /* told how the run goes unless quiet; may be NULL */
-    bool record;          /* hidden bench switch: false skips the recorder */
-    char mock_option[32]; /* first mock option given, to refuse it with --target */
-    int64_t compare_id;   /* 0 = lone run */
+    bool record;                            /* hidden bench switch: false skips the recorder */
+    uint32_t keep_every;   /* --record: request rows stored, 1 = all, N = sample:N, 0 = seconds */
+    uint64_t disk_reserve; /* --disk-reserve bytes; 0 = the default rule (pb_run_disk_reserve) */
+    char mock_option[32];  /* first mock option given, to refuse it with --target */
+    int64_t compare_id;    /* 0 = lone run */
     pb_rate_step rate_steps[PB_MAX_PHASES];
     int n_rate_steps;
     char *thresholds[32]; /* expressions, malloc'd */
@@ -81,6 +83,9 @@ int pb_run_parse_client_threads(const char *value, uint32_t *out, pb_err *err) P
  * PB_EINVAL/PB_ERANGE with a message saying what was expected, without the
  * option's name, which the caller puts in front. */
 int pb_run_label_check(const char *label, pb_err *err) PB_MUST_CHECK;
+
+/* "all", "sample:N" or "seconds" for a keep_every (as --record takes it), into buf. */
+const char *pb_run_record_mode(uint32_t keep_every, char *buf, size_t len);
 
 /* Effective configuration as JSON (malloc'd), stored in runs.config_json. */
 char *pb_run_config_to_json(const pb_run_config *cfg);

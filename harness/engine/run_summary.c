@@ -158,6 +158,12 @@ void pb_run_summary_print(const pb_run_summary *s, const char *db, FILE *out)
     if (s->writer_stalls > 0)
         fprintf(out, "  writer      %" PRIu64 " stalls, %s waiting for the database\n",
                 s->writer_stalls, dur(s->writer_stall_us, a, sizeof(a)));
+    if (s->rows_unstored > 0)
+        fprintf(out,
+                "  stored      %" PRIu64 " of %" PRIu64 " request rows%s; the per-second rollup "
+                "counts all\n",
+                s->requests - s->rows_unstored, s->requests,
+                s->disk_low ? " (free space fell below the reserve)" : "");
     if (db != NULL && s->run_id > 0)
         fprintf(out, "  recorded    run %" PRId64 " in %s\n", s->run_id, db);
 }
@@ -224,6 +230,9 @@ char *pb_run_summary_to_json(const pb_run_summary *s)
     bad |= json_object_set(root, "pattern", pat);
     bad |= put(root, "writer_stalls", json_integer((json_int_t)s->writer_stalls));
     bad |= put(root, "writer_stall_us", json_integer((json_int_t)s->writer_stall_us));
+    bad |= put(root, "rows_unstored", json_integer((json_int_t)s->rows_unstored));
+    bad |= put(root, "db_bytes", json_integer((json_int_t)s->db_bytes));
+    bad |= put(root, "disk_low", json_boolean(s->disk_low));
     bad |= put(root, "resent", json_integer((json_int_t)s->resent));
     bad |= put(root, "abandoned", json_integer((json_int_t)s->abandoned));
     bad |= put(root, "peak_in_flight", json_integer(s->peak_in_flight));

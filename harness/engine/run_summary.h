@@ -24,6 +24,10 @@ typedef struct pb_run_summary {
     pb_usec cp50, cp99; /* corrected for coordinated omission (from intended start) */
     pb_pattern_state pattern;
     uint64_t writer_stalls, writer_stall_us;
+    uint64_t rows_unstored; /* counted in the rollup, not stored as rows (--record, low disk) */
+    uint64_t db_bytes;      /* the database and its WAL at the end */
+    bool disk_low;          /* free space fell below the reserve: request rows stopped */
+    bool disk_refused;      /* the projected growth did not fit: the run was refused */
     uint64_t phase_sent[PB_MAX_PHASES]; /* attempts that reached the network, by mock phase
                                            (phase 0 when the target is not the built-in mock) */
     char pattern_name[32];

@@ -190,12 +190,27 @@ void pb_recorder_get_stats(pb_recorder *r, pb_recorder_stats *out)
     out->commits = atomic_load_explicit(&r->commits, memory_order_relaxed);
     out->stalls = atomic_load_explicit(&r->stalls, memory_order_relaxed);
     out->stall_us = atomic_load_explicit(&r->stall_us, memory_order_relaxed);
+    out->rows_unstored = atomic_load_explicit(&r->rows_unstored, memory_order_relaxed);
+    out->db_bytes = atomic_load_explicit(&r->db_bytes, memory_order_relaxed);
+    out->free_bytes = atomic_load_explicit(&r->free_bytes, memory_order_relaxed);
+    out->disk_low = atomic_load(&r->disk_low);
     out->last_error = atomic_load(&r->last_error);
     if (out->last_error != 0) {
         pthread_mutex_lock(&r->mu);
         snprintf(out->last_error_msg, sizeof(out->last_error_msg), "%s", r->last_error_msg);
         pthread_mutex_unlock(&r->mu);
     }
+}
+
+/* The folder holding path ("." for a bare file name), malloc'd. */
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL)
+        return strdup(".");
+    if (slash == path)
+        return strdup("/");
+    return strndup(path, (size_t)(slash - path));
 }
 
 int pb_recorder_open(const char *path, uint32_t ring_rows, pb_recorder **out, pb_err *err)
@@ -217,7 +232,8 @@ int pb_recorder_open(const char *path, uint32_t ring_rows, pb_recorder **out, pb
     if ((rc = pb_ring_init(&r->ring, ring_rows, err)) != 0)
         goto cleanup;
     r->path = strdup(path);
-    if (r->path == NULL || pb_hist_create_latency(&r->scratch) != 0) {
+    r->dir = dir_of(path);
+    if (r->path == NULL || r->dir == NULL || pb_hist_create_latency(&r->scratch) != 0) {
         rc = pb_err_set(err, PB_ENOMEM, "%s: out of memory for the recorder", path);
         goto cleanup;
     }
@@ -280,6 +296,11 @@ cleanup:
     return rc;
 }
 
+void pb_recorder_set_disk_reserve(pb_recorder *r, uint64_t bytes)
+{
+    atomic_store_explicit(&r->disk_reserve, bytes, memory_order_relaxed);
+}
+
 const char *pb_recorder_sqlite_version(void)
 {
     return sqlite3_libversion();
@@ -308,6 +329,7 @@ int pb_recorder_close(pb_recorder *r, pb_err *err)
     free(r->blob);
     pb_ring_cleanup(&r->ring);
     free(r->path);
+    free(r->dir);
     pthread_cond_destroy(&r->done_cv);
     pthread_mutex_destroy(&r->mu);
     pthread_mutex_destroy(&r->call_mu);

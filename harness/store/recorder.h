@@ -73,11 +73,21 @@ typedef struct pb_recorder_stats {
     uint64_t commits;
     uint64_t stalls, stall_us; /* times pb_recorder_request/_event waited for room, and how long */
     int last_error;            /* the first write failure (e.g. disk full), 0 if none */
+    uint64_t rows_unstored;    /* request rows the rollup counted but the table did not keep
+                                  (--record sample:N or seconds, or a low disk) */
+    uint64_t db_bytes;         /* the database file and its WAL, looked at once a second */
+    uint64_t free_bytes;       /* free space in the database's folder, likewise */
+    bool disk_low;             /* free space fell below the reserve: request rows stopped */
     char last_error_msg[256];
 } pb_recorder_stats;
 
 /* Snapshot of the figures; callable from any thread. */
 void pb_recorder_get_stats(pb_recorder *r, pb_recorder_stats *out);
+
+/* Keep at least `bytes` free in the database's folder: when free space falls
+ * below, the writer stops storing request rows (the rollup and events go on)
+ * and records a `disk` event in each open run. 0 (the default) does not look. */
+void pb_recorder_set_disk_reserve(pb_recorder *r, uint64_t bytes);
 
 /* The SQLite library's version, for the versions a run records. */
 const char *pb_recorder_sqlite_version(void);

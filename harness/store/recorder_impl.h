@@ -23,6 +23,8 @@
 #define COMMIT_ROWS 65536u /* a drained ring commits once this many rows are pending */
 #define IDLE_WAIT_US (100 * PB_USEC_PER_MS)
 #define MAX_OPEN_RUNS 16
+#define DISK_LOOK_US (1 * PB_USEC_PER_SEC) /* how often the writer looks at the free space */
+#define DISK_LOOK_US (1 * PB_USEC_PER_SEC) /* how often the writer looks at the free space */
 
 enum command_kind {
     CMD_BEGIN_RUN,
@@ -52,6 +54,9 @@ struct open_run {
     int64_t id;
     pb_rollup *rollup;
     int64_t first_rowid, last_rowid; /* 0 until a row is stored */
+    uint32_t keep_every;             /* store one request row in this many; 0 = none */
+    uint64_t seen;                   /* request rows handed over so far */
+    uint64_t last_t_us;              /* latest end of a request, for the writer's own events */
 };
 
 struct pb_recorder {
@@ -81,9 +86,16 @@ struct pb_recorder {
     pb_hist *scratch;
     uint8_t *blob;
     size_t blob_cap;
-    int error; /* sticky: after a write error rows are counted as lost */
+    int error;              /* sticky: after a write error rows are counted as lost */
+    char *dir;              /* the database's folder, for its free space */
+    pb_usec last_disk_look; /* when the writer last looked at the free space */
 
     _Atomic uint64_t rows_written, rows_lost, commits, stalls, stall_us;
+    _Atomic uint64_t rows_unstored; /* counted by the rollup, not stored (sample, rollup only) */
+    _Atomic uint64_t disk_reserve;  /* bytes of free space to keep; 0 = do not look */
+    _Atomic uint64_t db_bytes;      /* the database and its WAL, at the last look */
+    _Atomic uint64_t free_bytes;    /* free space of the folder, at the last look */
+    atomic_bool disk_low;           /* free space fell below the reserve: rollup only */
     atomic_int last_error;
     char last_error_msg[256];
 };

@@ -3,6 +3,7 @@
 #ifndef PB_ROWS_H
 #define PB_ROWS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* One request attempt, as the engine hands it over (times in us from run start). */
@@ -39,6 +40,9 @@ typedef struct pb_run_info {
     uint64_t seed;
     const char *versions_json; /* the libraries' versions, as JSON (may be NULL) */
     const char *host;          /* the machine the run ran on (may be NULL) */
+    uint32_t keep_every;       /* request rows stored: 1 (or 0 here) = all, N = one in N; the
+                                  rollup counts every row whatever this says */
+    bool rollup_only;          /* store no request rows at all: the rollup and events only */
 } pb_run_info;
 
 /* Longest event kind and detail kept; longer ones are cut. */

@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -118,6 +121,69 @@ static int flush_batch(pb_recorder *r)
     return 0;
 }
 
+/* One of the writer's own events (kind from the vocabulary, at t_us of the run). */
+static void writer_event(pb_recorder *r, int64_t run_id, uint64_t t_us, pb_event_kind kind,
+                         double value, const char *detail)
+{
+    if (ensure_txn(r) != 0)
+        return;
+    sqlite3_stmt *st = r->st[ST_EVENT];
+    pb_bind_i64(st, 1, run_id);
+    pb_bind_i64(st, 2, (sqlite3_int64)t_us);
+    pb_bind_text(st, 3, pb_event_kind_name(kind), -1);
+    pb_bind_i64(st, 4, 0);
+    pb_bind_i64(st, 5, 0);
+    pb_bind_ok(sqlite3_bind_double(st, 6, value));
+    pb_bind_text(st, 7, detail, -1);
+    int src = step_done(st);
+    if (src != SQLITE_OK)
+        (void)writer_fail(r, src, "inserting an event");
+}
+
+#define DISK_LOW_DETAIL                                                                            \
+    "free space fell below the reserve: from here on only the per-second rollup and events "       \
+    "are recorded"
+
+/* Stop storing request rows: the rollup and events go on, so the run
+ * completes with every second counted. */
+static void go_rollup_only(pb_recorder *r, struct open_run *run, uint64_t free_bytes)
+{
+    if (run->keep_every == 0)
+        return;
+    run->keep_every = 0;
+    writer_event(r, run->id, run->last_t_us, PB_EVENT_DISK, (double)free_bytes, DISK_LOW_DETAIL);
+}
+
+/* At most once a second: the database's size and its folder's free space;
+ * below the reserve every open run (and every later one) goes rollup-only. */
+static void look_at_disk(pb_recorder *r)
+{
+    uint64_t reserve = atomic_load_explicit(&r->disk_reserve, memory_order_relaxed);
+    pb_usec now = pb_monotime_now();
+    if (now - r->last_disk_look < DISK_LOOK_US)
+        return;
+    r->last_disk_look = now;
+    uint64_t bytes = 0;
+    struct stat sb;
+    char wal[PATH_MAX];
+    if (stat(r->path, &sb) == 0)
+        bytes += (uint64_t)sb.st_size;
+    snprintf(wal, sizeof(wal), "%s-wal", r->path);
+    if (stat(wal, &sb) == 0)
+        bytes += (uint64_t)sb.st_size;
+    atomic_store_explicit(&r->db_bytes, bytes, memory_order_relaxed);
+    struct statvfs fs;
+    if (statvfs(r->dir, &fs) != 0)
+        return; /* the figure stays as it was; the next look tries again */
+    uint64_t free_bytes = (uint64_t)fs.f_bavail * (uint64_t)fs.f_frsize;
+    atomic_store_explicit(&r->free_bytes, free_bytes, memory_order_relaxed);
+    if (reserve == 0 || free_bytes >= reserve || atomic_load(&r->disk_low))
+        return;
+    atomic_store(&r->disk_low, true);
+    for (int i = 0; i < r->n_runs; i++)
+        go_rollup_only(r, &r->runs[i], free_bytes);
+}
+
 static int commit(pb_recorder *r)
 {
     int rc = flush_batch(r);
@@ -133,6 +199,7 @@ static int commit(pb_recorder *r)
     atomic_fetch_add_explicit(&r->rows_written, r->txn_rows, memory_order_relaxed);
     atomic_fetch_add_explicit(&r->commits, 1, memory_order_relaxed);
     r->txn_rows = 0;
+    look_at_disk(r);
     return 0;
 }
 
@@ -222,6 +289,18 @@ static void handle_row(pb_recorder *r, const pb_request_row *row)
     if (run != NULL && pb_rollup_add(run->rollup, row) != 0) {
         atomic_fetch_add_explicit(&r->rows_lost, 1, memory_order_relaxed);
         return;
+    }
+    if (run != NULL) {
+        uint64_t end = row->t_us + row->wait_us + row->total_us;
+        if (end > run->last_t_us)
+            run->last_t_us = end;
+        /* the rollup has counted the row; the table keeps one in keep_every */
+        bool keep = run->keep_every != 0 && run->seen % run->keep_every == 0;
+        run->seen++;
+        if (!keep) {
+            atomic_fetch_add_explicit(&r->rows_unstored, 1, memory_order_relaxed);
+            return;
+        }
     }
     r->batch[r->batch_n++] = *row;
     if (r->batch_n == PB_SCHEMA_INSERT_BATCH)
@@ -339,7 +418,11 @@ static int cmd_begin_run(pb_recorder *r, struct command *c)
     if (rc != 0)
         return pb_err_set(&c->err, rc, "%s: out of memory for the rollup of run %" PRId64, r->path,
                           c->out_id);
-    r->runs[r->n_runs++] = (struct open_run){.id = c->out_id, .rollup = rollup};
+    uint32_t keep = info->rollup_only ? 0 : info->keep_every == 0 ? 1 : info->keep_every;
+    r->runs[r->n_runs++] = (struct open_run){.id = c->out_id, .rollup = rollup, .keep_every = keep};
+    if (atomic_load(&r->disk_low))
+        go_rollup_only(r, &r->runs[r->n_runs - 1],
+                       atomic_load_explicit(&r->free_bytes, memory_order_relaxed));
     return 0;
 }
 

@@ -1,0 +1,110 @@
+#include "disk_guard.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/statvfs.h>
+
+#define GIB (1024.0 * 1024.0 * 1024.0)
+
+/* The folder of path into buf ("." for a bare file name). */
+static const char *dir_of(const char *path, char *buf, size_t len)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL)
+        snprintf(buf, len, ".");
+    else if (slash == path)
+        snprintf(buf, len, "/");
+    else
+        snprintf(buf, len, "%.*s", (int)(slash - path), path);
+    return buf;
+}
+
+int pb_disk_project(const pb_run_config *cfg, double rows, double seconds, pb_disk_projection *out,
+                    pb_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    char dir[4096];
+    dir_of(cfg->db_path, dir, sizeof(dir));
+    struct statvfs fs;
+    if (statvfs(dir, &fs) != 0)
+        return pb_err_set(err, PB_ESYS, "--db %s: cannot look at the free space of %s: %s",
+                          cfg->db_path, dir, strerror(errno));
+    double total = (double)fs.f_blocks * (double)fs.f_frsize;
+    out->free_bytes = (uint64_t)fs.f_bavail * (uint64_t)fs.f_frsize;
+    out->reserve = cfg->disk_reserve > 0 ? cfg->disk_reserve
+                   : 0.05 * total > GIB  ? (uint64_t)(0.05 * total)
+                                         : (uint64_t)GIB;
+    out->rows_per_sec = seconds > 0.0 ? rows / seconds : 0.0;
+    double stored = cfg->keep_every == 0 ? 0.0 : rows / cfg->keep_every;
+    out->projected =
+        (uint64_t)(stored * PB_DISK_BYTES_PER_ROW + seconds * PB_DISK_ROLLUP_BYTES_PER_SEC);
+    out->fits = out->free_bytes > out->reserve && out->projected <= out->free_bytes - out->reserve;
+    return 0;
+}
+
+bool pb_disk_planned(const pb_run_config *cfg, double *rows, double *seconds)
+{
+    double rate = cfg->params.rate;
+    for (int i = 0; i < cfg->n_rate_steps; i++)
+        if (cfg->rate_steps[i].rate > rate)
+            rate = cfg->rate_steps[i].rate;
+    double duration = (double)cfg->duration / 1e6;
+    if (cfg->duration > 0 && rate > 0.0) {
+        *rows = rate * duration;
+        if (cfg->requests > 0 && (double)cfg->requests < *rows)
+            *rows = (double)cfg->requests;
+        *seconds = duration;
+        return true;
+    }
+    if (cfg->duration == 0 && cfg->requests > 0) {
+        *rows = (double)cfg->requests;
+        /* the rollup's share is small beside the rows; an open loop knows its length */
+        *seconds = rate > 0.0 ? *rows / rate : 0.0;
+        return true;
+    }
+    return false;
+}
+
+int pb_disk_check_planned(const pb_run_config *cfg, pb_err *err)
+{
+    double rows, seconds;
+    if (!pb_disk_planned(cfg, &rows, &seconds))
+        return 0;
+    pb_disk_projection p;
+    int rc = pb_disk_project(cfg, rows, seconds, &p, err);
+    if (rc == 0 && !p.fits)
+        rc = pb_disk_refuse(cfg, &p, err);
+    return rc;
+}
+
+const char *pb_disk_format_bytes(uint64_t bytes, char *buf, size_t len)
+{
+    static const char *const unit[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+    double v = (double)bytes;
+    size_t u = 0;
+    while (v >= 1000.0 && u + 1 < sizeof(unit) / sizeof(unit[0])) {
+        v /= 1000.0;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, len, "%llu B", (unsigned long long)bytes);
+    else
+        snprintf(buf, len, "%.*f %s", v < 10.0 ? 2 : v < 100.0 ? 1 : 0, v, unit[u]);
+    return buf;
+}
+
+int pb_disk_refuse(const pb_run_config *cfg, const pb_disk_projection *p, pb_err *err)
+{
+    char proj[32], free_s[32], reserve[32];
+    pb_disk_format_bytes(p->projected, proj, sizeof(proj));
+    pb_disk_format_bytes(p->free_bytes, free_s, sizeof(free_s));
+    pb_disk_format_bytes(p->reserve, reserve, sizeof(reserve));
+    return pb_err_set(err, PB_EFULL,
+                      "--db %s: the run would add about %s (%.0f requests/s, %d bytes per "
+                      "stored row, plus the per-second rollup) but the disk has %s free, of "
+                      "which %s must stay free (--disk-reserve); record less (--record "
+                      "sample:N or --record seconds), shorten the run, or put --db on a "
+                      "larger disk",
+                      cfg->db_path, proj, p->rows_per_sec, PB_DISK_BYTES_PER_ROW, free_s, reserve);
+}

@@ -1,0 +1,270 @@
+/* The disk guard as a user meets it, on a small tmpfs (root only; skipped
+ * otherwise): a run whose projected growth does not fit is refused before its
+ * database exists; a closed loop is judged after its first seconds; a run
+ * whose disk fills up under it stops storing request rows, says so, and still
+ * completes with every second in its rollup. Bad --record and --disk-reserve
+ * values are refused. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <sqlite3.h>
+
+struct disk {
+    bool mounted;
+    char dir[64];
+    char db[128];
+    char out[128], err[128]; /* the command's stdout and stderr */
+};
+
+/* Mount a tmpfs of size_mb on a fresh folder; false (test skipped) when not root. */
+static bool disk_mount(struct disk *d, int size_mb)
+{
+    snprintf(d->dir, sizeof(d->dir), "/tmp/pb-test-disk.XXXXXX");
+    assert_non_null(mkdtemp(d->dir));
+    char opts[32];
+    snprintf(opts, sizeof(opts), "size=%dm", size_mb);
+    if (geteuid() != 0 || mount("tmpfs", d->dir, "tmpfs", 0, opts) != 0) {
+        rmdir(d->dir);
+        return false;
+    }
+    d->mounted = true;
+    snprintf(d->db, sizeof(d->db), "%s/run.db", d->dir);
+    snprintf(d->out, sizeof(d->out), "/tmp/pb-test-disk-out.%d", (int)getpid());
+    snprintf(d->err, sizeof(d->err), "/tmp/pb-test-disk-err.%d", (int)getpid());
+    return true;
+}
+
+/* The test's disk, unmounted by the teardown even when an assertion failed. */
+static int disk_setup(void **state)
+{
+    *state = calloc(1, sizeof(struct disk));
+    return *state == NULL ? -1 : 0;
+}
+
+static int disk_teardown(void **state)
+{
+    struct disk *d = *state;
+    int rc = 0;
+    if (d->mounted) {
+        rc = umount(d->dir);
+        rmdir(d->dir);
+        unlink(d->out);
+        unlink(d->err);
+    }
+    free(d);
+    return rc;
+}
+
+/* Start `patternbench run ARGS...` with stdout and stderr into files. */
+static pid_t start_run(const struct disk *d, const char *const *args)
+{
+    const char *bin = getenv("PB_BINARY");
+    assert_non_null(bin);
+    char *argv[32] = {(char *)bin, "run"};
+    int n = 2;
+    for (int i = 0; args[i] != NULL && n < 31; i++)
+        argv[n++] = (char *)args[i];
+    argv[n] = NULL;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int o = open(d->out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int e = open(d->err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(o, STDOUT_FILENO);
+        dup2(e, STDERR_FILENO);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+static int wait_run(pid_t pid)
+{
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static int64_t q(const char *db_path, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+static void planned_run_that_does_not_fit_is_refused_before_it_starts(void **state)
+{
+    struct disk *d = *state;
+    if (!disk_mount(d, 8))
+        skip();
+    /* 20,000 requests/s for an hour: about 2.5 GB against 8 MB */
+    const char *args[] = {"--rate", "20000", "--duration", "1h", "--db", d->db, "--quiet", NULL};
+    assert_int_equal(wait_run(start_run(d, args)), 2);
+    const char *err = slurp(d->err);
+    assert_non_null(strstr(err, d->db));
+    assert_non_null(strstr(err, "would add about 2.4"));
+    assert_non_null(strstr(err, "--record sample:N"));
+    assert_non_null(strstr(err, "--disk-reserve"));
+    /* nothing started: not even the database file */
+    struct stat sb;
+    assert_int_equal(stat(d->db, &sb), -1);
+}
+
+static void closed_loop_is_judged_after_its_first_seconds(void **state)
+{
+    struct disk *d = *state;
+    if (!disk_mount(d, 8))
+        skip();
+    /* a closed loop's rate is known once it runs: 60 s of it cannot fit in
+     * the 1 MB this disk has beyond its reserve */
+    const char *args[] = {"--concurrency", "16",      "--duration",     "60s", "--db",
+                          d->db,           "--quiet", "--disk-reserve", "7M",  NULL};
+    assert_int_equal(wait_run(start_run(d, args)), 2);
+    const char *err = slurp(d->err);
+    assert_non_null(strstr(err, "after 3 s at"));
+    assert_non_null(strstr(err, "would add about"));
+    /* what it measured is kept, and the run says it failed */
+    assert_true(q(d->db, "SELECT COUNT(*) FROM requests") > 0);
+    char sql[128];
+    snprintf(sql, sizeof(sql), "SELECT status = 'failed' FROM runs WHERE id = 1");
+    assert_int_equal(q(d->db, sql), 1);
+}
+
+/* Fill the folder until `keep` bytes stay free. */
+static void fill_disk(const char *dir, uint64_t keep)
+{
+    struct statvfs fs;
+    assert_int_equal(statvfs(dir, &fs), 0);
+    uint64_t free_bytes = (uint64_t)fs.f_bavail * fs.f_frsize;
+    assert_true(free_bytes > keep);
+    char path[160];
+    snprintf(path, sizeof(path), "%s/filler", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    static char block[1 << 16];
+    for (uint64_t left = free_bytes - keep; left > 0;) {
+        size_t n = left < sizeof(block) ? (size_t)left : sizeof(block);
+        ssize_t w = write(fd, block, n);
+        assert_true(w > 0);
+        left -= (uint64_t)w;
+    }
+    close(fd);
+}
+
+static void a_disk_that_fills_up_stops_the_rows_not_the_run(void **state)
+{
+    struct disk *d = *state;
+    if (!disk_mount(d, 16))
+        skip();
+    int in = inotify_init1(IN_CLOEXEC);
+    assert_true(in >= 0);
+    assert_true(inotify_add_watch(in, d->dir, IN_MODIFY) >= 0);
+    /* 2,000 requests/s for 8 s: about 0.6 MB, which fits beside a 4 MB reserve */
+    const char *args[] = {"--rate", "2000",   "--duration",     "8s", "--db",
+                          d->db,    "--json", "--disk-reserve", "4M", NULL};
+    pid_t pid = start_run(d, args);
+    /* once the writer has committed rows, someone else fills the disk */
+    for (int i = 0; i < 60; i++) {
+        struct pollfd p = {.fd = in, .events = POLLIN};
+        if (poll(&p, 1, 500) > 0) {
+            char buf[4096];
+            assert_true(read(in, buf, sizeof(buf)) > 0);
+        }
+        struct stat sb;
+        char wal[160];
+        snprintf(wal, sizeof(wal), "%s-wal", d->db);
+        if (stat(wal, &sb) == 0 && sb.st_size > 64 * 1024)
+            break;
+    }
+    close(in);
+    fill_disk(d->dir, 3 << 20);
+    assert_int_equal(wait_run(pid), 0);
+
+    json_error_t je;
+    json_t *sum = json_loads(slurp(d->out), 0, &je);
+    assert_non_null(sum);
+    assert_string_equal(json_string_value(json_object_get(sum, "run_status")), "completed");
+    assert_true(json_is_true(json_object_get(sum, "disk_low")));
+    json_int_t requests = json_integer_value(json_object_get(sum, "requests"));
+    json_int_t unstored = json_integer_value(json_object_get(sum, "rows_unstored"));
+    assert_true(unstored > 0);
+    json_decref(sum);
+    /* the rows stop, the rollup does not: every request is in a second */
+    assert_int_equal(q(d->db, "SELECT COUNT(*) FROM requests"), requests - unstored);
+    assert_int_equal(q(d->db, "SELECT SUM(count) FROM seconds"), requests);
+    assert_int_equal(q(d->db, "SELECT COUNT(*) FROM events WHERE kind = 'disk'"), 1);
+    assert_non_null(strstr(slurp(d->err), "free space fell below the reserve"));
+}
+
+static void bad_record_and_reserve_values_are_refused(void **state)
+{
+    (void)state;
+    struct disk d = {0};
+    snprintf(d.out, sizeof(d.out), "/tmp/pb-test-disk-out.%d", (int)getpid());
+    snprintf(d.err, sizeof(d.err), "/tmp/pb-test-disk-err.%d", (int)getpid());
+    static const char *const cases[][3] = {
+        {"--record", "sample:0", "--record sample:N"},
+        {"--record", "most", "expected all, sample:N"},
+        {"--disk-reserve", "0", "--disk-reserve"},
+        {"--disk-reserve", "lots", "--disk-reserve"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *args[] = {cases[i][0], cases[i][1], "--db", "/nonexistent/run.db", NULL};
+        int rc = wait_run(start_run(&d, args));
+        const char *err = slurp(d.err);
+        if (rc != 2 || strstr(err, cases[i][2]) == NULL)
+            fail_msg("%s %s: exit %d, stderr: %s", cases[i][0], cases[i][1], rc, err);
+    }
+    unlink(d.out);
+    unlink(d.err);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(planned_run_that_does_not_fit_is_refused_before_it_starts,
+                                        disk_setup, disk_teardown),
+        cmocka_unit_test_setup_teardown(closed_loop_is_judged_after_its_first_seconds, disk_setup,
+                                        disk_teardown),
+        cmocka_unit_test_setup_teardown(a_disk_that_fills_up_stops_the_rows_not_the_run, disk_setup,
+                                        disk_teardown),
+        cmocka_unit_test(bad_record_and_reserve_values_are_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
