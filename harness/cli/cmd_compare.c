@@ -37,6 +37,7 @@ typedef struct options {
     bool seed_set;
     uint64_t seed;
     uint32_t client_threads; /* 0 = each run's default */
+    double time_scale;       /* --time-scale; 0 = the scenario's */
     const char *thresholds[MAX_CLI_THRESHOLDS];
     int n_thresholds;
     bool check, quiet;
@@ -69,6 +70,9 @@ static void usage(FILE *out)
         "  --duration D        run every entry for D (e.g. 2s), overriding the scenario\n"
         "  --requests N        run every entry for N requests, overriding the scenario\n"
         "  --seed N            override the scenario's seed\n"
+        "  --time-scale K      run the schedule K times faster: every run length and phase\n"
+        "                      offset divided by K (72: a 72-hour soak in an hour); latencies,\n"
+        "                      timeouts and the patterns' windows stay real\n"
         "  --client-threads N  HTTP client threads of every run (default: one per CPU, at\n"
         "                      most 4 and at most one per 16 of the run's concurrency)\n"
         "  --threshold EXPR    add a threshold checked on every run (repeatable), e.g.\n"
@@ -128,9 +132,9 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
         const char *value = NULL, *eq = strchr(arg, '=');
         size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
         snprintf(name, sizeof(name), "%.*s", (int)n, arg);
-        static const char *const with_value[] = {"--db",        "--report",         "--patterns",
-                                                 "--duration",  "--requests",       "--seed",
-                                                 "--threshold", "--client-threads", NULL};
+        static const char *const with_value[] = {
+            "--db",   "--report",    "--patterns",       "--duration",   "--requests",
+            "--seed", "--threshold", "--client-threads", "--time-scale", NULL};
         bool known = false;
         for (size_t k = 0; with_value[k] != NULL && !known; k++)
             known = strcmp(name, with_value[k]) == 0;
@@ -164,6 +168,9 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
         } else if (strcmp(name, "--seed") == 0) {
             rc = pb_parse_u64(value, "--seed", 0, INT64_MAX, &o->seed, &err);
             o->seed_set = true;
+        } else if (strcmp(name, "--time-scale") == 0) {
+            rc = pb_parse_double(value, "--time-scale", 1e-3, PB_SCENARIO_MAX_TIME_SCALE,
+                                 &o->time_scale, &err);
         } else if (strcmp(name, "--client-threads") == 0) {
             rc = pb_run_parse_client_threads(value, &o->client_threads, &err);
         } else if (strcmp(name, "--threshold") == 0) {
@@ -211,6 +218,8 @@ static char *effective_json(const pb_scenario *sc, const options *o, const bool 
     }
     if (o->seed_set)
         json_object_set_new(root, "seed", json_integer((json_int_t)o->seed));
+    if (o->time_scale > 0.0)
+        json_object_set_new(root, "time-scale", json_real(o->time_scale));
     json_t *patterns = json_object_get(root, "patterns");
     json_t *kept = json_array();
     for (size_t i = 0; kept != NULL && i < json_array_size(patterns); i++) {
@@ -344,6 +353,9 @@ static void print_plan(const pb_scenario *sc, int n_selected)
         fprintf(stderr, " of %s each", pb_format_duration(sc->duration, d, sizeof(d)));
     else if (sc->requests != 0)
         fprintf(stderr, " of %llu requests each", (unsigned long long)sc->requests);
+    if (sc->time_scale != 1.0)
+        fprintf(stderr, " (time scale %g: the schedule runs %g times faster)", sc->time_scale,
+                sc->time_scale);
     fprintf(stderr, ", seed %llu, target %s", (unsigned long long)sc->seed,
             sc->target_url ? sc->target_url : "built-in mock");
     if (sc->target_url == NULL)
@@ -372,6 +384,10 @@ int pb_cmd_compare(int argc, char **argv)
     const char *end_status = "failed";
 
     if (pb_scenario_load(o.scenario, &sc, &err) != 0) {
+        fprintf(stderr, "patternbench compare: %s\n", err.msg);
+        goto done;
+    }
+    if (pb_scenario_time_scale(sc, o.time_scale > 0.0 ? o.time_scale : sc->time_scale, &err) != 0) {
         fprintf(stderr, "patternbench compare: %s\n", err.msg);
         goto done;
     }

@@ -646,9 +646,9 @@ static int parse_entries(const ctx *c, json_t *v, pb_scenario *sc)
 
 static int parse_root(const ctx *c, json_t *root, pb_scenario *sc)
 {
-    static const char *const keys[] = {"title",    "description", "seed",     "duration",
-                                       "requests", "timeout",     "target",   "mock",
-                                       "load",     "thresholds",  "patterns", NULL};
+    static const char *const keys[] = {
+        "title",  "description", "seed", "duration",   "requests", "timeout", "time-scale",
+        "target", "mock",        "load", "thresholds", "patterns", NULL};
     char got[64];
     int rc;
     if (!json_is_object(root))
@@ -678,6 +678,16 @@ static int parse_root(const ctx *c, json_t *root, pb_scenario *sc)
     if ((v = json_object_get(root, "timeout")) != NULL &&
         (rc = want_duration(c, v, "timeout", &sc->timeout)) != 0)
         return rc;
+    sc->time_scale = 1.0;
+    if ((v = json_object_get(root, "time-scale")) != NULL) {
+        if (!json_is_number(v) || !(json_number_value(v) > 0.0) ||
+            json_number_value(v) > PB_SCENARIO_MAX_TIME_SCALE)
+            return fail(c, "time-scale",
+                        "expected a number above 0 and at most %.0f (72 runs a 72-hour schedule "
+                        "in an hour), got %s",
+                        PB_SCENARIO_MAX_TIME_SCALE, describe(v, got, sizeof(got)));
+        sc->time_scale = json_number_value(v);
+    }
     if ((v = json_object_get(root, "target")) != NULL && (rc = parse_target(c, v, sc)) != 0)
         return rc;
     if ((v = json_object_get(root, "mock")) != NULL && (rc = parse_mock(c, v, sc)) != 0)
@@ -846,6 +856,54 @@ void pb_scenario_destroy(pb_scenario *sc)
     json_decref(sc->json);
     pb_json_pos_destroy(sc->pos);
     free(sc);
+}
+
+static pb_usec scaled(pb_usec d, double k)
+{
+    pb_usec v = (pb_usec)((double)d / k + 0.5);
+    return d > 0 && v == 0 ? 1 : v;
+}
+
+int pb_scenario_time_scale(pb_scenario *sc, double k, pb_err *err)
+{
+    if (!(k > 0.0) || k > PB_SCENARIO_MAX_TIME_SCALE)
+        return pb_err_set(err, PB_ERANGE,
+                          "--time-scale: expected a number above 0 and at most %.0f, "
+                          "got %g",
+                          PB_SCENARIO_MAX_TIME_SCALE, k);
+    if (k == 1.0)
+        return 0;
+    sc->duration = scaled(sc->duration, k);
+    for (int i = 0; i < sc->n_entries; i++)
+        sc->entries[i].duration = scaled(sc->entries[i].duration, k);
+    for (int i = 0; i < sc->n_rate_steps; i++)
+        sc->rate_steps[i].at = scaled(sc->rate_steps[i].at, k);
+    for (int i = 0; i < sc->n_phases; i++)
+        sc->phase_at[i] = scaled(sc->phase_at[i], k);
+    /* the mock reads its phases from the profile's text: rewrite their offsets */
+    if (sc->mock_json != NULL) {
+        json_t *mock = json_loads(sc->mock_json, 0, NULL);
+        json_t *phases = json_object_get(mock, "phases");
+        for (size_t i = 0; i < json_array_size(phases); i++) {
+            json_t *at = json_object_get(json_array_get(phases, i), "at");
+            pb_usec d;
+            pb_err inner;
+            char text[32];
+            if (json_is_string(at) &&
+                pb_parse_duration(json_string_value(at), "at", &d, &inner) == 0) {
+                snprintf(text, sizeof(text), "%lluus", (unsigned long long)scaled(d, k));
+                json_object_set_new(json_array_get(phases, i), "at", json_string(text));
+            }
+        }
+        char *text = mock != NULL ? json_dumps(mock, JSON_COMPACT) : NULL;
+        json_decref(mock);
+        if (text == NULL)
+            return pb_err_set(err, PB_ENOMEM, "%s: out of memory", sc->source);
+        free(sc->mock_json);
+        sc->mock_json = text;
+    }
+    sc->time_scale = k;
+    return 0;
 }
 
 void pb_scenario_set_bound(pb_scenario *sc, pb_usec duration, uint64_t requests)

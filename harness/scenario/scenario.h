@@ -66,6 +66,8 @@ typedef struct pb_scenario {
     char *phase_names[PB_MAX_PHASES]; /* mock phases: [0] = "base" settings */
     pb_usec phase_at[PB_MAX_PHASES];  /* their starts from the start of a run */
     int n_phases;                     /* 0 with a URL target */
+    double time_scale;                /* "time-scale" (1 = real time); applied by
+                                         pb_scenario_time_scale, not by parsing */
     json_t *json;                     /* the document as parsed */
     pb_json_pos *pos;                 /* where each value is written, for messages */
 } pb_scenario;
@@ -84,6 +86,17 @@ void pb_scenario_destroy(pb_scenario *sc);
 /* Make every entry bound by `duration` (when not 0) or else by `requests`
  * (when not 0), as `compare --duration` and `--requests` do. */
 void pb_scenario_set_bound(pb_scenario *sc, pb_usec duration, uint64_t requests);
+
+/* Largest --time-scale / "time-scale" accepted. */
+#define PB_SCENARIO_MAX_TIME_SCALE 100000.0
+
+/* Run the scenario's schedule k times faster, as `compare --time-scale` and
+ * the "time-scale" key do: every run length and phase offset (the mock's
+ * and the load's) is divided by k. What the patterns and the server do in
+ * real time stays real: latencies, timeouts, the patterns' own windows.
+ * Call once, before pb_scenario_set_bound (an explicit --duration is not
+ * scaled). PB_ERANGE for k outside (0, PB_SCENARIO_MAX_TIME_SCALE]. */
+int pb_scenario_time_scale(pb_scenario *sc, double k, pb_err *err) PB_MUST_CHECK;
 
 /* Add a global threshold (validated here), as `compare --threshold` does. */
 int pb_scenario_add_threshold(pb_scenario *sc, const char *expr, pb_err *err) PB_MUST_CHECK;

@@ -224,8 +224,7 @@ static void broken_files_name_the_path_line_and_column(void **state)
 {
     /* the issue's own example */
     assert_file_refused_at("bad_concurrency_type.json", "patterns[2].concurrency",
-                           "expected a positive integer, got \"ten\"",
-                           "(line 14, column 22)");
+                           "expected a positive integer, got \"ten\"", "(line 14, column 22)");
     assert_file_refused("bad_syntax.json",
                         "invalid JSON: '}' expected near '\"patterns\"' (line 4, column 12)");
     assert_file_refused("bad_duplicate_key.json",
@@ -521,6 +520,47 @@ static void truncated_and_mutated_files_get_messages_not_crashes(void **state)
     free(text);
 }
 
+/* A 72-hour schedule rehearsed 72 times faster: run lengths, the load's and
+ * the mock's phase offsets shrink; the timeout stays real. */
+static void time_scale_divides_the_schedule(void **state)
+{
+    (void)state;
+    pb_scenario *sc = parse_ok(
+        "{\"duration\": \"72h\", \"timeout\": \"5s\", \"time-scale\": 72,"
+        " \"mock\": {\"phases\": [{\"at\": \"6h\", \"errors\": \"503:1\"}]},"
+        " \"load\": {\"open\": {\"rate\": 100, \"phases\": [{\"at\": \"8h\", \"rate\": 200}]}},"
+        " \"patterns\": [{\"pattern\": \"queue\"}, {\"pattern\": \"breaker\", \"duration\": "
+        "\"36h\"}]}");
+    assert_true(sc->time_scale == 72.0);
+    /* parsing alone leaves the schedule as written */
+    assert_int_equal(sc->duration, 72 * 3600 * PB_USEC_PER_SEC);
+    pb_err err = {0};
+    assert_int_equal(pb_scenario_time_scale(sc, sc->time_scale, &err), 0);
+    assert_int_equal(sc->duration, 3600 * PB_USEC_PER_SEC);
+    assert_int_equal(sc->entries[1].duration, 1800 * PB_USEC_PER_SEC);
+    assert_int_equal(sc->rate_steps[0].at, 400 * PB_USEC_PER_SEC);
+    assert_int_equal(sc->n_phases, 2);
+    assert_int_equal(sc->phase_at[1], 300 * PB_USEC_PER_SEC);
+    assert_int_equal(sc->timeout, 5 * PB_USEC_PER_SEC);
+    /* the run's own mock gets the scaled phase */
+    pb_run_config cfg;
+    assert_int_equal(pb_run_config_init(&cfg), 0);
+    assert_int_equal(pb_scenario_run_config(sc, 0, &cfg, &err), 0);
+    pb_usec at;
+    const char *name;
+    pb_mock_config_phase_info(cfg.mock, 1, &at, &name);
+    assert_int_equal(at, 300 * PB_USEC_PER_SEC);
+    assert_int_equal(cfg.duration, 3600 * PB_USEC_PER_SEC);
+    pb_run_config_cleanup(&cfg);
+    assert_int_equal(pb_scenario_time_scale(sc, 0.0, &err), PB_ERANGE);
+    assert_contains(err.msg, "--time-scale");
+    pb_scenario_destroy(sc);
+
+    const char *msg =
+        parse_error("{\"time-scale\": 0, \"patterns\": [{\"pattern\": \"queue\"}]}", &err);
+    assert_contains(msg, "inline.json: time-scale: expected a number above 0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -532,6 +572,7 @@ int main(void)
         cmocka_unit_test(keys_with_odd_characters_keep_their_position),
         cmocka_unit_test(overrides_selection_and_added_thresholds),
         cmocka_unit_test(every_shipped_scenario_validates),
+        cmocka_unit_test(time_scale_divides_the_schedule),
         cmocka_unit_test(truncated_and_mutated_files_get_messages_not_crashes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
