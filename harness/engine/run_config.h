@@ -39,7 +39,9 @@ typedef struct pb_run_config {
     char *db_path; /* malloc'd; default "patternbench.db" */
     bool quiet, json;
     const struct pb_run_observer *observer; /* told how the run goes unless quiet; may be NULL */
-    bool record;          /* hidden bench switch: false skips the recorder */
+    const struct pb_run_observer *monitor;  /* told even when quiet, and once more when the run
+                                               has ended (live metrics); may be NULL */
+    bool record;                            /* hidden bench switch: false skips the recorder */
     char mock_option[32]; /* first mock option given, to refuse it with --target */
     int64_t compare_id;   /* 0 = lone run */
     pb_rate_step rate_steps[PB_MAX_PHASES];
