@@ -36,7 +36,8 @@ struct pb_metrics {
     pb_metrics_run staging;
 };
 
-/* What a request is, for the completion callback. */
+/* What a request served, for the completion callback: only their addresses
+ * are used (as a request's req_cls), never their values. */
 static int final_page_tag, page_tag;
 
 int pb_metrics_parse_addr(const char *text, pb_metrics_addr *out, pb_err *err)
