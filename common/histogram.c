@@ -271,6 +271,23 @@ uint64_t pb_hist_percentile(const pb_hist *h, double p)
     return pb_hist_max(h);
 }
 
+void pb_hist_count_at_or_below(const pb_hist *h, const uint64_t *bounds, size_t n, uint64_t *out)
+{
+    /* counts[] is ordered by value, so one walk fills every bound */
+    uint64_t seen = 0;
+    size_t b = 0;
+    for (size_t i = 0; i < h->l.counts_len && b < n; i++) {
+        if (h->counts[i] == 0)
+            continue;
+        uint64_t v = value_at_index(&h->l, i);
+        for (; b < n && bounds[b] < v; b++)
+            out[b] = seen;
+        seen += h->counts[i];
+    }
+    for (; b < n; b++)
+        out[b] = seen;
+}
+
 static size_t varint_len(uint64_t v)
 {
     size_t n = 1;

@@ -51,6 +51,13 @@ double pb_hist_mean(const pb_hist *h);
  * value. 0 when empty. */
 uint64_t pb_hist_percentile(const pb_hist *h, double p);
 
+/* For each of bounds[0..n) (in increasing order), the number of values
+ * recorded at or below it, into out[0..n): a Prometheus histogram's
+ * cumulative `le` buckets. A value is taken as the lowest value of its bucket,
+ * as pb_hist_min does, so a bound that falls inside a bucket counts all of it
+ * (an error within the histogram's precision). One pass over the counts. */
+void pb_hist_count_at_or_below(const pb_hist *h, const uint64_t *bounds, size_t n, uint64_t *out);
+
 /* Serialise to a compact sparse form. Returns the number of bytes needed and
  * writes buf only if that fits in cap (buf may be NULL to ask for the size).
  *

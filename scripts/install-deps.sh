@@ -2,7 +2,8 @@
 # Install the Debian packages patternbench needs, only those that are missing.
 # Idempotent and quiet when everything is present. Usage: install-deps.sh [--bench] [--test]
 #   --bench  also the benchmark tools (wrk, nginx-light)
-#   --test   also what only the tests use (chromium, for the report's browser test)
+#   --test   also what only the tests use (chromium, for the report's browser test;
+#            prometheus and promtool, for the live metrics tests)
 set -eu
 
 missing=""
@@ -33,6 +34,7 @@ for arg in "$@"; do
         ;;
     --test)
         [ -x /usr/bin/chromium ] || missing="$missing chromium"
+        need_cmd prometheus prometheus
         ;;
     *)
         echo "install-deps: unknown option \"$arg\"; expected --bench or --test" >&2

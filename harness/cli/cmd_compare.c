@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "engine.h"
+#include "metrics_server.h"
 #include "progress.h"
 #include "recorder.h"
 #include "report.h"
@@ -38,6 +39,9 @@ typedef struct options {
     uint64_t seed;
     uint32_t client_threads; /* 0 = each run's default */
     double time_scale;       /* --time-scale; 0 = the scenario's */
+    bool metrics;            /* --metrics given: serve at metrics_addr */
+    pb_metrics_addr metrics_addr;
+    pb_usec metrics_linger;
     const char *thresholds[MAX_CLI_THRESHOLDS];
     int n_thresholds;
     bool check, quiet;
@@ -75,6 +79,12 @@ static void usage(FILE *out)
         "                      timeouts and the patterns' windows stay real\n"
         "  --client-threads N  HTTP client threads of every run (default: one per CPU, at\n"
         "                      most 4 and at most one per 16 of the run's concurrency)\n"
+        "  --metrics [ADDR:]PORT\n"
+        "                      serve live metrics at /metrics in the Prometheus text format\n"
+        "                      while running, each run its own series (127.0.0.1 when only\n"
+        "                      a port)\n"
+        "  --metrics-linger D  after the last run, keep serving until a scrape has fetched\n"
+        "                      the final figures, at most D (0s)\n"
         "  --threshold EXPR    add a threshold checked on every run (repeatable), e.g.\n"
         "                      'p99<200ms', 'error_rate<1%%', 'rps>1000', 'dropped==0'\n"
         "  --check             validate the scenario (and its mock profile) and exit\n"
@@ -133,8 +143,9 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
         size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
         snprintf(name, sizeof(name), "%.*s", (int)n, arg);
         static const char *const with_value[] = {
-            "--db",   "--report",    "--patterns",       "--duration",   "--requests",
-            "--seed", "--threshold", "--client-threads", "--time-scale", NULL};
+            "--db",       "--report",         "--patterns",   "--duration",
+            "--requests", "--seed",           "--threshold",  "--client-threads",
+            "--metrics",  "--metrics-linger", "--time-scale", NULL};
         bool known = false;
         for (size_t k = 0; with_value[k] != NULL && !known; k++)
             known = strcmp(name, with_value[k]) == 0;
@@ -171,6 +182,11 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
         } else if (strcmp(name, "--time-scale") == 0) {
             rc = pb_parse_double(value, "--time-scale", 1e-3, PB_SCENARIO_MAX_TIME_SCALE,
                                  &o->time_scale, &err);
+        } else if (strcmp(name, "--metrics") == 0) {
+            o->metrics = true;
+            rc = pb_metrics_parse_addr(value, &o->metrics_addr, &err);
+        } else if (strcmp(name, "--metrics-linger") == 0) {
+            rc = pb_parse_duration(value, "--metrics-linger", &o->metrics_linger, &err);
         } else if (strcmp(name, "--client-threads") == 0) {
             rc = pb_run_parse_client_threads(value, &o->client_threads, &err);
         } else if (strcmp(name, "--threshold") == 0) {
@@ -373,6 +389,7 @@ int pb_cmd_compare(int argc, char **argv)
     pb_err err = {0};
     pb_scenario *sc = NULL;
     pb_recorder *rec = NULL;
+    pb_metrics *metrics = NULL;
     pb_run_config *cfgs = NULL;
     pb_run_summary *sums = NULL;
     int *index = NULL;
@@ -442,6 +459,20 @@ int pb_cmd_compare(int argc, char **argv)
         goto done;
     }
 
+    /* bound before anything starts: a port in use is a usage error, and
+     * nothing has been recorded */
+    if (o.metrics && pb_metrics_start(&o.metrics_addr, &metrics, &err) != 0) {
+        fprintf(stderr, "patternbench compare: %s\n", err.msg);
+        fprintf(stderr, "patternbench compare: nothing was started; choose another port for "
+                        "--metrics (0 picks a free one)\n");
+        goto done;
+    }
+    pb_run_observer monitor = {0};
+    if (metrics != NULL) {
+        fprintf(stderr, "patternbench compare: live metrics at %s\n", pb_metrics_url(metrics));
+        monitor = pb_metrics_monitor(metrics);
+    }
+
     status = EXIT_FAILED;
     scenario_json = effective_json(sc, &o, selected);
     if (scenario_json == NULL) {
@@ -486,8 +517,10 @@ int pb_cmd_compare(int argc, char **argv)
         pb_progress_init(&progress, stderr, isatty(STDERR_FILENO) == 1);
         pb_run_observer observer = pb_progress_observer(&progress);
         cfg->observer = &observer;
+        cfg->monitor = metrics != NULL ? &monitor : NULL;
         int rc = pb_run_execute(cfg, rec, &sums[k], &err);
         cfg->observer = NULL;
+        cfg->monitor = NULL;
         n_done = k + 1; /* a failed run still has its row in the table */
         if (rc != 0) {
             fprintf(stderr, "patternbench compare: %s: %s\n", cfg->label, err.msg);
@@ -515,6 +548,8 @@ int pb_cmd_compare(int argc, char **argv)
         end_status = "failed";
     }
     free(thresholds_json);
+    if (metrics != NULL && o.metrics_linger > 0)
+        pb_metrics_linger(metrics, o.metrics_linger);
 
     if (strcmp(end_status, "completed") == 0)
         status = failed > 0 ? EXIT_THRESHOLD : 0;
@@ -546,6 +581,7 @@ done:
         if (status == 0 || status == EXIT_THRESHOLD)
             status = EXIT_FAILED;
     }
+    pb_metrics_stop(metrics);
     for (int k = 0; k < n_cfgs; k++)
         pb_run_config_cleanup(&cfgs[k]);
     json_decref(results);

@@ -9,11 +9,13 @@
 #include "commands.h"
 #include "disk_guard.h"
 #include "engine.h"
+#include "metrics_server.h"
 #include "progress.h"
 #include "recorder.h"
 #include "registry.h"
 #include "run_summary.h"
 #include "threshold.h"
+#include "units.h"
 
 /* The --pattern line: every registered name, wrapped under the help column
  * so that no line passes 80 columns. */
@@ -39,13 +41,12 @@ static void pattern_help(FILE *out)
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: patternbench run --pattern NAME [options]\n"
-            "\n"
-            "Drive one concurrency pattern against the built-in mock server (started on an\n"
-            "ephemeral loopback port) or --target URL, and record every request in SQLite.\n"
-            "\n"
-            "run options:\n");
+    fprintf(out, "usage: patternbench run --pattern NAME [options]\n"
+                 "\n"
+                 "Drive one concurrency pattern against the built-in mock server (started on an\n"
+                 "ephemeral loopback port) or --target URL, and record every request in SQLite.\n"
+                 "\n"
+                 "run options:\n");
     pattern_help(out);
     fprintf(out,
             "  --target URL         an HTTP server to call instead of the built-in mock\n"
@@ -67,6 +68,11 @@ static void usage(FILE *out)
             "  --seed N             seeds the pattern's jitter and the mock's draws (1)\n"
             "  --threshold EXPR     pass/fail criterion such as p99<200ms, error_rate<1%%,\n"
             "                       rps>1000 (repeatable; a failure makes the exit status 99)\n"
+            "  --metrics [ADDR:]PORT\n"
+            "                       serve live metrics at /metrics in the Prometheus text\n"
+            "                       format while running (127.0.0.1 when only a port)\n"
+            "  --metrics-linger D   after the run, keep serving until a scrape has fetched\n"
+            "                       the final figures, at most D (0s)\n"
             "  --quiet              no progress lines\n"
             "  --json               print the summary as one JSON object on stdout\n"
             "  --help               this text\n"
@@ -110,8 +116,28 @@ static bool is_flag(const char *name)
            strcmp(name, "no-record") == 0;
 }
 
-/* Apply argv to cfg; 0, or an error whose message names the argument. */
-static int parse_args(int argc, char **argv, pb_run_config *cfg, bool *help, pb_err *err)
+/* What `run` itself takes besides the run's configuration. */
+struct run_options {
+    bool metrics; /* --metrics given: serve at metrics_addr */
+    pb_metrics_addr metrics_addr;
+    pb_usec metrics_linger;
+};
+
+/* --metrics and --metrics-linger; PB_ENOENT for any other name. */
+static int set_run_option(struct run_options *o, const char *name, const char *value, pb_err *err)
+{
+    if (strcmp(name, "metrics") == 0) {
+        o->metrics = true;
+        return pb_metrics_parse_addr(value, &o->metrics_addr, err);
+    }
+    if (strcmp(name, "metrics-linger") == 0)
+        return pb_parse_duration(value, "--metrics-linger", &o->metrics_linger, err);
+    return PB_ENOENT;
+}
+
+/* Apply argv to cfg and o; 0, or an error whose message names the argument. */
+static int parse_args(int argc, char **argv, pb_run_config *cfg, struct run_options *o, bool *help,
+                      pb_err *err)
 {
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -137,7 +163,9 @@ static int parse_args(int argc, char **argv, pb_run_config *cfg, bool *help, pb_
                 return pb_err_set(err, PB_EINVAL, "--%s: expected a value", name);
             value = argv[++i];
         }
-        int rc = pb_run_config_set(cfg, name, value, err);
+        int rc = set_run_option(o, name, value, err);
+        if (rc == PB_ENOENT)
+            rc = pb_run_config_set(cfg, name, value, err);
         if (rc != 0)
             return rc;
     }
@@ -158,6 +186,7 @@ int pb_cmd_run(int argc, char **argv)
     pb_run_config cfg;
     pb_err err = {0};
     pb_recorder *rec = NULL;
+    pb_metrics *metrics = NULL;
     pb_run_summary *sum = NULL;
     int status = 1;
     if (pb_run_config_init(&cfg) != 0) {
@@ -165,7 +194,8 @@ int pb_cmd_run(int argc, char **argv)
         return 1;
     }
     bool help = false;
-    int rc = parse_args(argc, argv, &cfg, &help, &err);
+    struct run_options opts = {0};
+    int rc = parse_args(argc, argv, &cfg, &opts, &help, &err);
     if (rc == 0 && help) {
         usage(stdout);
         status = 0;
@@ -178,6 +208,21 @@ int pb_cmd_run(int argc, char **argv)
         fprintf(stderr, "'patternbench run --help' lists the options.\n");
         status = 2;
         goto done;
+    }
+    /* bound before anything starts: a port in use is a usage error, and
+     * nothing has been recorded */
+    if (opts.metrics && pb_metrics_start(&opts.metrics_addr, &metrics, &err) != 0) {
+        fprintf(stderr, "patternbench run: %s\n", err.msg);
+        fprintf(stderr, "patternbench run: nothing was started; choose another port for "
+                        "--metrics (0 picks a free one)\n");
+        status = 2;
+        goto done;
+    }
+    pb_run_observer monitor = {0};
+    if (metrics != NULL) {
+        fprintf(stderr, "patternbench run: live metrics at %s\n", pb_metrics_url(metrics));
+        monitor = pb_metrics_monitor(metrics);
+        cfg.monitor = &monitor;
     }
     sum = calloc(1, sizeof(*sum));
     if (sum == NULL) {
@@ -221,6 +266,8 @@ int pb_cmd_run(int argc, char **argv)
             fprintf(stderr, "patternbench run: %d threshold%s failed\n", failed,
                     failed == 1 ? "" : "s");
     }
+    if (metrics != NULL && opts.metrics_linger > 0)
+        pb_metrics_linger(metrics, opts.metrics_linger);
     /* a run refused for lack of disk is a usage error: nothing was measured */
     status = rc != 0 ? (sum->disk_refused ? 2 : 1) : exit_status(sum);
     /* a failed threshold gates a pipeline; an interruption or error says more */
@@ -235,6 +282,7 @@ done:
                 status = 1;
         }
     }
+    pb_metrics_stop(metrics);
     free(sum);
     pb_run_config_cleanup(&cfg);
     fflush(stdout);

@@ -50,10 +50,10 @@ const char *pb_progress_format(const pb_run_view *v, char *buf, size_t len)
     if (n < len && v->pattern.breaker != PB_BREAKER_NONE)
         n += (size_t)snprintf(buf + n, len - n, "  breaker %s",
                               pb_breaker_state_name(v->pattern.breaker));
-    if (n < len && v->db_bytes > 0) {
+    if (n < len && v->recording && v->recorder.db_bytes > 0) {
         char now[32], end[32];
         snprintf(buf + n, len - n, "  db %s -> %s",
-                 pb_disk_format_bytes(v->db_bytes, now, sizeof(now)),
+                 pb_disk_format_bytes(v->recorder.db_bytes, now, sizeof(now)),
                  pb_disk_format_bytes(v->db_projected_bytes, end, sizeof(end)));
     }
     return buf;

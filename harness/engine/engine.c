@@ -92,6 +92,7 @@ struct engine {
     pb_err fatal_err;
     pb_usec t0, t_end;
     uint64_t seconds_marked;
+    pb_usec last_tick, lag_max; /* the ticker's previous run, its worst lateness this second */
     int phase; /* the mock's current phase as last seen by the loop, -1 without a mock */
     int next_rate_step;
 
@@ -471,13 +472,6 @@ static bool client_failed(struct engine *e)
  * project the database's final size for the progress line and, in a closed
  * loop, judge at DISK_JUDGE_SECOND from the rate so far whether the run will
  * fit (an open loop or a request count was judged before the start). */
-static uint64_t db_bytes(struct engine *e)
-{
-    pb_recorder_stats st;
-    pb_recorder_get_stats(e->rec, &st);
-    return st.db_bytes;
-}
-
 static void watch_disk(struct engine *e)
 {
     if (e->rec == NULL)
@@ -510,12 +504,47 @@ static void watch_disk(struct engine *e)
         st.db_bytes +
         (st.disk_low ? (uint64_t)(left_s * PB_DISK_ROLLUP_BYTES_PER_SEC) : p.projected);
     double planned_rows, planned_s;
-    if (e->seconds_marked == DISK_JUDGE_SECOND && !st.disk_low && !p.fits &&
+    if (e->seconds_marked == DISK_JUDGE_SECOND && !p.fits &&
         !pb_disk_planned(e->cfg, &planned_rows, &planned_s)) {
         e->disk_refused = true;
         pb_disk_refuse(e->cfg, &p, &err);
         pb_err_prefix(&err, "after %d s at %.0f requests/s", DISK_JUDGE_SECOND, rate);
         fail(e, PB_EFULL, &err);
+    }
+}
+
+/* What watchers see at `elapsed`: the closed second `sec` and the run so far. */
+static void fill_view(struct engine *e, pb_usec elapsed, const pb_tally_second *sec, pb_run_view *v)
+{
+    *v = (pb_run_view){
+        .elapsed = elapsed,
+        .duration = e->cfg->duration,
+        .rows = e->tally.rows,
+        .total_requests = e->cfg->requests,
+        .sec_network = sec->network,
+        .sec_failed = sec->failed,
+        .p50 = sec->p50,
+        .p99 = sec->p99,
+        .in_flight = pb_lanes_in_flight(e->http),
+        .run_id = e->run_id,
+        .label = e->cfg->label[0] != '\0' ? e->cfg->label : e->cfg->pattern,
+        .pattern_name = e->cfg->pattern,
+        .tally = &e->tally,
+        .resent = e->resent,
+        .phase = e->mock != NULL ? e->phase : -1,
+        .loop_lag = e->lag_max,
+        .recording = e->rec != NULL,
+        .db_projected_bytes = e->projected_bytes,
+    };
+    e->pat.ops->state(e->pat.state, &v->pattern);
+    if (e->rec != NULL) {
+        /* this run's share of what the recorder counts across runs */
+        pb_recorder_get_stats(e->rec, &v->recorder);
+        v->recorder.rows_written -= e->rec_stats0.rows_written;
+        v->recorder.rows_lost -= e->rec_stats0.rows_lost;
+        v->recorder.commits -= e->rec_stats0.commits;
+        v->recorder.stalls -= e->rec_stats0.stalls;
+        v->recorder.stall_us -= e->rec_stats0.stall_us;
     }
 }
 
@@ -532,24 +561,17 @@ static void second_cb(uv_timer_t *t)
     watch_disk(e);
     if (e->fatal != 0)
         return;
-    const pb_run_observer *obs = e->cfg->observer;
-    if (!e->cfg->quiet && obs != NULL && obs->second != NULL) {
-        pb_run_view v = {
-            .elapsed = e->seconds_marked * PB_USEC_PER_SEC,
-            .duration = e->cfg->duration,
-            .rows = e->tally.rows,
-            .total_requests = e->cfg->requests,
-            .sec_network = sec.network,
-            .sec_failed = sec.failed,
-            .p50 = sec.p50,
-            .p99 = sec.p99,
-            .in_flight = pb_lanes_in_flight(e->http),
-            .db_bytes = e->rec != NULL ? db_bytes(e) : 0,
-            .db_projected_bytes = e->projected_bytes,
-        };
-        e->pat.ops->state(e->pat.state, &v.pattern);
-        obs->second(obs->data, &v);
+    const pb_run_observer *obs = e->cfg->observer, *mon = e->cfg->monitor;
+    bool show = !e->cfg->quiet && obs != NULL && obs->second != NULL;
+    if (show || (mon != NULL && mon->second != NULL)) {
+        pb_run_view v;
+        fill_view(e, e->seconds_marked * PB_USEC_PER_SEC, &sec, &v);
+        if (show)
+            obs->second(obs->data, &v);
+        if (mon != NULL && mon->second != NULL)
+            mon->second(mon->data, &v);
     }
+    e->lag_max = 0;
     /* schedule against t0 so that seconds do not drift with loop latency */
     pb_usec next = e->t0 + (e->seconds_marked + 1) * PB_USEC_PER_SEC;
     arm(&e->second, second_cb, next > now ? (next - now + PB_USEC_PER_MS - 1) / PB_USEC_PER_MS : 0);
@@ -629,6 +651,12 @@ static void signal_cb(uv_signal_t *h, int signum)
 static void ticker_cb(uv_timer_t *t)
 {
     struct engine *e = t->data;
+    /* the tick is due TICK_MS after the previous one ran; any later is time
+     * the loop spent elsewhere (a long turn, a wait for the writer): its lag */
+    pb_usec now = pb_monotime_now(), due = e->last_tick + TICK_MS * PB_USEC_PER_MS;
+    if (now > due && now - due > e->lag_max)
+        e->lag_max = now - due;
+    e->last_tick = now;
     /* another part of the program (compare's own handler) may ask to stop */
     int stop = pb_stop_requested;
     if (stop > 0 && (stop >= 2 || e->state == RUNNING)) {
@@ -862,6 +890,7 @@ static void start_running(struct engine *e)
     /* timers count from the loop's cached clock: bring it to t0 */
     uv_update_time(&e->loop);
     e->t0 = pb_monotime_now();
+    e->last_tick = e->t0;
     if (e->mock != NULL) {
         e->phase = 0;
         pb_mock_restart_phases(e->mock);
@@ -957,6 +986,16 @@ int pb_run_execute(const pb_run_config *cfg, pb_recorder *rec, pb_run_summary *o
             rc = erc;
             *err = end_err;
         }
+    }
+    const pb_run_observer *mon = cfg->monitor;
+    if (mon != NULL && mon->second != NULL) {
+        /* after end_run: the recorder's figures are final too */
+        pb_tally_second rest;
+        pb_tally_roll_second(&e->tally, &rest);
+        pb_run_view v;
+        fill_view(e, e->t_end - e->t0, &rest, &v);
+        v.final = true;
+        mon->second(mon->data, &v);
     }
 out:
     teardown(e);

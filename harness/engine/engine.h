@@ -30,12 +30,24 @@ typedef struct pb_run_view {
     pb_usec p50, p99; /* service latency of the last second */
     uint32_t in_flight;
     pb_pattern_state pattern;
-    uint64_t db_bytes;           /* the database and its WAL now (0 when not recording) */
+    /* the run as a whole, for a monitor (live metrics) */
+    int64_t run_id;           /* 0 when the run is not recorded */
+    const char *label;        /* the run's label, or its pattern's name */
+    const char *pattern_name; /* the pattern's registered name */
+    const pb_tally *tally;    /* counts since the run began; valid during the call only */
+    uint64_t resent;          /* requests libcurl re-sent (pb_run_summary.resent) */
+    int phase;                /* the built-in mock's phase; -1 with --target */
+    pb_usec loop_lag;         /* the engine loop's worst lateness in the last second */
+    bool recording;           /* recorder holds this run's share of the recorder's figures */
+    pb_recorder_stats recorder;
+    bool final; /* the run has ended and its rows are written: every figure is final */
     uint64_t db_projected_bytes; /* what they will have grown to at the end, at this rate */
 } pb_run_view;
 
-/* Who watches a run while it goes (the CLI's progress line); every callback is
- * called on the engine's thread, and data is passed back as given. */
+/* Who watches a run while it goes (the CLI's progress line, live metrics);
+ * every callback is called on the engine's thread, and data is passed back as
+ * given. A monitor (pb_run_config.monitor) gets `second` once more after the
+ * run, with v->final set. */
 typedef struct pb_run_observer {
     void (*second)(void *data, const pb_run_view *v); /* each closed second */
     void (*note)(void *data, const char *msg);        /* a message for people */

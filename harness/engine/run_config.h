@@ -39,9 +39,12 @@ typedef struct pb_run_config {
     char *db_path; /* malloc'd; default "patternbench.db" */
     bool quiet, json;
     const struct pb_run_observer *observer; /* told how the run goes unless quiet; may be NULL */
+    const struct pb_run_observer *monitor;  /* told even when quiet, and once more when the run
+                                               has ended (live metrics); may be NULL */
     bool record;                            /* hidden bench switch: false skips the recorder */
     uint32_t keep_every;   /* --record: request rows stored, 1 = all, N = sample:N, 0 = seconds */
-    uint64_t disk_reserve; /* --disk-reserve bytes; 0 = the default rule (pb_run_disk_reserve) */
+    uint64_t disk_reserve; /* --disk-reserve bytes; 0 = the default rule (the larger of 1 GiB
+                              and 5 % of the disk) */
     char mock_option[32];  /* first mock option given, to refuse it with --target */
     int64_t compare_id;    /* 0 = lone run */
     pb_rate_step rate_steps[PB_MAX_PHASES];

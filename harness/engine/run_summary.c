@@ -50,6 +50,8 @@ void pb_tally_add(pb_tally *t, const pb_request_row *row)
     t->bytes += row->bytes;
     pb_hist_record(t->service, row->total_us);
     pb_hist_record(t->corrected, row->wait_us + row->total_us);
+    t->service_sum_us += row->total_us;
+    t->corrected_sum_us += row->wait_us + row->total_us;
     t->sec_network++;
     t->sec_failed += failed;
     pb_hist_record(t->sec_service, row->total_us);

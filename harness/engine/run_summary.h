@@ -59,8 +59,9 @@ typedef struct pb_tally {
     uint64_t network, failed, bytes; /* attempts that reached the network, their failures */
     uint64_t outcomes[PB_OUTCOME_COUNT];
     uint64_t status[600];
-    pb_hist *service;   /* actual start to end */
-    pb_hist *corrected; /* intended start to end */
+    pb_hist *service;                          /* actual start to end */
+    pb_hist *corrected;                        /* intended start to end */
+    uint64_t service_sum_us, corrected_sum_us; /* exact sums of what the histograms hold */
     /* the second in progress, for the progress line */
     uint64_t sec_network, sec_failed;
     pb_hist *sec_service;

@@ -2,10 +2,12 @@
 
 #include <assert.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -182,6 +184,13 @@ int pb_recorder_flush(pb_recorder *r, pb_err *err)
     return pb_writer_call(r, &c, err);
 }
 
+/* Bytes in a file, 0 when it is not there. */
+static uint64_t file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
 void pb_recorder_get_stats(pb_recorder *r, pb_recorder_stats *out)
 {
     memset(out, 0, sizeof(*out));
@@ -190,8 +199,14 @@ void pb_recorder_get_stats(pb_recorder *r, pb_recorder_stats *out)
     out->commits = atomic_load_explicit(&r->commits, memory_order_relaxed);
     out->stalls = atomic_load_explicit(&r->stalls, memory_order_relaxed);
     out->stall_us = atomic_load_explicit(&r->stall_us, memory_order_relaxed);
+    /* tail first: the head read after it is at least as far on */
+    uint64_t tail = atomic_load_explicit(&r->ring.tail, memory_order_acquire);
+    out->backlog = atomic_load_explicit(&r->ring.head, memory_order_acquire) - tail;
+    out->db_bytes = file_size(r->path);
+    char wal[PATH_MAX];
+    if (snprintf(wal, sizeof(wal), "%s-wal", r->path) < (int)sizeof(wal))
+        out->db_bytes += file_size(wal);
     out->rows_unstored = atomic_load_explicit(&r->rows_unstored, memory_order_relaxed);
-    out->db_bytes = atomic_load_explicit(&r->db_bytes, memory_order_relaxed);
     out->free_bytes = atomic_load_explicit(&r->free_bytes, memory_order_relaxed);
     out->disk_low = atomic_load(&r->disk_low);
     out->last_error = atomic_load(&r->last_error);

@@ -72,16 +72,17 @@ typedef struct pb_recorder_stats {
     uint64_t rows_lost;    /* request rows not stored because of a write error */
     uint64_t commits;
     uint64_t stalls, stall_us; /* times pb_recorder_request/_event waited for room, and how long */
+    uint64_t backlog;          /* ring slots queued and not yet taken by the writer */
+    uint64_t db_bytes;         /* size of the database file and its write-ahead log */
     int last_error;            /* the first write failure (e.g. disk full), 0 if none */
     uint64_t rows_unstored;    /* request rows the rollup counted but the table did not keep
                                   (--record sample:N or seconds, or a low disk) */
-    uint64_t db_bytes;         /* the database file and its WAL, looked at once a second */
     uint64_t free_bytes;       /* free space in the database's folder, likewise */
     bool disk_low;             /* free space fell below the reserve: request rows stopped */
     char last_error_msg[256];
 } pb_recorder_stats;
 
-/* Snapshot of the figures; callable from any thread. */
+/* Snapshot of the figures (two stat() calls for db_bytes); callable from any thread. */
 void pb_recorder_get_stats(pb_recorder *r, pb_recorder_stats *out);
 
 /* Keep at least `bytes` free in the database's folder: when free space falls

@@ -93,7 +93,6 @@ struct pb_recorder {
     _Atomic uint64_t rows_written, rows_lost, commits, stalls, stall_us;
     _Atomic uint64_t rows_unstored; /* counted by the rollup, not stored (sample, rollup only) */
     _Atomic uint64_t disk_reserve;  /* bytes of free space to keep; 0 = do not look */
-    _Atomic uint64_t db_bytes;      /* the database and its WAL, at the last look */
     _Atomic uint64_t free_bytes;    /* free space of the folder, at the last look */
     atomic_bool disk_low;           /* free space fell below the reserve: rollup only */
     atomic_int last_error;

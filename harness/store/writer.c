@@ -154,8 +154,8 @@ static void go_rollup_only(pb_recorder *r, struct open_run *run, uint64_t free_b
     writer_event(r, run->id, run->last_t_us, PB_EVENT_DISK, (double)free_bytes, DISK_LOW_DETAIL);
 }
 
-/* At most once a second: the database's size and its folder's free space;
- * below the reserve every open run (and every later one) goes rollup-only. */
+/* At most once a second: the free space of the database's folder; below the
+ * reserve every open run (and every later one) goes rollup-only. */
 static void look_at_disk(pb_recorder *r)
 {
     uint64_t reserve = atomic_load_explicit(&r->disk_reserve, memory_order_relaxed);
@@ -163,15 +163,6 @@ static void look_at_disk(pb_recorder *r)
     if (now - r->last_disk_look < DISK_LOOK_US)
         return;
     r->last_disk_look = now;
-    uint64_t bytes = 0;
-    struct stat sb;
-    char wal[PATH_MAX];
-    if (stat(r->path, &sb) == 0)
-        bytes += (uint64_t)sb.st_size;
-    snprintf(wal, sizeof(wal), "%s-wal", r->path);
-    if (stat(wal, &sb) == 0)
-        bytes += (uint64_t)sb.st_size;
-    atomic_store_explicit(&r->db_bytes, bytes, memory_order_relaxed);
     struct statvfs fs;
     if (statvfs(r->dir, &fs) != 0)
         return; /* the figure stays as it was; the next look tries again */

@@ -219,6 +219,31 @@ static void rank_semantics(void **state)
     pb_hist_destroy(h);
 }
 
+/* Cumulative counts at bounds, as Prometheus `le` buckets: exact below 2048,
+ * whole buckets above, and never decreasing from one bound to the next. */
+static void count_at_or_below(void **state)
+{
+    pb_hist *h = latency_hist();
+    const uint64_t bounds[] = {0, 1, 99, 100, 2500, 1000000, UINT64_MAX};
+    uint64_t out[7];
+    pb_hist_count_at_or_below(h, bounds, 7, out);
+    for (int i = 0; i < 7; i++)
+        assert_int_equal(out[i], 0);
+    for (uint64_t v = 1; v <= 100; v++)
+        pb_hist_record(h, v);
+    pb_hist_record_n(h, 2501, 2);    /* shares the bucket of 2500 (width 2) */
+    pb_hist_record_n(h, 5000000, 5); /* 5 s */
+    pb_hist_count_at_or_below(h, bounds, 7, out);
+    assert_int_equal(out[0], 0);
+    assert_int_equal(out[1], 1);
+    assert_int_equal(out[2], 99);
+    assert_int_equal(out[3], 100);
+    assert_int_equal(out[4], 102);
+    assert_int_equal(out[5], 102);
+    assert_int_equal(out[6], 107);
+    pb_hist_destroy(h);
+}
+
 static void empty_and_clamped(void **state)
 {
     pb_hist *h = latency_hist();
@@ -516,6 +541,7 @@ int main(void)
         cmocka_unit_test(percentiles_small_values_exact),
         cmocka_unit_test(percentiles_constant),
         cmocka_unit_test(rank_semantics),
+        cmocka_unit_test(count_at_or_below),
         cmocka_unit_test(empty_and_clamped),
         cmocka_unit_test(create_rejects_bad_layouts),
         cmocka_unit_test(merge_equals_recording_both),

@@ -205,6 +205,68 @@ static void a_request_count_makes_exactly_that_many_rows(void **state)
     }
 }
 
+/* What a monitor saw of a run. */
+struct seen {
+    int seconds, finals;
+    uint64_t last_rows, last_written, final_rows, final_written, final_count;
+    int64_t run_id;
+    int phase;
+    bool monotonic;
+};
+
+static void monitor_second(void *data, const pb_run_view *v)
+{
+    struct seen *w = data;
+    uint64_t count = pb_hist_count(v->tally->service);
+    if (v->rows < w->last_rows || v->recorder.rows_written < w->last_written)
+        w->monotonic = false;
+    w->last_rows = v->rows;
+    w->last_written = v->recorder.rows_written;
+    w->run_id = v->run_id;
+    w->phase = v->phase;
+    if (!v->final) {
+        w->seconds++;
+        return;
+    }
+    w->finals++;
+    w->final_rows = v->rows;
+    w->final_written = v->recorder.rows_written;
+    w->final_count = count;
+}
+
+/* A monitor hears every second even with --quiet, then once more after the
+ * run with every figure final: rows counted = rows written. */
+static void a_monitor_sees_every_second_and_the_final_figures(void **state)
+{
+    struct ctx *c = *state;
+    pb_run_config cfg;
+    pb_err err = {0};
+    assert_int_equal(pb_run_config_init(&cfg), 0);
+    assert_int_equal(pb_run_config_set(&cfg, "db", c->db, &err), 0);
+    assert_int_equal(pb_run_config_set(&cfg, "quiet", NULL, &err), 0);
+    assert_int_equal(pb_run_config_set(&cfg, "duration", "2500ms", &err), 0);
+    assert_int_equal(pb_run_config_set(&cfg, "errors", "503:0.1", &err), 0);
+    struct seen w = {.monotonic = true};
+    pb_run_observer mon = {.second = monitor_second, .data = &w};
+    cfg.monitor = &mon;
+    pb_recorder *rec;
+    assert_int_equal(pb_recorder_open(c->db, 0, &rec, &err), 0);
+    pb_stop_requested = 0;
+    pb_run_summary s;
+    assert_int_equal(pb_run_execute(&cfg, rec, &s, &err), 0);
+    assert_int_equal(pb_recorder_close(rec, &err), 0);
+    pb_run_config_cleanup(&cfg);
+    assert_int_equal(w.seconds, 2);
+    assert_int_equal(w.finals, 1);
+    assert_true(w.monotonic);
+    assert_int_equal(w.run_id, s.run_id);
+    assert_int_equal(w.phase, 0);
+    assert_true(s.requests > 0);
+    assert_int_equal(w.final_rows, s.requests);
+    assert_int_equal(w.final_written, s.requests);
+    assert_int_equal(w.final_count, s.network);
+}
+
 static void the_breaker_records_rejections_and_transitions(void **state)
 {
     struct ctx *c = *state;
@@ -368,6 +430,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(every_request_is_recorded_under_errors_and_resets, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(a_request_count_makes_exactly_that_many_rows, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_monitor_sees_every_second_and_the_final_figures, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(the_breaker_records_rejections_and_transitions, setup,
                                         teardown),

@@ -257,9 +257,9 @@ static void creates_schema_and_appends_runs(void **state)
                                a, buf, sizeof(buf)),
                         "test queue 9 http://127.0.0.1:1/");
     /* the engine says where the run ran (its test checks what it says); the store keeps it */
-    assert_string_equal(q_text(db, "SELECT versions_json FROM runs WHERE id = ?1", a, buf,
-                               sizeof(buf)),
-                        "{\"patternbench\":\"0.1.0\",\"libcurl\":\"7\"}");
+    assert_string_equal(
+        q_text(db, "SELECT versions_json FROM runs WHERE id = ?1", a, buf, sizeof(buf)),
+        "{\"patternbench\":\"0.1.0\",\"libcurl\":\"7\"}");
     assert_string_equal(q_text(db, "SELECT host FROM runs WHERE id = ?1", a, buf, sizeof(buf)),
                         "testhost (Linux, 2 CPUs)");
     assert_string_equal(
@@ -568,6 +568,9 @@ static void full_ring_stalls_but_keeps_every_row(void **state)
     assert_int_equal(st.rows_written, n);
     assert_int_equal(st.rows_lost, 0);
     assert_int_equal(st.last_error, 0);
+    /* after end_run everything queued is written; the file holds the rows */
+    assert_int_equal(st.backlog, 0);
+    assert_true(st.db_bytes > n * 10);
 
     sqlite3 *db = open_reader(path);
     assert_int_equal(assert_prefix(db, run), n);

@@ -1,0 +1,332 @@
+#include "metrics_server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "metrics_page.h"
+#include "units.h"
+
+/* A scraper needs one connection; a few more for people with curl. */
+#define CONNECTION_LIMIT 16
+#define CONNECTION_TIMEOUT_S 10
+
+struct pb_metrics {
+    struct MHD_Daemon *daemon;
+    char url[128];
+    /* Guards everything below. Taken only by the engine's once-a-second
+     * publish and by a scrape, each for a copy; never on the request path. */
+    pthread_mutex_t mu;
+    pthread_cond_t served_cv; /* final_served became true */
+    pb_metrics_run *runs;     /* PB_METRICS_MAX_RUNS slots, the oldest first */
+    size_t n_runs;
+    bool open; /* runs[n_runs - 1] is a run still going */
+    bool final_served;
+    uint64_t scrapes;
+    /* the engine thread's own: a snapshot is built here, outside the lock */
+    pb_metrics_run staging;
+};
+
+/* What a request served, for the completion callback: only their addresses
+ * are used (as a request's req_cls), never their values. */
+static int final_page_tag, page_tag;
+
+int pb_metrics_parse_addr(const char *text, pb_metrics_addr *out, pb_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    const char *port_text = text;
+    const char *colon = strrchr(text, ':');
+    snprintf(out->host, sizeof(out->host), "127.0.0.1");
+    if (colon != NULL) {
+        size_t n = (size_t)(colon - text);
+        const char *host = text;
+        if (n >= 2 && text[0] == '[' && text[n - 1] == ']') {
+            host++;
+            n -= 2;
+            out->ipv6 = true;
+        }
+        if (n == 0 || n >= sizeof(out->host))
+            goto bad;
+        memcpy(out->host, host, n);
+        out->host[n] = '\0';
+        if (!out->ipv6 && strcmp(out->host, "localhost") == 0)
+            snprintf(out->host, sizeof(out->host), "127.0.0.1");
+        unsigned char a[sizeof(struct in6_addr)];
+        if (inet_pton(out->ipv6 ? AF_INET6 : AF_INET, out->host, a) != 1)
+            goto bad;
+        port_text = colon + 1;
+    }
+    uint64_t port;
+    pb_err perr;
+    if (pb_parse_u64(port_text, "--metrics", 0, 65535, &port, &perr) != 0)
+        goto bad;
+    out->port = (uint16_t)port;
+    return 0;
+bad:
+    return pb_err_set(err, PB_EPARSE,
+                      "--metrics: expected [ADDR:]PORT, a port from 0 to 65535 with an optional "
+                      "numeric address (9464, 127.0.0.1:9464, 0.0.0.0:9464, [::1]:9464), got "
+                      "\"%s\"",
+                      text);
+}
+
+static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const char *type,
+                               char *body, size_t len)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (r == NULL) {
+        free(body);
+        return MHD_NO;
+    }
+    enum MHD_Result ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (ok == MHD_YES)
+        ok = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+static enum MHD_Result respond_text(struct MHD_Connection *c, unsigned status, const char *text)
+{
+    char *body = strdup(text);
+    if (body == NULL)
+        return MHD_NO;
+    return respond(c, status, "text/plain; charset=utf-8", body, strlen(body));
+}
+
+static enum MHD_Result answer_page(pb_metrics *m, struct MHD_Connection *c, void **req_cls)
+{
+    pb_metrics_process proc;
+    pb_metrics_process_read(&proc);
+    pthread_mutex_lock(&m->mu);
+    size_t n = m->n_runs;
+    bool final = n > 0 && !m->open;
+    pb_metrics_run *copy = n > 0 ? malloc(n * sizeof(*copy)) : NULL;
+    if (copy != NULL)
+        memcpy(copy, m->runs, n * sizeof(*copy));
+    pthread_mutex_unlock(&m->mu);
+    if (n > 0 && copy == NULL)
+        return MHD_NO;
+    size_t len = 0;
+    char *page = pb_metrics_page(copy, n, &proc, &len);
+    free(copy);
+    if (page == NULL)
+        return MHD_NO;
+    *req_cls = final ? &final_page_tag : &page_tag;
+    return respond(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", page, len);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **req_cls)
+{
+    pb_metrics *m = cls;
+    if (*upload_size != 0) {
+        *upload_size = 0; /* a body is read and ignored; the answer comes after it */
+        return MHD_YES;
+    }
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+        return respond_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET /metrics is served here\n");
+    if (strcmp(url, "/metrics") != 0)
+        return respond_text(c, MHD_HTTP_NOT_FOUND,
+                            "patternbench serves its live metrics at /metrics\n");
+    return answer_page(m, c, req_cls);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    pb_metrics *m = cls;
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK || *req_cls == NULL)
+        return;
+    pthread_mutex_lock(&m->mu);
+    m->scrapes++;
+    /* a final page sent while a new run began is no longer final */
+    if (*req_cls == &final_page_tag && !m->open) {
+        m->final_served = true;
+        pthread_cond_broadcast(&m->served_cv);
+    }
+    pthread_mutex_unlock(&m->mu);
+}
+
+/* Bind and listen ourselves, so that a port in use is told with its errno
+ * before libmicrohttpd is involved; MHD closes the socket when it stops. */
+static int listen_on(const pb_metrics_addr *a, int *fd_out, uint16_t *port, pb_err *err)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    memset(&ss, 0, sizeof(ss));
+    if (a->ipv6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons(a->port);
+        if (inet_pton(AF_INET6, a->host, &s6->sin6_addr) != 1)
+            return pb_err_set(err, PB_EINVAL, "--metrics: bad address \"%s\"", a->host);
+        len = sizeof(*s6);
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons(a->port);
+        if (inet_pton(AF_INET, a->host, &s4->sin_addr) != 1)
+            return pb_err_set(err, PB_EINVAL, "--metrics: bad address \"%s\"", a->host);
+        len = sizeof(*s4);
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return pb_err_set(err, PB_ENET, "--metrics: cannot create a socket: %s", strerror(errno));
+    int on = 1;
+    /* lets a restarted run take the port back from connections in TIME_WAIT;
+     * a port someone listens on stays refused */
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+        bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 64) != 0) {
+        int e = errno;
+        close(fd);
+        return pb_err_set(err, PB_ENET, "--metrics: cannot listen on %s%s%s:%u: %s",
+                          a->ipv6 ? "[" : "", a->host, a->ipv6 ? "]" : "", (unsigned)a->port,
+                          strerror(e));
+    }
+    len = sizeof(ss);
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
+        int e = errno;
+        close(fd);
+        return pb_err_set(err, PB_ENET, "--metrics: cannot read the bound port: %s", strerror(e));
+    }
+    *port = ntohs(a->ipv6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                          : ((struct sockaddr_in *)&ss)->sin_port);
+    *fd_out = fd;
+    return 0;
+}
+
+int pb_metrics_start(const pb_metrics_addr *addr, pb_metrics **out, pb_err *err)
+{
+    *out = NULL;
+    pb_metrics *m = calloc(1, sizeof(*m));
+    if (m == NULL)
+        return pb_err_set(err, PB_ENOMEM, "--metrics: out of memory");
+    m->runs = calloc(PB_METRICS_MAX_RUNS, sizeof(*m->runs));
+    pthread_condattr_t ca;
+    int rc = PB_ENOMEM;
+    if (m->runs == NULL || pthread_condattr_init(&ca) != 0) {
+        free(m->runs);
+        free(m);
+        return pb_err_set(err, rc, "--metrics: out of memory");
+    }
+    /* linger's deadline is monotonic, like every duration here */
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&m->served_cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&m->mu, NULL);
+
+    int fd = -1;
+    uint16_t port = 0;
+    if ((rc = listen_on(addr, &fd, &port, err)) != 0)
+        goto fail;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
+    if (addr->ipv6)
+        flags |= MHD_USE_IPv6;
+    m->daemon =
+        MHD_start_daemon(flags, 0, NULL, NULL, on_request, m, MHD_OPTION_LISTEN_SOCKET, fd,
+                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, m, MHD_OPTION_CONNECTION_LIMIT,
+                         (unsigned)CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
+                         (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_END);
+    if (m->daemon == NULL) {
+        close(fd);
+        rc = pb_err_set(err, PB_ENET, "--metrics: libmicrohttpd could not start on %s:%u",
+                        addr->host, (unsigned)port);
+        goto fail;
+    }
+    const char *host = addr->host;
+    if (strcmp(host, "0.0.0.0") == 0)
+        host = "127.0.0.1";
+    else if (strcmp(host, "::") == 0)
+        host = "::1";
+    snprintf(m->url, sizeof(m->url), addr->ipv6 ? "http://[%s]:%u/metrics" : "http://%s:%u/metrics",
+             host, (unsigned)port);
+    *out = m;
+    return 0;
+fail:
+    pb_metrics_stop(m);
+    return rc;
+}
+
+const char *pb_metrics_url(const pb_metrics *m)
+{
+    return m->url;
+}
+
+void pb_metrics_publish(pb_metrics *m, const pb_run_view *v)
+{
+    /* the histogram walk happens here, on the engine's thread, outside the lock */
+    pb_metrics_run_from_view(v, &m->staging);
+    pthread_mutex_lock(&m->mu);
+    if (!m->open) {
+        if (m->n_runs == PB_METRICS_MAX_RUNS) {
+            memmove(&m->runs[0], &m->runs[1], (PB_METRICS_MAX_RUNS - 1) * sizeof(m->runs[0]));
+            m->n_runs--;
+        }
+        m->n_runs++;
+        m->open = true;
+        m->final_served = false;
+    }
+    m->runs[m->n_runs - 1] = m->staging;
+    if (v->final)
+        m->open = false;
+    pthread_mutex_unlock(&m->mu);
+}
+
+static void monitor_second(void *data, const pb_run_view *v)
+{
+    pb_metrics_publish(data, v);
+}
+
+pb_run_observer pb_metrics_monitor(pb_metrics *m)
+{
+    return (pb_run_observer){.second = monitor_second, .data = m};
+}
+
+bool pb_metrics_linger(pb_metrics *m, pb_usec max)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += (time_t)(max / PB_USEC_PER_SEC);
+    deadline.tv_nsec += (long)(max % PB_USEC_PER_SEC) * 1000;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&m->mu);
+    while (!m->final_served)
+        if (pthread_cond_timedwait(&m->served_cv, &m->mu, &deadline) == ETIMEDOUT)
+            break;
+    bool served = m->final_served;
+    pthread_mutex_unlock(&m->mu);
+    return served;
+}
+
+uint64_t pb_metrics_scrapes(pb_metrics *m)
+{
+    pthread_mutex_lock(&m->mu);
+    uint64_t n = m->scrapes;
+    pthread_mutex_unlock(&m->mu);
+    return n;
+}
+
+void pb_metrics_stop(pb_metrics *m)
+{
+    if (m == NULL)
+        return;
+    if (m->daemon != NULL)
+        MHD_stop_daemon(m->daemon);
+    pthread_mutex_destroy(&m->mu);
+    pthread_cond_destroy(&m->served_cv);
+    free(m->runs);
+    free(m);
+}

@@ -1,0 +1,23 @@
+/* What the metrics tests share: an HTTP GET, a free loopback port, and
+ * running a program to its end. */
+#ifndef PB_TEST_SCRAPE_H
+#define PB_TEST_SCRAPE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* GET url (2 s timeout); returns the HTTP status (0 when nothing answered)
+ * and the body, malloc'd, in *body (NULL when nothing answered). */
+long scrape_get(const char *url, char **body);
+
+/* A TCP port on 127.0.0.1 that was free a moment ago. */
+unsigned scrape_free_port(void);
+
+/* Start argv[0] with argv; stdout and stderr go to the file `log` (appended,
+ * NULL = inherited). Returns the child's pid (asserts). */
+pid_t scrape_spawn(char *const argv[], const char *log);
+
+/* Wait for pid to end; its exit status, or 128 + the signal that ended it. */
+int scrape_wait(pid_t pid);
+
+#endif

@@ -1,0 +1,283 @@
+/* The Prometheus page: families once each with HELP and TYPE, cumulative
+ * buckets that end in +Inf = count, counters that never go down between
+ * snapshots, label values escaped as the text format wants, and a page that
+ * promtool accepts (skipped without promtool). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "metrics_page.h"
+#include "run_summary.h"
+
+/* A run's tally and view, filled by hand. */
+struct fake {
+    pb_tally tally;
+    pb_run_view view;
+};
+
+static void fake_init(struct fake *f, const char *label)
+{
+    pb_err err;
+    assert_int_equal(pb_tally_init(&f->tally, &err), 0);
+    f->view = (pb_run_view){.run_id = 7,
+                            .label = label,
+                            .pattern_name = "breaker",
+                            .tally = &f->tally,
+                            .phase = 1,
+                            .recording = true,
+                            .in_flight = 3};
+    f->view.pattern.breaker = PB_BREAKER_OPEN;
+}
+
+static void add(struct fake *f, int n, pb_usec total_us, uint16_t status, pb_outcome o)
+{
+    for (int i = 0; i < n; i++) {
+        pb_request_row row = {.total_us = total_us, .status = status, .outcome = (uint8_t)o};
+        pb_tally_add(&f->tally, &row);
+    }
+    f->view.rows = f->tally.rows;
+}
+
+static char *page_of(struct fake *f, size_t n)
+{
+    pb_metrics_run *runs = calloc(n, sizeof(*runs));
+    assert_non_null(runs);
+    for (size_t i = 0; i < n; i++)
+        pb_metrics_run_from_view(&f[i].view, &runs[i]);
+    pb_metrics_process proc = {.rss_bytes = 1 << 20, .cpu_seconds = 0.25};
+    size_t len = 0;
+    char *page = pb_metrics_page(runs, n, &proc, &len);
+    free(runs);
+    assert_non_null(page);
+    assert_int_equal(strlen(page), len);
+    return page;
+}
+
+/* The value of the sample line that starts with `series ` (name and labels). */
+static double sample(const char *page, const char *series)
+{
+    size_t n = strlen(series);
+    for (const char *p = page; p != NULL && *p != '\0';) {
+        if (strncmp(p, series, n) == 0 && p[n] == ' ')
+            return strtod(p + n + 1, NULL);
+        p = strchr(p, '\n');
+        if (p != NULL)
+            p++;
+    }
+    fail_msg("no sample %s in the page", series);
+    return 0;
+}
+
+static int occurrences(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+#define RUN "run_id=\"7\",label=\"breaker-a\",pattern=\"breaker\""
+
+static void families_buckets_and_values(void **state)
+{
+    struct fake f;
+    fake_init(&f, "breaker-a");
+    add(&f, 5, 80, 200, PB_OUTCOME_OK);           /* 80 us */
+    add(&f, 3, 2000, 503, PB_OUTCOME_HTTP_ERROR); /* 2 ms */
+    add(&f, 2, 0, 0, PB_OUTCOME_REJECTED_BY_BREAKER);
+    add(&f, 1, 45000000, 0, PB_OUTCOME_TIMEOUT); /* 45 s */
+    char *page = page_of(&f, 1);
+
+    /* every family's HELP and TYPE once, and before its first sample */
+    static const char *const families[] = {"patternbench_requests_total",
+                                           "patternbench_responses_total",
+                                           "patternbench_request_duration_seconds",
+                                           "patternbench_breaker_state",
+                                           "patternbench_in_flight",
+                                           "patternbench_mock_phase",
+                                           "patternbench_recorder_backlog",
+                                           "process_resident_memory_bytes",
+                                           "process_cpu_seconds_total"};
+    for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+        char help[128], type[128], first[128];
+        snprintf(help, sizeof(help), "# HELP %s ", families[i]);
+        snprintf(type, sizeof(type), "# TYPE %s ", families[i]);
+        snprintf(first, sizeof(first), "\n%s", families[i]);
+        assert_int_equal(occurrences(page, help), 1);
+        assert_int_equal(occurrences(page, type), 1);
+        assert_true(strstr(page, type) < strstr(strstr(page, type), first));
+    }
+    assert_non_null(strstr(page, "# TYPE patternbench_requests_total counter\n"));
+    assert_non_null(strstr(page, "# TYPE patternbench_request_duration_seconds histogram\n"));
+    assert_non_null(strstr(page, "# TYPE patternbench_in_flight gauge\n"));
+
+    assert_true(sample(page, "patternbench_requests_total{" RUN ",outcome=\"ok\"}") == 5);
+    assert_true(
+        sample(page, "patternbench_requests_total{" RUN ",outcome=\"rejected_by_breaker\"}") == 2);
+    assert_true(sample(page, "patternbench_responses_total{" RUN ",status=\"503\"}") == 3);
+    assert_null(strstr(page, "status=\"0\""));
+    assert_true(sample(page, "patternbench_breaker_state{" RUN ",state=\"open\"}") == 1);
+    assert_true(sample(page, "patternbench_breaker_state{" RUN ",state=\"closed\"}") == 0);
+    assert_true(sample(page, "patternbench_mock_phase{" RUN "}") == 1);
+    assert_true(sample(page, "patternbench_in_flight{" RUN "}") == 3);
+
+    /* buckets: cumulative in seconds, +Inf = count = attempts that reached the network */
+#define BUCKET(le)                                                                                 \
+    sample(page, "patternbench_request_duration_seconds_bucket{" RUN ",le=\"" le "\"}")
+    assert_true(BUCKET("0.0001") == 5);
+    assert_true(BUCKET("0.001") == 5);
+    assert_true(BUCKET("0.0025") == 8);
+    assert_true(BUCKET("30") == 8);
+    assert_true(BUCKET("60") == 9);
+    assert_true(BUCKET("+Inf") == 9);
+#undef BUCKET
+    assert_true(sample(page, "patternbench_request_duration_seconds_count{" RUN "}") == 9);
+    assert_float_equal(sample(page, "patternbench_request_duration_seconds_sum{" RUN "}"),
+                       (5 * 80 + 3 * 2000 + 45000000) / 1e6, 1e-9);
+    double prev = -1;
+    for (const char *p = page;
+         (p = strstr(p, "patternbench_request_duration_seconds_bucket{")) != NULL; p++) {
+        double v = strtod(strchr(p, '}') + 2, NULL);
+        assert_true(v >= prev);
+        prev = v;
+    }
+    free(page);
+    pb_tally_cleanup(&f.tally);
+}
+
+/* A later snapshot of the same run never shows a smaller counter. */
+static void counters_never_go_down(void **state)
+{
+    struct fake f;
+    fake_init(&f, "breaker-a");
+    add(&f, 10, 300, 200, PB_OUTCOME_OK);
+    char *before = page_of(&f, 1);
+    add(&f, 4, 30000, 200, PB_OUTCOME_OK);
+    add(&f, 1, 300, 0, PB_OUTCOME_RESET);
+    char *after = page_of(&f, 1);
+    int counters = 0;
+    for (const char *p = before; *p != '\0'; p = strchr(p, '\n') + 1) {
+        const char *brace = strchr(p, '{');
+        const char *end = strchr(p, '\n');
+        if (*p != '#' && brace != NULL && brace < end &&
+            (strncmp(brace - 6, "_total", 6) == 0 || strncmp(brace - 7, "_bucket", 7) == 0 ||
+             strncmp(brace - 6, "_count", 6) == 0 || strncmp(brace - 4, "_sum", 4) == 0)) {
+            char series[512];
+            size_t n = (size_t)(strchr(p, ' ') - p);
+            assert_true(n < sizeof(series));
+            memcpy(series, p, n);
+            series[n] = '\0';
+            assert_true(sample(after, series) >= sample(before, series));
+            counters++;
+        }
+    }
+    assert_true(counters > 40);
+    assert_true(sample(after, "patternbench_requests_total{" RUN ",outcome=\"ok\"}") == 14);
+    free(before);
+    free(after);
+    pb_tally_cleanup(&f.tally);
+}
+
+/* Backslash, double quote and line feed in a label value are escaped; two
+ * runs are two series of each family, under one HELP and TYPE. */
+static void labels_are_escaped_and_runs_are_series(void **state)
+{
+    struct fake f[2];
+    fake_init(&f[0], "say \"hi\"\\now\nthen");
+    fake_init(&f[1], "second");
+    f[1].view.run_id = 8;
+    f[1].view.phase = -1;        /* --target: no phase series */
+    f[1].view.recording = false; /* --no-record: no recorder series */
+    add(&f[0], 1, 100, 200, PB_OUTCOME_OK);
+    add(&f[1], 2, 100, 200, PB_OUTCOME_OK);
+    char *page = page_of(f, 2);
+    assert_non_null(strstr(page, "label=\"say \\\"hi\\\"\\\\now\\nthen\""));
+    assert_int_equal(occurrences(page, "# TYPE patternbench_requests_total counter"), 1);
+    assert_true(sample(page, "patternbench_requests_total{run_id=\"8\",label=\"second\","
+                             "pattern=\"breaker\",outcome=\"ok\"}") == 2);
+    assert_int_equal(occurrences(page, "patternbench_mock_phase{"), 1);
+    assert_int_equal(occurrences(page, "patternbench_recorder_backlog{"), 1);
+    free(page);
+    pb_tally_cleanup(&f[0].tally);
+    pb_tally_cleanup(&f[1].tally);
+}
+
+/* With no run yet the page holds the process's figures only. */
+static void an_empty_page_has_the_process(void **state)
+{
+    pb_metrics_process proc;
+    pb_metrics_process_read(&proc);
+    assert_true(proc.rss_bytes > 0);
+    size_t len;
+    char *page = pb_metrics_page(NULL, 0, &proc, &len);
+    assert_non_null(page);
+    assert_null(strstr(page, "patternbench_"));
+    assert_non_null(strstr(page, "process_resident_memory_bytes "));
+    free(page);
+}
+
+static const char *promtool(void)
+{
+    const char *p = getenv("PB_PROMTOOL");
+    return p != NULL ? p : "/usr/bin/promtool";
+}
+
+/* promtool check metrics: the format and Prometheus's naming conventions. */
+static void promtool_accepts_the_page(void **state)
+{
+    if (access(promtool(), X_OK) != 0) {
+        printf("promtool not installed (scripts/install-deps.sh --test installs prometheus): "
+               "skipped\n");
+        skip();
+    }
+    struct fake f[2];
+    fake_init(&f[0], "with \"quotes\"");
+    fake_init(&f[1], "plain");
+    f[1].view.run_id = 8;
+    add(&f[0], 3, 100, 200, PB_OUTCOME_OK);
+    add(&f[1], 3, 5000, 503, PB_OUTCOME_HTTP_ERROR);
+    char *page = page_of(f, 2);
+    int in[2];
+    assert_int_equal(pipe(in), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(in[0], STDIN_FILENO);
+        close(in[0]);
+        close(in[1]);
+        execl(promtool(), "promtool", "check", "metrics", (char *)NULL);
+        _exit(127);
+    }
+    close(in[0]);
+    size_t len = strlen(page);
+    assert_int_equal(write(in[1], page, len), (ssize_t)len);
+    close(in[1]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0); /* promtool prints what it finds wrong */
+    free(page);
+    pb_tally_cleanup(&f[0].tally);
+    pb_tally_cleanup(&f[1].tally);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(families_buckets_and_values),
+        cmocka_unit_test(counters_never_go_down),
+        cmocka_unit_test(labels_are_escaped_and_runs_are_series),
+        cmocka_unit_test(an_empty_page_has_the_process),
+        cmocka_unit_test(promtool_accepts_the_page),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

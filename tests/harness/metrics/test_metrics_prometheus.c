@@ -1,0 +1,162 @@
+/* Proof with a real scraper: Debian's prometheus (scripts/install-deps.sh
+ * --test) scrapes `patternbench run --metrics` every second on loopback;
+ * after the run, Prometheus's HTTP API is asked for the requests counter, and
+ * its last value must match the run's rows in the database within one scrape
+ * interval's worth of requests. Skipped when prometheus is not installed. */
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "scrape.h"
+
+#define RUN_SECONDS 4
+#define TRIES 30
+#define TRY_EVERY_MS 200
+
+static const char *prometheus(void)
+{
+    const char *p = getenv("PB_PROMETHEUS");
+    return p != NULL ? p : "/usr/bin/prometheus";
+}
+
+/* The value of a one-sample instant query, or -1 while it has no sample. */
+static double query(unsigned port, const char *promql)
+{
+    char url[512], *body = NULL;
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/api/v1/query?query=%s", port, promql);
+    if (scrape_get(url, &body) != 200) {
+        free(body);
+        return -1;
+    }
+    json_t *root = json_loads(body, 0, NULL);
+    free(body);
+    assert_non_null(root);
+    json_t *result = json_object_get(json_object_get(root, "data"), "result");
+    double v = -1;
+    if (json_array_size(result) == 1)
+        v = strtod(json_string_value(
+                       json_array_get(json_object_get(json_array_get(result, 0), "value"), 1)),
+                   NULL);
+    json_decref(root);
+    return v;
+}
+
+static int64_t count_rows(const char *db_path)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM requests", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+static void prometheus_sees_every_row(void **state)
+{
+    if (access(prometheus(), X_OK) != 0) {
+        printf("prometheus not installed (scripts/install-deps.sh --test installs it): "
+               "skipped\n");
+        skip();
+    }
+    const char *bin = getenv("PB_BINARY");
+    assert_non_null(bin);
+    char dir[] = "/tmp/pb-test-prometheus.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char config[128], data[128], plog[128], rlog[128], db[128];
+    snprintf(config, sizeof(config), "%s/prometheus.yml", dir);
+    snprintf(data, sizeof(data), "%s/data", dir);
+    snprintf(plog, sizeof(plog), "%s/prometheus.log", dir);
+    snprintf(rlog, sizeof(rlog), "%s/run.log", dir);
+    snprintf(db, sizeof(db), "%s/run.db", dir);
+    unsigned mport = scrape_free_port(), pport = scrape_free_port();
+    FILE *f = fopen(config, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "global:\n"
+            "  scrape_interval: 1s\n"
+            "  scrape_timeout: 1s\n"
+            "scrape_configs:\n"
+            "  - job_name: patternbench\n"
+            "    static_configs:\n"
+            "      - targets: ['127.0.0.1:%u']\n",
+            mport);
+    fclose(f);
+
+    char a_config[160], a_data[160], a_listen[96];
+    snprintf(a_config, sizeof(a_config), "--config.file=%s", config);
+    snprintf(a_data, sizeof(a_data), "--storage.tsdb.path=%s", data);
+    snprintf(a_listen, sizeof(a_listen), "--web.listen-address=127.0.0.1:%u", pport);
+    char *pargv[] = {(char *)prometheus(), a_config, a_data, a_listen, NULL};
+    pid_t prom = scrape_spawn(pargv, plog);
+
+    /* ready: each try is an HTTP request, bounded in count and time */
+    char ready[96], *body = NULL;
+    snprintf(ready, sizeof(ready), "http://127.0.0.1:%u/-/ready", pport);
+    bool up = false;
+    for (int i = 0; i < 100 && !up; i++) {
+        up = scrape_get(ready, &body) == 200;
+        free(body);
+        if (!up)
+            poll(NULL, 0, 100);
+    }
+    assert_true(up);
+
+    char metrics[64];
+    snprintf(metrics, sizeof(metrics), "127.0.0.1:%u", mport);
+    char duration[16];
+    snprintf(duration, sizeof(duration), "%ds", RUN_SECONDS);
+    /* --metrics-linger: the run ends once Prometheus has scraped its final figures */
+    char *rargv[] = {(char *)bin, "run",   "--duration",       duration, "--db",    db,
+                     "--metrics", metrics, "--metrics-linger", "5s",     "--quiet", NULL};
+    assert_int_equal(scrape_wait(scrape_spawn(rargv, rlog)), 0);
+    int64_t rows = count_rows(db);
+    assert_true(rows > 0);
+
+    /* the final scrape is stored a moment after it was answered */
+    double finished = -1, seen = -1;
+    int tries = 0;
+    for (; tries < TRIES; tries++) {
+        finished = query(pport, "patternbench_run_finished");
+        if (finished == 1)
+            break;
+        poll(NULL, 0, TRY_EVERY_MS);
+    }
+    seen = query(pport, "sum(patternbench_requests_total)");
+    double rps = (double)rows / RUN_SECONDS;
+    printf("prometheus: requests %.0f, rows %lld, difference %.0f, run %.0f req/s "
+           "(one scrape interval's worth), final figures %s after %d tr%s\n",
+           seen, (long long)rows, (double)rows - seen, rps, finished == 1 ? "seen" : "not seen",
+           tries + 1, tries == 0 ? "y" : "ies");
+    kill(prom, SIGTERM);
+    scrape_wait(prom);
+    char cmd[192];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    assert_true(seen >= 0);
+    assert_true(seen <= (double)rows);
+    assert_true((double)rows - seen <= rps * 1.0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(prometheus_sees_every_row),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
