@@ -26,28 +26,32 @@ fi
 [ -n "$RUN" ] || RUN=$(sqlite3 "$DB" "SELECT MAX(id) FROM runs")
 ROWS=$(sqlite3 "$DB" "SELECT COUNT(*) FROM requests WHERE run_id = $RUN")
 
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", b - a }'; }
+# cpu CMD...: run CMD with stdout to /dev/null; prints "wall cpu" in seconds
+# (cpu = user + system: on a shared machine wall time follows the load, CPU
+# time much less)
+cpu() {
+    /usr/bin/time -f "%e %U %S" -o "$TMP/time" "$@" > /dev/null 2>"$TMP/err" || {
+        cat "$TMP/err" >&2; exit 1; }
+    awk '{ printf "%s %.3f", $1, $2 + $3 }' "$TMP/time"
+}
 best() { awk -v a="$1" -v b="$2" 'BEGIN { print (b == "" || a < b) ? a : b }'; }
 
-ref= csv= jsonl=
+ref_w= ref_c= csv_w= csv_c= jsonl_w= jsonl_c=
 i=0
 while [ "$i" -lt "$ROUNDS" ]; do
-    t0=$(now)
-    sqlite3 -csv "$DB" "SELECT run_id, t_us, wait_us, connect_us, ttfb_us, total_us, code, bytes, \
-        slot, lim, queue FROM requests WHERE run_id = $RUN" > /dev/null
-    ref=$(best "$(elapsed "$t0" "$(now)")" "$ref")
-    t0=$(now)
-    "$PB" export "$DB" --run "$RUN" --format csv 2>/dev/null > /dev/null
-    csv=$(best "$(elapsed "$t0" "$(now)")" "$csv")
-    t0=$(now)
-    "$PB" export "$DB" --run "$RUN" --format jsonl 2>/dev/null > /dev/null
-    jsonl=$(best "$(elapsed "$t0" "$(now)")" "$jsonl")
+    set -- $(cpu sqlite3 -csv "$DB" "SELECT run_id, t_us, wait_us, connect_us, ttfb_us, total_us, \
+        code, bytes, slot, lim, queue FROM requests WHERE run_id = $RUN")
+    ref_w=$(best "$1" "$ref_w"); ref_c=$(best "$2" "$ref_c")
+    set -- $(cpu "$PB" export "$DB" --run "$RUN" --format csv)
+    csv_w=$(best "$1" "$csv_w"); csv_c=$(best "$2" "$csv_c")
+    set -- $(cpu "$PB" export "$DB" --run "$RUN" --format jsonl)
+    jsonl_w=$(best "$1" "$jsonl_w"); jsonl_c=$(best "$2" "$jsonl_c")
     i=$((i + 1))
 done
-awk -v rows="$ROWS" -v ref="$ref" -v csv="$csv" -v jsonl="$jsonl" 'BEGIN {
-    printf "rows                   %d\n", rows
-    printf "sqlite3 -csv (ref)     %.3f s  %.2f M rows/s\n", ref, rows / ref / 1e6
-    printf "export --format csv    %.3f s  %.2f M rows/s  ratio to ref %.2f\n", csv, rows / csv / 1e6, ref / csv
-    printf "export --format jsonl  %.3f s  %.2f M rows/s  ratio to ref %.2f\n", jsonl, rows / jsonl / 1e6, ref / jsonl
+awk -v rows="$ROWS" -v rw="$ref_w" -v rc="$ref_c" -v cw="$csv_w" -v cc="$csv_c" \
+    -v jw="$jsonl_w" -v jc="$jsonl_c" 'BEGIN {
+    printf "rows %d (best of rounds; M rows/s by wall time and by CPU time)\n", rows
+    printf "sqlite3 -csv (ref)     wall %.2f s %.2f M/s   cpu %.2f s %.2f M/s\n", rw, rows/rw/1e6, rc, rows/rc/1e6
+    printf "export --format csv    wall %.2f s %.2f M/s   cpu %.2f s %.2f M/s   ratio to ref: wall %.2f cpu %.2f\n", cw, rows/cw/1e6, cc, rows/cc/1e6, rw/cw, rc/cc
+    printf "export --format jsonl  wall %.2f s %.2f M/s   cpu %.2f s %.2f M/s   ratio to ref: wall %.2f cpu %.2f\n", jw, rows/jw/1e6, jc, rows/jc/1e6, rw/jw, rc/jc
 }'

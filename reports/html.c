@@ -309,11 +309,12 @@ static void figures(FILE *f, const pb_charts *charts, uint64_t bucket_s)
         const pb_chart *c = &charts->items[i];
         /* chart names and texts are the report's own static strings */
         fprintf(f,
-                "<figure id=\"chart-%s\">\n<img src=\"%s.png\" alt=\"%s\">\n<figcaption>"
-                "<strong>%s.</strong> ",
-                c->name, c->name, c->title, c->title);
+                "<figure id=\"chart-%s\">\n<a href=\"%s.svg\" title=\"open the SVG: it shows "
+                "the time and value under the mouse\"><img src=\"%s.png\" alt=\"%s\"></a>\n"
+                "<figcaption><strong>%s.</strong> ",
+                c->name, c->name, c->name, c->title, c->title);
         esc(f, c->caption);
-        fprintf(f, " <span class=\"noprint\"><a href=\"%s.svg\">SVG</a> · "
+        fprintf(f, " <span class=\"noprint\"><a href=\"%s.svg\">SVG (values on hover)</a> · "
                    "<a href=\"%s.gp\">gnuplot script</a></span></figcaption>\n</figure>\n",
                 c->name, c->name);
     }
