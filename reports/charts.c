@@ -130,6 +130,131 @@ static const char *quote(const char *text, size_t chars, char *buf)
     return pb_gnuplot_quote(text, chars, buf, QUOTED_CAP);
 }
 
+static void plot_item(FILE *f, bool *first)
+{
+    fprintf(f, *first ? "plot " : ", \\\n     ");
+    *first = false;
+}
+
+/* Each run has its own dash and marker as well as its colour, so that runs
+ * whose curves coincide stay apart in print and for colour-blind readers. */
+static const int run_dashes[] = {1, 2, 4, 3, 5};
+static const int run_points[] = {7, 5, 9, 13, 11, 6, 4, 8};
+#define N_RUN_DASHES (sizeof(run_dashes) / sizeof(run_dashes[0]))
+#define N_RUN_POINTS (sizeof(run_points) / sizeof(run_points[0]))
+
+/* Markers per curve: enough to tell runs apart, few enough to read the line. */
+#define MARKS_PER_CURVE 10
+/* At most this many hover targets per curve in the SVG. */
+#define HOVER_PER_CURVE 400
+
+/* The value a chart plots of a rollup point, to find curves that coincide. */
+typedef double (*point_value)(const pb_report_point *p);
+
+static double value_ok_rps(const pb_report_point *p)
+{
+    return p->width_s > 0 ? p->outcomes[PB_OUTCOME_OK] / p->width_s : 0.0;
+}
+
+static double value_sent_rps(const pb_report_point *p)
+{
+    double sent = p->count - p->outcomes[PB_OUTCOME_REJECTED_BY_BREAKER] -
+                  p->outcomes[PB_OUTCOME_DROPPED_BY_BACKPRESSURE];
+    return p->width_s > 0 ? sent / p->width_s : 0.0;
+}
+
+static double value_p99(const pb_report_point *p)
+{
+    return p->p99_ms;
+}
+
+static double value_limit(const pb_report_point *p)
+{
+    return p->lim;
+}
+
+/* True when run a's curve lies on run b's: the same points, each within 2 %
+ * of the larger value or 0.5 % of the chart's height (what a 2-pixel line
+ * hides). Unknown values (NaN) must be unknown in both. */
+static bool curves_coincide(const pb_report_run *a, const pb_report_run *b, point_value value)
+{
+    if (a->n_points != b->n_points || a->n_points == 0)
+        return false;
+    double top = 0.0;
+    for (size_t i = 0; i < a->n_points; i++)
+        top = fmax(top, fmax(fabs(value(&a->points[i])), fabs(value(&b->points[i]))));
+    for (size_t i = 0; i < a->n_points; i++) {
+        double x = value(&a->points[i]), y = value(&b->points[i]);
+        if (isnan(x) != isnan(y))
+            return false;
+        if (isnan(x))
+            continue;
+        if (fabs(x - y) > 0.02 * fmax(fabs(x), fabs(y)) + 0.005 * top)
+            return false;
+    }
+    return true;
+}
+
+/* The legend title of run i in a compare: its label, and the first earlier
+ * run whose curve it lies on, since a line drawn over another hides it
+ * ('breaker (= queue)'; runs that all coincide all name the first).
+ * Returned quoted, in buf (QUOTED_CAP). */
+static const char *legend_title(struct ctx *c, size_t i, point_value value, char *buf)
+{
+    const char *label = c->d->runs[i].label;
+    for (size_t j = 0; value != NULL && j < i; j++) {
+        if (!curves_coincide(&c->d->runs[i], &c->d->runs[j], value))
+            continue;
+        char text[160];
+        snprintf(text, sizeof(text), "%.20s (= %.20s)", label, c->d->runs[j].label);
+        return quote(text, LABEL_CHARS + 20, buf);
+    }
+    return quote(label, LABEL_CHARS, buf);
+}
+
+/* One run's curve in a compare chart: the line in the run's colour and dash,
+ * its markers every few rows (staggered between runs, so that coinciding
+ * curves show every run's markers), hover targets in the SVG naming the run,
+ * the time and the value, and a legend entry showing line and marker.
+ * `col` is a data column or a gnuplot expression in parentheses; `unit`
+ * follows the value in the hover text. title is quoted, or NULL for none. */
+static void plot_run_curve(struct ctx *c, FILE *f, bool *first, size_t i, const char *col,
+                           double width, const char *unit, const char *title)
+{
+    const pb_report_run *r = &c->d->runs[i];
+    const struct run_facts *fx = &c->facts[i];
+    size_t lines = fx->rows * (fx->stairs ? 2 : 1);
+    size_t every = lines / MARKS_PER_CURVE > 0 ? lines / MARKS_PER_CURVE : 1;
+    size_t offset = every * i / (c->d->n_runs > 0 ? c->d->n_runs : 1);
+    size_t hover = lines / HOVER_PER_CURVE > 0 ? lines / HOVER_PER_CURVE : 1;
+    char val[64];
+    snprintf(val, sizeof(val), col[0] == '(' ? "%s" : "$%s", col);
+    const char *color = run_color(i);
+    int dash = run_dashes[i % N_RUN_DASHES], point = run_points[i % N_RUN_POINTS];
+    char name[QUOTED_CAP];
+    quote(r->label, LABEL_CHARS, name);
+    plot_item(f, first);
+    fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%s with lines linecolor rgb '%s' linewidth %g "
+               "dashtype %d notitle",
+            r->id, col, color, width, dash);
+    plot_item(f, first);
+    fprintf(f, "'run%" PRId64 ".dat' every %zu::%zu using ($1/xs):%s with points linecolor rgb "
+               "'%s' pointtype %d pointsize 0.9 notitle",
+            r->id, every, offset, col, color, point);
+    /* hover: a label per row whose text the SVG shows under the mouse */
+    plot_item(f, first);
+    fprintf(f, "'run%" PRId64 ".dat' every %zu using ($1/xs):%s:(sprintf('%%s\\nt = %%.1f %s\\n"
+               "%%.4g %s', %s, $1/xs, %s)) with labels hypertext point pointtype 7 pointsize "
+               "hover_ps linecolor rgb '%s' notitle",
+            r->id, hover, col, c->xunit, unit, name, val, color);
+    if (title != NULL) {
+        plot_item(f, first);
+        fprintf(f, "keyentry with linespoints linecolor rgb '%s' linewidth %g dashtype %d "
+                   "pointtype %d pointsize 0.9 title %s",
+                color, width, dash, point, title);
+    }
+}
+
 /* ---- data files ---- */
 
 static int write_series(struct ctx *c, size_t ri)
@@ -314,9 +439,13 @@ static void gp_begin(struct ctx *c, FILE *f, const char *name, int w, int h, con
             "reset\n"
             "if (out[strlen(out)-2:] eq 'png') {\n"
             "  set terminal pngcairo noenhanced size %d,%d font 'DejaVu Sans,11' linewidth 1.2\n"
+            "  hover_ps = 0\n"
             "} else {\n"
-            "  set terminal svg noenhanced size %d,%d font 'DejaVu Sans,11' linewidth 1.2 "
-            "background '#ffffff'\n"
+            "  # mouse: the pointer's time and value, and each hover label's text, are shown\n"
+            "  # by a script that standalone puts inside the SVG file itself\n"
+            "  set terminal svg mouse standalone noenhanced size %d,%d font 'DejaVu Sans,11' "
+            "linewidth 1.2 background '#ffffff'\n"
+            "  hover_ps = 0.35\n"
             "}\n"
             "set output out\n"
             "set encoding utf8\n"
@@ -375,12 +504,6 @@ static void gp_phases(struct ctx *c, FILE *f, bool labels)
     }
 }
 
-static void plot_item(FILE *f, bool *first)
-{
-    fprintf(f, *first ? "plot " : ", \\\n     ");
-    *first = false;
-}
-
 /* "set title 'WHAT — subject'" (subject already quoted). */
 static void gp_title(struct ctx *c, FILE *f, const char *what)
 {
@@ -419,53 +542,84 @@ static bool any_rows(struct ctx *c)
     return false;
 }
 
+/* Goodput is the headline: a pattern that sends 400 req/s into an outage,
+ * all of them failing, must not look better than one that fails fast and
+ * sends none. Attempts sent are drawn beside it, smaller. */
 static int chart_throughput(struct ctx *c)
 {
     FILE *f;
     int rc = open_out(c, "throughput.gp", &f);
     if (rc != 0)
         return rc;
-    gp_begin(c, f, "throughput", 1100, 440, "throughput over time");
-    gp_title(c, f, "Throughput");
-    gp_time_axis(c, f, true);
-    fprintf(f, "set ylabel 'requests per second'\nset yrange [0:*]\n");
-    gp_phases(c, f, true);
+    char q[QUOTED_CAP], num_col[16];
     bool first = true;
-    char q[QUOTED_CAP];
-    for (size_t i = 0; i < c->d->n_runs; i++) {
-        const pb_report_run *r = &c->d->runs[i];
-        const struct run_facts *fx = &c->facts[i];
-        if (fx->rows == 0)
-            continue;
-        if (c->d->is_compare) {
-            plot_item(f, &first);
-            fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '%s' "
-                       "linewidth 2 title %s",
-                    r->id, COL_SENT_RPS, run_color(i), quote(r->label, LABEL_CHARS, q));
-            continue;
+    if (c->d->is_compare) {
+        int h = 110 + 300 + 230;
+        gp_begin(c, f, "throughput", 1100, h, "goodput and attempts over time");
+        fprintf(f,
+                "set multiplot title 'Throughput — ' . %s font ',13'\n"
+                "set key at screen 0.81, graph 1 left top\n"
+                "set lmargin at screen 0.08\nset rmargin at screen 0.75\n",
+                c->subject);
+        static const struct {
+            const char *what, *unit;
+            int col;
+            double width, top, bottom;
+            point_value value;
+        } panels[] = {
+            {"goodput", "ok/s", COL_OK_RPS, 2.0, 0.9, 0.42, value_ok_rps},
+            {"attempts sent", "sent/s", COL_SENT_RPS, 1.5, 0.34, 0.09,
+             value_sent_rps},
+        };
+        for (size_t k = 0; k < 2; k++) {
+            fprintf(f, "set tmargin at screen %g\nset bmargin at screen %g\n", panels[k].top,
+                    panels[k].bottom);
+            gp_time_axis(c, f, k == 1);
+            gp_phases(c, f, k == 0);
+            fprintf(f, "set ylabel '%s'\nset yrange [0:*]\nset key title '%s'\n",
+                    panels[k].unit, panels[k].what);
+            first = true;
+            snprintf(num_col, sizeof(num_col), "%d", panels[k].col);
+            for (size_t i = 0; i < c->d->n_runs; i++) {
+                if (c->facts[i].rows == 0)
+                    continue;
+                plot_run_curve(c, f, &first, i, num_col, panels[k].width, panels[k].unit,
+                               legend_title(c, i, panels[k].value, q));
+            }
+            fprintf(f, "\nunset label\nunset object\n");
         }
+        fprintf(f, "unset multiplot\n");
+    } else {
+        const pb_report_run *r = &c->d->runs[0];
+        const struct run_facts *fx = &c->facts[0];
+        gp_begin(c, f, "throughput", 1100, 440, "goodput and attempts over time");
+        gp_title(c, f, "Throughput");
+        gp_time_axis(c, f, true);
+        fprintf(f, "set ylabel 'requests per second'\nset yrange [0:*]\n");
+        gp_phases(c, f, true);
+        snprintf(num_col, sizeof(num_col), "%d", COL_OK_RPS);
+        plot_run_curve(c, f, &first, 0, num_col, 2.5, "ok/s", "'succeeded (goodput)'");
         plot_item(f, &first);
-        fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '#0072B2' "
-                   "linewidth 2 title 'sent'",
+        fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '#777777' "
+                   "linewidth 1.2 dashtype 2 title 'attempts sent'",
                 r->id, COL_SENT_RPS);
-        plot_item(f, &first);
-        fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '#009E73' "
-                   "linewidth 1.5 title 'succeeded'",
-                r->id, COL_OK_RPS);
         if (fx->outcome[PB_OUTCOME_REJECTED_BY_BREAKER] ||
             fx->outcome[PB_OUTCOME_DROPPED_BY_BACKPRESSURE]) {
             plot_item(f, &first);
             fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):($%d+$%d) with lines linecolor rgb "
-                       "'#777777' linewidth 1.5 dashtype 2 title 'rejected or dropped'",
+                       "'#CC79A7' linewidth 1.2 dashtype 3 title 'rejected or dropped'",
                     r->id, COL_REJECTED_RPS, COL_DROPS_RPS);
         }
+        fprintf(f, "\n");
     }
-    fprintf(f, "\n");
     char caption[320];
-    snprintf(caption, sizeof(caption),
-             "Requests that reached the network per second%s%s. Shaded and named: the mock's "
-             "phases (its fault schedule).",
-             c->d->is_compare ? ", one line per pattern" : ", and those that succeeded",
+    snprintf(caption, sizeof(caption), "%s%s. Shaded and named: the mock's phases (its fault "
+                                       "schedule). In the SVG the pointer shows time and value.",
+             c->d->is_compare
+                 ? "Top: goodput, requests that succeeded per second, per pattern (a legend "
+                   "entry names the patterns whose line it covers). Below: attempts sent"
+                 : "Goodput, requests that succeeded per second, and (dashed) attempts sent, "
+                   "failed ones included",
              c->d->bucket_s > 1 ? "; each point averages a bucket of seconds" : "");
     return finish(c, f, "throughput", "Throughput", caption);
 }
@@ -576,15 +730,20 @@ static int chart_latency(struct ctx *c)
         if (!c->facts[i].latency)
             continue;
         if (c->d->is_compare) {
-            const char *label = quote(r->label, LABEL_CHARS - 4, q);
+            if (first) {
+                plot_item(f, &first);
+                fprintf(f, "keyentry with lines linecolor rgb '#444444' linewidth 2 "
+                           "title 'p99 (thick)', keyentry with lines linecolor rgb '#444444' "
+                           "linewidth 0.8 title 'p50 (thin)'");
+            }
+            char col[16];
+            snprintf(col, sizeof(col), "%d", COL_P99);
+            plot_run_curve(c, f, &first, i, col, 2.0, "ms (p99)",
+                           legend_title(c, i, value_p99, q));
             plot_item(f, &first);
             fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '%s' "
-                       "linewidth 2 title %s . ' p99'",
-                    r->id, COL_P99, run_color(i), label);
-            plot_item(f, &first);
-            fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '%s' "
-                       "linewidth 1.2 dashtype 2 title %s . ' p50'",
-                    r->id, COL_P50, run_color(i), label);
+                       "linewidth 0.8 dashtype %d notitle",
+                    r->id, COL_P50, run_color(i), run_dashes[i % N_RUN_DASHES]);
             continue;
         }
         static const struct {
@@ -683,16 +842,18 @@ static int chart_compare(struct ctx *c)
     double top[3] = {0, 0, 0};
     bool any_p99 = false;
     fprintf(f, "# patternbench report data: compare %" PRId64 ", one row per run\n"
-               "# columns: 1 index 2 req/s 3 error%% 4 p99_ms 5 colour (0xRRGGBB)\n",
+               "# columns: 1 index 2 ok/s (goodput) 3 error%% 4 p99_ms 5 colour (0xRRGGBB)"
+               " 6 req/s (attempts sent)\n",
             d->compare_id);
     for (size_t i = 0; i < d->n_runs; i++) {
         const pb_report_totals *t = &d->runs[i].totals;
         fprintf(f, "%zu ", i);
-        num(f, t->rps, ' ');
+        num(f, t->ok_rps, ' ');
         num(f, t->error_pct, ' ');
         num(f, t->p99_ms, ' ');
-        fprintf(f, "%ld\n", strtol(run_color(i) + 1, NULL, 16));
-        top[0] = fmax(top[0], t->rps);
+        fprintf(f, "%ld ", strtol(run_color(i) + 1, NULL, 16));
+        num(f, t->rps, '\n');
+        top[0] = fmax(top[0], t->ok_rps);
         top[1] = fmax(top[1], t->error_pct);
         top[2] = fmax(top[2], t->p99_ms);
         any_p99 = any_p99 || isfinite(t->p99_ms);
@@ -715,7 +876,7 @@ static int chart_compare(struct ctx *c)
         fprintf(f, "%s%s %zu", i == 0 ? "" : ", ",
                 pb_gnuplot_quote_tic(d->runs[i].label, 20, q, sizeof(q)), i);
     fprintf(f, ")\n");
-    static const char *const titles[3] = {"Throughput (req/s)", "Error rate (%)",
+    static const char *const titles[3] = {"Goodput (succeeded/s)", "Error rate (%)",
                                           "p99 latency (ms)"};
     for (int k = 0; k < 3; k++) {
         fprintf(f, "set title '%s' font ',11'\n", titles[k]);
@@ -736,8 +897,8 @@ static int chart_compare(struct ctx *c)
     }
     fprintf(f, "unset multiplot\n");
     return finish(c, f, "compare", "Comparison",
-                  "Whole-run totals per pattern: requests sent per second, share of sent "
-                  "requests that failed, and p99 service latency.");
+                  "Whole-run totals per pattern: goodput (requests that succeeded per second), "
+                  "share of sent requests that failed, and p99 service latency.");
 }
 
 /* Which internals panels have something to show. */
@@ -806,16 +967,18 @@ static void internals_limit(struct ctx *c, FILE *f)
         if (fx->rows == 0 && !fx->limit_events)
             continue;
         const char *color = c->d->is_compare ? run_color(i) : "#0072B2";
-        const char *label = c->d->is_compare ? quote(r->label, LABEL_CHARS, q) : "'limit'";
+        const char *label =
+            c->d->is_compare ? legend_title(c, i, value_limit, q) : "'limit'";
+        int dash = c->d->is_compare ? run_dashes[i % N_RUN_DASHES] : 1;
         plot_item(f, &first);
         if (fx->limit_events)
             fprintf(f, "'limit%" PRId64 ".dat' using ($1/xs):2 with steps linecolor rgb '%s' "
-                       "linewidth 2 title %s",
-                    r->id, color, label);
+                       "linewidth 2 dashtype %d title %s",
+                    r->id, color, dash, label);
         else
             fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '%s' "
-                       "linewidth 2 title %s",
-                    r->id, COL_LIMIT, color, label);
+                       "linewidth 2 dashtype %d title %s",
+                    r->id, COL_LIMIT, color, dash, label);
         if (fx->rows > 0) {
             plot_item(f, &first);
             char how[96];

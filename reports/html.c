@@ -105,13 +105,15 @@ static void pretty_json(FILE *f, const char *text)
 
 static void thresholds_rows(FILE *f, const char *scope, const pb_report_threshold *t, size_t n)
 {
+    char v[64];
     for (size_t i = 0; i < n; i++) {
         fputs("<tr><td class=\"l\">", f);
-        esc(f, scope);
+        esc(f, pb_summary_threshold_scope(&t[i], scope));
         fputs("</td><td class=\"l\"><code>", f);
         esc(f, t[i].expr);
-        fprintf(f, "</code></td><td>%.6g</td><td class=\"%s\">%s</td></tr>\n", t[i].value,
-                t[i].pass ? "pass" : "fail", t[i].pass ? "pass" : "FAIL");
+        fprintf(f, "</code></td><td>%s</td><td class=\"%s\">%s</td></tr>\n",
+                pb_summary_threshold_value(&t[i], v, sizeof(v)), t[i].pass ? "pass" : "fail",
+                t[i].pass ? "pass" : "FAIL");
     }
 }
 
@@ -181,7 +183,8 @@ static void summary_table(FILE *f, const pb_report_data *d)
     fputs("<section id=\"summary\">\n<h2>Summary</h2>\n<div class=\"wrap\">\n"
           "<table id=\"summary-table\">\n<thead><tr><th>run</th><th class=\"l\">label</th>"
           "<th class=\"l\">pattern</th><th class=\"l\">status</th><th>requests</th>"
-          "<th>duration</th><th>req/s</th><th>error %</th><th>rejected</th><th>dropped</th>"
+          "<th>duration</th><th title=\"goodput: requests that succeeded per second\">ok/s</th>"
+          "<th title=\"attempts sent to the server per second\">req/s</th><th>error %</th><th>rejected</th><th>dropped</th>"
           "<th>retries</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th>"
           "<th title=\"p99 measured from the intended start (coordinated omission "
           "corrected)\">p99 corr. ms</th></tr></thead>\n<tbody>\n",
@@ -200,8 +203,8 @@ static void summary_table(FILE *f, const pb_report_data *d)
         esc(f, r->status);
         fputs(t->from_rollup ? " (partial)" : "", f);
         fprintf(f, "</td><td>%s</td>", pb_summary_count(t->requests, a, sizeof(a)));
-        fprintf(f, "<td>%.1f s</td><td>%.1f</td><td>%.2f</td>", t->duration_s, t->rps,
-                t->error_pct);
+        fprintf(f, "<td>%.1f s</td><td><strong>%.1f</strong></td><td>%.1f</td><td>%.2f</td>",
+                t->duration_s, t->ok_rps, t->rps, t->error_pct);
         fprintf(f, "<td>%s</td>",
                 pb_summary_count(t->outcomes[PB_OUTCOME_REJECTED_BY_BREAKER], a, sizeof(a)));
         fprintf(f, "<td>%s</td>",
@@ -217,11 +220,50 @@ static void summary_table(FILE *f, const pb_report_data *d)
         fputs("<p class=\"partial\">(partial): the run has no final summary (still running, or "
               "killed); its numbers come from the per-second rollup written so far.</p>\n",
               f);
-    fputs("<p class=\"meta\">Latencies in milliseconds: service time of sent requests; "
+    fputs("<p class=\"meta\">ok/s (goodput) counts requests that succeeded; req/s counts "
+          "attempts sent, failed ones included. Latencies in milliseconds: service time of "
+          "sent requests; "
           "p99 corr. is measured from the intended start (coordinated omission corrected). "
           "error % counts sent requests that failed; rejected (by the breaker) and dropped "
           "(by backpressure) attempts never reached the network.</p>\n</section>\n",
           f);
+}
+
+/* The clearest verdict of a comparison under faults: how many requests each
+ * pattern let through while the server was failing. */
+static void phase_table(FILE *f, const pb_report_data *d)
+{
+    pb_summary_phase_row rows[PB_SUMMARY_MAX_PHASE_ROWS];
+    size_t n_rows = pb_summary_phase_rows(d, rows, PB_SUMMARY_MAX_PHASE_ROWS);
+    if (n_rows == 0)
+        return;
+    fputs("<section id=\"by-phase\">\n<h2>Requests sent, by mock phase</h2>\n"
+          "<div class=\"wrap\">\n<table id=\"phase-table\">\n<thead><tr>"
+          "<th class=\"l\">phase</th><th>from</th>",
+          f);
+    for (size_t i = 0; i < d->n_runs; i++) {
+        fputs("<th>", f);
+        esc(f, d->runs[i].label);
+        fputs("</th>", f);
+    }
+    fputs("</tr></thead>\n<tbody>\n", f);
+    char a[64];
+    for (size_t k = 0; k < n_rows; k++) {
+        fputs("<tr><td class=\"l\">", f);
+        esc(f, rows[k].name);
+        if (isfinite(rows[k].start_s))
+            fprintf(f, "</td><td>%.1f s</td>", rows[k].start_s);
+        else
+            fputs("</td><td>n/a</td>", f);
+        for (size_t i = 0; i < d->n_runs; i++)
+            fprintf(f, "<td>%s</td>",
+                    pb_summary_count(pb_summary_phase_sent(&d->runs[i], rows[k].index), a,
+                                     sizeof(a)));
+        fputs("</tr>\n", f);
+    }
+    fputs("</tbody>\n</table>\n</div>\n<p class=\"meta\">", f);
+    esc(f, pb_summary_phase_caption);
+    fputs("</p>\n</section>\n", f);
 }
 
 static void thresholds(FILE *f, const pb_report_data *d)
@@ -240,12 +282,13 @@ static void thresholds(FILE *f, const pb_report_data *d)
     for (size_t i = 0; i < d->n_runs; i++)
         for (size_t k = 0; k < d->runs[i].n_thresholds; k++)
             failed += !d->runs[i].thresholds[k].pass;
-    fprintf(f, "<p class=\"%s\">%zu of %zu thresholds passed.</p>\n", failed ? "fail" : "pass",
-            n - failed, n);
-    fputs("<table id=\"thresholds-table\">\n<thead><tr><th class=\"l\">scope</th>"
+    fprintf(f, "<p class=\"%s\">%zu of %zu threshold verdicts passed (one per threshold and "
+               "run).</p>\n",
+            failed ? "fail" : "pass", n - failed, n);
+    fputs("<table id=\"thresholds-table\">\n<thead><tr><th class=\"l\">run</th>"
           "<th class=\"l\">threshold</th><th>value</th><th>result</th></tr></thead>\n<tbody>\n",
           f);
-    thresholds_rows(f, "all runs", d->thresholds, d->n_thresholds);
+    thresholds_rows(f, NULL, d->thresholds, d->n_thresholds);
     for (size_t i = 0; i < d->n_runs; i++)
         thresholds_rows(f, d->runs[i].label, d->runs[i].thresholds, d->runs[i].n_thresholds);
     fputs("</tbody>\n</table>\n</section>\n", f);
@@ -266,11 +309,12 @@ static void figures(FILE *f, const pb_charts *charts, uint64_t bucket_s)
         const pb_chart *c = &charts->items[i];
         /* chart names and texts are the report's own static strings */
         fprintf(f,
-                "<figure id=\"chart-%s\">\n<img src=\"%s.png\" alt=\"%s\">\n<figcaption>"
-                "<strong>%s.</strong> ",
-                c->name, c->name, c->title, c->title);
+                "<figure id=\"chart-%s\">\n<a href=\"%s.svg\" title=\"open the SVG: it shows "
+                "the time and value under the mouse\"><img src=\"%s.png\" alt=\"%s\"></a>\n"
+                "<figcaption><strong>%s.</strong> ",
+                c->name, c->name, c->name, c->title, c->title);
         esc(f, c->caption);
-        fprintf(f, " <span class=\"noprint\"><a href=\"%s.svg\">SVG</a> · "
+        fprintf(f, " <span class=\"noprint\"><a href=\"%s.svg\">SVG (values on hover)</a> · "
                    "<a href=\"%s.gp\">gnuplot script</a></span></figcaption>\n</figure>\n",
                 c->name, c->name);
     }
@@ -337,6 +381,7 @@ int pb_html_write(const pb_report_data *d, const char *db_path, const pb_charts 
     }
     reproduce(f, d);
     summary_table(f, d);
+    phase_table(f, d);
     thresholds(f, d);
     figures(f, charts, d->bucket_s);
     run_details(f, d);

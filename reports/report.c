@@ -98,9 +98,10 @@ int pb_report_write(const pb_report_options *opt, pb_report_result *res, pb_err 
     char path[PATH_MAX];
     pb_err draw_err = {0};
 
-    int rc = make_dirs(dir, err);
+    /* the database first: a report that cannot be read leaves no empty folder behind */
+    int rc = pb_report_data_load(opt->db_path, opt->pick, opt->id, &d, err);
     if (rc == 0)
-        rc = pb_report_data_load(opt->db_path, opt->pick, opt->id, &d, err);
+        rc = make_dirs(dir, err);
     if (rc != 0)
         goto cleanup;
     res->runs = d->n_runs;

@@ -96,8 +96,36 @@ static uint64_t json_count(json_t *obj, const char *key)
     return isfinite(v) && v > 0 ? (uint64_t)v : 0;
 }
 
-/* Threshold verdicts from a JSON array [{"expr","value","pass"}]; entries
- * that are not objects with a string expr are skipped. */
+/* The unit of a threshold's value: the stored "unit", else the metric's kind
+ * (the metric is the expression's name before its operator). */
+static pb_report_unit threshold_unit(json_t *item, const char *expr)
+{
+    static const struct {
+        const char *name;
+        pb_report_unit unit;
+    } units[] = {{"us", PB_REPORT_UNIT_US},
+                 {"fraction", PB_REPORT_UNIT_FRACTION},
+                 {"per_s", PB_REPORT_UNIT_PER_S},
+                 {"count", PB_REPORT_UNIT_COUNT}};
+    const char *stored = json_string_value(json_object_get(item, "unit"));
+    for (size_t i = 0; stored != NULL && i < sizeof(units) / sizeof(units[0]); i++)
+        if (strcmp(stored, units[i].name) == 0)
+            return units[i].unit;
+    size_t n = strcspn(expr, "<>=! ");
+    if (n == 10 && strncmp(expr, "error_rate", n) == 0)
+        return PB_REPORT_UNIT_FRACTION;
+    if (n == 3 && strncmp(expr, "rps", n) == 0)
+        return PB_REPORT_UNIT_PER_S;
+    static const char *const latencies[] = {"min", "mean", "p50", "p90", "p95", "p99",
+                                            "p999", "p99.9", "max", "cp50", "cp99"};
+    for (size_t i = 0; i < sizeof(latencies) / sizeof(latencies[0]); i++)
+        if (strlen(latencies[i]) == n && strncmp(expr, latencies[i], n) == 0)
+            return PB_REPORT_UNIT_US;
+    return PB_REPORT_UNIT_COUNT;
+}
+
+/* Threshold verdicts from a JSON array [{"expr","value","unit","pass","label"}];
+ * entries that are not objects with a string expr are skipped. */
 static int parse_thresholds(json_t *arr, pb_report_threshold **out, size_t *n)
 {
     *out = NULL;
@@ -119,7 +147,15 @@ static int parse_thresholds(json_t *arr, pb_report_threshold **out, size_t *n)
             *n = k;
             return PB_ENOMEM;
         }
+        const char *label = json_string_value(json_object_get(item, "label"));
+        if (label != NULL && (t[k].label = strdup(label)) == NULL) {
+            free(t[k].expr);
+            *out = t;
+            *n = k;
+            return PB_ENOMEM;
+        }
         t[k].value = json_num(item, "value");
+        t[k].unit = threshold_unit(item, t[k].expr);
         t[k].pass = json_is_true(json_object_get(item, "pass"));
         k++;
     }
@@ -193,6 +229,20 @@ static bool totals_from_summary(struct loader *L, pb_report_run *r)
     t->writer_stalls = json_count(root, "writer_stalls");
     int rc = parse_thresholds(json_object_get(root, "thresholds"), &r->thresholds,
                               &r->n_thresholds);
+    json_t *sent = json_object_get(root, "phase_sent");
+    if (rc == 0 && json_is_array(sent) && json_array_size(sent) > 0) {
+        r->phase_sent = calloc(json_array_size(sent), sizeof(*r->phase_sent));
+        if (r->phase_sent == NULL)
+            rc = PB_ENOMEM;
+        for (size_t i = 0; rc == 0 && i < json_array_size(sent); i++) {
+            json_t *v = json_array_get(sent, i);
+            r->phase_sent[i] = json_is_integer(v) && json_integer_value(v) > 0
+                                   ? (uint64_t)json_integer_value(v)
+                                   : 0;
+        }
+        if (rc == 0)
+            r->n_phase_sent = json_array_size(sent);
+    }
     json_decref(root);
     return rc == 0;
 }
@@ -536,6 +586,43 @@ static int load_phases(struct loader *L, pb_report_run *r)
     return rc;
 }
 
+/* Attempts sent per mock phase from the rollup, for a run without a summary
+ * that says so (a killed run, or one written before summaries held it). */
+static int load_phase_sent(struct loader *L, pb_report_run *r)
+{
+    if (r->phase_sent != NULL || r->n_phases < 2)
+        return 0;
+    sqlite3_stmt *st;
+    int rc = prepare(L,
+                     "SELECT phase, SUM(count - rejected - dropped) FROM seconds WHERE run_id = "
+                     "?1 AND phase BETWEEN 0 AND 1023 GROUP BY phase ORDER BY phase",
+                     &st);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, r->id);
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        size_t index = (size_t)sqlite3_column_int64(st, 0);
+        if (index >= r->n_phase_sent) {
+            uint64_t *np = realloc(r->phase_sent, (index + 1) * sizeof(*np));
+            if (np == NULL) {
+                rc = pb_err_set(L->err, PB_ENOMEM, "%s: out of memory", L->path);
+                break;
+            }
+            memset(np + r->n_phase_sent, 0, (index + 1 - r->n_phase_sent) * sizeof(*np));
+            r->phase_sent = np;
+            r->n_phase_sent = index + 1;
+        }
+        int64_t n = sqlite3_column_int64(st, 1);
+        r->phase_sent[index] = n > 0 ? (uint64_t)n : 0;
+    }
+    if (rc == 0 && s != SQLITE_DONE)
+        rc = db_error(L, "reading the seconds table");
+    r->phase_sent_from_rollup = true;
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* Breaker and limit events, while there are few enough to draw one by one. */
 static int load_events(struct loader *L, pb_report_run *r)
 {
@@ -695,6 +782,32 @@ static int check_schema(struct loader *L)
     return 0;
 }
 
+/* The compare stores every run's verdicts again, each with the run's label
+ * (harness/cli/cmd_compare.c); a run's summary holds its own. Keep each
+ * verdict once: with its run when that run's summary holds it. */
+static void drop_repeated_thresholds(pb_report_data *d)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < d->n_thresholds; i++) {
+        pb_report_threshold *t = &d->thresholds[i];
+        bool repeated = false;
+        for (size_t r = 0; t->label != NULL && r < d->n_runs && !repeated; r++) {
+            const pb_report_run *run = &d->runs[r];
+            if (strcmp(run->label, t->label) != 0)
+                continue;
+            for (size_t j = 0; j < run->n_thresholds && !repeated; j++)
+                repeated = strcmp(run->thresholds[j].expr, t->expr) == 0;
+        }
+        if (repeated) {
+            free(t->expr);
+            free(t->label);
+        } else {
+            d->thresholds[k++] = *t;
+        }
+    }
+    d->n_thresholds = k;
+}
+
 static int load_all(struct loader *L, pb_report_pick pick, int64_t id)
 {
     int rc = check_schema(L);
@@ -746,7 +859,17 @@ static int load_all(struct loader *L, pb_report_pick pick, int64_t id)
             rc = load_events(L, r);
         if (rc == 0 && (r->summary_json == NULL || !totals_from_summary(L, r)))
             totals_from_rollup(r);
+        if (rc == 0)
+            rc = load_phase_sent(L, r);
     }
+    for (size_t i = 0; i < L->d->n_runs; i++) {
+        pb_report_totals *t = &L->d->runs[i].totals;
+        t->ok_rps = isfinite(t->duration_s) && t->duration_s > 0
+                        ? (double)t->outcomes[PB_OUTCOME_OK] / t->duration_s
+                        : NAN;
+    }
+    if (rc == 0)
+        drop_repeated_thresholds(L->d);
     return rc;
 }
 
@@ -798,8 +921,10 @@ cleanup:
 
 static void free_thresholds(pb_report_threshold *t, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         free(t[i].expr);
+        free(t[i].label);
+    }
     free(t);
 }
 
@@ -823,6 +948,7 @@ void pb_report_data_destroy(pb_report_data *d)
         for (size_t k = 0; k < r->n_phases; k++)
             free(r->phases[k].name);
         free(r->phases);
+        free(r->phase_sent);
         for (int k = 0; k < PB_REPORT_EV_KINDS; k++)
             free(r->events[k].items);
         pb_hist_destroy(r->hist);

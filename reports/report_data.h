@@ -50,10 +50,21 @@ typedef struct pb_report_event {
     double value;
 } pb_report_event;
 
+/* What a threshold's value measures, as stored in its "unit" (or, for data
+ * written before units were stored, read from the metric's name). */
+typedef enum pb_report_unit {
+    PB_REPORT_UNIT_US,       /* a latency in microseconds */
+    PB_REPORT_UNIT_FRACTION, /* 0..1 */
+    PB_REPORT_UNIT_PER_S,    /* requests per second */
+    PB_REPORT_UNIT_COUNT,
+} pb_report_unit;
+
 /* A threshold's verdict. */
 typedef struct pb_report_threshold {
     char *expr;
-    double value;
+    char *label;       /* the run it judged; NULL when it is not known (all runs) */
+    double value;      /* NaN when there was no data */
+    pb_report_unit unit;
     bool pass;
 } pb_report_threshold;
 
@@ -66,6 +77,7 @@ typedef struct pb_report_totals {
     uint64_t failed;         /* sent attempts that failed */
     uint64_t retries;
     double duration_s, rps;  /* rps: sent per second */
+    double ok_rps;           /* goodput: requests that succeeded per second */
     double error_pct;        /* failed / sent, % */
     double min_ms, mean_ms, p50_ms, p90_ms, p99_ms, p999_ms, max_ms;
     double cp50_ms, cp99_ms; /* corrected for coordinated omission */
@@ -103,6 +115,12 @@ typedef struct pb_report_run {
     size_t n_points;
     pb_report_phase *phases;
     size_t n_phases;
+    /* attempts that reached the network in each mock phase, by phase index:
+     * the summary's phase_sent (counted as each request started), or, without
+     * a summary, the rollup's (counted by the second each request ended in) */
+    uint64_t *phase_sent;
+    size_t n_phase_sent;
+    bool phase_sent_from_rollup;
     pb_report_events events[PB_REPORT_EV_KINDS];
     pb_hist *hist;                /* merged rollup histograms; NULL if none were stored */
 } pb_report_run;
@@ -124,7 +142,9 @@ typedef struct pb_report_data {
     char *title, *scenario_path, *scenario_json, *compare_status;
     uint64_t compare_seed;
     int64_t compare_started_at, compare_ended_at;
-    pb_report_threshold *thresholds; /* the compare's global thresholds */
+    /* the compare's verdicts that no run's own summary holds (each verdict
+     * is listed once: those a run's summary holds are listed with that run) */
+    pb_report_threshold *thresholds;
     size_t n_thresholds;
     pb_report_run *runs;
     size_t n_runs;

@@ -35,6 +35,92 @@ const char *pb_summary_count(uint64_t n, char *buf, size_t cap)
     return buf;
 }
 
+const char *pb_summary_threshold_value(const pb_report_threshold *t, char *buf, size_t cap)
+{
+    double v = t->value;
+    if (!isfinite(v)) {
+        snprintf(buf, cap, "no data");
+        return buf;
+    }
+    switch (t->unit) {
+    case PB_REPORT_UNIT_US:
+        /* the unit a limit is usually written in: 850 us, 308.74 ms, 1.502 s */
+        if (v < 1000.0)
+            snprintf(buf, cap, "%.0f us", v);
+        else if (v < 1e6)
+            snprintf(buf, cap, "%.2f ms", v / 1e3);
+        else
+            snprintf(buf, cap, "%.3f s", v / 1e6);
+        break;
+    case PB_REPORT_UNIT_FRACTION:
+        snprintf(buf, cap, "%.2f %%", v * 100.0);
+        break;
+    case PB_REPORT_UNIT_PER_S:
+        snprintf(buf, cap, "%.1f req/s", v);
+        break;
+    case PB_REPORT_UNIT_COUNT:
+        snprintf(buf, cap, "%.0f", v);
+        break;
+    }
+    return buf;
+}
+
+const char *pb_summary_threshold_scope(const pb_report_threshold *t, const char *run_label)
+{
+    if (run_label != NULL)
+        return run_label;
+    return t->label != NULL ? t->label : "all runs";
+}
+
+const char pb_summary_phase_caption[] =
+    "Requests each pattern let through to the server in each phase of the mock's fault "
+    "schedule (attempts that reached the network, counted by the phase they started in). "
+    "Read the outage rows: every request sent then fails and adds load to a server that is "
+    "already failing, so fewer is kinder; a breaker that fails fast sends a handful where a "
+    "queue keeps sending at its full rate. In healthy phases, more is more work done.";
+
+size_t pb_summary_phase_rows(const pb_report_data *d, pb_summary_phase_row *rows, size_t cap)
+{
+    size_t n_index = 0;
+    bool counted = false;
+    for (size_t i = 0; i < d->n_runs; i++) {
+        const pb_report_run *r = &d->runs[i];
+        counted = counted || r->n_phase_sent > 0;
+        if (r->n_phase_sent > n_index)
+            n_index = r->n_phase_sent;
+        for (size_t k = 0; k < r->n_phases; k++)
+            if (r->phases[k].index >= 0 && (size_t)r->phases[k].index + 1 > n_index)
+                n_index = (size_t)r->phases[k].index + 1;
+    }
+    if (!counted || n_index < 2)
+        return 0;
+    size_t n = 0;
+    for (size_t index = 0; index < n_index && n < cap; index++) {
+        const pb_report_phase *found = NULL;
+        for (size_t i = 0; i < d->n_runs && found == NULL; i++)
+            for (size_t k = 0; k < d->runs[i].n_phases && found == NULL; k++)
+                if (d->runs[i].phases[k].index == (int)index)
+                    found = &d->runs[i].phases[k];
+        uint64_t sent = 0;
+        for (size_t i = 0; i < d->n_runs; i++)
+            sent += pb_summary_phase_sent(&d->runs[i], (int)index);
+        /* an index no run entered (the profile's phases started later than
+         * the runs ended) has nothing to say */
+        if (found == NULL && sent == 0)
+            continue;
+        rows[n].index = (int)index;
+        rows[n].name = found != NULL ? found->name : "?";
+        rows[n].start_s = found != NULL ? found->start_s : NAN;
+        n++;
+    }
+    return n >= 2 ? n : 0;
+}
+
+uint64_t pb_summary_phase_sent(const pb_report_run *r, int index)
+{
+    return index >= 0 && (size_t)index < r->n_phase_sent ? r->phase_sent[index] : 0;
+}
+
 const char *pb_summary_time(int64_t epoch_us, char *buf, size_t cap)
 {
     time_t t = (time_t)(epoch_us / 1000000);
@@ -69,14 +155,16 @@ static int close_file(FILE *f, const char *path, pb_err *err)
 
 static void md_thresholds(FILE *f, const char *who, const pb_report_threshold *t, size_t n)
 {
+    char v[64];
     for (size_t i = 0; i < n; i++) {
         fprintf(f, "| ");
-        md_text(f, who);
+        md_text(f, pb_summary_threshold_scope(&t[i], who));
         fprintf(f, " | `");
         /* inside a code span only the backquote matters */
         for (const char *p = t[i].expr; *p != '\0'; p++)
             fputc(*p == '`' || (unsigned char)*p < 0x20 ? ' ' : *p, f);
-        fprintf(f, "` | %.6g | %s |\n", t[i].value, t[i].pass ? "pass" : "**FAIL**");
+        fprintf(f, "` | %s | %s |\n", pb_summary_threshold_value(&t[i], v, sizeof(v)),
+                t[i].pass ? "pass" : "**FAIL**");
     }
 }
 
@@ -110,10 +198,10 @@ int pb_summary_write_md(const pb_report_data *d, const char *db_path, const char
         md_text(f, r->target);
         fprintf(f, "`, seed %" PRIu64 ".\n\n", r->seed);
     }
-    fprintf(f, "| run | label | pattern | status | requests | duration | req/s | error %% | "
+    fprintf(f, "| run | label | pattern | status | requests | duration | ok/s | req/s | error %% | "
                "rejected | dropped | retries | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | "
                "p99 corrected ms |\n"
-               "|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+               "|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (size_t i = 0; i < d->n_runs; i++) {
         const pb_report_run *r = &d->runs[i];
         const pb_report_totals *t = &r->totals;
@@ -123,8 +211,9 @@ int pb_summary_write_md(const pb_report_data *d, const char *db_path, const char
         md_text(f, r->pattern);
         fprintf(f, " | ");
         md_text(f, r->status);
-        fprintf(f, "%s | %s | %.1f s | %.1f | %.2f | ", t->from_rollup ? " (partial)" : "",
-                pb_summary_count(t->requests, a, sizeof(a)), t->duration_s, t->rps, t->error_pct);
+        fprintf(f, "%s | %s | %.1f s | %.1f | %.1f | %.2f | ", t->from_rollup ? " (partial)" : "",
+                pb_summary_count(t->requests, a, sizeof(a)), t->duration_s, t->ok_rps, t->rps,
+                t->error_pct);
         fprintf(f, "%s | ",
                 pb_summary_count(t->outcomes[PB_OUTCOME_REJECTED_BY_BREAKER], a, sizeof(a)));
         fprintf(f, "%s | ",
@@ -161,12 +250,41 @@ int pb_summary_write_md(const pb_report_data *d, const char *db_path, const char
                     k + 1 < r->n_phases ? "," : "\n");
         }
     }
+    pb_summary_phase_row rows[PB_SUMMARY_MAX_PHASE_ROWS];
+    size_t n_rows = pb_summary_phase_rows(d, rows, PB_SUMMARY_MAX_PHASE_ROWS);
+    if (n_rows > 0) {
+        fprintf(f, "\n## Requests sent, by mock phase\n\n");
+        md_text(f, pb_summary_phase_caption);
+        fprintf(f, "\n\n| phase | from |");
+        for (size_t i = 0; i < d->n_runs; i++) {
+            fprintf(f, " ");
+            md_text(f, d->runs[i].label);
+            fprintf(f, " |");
+        }
+        fprintf(f, "\n|---|---:|");
+        for (size_t i = 0; i < d->n_runs; i++)
+            fprintf(f, "---:|");
+        fprintf(f, "\n");
+        for (size_t k = 0; k < n_rows; k++) {
+            fprintf(f, "| ");
+            md_text(f, rows[k].name);
+            if (isfinite(rows[k].start_s))
+                fprintf(f, " | %.1f s |", rows[k].start_s);
+            else
+                fprintf(f, " | n/a |");
+            for (size_t i = 0; i < d->n_runs; i++)
+                fprintf(f, " %s |", pb_summary_count(pb_summary_phase_sent(&d->runs[i],
+                                                                            rows[k].index),
+                                                     a, sizeof(a)));
+            fprintf(f, "\n");
+        }
+    }
     size_t nt = d->n_thresholds;
     for (size_t i = 0; i < d->n_runs; i++)
         nt += d->runs[i].n_thresholds;
     if (nt > 0) {
-        fprintf(f, "\n## Thresholds\n\n| scope | threshold | value | result |\n|---|---|---:|---|\n");
-        md_thresholds(f, "all runs", d->thresholds, d->n_thresholds);
+        fprintf(f, "\n## Thresholds\n\n| run | threshold | value | result |\n|---|---|---:|---|\n");
+        md_thresholds(f, NULL, d->thresholds, d->n_thresholds);
         for (size_t i = 0; i < d->n_runs; i++)
             md_thresholds(f, d->runs[i].label, d->runs[i].thresholds, d->runs[i].n_thresholds);
     }
@@ -213,10 +331,20 @@ static json_t *jparsed(const char *text)
 
 static json_t *jthresholds(const pb_report_threshold *t, size_t n)
 {
+    static const char *const units[] = {[PB_REPORT_UNIT_US] = "us",
+                                        [PB_REPORT_UNIT_FRACTION] = "fraction",
+                                        [PB_REPORT_UNIT_PER_S] = "per_s",
+                                        [PB_REPORT_UNIT_COUNT] = "count"};
     json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, json_pack("{s:o, s:o, s:b}", "expr", jstr(t[i].expr), "value",
-                                             jnum(t[i].value), "pass", t[i].pass));
+    char v[64];
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_pack("{s:o, s:o, s:s, s:s, s:b}", "expr", jstr(t[i].expr), "value",
+                              jnum(t[i].value), "unit", units[t[i].unit], "text",
+                              pb_summary_threshold_value(&t[i], v, sizeof(v)), "pass", t[i].pass);
+        if (t[i].label != NULL)
+            json_object_set_new(o, "label", jstr(t[i].label));
+        json_array_append_new(arr, o);
+    }
     return arr;
 }
 
@@ -248,6 +376,7 @@ static json_t *jrun(const pb_report_run *r)
     json_object_set_new(run, "failed", json_integer((json_int_t)t->failed));
     json_object_set_new(run, "retries", json_integer((json_int_t)t->retries));
     json_object_set_new(run, "rps", jnum(t->rps));
+    json_object_set_new(run, "ok_rps", jnum(t->ok_rps));
     json_object_set_new(run, "error_pct", jnum(t->error_pct));
     json_object_set_new(run, "outcomes", outcomes);
     json_object_set_new(run, "latency_ms", lat);
@@ -261,6 +390,14 @@ static json_t *jrun(const pb_report_run *r)
                                                 jnum(r->phases[i].start_s), "end_s",
                                                 jnum(r->phases[i].end_s)));
     json_object_set_new(run, "phases", phases);
+    json_t *sent = json_array();
+    for (size_t i = 0; i < r->n_phase_sent; i++)
+        json_array_append_new(sent, json_integer((json_int_t)r->phase_sent[i]));
+    json_object_set_new(run, "phase_sent", sent);
+    json_object_set_new(run, "phase_sent_from",
+                        json_string(r->n_phase_sent == 0         ? "none"
+                                    : r->phase_sent_from_rollup ? "rollup"
+                                                                : "summary"));
     json_object_set_new(run, "thresholds", jthresholds(r->thresholds, r->n_thresholds));
     json_object_set_new(run, "params", jparsed(r->params_json));
     return run;
@@ -288,6 +425,26 @@ int pb_summary_write_json(const pb_report_data *d, const char *db_path,
     for (size_t i = 0; i < d->n_runs; i++)
         json_array_append_new(runs, jrun(&d->runs[i]));
     json_object_set_new(root, "runs", runs);
+    pb_summary_phase_row rows[PB_SUMMARY_MAX_PHASE_ROWS];
+    size_t n_rows = pb_summary_phase_rows(d, rows, PB_SUMMARY_MAX_PHASE_ROWS);
+    json_t *by_phase = json_null();
+    if (n_rows > 0) {
+        json_t *list = json_array();
+        for (size_t k = 0; k < n_rows; k++) {
+            /* one count per run, in the order of "runs": labels need not be unique */
+            json_t *sent = json_array();
+            for (size_t i = 0; i < d->n_runs; i++)
+                json_array_append_new(
+                    sent,
+                    json_integer((json_int_t)pb_summary_phase_sent(&d->runs[i], rows[k].index)));
+            json_array_append_new(list, json_pack("{s:i, s:o, s:o, s:o}", "index",
+                                                  rows[k].index, "name", jstr(rows[k].name),
+                                                  "start_s", jnum(rows[k].start_s), "sent",
+                                                  sent));
+        }
+        by_phase = json_pack("{s:s, s:o}", "caption", pb_summary_phase_caption, "phases", list);
+    }
+    json_object_set_new(root, "sent_by_phase", by_phase);
     json_t *list = json_array();
     for (size_t i = 0; charts != NULL && i < charts->n; i++)
         json_array_append_new(list, json_string(charts->items[i].name));

@@ -17,6 +17,35 @@ const char *pb_summary_latency(double ms, char *buf, size_t cap);
 /* A count with thousands separators ("1,234,567"). */
 const char *pb_summary_count(uint64_t n, char *buf, size_t cap);
 
+/* A threshold's measured value with its unit: "308.74 ms", "3.10 %",
+ * "412.0 req/s", "17"; "no data" when there was none. */
+const char *pb_summary_threshold_value(const pb_report_threshold *t, char *buf, size_t cap);
+
+/* Who a threshold judged: its run's label, or "all runs" when not recorded. */
+const char *pb_summary_threshold_scope(const pb_report_threshold *t, const char *run_label);
+
+/* A row of the table of requests sent per mock phase: a phase as the runs
+ * went through it (name and start from the first run that did). */
+typedef struct pb_summary_phase_row {
+    int index;
+    const char *name; /* owned by the report data */
+    double start_s;
+} pb_summary_phase_row;
+
+/* The most phases the table shows (a mock profile has at most 32 and the base). */
+#define PB_SUMMARY_MAX_PHASE_ROWS 64
+
+/* What the table of requests sent per phase tells a reader. */
+extern const char pb_summary_phase_caption[];
+
+/* The rows of the table of requests sent per phase, in phase order; 0 when
+ * there is nothing to compare (no run went through two phases or more, or no
+ * run counted its requests by phase). */
+size_t pb_summary_phase_rows(const pb_report_data *d, pb_summary_phase_row *rows, size_t cap);
+
+/* Attempts run r sent to the server during phase `index` (0 when unknown). */
+uint64_t pb_summary_phase_sent(const pb_report_run *r, int index);
+
 /* A wall-clock instant (us since the epoch) as UTC "2024-05-01 12:00:00Z"; "n/a" for 0. */
 const char *pb_summary_time(int64_t epoch_us, char *buf, size_t cap);
 

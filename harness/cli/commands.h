@@ -11,5 +11,7 @@ int pb_cmd_mock(int argc, char **argv);
 int pb_cmd_compare(int argc, char **argv);
 /* patternbench report DB [--run ID | --compare ID | --last] [-o DIR] */
 int pb_cmd_report(int argc, char **argv);
+/* patternbench export DB [--run ID | --compare ID | --last] --format csv|jsonl|hgrm [-o FILE] */
+int pb_cmd_export(int argc, char **argv);
 
 #endif

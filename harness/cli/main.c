@@ -13,6 +13,7 @@ static const struct command {
     {"mock", pb_cmd_mock, "run the fault-injecting mock HTTP server in the foreground"},
     {"compare", pb_cmd_compare, "run every pattern of a scenario under the same faults, compare"},
     {"report", pb_cmd_report, "write charts, an HTML page and summaries of a run or compare"},
+    {"export", pb_cmd_export, "write a run's request rows as CSV or JSON lines, or its .hgrm"},
     {NULL, NULL, NULL},
 };
 

@@ -312,7 +312,7 @@ int64_t fx_run(sqlite3 *db, const fx_run_spec *spec, uint64_t *requests_out,
                  (unsigned long long)pb_hist_percentile(all, 99.9),
                  (unsigned long long)pb_hist_max(all),
                  (unsigned long long)(pb_hist_percentile(all, 50) * 11 / 10), p99 * 1.3,
-                 (unsigned long long)retries, (unsigned long long)limit_changes, p99 / 1e6,
+                 (unsigned long long)retries, (unsigned long long)limit_changes, p99,
                  p99 < 200000 ? "true" : "false");
         sqlite3_stmt *up;
         assert_int_equal(sqlite3_prepare_v2(db, "UPDATE runs SET summary_json = ?1 WHERE id = ?2",

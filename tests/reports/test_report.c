@@ -667,6 +667,162 @@ static void bad_inputs_get_clear_errors(void **state)
     fx_rmtree(dir);
 }
 
+/* Count the occurrences of needle in text. */
+static size_t count_of(const char *text, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = strstr(text, needle); p != NULL; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+/* Issue 14, items 1, 2 and 4: what a reader of a compare's page sees first is
+ * goodput, the requests each pattern let through per phase, and every
+ * threshold verdict once, formatted, with the run it judged. */
+static void compare_page_shows_goodput_phases_and_verdicts_once(void **state)
+{
+    char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
+    fx_workspace(dir, db_path, out);
+    sqlite3 *db = fx_create(db_path);
+    int64_t cmp = fx_compare(db, "Verdicts", "completed", 3);
+    const char *patterns[] = {"queue", "breaker", "adaptive"};
+    for (int i = 0; i < 3; i++) {
+        fx_run_spec spec = {.label = patterns[i], .pattern = patterns[i], .status = "completed",
+                            .compare_id = cmp, .seconds = 30, .rate = 100, .summary = true,
+                            .seed = 5 + (uint64_t)i};
+        fx_run(db, &spec, NULL, NULL);
+    }
+    /* as `compare` stores them: each run's verdicts again, with its label, and
+     * one verdict no run holds */
+    char sql[1024];
+    snprintf(sql, sizeof(sql),
+             "UPDATE compares SET thresholds_json = (SELECT json_group_array(json_set(value, "
+             "'$.label', runs.label)) FROM runs, json_each(json_extract(runs.summary_json, "
+             "'$.thresholds')) WHERE runs.compare_id = %lld) || '' WHERE id = %lld",
+             (long long)cmp, (long long)cmp);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "UPDATE compares SET thresholds_json = json_insert(thresholds_json, '$[#]', "
+                     "json('{\"expr\":\"error_rate<5%\",\"value\":0.031,\"unit\":\"fraction\","
+                     "\"pass\":true}'))",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    fx_close(db);
+    pb_report_options opt = {.db_path = db_path, .pick = PB_REPORT_COMPARE, .id = cmp,
+                             .out_dir = out};
+    pb_report_result res;
+    pb_err err = {0};
+    if (pb_report_write(&opt, &res, &err) != 0)
+        fail_msg("report failed: %s", err.msg);
+
+    char *html = read_in(out, "index.html");
+    char *md = read_in(out, "summary.md");
+    json_t *sum = load_json(out, "summary.json");
+    /* 1: goodput heads the summary table and the throughput chart */
+    assert_non_null(strstr(html, ">ok/s</th>"));
+    char *gp = read_in(out, "throughput.gp");
+    char *dat = read_in(out, "run1.dat");
+    char plotted[64];
+    snprintf(plotted, sizeof(plotted), "using ($1/xs):%d with lines", column_of(dat, "ok/s"));
+    assert_non_null(strstr(gp, plotted));
+    assert_non_null(strstr(gp, "key title 'goodput'"));
+    assert_true(json_is_number(json_object_get(json_array_get(json_object_get(sum, "runs"), 0),
+                                               "ok_rps")));
+    /* 3: each run its own dash and marker */
+    assert_non_null(strstr(gp, "dashtype 1 pointtype 7"));
+    assert_non_null(strstr(gp, "dashtype 2 pointtype 5"));
+    assert_non_null(strstr(gp, "dashtype 4 pointtype 9"));
+    free(gp);
+    free(dat);
+
+    /* 2: the by-phase table in the page, summary.md and summary.json, with its caption */
+    assert_non_null(strstr(html, "<table id=\"phase-table\">"));
+    assert_non_null(strstr(html, "fewer is kinder"));
+    assert_non_null(strstr(md, "## Requests sent, by mock phase"));
+    assert_non_null(strstr(md, "| errors 30% | 20.0 s |"));
+    json_t *phases = json_object_get(json_object_get(sum, "sent_by_phase"), "phases");
+    assert_int_equal(json_array_size(phases), 3);
+    json_t *errors = json_array_get(phases, 2);
+    assert_string_equal(json_string_value(json_object_get(errors, "name")), "errors 30%");
+    json_t *sent = json_object_get(errors, "sent");
+    /* the breaker, open through most of the error phase, let through fewer */
+    assert_true(json_integer_value(json_array_get(sent, 1)) <
+                json_integer_value(json_array_get(sent, 0)));
+    assert_true(json_integer_value(json_array_get(sent, 0)) > 0);
+
+    /* 4: one row per threshold and run, named, formatted with a unit */
+    assert_non_null(strstr(html, " of 4 threshold verdicts passed"));
+    const char *table = strstr(html, "<table id=\"thresholds-table\">");
+    assert_non_null(table);
+    char *table_end = strstr(table, "</table>");
+    assert_non_null(table_end);
+    *table_end = '\0';
+    assert_int_equal(count_of(table, "<tr><td"), 4);
+    assert_int_equal(count_of(table, "<code>p99&lt;200ms</code>"), 3);
+    assert_int_equal(count_of(table, " ms</td>"), 3);
+    assert_non_null(strstr(table, "<td class=\"l\">breaker</td>"));
+    assert_non_null(strstr(table, "<td class=\"l\">all runs</td>"));
+    assert_non_null(strstr(table, "<td>3.10 %</td>"));
+    assert_null(strstr(table, "<td>0.031</td>"));
+    assert_int_equal(count_of(md, "| `p99<200ms` |"), 3);
+    assert_int_equal(count_of(md, "| all runs | `error_rate<5%` | 3.10 % | pass |"), 1);
+    free(html);
+    free(md);
+    json_decref(sum);
+    fx_rmtree(dir);
+}
+
+/* Issue 14, item 3: two runs that behave alike draw one line over the other;
+ * the legend says so instead of losing one. */
+static void coinciding_curves_are_named_in_the_legend(void **state)
+{
+    char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
+    fx_workspace(dir, db_path, out);
+    sqlite3 *db = fx_create(db_path);
+    int64_t cmp = fx_compare(db, "Twins", "completed", 3);
+    const char *labels[] = {"first", "twin"};
+    for (int i = 0; i < 2; i++) {
+        fx_run_spec spec = {.label = labels[i], .pattern = "queue", .status = "completed",
+                            .compare_id = cmp, .seconds = 12, .rate = 50, .summary = true,
+                            .no_hist = true, .seed = 9};
+        fx_run(db, &spec, NULL, NULL);
+    }
+    fx_close(db);
+    pb_report_options opt = {.db_path = db_path, .pick = PB_REPORT_COMPARE, .id = cmp,
+                             .out_dir = out};
+    pb_report_result res;
+    pb_err err = {0};
+    if (pb_report_write(&opt, &res, &err) != 0)
+        fail_msg("report failed: %s", err.msg);
+    char *gp = read_in(out, "throughput.gp");
+    assert_non_null(strstr(gp, "title 'twin (= first)'"));
+    assert_null(strstr(gp, "title 'first (="));
+    free(gp);
+    gp = read_in(out, "latency.gp");
+    assert_non_null(strstr(gp, "title 'twin (= first)'"));
+    free(gp);
+    fx_rmtree(dir);
+}
+
+/* Issue 14, item 11: a report that cannot read its database creates nothing. */
+static void failed_report_leaves_no_folder(void **state)
+{
+    char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
+    fx_workspace(dir, db_path, out);
+    pb_report_options opt = {.db_path = db_path, .out_dir = out};
+    pb_report_result res;
+    pb_err err = {0};
+    assert_int_equal(pb_report_write(&opt, &res, &err), PB_ENOENT);
+    assert_int_equal(access(out, F_OK), -1);
+    const char *bin = getenv("PB_BINARY");
+    assert_non_null(bin);
+    char *argv[] = {(char *)bin, "report", db_path, "-o", out, NULL};
+    assert_int_equal(fx_run_cli(dir, argv, environ), 1);
+    assert_int_equal(access(out, F_OK), -1);
+    fx_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -680,6 +836,9 @@ int main(void)
         cmocka_unit_test(report_of_a_killed_run),
         cmocka_unit_test(long_run_is_downsampled),
         cmocka_unit_test(bad_inputs_get_clear_errors),
+        cmocka_unit_test(compare_page_shows_goodput_phases_and_verdicts_once),
+        cmocka_unit_test(coinciding_curves_are_named_in_the_legend),
+        cmocka_unit_test(failed_report_leaves_no_folder),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

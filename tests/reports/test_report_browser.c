@@ -40,6 +40,28 @@ static const char check_script[] =
     "});\n"
     "</script>\n";
 
+/* Appended to a copy of throughput.svg: collects the hover targets gnuplot
+ * wrote (before its own script rewires them on load), then moves the mouse
+ * onto one and records the text the SVG shows. */
+static const char hover_script[] =
+    "<script type=\"text/javascript\"><![CDATA[\n"
+    "var pbHover = document.querySelectorAll('g[onmousemove^=\"gnuplot_svg.showHypertext\"]');\n"
+    "window.addEventListener('load', function () { setTimeout(function () {\n"
+    "  var n = pbHover.length, text = '';\n"
+    "  if (n > 0) {\n"
+    "    var g = pbHover[Math.min(1, n - 1)], r = g.getBoundingClientRect();\n"
+    "    g.dispatchEvent(new MouseEvent('mousemove', {bubbles: true,\n"
+    "      clientX: r.x + r.width / 2, clientY: r.y + r.height / 2}));\n"
+    "    var h = document.getElementById('hypertext');\n"
+    "    text = h ? h.textContent : '(no hypertext element)';\n"
+    "  }\n"
+    "  var t = document.createElementNS('http://www.w3.org/2000/svg', 'text');\n"
+    "  t.setAttribute('id', 'pb-check');\n"
+    "  t.textContent = 'HOVER targets=' + n + ' text=' + text.replace(/\\s+/g, ' ') + ' END';\n"
+    "  document.documentElement.appendChild(t);\n"
+    "}, 200); });\n"
+    "]]></script>\n";
+
 /* Run chromium on a file URL with extra flags, bounded by coreutils timeout;
  * stdout into out_path. Returns the exit status. */
 static int chromium(const char *dir, const char *profile, const char *url, const char *flag1,
@@ -133,6 +155,36 @@ static void chromium_loads_every_image_and_the_summary(void **state)
         fail_msg("chromium did not report six images: %.80s", any != NULL ? any : "(no result)");
     }
     assert_non_null(strstr(result, "images=6 loaded=6 rows=3"));
+    free(text);
+
+    /* values on hover: the throughput SVG, opened in the browser, shows the
+     * run, the time and the goodput of the point under the mouse, with the
+     * script gnuplot put inside it (nothing fetched) */
+    char svg[PATH_MAX + 16], hover[PATH_MAX + 16];
+    snprintf(svg, sizeof(svg), "%s/throughput.svg", out);
+    snprintf(hover, sizeof(hover), "%s/hover.svg", out);
+    char *chart = fx_slurp(svg, NULL);
+    assert_non_null(chart);
+    assert_null(strstr(chart, "xlink:href=\"http"));
+    assert_null(strstr(chart, "<script type=\"text/javascript\" xlink:href"));
+    char *svg_end = strstr(chart, "</svg>");
+    assert_non_null(svg_end);
+    f = fopen(hover, "w");
+    assert_non_null(f);
+    fwrite(chart, 1, (size_t)(svg_end - chart), f);
+    fputs(hover_script, f);
+    fputs(svg_end, f);
+    assert_int_equal(fclose(f), 0);
+    free(chart);
+    snprintf(url, sizeof(url), "file://%s", hover);
+    assert_int_equal(chromium(dir, profile, url, "--dump-dom", "--virtual-time-budget=5000", dom),
+                     0);
+    text = fx_slurp(dom, NULL);
+    assert_non_null(text);
+    const char *shown = strstr(text, "id=\"pb-check\">HOVER targets=");
+    if (shown == NULL || strstr(shown, "targets=0 ") != NULL || strstr(shown, "t = ") == NULL ||
+        strstr(shown, " ok/s") == NULL)
+        fail_msg("no value shown on hover: %.200s", shown != NULL ? shown : "(no result)");
     free(text);
 
     /* a screenshot of the page as a person sees it first, kept for review */

@@ -1,0 +1,305 @@
+/* `patternbench export` as a user runs it (the binary from PB_BINARY): a real
+ * run against the built-in mock, then its rows as CSV and JSON lines (as many
+ * as the run recorded) and its latency as an .hgrm file whose percentiles,
+ * parsed back, are the run summary's. */
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <math.h>
+#include <setjmp.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+extern char **environ;
+
+struct ctx {
+    char dir[64];
+    char db[128];
+    json_t *summary; /* the run's --json summary */
+};
+
+/* Run patternbench with args; stdout into out_path, stderr into dir/err.
+ * Returns the exit status. */
+static int pb(struct ctx *c, const char *out_path, const char *const *args)
+{
+    const char *bin = getenv("PB_BINARY");
+    if (bin == NULL)
+        fail_msg("PB_BINARY is not set (run the test through ctest)");
+    char *argv[32] = {(char *)bin};
+    for (int i = 0; args[i] != NULL && i < 30; i++)
+        argv[i + 1] = (char *)args[i];
+    char err_path[128];
+    snprintf(err_path, sizeof(err_path), "%s/err", c->dir);
+    posix_spawn_file_actions_t fa;
+    assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
+    assert_int_equal(posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0), 0);
+    assert_int_equal(
+        posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644),
+        0);
+    assert_int_equal(
+        posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644),
+        0);
+    pid_t pid;
+    assert_int_equal(posix_spawn(&pid, bin, &fa, NULL, argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    long n = ftell(f);
+    assert_true(n >= 0);
+    rewind(f);
+    char *s = malloc((size_t)n + 1);
+    assert_non_null(s);
+    assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
+    s[n] = '\0';
+    fclose(f);
+    return s;
+}
+
+static char *stderr_of(struct ctx *c)
+{
+    char p[128];
+    snprintf(p, sizeof(p), "%s/err", c->dir);
+    return slurp(p);
+}
+
+static size_t lines_of(const char *text)
+{
+    size_t n = 0;
+    for (const char *p = text; *p != '\0'; p++)
+        n += *p == '\n';
+    return n;
+}
+
+static int setup(void **state)
+{
+    struct ctx *c = calloc(1, sizeof(*c));
+    assert_non_null(c);
+    snprintf(c->dir, sizeof(c->dir), "/tmp/pb-export-XXXXXX");
+    assert_non_null(mkdtemp(c->dir));
+    snprintf(c->db, sizeof(c->db), "%s/pb.db", c->dir);
+    /* failures, rejections and waiting for a slot, so that every column and
+     * both latencies have something to say */
+    char out[128];
+    snprintf(out, sizeof(out), "%s/run.json", c->dir);
+    const char *run[] = {"run",       "--pattern", "breaker",      "--requests", "3000",
+                         "--rate",    "1500",      "--concurrency", "8",         "--latency",
+                         "lognormal:2ms,20ms",     "--errors",     "503:0.3",    "--db",
+                         c->db,       "--quiet",   "--json",        NULL};
+    assert_int_equal(pb(c, out, run), 0);
+    char *text = slurp(out);
+    c->summary = json_loads(text, 0, NULL);
+    free(text);
+    assert_non_null(c->summary);
+    *state = c;
+    return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int teardown(void **state)
+{
+    struct ctx *c = *state;
+    json_decref(c->summary);
+    nftw(c->dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    free(c);
+    return 0;
+}
+
+static json_int_t summary_int(struct ctx *c, const char *obj, const char *key)
+{
+    json_t *o = obj != NULL ? json_object_get(c->summary, obj) : c->summary;
+    json_t *v = json_object_get(o, key);
+    assert_true(json_is_number(v));
+    return (json_int_t)json_number_value(v);
+}
+
+static void csv_and_jsonl_hold_every_row(void **state)
+{
+    struct ctx *c = *state;
+    json_int_t requests = summary_int(c, NULL, "requests");
+    assert_true(requests >= 3000);
+    char out[128];
+    snprintf(out, sizeof(out), "%s/rows.csv", c->dir);
+    const char *csv[] = {"export", c->db, "--format", "csv", "-o", out, NULL};
+    assert_int_equal(pb(c, "/dev/null", csv), 0);
+    char *text = slurp(out);
+    assert_int_equal(strncmp(text, "run_id,intended_start_us,start_us,", 34), 0);
+    assert_int_equal(lines_of(text), (size_t)requests + 1);
+    /* every outcome the summary counts is in the rows */
+    json_int_t ok = summary_int(c, "outcomes", "ok");
+    json_int_t rejected = summary_int(c, "outcomes", "rejected_by_breaker");
+    size_t ok_rows = 0, rejected_rows = 0;
+    for (const char *p = strstr(text, ",ok,"); p != NULL; p = strstr(p + 1, ",ok,"))
+        ok_rows++;
+    for (const char *p = strstr(text, ",rejected_by_breaker,"); p != NULL;
+         p = strstr(p + 1, ",rejected_by_breaker,"))
+        rejected_rows++;
+    assert_int_equal(ok_rows, (size_t)ok);
+    assert_int_equal(rejected_rows, (size_t)rejected);
+    assert_true(rejected > 0);
+    free(text);
+
+    snprintf(out, sizeof(out), "%s/rows.jsonl", c->dir);
+    const char *jsonl[] = {"export", c->db, "--run", "1", "--format", "jsonl", NULL};
+    assert_int_equal(pb(c, out, jsonl), 0);
+    text = slurp(out);
+    assert_int_equal(lines_of(text), (size_t)requests);
+    /* each line is a JSON object with the documented fields */
+    size_t parsed = 0;
+    for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+        json_t *o = json_loads(line, 0, NULL);
+        assert_non_null(o);
+        assert_true(json_is_integer(json_object_get(o, "start_us")));
+        assert_true(json_integer_value(json_object_get(o, "start_us")) >=
+                    json_integer_value(json_object_get(o, "intended_start_us")));
+        assert_true(json_is_string(json_object_get(o, "outcome")));
+        json_decref(o);
+        parsed++;
+    }
+    assert_int_equal(parsed, (size_t)requests);
+    free(text);
+    char *err = stderr_of(c);
+    assert_non_null(strstr(err, " rows of 1 run"));
+    free(err);
+}
+
+/* One parsed .hgrm: its rows and footer. */
+struct hgrm {
+    double value[512], pct[512];
+    size_t n;
+    double max;
+    long long total;
+};
+
+static void parse_hgrm(const char *text, struct hgrm *h)
+{
+    memset(h, 0, sizeof(*h));
+    assert_non_null(strstr(text, "       Value     Percentile TotalCount 1/(1-Percentile)\n\n"));
+    for (const char *line = text; line != NULL && *line != '\0';
+         line = strchr(line, '\n') != NULL ? strchr(line, '\n') + 1 : NULL) {
+        double v, p;
+        long long count;
+        if (sscanf(line, "#[Max = %lf, Total count = %lld]", &v, &count) == 2) {
+            h->max = v;
+            h->total = count;
+        } else if (line[0] != '#' && sscanf(line, "%lf %lf %lld", &v, &p, &count) == 3 &&
+                   h->n < 512) {
+            h->value[h->n] = v;
+            h->pct[h->n] = p;
+            h->n++;
+        }
+    }
+    assert_true(h->n > 10);
+}
+
+/* The value HdrHistogram's plotter reads at percentile p: the first row at
+ * or past it; *below gets the last row before it. */
+static double value_at(const struct hgrm *h, double p, double *below)
+{
+    for (size_t i = 0; i < h->n; i++)
+        if (h->pct[i] >= p - 1e-12) {
+            *below = i > 0 ? h->value[i - 1] : h->value[0];
+            return h->value[i];
+        }
+    fail_msg("no row at percentile %g", p);
+    return NAN;
+}
+
+static void hgrm_gives_the_summary_percentiles(void **state)
+{
+    struct ctx *c = *state;
+    static const char *const kinds[] = {"service", "corrected"};
+    static const char *const objects[] = {"latency_us", "corrected_latency_us"};
+    for (int k = 0; k < 2; k++) {
+        char out[128];
+        snprintf(out, sizeof(out), "%s/%s.hgrm", c->dir, kinds[k]);
+        const char *args[] = {"export", c->db, "--format", "hgrm", "--latency", kinds[k],
+                              "-o", out, NULL};
+        assert_int_equal(pb(c, "/dev/null", args), 0);
+        char *text = slurp(out);
+        struct hgrm h;
+        parse_hgrm(text, &h);
+        free(text);
+        /* the rows that reached the network: every attempt less the rejected */
+        json_int_t network = summary_int(c, NULL, "requests") -
+                             summary_int(c, "outcomes", "rejected_by_breaker") -
+                             summary_int(c, "outcomes", "dropped_by_backpressure");
+        assert_int_equal(h.total, network);
+        /* values in ms with three decimals: the summary's microseconds exactly */
+        double below;
+        double p50 = value_at(&h, 0.5, &below);
+        assert_int_equal(llround(p50 * 1e3), summary_int(c, objects[k], "p50"));
+        /* 99 % falls between two of wrk2's steps: the summary's p99 lies between them */
+        double p99_us = (double)summary_int(c, objects[k], "p99");
+        double above = value_at(&h, 0.99, &below);
+        assert_true(p99_us >= llround(below * 1e3) && p99_us <= llround(above * 1e3));
+        if (k == 0)
+            assert_int_equal(llround(h.max * 1e3), summary_int(c, "latency_us", "max"));
+    }
+}
+
+static void mistakes_get_clear_messages(void **state)
+{
+    struct ctx *c = *state;
+    char out[128], missing[128];
+    snprintf(out, sizeof(out), "%s/never.csv", c->dir);
+    snprintf(missing, sizeof(missing), "%s/missing.db", c->dir);
+    const struct {
+        const char *args[10];
+        int status;
+        const char *needle;
+    } cases[] = {
+        {{"export", NULL}, 2, "patternbench export: expected a database file"},
+        {{"export", c->db, "--format", "xml", NULL}, 2, "--format \"xml\": expected csv, jsonl"},
+        {{"export", c->db, "--latency", "corrected", NULL}, 2, "--format hgrm only"},
+        {{"export", c->db, "--run", "x", NULL}, 2, "--run"},
+        {{"export", c->db, "--frob", NULL}, 2, "unknown option \"--frob\""},
+        {{"export", c->db, "--run", "9", "-o", out, NULL}, 1, "no run with id 9"},
+        {{"export", missing, "-o", out, NULL}, 1, "missing.db"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(pb(c, "/dev/null", cases[i].args), cases[i].status);
+        char *err = stderr_of(c);
+        if (strstr(err, cases[i].needle) == NULL)
+            fail_msg("case %zu: expected \"%s\" in: %s", i, cases[i].needle, err);
+        free(err);
+        /* a failed export leaves no file behind */
+        assert_int_equal(access(out, F_OK), -1);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(csv_and_jsonl_hold_every_row),
+        cmocka_unit_test(hgrm_gives_the_summary_percentiles),
+        cmocka_unit_test(mistakes_get_clear_messages),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
