@@ -18,7 +18,8 @@ typedef struct pb_mock_config pb_mock_config;
 typedef struct pb_mock pb_mock;
 
 /* Create a default configuration: 127.0.0.1:0, no latency, no errors, no faults,
- * unlimited capacity, 2 threads, seed 1. */
+ * unlimited capacity, 2 threads, seed 1, idle timeout 60s, connection limit
+ * from the open-file limit, admin API on without a token. */
 int pb_mock_config_create(pb_mock_config **out) PB_MUST_CHECK;
 
 /* Free a configuration (NULL-safe). */
@@ -29,13 +30,19 @@ int pb_mock_config_clone(const pb_mock_config *cfg, pb_mock_config **out) PB_MUS
 
 /* Apply one command-line option by its long name without dashes ("latency",
  * "errors", "faults", "capacity", "queue-limit", "rate-limit", "body-size",
- * "seed", "threads", "listen", "hang-max", "latency-cap", "profile").
+ * "seed", "threads", "listen", "hang-max", "latency-cap", "profile",
+ * "idle-timeout", "connection-limit", "admin", "admin-token",
+ * "admin-token-file").
  * Returns PB_ENOENT if `name` is not a mock option, so callers can share argv.
  * Settings given this way change the base settings and every phase that does
  * not set the same key itself; "profile" replaces settings and phases (see
  * pb_mock_config_load_json), so give it before the options it should not undo. */
 int pb_mock_config_set(pb_mock_config *cfg, const char *name, const char *value,
                        pb_err *err) PB_MUST_CHECK;
+
+/* Check what single options cannot: PB_EINVAL when the admin API would be
+ * reachable beyond loopback without a token (unless --admin open). */
+int pb_mock_config_check(const pb_mock_config *cfg, pb_err *err) PB_MUST_CHECK;
 
 /* Replace the profile (settings + phases) from a JSON text, as in --profile
  * files and PUT /__admin/profile. `source` names the input in errors. Settings
@@ -63,7 +70,8 @@ void pb_mock_config_phase_info(const pb_mock_config *cfg, int index, pb_usec *at
  * callback must not call pb_mock_stop. */
 typedef void (*pb_mock_phase_cb)(void *data, int index, const char *name, pb_usec at);
 
-/* Start a server with a copy of cfg. The bound port is known on return.
+/* Start a server with a copy of cfg (checked with pb_mock_config_check
+ * first). The bound port is known on return.
  * Requests carrying a header "X-PB-Seq: N" (N < 2^56), and optionally
  * "X-PB-Attempt: K" (0..255, default 0), draw their fault and latency from
  * random stream (N, K) of the seed; others from an arrival counter. So the

@@ -1,9 +1,11 @@
 #include "mock_admin.h"
 
+#include <assert.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mock_stats.h"
 
@@ -16,9 +18,10 @@ bool pb_mock_admin_path(const char *url)
            strcmp(url, "/metrics") == 0;
 }
 
-/* Queue `text` (malloc'd, handed over) with a status and content type. */
+/* Queue `text` (malloc'd, handed over) with a status and content type, and
+ * the header `extra` ("Name: value") unless NULL. */
 static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const char *type,
-                               char *text, const char *allow)
+                               char *text, const char *extra)
 {
     if (text == NULL)
         return MHD_NO;
@@ -29,8 +32,13 @@ static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const 
         return MHD_NO;
     }
     enum MHD_Result rc = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    if (rc == MHD_YES && allow != NULL)
-        rc = MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    if (rc == MHD_YES && extra != NULL) {
+        char name[64];
+        const char *colon = strchr(extra, ':');
+        assert(colon != NULL && (size_t)(colon - extra) < sizeof(name));
+        snprintf(name, sizeof(name), "%.*s", (int)(colon - extra), extra);
+        rc = MHD_add_response_header(r, name, colon + 2);
+    }
     if (rc == MHD_YES)
         rc = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
@@ -39,20 +47,66 @@ static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const 
 
 /* {"error": message} */
 static enum MHD_Result respond_error(struct MHD_Connection *c, unsigned status, const char *msg,
-                                     const char *allow)
+                                     const char *extra)
 {
     json_t *o = json_pack("{s:s}", "error", msg);
     char *text = o != NULL ? json_dumps(o, 0) : NULL;
     json_decref(o);
-    return respond(c, status, "application/json", text, allow);
+    return respond(c, status, "application/json", text, extra);
 }
 
 static enum MHD_Result wrong_method(struct MHD_Connection *c, const char *method, const char *url,
                                     const char *allow)
 {
-    char msg[256];
+    char msg[256], extra[64];
     snprintf(msg, sizeof(msg), "%s is not allowed on %s; expected %s", method, url, allow);
-    return respond_error(c, 405, msg, allow);
+    snprintf(extra, sizeof(extra), MHD_HTTP_HEADER_ALLOW ": %s", allow);
+    return respond_error(c, 405, msg, extra);
+}
+
+/* Equal strings, in a time that depends on the length of `secret` only. */
+static bool token_equal(const char *given, const char *secret)
+{
+    size_t glen = strlen(given), slen = strlen(secret);
+    unsigned char diff = glen != slen;
+    for (size_t i = 0; i < slen; i++)
+        diff |= (unsigned char)(secret[i] ^ given[i < glen ? i : 0]);
+    return diff == 0;
+}
+
+unsigned pb_mock_admin_check(const pb_mock_admin_access *a, struct MHD_Connection *c,
+                             const char *url, const char **msg)
+{
+    if (a->off && strcmp(url, "/metrics") != 0) {
+        *msg = "the admin API is off (--admin off)";
+        return 404;
+    }
+    if (a->token == NULL)
+        return 0;
+    static const char bearer[] = "Bearer ";
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (h == NULL) {
+        *msg = "expected the header \"Authorization: Bearer TOKEN\" with the token the server "
+               "was started with (--admin-token-file, PB_ADMIN_TOKEN or --admin-token)";
+        return 401;
+    }
+    if (strncasecmp(h, bearer, sizeof(bearer) - 1) != 0 ||
+        !token_equal(h + sizeof(bearer) - 1, a->token)) {
+        *msg = "the Authorization header does not carry the server's token (expected \"Bearer "
+               "TOKEN\")";
+        return 401;
+    }
+    return 0;
+}
+
+enum MHD_Result pb_mock_admin_refuse(struct MHD_Connection *c, unsigned status, const char *msg)
+{
+    const char *extra = NULL;
+    if (status == 401)
+        extra = MHD_HTTP_HEADER_WWW_AUTHENTICATE ": Bearer realm=\"patternbench mock\"";
+    else if (status == 503)
+        extra = MHD_HTTP_HEADER_RETRY_AFTER ": 1";
+    return respond_error(c, status, msg, extra);
 }
 
 static enum MHD_Result answer_stats(pb_mock *m, struct MHD_Connection *c, bool prometheus)

@@ -13,9 +13,29 @@
 
 /* Largest admin request body (a profile) accepted; beyond it, 413. */
 #define PB_MOCK_ADMIN_MAX_BODY (1u << 20)
+/* Most bytes all admin bodies being received may hold together (four of the
+ * largest); a request whose body would go beyond gets 503 before it is read. */
+#define PB_MOCK_ADMIN_BODIES_MAX (4u * PB_MOCK_ADMIN_MAX_BODY)
+
+/* Who may use the admin API: from --admin and --admin-token. */
+typedef struct pb_mock_admin_access {
+    bool off;          /* /__admin/... answers 404 */
+    const char *token; /* required as "Authorization: Bearer TOKEN"; NULL = none */
+} pb_mock_admin_access;
 
 /* True for paths the admin module answers ("/__admin/..." and "/metrics"). */
 bool pb_mock_admin_path(const char *url);
+
+/* Whether an admin or metrics request may go on, decided from its headers
+ * before its body is read: 0 if so, else the status to refuse it with (404
+ * with the API off, 401 without the token; /metrics needs the token too) and
+ * *msg the reason. The token is compared in constant time. */
+unsigned pb_mock_admin_check(const pb_mock_admin_access *a, struct MHD_Connection *c,
+                             const char *url, const char **msg);
+
+/* Answer an admin request with `status` and {"error": msg}; 401 carries
+ * WWW-Authenticate: Bearer, 503 Retry-After: 1. */
+enum MHD_Result pb_mock_admin_refuse(struct MHD_Connection *c, unsigned status, const char *msg);
 
 /* Answer one admin or metrics request whose body (if any) has been read.
  * body_too_big: the client sent more than PB_MOCK_ADMIN_MAX_BODY bytes. */

@@ -11,6 +11,8 @@
 
 /* Largest --profile file read. */
 #define PROFILE_MAX_BYTES (4u << 20)
+/* Longest --idle-timeout. */
+#define IDLE_TIMEOUT_MAX (24 * 3600 * PB_USEC_PER_SEC)
 
 /* The settings keys: command-line names, JSON keys, phase override bits. */
 enum setting_key {
@@ -471,6 +473,7 @@ int pb_mock_config_create(pb_mock_config **out)
     strcpy(cfg->host, "127.0.0.1");
     cfg->threads = 2;
     cfg->seed = 1;
+    cfg->idle_timeout = PB_MOCK_DEFAULT_IDLE_TIMEOUT;
     pb_mock_settings_default(&cfg->base);
     *out = cfg;
     return 0;
@@ -584,22 +587,153 @@ static int set_server_key(pb_mock_config *cfg, const char *name, const char *val
     return PB_ENOENT;
 }
 
+/* A token as --admin-token takes it: 1 to PB_MOCK_TOKEN_MAX visible ASCII
+ * characters (what a Bearer credential may hold, and nothing a header or a
+ * shell would mangle). */
+static int set_token(pb_mock_config *cfg, const char *token, size_t len, const char *what,
+                     pb_err *err)
+{
+    if (len == 0 || len > PB_MOCK_TOKEN_MAX)
+        return pb_err_set(err, PB_EINVAL, "%s: expected a token of 1 to %d characters, got %zu",
+                          what, PB_MOCK_TOKEN_MAX, len);
+    for (size_t i = 0; i < len; i++)
+        if (token[i] <= ' ' || token[i] > '~')
+            return pb_err_set(err, PB_EINVAL,
+                              "%s: expected visible ASCII characters only (no spaces), got a "
+                              "byte 0x%02x at position %zu",
+                              what, (unsigned)(unsigned char)token[i], i + 1);
+    memcpy(cfg->admin_token, token, len);
+    cfg->admin_token[len] = '\0';
+    return 0;
+}
+
+/* The token is the file's first line (its line end dropped), so that it
+ * stays out of `ps` and shell history. */
+static int load_token_file(pb_mock_config *cfg, const char *path, const char *what, pb_err *err)
+{
+    char buf[PB_MOCK_TOKEN_MAX + 4];
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return pb_err_set(err, PB_EIO, "%s: cannot open \"%s\": %s", what, path, strerror(errno));
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    int failed = ferror(f);
+    fclose(f);
+    if (failed)
+        return pb_err_set(err, PB_EIO, "%s: cannot read \"%s\"", what, path);
+    buf[n] = '\0';
+    size_t len = strcspn(buf, "\r\n");
+    if (len == n && n == sizeof(buf) - 1)
+        return pb_err_set(err, PB_EINVAL, "%s: \"%s\": expected a token of at most %d characters",
+                          what, path, PB_MOCK_TOKEN_MAX);
+    char label[PB_MOCK_TOKEN_MAX + 96];
+    snprintf(label, sizeof(label), "%s \"%s\"", what, path);
+    return set_token(cfg, buf, len, label, err);
+}
+
+/* Server options of the command line that profiles do not carry.
+ * PB_ENOENT for anything else. */
+static int set_command_line_key(pb_mock_config *cfg, const char *name, const char *value,
+                                const char *what, pb_err *err)
+{
+    if (strcmp(name, "idle-timeout") == 0) {
+        pb_usec d;
+        if (strcmp(value, "none") == 0) {
+            cfg->idle_timeout = 0;
+            return 0;
+        }
+        int rc = pb_parse_duration(value, what, &d, err);
+        if (rc != 0)
+            return rc;
+        /* libmicrohttpd counts its timeout in whole seconds */
+        if (d < PB_USEC_PER_SEC || d > IDLE_TIMEOUT_MAX || d % PB_USEC_PER_SEC != 0)
+            return pb_err_set(err, PB_ERANGE,
+                              "%s: expected whole seconds from 1s to 24h (or none), got \"%s\"",
+                              what, value);
+        cfg->idle_timeout = d;
+        return 0;
+    }
+    if (strcmp(name, "connection-limit") == 0) {
+        uint64_t v;
+        if (strcmp(value, "auto") == 0) {
+            cfg->connection_limit = 0;
+            return 0;
+        }
+        int rc = pb_parse_u64(value, what, 1, 1000000, &v, NULL);
+        if (rc != 0)
+            return pb_err_set(err, rc,
+                              "%s: expected a whole number from 1 to 1000000 or \"auto\", got "
+                              "\"%s\"",
+                              what, value);
+        cfg->connection_limit = (uint32_t)v;
+        return 0;
+    }
+    if (strcmp(name, "admin") == 0) {
+        static const char *const modes[] = {
+            [PB_MOCK_ADMIN_ON] = "on", [PB_MOCK_ADMIN_OFF] = "off", [PB_MOCK_ADMIN_OPEN] = "open"};
+        for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+            if (strcmp(value, modes[i]) == 0) {
+                cfg->admin = (pb_mock_admin_mode)i;
+                return 0;
+            }
+        return pb_err_set(err, PB_EPARSE, "%s: expected on, off or open, got \"%s\"", what, value);
+    }
+    if (strcmp(name, "admin-token") == 0)
+        return set_token(cfg, value, strlen(value), what, err);
+    if (strcmp(name, "admin-token-file") == 0)
+        return load_token_file(cfg, value, what, err);
+    return PB_ENOENT;
+}
+
 int pb_mock_config_set(pb_mock_config *cfg, const char *name, const char *value, pb_err *err)
 {
+    static const char *const command_line_keys[] = {"idle-timeout", "connection-limit", "admin",
+                                                    "admin-token", "admin-token-file"};
     char what[80];
     snprintf(what, sizeof(what), "--%s", name);
     int key = find_key(name);
-    bool known = key >= 0 || strcmp(name, "listen") == 0 || strcmp(name, "threads") == 0 ||
-                 strcmp(name, "seed") == 0 || strcmp(name, "profile") == 0;
+    bool command_line = false;
+    for (size_t i = 0; i < sizeof(command_line_keys) / sizeof(command_line_keys[0]); i++)
+        command_line |= strcmp(name, command_line_keys[i]) == 0;
+    bool known = key >= 0 || command_line || strcmp(name, "listen") == 0 ||
+                 strcmp(name, "threads") == 0 || strcmp(name, "seed") == 0 ||
+                 strcmp(name, "profile") == 0;
     if (!known)
         return pb_err_set(err, PB_ENOENT, "%s is not a mock server option", what);
     if (value == NULL)
         return pb_err_set(err, PB_EINVAL, "%s: expected a value", what);
     if (strcmp(name, "profile") == 0)
         return load_profile_file(cfg, value, what, err);
+    if (command_line)
+        return set_command_line_key(cfg, name, value, what, err);
     if (key < 0)
         return set_server_key(cfg, name, value, what, err);
     return set_base_key(cfg, key, value, what, err);
+}
+
+/* 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104: reachable from this machine only. */
+static bool loopback(const pb_mock_config *cfg)
+{
+    unsigned char a[16];
+    if (!cfg->ipv6)
+        return inet_pton(AF_INET, cfg->host, a) == 1 && a[0] == 127;
+    if (inet_pton(AF_INET6, cfg->host, a) != 1)
+        return false;
+    static const unsigned char one[16] = {[15] = 1};
+    static const unsigned char v4_mapped[12] = {[10] = 0xff, [11] = 0xff};
+    return memcmp(a, one, 16) == 0 || (memcmp(a, v4_mapped, 12) == 0 && a[12] == 127);
+}
+
+int pb_mock_config_check(const pb_mock_config *cfg, pb_err *err)
+{
+    if (cfg->admin != PB_MOCK_ADMIN_ON || cfg->admin_token[0] != '\0' || loopback(cfg))
+        return 0;
+    return pb_err_set(err, PB_EINVAL,
+                      "--listen %s%s%s:%u is reachable from other machines, and the admin API "
+                      "would let anyone there rewrite the fault profile; give a token "
+                      "(--admin-token-file FILE, the environment variable PB_ADMIN_TOKEN or "
+                      "--admin-token TOKEN), turn the API off (--admin off) or leave it open on "
+                      "purpose (--admin open)",
+                      cfg->ipv6 ? "[" : "", cfg->host, cfg->ipv6 ? "]" : "", (unsigned)cfg->port);
 }
 
 /* The text of a JSON scalar as a user would type it on the command line. */

@@ -18,6 +18,17 @@
 #define PB_MOCK_UNLIMITED UINT32_MAX
 /* Largest --body-size. */
 #define PB_MOCK_MAX_BODY (64ULL << 20)
+/* Longest --admin-token. */
+#define PB_MOCK_TOKEN_MAX 256
+/* Default --idle-timeout: nginx's client_header_timeout and client_body_timeout. */
+#define PB_MOCK_DEFAULT_IDLE_TIMEOUT (60 * PB_USEC_PER_SEC)
+
+/* What --admin allows. */
+typedef enum pb_mock_admin_mode {
+    PB_MOCK_ADMIN_ON,   /* on; beyond loopback only with a token */
+    PB_MOCK_ADMIN_OFF,  /* /__admin/... answers 404 */
+    PB_MOCK_ADMIN_OPEN, /* on, even beyond loopback without a token: the user said so */
+} pb_mock_admin_mode;
 
 /* Faults a request can be given instead of a normal answer: the rows of
  * PB_MOCK_FAULT_MAP (mock_vocab.h), in its order. */
@@ -69,6 +80,11 @@ struct pb_mock_config {
     bool ipv6;
     uint32_t threads;
     uint64_t seed;
+    /* command line only: profiles neither set nor show these */
+    pb_usec idle_timeout;      /* whole seconds; 0 = none */
+    uint32_t connection_limit; /* 0 = the open-file limit - 64 */
+    pb_mock_admin_mode admin;
+    char admin_token[PB_MOCK_TOKEN_MAX + 1]; /* "" = none */
     pb_mock_settings base;
     int n_phases;
     pb_mock_phase phases[PB_MOCK_MAX_PHASES];

@@ -13,13 +13,16 @@
 #include <math.h>
 #include <microhttpd.h>
 #include <arpa/inet.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -59,8 +62,7 @@ typedef struct phase_rt {
     pb_usec at;
     const char *name;
     const pb_mock_settings *s;
-    struct MHD_Response *ok;
-    bool owns_ok; /* phases with equal body sizes share one response */
+    struct MHD_Response *ok; /* its body points into pb_mock.body_bytes */
     struct MHD_Response *error[PB_MOCK_MAX_ERRORS];
     struct MHD_Response *rate_limited;
     struct MHD_Response *malformed;
@@ -92,8 +94,16 @@ typedef struct request {
     pb_usec service_start;
     char *body; /* admin request body */
     size_t body_len, body_cap;
+    size_t body_reserved; /* its share of PB_MOCK_ADMIN_BODIES_MAX */
     bool body_too_big;
 } request;
+
+/* What the server knows of one connection (its MHD socket context). */
+typedef struct connection {
+    /* a request ended otherwise than with its answer sent (a reset, a hang's
+     * close, a timeout counted then, the client gone): that is why it closes */
+    bool request_closed;
+} connection;
 
 typedef struct pool_chunk {
     struct pool_chunk *next;
@@ -108,10 +118,17 @@ typedef struct counters {
 #undef COUNTER_FIELD
     atomic_uint_fast64_t status[600];
     atomic_uint in_flight;
+    atomic_uint connections;
+    atomic_uint_fast64_t admin_body_bytes; /* received */
+    atomic_uint_fast64_t admin_reserved;   /* promised to admin bodies being received */
 } counters;
 
 struct pb_mock {
     struct MHD_Daemon *daemon;
+    int listen_fd;
+    unsigned idle_timeout_ms; /* 0 = none */
+    pb_mock_admin_access admin;
+    char admin_token[PB_MOCK_TOKEN_MAX + 1];
     uint16_t port;
     char url[80];
     pb_mock_phase_cb cb;
@@ -148,6 +165,16 @@ struct pb_mock {
         uint64_t stream;
         uint8_t kind; /* 0 = empty, else PB_MOCK_RESET or PB_MOCK_HANG */
     } closed[CLOSED_SLOTS];
+
+    /* The bytes of every 200 body: one mapping of PB_MOCK_MAX_BODY bytes
+     * (address space only, until written), filled up to the largest body a
+     * profile has needed so far. Every body is a prefix of the same text, so
+     * the responses of every phase of every profile point into it: bodies
+     * cost the largest body, not one per phase or per profile still held by
+     * a request. body_mu guards body_filled; the bytes below it never change. */
+    pthread_mutex_t body_mu;
+    char *body_bytes;
+    size_t body_filled;
 
     atomic_flag logged; /* set once MHD's first message is in start_log */
     char start_log[256];
@@ -197,6 +224,8 @@ static request *request_get(pb_mock *m)
 static void request_put(pb_mock *m, request *r)
 {
     free(r->body);
+    atomic_fetch_sub(&m->c.admin_body_bytes, r->body_len);
+    atomic_fetch_sub(&m->c.admin_reserved, r->body_reserved);
     pthread_mutex_lock(&m->pool_mu);
     r->next_free = m->free_list;
     m->free_list = r;
@@ -226,7 +255,7 @@ static void profile_free(profile *p)
         return;
     for (int i = 0; i < p->n; i++) {
         phase_rt *ph = &p->phase[i];
-        if (ph->owns_ok && ph->ok != NULL)
+        if (ph->ok != NULL)
             MHD_destroy_response(ph->ok);
         for (int e = 0; e < PB_MOCK_MAX_ERRORS; e++)
             if (ph->error[e] != NULL)
@@ -246,19 +275,41 @@ static void profile_release(profile *p)
         profile_free(p);
 }
 
-static struct MHD_Response *ok_response(uint64_t size)
+/* The first `size` bytes of the body text, written into m->body_bytes if
+ * no profile needed them before. */
+static const char *body_prefix(pb_mock *m, size_t size)
+{
+    const char *bytes = NULL;
+    pthread_mutex_lock(&m->body_mu);
+    if (m->body_bytes == NULL) {
+        void *map = mmap(NULL, PB_MOCK_MAX_BODY, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (map != MAP_FAILED)
+            m->body_bytes = map;
+    }
+    if (m->body_bytes != NULL) {
+        if (size > m->body_filled) {
+            fill_body(m->body_bytes + m->body_filled, m->body_filled, size - m->body_filled);
+            m->body_filled = size;
+        }
+        bytes = m->body_bytes;
+    }
+    pthread_mutex_unlock(&m->body_mu);
+    return bytes;
+}
+
+static struct MHD_Response *ok_response(pb_mock *m, uint64_t size)
 {
     if (size == 0)
         return text_response("", NULL);
-    char *body = malloc(size);
+    assert(size <= PB_MOCK_MAX_BODY);
+    const char *body = body_prefix(m, (size_t)size);
     if (body == NULL)
         return NULL;
-    fill_body(body, 0, size);
-    struct MHD_Response *r = MHD_create_response_from_buffer(size, body, MHD_RESPMEM_MUST_FREE);
-    if (r == NULL) {
-        free(body);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(size, (void *)body, MHD_RESPMEM_PERSISTENT);
+    if (r == NULL)
         return NULL;
-    }
     if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain") != MHD_YES) {
         MHD_destroy_response(r);
         return NULL;
@@ -286,18 +337,12 @@ static struct MHD_Response *malformed_response(void)
     return r;
 }
 
-static int phase_build(phase_rt *ph, const profile *p, int index)
+static int phase_build(pb_mock *m, phase_rt *ph)
 {
     const pb_mock_settings *s = ph->s;
-    for (int j = 0; j < index && ph->ok == NULL; j++)
-        if (p->phase[j].s->body_size == s->body_size)
-            ph->ok = p->phase[j].ok;
-    if (ph->ok == NULL) {
-        ph->ok = ok_response(s->body_size);
-        ph->owns_ok = true;
-        if (ph->ok == NULL)
-            return PB_ENOMEM;
-    }
+    ph->ok = ok_response(m, s->body_size);
+    if (ph->ok == NULL)
+        return PB_ENOMEM;
     for (int e = 0; e < s->n_errors; e++) {
         char text[64];
         snprintf(text, sizeof(text), "mock: injected %u\n", (unsigned)s->error_status[e]);
@@ -317,7 +362,7 @@ static int phase_build(phase_rt *ph, const profile *p, int index)
     return ph->malformed == NULL ? PB_ENOMEM : 0;
 }
 
-static int profile_create(const pb_mock_config *cfg, profile **out)
+static int profile_create(pb_mock *m, const pb_mock_config *cfg, profile **out)
 {
     profile *p = calloc(1, sizeof(*p));
     if (p == NULL)
@@ -331,7 +376,7 @@ static int profile_create(const pb_mock_config *cfg, profile **out)
         phase_rt *ph = &p->phase[i];
         pb_mock_config_phase_info(p->cfg, i, &ph->at, &ph->name);
         ph->s = i == 0 ? &p->cfg->base : &p->cfg->phases[i - 1].s;
-        rc = phase_build(ph, p, i);
+        rc = phase_build(m, ph);
         if (rc != 0)
             goto fail;
     }
@@ -719,29 +764,72 @@ static enum MHD_Result arrive(pb_mock *m, request *r)
     return now_answer ? answer(m, r) : MHD_YES;
 }
 
-static void body_append(request *r, const char *data, size_t len)
+/* Keep the next part of an admin body, within what was reserved for it. */
+static void body_append(pb_mock *m, request *r, const char *data, size_t len)
 {
     if (r->body_too_big)
         return;
-    if (r->body_len + len > PB_MOCK_ADMIN_MAX_BODY) {
+    if (r->body_len + len > r->body_reserved) {
         r->body_too_big = true;
         return;
     }
-    if (r->body_len + len + 1 > r->body_cap) {
-        size_t cap = r->body_cap ? r->body_cap : 4096;
-        while (cap < r->body_len + len + 1)
-            cap *= 2;
-        char *b = realloc(r->body, cap);
-        if (b == NULL) {
+    if (r->body == NULL) {
+        /* pages are taken as the body arrives */
+        r->body = malloc(r->body_reserved + 1);
+        if (r->body == NULL) {
             r->body_too_big = true;
             return;
         }
-        r->body = b;
-        r->body_cap = cap;
+        r->body_cap = r->body_reserved + 1;
     }
     memcpy(r->body + r->body_len, data, len);
     r->body_len += len;
     r->body[r->body_len] = '\0';
+    atomic_fetch_add(&m->c.admin_body_bytes, len);
+}
+
+/* The first handler call of an admin or metrics request, before its body is
+ * read: refuse it at once if it may not go on, or reserve room for its body
+ * (its Content-Length, or the largest body when it is chunked) so that all
+ * bodies being received together stay within PB_MOCK_ADMIN_BODIES_MAX.
+ * Answering here makes MHD close the connection after the answer, which is
+ * what a body left unread calls for. */
+static enum MHD_Result admin_begin(pb_mock *m, request *r, const char *url, const char *method)
+{
+    char msg[256];
+    const char *why;
+    unsigned status = pb_mock_admin_check(&m->admin, r->conn, url, &why);
+    if (status != 0)
+        return pb_mock_admin_refuse(r->conn, status, why);
+    const char *length =
+        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    uint64_t want = 0;
+    if (length != NULL) {
+        /* MHD itself answers 400 to a Content-Length that is not a number */
+        if (pb_parse_u64(length, MHD_HTTP_HEADER_CONTENT_LENGTH, 0, UINT64_MAX, &want, NULL) != 0)
+            want = PB_MOCK_ADMIN_MAX_BODY;
+    } else if (MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+                                           MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL) {
+        want = PB_MOCK_ADMIN_MAX_BODY;
+    }
+    if (want > PB_MOCK_ADMIN_MAX_BODY) {
+        snprintf(msg, sizeof(msg), "%s %s: the body is larger than %u bytes", method, url,
+                 PB_MOCK_ADMIN_MAX_BODY);
+        return pb_mock_admin_refuse(r->conn, 413, msg);
+    }
+    if (want == 0)
+        return MHD_YES;
+    uint64_t held = atomic_fetch_add(&m->c.admin_reserved, want);
+    if (held + want > PB_MOCK_ADMIN_BODIES_MAX) {
+        atomic_fetch_sub(&m->c.admin_reserved, want);
+        snprintf(msg, sizeof(msg),
+                 "%s %s: admin request bodies being received already hold %llu of the %u bytes "
+                 "allowed; retry later",
+                 method, url, (unsigned long long)held, PB_MOCK_ADMIN_BODIES_MAX);
+        return pb_mock_admin_refuse(r->conn, 503, msg);
+    }
+    r->body_reserved = (size_t)want;
+    return MHD_YES;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -760,11 +848,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->conn = conn;
         r->kind = pb_mock_admin_path(url) ? REQ_ADMIN : REQ_MOCK;
         *req_cls = r;
-        return MHD_YES;
+        return r->kind == REQ_ADMIN ? admin_begin(m, r, url, method) : MHD_YES;
     }
     if (*upload_size != 0) {
         if (r->kind == REQ_ADMIN)
-            body_append(r, upload, *upload_size);
+            body_append(m, r, upload, *upload_size);
         *upload_size = 0; /* a mock request's body is read and ignored */
         return MHD_YES;
     }
@@ -782,6 +870,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 {
     pb_mock *m = cls;
     request *r = *req_cls;
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        connection *k = ci != NULL ? ci->socket_context : NULL;
+        if (k != NULL)
+            k->request_closed = true;
+        if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
+            atomic_fetch_add_explicit(&m->c.timed_out_connections, 1, memory_order_relaxed);
+    }
     if (r == NULL)
         return;
     *req_cls = NULL;
@@ -790,6 +887,56 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     if (r->prof != NULL)
         profile_release(r->prof);
     request_put(m, r);
+}
+
+/* Whether MHD is closing `c` because it was idle for --idle-timeout: the
+ * client has not closed it, and no byte went either way for (nearly, the
+ * kernel's clock being coarser) that long. MHD says why only to requests in
+ * progress (on_completed); a connection between requests or in the middle of
+ * its headers closes without a word, so ask TCP. */
+static bool idle_close(const pb_mock *m, struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    struct tcp_info ti;
+    socklen_t len = sizeof(ti);
+    if (m->idle_timeout_ms == 0 || ci == NULL ||
+        getsockopt(ci->connect_fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+        return false;
+    uint32_t quiet = m->idle_timeout_ms - m->idle_timeout_ms / 10;
+    return ti.tcpi_state == TCP_ESTABLISHED && ti.tcpi_last_data_recv >= quiet &&
+           ti.tcpi_last_data_sent >= quiet;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    pb_mock *m = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        atomic_fetch_add(&m->c.connections, 1);
+        /* per connection, as MHD's own connection and memory pool are; without
+         * it the connection is merely not counted should it time out */
+        *socket_context = calloc(1, sizeof(connection));
+        return;
+    }
+    connection *k = *socket_context;
+    if (k != NULL && !k->request_closed && idle_close(m, c))
+        atomic_fetch_add_explicit(&m->c.timed_out_connections, 1, memory_order_relaxed);
+    free(k);
+    *socket_context = NULL;
+    atomic_fetch_sub(&m->c.connections, 1);
+}
+
+/* Connections turned away by the kernel since start: the listen queue was
+ * full because the server stopped accepting at --connection-limit. */
+static uint64_t listen_drops(const pb_mock *m)
+{
+    uint32_t mem[SK_MEMINFO_VARS];
+    socklen_t len = sizeof(mem);
+    if (m->listen_fd < 0 || getsockopt(m->listen_fd, SOL_SOCKET, SO_MEMINFO, mem, &len) != 0 ||
+        len <= SK_MEMINFO_DROPS * sizeof(mem[0]))
+        return 0;
+    return mem[SK_MEMINFO_DROPS];
 }
 
 static void on_log(void *cls, const char *fmt, va_list ap)
@@ -838,13 +985,28 @@ static int start_daemon(pb_mock *m, const pb_mock_config *cfg, pb_err *err)
             return pb_err_set(err, PB_EINVAL, "--listen: bad IPv4 address \"%s\"", cfg->host);
     }
     size_t fds = fd_limit();
-    size_t limit = fds > 128 ? fds - 64 : 64;
+    size_t room = fds > 128 ? fds - 64 : 64;
+    if (cfg->connection_limit > room)
+        return pb_err_set(err, PB_EINVAL,
+                          "--connection-limit %u: the open-file limit (ulimit -n) of %zu allows at "
+                          "most %zu",
+                          (unsigned)cfg->connection_limit, fds, room);
+    /* At the limit MHD stops accepting: connections beyond wait in the
+     * listen queue, oldest first, for one to close or time out. The queue
+     * holds as many as the limit (64 to 4096); the kernel refuses the rest. */
+    size_t limit = cfg->connection_limit != 0 ? cfg->connection_limit : room;
+    size_t backlog = limit < 64 ? 64 : limit > 4096 ? 4096 : limit;
+    m->idle_timeout_ms = (unsigned)(cfg->idle_timeout / PB_USEC_PER_MS);
     struct MHD_OptionItem opts[] = {
         {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_log, m},
         {MHD_OPTION_SOCK_ADDR, 0, &ss},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, m},
+        {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, m},
         {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)limit, NULL},
-        {MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096, NULL},
+        /* in whole seconds; a suspended connection (delayed, queued, hung) is
+         * not idle: MHD skips it and starts its clock again on resume */
+        {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)(cfg->idle_timeout / PB_USEC_PER_SEC), NULL},
+        {MHD_OPTION_LISTEN_BACKLOG_SIZE, (intptr_t)backlog, NULL},
         /* MHD clears a connection's whole memory pool between requests;
          * 8 KiB (not the default 32) keeps that from dominating small
          * requests. Request headers beyond ~6 KiB get 431. */
@@ -863,6 +1025,8 @@ static int start_daemon(pb_mock *m, const pb_mock_config *cfg, pb_err *err)
     if (info == NULL)
         return pb_err_set(err, PB_ENET, "mock server: cannot read the bound port");
     m->port = info->port;
+    info = MHD_get_daemon_info(m->daemon, MHD_DAEMON_INFO_LISTEN_FD);
+    m->listen_fd = info != NULL ? info->listen_fd : -1;
     const char *host = cfg->host;
     if (strcmp(host, "0.0.0.0") == 0)
         host = "127.0.0.1";
@@ -910,9 +1074,12 @@ static void server_free(pb_mock *m)
         m->chunks = c->next;
         free(c);
     }
+    if (m->body_bytes != NULL)
+        munmap(m->body_bytes, PB_MOCK_MAX_BODY);
     pthread_cond_destroy(&m->wake);
     pthread_mutex_destroy(&m->mu);
     pthread_mutex_destroy(&m->pool_mu);
+    pthread_mutex_destroy(&m->body_mu);
     free(m);
 }
 
@@ -925,6 +1092,11 @@ static int init_sync(pb_mock *m)
         pthread_mutex_destroy(&m->mu);
         return PB_ESYS;
     }
+    if (pthread_mutex_init(&m->body_mu, NULL) != 0) {
+        pthread_mutex_destroy(&m->pool_mu);
+        pthread_mutex_destroy(&m->mu);
+        return PB_ESYS;
+    }
     int rc = pthread_condattr_init(&ca);
     if (rc == 0) {
         rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -933,6 +1105,7 @@ static int init_sync(pb_mock *m)
         pthread_condattr_destroy(&ca);
     }
     if (rc != 0) {
+        pthread_mutex_destroy(&m->body_mu);
         pthread_mutex_destroy(&m->pool_mu);
         pthread_mutex_destroy(&m->mu);
         return PB_ESYS;
@@ -943,6 +1116,9 @@ static int init_sync(pb_mock *m)
 int pb_mock_start(const pb_mock_config *cfg, pb_mock_phase_cb cb, void *cb_data, pb_mock **out,
                   pb_err *err)
 {
+    int rc = pb_mock_config_check(cfg, err);
+    if (rc != 0)
+        return rc;
     pb_mock *m = calloc(1, sizeof(*m));
     if (m == NULL)
         return pb_err_set(err, PB_ENOMEM, "mock server: out of memory");
@@ -950,12 +1126,16 @@ int pb_mock_start(const pb_mock_config *cfg, pb_mock_phase_cb cb, void *cb_data,
         free(m);
         return pb_err_set(err, PB_ESYS, "mock server: cannot create a mutex");
     }
+    m->listen_fd = -1;
+    memcpy(m->admin_token, cfg->admin_token, sizeof(m->admin_token));
+    m->admin.off = cfg->admin == PB_MOCK_ADMIN_OFF;
+    m->admin.token = m->admin_token[0] != '\0' ? m->admin_token : NULL;
     m->cb = cb;
     m->cb_data = cb_data;
     atomic_flag_clear(&m->logged);
     pb_capacity_init(&m->cap);
     pb_token_bucket_init(&m->bucket);
-    int rc = pb_timer_heap_init(&m->heap, 1024);
+    rc = pb_timer_heap_init(&m->heap, 1024);
     if (rc == 0)
         rc = pool_grow(m);
 
@@ -964,7 +1144,7 @@ int pb_mock_start(const pb_mock_config *cfg, pb_mock_phase_cb cb, void *cb_data,
         rc = m->capacity_full == NULL ? PB_ENOMEM : 0;
     }
     if (rc == 0)
-        rc = profile_create(cfg, &m->prof);
+        rc = profile_create(m, cfg, &m->prof);
     if (rc != 0) {
         pb_err_set(err, rc, "mock server: out of memory");
         goto fail;
@@ -1028,7 +1208,7 @@ int pb_mock_set_profile(pb_mock *m, const char *json, const char *source, pb_err
                         source);
         goto cleanup;
     }
-    rc = profile_create(cfg, &p);
+    rc = profile_create(m, cfg, &p);
     if (rc != 0) {
         pb_err_set(err, rc, "%s: out of memory", source);
         goto cleanup;
@@ -1071,6 +1251,10 @@ void pb_mock_get_stats(pb_mock *m, pb_mock_stats *out)
      * read after the outcomes it does not lag behind them */
     out->requests = atomic_load_explicit(&c->requests, memory_order_relaxed);
     out->in_flight = atomic_load(&c->in_flight);
+    out->connections = atomic_load(&c->connections);
+    out->admin_body_bytes = atomic_load(&c->admin_body_bytes);
+    /* counted by the kernel, not by the server: its field in `c` stays 0 */
+    out->refused_connections = listen_drops(m);
     pthread_mutex_lock(&m->mu);
     out->queued = m->cap.queued;
     out->phase = phase_index(m->prof, phase_elapsed(m, pb_monotime_now()));

@@ -68,16 +68,24 @@
      * resets - resent_resets resets and hangs - resent_hangs hangs. Counted                       \
      * as the resend arrives; not outcomes. */                                                     \
     XX(resent_resets, RESENT, "reset")                                                             \
-    XX(resent_hangs, RESENT, "hang")
+    XX(resent_hangs, RESENT, "hang")                                                               \
+    /* Connections, not requests: closed by the server after --idle-timeout                        \
+     * without a byte either way (keep-alive waits, unfinished requests; a                         \
+     * suspended request is not idle), and turned away by the kernel because                       \
+     * --connection-limit was reached and the listen queue was full too. */                        \
+    XX(timed_out_connections, CONNECTIONS_DROPPED, "timed_out")                                    \
+    XX(refused_connections, CONNECTIONS_DROPPED, "refused")
 #define PB_MOCK_FAULT_COUNTER_(XX, e, name, counter, outcome, status) XX(counter, OUTCOMES, outcome)
 
 /* The gauges of pb_mock_stats: values now, after the counters and the
  * per-status counts, in the stats JSON but not in `patternbench mock`'s lines.
  *   XX(gauge, type, METRIC) */
 #define PB_MOCK_GAUGE_MAP(XX)                                                                      \
-    XX(in_flight, uint32_t, IN_FLIGHT) /* received, not yet finished */                            \
-    XX(queued, uint32_t, QUEUED)       /* waiting for a capacity slot */                           \
-    XX(phase, int, PHASE)              /* the phase active now */
+    XX(in_flight, uint32_t, IN_FLIGHT)               /* received, not yet finished */              \
+    XX(queued, uint32_t, QUEUED)                     /* waiting for a capacity slot */             \
+    XX(phase, int, PHASE)                            /* the phase active now */                    \
+    XX(connections, uint32_t, CONNECTIONS)           /* open now, at most --connection-limit */    \
+    XX(admin_body_bytes, uint64_t, ADMIN_BODY_BYTES) /* held by unfinished admin bodies */
 
 /* The metrics of /metrics, in the order they are written. Their names are
  * what users' dashboards query: never rename one.
@@ -94,6 +102,11 @@
        "Closes without an answer whose request the client sent again.")                            \
     XX(IN_FLIGHT, "pb_mock_in_flight", "gauge", "", "Requests received and not yet finished.")     \
     XX(QUEUED, "pb_mock_queued", "gauge", "", "Requests waiting for a capacity slot.")             \
-    XX(PHASE, "pb_mock_phase", "gauge", "", "Index of the active phase (0 = base settings).")
+    XX(PHASE, "pb_mock_phase", "gauge", "", "Index of the active phase (0 = base settings).")      \
+    XX(CONNECTIONS_DROPPED, "pb_mock_connections_dropped_total", "counter", "reason",              \
+       "Connections closed after the idle timeout or refused at the connection limit.")            \
+    XX(CONNECTIONS, "pb_mock_connections", "gauge", "", "Connections open now.")                   \
+    XX(ADMIN_BODY_BYTES, "pb_mock_admin_body_bytes", "gauge", "",                                  \
+       "Bytes of admin request bodies received and not yet answered.")
 
 #endif

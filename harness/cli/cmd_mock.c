@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 
@@ -41,6 +42,15 @@ static const char usage_text[] =
     "                         at least 1); excess requests get 429\n"
     "  --body-size BYTES      size of a 200 body, e.g. 512, 4k (default 64)\n"
     "  --profile FILE.json    the same settings as JSON, plus time-phased \"phases\"\n"
+    "  --idle-timeout D       close a connection idle for D, in whole seconds (default\n"
+    "                         60s; none = never); a delayed or hung request is not idle\n"
+    "  --connection-limit N   at most N open connections, more wait to be accepted\n"
+    "                         (default auto: the open-file limit - 64)\n"
+    "  --admin MODE           on (default), off, or open; beyond loopback, on needs a\n"
+    "                         token and open says no token is wanted\n"
+    "  --admin-token-file F   require \"Authorization: Bearer TOKEN\" on /__admin/... and\n"
+    "                         /metrics, TOKEN being the first line of F (also from\n"
+    "                         $PB_ADMIN_TOKEN, or --admin-token TOKEN, seen in ps)\n"
     "  --help                 this text\n"
     "\n"
     "Admin API on the same port: GET/PUT /__admin/profile, POST /__admin/phase/restart,\n"
@@ -151,11 +161,22 @@ int pb_cmd_mock(int argc, char **argv)
         fprintf(stderr, "patternbench mock: out of memory\n");
         return 1;
     }
+    /* the token from the environment, unless an option gives one */
+    const char *env_token = getenv("PB_ADMIN_TOKEN");
+    if (env_token != NULL && env_token[0] != '\0' &&
+        pb_mock_config_set(cfg, "admin-token", env_token, &err) != 0) {
+        fprintf(stderr, "patternbench mock: PB_ADMIN_TOKEN: %s\n", err.msg);
+        goto cleanup;
+    }
     /* the profile first, so that the other options refine it whatever their order */
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < n; i++)
             if ((strcmp(opts[i].name, "profile") == 0) == (pass == 0) && apply(cfg, &opts[i]) != 0)
                 goto cleanup;
+    if (pb_mock_config_check(cfg, &err) != 0) {
+        fprintf(stderr, "patternbench mock: %s\n", err.msg);
+        goto cleanup;
+    }
 
     /* SIGINT/SIGTERM are taken with sigwait below; the server's threads,
      * created after this, inherit the blocked mask. A shell script starts

@@ -13,14 +13,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <curl/curl.h>
 #include <jansson.h>
 
 #include "mock.h"
+#include "mock_admin.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -103,11 +110,12 @@ static void finish_easy(CURL *e, CURLcode rc, result *r)
     r->ttfb = (double)t / 1e6;
 }
 
-/* One request on a fresh handle. */
-static void http(const char *method, const char *base, const char *path, const char *body,
-                 result *r)
+/* One request on a fresh handle, with "Authorization: Bearer TOKEN" unless
+ * token is NULL. */
+static void http_auth(const char *method, const char *base, const char *path, const char *body,
+                      const char *token, result *r)
 {
-    char url[256];
+    char url[256], auth[300];
     snprintf(url, sizeof(url), "%s%s", base, path);
     CURL *e = curl_easy_init();
     assert_non_null(e);
@@ -117,8 +125,21 @@ static void http(const char *method, const char *base, const char *path, const c
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
     }
+    struct curl_slist *h = NULL;
+    if (token != NULL) {
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+        h = curl_slist_append(NULL, auth);
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+    }
     finish_easy(e, curl_easy_perform(e), r);
+    curl_slist_free_all(h);
     curl_easy_cleanup(e);
+}
+
+static void http(const char *method, const char *base, const char *path, const char *body,
+                 result *r)
+{
+    http_auth(method, base, path, body, NULL, r);
 }
 
 /* n GETs of base/path, at most conc at a time, each connection reused; seqs
@@ -1012,6 +1033,370 @@ static void a_port_in_use_is_an_error_naming_it(void **state)
     pb_mock_stop(NULL);
 }
 
+/* ---- hardening (issue 11) ------------------------------------------------ */
+
+/* This process's resident set in KiB, from /proc/self/status. */
+static long rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    assert_non_null(f);
+    char line[256];
+    long kib = -1;
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+            break;
+    fclose(f);
+    assert_true(kib > 0);
+    return kib;
+}
+
+/* A non-blocking TCP socket connecting to the server (the connect may still
+ * be under way). */
+static int raw_connect(pb_mock *m)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(pb_mock_port(m))};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int rc = connect(fd, (struct sockaddr *)&a, sizeof(a));
+    assert_true(rc == 0 || errno == EINPROGRESS);
+    return fd;
+}
+
+/* Send all of `text` on a connected non-blocking socket, waiting for room. */
+static void raw_send(int fd, const char *text)
+{
+    size_t off = 0, len = strlen(text);
+    double t0 = now_s();
+    while (off < len) {
+        struct pollfd p = {fd, POLLOUT, 0};
+        assert_true(poll(&p, 1, 1000) >= 0);
+        ssize_t n = send(fd, text + off, len - off, MSG_NOSIGNAL);
+        if (n > 0)
+            off += (size_t)n;
+        else
+            assert_true(n < 0 && (errno == EAGAIN || errno == ENOTCONN));
+        if (now_s() - t0 > 5)
+            fail_msg("could not send %zu bytes in 5 s", len);
+    }
+}
+
+/* Wait (bounded, on the sockets) until the server holds `want` connections. */
+static void wait_connections(pb_mock *m, uint32_t want, int *fds, int n)
+{
+    double t0 = now_s();
+    while (stats_of(m)->connections != want) {
+        struct pollfd p[128];
+        for (int i = 0; i < n && i < 128; i++)
+            p[i] = (struct pollfd){fds[i], POLLIN, 0};
+        assert_true(poll(p, (nfds_t)(n < 128 ? n : 128), 10) >= 0);
+        if (now_s() - t0 > 5)
+            fail_msg("the server holds %u connections, expected %u", stats_of(m)->connections,
+                     want);
+    }
+}
+
+static void idle_clients_at_the_limit_hold_a_new_one_no_longer_than_the_idle_timeout(void **state)
+{
+    /* the issue's attack: as many idle connections as the server takes, each
+     * with half a request line */
+    pb_mock *m = START("connection-limit", "4", "idle-timeout", "1s");
+    int idle[4];
+    for (int i = 0; i < 4; i++) {
+        idle[i] = raw_connect(m);
+        raw_send(idle[i], "GET / HTTP/1.1\r\nHo");
+    }
+    wait_connections(m, 4, idle, 4);
+
+    result r;
+    http("GET", pb_mock_url(m), "/", NULL, &r);
+    assert_int_equal(r.rc, CURLE_OK);
+    assert_int_equal(r.status, 200);
+    /* it waited for a place (the limit holds), and no longer than the idle
+     * timeout plus a second */
+    if (r.total < 0.5 || r.total > 2.0)
+        fail_msg("answered after %.3f s; expected between 0.5 s and the idle timeout (1 s) + 1 s",
+                 r.total);
+    for (int i = 0; i < 4; i++) {
+        struct pollfd p = {idle[i], POLLIN, 0};
+        assert_int_equal(poll(&p, 1, 2000), 1);
+        char c;
+        assert_true(recv(idle[i], &c, 1, 0) <= 0); /* closed by the server */
+        close(idle[i]);
+    }
+    assert_int_equal(stats_of(m)->timed_out_connections, 4);
+    assert_int_equal(stats_of(m)->requests, 1);
+
+    /* beyond the limit and the listen queue (as long as the limit, at least
+     * 64), the kernel refuses: counted too */
+    enum { CROWD = 4 + 64 + 40 };
+    int crowd[CROWD];
+    for (int i = 0; i < CROWD; i++)
+        crowd[i] = raw_connect(m);
+    double t0 = now_s();
+    while (stats_of(m)->refused_connections == 0) {
+        struct pollfd p = {crowd[0], POLLIN, 0};
+        assert_true(poll(&p, 1, 10) >= 0);
+        if (now_s() - t0 > 5)
+            fail_msg("%d connections to a server taking 4: none refused", CROWD);
+    }
+    for (int i = 0; i < CROWD; i++)
+        close(crowd[i]);
+    char *prom = get_text(pb_mock_url(m), "/metrics");
+    assert_non_null(strstr(prom, "\npb_mock_connections_dropped_total{reason=\"timed_out\"} "));
+    assert_non_null(strstr(prom, "\npb_mock_connections_dropped_total{reason=\"refused\"} "));
+    free(prom);
+    pb_mock_stop(m);
+}
+
+static void suspended_requests_are_not_idle(void **state)
+{
+    /* a hang keeps --hang-max, a delay its latency, past a shorter idle timeout */
+    pb_mock *m = START("faults", "hang:1", "hang-max", "3s", "idle-timeout", "1s");
+    result r;
+    http("GET", pb_mock_url(m), "/", NULL, &r);
+    assert_int_not_equal(r.rc, CURLE_OK);
+    if (r.total < 2.8 || r.total > 5.0)
+        fail_msg("a hang with --hang-max 3s closed after %.3f s", r.total);
+    assert_int_equal(stats_of(m)->timed_out_connections, 0);
+    pb_mock_stop(m);
+
+    m = START("latency", "fixed:2500ms", "idle-timeout", "1s");
+    http("GET", pb_mock_url(m), "/", NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_true(r.total >= 2.4);
+    assert_int_equal(stats_of(m)->timed_out_connections, 0);
+    pb_mock_stop(m);
+}
+
+static void unfinished_admin_bodies_hold_bounded_memory(void **state)
+{
+    /* The issue's attack: connections each sending all but the last byte of
+     * a 1 MB PUT. Bound: the bodies' 4 MiB total plus 20 MiB for the rest
+     * (MHD's 8 KiB per connection, allocator slack), where every body held
+     * would take 100 MB. */
+    enum { CONNS = 100, LEN = 1000000, HELD = PB_MOCK_ADMIN_BODIES_MAX / LEN };
+    pb_mock *m = START("latency", "none");
+    result r;
+    http("PUT", pb_mock_url(m), "/__admin/profile", "{}", &r);
+    assert_int_equal(r.status, 200);
+    long before = rss_kib();
+
+    static char body[LEN];
+    memset(body, ' ', LEN - 1);
+    body[LEN - 1] = '\0'; /* one byte short of the Content-Length */
+    int fd[CONNS];
+    size_t sent[CONNS];
+    bool done[CONNS];
+    char head[128];
+    snprintf(head, sizeof(head),
+             "PUT /__admin/profile HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", LEN);
+    for (int i = 0; i < CONNS; i++) {
+        fd[i] = raw_connect(m);
+        raw_send(fd[i], head);
+        sent[i] = 0;
+        done[i] = false;
+    }
+    /* send the bodies until each is sent or answered (503 at once, the
+     * connection closed); then wait for the server to hold what it took */
+    int answered = 0, n503 = 0;
+    double t0 = now_s();
+    for (;;) {
+        struct pollfd p[CONNS];
+        for (int i = 0; i < CONNS; i++)
+            p[i] = (struct pollfd){done[i] ? -1 : fd[i],
+                                   (short)(POLLIN | (sent[i] < LEN - 1 ? POLLOUT : 0)), 0};
+        assert_true(poll(p, CONNS, 20) >= 0);
+        for (int i = 0; i < CONNS; i++) {
+            if (done[i])
+                continue;
+            if (p[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+                char answer[64] = "";
+                ssize_t got = recv(fd[i], answer, sizeof(answer) - 1, MSG_DONTWAIT);
+                if (got > 0)
+                    n503 += strncmp(answer, "HTTP/1.1 503", 12) == 0;
+                done[i] = true;
+                answered++;
+            } else if (p[i].revents & POLLOUT) {
+                ssize_t n = send(fd[i], body + sent[i], LEN - 1 - sent[i], MSG_NOSIGNAL);
+                if (n > 0)
+                    sent[i] += (size_t)n;
+            }
+        }
+        if (answered == CONNS - HELD && stats_of(m)->admin_body_bytes == (uint64_t)HELD * (LEN - 1))
+            break;
+        if (now_s() - t0 > 15)
+            fail_msg("after 15 s: %d of %d connections answered, %d of them 503; the server "
+                     "holds %llu body bytes, expected %d answered and %d bytes held",
+                     answered, CONNS, n503, (unsigned long long)stats_of(m)->admin_body_bytes,
+                     CONNS - HELD, HELD * (LEN - 1));
+    }
+    long grown = rss_kib() - before;
+    print_message("admin bodies: %d held, %d answered (%d read as 503), RSS grew %ld KiB\n", HELD,
+                  answered, n503, grown);
+    if (grown > 24 * 1024)
+        fail_msg("RSS grew %ld KiB under %d unfinished 1 MB admin bodies; expected at most "
+                 "24 MiB",
+                 grown, CONNS);
+    /* a PUT with room left goes through once the attackers leave */
+    for (int i = 0; i < CONNS; i++)
+        close(fd[i]);
+    wait_in_flight(m, 0);
+    t0 = now_s();
+    while (stats_of(m)->admin_body_bytes != 0 && now_s() - t0 < 5)
+        http("GET", pb_mock_url(m), "/__admin/stats", NULL, &r);
+    http("PUT", pb_mock_url(m), "/__admin/profile", "{\"errors\": \"503:1\"}", &r);
+    assert_int_equal(r.status, 200);
+    pb_mock_stop(m);
+}
+
+/* A profile of 32 phases, each with its own body size near 64M; `shift`
+ * makes the sizes of one call differ from another's. */
+static char *large_bodies_profile(int shift)
+{
+    size_t cap = 8192, off = 0;
+    char *json = malloc(cap);
+    assert_non_null(json);
+    off += (size_t)snprintf(json + off, cap - off, "{\"faults\": \"hang:1\", \"phases\": [");
+    for (int i = 0; i < 32; i++)
+        off += (size_t)snprintf(json + off, cap - off, "%s{\"at\": \"%dh\", \"body-size\": %d}",
+                                i ? ", " : "", i + 1, (64 << 20) - i * 4096 - shift);
+    snprintf(json + off, cap - off, "]}");
+    return json;
+}
+
+static void a_profile_of_large_bodies_costs_the_largest_one(void **state)
+{
+    /* Bound: 64 MiB (the largest body) plus 32 MiB for the rest, where a body
+     * per phase would take 2 GB a profile. */
+    pb_mock *m = START("latency", "none");
+    long before = rss_kib();
+    char *json = large_bodies_profile(0);
+    result r;
+    http("PUT", pb_mock_url(m), "/__admin/profile", json, &r);
+    free(json);
+    assert_int_equal(r.status, 200);
+
+    /* a hung request holds this profile while a second one replaces it */
+    char url[128];
+    snprintf(url, sizeof(url), "%s/", pb_mock_url(m));
+    CURLM *multi = curl_multi_init();
+    CURL *e = curl_easy_init();
+    result hung;
+    setup_easy(e, url, &hung, 20000);
+    assert_int_equal(curl_multi_add_handle(multi, e), CURLM_OK);
+    double t0 = now_s();
+    int running = 1;
+    while (stats_of(m)->in_flight < 1) {
+        assert_int_equal(curl_multi_perform(multi, &running), CURLM_OK);
+        assert_int_equal(curl_multi_poll(multi, NULL, 0, 20, NULL), CURLM_OK);
+        if (now_s() - t0 > 5)
+            fail_msg("the hung request did not reach the server");
+    }
+    json = large_bodies_profile(1);
+    http("PUT", pb_mock_url(m), "/__admin/profile", json, &r);
+    free(json);
+    assert_int_equal(r.status, 200);
+    long grown = rss_kib() - before;
+    print_message("two profiles of 32 bodies near 64M: RSS grew %ld KiB\n", grown);
+    if (grown > 96 * 1024)
+        fail_msg("RSS grew %ld KiB; expected at most 96 MiB", grown);
+    pb_mock_stop(m);
+    curl_multi_remove_handle(multi, e);
+    curl_easy_cleanup(e);
+    curl_multi_cleanup(multi);
+}
+
+static void admin_needs_the_token_when_one_is_set(void **state)
+{
+    pb_mock *m = START("admin-token", "s3cret-Token_1");
+    const char *u = pb_mock_url(m);
+    static const char profile[] = "{\"errors\": \"503:1\"}";
+    result r;
+    http("PUT", u, "/__admin/profile", profile, &r);
+    assert_int_equal(r.status, 401);
+    assert_non_null(strstr(r.body, "Authorization: Bearer"));
+    http_auth("PUT", u, "/__admin/profile", profile, "s3cret-Token_2", &r);
+    assert_int_equal(r.status, 401);
+    http_auth("PUT", u, "/__admin/profile", profile, "s3cret-Token_", &r);
+    assert_int_equal(r.status, 401);
+    http("POST", u, "/__admin/phase/restart", NULL, &r);
+    assert_int_equal(r.status, 401);
+    /* reads too, and /metrics */
+    const char *reads[] = {"/__admin/stats", "/__admin/profile", "/metrics"};
+    for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+        http("GET", u, reads[i], NULL, &r);
+        if (r.status != 401)
+            fail_msg("GET %s without the token: %ld, expected 401", reads[i], r.status);
+        http_auth("GET", u, reads[i], NULL, "s3cret-Token_1", &r);
+        assert_int_equal(r.status, 200);
+    }
+    /* nothing refused changed the profile; the token's PUT does */
+    http("GET", u, "/", NULL, &r);
+    assert_int_equal(r.status, 200);
+    http_auth("PUT", u, "/__admin/profile", profile, "s3cret-Token_1", &r);
+    assert_int_equal(r.status, 200);
+    http("GET", u, "/", NULL, &r);
+    assert_int_equal(r.status, 503);
+    /* the profile does not show the token */
+    http_auth("GET", u, "/__admin/profile", NULL, "s3cret-Token_1", &r);
+    assert_null(strstr(r.body, "s3cret"));
+    pb_mock_stop(m);
+}
+
+static void admin_off_and_listening_beyond_loopback(void **state)
+{
+    pb_mock *m = START("admin", "off");
+    result r;
+    http("PUT", pb_mock_url(m), "/__admin/profile", "{\"errors\": \"503:1\"}", &r);
+    assert_int_equal(r.status, 404);
+    assert_non_null(strstr(r.body, "--admin off"));
+    http("GET", pb_mock_url(m), "/__admin/stats", NULL, &r);
+    assert_int_equal(r.status, 404);
+    http("GET", pb_mock_url(m), "/metrics", NULL, &r);
+    assert_int_equal(r.status, 200);
+    http("GET", pb_mock_url(m), "/", NULL, &r);
+    assert_int_equal(r.status, 200);
+    pb_mock_stop(m);
+
+    /* checked without binding anything */
+    const struct {
+        const char *listen, *name, *value;
+        int rc;
+    } cases[] = {
+        {"0.0.0.0:0", NULL, NULL, PB_EINVAL},
+        {"[::]:0", NULL, NULL, PB_EINVAL},
+        {"192.0.2.1:8080", NULL, NULL, PB_EINVAL},
+        {"0.0.0.0:0", "admin-token", "t", 0},
+        {"0.0.0.0:0", "admin", "off", 0},
+        {"0.0.0.0:0", "admin", "open", 0},
+        {"127.0.0.2:0", NULL, NULL, 0},
+        {"[::1]:0", NULL, NULL, 0},
+        {"[::ffff:127.0.0.1]:0", NULL, NULL, 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        pb_mock_config *cfg;
+        pb_err err = {0};
+        assert_int_equal(pb_mock_config_create(&cfg), 0);
+        assert_int_equal(pb_mock_config_set(cfg, "listen", cases[i].listen, &err), 0);
+        if (cases[i].name != NULL)
+            assert_int_equal(pb_mock_config_set(cfg, cases[i].name, cases[i].value, &err), 0);
+        int rc = pb_mock_config_check(cfg, &err);
+        if (rc != cases[i].rc)
+            fail_msg("--listen %s --%s %s: %d (%s), expected %d", cases[i].listen,
+                     cases[i].name ? cases[i].name : "", cases[i].value ? cases[i].value : "", rc,
+                     err.msg, cases[i].rc);
+        if (rc != 0) {
+            assert_non_null(strstr(err.msg, "--admin-token-file"));
+            assert_non_null(strstr(err.msg, "--admin off"));
+            pb_mock *never = NULL;
+            assert_int_equal(pb_mock_start(cfg, NULL, NULL, &never, &err), PB_EINVAL);
+            assert_null(never);
+        }
+        pb_mock_config_destroy(cfg);
+    }
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -1041,6 +1426,12 @@ int main(void)
         cmocka_unit_test(stop_drops_delayed_requests),
         cmocka_unit_test(ipv6_loopback_works),
         cmocka_unit_test(a_port_in_use_is_an_error_naming_it),
+        cmocka_unit_test(idle_clients_at_the_limit_hold_a_new_one_no_longer_than_the_idle_timeout),
+        cmocka_unit_test(suspended_requests_are_not_idle),
+        cmocka_unit_test(unfinished_admin_bodies_hold_bounded_memory),
+        cmocka_unit_test(a_profile_of_large_bodies_costs_the_largest_one),
+        cmocka_unit_test(admin_needs_the_token_when_one_is_set),
+        cmocka_unit_test(admin_off_and_listening_beyond_loopback),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

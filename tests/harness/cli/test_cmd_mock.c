@@ -118,9 +118,12 @@ static void help_describes_the_options(void **state)
     child c;
     assert_int_equal(run((const char *const[]){"mock", "--help", NULL}, &c), 0);
     assert_non_null(strstr(c.out_buf, "usage: patternbench mock"));
-    const char *opts[] = {"--listen",      "--latency",    "--errors",     "--faults", "--capacity",
-                          "--queue-limit", "--rate-limit", "--body-size",  "--seed",   "--threads",
-                          "--profile",     "--hang-max",   "--latency-cap"};
+    const char *opts[] = {"--listen",      "--latency",          "--errors",
+                          "--faults",      "--capacity",         "--queue-limit",
+                          "--rate-limit",  "--body-size",        "--seed",
+                          "--threads",     "--profile",          "--hang-max",
+                          "--latency-cap", "--idle-timeout",     "--connection-limit",
+                          "--admin",       "--admin-token-file", "PB_ADMIN_TOKEN"};
     for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
         if (strstr(c.out_buf, opts[i]) == NULL)
             fail_msg("--help does not mention %s", opts[i]);
@@ -140,6 +143,10 @@ static void usage_errors_exit_2_naming_the_option(void **state)
         {{"mock", "stray", NULL}, "unexpected argument \"stray\""},
         {{"mock", "--capacity", NULL}, "--capacity: expected a value"},
         {{"mock", "--profile=/nonexistent.json", NULL}, "--profile: cannot open"},
+        {{"mock", "--listen", "0.0.0.0:0", NULL}, "reachable from other machines"},
+        {{"mock", "--idle-timeout", "1500ms", NULL}, "--idle-timeout: expected whole seconds"},
+        {{"mock", "--admin", "maybe", NULL}, "--admin: expected on, off or open"},
+        {{"mock", "--admin-token-file", "/nonexistent", NULL}, "--admin-token-file: cannot open"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         child c;
@@ -169,6 +176,73 @@ static long get(const char *url)
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(e);
     return status;
+}
+
+/* GET url with "Authorization: Bearer TOKEN" unless token is NULL; the status. */
+static long get_auth(const char *url, const char *token)
+{
+    char auth[128];
+    CURL *e = curl_easy_init();
+    assert_non_null(e);
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 5000L);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    struct curl_slist *h = NULL;
+    if (token != NULL) {
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+        h = curl_slist_append(NULL, auth);
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+    }
+    long status = 0;
+    assert_int_equal(curl_easy_perform(e), CURLE_OK);
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(e);
+    return status;
+}
+
+/* Wait for the first line and return the port. */
+static unsigned listening_port(child *c)
+{
+    pb_usec deadline = pb_monotime_now() + 10 * PB_USEC_PER_SEC;
+    while (strchr(c->out_buf, '\n') == NULL) {
+        assert_true(pump(c, 100));
+        if (pb_monotime_now() > deadline)
+            fail_msg("no first line; stderr: %s", c->err_buf);
+    }
+    unsigned port = 0;
+    assert_int_equal(sscanf(c->out_buf, "listening on http://127.0.0.1:%u\n", &port), 1);
+    return port;
+}
+
+static void the_admin_token_comes_from_a_file_or_the_environment(void **state)
+{
+    char path[] = "/tmp/pb_token_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    static const char line[] = "from-the-file\n";
+    assert_int_equal(write(fd, line, sizeof(line) - 1), (ssize_t)(sizeof(line) - 1));
+    close(fd);
+    for (int source = 0; source < 2; source++) {
+        child c;
+        const char *token = source == 0 ? "from-the-file" : "from-the-environment";
+        if (source == 0) {
+            spawn(&c, (const char *const[]){"mock", "--admin-token-file", path, NULL});
+        } else {
+            assert_int_equal(setenv("PB_ADMIN_TOKEN", token, 1), 0);
+            spawn(&c, (const char *const[]){"mock", NULL});
+            assert_int_equal(unsetenv("PB_ADMIN_TOKEN"), 0);
+        }
+        char url[96];
+        snprintf(url, sizeof(url), "http://127.0.0.1:%u/__admin/stats", listening_port(&c));
+        assert_int_equal(get_auth(url, NULL), 401);
+        assert_int_equal(get_auth(url, "wrong"), 401);
+        assert_int_equal(get_auth(url, token), 200);
+        assert_int_equal(kill(c.pid, SIGTERM), 0);
+        assert_int_equal(finish(&c), 0);
+    }
+    unlink(path);
 }
 
 static void serves_until_sigterm_then_prints_counters(void **state)
@@ -241,6 +315,7 @@ int main(void)
         cmocka_unit_test(serves_until_sigterm_then_prints_counters),
         cmocka_unit_test(a_port_in_use_exits_1_naming_it),
         cmocka_unit_test(sigint_stops_it_even_when_started_ignored),
+        cmocka_unit_test(the_admin_token_comes_from_a_file_or_the_environment),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
