@@ -2,7 +2,8 @@
 # Install the Debian packages patternbench needs, only those that are missing.
 # Idempotent and quiet when everything is present. Usage: install-deps.sh [--bench] [--test]
 #   --bench  also the benchmark tools (wrk, nginx-light)
-#   --test   also what only the tests use (chromium, for the report's browser test)
+#   --test   also what only the tests use (chromium, for the report's browser test;
+#            clang and its libFuzzer runtime, for the fuzz targets of tests/fuzz)
 set -eu
 
 missing=""
@@ -33,6 +34,12 @@ for arg in "$@"; do
         ;;
     --test)
         [ -x /usr/bin/chromium ] || missing="$missing chromium"
+        need_cmd clang clang
+        # libFuzzer's runtime is a package of its own (libclang-rt-14-dev on bookworm)
+        if ! command -v clang >/dev/null 2>&1 ||
+            [ ! -e "$(clang -print-file-name="libclang_rt.fuzzer-$(uname -m).a")" ]; then
+            missing="$missing libclang-rt-dev"
+        fi
         ;;
     *)
         echo "install-deps: unknown option \"$arg\"; expected --bench or --test" >&2
