@@ -546,6 +546,9 @@ static int parse_entry(const ctx *c, json_t *v, const char *path, pb_scenario_en
         for (const char *q = text; *q && rc == 0; q++)
             if ((unsigned char)*q < 0x20)
                 rc = fail(c, p, "expected a label without control characters");
+            else if (*q == ',') /* compare --patterns could not pick it */
+                rc = fail(c, p, "expected a label without commas, which separate the labels of "
+                                "compare --patterns");
         snprintf(e->label, sizeof(e->label), "%s", text);
         free(text);
         if (rc != 0)
