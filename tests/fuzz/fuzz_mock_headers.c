@@ -22,8 +22,10 @@
 /* Longest header value sent; libmicrohttpd's connection memory is 32 KiB. */
 #define MAX_VALUE 2048
 
+/* libFuzzer's entry points take no context: the one mock of the process, and
+ * what it answered itself so far */
 static pb_mock *mock;
-static uint64_t answered_ok, answered_bad; /* what the mock itself answered */
+static uint64_t answered_ok, answered_bad;
 
 static void stop_mock(void)
 {

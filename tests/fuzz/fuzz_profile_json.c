@@ -8,9 +8,9 @@
 #include "mock.h"
 
 static const char *const keys[] = {
-    "listen",   "threads",     "seed",       "latency",   "latency-cap", "errors", "faults",
-    "capacity", "queue-limit", "rate-limit", "body-size", "hang-max",    "phases", "at",
-    "name",     NULL,
+    "listen", "threads",  "seed",        "latency",    "latency-cap", "errors",
+    "faults", "capacity", "queue-limit", "rate-limit", "body-size",   "hang-max",
+    "phases", "at",       "name",        NULL,
 };
 
 static const char *const values[] = {

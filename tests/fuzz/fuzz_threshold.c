@@ -41,8 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
     FUZZ_CHECK(strlen(t.expr) <= PB_THRESHOLD_MAX_EXPR);
     pb_threshold again;
     FUZZ_CHECK(pb_threshold_parse(t.expr, &again, NULL) == 0);
-    FUZZ_CHECK(strcmp(again.expr, t.expr) == 0 && again.metric == t.metric &&
-               again.op == t.op && again.kind == t.kind && again.limit == t.limit);
+    FUZZ_CHECK(strcmp(again.expr, t.expr) == 0 && again.metric == t.metric && again.op == t.op &&
+               again.kind == t.kind && again.limit == t.limit);
 
     /* static: the summary is large, and the fuzzer calls this in one thread */
     static pb_run_summary none, some;

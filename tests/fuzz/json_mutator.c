@@ -1,6 +1,5 @@
 #include "json_mutator.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,8 +105,9 @@ static json_t *mutate_string(const char *s)
 
 static json_t *mutate_number(uint64_t *st, const json_t *v)
 {
-    static const json_int_t ints[] = {0, 1, -1, 2, 10, 255, 256, 1000, 65535, 65536, 1LL << 31,
-                                      1LL << 32, 1LL << 53, 1LL << 56, INT64_MAX, INT64_MIN};
+    static const json_int_t ints[] = {
+        0,     1,     -1,        2,         10,        255,       256,       1000,
+        65535, 65536, 1LL << 31, 1LL << 32, 1LL << 53, 1LL << 56, INT64_MAX, INT64_MIN};
     static const double reals[] = {0.0, 0.5, 1.0, 1.0000001, -0.5, 1e-9, 1e9, 1e18, 1e19, 1e308};
     if (json_is_integer(v)) {
         json_int_t x = json_integer_value(v);
