@@ -3,7 +3,8 @@
 # Idempotent and quiet when everything is present. Usage: install-deps.sh [--bench] [--test]
 #   --bench  also the benchmark tools (wrk, nginx-light)
 #   --test   also what only the tests use (chromium, for the report's browser test;
-#            prometheus and promtool, for the live metrics tests)
+#            prometheus and promtool, for the live metrics tests;
+#            clang and its libFuzzer runtime, for the fuzz targets of tests/fuzz)
 set -eu
 
 missing=""
@@ -35,6 +36,12 @@ for arg in "$@"; do
     --test)
         [ -x /usr/bin/chromium ] || missing="$missing chromium"
         need_cmd prometheus prometheus
+        need_cmd clang clang
+        # libFuzzer's runtime is a package of its own (libclang-rt-14-dev on bookworm)
+        if ! command -v clang >/dev/null 2>&1 ||
+            [ ! -e "$(clang -print-file-name="libclang_rt.fuzzer-$(uname -m).a")" ]; then
+            missing="$missing libclang-rt-dev"
+        fi
         ;;
     *)
         echo "install-deps: unknown option \"$arg\"; expected --bench or --test" >&2

@@ -357,6 +357,10 @@ int pb_run_label_check(const char *label, pb_err *err)
     for (const unsigned char *q = (const unsigned char *)label; *q; q++)
         if (*q < 0x20 || *q == 0x7f)
             return pb_err_set(err, PB_EINVAL, "expected a label without control characters");
+        else if (*q == ',') /* compare --patterns could not pick it */
+            return pb_err_set(err, PB_EINVAL,
+                              "expected a label without commas, which separate the labels of "
+                              "compare --patterns");
     return 0;
 }
 

@@ -81,8 +81,9 @@ uint32_t pb_run_client_threads(uint32_t asked, uint32_t slots, long cpus);
 int pb_run_parse_client_threads(const char *value, uint32_t *out, pb_err *err) PB_MUST_CHECK;
 
 /* Whether text may name a run (`--label`, a scenario entry's "label"): one
- * rule for both, 1..PB_RUN_LABEL_MAX bytes and no control characters (they
- * would break the progress line, the tables and the report's legends).
+ * rule for both, 1..PB_RUN_LABEL_MAX bytes, no control characters (they
+ * would break the progress line, the tables and the report's legends) and no
+ * commas (compare --patterns separates labels with them).
  * PB_EINVAL/PB_ERANGE with a message saying what was expected, without the
  * option's name, which the caller puts in front. */
 int pb_run_label_check(const char *label, pb_err *err) PB_MUST_CHECK;

@@ -315,6 +315,9 @@ static void impossible_values_are_refused(void **state)
         {"{\"patterns\": [{\"pattern\": \"queue\", \"label\": \"a\\u007fb\"}]}",
          "inline.json: patterns[0].label: expected a label without control characters (line 1, "
          "column 45)"},
+        {"{\"patterns\": [{\"pattern\": \"queue\", \"label\": \"queue, 20\"}]}",
+         "inline.json: patterns[0].label: expected a label without commas, which separate the "
+         "labels of compare --patterns (line 1, column 45)"},
         {"{\"patterns\": [{\"pattern\": \"queue\", \"seed\": 4}]}",
          "inline.json: patterns[0].seed: \"seed\" is set once at the top level, so that every "
          "pattern sees the same faults (line 1, column 36)"},

@@ -1,0 +1,90 @@
+/* The numbers users type (common/units.h): every input goes through each
+ * parser — durations, sizes, whole numbers, reals and fractions — and what
+ * one accepts must be in its range and read back the same. */
+#include <inttypes.h>
+#include <math.h>
+
+#include "fuzz.h"
+#include "units.h"
+
+static void duration(const char *s)
+{
+    pb_err err = {0};
+    pb_usec d;
+    int rc = pb_parse_duration(s, "--duration", &d, &err);
+    if (rc != 0) {
+        FUZZ_CHECK_ERR(rc, err);
+        return;
+    }
+    FUZZ_CHECK(d <= (pb_usec)1e18);
+    char buf[32];
+    pb_format_duration(d, buf, sizeof(buf));
+    FUZZ_CHECK(strlen(buf) < sizeof(buf) - 1);
+    /* microseconds are exact: reading them back gives the same duration */
+    char us[32];
+    snprintf(us, sizeof(us), "%" PRIu64 "us", (uint64_t)d);
+    pb_usec again;
+    FUZZ_CHECK(pb_parse_duration(us, "--duration", &again, NULL) == 0 && again == d);
+}
+
+static void size(const char *s)
+{
+    pb_err err = {0};
+    uint64_t v;
+    int rc = pb_parse_size(s, "--body-size", &v, &err);
+    if (rc != 0) {
+        FUZZ_CHECK_ERR(rc, err);
+        return;
+    }
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%" PRIu64, v);
+    uint64_t again;
+    FUZZ_CHECK(pb_parse_size(buf, "--body-size", &again, NULL) == 0 && again == v);
+}
+
+static void whole(const char *s)
+{
+    pb_err err = {0};
+    uint64_t v;
+    int rc = pb_parse_u64(s, "--threads", 1, 64, &v, &err);
+    if (rc != 0)
+        FUZZ_CHECK_ERR(rc, err);
+    else
+        FUZZ_CHECK(v >= 1 && v <= 64);
+    rc = pb_parse_u64(s, "--seed", 0, UINT64_MAX, &v, &err);
+    if (rc != 0) {
+        FUZZ_CHECK_ERR(rc, err);
+        return;
+    }
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%" PRIu64, v);
+    uint64_t again;
+    FUZZ_CHECK(pb_parse_u64(buf, "--seed", 0, UINT64_MAX, &again, NULL) == 0 && again == v);
+}
+
+static void real(const char *s)
+{
+    pb_err err = {0};
+    double v;
+    int rc = pb_parse_double(s, "--rate", -1e9, 1e9, &v, &err);
+    if (rc != 0)
+        FUZZ_CHECK_ERR(rc, err);
+    else
+        FUZZ_CHECK(isfinite(v) && v >= -1e9 && v <= 1e9);
+    rc = pb_parse_fraction(s, "--errors", &v, &err);
+    if (rc != 0)
+        FUZZ_CHECK_ERR(rc, err);
+    else
+        FUZZ_CHECK(v >= 0 && v <= 1);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+    char *s = fuzz_cstr(data, len);
+    duration(s);
+    size(s);
+    whole(s);
+    real(s);
+    free(s);
+    return 0;
+}
