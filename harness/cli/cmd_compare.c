@@ -16,6 +16,7 @@
 #include "recorder.h"
 #include "report.h"
 #include "scenario.h"
+#include "segment.h"
 #include "threshold.h"
 #include "units.h"
 
@@ -37,6 +38,8 @@ typedef struct options {
     bool seed_set;
     uint64_t seed;
     uint32_t client_threads; /* 0 = each run's default */
+    const char *segment;     /* --segment I/N for every entry, NULL = whole runs */
+    const char *start_at;    /* --start-at for the first entry, NULL = at once */
     const char *thresholds[MAX_CLI_THRESHOLDS];
     int n_thresholds;
     bool check, quiet;
@@ -71,6 +74,10 @@ static void usage(FILE *out)
         "  --seed N            override the scenario's seed\n"
         "  --client-threads N  HTTP client threads of every run (default: one per CPU, at\n"
         "                      most 4 and at most one per 16 of the run's concurrency)\n"
+        "  --segment I/N       run segment I of N of every entry (merge the N databases\n"
+        "                      with 'patternbench merge'; README.md, Scale-out)\n"
+        "  --start-at TIME     start the first entry at this wall-clock time (Unix seconds\n"
+        "                      or RFC 3339); the others follow it\n"
         "  --threshold EXPR    add a threshold checked on every run (repeatable), e.g.\n"
         "                      'p99<200ms', 'error_rate<1%%', 'rps>1000', 'dropped==0'\n"
         "  --check             validate the scenario (and its mock profile) and exit\n"
@@ -130,7 +137,8 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
         snprintf(name, sizeof(name), "%.*s", (int)n, arg);
         static const char *const with_value[] = {"--db",        "--report",         "--patterns",
                                                  "--duration",  "--requests",       "--seed",
-                                                 "--threshold", "--client-threads", NULL};
+                                                 "--threshold", "--client-threads",
+                                                 "--segment",   "--start-at",       NULL};
         bool known = false;
         for (size_t k = 0; with_value[k] != NULL && !known; k++)
             known = strcmp(name, with_value[k]) == 0;
@@ -164,6 +172,14 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
         } else if (strcmp(name, "--seed") == 0) {
             rc = pb_parse_u64(value, "--seed", 0, INT64_MAX, &o->seed, &err);
             o->seed_set = true;
+        } else if (strcmp(name, "--segment") == 0) {
+            pb_segment seg;
+            rc = pb_segment_parse(value, &seg, &err);
+            o->segment = value;
+        } else if (strcmp(name, "--start-at") == 0) {
+            int64_t at;
+            rc = pb_segment_parse_start(value, &at, &err);
+            o->start_at = value;
         } else if (strcmp(name, "--client-threads") == 0) {
             rc = pb_run_parse_client_threads(value, &o->client_threads, &err);
         } else if (strcmp(name, "--threshold") == 0) {
@@ -411,6 +427,14 @@ int pb_cmd_compare(int argc, char **argv)
             continue;
         int rc = pb_scenario_run_config(sc, i, &cfgs[n_cfgs], &err);
         index[n_cfgs++] = i;
+        /* each entry runs the same segment; the first waits for --start-at
+         * and the others follow it, as in a whole compare */
+        if (rc == 0 && o.segment != NULL)
+            rc = pb_run_config_set(&cfgs[n_cfgs - 1], "segment", o.segment, &err);
+        if (rc == 0 && o.start_at != NULL && n_cfgs == 1)
+            rc = pb_run_config_set(&cfgs[n_cfgs - 1], "start-at", o.start_at, &err);
+        if (rc == 0 && o.segment != NULL)
+            rc = pb_run_config_check(&cfgs[n_cfgs - 1], &err);
         if (rc != 0) {
             fprintf(stderr, "patternbench compare: %s\n", err.msg);
             goto done;
