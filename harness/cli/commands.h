@@ -11,5 +11,7 @@ int pb_cmd_mock(int argc, char **argv);
 int pb_cmd_compare(int argc, char **argv);
 /* patternbench report DB [--run ID | --compare ID | --last] [-o DIR] */
 int pb_cmd_report(int argc, char **argv);
+/* patternbench merge OUT.db IN.db...: join the databases of a split run's segments. */
+int pb_cmd_merge(int argc, char **argv);
 
 #endif

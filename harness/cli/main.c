@@ -13,6 +13,7 @@ static const struct command {
     {"mock", pb_cmd_mock, "run the fault-injecting mock HTTP server in the foreground"},
     {"compare", pb_cmd_compare, "run every pattern of a scenario under the same faults, compare"},
     {"report", pb_cmd_report, "write charts, an HTML page and summaries of a run or compare"},
+    {"merge", pb_cmd_merge, "join the databases of a split run's segments (--segment I/N)"},
     {NULL, NULL, NULL},
 };
 
