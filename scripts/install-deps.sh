@@ -33,6 +33,8 @@ for arg in "$@"; do
         ;;
     --test)
         [ -x /usr/bin/chromium ] || missing="$missing chromium"
+        # kubectl, for the manifest test of deploy/kubernetes
+        command -v kubectl >/dev/null 2>&1 || missing="$missing kubernetes-client"
         ;;
     *)
         echo "install-deps: unknown option \"$arg\"; expected --bench or --test" >&2
