@@ -9,17 +9,16 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: patternbench merge OUT.db IN.db...\n"
-            "\n"
-            "Join the databases written by the N processes of a split run (`run --segment\n"
-            "I/N`) or compare (`compare --segment I/N`) into one run per entry in OUT.db\n"
-            "(created if missing, else appended to), which `patternbench report` then reads\n"
-            "like any other. Each input's most recent run, or the compare it belongs to, is\n"
-            "taken; they must have the same configuration and seed and hold every segment\n"
-            "0..N-1 exactly once. Request rows are copied; per-second rollups are summed\n"
-            "with histograms merged exactly; events are interleaved in time; the summary is\n"
-            "recomputed (docs/schema.md, \"Merged runs\").\n");
+    fprintf(out, "usage: patternbench merge OUT.db IN.db...\n"
+                 "\n"
+                 "Join the databases written by the N processes of a split run (`run --segment\n"
+                 "I/N`) or compare (`compare --segment I/N`) into one run per entry in OUT.db\n"
+                 "(created if missing, else appended to), which `patternbench report` then reads\n"
+                 "like any other. Each input's most recent run, or the compare it belongs to, is\n"
+                 "taken; they must have the same configuration and seed and hold every segment\n"
+                 "0..N-1 exactly once. Request rows are copied; per-second rollups are summed\n"
+                 "with histograms merged exactly; events are interleaved in time; the summary is\n"
+                 "recomputed (docs/schema.md, \"Merged runs\").\n");
 }
 
 int pb_cmd_merge(int argc, char **argv)

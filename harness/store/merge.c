@@ -125,7 +125,7 @@ static int parse_run(const char *path, struct in_run *r, pb_err *err)
 }
 
 #define RUN_COLUMNS                                                                                \
-    "id, label, pattern, params_json, config_json, seed, target, started_at, ended_at,"          \
+    "id, label, pattern, params_json, config_json, seed, target, started_at, ended_at,"            \
     " duration_us, status, versions_json, host, summary_json, first_request, last_request"
 
 static int read_run(sqlite3_stmt *q, struct in_run *r)
@@ -144,8 +144,8 @@ static int read_run(sqlite3_stmt *q, struct in_run *r)
     r->versions_json = dup_col(q, 11);
     r->host = dup_col(q, 12);
     r->summary_json = dup_col(q, 13);
-    r->has_bounds = sqlite3_column_type(q, 14) != SQLITE_NULL &&
-                    sqlite3_column_type(q, 15) != SQLITE_NULL;
+    r->has_bounds =
+        sqlite3_column_type(q, 14) != SQLITE_NULL && sqlite3_column_type(q, 15) != SQLITE_NULL;
     r->first = sqlite3_column_int64(q, 14);
     r->last = sqlite3_column_int64(q, 15);
     return r->pattern == NULL || r->status == NULL ? PB_ENOMEM : 0;
@@ -289,8 +289,8 @@ static int check_inputs(struct merge *m)
     int *owner = NULL;
     int rc = 0;
     if (n == 0 || n > 1u << 20)
-        return pb_err_set(err, PB_EINVAL, "%s: run %" PRId64 " has no valid segment count",
-                          a->path, a->runs[0].id);
+        return pb_err_set(err, PB_EINVAL, "%s: run %" PRId64 " has no valid segment count", a->path,
+                          a->runs[0].id);
     owner = malloc(sizeof(*owner) * n);
     if (owner == NULL)
         return pb_err_set(err, PB_ENOMEM, "out of memory checking the segments");
@@ -309,8 +309,9 @@ static int check_inputs(struct merge *m)
         }
         if (a->scenario_json != NULL && b->scenario_json != NULL &&
             strcmp(a->scenario_json, b->scenario_json) != 0) {
-            rc = pb_err_set(err, PB_EINVAL, "%s: compare %" PRId64
-                                            " ran another scenario than %s's (scenario_json differs)",
+            rc = pb_err_set(err, PB_EINVAL,
+                            "%s: compare %" PRId64
+                            " ran another scenario than %s's (scenario_json differs)",
                             b->path, b->compare_id, a->path);
             goto done;
         }
@@ -323,7 +324,8 @@ static int check_inputs(struct merge *m)
                 text_of(va, ta, sizeof(ta));
                 text_of(vb, tb, sizeof(tb));
                 rc = pb_err_set(err, PB_EINVAL,
-                                "%s: run %" PRId64 " is not a segment of the same run as %s run %" PRId64
+                                "%s: run %" PRId64
+                                " is not a segment of the same run as %s run %" PRId64
                                 ": its configuration differs in \"%s\": %s there, %s here",
                                 b->path, rb->id, a->path, ra->id, path, ta, tb);
                 goto done;
@@ -358,8 +360,8 @@ static int check_inputs(struct merge *m)
             size_t len = 0;
             for (uint32_t t = s; t < n && len + 24 < sizeof(missing); t++)
                 if (owner[t] < 0)
-                    len += (size_t)snprintf(missing + len, sizeof(missing) - len, "%s%" PRIu32
-                                            "/%" PRIu32, len ? ", " : "", t, n);
+                    len += (size_t)snprintf(missing + len, sizeof(missing) - len,
+                                            "%s%" PRIu32 "/%" PRIu32, len ? ", " : "", t, n);
             rc = pb_err_set(err, PB_EINVAL,
                             "segments missing: %s (%d file%s given; merge needs all %" PRIu32 ")",
                             missing, m->n_in, m->n_in == 1 ? "" : "s", n);
@@ -432,7 +434,8 @@ static int add_ints(json_t *acc, json_t *src, const char *const *skip)
             continue;
         json_t *have = json_object_get(acc, key);
         if (json_is_integer(v)) {
-            json_int_t sum = json_integer_value(v) + (json_is_integer(have) ? json_integer_value(have) : 0);
+            json_int_t sum =
+                json_integer_value(v) + (json_is_integer(have) ? json_integer_value(have) : 0);
             bad |= json_object_set_new(acc, key, json_integer(sum));
         } else if (json_is_object(v)) {
             if (!json_is_object(have)) {
@@ -447,8 +450,8 @@ static int add_ints(json_t *acc, json_t *src, const char *const *skip)
 
 static json_t *latency_json(const pb_hist *h)
 {
-    return json_pack("{s:I,s:f,s:I,s:I,s:I,s:I,s:I,s:I}", "min", (json_int_t)pb_hist_min(h),
-                     "mean", pb_hist_mean(h), "p50", (json_int_t)pb_hist_percentile(h, 50), "p90",
+    return json_pack("{s:I,s:f,s:I,s:I,s:I,s:I,s:I,s:I}", "min", (json_int_t)pb_hist_min(h), "mean",
+                     pb_hist_mean(h), "p50", (json_int_t)pb_hist_percentile(h, 50), "p90",
                      (json_int_t)pb_hist_percentile(h, 90), "p95",
                      (json_int_t)pb_hist_percentile(h, 95), "p99",
                      (json_int_t)pb_hist_percentile(h, 99), "p999",
@@ -467,8 +470,8 @@ static char *merged_summary(struct merge *m, int k, int64_t run_id, const char *
 {
     const struct in_run *r0 = &m->in[0].runs[k];
     json_t *root = json_object(), *outcomes = json_object(), *st = json_object(),
-           *pat = json_object(), *errors = json_object(), *server = NULL, *phase_sent = json_array(),
-           *segs = json_array();
+           *pat = json_object(), *errors = json_object(), *server = NULL,
+           *phase_sent = json_array(), *segs = json_array();
     char *text = NULL;
     int bad = root == NULL || outcomes == NULL || st == NULL || pat == NULL || errors == NULL ||
               phase_sent == NULL || segs == NULL;
@@ -505,7 +508,8 @@ static char *merged_summary(struct merge *m, int k, int64_t run_id, const char *
         {
             json_int_t have = json_integer_value(json_array_get(phase_sent, idx));
             if (idx < json_array_size(phase_sent))
-                bad |= json_array_set_new(phase_sent, idx, json_integer(have + json_integer_value(v)));
+                bad |=
+                    json_array_set_new(phase_sent, idx, json_integer(have + json_integer_value(v)));
             else
                 bad |= json_array_append_new(phase_sent, json_integer(json_integer_value(v)));
         }
@@ -518,8 +522,8 @@ static char *merged_summary(struct merge *m, int k, int64_t run_id, const char *
         bad |= json_array_append_new(
             segs, json_pack("{s:s,s:I,s:i,s:s,s:I,s:I}", "file", m->in[i].path, "run_id",
                             (json_int_t)r->id, "index", (int)r->seg_index, "status", r->status,
-                            "start_aimed_us", (json_int_t)r->start_aimed_us,
-                            "start_achieved_us", (json_int_t)r->start_achieved_us));
+                            "start_aimed_us", (json_int_t)r->start_aimed_us, "start_achieved_us",
+                            (json_int_t)r->start_achieved_us));
         if (r->start_achieved_us < min_start)
             min_start = r->start_achieved_us;
         if (r->start_achieved_us > max_start)
@@ -536,7 +540,8 @@ static char *merged_summary(struct merge *m, int k, int64_t run_id, const char *
     bad |= json_object_set_new(root, "network", json_integer((json_int_t)network));
     bad |= json_object_set_new(root, "failed", json_integer((json_int_t)failed));
     bad |= json_object_set_new(root, "duration_s", json_real(duration_s));
-    bad |= json_object_set_new(root, "rps", json_real(duration_s > 0 ? (double)network / duration_s : 0));
+    bad |= json_object_set_new(root, "rps",
+                               json_real(duration_s > 0 ? (double)network / duration_s : 0));
     bad |= json_object_set_new(root, "error_rate",
                                json_real(network > 0 ? (double)failed / (double)network : 0));
     bad |= json_object_set_new(root, "bytes", json_integer((json_int_t)t->bytes));
@@ -559,8 +564,8 @@ static char *merged_summary(struct merge *m, int k, int64_t run_id, const char *
         bad |= json_object_set(root, "server", server);
     bad |= json_object_set_new(
         root, "segment",
-        json_pack("{s:i,s:O,s:I,s:s}", "count", m->stats->segments, "merged", segs,
-                  "start_skew_us", (json_int_t)skew, "note",
+        json_pack("{s:i,s:O,s:I,s:s}", "count", m->stats->segments, "merged", segs, "start_skew_us",
+                  (json_int_t)skew, "note",
                   "merged by patternbench merge: counts, outcomes, statuses, bytes, pattern "
                   "counters and the mock's counters are the segments' sums; latency "
                   "percentiles come from the merged histograms (service) and the merged rows "
@@ -583,9 +588,10 @@ done:
 
 #define OUTCOME_COLUMN_NAME(name, value, text, column) column ", "
 
-static const char seconds_select[] =
-    "SELECT sec, count, " PB_OUTCOME_ROLLUP_MAP(OUTCOME_COLUMN_NAME) "retries, bytes, hist,"
-    " in_flight, lim, queue, breaker, phase FROM temp.merge_seconds ORDER BY sec";
+static const char seconds_select[] = "SELECT sec, count, " PB_OUTCOME_ROLLUP_MAP(
+    OUTCOME_COLUMN_NAME) "retries, bytes, hist,"
+                         " in_flight, lim, queue, breaker, phase FROM temp.merge_seconds ORDER BY "
+                         "sec";
 
 /* One second of the merged run, summed over the segments' rows for it. */
 struct sec_acc {
@@ -784,8 +790,9 @@ static int copy_segment(struct merge *m, int i, int k, int64_t run_id, int64_t *
                      "detail FROM seg.events WHERE run_id = ?1 AND (kind <> 'phase' OR ?2)",
                      "copying events", 2, r->id, (int64_t)(i == 0));
     if (rc == 0)
-        rc = run_sql(m, "INSERT INTO temp.merge_seconds SELECT * FROM seg.seconds WHERE run_id = ?1",
-                     "copying the rollup", 1, r->id);
+        rc =
+            run_sql(m, "INSERT INTO temp.merge_seconds SELECT * FROM seg.seconds WHERE run_id = ?1",
+                    "copying the rollup", 1, r->id);
     if (rc == 0)
         rc = exec_sql(m, "COMMIT", "committing");
     if (rc != 0 && !sqlite3_get_autocommit(m->db))
@@ -915,7 +922,8 @@ static int open_output(struct merge *m)
             return pb_err_set(m->err, PB_EINVAL,
                               "%s: is also an input; give merge another output file", m->out_path);
     }
-    int src = sqlite3_open_v2(m->out_path, &m->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    int src =
+        sqlite3_open_v2(m->out_path, &m->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (src != SQLITE_OK)
         return db_fail(m, src, "cannot open the database");
     sqlite3_busy_timeout(m->db, 5000);
@@ -935,8 +943,8 @@ static int open_output(struct merge *m)
     return rc;
 }
 
-int pb_merge(const char *out_path, const char *const *inputs, int n_inputs,
-             pb_merge_stats *stats, pb_err *err)
+int pb_merge(const char *out_path, const char *const *inputs, int n_inputs, pb_merge_stats *stats,
+             pb_err *err)
 {
     memset(stats, 0, sizeof(*stats));
     if (n_inputs < 1)
@@ -952,9 +960,9 @@ int pb_merge(const char *out_path, const char *const *inputs, int n_inputs,
     }
     if (rc == 0)
         rc = check_inputs(&m);
-    if (rc == 0 && (pb_hist_create_latency(&m.sec_hist) != 0 ||
-                    pb_hist_create_latency(&m.run_hist) != 0 ||
-                    pb_hist_create_latency(&m.corrected) != 0))
+    if (rc == 0 &&
+        (pb_hist_create_latency(&m.sec_hist) != 0 || pb_hist_create_latency(&m.run_hist) != 0 ||
+         pb_hist_create_latency(&m.corrected) != 0))
         rc = pb_err_set(err, PB_ENOMEM, "out of memory for histograms");
     if (rc == 0)
         rc = open_output(&m);

@@ -28,7 +28,7 @@ typedef struct pb_merge_stats {
  * events and per-second rollups are the segments' together and whose summary
  * is recomputed from them. A mismatch is refused with a message naming the
  * file and what differs (PB_EINVAL); nothing is written then. */
-int pb_merge(const char *out_path, const char *const *inputs, int n_inputs,
-             pb_merge_stats *stats, pb_err *err) PB_MUST_CHECK;
+int pb_merge(const char *out_path, const char *const *inputs, int n_inputs, pb_merge_stats *stats,
+             pb_err *err) PB_MUST_CHECK;
 
 #endif

@@ -114,8 +114,8 @@ static int setup(void **state)
         snprintf(fx.seg[i], sizeof(fx.seg[i]), "%s/s%d.db", fx.dir, i);
     snprintf(fx.one, sizeof(fx.one), "%s/one.db", fx.dir);
     snprintf(fx.merged, sizeof(fx.merged), "%s/merged.db", fx.dir);
-    const char *args[] = {"mock", "--seed", "7", "--errors", "503:0.1", "--faults", "reset:0.03",
-                          "--latency", "uniform:50us,2ms", NULL};
+    const char *args[] = {"mock",     "--seed",     "7",         "--errors",         "503:0.1",
+                          "--faults", "reset:0.03", "--latency", "uniform:50us,2ms", NULL};
     fx.mock = spawn(args, &fx.mock_out, &fx.mock_err);
     /* the first line of stdout names the bound port */
     char line[256];
@@ -182,9 +182,9 @@ static void three_segments_merge_into_the_run_one_process_makes(void **state)
     char seg[3][8];
     for (int i = 0; i < 3; i++) {
         snprintf(seg[i], sizeof(seg[i]), "%d/3", i);
-        const char *args[] = {"run", "--target", fx.url, "--segment", seg[i], "--start-at", start,
-                              "--requests", "3000", "--concurrency", "8", "--seed", "7",
-                              "--db", fx.seg[i], "--quiet", NULL};
+        const char *args[] = {"run", "--target",   fx.url,    "--segment",     seg[i], "--start-at",
+                              start, "--requests", "3000",    "--concurrency", "8",    "--seed",
+                              "7",   "--db",       fx.seg[i], "--quiet",       NULL};
         pids[i] = spawn(args, &fds[i][0], &fds[i][1]);
     }
     for (int i = 0; i < 3; i++) {
@@ -197,8 +197,8 @@ static void three_segments_merge_into_the_run_one_process_makes(void **state)
         if (WEXITSTATUS(status) != 0)
             fail_msg("segment %d: %s", i, err);
     }
-    int64_t mock_requests = mock_counter("requests") - mock_counter("resent_resets") -
-                            mock_counter("resent_hangs");
+    int64_t mock_requests =
+        mock_counter("requests") - mock_counter("resent_resets") - mock_counter("resent_hangs");
     const char *margs[] = {"merge", fx.merged, fx.seg[0], fx.seg[1], fx.seg[2], NULL};
     if (run(margs, err, sizeof(err)) != 0)
         fail_msg("merge: %s", err);
@@ -234,9 +234,10 @@ static void three_segments_merge_into_the_run_one_process_makes(void **state)
     pb_hist *h;
     assert_int_equal(pb_hist_create_latency(&h), 0);
     sqlite3_stmt *q;
-    assert_int_equal(sqlite3_prepare_v2(m, "SELECT total_us FROM requests WHERE code & 15 NOT IN (6, 7)",
-                                        -1, &q, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(m, "SELECT total_us FROM requests WHERE code & 15 NOT IN (6, 7)", -1, &q,
+                           NULL),
+        SQLITE_OK);
     uint64_t *v = calloc(3000, sizeof(*v));
     size_t n = 0;
     while (sqlite3_step(q) == SQLITE_ROW && n < 3000)
@@ -266,8 +267,9 @@ static void three_segments_merge_into_the_run_one_process_makes(void **state)
 
     /* the same seed in one process meets the same faults: task numbers j*3 + I
      * are the ones a single process uses, so every outcome count is equal */
-    const char *oargs[] = {"run", "--target", fx.url, "--requests", "3000", "--concurrency", "8",
-                           "--seed", "7", "--db", fx.one, "--quiet", NULL};
+    const char *oargs[] = {"run",           "--target", fx.url,   "--requests", "3000",
+                           "--concurrency", "8",        "--seed", "7",          "--db",
+                           fx.one,          "--quiet",  NULL};
     if (run(oargs, err, sizeof(err)) != 0)
         fail_msg("one process: %s", err);
     sqlite3 *one = open_db(fx.one);
@@ -275,7 +277,9 @@ static void three_segments_merge_into_the_run_one_process_makes(void **state)
         char sql[128];
         snprintf(sql, sizeof(sql), "SELECT count(*) FROM requests WHERE code & 15 = %d", o);
         assert_int_equal(query(one, sql), query(m, sql));
-        snprintf(sql, sizeof(sql), "SELECT count(*) FROM requests WHERE code & 15 = %d AND (code >> 6) & 1023 = 503", o);
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(*) FROM requests WHERE code & 15 = %d AND (code >> 6) & 1023 = 503",
+                 o);
         assert_int_equal(query(one, sql), query(m, sql));
     }
     sqlite3_close(one);
@@ -307,8 +311,9 @@ static void merge_refuses_inputs_that_do_not_fit(void **state)
     /* a segment of another configuration */
     char other[300];
     snprintf(other, sizeof(other), "%s/other.db", fx.dir);
-    const char *oargs[] = {"run", "--target", fx.url, "--segment", "1/3", "--requests", "3000",
-                           "--concurrency", "9", "--seed", "7", "--db", other, "--quiet", NULL};
+    const char *oargs[] = {"run",        "--target", fx.url,          "--segment", "1/3",
+                           "--requests", "3000",     "--concurrency", "9",         "--seed",
+                           "7",          "--db",     other,           "--quiet",   NULL};
     assert_int_equal(run(oargs, err, sizeof(err)), 0);
     const char *differ[] = {"merge", fx.db, fx.seg[0], other, fx.seg[2], NULL};
     assert_int_equal(run(differ, err, sizeof(err)), 2);
@@ -332,16 +337,16 @@ static void bad_segment_and_past_start(void **state)
     const char *bad[] = {"run", "--segment", "3/2", "--requests", "10", NULL};
     assert_int_equal(run(bad, err, sizeof(err)), 2);
     assert_non_null(strstr(err, "--segment: expected I below N"));
-    const char *few[] = {"run", "--segment", "3/4", "--concurrency", "2", "--requests", "10",
-                         "--db", fx.db, NULL};
+    const char *few[] = {"run",        "--segment", "3/4",  "--concurrency", "2",
+                         "--requests", "10",        "--db", fx.db,           NULL};
     assert_int_equal(run(few, err, sizeof(err)), 2);
     assert_non_null(strstr(err, "no worker"));
     const char *fmt[] = {"run", "--start-at", "tomorrow", "--requests", "1", NULL};
     assert_int_equal(run(fmt, err, sizeof(err)), 2);
     assert_non_null(strstr(err, "--start-at: expected Unix seconds"));
     /* a start in the past: the run starts at once, saying so */
-    const char *past[] = {"run", "--target", fx.url, "--start-at", "2020-01-01T00:00:00Z",
-                          "--requests", "5", "--db", fx.db, NULL};
+    const char *past[] = {"run",        "--target", fx.url, "--start-at", "2020-01-01T00:00:00Z",
+                          "--requests", "5",        "--db", fx.db,        NULL};
     assert_int_equal(run(past, err, sizeof(err)), 0);
     assert_non_null(strstr(err, "warning: --start-at was"));
 }
