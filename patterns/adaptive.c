@@ -66,6 +66,7 @@ static void adaptive_start(void *state, pb_usec now)
 {
     adaptive *a = state;
     pb_pool_start(&a->pool, now, a->params.total_tasks, a->params.rate);
+    pb_arrivals_offset(&a->pool.arrivals, a->params.arrival_offset);
     pb_limit_start(&a->limit, now);
     a->pool.limit = a->limit.limit;
 }

@@ -62,9 +62,19 @@ void pb_arrivals_start(pb_arrivals *a, uint64_t total, double rate, pb_usec now)
     assert(rate >= 0 && isfinite(rate));
     a->total = total;
     a->next = 0;
+    a->offset = 0;
     a->head = 0;
     a->count = 1;
     a->seg[0] = (pb_arrival_seg){.t0 = now, .x0 = 0, .k0 = 0, .rate = rate};
+}
+
+void pb_arrivals_offset(pb_arrivals *a, double offset)
+{
+    assert(offset > -1 && offset <= 0);
+    assert(a->next == 0 && a->count == 1);
+    a->offset = offset;
+    a->seg[a->head].x0 = offset;
+    a->seg[a->head].k0 = ceil_index(offset);
 }
 
 void pb_arrivals_set_rate(pb_arrivals *a, pb_usec now, double rate)
@@ -78,7 +88,7 @@ void pb_arrivals_set_rate(pb_arrivals *a, pb_usec now, double rate)
     else
         /* closed loop: every task up to `next` was ready and taken; the next
          * one arrives now under the new rate */
-        x = fmax(last->x0, (double)a->next);
+        x = fmax(last->x0, (double)a->next + a->offset);
     if (now == last->t0) {
         /* no time passed under the old rate: replace it */
         last->x0 = last->rate > 0 ? last->x0 : x;

@@ -29,12 +29,21 @@ typedef struct pb_arrival_seg {
 typedef struct pb_arrivals {
     uint64_t total; /* 0 = endless */
     uint64_t next;  /* next task index to hand out */
+    double offset;  /* schedule position at start, in tasks (pb_arrivals_offset); 0 normally */
     pb_arrival_seg seg[PB_ARRIVAL_SEGMENTS];
     unsigned head, count;
 } pb_arrivals;
 
 /* Start the schedule at `now`; total 0 = endless; rate 0 = closed loop. */
 void pb_arrivals_start(pb_arrivals *a, uint64_t total, double rate, pb_usec now);
+
+/* Shift a schedule just started so that its position at start is `offset`
+ * tasks, in (-1, 0]: task k then arrives at start + (k - offset) / rate. A
+ * segment I of N of a split run uses -I/N at rate/N, so that its task k
+ * arrives when task k*N + I of the whole run's schedule does (segment.c in
+ * harness/engine). Rate changes keep the shift; so does a switch from the
+ * closed loop to a rate before any task was taken. */
+void pb_arrivals_offset(pb_arrivals *a, double offset);
 
 /* Change the rate from `now` on; tasks that already arrived keep their times. */
 void pb_arrivals_set_rate(pb_arrivals *a, pb_usec now, double rate);

@@ -86,6 +86,7 @@ static void backpressure_start(void *state, pb_usec now)
 {
     backpressure *b = state;
     pb_arrivals_start(&b->arrivals, b->params.total_tasks, b->params.rate, now);
+    pb_arrivals_offset(&b->arrivals, b->params.arrival_offset);
     b->q_head = b->q_count = 0;
     for (uint32_t i = 0; i < b->params.concurrency; i++) {
         b->consumer[i] = (consumer){0};

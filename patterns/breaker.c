@@ -80,6 +80,7 @@ static void breaker_start(void *state, pb_usec now)
 {
     breaker *b = state;
     pb_pool_start(&b->pool, now, b->params.total_tasks, b->params.rate);
+    pb_arrivals_offset(&b->pool.arrivals, b->params.arrival_offset);
     pb_breaker_start(&b->br, now);
 }
 

@@ -34,6 +34,8 @@ typedef struct pb_pattern_params {
     uint32_t concurrency; /* workers / permits / consumers / initial adaptive limit */
     uint64_t seed;        /* for jitter */
     double rate;          /* open-loop arrivals per second; 0 = closed loop */
+    double arrival_offset; /* open loop: the schedule's position at start (pb_arrivals_offset);
+                              set by the engine for a segment of a split run, not an option */
     pb_usec reject_pause; /* closed loop: how long a worker waits after a fail-fast rejection */
 
     /* semaphore */

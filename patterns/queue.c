@@ -41,6 +41,7 @@ static void queue_start(void *state, pb_usec now)
 {
     queue *q = state;
     pb_pool_start(&q->pool, now, q->params.total_tasks, q->params.rate);
+    pb_arrivals_offset(&q->pool.arrivals, q->params.arrival_offset);
 }
 
 static void queue_admit(void *state, pb_usec now, pb_admission *out)

@@ -101,6 +101,7 @@ static void semaphore_start(void *state, pb_usec now)
     semaphore *s = state;
     uint32_t c = s->params.concurrency;
     pb_arrivals_start(&s->arrivals, s->params.total_tasks, s->params.rate, now);
+    pb_arrivals_offset(&s->arrivals, s->params.arrival_offset);
     s->idle_head = 0;
     s->idle_count = c;
     for (uint32_t i = 0; i < c; i++) {

@@ -42,6 +42,8 @@ for arg in "$@"; do
             [ ! -e "$(clang -print-file-name="libclang_rt.fuzzer-$(uname -m).a")" ]; then
             missing="$missing libclang-rt-dev"
         fi
+        # kubectl, for the manifest test of deploy/kubernetes
+        command -v kubectl >/dev/null 2>&1 || missing="$missing kubernetes-client"
         ;;
     *)
         echo "install-deps: unknown option \"$arg\"; expected --bench or --test" >&2

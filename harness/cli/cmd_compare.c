@@ -17,6 +17,7 @@
 #include "recorder.h"
 #include "report.h"
 #include "scenario.h"
+#include "segment.h"
 #include "threshold.h"
 #include "units.h"
 
@@ -42,6 +43,8 @@ typedef struct options {
     bool metrics;            /* --metrics given: serve at metrics_addr */
     pb_metrics_addr metrics_addr;
     pb_usec metrics_linger;
+    const char *segment;  /* --segment I/N for every entry, NULL = whole runs */
+    const char *start_at; /* --start-at for the first entry, NULL = at once */
     const char *thresholds[MAX_CLI_THRESHOLDS];
     int n_thresholds;
     bool check, quiet;
@@ -85,6 +88,10 @@ static void usage(FILE *out)
         "                      a port)\n"
         "  --metrics-linger D  after the last run, keep serving until a scrape has fetched\n"
         "                      the final figures, at most D (0s)\n"
+        "  --segment I/N       run segment I of N of every entry (merge the N databases\n"
+        "                      with 'patternbench merge'; README.md, Scale-out)\n"
+        "  --start-at TIME     start the first entry at this wall-clock time (Unix seconds\n"
+        "                      or RFC 3339); the others follow it\n"
         "  --threshold EXPR    add a threshold checked on every run (repeatable), e.g.\n"
         "                      'p99<200ms', 'error_rate<1%%', 'rps>1000', 'dropped==0'\n"
         "  --check             validate the scenario (and its mock profile) and exit\n"
@@ -143,9 +150,9 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
         size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
         snprintf(name, sizeof(name), "%.*s", (int)n, arg);
         static const char *const with_value[] = {
-            "--db",       "--report",         "--patterns",   "--duration",
-            "--requests", "--seed",           "--threshold",  "--client-threads",
-            "--metrics",  "--metrics-linger", "--time-scale", NULL};
+            "--db",         "--report",    "--patterns",       "--duration", "--requests",
+            "--seed",       "--threshold", "--client-threads", "--metrics",  "--metrics-linger",
+            "--time-scale", "--segment",   "--start-at",       NULL};
         bool known = false;
         for (size_t k = 0; with_value[k] != NULL && !known; k++)
             known = strcmp(name, with_value[k]) == 0;
@@ -187,6 +194,14 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
             rc = pb_metrics_parse_addr(value, &o->metrics_addr, &err);
         } else if (strcmp(name, "--metrics-linger") == 0) {
             rc = pb_parse_duration(value, "--metrics-linger", &o->metrics_linger, &err);
+        } else if (strcmp(name, "--segment") == 0) {
+            pb_segment seg;
+            rc = pb_segment_parse(value, &seg, &err);
+            o->segment = value;
+        } else if (strcmp(name, "--start-at") == 0) {
+            int64_t at;
+            rc = pb_segment_parse_start(value, &at, &err);
+            o->start_at = value;
         } else if (strcmp(name, "--client-threads") == 0) {
             rc = pb_run_parse_client_threads(value, &o->client_threads, &err);
         } else if (strcmp(name, "--threshold") == 0) {
@@ -444,6 +459,14 @@ int pb_cmd_compare(int argc, char **argv)
             continue;
         int rc = pb_scenario_run_config(sc, i, &cfgs[n_cfgs], &err);
         index[n_cfgs++] = i;
+        /* each entry runs the same segment; the first waits for --start-at
+         * and the others follow it, as in a whole compare */
+        if (rc == 0 && o.segment != NULL)
+            rc = pb_run_config_set(&cfgs[n_cfgs - 1], "segment", o.segment, &err);
+        if (rc == 0 && o.start_at != NULL && n_cfgs == 1)
+            rc = pb_run_config_set(&cfgs[n_cfgs - 1], "start-at", o.start_at, &err);
+        if (rc == 0 && o.segment != NULL)
+            rc = pb_run_config_check(&cfgs[n_cfgs - 1], &err);
         if (rc != 0) {
             fprintf(stderr, "patternbench compare: %s\n", err.msg);
             goto done;

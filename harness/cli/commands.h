@@ -13,5 +13,7 @@ int pb_cmd_compare(int argc, char **argv);
 int pb_cmd_report(int argc, char **argv);
 /* patternbench export DB [--run ID | --compare ID | --last] --format csv|jsonl|hgrm [-o FILE] */
 int pb_cmd_export(int argc, char **argv);
+/* patternbench merge OUT.db IN.db...: join the databases of a split run's segments. */
+int pb_cmd_merge(int argc, char **argv);
 
 #endif

@@ -14,6 +14,7 @@ static const struct command {
     {"compare", pb_cmd_compare, "run every pattern of a scenario under the same faults, compare"},
     {"report", pb_cmd_report, "write charts, an HTML page and summaries of a run or compare"},
     {"export", pb_cmd_export, "write a run's request rows as CSV or JSON lines, or its .hgrm"},
+    {"merge", pb_cmd_merge, "join the databases of a split run's segments (--segment I/N)"},
     {NULL, NULL, NULL},
 };
 

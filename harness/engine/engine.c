@@ -19,6 +19,7 @@
 #include "registry.h"
 #include "run_host.h"
 #include "run_summary.h"
+#include "segment.h"
 #include "threshold.h"
 #include "units.h"
 
@@ -67,13 +68,13 @@ struct engine {
 
     uv_loop_t loop;
     bool loop_ready;
-    uv_timer_t wake, ticker, second, end, rate, drain_guard;
+    uv_timer_t wake, ticker, second, end, rate, drain_guard, start;
     uv_signal_t sigint, sigterm;
     struct sigaction old_sigint, old_sigterm; /* restored after the run */
     bool signals_saved;
     uv_async_t phase_async;
     int n_handles; /* handles initialised, closed at teardown */
-    uv_handle_t *handles[10];
+    uv_handle_t *handles[11];
     uv_mutex_t phase_mu;
     bool phase_mu_ready;
     struct phase_msg phase_q[PHASE_QUEUE];
@@ -91,6 +92,8 @@ struct engine {
     int fatal;
     pb_err fatal_err;
     pb_usec t0, t_end;
+    int64_t t0_wall; /* wall clock at t0, us since the epoch */
+    uint64_t tasks;  /* tasks this process runs (its segment's share of --requests) */
     uint64_t seconds_marked;
     pb_usec last_tick, lag_max; /* the ticker's previous run, its worst lateness this second */
     int phase; /* the mock's current phase as last seen by the loop, -1 without a mock */
@@ -228,7 +231,8 @@ static int start_request(struct engine *e, const pb_admission *a)
     pb_pattern_state st;
     e->pat.ops->state(e->pat.state, &st);
     f->ticket = a->ticket;
-    f->task = a->task;
+    /* a segment's local task j is the whole run's task j*N + I */
+    f->task = pb_segment_task(e->cfg->segment, a->task);
     f->slot = a->slot;
     f->attempt = a->attempt;
     f->intended = a->intended_start;
@@ -238,7 +242,7 @@ static int start_request(struct engine *e, const pb_admission *a)
     /* the task number and attempt go out as X-PB-Seq and X-PB-Attempt: the
      * mock draws each request's fault from them, so the same seed gives every
      * pattern the same faults, and a retry draws afresh */
-    int rc = pb_lanes_start(e->http, a->task, a->attempt, f, &err);
+    int rc = pb_lanes_start(e->http, f->task, f->attempt, f, &err);
     if (rc != 0) {
         inflight_put(e, f);
         fail(e, rc, &err);
@@ -378,7 +382,10 @@ static void pattern_event_cb(void *data, const pb_event *ev)
     struct engine *e = data;
     if (ev->kind == PB_EVENT_BREAKER_STATE)
         e->breaker_transitions++;
-    event(e, ev->at, ev->kind, ev->from, ev->to, ev->value, ev->detail);
+    int64_t from = ev->from;
+    if (ev->kind == PB_EVENT_DROP) /* from = the dropped task's number */
+        from = (int64_t)pb_segment_task(e->cfg->segment, (uint64_t)from);
+    event(e, ev->at, ev->kind, from, ev->to, ev->value, ev->detail);
 }
 
 /* Runs on a mock server thread: queue the change for the loop. */
@@ -489,13 +496,13 @@ static void watch_disk(struct engine *e)
     double elapsed = (double)e->seconds_marked;
     double rate = (double)e->tally.rows / elapsed;
     double left_s = e->cfg->duration > 0 ? (double)e->cfg->duration / 1e6 - elapsed
-                    : rate > 0.0         ? ((double)e->cfg->requests - (double)e->tally.rows) / rate
+                    : rate > 0.0         ? ((double)e->tasks - (double)e->tally.rows) / rate
                                          : 0.0;
     if (left_s < 0.0)
         left_s = 0.0;
     double left_rows = rate * left_s;
-    if (e->cfg->requests > 0 && (double)e->cfg->requests - (double)e->tally.rows < left_rows)
-        left_rows = (double)e->cfg->requests - (double)e->tally.rows;
+    if (e->tasks > 0 && (double)e->tasks - (double)e->tally.rows < left_rows)
+        left_rows = (double)e->tasks - (double)e->tally.rows;
     pb_disk_projection p;
     pb_err err;
     if (pb_disk_project(e->cfg, left_rows, left_s, &p, &err) != 0)
@@ -520,7 +527,7 @@ static void fill_view(struct engine *e, pb_usec elapsed, const pb_tally_second *
         .elapsed = elapsed,
         .duration = e->cfg->duration,
         .rows = e->tally.rows,
-        .total_requests = e->cfg->requests,
+        .total_requests = e->tasks,
         .sec_network = sec->network,
         .sec_failed = sec->failed,
         .p50 = sec->p50,
@@ -682,7 +689,9 @@ static void rate_cb(uv_timer_t *t)
 {
     struct engine *e = t->data;
     pb_usec now = pb_monotime_now();
-    e->pat.ops->set_rate(e->pat.state, now, e->cfg->rate_steps[e->next_rate_step].rate);
+    e->pat.ops->set_rate(
+        e->pat.state, now,
+        pb_segment_rate(e->cfg->segment, e->cfg->rate_steps[e->next_rate_step].rate));
     e->next_rate_step++;
     arm_rate(e, now);
     pump(e);
@@ -716,7 +725,8 @@ static int setup_loop(struct engine *e, pb_err *err)
     if (rc != 0)
         return pb_err_set(err, PB_ESYS, "cannot create the event loop: %s", uv_strerror(rc));
     e->loop_ready = true;
-    uv_timer_t *timers[] = {&e->wake, &e->ticker, &e->second, &e->end, &e->rate, &e->drain_guard};
+    uv_timer_t *timers[] = {&e->wake, &e->ticker,      &e->second, &e->end,
+                            &e->rate, &e->drain_guard, &e->start};
     for (size_t i = 0; i < sizeof(timers) / sizeof(timers[0]) && rc == 0; i++)
         rc = add_timer(e, timers[i]);
     if (rc == 0 && (rc = uv_signal_init(&e->loop, &e->sigint)) == 0) {
@@ -818,6 +828,9 @@ static void fill_summary(struct engine *e, pb_run_summary *out)
     out->connections = pb_lanes_connections(e->http);
     out->client_threads = pb_lanes_threads(e->http);
     out->signal = e->signal;
+    out->segment = e->cfg->segment;
+    out->start_aimed_us = e->cfg->start_at_us;
+    out->start_achieved_us = e->t0_wall;
     if (e->mock != NULL) {
         out->has_server = true;
         pb_mock_get_stats(e->mock, &out->server);
@@ -875,14 +888,13 @@ static void start_running(struct engine *e)
         else
             snprintf(who, sizeof(who), "unrecorded run");
         pb_format_duration(cfg->duration, d, sizeof(d));
-        if (cfg->duration > 0 && cfg->requests > 0)
+        if (cfg->duration > 0 && e->tasks > 0)
             note(e, "%s: %s against %s, %" PRIu64 " requests or %s", who, cfg->pattern, e->url,
-                 cfg->requests, d);
+                 e->tasks, d);
         else if (cfg->duration > 0)
             note(e, "%s: %s against %s for %s", who, cfg->pattern, e->url, d);
         else
-            note(e, "%s: %s against %s, %" PRIu64 " requests", who, cfg->pattern, e->url,
-                 cfg->requests);
+            note(e, "%s: %s against %s, %" PRIu64 " requests", who, cfg->pattern, e->url, e->tasks);
     }
     uv_mutex_lock(&e->phase_mu);
     e->phase_n = 0; /* phases announced before the run are not part of it */
@@ -891,6 +903,7 @@ static void start_running(struct engine *e)
     uv_update_time(&e->loop);
     e->t0 = pb_monotime_now();
     e->last_tick = e->t0;
+    e->t0_wall = pb_segment_wall_now();
     if (e->mock != NULL) {
         e->phase = 0;
         pb_mock_restart_phases(e->mock);
@@ -904,6 +917,36 @@ static void start_running(struct engine *e)
         arm(&e->end, end_cb, (cfg->duration + PB_USEC_PER_MS - 1) / PB_USEC_PER_MS);
     arm_rate(e, e->t0);
     pump(e);
+}
+
+static void start_cb(uv_timer_t *t)
+{
+    struct engine *e = t->data;
+    /* a uv timer may fire up to a millisecond early: wait out the rest */
+    int64_t left = e->cfg->start_at_us - pb_segment_wall_now();
+    if (left > 0) {
+        arm(&e->start, start_cb, (uint64_t)(left + PB_USEC_PER_MS - 1) / PB_USEC_PER_MS);
+        return;
+    }
+    start_running(e);
+}
+
+/* --start-at: the loop waits (signals still stop it) until the wall clock
+ * says so, with everything else ready, so that segments started on several
+ * machines begin together. A time already past starts at once, with a note:
+ * a pod that came up late still runs, and the summary records how late. */
+static void wait_for_start(struct engine *e)
+{
+    e->t0 = pb_monotime_now(); /* a run stopped while waiting has length 0 */
+    int64_t left = e->cfg->start_at_us != 0 ? e->cfg->start_at_us - pb_segment_wall_now() : 0;
+    if (e->cfg->start_at_us != 0 && left <= 0)
+        note(e, "warning: --start-at was %.3f s ago; starting at once", (double)-left / 1e6);
+    if (left <= 0) {
+        start_running(e);
+        return;
+    }
+    note(e, "waiting %.3f s for --start-at", (double)left / 1e6);
+    arm(&e->start, start_cb, (uint64_t)(left + PB_USEC_PER_MS - 1) / PB_USEC_PER_MS);
 }
 
 int pb_run_execute(const pb_run_config *cfg, pb_recorder *rec, pb_run_summary *out, pb_err *err)
@@ -928,8 +971,11 @@ int pb_run_execute(const pb_run_config *cfg, pb_recorder *rec, pb_run_summary *o
         goto out;
     }
     pb_pattern_params params = cfg->params;
-    params.total_tasks = cfg->requests;
     params.seed = cfg->seed;
+    /* a segment runs its share: concurrency, tasks, every N-th arrival */
+    if ((rc = pb_segment_params(cfg->segment, cfg->requests, &params, err)) != 0)
+        goto out;
+    e->tasks = params.total_tasks;
     if ((rc = pb_pattern_create(cfg->pattern, &params, pattern_event_cb, e, &e->pat, err)) != 0)
         goto out;
     e->pat_ready = true;
@@ -956,7 +1002,7 @@ int pb_run_execute(const pb_run_config *cfg, pb_recorder *rec, pb_run_summary *o
     if ((rc = begin_recording(e, err)) != 0)
         goto out;
 
-    start_running(e);
+    wait_for_start(e);
     uv_run(&e->loop, UV_RUN_DEFAULT);
     if (!cfg->quiet && cfg->observer != NULL && cfg->observer->finish != NULL)
         cfg->observer->finish(cfg->observer->data);

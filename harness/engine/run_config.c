@@ -220,6 +220,10 @@ int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value, p
         cfg->params.seed = seed;
         return 0;
     }
+    if (strcmp(name, "segment") == 0)
+        return pb_segment_parse(value, &cfg->segment, err);
+    if (strcmp(name, "start-at") == 0)
+        return pb_segment_parse_start(value, &cfg->start_at_us, err);
     if (strcmp(name, "threshold") == 0) {
         if (cfg->n_thresholds == (int)(sizeof(cfg->thresholds) / sizeof(cfg->thresholds[0])))
             return pb_err_set(err, PB_EFULL, "--threshold: at most %zu thresholds",
@@ -268,9 +272,10 @@ int pb_run_config_check(const pb_run_config *cfg, pb_err *err)
         if (cfg->rate_steps[i].at < cfg->rate_steps[i - 1].at)
             return pb_err_set(err, PB_EINVAL, "rate steps: expected increasing times");
     pb_pattern_params p = cfg->params;
-    p.total_tasks = cfg->requests;
     p.seed = cfg->seed;
-    return pb_pattern_check(cfg->pattern, &p, err);
+    /* the segment's own share is what runs, so that is what must pass */
+    int rc = pb_segment_params(cfg->segment, cfg->requests, &p, err);
+    return rc != 0 ? rc : pb_pattern_check(cfg->pattern, &p, err);
 }
 
 int pb_run_parse_client_threads(const char *value, uint32_t *out, pb_err *err)
@@ -337,6 +342,12 @@ char *pb_run_config_to_json(const pb_run_config *cfg)
         bad |= json_array_append_new(thr, json_string(cfg->thresholds[i]));
     bad |= json_object_set(root, "rate_steps", steps);
     bad |= json_object_set(root, "thresholds", thr);
+    if (pb_segment_active(cfg->segment))
+        bad |= json_object_set_new(root, "segment",
+                                   json_pack("{s:i,s:i}", "index", (int)cfg->segment.index,
+                                             "count", (int)cfg->segment.count));
+    if (cfg->start_at_us != 0)
+        bad |= json_object_set_new(root, "start_at_us", json_integer((json_int_t)cfg->start_at_us));
     if (!bad)
         text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 done:

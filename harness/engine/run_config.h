@@ -10,6 +10,7 @@
 #include "mock.h"
 #include "monotime.h"
 #include "pattern.h"
+#include "segment.h"
 
 #define PB_MAX_PHASES 32
 
@@ -51,6 +52,8 @@ typedef struct pb_run_config {
     int n_rate_steps;
     char *thresholds[32]; /* expressions, malloc'd */
     int n_thresholds;
+    pb_segment segment;  /* --segment I/N: this process runs segment I (count 0 = whole run) */
+    int64_t start_at_us; /* --start-at: wall clock to start at, us since the epoch; 0 = at once */
 } pb_run_config;
 
 /* Defaults: queue, concurrency 10, 10 s, timeout 10 s, seed 1, built-in mock,
@@ -68,7 +71,8 @@ int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value,
                       pb_err *err) PB_MUST_CHECK;
 
 /* Check the whole configuration before anything runs: the pattern's
- * parameters, a bound (duration or requests), no mock option with --target. */
+ * parameters, a bound (duration or requests), no mock option with --target,
+ * a segment's share of the concurrency and tasks. */
 int pb_run_config_check(const pb_run_config *cfg, pb_err *err) PB_MUST_CHECK;
 
 /* The HTTP client threads a run uses: `asked` if not 0, else one per CPU the
@@ -91,7 +95,9 @@ int pb_run_label_check(const char *label, pb_err *err) PB_MUST_CHECK;
 /* "all", "sample:N" or "seconds" for a keep_every (as --record takes it), into buf. */
 const char *pb_run_record_mode(uint32_t keep_every, char *buf, size_t len);
 
-/* Effective configuration as JSON (malloc'd), stored in runs.config_json. */
+/* Effective configuration as JSON (malloc'd), stored in runs.config_json: the
+ * whole run's (a segment's share is not in it), plus "segment" {index, count}
+ * and "start_at_us" when given. */
 char *pb_run_config_to_json(const pb_run_config *cfg);
 
 #endif

@@ -257,6 +257,19 @@ char *pb_run_summary_to_json(const pb_run_summary *s)
         if (s->errors[o][0] != '\0')
             bad |= put(errors, pb_outcome_name((pb_outcome)o), json_string(s->errors[o]));
     bad |= put(root, "errors", errors);
+    if (pb_segment_active(s->segment) || s->start_aimed_us != 0) {
+        json_t *seg = json_object();
+        bad |= seg == NULL;
+        if (seg != NULL && pb_segment_active(s->segment)) {
+            bad |= put(seg, "index", json_integer(s->segment.index));
+            bad |= put(seg, "count", json_integer(s->segment.count));
+        }
+        if (seg != NULL && s->start_aimed_us != 0)
+            bad |= put(seg, "start_aimed_us", json_integer((json_int_t)s->start_aimed_us));
+        if (seg != NULL)
+            bad |= put(seg, "start_achieved_us", json_integer((json_int_t)s->start_achieved_us));
+        bad |= put(root, "segment", seg);
+    }
     /* the mock's own JSON, as GET /__admin/stats answers it */
     if (s->has_server)
         bad |= put(root, "server", pb_mock_stats_json(&s->server));

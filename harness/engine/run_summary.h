@@ -45,6 +45,9 @@ typedef struct pb_run_summary {
     int signal;                         /* SIGINT/SIGTERM that interrupted the run, 0 if none */
     uint64_t status_counts[600];        /* responses per HTTP status */
     char errors[PB_OUTCOME_COUNT][128]; /* first error message seen per outcome ("" if none) */
+    pb_segment segment;                 /* the run's segment (count 0 = the whole run) */
+    int64_t start_aimed_us;             /* --start-at, us since the epoch (0 = not given) */
+    int64_t start_achieved_us;          /* wall clock when the run's clock started */
     bool has_server;                    /* the built-in mock ran: `server` holds its counters */
     pb_mock_stats server;
 } pb_run_summary;

@@ -125,6 +125,40 @@ static void many_rate_changes_stay_bounded_and_ordered(void **state)
     }
 }
 
+/* Segment I of N (rate/N, offset -I/N, the same rate changes at the same
+ * times) sees arrival j when the whole schedule sees task j*N + I, to the
+ * microsecond of rounding; the N segments together are the whole schedule. */
+static void a_thinned_schedule_is_every_nth_arrival(void **state)
+{
+    (void)state;
+    enum { N = 3, TASKS = 3000 };
+    static pb_usec whole[TASKS];
+    pb_arrivals a;
+    pb_arrivals_start(&a, 0, 1000, 0);
+    for (int k = 0; k < 1000; k++)
+        whole[k] = next_arrival(&a);
+    /* a rate change between two arrivals, then one that does not divide a second */
+    pb_arrivals_set_rate(&a, 1000500, 3000);
+    for (int k = 1000; k < 2000; k++)
+        whole[k] = next_arrival(&a);
+    pb_arrivals_set_rate(&a, whole[1999] + 100, 700);
+    for (int k = 2000; k < TASKS; k++)
+        whole[k] = next_arrival(&a);
+    for (int i = 0; i < N; i++) {
+        pb_arrivals s;
+        pb_arrivals_start(&s, 0, 1000.0 / N, 0);
+        pb_arrivals_offset(&s, -(double)i / N);
+        for (int k = i; k < TASKS; k += N) {
+            if (k >= 1000 && k - N < 1000)
+                pb_arrivals_set_rate(&s, 1000500, 3000.0 / N);
+            if (k >= 2000 && k - N < 2000)
+                pb_arrivals_set_rate(&s, whole[1999] + 100, 700.0 / N);
+            pb_usec at = next_arrival(&s);
+            assert_true(at + 1 >= whole[k] && at <= whole[k] + 1);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -133,6 +167,7 @@ int main(void)
         cmocka_unit_test(backlog_counts_arrived_untaken_tasks),
         cmocka_unit_test(closed_then_open_then_closed),
         cmocka_unit_test(many_rate_changes_stay_bounded_and_ordered),
+        cmocka_unit_test(a_thinned_schedule_is_every_nth_arrival),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

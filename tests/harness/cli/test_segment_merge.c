@@ -1,0 +1,362 @@
+/* Issue 15 end to end: one mock, three `run --segment I/3` processes with a
+ * shared --start-at, `merge`d; and the inputs merge refuses. The binary comes
+ * from $PB_BINARY. */
+#include <errno.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "histogram.h"
+#include "scratch_db.h"
+
+/* Start patternbench with args, stdout and stderr to a pipe each. */
+static pid_t spawn(const char *const *args, int *out, int *err)
+{
+    const char *bin = getenv("PB_BINARY");
+    assert_non_null(bin);
+    int po[2], pe[2];
+    assert_int_equal(pipe(po), 0);
+    assert_int_equal(pipe(pe), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char *argv[40];
+        int n = 0;
+        argv[n++] = (char *)bin;
+        for (int i = 0; args[i] != NULL && n < 39; i++)
+            argv[n++] = (char *)args[i];
+        argv[n] = NULL;
+        dup2(po[1], 1);
+        dup2(pe[1], 2);
+        close(po[0]);
+        close(pe[0]);
+        close(po[1]);
+        close(pe[1]);
+        execv(bin, argv);
+        _exit(127);
+    }
+    close(po[1]);
+    close(pe[1]);
+    *out = po[0];
+    *err = pe[0];
+    return pid;
+}
+
+/* Read fd to EOF into buf. */
+static void slurp(int fd, char *buf, size_t cap)
+{
+    size_t len = 0;
+    ssize_t got;
+    while (len + 1 < cap && (got = read(fd, buf + len, cap - 1 - len)) > 0)
+        len += (size_t)got;
+    buf[len] = '\0';
+    close(fd);
+}
+
+/* Run to the end; returns the exit status, stderr into err_text. */
+static int run(const char *const *args, char *err_text, size_t cap)
+{
+    int out, err;
+    pid_t pid = spawn(args, &out, &err);
+    static char sink[65536];
+    slurp(out, sink, sizeof(sink));
+    slurp(err, err_text, cap);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+static int64_t query(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return v;
+}
+
+static sqlite3 *open_db(const char *path)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    return db;
+}
+
+struct fixture {
+    char dir[256], db[256], seg[3][300], one[300], merged[300], url[128];
+    pid_t mock;
+    int mock_out, mock_err;
+};
+
+static struct fixture fx;
+
+/* A mock with faults, and a start time 2 s ahead shared by three segments. */
+static int setup(void **state)
+{
+    (void)state;
+    scratch_db_create(fx.dir, sizeof(fx.dir), fx.db, sizeof(fx.db), "segment");
+    for (int i = 0; i < 3; i++)
+        snprintf(fx.seg[i], sizeof(fx.seg[i]), "%s/s%d.db", fx.dir, i);
+    snprintf(fx.one, sizeof(fx.one), "%s/one.db", fx.dir);
+    snprintf(fx.merged, sizeof(fx.merged), "%s/merged.db", fx.dir);
+    const char *args[] = {"mock",     "--seed",     "7",         "--errors",         "503:0.1",
+                          "--faults", "reset:0.03", "--latency", "uniform:50us,2ms", NULL};
+    fx.mock = spawn(args, &fx.mock_out, &fx.mock_err);
+    /* the first line of stdout names the bound port */
+    char line[256];
+    size_t len = 0;
+    struct pollfd p = {fx.mock_out, POLLIN, 0};
+    while (len < sizeof(line) - 1 && memchr(line, '\n', len) == NULL) {
+        assert_true(poll(&p, 1, 10000) == 1);
+        ssize_t got = read(fx.mock_out, line + len, sizeof(line) - 1 - len);
+        assert_true(got > 0);
+        len += (size_t)got;
+        line[len] = '\0';
+    }
+    assert_int_equal(sscanf(line, "listening on %127s", fx.url), 1);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    kill(fx.mock, SIGTERM);
+    int status;
+    waitpid(fx.mock, &status, 0);
+    close(fx.mock_out);
+    close(fx.mock_err);
+    const char *files[] = {fx.seg[0], fx.seg[1], fx.seg[2], fx.one, fx.merged, fx.db};
+    char path[512];
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        const char *suffix[] = {"", "-wal", "-shm"};
+        for (int k = 0; k < 3; k++) {
+            snprintf(path, sizeof(path), "%s%s", files[i], suffix[k]);
+            unlink(path);
+        }
+    }
+    rmdir(fx.dir);
+    return 0;
+}
+
+/* The mock's counter `name` from GET /__admin/stats, through the CLI-free path: curl. */
+static int64_t mock_counter(const char *name)
+{
+    char cmd[512], buf[4096];
+    snprintf(cmd, sizeof(cmd), "curl -s %s/__admin/stats", fx.url);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = '\0';
+    pclose(f);
+    char key[64];
+    snprintf(key, sizeof(key), "\"%s\":", name);
+    const char *at = strstr(buf, key);
+    assert_non_null(at);
+    return strtoll(at + strlen(key), NULL, 10);
+}
+
+static void three_segments_merge_into_the_run_one_process_makes(void **state)
+{
+    (void)state;
+    char start[32], err[8192];
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    snprintf(start, sizeof(start), "%lld.5", (long long)now.tv_sec + 2);
+    pid_t pids[3];
+    int fds[3][2];
+    char seg[3][8];
+    for (int i = 0; i < 3; i++) {
+        snprintf(seg[i], sizeof(seg[i]), "%d/3", i);
+        const char *args[] = {"run", "--target",   fx.url,    "--segment",     seg[i], "--start-at",
+                              start, "--requests", "3000",    "--concurrency", "8",    "--seed",
+                              "7",   "--db",       fx.seg[i], "--quiet",       NULL};
+        pids[i] = spawn(args, &fds[i][0], &fds[i][1]);
+    }
+    for (int i = 0; i < 3; i++) {
+        static char sink[65536];
+        slurp(fds[i][0], sink, sizeof(sink));
+        slurp(fds[i][1], err, sizeof(err));
+        int status;
+        assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+        assert_true(WIFEXITED(status));
+        if (WEXITSTATUS(status) != 0)
+            fail_msg("segment %d: %s", i, err);
+    }
+    int64_t mock_requests =
+        mock_counter("requests") - mock_counter("resent_resets") - mock_counter("resent_hangs");
+    const char *margs[] = {"merge", fx.merged, fx.seg[0], fx.seg[1], fx.seg[2], NULL};
+    if (run(margs, err, sizeof(err)) != 0)
+        fail_msg("merge: %s", err);
+
+    sqlite3 *m = open_db(fx.merged);
+    int64_t rows = query(m, "SELECT count(*) FROM requests WHERE run_id = 1");
+    assert_int_equal(rows, 3000);
+    /* the mock counted each attempt once (libcurl's own re-sends aside) */
+    assert_int_equal(rows, mock_requests);
+    assert_int_equal(query(m, "SELECT json_extract(summary_json, '$.requests') FROM runs"), rows);
+    assert_int_equal(query(m, "SELECT sum(count) FROM seconds WHERE run_id = 1"), rows);
+    /* per outcome: the merged summary is the segments' sum and the rows' count */
+    const char *outcomes[][2] = {{"ok", "0"}, {"http_error", "1"}, {"reset", "4"}};
+    for (int o = 0; o < 3; o++) {
+        char sql[256];
+        int64_t sum = 0;
+        for (int i = 0; i < 3; i++) {
+            sqlite3 *s = open_db(fx.seg[i]);
+            snprintf(sql, sizeof(sql),
+                     "SELECT json_extract(summary_json, '$.outcomes.%s') FROM runs",
+                     outcomes[o][0]);
+            sum += query(s, sql);
+            sqlite3_close(s);
+        }
+        snprintf(sql, sizeof(sql), "SELECT json_extract(summary_json, '$.outcomes.%s') FROM runs",
+                 outcomes[o][0]);
+        assert_int_equal(query(m, sql), sum);
+        snprintf(sql, sizeof(sql), "SELECT count(*) FROM requests WHERE code & 15 = %s",
+                 outcomes[o][1]);
+        assert_int_equal(query(m, sql), sum);
+    }
+    /* p50/p99: the percentiles over the union of the raw rows, within 0.1 % */
+    pb_hist *h;
+    assert_int_equal(pb_hist_create_latency(&h), 0);
+    sqlite3_stmt *q;
+    assert_int_equal(
+        sqlite3_prepare_v2(m, "SELECT total_us FROM requests WHERE code & 15 NOT IN (6, 7)", -1, &q,
+                           NULL),
+        SQLITE_OK);
+    uint64_t *v = calloc(3000, sizeof(*v));
+    size_t n = 0;
+    while (sqlite3_step(q) == SQLITE_ROW && n < 3000)
+        v[n++] = (uint64_t)sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    for (size_t i = 1; i < n; i++) /* insertion sort: 3000 values */
+        for (size_t k = i; k > 0 && v[k - 1] > v[k]; k--) {
+            uint64_t t = v[k];
+            v[k] = v[k - 1];
+            v[k - 1] = t;
+        }
+    double ps[] = {50, 99};
+    const char *keys[] = {"p50", "p99"};
+    for (int i = 0; i < 2; i++) {
+        char sql[128];
+        snprintf(sql, sizeof(sql), "SELECT json_extract(summary_json, '$.latency_us.%s') FROM runs",
+                 keys[i]);
+        double exact = (double)v[(size_t)((ps[i] / 100) * (double)n + 0.999999) - 1];
+        double merged = (double)query(m, sql);
+        assert_true(merged >= exact && merged <= exact * 1.001 + 1);
+    }
+    free(v);
+    pb_hist_destroy(h);
+    /* the segments started together: aimed .5 s, achieved within 50 ms */
+    assert_true(query(m, "SELECT json_extract(summary_json, '$.segment.start_skew_us') FROM runs") <
+                50000);
+
+    /* the same seed in one process meets the same faults: task numbers j*3 + I
+     * are the ones a single process uses, so every outcome count is equal */
+    const char *oargs[] = {"run",           "--target", fx.url,   "--requests", "3000",
+                           "--concurrency", "8",        "--seed", "7",          "--db",
+                           fx.one,          "--quiet",  NULL};
+    if (run(oargs, err, sizeof(err)) != 0)
+        fail_msg("one process: %s", err);
+    sqlite3 *one = open_db(fx.one);
+    for (int o = 0; o < 9; o++) {
+        char sql[128];
+        snprintf(sql, sizeof(sql), "SELECT count(*) FROM requests WHERE code & 15 = %d", o);
+        assert_int_equal(query(one, sql), query(m, sql));
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(*) FROM requests WHERE code & 15 = %d AND (code >> 6) & 1023 = 503",
+                 o);
+        assert_int_equal(query(one, sql), query(m, sql));
+    }
+    sqlite3_close(one);
+    sqlite3_close(m);
+
+    /* a merged run reports like any other */
+    char report_dir[300];
+    snprintf(report_dir, sizeof(report_dir), "%s/report", fx.dir);
+    const char *rargs[] = {"report", fx.merged, "-o", report_dir, NULL};
+    int rc = run(rargs, err, sizeof(err));
+    assert_true(rc == 0 || strstr(err, "gnuplot") != NULL);
+    char cmd[400];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", report_dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void merge_refuses_inputs_that_do_not_fit(void **state)
+{
+    (void)state;
+    char err[8192];
+    /* the segments of the test above exist; an overlap, a gap, another run */
+    const char *overlap[] = {"merge", fx.db, fx.seg[0], fx.seg[1], fx.seg[1], fx.seg[2], NULL};
+    assert_int_equal(run(overlap, err, sizeof(err)), 2);
+    assert_non_null(strstr(err, "segment 1/3 is also in"));
+    assert_non_null(strstr(err, fx.seg[1]));
+    const char *missing[] = {"merge", fx.db, fx.seg[0], fx.seg[2], NULL};
+    assert_int_equal(run(missing, err, sizeof(err)), 2);
+    assert_non_null(strstr(err, "segments missing: 1/3"));
+    /* a segment of another configuration */
+    char other[300];
+    snprintf(other, sizeof(other), "%s/other.db", fx.dir);
+    const char *oargs[] = {"run",        "--target", fx.url,          "--segment", "1/3",
+                           "--requests", "3000",     "--concurrency", "9",         "--seed",
+                           "7",          "--db",     other,           "--quiet",   NULL};
+    assert_int_equal(run(oargs, err, sizeof(err)), 0);
+    const char *differ[] = {"merge", fx.db, fx.seg[0], other, fx.seg[2], NULL};
+    assert_int_equal(run(differ, err, sizeof(err)), 2);
+    assert_non_null(strstr(err, other));
+    assert_non_null(strstr(err, "params.concurrency"));
+    /* a lone run is not a segment */
+    assert_int_equal(run((const char *[]){"merge", fx.db, fx.one, NULL}, err, sizeof(err)), 2);
+    assert_non_null(strstr(err, "is not a segment"));
+    char path[400];
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (int k = 0; k < 3; k++) {
+        snprintf(path, sizeof(path), "%s%s", other, suffix[k]);
+        unlink(path);
+    }
+}
+
+static void bad_segment_and_past_start(void **state)
+{
+    (void)state;
+    char err[8192];
+    const char *bad[] = {"run", "--segment", "3/2", "--requests", "10", NULL};
+    assert_int_equal(run(bad, err, sizeof(err)), 2);
+    assert_non_null(strstr(err, "--segment: expected I below N"));
+    const char *few[] = {"run",        "--segment", "3/4",  "--concurrency", "2",
+                         "--requests", "10",        "--db", fx.db,           NULL};
+    assert_int_equal(run(few, err, sizeof(err)), 2);
+    assert_non_null(strstr(err, "no worker"));
+    const char *fmt[] = {"run", "--start-at", "tomorrow", "--requests", "1", NULL};
+    assert_int_equal(run(fmt, err, sizeof(err)), 2);
+    assert_non_null(strstr(err, "--start-at: expected Unix seconds"));
+    /* a start in the past: the run starts at once, saying so */
+    const char *past[] = {"run",        "--target", fx.url, "--start-at", "2020-01-01T00:00:00Z",
+                          "--requests", "5",        "--db", fx.db,        NULL};
+    assert_int_equal(run(past, err, sizeof(err)), 0);
+    assert_non_null(strstr(err, "warning: --start-at was"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(three_segments_merge_into_the_run_one_process_makes),
+        cmocka_unit_test(merge_refuses_inputs_that_do_not_fit),
+        cmocka_unit_test(bad_segment_and_past_start),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
