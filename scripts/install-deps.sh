@@ -2,7 +2,8 @@
 # Install the Debian packages patternbench needs, only those that are missing.
 # Idempotent and quiet when everything is present. Usage: install-deps.sh [--bench] [--test]
 #   --bench  also the benchmark tools (wrk, nginx-light)
-#   --test   also what only the tests use (chromium, for the report's browser test)
+#   --test   also what only the tests use (chromium, for the report's browser test;
+#            python3-aiohttp, for the Python reference of reference/python/)
 set -eu
 
 missing=""
@@ -33,6 +34,11 @@ for arg in "$@"; do
         ;;
     --test)
         [ -x /usr/bin/chromium ] || missing="$missing chromium"
+        # Debian's python3-aiohttp installs for /usr/bin/python3, which the
+        # tests use when it exists
+        py=python3
+        [ -x /usr/bin/python3 ] && py=/usr/bin/python3
+        "$py" -c "import aiohttp" >/dev/null 2>&1 || missing="$missing python3-aiohttp"
         ;;
     *)
         echo "install-deps: unknown option \"$arg\"; expected --bench or --test" >&2
