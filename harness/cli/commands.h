@@ -12,4 +12,7 @@ int pb_cmd_compare(int argc, char **argv);
 /* patternbench report DB [--run ID | --compare ID | --last] [-o DIR] */
 int pb_cmd_report(int argc, char **argv);
 
+/* patternbench reproduce: check the cheat sheet's claims by experiment, with verdicts. */
+int pb_cmd_reproduce(int argc, char **argv);
+
 #endif

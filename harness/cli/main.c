@@ -13,6 +13,7 @@ static const struct command {
     {"mock", pb_cmd_mock, "run the fault-injecting mock HTTP server in the foreground"},
     {"compare", pb_cmd_compare, "run every pattern of a scenario under the same faults, compare"},
     {"report", pb_cmd_report, "write charts, an HTML page and summaries of a run or compare"},
+    {"reproduce", pb_cmd_reproduce, "check the cheat sheet's claims in repeated trials, C and Python"},
     {NULL, NULL, NULL},
 };
 
@@ -22,7 +23,7 @@ static void usage(FILE *out)
                  "A lab for client-side concurrency and resilience patterns.\n\n"
                  "commands:\n");
     for (size_t i = 0; commands[i].name != NULL; i++)
-        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n'patternbench COMMAND --help' describes a command's options.\n");
 }
 
