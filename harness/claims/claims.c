@@ -28,13 +28,13 @@ static const pb_arm arms[PB_ARM_COUNT] = {
     [PB_ARM_SEMAPHORE_20] = {"semaphore-20", "semaphore", 20, sem_c, sem_py, false},
     [PB_ARM_BACKPRESSURE_20] = {"backpressure-20", "backpressure", 20, bp_c, bp_py, false},
     [PB_ARM_BREAKER_20] = {"breaker-20", "breaker", 20, br_c, br_py, false},
-    [PB_ARM_ADAPTIVE_20] = {"adaptive-20", "adaptive", 20, ad_c, ad_py, false},
+    [PB_ARM_ADAPTIVE_20] = {"adaptive-20", "adaptive", 20, ad_c, ad_py, false, 50},
     [PB_ARM_QUEUE_20_FAULT] = {"queue-20 fault", "queue", 20, NULL, NULL, true},
     [PB_ARM_SEMAPHORE_20_FAULT] = {"semaphore-20 fault", "semaphore", 20, sem_c, sem_py, true},
     [PB_ARM_BACKPRESSURE_20_FAULT] = {"backpressure-20 fault", "backpressure", 20, bp_c, bp_py,
                                       true},
     [PB_ARM_BREAKER_20_FAULT] = {"breaker-20 fault", "breaker", 20, br_c, br_py, true},
-    [PB_ARM_ADAPTIVE_20_FAULT] = {"adaptive-20 fault", "adaptive", 20, ad_c, ad_py, true},
+    [PB_ARM_ADAPTIVE_20_FAULT] = {"adaptive-20 fault", "adaptive", 20, ad_c, ad_py, true, 50},
 };
 
 static const pb_claim claims[PB_CLAIM_COUNT] = {
@@ -129,7 +129,8 @@ void pb_arm_result_finish(pb_arm_result *r, const pb_arm *arm)
     r->ready = pb_stats_ci95(rps, r->n, &r->rps, NULL) == 0 &&
                pb_stats_ci95(good, r->n, &r->goodput, NULL) == 0;
     r->mean_latency_ms = r->n > 0 ? lat / (double)r->n : 0.0;
-    r->little_bound = arm->concurrency / (pb_claims_server_mean_ms() / 1e3);
+    uint32_t slots = arm->peak != 0 ? arm->peak : arm->concurrency;
+    r->little_bound = slots / (pb_claims_server_mean_ms() / 1e3);
     r->client_bound = r->cpu_share >= PB_CLIENT_BOUND_SHARE;
 }
 

@@ -27,6 +27,8 @@ typedef struct pb_arm {
     const char *const *c_params; /* name, value pairs for pb_run_config_set; NULL-terminated */
     const char *const *py_args;  /* extra pb_reference.py arguments; NULL-terminated */
     bool fault;                  /* the mock has the fault phase */
+    uint32_t peak;               /* most requests it may have in flight (0 = concurrency;
+                                    adaptive: its max-limit) */
 } pb_arm;
 
 /* What every trial shares. */
