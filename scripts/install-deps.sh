@@ -4,7 +4,8 @@
 #   --bench  also the benchmark tools (wrk, nginx-light)
 #   --test   also what only the tests use (chromium, for the report's browser test;
 #            prometheus and promtool, for the live metrics tests;
-#            clang and its libFuzzer runtime, for the fuzz targets of tests/fuzz)
+#            clang and its libFuzzer runtime, for the fuzz targets of tests/fuzz;
+#            python3-aiohttp, for the Python reference of reference/python/)
 set -eu
 
 missing=""
@@ -44,6 +45,11 @@ for arg in "$@"; do
         fi
         # kubectl, for the manifest test of deploy/kubernetes
         command -v kubectl >/dev/null 2>&1 || missing="$missing kubernetes-client"
+        # Debian's python3-aiohttp installs for /usr/bin/python3, which the
+        # tests use when it exists
+        py=python3
+        [ -x /usr/bin/python3 ] && py=/usr/bin/python3
+        "$py" -c "import aiohttp" >/dev/null 2>&1 || missing="$missing python3-aiohttp"
         ;;
     *)
         echo "install-deps: unknown option \"$arg\"; expected --bench or --test" >&2

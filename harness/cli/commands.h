@@ -16,4 +16,7 @@ int pb_cmd_export(int argc, char **argv);
 /* patternbench merge OUT.db IN.db...: join the databases of a split run's segments. */
 int pb_cmd_merge(int argc, char **argv);
 
+/* patternbench reproduce: check the cheat sheet's claims by experiment, with verdicts. */
+int pb_cmd_reproduce(int argc, char **argv);
+
 #endif

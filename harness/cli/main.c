@@ -15,6 +15,7 @@ static const struct command {
     {"report", pb_cmd_report, "write charts, an HTML page and summaries of a run or compare"},
     {"export", pb_cmd_export, "write a run's request rows as CSV or JSON lines, or its .hgrm"},
     {"merge", pb_cmd_merge, "join the databases of a split run's segments (--segment I/N)"},
+    {"reproduce", pb_cmd_reproduce, "check the cheat sheet's claims in repeated trials, C and Python"},
     {NULL, NULL, NULL},
 };
 
@@ -24,7 +25,7 @@ static void usage(FILE *out)
                  "A lab for client-side concurrency and resilience patterns.\n\n"
                  "commands:\n");
     for (size_t i = 0; commands[i].name != NULL; i++)
-        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n'patternbench COMMAND --help' describes a command's options.\n");
 }
 

@@ -1,0 +1,42 @@
+/* Summary statistics of a few repeated measurements: the mean, the sample
+ * standard deviation, a 95 % confidence interval from Student's t, and the
+ * difference of two means with Welch's interval. */
+#ifndef PB_STATS_H
+#define PB_STATS_H
+
+#include <stddef.h>
+
+#include "errors.h"
+
+/* A mean and its two-sided 95 % confidence interval [lo, hi] = mean ± half. */
+typedef struct pb_ci {
+    size_t n;    /* samples (for a difference: the smaller of the two) */
+    double mean; /* for a difference: mean(a) - mean(b) */
+    double sd;   /* sample standard deviation (n - 1); for a difference: its standard error */
+    double df;   /* degrees of freedom of the t quantile (Welch's may be fractional) */
+    double half; /* t(0.975, df) * standard error */
+    double lo, hi;
+} pb_ci;
+
+/* Arithmetic mean of x[0..n); 0 for n = 0. */
+double pb_stats_mean(const double *x, size_t n);
+
+/* Sample standard deviation (divisor n - 1); 0 for n < 2. */
+double pb_stats_sd(const double *x, size_t n);
+
+/* The 0.975 quantile of Student's t with df degrees of freedom (df >= 1):
+ * exact to three decimals at whole df up to 30, interpolated in 1/df between
+ * 30, 40, 60, 120 and infinity (1.960), as printed t tables are read. */
+double pb_stats_t975(double df);
+
+/* 95 % confidence interval of the mean of x[0..n). PB_EINVAL (with a message)
+ * for n < 2, where no interval exists. */
+int pb_stats_ci95(const double *x, size_t n, pb_ci *out, pb_err *err) PB_MUST_CHECK;
+
+/* 95 % confidence interval of mean(a) - mean(b) by Welch's t (unequal
+ * variances; Welch-Satterthwaite degrees of freedom, n_a + n_b - 2 when both
+ * variances are 0). PB_EINVAL for fewer than 2 samples on either side. */
+int pb_stats_diff_ci95(const double *a, size_t na, const double *b, size_t nb, pb_ci *out,
+                       pb_err *err) PB_MUST_CHECK;
+
+#endif

@@ -1,0 +1,465 @@
+/* patternbench reproduce: check the cheat sheet's claims by experiment:
+ * each arm run in repeated trials, interleaved, by the C patterns and by the
+ * Python reference, against a fresh built-in mock; means with 95 % intervals,
+ * Little's-law bounds, the client's CPU, and a verdict per claim. */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "claims.h"
+#include "commands.h"
+#include "engine.h"
+#include "python_ref.h"
+#include "recorder.h"
+#include "units.h"
+
+#define EXIT_USAGE 2
+#define EXIT_FAILED 1
+
+#define DEFAULT_TRIALS 5
+#define QUICK_TRIALS 3
+#define DEFAULT_TRIAL_DURATION (5 * PB_USEC_PER_SEC)
+#define QUICK_TRIAL_DURATION (1 * PB_USEC_PER_SEC)
+
+typedef struct options {
+    bool claims[PB_CLAIM_COUNT];
+    const char *claims_text;
+    size_t trials;
+    bool trials_set, quick, no_python, python_set, json;
+    const char *python, *script, *db;
+    uint64_t seed;
+    pb_usec trial_duration; /* hidden: --trial-duration, for tests */
+} options;
+
+static void on_signal(int signum)
+{
+    (void)signum;
+    pb_stop_requested = pb_stop_requested ? 2 : 1;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: patternbench reproduce [options]\n"
+            "\n"
+            "Check the cheat sheet's claims by experiment against the built-in mock (latency\n"
+            "lognormal 6 ms median / 25 ms p99, 1 %% 503s). Each arm of a claim runs in N trials,\n"
+            "arms interleaved, with patternbench's C patterns and with the Python reference\n"
+            "(reference/python/pb_reference.py, asyncio + aiohttp); per arm the mean req/s with\n"
+            "its 95 %% confidence interval, the Little's-law bound, the client's CPU, then a\n"
+            "verdict per claim. Claims: C1 queue beat semaphore by 356 req/s; C2 error handling\n"
+            "inside the worker (not measured yet); C3 72-hour benchmark; C4 throughput stars.\n"
+            "\n"
+            "options:\n"
+            "  --claims LIST     claims to check, e.g. C1,C4 (default C1,C3,C4)\n"
+            "  --trials N        trials per arm, 2..%d (default %d)\n"
+            "  --quick           %d trials of 1 s each (the whole command within about 90 s)\n"
+            "  --python PYTHON   interpreter of the Python reference (default python3; needs aiohttp)\n"
+            "  --no-python       C patterns only\n"
+            "  --seed N          seed of trial 1; trial k uses N + k - 1 (default 1)\n"
+            "  --db FILE         database the C runs are recorded in (default patternbench.db)\n"
+            "  --json            the results as one JSON object on stdout\n"
+            "  --help            this text\n"
+            "\n"
+            "exit status: 0 done (whatever the verdicts); 2 bad options; 1 a run or the database\n"
+            "failed; 128+N interrupted by signal N.\n",
+            PB_TRIALS_MAX, DEFAULT_TRIALS, QUICK_TRIALS);
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "patternbench reproduce: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n(see 'patternbench reproduce --help')\n");
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+static int parse_options(int argc, char **argv, options *o, int *exit_status)
+{
+    *o = (options){.claims_text = "C1,C3,C4",
+                   .trials = DEFAULT_TRIALS,
+                   .python = "python3",
+                   .script = pb_python_ref_default_script(),
+                   .db = "patternbench.db",
+                   .seed = 1};
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            usage(stdout);
+            *exit_status = 0;
+            return -1;
+        }
+        if (strcmp(arg, "--quick") == 0 || strcmp(arg, "--no-python") == 0 ||
+            strcmp(arg, "--json") == 0) {
+            o->quick = o->quick || strcmp(arg, "--quick") == 0;
+            o->no_python = o->no_python || strcmp(arg, "--no-python") == 0;
+            o->json = o->json || strcmp(arg, "--json") == 0;
+            continue;
+        }
+        char name[32];
+        const char *value = NULL, *eq = strchr(arg, '=');
+        size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
+        snprintf(name, sizeof(name), "%.*s", (int)n, arg);
+        static const char *const with_value[] = {"--claims", "--trials", "--python",
+                                                 "--seed",   "--db",     "--trial-duration",
+                                                 "--python-script", NULL};
+        bool known = false;
+        for (size_t k = 0; with_value[k] != NULL && !known; k++)
+            known = strcmp(name, with_value[k]) == 0;
+        if (!known) {
+            *exit_status = usage_error("unknown option \"%s\"", arg);
+            return -1;
+        }
+        if (eq != NULL) {
+            value = eq + 1;
+        } else if (i + 1 < argc) {
+            value = argv[++i];
+        } else {
+            *exit_status = usage_error("%s: expected a value after it", name);
+            return -1;
+        }
+        pb_err err;
+        int rc = 0;
+        if (strcmp(name, "--claims") == 0) {
+            o->claims_text = value;
+        } else if (strcmp(name, "--trials") == 0) {
+            uint64_t t;
+            rc = pb_parse_u64(value, "--trials", 0, UINT64_MAX, &t, &err);
+            if (rc == 0 && (t < 2 || t > PB_TRIALS_MAX))
+                rc = pb_err_set(&err, PB_ERANGE,
+                                "--trials: expected 2 to %d (a single trial has no confidence "
+                                "interval), got \"%s\"",
+                                PB_TRIALS_MAX, value);
+            o->trials = (size_t)t;
+            o->trials_set = true;
+        } else if (strcmp(name, "--python") == 0) {
+            o->python = value;
+            o->python_set = true;
+        } else if (strcmp(name, "--python-script") == 0) {
+            o->script = value;
+        } else if (strcmp(name, "--seed") == 0) {
+            rc = pb_parse_u64(value, "--seed", 0, INT64_MAX - PB_TRIALS_MAX, &o->seed, &err);
+        } else if (strcmp(name, "--db") == 0) {
+            o->db = value;
+        } else if (strcmp(name, "--trial-duration") == 0) {
+            rc = pb_parse_duration(value, "--trial-duration", &o->trial_duration, &err);
+            if (rc == 0 && o->trial_duration < 100 * PB_USEC_PER_MS)
+                rc = pb_err_set(&err, PB_ERANGE,
+                                "--trial-duration: expected at least 100ms, got \"%s\"", value);
+        }
+        if (rc != 0) {
+            *exit_status = usage_error("%s", err.msg);
+            return -1;
+        }
+    }
+    pb_err err;
+    if (pb_claims_parse(o->claims_text, o->claims, &err) != 0) {
+        *exit_status = usage_error("%s", err.msg);
+        return -1;
+    }
+    if (o->python_set && o->no_python) {
+        *exit_status = usage_error("give --python or --no-python, not both");
+        return -1;
+    }
+    if (o->quick && !o->trials_set)
+        o->trials = QUICK_TRIALS;
+    if (o->trial_duration == 0)
+        o->trial_duration = o->quick ? QUICK_TRIAL_DURATION : DEFAULT_TRIAL_DURATION;
+    return 0;
+}
+
+static bool arm_selected(const options *o, pb_arm_id a)
+{
+    for (int c = 0; c < PB_CLAIM_COUNT; c++)
+        if (o->claims[c] && pb_claims_uses((pb_claim_id)c, a))
+            return true;
+    return false;
+}
+
+/* "2612 ± 35" */
+static const char *mean_ci(const pb_arm_result *r, bool good, char *buf, size_t len)
+{
+    if (!r->ready) {
+        snprintf(buf, len, "-");
+        return buf;
+    }
+    const pb_ci *ci = good ? &r->goodput : &r->rps;
+    snprintf(buf, len, "%.0f ± %.0f", ci->mean, ci->half);
+    return buf;
+}
+
+static void print_arm(FILE *out, const pb_arm *arm, const pb_arm_result *res, int n_impl)
+{
+    fprintf(out, "  %-22s", arm->label);
+    for (int i = 0; i < n_impl; i++) {
+        const pb_arm_result *r = &res[i];
+        char a[40], b[40];
+        if (!r->ready) {
+            fprintf(out, " | %-50.50s", r->missing[0] ? r->missing : "-");
+            continue;
+        }
+        fprintf(out, " | %14s %14s %6.0f %5.2f%s", mean_ci(r, false, a, sizeof(a)),
+                mean_ci(r, true, b, sizeof(b)), r->little_bound, r->cpu_share,
+                r->client_bound ? " CLIENT-BOUND" : "");
+    }
+    fprintf(out, "\n");
+}
+
+static void print_claim(FILE *out, pb_claim_id c, pb_arm_result res[PB_ARM_COUNT][PB_IMPL_COUNT],
+                        bool python, const pb_verdict *v)
+{
+    const pb_claim *cl = pb_claims_get(c);
+    fprintf(out, "\n%s  \"%s\"\n    sheet: %s\n", cl->id, cl->quote, cl->figure);
+    bool any = false;
+    for (int a = 0; a < PB_ARM_COUNT; a++)
+        any = any || pb_claims_uses(c, (pb_arm_id)a);
+    if (any) {
+        fprintf(out, "  %-22s | %14s %14s %6s %5s", "arm", "C req/s", "C ok/s", "bound", "cpu");
+        if (python)
+            fprintf(out, " | %14s %14s %6s %5s", "Python req/s", "Python ok/s", "bound", "cpu");
+        fprintf(out, "\n");
+        for (int a = 0; a < PB_ARM_COUNT; a++) {
+            if (!pb_claims_uses(c, (pb_arm_id)a))
+                continue;
+            print_arm(out, pb_claims_arm((pb_arm_id)a), res[a], python ? 2 : 1);
+        }
+    }
+    if (python && any) {
+        fprintf(out, "  verdict (Python, the sheet's kind of client): %s\n    %s\n",
+                v[PB_IMPL_PYTHON].word, v[PB_IMPL_PYTHON].reason);
+        fprintf(out, "  verdict (C patterns): %s\n    %s\n", v[PB_IMPL_C].word,
+                v[PB_IMPL_C].reason);
+    } else {
+        fprintf(out, "  verdict: %s\n    %s\n", v[PB_IMPL_C].word, v[PB_IMPL_C].reason);
+    }
+}
+
+static json_t *ci_json(const pb_ci *ci)
+{
+    return json_pack("{s:f, s:f, s:f, s:f, s:f}", "mean", ci->mean, "half", ci->half, "lo",
+                     ci->lo, "hi", ci->hi, "sd", ci->sd);
+}
+
+static json_t *arm_json(const pb_arm_result *r)
+{
+    if (!r->ready)
+        return json_pack("{s:s}", "missing", r->missing[0] ? r->missing : "fewer than 2 trials");
+    json_t *trials = json_array();
+    for (size_t i = 0; i < r->n; i++) {
+        const pb_trial *t = &r->trials[i];
+        json_array_append_new(
+            trials, json_pack("{s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I}", "rps", t->rps,
+                              "goodput", t->goodput, "elapsed_s", t->elapsed_s, "cpu_s", t->cpu_s,
+                              "mean_latency_ms", t->mean_latency_ms, "requests",
+                              (json_int_t)t->requests, "ok", (json_int_t)t->ok,
+                              "server_requests", (json_int_t)t->server_requests, "lost",
+                              (json_int_t)t->lost, "run_id", (json_int_t)t->run_id));
+    }
+    return json_pack("{s:o, s:o, s:f, s:f, s:f, s:b, s:o}", "rps", ci_json(&r->rps), "goodput",
+                     ci_json(&r->goodput), "mean_latency_ms", r->mean_latency_ms,
+                     "little_bound", r->little_bound, "cpu_share", r->cpu_share, "client_bound",
+                     r->client_bound, "trials", trials);
+}
+
+int pb_cmd_reproduce(int argc, char **argv)
+{
+    options o;
+    int status = EXIT_USAGE;
+    if (parse_options(argc, argv, &o, &status) != 0)
+        return status;
+
+    /* the Python column: an interpreter named on purpose must work; the
+     * default may be missing, and then its column says so */
+    bool python = !o.no_python;
+    char py_version[32] = "", aiohttp[32] = "", py_missing[512] = "";
+    pb_err err = {0};
+    if (python && pb_python_ref_check(o.python, o.script, py_version, sizeof(py_version), aiohttp,
+                                      sizeof(aiohttp), &err) != 0) {
+        if (o.python_set)
+            return usage_error("%s", err.msg);
+        snprintf(py_missing, sizeof(py_missing), "%s", err.msg);
+        fprintf(stderr, "patternbench reproduce: no Python column: %s\n", err.msg);
+    }
+    if (o.no_python)
+        snprintf(py_missing, sizeof(py_missing), "--no-python");
+    bool run_python = python && py_missing[0] == '\0';
+
+    pb_arm_result(*res)[PB_IMPL_COUNT] = calloc(PB_ARM_COUNT, sizeof(*res));
+    pb_recorder *rec = NULL;
+    int64_t compare_id = 0;
+    const char *end_status = "failed";
+    json_t *root = NULL;
+    status = EXIT_FAILED;
+    if (res == NULL) {
+        fprintf(stderr, "patternbench reproduce: out of memory\n");
+        goto done;
+    }
+    for (int a = 0; a < PB_ARM_COUNT; a++)
+        if (!run_python)
+            snprintf(res[a][PB_IMPL_PYTHON].missing, sizeof(res[a][PB_IMPL_PYTHON].missing),
+                     "no Python: %s", py_missing);
+
+    char title[64], plan[256], d[32];
+    snprintf(title, sizeof(title), "reproduce %s", o.claims_text);
+    snprintf(plan, sizeof(plan),
+             "{\"claims\": \"%s\", \"trials\": %zu, \"trial_duration\": \"%s\", \"seed\": %llu}",
+             o.claims_text, o.trials, pb_format_duration(o.trial_duration, d, sizeof(d)),
+             (unsigned long long)o.seed);
+    if (pb_recorder_open(o.db, 0, &rec, &err) != 0 ||
+        pb_recorder_begin_compare(rec, title, "reproduce", plan, o.seed, &compare_id, &err) != 0) {
+        fprintf(stderr, "patternbench reproduce: --db %s: %s\n", o.db, err.msg);
+        goto done;
+    }
+    pb_trial_plan tp = {.duration = o.trial_duration,
+                        .rec = rec,
+                        .compare_id = compare_id,
+                        .db_path = o.db,
+                        .python = o.python,
+                        .script = o.script};
+
+    struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
+    sigemptyset(&sa.sa_mask);
+    bool handlers = sigaction(SIGINT, &sa, &old_int) == 0;
+    handlers = sigaction(SIGTERM, &sa, &old_term) == 0 && handlers;
+    end_status = "completed";
+    /* trial-major order: every arm once per trial, so drift hits them alike */
+    for (size_t t = 0; t < o.trials && strcmp(end_status, "completed") == 0; t++) {
+        for (int a = 0; a < PB_ARM_COUNT && strcmp(end_status, "completed") == 0; a++) {
+            if (!arm_selected(&o, (pb_arm_id)a))
+                continue;
+            const pb_arm *arm = pb_claims_arm((pb_arm_id)a);
+            for (int impl = 0; impl < PB_IMPL_COUNT; impl++) {
+                if (pb_stop_requested) {
+                    end_status = "interrupted";
+                    break;
+                }
+                pb_arm_result *r = &res[a][impl];
+                if (impl == PB_IMPL_PYTHON && (!run_python || r->missing[0] != '\0'))
+                    continue;
+                pb_trial tr;
+                int rc = impl == PB_IMPL_C
+                             ? pb_trial_run_c(arm, &tp, o.seed + t, &tr, &err)
+                             : pb_trial_run_python(arm, &tp, o.seed + t, &tr, &err);
+                if (rc != 0 && impl == PB_IMPL_C) {
+                    fprintf(stderr, "patternbench reproduce: %s (C): %s\n", arm->label, err.msg);
+                    end_status = "failed";
+                    break;
+                }
+                if (rc != 0) {
+                    /* the Python column of this arm says why; C goes on */
+                    snprintf(r->missing, sizeof(r->missing), "%s", err.msg);
+                    fprintf(stderr, "patternbench reproduce: %s (Python): %s\n", arm->label,
+                            err.msg);
+                    continue;
+                }
+                r->trials[r->n++] = tr;
+                fprintf(stderr, "[trial %zu/%zu] %-22s %-6s %8.0f req/s  cpu %.2f\n", t + 1,
+                        o.trials, arm->label, impl == PB_IMPL_C ? "C" : "Python", tr.rps,
+                        tr.elapsed_s > 0 ? tr.cpu_s / tr.elapsed_s : 0.0);
+            }
+        }
+    }
+    if (handlers) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+    }
+
+    for (int a = 0; a < PB_ARM_COUNT; a++)
+        for (int impl = 0; impl < PB_IMPL_COUNT; impl++)
+            pb_arm_result_finish(&res[a][impl], pb_claims_arm((pb_arm_id)a));
+
+    pb_verdict v[PB_CLAIM_COUNT][PB_IMPL_COUNT];
+    for (int c = 0; c < PB_CLAIM_COUNT; c++) {
+        if (!o.claims[c])
+            continue;
+        for (int impl = 0; impl < PB_IMPL_COUNT; impl++) {
+            pb_arm_result col[PB_ARM_COUNT];
+            for (int a = 0; a < PB_ARM_COUNT; a++)
+                col[a] = res[a][impl];
+            pb_claims_verdict((pb_claim_id)c, col, (pb_impl)impl, &v[c][impl]);
+        }
+    }
+
+    if (o.json) {
+        root = json_pack("{s:s, s:I, s:I, s:f, s:I, s:s, s:I}", "claims_checked", o.claims_text,
+                         "seed", (json_int_t)o.seed, "trials", (json_int_t)o.trials,
+                         "trial_duration_s", (double)o.trial_duration / 1e6, "compare_id",
+                         (json_int_t)compare_id, "status", end_status, "server_recording", 0);
+        json_object_set_new(root, "server_recording", json_string("not yet: figures come from "
+                                                                  "each client and the mock's "
+                                                                  "counters"));
+        json_object_set_new(root, "python",
+                            run_python ? json_pack("{s:s, s:s, s:s}", "command", o.python,
+                                                   "version", py_version, "aiohttp", aiohttp)
+                                       : json_pack("{s:s}", "missing", py_missing));
+        json_t *arms_j = json_object(), *claims_j = json_array();
+        for (int a = 0; a < PB_ARM_COUNT; a++) {
+            if (!arm_selected(&o, (pb_arm_id)a))
+                continue;
+            const pb_arm *arm = pb_claims_arm((pb_arm_id)a);
+            json_object_set_new(arms_j, arm->label,
+                                json_pack("{s:s, s:i, s:b, s:o, s:o}", "pattern", arm->pattern,
+                                          "concurrency", (int)arm->concurrency, "fault",
+                                          arm->fault, "c", arm_json(&res[a][PB_IMPL_C]), "python",
+                                          arm_json(&res[a][PB_IMPL_PYTHON])));
+        }
+        for (int c = 0; c < PB_CLAIM_COUNT; c++) {
+            if (!o.claims[c])
+                continue;
+            const pb_claim *cl = pb_claims_get((pb_claim_id)c);
+            json_array_append_new(
+                claims_j,
+                json_pack("{s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s}}", "id", cl->id, "quote",
+                          cl->quote, "sheet", cl->figure, "c", "verdict", v[c][PB_IMPL_C].word,
+                          "reason", v[c][PB_IMPL_C].reason, "python", "verdict",
+                          v[c][PB_IMPL_PYTHON].word, "reason", v[c][PB_IMPL_PYTHON].reason));
+        }
+        json_object_set_new(root, "arms", arms_j);
+        json_object_set_new(root, "claims", claims_j);
+        if (json_dumpf(root, stdout, JSON_INDENT(2)) != 0)
+            end_status = "failed";
+        printf("\n");
+    } else {
+        printf("patternbench reproduce: %zu trial%s of %s per arm, seed %llu, compare %lld",
+               o.trials, o.trials == 1 ? "" : "s", d, (unsigned long long)o.seed,
+               (long long)compare_id);
+        if (run_python)
+            printf("; Python %s, aiohttp %s (%s)\n", py_version, aiohttp, o.python);
+        else
+            printf("; no Python column (%s)\n", py_missing);
+        printf("mean ± 95 %% CI over trials; bound = concurrency / the server's mean latency of %.2f ms (Little's law); "
+               "cpu = the client's CPU seconds per second\n",
+               pb_claims_server_mean_ms());
+        for (int c = 0; c < PB_CLAIM_COUNT; c++)
+            if (o.claims[c])
+                print_claim(stdout, (pb_claim_id)c, res, run_python, v[c]);
+    }
+    fflush(stdout);
+    if (strcmp(end_status, "completed") == 0)
+        status = 0;
+    else if (strcmp(end_status, "interrupted") == 0)
+        status = 128 + SIGINT;
+
+done:
+    if (rec != NULL) {
+        if (compare_id != 0 && pb_recorder_end_compare(rec, compare_id, end_status, NULL, &err) != 0) {
+            fprintf(stderr, "patternbench reproduce: --db %s: %s\n", o.db, err.msg);
+            status = EXIT_FAILED;
+        }
+        if (pb_recorder_close(rec, &err) != 0) {
+            fprintf(stderr, "patternbench reproduce: --db %s: %s\n", o.db, err.msg);
+            status = EXIT_FAILED;
+        }
+    }
+    json_decref(root);
+    free(res);
+    return status;
+}

@@ -1,0 +1,109 @@
+/* Means, standard deviations and Student-t intervals against values worked by
+ * hand and from printed t tables. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "stats.h"
+
+#define assert_near(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))
+
+static void t_quantiles_match_the_printed_table(void **state)
+{
+    assert_near(pb_stats_t975(1), 12.706, 1e-9);
+    assert_near(pb_stats_t975(2), 4.303, 1e-9);
+    assert_near(pb_stats_t975(4), 2.776, 1e-9);
+    assert_near(pb_stats_t975(9), 2.262, 1e-9);
+    assert_near(pb_stats_t975(30), 2.042, 1e-9);
+    assert_near(pb_stats_t975(60), 2.000, 1e-9);
+    assert_near(pb_stats_t975(1e9), 1.960, 1e-3);
+    /* between rows: t(0.975, 50) = 2.009 and t(0.975, 7.5) = 2.3330 (exact values) */
+    assert_near(pb_stats_t975(50), 2.009, 2e-3);
+    assert_near(pb_stats_t975(7.5), 2.333, 2e-3);
+    /* monotone: more degrees of freedom, a smaller quantile */
+    for (double df = 1.0; df < 200.0; df += 0.25)
+        assert_true(pb_stats_t975(df + 0.25) <= pb_stats_t975(df));
+}
+
+static void mean_and_sd_of_a_textbook_sample(void **state)
+{
+    const double x[] = {1, 2, 3, 4, 5};
+    assert_near(pb_stats_mean(x, 5), 3.0, 1e-12);
+    assert_near(pb_stats_sd(x, 5), sqrt(2.5), 1e-12);
+    assert_near(pb_stats_sd(x, 1), 0.0, 0);
+    assert_near(pb_stats_mean(x, 0), 0.0, 0);
+}
+
+static void ci95_of_five_trials(void **state)
+{
+    /* mean 2847.2, sd 41.5175, half = 2.776 * 41.5175 / sqrt(5) = 51.542 */
+    const double x[] = {2847, 2790, 2901, 2830, 2868};
+    pb_ci ci;
+    pb_err err;
+    assert_int_equal(pb_stats_ci95(x, 5, &ci, &err), 0);
+    assert_near(ci.mean, 2847.2, 1e-9);
+    assert_near(ci.sd, 41.5175, 1e-3);
+    assert_near(ci.df, 4.0, 0);
+    assert_near(ci.half, 51.5425, 1e-3);
+    assert_near(ci.lo, 2795.6575, 1e-3);
+    assert_near(ci.hi, 2898.7425, 1e-3);
+}
+
+static void one_sample_has_no_interval(void **state)
+{
+    const double x[] = {2847};
+    pb_ci ci;
+    pb_err err;
+    assert_int_equal(pb_stats_ci95(x, 1, &ci, &err), PB_EINVAL);
+    assert_non_null(strstr(err.msg, "at least 2 samples, got 1"));
+    assert_int_equal(pb_stats_diff_ci95(x, 1, x, 1, &ci, &err), PB_EINVAL);
+}
+
+static void welch_difference_of_two_arms(void **state)
+{
+    const double a[] = {2847, 2790, 2901, 2830, 2868};
+    const double b[] = {2491, 2530, 2460, 2512, 2475};
+    pb_ci d;
+    pb_err err;
+    assert_int_equal(pb_stats_diff_ci95(a, 5, b, 5, &d, &err), 0);
+    /* worked by hand: means 2847.2 and 2493.6, se 22.4054, Welch df 7.0208,
+     * t(0.975, 7.0208) = 2.3634 */
+    assert_near(d.mean, 353.6, 1e-9);
+    assert_near(d.sd, 22.4054, 1e-3);
+    assert_near(d.df, 7.0208, 1e-3);
+    assert_near(d.half, 2.3634 * 22.4054, 0.05);
+    assert_true(d.lo > 0.0);
+    /* swapped arms: the same interval mirrored */
+    pb_ci m;
+    assert_int_equal(pb_stats_diff_ci95(b, 5, a, 5, &m, &err), 0);
+    assert_near(m.lo, -d.hi, 1e-9);
+    assert_near(m.hi, -d.lo, 1e-9);
+}
+
+static void welch_with_no_spread_uses_the_pooled_df(void **state)
+{
+    const double a[] = {10, 10, 10}, b[] = {7, 7};
+    pb_ci d;
+    assert_int_equal(pb_stats_diff_ci95(a, 3, b, 2, &d, NULL), 0);
+    assert_near(d.mean, 3.0, 1e-12);
+    assert_near(d.df, 3.0, 0);
+    assert_near(d.half, 0.0, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(t_quantiles_match_the_printed_table),
+        cmocka_unit_test(mean_and_sd_of_a_textbook_sample),
+        cmocka_unit_test(ci95_of_five_trials),
+        cmocka_unit_test(one_sample_has_no_interval),
+        cmocka_unit_test(welch_difference_of_two_arms),
+        cmocka_unit_test(welch_with_no_spread_uses_the_pooled_df),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

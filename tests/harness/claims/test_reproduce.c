@@ -1,0 +1,161 @@
+/* `patternbench reproduce` end to end, as a user runs it: the quick C1 check
+ * with a fixed seed and shortened trials (--trial-duration, a documented
+ * knob), what it prints and records, and its refusals of bad input. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <sqlite3.h>
+
+static const char *env(const char *name)
+{
+    const char *v = getenv(name);
+    if (v == NULL)
+        fail_msg("%s is not set: run through ctest", name);
+    return v;
+}
+
+static char dir[] = "/tmp/pb-reproduce-XXXXXX";
+
+/* Run patternbench reproduce ARGS; stdout in out (static), stderr in err. */
+static int reproduce(const char *args, char **out, char **errtext)
+{
+    static char obuf[1 << 18], ebuf[1 << 14];
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "cd %s && '%s' reproduce %s 2>%s/stderr", dir, env("PB_BINARY"),
+             args, dir);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(obuf, 1, sizeof(obuf) - 1, p);
+    obuf[n] = '\0';
+    int st = pclose(p);
+    char path[128];
+    snprintf(path, sizeof(path), "%s/stderr", dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    n = fread(ebuf, 1, sizeof(ebuf) - 1, f);
+    ebuf[n] = '\0';
+    fclose(f);
+    *out = obuf;
+    *errtext = ebuf;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static void quick_c1_without_python(void **state)
+{
+    char *out, *err;
+    int st = reproduce("--quick --claims C1 --no-python --seed 1 --trial-duration 500ms "
+                       "--db r.db --json",
+                       &out, &err);
+    if (st != 0)
+        fail_msg("exit %d: %s", st, err);
+    json_error_t jerr;
+    json_t *j = json_loads(out, 0, &jerr);
+    if (j == NULL)
+        fail_msg("not JSON (%s): %s", jerr.text, out);
+    assert_int_equal(json_integer_value(json_object_get(j, "trials")), 3);
+    json_t *c1 = json_array_get(json_object_get(j, "claims"), 0);
+    assert_string_equal(json_string_value(json_object_get(c1, "id")), "C1");
+    const char *word = json_string_value(json_object_get(json_object_get(c1, "c"), "verdict"));
+    assert_non_null(word);
+    assert_true(strcmp(word, "reproduced") == 0 || strcmp(word, "contradicted") == 0 ||
+                strncmp(word, "reproduced only when ", 21) == 0 ||
+                strcmp(word, "not testable as stated") == 0);
+    const char *pyword =
+        json_string_value(json_object_get(json_object_get(c1, "python"), "verdict"));
+    assert_string_equal(pyword, "not measured");
+    /* every arm: three trials, each one's requests all reached the mock */
+    const char *labels[] = {"queue-20", "semaphore-30", "semaphore-20"};
+    for (int a = 0; a < 3; a++) {
+        json_t *arm = json_object_get(json_object_get(j, "arms"), labels[a]);
+        assert_non_null(arm);
+        json_t *c = json_object_get(arm, "c");
+        json_t *trials = json_object_get(c, "trials");
+        assert_int_equal(json_array_size(trials), 3);
+        for (size_t t = 0; t < 3; t++) {
+            json_t *tr = json_array_get(trials, t);
+            json_int_t sent = json_integer_value(json_object_get(tr, "requests"));
+            assert_true(sent > 0);
+            assert_int_equal(sent, json_integer_value(json_object_get(tr, "server_requests")));
+        }
+        json_t *rps = json_object_get(c, "rps");
+        assert_true(json_real_value(json_object_get(rps, "lo")) <=
+                    json_real_value(json_object_get(rps, "hi")));
+        assert_true(json_is_object(json_object_get(arm, "python")));
+    }
+    json_decref(j);
+
+    /* 9 runs recorded under one compare, interleaved: queue, sem-30, sem-20, queue, ... */
+    char path[128];
+    snprintf(path, sizeof(path), "%s/r.db", dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                         "SELECT label FROM runs WHERE compare_id = "
+                                         "(SELECT max(id) FROM compares) ORDER BY id",
+                                         -1, &q, NULL),
+                     SQLITE_OK);
+    int n = 0;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        assert_string_equal((const char *)sqlite3_column_text(q, 0), labels[n % 3]);
+        n++;
+    }
+    assert_int_equal(n, 9);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
+static void bad_input_is_refused_naming_it(void **state)
+{
+    char *out, *err;
+    assert_int_equal(reproduce("--trials 1 --no-python", &out, &err), 2);
+    assert_non_null(strstr(err, "--trials: expected 2 to 50"));
+    assert_int_equal(reproduce("--claims C1,C7 --no-python", &out, &err), 2);
+    assert_non_null(strstr(err, "unknown claim \"C7\""));
+    assert_int_equal(reproduce("--python /nonexistent/python3 --claims C3", &out, &err), 2);
+    assert_non_null(strstr(err, "--python /nonexistent/python3"));
+    assert_int_equal(reproduce("--no-python --claims C1 --db /nonexistent/dir/x.db", &out, &err),
+                     1);
+    assert_non_null(strstr(err, "--db /nonexistent/dir/x.db"));
+    assert_string_equal(out, "");
+}
+
+static void c3_runs_nothing_and_says_what_patternbench_offers(void **state)
+{
+    char *out, *err;
+    assert_int_equal(reproduce("--claims C3 --no-python --db c3.db", &out, &err), 0);
+    assert_non_null(strstr(out, "not testable as stated"));
+    assert_non_null(strstr(out, "soak-72h.json"));
+}
+
+static int setup(void **state)
+{
+    return mkdtemp(dir) == NULL ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(quick_c1_without_python),
+        cmocka_unit_test(bad_input_is_refused_naming_it),
+        cmocka_unit_test(c3_runs_nothing_and_says_what_patternbench_offers),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
