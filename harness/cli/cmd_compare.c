@@ -2,7 +2,6 @@
  * conditions, record them under one compare id, print one comparison table,
  * and gate on thresholds. */
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,10 +17,11 @@
 #include "scenario.h"
 #include "threshold.h"
 #include "units.h"
+#include "usage.h"
 
-/* Exit statuses (run uses the same): usage or scenario error, a failed run,
- * a failed threshold. Interrupted runs exit 128 + the signal. */
-#define EXIT_USAGE 2
+/* Exit statuses (run uses the same): usage or scenario error (PB_EXIT_USAGE),
+ * a failed run, a failed threshold. Interrupted runs exit 128 + the signal. */
+#define EXIT_USAGE PB_EXIT_USAGE
 #define EXIT_FAILED 1
 #define EXIT_THRESHOLD 99
 
@@ -84,18 +84,6 @@ static void usage(FILE *out)
         pb_threshold_metric_names());
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "patternbench compare: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n(see 'patternbench compare --help')\n");
-    va_end(ap);
-    return EXIT_USAGE;
-}
-
 static int parse_options(int argc, char **argv, options *o, int *exit_status)
 {
     *o = (options){.db = "patternbench.db"};
@@ -116,8 +104,9 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
         }
         if (strncmp(arg, "--", 2) != 0) {
             if (o->scenario != NULL) {
-                *exit_status = usage_error("expected one scenario file, got \"%s\" and \"%s\"",
-                                           o->scenario, arg);
+                *exit_status =
+                    pb_usage_error("compare", "expected one scenario file, got \"%s\" and \"%s\"",
+                                   o->scenario, arg);
                 return -1;
             }
             o->scenario = arg;
@@ -135,7 +124,7 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
         for (size_t k = 0; with_value[k] != NULL && !known; k++)
             known = strcmp(name, with_value[k]) == 0;
         if (!known) {
-            *exit_status = usage_error("unknown option \"%s\"", arg);
+            *exit_status = pb_usage_unknown_option("compare", arg);
             return -1;
         }
         if (eq != NULL) {
@@ -143,7 +132,7 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
         } else if (i + 1 < argc) {
             value = argv[++i];
         } else {
-            *exit_status = usage_error("%s: expected a value after it", name);
+            *exit_status = pb_usage_error("compare", "%s: expected a value", name);
             return -1;
         }
         pb_err err;
@@ -155,14 +144,11 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
         } else if (strcmp(name, "--patterns") == 0) {
             o->patterns = value;
         } else if (strcmp(name, "--duration") == 0) {
-            rc = pb_parse_duration(value, "--duration", &o->duration, &err);
-            if (rc == 0 && o->duration == 0)
-                rc = pb_err_set(&err, PB_ERANGE, "--duration: expected more than 0s, got \"%s\"",
-                                value);
+            rc = pb_run_parse_duration(value, &o->duration, &err);
         } else if (strcmp(name, "--requests") == 0) {
-            rc = pb_parse_u64(value, "--requests", 1, UINT64_C(1) << 53, &o->requests, &err);
+            rc = pb_run_parse_requests(value, &o->requests, &err);
         } else if (strcmp(name, "--seed") == 0) {
-            rc = pb_parse_u64(value, "--seed", 0, INT64_MAX, &o->seed, &err);
+            rc = pb_run_parse_seed(value, &o->seed, &err);
             o->seed_set = true;
         } else if (strcmp(name, "--client-threads") == 0) {
             rc = pb_run_parse_client_threads(value, &o->client_threads, &err);
@@ -176,16 +162,17 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
                 o->thresholds[o->n_thresholds++] = value;
         }
         if (rc != 0) {
-            *exit_status = usage_error("%s", err.msg);
+            *exit_status = pb_usage_error("compare", "%s", err.msg);
             return -1;
         }
     }
     if (o->scenario == NULL) {
-        *exit_status = usage_error("expected a scenario file, such as scenarios/demo.json");
+        *exit_status =
+            pb_usage_error("compare", "expected a scenario file, such as scenarios/demo.json");
         return -1;
     }
     if (o->duration != 0 && o->requests != 0) {
-        *exit_status = usage_error("give either --duration or --requests, not both");
+        *exit_status = pb_usage_error("compare", "give either --duration or --requests, not both");
         return -1;
     }
     return 0;

@@ -13,6 +13,7 @@
 #include "registry.h"
 #include "run_summary.h"
 #include "threshold.h"
+#include "usage.h"
 
 /* The --pattern line: every registered name, wrapped under the help column
  * so that no line passes 80 columns. */
@@ -108,14 +109,14 @@ static int parse_args(int argc, char **argv, pb_run_config *cfg, bool *help, pb_
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
-            return pb_err_set(err, PB_EINVAL, "unexpected argument \"%s\"; options start with --",
+            return pb_err_set(err, PB_EINVAL, "%s: unexpected argument; options start with --",
                               arg);
         char name[64];
         const char *value = NULL;
         const char *eq = strchr(arg + 2, '=');
         size_t len = eq != NULL ? (size_t)(eq - arg - 2) : strlen(arg + 2);
         if (len >= sizeof(name))
-            return pb_err_set(err, PB_EINVAL, "unknown option %s", arg);
+            return pb_err_set(err, PB_ENOENT, "%.*s: unknown option", (int)(len + 2), arg);
         memcpy(name, arg + 2, len);
         name[len] = '\0';
         if (strcmp(name, "help") == 0) {
@@ -166,9 +167,7 @@ int pb_cmd_run(int argc, char **argv)
     if (rc == 0)
         rc = pb_run_config_check(&cfg, &err);
     if (rc != 0) {
-        fprintf(stderr, "patternbench run: %s\n", err.msg);
-        fprintf(stderr, "'patternbench run --help' lists the options.\n");
-        status = 2;
+        status = pb_usage_error("run", "%s", err.msg);
         goto done;
     }
     sum = calloc(1, sizeof(*sum));

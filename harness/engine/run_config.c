@@ -135,19 +135,16 @@ int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value, p
     if (strcmp(name, "db") == 0)
         return set_string(&cfg->db_path, name, value, err);
     if (strcmp(name, "duration") == 0) {
-        pb_usec d;
-        int rc = pb_parse_duration(value, "--duration", &d, err);
+        pb_usec d = 0;
+        int rc = pb_run_parse_duration(value, &d, err);
         if (rc != 0)
             return rc;
-        if (d == 0)
-            return pb_err_set(err, PB_ERANGE, "--duration: expected more than 0, got \"%s\"",
-                              value);
         cfg->duration = d;
         cfg->duration_set = true;
         return 0;
     }
     if (strcmp(name, "requests") == 0 || strcmp(name, "tasks") == 0) {
-        int rc = pb_parse_u64(value, "--requests", 1, UINT64_MAX / 2, &cfg->requests, err);
+        int rc = pb_run_parse_requests(value, &cfg->requests, err);
         if (rc != 0)
             return rc;
         /* a count alone bounds the run; with --duration too, whichever comes first */
@@ -171,7 +168,7 @@ int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value, p
     if (strcmp(name, "seed") == 0) {
         /* one seed for the whole run: the pattern's jitter and the mock's draws */
         uint64_t seed;
-        int rc = pb_parse_u64(value, "--seed", 0, UINT64_MAX, &seed, err);
+        int rc = pb_run_parse_seed(value, &seed, err);
         if (rc == 0)
             rc = pb_mock_config_set(cfg->mock, "seed", value, err);
         if (rc != 0)
@@ -207,7 +204,7 @@ int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value, p
     if (rc == 0 && cfg->mock_option[0] == '\0')
         snprintf(cfg->mock_option, sizeof(cfg->mock_option), "%s", name);
     if (rc == PB_ENOENT)
-        return pb_err_set(err, PB_ENOENT, "unknown option --%s", name);
+        return pb_err_set(err, PB_ENOENT, "--%s: unknown option", name);
     return rc;
 }
 
@@ -231,6 +228,28 @@ int pb_run_config_check(const pb_run_config *cfg, pb_err *err)
     p.total_tasks = cfg->requests;
     p.seed = cfg->seed;
     return pb_pattern_check(cfg->pattern, &p, err);
+}
+
+int pb_run_parse_requests(const char *value, uint64_t *out, pb_err *err)
+{
+    return pb_parse_u64(value, "--requests", 1, PB_RUN_REQUESTS_MAX, out, err);
+}
+
+int pb_run_parse_duration(const char *value, pb_usec *out, pb_err *err)
+{
+    pb_usec d;
+    int rc = pb_parse_duration(value, "--duration", &d, err);
+    if (rc != 0)
+        return rc;
+    if (d == 0)
+        return pb_err_set(err, PB_ERANGE, "--duration: expected more than 0s, got \"%s\"", value);
+    *out = d;
+    return 0;
+}
+
+int pb_run_parse_seed(const char *value, uint64_t *out, pb_err *err)
+{
+    return pb_parse_u64(value, "--seed", 0, PB_RUN_SEED_MAX, out, err);
 }
 
 int pb_run_parse_client_threads(const char *value, uint32_t *out, pb_err *err)

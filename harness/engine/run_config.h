@@ -39,7 +39,7 @@ typedef struct pb_run_config {
     char *db_path; /* malloc'd; default "patternbench.db" */
     bool quiet, json;
     const struct pb_run_observer *observer; /* told how the run goes unless quiet; may be NULL */
-    bool record;          /* hidden bench switch: false skips the recorder */
+    bool record;                            /* hidden bench switch: false skips the recorder */
     char mock_option[32]; /* first mock option given, to refuse it with --target */
     int64_t compare_id;   /* 0 = lone run */
     pb_rate_step rate_steps[PB_MAX_PHASES];
@@ -72,7 +72,20 @@ int pb_run_config_check(const pb_run_config *cfg, pb_err *err) PB_MUST_CHECK;
  * one per 16 slots, so a small run stays on one thread and pays no hand-offs. */
 uint32_t pb_run_client_threads(uint32_t asked, uint32_t slots, long cpus);
 
-/* Parse a --client-threads value (1..PB_LANES_MAX), for run and compare alike. */
+/* Most tasks a run may be bounded by: 2^53, so that the count stays exact in
+ * JSON readers that hold numbers as doubles (scenario files use it too). */
+#define PB_RUN_REQUESTS_MAX (UINT64_C(1) << 53)
+
+/* Largest seed: INT64_MAX, so that it reads back from JSON and SQLite. */
+#define PB_RUN_SEED_MAX ((uint64_t)INT64_MAX)
+
+/* The options run and compare share, parsed once so that a bound is worded the
+ * same way in both: --requests (1..PB_RUN_REQUESTS_MAX), --duration (above 0),
+ * --seed (0..PB_RUN_SEED_MAX), --client-threads (1..PB_LANES_MAX). The message
+ * names the option and what was expected. */
+int pb_run_parse_requests(const char *value, uint64_t *out, pb_err *err) PB_MUST_CHECK;
+int pb_run_parse_duration(const char *value, pb_usec *out, pb_err *err) PB_MUST_CHECK;
+int pb_run_parse_seed(const char *value, uint64_t *out, pb_err *err) PB_MUST_CHECK;
 int pb_run_parse_client_threads(const char *value, uint32_t *out, pb_err *err) PB_MUST_CHECK;
 
 /* Whether text may name a run (`--label`, a scenario entry's "label"): one

@@ -228,10 +228,9 @@ static int want_duration(const ctx *c, json_t *v, const char *path, pb_usec *out
 static int want_positive(const ctx *c, json_t *v, const char *path, uint64_t max, uint64_t *out)
 {
     char got[64];
-    if (!json_is_integer(v) || json_integer_value(v) <= 0)
-        return fail(c, path, "expected a positive integer, got %s", describe(v, got, sizeof(got)));
-    if ((uint64_t)json_integer_value(v) > max)
-        return fail(c, path, "expected a positive integer up to %llu, got %s",
+    /* the words of the command line's bounds (pb_parse_u64) */
+    if (!json_is_integer(v) || json_integer_value(v) <= 0 || (uint64_t)json_integer_value(v) > max)
+        return fail(c, path, "expected a whole number from 1 to %llu, got %s",
                     (unsigned long long)max, describe(v, got, sizeof(got)));
     *out = (uint64_t)json_integer_value(v);
     return 0;
@@ -311,7 +310,7 @@ static int parse_bound(const ctx *c, json_t *obj, const char *path, pb_usec *dur
     }
     if (r != NULL) {
         pb_json_path_key(p, sizeof(p), path, "requests");
-        return want_positive(c, r, p, UINT64_C(1) << 53, requests);
+        return want_positive(c, r, p, PB_RUN_REQUESTS_MAX, requests);
     }
     return 0;
 }
@@ -324,8 +323,8 @@ static int parse_seed(const ctx *c, json_t *v, uint64_t *out)
         *out = (uint64_t)json_integer_value(v);
         return 0;
     }
-    return fail(c, "seed", "expected a whole number from 0 to 2^63-1, got %s",
-                describe(v, got, sizeof(got)));
+    return fail(c, "seed", "expected a whole number from 0 to %llu, got %s",
+                (unsigned long long)PB_RUN_SEED_MAX, describe(v, got, sizeof(got)));
 }
 
 static int parse_target(const ctx *c, json_t *v, pb_scenario *sc)

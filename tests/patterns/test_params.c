@@ -122,7 +122,8 @@ static void bad_values_get_messages_naming_the_option(void **state)
         const char *expect; /* in the message */
     } bad[] = {
         {"concurrency", "0", PB_ERANGE, "--concurrency: expected a whole number from 1 to 100000"},
-        {"concurrency", "ten", PB_EPARSE, "--concurrency: expected a positive integer, got \"ten\""},
+        {"concurrency", "ten", PB_EPARSE,
+         "--concurrency: expected a whole number from 1 to 100000, got \"ten\""},
         {"concurrency", "", PB_EPARSE, "--concurrency"},
         {"concurrency", NULL, PB_EPARSE, "--concurrency"},
         {"put-timeout", "10", PB_EPARSE, "--put-timeout: expected a duration with a unit"},

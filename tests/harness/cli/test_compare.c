@@ -242,8 +242,10 @@ static void broken_scenarios_and_bad_options_exit_2_before_running(void **state)
         {"--patterns", "queue,bulkhead",
          "--patterns: \"bulkhead\" is neither a label nor a "
          "pattern of"},
-        {"--requests", "lots", "--requests: expected a positive integer, got \"lots\""},
-        {"--frobnicate", "1", "unknown option \"--frobnicate\""},
+        {"--requests", "lots",
+         "--requests: expected a whole number from 1 to 9007199254740992, got \"lots\""},
+        {"--frobnicate", "1",
+         "patternbench compare: --frobnicate: unknown option\nsee 'patternbench compare --help'\n"},
         {"--client-threads", "0", "--client-threads: expected a whole number from 1 to 64"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -66,14 +66,14 @@ static const char *binary(void)
     return b;
 }
 
-/* Start `patternbench run ARGS...`; stderr on a terminal when tty is true. */
-static void spawn(struct child *ch, bool tty, const char *const *args)
+/* Start `patternbench COMMAND ARGS...`; stderr on a terminal when tty is true. */
+static void spawn_command(struct child *ch, bool tty, const char *command, const char *const *args)
 {
     memset(ch, 0, sizeof(*ch));
     char *argv[64];
     int n = 0;
     argv[n++] = (char *)binary();
-    argv[n++] = "run";
+    argv[n++] = (char *)command;
     for (int i = 0; args[i] != NULL && n < 63; i++)
         argv[n++] = (char *)args[i];
     argv[n] = NULL;
@@ -100,6 +100,12 @@ static void spawn(struct child *ch, bool tty, const char *const *args)
     if (!tty)
         close(err[1]);
     ch->out_fd = out[0];
+}
+
+/* Start `patternbench run ARGS...`. */
+static void spawn(struct child *ch, bool tty, const char *const *args)
+{
+    spawn_command(ch, tty, "run", args);
 }
 
 /* Read what is available on the child's outputs, waiting at most ms. */
@@ -251,6 +257,53 @@ static void bad_flags_exit_2_with_a_message_naming_them(void **state)
         /* refused before anything ran: no database was created */
         struct stat st;
         assert_int_equal(stat(c->db, &st), -1);
+    }
+}
+
+/* Every subcommand words a mistake the same way: the input, what was
+ * expected, and where the options are listed; the same bound in the same
+ * words wherever it is checked. */
+static void every_subcommand_refuses_a_mistake_in_one_voice(void **state)
+{
+    struct ctx *c = *state;
+    static const struct {
+        const char *command;
+        const char *args[4];
+        const char *says;
+    } cases[] = {
+        {"run", {"--duraton", "3s"}, "patternbench run: --duraton: unknown option\n"},
+        {"mock", {"--bogus"}, "patternbench mock: --bogus: unknown option\n"},
+        {"compare", {"x.json", "--bogus"}, "patternbench compare: --bogus: unknown option\n"},
+        {"report", {"x.db", "--quiet"}, "patternbench report: --quiet: unknown option\n"},
+        {"run",
+         {"--requests", "-1"},
+         "patternbench run: --requests: expected a whole number from 1 to 9007199254740992, "
+         "got \"-1\"\n"},
+        {"compare",
+         {"x.json", "--requests", "0"},
+         "patternbench compare: --requests: expected a whole number from 1 to "
+         "9007199254740992, got \"0\"\n"},
+        {"run", {"--seed", "x"}, "--seed: expected a whole number from 0 to 9223372036854775807"},
+        {"compare",
+         {"x.json", "--seed", "x"},
+         "--seed: expected a whole number from 0 to 9223372036854775807"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *args[8] = {"--db", c->db};
+        int n = cases[i].args[0] != NULL && strcmp(cases[i].command, "run") == 0 ? 2 : 0;
+        for (int k = 0; cases[i].args[k] != NULL; k++)
+            args[n++] = cases[i].args[k];
+        args[n] = NULL;
+        struct child ch;
+        spawn_command(&ch, false, cases[i].command, args);
+        finish(&ch);
+        char hint[64];
+        snprintf(hint, sizeof(hint), "\nsee 'patternbench %s --help'\n", cases[i].command);
+        if (exit_code(&ch) != 2 || strstr(ch.err, cases[i].says) == NULL ||
+            strstr(ch.err, hint) == NULL)
+            fail_msg("case %zu (%s): exit %d, stderr: %s", i, cases[i].command, exit_code(&ch),
+                     ch.err);
+        assert_int_equal(ch.out_len, 0);
     }
 }
 
@@ -442,6 +495,8 @@ int main(void)
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(bad_flags_exit_2_with_a_message_naming_them, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(every_subcommand_refuses_a_mistake_in_one_voice, setup,
                                         teardown),
         cmocka_unit_test(help_lists_every_option_with_its_default),
         cmocka_unit_test_setup_teardown(every_registered_pattern_is_offered_and_runs, setup,

@@ -121,7 +121,7 @@ static void bad_values_are_refused_with_the_option_named(void **state)
     set_fails(&cfg, "label", "bell\a", "--label: expected a label without control characters");
     set_fails(&cfg, "label", "del\x7f", "--label: expected a label without control characters");
     set_fails(&cfg, "label", "", "--label: expected a non-empty label");
-    set_fails(&cfg, "frobnicate", "1", "unknown option --frobnicate");
+    set_fails(&cfg, "frobnicate", "1", "--frobnicate: unknown option");
     /* nothing was changed by the failures */
     assert_string_equal(cfg.pattern, "queue");
     assert_null(cfg.target_url);

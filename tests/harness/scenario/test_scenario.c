@@ -224,7 +224,7 @@ static void broken_files_name_the_path_line_and_column(void **state)
 {
     /* the issue's own example */
     assert_file_refused_at("bad_concurrency_type.json", "patterns[2].concurrency",
-                           "expected a positive integer, got \"ten\"",
+                           "expected a whole number from 1 to 100000, got \"ten\"",
                            "(line 14, column 22)");
     assert_file_refused("bad_syntax.json",
                         "invalid JSON: '}' expected near '\"patterns\"' (line 4, column 12)");
@@ -290,13 +290,17 @@ static void impossible_values_are_refused(void **state)
         {"{\"duration\": \"0s\", \"patterns\": [{\"pattern\": \"queue\"}]}",
          "inline.json: duration: expected a duration above zero, got \"0s\" (line 1, column 14)"},
         {"{\"requests\": 2.5, \"patterns\": [{\"pattern\": \"queue\"}]}",
-         "inline.json: requests: expected a positive integer, got 2.5 (line 1, column 14)"},
+         "inline.json: requests: expected a whole number from 1 to 9007199254740992, got 2.5 "
+         "(line 1, column 14)"},
         {"{\"requests\": 10.0, \"patterns\": [{\"pattern\": \"queue\"}]}",
-         "inline.json: requests: expected a positive integer, got 10.0 (line 1, column 14)"},
+         "inline.json: requests: expected a whole number from 1 to 9007199254740992, got 10.0 "
+         "(line 1, column 14)"},
         {"{\"seed\": -1, \"patterns\": [{\"pattern\": \"queue\"}]}",
-         "inline.json: seed: expected a whole number from 0 to 2^63-1, got -1 (line 1, column 10)"},
+         "inline.json: seed: expected a whole number from 0 to 9223372036854775807, got -1 (line "
+         "1, column 10)"},
         {"{\"seed\": \"7\", \"patterns\": [{\"pattern\": \"queue\"}]}",
-         "inline.json: seed: expected a whole number from 0 to 2^63-1, got \"7\" (line 1, column "
+         "inline.json: seed: expected a whole number from 0 to 9223372036854775807, got \"7\" "
+         "(line 1, column "
          "10)"},
         {"{\"patterns\": []}",
          "inline.json: patterns: expected a non-empty array of entries such as [{\"pattern\": "
@@ -337,7 +341,8 @@ static void impossible_values_are_refused(void **state)
          "inline.json: load: expected exactly one of \"closed\" or \"open\", as in {\"closed\": "
          "{\"concurrency\": 20}} or {\"open\": {\"rate\": 200}} (line 1, column 10)"},
         {"{\"load\": {\"closed\": {\"concurrency\": 0}}, \"patterns\": [{\"pattern\": \"queue\"}]}",
-         "inline.json: load.closed.concurrency: expected a positive integer, got 0 (line 1, column "
+         "inline.json: load.closed.concurrency: expected a whole number from 1 to 100000, got 0 "
+         "(line 1, column "
          "37)"},
         {"{\"load\": {\"open\": {\"rate\": 5, \"phases\": [{\"at\": \"2s\", \"rate\": 1}, {\"at\": "
          "\"1s\", \"rate\": 2}]}}, \"patterns\": [{\"pattern\": \"queue\"}]}",
