@@ -198,6 +198,8 @@ int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value, p
         if (strcmp(name, aliases[i][0]) == 0)
             name = aliases[i][1];
     int rc = pb_pattern_params_set(&cfg->params, name, value, err);
+    if (rc == 0)
+        cfg->params_given |= UINT64_C(1) << pb_pattern_param_index(name);
     if (rc != PB_ENOENT)
         return rc;
     rc = pb_mock_config_set(cfg->mock, name, value, err);
@@ -224,6 +226,16 @@ int pb_run_config_check(const pb_run_config *cfg, pb_err *err)
     for (int i = 1; i < cfg->n_rate_steps; i++)
         if (cfg->rate_steps[i].at < cfg->rate_steps[i - 1].at)
             return pb_err_set(err, PB_EINVAL, "rate steps: expected increasing times");
+    /* an option the pattern does not read would change nothing: refuse it
+     * rather than let a user believe it took effect */
+    for (int i = 0; i < PB_PARAMS_MAX; i++) {
+        if ((cfg->params_given & (UINT64_C(1) << i)) == 0)
+            continue;
+        int rc = pb_pattern_param_check_used(cfg->pattern, &cfg->params,
+                                             pb_pattern_param_info((size_t)i)->name, err);
+        if (rc != 0)
+            return rc;
+    }
     pb_pattern_params p = cfg->params;
     p.total_tasks = cfg->requests;
     p.seed = cfg->seed;

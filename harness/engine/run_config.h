@@ -28,6 +28,7 @@ typedef struct pb_run_config {
     char pattern[32];
     char label[PB_RUN_LABEL_MAX + 1];
     pb_pattern_params params;
+    uint64_t params_given;   /* bit i: pattern option i (pb_pattern_param_info) was set */
     char *target_url;        /* NULL = start the built-in mock with `mock` (malloc'd) */
     pb_mock_config *mock;    /* owned; always present */
     pb_usec duration;        /* 0 = bound by `requests` */
@@ -63,7 +64,8 @@ int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value,
                       pb_err *err) PB_MUST_CHECK;
 
 /* Check the whole configuration before anything runs: the pattern's
- * parameters, a bound (duration or requests), no mock option with --target. */
+ * parameters, a bound (duration or requests), no mock option with --target,
+ * and no pattern option set that the pattern (or its policy) does not use. */
 int pb_run_config_check(const pb_run_config *cfg, pb_err *err) PB_MUST_CHECK;
 
 /* The HTTP client threads a run uses: `asked` if not 0, else one per CPU the

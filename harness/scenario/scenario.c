@@ -940,8 +940,21 @@ static int unknown_entry_key(const ctx *c, const char *path, const char *name)
                     "thresholds or a pattern option (see patterns/README.md)");
 }
 
-/* Apply one option; a failure becomes a message at path. The option's own
- * message starts with its flag name, which the path replaces. */
+/* An option's message without the flag name it starts with, which a path
+ * replaces in a scenario's messages. */
+static const char *without_flag(const char *msg, const char *name)
+{
+    size_t n = strlen(name);
+    if (strncmp(msg, "--", 2) == 0 && strncmp(msg + 2, name, n) == 0 && msg[n + 2] == ':')
+        msg += n + 3;
+    else if (strncmp(msg, name, n) == 0 && msg[n] == ':')
+        msg += n + 1;
+    while (*msg == ' ')
+        msg++;
+    return msg;
+}
+
+/* Apply one option; a failure becomes a message at path. */
 static int set_option(const ctx *c, pb_run_config *cfg, const char *path, const char *name,
                       const char *value)
 {
@@ -951,15 +964,7 @@ static int set_option(const ctx *c, pb_run_config *cfg, const char *path, const 
         return 0;
     if (rc == PB_ENOENT)
         return unknown_entry_key(c, path, name);
-    const char *msg = inner.msg;
-    size_t n = strlen(name);
-    if (strncmp(msg, "--", 2) == 0 && strncmp(msg + 2, name, n) == 0 && msg[n + 2] == ':')
-        msg += n + 3;
-    else if (strncmp(msg, name, n) == 0 && msg[n] == ':')
-        msg += n + 1;
-    while (*msg == ' ')
-        msg++;
-    return fail(c, path, "%s", msg);
+    return fail(c, path, "%s", without_flag(inner.msg, name));
 }
 
 int pb_scenario_run_config(const pb_scenario *sc, int i, pb_run_config *cfg, pb_err *err)
@@ -1018,6 +1023,16 @@ int pb_scenario_run_config(const pb_scenario *sc, int i, pb_run_config *cfg, pb_
         pb_json_path_key(p, sizeof(p), entry, e->params[j].name);
         if ((rc = set_option(&c, cfg, p, e->params[j].name, e->params[j].value)) != 0)
             return rc;
+    }
+
+    /* an entry's option its pattern (or policy) does not read is refused at
+     * its key; the top-level settings (seed, load) apply to every pattern */
+    for (int j = 0; j < e->n_params; j++) {
+        pb_err inner;
+        pb_json_path_key(p, sizeof(p), entry, e->params[j].name);
+        rc = pb_pattern_param_check_used(cfg->pattern, &cfg->params, e->params[j].name, &inner);
+        if (rc == PB_EINVAL)
+            return fail(&c, p, "%s", without_flag(inner.msg, e->params[j].name));
     }
 
     char *const *lists[2] = {sc->thresholds, e->thresholds};

@@ -239,6 +239,12 @@ static void bad_flags_exit_2_with_a_message_naming_them(void **state)
         {{"--quiet=maybe"}, {"--quiet", NULL}},
         {{"--label", "two\nlines"}, {"--label", "control characters"}},
         {{"stray"}, {"stray", NULL}},
+        /* a parameter the chosen pattern does not read is refused, not ignored */
+        {{"--pattern", "queue", "--failure-threshold", "3"}, {"--failure-threshold", "queue"}},
+        {{"--pattern", "queue", "--queue-size", "10"}, {"--queue-size", "queue"}},
+        {{"--pattern", "breaker", "--min-limit", "3"}, {"--min-limit", "breaker"}},
+        {{"--pattern", "adaptive", "--backoff-ratio", "0.8"},
+         {"--backoff-ratio", "adaptive-policy corrected"}},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const char *args[12] = {"--db", c->db};

@@ -71,7 +71,8 @@ static const char every_field[] =
     "  \"thresholds\": [\"p99<200ms\", \"error_rate < 5%\"],\n"
     "  \"patterns\": [\n"
     "    {\"pattern\": \"breaker\", \"label\": \"breaker-fast\", \"concurrency\": 7,\n"
-    "     \"failure-threshold\": 3, \"recovery-timeout\": \"2s\", \"failure-rate-threshold\": "
+    "     \"breaker-policy\": \"rate\", \"half-open-calls\": 3, \"recovery-timeout\": \"2s\",\n"
+    "     \"failure-rate-threshold\": "
     "0.25,\n"
     "     \"retry-after\": false, \"thresholds\": [\"rejected>0\"]},\n"
     "    {\"pattern\": \"queue\", \"requests\": 500, \"timeout\": \"2s\"}\n"
@@ -126,7 +127,8 @@ static void every_documented_field_is_read(void **state)
     assert_int_equal(cfg.n_rate_steps, 2);
     assert_int_equal(cfg.rate_steps[1].at, 2500 * PB_USEC_PER_MS);
     assert_int_equal(cfg.params.concurrency, 7);
-    assert_int_equal(cfg.params.failure_threshold, 3);
+    assert_int_equal(cfg.params.breaker_policy, PB_BREAKER_POLICY_RATE);
+    assert_int_equal(cfg.params.half_open_calls, 3);
     assert_int_equal(cfg.params.recovery_timeout, 2 * PB_USEC_PER_SEC);
     assert_float_equal(cfg.params.failure_rate_threshold, 0.25, 0);
     assert_false(cfg.params.retry_honour_retry_after);
@@ -342,8 +344,7 @@ static void impossible_values_are_refused(void **state)
          "{\"concurrency\": 20}} or {\"open\": {\"rate\": 200}} (line 1, column 10)"},
         {"{\"load\": {\"closed\": {\"concurrency\": 0}}, \"patterns\": [{\"pattern\": \"queue\"}]}",
          "inline.json: load.closed.concurrency: expected a whole number from 1 to 100000, got 0 "
-         "(line 1, column "
-         "37)"},
+         "(line 1, column 37)"},
         {"{\"load\": {\"open\": {\"rate\": 5, \"phases\": [{\"at\": \"2s\", \"rate\": 1}, {\"at\": "
          "\"1s\", \"rate\": 2}]}}, \"patterns\": [{\"pattern\": \"queue\"}]}",
          "inline.json: load.open.phases[1].at: expected rate changes in time order: this one is "
@@ -361,6 +362,12 @@ static void impossible_values_are_refused(void **state)
         {"{\"patterns\": [{\"pattern\": \"queue\", \"concurency\": 5}]}",
          "inline.json: patterns[0].concurency: unknown key; did you mean \"concurrency\"? (line 1, "
          "column 36)"},
+        {"{\"patterns\": [{\"pattern\": \"queue\", \"failure-threshold\": 3}]}",
+         "inline.json: patterns[0].failure-threshold: not used by the queue pattern; it applies "
+         "to breaker (consecutive) (line 1, column 57)"},
+        {"{\"patterns\": [{\"pattern\": \"adaptive\", \"backoff-ratio\": 0.8}]}",
+         "inline.json: patterns[0].backoff-ratio: not used by the adaptive pattern under "
+         "adaptive-policy corrected; it applies to adaptive (aimd) (line 1, column 56)"},
         {"{\"title\": 5, \"patterns\": [{\"pattern\": \"queue\"}]}",
          "inline.json: title: expected a string, got 5 (line 1, column 11)"},
     };
