@@ -487,8 +487,17 @@ int pb_cmd_compare(int argc, char **argv)
     }
     free(thresholds_json);
 
+    /* an entry whose every request went unanswered measured nothing */
+    bool unanswered = false;
+    for (int k = 0; k < n_done; k++) {
+        char why[512];
+        if (pb_run_summary_unanswered(&sums[k], why, sizeof(why))) {
+            fprintf(stderr, "patternbench compare: %s: %s\n", sc->entries[index[k]].label, why);
+            unanswered = true;
+        }
+    }
     if (strcmp(end_status, "completed") == 0)
-        status = failed > 0 ? EXIT_THRESHOLD : 0;
+        status = unanswered ? EXIT_FAILED : failed > 0 ? EXIT_THRESHOLD : 0;
     else if (strcmp(end_status, "interrupted") == 0)
         status = 128 + (signum != 0 ? signum : SIGINT);
     if (failed > 0)

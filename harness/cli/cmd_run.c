@@ -207,6 +207,13 @@ int pb_cmd_run(int argc, char **argv)
                     failed == 1 ? "" : "s");
     }
     status = rc != 0 ? 1 : exit_status(sum);
+    /* a run whose every request went unanswered measured nothing of the
+     * target: a failure, whatever the thresholds say */
+    char why[512];
+    if (status == 0 && pb_run_summary_unanswered(sum, why, sizeof(why))) {
+        fprintf(stderr, "patternbench run: %s\n", why);
+        status = 1;
+    }
     /* a failed threshold gates a pipeline; an interruption or error says more */
     if (status == 0 && failed != 0)
         status = 99;

@@ -478,6 +478,7 @@ static void second_cb(uv_timer_t *t)
             .total_requests = e->cfg->requests,
             .sec_network = sec.network,
             .sec_failed = sec.failed,
+            .sec_answered = sec.answered,
             .p50 = sec.p50,
             .p99 = sec.p99,
             .in_flight = pb_lanes_in_flight(e->http),

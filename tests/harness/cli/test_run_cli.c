@@ -15,6 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -409,6 +412,54 @@ static void json_summary_matches_the_database(void **state)
     json_decref(j);
 }
 
+/* A target where nothing listens: the port is held by a socket that never
+ * listens, so every connect is refused. The run is recorded, but it measured
+ * nothing: exit 1, a plain sentence, and no latency from refused connects. */
+static void a_target_that_never_answers_fails_the_run(void **state)
+{
+    struct ctx *c = *state;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof(a);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/", (unsigned)ntohs(a.sin_port));
+    const char *args[] = {"--db",          c->db, "--target", url,       "--requests", "200",
+                          "--concurrency", "4",   "--json",   "--quiet", NULL};
+    struct child ch;
+    spawn(&ch, false, args);
+    finish(&ch);
+    close(fd);
+    assert_int_equal(exit_code(&ch), 1);
+    char says[256];
+    snprintf(says, sizeof(says),
+             "patternbench run: no request got an answer from %s: 200 connect_error", url);
+    if (strstr(ch.err, says) == NULL)
+        fail_msg("stderr does not say \"%s\": %s", says, ch.err);
+    json_t *j = summary_json(&ch);
+    assert_int_equal(jint(j, "network"), 200);
+    assert_int_equal(jint(j, "answered"), 0);
+    assert_int_equal(json_object_size(json_object_get(j, "latency_us")), 0);
+    json_decref(j);
+    char status[32];
+    qtext(c->db, "select status from runs", status, sizeof(status));
+    assert_string_equal(status, "completed");
+
+    /* the table says it too, and shows no percentile */
+    const char *table[] = {"--db", c->db, "--target", url, "--requests", "50", "--quiet", NULL};
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    spawn(&ch, false, table);
+    finish(&ch);
+    close(fd);
+    assert_int_equal(exit_code(&ch), 1);
+    assert_non_null(strstr(ch.out, "latency     none: no request got an answer"));
+    assert_null(strstr(ch.out, "p50"));
+}
+
 static void a_signal_stops_the_run_and_keeps_every_row(void **state)
 {
     struct ctx *c = *state;
@@ -508,6 +559,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(every_registered_pattern_is_offered_and_runs, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(json_summary_matches_the_database, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_target_that_never_answers_fails_the_run, setup, teardown),
         cmocka_unit_test_setup_teardown(a_signal_stops_the_run_and_keeps_every_row, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(a_second_interrupt_stops_at_once, setup, teardown),
