@@ -465,6 +465,7 @@ int pb_cmd_compare(int argc, char **argv)
             end_status = "failed";
             break;
         }
+        err.msg[0] = '\0';
         if (strcmp(sums[k].status, "interrupted") == 0 || pb_stop_requested) {
             signum = sums[k].signal;
             end_status = "interrupted";
@@ -520,9 +521,12 @@ int pb_cmd_compare(int argc, char **argv)
         rec = NULL;
     }
 
-done:
-    if (rec != NULL && pb_recorder_close(rec, &err) != 0) {
-        fprintf(stderr, "patternbench compare: %s\n", err.msg);
+done:;
+    pb_err cerr = {0};
+    /* the writer's error that ended a run (a full disk) is said once */
+    if (rec != NULL && pb_recorder_close(rec, &cerr) != 0) {
+        if (err.msg[0] == '\0' || strstr(err.msg, cerr.msg) == NULL)
+            fprintf(stderr, "patternbench compare: %s\n", cerr.msg);
         if (status == 0 || status == EXIT_THRESHOLD)
             status = EXIT_FAILED;
     }

@@ -186,6 +186,8 @@ int pb_cmd_run(int argc, char **argv)
     rc = pb_run_execute(&cfg, rec, sum, &err);
     if (rc != 0)
         fprintf(stderr, "patternbench run: %s\n", err.msg);
+    else
+        err.msg[0] = '\0';
     int failed = 0;
     if (sum->run_id > 0 || rc == 0) {
         if (cfg.json) {
@@ -221,7 +223,9 @@ done:
     if (rec != NULL) {
         pb_err cerr = {0};
         if (pb_recorder_close(rec, &cerr) != 0) {
-            fprintf(stderr, "patternbench run: %s\n", cerr.msg);
+            /* the writer's error that ended the run (a full disk) is said once */
+            if (err.msg[0] == '\0' || strstr(err.msg, cerr.msg) == NULL)
+                fprintf(stderr, "patternbench run: %s\n", cerr.msg);
             if (status == 0)
                 status = 1;
         }

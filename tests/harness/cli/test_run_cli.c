@@ -18,6 +18,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -69,8 +71,11 @@ static const char *binary(void)
     return b;
 }
 
-/* Start `patternbench COMMAND ARGS...`; stderr on a terminal when tty is true. */
-static void spawn_command(struct child *ch, bool tty, const char *command, const char *const *args)
+/* Start `patternbench COMMAND ARGS...`; stderr on a terminal when tty is true;
+ * with fsize > 0 the child may write no file larger than that many bytes (a
+ * full disk, without needing one). */
+static void spawn_command(struct child *ch, bool tty, const char *command, const char *const *args,
+                          rlim_t fsize)
 {
     memset(ch, 0, sizeof(*ch));
     char *argv[64];
@@ -96,6 +101,12 @@ static void spawn_command(struct child *ch, bool tty, const char *command, const
             dup2(err[1], STDERR_FILENO);
         close(out[0]);
         close(out[1]);
+        if (fsize > 0) {
+            struct rlimit rl = {.rlim_cur = fsize, .rlim_max = fsize};
+            signal(SIGXFSZ, SIG_IGN); /* a write past the limit fails with EFBIG */
+            if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+                _exit(126);
+        }
         execv(argv[0], argv);
         _exit(127);
     }
@@ -108,7 +119,7 @@ static void spawn_command(struct child *ch, bool tty, const char *command, const
 /* Start `patternbench run ARGS...`. */
 static void spawn(struct child *ch, bool tty, const char *const *args)
 {
-    spawn_command(ch, tty, "run", args);
+    spawn_command(ch, tty, "run", args, 0);
 }
 
 /* Read what is available on the child's outputs, waiting at most ms. */
@@ -304,7 +315,7 @@ static void every_subcommand_refuses_a_mistake_in_one_voice(void **state)
             args[n++] = cases[i].args[k];
         args[n] = NULL;
         struct child ch;
-        spawn_command(&ch, false, cases[i].command, args);
+        spawn_command(&ch, false, cases[i].command, args, 0);
         finish(&ch);
         char hint[64];
         snprintf(hint, sizeof(hint), "\nsee 'patternbench %s --help'\n", cases[i].command);
@@ -460,6 +471,64 @@ static void a_target_that_never_answers_fails_the_run(void **state)
     assert_null(strstr(ch.out, "p50"));
 }
 
+static int count(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* A --db that cannot be written says why, as the system puts it, not
+ * SQLite's "unable to open database file"; a disk that fills up mid-run is
+ * reported once. */
+static void a_database_that_cannot_be_written_says_why_once(void **state)
+{
+    struct ctx *c = *state;
+    char missing[256], ro[128], ro_db[160];
+    snprintf(missing, sizeof(missing), "%s/no-such-folder/x.db", c->dir);
+    static const struct {
+        int which;
+        const char *says;
+    } cases[] = {{0, "the folder "}, {1, ": Is a directory"}};
+    for (size_t i = 0; i < 2; i++) {
+        const char *db = cases[i].which == 0 ? missing : c->dir;
+        const char *args[] = {"--db", db, "--requests", "10", "--quiet", NULL};
+        struct child ch;
+        spawn(&ch, false, args);
+        finish(&ch);
+        assert_int_equal(exit_code(&ch), 1);
+        if (strstr(ch.err, cases[i].says) == NULL || strstr(ch.err, "unable to open") != NULL)
+            fail_msg("--db %s: %s", db, ch.err);
+    }
+    /* a read-only file system, where one can be mounted (root) */
+    snprintf(ro, sizeof(ro), "%s/ro", c->dir);
+    snprintf(ro_db, sizeof(ro_db), "%s/x.db", ro);
+    if (mkdir(ro, 0700) == 0 && mount("tmpfs", ro, "tmpfs", MS_RDONLY, "size=64k") == 0) {
+        const char *args[] = {"--db", ro_db, "--requests", "10", "--quiet", NULL};
+        struct child ch;
+        spawn(&ch, false, args);
+        finish(&ch);
+        umount(ro);
+        assert_int_equal(exit_code(&ch), 1);
+        if (strstr(ch.err, "Read-only file system") == NULL)
+            fail_msg("--db on a read-only file system: %s", ch.err);
+    } else {
+        print_message("(not root: the read-only file system case is skipped)\n");
+    }
+    rmdir(ro);
+
+    /* the database outgrows what the process may write: said once, exit 1 */
+    const char *args[] = {"--db",          c->db, "--requests", "400000",
+                          "--concurrency", "16",  "--quiet",    NULL};
+    struct child ch;
+    spawn_command(&ch, false, "run", args, 256 * 1024);
+    finish(&ch);
+    assert_int_equal(exit_code(&ch), 1);
+    if (count(ch.err, "patternbench run: ") != 1 || count(ch.err, c->db) != 1)
+        fail_msg("the full database is not reported exactly once:\n%s", ch.err);
+}
+
 static void a_signal_stops_the_run_and_keeps_every_row(void **state)
 {
     struct ctx *c = *state;
@@ -560,6 +629,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(json_summary_matches_the_database, setup, teardown),
         cmocka_unit_test_setup_teardown(a_target_that_never_answers_fails_the_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_database_that_cannot_be_written_says_why_once, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(a_signal_stops_the_run_and_keeps_every_row, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(a_second_interrupt_stops_at_once, setup, teardown),
