@@ -239,13 +239,21 @@ static const char *format_latency(const pb_run_summary *s, pb_usec v, char *buf,
     return buf;
 }
 
+/* A run's column in the by-phase table: as wide as its label, at least 12. */
+static int column_width(const char *label)
+{
+    int n = (int)strlen(label);
+    return n > 12 ? n : 12;
+}
+
 static void print_table(FILE *out, const pb_scenario *sc, const int *index,
                         const pb_run_summary *sums, int n_done, int64_t compare_id)
 {
+    /* a label is never cut: the column is as wide as the longest */
     int w = 5;
     for (int k = 0; k < n_done; k++) {
         int n = (int)strlen(sc->entries[index[k]].label);
-        w = n > w ? (n < 40 ? n : 40) : w;
+        w = n > w ? n : w;
     }
     fprintf(out, "\n%s (seed %llu, compare %lld)\n", sc->title, (unsigned long long)sc->seed,
             (long long)compare_id);
@@ -255,7 +263,7 @@ static void print_table(FILE *out, const pb_scenario *sc, const int *index,
         const pb_run_summary *s = &sums[k];
         const pb_scenario_entry *e = &sc->entries[index[k]];
         char p50[16], p99[16], cp99[16];
-        fprintf(out, "%-*.*s %-12s %8.1f %7.2f %9s %9s %9s %9llu %8llu %8llu  %s\n", w, w, e->label,
+        fprintf(out, "%-*s %-12s %8.1f %7.2f %9s %9s %9s %9llu %8llu %8llu  %s\n", w, e->label,
                 e->pattern, s->rps, s->error_rate * 100.0,
                 format_latency(s, s->p50, p50, sizeof(p50)),
                 format_latency(s, s->p99, p99, sizeof(p99)),
@@ -271,19 +279,32 @@ static void print_table(FILE *out, const pb_scenario *sc, const int *index,
      * outage, fewer is kinder to the server */
     fprintf(out, "\nrequests that reached the server, by mock phase\n%-8s %-20s", "from", "phase");
     for (int k = 0; k < n_done; k++)
-        fprintf(out, " %12.12s", sc->entries[index[k]].label);
+        fprintf(out, " %*s", column_width(sc->entries[index[k]].label),
+                sc->entries[index[k]].label);
     fprintf(out, "\n");
+    bool unreached = false;
     for (int ph = 0; ph < sc->n_phases; ph++) {
         char at[32];
         if (sc->phase_at[ph] == 0)
             snprintf(at, sizeof(at), "0s");
         else
             pb_format_duration(sc->phase_at[ph], at, sizeof(at));
-        fprintf(out, "%-8s %-20.20s", at, sc->phase_names[ph]);
-        for (int k = 0; k < n_done; k++)
-            fprintf(out, " %12llu", (unsigned long long)sums[k].phase_sent[ph]);
+        fprintf(out, "%-8s %-20s", at, sc->phase_names[ph]);
+        for (int k = 0; k < n_done; k++) {
+            int cw = column_width(sc->entries[index[k]].label);
+            /* a run shortened by --duration or --requests may end before a
+             * phase begins: that is not a phase in which nothing was sent */
+            if ((double)sc->phase_at[ph] / 1e6 >= sums[k].duration_s) {
+                fprintf(out, " %*s", cw, "-");
+                unreached = true;
+            } else {
+                fprintf(out, " %*llu", cw, (unsigned long long)sums[k].phase_sent[ph]);
+            }
+        }
         fprintf(out, "\n");
     }
+    if (unreached)
+        fprintf(out, "(-: the run ended before that phase began)\n");
 }
 
 /* Evaluate every run's thresholds (global ones and the entry's own); prints
