@@ -448,7 +448,7 @@ int pb_pattern_params_get(const pb_pattern_params *p, const char *name, char *bu
     return 0;
 }
 
-char *pb_pattern_params_to_json(const pb_pattern_params *p)
+char *pb_pattern_params_to_json(const pb_pattern_params *p, const char *pattern)
 {
     /* every name and value is short ASCII without quotes or backslashes */
     size_t cap = N_PARAMS * 96 + 4;
@@ -460,8 +460,11 @@ char *pb_pattern_params_to_json(const pb_pattern_params *p)
     for (size_t i = 0; i < N_PARAMS; i++) {
         char value[64];
         bool quoted;
+        if (pattern != NULL &&
+            pb_pattern_param_check_used(pattern, p, params[i].info.name, NULL) != 0)
+            continue;
         format_value(&params[i], p, value, sizeof(value), &quoted);
-        int w = snprintf(out + n, cap - n, "%s\"%s\":%s%s%s", i ? "," : "", params[i].info.name,
+        int w = snprintf(out + n, cap - n, "%s\"%s\":%s%s%s", n > 1 ? "," : "", params[i].info.name,
                          quoted ? "\"" : "", value, quoted ? "\"" : "");
         assert(w > 0 && (size_t)w < cap - n);
         n += (size_t)w;

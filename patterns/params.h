@@ -85,9 +85,12 @@ int pb_pattern_params_set(pb_pattern_params *p, const char *name, const char *va
 int pb_pattern_params_get(const pb_pattern_params *p, const char *name, char *buf,
                           size_t len) PB_MUST_CHECK;
 
-/* Every option with its effective value as a JSON object (malloc'd, NULL when
- * out of memory); durations are strings such as "100ms" that set() accepts. */
-char *pb_pattern_params_to_json(const pb_pattern_params *p);
+/* The options with their effective values as a JSON object (malloc'd, NULL
+ * when out of memory): those pattern `pattern` reads under its policy
+ * (pb_pattern_param_check_used), or every option when pattern is NULL.
+ * Durations are strings such as "100ms" that set() accepts; numbers are the
+ * shortest text that reads back as the same value ("0.9"). */
+char *pb_pattern_params_to_json(const pb_pattern_params *p, const char *pattern);
 
 /* Check each field's range and the cross-field rules every pattern shares
  * (the retry decorator's); a pattern's own rules are its check op, and

@@ -282,6 +282,42 @@ uint32_t pb_run_client_threads(uint32_t asked, uint32_t slots, long cpus)
     return n < by_slots ? n : by_slots;
 }
 
+/* Significant digits the shortest text of v that reads back as v needs. */
+static int shortest_digits(double v)
+{
+    char buf[32];
+    for (int prec = 1; prec < 17; prec++) {
+        snprintf(buf, sizeof(buf), "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            return prec;
+    }
+    return 17;
+}
+
+/* The most digits any real in the tree needs to read back unchanged. */
+static int max_digits(json_t *v)
+{
+    int most = 1;
+    if (json_is_real(v))
+        return shortest_digits(json_real_value(v));
+    const char *key;
+    json_t *item;
+    size_t i;
+    if (json_is_object(v))
+        json_object_foreach(v, key, item)
+        {
+            int d = max_digits(item);
+            most = d > most ? d : most;
+        }
+    if (json_is_array(v))
+        json_array_foreach(v, i, item)
+        {
+            int d = max_digits(item);
+            most = d > most ? d : most;
+        }
+    return most;
+}
+
 /* Parse a JSON text made by another module into a value (NULL on failure). */
 static json_t *embed(char *text)
 {
@@ -313,7 +349,7 @@ char *pb_run_config_to_json(const pb_run_config *cfg)
     pb_pattern_params p = cfg->params;
     p.total_tasks = cfg->requests;
     p.seed = cfg->seed;
-    bad |= json_object_set_new(root, "params", embed(pb_pattern_params_to_json(&p)));
+    bad |= json_object_set_new(root, "params", embed(pb_pattern_params_to_json(&p, cfg->pattern)));
     if (cfg->target_url == NULL)
         bad |= json_object_set_new(root, "mock", embed(pb_mock_config_to_json(cfg->mock)));
     for (int i = 0; i < cfg->n_rate_steps; i++) {
@@ -325,8 +361,12 @@ char *pb_run_config_to_json(const pb_run_config *cfg)
         bad |= json_array_append_new(thr, json_string(cfg->thresholds[i]));
     bad |= json_object_set(root, "rate_steps", steps);
     bad |= json_object_set(root, "thresholds", thr);
+    /* jansson writes reals with 17 digits (0.9 as 0.90000000000000002); as
+     * many as the longest value needs read back the same, and up to 15 print
+     * every value in its shortest form */
     if (!bad)
-        text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER |
+                                    JSON_REAL_PRECISION(max_digits(root)));
 done:
     json_decref(steps);
     json_decref(thr);

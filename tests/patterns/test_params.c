@@ -230,7 +230,7 @@ static void params_json_round_trips(void **state)
     p.adaptive_policy = PB_ADAPTIVE_AIMD;
     p.retry_jitter = PB_JITTER_DECORRELATED;
     p.retry_honour_retry_after = false;
-    char *text = pb_pattern_params_to_json(&p);
+    char *text = pb_pattern_params_to_json(&p, NULL);
     assert_non_null(text);
     json_error_t jerr;
     json_t *root = json_loads(text, 0, &jerr);
@@ -265,6 +265,34 @@ static void params_json_round_trips(void **state)
     while (pb_pattern_param_info(options) != NULL)
         options++;
     assert_int_equal(keys, options);
+}
+
+/* A run's parameters list what its pattern reads, and nothing of another
+ * pattern's (a queue run shows no recovery-timeout); numbers in their
+ * shortest form. */
+static void a_patterns_params_json_lists_what_it_reads(void **state)
+{
+    pb_pattern_params p;
+    pb_pattern_params_default(&p);
+    char *queue = pb_pattern_params_to_json(&p, "queue");
+    assert_non_null(queue);
+    assert_non_null(strstr(queue, "\"concurrency\":10"));
+    assert_non_null(strstr(queue, "\"retry-attempts\":1"));
+    assert_null(strstr(queue, "recovery-timeout"));
+    assert_null(strstr(queue, "queue-size"));
+    assert_null(strstr(queue, "backoff-ratio"));
+    free(queue);
+    assert_int_equal(pb_pattern_params_set(&p, "adaptive-policy", "aimd", NULL), 0);
+    char *aimd = pb_pattern_params_to_json(&p, "adaptive");
+    assert_non_null(strstr(aimd, "\"backoff-ratio\":0.9,"));
+    assert_non_null(strstr(aimd, "\"min-limit\":1"));
+    assert_null(strstr(aimd, "smoothing"));       /* gradient2's */
+    assert_null(strstr(aimd, "adaptive-window")); /* corrected's */
+    assert_null(strstr(aimd, "failure-threshold"));
+    json_t *j = json_loads(aimd, 0, NULL);
+    assert_non_null(j);
+    json_decref(j);
+    free(aimd);
 }
 
 static void cross_field_rules_are_checked_at_create(void **state)
@@ -431,6 +459,7 @@ int main(void)
         cmocka_unit_test(used_by_is_what_the_check_enforces),
         cmocka_unit_test(bad_values_get_messages_naming_the_option),
         cmocka_unit_test(params_json_round_trips),
+        cmocka_unit_test(a_patterns_params_json_lists_what_it_reads),
         cmocka_unit_test(cross_field_rules_are_checked_at_create),
         cmocka_unit_test(each_pattern_checks_only_its_own_rules),
         cmocka_unit_test(the_registry_creates_every_pattern),

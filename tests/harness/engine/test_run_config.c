@@ -214,6 +214,20 @@ static void the_effective_configuration_is_described_as_json(void **state)
     free(text);
     pb_run_config_cleanup(&cfg);
 
+    /* floats in their shortest form, and only the pattern's parameters */
+    assert_int_equal(pb_run_config_init(&cfg), 0);
+    set_ok(&cfg, "pattern", "adaptive");
+    set_ok(&cfg, "adaptive-policy", "aimd");
+    set_ok(&cfg, "rate", "250.5");
+    text = pb_run_config_to_json(&cfg);
+    assert_non_null(text);
+    if (strstr(text, "\"backoff-ratio\":0.9,") == NULL || strstr(text, "\"rate\":250.5,") == NULL ||
+        strstr(text, "0.90000") != NULL || strstr(text, "recovery-timeout") != NULL ||
+        strstr(text, "smoothing") != NULL)
+        fail_msg("config_json: %s", text);
+    free(text);
+    pb_run_config_cleanup(&cfg);
+
     /* with a target there is no mock to describe */
     assert_int_equal(pb_run_config_init(&cfg), 0);
     set_ok(&cfg, "target", "http://127.0.0.1:8080/");
