@@ -41,21 +41,24 @@ bad:
 int pb_parse_u64(const char *s, const char *what, uint64_t min, uint64_t max, uint64_t *out,
                  pb_err *err)
 {
-    if (s == NULL || !isdigit((unsigned char)*s))
-        goto bad;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end != '\0' || errno != 0)
-        goto bad;
-    if (v < min || v > max)
-        return pb_err_set(err, PB_ERANGE, "%s: expected a whole number from %llu to %llu, got %s",
-                          what, (unsigned long long)min, (unsigned long long)max, s);
-    *out = v;
-    return 0;
-bad:
-    return pb_err_set(err, PB_EPARSE, "%s: expected a %s, got \"%s\"", what,
-                      min >= 1 ? "positive integer" : "whole number", s ? s : "");
+    /* a malformed number and one out of range get the same words: the bound */
+    int code = PB_EPARSE;
+    if (s != NULL && isdigit((unsigned char)*s)) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(s, &end, 10);
+        if (*end == '\0' && errno == 0) {
+            if (v >= min && v <= max) {
+                *out = v;
+                return 0;
+            }
+            code = PB_ERANGE;
+        } else if (*end == '\0') {
+            code = PB_ERANGE; /* past 2^64 */
+        }
+    }
+    return pb_err_set(err, code, "%s: expected a whole number from %llu to %llu, got \"%s\"", what,
+                      (unsigned long long)min, (unsigned long long)max, s ? s : "");
 }
 
 int pb_parse_double(const char *s, const char *what, double min, double max, double *out,

@@ -13,7 +13,9 @@
  * error message (e.g. "--duration"). */
 int pb_parse_duration(const char *s, const char *what, pb_usec *out, pb_err *err) PB_MUST_CHECK;
 
-/* Parse a whole number in [min, max]. */
+/* Parse a whole number in [min, max]; a malformed or out-of-range value is
+ * refused in the same words, "WHAT: expected a whole number from MIN to MAX,
+ * got \"TEXT\"" (PB_EPARSE or PB_ERANGE). */
 int pb_parse_u64(const char *s, const char *what, uint64_t min, uint64_t max, uint64_t *out,
                  pb_err *err) PB_MUST_CHECK;
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pattern_impl.h"
 #include "units.h"
 
 /* Enums are stored through memcpy of an int; make sure that is their size. */
@@ -30,12 +31,31 @@ typedef enum param_type {
     T_ENUM,
 } param_type;
 
+/* One bit per pattern of PB_PATTERN_MAP, in its order: which patterns use an
+ * option is data, checked by pb_pattern_param_check_used. */
+enum {
+#define PB_PATTERN_BIT(name) BIT_##name,
+    PB_PATTERN_MAP(PB_PATTERN_BIT)
+#undef PB_PATTERN_BIT
+        N_PATTERNS
+};
+_Static_assert(N_PATTERNS <= 32, "one bit per pattern in param.patterns");
+static const char *const pattern_names[] = {
+#define PB_PATTERN_NAME(name) #name,
+    PB_PATTERN_MAP(PB_PATTERN_NAME)
+#undef PB_PATTERN_NAME
+};
+
 typedef struct param {
     pb_param_info info;
     param_type type;
     size_t offset;
     double min, max;          /* numbers; durations in us */
     const char *const *names; /* T_ENUM */
+    unsigned patterns;        /* bits of the patterns that read the field */
+    bool has_policy;          /* read only under one policy of those patterns: */
+    size_t policy;            /* the offset of the policy's enum field */
+    int policy_value;         /* and the value it must hold */
 } param;
 
 #define F(field) offsetof(pb_pattern_params, field)
@@ -45,116 +65,139 @@ typedef struct param {
  * and is read as that bound. */
 #define I64_MAX_D 9223372036854775807.0
 #define MS 1e3
+#define FOR(name) (1u << BIT_##name)
+#define FOR_ALL ((1u << N_PATTERNS) - 1)
+#define ALWAYS false, 0, 0
+#define WHEN(field, value) true, F(field), value
 
 /* The one table. Ranges are what each field can hold safely; rules that tie
  * fields together live in pb_pattern_params_check when every pattern shares
- * them (retry-base <= retry-cap), else in the pattern's check op. */
+ * them (retry-base <= retry-cap), else in the pattern's check op. The last
+ * columns say which patterns read the field (FOR_ALL or FOR(name)) and, for
+ * one policy's option, under which policy (WHEN); "used by" says the same in
+ * words, and test_params checks that it does. */
 /* clang-format off */
 static const param params[] = {
     {{"tasks", "N", "0", "all", "tasks to run, 0 = endless (the run's duration ends it)"},
-     T_U64, F(total_tasks), 0, 1e15, NULL},
+     T_U64, F(total_tasks), 0, 1e15, NULL, FOR_ALL, ALWAYS},
     {{"concurrency", "N", "10", "all",
       "workers (queue, breaker), permits (semaphore), consumers (backpressure), initial limit "
       "(adaptive)"},
-     T_U32, F(concurrency), 1, 100000, NULL},
+     T_U32, F(concurrency), 1, 100000, NULL, FOR_ALL, ALWAYS},
     {{"seed", "N", "1", "retry", "seed of the jitter random numbers"}, T_U64, F(seed), 0, I64_MAX_D,
-     NULL},
+     NULL, FOR_ALL, ALWAYS},
     {{"rate", "PER_SEC", "0", "all",
       "open-loop arrivals per second (task i arrives at start + i/rate); 0 = closed loop"},
-     T_DOUBLE, F(rate), 0, 1e7, NULL},
+     T_DOUBLE, F(rate), 0, 1e7, NULL, FOR_ALL, ALWAYS},
     {{"reject-pause", "DURATION", "10ms", "breaker",
       "closed loop: a worker whose call was rejected by the open breaker waits this long before "
       "its next call"},
-     T_DURATION, F(reject_pause), 1 * MS, 3600 * SEC, NULL},
+     T_DURATION, F(reject_pause), 1 * MS, 3600 * SEC, NULL, FOR(breaker), ALWAYS},
     {{"batch", "N", "100", "semaphore", "tasks per batch; a batch starts when the previous ended"},
-     T_U32, F(batch), 1, 1e9, NULL},
+     T_U32, F(batch), 1, 1e9, NULL, FOR(semaphore), ALWAYS},
     {{"queue-size", "N", "50", "backpressure", "capacity of the bounded queue"}, T_U32,
-     F(queue_size), 1, 1e6, NULL},
+     F(queue_size), 1, 1e6, NULL, FOR(backpressure), ALWAYS},
     {{"put-timeout", "DURATION", "1s", "backpressure",
       "a put blocked on a full queue this long drops its item (at least 1ms, so that a "
       "closed-loop producer facing a full queue cannot spin)"},
-     T_DURATION, F(put_timeout), 1 * MS, 3600 * SEC, NULL},
+     T_DURATION, F(put_timeout), 1 * MS, 3600 * SEC, NULL, FOR(backpressure), ALWAYS},
     {{"breaker-policy", "consecutive|rate", "consecutive", "breaker",
       "consecutive failures (the cheat sheet's) or failure/slow-call rate over a sliding window "
       "(resilience4j's)"},
-     T_ENUM, F(breaker_policy), 0, 0, breaker_policy_names},
+     T_ENUM, F(breaker_policy), 0, 0, breaker_policy_names, FOR(breaker), ALWAYS},
     {{"failure-threshold", "N", "5", "breaker (consecutive)",
       "consecutive failures that open the breaker"},
-     T_U32, F(failure_threshold), 1, 1e6, NULL},
+     T_U32, F(failure_threshold), 1, 1e6, NULL,
+      FOR(breaker), WHEN(breaker_policy, PB_BREAKER_POLICY_CONSECUTIVE)},
     {{"recovery-timeout", "DURATION", "30s", "breaker",
       "time an open breaker waits before letting probes through (half-open)"},
-     T_DURATION, F(recovery_timeout), 1 * MS, 86400 * SEC, NULL},
+     T_DURATION, F(recovery_timeout), 1 * MS, 86400 * SEC, NULL, FOR(breaker), ALWAYS},
     {{"window-type", "count|time", "count", "breaker (rate)",
       "sliding window over the last window-size calls or seconds"},
-     T_ENUM, F(window_kind), 0, 0, window_kind_names},
+     T_ENUM, F(window_kind), 0, 0, window_kind_names,
+      FOR(breaker), WHEN(breaker_policy, PB_BREAKER_POLICY_RATE)},
     {{"window-size", "N", "100", "breaker (rate)",
       "calls (count window, up to 1000000) or seconds (time window, up to 3600)"},
-     T_U32, F(window_size), 1, 1e6, NULL},
+     T_U32, F(window_size), 1, 1e6, NULL,
+      FOR(breaker), WHEN(breaker_policy, PB_BREAKER_POLICY_RATE)},
     {{"minimum-calls", "N", "10", "breaker (rate)",
       "calls in the window before a rate is computed (count window: at most window-size)"},
-     T_U32, F(minimum_calls), 1, 1e6, NULL},
+     T_U32, F(minimum_calls), 1, 1e6, NULL,
+      FOR(breaker), WHEN(breaker_policy, PB_BREAKER_POLICY_RATE)},
     {{"failure-rate-threshold", "FRACTION", "0.5", "breaker (rate)",
       "failure rate at or above which the breaker opens (0.5 or 50%)"},
-     T_FRACTION, F(failure_rate_threshold), 0, 1, NULL},
+     T_FRACTION, F(failure_rate_threshold), 0, 1, NULL,
+      FOR(breaker), WHEN(breaker_policy, PB_BREAKER_POLICY_RATE)},
     {{"slow-call-rate-threshold", "FRACTION", "1", "breaker (rate)",
       "slow-call rate at or above which the breaker opens"},
-     T_FRACTION, F(slow_call_rate_threshold), 0, 1, NULL},
+     T_FRACTION, F(slow_call_rate_threshold), 0, 1, NULL,
+      FOR(breaker), WHEN(breaker_policy, PB_BREAKER_POLICY_RATE)},
     {{"slow-call-duration", "DURATION", "60s", "breaker (rate)",
       "a call slower than this is slow"},
-     T_DURATION, F(slow_call_duration), 1, 86400 * SEC, NULL},
+     T_DURATION, F(slow_call_duration), 1, 86400 * SEC, NULL,
+      FOR(breaker), WHEN(breaker_policy, PB_BREAKER_POLICY_RATE)},
     {{"half-open-calls", "N", "10", "breaker",
       "probes permitted while half-open; 0 = unlimited (the cheat sheet's behaviour, consecutive "
       "policy only)"},
-     T_U32, F(half_open_calls), 0, 1e6, NULL},
+     T_U32, F(half_open_calls), 0, 1e6, NULL, FOR(breaker), ALWAYS},
     {{"adaptive-policy", "seed|corrected|aimd|gradient2", "corrected", "adaptive",
       "how the concurrency limit moves"},
-     T_ENUM, F(adaptive_policy), 0, 0, adaptive_policy_names},
+     T_ENUM, F(adaptive_policy), 0, 0, adaptive_policy_names, FOR(adaptive), ALWAYS},
     {{"min-limit", "N", "1", "adaptive", "lowest concurrency limit"}, T_U32, F(min_limit), 1,
-     100000, NULL},
+     100000, NULL, FOR(adaptive), ALWAYS},
     {{"max-limit", "N", "200", "adaptive", "highest concurrency limit"}, T_U32, F(max_limit), 1,
-     100000, NULL},
+     100000, NULL, FOR(adaptive), ALWAYS},
     {{"adaptive-window", "DURATION", "1s", "adaptive (corrected)",
       "one limit decision per window (the seed policy always uses its 60s sliding window)"},
-     T_DURATION, F(adaptive_window), 10 * MS, 3600 * SEC, NULL},
+     T_DURATION, F(adaptive_window), 10 * MS, 3600 * SEC, NULL,
+      FOR(adaptive), WHEN(adaptive_policy, PB_ADAPTIVE_CORRECTED)},
     {{"adaptive-min-samples", "N", "10", "adaptive (corrected)",
       "results a window needs before a decision; fewer carry over to the next window"},
-     T_U32, F(adaptive_min_samples), 1, 1e6, NULL},
+     T_U32, F(adaptive_min_samples), 1, 1e6, NULL,
+      FOR(adaptive), WHEN(adaptive_policy, PB_ADAPTIVE_CORRECTED)},
     {{"backoff-ratio", "RATIO", "0.9", "adaptive (aimd)",
       "limit multiplier on a failure or a timeout, from 0.5 to 0.99"},
-     T_DOUBLE, F(aimd_backoff_ratio), 0.5, 0.99, NULL},
+     T_DOUBLE, F(aimd_backoff_ratio), 0.5, 0.99, NULL,
+      FOR(adaptive), WHEN(adaptive_policy, PB_ADAPTIVE_AIMD)},
     {{"aimd-timeout", "DURATION", "5s", "adaptive (aimd)",
       "a result slower than this counts as a drop"},
-     T_DURATION, F(aimd_timeout), 1, 3600 * SEC, NULL},
+     T_DURATION, F(aimd_timeout), 1, 3600 * SEC, NULL,
+      FOR(adaptive), WHEN(adaptive_policy, PB_ADAPTIVE_AIMD)},
     {{"smoothing", "RATIO", "0.2", "adaptive (gradient2)",
       "weight of each new limit estimate, from 0.01 to 1"},
-     T_DOUBLE, F(gradient_smoothing), 0.01, 1, NULL},
+     T_DOUBLE, F(gradient_smoothing), 0.01, 1, NULL,
+      FOR(adaptive), WHEN(adaptive_policy, PB_ADAPTIVE_GRADIENT2)},
     {{"gradient-queue-size", "N", "4", "adaptive (gradient2)",
       "how far the estimate may grow past gradient*limit per update"},
-     T_U32, F(gradient_queue_size), 0, 1000, NULL},
+     T_U32, F(gradient_queue_size), 0, 1000, NULL,
+      FOR(adaptive), WHEN(adaptive_policy, PB_ADAPTIVE_GRADIENT2)},
     {{"long-window", "N", "600", "adaptive (gradient2)",
       "samples in the exponential average of the long-term RTT"},
-     T_U32, F(gradient_long_window), 1, 1e6, NULL},
+     T_U32, F(gradient_long_window), 1, 1e6, NULL,
+      FOR(adaptive), WHEN(adaptive_policy, PB_ADAPTIVE_GRADIENT2)},
     {{"rtt-tolerance", "RATIO", "1.5", "adaptive (gradient2)",
       "latency growth (long/short RTT) tolerated before the limit shrinks, from 1 to 100"},
-     T_DOUBLE, F(gradient_rtt_tolerance), 1, 100, NULL},
+     T_DOUBLE, F(gradient_rtt_tolerance), 1, 100, NULL,
+      FOR(adaptive), WHEN(adaptive_policy, PB_ADAPTIVE_GRADIENT2)},
     {{"retry-attempts", "N", "1", "all (retry)",
       "attempts per task including the first; 1 = no retry"},
-     T_U32, F(retry_max_attempts), 1, 100, NULL},
+     T_U32, F(retry_max_attempts), 1, 100, NULL, FOR_ALL, ALWAYS},
     {{"retry-base", "DURATION", "100ms", "all (retry)",
       "backoff before the first retry; doubles each retry"},
-     T_DURATION, F(retry_base), 1, 3600 * SEC, NULL},
+     T_DURATION, F(retry_base), 1, 3600 * SEC, NULL, FOR_ALL, ALWAYS},
     {{"retry-cap", "DURATION", "10s", "all (retry)", "largest backoff"}, T_DURATION,
-     F(retry_cap), 1, 86400 * SEC, NULL},
+     F(retry_cap), 1, 86400 * SEC, NULL, FOR_ALL, ALWAYS},
     {{"retry-jitter", "full|decorrelated|none", "full", "all (retry)",
       "full: uniform in [0, backoff]; decorrelated: uniform in [base, 3*previous]; none"},
-     T_ENUM, F(retry_jitter), 0, 0, jitter_names},
+     T_ENUM, F(retry_jitter), 0, 0, jitter_names, FOR_ALL, ALWAYS},
     {{"retry-after", "BOOL", "true", "all (retry)",
       "wait at least the server's Retry-After before retrying"},
-     T_BOOL, F(retry_honour_retry_after), 0, 0, NULL},
+     T_BOOL, F(retry_honour_retry_after), 0, 0, NULL, FOR_ALL, ALWAYS},
 };
 /* clang-format on */
 
 #define N_PARAMS (sizeof(params) / sizeof(params[0]))
+_Static_assert(N_PARAMS <= PB_PARAMS_MAX, "more options than PB_PARAMS_MAX");
 
 static const char *enum_name(const char *const *names, int v)
 {
@@ -313,6 +356,12 @@ int pb_pattern_params_set(pb_pattern_params *p, const char *name, const char *va
     return parse_value(pa, value, p, err);
 }
 
+int pb_pattern_param_index(const char *name)
+{
+    const param *pa = find_param(name);
+    return pa != NULL ? (int)(pa - params) : -1;
+}
+
 /* Exact text for a duration: the largest unit that divides it. */
 static void format_exact_duration(pb_usec v, char *buf, size_t len)
 {
@@ -399,7 +448,7 @@ int pb_pattern_params_get(const pb_pattern_params *p, const char *name, char *bu
     return 0;
 }
 
-char *pb_pattern_params_to_json(const pb_pattern_params *p)
+char *pb_pattern_params_to_json(const pb_pattern_params *p, const char *pattern)
 {
     /* every name and value is short ASCII without quotes or backslashes */
     size_t cap = N_PARAMS * 96 + 4;
@@ -411,8 +460,11 @@ char *pb_pattern_params_to_json(const pb_pattern_params *p)
     for (size_t i = 0; i < N_PARAMS; i++) {
         char value[64];
         bool quoted;
+        if (pattern != NULL &&
+            pb_pattern_param_check_used(pattern, p, params[i].info.name, NULL) != 0)
+            continue;
         format_value(&params[i], p, value, sizeof(value), &quoted);
-        int w = snprintf(out + n, cap - n, "%s\"%s\":%s%s%s", i ? "," : "", params[i].info.name,
+        int w = snprintf(out + n, cap - n, "%s\"%s\":%s%s%s", n > 1 ? "," : "", params[i].info.name,
                          quoted ? "\"" : "", value, quoted ? "\"" : "");
         assert(w > 0 && (size_t)w < cap - n);
         n += (size_t)w;
@@ -490,4 +542,35 @@ int pb_pattern_params_check(const pb_pattern_params *p, pb_err *err)
                           "--retry-base (%lluus) must not exceed --retry-cap (%lluus)",
                           (unsigned long long)p->retry_base, (unsigned long long)p->retry_cap);
     return 0;
+}
+
+int pb_pattern_param_check_used(const char *pattern, const pb_pattern_params *p, const char *name,
+                                pb_err *err)
+{
+    const param *pa = find_param(name);
+    if (pa == NULL)
+        return pb_err_set(err, PB_ENOENT, "--%s: unknown option", name ? name : "");
+    int bit = -1;
+    for (int i = 0; i < N_PATTERNS; i++)
+        if (pattern != NULL && strcmp(pattern, pattern_names[i]) == 0)
+            bit = i;
+    assert(bit >= 0 && "a pattern the registry does not know");
+    if (bit < 0 || (pa->patterns & (1u << bit)) == 0)
+        return pb_err_set(err, PB_EINVAL, "--%s: not used by the %s pattern; it applies to %s",
+                          pa->info.name, pattern, pa->info.used_by);
+    if (!pa->has_policy)
+        return 0;
+    int policy;
+    memcpy(&policy, (const char *)p + pa->policy, sizeof(policy));
+    if (policy == pa->policy_value)
+        return 0;
+    const param *by = NULL;
+    for (size_t i = 0; i < N_PARAMS && by == NULL; i++)
+        if (params[i].offset == pa->policy && params[i].type == T_ENUM)
+            by = &params[i];
+    assert(by != NULL && "a policy that is not an enum option");
+    const char *now = enum_name(by->names, policy);
+    return pb_err_set(err, PB_EINVAL,
+                      "--%s: not used by the %s pattern under %s %s; it applies to %s",
+                      pa->info.name, pattern, by->info.name, now ? now : "?", pa->info.used_by);
 }

@@ -87,9 +87,12 @@ int pb_pattern_params_set(pb_pattern_params *p, const char *name, const char *va
 int pb_pattern_params_get(const pb_pattern_params *p, const char *name, char *buf,
                           size_t len) PB_MUST_CHECK;
 
-/* Every option with its effective value as a JSON object (malloc'd, NULL when
- * out of memory); durations are strings such as "100ms" that set() accepts. */
-char *pb_pattern_params_to_json(const pb_pattern_params *p);
+/* The options with their effective values as a JSON object (malloc'd, NULL
+ * when out of memory): those pattern `pattern` reads under its policy
+ * (pb_pattern_param_check_used), or every option when pattern is NULL.
+ * Durations are strings such as "100ms" that set() accepts; numbers are the
+ * shortest text that reads back as the same value ("0.9"). */
+char *pb_pattern_params_to_json(const pb_pattern_params *p, const char *pattern);
 
 /* Check each field's range and the cross-field rules every pattern shares
  * (the retry decorator's); a pattern's own rules are its check op, and
@@ -106,8 +109,25 @@ typedef struct pb_param_info {
     const char *help;
 } pb_param_info;
 
+/* The table holds at most this many options, so that a caller can keep a set
+ * of them in a uint64_t (bit i = pb_pattern_param_info(i)). */
+#define PB_PARAMS_MAX 64
+
 /* The i-th option (0-based), NULL past the end. */
 const pb_param_info *pb_pattern_param_info(size_t i);
+
+/* The index of option `name` as pb_pattern_param_info counts them ('_' and '-'
+ * alike), -1 if no option has that name. */
+int pb_pattern_param_index(const char *name);
+
+/* Whether option `name` matters to pattern `pattern` (a registered name) as p
+ * configures it: 0 if the pattern reads it; PB_EINVAL when it belongs to other
+ * patterns, or to another policy of this one (--backoff-ratio under
+ * --adaptive-policy corrected), err naming the option, the pattern and the
+ * policy, and who uses it; PB_ENOENT for an unknown option. Options every
+ * pattern reads (concurrency, rate, the retry decorator's) always pass. */
+int pb_pattern_param_check_used(const char *pattern, const pb_pattern_params *p, const char *name,
+                                pb_err *err) PB_MUST_CHECK;
 
 /* Names of the enum values ("consecutive", "full", ...); NULL if out of range. */
 const char *pb_breaker_policy_name(pb_breaker_policy v);

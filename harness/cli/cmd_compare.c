@@ -2,7 +2,6 @@
  * conditions, record them under one compare id, print one comparison table,
  * and gate on thresholds. */
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +19,11 @@
 #include "segment.h"
 #include "threshold.h"
 #include "units.h"
+#include "usage.h"
 
-/* Exit statuses (run uses the same): usage or scenario error, a failed run,
- * a failed threshold. Interrupted runs exit 128 + the signal. */
-#define EXIT_USAGE 2
+/* Exit statuses (run uses the same): usage or scenario error (PB_EXIT_USAGE),
+ * a failed run, a failed threshold. Interrupted runs exit 128 + the signal. */
+#define EXIT_USAGE PB_EXIT_USAGE
 #define EXIT_FAILED 1
 #define EXIT_THRESHOLD 99
 
@@ -105,18 +105,6 @@ static void usage(FILE *out)
         pb_threshold_metric_names());
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "patternbench compare: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n(see 'patternbench compare --help')\n");
-    va_end(ap);
-    return EXIT_USAGE;
-}
-
 static int parse_options(int argc, char **argv, options *o, int *exit_status)
 {
     *o = (options){.db = "patternbench.db"};
@@ -137,8 +125,9 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
         }
         if (strncmp(arg, "--", 2) != 0) {
             if (o->scenario != NULL) {
-                *exit_status = usage_error("expected one scenario file, got \"%s\" and \"%s\"",
-                                           o->scenario, arg);
+                *exit_status =
+                    pb_usage_error("compare", "expected one scenario file, got \"%s\" and \"%s\"",
+                                   o->scenario, arg);
                 return -1;
             }
             o->scenario = arg;
@@ -157,7 +146,7 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
         for (size_t k = 0; with_value[k] != NULL && !known; k++)
             known = strcmp(name, with_value[k]) == 0;
         if (!known) {
-            *exit_status = usage_error("unknown option \"%s\"", arg);
+            *exit_status = pb_usage_unknown_option("compare", arg);
             return -1;
         }
         if (eq != NULL) {
@@ -165,7 +154,7 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
         } else if (i + 1 < argc) {
             value = argv[++i];
         } else {
-            *exit_status = usage_error("%s: expected a value after it", name);
+            *exit_status = pb_usage_error("compare", "%s: expected a value", name);
             return -1;
         }
         pb_err err;
@@ -177,14 +166,11 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
         } else if (strcmp(name, "--patterns") == 0) {
             o->patterns = value;
         } else if (strcmp(name, "--duration") == 0) {
-            rc = pb_parse_duration(value, "--duration", &o->duration, &err);
-            if (rc == 0 && o->duration == 0)
-                rc = pb_err_set(&err, PB_ERANGE, "--duration: expected more than 0s, got \"%s\"",
-                                value);
+            rc = pb_run_parse_duration(value, &o->duration, &err);
         } else if (strcmp(name, "--requests") == 0) {
-            rc = pb_parse_u64(value, "--requests", 1, UINT64_C(1) << 53, &o->requests, &err);
+            rc = pb_run_parse_requests(value, &o->requests, &err);
         } else if (strcmp(name, "--seed") == 0) {
-            rc = pb_parse_u64(value, "--seed", 0, INT64_MAX, &o->seed, &err);
+            rc = pb_run_parse_seed(value, &o->seed, &err);
             o->seed_set = true;
         } else if (strcmp(name, "--time-scale") == 0) {
             rc = pb_parse_double(value, "--time-scale", 1e-3, PB_SCENARIO_MAX_TIME_SCALE,
@@ -214,16 +200,17 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
                 o->thresholds[o->n_thresholds++] = value;
         }
         if (rc != 0) {
-            *exit_status = usage_error("%s", err.msg);
+            *exit_status = pb_usage_error("compare", "%s", err.msg);
             return -1;
         }
     }
     if (o->scenario == NULL) {
-        *exit_status = usage_error("expected a scenario file, such as scenarios/demo.json");
+        *exit_status =
+            pb_usage_error("compare", "expected a scenario file, such as scenarios/demo.json");
         return -1;
     }
     if (o->duration != 0 && o->requests != 0) {
-        *exit_status = usage_error("give either --duration or --requests, not both");
+        *exit_status = pb_usage_error("compare", "give either --duration or --requests, not both");
         return -1;
     }
     return 0;
@@ -292,13 +279,21 @@ static const char *format_latency(const pb_run_summary *s, pb_usec v, char *buf,
     return buf;
 }
 
+/* A run's column in the by-phase table: as wide as its label, at least 12. */
+static int column_width(const char *label)
+{
+    int n = (int)strlen(label);
+    return n > 12 ? n : 12;
+}
+
 static void print_table(FILE *out, const pb_scenario *sc, const int *index,
                         const pb_run_summary *sums, int n_done, int64_t compare_id)
 {
+    /* a label is never cut: the column is as wide as the longest */
     int w = 5;
     for (int k = 0; k < n_done; k++) {
         int n = (int)strlen(sc->entries[index[k]].label);
-        w = n > w ? (n < 40 ? n : 40) : w;
+        w = n > w ? n : w;
     }
     fprintf(out, "\n%s (seed %llu, compare %lld)\n", sc->title, (unsigned long long)sc->seed,
             (long long)compare_id);
@@ -308,7 +303,7 @@ static void print_table(FILE *out, const pb_scenario *sc, const int *index,
         const pb_run_summary *s = &sums[k];
         const pb_scenario_entry *e = &sc->entries[index[k]];
         char p50[16], p99[16], cp99[16];
-        fprintf(out, "%-*.*s %-12s %8.1f %7.2f %9s %9s %9s %9llu %8llu %8llu  %s\n", w, w, e->label,
+        fprintf(out, "%-*s %-12s %8.1f %7.2f %9s %9s %9s %9llu %8llu %8llu  %s\n", w, e->label,
                 e->pattern, s->rps, s->error_rate * 100.0,
                 format_latency(s, s->p50, p50, sizeof(p50)),
                 format_latency(s, s->p99, p99, sizeof(p99)),
@@ -324,19 +319,32 @@ static void print_table(FILE *out, const pb_scenario *sc, const int *index,
      * outage, fewer is kinder to the server */
     fprintf(out, "\nrequests that reached the server, by mock phase\n%-8s %-20s", "from", "phase");
     for (int k = 0; k < n_done; k++)
-        fprintf(out, " %12.12s", sc->entries[index[k]].label);
+        fprintf(out, " %*s", column_width(sc->entries[index[k]].label),
+                sc->entries[index[k]].label);
     fprintf(out, "\n");
+    bool unreached = false;
     for (int ph = 0; ph < sc->n_phases; ph++) {
         char at[32];
         if (sc->phase_at[ph] == 0)
             snprintf(at, sizeof(at), "0s");
         else
             pb_format_duration(sc->phase_at[ph], at, sizeof(at));
-        fprintf(out, "%-8s %-20.20s", at, sc->phase_names[ph]);
-        for (int k = 0; k < n_done; k++)
-            fprintf(out, " %12llu", (unsigned long long)sums[k].phase_sent[ph]);
+        fprintf(out, "%-8s %-20s", at, sc->phase_names[ph]);
+        for (int k = 0; k < n_done; k++) {
+            int cw = column_width(sc->entries[index[k]].label);
+            /* a run shortened by --duration or --requests may end before a
+             * phase begins: that is not a phase in which nothing was sent */
+            if ((double)sc->phase_at[ph] / 1e6 >= sums[k].duration_s) {
+                fprintf(out, " %*s", cw, "-");
+                unreached = true;
+            } else {
+                fprintf(out, " %*llu", cw, (unsigned long long)sums[k].phase_sent[ph]);
+            }
+        }
         fprintf(out, "\n");
     }
+    if (unreached)
+        fprintf(out, "(-: the run ended before that phase began)\n");
 }
 
 /* Evaluate every run's thresholds (global ones and the entry's own); prints
@@ -550,6 +558,7 @@ int pb_cmd_compare(int argc, char **argv)
             end_status = "failed";
             break;
         }
+        err.msg[0] = '\0';
         if (strcmp(sums[k].status, "interrupted") == 0 || pb_stop_requested) {
             signum = sums[k].signal;
             end_status = "interrupted";
@@ -574,8 +583,17 @@ int pb_cmd_compare(int argc, char **argv)
     if (metrics != NULL && o.metrics_linger > 0)
         pb_metrics_linger(metrics, o.metrics_linger);
 
+    /* an entry whose every request went unanswered measured nothing */
+    bool unanswered = false;
+    for (int k = 0; k < n_done; k++) {
+        char why[512];
+        if (pb_run_summary_unanswered(&sums[k], why, sizeof(why))) {
+            fprintf(stderr, "patternbench compare: %s: %s\n", sc->entries[index[k]].label, why);
+            unanswered = true;
+        }
+    }
     if (strcmp(end_status, "completed") == 0)
-        status = failed > 0 ? EXIT_THRESHOLD : 0;
+        status = unanswered ? EXIT_FAILED : failed > 0 ? EXIT_THRESHOLD : 0;
     else if (strcmp(end_status, "interrupted") == 0)
         status = 128 + (signum != 0 ? signum : SIGINT);
     if (failed > 0)
@@ -598,9 +616,12 @@ int pb_cmd_compare(int argc, char **argv)
         rec = NULL;
     }
 
-done:
-    if (rec != NULL && pb_recorder_close(rec, &err) != 0) {
-        fprintf(stderr, "patternbench compare: %s\n", err.msg);
+done:;
+    pb_err cerr = {0};
+    /* the writer's error that ended a run (a full disk) is said once */
+    if (rec != NULL && pb_recorder_close(rec, &cerr) != 0) {
+        if (err.msg[0] == '\0' || strstr(err.msg, cerr.msg) == NULL)
+            fprintf(stderr, "patternbench compare: %s\n", cerr.msg);
         if (status == 0 || status == EXIT_THRESHOLD)
             status = EXIT_FAILED;
     }

@@ -10,6 +10,7 @@
 #include "mock.h"
 #include "mock_stats.h"
 #include "units.h"
+#include "usage.h"
 
 /* "reset:F, hang:F, ..., " from the fault table. */
 #define FAULT_SPEC(e, name, counter, outcome, status) name ":F, "
@@ -94,24 +95,18 @@ static int parse_args(int argc, char **argv, option_arg *opts, char names[][32])
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
             return -2;
         if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
-            fprintf(stderr,
-                    "patternbench mock: unexpected argument \"%s\"; options start with --, see "
-                    "patternbench mock --help\n",
-                    a);
+            pb_usage_error("mock", "%s: unexpected argument; options start with --", a);
             return -1;
         }
         if (n == MAX_OPTIONS) {
-            fprintf(stderr, "patternbench mock: more than %d options\n", MAX_OPTIONS);
+            pb_usage_error("mock", "expected at most %d options", MAX_OPTIONS);
             return -1;
         }
         const char *eq = strchr(a, '=');
         if (eq != NULL) {
             size_t len = (size_t)(eq - a - 2);
             if (len >= sizeof(names[0])) {
-                fprintf(stderr,
-                        "patternbench mock: unknown option %.*s; see patternbench mock "
-                        "--help\n",
-                        (int)(eq - a), a);
+                pb_usage_unknown_option("mock", a);
                 return -1;
             }
             memcpy(names[n], a + 2, len);
@@ -133,10 +128,9 @@ static int apply(pb_mock_config *cfg, const option_arg *o)
     pb_err err = {0};
     int rc = pb_mock_config_set(cfg, o->name, o->value, &err);
     if (rc == PB_ENOENT)
-        fprintf(stderr, "patternbench mock: unknown option --%s; see patternbench mock --help\n",
-                o->name);
+        pb_usage_error("mock", "--%s: unknown option", o->name);
     else if (rc != 0)
-        fprintf(stderr, "patternbench mock: %s\n", err.msg);
+        pb_usage_error("mock", "%s", err.msg);
     return rc;
 }
 

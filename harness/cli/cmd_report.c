@@ -7,6 +7,7 @@
 #include "monotime.h"
 #include "report.h"
 #include "units.h"
+#include "usage.h"
 
 static void usage(FILE *out)
 {
@@ -34,12 +35,11 @@ static int parse_id(const char *opt, const char *value, int64_t *id)
     uint64_t v;
     pb_err err;
     if (value == NULL) {
-        fprintf(stderr, "patternbench report: %s needs a value: a run or compare id (1, 2, ...)\n",
-                opt);
+        pb_usage_error("report", "%s: expected a value: a run or compare id (1, 2, ...)", opt);
         return -1;
     }
     if (pb_parse_u64(value, opt, 1, INT64_MAX, &v, &err) != 0) {
-        fprintf(stderr, "patternbench report: %s\n", err.msg);
+        pb_usage_error("report", "%s", err.msg);
         return -1;
     }
     *id = (int64_t)v;
@@ -67,17 +67,12 @@ int pb_cmd_report(int argc, char **argv)
             picks++;
         } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
             if (next == NULL || next[0] == '\0') {
-                fprintf(stderr, "patternbench report: %s needs a folder name\n", a);
-                return 2;
+                return pb_usage_error("report", "%s: expected a folder name", a);
             }
             opt.out_dir = next;
             i++;
         } else if (a[0] == '-' && a[1] != '\0') {
-            fprintf(stderr,
-                    "patternbench report: unknown option \"%s\"; expected --run ID, "
-                    "--compare ID, --last, -o DIR or --help\n",
-                    a);
-            return 2;
+            return pb_usage_unknown_option("report", a);
         } else if (opt.db_path == NULL) {
             opt.db_path = a;
         } else {

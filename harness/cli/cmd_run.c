@@ -16,6 +16,7 @@
 #include "run_summary.h"
 #include "threshold.h"
 #include "units.h"
+#include "usage.h"
 
 /* The --pattern line: every registered name, wrapped under the help column
  * so that no line passes 80 columns. */
@@ -145,14 +146,14 @@ static int parse_args(int argc, char **argv, pb_run_config *cfg, struct run_opti
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
-            return pb_err_set(err, PB_EINVAL, "unexpected argument \"%s\"; options start with --",
+            return pb_err_set(err, PB_EINVAL, "%s: unexpected argument; options start with --",
                               arg);
         char name[64];
         const char *value = NULL;
         const char *eq = strchr(arg + 2, '=');
         size_t len = eq != NULL ? (size_t)(eq - arg - 2) : strlen(arg + 2);
         if (len >= sizeof(name))
-            return pb_err_set(err, PB_EINVAL, "unknown option %s", arg);
+            return pb_err_set(err, PB_ENOENT, "%.*s: unknown option", (int)(len + 2), arg);
         memcpy(name, arg + 2, len);
         name[len] = '\0';
         if (strcmp(name, "help") == 0) {
@@ -207,9 +208,7 @@ int pb_cmd_run(int argc, char **argv)
     if (rc == 0)
         rc = pb_run_config_check(&cfg, &err);
     if (rc != 0) {
-        fprintf(stderr, "patternbench run: %s\n", err.msg);
-        fprintf(stderr, "'patternbench run --help' lists the options.\n");
-        status = 2;
+        status = pb_usage_error("run", "%s", err.msg);
         goto done;
     }
     /* bound before anything starts: a port in use is a usage error, and
@@ -233,11 +232,12 @@ int pb_cmd_run(int argc, char **argv)
         goto done;
     }
     /* refused for lack of disk before the database is even created */
-    if (cfg.record && (rc = pb_disk_check_planned(&cfg, &err)) != 0) {
+    if (cfg.record && (rc = pb_disk_check_planned(&cfg, &err)) == PB_EFULL) {
         fprintf(stderr, "patternbench run: %s\n", err.msg);
-        status = rc == PB_EFULL ? 2 : 1;
+        status = 2;
         goto done;
     }
+    /* a folder that cannot be asked is named when the database is opened, next */
     if (cfg.record && pb_recorder_open(cfg.db_path, 0, &rec, &err) != 0) {
         fprintf(stderr, "patternbench run: %s\n", err.msg);
         goto done;
@@ -249,6 +249,8 @@ int pb_cmd_run(int argc, char **argv)
     rc = pb_run_execute(&cfg, rec, sum, &err);
     if (rc != 0)
         fprintf(stderr, "patternbench run: %s\n", err.msg);
+    else
+        err.msg[0] = '\0';
     int failed = 0;
     if (sum->run_id > 0 || rc == 0) {
         if (cfg.json) {
@@ -273,6 +275,13 @@ int pb_cmd_run(int argc, char **argv)
         pb_metrics_linger(metrics, opts.metrics_linger);
     /* a run refused for lack of disk is a usage error: nothing was measured */
     status = rc != 0 ? (sum->disk_refused ? 2 : 1) : exit_status(sum);
+    /* a run whose every request went unanswered measured nothing of the
+     * target: a failure, whatever the thresholds say */
+    char why[512];
+    if (status == 0 && pb_run_summary_unanswered(sum, why, sizeof(why))) {
+        fprintf(stderr, "patternbench run: %s\n", why);
+        status = 1;
+    }
     /* a failed threshold gates a pipeline; an interruption or error says more */
     if (status == 0 && failed != 0)
         status = 99;
@@ -280,7 +289,9 @@ done:
     if (rec != NULL) {
         pb_err cerr = {0};
         if (pb_recorder_close(rec, &cerr) != 0) {
-            fprintf(stderr, "patternbench run: %s\n", cerr.msg);
+            /* the writer's error that ended the run (a full disk) is said once */
+            if (err.msg[0] == '\0' || strstr(err.msg, cerr.msg) == NULL)
+                fprintf(stderr, "patternbench run: %s\n", cerr.msg);
             if (status == 0)
                 status = 1;
         }

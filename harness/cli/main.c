@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "usage.h"
 
 static const struct command {
     const char *name;
@@ -47,9 +48,10 @@ int main(int argc, char **argv)
     for (size_t i = 0; commands[i].name != NULL; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "patternbench: unknown command \"%s\"; expected one of:", argv[1]);
+    /* the voice of usage.h, without a subcommand to name */
+    fprintf(stderr, "patternbench: %s: unknown command; expected one of", argv[1]);
     for (size_t i = 0; commands[i].name != NULL; i++)
-        fprintf(stderr, " %s", commands[i].name);
-    fprintf(stderr, "\n");
-    return 2;
+        fprintf(stderr, "%s %s", i == 0 ? "" : ",", commands[i].name);
+    fprintf(stderr, "\nsee 'patternbench --help'\n");
+    return PB_EXIT_USAGE;
 }

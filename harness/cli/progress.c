@@ -19,11 +19,14 @@ const char *pb_progress_format(const pb_run_view *v, char *buf, size_t len)
     char el[32], tot[32], eta[32], p50[32], p99[32];
     pb_format_duration(v->elapsed, el, sizeof(el));
     size_t n = 0;
+    /* the ETA goes once nothing is left: "10s / 10s" says it */
     if (v->duration > 0) {
         pb_usec left = v->duration > v->elapsed ? v->duration - v->elapsed : 0;
-        n = (size_t)snprintf(buf, len, "%s / %s  ETA %s", el,
-                             pb_format_duration(v->duration, tot, sizeof(tot)),
-                             pb_format_duration(left, eta, sizeof(eta)));
+        n = (size_t)snprintf(buf, len, "%s / %s", el,
+                             pb_format_duration(v->duration, tot, sizeof(tot)));
+        if (left > 0 && n < len)
+            n += (size_t)snprintf(buf + n, len - n, "  ETA %s",
+                                  pb_format_duration(left, eta, sizeof(eta)));
     } else {
         /* bound by a count: extrapolate from the average rate so far */
         const char *eta_text = "?";
@@ -33,19 +36,24 @@ const char *pb_progress_format(const pb_run_view *v, char *buf, size_t len)
                                sizeof(eta));
             eta_text = eta;
         } else if (v->total_requests > 0 && v->rows >= v->total_requests) {
-            eta_text = "0us";
+            eta_text = NULL;
         }
-        n = (size_t)snprintf(buf, len, "%s  %" PRIu64 " / %" PRIu64 " requests  ETA %s", el,
-                             v->rows, v->total_requests, eta_text);
+        n = (size_t)snprintf(buf, len, "%s  %" PRIu64 " / %" PRIu64 " requests", el, v->rows,
+                             v->total_requests);
+        if (eta_text != NULL && n < len)
+            n += (size_t)snprintf(buf + n, len - n, "  ETA %s", eta_text);
     }
     if (n >= len)
         return buf;
     double err = v->sec_network > 0 ? 100.0 * (double)v->sec_failed / (double)v->sec_network : 0;
+    /* a second without an answer has no latency to show, not a latency of 0 */
+    bool lat = v->sec_answered > 0;
     n += (size_t)snprintf(buf + n, len - n,
                           "  %" PRIu64 " req/s  err %.1f%%  p50 %s  p99 %s  in flight %u  limit %u"
                           "  queue %u",
-                          v->sec_network, err, pb_format_duration(v->p50, p50, sizeof(p50)),
-                          pb_format_duration(v->p99, p99, sizeof(p99)), v->in_flight,
+                          v->sec_network, err,
+                          lat ? pb_format_duration(v->p50, p50, sizeof(p50)) : "-",
+                          lat ? pb_format_duration(v->p99, p99, sizeof(p99)) : "-", v->in_flight,
                           v->pattern.limit, v->pattern.queue_depth);
     if (n < len && v->pattern.breaker != PB_BREAKER_NONE)
         n += (size_t)snprintf(buf + n, len - n, "  breaker %s",

@@ -30,6 +30,9 @@ int pb_disk_project(const pb_run_config *cfg, double rows, double seconds, pb_di
     if (statvfs(dir, &fs) != 0)
         return pb_err_set(err, PB_ESYS, "--db %s: cannot look at the free space of %s: %s",
                           cfg->db_path, dir, strerror(errno));
+    if (fs.f_flag & ST_RDONLY)
+        return pb_err_set(err, PB_ESYS, "--db %s: %s is on a read-only file system",
+                          cfg->db_path, dir);
     double total = (double)fs.f_blocks * (double)fs.f_frsize;
     out->free_bytes = (uint64_t)fs.f_bavail * (uint64_t)fs.f_frsize;
     out->reserve = cfg->disk_reserve > 0 ? cfg->disk_reserve

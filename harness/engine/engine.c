@@ -842,7 +842,7 @@ static int begin_recording(struct engine *e, pb_err *err)
     if (e->rec == NULL)
         return 0;
     char *config_json = pb_run_config_to_json(e->cfg);
-    char *params_json = pb_pattern_params_to_json(&e->cfg->params);
+    char *params_json = pb_pattern_params_to_json(&e->cfg->params, e->cfg->pattern);
     char *versions_json = pb_run_versions_json();
     char *host = pb_run_host_text();
     int rc = PB_ENOMEM;

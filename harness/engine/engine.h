@@ -27,7 +27,8 @@ typedef struct pb_run_view {
     uint64_t total_requests; /* --requests, 0 when bound by duration */
     uint64_t sec_network;    /* attempts that ended in the last second and reached the network */
     uint64_t sec_failed;
-    pb_usec p50, p99; /* service latency of the last second */
+    uint64_t sec_answered; /* of those, answered with an HTTP status */
+    pb_usec p50, p99;      /* service latency of the last second's answered attempts */
     uint32_t in_flight;
     pb_pattern_state pattern;
     /* the run as a whole, for a monitor (live metrics) */

@@ -175,19 +175,16 @@ int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value, p
     if (strcmp(name, "db") == 0)
         return set_string(&cfg->db_path, name, value, err);
     if (strcmp(name, "duration") == 0) {
-        pb_usec d;
-        int rc = pb_parse_duration(value, "--duration", &d, err);
+        pb_usec d = 0;
+        int rc = pb_run_parse_duration(value, &d, err);
         if (rc != 0)
             return rc;
-        if (d == 0)
-            return pb_err_set(err, PB_ERANGE, "--duration: expected more than 0, got \"%s\"",
-                              value);
         cfg->duration = d;
         cfg->duration_set = true;
         return 0;
     }
     if (strcmp(name, "requests") == 0 || strcmp(name, "tasks") == 0) {
-        int rc = pb_parse_u64(value, "--requests", 1, UINT64_MAX / 2, &cfg->requests, err);
+        int rc = pb_run_parse_requests(value, &cfg->requests, err);
         if (rc != 0)
             return rc;
         /* a count alone bounds the run; with --duration too, whichever comes first */
@@ -211,7 +208,7 @@ int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value, p
     if (strcmp(name, "seed") == 0) {
         /* one seed for the whole run: the pattern's jitter and the mock's draws */
         uint64_t seed;
-        int rc = pb_parse_u64(value, "--seed", 0, UINT64_MAX, &seed, err);
+        int rc = pb_run_parse_seed(value, &seed, err);
         if (rc == 0)
             rc = pb_mock_config_set(cfg->mock, "seed", value, err);
         if (rc != 0)
@@ -245,13 +242,15 @@ int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value, p
         if (strcmp(name, aliases[i][0]) == 0)
             name = aliases[i][1];
     int rc = pb_pattern_params_set(&cfg->params, name, value, err);
+    if (rc == 0)
+        cfg->params_given |= UINT64_C(1) << pb_pattern_param_index(name);
     if (rc != PB_ENOENT)
         return rc;
     rc = pb_mock_config_set(cfg->mock, name, value, err);
     if (rc == 0 && cfg->mock_option[0] == '\0')
         snprintf(cfg->mock_option, sizeof(cfg->mock_option), "%s", name);
     if (rc == PB_ENOENT)
-        return pb_err_set(err, PB_ENOENT, "unknown option --%s", name);
+        return pb_err_set(err, PB_ENOENT, "--%s: unknown option", name);
     return rc;
 }
 
@@ -271,11 +270,43 @@ int pb_run_config_check(const pb_run_config *cfg, pb_err *err)
     for (int i = 1; i < cfg->n_rate_steps; i++)
         if (cfg->rate_steps[i].at < cfg->rate_steps[i - 1].at)
             return pb_err_set(err, PB_EINVAL, "rate steps: expected increasing times");
+    /* an option the pattern does not read would change nothing: refuse it
+     * rather than let a user believe it took effect */
+    for (int i = 0; i < PB_PARAMS_MAX; i++) {
+        if ((cfg->params_given & (UINT64_C(1) << i)) == 0)
+            continue;
+        int rc = pb_pattern_param_check_used(cfg->pattern, &cfg->params,
+                                             pb_pattern_param_info((size_t)i)->name, err);
+        if (rc != 0)
+            return rc;
+    }
     pb_pattern_params p = cfg->params;
     p.seed = cfg->seed;
     /* the segment's own share is what runs, so that is what must pass */
     int rc = pb_segment_params(cfg->segment, cfg->requests, &p, err);
     return rc != 0 ? rc : pb_pattern_check(cfg->pattern, &p, err);
+}
+
+int pb_run_parse_requests(const char *value, uint64_t *out, pb_err *err)
+{
+    return pb_parse_u64(value, "--requests", 1, PB_RUN_REQUESTS_MAX, out, err);
+}
+
+int pb_run_parse_duration(const char *value, pb_usec *out, pb_err *err)
+{
+    pb_usec d;
+    int rc = pb_parse_duration(value, "--duration", &d, err);
+    if (rc != 0)
+        return rc;
+    if (d == 0)
+        return pb_err_set(err, PB_ERANGE, "--duration: expected more than 0s, got \"%s\"", value);
+    *out = d;
+    return 0;
+}
+
+int pb_run_parse_seed(const char *value, uint64_t *out, pb_err *err)
+{
+    return pb_parse_u64(value, "--seed", 0, PB_RUN_SEED_MAX, out, err);
 }
 
 int pb_run_parse_client_threads(const char *value, uint32_t *out, pb_err *err)
@@ -294,6 +325,42 @@ uint32_t pb_run_client_threads(uint32_t asked, uint32_t slots, long cpus)
     uint32_t n = cpus < 1 ? 1 : cpus > 4 ? 4 : (uint32_t)cpus;
     uint32_t by_slots = slots / 16 > 0 ? slots / 16 : 1;
     return n < by_slots ? n : by_slots;
+}
+
+/* Significant digits the shortest text of v that reads back as v needs. */
+static int shortest_digits(double v)
+{
+    char buf[32];
+    for (int prec = 1; prec < 17; prec++) {
+        snprintf(buf, sizeof(buf), "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            return prec;
+    }
+    return 17;
+}
+
+/* The most digits any real in the tree needs to read back unchanged. */
+static int max_digits(json_t *v)
+{
+    int most = 1;
+    if (json_is_real(v))
+        return shortest_digits(json_real_value(v));
+    const char *key;
+    json_t *item;
+    size_t i;
+    if (json_is_object(v))
+        json_object_foreach(v, key, item)
+        {
+            int d = max_digits(item);
+            most = d > most ? d : most;
+        }
+    if (json_is_array(v))
+        json_array_foreach(v, i, item)
+        {
+            int d = max_digits(item);
+            most = d > most ? d : most;
+        }
+    return most;
 }
 
 /* Parse a JSON text made by another module into a value (NULL on failure). */
@@ -330,7 +397,7 @@ char *pb_run_config_to_json(const pb_run_config *cfg)
     pb_pattern_params p = cfg->params;
     p.total_tasks = cfg->requests;
     p.seed = cfg->seed;
-    bad |= json_object_set_new(root, "params", embed(pb_pattern_params_to_json(&p)));
+    bad |= json_object_set_new(root, "params", embed(pb_pattern_params_to_json(&p, cfg->pattern)));
     if (cfg->target_url == NULL)
         bad |= json_object_set_new(root, "mock", embed(pb_mock_config_to_json(cfg->mock)));
     for (int i = 0; i < cfg->n_rate_steps; i++) {
@@ -348,8 +415,12 @@ char *pb_run_config_to_json(const pb_run_config *cfg)
                                              "count", (int)cfg->segment.count));
     if (cfg->start_at_us != 0)
         bad |= json_object_set_new(root, "start_at_us", json_integer((json_int_t)cfg->start_at_us));
+    /* jansson writes reals with 17 digits (0.9 as 0.90000000000000002); as
+     * many as the longest value needs read back the same, and up to 15 print
+     * every value in its shortest form */
     if (!bad)
-        text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER |
+                                    JSON_REAL_PRECISION(max_digits(root)));
 done:
     json_decref(steps);
     json_decref(thr);

@@ -29,6 +29,7 @@ typedef struct pb_run_config {
     char pattern[32];
     char label[PB_RUN_LABEL_MAX + 1];
     pb_pattern_params params;
+    uint64_t params_given;   /* bit i: pattern option i (pb_pattern_param_info) was set */
     char *target_url;        /* NULL = start the built-in mock with `mock` (malloc'd) */
     pb_mock_config *mock;    /* owned; always present */
     pb_usec duration;        /* 0 = bound by `requests` */
@@ -72,7 +73,8 @@ int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value,
 
 /* Check the whole configuration before anything runs: the pattern's
  * parameters, a bound (duration or requests), no mock option with --target,
- * a segment's share of the concurrency and tasks. */
+ * a segment's share of the concurrency and tasks,
+ * and no pattern option set that the pattern (or its policy) does not use. */
 int pb_run_config_check(const pb_run_config *cfg, pb_err *err) PB_MUST_CHECK;
 
 /* The HTTP client threads a run uses: `asked` if not 0, else one per CPU the
@@ -81,7 +83,20 @@ int pb_run_config_check(const pb_run_config *cfg, pb_err *err) PB_MUST_CHECK;
  * one per 16 slots, so a small run stays on one thread and pays no hand-offs. */
 uint32_t pb_run_client_threads(uint32_t asked, uint32_t slots, long cpus);
 
-/* Parse a --client-threads value (1..PB_LANES_MAX), for run and compare alike. */
+/* Most tasks a run may be bounded by: 2^53, so that the count stays exact in
+ * JSON readers that hold numbers as doubles (scenario files use it too). */
+#define PB_RUN_REQUESTS_MAX (UINT64_C(1) << 53)
+
+/* Largest seed: INT64_MAX, so that it reads back from JSON and SQLite. */
+#define PB_RUN_SEED_MAX ((uint64_t)INT64_MAX)
+
+/* The options run and compare share, parsed once so that a bound is worded the
+ * same way in both: --requests (1..PB_RUN_REQUESTS_MAX), --duration (above 0),
+ * --seed (0..PB_RUN_SEED_MAX), --client-threads (1..PB_LANES_MAX). The message
+ * names the option and what was expected. */
+int pb_run_parse_requests(const char *value, uint64_t *out, pb_err *err) PB_MUST_CHECK;
+int pb_run_parse_duration(const char *value, pb_usec *out, pb_err *err) PB_MUST_CHECK;
+int pb_run_parse_seed(const char *value, uint64_t *out, pb_err *err) PB_MUST_CHECK;
 int pb_run_parse_client_threads(const char *value, uint32_t *out, pb_err *err) PB_MUST_CHECK;
 
 /* Whether text may name a run (`--label`, a scenario entry's "label"): one

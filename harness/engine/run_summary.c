@@ -48,12 +48,18 @@ void pb_tally_add(pb_tally *t, const pb_request_row *row)
     t->network++;
     t->failed += failed;
     t->bytes += row->bytes;
+    t->sec_network++;
+    t->sec_failed += failed;
+    /* latency is the time to an answer: a refused connect or a reset has none,
+     * and its few microseconds would pass for a fast server */
+    if (row->status == 0)
+        return;
+    t->answered++;
+    t->sec_answered++;
     pb_hist_record(t->service, row->total_us);
     pb_hist_record(t->corrected, row->wait_us + row->total_us);
     t->service_sum_us += row->total_us;
     t->corrected_sum_us += row->wait_us + row->total_us;
-    t->sec_network++;
-    t->sec_failed += failed;
     pb_hist_record(t->sec_service, row->total_us);
 }
 
@@ -61,9 +67,10 @@ void pb_tally_roll_second(pb_tally *t, pb_tally_second *out)
 {
     out->network = t->sec_network;
     out->failed = t->sec_failed;
+    out->answered = t->sec_answered;
     out->p50 = pb_hist_percentile(t->sec_service, 50.0);
     out->p99 = pb_hist_percentile(t->sec_service, 99.0);
-    t->sec_network = t->sec_failed = 0;
+    t->sec_network = t->sec_failed = t->sec_answered = 0;
     pb_hist_reset(t->sec_service);
 }
 
@@ -72,6 +79,7 @@ void pb_tally_fill(const pb_tally *t, double duration_s, pb_run_summary *s)
     s->requests = t->rows;
     s->network = t->network;
     s->failed = t->failed;
+    s->answered = t->answered;
     s->bytes = t->bytes;
     memcpy(s->outcomes, t->outcomes, sizeof(s->outcomes));
     memcpy(s->status_counts, t->status, sizeof(s->status_counts));
@@ -88,6 +96,28 @@ void pb_tally_fill(const pb_tally *t, double duration_s, pb_run_summary *s)
     s->p999 = pb_hist_percentile(t->service, 99.9);
     s->cp50 = pb_hist_percentile(t->corrected, 50.0);
     s->cp99 = pb_hist_percentile(t->corrected, 99.0);
+}
+
+bool pb_run_summary_unanswered(const pb_run_summary *s, char *buf, size_t len)
+{
+    if (s->answered > 0 || s->network == 0)
+        return false;
+    size_t n = (size_t)snprintf(buf, len, "no request got an answer from %s:", s->target);
+    const char *sep = "";
+    int most = -1;
+    for (int o = 0; o < PB_OUTCOME_COUNT && n < len; o++) {
+        if (s->outcomes[o] == 0 || o == PB_OUTCOME_REJECTED_BY_BREAKER ||
+            o == PB_OUTCOME_DROPPED_BY_BACKPRESSURE)
+            continue;
+        n += (size_t)snprintf(buf + n, len - n, "%s %" PRIu64 " %s", sep, s->outcomes[o],
+                              pb_outcome_name((pb_outcome)o));
+        sep = ",";
+        if (most < 0 || s->outcomes[o] > s->outcomes[most])
+            most = o;
+    }
+    if (n < len && most >= 0 && s->errors[most][0] != '\0')
+        snprintf(buf + n, len - n, " (%s)", s->errors[most]);
+    return true;
 }
 
 static const char *dur(pb_usec us, char *buf, size_t len)
@@ -126,7 +156,9 @@ void pb_run_summary_print(const pb_run_summary *s, const char *db, FILE *out)
     for (int o = 0; o < PB_OUTCOME_COUNT; o++)
         if (s->errors[o][0] != '\0')
             fprintf(out, "  %-11s e.g. %s\n", pb_outcome_name((pb_outcome)o), s->errors[o]);
-    if (s->network > 0) {
+    if (s->answered == 0 && s->network > 0)
+        fprintf(out, "  latency     none: no request got an answer\n");
+    if (s->answered > 0) {
         fprintf(out, "  latency     min %s  p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  mean %s\n",
                 dur(s->min, a, sizeof(a)), dur(s->p50, b, sizeof(b)), dur(s->p90, c, sizeof(c)),
                 dur(s->p99, d, sizeof(d)), dur(s->p999, e, sizeof(e)), dur(s->max, f, sizeof(f)),
@@ -192,6 +224,7 @@ char *pb_run_summary_to_json(const pb_run_summary *s)
     bad |= put(root, "requests", json_integer((json_int_t)s->requests));
     bad |= put(root, "network", json_integer((json_int_t)s->network));
     bad |= put(root, "failed", json_integer((json_int_t)s->failed));
+    bad |= put(root, "answered", json_integer((json_int_t)s->answered));
     bad |= put(root, "duration_s", json_real(s->duration_s));
     bad |= put(root, "rps", json_real(s->rps));
     bad |= put(root, "error_rate", json_real(s->error_rate));
@@ -205,16 +238,19 @@ char *pb_run_summary_to_json(const pb_run_summary *s)
             snprintf(key, sizeof(key), "%d", st);
             bad |= put(status, key, json_integer((json_int_t)s->status_counts[st]));
         }
-    bad |= put(lat, "min", json_integer((json_int_t)s->min));
-    bad |= put(lat, "mean", json_real(s->mean));
-    bad |= put(lat, "p50", json_integer((json_int_t)s->p50));
-    bad |= put(lat, "p90", json_integer((json_int_t)s->p90));
-    bad |= put(lat, "p95", json_integer((json_int_t)s->p95));
-    bad |= put(lat, "p99", json_integer((json_int_t)s->p99));
-    bad |= put(lat, "p999", json_integer((json_int_t)s->p999));
-    bad |= put(lat, "max", json_integer((json_int_t)s->max));
-    bad |= put(corr, "p50", json_integer((json_int_t)s->cp50));
-    bad |= put(corr, "p99", json_integer((json_int_t)s->cp99));
+    /* no answer, no latency: the objects stay empty rather than hold zeros */
+    if (s->answered > 0) {
+        bad |= put(lat, "min", json_integer((json_int_t)s->min));
+        bad |= put(lat, "mean", json_real(s->mean));
+        bad |= put(lat, "p50", json_integer((json_int_t)s->p50));
+        bad |= put(lat, "p90", json_integer((json_int_t)s->p90));
+        bad |= put(lat, "p95", json_integer((json_int_t)s->p95));
+        bad |= put(lat, "p99", json_integer((json_int_t)s->p99));
+        bad |= put(lat, "p999", json_integer((json_int_t)s->p999));
+        bad |= put(lat, "max", json_integer((json_int_t)s->max));
+        bad |= put(corr, "p50", json_integer((json_int_t)s->cp50));
+        bad |= put(corr, "p99", json_integer((json_int_t)s->cp99));
+    }
     const pb_pattern_state *p = &s->pattern;
     bad |= put(pat, "produced", json_integer((json_int_t)p->produced));
     bad |= put(pat, "consumed", json_integer((json_int_t)p->consumed));

@@ -18,10 +18,11 @@ typedef struct pb_run_summary {
     uint64_t requests;      /* rows recorded: every attempt, rejections and drops included */
     double duration_s, rps; /* rps: attempts that reached the network per second */
     uint64_t outcomes[PB_OUTCOME_COUNT];
-    double error_rate;                          /* failed / (attempts that reached the network) */
-    pb_usec min, p50, p90, p95, p99, p999, max; /* service latency */
+    double error_rate; /* failed / (attempts that reached the network) */
+    uint64_t answered; /* attempts that got an HTTP answer (any status): the latency population */
+    pb_usec min, p50, p90, p95, p99, p999, max; /* service latency of answered attempts */
     double mean;
-    pb_usec cp50, cp99; /* corrected for coordinated omission (from intended start) */
+    pb_usec cp50, cp99; /* answered attempts, from the intended start (coordinated omission) */
     pb_pattern_state pattern;
     uint64_t writer_stalls, writer_stall_us;
     uint64_t rows_unstored; /* counted in the rollup, not stored as rows (--record, low disk) */
@@ -60,20 +61,21 @@ char *pb_run_summary_to_json(const pb_run_summary *s);
 typedef struct pb_tally {
     uint64_t rows;                   /* every attempt, rejections and drops included */
     uint64_t network, failed, bytes; /* attempts that reached the network, their failures */
+    uint64_t answered;               /* of those, answered with an HTTP status */
     uint64_t outcomes[PB_OUTCOME_COUNT];
     uint64_t status[600];
-    pb_hist *service;                          /* actual start to end */
-    pb_hist *corrected;                        /* intended start to end */
+    pb_hist *service;   /* actual start to end, answered attempts */
+    pb_hist *corrected; /* intended start to end, answered attempts */
     uint64_t service_sum_us, corrected_sum_us; /* exact sums of what the histograms hold */
     /* the second in progress, for the progress line */
-    uint64_t sec_network, sec_failed;
+    uint64_t sec_network, sec_failed, sec_answered;
     pb_hist *sec_service;
 } pb_tally;
 
 /* The figures of one closed second. */
 typedef struct pb_tally_second {
-    uint64_t network, failed;
-    pb_usec p50, p99;
+    uint64_t network, failed, answered;
+    pb_usec p50, p99; /* of the answered attempts; 0 when none was */
 } pb_tally_second;
 
 /* Allocate the histograms; all memory is taken here. */
@@ -90,6 +92,13 @@ void pb_tally_roll_second(pb_tally *t, pb_tally_second *out);
 
 /* Fill the tally's part of a summary (counts, rates over duration_s, percentiles). */
 void pb_tally_fill(const pb_tally *t, double duration_s, pb_run_summary *s);
+
+/* Whether a run that sent requests got no answer to any of them (every
+ * attempt that reached the network failed to connect, was reset, timed out,
+ * ...); if so, a sentence for people saying so, with the failures by outcome
+ * and a sample error, goes into buf ("no request got an answer from URL:
+ * 12 connect_error (Failed to connect ...)"). */
+bool pb_run_summary_unanswered(const pb_run_summary *s, char *buf, size_t len);
 
 /* Print the summary table people read at the end of a run. db: the database
  * file, or NULL when nothing was recorded. */

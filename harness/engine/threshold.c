@@ -33,26 +33,27 @@ static const struct metric {
     metric_id id;
     pb_threshold_kind kind;
     bool needs_reached; /* no data unless some request reached the server */
+    bool needs_answer;  /* no data unless some request was answered (latencies) */
 } metrics[] = {
-    {"min", M_MIN, PB_THRESHOLD_LATENCY, true},
-    {"mean", M_MEAN, PB_THRESHOLD_LATENCY, true},
-    {"p50", M_P50, PB_THRESHOLD_LATENCY, true},
-    {"p90", M_P90, PB_THRESHOLD_LATENCY, true},
-    {"p95", M_P95, PB_THRESHOLD_LATENCY, true},
-    {"p99", M_P99, PB_THRESHOLD_LATENCY, true},
-    {"p999", M_P999, PB_THRESHOLD_LATENCY, true},
-    {"p99.9", M_P999, PB_THRESHOLD_LATENCY, true},
-    {"max", M_MAX, PB_THRESHOLD_LATENCY, true},
-    {"cp50", M_CP50, PB_THRESHOLD_LATENCY, true},
-    {"cp99", M_CP99, PB_THRESHOLD_LATENCY, true},
-    {"error_rate", M_ERROR_RATE, PB_THRESHOLD_FRACTION, true},
-    {"rps", M_RPS, PB_THRESHOLD_RATE, false},
-    {"requests", M_REQUESTS, PB_THRESHOLD_COUNT, false},
-    {"ok", M_OK, PB_THRESHOLD_COUNT, false},
-    {"timeouts", M_TIMEOUTS, PB_THRESHOLD_COUNT, false},
-    {"rejected", M_REJECTED, PB_THRESHOLD_COUNT, false},
-    {"dropped", M_DROPPED, PB_THRESHOLD_COUNT, false},
-    {"retries", M_RETRIES, PB_THRESHOLD_COUNT, false},
+    {"min", M_MIN, PB_THRESHOLD_LATENCY, true, true},
+    {"mean", M_MEAN, PB_THRESHOLD_LATENCY, true, true},
+    {"p50", M_P50, PB_THRESHOLD_LATENCY, true, true},
+    {"p90", M_P90, PB_THRESHOLD_LATENCY, true, true},
+    {"p95", M_P95, PB_THRESHOLD_LATENCY, true, true},
+    {"p99", M_P99, PB_THRESHOLD_LATENCY, true, true},
+    {"p999", M_P999, PB_THRESHOLD_LATENCY, true, true},
+    {"p99.9", M_P999, PB_THRESHOLD_LATENCY, true, true},
+    {"max", M_MAX, PB_THRESHOLD_LATENCY, true, true},
+    {"cp50", M_CP50, PB_THRESHOLD_LATENCY, true, true},
+    {"cp99", M_CP99, PB_THRESHOLD_LATENCY, true, true},
+    {"error_rate", M_ERROR_RATE, PB_THRESHOLD_FRACTION, true, false},
+    {"rps", M_RPS, PB_THRESHOLD_RATE, false, false},
+    {"requests", M_REQUESTS, PB_THRESHOLD_COUNT, false, false},
+    {"ok", M_OK, PB_THRESHOLD_COUNT, false, false},
+    {"timeouts", M_TIMEOUTS, PB_THRESHOLD_COUNT, false, false},
+    {"rejected", M_REJECTED, PB_THRESHOLD_COUNT, false, false},
+    {"dropped", M_DROPPED, PB_THRESHOLD_COUNT, false, false},
+    {"retries", M_RETRIES, PB_THRESHOLD_COUNT, false, false},
 };
 #define N_METRICS (sizeof(metrics) / sizeof(metrics[0]))
 
@@ -251,8 +252,9 @@ int pb_threshold_parse(const char *expr, pb_threshold *out, pb_err *err)
 void pb_threshold_eval(const pb_threshold *t, const pb_run_summary *s, pb_threshold_result *out)
 {
     const struct metric *m = &metrics[t->metric];
-    /* the population of latencies and errors: attempts that reached the network */
-    out->has_value = !m->needs_reached || s->network > 0;
+    /* the population of errors: attempts that reached the network; of
+     * latencies: those answered */
+    out->has_value = (!m->needs_reached || s->network > 0) && (!m->needs_answer || s->answered > 0);
     out->value = out->has_value ? metric_value(m->id, s) : 0.0;
     if (!out->has_value) {
         out->pass = false;

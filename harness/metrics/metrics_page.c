@@ -280,10 +280,10 @@ char *pb_metrics_page(const pb_metrics_run *runs, size_t n, const pb_metrics_pro
     }
     if (n > 0) {
         write_hist(&b, "patternbench_request_duration_seconds",
-                   "Service latency of attempts that reached the network (start to end).", runs, n,
+                   "Service latency of answered attempts (start to end; an error status counts).", runs, n,
                    labels, offsetof(pb_metrics_run, service));
         write_hist(&b, "patternbench_request_corrected_duration_seconds",
-                   "Latency from when each attempt was due (corrected for coordinated omission).",
+                   "Latency of answered attempts from when each was due (coordinated omission corrected).",
                    runs, n, labels, offsetof(pb_metrics_run, corrected));
         family(&b, "patternbench_breaker_state", "gauge",
                "The circuit breaker's state: 1 for the current one (none: no breaker).");

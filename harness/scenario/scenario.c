@@ -228,10 +228,9 @@ static int want_duration(const ctx *c, json_t *v, const char *path, pb_usec *out
 static int want_positive(const ctx *c, json_t *v, const char *path, uint64_t max, uint64_t *out)
 {
     char got[64];
-    if (!json_is_integer(v) || json_integer_value(v) <= 0)
-        return fail(c, path, "expected a positive integer, got %s", describe(v, got, sizeof(got)));
-    if ((uint64_t)json_integer_value(v) > max)
-        return fail(c, path, "expected a positive integer up to %llu, got %s",
+    /* the words of the command line's bounds (pb_parse_u64) */
+    if (!json_is_integer(v) || json_integer_value(v) <= 0 || (uint64_t)json_integer_value(v) > max)
+        return fail(c, path, "expected a whole number from 1 to %llu, got %s",
                     (unsigned long long)max, describe(v, got, sizeof(got)));
     *out = (uint64_t)json_integer_value(v);
     return 0;
@@ -311,7 +310,7 @@ static int parse_bound(const ctx *c, json_t *obj, const char *path, pb_usec *dur
     }
     if (r != NULL) {
         pb_json_path_key(p, sizeof(p), path, "requests");
-        return want_positive(c, r, p, UINT64_C(1) << 53, requests);
+        return want_positive(c, r, p, PB_RUN_REQUESTS_MAX, requests);
     }
     return 0;
 }
@@ -324,8 +323,8 @@ static int parse_seed(const ctx *c, json_t *v, uint64_t *out)
         *out = (uint64_t)json_integer_value(v);
         return 0;
     }
-    return fail(c, "seed", "expected a whole number from 0 to 2^63-1, got %s",
-                describe(v, got, sizeof(got)));
+    return fail(c, "seed", "expected a whole number from 0 to %llu, got %s",
+                (unsigned long long)PB_RUN_SEED_MAX, describe(v, got, sizeof(got)));
 }
 
 static int parse_target(const ctx *c, json_t *v, pb_scenario *sc)
@@ -999,8 +998,21 @@ static int unknown_entry_key(const ctx *c, const char *path, const char *name)
                     "thresholds or a pattern option (see patterns/README.md)");
 }
 
-/* Apply one option; a failure becomes a message at path. The option's own
- * message starts with its flag name, which the path replaces. */
+/* An option's message without the flag name it starts with, which a path
+ * replaces in a scenario's messages. */
+static const char *without_flag(const char *msg, const char *name)
+{
+    size_t n = strlen(name);
+    if (strncmp(msg, "--", 2) == 0 && strncmp(msg + 2, name, n) == 0 && msg[n + 2] == ':')
+        msg += n + 3;
+    else if (strncmp(msg, name, n) == 0 && msg[n] == ':')
+        msg += n + 1;
+    while (*msg == ' ')
+        msg++;
+    return msg;
+}
+
+/* Apply one option; a failure becomes a message at path. */
 static int set_option(const ctx *c, pb_run_config *cfg, const char *path, const char *name,
                       const char *value)
 {
@@ -1010,15 +1022,7 @@ static int set_option(const ctx *c, pb_run_config *cfg, const char *path, const 
         return 0;
     if (rc == PB_ENOENT)
         return unknown_entry_key(c, path, name);
-    const char *msg = inner.msg;
-    size_t n = strlen(name);
-    if (strncmp(msg, "--", 2) == 0 && strncmp(msg + 2, name, n) == 0 && msg[n + 2] == ':')
-        msg += n + 3;
-    else if (strncmp(msg, name, n) == 0 && msg[n] == ':')
-        msg += n + 1;
-    while (*msg == ' ')
-        msg++;
-    return fail(c, path, "%s", msg);
+    return fail(c, path, "%s", without_flag(inner.msg, name));
 }
 
 int pb_scenario_run_config(const pb_scenario *sc, int i, pb_run_config *cfg, pb_err *err)
@@ -1077,6 +1081,16 @@ int pb_scenario_run_config(const pb_scenario *sc, int i, pb_run_config *cfg, pb_
         pb_json_path_key(p, sizeof(p), entry, e->params[j].name);
         if ((rc = set_option(&c, cfg, p, e->params[j].name, e->params[j].value)) != 0)
             return rc;
+    }
+
+    /* an entry's option its pattern (or policy) does not read is refused at
+     * its key; the top-level settings (seed, load) apply to every pattern */
+    for (int j = 0; j < e->n_params; j++) {
+        pb_err inner;
+        pb_json_path_key(p, sizeof(p), entry, e->params[j].name);
+        rc = pb_pattern_param_check_used(cfg->pattern, &cfg->params, e->params[j].name, &inner);
+        if (rc == PB_EINVAL)
+            return fail(&c, p, "%s", without_flag(inner.msg, e->params[j].name));
     }
 
     char *const *lists[2] = {sc->thresholds, e->thresholds};

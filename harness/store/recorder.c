@@ -1,6 +1,7 @@
 #include "recorder.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -228,6 +230,30 @@ static char *dir_of(const char *path)
     return strndup(path, (size_t)(slash - path));
 }
 
+/* Why path could not be opened or set up: the system's reason when SQLite has
+ * one ("Read-only file system", "Is a directory"), which its own "unable to
+ * open database file" hides; a missing folder is named. */
+static int open_error(sqlite3 *db, const char *path, pb_err *err, int src, const char *what)
+{
+    int sys = db != NULL ? sqlite3_system_errno(db) : 0;
+    if (sys == 0)
+        return pb_schema_error(db, path, err, src, what);
+    const char *slash = strrchr(path, '/');
+    if (sys == ENOENT && slash != NULL && slash != path) {
+        char dir[4096];
+        struct stat st;
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+        if (stat(dir, &st) != 0)
+            return pb_err_set(err, pb_schema_errcode(src), "%s: %s: the folder %s does not exist",
+                              path, what, dir);
+        /* SQLite falls back to opening read-only, which hides the reason the
+         * file could not be created: ask the folder */
+        if (access(dir, W_OK) != 0)
+            sys = errno;
+    }
+    return pb_err_set(err, pb_schema_errcode(src), "%s: %s: %s", path, what, strerror(sys));
+}
+
 int pb_recorder_open(const char *path, uint32_t ring_rows, pb_recorder **out, pb_err *err)
 {
     if (path == NULL || path[0] == '\0')
@@ -256,7 +282,14 @@ int pb_recorder_open(const char *path, uint32_t ring_rows, pb_recorder **out, pb
     int src = sqlite3_open_v2(
         path, &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (src != SQLITE_OK) {
-        rc = pb_schema_error(r->db, path, err, src, "cannot open the database");
+        rc = open_error(r->db, path, err, src, "cannot open the database");
+        goto cleanup;
+    }
+    if (sqlite3_db_readonly(r->db, "main") == 1) {
+        /* SQLite opened it read-only: the file (or its file system) refuses writes */
+        int why = access(path, W_OK) != 0 ? errno : EACCES;
+        rc = pb_err_set(err, PB_EDB, "%s: cannot open the database for writing: %s", path,
+                        strerror(why));
         goto cleanup;
     }
     sqlite3_extended_result_codes(r->db, 1);
@@ -268,7 +301,7 @@ int pb_recorder_open(const char *path, uint32_t ring_rows, pb_recorder **out, pb
         goto cleanup;
     }
     if (src != SQLITE_OK) {
-        rc = pb_schema_error(r->db, path, err, src, "cannot use the database");
+        rc = open_error(r->db, path, err, src, "cannot use the database");
         goto cleanup;
     }
     if (strcmp(mode, "wal") != 0) {

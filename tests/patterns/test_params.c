@@ -114,6 +114,64 @@ static void every_option_reads_its_own_text_back(void **state)
     assert_int_equal(pb_pattern_params_get(&p, "nope", small, sizeof(small)), PB_ENOENT);
 }
 
+/* The "used by" column that help and the README show says what the check
+ * enforces: an option is accepted for exactly the patterns it names (every
+ * one for "all"), and one marked with a policy only under that policy. */
+static void used_by_is_what_the_check_enforces(void **state)
+{
+    static const struct {
+        const char *option, *values[5];
+    } policies[] = {
+        {"breaker-policy", {"consecutive", "rate", NULL}},
+        {"adaptive-policy", {"seed", "corrected", "aimd", "gradient2", NULL}},
+    };
+    const pb_pattern_ops *const *all = pb_pattern_list();
+    for (size_t i = 0; pb_pattern_param_info(i) != NULL; i++) {
+        const pb_param_info *info = pb_pattern_param_info(i);
+        bool everyone =
+            strncmp(info->used_by, "all", 3) == 0 || strcmp(info->used_by, "retry") == 0;
+        const char *paren = strchr(info->used_by, '(');
+        for (size_t k = 0; all[k] != NULL; k++) {
+            const char *name = all[k]->name;
+            size_t n = strlen(name);
+            bool named = strncmp(info->used_by, name, n) == 0 &&
+                         (info->used_by[n] == '\0' || info->used_by[n] == ' ');
+            /* under each policy of the pattern (or once, with the defaults) */
+            for (size_t pol = 0; pol < 2; pol++) {
+                for (size_t v = 0; policies[pol].values[v] != NULL; v++) {
+                    pb_pattern_params p;
+                    pb_pattern_params_default(&p);
+                    assert_int_equal(pb_pattern_params_set(&p, policies[pol].option,
+                                                           policies[pol].values[v], NULL),
+                                     0);
+                    pb_err err = {0};
+                    int rc = pb_pattern_param_check_used(name, &p, info->name, &err);
+                    bool policy_ok = true;
+                    if (!everyone && named && paren != NULL) {
+                        char want[64];
+                        snprintf(want, sizeof(want), "(%s)", policies[pol].values[v]);
+                        bool governs = strncmp(policies[pol].option, name, n) == 0;
+                        policy_ok = !governs || strcmp(paren, want) == 0;
+                        if (!governs)
+                            continue;
+                    }
+                    bool expect = everyone || (named && policy_ok);
+                    if ((rc == 0) != expect)
+                        fail_msg("--%s (used by \"%s\") for %s with --%s %s: %s", info->name,
+                                 info->used_by, name, policies[pol].option, policies[pol].values[v],
+                                 rc == 0 ? "accepted" : err.msg);
+                    if (rc != 0 &&
+                        (strstr(err.msg, info->name) == NULL || strstr(err.msg, name) == NULL))
+                        fail_msg("the refusal does not name the option and the pattern: %s",
+                                 err.msg);
+                }
+            }
+        }
+    }
+    pb_err err;
+    assert_int_equal(pb_pattern_param_check_used("queue", NULL, "no-such-option", &err), PB_ENOENT);
+}
+
 static void bad_values_get_messages_naming_the_option(void **state)
 {
     static const struct {
@@ -122,7 +180,8 @@ static void bad_values_get_messages_naming_the_option(void **state)
         const char *expect; /* in the message */
     } bad[] = {
         {"concurrency", "0", PB_ERANGE, "--concurrency: expected a whole number from 1 to 100000"},
-        {"concurrency", "ten", PB_EPARSE, "--concurrency: expected a positive integer, got \"ten\""},
+        {"concurrency", "ten", PB_EPARSE,
+         "--concurrency: expected a whole number from 1 to 100000, got \"ten\""},
         {"concurrency", "", PB_EPARSE, "--concurrency"},
         {"concurrency", NULL, PB_EPARSE, "--concurrency"},
         {"put-timeout", "10", PB_EPARSE, "--put-timeout: expected a duration with a unit"},
@@ -171,7 +230,7 @@ static void params_json_round_trips(void **state)
     p.adaptive_policy = PB_ADAPTIVE_AIMD;
     p.retry_jitter = PB_JITTER_DECORRELATED;
     p.retry_honour_retry_after = false;
-    char *text = pb_pattern_params_to_json(&p);
+    char *text = pb_pattern_params_to_json(&p, NULL);
     assert_non_null(text);
     json_error_t jerr;
     json_t *root = json_loads(text, 0, &jerr);
@@ -206,6 +265,34 @@ static void params_json_round_trips(void **state)
     while (pb_pattern_param_info(options) != NULL)
         options++;
     assert_int_equal(keys, options);
+}
+
+/* A run's parameters list what its pattern reads, and nothing of another
+ * pattern's (a queue run shows no recovery-timeout); numbers in their
+ * shortest form. */
+static void a_patterns_params_json_lists_what_it_reads(void **state)
+{
+    pb_pattern_params p;
+    pb_pattern_params_default(&p);
+    char *queue = pb_pattern_params_to_json(&p, "queue");
+    assert_non_null(queue);
+    assert_non_null(strstr(queue, "\"concurrency\":10"));
+    assert_non_null(strstr(queue, "\"retry-attempts\":1"));
+    assert_null(strstr(queue, "recovery-timeout"));
+    assert_null(strstr(queue, "queue-size"));
+    assert_null(strstr(queue, "backoff-ratio"));
+    free(queue);
+    assert_int_equal(pb_pattern_params_set(&p, "adaptive-policy", "aimd", NULL), 0);
+    char *aimd = pb_pattern_params_to_json(&p, "adaptive");
+    assert_non_null(strstr(aimd, "\"backoff-ratio\":0.9,"));
+    assert_non_null(strstr(aimd, "\"min-limit\":1"));
+    assert_null(strstr(aimd, "smoothing"));       /* gradient2's */
+    assert_null(strstr(aimd, "adaptive-window")); /* corrected's */
+    assert_null(strstr(aimd, "failure-threshold"));
+    json_t *j = json_loads(aimd, 0, NULL);
+    assert_non_null(j);
+    json_decref(j);
+    free(aimd);
 }
 
 static void cross_field_rules_are_checked_at_create(void **state)
@@ -369,8 +456,10 @@ int main(void)
         cmocka_unit_test(defaults_are_the_documented_ones),
         cmocka_unit_test(the_readme_documents_every_option_and_default),
         cmocka_unit_test(every_option_reads_its_own_text_back),
+        cmocka_unit_test(used_by_is_what_the_check_enforces),
         cmocka_unit_test(bad_values_get_messages_naming_the_option),
         cmocka_unit_test(params_json_round_trips),
+        cmocka_unit_test(a_patterns_params_json_lists_what_it_reads),
         cmocka_unit_test(cross_field_rules_are_checked_at_create),
         cmocka_unit_test(each_pattern_checks_only_its_own_rules),
         cmocka_unit_test(the_registry_creates_every_pattern),

@@ -242,8 +242,10 @@ static void broken_scenarios_and_bad_options_exit_2_before_running(void **state)
         {"--patterns", "queue,bulkhead",
          "--patterns: \"bulkhead\" is neither a label nor a "
          "pattern of"},
-        {"--requests", "lots", "--requests: expected a positive integer, got \"lots\""},
-        {"--frobnicate", "1", "unknown option \"--frobnicate\""},
+        {"--requests", "lots",
+         "--requests: expected a whole number from 1 to 9007199254740992, got \"lots\""},
+        {"--frobnicate", "1",
+         "patternbench compare: --frobnicate: unknown option\nsee 'patternbench compare --help'\n"},
         {"--client-threads", "0", "--client-threads: expected a whole number from 1 to 64"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -345,6 +347,44 @@ static char *status_sequence(sqlite3 *db, const char *label, int64_t compare_id)
              "q.t_us, q.rowid)",
              label, (long long)compare_id);
     return query_text(db, sql);
+}
+
+/* Labels are printed whole in both tables, however long; a phase that a
+ * shortened run never reached shows "-" and a note, not a count of 0. */
+static void labels_are_never_cut_and_unreached_phases_say_so(void **state)
+{
+    fixture *fx = *state;
+    char path[400], db[400];
+    snprintf(path, sizeof(path), "%s/labels.json", fx->dir);
+    snprintf(db, sizeof(db), "%s/labels.db", fx->dir);
+    write_file(
+        path,
+        "{\"title\": \"labels\", \"duration\": \"60s\",\n"
+        " \"mock\": {\"latency\": \"fixed:1ms\", \"phases\": [\n"
+        "   {\"at\": \"1s\", \"name\": \"outage\", \"errors\": \"503:0.9\"},\n"
+        "   {\"at\": \"30s\", \"name\": \"recovered after the long outage\"}]},\n"
+        " \"patterns\": [\n"
+        "   {\"pattern\": \"breaker\", \"label\": \"breaker-3-60s\", \"failure-threshold\": 3},\n"
+        "   {\"pattern\": \"adaptive\", \"label\": "
+        "\"adaptive-2-50-with-a-label-longer-than-forty\",\n"
+        "    \"min\": 2, \"max\": 50}]}\n");
+    result r = run_pb(fx, "compare", path, "--duration", "2s", "--db", db, "--quiet", NULL);
+    assert_exit(r, 0);
+    /* each label whole, at the start of its row and in the phase table's header */
+    assert_contains(r.out, "\nbreaker-3-60s ");
+    assert_contains(r.out, "\nadaptive-2-50-with-a-label-longer-than-forty ");
+    assert_contains(r.out, " breaker-3-60s adaptive-2-50-with-a-label-longer-than-forty\n");
+    assert_contains(r.out, "recovered after the long outage");
+    /* the 2 s runs never reached the phase at 30 s */
+    const char *row = strstr(r.out, "30.00s   recovered after the long outage");
+    assert_non_null(row);
+    char line[256];
+    snprintf(line, sizeof(line), "%.*s", (int)strcspn(row, "\n"), row);
+    size_t n = strlen(line);
+    assert_true(n > 0 && line[n - 1] == '-');
+    assert_null(strpbrk(line + strlen("30.00s   recovered after the long outage"), "0123456789"));
+    assert_contains(r.out, "(-: the run ended before that phase began)");
+    result_free(&r);
 }
 
 static void every_pattern_meets_the_same_faults(void **state)
@@ -597,6 +637,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(demo_runs_end_to_end_in_a_shortened_form, setup, teardown),
         cmocka_unit_test_setup_teardown(every_pattern_meets_the_same_faults, setup, teardown),
         cmocka_unit_test_setup_teardown(the_phase_clock_starts_with_each_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(labels_are_never_cut_and_unreached_phases_say_so, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(thresholds_pass_or_fail_and_set_the_exit_status, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(an_interrupted_compare_stops_and_says_so, setup, teardown),

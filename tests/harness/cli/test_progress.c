@@ -18,6 +18,7 @@ static void progress_line_shows_time_rate_and_pattern_state(void **state)
         .duration = 10 * PB_USEC_PER_SEC,
         .sec_network = 200,
         .sec_failed = 10,
+        .sec_answered = 190,
         .p50 = 1200,
         .p99 = 45000,
         .in_flight = 8,
@@ -42,6 +43,26 @@ static void progress_line_shows_time_rate_and_pattern_state(void **state)
     pb_progress_format(&c, line, sizeof(line));
     assert_non_null(strstr(line, "100 / 1000 requests"));
     assert_non_null(strstr(line, "ETA 18.00s"));
+}
+
+/* A second in which nothing was answered has no latency: "-", not "0us"; and
+ * a run with nothing left shows no "ETA 0us". */
+static void a_second_without_an_answer_shows_no_latency_and_the_end_no_eta(void **state)
+{
+    pb_run_view v = {.elapsed = 5 * PB_USEC_PER_SEC,
+                     .duration = 5 * PB_USEC_PER_SEC,
+                     .sec_network = 6000,
+                     .sec_failed = 6000};
+    char line[512];
+    pb_progress_format(&v, line, sizeof(line));
+    assert_non_null(strstr(line, "5.00s / 5.00s  6000 req/s"));
+    assert_non_null(strstr(line, "err 100.0%  p50 -  p99 -"));
+    assert_null(strstr(line, "0us"));
+    assert_null(strstr(line, "ETA"));
+    pb_run_view c = {.elapsed = 2 * PB_USEC_PER_SEC, .rows = 1000, .total_requests = 1000};
+    pb_progress_format(&c, line, sizeof(line));
+    assert_non_null(strstr(line, "1000 / 1000 requests  0 req/s"));
+    assert_null(strstr(line, "ETA"));
 }
 
 static size_t count_lines(const char *buf, size_t len)
@@ -80,6 +101,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(progress_line_shows_time_rate_and_pattern_state),
+        cmocka_unit_test(a_second_without_an_answer_shows_no_latency_and_the_end_no_eta),
         cmocka_unit_test(progress_prints_every_second_on_a_tty_every_ten_otherwise),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,6 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -66,14 +71,17 @@ static const char *binary(void)
     return b;
 }
 
-/* Start `patternbench run ARGS...`; stderr on a terminal when tty is true. */
-static void spawn(struct child *ch, bool tty, const char *const *args)
+/* Start `patternbench COMMAND ARGS...`; stderr on a terminal when tty is true;
+ * with fsize > 0 the child may write no file larger than that many bytes (a
+ * full disk, without needing one). */
+static void spawn_command(struct child *ch, bool tty, const char *command, const char *const *args,
+                          rlim_t fsize)
 {
     memset(ch, 0, sizeof(*ch));
     char *argv[64];
     int n = 0;
     argv[n++] = (char *)binary();
-    argv[n++] = "run";
+    argv[n++] = (char *)command;
     for (int i = 0; args[i] != NULL && n < 63; i++)
         argv[n++] = (char *)args[i];
     argv[n] = NULL;
@@ -93,6 +101,12 @@ static void spawn(struct child *ch, bool tty, const char *const *args)
             dup2(err[1], STDERR_FILENO);
         close(out[0]);
         close(out[1]);
+        if (fsize > 0) {
+            struct rlimit rl = {.rlim_cur = fsize, .rlim_max = fsize};
+            signal(SIGXFSZ, SIG_IGN); /* a write past the limit fails with EFBIG */
+            if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+                _exit(126);
+        }
         execv(argv[0], argv);
         _exit(127);
     }
@@ -100,6 +114,12 @@ static void spawn(struct child *ch, bool tty, const char *const *args)
     if (!tty)
         close(err[1]);
     ch->out_fd = out[0];
+}
+
+/* Start `patternbench run ARGS...`. */
+static void spawn(struct child *ch, bool tty, const char *const *args)
+{
+    spawn_command(ch, tty, "run", args, 0);
 }
 
 /* Read what is available on the child's outputs, waiting at most ms. */
@@ -233,6 +253,12 @@ static void bad_flags_exit_2_with_a_message_naming_them(void **state)
         {{"--quiet=maybe"}, {"--quiet", NULL}},
         {{"--label", "two\nlines"}, {"--label", "control characters"}},
         {{"stray"}, {"stray", NULL}},
+        /* a parameter the chosen pattern does not read is refused, not ignored */
+        {{"--pattern", "queue", "--failure-threshold", "3"}, {"--failure-threshold", "queue"}},
+        {{"--pattern", "queue", "--queue-size", "10"}, {"--queue-size", "queue"}},
+        {{"--pattern", "breaker", "--min-limit", "3"}, {"--min-limit", "breaker"}},
+        {{"--pattern", "adaptive", "--backoff-ratio", "0.8"},
+         {"--backoff-ratio", "adaptive-policy corrected"}},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const char *args[12] = {"--db", c->db};
@@ -251,6 +277,53 @@ static void bad_flags_exit_2_with_a_message_naming_them(void **state)
         /* refused before anything ran: no database was created */
         struct stat st;
         assert_int_equal(stat(c->db, &st), -1);
+    }
+}
+
+/* Every subcommand words a mistake the same way: the input, what was
+ * expected, and where the options are listed; the same bound in the same
+ * words wherever it is checked. */
+static void every_subcommand_refuses_a_mistake_in_one_voice(void **state)
+{
+    struct ctx *c = *state;
+    static const struct {
+        const char *command;
+        const char *args[4];
+        const char *says;
+    } cases[] = {
+        {"run", {"--duraton", "3s"}, "patternbench run: --duraton: unknown option\n"},
+        {"mock", {"--bogus"}, "patternbench mock: --bogus: unknown option\n"},
+        {"compare", {"x.json", "--bogus"}, "patternbench compare: --bogus: unknown option\n"},
+        {"report", {"x.db", "--quiet"}, "patternbench report: --quiet: unknown option\n"},
+        {"run",
+         {"--requests", "-1"},
+         "patternbench run: --requests: expected a whole number from 1 to 9007199254740992, "
+         "got \"-1\"\n"},
+        {"compare",
+         {"x.json", "--requests", "0"},
+         "patternbench compare: --requests: expected a whole number from 1 to "
+         "9007199254740992, got \"0\"\n"},
+        {"run", {"--seed", "x"}, "--seed: expected a whole number from 0 to 9223372036854775807"},
+        {"compare",
+         {"x.json", "--seed", "x"},
+         "--seed: expected a whole number from 0 to 9223372036854775807"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *args[8] = {"--db", c->db};
+        int n = cases[i].args[0] != NULL && strcmp(cases[i].command, "run") == 0 ? 2 : 0;
+        for (int k = 0; cases[i].args[k] != NULL; k++)
+            args[n++] = cases[i].args[k];
+        args[n] = NULL;
+        struct child ch;
+        spawn_command(&ch, false, cases[i].command, args, 0);
+        finish(&ch);
+        char hint[64];
+        snprintf(hint, sizeof(hint), "\nsee 'patternbench %s --help'\n", cases[i].command);
+        if (exit_code(&ch) != 2 || strstr(ch.err, cases[i].says) == NULL ||
+            strstr(ch.err, hint) == NULL)
+            fail_msg("case %zu (%s): exit %d, stderr: %s", i, cases[i].command, exit_code(&ch),
+                     ch.err);
+        assert_int_equal(ch.out_len, 0);
     }
 }
 
@@ -350,6 +423,112 @@ static void json_summary_matches_the_database(void **state)
     json_decref(j);
 }
 
+/* A target where nothing listens: the port is held by a socket that never
+ * listens, so every connect is refused. The run is recorded, but it measured
+ * nothing: exit 1, a plain sentence, and no latency from refused connects. */
+static void a_target_that_never_answers_fails_the_run(void **state)
+{
+    struct ctx *c = *state;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof(a);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/", (unsigned)ntohs(a.sin_port));
+    const char *args[] = {"--db",          c->db, "--target", url,       "--requests", "200",
+                          "--concurrency", "4",   "--json",   "--quiet", NULL};
+    struct child ch;
+    spawn(&ch, false, args);
+    finish(&ch);
+    close(fd);
+    assert_int_equal(exit_code(&ch), 1);
+    char says[256];
+    snprintf(says, sizeof(says),
+             "patternbench run: no request got an answer from %s: 200 connect_error", url);
+    if (strstr(ch.err, says) == NULL)
+        fail_msg("stderr does not say \"%s\": %s", says, ch.err);
+    json_t *j = summary_json(&ch);
+    assert_int_equal(jint(j, "network"), 200);
+    assert_int_equal(jint(j, "answered"), 0);
+    assert_int_equal(json_object_size(json_object_get(j, "latency_us")), 0);
+    json_decref(j);
+    char status[32];
+    qtext(c->db, "select status from runs", status, sizeof(status));
+    assert_string_equal(status, "completed");
+
+    /* the table says it too, and shows no percentile */
+    const char *table[] = {"--db", c->db, "--target", url, "--requests", "50", "--quiet", NULL};
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    spawn(&ch, false, table);
+    finish(&ch);
+    close(fd);
+    assert_int_equal(exit_code(&ch), 1);
+    assert_non_null(strstr(ch.out, "latency     none: no request got an answer"));
+    assert_null(strstr(ch.out, "p50"));
+}
+
+static int count(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* A --db that cannot be written says why, as the system puts it, not
+ * SQLite's "unable to open database file"; a disk that fills up mid-run is
+ * reported once. */
+static void a_database_that_cannot_be_written_says_why_once(void **state)
+{
+    struct ctx *c = *state;
+    char missing[256], ro[128], ro_db[160];
+    snprintf(missing, sizeof(missing), "%s/no-such-folder/x.db", c->dir);
+    static const struct {
+        int which;
+        const char *says;
+    } cases[] = {{0, "the folder "}, {1, ": Is a directory"}};
+    for (size_t i = 0; i < 2; i++) {
+        const char *db = cases[i].which == 0 ? missing : c->dir;
+        const char *args[] = {"--db", db, "--requests", "10", "--quiet", NULL};
+        struct child ch;
+        spawn(&ch, false, args);
+        finish(&ch);
+        assert_int_equal(exit_code(&ch), 1);
+        if (strstr(ch.err, cases[i].says) == NULL || strstr(ch.err, "unable to open") != NULL)
+            fail_msg("--db %s: %s", db, ch.err);
+    }
+    /* a read-only file system, where one can be mounted (root) */
+    snprintf(ro, sizeof(ro), "%s/ro", c->dir);
+    snprintf(ro_db, sizeof(ro_db), "%s/x.db", ro);
+    if (mkdir(ro, 0700) == 0 && mount("tmpfs", ro, "tmpfs", MS_RDONLY, "size=64k") == 0) {
+        const char *args[] = {"--db", ro_db, "--requests", "10", "--quiet", NULL};
+        struct child ch;
+        spawn(&ch, false, args);
+        finish(&ch);
+        umount(ro);
+        assert_int_equal(exit_code(&ch), 1);
+        if (strstr(ch.err, "Read-only file system") == NULL)
+            fail_msg("--db on a read-only file system: %s", ch.err);
+    } else {
+        print_message("(not root: the read-only file system case is skipped)\n");
+    }
+    rmdir(ro);
+
+    /* the database outgrows what the process may write: said once, exit 1 */
+    const char *args[] = {"--db",          c->db, "--requests", "400000",
+                          "--concurrency", "16",  "--quiet",    NULL};
+    struct child ch;
+    spawn_command(&ch, false, "run", args, 256 * 1024);
+    finish(&ch);
+    assert_int_equal(exit_code(&ch), 1);
+    if (count(ch.err, "patternbench run: ") != 1 || count(ch.err, c->db) != 1)
+        fail_msg("the full database is not reported exactly once:\n%s", ch.err);
+}
+
 static void a_signal_stops_the_run_and_keeps_every_row(void **state)
 {
     struct ctx *c = *state;
@@ -443,10 +622,15 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(bad_flags_exit_2_with_a_message_naming_them, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(every_subcommand_refuses_a_mistake_in_one_voice, setup,
+                                        teardown),
         cmocka_unit_test(help_lists_every_option_with_its_default),
         cmocka_unit_test_setup_teardown(every_registered_pattern_is_offered_and_runs, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(json_summary_matches_the_database, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_target_that_never_answers_fails_the_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_database_that_cannot_be_written_says_why_once, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(a_signal_stops_the_run_and_keeps_every_row, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(a_second_interrupt_stops_at_once, setup, teardown),

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "registry.h"
 #include "run_config.h"
 
 static void set_ok(pb_run_config *cfg, const char *name, const char *value)
@@ -75,14 +76,15 @@ static void pattern_and_mock_options_reach_their_owners(void **state)
     assert_int_equal(pb_run_config_init(&cfg), 0);
     set_ok(&cfg, "pattern", "adaptive");
     set_ok(&cfg, "concurrency", "32");
-    set_ok(&cfg, "failure-threshold", "7");
+    set_ok(&cfg, "adaptive-policy", "aimd");
+    set_ok(&cfg, "backoff-ratio", "0.7");
     set_ok(&cfg, "min", "2");
     set_ok(&cfg, "max", "64");
     set_ok(&cfg, "retry", "3");
     set_ok(&cfg, "errors", "503:0.1");
     set_ok(&cfg, "seed", "99");
     assert_int_equal(cfg.params.concurrency, 32);
-    assert_int_equal(cfg.params.failure_threshold, 7);
+    assert_float_equal(cfg.params.aimd_backoff_ratio, 0.7, 0);
     assert_int_equal(cfg.params.min_limit, 2);
     assert_int_equal(cfg.params.max_limit, 64);
     assert_int_equal(cfg.params.retry_max_attempts, 3);
@@ -122,7 +124,7 @@ static void bad_values_are_refused_with_the_option_named(void **state)
     set_fails(&cfg, "label", "del\x7f", "--label: expected a label without control characters");
     set_fails(&cfg, "label", "", "--label: expected a non-empty label");
     set_fails(&cfg, "label", "queue, 20", "--label: expected a label without commas");
-    set_fails(&cfg, "frobnicate", "1", "unknown option --frobnicate");
+    set_fails(&cfg, "frobnicate", "1", "--frobnicate: unknown option");
     /* nothing was changed by the failures */
     assert_string_equal(cfg.pattern, "queue");
     assert_null(cfg.target_url);
@@ -146,6 +148,46 @@ static void the_whole_configuration_is_checked(void **state)
     set_ok(&cfg, "max", "10");
     assert_int_not_equal(pb_run_config_check(&cfg, &err), 0);
     pb_run_config_cleanup(&cfg);
+
+    /* an option the pattern, or its policy, does not read changes nothing:
+     * refused whatever the order the options came in */
+    static const struct {
+        const char *opts[6];
+        const char *says;
+    } unused[] = {
+        {{"pattern", "queue", "failure-threshold", "3"},
+         "--failure-threshold: not used by the queue pattern; it applies to breaker (consecutive)"},
+        {{"queue-size", "10", "pattern", "queue"},
+         "--queue-size: not used by the queue pattern; it applies to backpressure"},
+        {{"pattern", "breaker", "min", "3"},
+         "--min-limit: not used by the breaker pattern; it applies to adaptive"},
+        {{"pattern", "breaker", "window-size", "20"},
+         "--window-size: not used by the breaker pattern under breaker-policy consecutive"},
+        {{"backoff-ratio", "0.8", "pattern", "adaptive"},
+         "--backoff-ratio: not used by the adaptive pattern under adaptive-policy corrected"},
+    };
+    for (size_t i = 0; i < sizeof(unused) / sizeof(unused[0]); i++) {
+        assert_int_equal(pb_run_config_init(&cfg), 0);
+        for (int k = 0; unused[i].opts[k] != NULL; k += 2)
+            set_ok(&cfg, unused[i].opts[k], unused[i].opts[k + 1]);
+        assert_int_equal(pb_run_config_check(&cfg, &err), PB_EINVAL);
+        if (strstr(err.msg, unused[i].says) == NULL)
+            fail_msg("case %zu: \"%s\" does not say \"%s\"", i, err.msg, unused[i].says);
+        pb_run_config_cleanup(&cfg);
+    }
+    /* what every pattern reads stays accepted everywhere */
+    const pb_pattern_ops *const *all = pb_pattern_list();
+    for (size_t i = 0; all[i] != NULL; i++) {
+        assert_int_equal(pb_run_config_init(&cfg), 0);
+        set_ok(&cfg, "pattern", all[i]->name);
+        set_ok(&cfg, "concurrency", "4");
+        set_ok(&cfg, "rate", "100");
+        set_ok(&cfg, "retry-attempts", "2");
+        set_ok(&cfg, "retry-jitter", "none");
+        if (pb_run_config_check(&cfg, &err) != 0)
+            fail_msg("%s: %s", all[i]->name, err.msg);
+        pb_run_config_cleanup(&cfg);
+    }
 }
 
 static void the_effective_configuration_is_described_as_json(void **state)
@@ -170,6 +212,20 @@ static void the_effective_configuration_is_described_as_json(void **state)
     assert_string_equal(json_string_value(json_object_get(params, "recovery-timeout")), "2s");
     assert_true(json_is_object(json_object_get(j, "mock")));
     json_decref(j);
+    free(text);
+    pb_run_config_cleanup(&cfg);
+
+    /* floats in their shortest form, and only the pattern's parameters */
+    assert_int_equal(pb_run_config_init(&cfg), 0);
+    set_ok(&cfg, "pattern", "adaptive");
+    set_ok(&cfg, "adaptive-policy", "aimd");
+    set_ok(&cfg, "rate", "250.5");
+    text = pb_run_config_to_json(&cfg);
+    assert_non_null(text);
+    if (strstr(text, "\"backoff-ratio\":0.9,") == NULL || strstr(text, "\"rate\":250.5,") == NULL ||
+        strstr(text, "0.90000") != NULL || strstr(text, "recovery-timeout") != NULL ||
+        strstr(text, "smoothing") != NULL)
+        fail_msg("config_json: %s", text);
     free(text);
     pb_run_config_cleanup(&cfg);
 

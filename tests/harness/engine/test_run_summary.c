@@ -116,8 +116,10 @@ static void a_second_closes_with_its_own_figures(void **state)
     pb_tally_roll_second(&t, &sec);
     assert_int_equal(sec.network, 100);
     assert_int_equal(sec.failed, 25);
-    assert_true(sec.p50 >= 4995 && sec.p50 <= 5005);
-    assert_true(sec.p99 >= 9890 && sec.p99 <= 9910);
+    /* the timeouts got no answer: their times are no latency of the server's */
+    assert_int_equal(sec.answered, 75);
+    assert_true(sec.p50 >= 6290 && sec.p50 <= 6310);
+    assert_true(sec.p99 >= 9990 && sec.p99 <= 10010);
     pb_request_row r = row(PB_OUTCOME_OK, 200, 0, 7);
     pb_tally_add(&t, &r);
     pb_tally_roll_second(&t, &sec);
@@ -125,6 +127,12 @@ static void a_second_closes_with_its_own_figures(void **state)
     assert_int_equal(sec.failed, 0);
     assert_int_equal(sec.p99, 7);
     assert_int_equal(t.network, 101); /* the run's totals keep everything */
+    assert_int_equal(t.answered, 76);
+    pb_run_summary s;
+    memset(&s, 0, sizeof(s));
+    pb_tally_fill(&t, 1.0, &s);
+    assert_int_equal(s.min, 7);
+    assert_int_equal(s.answered, 76);
     pb_tally_cleanup(&t);
 }
 
@@ -136,6 +144,7 @@ static void summary_json_has_the_documented_keys(void **state)
     snprintf(s->status, sizeof(s->status), "interrupted");
     s->requests = 12;
     s->network = 10;
+    s->answered = 9;
     s->outcomes[PB_OUTCOME_OK] = 9;
     s->outcomes[PB_OUTCOME_RESET] = 1;
     s->outcomes[PB_OUTCOME_REJECTED_BY_BREAKER] = 2;
@@ -214,6 +223,51 @@ static void server_is_the_mocks_own_json(void **state)
     json_decref(mock);
     json_decref(j);
     free(text);
+}
+
+/* When nothing was answered (nothing listening at the target), the summary
+ * says so in words and shows no latency; the JSON holds none. */
+static void a_run_without_an_answer_says_so_and_has_no_latency(void **state)
+{
+    pb_tally t;
+    assert_int_equal(pb_tally_init(&t, NULL), 0);
+    for (int i = 0; i < 500; i++) {
+        pb_request_row r = row(PB_OUTCOME_CONNECT_ERROR, 0, 0, 294);
+        pb_tally_add(&t, &r);
+    }
+    pb_run_summary *s = calloc(1, sizeof(*s));
+    assert_non_null(s);
+    pb_tally_fill(&t, 1.0, s);
+    pb_tally_cleanup(&t);
+    snprintf(s->target, sizeof(s->target), "http://127.0.0.1:1/");
+    snprintf(s->errors[PB_OUTCOME_CONNECT_ERROR], sizeof(s->errors[0]), "Couldn't connect");
+    assert_int_equal(s->network, 500);
+    assert_int_equal(s->answered, 0);
+    assert_int_equal(s->p50, 0);
+    char why[512];
+    assert_true(pb_run_summary_unanswered(s, why, sizeof(why)));
+    assert_string_equal(why, "no request got an answer from http://127.0.0.1:1/: 500 connect_error "
+                             "(Couldn't connect)");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    assert_non_null(out);
+    pb_run_summary_print(s, NULL, out);
+    fclose(out);
+    assert_non_null(strstr(buf, "latency     none: no request got an answer"));
+    assert_null(strstr(buf, "p50"));
+    free(buf);
+    char *text = pb_run_summary_to_json(s);
+    json_t *j = json_loads(text, 0, NULL);
+    assert_non_null(j);
+    assert_int_equal(json_integer_value(json_object_get(j, "answered")), 0);
+    assert_int_equal(json_object_size(json_object_get(j, "latency_us")), 0);
+    assert_int_equal(json_object_size(json_object_get(j, "corrected_latency_us")), 0);
+    json_decref(j);
+    free(text);
+    /* one answer, even an error status, is an answer */
+    s->answered = 1;
+    assert_false(pb_run_summary_unanswered(s, why, sizeof(why)));
     free(s);
 }
 
@@ -226,6 +280,7 @@ static void the_table_names_outcomes_and_the_run(void **state)
     snprintf(s->pattern_name, sizeof(s->pattern_name), "breaker");
     s->requests = 3;
     s->network = 2;
+    s->answered = 2;
     s->outcomes[PB_OUTCOME_OK] = 2;
     s->outcomes[PB_OUTCOME_REJECTED_BY_BREAKER] = 1;
     s->p50 = 1500;
@@ -251,6 +306,7 @@ int main(void)
         cmocka_unit_test(a_second_closes_with_its_own_figures),
         cmocka_unit_test(summary_json_has_the_documented_keys),
         cmocka_unit_test(server_is_the_mocks_own_json),
+        cmocka_unit_test(a_run_without_an_answer_says_so_and_has_no_latency),
         cmocka_unit_test(the_table_names_outcomes_and_the_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -125,6 +125,7 @@ static pb_run_summary sample_summary(void)
     s.outcomes[PB_OUTCOME_REJECTED_BY_BREAKER] = 20;
     s.network = 980;
     s.failed = 20;
+    s.answered = 975;
     s.error_rate = 20.0 / 980.0;
     s.duration_s = 1.0;
     s.rps = 980.0;

@@ -71,7 +71,8 @@ static const char every_field[] =
     "  \"thresholds\": [\"p99<200ms\", \"error_rate < 5%\"],\n"
     "  \"patterns\": [\n"
     "    {\"pattern\": \"breaker\", \"label\": \"breaker-fast\", \"concurrency\": 7,\n"
-    "     \"failure-threshold\": 3, \"recovery-timeout\": \"2s\", \"failure-rate-threshold\": "
+    "     \"breaker-policy\": \"rate\", \"half-open-calls\": 3, \"recovery-timeout\": \"2s\",\n"
+    "     \"failure-rate-threshold\": "
     "0.25,\n"
     "     \"retry-after\": false, \"thresholds\": [\"rejected>0\"]},\n"
     "    {\"pattern\": \"queue\", \"requests\": 500, \"timeout\": \"2s\"}\n"
@@ -126,7 +127,8 @@ static void every_documented_field_is_read(void **state)
     assert_int_equal(cfg.n_rate_steps, 2);
     assert_int_equal(cfg.rate_steps[1].at, 2500 * PB_USEC_PER_MS);
     assert_int_equal(cfg.params.concurrency, 7);
-    assert_int_equal(cfg.params.failure_threshold, 3);
+    assert_int_equal(cfg.params.breaker_policy, PB_BREAKER_POLICY_RATE);
+    assert_int_equal(cfg.params.half_open_calls, 3);
     assert_int_equal(cfg.params.recovery_timeout, 2 * PB_USEC_PER_SEC);
     assert_float_equal(cfg.params.failure_rate_threshold, 0.25, 0);
     assert_false(cfg.params.retry_honour_retry_after);
@@ -224,7 +226,8 @@ static void broken_files_name_the_path_line_and_column(void **state)
 {
     /* the issue's own example */
     assert_file_refused_at("bad_concurrency_type.json", "patterns[2].concurrency",
-                           "expected a positive integer, got \"ten\"", "(line 14, column 22)");
+                           "expected a whole number from 1 to 100000, got \"ten\"",
+                           "(line 14, column 22)");
     assert_file_refused("bad_syntax.json",
                         "invalid JSON: '}' expected near '\"patterns\"' (line 4, column 12)");
     assert_file_refused("bad_duplicate_key.json",
@@ -289,13 +292,17 @@ static void impossible_values_are_refused(void **state)
         {"{\"duration\": \"0s\", \"patterns\": [{\"pattern\": \"queue\"}]}",
          "inline.json: duration: expected a duration above zero, got \"0s\" (line 1, column 14)"},
         {"{\"requests\": 2.5, \"patterns\": [{\"pattern\": \"queue\"}]}",
-         "inline.json: requests: expected a positive integer, got 2.5 (line 1, column 14)"},
+         "inline.json: requests: expected a whole number from 1 to 9007199254740992, got 2.5 "
+         "(line 1, column 14)"},
         {"{\"requests\": 10.0, \"patterns\": [{\"pattern\": \"queue\"}]}",
-         "inline.json: requests: expected a positive integer, got 10.0 (line 1, column 14)"},
+         "inline.json: requests: expected a whole number from 1 to 9007199254740992, got 10.0 "
+         "(line 1, column 14)"},
         {"{\"seed\": -1, \"patterns\": [{\"pattern\": \"queue\"}]}",
-         "inline.json: seed: expected a whole number from 0 to 2^63-1, got -1 (line 1, column 10)"},
+         "inline.json: seed: expected a whole number from 0 to 9223372036854775807, got -1 (line "
+         "1, column 10)"},
         {"{\"seed\": \"7\", \"patterns\": [{\"pattern\": \"queue\"}]}",
-         "inline.json: seed: expected a whole number from 0 to 2^63-1, got \"7\" (line 1, column "
+         "inline.json: seed: expected a whole number from 0 to 9223372036854775807, got \"7\" "
+         "(line 1, column "
          "10)"},
         {"{\"patterns\": []}",
          "inline.json: patterns: expected a non-empty array of entries such as [{\"pattern\": "
@@ -339,8 +346,8 @@ static void impossible_values_are_refused(void **state)
          "inline.json: load: expected exactly one of \"closed\" or \"open\", as in {\"closed\": "
          "{\"concurrency\": 20}} or {\"open\": {\"rate\": 200}} (line 1, column 10)"},
         {"{\"load\": {\"closed\": {\"concurrency\": 0}}, \"patterns\": [{\"pattern\": \"queue\"}]}",
-         "inline.json: load.closed.concurrency: expected a positive integer, got 0 (line 1, column "
-         "37)"},
+         "inline.json: load.closed.concurrency: expected a whole number from 1 to 100000, got 0 "
+         "(line 1, column 37)"},
         {"{\"load\": {\"open\": {\"rate\": 5, \"phases\": [{\"at\": \"2s\", \"rate\": 1}, {\"at\": "
          "\"1s\", \"rate\": 2}]}}, \"patterns\": [{\"pattern\": \"queue\"}]}",
          "inline.json: load.open.phases[1].at: expected rate changes in time order: this one is "
@@ -358,6 +365,12 @@ static void impossible_values_are_refused(void **state)
         {"{\"patterns\": [{\"pattern\": \"queue\", \"concurency\": 5}]}",
          "inline.json: patterns[0].concurency: unknown key; did you mean \"concurrency\"? (line 1, "
          "column 36)"},
+        {"{\"patterns\": [{\"pattern\": \"queue\", \"failure-threshold\": 3}]}",
+         "inline.json: patterns[0].failure-threshold: not used by the queue pattern; it applies "
+         "to breaker (consecutive) (line 1, column 57)"},
+        {"{\"patterns\": [{\"pattern\": \"adaptive\", \"backoff-ratio\": 0.8}]}",
+         "inline.json: patterns[0].backoff-ratio: not used by the adaptive pattern under "
+         "adaptive-policy corrected; it applies to adaptive (aimd) (line 1, column 56)"},
         {"{\"title\": 5, \"patterns\": [{\"pattern\": \"queue\"}]}",
          "inline.json: title: expected a string, got 5 (line 1, column 11)"},
     };

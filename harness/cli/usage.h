@@ -1,0 +1,22 @@
+/* The one voice of a command-line mistake, shared by every subcommand:
+ *
+ *   patternbench run: --requests: expected a whole number from 1 to 9007199254740992, got "-1"
+ *   see 'patternbench run --help'
+ *
+ * The first line names the input and what was expected; the second points at
+ * the command's help. Every such mistake exits with PB_EXIT_USAGE. */
+#ifndef PB_USAGE_H
+#define PB_USAGE_H
+
+/* Exit status of a command-line or scenario mistake (nothing has run). */
+#define PB_EXIT_USAGE 2
+
+/* Print "patternbench COMMAND: MESSAGE" and the help hint on stderr; returns
+ * PB_EXIT_USAGE so that a parser can `return pb_usage_error(...)`. */
+int pb_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The same for an option no part of COMMAND knows: "OPTION: unknown option".
+ * `option` is the argument as given ("--duraton", "--bogus=1"). */
+int pb_usage_unknown_option(const char *command, const char *option);
+
+#endif
