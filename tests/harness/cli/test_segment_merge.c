@@ -19,7 +19,10 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "fault_model.h"
 #include "histogram.h"
+#include "mock.h"
+#include "mock_config.h"
 #include "scratch_db.h"
 
 /* Start patternbench with args, stdout and stderr to a pipe each. */
@@ -264,6 +267,30 @@ static void three_segments_merge_into_the_run_one_process_makes(void **state)
     /* the segments started together: aimed .5 s, achieved within 50 ms */
     assert_true(query(m, "SELECT json_extract(summary_json, '$.segment.start_skew_us') FROM runs") <
                 50000);
+
+    /* task by task: segment I sent the task numbers k = j*3 + I, so its 503s
+     * are exactly the mock's draws for those k (a segment numbering its tasks
+     * j, or another share, meets other draws) */
+    pb_mock_config *mc;
+    assert_int_equal(pb_mock_config_create(&mc), 0);
+    pb_err merr;
+    assert_int_equal(pb_mock_config_set(mc, "errors", "503:0.1", &merr), 0);
+    assert_int_equal(pb_mock_config_set(mc, "faults", "reset:0.03", &merr), 0);
+    assert_int_equal(pb_mock_config_set(mc, "latency", "uniform:50us,2ms", &merr), 0);
+    for (int i = 0; i < 3; i++) {
+        int64_t expected = 0;
+        for (uint64_t k = (uint64_t)i; k < 3000; k += 3) {
+            pb_fault_decision d;
+            pb_fault_decide(&mc->base, 7, k << 8, &d); /* the stream of (seq k, attempt 0) */
+            expected += d.action == PB_MOCK_ERROR && d.status == 503;
+        }
+        sqlite3 *s = open_db(fx.seg[i]);
+        assert_true(expected > 50);
+        assert_int_equal(query(s, "SELECT count(*) FROM requests WHERE (code >> 6) & 1023 = 503"),
+                         expected);
+        sqlite3_close(s);
+    }
+    pb_mock_config_destroy(mc);
 
     /* the same seed in one process meets the same faults: task numbers j*3 + I
      * are the ones a single process uses, so every outcome count is equal */
