@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "mock_stats.h"
+#include "mock_vocab.h"
 #include "units.h"
 
 int pb_tally_init(pb_tally *t, pb_err *err)
@@ -173,14 +174,22 @@ void pb_run_summary_print(const pb_run_summary *s, const char *db, FILE *out)
             "  breaker transitions %" PRIu64 "  limit %u\n",
             p->produced, p->consumed, p->dropped, p->rejected, p->retries, p->limit_changes,
             s->breaker_transitions, p->limit);
-    if (s->has_server)
-        fprintf(out,
-                "  server      received %" PRIu64 ": ok %" PRIu64 "  errors %" PRIu64
-                "  capacity 503 %" PRIu64 "  429 %" PRIu64 "  resets %" PRIu64 "  hangs %" PRIu64
-                "  slow bodies %" PRIu64 "  malformed %" PRIu64 "\n",
-                s->server.requests, s->server.ok, s->server.errors, s->server.rejected_capacity,
-                s->server.rate_limited, s->server.resets, s->server.hangs, s->server.slow_bodies,
-                s->server.malformed);
+    if (s->has_server) {
+        /* every way the server answered, from the mock's own table of counters */
+        fprintf(out, "  server      received %" PRIu64 ":", s->server.requests);
+#define SERVER_KIND_OUTCOMES(counter) fprintf(out, "  %s %" PRIu64, #counter, s->server.counter);
+#define SERVER_KIND_REQUESTS(counter)
+#define SERVER_KIND_RESENT(counter)
+#define SERVER_KIND_CONNECTIONS_DROPPED(counter)
+#define SERVER_COUNTER(counter, kind, label) SERVER_KIND_##kind(counter)
+        PB_MOCK_COUNTER_MAP(SERVER_COUNTER)
+#undef SERVER_COUNTER
+#undef SERVER_KIND_OUTCOMES
+#undef SERVER_KIND_REQUESTS
+#undef SERVER_KIND_RESENT
+#undef SERVER_KIND_CONNECTIONS_DROPPED
+        fprintf(out, "\n");
+    }
     if (s->resent > 0)
         fprintf(out,
                 "  resent      %" PRIu64 " (libcurl re-sent them on a fresh connection after "
