@@ -61,6 +61,8 @@ static void usage(FILE *out)
             "  --record MODE        all | sample:N (one request row in N) | seconds (the\n"
             "                       per-second rollup and events only); the rollup always\n"
             "                       counts every request (all)\n"
+            "  --keep-requests D    drop request rows older than D as the run goes, a second\n"
+            "                       at a time; the rollup keeps every second (1s to 7d)\n"
             "  --disk-reserve SIZE  free space the database's disk keeps: a run whose\n"
             "                       projected growth does not fit is refused, and one that\n"
             "                       gets there stops storing request rows (the larger of\n"

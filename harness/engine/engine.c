@@ -815,6 +815,7 @@ static void fill_summary(struct engine *e, pb_run_summary *out)
         out->writer_stalls = st.stalls - e->rec_stats0.stalls;
         out->writer_stall_us = st.stall_us - e->rec_stats0.stall_us;
         out->rows_unstored = st.rows_unstored - e->rec_stats0.rows_unstored;
+        out->rows_dropped = st.rows_dropped - e->rec_stats0.rows_dropped;
         out->db_bytes = st.db_bytes;
         out->disk_low = st.disk_low;
     }
@@ -862,6 +863,7 @@ static int begin_recording(struct engine *e, pb_err *err)
         .host = host,
         .keep_every = e->cfg->keep_every,
         .rollup_only = e->cfg->keep_every == 0,
+        .keep_requests_us = e->cfg->keep_requests,
     };
     pb_disk_projection proj;
     if (pb_disk_project(e->cfg, 0.0, 0.0, &proj, err) != 0)

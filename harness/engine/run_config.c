@@ -149,6 +149,17 @@ int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value, p
     }
     if (strcmp(name, "record") == 0)
         return parse_record(value, &cfg->keep_every, err);
+    if (strcmp(name, "keep-requests") == 0) {
+        pb_usec d;
+        int rc = pb_parse_duration(value, "--keep-requests", &d, err);
+        if (rc == 0 && (d < PB_USEC_PER_SEC || d > 7 * 24 * 3600 * PB_USEC_PER_SEC))
+            rc =
+                pb_err_set(err, PB_ERANGE,
+                           "--keep-requests: expected a duration from 1s to 7d, got \"%s\"", value);
+        if (rc == 0)
+            cfg->keep_requests = d;
+        return rc;
+    }
     if (strcmp(name, "disk-reserve") == 0) {
         uint64_t bytes;
         int rc = pb_parse_size(value, "--disk-reserve", &bytes, err);
@@ -394,6 +405,8 @@ char *pb_run_config_to_json(const pb_run_config *cfg)
     char mode[32];
     bad |= json_object_set_new(
         root, "record_mode", json_string(pb_run_record_mode(cfg->keep_every, mode, sizeof(mode))));
+    bad |=
+        json_object_set_new(root, "keep_requests_us", json_integer((json_int_t)cfg->keep_requests));
     pb_pattern_params p = cfg->params;
     p.total_tasks = cfg->requests;
     p.seed = cfg->seed;
@@ -411,8 +424,8 @@ char *pb_run_config_to_json(const pb_run_config *cfg)
     bad |= json_object_set(root, "thresholds", thr);
     if (pb_segment_active(cfg->segment))
         bad |= json_object_set_new(root, "segment",
-                                   json_pack("{s:i,s:i}", "index", (int)cfg->segment.index,
-                                             "count", (int)cfg->segment.count));
+                                   json_pack("{s:i,s:i}", "index", (int)cfg->segment.index, "count",
+                                             (int)cfg->segment.count));
     if (cfg->start_at_us != 0)
         bad |= json_object_set_new(root, "start_at_us", json_integer((json_int_t)cfg->start_at_us));
     /* jansson writes reals with 17 digits (0.9 as 0.90000000000000002); as

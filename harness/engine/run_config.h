@@ -45,6 +45,7 @@ typedef struct pb_run_config {
                                                has ended (live metrics); may be NULL */
     bool record;                            /* hidden bench switch: false skips the recorder */
     uint32_t keep_every;   /* --record: request rows stored, 1 = all, N = sample:N, 0 = seconds */
+    pb_usec keep_requests;  /* --keep-requests: drop request rows older than this; 0 = keep */
     uint64_t disk_reserve; /* --disk-reserve bytes; 0 = the default rule (the larger of 1 GiB
                               and 5 % of the disk) */
     char mock_option[32];  /* first mock option given, to refuse it with --target */

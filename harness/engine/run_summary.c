@@ -201,6 +201,11 @@ void pb_run_summary_print(const pb_run_summary *s, const char *db, FILE *out)
     if (s->writer_stalls > 0)
         fprintf(out, "  writer      %" PRIu64 " stalls, %s waiting for the database\n",
                 s->writer_stalls, dur(s->writer_stall_us, a, sizeof(a)));
+    if (s->rows_dropped > 0)
+        fprintf(out,
+                "  dropped     %" PRIu64 " request rows older than --keep-requests as the run "
+                "went; the per-second rollup keeps every second\n",
+                s->rows_dropped);
     if (s->rows_unstored > 0)
         fprintf(out,
                 "  stored      %" PRIu64 " of %" PRIu64 " request rows%s; the per-second rollup "
@@ -278,6 +283,7 @@ char *pb_run_summary_to_json(const pb_run_summary *s)
     bad |= put(root, "writer_stalls", json_integer((json_int_t)s->writer_stalls));
     bad |= put(root, "writer_stall_us", json_integer((json_int_t)s->writer_stall_us));
     bad |= put(root, "rows_unstored", json_integer((json_int_t)s->rows_unstored));
+    bad |= put(root, "rows_dropped", json_integer((json_int_t)s->rows_dropped));
     bad |= put(root, "db_bytes", json_integer((json_int_t)s->db_bytes));
     bad |= put(root, "disk_low", json_boolean(s->disk_low));
     bad |= put(root, "resent", json_integer((json_int_t)s->resent));

@@ -25,6 +25,7 @@ typedef struct pb_run_summary {
     pb_usec cp50, cp99; /* answered attempts, from the intended start (coordinated omission) */
     pb_pattern_state pattern;
     uint64_t writer_stalls, writer_stall_us;
+    uint64_t rows_dropped;  /* stored, then dropped as older than --keep-requests */
     uint64_t rows_unstored; /* counted in the rollup, not stored as rows (--record, low disk) */
     uint64_t db_bytes;      /* the database and its WAL at the end */
     bool disk_low;          /* free space fell below the reserve: request rows stopped */

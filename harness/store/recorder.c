@@ -210,6 +210,7 @@ void pb_recorder_get_stats(pb_recorder *r, pb_recorder_stats *out)
         out->db_bytes += file_size(wal);
     out->rows_unstored = atomic_load_explicit(&r->rows_unstored, memory_order_relaxed);
     out->free_bytes = atomic_load_explicit(&r->free_bytes, memory_order_relaxed);
+    out->rows_dropped = atomic_load_explicit(&r->rows_dropped, memory_order_relaxed);
     out->disk_low = atomic_load(&r->disk_low);
     out->last_error = atomic_load(&r->last_error);
     if (out->last_error != 0) {
@@ -365,7 +366,10 @@ int pb_recorder_close(pb_recorder *r, pb_err *err)
         pthread_join(r->thread, NULL);
     }
     for (int i = 0; i < r->n_runs; i++)
+    {
         pb_rollup_destroy(r->runs[i].rollup);
+        free(r->runs[i].marks);
+    }
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(r->st[i]);
     if (r->db != NULL) {

@@ -77,6 +77,7 @@ typedef struct pb_recorder_stats {
     int last_error;            /* the first write failure (e.g. disk full), 0 if none */
     uint64_t rows_unstored;    /* request rows the rollup counted but the table did not keep
                                   (--record sample:N or seconds, or a low disk) */
+    uint64_t rows_dropped;     /* request rows stored, then dropped by --keep-requests */
     uint64_t free_bytes;       /* free space in the database's folder, likewise */
     bool disk_low;             /* free space fell below the reserve: request rows stopped */
     char last_error_msg[256];

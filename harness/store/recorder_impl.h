@@ -57,6 +57,16 @@ struct open_run {
     uint32_t keep_every;             /* store one request row in this many; 0 = none */
     uint64_t seen;                   /* request rows handed over so far */
     uint64_t last_t_us;              /* latest end of a request, for the writer's own events */
+    /* --keep-requests: the first stored rowid of each second (by when requests
+     * ended), oldest first, in a ring of the seconds kept and some; the rows
+     * before the oldest second to keep are dropped, a second at a time */
+    uint64_t keep_sec; /* 0 = keep every row */
+    struct rowid_mark {
+        uint64_t sec;
+        int64_t rowid;
+    } *marks;
+    size_t marks_cap, marks_head, marks_n;
+    int64_t kept_from; /* the oldest of the run's rowids still stored (0 = none yet) */
 };
 
 struct pb_recorder {
@@ -92,6 +102,7 @@ struct pb_recorder {
 
     _Atomic uint64_t rows_written, rows_lost, commits, stalls, stall_us;
     _Atomic uint64_t rows_unstored; /* counted by the rollup, not stored (sample, rollup only) */
+    _Atomic uint64_t rows_dropped; /* stored, then dropped as older than --keep-requests */
     _Atomic uint64_t disk_reserve;  /* bytes of free space to keep; 0 = do not look */
     _Atomic uint64_t free_bytes;    /* free space of the folder, at the last look */
     atomic_bool disk_low;           /* free space fell below the reserve: rollup only */

@@ -43,6 +43,8 @@ typedef struct pb_run_info {
     uint32_t keep_every;       /* request rows stored: 1 (or 0 here) = all, N = one in N; the
                                   rollup counts every row whatever this says */
     bool rollup_only;          /* store no request rows at all: the rollup and events only */
+    uint64_t keep_requests_us; /* drop request rows this much older than the newest as the run
+                                  goes (the rollup keeps every second); 0 = keep them all */
 } pb_run_info;
 
 /* Longest event kind and detail kept; longer ones are cut. */

@@ -113,6 +113,7 @@ static const char *const stmt_sql[ST_COUNT] = {
                       " summary_json = ?4 WHERE id = ?1",
     [ST_COMPARE_BEGIN] = "INSERT INTO compares(title, scenario_path, scenario_json, seed,"
                          " started_at, status) VALUES (?1, ?2, ?3, ?4, ?5, 'running')",
+    [ST_DROP_ROWS] = "DELETE FROM requests WHERE rowid >= ?1 AND rowid < ?2 AND run_id = ?3",
     [ST_COMPARE_END] = "UPDATE compares SET status = ?2, ended_at = ?3, thresholds_json = ?4"
                        " WHERE id = ?1",
 };

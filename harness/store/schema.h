@@ -52,6 +52,7 @@ typedef enum pb_stmt_id {
     ST_RUN_FAILED,
     ST_COMPARE_BEGIN,
     ST_COMPARE_END,
+    ST_DROP_ROWS, /* a run's request rows in a rowid range: the oldest, for --keep-requests */
     ST_COUNT
 } pb_stmt_id;
 

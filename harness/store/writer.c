@@ -72,6 +72,20 @@ static struct open_run *find_run(pb_recorder *r, int64_t id)
     return NULL;
 }
 
+/* --keep-requests: remember where second `sec` begins among the run's rowids
+ * (a full ring lets the second share the previous mark, dropping coarser). */
+static void mark_rowid(struct open_run *run, uint64_t sec, int64_t rowid)
+{
+    if (run->marks_n > 0) {
+        size_t newest = (run->marks_head + run->marks_n - 1) % run->marks_cap;
+        if (sec <= run->marks[newest].sec || run->marks_n == run->marks_cap)
+            return;
+    }
+    size_t at = (run->marks_head + run->marks_n) % run->marks_cap;
+    run->marks[at] = (struct rowid_mark){.sec = sec, .rowid = rowid};
+    run->marks_n++;
+}
+
 /* Note that rows[0..n) of the batch got rowids last - n + 1 .. last. */
 static void note_rowids(pb_recorder *r, int from, int n, int64_t last)
 {
@@ -84,8 +98,10 @@ static void note_rowids(pb_recorder *r, int from, int n, int64_t last)
             continue;
         int64_t rowid = last - (n - 1) + i;
         if (run->first_rowid == 0)
-            run->first_rowid = rowid;
+            run->first_rowid = run->kept_from = rowid;
         run->last_rowid = rowid;
+        if (run->keep_sec > 0)
+            mark_rowid(run, pb_rollup_row_second(row), rowid);
     }
 }
 
@@ -175,11 +191,46 @@ static void look_at_disk(pb_recorder *r)
         go_rollup_only(r, &r->runs[i], free_bytes);
 }
 
+/* --keep-requests: drop the run's stored rows of the seconds older than the
+ * newest minus keep_sec, as one DELETE over a rowid range of about a second's
+ * rows each time (never one over the whole run); SQLite reuses the freed pages,
+ * so the file stays bounded. */
+static void drop_old_rows(pb_recorder *r, struct open_run *run)
+{
+    uint64_t newest = run->last_t_us / PB_USEC_PER_SEC;
+    if (run->keep_sec == 0 || run->kept_from == 0 || newest < run->keep_sec)
+        return;
+    uint64_t cutoff = newest - run->keep_sec;
+    while (run->marks_n > 0 && run->marks[run->marks_head].sec < cutoff) {
+        run->marks_head = (run->marks_head + 1) % run->marks_cap;
+        run->marks_n--;
+    }
+    int64_t hi = run->marks_n > 0 ? run->marks[run->marks_head].rowid : run->last_rowid + 1;
+    if (hi <= run->kept_from || ensure_txn(r) != 0)
+        return;
+    sqlite3_stmt *st = r->st[ST_DROP_ROWS];
+    pb_bind_i64(st, 1, run->kept_from);
+    pb_bind_i64(st, 2, hi);
+    pb_bind_i64(st, 3, run->id);
+    int src = step_done(st);
+    if (src != SQLITE_OK) {
+        (void)writer_fail(r, src, "dropping request rows older than --keep-requests");
+        return;
+    }
+    atomic_fetch_add_explicit(&r->rows_dropped, (uint64_t)sqlite3_changes(r->db),
+                              memory_order_relaxed);
+    run->kept_from = hi;
+}
+
 static int commit(pb_recorder *r)
 {
     int rc = flush_batch(r);
-    if (rc != 0 || !r->in_txn)
+    if (rc != 0)
         return rc;
+    for (int i = 0; i < r->n_runs; i++)
+        drop_old_rows(r, &r->runs[i]);
+    if (r->error != 0 || !r->in_txn)
+        return r->error;
     /* the deadline counts from here, so that the checkpoint SQLite runs
      * after a commit does not stretch the interval past a second */
     r->last_commit = pb_monotime_now();
@@ -377,6 +428,7 @@ static void writer_sleep(pb_recorder *r, pb_usec now)
 static void remove_run(pb_recorder *r, struct open_run *run)
 {
     pb_rollup_destroy(run->rollup);
+    free(run->marks);
     *run = r->runs[--r->n_runs];
 }
 
@@ -410,7 +462,19 @@ static int cmd_begin_run(pb_recorder *r, struct command *c)
         return pb_err_set(&c->err, rc, "%s: out of memory for the rollup of run %" PRId64, r->path,
                           c->out_id);
     uint32_t keep = info->rollup_only ? 0 : info->keep_every == 0 ? 1 : info->keep_every;
-    r->runs[r->n_runs++] = (struct open_run){.id = c->out_id, .rollup = rollup, .keep_every = keep};
+    struct open_run run = {.id = c->out_id, .rollup = rollup, .keep_every = keep};
+    if (info->keep_requests_us > 0) {
+        run.keep_sec = (info->keep_requests_us + PB_USEC_PER_SEC - 1) / PB_USEC_PER_SEC;
+        run.marks_cap = (size_t)run.keep_sec + 64;
+        run.marks = calloc(run.marks_cap, sizeof(*run.marks));
+        if (run.marks == NULL) {
+            pb_rollup_destroy(rollup);
+            return pb_err_set(&c->err, PB_ENOMEM,
+                              "%s: out of memory for --keep-requests of run %" PRId64, r->path,
+                              c->out_id);
+        }
+    }
+    r->runs[r->n_runs++] = run;
     if (atomic_load(&r->disk_low))
         go_rollup_only(r, &r->runs[r->n_runs - 1],
                        atomic_load_explicit(&r->free_bytes, memory_order_relaxed));
@@ -426,7 +490,10 @@ static int cmd_end_run(pb_recorder *r, struct command *c)
     if (r->error == 0)
         check_rollup(r, pb_rollup_flush(run->rollup));
     (void)flush_batch(r); /* while the run is open, so that its last rowids count */
-    int64_t first = run->first_rowid, last = run->last_rowid;
+    /* rows dropped by --keep-requests are not the run's any more */
+    int64_t first = run->kept_from, last = run->last_rowid;
+    if (first > last)
+        first = last = 0;
     remove_run(r, run);
     (void)commit(r);
     int64_t ended = pb_walltime_now();

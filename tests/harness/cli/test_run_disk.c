@@ -2,8 +2,9 @@
  * otherwise): a run whose projected growth does not fit is refused before its
  * database exists; a closed loop is judged after its first seconds; a run
  * whose disk fills up under it stops storing request rows, says so, and still
- * completes with every second in its rollup. Bad --record and --disk-reserve
- * values are refused. */
+ * completes with every second in its rollup; --keep-requests keeps the file
+ * bounded whatever the run's length. Bad --record, --disk-reserve and
+ * --keep-requests values are refused. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -243,6 +244,7 @@ static void bad_record_and_reserve_values_are_refused(void **state)
         {"--record", "most", "expected all, sample:N"},
         {"--disk-reserve", "0", "--disk-reserve"},
         {"--disk-reserve", "lots", "--disk-reserve"},
+        {"--keep-requests", "500ms", "--keep-requests: expected a duration from 1s"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const char *args[] = {cases[i][0], cases[i][1], "--db", "/nonexistent/run.db", NULL};
@@ -255,6 +257,60 @@ static void bad_record_and_reserve_values_are_refused(void **state)
     unlink(d.err);
 }
 
+/* The database's file, its WAL folded in (the run has closed it). */
+static int64_t file_bytes(const char *path)
+{
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    return (int64_t)sb.st_size;
+}
+
+/* --keep-requests 1s: the rows of the last seconds stay, the rollup keeps
+ * every second, and the file stops growing with the run's length. */
+static void keep_requests_bounds_the_rows_not_the_rollup(void **state)
+{
+    (void)state;
+    struct disk d = {0};
+    snprintf(d.dir, sizeof(d.dir), "/tmp/pb-test-keep.XXXXXX");
+    assert_non_null(mkdtemp(d.dir));
+    snprintf(d.out, sizeof(d.out), "%s/out", d.dir);
+    snprintf(d.err, sizeof(d.err), "%s/err", d.dir);
+    /* 4 s reaches the steady state of a 1 s window; 10 s runs on in it */
+    const char *lengths[] = {"4s", "10s", "10s"};
+    const char *keep[] = {"1s", "1s", NULL};
+    int64_t bytes[3];
+    for (int i = 0; i < 3; i++) {
+        snprintf(d.db, sizeof(d.db), "%s/run%d.db", d.dir, i);
+        const char *args[] = {
+            "--rate", "5000", "--duration", lengths[i],
+            "--db",   d.db,   "--quiet",    keep[i] != NULL ? "--keep-requests" : NULL,
+            keep[i],  NULL};
+        assert_int_equal(wait_run(start_run(&d, args)), 0);
+        bytes[i] = file_bytes(d.db);
+        int64_t requests = q(d.db, "SELECT json_extract(summary_json, '$.requests') FROM runs");
+        assert_int_equal(q(d.db, "SELECT SUM(count) FROM seconds"), requests);
+        if (keep[i] == NULL)
+            continue;
+        int64_t rows = q(d.db, "SELECT COUNT(*) FROM requests");
+        int64_t dropped = q(d.db, "SELECT json_extract(summary_json, '$.rows_dropped') FROM runs");
+        assert_int_equal(rows + dropped, requests);
+        /* what stays: at most the last 3 seconds (the kept second, the one in
+         * progress, and the rows of the second the last commit came in) */
+        assert_true(rows <= 3 * 5000 + 500);
+        assert_true(q(d.db, "SELECT MAX(t_us + wait_us + total_us) - MIN(t_us + wait_us + total_us)"
+                            " FROM requests") < 3 * 1000000);
+        /* runs.first_request names the oldest row kept */
+        assert_int_equal(
+            q(d.db, "SELECT first_request = (SELECT MIN(rowid) FROM requests) FROM runs"), 1);
+    }
+    /* the file follows what is kept, not how long the run went */
+    assert_true(bytes[1] < bytes[2] / 2);
+    assert_true(bytes[1] < bytes[0] * 13 / 10);
+    char cmd[160];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d.dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -265,6 +321,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_disk_that_fills_up_stops_the_rows_not_the_run, disk_setup,
                                         disk_teardown),
         cmocka_unit_test(bad_record_and_reserve_values_are_refused),
+        cmocka_unit_test(keep_requests_bounds_the_rows_not_the_rollup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
