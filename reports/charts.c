@@ -820,7 +820,8 @@ static int chart_percentiles(struct ctx *c)
         plot_item(f, &first);
         fprintf(f, "'percentiles%" PRId64 ".dat' using 1:3 with %s linecolor rgb '%s' "
                    "linewidth 2 title %s%s",
-                r->data_id, fx->percentiles_exact ? "lines" : "linespoints pointtype 7 pointsize 0.8",
+                r->data_id,
+                fx->percentiles_exact ? "lines" : "linespoints pointtype 7 pointsize 0.8",
                 c->d->is_compare ? run_color(i) : "#0072B2", quote(r->label, LABEL_CHARS, q),
                 fx->percentiles_exact ? "" : " . ' (summary percentiles only)'");
     }

@@ -837,8 +837,8 @@ static int load_listed_runs(struct loader *L, const int64_t *ids, size_t n)
         n_missing++;
     }
     if (n_missing > 0)
-        return pb_err_set(L->err, PB_ENOENT, "%s: no run%s with id%s %s", L->path, n_missing > 1 ? "s" : "",
-                          n_missing > 1 ? "s" : "", missing);
+        return pb_err_set(L->err, PB_ENOENT, "%s: no run%s with id%s %s", L->path,
+                          n_missing > 1 ? "s" : "", n_missing > 1 ? "s" : "", missing);
     return 0;
 }
 

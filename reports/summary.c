@@ -376,7 +376,8 @@ static json_t *jrun(const pb_report_run *r)
     json_t *run = json_object();
     json_object_set_new(run, "id", json_integer(r->id));
     json_object_set_new(run, "database", jstr(r->db_path));
-    json_object_set_new(run, "compare_id", r->compare_id ? json_integer(r->compare_id) : json_null());
+    json_object_set_new(run, "compare_id",
+                        r->compare_id ? json_integer(r->compare_id) : json_null());
     json_object_set_new(run, "label", jstr(r->label));
     json_object_set_new(run, "pattern", jstr(r->pattern));
     json_object_set_new(run, "status", jstr(r->status));
