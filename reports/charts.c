@@ -236,17 +236,17 @@ static void plot_run_curve(struct ctx *c, FILE *f, bool *first, size_t i, const 
     plot_item(f, first);
     fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%s with lines linecolor rgb '%s' linewidth %g "
                "dashtype %d notitle",
-            r->id, col, color, width, dash);
+            r->data_id, col, color, width, dash);
     plot_item(f, first);
     fprintf(f, "'run%" PRId64 ".dat' every %zu::%zu using ($1/xs):%s with points linecolor rgb "
                "'%s' pointtype %d pointsize 0.9 notitle",
-            r->id, every, offset, col, color, point);
+            r->data_id, every, offset, col, color, point);
     /* hover: a label per row whose text the SVG shows under the mouse */
     plot_item(f, first);
     fprintf(f, "'run%" PRId64 ".dat' every %zu using ($1/xs):%s:(sprintf('%%s\\nt = %%.1f %s\\n"
                "%%.4g %s', %s, $1/xs, %s)) with labels hypertext point pointtype 7 pointsize "
                "hover_ps linecolor rgb '%s' notitle",
-            r->id, hover, col, c->xunit, unit, name, val, color);
+            r->data_id, hover, col, c->xunit, unit, name, val, color);
     if (title != NULL) {
         plot_item(f, first);
         fprintf(f, "keyentry with linespoints linecolor rgb '%s' linewidth %g dashtype %d "
@@ -262,7 +262,7 @@ static int write_series(struct ctx *c, size_t ri)
     const pb_report_run *r = &c->d->runs[ri];
     struct run_facts *fx = &c->facts[ri];
     char name[64];
-    snprintf(name, sizeof(name), "run%" PRId64 ".dat", r->id);
+    snprintf(name, sizeof(name), "run%" PRId64 ".dat", r->data_id);
     FILE *f;
     int rc = open_out(c, name, &f);
     if (rc != 0)
@@ -343,7 +343,7 @@ static int write_steps(struct ctx *c, size_t ri, const char *kind, const pb_repo
 {
     const pb_report_run *r = &c->d->runs[ri];
     char name[64];
-    snprintf(name, sizeof(name), "%s%" PRId64 ".dat", kind, r->id);
+    snprintf(name, sizeof(name), "%s%" PRId64 ".dat", kind, r->data_id);
     FILE *f;
     int rc = open_out(c, name, &f);
     if (rc != 0)
@@ -403,7 +403,7 @@ static int write_percentiles(struct ctx *c, size_t ri)
     if (!exact && !isfinite(t->p50_ms) && !isfinite(t->p99_ms))
         return 0;
     char name[64];
-    snprintf(name, sizeof(name), "percentiles%" PRId64 ".dat", r->id);
+    snprintf(name, sizeof(name), "percentiles%" PRId64 ".dat", r->data_id);
     FILE *f;
     int rc = open_out(c, name, &f);
     if (rc != 0)
@@ -602,13 +602,13 @@ static int chart_throughput(struct ctx *c)
         plot_item(f, &first);
         fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '#777777' "
                    "linewidth 1.2 dashtype 2 title 'attempts sent'",
-                r->id, COL_SENT_RPS);
+                r->data_id, COL_SENT_RPS);
         if (fx->outcome[PB_OUTCOME_REJECTED_BY_BREAKER] ||
             fx->outcome[PB_OUTCOME_DROPPED_BY_BACKPRESSURE]) {
             plot_item(f, &first);
             fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):($%d+$%d) with lines linecolor rgb "
                        "'#CC79A7' linewidth 1.2 dashtype 3 title 'rejected or dropped'",
-                    r->id, COL_REJECTED_RPS, COL_DROPS_RPS);
+                    r->data_id, COL_REJECTED_RPS, COL_DROPS_RPS);
         }
         fprintf(f, "\n");
     }
@@ -648,7 +648,7 @@ static void error_panel(struct ctx *c, FILE *f, size_t ri, bool labels)
         plot_item(f, &first);
         fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):(%s):(%s) with filledcurves fillcolor "
                    "rgb '%s' fillstyle solid 0.85 noborder title '%s'",
-                r->id, lower, upper, outcome_colors[o], outcome_titles[o]);
+                r->data_id, lower, upper, outcome_colors[o], outcome_titles[o]);
         assert(strlen(upper) < sizeof(lower));
         memcpy(lower, upper, strlen(upper) + 1);
     }
@@ -656,7 +656,7 @@ static void error_panel(struct ctx *c, FILE *f, size_t ri, bool labels)
         plot_item(f, &first);
         fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '#009E73' "
                    "linewidth 2 title 'failed'",
-                r->id, COL_FAILED_PCT);
+                r->data_id, COL_FAILED_PCT);
     }
     fprintf(f, "\n");
     if (labels)
@@ -743,7 +743,7 @@ static int chart_latency(struct ctx *c)
             plot_item(f, &first);
             fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '%s' "
                        "linewidth 0.8 dashtype %d notitle",
-                    r->id, COL_P50, run_color(i), run_dashes[i % N_RUN_DASHES]);
+                    r->data_id, COL_P50, run_color(i), run_dashes[i % N_RUN_DASHES]);
             continue;
         }
         static const struct {
@@ -759,7 +759,7 @@ static int chart_latency(struct ctx *c)
             plot_item(f, &first);
             fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '%s' %s "
                        "title '%s'",
-                    r->id, lines[k].col, lines[k].color, lines[k].style, lines[k].title);
+                    r->data_id, lines[k].col, lines[k].color, lines[k].style, lines[k].title);
         }
     }
     fprintf(f, "\n");
@@ -820,7 +820,8 @@ static int chart_percentiles(struct ctx *c)
         plot_item(f, &first);
         fprintf(f, "'percentiles%" PRId64 ".dat' using 1:3 with %s linecolor rgb '%s' "
                    "linewidth 2 title %s%s",
-                r->id, fx->percentiles_exact ? "lines" : "linespoints pointtype 7 pointsize 0.8",
+                r->data_id,
+                fx->percentiles_exact ? "lines" : "linespoints pointtype 7 pointsize 0.8",
                 c->d->is_compare ? run_color(i) : "#0072B2", quote(r->label, LABEL_CHARS, q),
                 fx->percentiles_exact ? "" : " . ' (summary percentiles only)'");
     }
@@ -974,16 +975,16 @@ static void internals_limit(struct ctx *c, FILE *f)
         if (fx->limit_events)
             fprintf(f, "'limit%" PRId64 ".dat' using ($1/xs):2 with steps linecolor rgb '%s' "
                        "linewidth 2 dashtype %d title %s",
-                    r->id, color, dash, label);
+                    r->data_id, color, dash, label);
         else
             fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '%s' "
                        "linewidth 2 dashtype %d title %s",
-                    r->id, COL_LIMIT, color, dash, label);
+                    r->data_id, COL_LIMIT, color, dash, label);
         if (fx->rows > 0) {
             plot_item(f, &first);
             char how[96];
             fprintf(f, "'run%" PRId64 ".dat' %s linecolor rgb '%s' %s",
-                    r->id, gauge_plot(fx, COL_IN_FLIGHT, true, how, sizeof(how)),
+                    r->data_id, gauge_plot(fx, COL_IN_FLIGHT, true, how, sizeof(how)),
                     c->d->is_compare ? color : "#D55E00",
                     c->d->is_compare ? "notitle" : "title 'in flight'");
         }
@@ -1012,11 +1013,11 @@ static void internals_breaker(struct ctx *c, FILE *f)
         if (fx->breaker_events)
             fprintf(f, "'breaker%" PRId64 ".dat' using ($1/xs):($2+%g) with steps linecolor "
                        "rgb '%s' linewidth 2 title %s",
-                    r->id, off, color, label);
+                    r->data_id, off, color, label);
         else
             fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):($%d+%g) with steps linecolor "
                        "rgb '%s' linewidth 2 title %s",
-                    r->id, COL_BREAKER, off, color, label);
+                    r->data_id, COL_BREAKER, off, color, label);
     }
     fprintf(f, "\nset ytics autofreq\nset grid ytics\n");
 }
@@ -1045,14 +1046,14 @@ static void internals_queue(struct ctx *c, FILE *f)
         plot_item(f, &first);
         char how[96];
         fprintf(f, "'run%" PRId64 ".dat' %s linecolor rgb '%s' title %s",
-                r->id, gauge_plot(&c->facts[i], COL_QUEUE, false, how, sizeof(how)), color,
+                r->data_id, gauge_plot(&c->facts[i], COL_QUEUE, false, how, sizeof(how)), color,
                 c->d->is_compare ? quote(r->label, LABEL_CHARS, q) : "'queue depth'");
         if (!c->facts[i].outcome[PB_OUTCOME_DROPPED_BY_BACKPRESSURE])
             continue;
         plot_item(f, &first);
         fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d axes x1y2 with lines linecolor rgb "
                    "'%s' linewidth 1.2 dashtype 2 %s",
-                r->id, COL_DROPS_RPS, c->d->is_compare ? color : "#D55E00",
+                r->data_id, COL_DROPS_RPS, c->d->is_compare ? color : "#D55E00",
                 c->d->is_compare ? "notitle" : "title 'drops/s (right)'");
     }
     fprintf(f, "\nunset y2tics\nunset y2label\n");
@@ -1071,7 +1072,7 @@ static void internals_retries(struct ctx *c, FILE *f)
         plot_item(f, &first);
         fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '%s' "
                    "linewidth 2 title %s",
-                r->id, COL_RETRIES_RPS, c->d->is_compare ? run_color(i) : "#CC79A7",
+                r->data_id, COL_RETRIES_RPS, c->d->is_compare ? run_color(i) : "#CC79A7",
                 c->d->is_compare ? quote(r->label, LABEL_CHARS, q) : "'retries/s'");
     }
     fprintf(f, "\n");

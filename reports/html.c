@@ -91,15 +91,82 @@ static void esc(FILE *f, const char *s)
     pb_html_escape(f, s);
 }
 
+/* The shortest text of a real that reads back as the same double
+ * (0.9, not jansson's 0.90000000000000002), with a point or exponent so it
+ * still reads as a real. */
+static void json_real_text(double v, char *buf, size_t cap)
+{
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, cap, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    if (strpbrk(buf, ".eEn") == NULL && strlen(buf) + 3 <= cap)
+        strcat(buf, ".0");
+}
+
+/* Write v as JSON indented by two spaces a level, as jansson's JSON_INDENT(2)
+ * does, with each real in its shortest form. Depth is bounded by jansson's
+ * parser (2048 levels). */
+static void json_write(FILE *f, json_t *v, int depth)
+{
+    char buf[64];
+    const char *key;
+    json_t *item;
+    size_t i, n;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        n = json_object_size(v);
+        fputs(n == 0 ? "{}" : "{\n", f);
+        i = 0;
+        json_object_foreach(v, key, item) {
+            fprintf(f, "%*s", 2 * (depth + 1), "");
+            json_t *k = json_string(key);
+            char *quoted = k != NULL ? json_dumps(k, JSON_ENCODE_ANY) : NULL;
+            esc(f, quoted != NULL ? quoted : "\"?\"");
+            free(quoted);
+            json_decref(k);
+            fputs(": ", f);
+            json_write(f, item, depth + 1);
+            fputs(++i < n ? ",\n" : "\n", f);
+        }
+        if (n > 0)
+            fprintf(f, "%*s}", 2 * depth, "");
+        break;
+    case JSON_ARRAY:
+        n = json_array_size(v);
+        fputs(n == 0 ? "[]" : "[\n", f);
+        json_array_foreach(v, i, item) {
+            fprintf(f, "%*s", 2 * (depth + 1), "");
+            json_write(f, item, depth + 1);
+            fputs(i + 1 < n ? ",\n" : "\n", f);
+        }
+        if (n > 0)
+            fprintf(f, "%*s]", 2 * depth, "");
+        break;
+    case JSON_REAL:
+        json_real_text(json_real_value(v), buf, sizeof(buf));
+        fputs(buf, f);
+        break;
+    default: {
+        /* strings, integers, true, false, null: jansson's own text */
+        char *text = json_dumps(v, JSON_ENCODE_ANY);
+        esc(f, text != NULL ? text : "null");
+        free(text);
+    }
+    }
+}
+
 /* A JSON text from the database, indented for reading (as is if it does not parse). */
 static void pretty_json(FILE *f, const char *text)
 {
     json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
-    char *out = v != NULL ? json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY) : NULL;
     fputs("<pre>", f);
-    esc(f, out != NULL ? out : text);
+    if (v != NULL)
+        json_write(f, v, 0);
+    else
+        esc(f, text);
     fputs("</pre>\n", f);
-    free(out);
     json_decref(v);
 }
 
@@ -130,6 +197,23 @@ static void header(FILE *f, const pb_report_data *d, const char *db_path)
     fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n<main>\n<header>\n<h1>", css);
     esc(f, title);
     fputs("</h1>\n<p class=\"meta\">", f);
+    if (d->is_cross) {
+        fprintf(f, "%zu runs that were not one compare, each timed from its own start · "
+                   "database%s ",
+                d->n_runs, d->n_databases > 1 ? "s" : "");
+        for (size_t i = 0; i < d->n_runs; i++) {
+            bool seen = false;
+            for (size_t k = 0; k < i && !seen; k++)
+                seen = strcmp(d->runs[k].db_path, d->runs[i].db_path) == 0;
+            if (seen)
+                continue;
+            fputs(i > 0 ? ", <code>" : "<code>", f);
+            esc(f, d->runs[i].db_path);
+            fputs("</code>", f);
+        }
+        fputs("</p>\n</header>\n", f);
+        return;
+    }
     if (d->is_compare) {
         fprintf(f, "Compare %" PRId64 " of %zu pattern runs · status ", d->compare_id, d->n_runs);
         esc(f, d->compare_status);
@@ -153,7 +237,24 @@ static void header(FILE *f, const pb_report_data *d, const char *db_path)
 static void reproduce(FILE *f, const pb_report_data *d)
 {
     fputs("<section id=\"reproduce\">\n<h2>Scenario and seed</h2>\n<dl>\n", f);
-    if (d->is_compare) {
+    if (d->is_cross) {
+        char a[64];
+        for (size_t i = 0; i < d->n_runs; i++) {
+            const pb_report_run *r = &d->runs[i];
+            fputs("<dt>", f);
+            esc(f, r->label);
+            fprintf(f, "</dt><dd>run %" PRId64 " of <code>", r->id);
+            esc(f, r->db_path);
+            fputs("</code>", f);
+            if (r->compare_id != 0)
+                fprintf(f, " (compare %" PRId64 ")", r->compare_id);
+            fputs(" · pattern ", f);
+            esc(f, r->pattern);
+            fprintf(f, " · seed %" PRIu64 " · started %s</dd>\n", r->seed,
+                    pb_summary_time(r->started_at, a, sizeof(a)));
+        }
+        fputs("</dl>\n", f);
+    } else if (d->is_compare) {
         fputs("<dt>Scenario file</dt><dd><code>", f);
         esc(f, d->scenario_path);
         fprintf(f, "</code></dd>\n<dt>Seed</dt><dd>%" PRIu64 "</dd>\n", d->compare_seed);
@@ -335,6 +436,11 @@ static void run_details(FILE *f, const pb_report_data *d)
         esc(f, r->label);
         fputs("</h3>\n<dl>\n<dt>Pattern</dt><dd>", f);
         esc(f, r->pattern);
+        if (d->is_cross) {
+            fputs("</dd>\n<dt>Database</dt><dd><code>", f);
+            esc(f, r->db_path);
+            fputs("</code>", f);
+        }
         fputs("</dd>\n<dt>Target</dt><dd><code>", f);
         esc(f, r->target);
         fprintf(f, "</code></dd>\n<dt>Seed</dt><dd>%" PRIu64 "</dd>\n", r->seed);

@@ -99,14 +99,20 @@ int pb_report_write(const pb_report_options *opt, pb_report_result *res, pb_err 
     pb_err draw_err = {0};
 
     /* the database first: a report that cannot be read leaves no empty folder behind */
-    int rc = pb_report_data_load(opt->db_path, opt->pick, opt->id, &d, err);
+    const pb_report_source one = {.db_path = opt->db_path, .pick = opt->pick, .id = opt->id};
+    const pb_report_source *src = opt->n_sources > 0 ? opt->sources : &one;
+    size_t n_src = opt->n_sources > 0 ? opt->n_sources : 1;
+    const char *db_path = src[0].db_path;
+    int rc = pb_report_data_load_sources(src, n_src, &d, err);
     if (rc == 0)
         rc = make_dirs(dir, err);
     if (rc != 0)
         goto cleanup;
     res->runs = d->n_runs;
     res->is_compare = d->is_compare;
-    res->id = d->is_compare ? d->compare_id : d->runs[0].id;
+    res->is_cross = d->is_cross;
+    res->databases = d->n_databases;
+    res->id = d->is_cross ? 0 : d->is_compare ? d->compare_id : d->runs[0].id;
 
     rc = pb_charts_write(d, dir, &planned, err);
     if (rc != 0)
@@ -117,15 +123,15 @@ int pb_report_write(const pb_report_options *opt, pb_report_result *res, pb_err 
 
     rc = join(path, sizeof(path), dir, "summary", ".md", err);
     if (rc == 0)
-        rc = pb_summary_write_md(d, opt->db_path, path, err);
+        rc = pb_summary_write_md(d, db_path, path, err);
     if (rc == 0)
         rc = join(path, sizeof(path), dir, "summary", ".json", err);
     if (rc == 0)
-        rc = pb_summary_write_json(d, opt->db_path, &drawn, path, err);
+        rc = pb_summary_write_json(d, db_path, &drawn, path, err);
     if (rc == 0)
         rc = join(res->index_path, sizeof(res->index_path), dir, "index", ".html", err);
     if (rc == 0)
-        rc = pb_html_write(d, opt->db_path, &drawn,
+        rc = pb_html_write(d, db_path, &drawn,
                            draw_rc != 0 ? draw_err.msg : NULL, res->index_path, err);
     if (rc == 0 && draw_rc != 0) {
         rc = pb_err_set(err, draw_rc, "%s (summary.md, summary.json and index.html with %zu "

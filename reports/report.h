@@ -16,6 +16,10 @@ typedef struct pb_report_options {
     const char *db_path;
     pb_report_pick pick; /* PB_REPORT_LAST, _RUN or _COMPARE */
     int64_t id;          /* run or compare id; ignored for PB_REPORT_LAST */
+    /* when n_sources > 0, the runs these pick, on one page (several
+     * databases, or a list of runs); db_path, pick and id are then unused */
+    const pb_report_source *sources;
+    size_t n_sources;
     const char *out_dir; /* created if missing (with parents); NULL = "report" */
     int gnuplot_timeout_s; /* 0 = 120 */
 } pb_report_options;
@@ -26,7 +30,9 @@ typedef struct pb_report_result {
     size_t runs;
     size_t charts;       /* charts drawn (PNG and SVG present) */
     bool is_compare;
-    int64_t id;          /* the run or compare reported */
+    bool is_cross;       /* runs that were not one compare (report_data.h) */
+    size_t databases;
+    int64_t id;          /* the run or compare reported; 0 for is_cross */
 } pb_report_result;
 
 /* Write the report. summary.md and summary.json are written whenever the

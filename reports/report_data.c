@@ -1,5 +1,6 @@
 #include "report_data.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/stat.h>
 
 #include <jansson.h>
@@ -32,11 +34,15 @@ uint64_t pb_report_bucket_seconds(uint64_t span_s, uint64_t max_points)
 }
 
 /* Loading state: the open database and where errors go. */
+/* Loading state of one database: its connection, where errors go, and the
+ * runs it gave: d->runs[first, end). */
 struct loader {
     sqlite3 *db;
     const char *path;
     pb_err *err;
     pb_report_data *d;
+    size_t first, end;
+    bool in_transaction;
 };
 
 static int db_error(struct loader *L, const char *what)
@@ -312,7 +318,9 @@ static int load_runs(struct loader *L, const char *where, int64_t id)
             cap = ncap;
         }
         pb_report_run *r = &L->d->runs[L->d->n_runs++];
-        if (read_run_row(st, r) != 0) {
+        r->data_id = sqlite3_column_int64(st, 0);
+        r->db_path = strdup(L->path);
+        if (r->db_path == NULL || read_run_row(st, r) != 0) {
             rc = pb_err_set(L->err, PB_ENOMEM, "%s: out of memory reading runs", L->path);
             goto cleanup;
         }
@@ -331,7 +339,7 @@ static int load_spans(struct loader *L)
     int rc = prepare(L, "SELECT COUNT(*), MAX(sec) FROM seconds WHERE run_id = ?1", &st);
     if (rc != 0)
         return rc;
-    for (size_t i = 0; i < L->d->n_runs && rc == 0; i++) {
+    for (size_t i = L->first; i < L->end && rc == 0; i++) {
         pb_report_run *r = &L->d->runs[i];
         sqlite3_reset(st);
         sqlite3_bind_int64(st, 1, r->id);
@@ -808,28 +816,86 @@ static void drop_repeated_thresholds(pb_report_data *d)
     d->n_thresholds = k;
 }
 
-static int load_all(struct loader *L, pb_report_pick pick, int64_t id)
+/* The runs of a list, in the order given; the ids the database does not hold
+ * are named together in one error. */
+static int load_listed_runs(struct loader *L, const int64_t *ids, size_t n)
 {
+    char missing[200] = "";
+    size_t n_missing = 0, len = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t before = L->d->n_runs;
+        int rc = load_runs(L, "id = ?1", ids[i]);
+        if (rc != 0)
+            return rc;
+        if (L->d->n_runs > before)
+            continue;
+        if (len < sizeof(missing)) {
+            int w = snprintf(missing + len, sizeof(missing) - len, "%s%" PRId64,
+                             n_missing > 0 ? ", " : "", ids[i]);
+            len = w < 0 ? sizeof(missing) : len + (size_t)w;
+        }
+        n_missing++;
+    }
+    if (n_missing > 0)
+        return pb_err_set(L->err, PB_ENOENT, "%s: no run%s with id%s %s", L->path,
+                          n_missing > 1 ? "s" : "", n_missing > 1 ? "s" : "", missing);
+    return 0;
+}
+
+/* Open the source's database in a read transaction and read which runs it
+ * gives: their rows and spans. The connection stays open for load_series. */
+static int open_source(struct loader *L, const pb_report_source *src)
+{
+    struct stat sb;
+    if (stat(L->path, &sb) != 0)
+        return pb_err_set(L->err, PB_ENOENT, "%s: %s (expected a patternbench database)",
+                          L->path, strerror(errno));
+    if (!S_ISREG(sb.st_mode))
+        return pb_err_set(L->err, PB_EINVAL, "%s: not a regular file (expected a patternbench "
+                                             "database)", L->path);
+    if (sqlite3_open_v2(L->path, &L->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        return pb_err_set(L->err, PB_EDB, "%s: cannot open: %s", L->path,
+                          L->db != NULL ? sqlite3_errmsg(L->db) : "out of memory");
+    /* a writer's checkpoint can hold the lock briefly */
+    sqlite3_busy_timeout(L->db, 5000);
+    /* the rollup is scanned twice (series, histograms): map the file instead of
+     * copying its pages through read(); a failure only costs speed */
+    if (sqlite3_exec(L->db, "PRAGMA mmap_size = 1073741824", NULL, NULL, NULL) != SQLITE_OK)
+        warn(L->d, "%s: memory-mapped reading unavailable: %s", L->path, sqlite3_errmsg(L->db));
+    /* one read transaction: every query sees the database as of its first read */
+    if (sqlite3_exec(L->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        return db_error(L, "cannot start a read transaction");
+    L->in_transaction = true;
+
+    pb_report_pick pick = src->pick;
+    int64_t id = src->id;
     int rc = check_schema(L);
     if (rc == 0 && pick == PB_REPORT_LAST)
         rc = pick_last(L, &pick, &id);
     if (rc != 0)
         return rc;
+    L->first = L->d->n_runs;
     if (pick == PB_REPORT_COMPARE) {
-        rc = load_compare(L, id);
+        /* a page of runs from several places has no one compare to describe */
+        if (!L->d->is_cross)
+            rc = load_compare(L, id);
         if (rc == 0)
             rc = load_runs(L, "compare_id = ?1", id);
-        if (rc == 0 && L->d->n_runs == 0)
+        if (rc == 0 && L->d->n_runs == L->first)
             rc = pb_err_set(L->err, PB_ENOENT, "%s: compare %" PRId64 " has no runs yet",
                             L->path, id);
+    } else if (pick == PB_REPORT_RUNS) {
+        rc = load_listed_runs(L, src->ids, src->n_ids);
     } else {
         rc = load_runs(L, "id = ?1", id);
-        if (rc == 0 && L->d->n_runs == 0)
+        if (rc == 0 && L->d->n_runs == L->first)
             rc = pb_err_set(L->err, PB_ENOENT, "%s: no run with id %" PRId64, L->path, id);
     }
+    L->end = L->d->n_runs;
     /* a run without its final summary (killed, or still running) has
-     * committed rows its rollup has not counted yet */
-    for (size_t i = 0; i < L->d->n_runs && rc == 0; i++) {
+     * committed rows its rollup has not counted yet; the view that adds them
+     * belongs to this connection, so every database gets its own */
+    for (size_t i = L->first; i < L->end && rc == 0; i++) {
         pb_report_run *r = &L->d->runs[i];
         uint64_t tail = 0;
         if (r->summary_json != NULL)
@@ -844,11 +910,14 @@ static int load_all(struct loader *L, pb_report_pick pick, int64_t id)
     }
     if (rc == 0)
         rc = load_spans(L);
-    if (rc != 0)
-        return rc;
-    /* one bucket width for all runs keeps their curves comparable point by point */
-    L->d->bucket_s = pb_report_bucket_seconds(L->d->span_s, PB_REPORT_MAX_POINTS);
-    for (size_t i = 0; i < L->d->n_runs && rc == 0; i++) {
+    return rc;
+}
+
+/* Everything plotted and totalled of the source's runs, bucketed by d->bucket_s. */
+static int load_series(struct loader *L)
+{
+    int rc = 0;
+    for (size_t i = L->first; i < L->end && rc == 0; i++) {
         pb_report_run *r = &L->d->runs[i];
         rc = load_points(L, r);
         if (rc == 0)
@@ -862,61 +931,176 @@ static int load_all(struct loader *L, pb_report_pick pick, int64_t id)
         if (rc == 0)
             rc = load_phase_sent(L, r);
     }
-    for (size_t i = 0; i < L->d->n_runs; i++) {
-        pb_report_totals *t = &L->d->runs[i].totals;
+    return rc;
+}
+
+/* End the read transaction and close; rc is the load's result so far. */
+static int close_source(struct loader *L, int rc)
+{
+    if (L->in_transaction && sqlite3_exec(L->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK &&
+        rc == 0)
+        rc = db_error(L, "cannot end the read transaction");
+    sqlite3_close(L->db);
+    L->db = NULL;
+    return rc;
+}
+
+/* The file name a page calls a database by: its base name, or the path as
+ * given when another database on the page has the same base name. */
+static const char *database_name(const pb_report_data *d, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash != NULL ? slash + 1 : path;
+    for (size_t i = 0; i < d->n_runs; i++) {
+        const char *other = d->runs[i].db_path;
+        const char *os = strrchr(other, '/');
+        if (strcmp(other, path) != 0 && strcmp(os != NULL ? os + 1 : other, base) == 0)
+            return path;
+    }
+    return base;
+}
+
+/* Labels that several runs share get what tells them apart: the database
+ * when they come from different files, the run id when one file holds two
+ * of them ("queue (A.db)", "queue (run 7)", "queue (A.db, run 7)"). */
+static int tell_labels_apart(pb_report_data *d)
+{
+    char **labels = calloc(d->n_runs, sizeof(*labels));
+    if (labels == NULL)
+        return PB_ENOMEM;
+    int rc = 0;
+    for (size_t i = 0; i < d->n_runs && rc == 0; i++) {
+        const pb_report_run *r = &d->runs[i];
+        bool shared = false, other_file = false, same_file = false;
+        for (size_t k = 0; k < d->n_runs; k++) {
+            const pb_report_run *o = &d->runs[k];
+            if (strcmp(o->label, r->label) != 0)
+                continue;
+            bool same = strcmp(o->db_path, r->db_path) == 0;
+            other_file = other_file || !same;
+            if (k == i)
+                continue;
+            shared = true;
+            same_file = same_file || same;
+        }
+        if (!shared)
+            continue;
+        char suffix[PATH_MAX + 48];
+        int w;
+        if (other_file && same_file)
+            w = snprintf(suffix, sizeof(suffix), " (%s, run %" PRId64 ")",
+                         database_name(d, r->db_path), r->id);
+        else if (other_file)
+            w = snprintf(suffix, sizeof(suffix), " (%s)", database_name(d, r->db_path));
+        else
+            w = snprintf(suffix, sizeof(suffix), " (run %" PRId64 ")", r->id);
+        size_t n = strlen(r->label) + (size_t)(w > 0 ? w : 0) + 1;
+        labels[i] = malloc(n);
+        if (labels[i] == NULL)
+            rc = PB_ENOMEM;
+        else
+            snprintf(labels[i], n, "%s%s", r->label, suffix);
+    }
+    for (size_t i = 0; i < d->n_runs; i++) {
+        if (labels[i] == NULL)
+            continue;
+        free(d->runs[i].label);
+        d->runs[i].label = labels[i];
+    }
+    free(labels);
+    return rc;
+}
+
+/* What a page of runs that were not one compare needs: labels told apart,
+ * data files that do not collide, and a title naming the runs. */
+static int describe_cross(pb_report_data *d, pb_err *err)
+{
+    d->is_compare = true;
+    bool ids_shared = false;
+    for (size_t i = 0; i < d->n_runs; i++)
+        for (size_t k = i + 1; k < d->n_runs; k++)
+            ids_shared = ids_shared || d->runs[i].id == d->runs[k].id;
+    /* runs of different databases share an id: number their files by place */
+    for (size_t i = 0; ids_shared && i < d->n_runs; i++)
+        d->runs[i].data_id = (int64_t)i + 1;
+    if (tell_labels_apart(d) != 0)
+        return pb_err_set(err, PB_ENOMEM, "out of memory");
+    /* the runs' labels, "queue vs breaker vs adaptive"; many runs are counted */
+    size_t len = 1;
+    for (size_t i = 0; i < d->n_runs; i++)
+        len += strlen(d->runs[i].label) + 4;
+    d->title = malloc(len < 64 ? 64 : len);
+    d->scenario_path = strdup("");
+    d->compare_status = strdup("");
+    if (d->title == NULL || d->scenario_path == NULL || d->compare_status == NULL)
+        return pb_err_set(err, PB_ENOMEM, "out of memory");
+    if (d->n_runs > 4) {
+        snprintf(d->title, 64, "%zu runs side by side", d->n_runs);
+        return 0;
+    }
+    d->title[0] = '\0';
+    for (size_t i = 0; i < d->n_runs; i++) {
+        if (i > 0)
+            strcat(d->title, " vs ");
+        strcat(d->title, d->runs[i].label);
+    }
+    return 0;
+}
+
+int pb_report_data_load_sources(const pb_report_source *src, size_t n, pb_report_data **out,
+                                pb_err *err)
+{
+    assert(n > 0);
+    *out = NULL;
+    pb_report_data *d = calloc(1, sizeof(*d));
+    struct loader *L = calloc(n, sizeof(*L));
+    if (d == NULL || L == NULL) {
+        free(d);
+        free(L);
+        return pb_err_set(err, PB_ENOMEM, "%s: out of memory", src[0].db_path);
+    }
+    d->is_cross = n > 1 || src[0].pick == PB_REPORT_RUNS;
+    for (size_t k = 0; k < n; k++) {
+        bool seen = false;
+        for (size_t j = 0; j < k && !seen; j++)
+            seen = strcmp(src[j].db_path, src[k].db_path) == 0;
+        d->n_databases += !seen;
+    }
+    int rc = 0;
+    for (size_t k = 0; k < n && rc == 0; k++) {
+        L[k] = (struct loader){.path = src[k].db_path, .err = err, .d = d};
+        rc = open_source(&L[k], &src[k]);
+    }
+    /* one bucket width for all runs keeps their curves comparable point by point */
+    d->bucket_s = pb_report_bucket_seconds(d->span_s, PB_REPORT_MAX_POINTS);
+    for (size_t k = 0; k < n && rc == 0; k++)
+        rc = load_series(&L[k]);
+    for (size_t i = 0; i < d->n_runs; i++) {
+        pb_report_totals *t = &d->runs[i].totals;
         t->ok_rps = isfinite(t->duration_s) && t->duration_s > 0
                         ? (double)t->outcomes[PB_OUTCOME_OK] / t->duration_s
                         : NAN;
     }
     if (rc == 0)
-        drop_repeated_thresholds(L->d);
-    return rc;
+        drop_repeated_thresholds(d);
+    if (rc == 0 && d->is_cross)
+        rc = describe_cross(d, err);
+    for (size_t k = 0; k < n; k++)
+        rc = close_source(&L[k], rc);
+    free(L);
+    if (rc != 0) {
+        pb_report_data_destroy(d);
+        return rc;
+    }
+    *out = d;
+    return 0;
 }
 
 int pb_report_data_load(const char *db_path, pb_report_pick pick, int64_t id,
                         pb_report_data **out, pb_err *err)
 {
-    *out = NULL;
-    struct stat sb;
-    if (stat(db_path, &sb) != 0)
-        return pb_err_set(err, PB_ENOENT, "%s: %s (expected a patternbench database)", db_path,
-                          strerror(errno));
-    if (!S_ISREG(sb.st_mode))
-        return pb_err_set(err, PB_EINVAL, "%s: not a regular file (expected a patternbench "
-                                          "database)", db_path);
-    struct loader L = {.path = db_path, .err = err};
-    L.d = calloc(1, sizeof(*L.d));
-    if (L.d == NULL)
-        return pb_err_set(err, PB_ENOMEM, "%s: out of memory", db_path);
-    int rc = 0;
-    if (sqlite3_open_v2(db_path, &L.db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        rc = pb_err_set(err, PB_EDB, "%s: cannot open: %s", db_path,
-                        L.db != NULL ? sqlite3_errmsg(L.db) : "out of memory");
-        goto cleanup;
-    }
-    /* a writer's checkpoint can hold the lock briefly */
-    sqlite3_busy_timeout(L.db, 5000);
-    /* the rollup is scanned twice (series, histograms): map the file instead of
-     * copying its pages through read(); a failure only costs speed */
-    if (sqlite3_exec(L.db, "PRAGMA mmap_size = 1073741824", NULL, NULL, NULL) != SQLITE_OK)
-        warn(L.d, "%s: memory-mapped reading unavailable: %s", db_path, sqlite3_errmsg(L.db));
-    /* one read transaction: every query sees the database as of its first read */
-    if (sqlite3_exec(L.db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-        rc = db_error(&L, "cannot start a read transaction");
-        goto cleanup;
-    }
-    rc = load_all(&L, pick, id);
-    if (sqlite3_exec(L.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK && rc == 0)
-        rc = db_error(&L, "cannot end the read transaction");
-
-cleanup:
-    sqlite3_close(L.db);
-    if (rc != 0) {
-        pb_report_data_destroy(L.d);
-        return rc;
-    }
-    *out = L.d;
-    return 0;
+    const pb_report_source src = {.db_path = db_path, .pick = pick, .id = id};
+    return pb_report_data_load_sources(&src, 1, out, err);
 }
 
 static void free_thresholds(pb_report_threshold *t, size_t n)
@@ -934,6 +1118,7 @@ void pb_report_data_destroy(pb_report_data *d)
         return;
     for (size_t i = 0; i < d->n_runs; i++) {
         pb_report_run *r = &d->runs[i];
+        free(r->db_path);
         free(r->label);
         free(r->pattern);
         free(r->target);

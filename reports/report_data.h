@@ -1,5 +1,6 @@
-/* What a report shows, read from a patternbench database (docs/schema.md):
- * the runs of one lone run or one compare, their totals, their per-second
+/* What a report shows, read from patternbench databases (docs/schema.md):
+ * the runs of one lone run or one compare, or runs picked from one or several
+ * databases to compare side by side, their totals, their per-second
  * rollup downsampled for plotting, phases, state-change events and merged
  * latency histograms. Reads only `runs`, `compares`, `seconds` and `events`,
  * never `requests`, so loading does not grow with the number of requests. */
@@ -101,6 +102,9 @@ typedef struct pb_report_events {
  * ("" when the column is NULL) except the JSON texts, which may be. */
 typedef struct pb_report_run {
     int64_t id, compare_id;
+    char *db_path;    /* the database it was read from */
+    int64_t data_id;  /* names its chart data files (runN.dat): its id, or its place on the
+                       * page (1, 2, ...) when runs from several databases share an id */
     char *label, *pattern, *target, *status, *host;
     char *params_json, *config_json, *versions_json, *summary_json;
     uint64_t seed;
@@ -130,13 +134,30 @@ typedef enum pb_report_pick {
     PB_REPORT_LAST,    /* the most recent compare or lone run */
     PB_REPORT_RUN,     /* one run by id */
     PB_REPORT_COMPARE, /* all runs of one compare by id */
+    PB_REPORT_RUNS,    /* a list of runs by id, of any compares */
 } pb_report_pick;
+
+/* The runs to read from one database. */
+typedef struct pb_report_source {
+    const char *db_path;
+    pb_report_pick pick;
+    int64_t id;          /* PB_REPORT_RUN or _COMPARE */
+    const int64_t *ids;  /* PB_REPORT_RUNS: in the order the page shows them */
+    size_t n_ids;
+} pb_report_source;
 
 /* At most this many warnings are kept. */
 #define PB_REPORT_MAX_WARNINGS 8
 
 typedef struct pb_report_data {
-    bool is_compare;
+    bool is_compare; /* several runs side by side (a compare, or is_cross) */
+    /* runs that were not one compare: a list of runs, or runs of several
+     * databases. is_compare is set too; of the compare fields only `title`
+     * is filled (the runs' labels); labels shared by runs get the database's
+     * file name or the run id added ("queue (A.db)"), and each run keeps its
+     * own time axis, from its own start */
+    bool is_cross;
+    size_t n_databases;
     /* compare fields (is_compare only); strings "" when NULL */
     int64_t compare_id;
     char *title, *scenario_path, *scenario_json, *compare_status;
@@ -161,6 +182,14 @@ typedef struct pb_report_data {
  * as of one instant. Errors name the file and what was expected. */
 int pb_report_data_load(const char *db_path, pb_report_pick pick, int64_t id,
                         pb_report_data **out, pb_err *err) PB_MUST_CHECK;
+
+/* Load the runs of n sources onto one page, each database read in its own
+ * read transaction, with one bucket width for all runs. One source with
+ * PB_REPORT_LAST, _RUN or _COMPARE is what pb_report_data_load reads; a
+ * PB_REPORT_RUNS source or several sources give an is_cross page. Ids a
+ * database does not hold are PB_ENOENT naming them and the file. */
+int pb_report_data_load_sources(const pb_report_source *src, size_t n, pb_report_data **out,
+                                pb_err *err) PB_MUST_CHECK;
 
 /* Free (NULL-safe). */
 void pb_report_data_destroy(pb_report_data *d);

@@ -175,7 +175,20 @@ int pb_summary_write_md(const pb_report_data *d, const char *db_path, const char
     if (f == NULL)
         return pb_err_set(err, PB_EIO, "%s: cannot write: %s", path, strerror(errno));
     char a[64], b[64];
-    if (d->is_compare) {
+    if (d->is_cross) {
+        fprintf(f, "# ");
+        md_text(f, d->title);
+        fprintf(f, "\n\nRuns that were not one compare, each timed from its own start:");
+        for (size_t i = 0; i < d->n_runs; i++) {
+            const pb_report_run *r = &d->runs[i];
+            fprintf(f, "%s run %" PRId64 " (", i > 0 ? "," : "", r->id);
+            md_text(f, r->label);
+            fprintf(f, ") of `");
+            md_text(f, r->db_path);
+            fprintf(f, "`, started %s", pb_summary_time(r->started_at, a, sizeof(a)));
+        }
+        fprintf(f, ".\n\n");
+    } else if (d->is_compare) {
         fprintf(f, "# ");
         md_text(f, d->title[0] != '\0' ? d->title : "patternbench compare");
         fprintf(f, "\n\nCompare %" PRId64 " from `", d->compare_id);
@@ -362,6 +375,9 @@ static json_t *jrun(const pb_report_run *r)
     json_t *corr = json_pack("{s:o, s:o}", "p50", jnum(t->cp50_ms), "p99", jnum(t->cp99_ms));
     json_t *run = json_object();
     json_object_set_new(run, "id", json_integer(r->id));
+    json_object_set_new(run, "database", jstr(r->db_path));
+    json_object_set_new(run, "compare_id",
+                        r->compare_id ? json_integer(r->compare_id) : json_null());
     json_object_set_new(run, "label", jstr(r->label));
     json_object_set_new(run, "pattern", jstr(r->pattern));
     json_object_set_new(run, "status", jstr(r->status));
@@ -407,9 +423,11 @@ int pb_summary_write_json(const pb_report_data *d, const char *db_path,
                           const pb_charts *charts, const char *path, pb_err *err)
 {
     json_t *root = json_object();
-    json_object_set_new(root, "database", jstr(db_path));
+    /* several databases: each run names its own */
+    json_object_set_new(root, "database", d->n_databases > 1 ? json_null() : jstr(db_path));
     json_object_set_new(root, "seconds_per_point", json_integer((json_int_t)d->bucket_s));
-    if (d->is_compare) {
+    json_object_set_new(root, "cross_run", json_boolean(d->is_cross));
+    if (d->is_compare && !d->is_cross) {
         json_t *cmp = json_object();
         json_object_set_new(cmp, "id", json_integer(d->compare_id));
         json_object_set_new(cmp, "title", jstr(d->title));

@@ -805,6 +805,121 @@ static void coinciding_curves_are_named_in_the_legend(void **state)
     fx_rmtree(dir);
 }
 
+/* Issue 14: runs of two databases on one page. Both files number their run 1,
+ * so the data files are named by place; both runs are labelled "queue", so
+ * the labels name their files; the long run sets one bucket width for both;
+ * each run's configuration prints its reals in their shortest form. */
+static void runs_of_two_databases_share_one_page(void **state)
+{
+    char dir[PATH_MAX], a_path[PATH_MAX], b_path[PATH_MAX], out[PATH_MAX];
+    fx_tempdir(dir, sizeof(dir));
+    fx_path(a_path, sizeof(a_path), dir, "A.db");
+    fx_path(b_path, sizeof(b_path), dir, "B.db");
+    fx_path(out, sizeof(out), dir, "report");
+    sqlite3 *db = fx_create(a_path);
+    fx_run_spec long_run = {.label = "queue", .pattern = "queue", .status = "completed",
+                            .seconds = 3000, .rate = 10, .summary = true, .no_hist = true,
+                            .seed = 1};
+    int64_t a_run = fx_run(db, &long_run, NULL, NULL);
+    /* as a run stores it: 0.9 and 0.1 + 0.2 in their shortest forms */
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE runs SET params_json = '{\"backoff\": 0.9, \"sum\": "
+                                  "0.30000000000000004, \"tasks\": 7, \"ratio\": 2.0}'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    fx_close(db);
+    db = fx_create(b_path);
+    fx_run_spec short_run = {.label = "queue", .pattern = "queue", .status = "completed",
+                             .seconds = 30, .rate = 100, .summary = true, .seed = 2};
+    uint64_t b_requests;
+    int64_t b_run = fx_run(db, &short_run, &b_requests, NULL);
+    fx_close(db);
+    assert_int_equal(a_run, b_run);
+
+    const int64_t ids[] = {a_run};
+    const pb_report_source src[] = {
+        {.db_path = a_path, .pick = PB_REPORT_RUNS, .ids = ids, .n_ids = 1},
+        {.db_path = b_path, .pick = PB_REPORT_LAST},
+    };
+    pb_report_options opt = {.sources = src, .n_sources = 2, .out_dir = out};
+    pb_report_result res;
+    pb_err err = {0};
+    if (pb_report_write(&opt, &res, &err) != 0)
+        fail_msg("report failed: %s", err.msg);
+    assert_true(res.is_cross);
+    assert_int_equal(res.runs, 2);
+    assert_int_equal(res.databases, 2);
+    fx_assert_png(out, "compare.png");
+    fx_assert_png(out, "throughput.png");
+
+    json_t *sum = load_json(out, "summary.json");
+    assert_true(json_is_true(json_object_get(sum, "cross_run")));
+    assert_true(json_is_null(json_object_get(sum, "database")));
+    /* 3,000 seconds in at most 2,000 points: 2 s for both runs */
+    assert_int_equal(json_integer_value(json_object_get(sum, "seconds_per_point")), 2);
+    json_t *runs = json_object_get(sum, "runs");
+    assert_int_equal(json_array_size(runs), 2);
+    json_t *a = json_array_get(runs, 0), *b = json_array_get(runs, 1);
+    assert_string_equal(json_string_value(json_object_get(a, "label")), "queue (A.db)");
+    assert_string_equal(json_string_value(json_object_get(b, "label")), "queue (B.db)");
+    assert_string_equal(json_string_value(json_object_get(a, "database")), a_path);
+    assert_string_equal(json_string_value(json_object_get(b, "database")), b_path);
+    assert_int_equal(json_integer_value(json_object_get(b, "requests")), b_requests);
+    json_decref(sum);
+    /* one data file per run although both are run 1; B's short run in 2 s buckets */
+    char *dat = read_in(out, "run2.dat");
+    assert_non_null(strstr(dat, "\n28 "));
+    assert_null(strstr(dat, "\n29 "));
+    free(dat);
+    assert_true(fx_exists(out, "run1.dat"));
+    char *gp = read_in(out, "throughput.gp");
+    assert_non_null(strstr(gp, "'queue (A.db)"));
+    assert_non_null(strstr(gp, "'queue (B.db)"));
+    free(gp);
+
+    char *page = read_in(out, "index.html");
+    assert_non_null(strstr(page, "<h1>queue (A.db) vs queue (B.db)</h1>"));
+    assert_non_null(strstr(page, "&quot;backoff&quot;: 0.9,"));
+    assert_null(strstr(page, "0.90000000000000002"));
+    assert_non_null(strstr(page, "&quot;sum&quot;: 0.30000000000000004,"));
+    assert_non_null(strstr(page, "&quot;tasks&quot;: 7,"));
+    assert_non_null(strstr(page, "&quot;ratio&quot;: 2.0\n"));
+    free(page);
+
+    /* the command line: DB:ID names runs, unknown ids and files are named */
+    const char *bin = getenv("PB_BINARY");
+    assert_non_null(bin);
+    char a_two[PATH_MAX + 8];
+    snprintf(a_two, sizeof(a_two), "%s:1,7,9", a_path);
+    char missing[PATH_MAX];
+    fx_path(missing, sizeof(missing), dir, "missing.db");
+    struct {
+        char *args[6];
+        int status;
+        const char *needle;
+    } cases[] = {
+        {{"report", a_path, "--runs", "1,7,9", NULL}, 1, "A.db: no runs with ids 7, 9"},
+        {{"report", a_two, b_path, NULL}, 1, "A.db: no runs with ids 7, 9"},
+        {{"report", a_path, "--runs", "1,8", NULL}, 1, "A.db: no run with id 8"},
+        {{"report", a_path, missing, NULL}, 1, "missing.db: No such file"},
+        {{"report", a_path, "--runs", "1,1", NULL}, 2, "--runs: run 1 is listed twice"},
+        {{"report", a_path, "--runs", "1,,2", NULL}, 2, "--runs: expected run ids"},
+        {{"report", a_path, b_path, "--runs", "1", NULL}, 2, "name the runs of each database"},
+        {{"report", a_path, b_path, "--compare", "1", NULL}, 2, "as DB:ID,ID"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *argv[8] = {(char *)bin};
+        for (int k = 0; k < 6 && cases[i].args[k] != NULL; k++)
+            argv[k + 1] = cases[i].args[k];
+        assert_int_equal(fx_run_cli(dir, argv, environ), cases[i].status);
+        char *msg = read_in(dir, "cli.err");
+        if (strstr(msg, cases[i].needle) == NULL)
+            fail_msg("case %zu: expected \"%s\" in: %s", i, cases[i].needle, msg);
+        free(msg);
+    }
+    fx_rmtree(dir);
+}
+
 /* Issue 14, item 11: a report that cannot read its database creates nothing. */
 static void failed_report_leaves_no_folder(void **state)
 {
@@ -839,6 +954,7 @@ int main(void)
         cmocka_unit_test(compare_page_shows_goodput_phases_and_verdicts_once),
         cmocka_unit_test(coinciding_curves_are_named_in_the_legend),
         cmocka_unit_test(failed_report_leaves_no_folder),
+        cmocka_unit_test(runs_of_two_databases_share_one_page),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -283,6 +283,77 @@ static void adaptive_run_shows_its_limit_and_the_phases(void **state)
 }
 
 
+/* Issue 14: two separate `run`s of one file compared with --runs, and a run of
+ * another file beside one of them: each page holds both runs with labels
+ * that tell them apart, and draws them side by side. */
+static void separate_runs_and_databases_on_one_page(void **state)
+{
+    (void)state;
+    const char *bin = binary();
+    char dir[PATH_MAX - 64], a_path[PATH_MAX], b_path[PATH_MAX], out[PATH_MAX];
+    fx_tempdir(dir, sizeof(dir));
+    fx_path(a_path, sizeof(a_path), dir, "A.db");
+    fx_path(b_path, sizeof(b_path), dir, "B.db");
+    fx_path(out, sizeof(out), dir, "report");
+    char *run_a[] = {(char *)bin, "run", "--pattern", "queue", "--duration", "1s", "--db",
+                     a_path,      "--quiet", "--errors", "503:0.05", NULL};
+    cli_ok(dir, run_a);
+    cli_ok(dir, run_a);
+    char *run_b[] = {(char *)bin, "run", "--pattern", "queue", "--duration", "1s",
+                     "--db",      b_path, "--quiet", "--concurrency", "4", NULL};
+    cli_ok(dir, run_b);
+
+    char *report[] = {(char *)bin, "report", a_path, "--runs", "1,2", "-o", out, NULL};
+    cli_ok(dir, report);
+    json_t *sum = load_summary(out);
+    json_t *runs = json_object_get(sum, "runs");
+    assert_int_equal(json_array_size(runs), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(runs, 0), "label")),
+                        "queue (run 1)");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(runs, 1), "label")),
+                        "queue (run 2)");
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(a_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    for (int i = 0; i < 2; i++) {
+        char sql[96];
+        snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM requests WHERE run_id = %d", i + 1);
+        assert_int_equal(
+            json_integer_value(json_object_get(json_array_get(runs, (size_t)i), "requests")),
+            query_int(db, sql));
+    }
+    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+    /* drawn side by side: the compare chart, and both runs in each chart */
+    json_t *charts = json_object_get(sum, "charts");
+    assert_true(json_array_size(charts) >= 5);
+    assert_string_equal(json_string_value(json_array_get(charts, 0)), "compare");
+    json_decref(sum);
+    fx_assert_png(out, "compare.png");
+    fx_assert_png(out, "throughput.png");
+    assert_true(file_contains(out, "throughput.gp", "'queue (run 1)"));
+    assert_true(file_contains(out, "throughput.gp", "'queue (run 2)"));
+    assert_true(file_contains(out, "index.html", "2 runs that were not one compare"));
+
+    char a_two[PATH_MAX + 8];
+    snprintf(a_two, sizeof(a_two), "%s:2", a_path);
+    char *across[] = {(char *)bin, "report", a_two, b_path, "-o", out, NULL};
+    cli_ok(dir, across);
+    sum = load_summary(out);
+    runs = json_object_get(sum, "runs");
+    assert_int_equal(json_array_size(runs), 2);
+    json_t *a = json_array_get(runs, 0), *b = json_array_get(runs, 1);
+    assert_string_equal(json_string_value(json_object_get(a, "label")), "queue (A.db)");
+    assert_string_equal(json_string_value(json_object_get(b, "label")), "queue (B.db)");
+    assert_int_equal(json_integer_value(json_object_get(a, "id")), 2);
+    assert_int_equal(json_integer_value(json_object_get(b, "id")), 1);
+    assert_string_equal(json_string_value(json_object_get(b, "database")), b_path);
+    json_decref(sum);
+    fx_assert_png(out, "latency.png");
+    size_t images;
+    fx_assert_page_self_contained(out, &images);
+    assert_true(images >= 5);
+    fx_rmtree(dir);
+}
+
 /* Committed request rows of run 1, or -1 while the database is not readable yet. */
 static int64_t committed_rows(const char *db_path)
 {
@@ -369,6 +440,22 @@ static void killed_run_is_reported_with_every_committed_row(void **state)
     json_decref(sum);
     /* the page says why its last seconds come from the rows */
     assert_true(file_contains(out, "summary.md", "no final summary"));
+
+    /* beside a run of another database, read on its own connection, the
+     * killed run still counts every committed row */
+    char other[PATH_MAX];
+    fx_path(other, sizeof(other), dir, "other.db");
+    char *other_run[] = {(char *)bin, "run", "--pattern", "queue", "--duration", "1s",
+                         "--db",      other, "--quiet", NULL};
+    cli_ok(dir, other_run);
+    char *both[] = {(char *)bin, "report", db_path, other, "-o", out, NULL};
+    cli_ok(dir, both);
+    sum = load_summary(out);
+    r = json_array_get(json_object_get(sum, "runs"), 0);
+    assert_string_equal(json_string_value(json_object_get(r, "status")), "running");
+    assert_int_equal(json_integer_value(json_object_get(r, "requests")), all);
+    assert_int_equal(json_array_size(json_object_get(sum, "runs")), 2);
+    json_decref(sum);
     fx_rmtree(dir);
 }
 
@@ -378,6 +465,7 @@ int main(void)
         cmocka_unit_test(report_of_a_small_real_run),
         cmocka_unit_test(breaker_run_shows_its_states_and_the_phases),
         cmocka_unit_test(adaptive_run_shows_its_limit_and_the_phases),
+        cmocka_unit_test(separate_runs_and_databases_on_one_page),
         cmocka_unit_test(killed_run_is_reported_with_every_committed_row),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
