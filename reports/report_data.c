@@ -15,7 +15,7 @@
 #include "rollup_tail.h"
 
 /* The schema version this reader understands (docs/schema.md). */
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 uint64_t pb_report_bucket_seconds(uint64_t span_s, uint64_t max_points)
 {
