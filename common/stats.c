@@ -64,8 +64,8 @@ double pb_stats_t975(double df)
 int pb_stats_ci95(const double *x, size_t n, pb_ci *out, pb_err *err)
 {
     if (n < 2)
-        return pb_err_set(err, PB_EINVAL,
-                          "a confidence interval needs at least 2 samples, got %zu", n);
+        return pb_err_set(err, PB_EINVAL, "a confidence interval needs at least 2 samples, got %zu",
+                          n);
     double m = pb_stats_mean(x, n), sd = pb_stats_sd(x, n);
     double df = (double)(n - 1), half = pb_stats_t975(df) * sd / sqrt((double)n);
     *out = (pb_ci){
@@ -88,8 +88,7 @@ int pb_stats_diff_ci95(const double *a, size_t na, const double *b, size_t nb, p
     double df = (double)(na + nb - 2);
     /* Welch-Satterthwaite; with no spread on either side it is 0/0 */
     if (va + vb > 0.0)
-        df = (va + vb) * (va + vb) /
-             (va * va / (double)(na - 1) + vb * vb / (double)(nb - 1));
+        df = (va + vb) * (va + vb) / (va * va / (double)(na - 1) + vb * vb / (double)(nb - 1));
     double d = pb_stats_mean(a, na) - pb_stats_mean(b, nb);
     double half = pb_stats_t975(df) * se;
     *out = (pb_ci){.n = na < nb ? na : nb,
@@ -99,5 +98,53 @@ int pb_stats_diff_ci95(const double *a, size_t na, const double *b, size_t nb, p
                    .half = half,
                    .lo = d - half,
                    .hi = d + half};
+    return 0;
+}
+
+int pb_stats_slope(const double *x, const double *y, size_t n, pb_slope *out, pb_err *err)
+{
+    size_t m = 0;
+    double sx = 0.0, sy = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(x[i]) || isnan(y[i]))
+            continue;
+        m++;
+        sx += x[i];
+        sy += y[i];
+    }
+    if (m < 3)
+        return pb_err_set(err, PB_EINVAL,
+                          "a slope's confidence interval needs at least 3 points, "
+                          "got %zu",
+                          m);
+    double mx = sx / (double)m, my = sy / (double)m;
+    /* centred sums: the raw ones lose every digit on x values of 10^5 s and more */
+    double sxx = 0.0, sxy = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(x[i]) || isnan(y[i]))
+            continue;
+        sxx += (x[i] - mx) * (x[i] - mx);
+        sxy += (x[i] - mx) * (y[i] - my);
+    }
+    if (!(sxx > 0.0))
+        return pb_err_set(err, PB_EINVAL, "a slope needs points at two x values at least");
+    double b = sxy / sxx, a = my - b * mx, sse = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(x[i]) || isnan(y[i]))
+            continue;
+        double r = y[i] - (a + b * x[i]);
+        sse += r * r;
+    }
+    double df = (double)(m - 2);
+    double se = sqrt(sse / df / sxx);
+    double half = pb_stats_t975(df) * se;
+    *out = (pb_slope){.n = m,
+                      .slope = b,
+                      .intercept = a,
+                      .mean_y = my,
+                      .se = se,
+                      .half = half,
+                      .lo = b - half,
+                      .hi = b + half};
     return 0;
 }

@@ -1,6 +1,7 @@
 /* Summary statistics of a few repeated measurements: the mean, the sample
- * standard deviation, a 95 % confidence interval from Student's t, and the
- * difference of two means with Welch's interval. */
+ * standard deviation, a 95 % confidence interval from Student's t, the
+ * difference of two means with Welch's interval, and the least-squares slope
+ * of a series with its interval. */
 #ifndef PB_STATS_H
 #define PB_STATS_H
 
@@ -38,5 +39,23 @@ int pb_stats_ci95(const double *x, size_t n, pb_ci *out, pb_err *err) PB_MUST_CH
  * variances are 0). PB_EINVAL for fewer than 2 samples on either side. */
 int pb_stats_diff_ci95(const double *a, size_t na, const double *b, size_t nb, pb_ci *out,
                        pb_err *err) PB_MUST_CHECK;
+
+/* An ordinary least-squares line y = intercept + slope * x, with the slope's
+ * two-sided 95 % confidence interval [lo, hi] = slope ± half. */
+typedef struct pb_slope {
+    size_t n;         /* points fitted */
+    double slope;     /* change of y per unit of x */
+    double intercept; /* y at x = 0 */
+    double mean_y;    /* mean of the fitted y */
+    double se;        /* standard error of the slope */
+    double half;      /* t(0.975, n - 2) * se */
+    double lo, hi;
+} pb_slope;
+
+/* Fit y[i] over x[i], i in [0, n); points where either is NaN are skipped.
+ * PB_EINVAL (with a message) for fewer than 3 points or when every x is the
+ * same, where no slope or no interval exists. */
+int pb_stats_slope(const double *x, const double *y, size_t n, pb_slope *out,
+                   pb_err *err) PB_MUST_CHECK;
 
 #endif

@@ -468,6 +468,20 @@ static void run_details(FILE *f, const pb_report_data *d)
     fputs("</section>\n", f);
 }
 
+/* The harness's load and drift, per run (reports/run_health.c). */
+static void health(FILE *f, const pb_report_data *d)
+{
+    enum { MAX_RUNS = 64 };
+    const char *labels[MAX_RUNS];
+    const pb_run_health *h[MAX_RUNS];
+    size_t n = d->n_runs < MAX_RUNS ? d->n_runs : MAX_RUNS;
+    for (size_t i = 0; i < n; i++) {
+        labels[i] = d->runs[i].label;
+        h[i] = &d->runs[i].health;
+    }
+    pb_run_health_html(f, labels, h, n);
+}
+
 int pb_html_write(const pb_report_data *d, const char *db_path, const pb_charts *charts,
                   const char *notice, const char *path, pb_err *err)
 {
@@ -489,6 +503,7 @@ int pb_html_write(const pb_report_data *d, const char *db_path, const pb_charts 
     summary_table(f, d);
     phase_table(f, d);
     thresholds(f, d);
+    health(f, d);
     figures(f, charts, d->bucket_s);
     run_details(f, d);
     fputs("<footer>Written by patternbench " PB_VERSION

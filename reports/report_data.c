@@ -17,7 +17,7 @@
 #include "rollup_tail.h"
 
 /* The schema version this reader understands (docs/schema.md). */
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 uint64_t pb_report_bucket_seconds(uint64_t span_s, uint64_t max_points)
 {
@@ -112,7 +112,8 @@ static pb_report_unit threshold_unit(json_t *item, const char *expr)
     } units[] = {{"us", PB_REPORT_UNIT_US},
                  {"fraction", PB_REPORT_UNIT_FRACTION},
                  {"per_s", PB_REPORT_UNIT_PER_S},
-                 {"count", PB_REPORT_UNIT_COUNT}};
+                 {"count", PB_REPORT_UNIT_COUNT},
+                 {"pct_per_h", PB_REPORT_UNIT_PCT_PER_H}};
     const char *stored = json_string_value(json_object_get(item, "unit"));
     for (size_t i = 0; stored != NULL && i < sizeof(units) / sizeof(units[0]); i++)
         if (strcmp(stored, units[i].name) == 0)
@@ -682,6 +683,16 @@ static int load_events(struct loader *L, pb_report_run *r)
     return rc;
 }
 
+/* The harness's figures and drift, over the run's whole seconds (the last,
+ * partial one left out; a run without a length, its last row). */
+static int load_health(struct loader *L, pb_report_run *r)
+{
+    uint64_t whole = r->duration_us >= 0 ? (uint64_t)r->duration_us / 1000000
+                     : r->span_s > 0      ? r->span_s - 1
+                                          : 0;
+    return pb_run_health_load(L->db, L->path, r->id, r->summary_json, whole, &r->health, L->err);
+}
+
 static int load_compare(struct loader *L, int64_t id)
 {
     sqlite3_stmt *st;
@@ -930,6 +941,8 @@ static int load_series(struct loader *L)
             totals_from_rollup(r);
         if (rc == 0)
             rc = load_phase_sent(L, r);
+        if (rc == 0)
+            rc = load_health(L, r);
     }
     return rc;
 }

@@ -13,6 +13,7 @@
 
 #include "errors.h"
 #include "histogram.h"
+#include "run_health.h"
 #include "vocabulary.h"
 
 /* The most points a time series is drawn with; longer runs are bucketed. */
@@ -58,6 +59,7 @@ typedef enum pb_report_unit {
     PB_REPORT_UNIT_FRACTION, /* 0..1 */
     PB_REPORT_UNIT_PER_S,    /* requests per second */
     PB_REPORT_UNIT_COUNT,
+    PB_REPORT_UNIT_PCT_PER_H, /* drift: percent of the mean per hour */
 } pb_report_unit;
 
 /* A threshold's verdict. */
@@ -127,6 +129,7 @@ typedef struct pb_report_run {
     bool phase_sent_from_rollup;
     pb_report_events events[PB_REPORT_EV_KINDS];
     pb_hist *hist;                /* merged rollup histograms; NULL if none were stored */
+    pb_run_health health;         /* the harness's load and, from 10 minutes on, drift */
 } pb_report_run;
 
 /* What to report. */

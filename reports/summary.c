@@ -61,6 +61,9 @@ const char *pb_summary_threshold_value(const pb_report_threshold *t, char *buf, 
     case PB_REPORT_UNIT_COUNT:
         snprintf(buf, cap, "%.0f", v);
         break;
+    case PB_REPORT_UNIT_PCT_PER_H:
+        snprintf(buf, cap, "%+.2f %%/h", v);
+        break;
     }
     return buf;
 }
@@ -292,6 +295,15 @@ int pb_summary_write_md(const pb_report_data *d, const char *db_path, const char
             fprintf(f, "\n");
         }
     }
+    bool health = false;
+    for (size_t i = 0; i < d->n_runs; i++)
+        health |= d->runs[i].health.harness_known || d->runs[i].health.verdict_known ||
+                  d->runs[i].health.drift_known;
+    if (health) {
+        fprintf(f, "\n## Harness and drift\n");
+        for (size_t i = 0; i < d->n_runs; i++)
+            pb_run_health_md(f, d->runs[i].label, &d->runs[i].health);
+    }
     size_t nt = d->n_thresholds;
     for (size_t i = 0; i < d->n_runs; i++)
         nt += d->runs[i].n_thresholds;
@@ -347,7 +359,8 @@ static json_t *jthresholds(const pb_report_threshold *t, size_t n)
     static const char *const units[] = {[PB_REPORT_UNIT_US] = "us",
                                         [PB_REPORT_UNIT_FRACTION] = "fraction",
                                         [PB_REPORT_UNIT_PER_S] = "per_s",
-                                        [PB_REPORT_UNIT_COUNT] = "count"};
+                                        [PB_REPORT_UNIT_COUNT] = "count",
+                                        [PB_REPORT_UNIT_PCT_PER_H] = "pct_per_h"};
     json_t *arr = json_array();
     char v[64];
     for (size_t i = 0; i < n; i++) {
@@ -415,6 +428,7 @@ static json_t *jrun(const pb_report_run *r)
                                     : r->phase_sent_from_rollup ? "rollup"
                                                                 : "summary"));
     json_object_set_new(run, "thresholds", jthresholds(r->thresholds, r->n_thresholds));
+    json_object_set_new(run, "health", pb_run_health_json(&r->health));
     json_object_set_new(run, "params", jparsed(r->params_json));
     return run;
 }

@@ -4,6 +4,7 @@
  * process can run one after another (compare does). */
 #include <assert.h>
 #include <inttypes.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "run_host.h"
 #include "run_summary.h"
 #include "segment.h"
+#include "self_monitor.h"
 #include "threshold.h"
 #include "units.h"
 
@@ -68,13 +70,13 @@ struct engine {
 
     uv_loop_t loop;
     bool loop_ready;
-    uv_timer_t wake, ticker, second, end, rate, drain_guard, start;
+    uv_timer_t wake, ticker, second, end, rate, drain_guard, start, lag_probe;
     uv_signal_t sigint, sigterm;
     struct sigaction old_sigint, old_sigterm; /* restored after the run */
     bool signals_saved;
     uv_async_t phase_async;
     int n_handles; /* handles initialised, closed at teardown */
-    uv_handle_t *handles[11];
+    uv_handle_t *handles[12];
     uv_mutex_t phase_mu;
     bool phase_mu_ready;
     struct phase_msg phase_q[PHASE_QUEUE];
@@ -96,6 +98,7 @@ struct engine {
     uint64_t tasks;  /* tasks this process runs (its segment's share of --requests) */
     uint64_t seconds_marked;
     pb_usec last_tick, lag_max; /* the ticker's previous run, its worst lateness this second */
+    pb_selfmon mon;             /* the harness's CPU, memory and loop lag, second by second */
     int phase; /* the mock's current phase as last seen by the loop, -1 without a mock */
     int next_rate_step;
 
@@ -426,10 +429,14 @@ static void phase_async_cb(uv_async_t *a)
     }
 }
 
-static void mark_second(struct engine *e, uint64_t sec)
+/* The end of second `sec` at `now`: the harness's own figures over it go
+ * into the mark with the pattern's state, and into the run's verdicts. */
+static void mark_second(struct engine *e, uint64_t sec, pb_usec now)
 {
     pb_pattern_state st;
     e->pat.ops->state(e->pat.state, &st);
+    pb_selfmon_second self;
+    pb_selfmon_close_second(&e->mon, now, &self);
     pb_second_mark m = {
         .run_id = e->run_id,
         .sec = sec,
@@ -438,9 +445,30 @@ static void mark_second(struct engine *e, uint64_t sec)
         .queue = st.queue_depth,
         .breaker = (uint8_t)st.breaker,
         .phase = e->phase,
+        .self_known = true,
+        .cpu_pct = self.cpu_pct,
+        .rss_bytes = self.rss_bytes,
+        .loop_lag_us = self.lag_p99,
     };
-    if (e->rec != NULL)
+    if (e->rec != NULL) {
+        pb_recorder_stats rs;
+        pb_recorder_get_stats(e->rec, &rs);
+        m.backlog = rs.backlog;
         pb_recorder_second(e->rec, &m);
+    }
+    /* drift leaves out fault phases (any phase after the mock's first) and
+     * the last, partial second, whose p99 is of a fraction of a second */
+    bool whole = now - e->t0 >= (sec + 1) * PB_USEC_PER_SEC;
+    double p99_ms = NAN;
+    if (whole && e->phase <= 0 && e->tally.sec_answered > 0)
+        p99_ms = (double)pb_hist_percentile(e->tally.sec_service, 99.0) / 1e3;
+    pb_selfmon_add_second(&e->mon, &self, p99_ms);
+}
+
+static void lag_probe_cb(uv_timer_t *t)
+{
+    struct engine *e = t->data;
+    pb_selfmon_probe(&e->mon, pb_monotime_now());
 }
 
 /* A database that stops taking rows (disk full...) ends the run: going on
@@ -561,7 +589,7 @@ static void second_cb(uv_timer_t *t)
     pb_usec now = pb_monotime_now();
     if (recorder_failed(e) || client_failed(e))
         return;
-    mark_second(e, e->seconds_marked);
+    mark_second(e, e->seconds_marked, now);
     e->seconds_marked++;
     pb_tally_second sec;
     pb_tally_roll_second(&e->tally, &sec);
@@ -726,7 +754,7 @@ static int setup_loop(struct engine *e, pb_err *err)
         return pb_err_set(err, PB_ESYS, "cannot create the event loop: %s", uv_strerror(rc));
     e->loop_ready = true;
     uv_timer_t *timers[] = {&e->wake, &e->ticker,      &e->second, &e->end,
-                            &e->rate, &e->drain_guard, &e->start};
+                            &e->rate, &e->drain_guard, &e->start,  &e->lag_probe};
     for (size_t i = 0; i < sizeof(timers) / sizeof(timers[0]) && rc == 0; i++)
         rc = add_timer(e, timers[i]);
     if (rc == 0 && (rc = uv_signal_init(&e->loop, &e->sigint)) == 0) {
@@ -788,6 +816,7 @@ static void teardown(struct engine *e)
         pb_pattern_destroy(&e->pat);
     if (e->tally_ready)
         pb_tally_cleanup(&e->tally);
+    pb_selfmon_cleanup(&e->mon);
     struct inflight_chunk *c = e->chunks;
     while (c != NULL) {
         struct inflight_chunk *next = c->next;
@@ -835,6 +864,11 @@ static void fill_summary(struct engine *e, pb_run_summary *out)
     if (e->mock != NULL) {
         out->has_server = true;
         pb_mock_get_stats(e->mock, &out->server);
+    }
+    if (e->mon.seconds > 0) {
+        out->has_harness = true;
+        pb_selfmon_verdict_get(&e->mon, &out->harness);
+        pb_selfmon_p99_drift(&e->mon, &out->p99_drift);
     }
 }
 
@@ -911,7 +945,11 @@ static void start_running(struct engine *e)
         pb_mock_restart_phases(e->mock);
     }
     e->pat.ops->start(e->pat.state, e->t0);
+    /* the harness's figures count from t0 too (nothing was added while waiting) */
+    pb_selfmon_init(&e->mon, (double)uv_available_parallelism(), e->t0);
     int rc = uv_timer_start(&e->ticker, ticker_cb, TICK_MS, TICK_MS);
+    if (rc == 0)
+        rc = uv_timer_start(&e->lag_probe, lag_probe_cb, PB_SELFMON_PROBE_MS, PB_SELFMON_PROBE_MS);
     assert(rc == 0);
     (void)rc;
     arm(&e->second, second_cb, 1000);
@@ -940,6 +978,7 @@ static void start_cb(uv_timer_t *t)
 static void wait_for_start(struct engine *e)
 {
     e->t0 = pb_monotime_now(); /* a run stopped while waiting has length 0 */
+    pb_selfmon_init(&e->mon, (double)uv_available_parallelism(), e->t0);
     int64_t left = e->cfg->start_at_us != 0 ? e->cfg->start_at_us - pb_segment_wall_now() : 0;
     if (e->cfg->start_at_us != 0 && left <= 0)
         note(e, "warning: --start-at was %.3f s ago; starting at once", (double)-left / 1e6);
@@ -1011,7 +1050,7 @@ int pb_run_execute(const pb_run_config *cfg, pb_recorder *rec, pb_run_summary *o
 
     /* the last, partial second gets its mark too */
     if (e->t_end - e->t0 > e->seconds_marked * PB_USEC_PER_SEC)
-        mark_second(e, e->seconds_marked);
+        mark_second(e, e->seconds_marked, e->t_end);
     if (e->rec != NULL) {
         /* the writer catches up first, so that the summary's stored-row count is final;
          * a failure here is reported by end_run below */

@@ -2,6 +2,7 @@
 
 #include <inttypes.h>
 #include <jansson.h>
+#include <math.h>
 #include <string.h>
 
 #include "mock_stats.h"
@@ -212,6 +213,24 @@ void pb_run_summary_print(const pb_run_summary *s, const char *db, FILE *out)
                 "counts all\n",
                 s->requests - s->rows_unstored, s->requests,
                 s->disk_low ? " (free space fell below the reserve)" : "");
+    if (s->has_harness) {
+        const pb_selfmon_verdict *h = &s->harness;
+        fprintf(out,
+                "  harness     CPU %.0f %% mean, %.0f %% max (of %.0f CPUs = %.0f %%), RSS %.1f MB "
+                "max, loop lag p99 %s max\n",
+                h->cpu_pct_mean, h->cpu_pct_max, h->cpus, h->cpus * 100.0,
+                (double)h->rss_max_bytes / 1e6, dur(h->lag_p99_max, a, sizeof(a)));
+        fprintf(out,
+                "  generator   %s: %" PRIu64 " of %" PRIu64 " s saturated (%" PRIu64
+                " with loop lag p99 > %d ms, %" PRIu64 " with CPU >= %.0f %% of the CPUs; "
+                "bound at >= %.0f %% of seconds)\n",
+                h->generator_bound ? "generator-bound" : "not bound", h->seconds_saturated,
+                h->seconds, h->seconds_lagged, PB_SELFMON_LAG_LIMIT_US / 1000, h->seconds_cpu_bound,
+                PB_SELFMON_CPU_LIMIT * 100.0, PB_SELFMON_SATURATED_SHARE * 100.0);
+        if (s->p99_drift.verdict != PB_DRIFT_UNKNOWN)
+            fprintf(out, "  p99 drift   %+.2f %%/h (%s)\n", s->p99_drift.pct_per_h,
+                    pb_drift_verdict_name(s->p99_drift.verdict));
+    }
     if (db != NULL && s->run_id > 0)
         fprintf(out, "  recorded    run %" PRId64 " in %s\n", s->run_id, db);
 }
@@ -220,6 +239,46 @@ void pb_run_summary_print(const pb_run_summary *s, const char *db, FILE *out)
 static int put(json_t *obj, const char *key, json_t *val)
 {
     return val == NULL ? -1 : json_object_set_new(obj, key, val);
+}
+
+/* A finite number, or null (jansson has no NaN). */
+static json_t *real_or_null(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+/* "generator_bound" and "harness" (the figures that decided it), and
+ * "p99_drift" once the run is long enough to judge. */
+static int put_harness(json_t *root, const pb_run_summary *s)
+{
+    const pb_selfmon_verdict *h = &s->harness;
+    int bad = put(root, "generator_bound", json_boolean(h->generator_bound));
+    json_t *o = json_object();
+    bad |= o == NULL;
+    if (o != NULL) {
+        bad |= put(o, "cpus", json_real(h->cpus));
+        bad |= put(o, "cpu_pct_mean", json_real(h->cpu_pct_mean));
+        bad |= put(o, "cpu_pct_max", json_real(h->cpu_pct_max));
+        bad |= put(o, "rss_max_bytes", json_integer((json_int_t)h->rss_max_bytes));
+        bad |= put(o, "loop_lag_p99_max_us", json_integer((json_int_t)h->lag_p99_max));
+        bad |= put(o, "seconds", json_integer((json_int_t)h->seconds));
+        bad |= put(o, "seconds_lagged", json_integer((json_int_t)h->seconds_lagged));
+        bad |= put(o, "seconds_cpu_bound", json_integer((json_int_t)h->seconds_cpu_bound));
+        bad |= put(o, "seconds_saturated", json_integer((json_int_t)h->seconds_saturated));
+        bad |= put(o, "rule",
+                   json_pack("{s:i, s:f, s:f}", "loop_lag_p99_above_us", PB_SELFMON_LAG_LIMIT_US,
+                             "cpu_share_at_least", PB_SELFMON_CPU_LIMIT, "seconds_share_at_least",
+                             PB_SELFMON_SATURATED_SHARE));
+    }
+    bad |= put(root, "harness", o);
+    const pb_drift *d = &s->p99_drift;
+    if (d->verdict != PB_DRIFT_UNKNOWN)
+        bad |= put(root, "p99_drift",
+                   json_pack("{s:o, s:o, s:o, s:o, s:s}", "pct_per_h", real_or_null(d->pct_per_h),
+                             "ms_per_h", real_or_null(d->slope_per_h), "ms_per_h_lo",
+                             real_or_null(d->lo_per_h), "ms_per_h_hi", real_or_null(d->hi_per_h),
+                             "verdict", pb_drift_verdict_name(d->verdict)));
+    return bad;
 }
 
 char *pb_run_summary_to_json(const pb_run_summary *s)
@@ -321,6 +380,8 @@ char *pb_run_summary_to_json(const pb_run_summary *s)
             bad |= put(seg, "start_achieved_us", json_integer((json_int_t)s->start_achieved_us));
         bad |= put(root, "segment", seg);
     }
+    if (s->has_harness)
+        bad |= put_harness(root, s);
     /* the mock's own JSON, as GET /__admin/stats answers it */
     if (s->has_server)
         bad |= put(root, "server", pb_mock_stats_json(&s->server));

@@ -11,6 +11,7 @@
 #include "histogram.h"
 #include "recorder.h"
 #include "run_config.h"
+#include "self_monitor.h"
 
 typedef struct pb_run_summary {
     int64_t run_id;
@@ -52,6 +53,9 @@ typedef struct pb_run_summary {
     int64_t start_achieved_us;          /* wall clock when the run's clock started */
     bool has_server;                    /* the built-in mock ran: `server` holds its counters */
     pb_mock_stats server;
+    bool has_harness;           /* the engine watched itself: harness and p99_drift are set */
+    pb_selfmon_verdict harness; /* CPU, RSS, loop lag; generator_bound and what decided it */
+    pb_drift p99_drift;         /* of the per-second p99 (verdict unknown under 10 minutes) */
 } pb_run_summary;
 
 /* The summary as the JSON stored in runs.summary_json (malloc'd); its
@@ -65,8 +69,8 @@ typedef struct pb_tally {
     uint64_t answered;               /* of those, answered with an HTTP status */
     uint64_t outcomes[PB_OUTCOME_COUNT];
     uint64_t status[600];
-    pb_hist *service;   /* actual start to end, answered attempts */
-    pb_hist *corrected; /* intended start to end, answered attempts */
+    pb_hist *service;                          /* actual start to end, answered attempts */
+    pb_hist *corrected;                        /* intended start to end, answered attempts */
     uint64_t service_sum_us, corrected_sum_us; /* exact sums of what the histograms hold */
     /* the second in progress, for the progress line */
     uint64_t sec_network, sec_failed, sec_answered;

@@ -26,6 +26,8 @@ typedef enum metric_id {
     M_REJECTED,
     M_DROPPED,
     M_RETRIES,
+    M_GENERATOR_BOUND,
+    M_P99_DRIFT,
 } metric_id;
 
 static const struct metric {
@@ -54,6 +56,8 @@ static const struct metric {
     {"rejected", M_REJECTED, PB_THRESHOLD_COUNT, false, false},
     {"dropped", M_DROPPED, PB_THRESHOLD_COUNT, false, false},
     {"retries", M_RETRIES, PB_THRESHOLD_COUNT, false, false},
+    {"generator_bound", M_GENERATOR_BOUND, PB_THRESHOLD_COUNT, false, false},
+    {"p99_drift", M_P99_DRIFT, PB_THRESHOLD_DRIFT, true, true},
 };
 #define N_METRICS (sizeof(metrics) / sizeof(metrics[0]))
 
@@ -96,13 +100,19 @@ static double metric_value(metric_id id, const pb_run_summary *s)
         return (double)s->outcomes[PB_OUTCOME_DROPPED_BY_BACKPRESSURE];
     case M_RETRIES:
         return (double)s->pattern.retries;
+    case M_GENERATOR_BOUND:
+        return s->harness.generator_bound ? 1.0 : 0.0;
+    case M_P99_DRIFT:
+        return s->p99_drift.pct_per_h;
     }
     return 0;
 }
 
-static const char metric_names[] = "min, mean, p50, p90, p95, p99, p999 (or p99.9), max, cp50, "
-                                   "cp99 (corrected for coordinated omission), error_rate, rps, "
-                                   "requests, ok, timeouts, rejected, dropped, retries";
+static const char metric_names[] =
+    "min, mean, p50, p90, p95, p99, p999 (or p99.9), max, cp50, "
+    "cp99 (corrected for coordinated omission), error_rate, rps, "
+    "requests, ok, timeouts, rejected, dropped, retries, generator_bound "
+    "(1 or 0), p99_drift (%/h, runs of 10 minutes or more)";
 
 const char *pb_threshold_metric_names(void)
 {
@@ -170,6 +180,23 @@ static int parse_limit(const char *value, const char *metric, pb_threshold_kind 
         return pb_err_set(err, PB_EPARSE,
                           "%s is a count: expected a whole number such as 0, got \"%s\"", metric,
                           value);
+    }
+    case PB_THRESHOLD_DRIFT: {
+        /* "5%/h", "5%" or "5": percent of the run's mean p99 per hour */
+        char num[32];
+        size_t n = strcspn(value, "%");
+        const char *unit = value + n;
+        if (n < sizeof(num) &&
+            (*unit == '\0' || strcmp(unit, "%") == 0 || strcmp(unit, "%/h") == 0)) {
+            memcpy(num, value, n);
+            num[n] = '\0';
+            if (pb_parse_double(num, metric, -1e6, 1e6, out, &inner) == 0)
+                return 0;
+        }
+        return pb_err_set(err, PB_EPARSE,
+                          "%s is a drift: expected percent of the mean per hour such as 5%%/h, "
+                          "got \"%s\"",
+                          metric, value);
     }
     }
     return pb_err_set(err, PB_EINVAL, "%s: unknown metric kind", metric);
@@ -255,6 +282,13 @@ void pb_threshold_eval(const pb_threshold *t, const pb_run_summary *s, pb_thresh
     /* the population of errors: attempts that reached the network; of
      * latencies: those answered */
     out->has_value = (!m->needs_reached || s->network > 0) && (!m->needs_answer || s->answered > 0);
+    /* the harness's figures exist once a run started; drift from 10 minutes on */
+    if (m->id == M_GENERATOR_BOUND)
+        out->has_value = s->has_harness;
+    if (m->id == M_P99_DRIFT)
+        out->has_value = out->has_value && s->has_harness &&
+                         s->p99_drift.verdict != PB_DRIFT_UNKNOWN &&
+                         isfinite(s->p99_drift.pct_per_h);
     out->value = out->has_value ? metric_value(m->id, s) : 0.0;
     if (!out->has_value) {
         out->pass = false;
@@ -309,6 +343,9 @@ const char *pb_threshold_format_value(const pb_threshold *t, const pb_threshold_
     case PB_THRESHOLD_COUNT:
         snprintf(buf, len, "%.0f", r->value);
         break;
+    case PB_THRESHOLD_DRIFT:
+        snprintf(buf, len, "%+.2f%%/h", r->value);
+        break;
     }
     return buf;
 }
@@ -324,6 +361,8 @@ static const char *unit_name(pb_threshold_kind kind)
         return "per_s";
     case PB_THRESHOLD_COUNT:
         return "count";
+    case PB_THRESHOLD_DRIFT:
+        return "pct_per_h";
     }
     return "";
 }

@@ -23,6 +23,7 @@ typedef enum pb_threshold_kind {
     PB_THRESHOLD_FRACTION, /* a percentage or fraction: 1% or 0.01 */
     PB_THRESHOLD_RATE,     /* a number per second: 1000 */
     PB_THRESHOLD_COUNT,    /* a whole number: 0 */
+    PB_THRESHOLD_DRIFT,    /* percent of the mean per hour: 5%/h */
 } pb_threshold_kind;
 
 typedef enum pb_threshold_op {
@@ -40,7 +41,7 @@ typedef struct pb_threshold {
     int metric;                           /* index into the metric table */
     pb_threshold_kind kind;
     pb_threshold_op op;
-    double limit; /* latency in us, fraction in 0..1, rate per s, or a count */
+    double limit; /* latency in us, fraction in 0..1, rate per s, a count, or %/h */
 } pb_threshold;
 
 /* One evaluation. has_value is false when the summary has no data for the

@@ -165,9 +165,9 @@ static int load_input(struct input *in, pb_err *err)
     }
     char version[32];
     src = pb_schema_query_one(db, "PRAGMA user_version", version, sizeof(version));
-    if (src != SQLITE_OK || strcmp(version, "1") != 0) {
+    if (src != SQLITE_OK || (strcmp(version, "1") != 0 && strcmp(version, "2") != 0)) {
         rc = pb_err_set(err, PB_EINVAL,
-                        "%s: not a patternbench database of schema version 1 (expected the "
+                        "%s: not a patternbench database of schema version 1 or 2 (expected the "
                         "--db file of a `run --segment` or `compare --segment`)",
                         in->path);
         goto done;
@@ -588,6 +588,16 @@ done:
 
 #define OUTCOME_COLUMN_NAME(name, value, text, column) column ", "
 
+/* The columns of a segment's seconds that the merge reads: those of schema
+ * version 1, so that segments written by either version merge. The harness's
+ * own figures (version 2: cpu_pct, rss_bytes, loop_lag_us, backlog) belong to
+ * one process each and are left NULL in the merged run. */
+#define MERGED_SECOND_COLUMNS                                                                      \
+    "run_id, sec, count, " PB_OUTCOME_ROLLUP_MAP(OUTCOME_COLUMN_NAME) "retries, bytes, p50_us, "   \
+                                                                      "p90_us, p99_us, max_us, "   \
+                                                                      "hist, in_flight, lim, "     \
+                                                                      "queue, breaker, phase"
+
 static const char seconds_select[] = "SELECT sec, count, " PB_OUTCOME_ROLLUP_MAP(
     OUTCOME_COLUMN_NAME) "retries, bytes, hist,"
                          " in_flight, lim, queue, breaker, phase FROM temp.merge_seconds ORDER BY "
@@ -790,9 +800,10 @@ static int copy_segment(struct merge *m, int i, int k, int64_t run_id, int64_t *
                      "detail FROM seg.events WHERE run_id = ?1 AND (kind <> 'phase' OR ?2)",
                      "copying events", 2, r->id, (int64_t)(i == 0));
     if (rc == 0)
-        rc =
-            run_sql(m, "INSERT INTO temp.merge_seconds SELECT * FROM seg.seconds WHERE run_id = ?1",
-                    "copying the rollup", 1, r->id);
+        rc = run_sql(m,
+                     "INSERT INTO temp.merge_seconds(" MERGED_SECOND_COLUMNS
+                     ") SELECT " MERGED_SECOND_COLUMNS " FROM seg.seconds WHERE run_id = ?1",
+                     "copying the rollup", 1, r->id);
     if (rc == 0)
         rc = exec_sql(m, "COMMIT", "committing");
     if (rc != 0 && !sqlite3_get_autocommit(m->db))

@@ -31,6 +31,12 @@ typedef struct pb_second_mark {
     uint32_t in_flight, lim, queue;
     uint8_t breaker;
     int phase; /* -1 when there is no mock */
+    /* the harness's own figures over the second (NULL in the table unless self_known) */
+    bool self_known;
+    double cpu_pct;       /* process CPU time / wall time, % of one CPU (200 = two CPUs busy) */
+    uint64_t rss_bytes;   /* resident set size at the end of the second */
+    uint64_t loop_lag_us; /* p99 of the engine loop's timer lateness in the second */
+    uint64_t backlog;     /* records queued for the writer at the end of the second */
 } pb_second_mark;
 
 /* What is known of a run when it begins. Strings are copied. */

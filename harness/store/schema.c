@@ -2,14 +2,23 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "vocabulary.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
 
-/* Schema version 1 has nine outcome columns in `seconds`: a new outcome needs a
+/* The schema has nine outcome columns in `seconds`: a new outcome needs a
  * column, a higher SCHEMA_VERSION and a migration, not only a row in the table. */
-_Static_assert(PB_OUTCOME_COUNT == 9, "schema version 1 has one seconds column per outcome");
+_Static_assert(PB_OUTCOME_COUNT == 9, "the schema has one seconds column per outcome");
+
+/* Version 2 added the harness's own figures to `seconds`; migrate_v1 adds
+ * them to an older file. Keep the two lists in step. */
+#define SELF_COLUMNS " cpu_pct REAL, rss_bytes INTEGER, loop_lag_us INTEGER, backlog INTEGER,"
+static const char *const self_columns[] = {"cpu_pct REAL", "rss_bytes INTEGER",
+                                           "loop_lag_us INTEGER", "backlog INTEGER"};
 
 #define OUTCOME_CASE(name, value, text) " WHEN " #value " THEN '" text "'"
 #define BREAKER_CASE(name, value, text) " WHEN " #value " THEN '" text "'"
@@ -38,7 +47,8 @@ static const char schema_sql[] =
         OUTCOME_COLUMN) " retries INTEGER, bytes INTEGER, p50_us INTEGER, p90_us INTEGER, p99_us "
                         "INTEGER,"
                         " max_us INTEGER, hist BLOB, in_flight INTEGER, lim INTEGER, queue INTEGER,"
-                        " breaker INTEGER, phase INTEGER, PRIMARY KEY(run_id, sec));"
+                        " breaker INTEGER, phase INTEGER," SELF_COLUMNS
+                        " PRIMARY KEY(run_id, sec));"
                         "CREATE TABLE IF NOT EXISTS events("
                         " run_id INTEGER NOT NULL, t_us INTEGER NOT NULL, kind TEXT NOT NULL, "
                         "from_val INTEGER,"
@@ -79,9 +89,11 @@ static const char *const stmt_sql[ST_COUNT] = {
      * (PB_SCHEMA_SECOND_* below numbers them), :marked last. */
     [ST_SECOND] = "INSERT INTO seconds(run_id, sec, count," PB_OUTCOME_ROLLUP_MAP(
         OUTCOME_COLUMN_NAME) " retries, bytes, p50_us, p90_us, p99_us, max_us, hist,"
-                             " in_flight, lim, queue, breaker, phase) VALUES (?, ?, "
+                             " in_flight, lim, queue, breaker, phase, cpu_pct, rss_bytes, "
+                             "loop_lag_us,"
+                             " backlog) VALUES (?, ?, "
                              "?," PB_OUTCOME_ROLLUP_MAP(
-                                 OUTCOME_PARAM) " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                                 OUTCOME_PARAM) " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                                                 " ON CONFLICT(run_id, sec) DO UPDATE SET"
                                                 " count = count + "
                                                 "excluded.count," PB_OUTCOME_ROLLUP_MAP(
@@ -102,7 +114,16 @@ static const char *const stmt_sql[ST_COUNT] = {
                                                                  " breaker = iif(:marked, "
                                                                  "excluded.breaker, breaker),"
                                                                  " phase = iif(:marked, "
-                                                                 "excluded.phase, phase)",
+                                                                 "excluded.phase, phase),"
+                                                                 " cpu_pct = iif(:marked, "
+                                                                 "excluded.cpu_pct, cpu_pct),"
+                                                                 " rss_bytes = iif(:marked, "
+                                                                 "excluded.rss_bytes, rss_bytes),"
+                                                                 " loop_lag_us = iif(:marked, "
+                                                                 "excluded.loop_lag_us, "
+                                                                 "loop_lag_us),"
+                                                                 " backlog = iif(:marked, "
+                                                                 "excluded.backlog, backlog)",
     [ST_SECOND_HIST] = "SELECT hist FROM seconds WHERE run_id = ?1 AND sec = ?2",
     [ST_RUN_BEGIN] = "INSERT INTO runs(compare_id, label, pattern, params_json, config_json,"
                      " seed, target, started_at, status, versions_json, host) VALUES (?1, ?2,"
@@ -159,6 +180,24 @@ int pb_schema_query_one(sqlite3 *db, const char *sql, char *out, size_t cap)
     return rc;
 }
 
+/* Add version 2's columns to a `seconds` table made before them (inside the
+ * caller's transaction, so a failure leaves the file at its old version). */
+static int migrate_v1(sqlite3 *db)
+{
+    char have[16];
+    int rc = pb_schema_query_one(
+        db, "SELECT COUNT(*) FROM pragma_table_info('seconds') WHERE name = 'cpu_pct'", have,
+        sizeof(have));
+    if (rc != SQLITE_OK || strcmp(have, "0") != 0)
+        return rc;
+    for (size_t i = 0; i < sizeof(self_columns) / sizeof(self_columns[0]) && rc == SQLITE_OK; i++) {
+        char sql[96];
+        snprintf(sql, sizeof(sql), "ALTER TABLE seconds ADD COLUMN %s", self_columns[i]);
+        rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    }
+    return rc;
+}
+
 int pb_schema_create(sqlite3 *db, const char *path, pb_err *err)
 {
     char value[128];
@@ -200,7 +239,9 @@ int pb_schema_create(sqlite3 *db, const char *path, pb_err *err)
     }
     rc = sqlite3_exec(db, schema_sql, NULL, NULL, NULL);
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL);
+        rc = migrate_v1(db);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, "PRAGMA user_version = " STRINGIFY(SCHEMA_VERSION), NULL, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     if (rc != SQLITE_OK)

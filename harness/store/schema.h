@@ -34,6 +34,10 @@ enum {
     PB_SCHEMA_SECOND_QUEUE,
     PB_SCHEMA_SECOND_BREAKER,
     PB_SCHEMA_SECOND_PHASE,
+    PB_SCHEMA_SECOND_CPU,
+    PB_SCHEMA_SECOND_RSS,
+    PB_SCHEMA_SECOND_LOOP_LAG,
+    PB_SCHEMA_SECOND_BACKLOG,
     PB_SCHEMA_SECOND_MARKED,
 };
 
@@ -63,8 +67,9 @@ int pb_schema_errcode(int sqlite_rc);
 int pb_schema_error(sqlite3 *db, const char *path, pb_err *err, int sqlite_rc, const char *what);
 
 /* Check the schema version of the open database and create what is missing,
- * in one transaction; a newer version or a file that is not a patternbench
- * database is refused naming path. */
+ * in one transaction; an older version is migrated in that transaction (a
+ * version-1 `seconds` gets the version-2 columns, NULL in its rows); a newer
+ * version or a file that is not a patternbench database is refused naming path. */
 int pb_schema_create(sqlite3 *db, const char *path, pb_err *err) PB_MUST_CHECK;
 
 /* Prepare every statement of pb_stmt_id into st (finalize them with sqlite3_finalize). */
@@ -95,6 +100,12 @@ static inline void pb_bind_i64(sqlite3_stmt *st, int i, int64_t v)
 static inline void pb_bind_nullable(sqlite3_stmt *st, int i, bool present, int64_t v)
 {
     pb_bind_ok(present ? sqlite3_bind_int64(st, i, v) : sqlite3_bind_null(st, i));
+}
+
+/* A REAL column, or NULL when !present. */
+static inline void pb_bind_double_nullable(sqlite3_stmt *st, int i, bool present, double v)
+{
+    pb_bind_ok(present ? sqlite3_bind_double(st, i, v) : sqlite3_bind_null(st, i));
 }
 
 /* Text that outlives the statement's next step (NULL binds NULL). */

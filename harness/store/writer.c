@@ -302,6 +302,11 @@ static int emit_second(void *data, int64_t run_id, const pb_rollup_second *s, bo
     pb_bind_nullable(st, PB_SCHEMA_SECOND_QUEUE, s->marked, s->mark.queue);
     pb_bind_nullable(st, PB_SCHEMA_SECOND_BREAKER, s->marked, s->mark.breaker);
     pb_bind_nullable(st, PB_SCHEMA_SECOND_PHASE, s->marked && s->mark.phase >= 0, s->mark.phase);
+    bool self = s->marked && s->mark.self_known;
+    pb_bind_double_nullable(st, PB_SCHEMA_SECOND_CPU, self, s->mark.cpu_pct);
+    pb_bind_nullable(st, PB_SCHEMA_SECOND_RSS, self, (int64_t)s->mark.rss_bytes);
+    pb_bind_nullable(st, PB_SCHEMA_SECOND_LOOP_LAG, self, (int64_t)s->mark.loop_lag_us);
+    pb_bind_nullable(st, PB_SCHEMA_SECOND_BACKLOG, self, (int64_t)s->mark.backlog);
     pb_bind_i64(st, PB_SCHEMA_SECOND_MARKED, s->marked);
     int src = step_done(st);
     pb_bind_ok(sqlite3_bind_null(

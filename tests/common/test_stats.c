@@ -95,6 +95,37 @@ static void welch_with_no_spread_uses_the_pooled_df(void **state)
     assert_near(d.half, 0.0, 0);
 }
 
+/* y = {2, 4, 5, 4, 5} over x = 1..5, worked by hand: slope 0.6, intercept
+ * 2.2, residual sum of squares 2.4, se = sqrt(2.4 / 3 / 10), t(0.975, 3) = 3.182. */
+static void slope_of_a_textbook_line(void **state)
+{
+    const double x[] = {1, 2, 3, 4, 5, 6}, y[] = {2, 4, 5, 4, 5, NAN};
+    pb_slope s;
+    assert_int_equal(pb_stats_slope(x, y, 6, &s, NULL), 0);
+    assert_int_equal(s.n, 5);
+    assert_near(s.slope, 0.6, 1e-12);
+    assert_near(s.intercept, 2.2, 1e-12);
+    assert_near(s.mean_y, 4.0, 1e-12);
+    assert_near(s.se, sqrt(0.08), 1e-12);
+    assert_near(s.half, 3.182 * sqrt(0.08), 1e-9);
+    assert_near(s.lo, 0.6 - 3.182 * sqrt(0.08), 1e-9);
+}
+
+static void slope_needs_three_points_at_two_x(void **state)
+{
+    const double x[] = {1, 2, 3}, y[] = {1, 2, NAN}, same[] = {4, 4, 4};
+    pb_slope s;
+    pb_err err;
+    assert_int_equal(pb_stats_slope(x, y, 3, &s, &err), PB_EINVAL);
+    assert_non_null(strstr(err.msg, "at least 3 points"));
+    assert_int_equal(pb_stats_slope(same, x, 3, &s, &err), PB_EINVAL);
+    /* far from 0 (a 72-hour run in seconds) the centred sums keep their digits */
+    const double far_x[] = {259197, 259198, 259199, 259200}, far_y[] = {1, 3, 5, 7};
+    assert_int_equal(pb_stats_slope(far_x, far_y, 4, &s, NULL), 0);
+    assert_near(s.slope, 2.0, 1e-9);
+    assert_near(s.half, 0.0, 1e-9);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -104,6 +135,8 @@ int main(void)
         cmocka_unit_test(one_sample_has_no_interval),
         cmocka_unit_test(welch_difference_of_two_arms),
         cmocka_unit_test(welch_with_no_spread_uses_the_pooled_df),
+        cmocka_unit_test(slope_of_a_textbook_line),
+        cmocka_unit_test(slope_needs_three_points_at_two_x),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -305,7 +305,9 @@ static void keep_requests_bounds_the_rows_not_the_rollup(void **state)
     }
     /* the file follows what is kept, not how long the run went */
     assert_true(bytes[1] < bytes[2] / 2);
-    assert_true(bytes[1] < bytes[0] * 13 / 10);
+    /* 2.5 times the run is not 2.5 times the file (measured on a quiet machine:
+     * 479 kB and 508 kB; a loaded one starts slower, hence the margin) */
+    assert_true(bytes[1] < bytes[0] * 2);
     char cmd[160];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d.dir);
     assert_int_equal(system(cmd), 0);

@@ -342,6 +342,40 @@ static void an_open_loop_rate_is_kept_and_waits_count_as_latency(void **state)
     assert_true(q(c->db, "select max(wait_us) from requests where run_id = ?", s.run_id) > 200000);
 }
 
+/* Every second of a real run carries the harness's own figures: CPU within
+ * 0..100 per CPU the process may use, a resident size, a lag, a backlog;
+ * the summary holds the generator-bound verdict and what decided it. */
+static void every_second_records_the_harness_itself(void **state)
+{
+    struct ctx *c = *state;
+    const char *opts[] = {"pattern", "queue", "duration", "2500ms", "concurrency", "4", NULL};
+    pb_run_summary s;
+    run(c->db, NULL, opts, &s);
+    int64_t secs = q(c->db, "SELECT count(*) FROM seconds WHERE run_id = ?", s.run_id);
+    assert_int_equal(secs, 3);
+    assert_int_equal(q(c->db,
+                       "SELECT count(*) FROM seconds WHERE run_id = ? AND cpu_pct IS NOT NULL AND "
+                       "rss_bytes > 0 AND loop_lag_us >= 0 AND backlog >= 0",
+                       s.run_id),
+                     secs);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    /* whole percent; getrusage counts in clock ticks, so allow one tick over a second */
+    assert_true(q(c->db, "SELECT min(cpu_pct) * 100 FROM seconds WHERE run_id = ?", s.run_id) >= 0);
+    int64_t cpu_max = q(c->db, "SELECT max(cpu_pct) FROM seconds WHERE run_id = ?", s.run_id);
+    if (cpu_max > 100 * cpus + 5)
+        fail_msg("cpu_pct %" PRId64 " above 100 x %ld CPUs", cpu_max, cpus);
+    assert_true(s.has_harness);
+    assert_int_equal(s.harness.seconds, 3);
+    assert_true(s.harness.rss_max_bytes > 1000000);
+    assert_true(s.harness.cpus >= 1.0 && s.harness.cpus <= (double)cpus);
+    assert_int_equal(s.p99_drift.verdict, PB_DRIFT_UNKNOWN); /* under 10 minutes */
+    char *json = pb_run_summary_to_json(&s);
+    assert_non_null(strstr(json, "\"generator_bound\":"));
+    assert_non_null(strstr(json, "\"seconds_saturated\":"));
+    assert_null(strstr(json, "\"p99_drift\""));
+    free(json);
+}
+
 static void the_built_in_mock_runs_phases_in_step_with_the_run(void **state)
 {
     struct ctx *c = *state;
@@ -432,6 +466,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(the_adaptive_limit_records_its_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(an_open_loop_rate_is_kept_and_waits_count_as_latency, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(every_second_records_the_harness_itself, setup, teardown),
         cmocka_unit_test_setup_teardown(the_built_in_mock_runs_phases_in_step_with_the_run, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(the_callers_signal_handlers_are_back_after_a_run, setup,

@@ -237,7 +237,7 @@ static void creates_schema_and_appends_runs(void **state)
 
     sqlite3 *db = open_reader(path);
     char buf[512];
-    assert_int_equal(q_int(db, "PRAGMA user_version", 0), 1);
+    assert_int_equal(q_int(db, "PRAGMA user_version", 0), 2);
     assert_string_equal(q_text(db, "PRAGMA journal_mode", 0, buf, sizeof(buf)), "wal");
     assert_int_equal(q_int(db,
                            "SELECT count(*) FROM sqlite_master WHERE name IN ('compares', 'runs', "
@@ -303,10 +303,80 @@ static void refuses_what_is_not_its_database(void **state)
     const char *future = db_path("future.db");
     close_recorder(open_recorder(future, 0));
     db = open_reader(future);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 3", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
-    expect_open_error(future, 0, PB_ENOTSUP, "schema version 2 is newer");
+    expect_open_error(future, 0, PB_ENOTSUP, "schema version 3 is newer");
     expect_open_error(future, 0, PB_ENOTSUP, future);
+}
+
+/* A file of schema version 1 (made here with version 1's statements) is
+ * upgraded when opened for writing: version 2's columns are added, NULL in
+ * the old rows, every row is kept, and new runs append to it. */
+static void version_1_database_is_upgraded_in_place(void **state)
+{
+    const char *path = db_path("v1.db");
+    sqlite3 *db = open_reader(path);
+    static const char v1[] =
+        "CREATE TABLE compares(id INTEGER PRIMARY KEY, title TEXT, scenario_path TEXT,"
+        " scenario_json TEXT, seed INTEGER, started_at INTEGER NOT NULL, ended_at INTEGER,"
+        " status TEXT NOT NULL, thresholds_json TEXT);"
+        "CREATE TABLE runs(id INTEGER PRIMARY KEY, compare_id INTEGER REFERENCES compares(id),"
+        " label TEXT, pattern TEXT NOT NULL, params_json TEXT, config_json TEXT, seed INTEGER,"
+        " target TEXT, started_at INTEGER NOT NULL, ended_at INTEGER, duration_us INTEGER,"
+        " status TEXT NOT NULL, versions_json TEXT, host TEXT, summary_json TEXT,"
+        " first_request INTEGER, last_request INTEGER);"
+        "CREATE TABLE requests(run_id INTEGER NOT NULL, t_us INTEGER NOT NULL, wait_us INTEGER,"
+        " connect_us INTEGER, ttfb_us INTEGER, total_us INTEGER, code INTEGER, bytes INTEGER,"
+        " slot INTEGER, lim INTEGER, queue INTEGER);"
+        "CREATE TABLE seconds(run_id INTEGER NOT NULL, sec INTEGER NOT NULL, count INTEGER NOT"
+        " NULL, ok INTEGER, http_error INTEGER, timeout INTEGER, connect_error INTEGER, reset"
+        " INTEGER, protocol_error INTEGER, rejected INTEGER, dropped INTEGER, other INTEGER,"
+        " retries INTEGER, bytes INTEGER, p50_us INTEGER, p90_us INTEGER, p99_us INTEGER, max_us"
+        " INTEGER, hist BLOB, in_flight INTEGER, lim INTEGER, queue INTEGER, breaker INTEGER,"
+        " phase INTEGER, PRIMARY KEY(run_id, sec));"
+        "CREATE TABLE events(run_id INTEGER NOT NULL, t_us INTEGER NOT NULL, kind TEXT NOT NULL,"
+        " from_val INTEGER, to_val INTEGER, value REAL, detail TEXT);"
+        "CREATE INDEX events_by_run ON events(run_id, kind, t_us);"
+        "INSERT INTO runs(id, pattern, started_at, status) VALUES (1, 'queue', 5, 'completed');"
+        "INSERT INTO requests VALUES (1, 10, 0, 0, 90, 100, 0, 200, 0, 4, 0);"
+        "INSERT INTO seconds(run_id, sec, count, ok, p99_us, lim) VALUES (1, 0, 1, 1, 100, 4),"
+        " (1, 1, 0, 0, NULL, 4);"
+        "INSERT INTO events VALUES (1, 0, 'phase', -1, 0, 0, 'base');"
+        "PRAGMA user_version = 1;";
+    assert_int_equal(sqlite3_exec(db, v1, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    pb_recorder *rec = open_recorder(path, 0);
+    int64_t run = begin_run(rec, "breaker");
+    pb_second_mark m = {.run_id = run,
+                        .sec = 0,
+                        .phase = -1,
+                        .self_known = true,
+                        .cpu_pct = 50.0,
+                        .rss_bytes = 1 << 20,
+                        .loop_lag_us = 2000,
+                        .backlog = 3};
+    pb_recorder_second(rec, &m);
+    end_run(rec, run);
+    close_recorder(rec);
+
+    db = open_reader(path);
+    assert_int_equal(q_int(db, "PRAGMA user_version", 0), 2);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM runs", 0), 2);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM requests WHERE run_id = 1", 0), 1);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM seconds WHERE run_id = 1", 0), 2);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM events WHERE run_id = 1", 0), 1);
+    assert_int_equal(q_int(db, "SELECT p99_us FROM seconds WHERE run_id = 1 AND sec = 0", 0), 100);
+    assert_int_equal(q_int(db,
+                           "SELECT count(*) FROM seconds WHERE run_id = 1 AND cpu_pct IS NULL AND "
+                           "rss_bytes IS NULL AND loop_lag_us IS NULL AND backlog IS NULL",
+                           0),
+                     2);
+    assert_int_equal(q_int(db, "SELECT loop_lag_us FROM seconds WHERE run_id = ?1", run), 2000);
+    assert_int_equal(q_int(db, "SELECT rss_bytes FROM seconds WHERE run_id = ?1", run), 1 << 20);
+    /* the view still unpacks the old rows */
+    assert_int_equal(q_int(db, "SELECT status FROM requests_v WHERE run_id = 1", 0), 200);
+    sqlite3_close(db);
 }
 
 static void bad_calls_are_refused_with_reasons(void **state)
@@ -476,7 +546,13 @@ static void rollup_agrees_with_raw_rows(void **state)
                             .lim = 100 + (uint32_t)sec,
                             .queue = 3,
                             .breaker = PB_BREAKER_OPEN,
-                            .phase = sec < 6 ? 0 : 1};
+                            .phase = sec < 6 ? 0 : 1,
+                            /* second 0 says nothing of the harness: its columns stay NULL */
+                            .self_known = sec > 0,
+                            .cpu_pct = 12.5 * (double)sec,
+                            .rss_bytes = 40000000 + sec,
+                            .loop_lag_us = 300 + sec,
+                            .backlog = 2 * sec};
         pb_recorder_second(rec, &m);
     }
     end_run(rec, run);
@@ -503,6 +579,21 @@ static void rollup_agrees_with_raw_rows(void **state)
     assert_int_equal(q_int(db, "SELECT phase FROM seconds WHERE run_id = ?1 AND sec = 7", run), 1);
     assert_int_equal(q_int(db, "SELECT breaker FROM seconds WHERE run_id = ?1 AND sec = 2", run),
                      PB_BREAKER_OPEN);
+    /* and so do the harness's own figures */
+    assert_int_equal(
+        q_int(db, "SELECT cpu_pct * 10 FROM seconds WHERE run_id = ?1 AND sec = 7", run), 875);
+    assert_int_equal(q_int(db, "SELECT rss_bytes FROM seconds WHERE run_id = ?1 AND sec = 7", run),
+                     40000007);
+    assert_int_equal(
+        q_int(db, "SELECT loop_lag_us FROM seconds WHERE run_id = ?1 AND sec = 7", run), 307);
+    assert_int_equal(q_int(db, "SELECT backlog FROM seconds WHERE run_id = ?1 AND sec = 7", run),
+                     14);
+    assert_int_equal(q_int(db,
+                           "SELECT count(*) FROM seconds WHERE run_id = ?1 AND sec = 0 AND cpu_pct "
+                           "IS NULL AND rss_bytes IS NULL AND loop_lag_us IS NULL AND backlog IS "
+                           "NULL",
+                           run),
+                     1);
 
     /* latency columns and the stored histogram against the raw service times */
     for (int64_t sec = 0; sec < 12; sec++) {
@@ -949,6 +1040,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(creates_schema_and_appends_runs),
         cmocka_unit_test(refuses_what_is_not_its_database),
+        cmocka_unit_test(version_1_database_is_upgraded_in_place),
         cmocka_unit_test(bad_calls_are_refused_with_reasons),
         cmocka_unit_test(rows_and_events_round_trip),
         cmocka_unit_test(rollup_agrees_with_raw_rows),
