@@ -197,8 +197,9 @@ static void write_html(FILE *f, const json_t *root)
         const json_t *arms = json_object_get(claim, "arms");
         if (json_array_size(arms) > 0) {
             double scale = arms_scale(root, claim);
-            fprintf(f, "<table><tr><th>arm</th><th>C req/s (mean ± 95 %% CI)</th><th>0 .. %.0f "
-                       "req/s</th><th>Python req/s</th><th>0 .. %.0f req/s</th></tr>\n",
+            fprintf(f,
+                    "<table><tr><th>arm</th><th>C req/s (mean ± 95 %% CI)</th><th>0 .. %.0f "
+                    "req/s</th><th>Python req/s</th><th>0 .. %.0f req/s</th></tr>\n",
                     scale, scale);
             size_t k;
             const json_t *label;
@@ -234,8 +235,9 @@ static void write_html(FILE *f, const json_t *root)
 static void md_map(FILE *f, const json_t *map)
 {
     const json_t *cells = json_object_get(map, "cells");
-    fprintf(f, "\nCondition map: cascade rate (%s), measured ± 95 %% CI [expected %s]; **bold**: "
-               "the interval holds the sheet's 94 %%.\n\n| errors |",
+    fprintf(f,
+            "\nCondition map: cascade rate (%s), measured ± 95 %% CI [expected %s]; **bold**: "
+            "the interval holds the sheet's 94 %%.\n\n| errors |",
             str(map, "cascade_rate"), str(map, "expected"));
     size_t n = json_array_size(cells), cols = 0;
     for (size_t i = 0; i < n; i++) {
@@ -268,8 +270,9 @@ static void md_map(FILE *f, const json_t *map)
 
 static void write_md(FILE *f, const json_t *root)
 {
-    fprintf(f, "# patternbench reproduce\n\nClaims %s; %lld trials of %.3g s per arm, seed %lld, "
-               "status %s.\n",
+    fprintf(f,
+            "# patternbench reproduce\n\nClaims %s; %lld trials of %.3g s per arm, seed %lld, "
+            "status %s.\n",
             str(root, "claims_checked"),
             (long long)json_integer_value(json_object_get(root, "trials")),
             num(root, "trial_duration_s"),
@@ -327,8 +330,7 @@ static void write_file(const char *dir, const char *name, const json_t *root,
 int pb_claims_report_write(const char *dir, const json_t *root, pb_err *err)
 {
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return pb_err_set(err, PB_EIO, "cannot create the directory %s: %s", dir,
-                          strerror(errno));
+        return pb_err_set(err, PB_EIO, "cannot create the directory %s: %s", dir, strerror(errno));
     int rc = 0;
     write_file(dir, "summary.json", root, NULL, &rc, err);
     write_file(dir, "summary.md", root, write_md, &rc, err);

@@ -53,8 +53,8 @@ void pb_c2_cell_finish(pb_c2_cell *c)
     c->ready = pb_stats_ci95(c->cascade, c->n, &c->ci, NULL) == 0;
     if (!c->ready)
         return;
-    c->versus_sheet = c->ci.hi < PB_C2_SHEET_DROP   ? -1
-                      : c->ci.lo > PB_C2_SHEET_DROP ? 1
+    c->versus_sheet = c->ci.hi < PB_C2_SHEET_DROP         ? -1
+                      : c->ci.lo > PB_C2_SHEET_DROP       ? 1
                       : c->ci.half <= PB_C2_DECISIVE_HALF ? 0
                                                           : 2;
 }
@@ -129,6 +129,7 @@ void pb_c2_verdict(const pb_c2_map *m, char *word, size_t wlen, char *reason, si
              "%s; undecided (CI holds 94 %% but is wider) at: %s. Independence predicts 94 %% at "
              "batches of %.0f (0.1 %% errors), %.0f (1 %%), %.0f (5 %%)",
              (unsigned long long)(m->control.ok + m->control.failed), m->control.p * 100,
-             m->control.batch, holds, below, above, undecided, pb_c2_batch_for(0.001, PB_C2_SHEET_DROP),
-             pb_c2_batch_for(0.01, PB_C2_SHEET_DROP), pb_c2_batch_for(0.05, PB_C2_SHEET_DROP));
+             m->control.batch, holds, below, above, undecided,
+             pb_c2_batch_for(0.001, PB_C2_SHEET_DROP), pb_c2_batch_for(0.01, PB_C2_SHEET_DROP),
+             pb_c2_batch_for(0.05, PB_C2_SHEET_DROP));
 }

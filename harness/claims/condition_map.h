@@ -44,12 +44,12 @@ double pb_c2_batch_for(double p, double rate);
 typedef struct pb_c2_cell {
     double p;
     uint32_t batch;
-    size_t n;                         /* trials done */
-    double cascade[PB_C2_TRIALS_MAX]; /* per trial: cascaded / ok */
+    size_t n;                                      /* trials done */
+    double cascade[PB_C2_TRIALS_MAX];              /* per trial: cascaded / ok */
     uint64_t ok, failed, lost, cascaded, requests; /* summed over trials */
     /* filled by pb_c2_cell_finish */
-    bool ready;    /* n >= 2 */
-    pb_ci ci;      /* of the trials' cascade rates */
+    bool ready; /* n >= 2 */
+    pb_ci ci;   /* of the trials' cascade rates */
     double expected;
     int versus_sheet; /* the 95 % interval: -1 below 94 %, +1 above, 0 holds it and is
                          at most PB_C2_DECISIVE_HALF wide each side, 2 holds it but is

@@ -228,6 +228,7 @@ static void server_is_the_mocks_own_json(void **state)
     json_decref(mock);
     json_decref(j);
     free(text);
+    free(s);
 }
 
 /* When nothing was answered (nothing listening at the target), the summary

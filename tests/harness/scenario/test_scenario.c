@@ -559,8 +559,7 @@ static void time_scale_divides_the_schedule(void **state)
     assert_int_equal(sc->phase_at[1], 300 * PB_USEC_PER_SEC);
     assert_int_equal(sc->timeout, 5 * PB_USEC_PER_SEC);
     /* the run's own mock gets the scaled phase */
-    pb_run_config cfg;
-    assert_int_equal(pb_run_config_init(&cfg), 0);
+    pb_run_config cfg; /* pb_scenario_run_config initialises it */
     assert_int_equal(pb_scenario_run_config(sc, 0, &cfg, &err), 0);
     pb_usec at;
     const char *name;
