@@ -85,8 +85,8 @@ int pb_breaker_state_from_name(const char *name, pb_breaker_state *out) PB_MUST_
 
 /* Every kind of row in the `events` table, XX(enum suffix, value, kind). The
  * kind string is what is stored (at most 23 characters); the enum value is not
- * stored. The first five come from patterns through their event callback, the
- * rest from the engine and the recorder. docs/schema.md says what from_val,
+ * stored. The first five and LOST come from patterns through their event
+ * callback, the rest from the engine and the recorder. docs/schema.md says what from_val,
  * to_val, value and detail hold for each. */
 #define PB_EVENT_KIND_MAP(XX)                                                                      \
     XX(BREAKER_STATE, 1, "breaker") /* from/to are pb_breaker_state */                             \
@@ -100,7 +100,11 @@ int pb_breaker_state_from_name(const char *name, pb_breaker_state *out) PB_MUST_
     XX(RESEND, 7, "resend") /* from = task libcurl re-sent, to = times re-sent */                  \
     XX(STALL, 8, "stall")   /* value = us the engine waited for the writer */                      \
     XX(SIGNAL, 9, "signal") /* the run was interrupted: to = signal number */                     \
-    XX(DISK, 10, "disk")    /* free space fell below the reserve: value = free bytes */
+    XX(DISK, 10, "disk")    /* free space fell below the reserve: value = free bytes */          \
+    /* semaphore --on-error propagate, at the end of a batch in which a failure raised:            \
+       from = the batch, to = its results the caller never got (batch size - 1),                   \
+       value = how many of those were successes (the cascade) */                                    \
+    XX(LOST, 11, "lost")
 
 /* A kind of event. */
 typedef enum pb_event_kind {

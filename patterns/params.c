@@ -15,11 +15,13 @@ _Static_assert(sizeof(pb_breaker_policy) == sizeof(int), "enum size");
 _Static_assert(sizeof(pb_window_kind) == sizeof(int), "enum size");
 _Static_assert(sizeof(pb_adaptive_policy) == sizeof(int), "enum size");
 _Static_assert(sizeof(pb_jitter) == sizeof(int), "enum size");
+_Static_assert(sizeof(pb_on_error) == sizeof(int), "enum size");
 
 static const char *const breaker_policy_names[] = {"consecutive", "rate", NULL};
 static const char *const window_kind_names[] = {"count", "time", NULL};
 static const char *const adaptive_policy_names[] = {"seed", "corrected", "aimd", "gradient2", NULL};
 static const char *const jitter_names[] = {"full", "decorrelated", "none", NULL};
+static const char *const on_error_names[] = {"isolate", "propagate", NULL};
 
 typedef enum param_type {
     T_U32,
@@ -95,6 +97,11 @@ static const param params[] = {
      T_DURATION, F(reject_pause), 1 * MS, 3600 * SEC, NULL, FOR(breaker), ALWAYS},
     {{"batch", "N", "100", "semaphore", "tasks per batch; a batch starts when the previous ended"},
      T_U32, F(batch), 1, 1e9, NULL, FOR(semaphore), ALWAYS},
+    {{"on-error", "isolate|propagate", "isolate", "semaphore",
+      "isolate: a failure is a result (gather with return_exceptions=True); propagate: a "
+      "batch's first failure raises in the caller and the batch's other results are lost "
+      "(plain gather), though their requests still run"},
+     T_ENUM, F(on_error), 0, 0, on_error_names, FOR(semaphore), ALWAYS},
     {{"queue-size", "N", "50", "backpressure", "capacity of the bounded queue"}, T_U32,
      F(queue_size), 1, 1e6, NULL, FOR(backpressure), ALWAYS},
     {{"put-timeout", "DURATION", "1s", "backpressure",
@@ -225,6 +232,11 @@ const char *pb_adaptive_policy_name(pb_adaptive_policy v)
 const char *pb_jitter_name(pb_jitter v)
 {
     return enum_name(jitter_names, (int)v);
+}
+
+const char *pb_on_error_name(pb_on_error v)
+{
+    return enum_name(on_error_names, (int)v);
 }
 
 const pb_param_info *pb_pattern_param_info(size_t i)

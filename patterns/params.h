@@ -27,6 +27,11 @@ typedef enum pb_adaptive_policy {
 
 typedef enum pb_jitter { PB_JITTER_FULL, PB_JITTER_DECORRELATED, PB_JITTER_NONE } pb_jitter;
 
+typedef enum pb_on_error {
+    PB_ON_ERROR_ISOLATE,   /* gather(..., return_exceptions=True): every result reaches the caller */
+    PB_ON_ERROR_PROPAGATE, /* plain gather: a batch's first failure raises, its other results are lost */
+} pb_on_error;
+
 /* Every pattern's parameters; pb_pattern_params_default() fills the documented
  * defaults, and each pattern reads the fields it uses. */
 typedef struct pb_pattern_params {
@@ -40,6 +45,7 @@ typedef struct pb_pattern_params {
 
     /* semaphore */
     uint32_t batch; /* tasks per batch */
+    pb_on_error on_error;
     /* backpressure */
     uint32_t queue_size;
     pb_usec put_timeout;
@@ -134,5 +140,6 @@ const char *pb_breaker_policy_name(pb_breaker_policy v);
 const char *pb_window_kind_name(pb_window_kind v);
 const char *pb_adaptive_policy_name(pb_adaptive_policy v);
 const char *pb_jitter_name(pb_jitter v);
+const char *pb_on_error_name(pb_on_error v);
 
 #endif

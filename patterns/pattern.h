@@ -81,8 +81,11 @@ typedef struct pb_pattern_state {
     /* counters since start. produced: tasks handed out (backpressure: puts
      * that finished, queued or dropped); consumed: requests completed;
      * dropped: backpressure drops; rejected: breaker refusals; retries:
-     * retry attempts; limit_changes: adaptive limit changes */
-    uint64_t produced, consumed, dropped, rejected, retries, limit_changes;
+     * retry attempts; limit_changes: adaptive limit changes; lost: results
+     * the caller never got because another task's failure raised first
+     * (semaphore --on-error propagate, counted when the batch ends);
+     * cascaded: the successes among them */
+    uint64_t produced, consumed, dropped, rejected, retries, limit_changes, lost, cascaded;
 } pb_pattern_state;
 
 /* The ops table each pattern implements; the engine never switches on names.

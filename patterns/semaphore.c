@@ -1,7 +1,12 @@
 /* semaphore: tasks run in batches of B, as the cheat sheet's
  * asyncio.gather(*[fetch(url) ...]) does: every task of a batch is created when
  * the batch starts and waits on a counting semaphore of C permits, woken in
- * FIFO (task) order. A failed request is a result, not an exception. The next
+ * FIFO (task) order. Under --on-error isolate (the default, the sheet's
+ * gather(..., return_exceptions=True)) a failed request is a result; under
+ * propagate (plain gather) a batch's first failure raises in the caller, so
+ * the batch's other results never reach it: asyncio does not cancel those
+ * tasks, so they still run, still reach the server and still hold the
+ * barrier, and the batch ends with a LOST event counting them. The next
  * batch starts only when the whole batch has finished, so permits sit idle
  * while the slowest tasks of a batch run: that barrier is modelled, and each
  * batch boundary is a BATCH event carrying the idle permit time.
@@ -36,8 +41,11 @@ typedef struct semaphore {
     bool batch_open;
     uint64_t batch_no;
     uint32_t batch_size, batch_started, batch_finished;
+    uint32_t batch_ok;  /* successes among the batch's results so far */
+    bool batch_failed;  /* a failure has ended in this batch (propagate: it raised) */
     pb_usec batch_opened, last_start;
     uint64_t seq, started, completed;
+    uint64_t lost, cascaded; /* propagate: results the caller never got; successes among them */
     pb_usec last_now;
 } semaphore;
 
@@ -90,7 +98,8 @@ static void open_batch(semaphore *s, pb_usec now, int64_t ended, double idle_us)
     s->batch_open = true;
     s->batch_no = ended < 0 ? 0 : (uint64_t)ended + 1;
     s->batch_size = (uint32_t)size;
-    s->batch_started = s->batch_finished = 0;
+    s->batch_started = s->batch_finished = s->batch_ok = 0;
+    s->batch_failed = false;
     s->batch_opened = now;
     pb_emit(s->cb, s->cb_data, now, PB_EVENT_BATCH, ended, (int64_t)s->batch_no, idle_us,
             ended < 0 ? "first batch" : "previous batch finished");
@@ -109,7 +118,7 @@ static void semaphore_start(void *state, pb_usec now)
         s->idle[i] = i;
     }
     s->busy = 0;
-    s->seq = s->started = s->completed = 0;
+    s->seq = s->started = s->completed = s->lost = s->cascaded = 0;
     s->last_now = now;
     s->last_start = now;
     open_batch(s, now, -1, 0);
@@ -186,8 +195,25 @@ static void semaphore_complete(void *state, pb_usec now, const pb_result *res)
     s->busy--;
     s->completed++;
     s->batch_finished++;
+    if (pb_result_is_failure(res))
+        s->batch_failed = true;
+    else
+        s->batch_ok++;
     if (s->batch_finished < s->batch_size)
         return;
+    /* Propagate: gather raised at the batch's first failure and returned
+     * nothing, so every other result of the batch, before or after that
+     * failure, success or failure, is lost to the caller; only the exception
+     * reached it. Which of them succeeded is known once all have ended, so
+     * the count is made here: a batch the run's end cuts short is not judged
+     * (its gather has not returned in either mode). */
+    if (s->params.on_error == PB_ON_ERROR_PROPAGATE && s->batch_failed) {
+        uint32_t lost = s->batch_size - 1;
+        s->lost += lost;
+        s->cascaded += s->batch_ok;
+        pb_emit(s->cb, s->cb_data, now, PB_EVENT_LOST, (int64_t)s->batch_no, lost,
+                (double)s->batch_ok, "a failure raised in gather");
+    }
     /* barrier cost: from the moment a permit had no waiter left to take over,
      * it idled until this, the batch's last task, ended */
     double idle = 0;
@@ -232,6 +258,8 @@ static void semaphore_state(const void *state, pb_pattern_state *out)
         .breaker = PB_BREAKER_NONE,
         .produced = s->started,
         .consumed = s->completed,
+        .lost = s->lost,
+        .cascaded = s->cascaded,
     };
 }
 

@@ -285,10 +285,12 @@ void pb_claims_verdict(pb_claim_id claim, const pb_arm_result *res, pb_impl impl
         verdict_c1(res, out);
         return;
     case PB_C2:
+        /* the C verdict comes from the condition map (condition_map.h) */
         set(out, "not measured",
-            "this version has no C semaphore with --on-error propagate; the Python reference "
-            "has it (pb_reference.py --on-error propagate) and the condition map is the next "
-            "step");
+            "C2's condition map runs the C semaphore only: the cascade depends on which requests "
+            "fail (the mock's seeded draws), not on the client; pb_reference.py --on-error "
+            "propagate counts lost results the same way (batch size - 1 per batch with a "
+            "failure)");
         return;
     case PB_C3:
         set(out, "not testable as stated",

@@ -80,7 +80,7 @@ void pb_arm_result_finish(pb_arm_result *r, const pb_arm *arm);
  * "not testable as stated", with a one-sentence reason. */
 typedef struct pb_verdict {
     char word[96];
-    char reason[640];
+    char reason[1024];
 } pb_verdict;
 
 /* The verdict of a claim from the arms' results of one implementation

@@ -80,6 +80,8 @@ static int start_mock(const pb_arm *arm, const pb_trial_plan *plan, uint64_t see
                       thread_set *mock_threads, pb_err *err)
 {
     char profile[768], at1[32], at2[32];
+    const char *latency = arm->latency != NULL ? arm->latency : PB_TRIAL_LATENCY;
+    const char *errors = arm->errors != NULL ? arm->errors : PB_TRIAL_ERRORS;
     snprintf(at1, sizeof(at1), "%lluus", (unsigned long long)(plan->duration * 4 / 10));
     snprintf(at2, sizeof(at2), "%lluus", (unsigned long long)(plan->duration * 7 / 10));
     if (arm->fault)
@@ -87,11 +89,11 @@ static int start_mock(const pb_arm *arm, const pb_trial_plan *plan, uint64_t see
                  "{\"seed\": %llu, \"latency\": \"%s\", \"errors\": \"%s\", \"phases\": ["
                  "{\"at\": \"%s\", \"name\": \"fault\", \"errors\": \"%s\"},"
                  "{\"at\": \"%s\", \"name\": \"recovered\"}]}",
-                 (unsigned long long)seed, PB_TRIAL_LATENCY, PB_TRIAL_ERRORS, at1,
+                 (unsigned long long)seed, latency, errors, at1,
                  PB_TRIAL_FAULT_ERRORS, at2);
     else
         snprintf(profile, sizeof(profile), "{\"seed\": %llu, \"latency\": \"%s\", \"errors\": \"%s\"}",
-                 (unsigned long long)seed, PB_TRIAL_LATENCY, PB_TRIAL_ERRORS);
+                 (unsigned long long)seed, latency, errors);
     pb_mock_config *mc = NULL;
     thread_set before;
     int rc = pb_mock_config_create(&mc);
@@ -170,6 +172,9 @@ int pb_trial_run_c(const pb_arm *arm, const pb_trial_plan *plan, uint64_t seed, 
         .mean_latency_ms = sum->mean / 1e3,
         .requests = sum->network,
         .ok = sum->outcomes[PB_OUTCOME_OK],
+        .failed = sum->failed,
+        .lost = sum->pattern.lost,
+        .cascaded = sum->pattern.cascaded,
         .server_requests = ms.requests,
         .run_id = sum->run_id,
     };

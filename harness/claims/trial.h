@@ -29,6 +29,8 @@ typedef struct pb_arm {
     bool fault;                  /* the mock has the fault phase */
     uint32_t peak;               /* most requests it may have in flight (0 = concurrency;
                                     adaptive: its max-limit) */
+    const char *latency;         /* the mock's latency (NULL = PB_TRIAL_LATENCY) */
+    const char *errors;          /* the mock's errors (NULL = PB_TRIAL_ERRORS) */
 } pb_arm;
 
 /* What every trial shares. */
@@ -50,7 +52,9 @@ typedef struct pb_trial {
     double mean_latency_ms; /* of requests that reached the server */
     uint64_t requests, ok;  /* as the client counted them */
     uint64_t server_requests; /* as the mock counted them */
-    uint64_t lost;            /* results that never reached the caller (Python propagate) */
+    uint64_t failed;          /* of requests, the failures */
+    uint64_t lost;            /* results that never reached the caller (propagate) */
+    uint64_t cascaded;        /* C: the successes among them */
     int64_t run_id;           /* C: the run's id in the database (0 when not recorded) */
 } pb_trial;
 

@@ -11,7 +11,9 @@
 #include <jansson.h>
 
 #include "claims.h"
+#include "claims_report.h"
 #include "commands.h"
+#include "condition_map.h"
 #include "engine.h"
 #include "python_ref.h"
 #include "recorder.h"
@@ -30,7 +32,7 @@ typedef struct options {
     const char *claims_text;
     size_t trials;
     bool trials_set, quick, no_python, python_set, json;
-    const char *python, *script, *db;
+    const char *python, *script, *db, *report;
     uint64_t seed;
     pb_usec trial_duration; /* hidden: --trial-duration, for tests */
 } options;
@@ -52,10 +54,10 @@ static void usage(FILE *out)
             "(reference/python/pb_reference.py, asyncio + aiohttp); per arm the mean req/s with\n"
             "its 95 %% confidence interval, the Little's-law bound, the client's CPU, then a\n"
             "verdict per claim. Claims: C1 queue beat semaphore by 356 req/s; C2 error handling\n"
-            "inside the worker (not measured yet); C3 72-hour benchmark; C4 throughput stars.\n"
+            "inside the worker: a condition map of error rates x batch sizes; C3 72-hour benchmark; C4 throughput stars.\n"
             "\n"
             "options:\n"
-            "  --claims LIST     claims to check, e.g. C1,C4 (default C1,C3,C4)\n"
+            "  --claims LIST     claims to check, e.g. C1,C4 (default C1,C2,C3,C4)\n"
             "  --trials N        trials per arm, 2..%d (default %d)\n"
             "  --quick           %d trials of 1 s each (the whole command within about 90 s)\n"
             "  --python PYTHON   interpreter of the Python reference (default python3; needs aiohttp)\n"
@@ -63,6 +65,7 @@ static void usage(FILE *out)
             "  --seed N          seed of trial 1; trial k uses N + k - 1 (default 1)\n"
             "  --db FILE         database the C runs are recorded in (default patternbench.db)\n"
             "  --json            the results as one JSON object on stdout\n"
+            "  --report DIR      also write DIR/index.html, DIR/summary.md, DIR/summary.json\n"
             "  --help            this text\n"
             "\n"
             "exit status: 0 done (whatever the verdicts); 2 bad options; 1 a run or the database\n"
@@ -84,7 +87,7 @@ static int usage_error(const char *fmt, ...)
 
 static int parse_options(int argc, char **argv, options *o, int *exit_status)
 {
-    *o = (options){.claims_text = "C1,C3,C4",
+    *o = (options){.claims_text = "C1,C2,C3,C4",
                    .trials = DEFAULT_TRIALS,
                    .python = "python3",
                    .script = pb_python_ref_default_script(),
@@ -110,7 +113,7 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
         snprintf(name, sizeof(name), "%.*s", (int)n, arg);
         static const char *const with_value[] = {"--claims", "--trials", "--python",
                                                  "--seed",   "--db",     "--trial-duration",
-                                                 "--python-script", NULL};
+                                                 "--python-script", "--report", NULL};
         bool known = false;
         for (size_t k = 0; with_value[k] != NULL && !known; k++)
             known = strcmp(name, with_value[k]) == 0;
@@ -149,6 +152,10 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
             rc = pb_parse_u64(value, "--seed", 0, INT64_MAX - PB_TRIALS_MAX, &o->seed, &err);
         } else if (strcmp(name, "--db") == 0) {
             o->db = value;
+        } else if (strcmp(name, "--report") == 0) {
+            o->report = value;
+            if (value[0] == '\0')
+                rc = pb_err_set(&err, PB_EINVAL, "--report: expected a directory, got \"\"");
         } else if (strcmp(name, "--trial-duration") == 0) {
             rc = pb_parse_duration(value, "--trial-duration", &o->trial_duration, &err);
             if (rc == 0 && o->trial_duration < 100 * PB_USEC_PER_MS)
@@ -174,6 +181,55 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
     if (o->trial_duration == 0)
         o->trial_duration = o->quick ? QUICK_TRIAL_DURATION : DEFAULT_TRIAL_DURATION;
     return 0;
+}
+
+/* C2's runs: the cascade depends only on which requests fail (the mock's
+ * seeded draws, by task number), not on their timing, so the map's mock
+ * answers in 1 ms to keep it fast; the failures are 503s at the cell's rate.
+ * A cell's trial runs whole batches, about this many tasks per second of
+ * --trial-duration. */
+#define C2_CONCURRENCY 20
+#define C2_LATENCY "fixed:1ms"
+#define C2_TASKS_PER_SECOND 2000
+
+/* One trial of one cell of C2's map under on_error ("propagate", "isolate"). */
+static int run_c2_cell(pb_c2_cell *c, const char *on_error, const pb_trial_plan *tp,
+                       uint64_t seed, pb_err *err)
+{
+    char label[64], batch[16], tasks[24], errors[32];
+    snprintf(label, sizeof(label), "c2 %s p=%g n=%u", on_error, c->p, c->batch);
+    snprintf(batch, sizeof(batch), "%u", c->batch);
+    uint64_t budget = (uint64_t)((double)tp->duration / 1e6 * C2_TASKS_PER_SECOND);
+    snprintf(tasks, sizeof(tasks), "%llu", (unsigned long long)pb_c2_tasks(c->batch, budget));
+    snprintf(errors, sizeof(errors), "503:%g", c->p);
+    /* whole batches bound the run; the duration is only a safety net */
+    const char *const params[] = {"batch", batch,    "on-error", on_error, "requests",
+                                  tasks,   "duration", "120s",   NULL};
+    pb_arm arm = {.label = label,
+                  .pattern = "semaphore",
+                  .concurrency = C2_CONCURRENCY,
+                  .c_params = params,
+                  .latency = C2_LATENCY,
+                  .errors = errors};
+    pb_trial tr;
+    int rc = pb_trial_run_c(&arm, tp, seed, &tr, err);
+    if (rc != 0)
+        return rc;
+    pb_c2_cell_add(c, tr.ok, tr.failed, tr.lost, tr.cascaded);
+    fprintf(stderr, "%-28s %6llu results, %6llu lost, cascade %5.1f %%\n", label,
+            (unsigned long long)(tr.ok + tr.failed), (unsigned long long)tr.lost,
+            c->cascade[c->n - 1] * 100);
+    return 0;
+}
+
+/* One trial of C2: the isolate control, then every cell under propagate. */
+static int run_c2_trial(pb_c2_map *m, const pb_trial_plan *tp, uint64_t seed, pb_err *err)
+{
+    int rc = run_c2_cell(&m->control, "isolate", tp, seed, err);
+    for (size_t i = 0; rc == 0 && i < PB_C2_RATES; i++)
+        for (size_t j = 0; rc == 0 && j < PB_C2_BATCHES && !pb_stop_requested; j++)
+            rc = run_c2_cell(&m->cell[i][j], "propagate", tp, seed, err);
+    return rc;
 }
 
 static bool arm_selected(const options *o, pb_arm_id a)
@@ -269,6 +325,132 @@ static json_t *arm_json(const pb_arm_result *r)
                      r->client_bound, "trials", trials);
 }
 
+static json_t *cell_json(const pb_c2_cell *c)
+{
+    json_t *j = json_pack("{s:f, s:i, s:i, s:f, s:I, s:I, s:I, s:I}", "error_rate", c->p, "batch",
+                          (int)c->batch, "trials", (int)c->n, "expected", c->expected, "ok",
+                          (json_int_t)c->ok, "failed", (json_int_t)c->failed, "lost",
+                          (json_int_t)c->lost, "cascaded", (json_int_t)c->cascaded);
+    if (c->ready) {
+        json_object_set_new(j, "cascade", ci_json(&c->ci));
+        json_object_set_new(j, "versus_sheet",
+                            json_string(c->versus_sheet < 0    ? "lower"
+                                        : c->versus_sheet == 1 ? "higher"
+                                        : c->versus_sheet == 2 ? "undecided"
+                                                               : "holds"));
+    }
+    return j;
+}
+
+/* C2's map: the definition, every cell, the isolate control, and the batch
+ * size at which independence predicts the sheet's 94 % per error rate. */
+static json_t *map_json(const pb_c2_map *m)
+{
+    json_t *cells = json_array(), *at94 = json_array();
+    for (size_t i = 0; i < PB_C2_RATES; i++) {
+        for (size_t j = 0; j < PB_C2_BATCHES; j++)
+            json_array_append_new(cells, cell_json(&m->cell[i][j]));
+        json_array_append_new(at94, json_pack("{s:f, s:f}", "error_rate", pb_c2_rate(i),
+                                              "batch", pb_c2_batch_for(pb_c2_rate(i),
+                                                                       PB_C2_SHEET_DROP)));
+    }
+    return json_pack(
+        "{s:s, s:s, s:s, s:f, s:o, s:o, s:o, s:s}", "cascade_rate",
+        "successes whose result the caller never got because another task of their batch "
+        "failed first (cascaded / ok answers)",
+        "expected", "1 - (1 - p)^(n - 1): a success is lost when any of the batch's other n - 1 "
+        "tasks fails",
+        "mode", "semaphore --on-error propagate; the control runs isolate", "sheet_drop",
+        PB_C2_SHEET_DROP, "cells", cells, "control", cell_json(&m->control), "sheet_drop_at",
+        at94, "missing", m->missing);
+}
+
+/* C2's map as a table: measured cascade rate ± 95 % CI, expected beside it. */
+static void print_map(FILE *out, const pb_c2_map *m)
+{
+    fprintf(out, "\n  C2 condition map: cascade rate under propagate (successes the caller never "
+                 "saw), measured ± 95 %% CI [expected]\n  %-10s", "errors");
+    for (size_t j = 0; j < PB_C2_BATCHES; j++) {
+        char h[32];
+        snprintf(h, sizeof(h), "batch %u", pb_c2_batch(j));
+        fprintf(out, " | %-28s", h);
+    }
+    fprintf(out, "\n");
+    for (size_t i = 0; i < PB_C2_RATES; i++) {
+        char r[16];
+        snprintf(r, sizeof(r), "%g %%", pb_c2_rate(i) * 100);
+        fprintf(out, "  %-10s", r);
+        for (size_t j = 0; j < PB_C2_BATCHES; j++) {
+            const pb_c2_cell *c = &m->cell[i][j];
+            char t[64];
+            if (c->ready)
+                snprintf(t, sizeof(t), "%5.1f ± %4.1f %% [%5.1f]%s", c->ci.mean * 100,
+                         c->ci.half * 100, c->expected * 100,
+                         c->versus_sheet == 0 ? " 94!" : c->versus_sheet == 2 ? " ?" : "");
+            else
+                snprintf(t, sizeof(t), "-");
+            fprintf(out, " | %-28s", t);
+        }
+        fprintf(out, "\n");
+    }
+    fprintf(out, "  control (isolate, %g %% x %u): %llu results, %llu lost; 94!: the interval "
+                 "holds the sheet's 94 %% (± 5 points); ?: it holds 94 %% but is wider\n",
+            m->control.p * 100, m->control.batch,
+            (unsigned long long)(m->control.ok + m->control.failed),
+            (unsigned long long)m->control.lost);
+}
+
+/* Everything as one JSON object: --json prints it, --report renders it. */
+static json_t *build_json(const options *o, int64_t compare_id, const char *end_status,
+                          bool run_python, const char *py_version, const char *aiohttp,
+                          const char *py_missing, pb_arm_result res[][PB_IMPL_COUNT],
+                          const pb_c2_map *map, pb_verdict v[][PB_IMPL_COUNT])
+{
+    json_t *root = json_pack("{s:s, s:I, s:I, s:f, s:I, s:s, s:I}", "claims_checked", o->claims_text,
+                     "seed", (json_int_t)o->seed, "trials", (json_int_t)o->trials,
+                     "trial_duration_s", (double)o->trial_duration / 1e6, "compare_id",
+                     (json_int_t)compare_id, "status", end_status, "server_recording", 0);
+    json_object_set_new(root, "server_recording", json_string("not yet: figures come from "
+                                                              "each client and the mock's "
+                                                              "counters"));
+    json_object_set_new(root, "python",
+                        run_python ? json_pack("{s:s, s:s, s:s}", "command", o->python,
+                                               "version", py_version, "aiohttp", aiohttp)
+                                   : json_pack("{s:s}", "missing", py_missing));
+    json_t *arms_j = json_object(), *claims_j = json_array();
+    for (int a = 0; a < PB_ARM_COUNT; a++) {
+        if (!arm_selected(o, (pb_arm_id)a))
+            continue;
+        const pb_arm *arm = pb_claims_arm((pb_arm_id)a);
+        json_object_set_new(arms_j, arm->label,
+                            json_pack("{s:s, s:i, s:b, s:o, s:o}", "pattern", arm->pattern,
+                                      "concurrency", (int)arm->concurrency, "fault",
+                                      arm->fault, "c", arm_json(&res[a][PB_IMPL_C]), "python",
+                                      arm_json(&res[a][PB_IMPL_PYTHON])));
+    }
+    for (int c = 0; c < PB_CLAIM_COUNT; c++) {
+        if (!o->claims[c])
+            continue;
+        const pb_claim *cl = pb_claims_get((pb_claim_id)c);
+        json_t *used = json_array();
+        for (int a = 0; a < PB_ARM_COUNT; a++)
+            if (pb_claims_uses((pb_claim_id)c, (pb_arm_id)a))
+                json_array_append_new(used, json_string(pb_claims_arm((pb_arm_id)a)->label));
+        json_array_append_new(
+            claims_j,
+            json_pack("{s:s, s:s, s:s, s:o, s:{s:s, s:s}, s:{s:s, s:s}}", "id", cl->id, "quote",
+                      cl->quote, "sheet", cl->figure, "arms", used, "c", "verdict",
+                      v[c][PB_IMPL_C].word, "reason", v[c][PB_IMPL_C].reason, "python",
+                      "verdict", v[c][PB_IMPL_PYTHON].word, "reason",
+                      v[c][PB_IMPL_PYTHON].reason));
+    }
+    json_object_set_new(root, "arms", arms_j);
+    json_object_set_new(root, "claims", claims_j);
+    if (o->claims[PB_C2])
+        json_object_set_new(root, "condition_map", map_json(map));
+    return root;
+}
+
 int pb_cmd_reproduce(int argc, char **argv)
 {
     options o;
@@ -293,15 +475,17 @@ int pb_cmd_reproduce(int argc, char **argv)
     bool run_python = python && py_missing[0] == '\0';
 
     pb_arm_result(*res)[PB_IMPL_COUNT] = calloc(PB_ARM_COUNT, sizeof(*res));
+    pb_c2_map *map = calloc(1, sizeof(*map));
     pb_recorder *rec = NULL;
     int64_t compare_id = 0;
     const char *end_status = "failed";
     json_t *root = NULL;
     status = EXIT_FAILED;
-    if (res == NULL) {
+    if (res == NULL || map == NULL) {
         fprintf(stderr, "patternbench reproduce: out of memory\n");
         goto done;
     }
+    pb_c2_map_init(map);
     for (int a = 0; a < PB_ARM_COUNT; a++)
         if (!run_python)
             snprintf(res[a][PB_IMPL_PYTHON].missing, sizeof(res[a][PB_IMPL_PYTHON].missing),
@@ -366,6 +550,16 @@ int pb_cmd_reproduce(int argc, char **argv)
                         tr.elapsed_s > 0 ? tr.cpu_s / tr.elapsed_s : 0.0);
             }
         }
+        if (o.claims[PB_C2] && strcmp(end_status, "completed") == 0) {
+            fprintf(stderr, "[trial %zu/%zu] C2's condition map\n", t + 1, o.trials);
+            if (run_c2_trial(map, &tp, o.seed + t, &err) != 0) {
+                fprintf(stderr, "patternbench reproduce: C2 (C): %s\n", err.msg);
+                snprintf(map->missing, sizeof(map->missing), "a run failed: %s", err.msg);
+                end_status = "failed";
+            } else if (pb_stop_requested) {
+                end_status = "interrupted";
+            }
+        }
     }
     if (handlers) {
         sigaction(SIGINT, &old_int, NULL);
@@ -386,48 +580,29 @@ int pb_cmd_reproduce(int argc, char **argv)
                 col[a] = res[a][impl];
             pb_claims_verdict((pb_claim_id)c, col, (pb_impl)impl, &v[c][impl]);
         }
+        if (c == PB_C2) {
+            for (size_t i = 0; i < PB_C2_RATES; i++)
+                for (size_t j = 0; j < PB_C2_BATCHES; j++)
+                    pb_c2_cell_finish(&map->cell[i][j]);
+            pb_c2_cell_finish(&map->control);
+            pb_c2_verdict(map, v[c][PB_IMPL_C].word, sizeof(v[c][PB_IMPL_C].word),
+                          v[c][PB_IMPL_C].reason, sizeof(v[c][PB_IMPL_C].reason));
+        }
     }
 
-    if (o.json) {
-        root = json_pack("{s:s, s:I, s:I, s:f, s:I, s:s, s:I}", "claims_checked", o.claims_text,
-                         "seed", (json_int_t)o.seed, "trials", (json_int_t)o.trials,
-                         "trial_duration_s", (double)o.trial_duration / 1e6, "compare_id",
-                         (json_int_t)compare_id, "status", end_status, "server_recording", 0);
-        json_object_set_new(root, "server_recording", json_string("not yet: figures come from "
-                                                                  "each client and the mock's "
-                                                                  "counters"));
-        json_object_set_new(root, "python",
-                            run_python ? json_pack("{s:s, s:s, s:s}", "command", o.python,
-                                                   "version", py_version, "aiohttp", aiohttp)
-                                       : json_pack("{s:s}", "missing", py_missing));
-        json_t *arms_j = json_object(), *claims_j = json_array();
-        for (int a = 0; a < PB_ARM_COUNT; a++) {
-            if (!arm_selected(&o, (pb_arm_id)a))
-                continue;
-            const pb_arm *arm = pb_claims_arm((pb_arm_id)a);
-            json_object_set_new(arms_j, arm->label,
-                                json_pack("{s:s, s:i, s:b, s:o, s:o}", "pattern", arm->pattern,
-                                          "concurrency", (int)arm->concurrency, "fault",
-                                          arm->fault, "c", arm_json(&res[a][PB_IMPL_C]), "python",
-                                          arm_json(&res[a][PB_IMPL_PYTHON])));
+    if (o.json || o.report != NULL) {
+        root = build_json(&o, compare_id, end_status, run_python, py_version, aiohttp, py_missing,
+                          res, map, v);
+        if (root == NULL) {
+            fprintf(stderr, "patternbench reproduce: out of memory\n");
+            end_status = "failed";
         }
-        for (int c = 0; c < PB_CLAIM_COUNT; c++) {
-            if (!o.claims[c])
-                continue;
-            const pb_claim *cl = pb_claims_get((pb_claim_id)c);
-            json_array_append_new(
-                claims_j,
-                json_pack("{s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s}}", "id", cl->id, "quote",
-                          cl->quote, "sheet", cl->figure, "c", "verdict", v[c][PB_IMPL_C].word,
-                          "reason", v[c][PB_IMPL_C].reason, "python", "verdict",
-                          v[c][PB_IMPL_PYTHON].word, "reason", v[c][PB_IMPL_PYTHON].reason));
-        }
-        json_object_set_new(root, "arms", arms_j);
-        json_object_set_new(root, "claims", claims_j);
+    }
+    if (o.json && root != NULL) {
         if (json_dumpf(root, stdout, JSON_INDENT(2)) != 0)
             end_status = "failed";
         printf("\n");
-    } else {
+    } else if (!o.json) {
         printf("patternbench reproduce: %zu trial%s of %s per arm, seed %llu, compare %lld",
                o.trials, o.trials == 1 ? "" : "s", d, (unsigned long long)o.seed,
                (long long)compare_id);
@@ -438,9 +613,22 @@ int pb_cmd_reproduce(int argc, char **argv)
         printf("mean ± 95 %% CI over trials; bound = concurrency / the server's mean latency of %.2f ms (Little's law); "
                "cpu = the client's CPU seconds per second\n",
                pb_claims_server_mean_ms());
-        for (int c = 0; c < PB_CLAIM_COUNT; c++)
-            if (o.claims[c])
-                print_claim(stdout, (pb_claim_id)c, res, run_python, v[c]);
+        for (int c = 0; c < PB_CLAIM_COUNT; c++) {
+            if (!o.claims[c])
+                continue;
+            print_claim(stdout, (pb_claim_id)c, res, run_python, v[c]);
+            if (c == PB_C2)
+                print_map(stdout, map);
+        }
+    }
+    if (o.report != NULL && root != NULL) {
+        if (pb_claims_report_write(o.report, root, &err) != 0) {
+            fprintf(stderr, "patternbench reproduce: --report %s: %s\n", o.report, err.msg);
+            end_status = "failed";
+        } else {
+            fprintf(stderr, "patternbench reproduce: wrote %s/index.html, summary.md, "
+                            "summary.json\n", o.report);
+        }
     }
     fflush(stdout);
     if (strcmp(end_status, "completed") == 0)
@@ -460,6 +648,7 @@ done:
         }
     }
     json_decref(root);
+    free(map);
     free(res);
     return status;
 }

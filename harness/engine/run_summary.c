@@ -175,6 +175,11 @@ void pb_run_summary_print(const pb_run_summary *s, const char *db, FILE *out)
             "  breaker transitions %" PRIu64 "  limit %u\n",
             p->produced, p->consumed, p->dropped, p->rejected, p->retries, p->limit_changes,
             s->breaker_transitions, p->limit);
+    if (s->pattern.lost > 0)
+        fprintf(out,
+                "  lost        %" PRIu64 " results never reached the caller (a failure raised "
+                "in gather first); %" PRIu64 " of them successes\n",
+                p->lost, p->cascaded);
     if (s->has_server) {
         /* every way the server answered, from the mock's own table of counters */
         fprintf(out, "  server      received %" PRIu64 ":", s->server.requests);
@@ -331,6 +336,8 @@ char *pb_run_summary_to_json(const pb_run_summary *s)
     bad |= put(pat, "rejected", json_integer((json_int_t)p->rejected));
     bad |= put(pat, "retries", json_integer((json_int_t)p->retries));
     bad |= put(pat, "limit_changes", json_integer((json_int_t)p->limit_changes));
+    bad |= put(pat, "lost", json_integer((json_int_t)p->lost));
+    bad |= put(pat, "cascaded", json_integer((json_int_t)p->cascaded));
     bad |= put(pat, "breaker_transitions", json_integer((json_int_t)s->breaker_transitions));
     bad |= put(pat, "limit", json_integer(p->limit));
     bad |= put(pat, "breaker", json_string(pb_breaker_state_name(p->breaker)));

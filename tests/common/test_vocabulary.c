@@ -131,8 +131,8 @@ static void breaker_states_are_stored_as_they_always_were(void **state)
 static void event_kinds_are_stored_as_they_always_were(void **state)
 {
     /* every kind a database may hold; the enum values are not stored */
-    static const char *const stored[] = {"breaker", "limit",  "drop",  "retry", "batch",
-                                         "phase",   "resend", "stall", "signal"};
+    static const char *const stored[] = {"breaker", "limit",  "drop",   "retry", "batch", "phase",
+                                         "resend",  "stall",  "signal", "disk",  "lost"};
     assert_true(N_EVENT_KINDS >= sizeof(stored) / sizeof(stored[0]));
     for (size_t i = 0; i < sizeof(stored) / sizeof(stored[0]); i++)
         assert_string_equal(event_kinds[i].name, stored[i]);

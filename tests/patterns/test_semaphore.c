@@ -169,6 +169,152 @@ static void endless_batches_follow_each_other(void **state)
     sim_cleanup(&s);
 }
 
+/* Task numbers that fail (a 503 after 10 ms); the others succeed, task i
+ * after (1 + i % 3) * 10 ms, so results of a batch end before and after
+ * its failure. */
+typedef struct failing {
+    uint64_t task[4];
+    size_t n;
+} failing;
+
+static void failing_tasks(void *data, sim *s, const pb_admission *adm, pb_result *res)
+{
+    (void)s;
+    const failing *f = data;
+    for (size_t i = 0; i < f->n; i++) {
+        if (f->task[i] == adm->task) {
+            *res = (pb_result){
+                .outcome = PB_OUTCOME_HTTP_ERROR, .http_status = 503, .latency = 10 * MS};
+            return;
+        }
+    }
+    *res = (pb_result){
+        .outcome = PB_OUTCOME_OK, .http_status = 200, .latency = (1 + adm->task % 3) * 10 * MS};
+}
+
+/* Batches of 5 on 2 permits, task 2 failing: run under on_error. */
+static void run_one_failure(sim *s, failing *f, pb_on_error on_error)
+{
+    pb_pattern_params p;
+    pb_pattern_params_default(&p);
+    p.concurrency = 2;
+    p.batch = 5;
+    p.total_tasks = 10;
+    p.on_error = on_error;
+    *f = (failing){.task = {2}, .n = 1};
+    sim_init(s, "semaphore", &p, failing_tasks, f);
+    sim_start(s, 0);
+    sim_run(s, 10 * SEC);
+}
+
+static const pb_event *first_event(const sim *s, pb_event_kind kind)
+{
+    for (size_t i = 0; i < s->n_ev; i++)
+        if (s->ev[i].kind == kind)
+            return &s->ev[i];
+    return NULL;
+}
+
+static void propagate_loses_the_batchs_other_results(void **state)
+{
+    failing f;
+    sim s;
+    run_one_failure(&s, &f, PB_ON_ERROR_PROPAGATE);
+    assert_true(s.done);
+    /* the other tasks were not cancelled: all ten reached the network */
+    assert_int_equal(s.n_rec, 10);
+    /* tasks 0 and 1 ended (10, 20 ms) before task 2 failed (20..30 ms), and
+     * 3 and 4 after it: all four are lost, the two before as much as the two
+     * after, since gather raised and returned nothing */
+    assert_true(s.rec[0].end < s.rec[2].end && s.rec[1].end <= s.rec[2].end);
+    assert_true(s.rec[3].end > s.rec[2].end && s.rec[4].end > s.rec[2].end);
+    pb_pattern_state st = sim_state(&s);
+    assert_int_equal(st.lost, 4);
+    assert_int_equal(st.cascaded, 4);
+    /* one LOST event, for batch 0 only, when its last task ended, before
+     * batch 1 opened; batch 1 had no failure and lost nothing */
+    assert_int_equal(sim_count_events(&s, PB_EVENT_LOST), 1);
+    const pb_event *ev = first_event(&s, PB_EVENT_LOST);
+    assert_int_equal(ev->from, 0);
+    assert_int_equal(ev->to, 4);
+    assert_true(ev->value == 4.0);
+    pb_usec batch0_end = 0;
+    for (size_t i = 0; i < 5; i++)
+        batch0_end = s.rec[i].end > batch0_end ? s.rec[i].end : batch0_end;
+    assert_int_equal(ev->at, batch0_end);
+    assert_int_equal(s.ev[2].kind, PB_EVENT_BATCH); /* BATCH(-1,0), LOST(0), BATCH(0,1) */
+    assert_int_equal(s.ev[2].to, 1);
+    assert_int_equal(s.rec[5].at, batch0_end); /* the barrier held as in isolate */
+    sim_cleanup(&s);
+}
+
+static void isolate_loses_nothing(void **state)
+{
+    failing f;
+    sim s;
+    run_one_failure(&s, &f, PB_ON_ERROR_ISOLATE);
+    assert_true(s.done);
+    assert_int_equal(s.n_rec, 10);
+    pb_pattern_state st = sim_state(&s);
+    assert_int_equal(st.lost, 0);
+    assert_int_equal(st.cascaded, 0);
+    assert_int_equal(sim_count_events(&s, PB_EVENT_LOST), 0);
+    /* same schedule as propagate: only what reaches the caller differs */
+    sim t;
+    failing g;
+    run_one_failure(&t, &g, PB_ON_ERROR_PROPAGATE);
+    for (size_t i = 0; i < 10; i++) {
+        assert_int_equal(s.rec[i].at, t.rec[i].at);
+        assert_int_equal(s.rec[i].end, t.rec[i].end);
+    }
+    sim_cleanup(&t);
+    sim_cleanup(&s);
+}
+
+static void only_successes_cascade(void **state)
+{
+    /* two failures in batch 0 (tasks 1 and 3), one in batch 2 (task 9 of a
+     * last, partial batch of 2) */
+    pb_pattern_params p;
+    pb_pattern_params_default(&p);
+    p.concurrency = 3;
+    p.batch = 4;
+    p.total_tasks = 10;
+    p.on_error = PB_ON_ERROR_PROPAGATE;
+    failing f = {.task = {1, 3, 9}, .n = 3};
+    sim s;
+    sim_init(&s, "semaphore", &p, failing_tasks, &f);
+    sim_start(&s, 0);
+    sim_run(&s, 10 * SEC);
+    assert_true(s.done);
+    pb_pattern_state st = sim_state(&s);
+    /* batch 0: 3 lost (task 1 or 3 raised, the other failure is lost too),
+     * 2 of them successes; batch 2: 1 lost, a success */
+    assert_int_equal(st.lost, 3 + 1);
+    assert_int_equal(st.cascaded, 2 + 1);
+    assert_int_equal(sim_count_events(&s, PB_EVENT_LOST), 2);
+    sim_cleanup(&s);
+}
+
+static void a_batch_cut_short_is_not_judged(void **state)
+{
+    pb_pattern_params p;
+    pb_pattern_params_default(&p);
+    p.concurrency = 1;
+    p.batch = 10;
+    p.on_error = PB_ON_ERROR_PROPAGATE;
+    failing f = {.task = {0}, .n = 1};
+    sim s;
+    sim_init(&s, "semaphore", &p, failing_tasks, &f);
+    sim_start(&s, 0);
+    /* endless: the run's end comes half way through batch 0 */
+    sim_run(&s, 100 * MS);
+    assert_false(s.done);
+    assert_int_equal(sim_state(&s).lost, 0);
+    assert_int_equal(sim_count_events(&s, PB_EVENT_LOST), 0);
+    sim_cleanup(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -177,6 +323,10 @@ int main(void)
         cmocka_unit_test(errors_are_results_not_exceptions),
         cmocka_unit_test(open_loop_tasks_wait_for_their_batch),
         cmocka_unit_test(endless_batches_follow_each_other),
+        cmocka_unit_test(propagate_loses_the_batchs_other_results),
+        cmocka_unit_test(isolate_loses_nothing),
+        cmocka_unit_test(only_successes_cascade),
+        cmocka_unit_test(a_batch_cut_short_is_not_judged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -138,6 +138,89 @@ static void c3_runs_nothing_and_says_what_patternbench_offers(void **state)
     assert_non_null(strstr(out, "soak-72h.json"));
 }
 
+static char *slurp(const char *name)
+{
+    static char buf[1 << 17];
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        fail_msg("%s was not written", path);
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* C2 measures the condition map: propagate loses results where independence
+ * says it should, isolate loses none, and --report writes the page. */
+static void quick_c2_map_and_its_report(void **state)
+{
+    char *out, *err;
+    int st = reproduce("--quick --claims C2 --no-python --seed 1 --trials 2 "
+                       "--trial-duration 100ms --db c2.db --report page",
+                       &out, &err);
+    if (st != 0)
+        fail_msg("exit %d: %s", st, err);
+    assert_non_null(strstr(out, "C2 condition map"));
+    assert_non_null(strstr(out, "reproduced only when 1 - (1 - p)^(n - 1) is near 94 %"));
+
+    json_error_t jerr;
+    json_t *j = json_loads(slurp("page/summary.json"), 0, &jerr);
+    if (j == NULL)
+        fail_msg("summary.json is not JSON: %s", jerr.text);
+    json_t *map = json_object_get(j, "condition_map");
+    json_t *cells = json_object_get(map, "cells");
+    assert_int_equal(json_array_size(cells), 9);
+    for (size_t i = 0; i < 9; i++) {
+        json_t *c = json_array_get(cells, i);
+        json_int_t ok = json_integer_value(json_object_get(c, "ok"));
+        json_int_t cascaded = json_integer_value(json_object_get(c, "cascaded"));
+        json_int_t lost = json_integer_value(json_object_get(c, "lost"));
+        assert_int_equal(json_integer_value(json_object_get(c, "trials")), 2);
+        assert_true(cascaded <= lost && cascaded <= ok);
+        /* with 5 % errors in batches of 1,000, every batch has a failure:
+         * every success is lost, batch size - 1 results per batch */
+        if (json_real_value(json_object_get(c, "error_rate")) == 0.05 &&
+            json_integer_value(json_object_get(c, "batch")) == 1000) {
+            assert_int_equal(cascaded, ok);
+            json_int_t tasks = ok + json_integer_value(json_object_get(c, "failed"));
+            assert_int_equal(lost, tasks - tasks / 1000);
+        }
+    }
+    json_t *control = json_object_get(map, "control");
+    assert_int_equal(json_integer_value(json_object_get(control, "lost")), 0);
+    assert_true(json_integer_value(json_object_get(control, "failed")) > 0);
+    json_decref(j);
+
+    const char *html = slurp("page/index.html");
+    assert_non_null(strstr(html, "<table class=\"map\">"));
+    assert_non_null(strstr(html, "background:#ff"));
+    assert_non_null(strstr(html, "-94 % cascade rate"));
+    assert_null(strstr(html, "<script"));
+    const char *md = slurp("page/summary.md");
+    assert_non_null(strstr(md, "| errors | batch 10 | batch 100 | batch 1000 |"));
+    assert_non_null(strstr(md, "**Verdict (C patterns): reproduced only when"));
+
+    /* the runs' LOST events are recorded: one per batch with a failure */
+    char path[128];
+    snprintf(path, sizeof(path), "%s/c2.db", dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT count(*), sum(to_val) FROM events e JOIN runs r "
+                                        "ON e.run_id = r.id WHERE e.kind = 'lost' AND r.label = "
+                                        "'c2 propagate p=0.05 n=1000'",
+                                        -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_true(sqlite3_column_int64(q, 0) >= 6); /* 3 batches per trial, 2 trials */
+    assert_int_equal(sqlite3_column_int64(q, 1), 999 * sqlite3_column_int64(q, 0));
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
 static int setup(void **state)
 {
     return mkdtemp(dir) == NULL ? -1 : 0;
@@ -156,6 +239,7 @@ int main(void)
         cmocka_unit_test(quick_c1_without_python),
         cmocka_unit_test(bad_input_is_refused_naming_it),
         cmocka_unit_test(c3_runs_nothing_and_says_what_patternbench_offers),
+        cmocka_unit_test(quick_c2_map_and_its_report),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -152,6 +152,8 @@ static void summary_json_has_the_documented_keys(void **state)
     s->p99 = 1234;
     s->cp99 = 2345;
     s->pattern.rejected = 2;
+    s->pattern.lost = 5;
+    s->pattern.cascaded = 4;
     s->phase_sent[0] = 4;
     s->phase_sent[1] = 6;
     snprintf(s->errors[PB_OUTCOME_RESET], sizeof(s->errors[0]), "Recv failure: reset");
@@ -174,6 +176,9 @@ static void summary_json_has_the_documented_keys(void **state)
         2345);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "pattern"), "rejected")),
                      2);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "pattern"), "lost")), 5);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(j, "pattern"), "cascaded")), 4);
     assert_int_equal(json_array_size(json_object_get(j, "phase_sent")), 2);
     assert_string_equal(json_string_value(json_object_get(json_object_get(j, "errors"), "reset")),
                         "Recv failure: reset");
