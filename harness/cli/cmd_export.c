@@ -11,6 +11,7 @@
 #include "export.h"
 #include "monotime.h"
 #include "units.h"
+#include "usage.h"
 
 static void usage(FILE *out)
 {
@@ -40,15 +41,11 @@ static int parse_id(const char *opt, const char *value, int64_t *id)
 {
     uint64_t v;
     pb_err err;
-    if (value == NULL) {
-        fprintf(stderr, "patternbench export: %s needs a value: a run or compare id (1, 2, ...)\n",
-                opt);
-        return -1;
-    }
-    if (pb_parse_u64(value, opt, 1, INT64_MAX, &v, &err) != 0) {
-        fprintf(stderr, "patternbench export: %s\n", err.msg);
-        return -1;
-    }
+    if (value == NULL)
+        return pb_usage_error("export", "%s: expected a value: a run or compare id (1, 2, ...)",
+                              opt);
+    if (pb_parse_u64(value, opt, 1, INT64_MAX, &v, &err) != 0)
+        return pb_usage_error("export", "%s", err.msg);
     *id = (int64_t)v;
     return 0;
 }
@@ -67,7 +64,7 @@ int pb_cmd_export(int argc, char **argv)
             return 0;
         } else if (strcmp(a, "--run") == 0 || strcmp(a, "--compare") == 0) {
             if (parse_id(a, next, &opt.id) != 0)
-                return 2;
+                return PB_EXIT_USAGE;
             opt.pick = a[2] == 'r' ? PB_REPORT_RUN : PB_REPORT_COMPARE;
             picks++;
             i++;
@@ -75,60 +72,39 @@ int pb_cmd_export(int argc, char **argv)
             opt.pick = PB_REPORT_LAST;
             picks++;
         } else if (strcmp(a, "--format") == 0) {
-            if (next == NULL || pb_export_format_from_name(next, &opt.format) != 0) {
-                fprintf(stderr,
-                        "patternbench export: --format \"%s\": expected csv, jsonl or hgrm\n",
-                        next != NULL ? next : "");
-                return 2;
-            }
+            if (next == NULL || pb_export_format_from_name(next, &opt.format) != 0)
+                return pb_usage_error("export", "--format: expected csv, jsonl or hgrm, got \"%s\"",
+                                      next != NULL ? next : "");
             i++;
         } else if (strcmp(a, "--latency") == 0) {
-            if (next == NULL || (strcmp(next, "service") != 0 && strcmp(next, "corrected") != 0)) {
-                fprintf(stderr,
-                        "patternbench export: --latency \"%s\": expected service or corrected\n",
-                        next != NULL ? next : "");
-                return 2;
-            }
+            if (next == NULL || (strcmp(next, "service") != 0 && strcmp(next, "corrected") != 0))
+                return pb_usage_error("export",
+                                      "--latency: expected service or corrected, got \"%s\"",
+                                      next != NULL ? next : "");
             latency = next;
             opt.latency = next[0] == 'c' ? PB_EXPORT_CORRECTED : PB_EXPORT_SERVICE;
             i++;
         } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
-            if (next == NULL || next[0] == '\0') {
-                fprintf(stderr, "patternbench export: %s needs a file name\n", a);
-                return 2;
-            }
+            if (next == NULL || next[0] == '\0')
+                return pb_usage_error("export", "%s: expected a file name", a);
             out_path = next;
             i++;
         } else if (a[0] == '-' && a[1] != '\0') {
-            fprintf(stderr,
-                    "patternbench export: unknown option \"%s\"; expected --run ID, --compare "
-                    "ID, --last, --format F, --latency L, -o FILE or --help\n",
-                    a);
-            return 2;
+            return pb_usage_unknown_option("export", a);
         } else if (opt.db_path == NULL) {
             opt.db_path = a;
         } else {
-            fprintf(stderr,
-                    "patternbench export: unexpected argument \"%s\": only one database (got "
-                    "\"%s\" already)\n",
-                    a, opt.db_path);
-            return 2;
+            return pb_usage_error("export", "%s: expected one database (got \"%s\" already)", a,
+                                  opt.db_path);
         }
     }
-    if (opt.db_path == NULL) {
-        fprintf(stderr, "patternbench export: expected a database file\n");
-        usage(stderr);
-        return 2;
-    }
-    if (picks > 1) {
-        fprintf(stderr,
-                "patternbench export: give at most one of --run ID, --compare ID and --last\n");
-        return 2;
-    }
-    if (latency != NULL && opt.format != PB_EXPORT_HGRM) {
-        fprintf(stderr, "patternbench export: --latency applies to --format hgrm only\n");
-        return 2;
-    }
+    if (opt.db_path == NULL)
+        return pb_usage_error("export", "expected a database file");
+    if (picks > 1)
+        return pb_usage_error("export",
+                              "expected at most one of --run ID, --compare ID and --last");
+    if (latency != NULL && opt.format != PB_EXPORT_HGRM)
+        return pb_usage_error("export", "--latency: applies to --format hgrm only");
     /* write beside the target and rename on success: a failed export leaves
      * neither an empty nor a half-written file where the user looks */
     char part[PATH_MAX];
@@ -141,8 +117,7 @@ int pb_cmd_export(int argc, char **argv)
         }
         out = fopen(part, "w");
         if (out == NULL) {
-            fprintf(stderr, "patternbench export: %s: cannot write: %s\n", part,
-                    strerror(errno));
+            fprintf(stderr, "patternbench export: %s: cannot write: %s\n", part, strerror(errno));
             return 1;
         }
     }

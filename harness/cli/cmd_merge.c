@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "merge.h"
 #include "monotime.h"
+#include "usage.h"
 
 static void usage(FILE *out)
 {
@@ -28,16 +29,10 @@ int pb_cmd_merge(int argc, char **argv)
         return 0;
     }
     for (int i = 1; i < argc; i++)
-        if (strncmp(argv[i], "--", 2) == 0) {
-            fprintf(stderr, "patternbench merge: unknown option \"%s\"\n", argv[i]);
-            fprintf(stderr, "'patternbench merge --help' describes it.\n");
-            return 2;
-        }
-    if (argc < 3) {
-        fprintf(stderr, "patternbench merge: expected OUT.db and at least one IN.db\n");
-        fprintf(stderr, "'patternbench merge --help' describes it.\n");
-        return 2;
-    }
+        if (strncmp(argv[i], "--", 2) == 0)
+            return pb_usage_unknown_option("merge", argv[i]);
+    if (argc < 3)
+        return pb_usage_error("merge", "expected OUT.db and at least one IN.db");
     pb_merge_stats st;
     pb_err err = {0};
     pb_usec t0 = pb_monotime_now();

@@ -18,6 +18,7 @@
 #include "python_ref.h"
 #include "recorder.h"
 #include "units.h"
+#include "usage.h"
 
 #define EXIT_USAGE 2
 #define EXIT_FAILED 1
@@ -45,44 +46,34 @@ static void on_signal(int signum)
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: patternbench reproduce [options]\n"
-            "\n"
-            "Check the cheat sheet's claims by experiment against the built-in mock (latency\n"
-            "lognormal 6 ms median / 25 ms p99, 1 %% 503s). Each arm of a claim runs in N trials,\n"
-            "arms interleaved, with patternbench's C patterns and with the Python reference\n"
-            "(reference/python/pb_reference.py, asyncio + aiohttp); per arm the mean req/s with\n"
-            "its 95 %% confidence interval, the Little's-law bound, the client's CPU, then a\n"
-            "verdict per claim. Claims: C1 queue beat semaphore by 356 req/s; C2 error handling\n"
-            "inside the worker: a condition map of error rates x batch sizes; C3 72-hour benchmark; C4 throughput stars.\n"
-            "\n"
-            "options:\n"
-            "  --claims LIST     claims to check, e.g. C1,C4 (default C1,C2,C3,C4)\n"
-            "  --trials N        trials per arm, 2..%d (default %d)\n"
-            "  --quick           %d trials of 1 s each (the whole command within about 90 s)\n"
-            "  --python PYTHON   interpreter of the Python reference (default python3; needs aiohttp)\n"
-            "  --no-python       C patterns only\n"
-            "  --seed N          seed of trial 1; trial k uses N + k - 1 (default 1)\n"
-            "  --db FILE         database the C runs are recorded in (default patternbench.db)\n"
-            "  --json            the results as one JSON object on stdout\n"
-            "  --report DIR      also write DIR/index.html, DIR/summary.md, DIR/summary.json\n"
-            "  --help            this text\n"
-            "\n"
-            "exit status: 0 done (whatever the verdicts); 2 bad options; 1 a run or the database\n"
-            "failed; 128+N interrupted by signal N.\n",
-            PB_TRIALS_MAX, DEFAULT_TRIALS, QUICK_TRIALS);
-}
-
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "patternbench reproduce: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n(see 'patternbench reproduce --help')\n");
-    va_end(ap);
-    return EXIT_USAGE;
+    fprintf(
+        out,
+        "usage: patternbench reproduce [options]\n"
+        "\n"
+        "Check the cheat sheet's claims by experiment against the built-in mock (latency\n"
+        "lognormal 6 ms median / 25 ms p99, 1 %% 503s). Each arm of a claim runs in N trials,\n"
+        "arms interleaved, with patternbench's C patterns and with the Python reference\n"
+        "(reference/python/pb_reference.py, asyncio + aiohttp); per arm the mean req/s with\n"
+        "its 95 %% confidence interval, the Little's-law bound, the client's CPU, then a\n"
+        "verdict per claim. Claims: C1 queue beat semaphore by 356 req/s; C2 error handling\n"
+        "inside the worker: a condition map of error rates x batch sizes; C3 72-hour benchmark; C4 "
+        "throughput stars.\n"
+        "\n"
+        "options:\n"
+        "  --claims LIST     claims to check, e.g. C1,C4 (default C1,C2,C3,C4)\n"
+        "  --trials N        trials per arm, 2..%d (default %d)\n"
+        "  --quick           %d trials of 1 s each (the whole command within about 90 s)\n"
+        "  --python PYTHON   interpreter of the Python reference (default python3; needs aiohttp)\n"
+        "  --no-python       C patterns only\n"
+        "  --seed N          seed of trial 1; trial k uses N + k - 1 (default 1)\n"
+        "  --db FILE         database the C runs are recorded in (default patternbench.db)\n"
+        "  --json            the results as one JSON object on stdout\n"
+        "  --report DIR      also write DIR/index.html, DIR/summary.md, DIR/summary.json\n"
+        "  --help            this text\n"
+        "\n"
+        "exit status: 0 done (whatever the verdicts); 2 bad options; 1 a run or the database\n"
+        "failed; 128+N interrupted by signal N.\n",
+        PB_TRIALS_MAX, DEFAULT_TRIALS, QUICK_TRIALS);
 }
 
 static int parse_options(int argc, char **argv, options *o, int *exit_status)
@@ -111,14 +102,14 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
         const char *value = NULL, *eq = strchr(arg, '=');
         size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
         snprintf(name, sizeof(name), "%.*s", (int)n, arg);
-        static const char *const with_value[] = {"--claims", "--trials", "--python",
-                                                 "--seed",   "--db",     "--trial-duration",
+        static const char *const with_value[] = {"--claims",        "--trials", "--python",
+                                                 "--seed",          "--db",     "--trial-duration",
                                                  "--python-script", "--report", NULL};
         bool known = false;
         for (size_t k = 0; with_value[k] != NULL && !known; k++)
             known = strcmp(name, with_value[k]) == 0;
         if (!known) {
-            *exit_status = usage_error("unknown option \"%s\"", arg);
+            *exit_status = pb_usage_unknown_option("reproduce", arg);
             return -1;
         }
         if (eq != NULL) {
@@ -126,7 +117,7 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
         } else if (i + 1 < argc) {
             value = argv[++i];
         } else {
-            *exit_status = usage_error("%s: expected a value after it", name);
+            *exit_status = pb_usage_error("reproduce", "%s: expected a value after it", name);
             return -1;
         }
         pb_err err;
@@ -163,17 +154,17 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
                                 "--trial-duration: expected at least 100ms, got \"%s\"", value);
         }
         if (rc != 0) {
-            *exit_status = usage_error("%s", err.msg);
+            *exit_status = pb_usage_error("reproduce", "%s", err.msg);
             return -1;
         }
     }
     pb_err err;
     if (pb_claims_parse(o->claims_text, o->claims, &err) != 0) {
-        *exit_status = usage_error("%s", err.msg);
+        *exit_status = pb_usage_error("reproduce", "%s", err.msg);
         return -1;
     }
     if (o->python_set && o->no_python) {
-        *exit_status = usage_error("give --python or --no-python, not both");
+        *exit_status = pb_usage_error("reproduce", "give --python or --no-python, not both");
         return -1;
     }
     if (o->quick && !o->trials_set)
@@ -193,8 +184,8 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
 #define C2_TASKS_PER_SECOND 2000
 
 /* One trial of one cell of C2's map under on_error ("propagate", "isolate"). */
-static int run_c2_cell(pb_c2_cell *c, const char *on_error, const pb_trial_plan *tp,
-                       uint64_t seed, pb_err *err)
+static int run_c2_cell(pb_c2_cell *c, const char *on_error, const pb_trial_plan *tp, uint64_t seed,
+                       pb_err *err)
 {
     char label[64], batch[16], tasks[24], errors[32];
     snprintf(label, sizeof(label), "c2 %s p=%g n=%u", on_error, c->p, c->batch);
@@ -203,8 +194,8 @@ static int run_c2_cell(pb_c2_cell *c, const char *on_error, const pb_trial_plan 
     snprintf(tasks, sizeof(tasks), "%llu", (unsigned long long)pb_c2_tasks(c->batch, budget));
     snprintf(errors, sizeof(errors), "503:%g", c->p);
     /* whole batches bound the run; the duration is only a safety net */
-    const char *const params[] = {"batch", batch,    "on-error", on_error, "requests",
-                                  tasks,   "duration", "120s",   NULL};
+    const char *const params[] = {"batch", batch,      "on-error", on_error, "requests",
+                                  tasks,   "duration", "120s",     NULL};
     pb_arm arm = {.label = label,
                   .pattern = "semaphore",
                   .concurrency = C2_CONCURRENCY,
@@ -300,8 +291,8 @@ static void print_claim(FILE *out, pb_claim_id c, pb_arm_result res[PB_ARM_COUNT
 
 static json_t *ci_json(const pb_ci *ci)
 {
-    return json_pack("{s:f, s:f, s:f, s:f, s:f}", "mean", ci->mean, "half", ci->half, "lo",
-                     ci->lo, "hi", ci->hi, "sd", ci->sd);
+    return json_pack("{s:f, s:f, s:f, s:f, s:f}", "mean", ci->mean, "half", ci->half, "lo", ci->lo,
+                     "hi", ci->hi, "sd", ci->sd);
 }
 
 static json_t *arm_json(const pb_arm_result *r)
@@ -312,17 +303,17 @@ static json_t *arm_json(const pb_arm_result *r)
     for (size_t i = 0; i < r->n; i++) {
         const pb_trial *t = &r->trials[i];
         json_array_append_new(
-            trials, json_pack("{s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I}", "rps", t->rps,
-                              "goodput", t->goodput, "elapsed_s", t->elapsed_s, "cpu_s", t->cpu_s,
-                              "mean_latency_ms", t->mean_latency_ms, "requests",
-                              (json_int_t)t->requests, "ok", (json_int_t)t->ok,
-                              "server_requests", (json_int_t)t->server_requests, "lost",
-                              (json_int_t)t->lost, "run_id", (json_int_t)t->run_id));
+            trials,
+            json_pack("{s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I}", "rps", t->rps,
+                      "goodput", t->goodput, "elapsed_s", t->elapsed_s, "cpu_s", t->cpu_s,
+                      "mean_latency_ms", t->mean_latency_ms, "requests", (json_int_t)t->requests,
+                      "ok", (json_int_t)t->ok, "server_requests", (json_int_t)t->server_requests,
+                      "lost", (json_int_t)t->lost, "run_id", (json_int_t)t->run_id));
     }
     return json_pack("{s:o, s:o, s:f, s:f, s:f, s:b, s:o}", "rps", ci_json(&r->rps), "goodput",
-                     ci_json(&r->goodput), "mean_latency_ms", r->mean_latency_ms,
-                     "little_bound", r->little_bound, "cpu_share", r->cpu_share, "client_bound",
-                     r->client_bound, "trials", trials);
+                     ci_json(&r->goodput), "mean_latency_ms", r->mean_latency_ms, "little_bound",
+                     r->little_bound, "cpu_share", r->cpu_share, "client_bound", r->client_bound,
+                     "trials", trials);
 }
 
 static json_t *cell_json(const pb_c2_cell *c)
@@ -350,26 +341,28 @@ static json_t *map_json(const pb_c2_map *m)
     for (size_t i = 0; i < PB_C2_RATES; i++) {
         for (size_t j = 0; j < PB_C2_BATCHES; j++)
             json_array_append_new(cells, cell_json(&m->cell[i][j]));
-        json_array_append_new(at94, json_pack("{s:f, s:f}", "error_rate", pb_c2_rate(i),
-                                              "batch", pb_c2_batch_for(pb_c2_rate(i),
-                                                                       PB_C2_SHEET_DROP)));
+        json_array_append_new(at94, json_pack("{s:f, s:f}", "error_rate", pb_c2_rate(i), "batch",
+                                              pb_c2_batch_for(pb_c2_rate(i), PB_C2_SHEET_DROP)));
     }
     return json_pack(
         "{s:s, s:s, s:s, s:f, s:o, s:o, s:o, s:s}", "cascade_rate",
         "successes whose result the caller never got because another task of their batch "
         "failed first (cascaded / ok answers)",
-        "expected", "1 - (1 - p)^(n - 1): a success is lost when any of the batch's other n - 1 "
+        "expected",
+        "1 - (1 - p)^(n - 1): a success is lost when any of the batch's other n - 1 "
         "tasks fails",
         "mode", "semaphore --on-error propagate; the control runs isolate", "sheet_drop",
-        PB_C2_SHEET_DROP, "cells", cells, "control", cell_json(&m->control), "sheet_drop_at",
-        at94, "missing", m->missing);
+        PB_C2_SHEET_DROP, "cells", cells, "control", cell_json(&m->control), "sheet_drop_at", at94,
+        "missing", m->missing);
 }
 
 /* C2's map as a table: measured cascade rate ± 95 % CI, expected beside it. */
 static void print_map(FILE *out, const pb_c2_map *m)
 {
-    fprintf(out, "\n  C2 condition map: cascade rate under propagate (successes the caller never "
-                 "saw), measured ± 95 %% CI [expected]\n  %-10s", "errors");
+    fprintf(out,
+            "\n  C2 condition map: cascade rate under propagate (successes the caller never "
+            "saw), measured ± 95 %% CI [expected]\n  %-10s",
+            "errors");
     for (size_t j = 0; j < PB_C2_BATCHES; j++) {
         char h[32];
         snprintf(h, sizeof(h), "batch %u", pb_c2_batch(j));
@@ -386,15 +379,18 @@ static void print_map(FILE *out, const pb_c2_map *m)
             if (c->ready)
                 snprintf(t, sizeof(t), "%5.1f ± %4.1f %% [%5.1f]%s", c->ci.mean * 100,
                          c->ci.half * 100, c->expected * 100,
-                         c->versus_sheet == 0 ? " 94!" : c->versus_sheet == 2 ? " ?" : "");
+                         c->versus_sheet == 0   ? " 94!"
+                         : c->versus_sheet == 2 ? " ?"
+                                                : "");
             else
                 snprintf(t, sizeof(t), "-");
             fprintf(out, " | %-28s", t);
         }
         fprintf(out, "\n");
     }
-    fprintf(out, "  control (isolate, %g %% x %u): %llu results, %llu lost; 94!: the interval "
-                 "holds the sheet's 94 %% (± 5 points); ?: it holds 94 %% but is wider\n",
+    fprintf(out,
+            "  control (isolate, %g %% x %u): %llu results, %llu lost; 94!: the interval "
+            "holds the sheet's 94 %% (± 5 points); ?: it holds 94 %% but is wider\n",
             m->control.p * 100, m->control.batch,
             (unsigned long long)(m->control.ok + m->control.failed),
             (unsigned long long)m->control.lost);
@@ -406,16 +402,18 @@ static json_t *build_json(const options *o, int64_t compare_id, const char *end_
                           const char *py_missing, pb_arm_result res[][PB_IMPL_COUNT],
                           const pb_c2_map *map, pb_verdict v[][PB_IMPL_COUNT])
 {
-    json_t *root = json_pack("{s:s, s:I, s:I, s:f, s:I, s:s, s:I}", "claims_checked", o->claims_text,
-                     "seed", (json_int_t)o->seed, "trials", (json_int_t)o->trials,
-                     "trial_duration_s", (double)o->trial_duration / 1e6, "compare_id",
-                     (json_int_t)compare_id, "status", end_status, "server_recording", 0);
-    json_object_set_new(root, "server_recording", json_string("not yet: figures come from "
-                                                              "each client and the mock's "
-                                                              "counters"));
+    json_t *root =
+        json_pack("{s:s, s:I, s:I, s:f, s:I, s:s, s:I}", "claims_checked", o->claims_text, "seed",
+                  (json_int_t)o->seed, "trials", (json_int_t)o->trials, "trial_duration_s",
+                  (double)o->trial_duration / 1e6, "compare_id", (json_int_t)compare_id, "status",
+                  end_status, "server_recording", 0);
+    json_object_set_new(root, "server_recording",
+                        json_string("not yet: figures come from "
+                                    "each client and the mock's "
+                                    "counters"));
     json_object_set_new(root, "python",
-                        run_python ? json_pack("{s:s, s:s, s:s}", "command", o->python,
-                                               "version", py_version, "aiohttp", aiohttp)
+                        run_python ? json_pack("{s:s, s:s, s:s}", "command", o->python, "version",
+                                               py_version, "aiohttp", aiohttp)
                                    : json_pack("{s:s}", "missing", py_missing));
     json_t *arms_j = json_object(), *claims_j = json_array();
     for (int a = 0; a < PB_ARM_COUNT; a++) {
@@ -424,8 +422,8 @@ static json_t *build_json(const options *o, int64_t compare_id, const char *end_
         const pb_arm *arm = pb_claims_arm((pb_arm_id)a);
         json_object_set_new(arms_j, arm->label,
                             json_pack("{s:s, s:i, s:b, s:o, s:o}", "pattern", arm->pattern,
-                                      "concurrency", (int)arm->concurrency, "fault",
-                                      arm->fault, "c", arm_json(&res[a][PB_IMPL_C]), "python",
+                                      "concurrency", (int)arm->concurrency, "fault", arm->fault,
+                                      "c", arm_json(&res[a][PB_IMPL_C]), "python",
                                       arm_json(&res[a][PB_IMPL_PYTHON])));
     }
     for (int c = 0; c < PB_CLAIM_COUNT; c++) {
@@ -440,9 +438,8 @@ static json_t *build_json(const options *o, int64_t compare_id, const char *end_
             claims_j,
             json_pack("{s:s, s:s, s:s, s:o, s:{s:s, s:s}, s:{s:s, s:s}}", "id", cl->id, "quote",
                       cl->quote, "sheet", cl->figure, "arms", used, "c", "verdict",
-                      v[c][PB_IMPL_C].word, "reason", v[c][PB_IMPL_C].reason, "python",
-                      "verdict", v[c][PB_IMPL_PYTHON].word, "reason",
-                      v[c][PB_IMPL_PYTHON].reason));
+                      v[c][PB_IMPL_C].word, "reason", v[c][PB_IMPL_C].reason, "python", "verdict",
+                      v[c][PB_IMPL_PYTHON].word, "reason", v[c][PB_IMPL_PYTHON].reason));
     }
     json_object_set_new(root, "arms", arms_j);
     json_object_set_new(root, "claims", claims_j);
@@ -466,7 +463,7 @@ int pb_cmd_reproduce(int argc, char **argv)
     if (python && pb_python_ref_check(o.python, o.script, py_version, sizeof(py_version), aiohttp,
                                       sizeof(aiohttp), &err) != 0) {
         if (o.python_set)
-            return usage_error("%s", err.msg);
+            return pb_usage_error("reproduce", "%s", err.msg);
         snprintf(py_missing, sizeof(py_missing), "%s", err.msg);
         fprintf(stderr, "patternbench reproduce: no Python column: %s\n", err.msg);
     }
@@ -529,9 +526,8 @@ int pb_cmd_reproduce(int argc, char **argv)
                 if (impl == PB_IMPL_PYTHON && (!run_python || r->missing[0] != '\0'))
                     continue;
                 pb_trial tr;
-                int rc = impl == PB_IMPL_C
-                             ? pb_trial_run_c(arm, &tp, o.seed + t, &tr, &err)
-                             : pb_trial_run_python(arm, &tp, o.seed + t, &tr, &err);
+                int rc = impl == PB_IMPL_C ? pb_trial_run_c(arm, &tp, o.seed + t, &tr, &err)
+                                           : pb_trial_run_python(arm, &tp, o.seed + t, &tr, &err);
                 if (rc != 0 && impl == PB_IMPL_C) {
                     fprintf(stderr, "patternbench reproduce: %s (C): %s\n", arm->label, err.msg);
                     end_status = "failed";
@@ -610,7 +606,8 @@ int pb_cmd_reproduce(int argc, char **argv)
             printf("; Python %s, aiohttp %s (%s)\n", py_version, aiohttp, o.python);
         else
             printf("; no Python column (%s)\n", py_missing);
-        printf("mean ± 95 %% CI over trials; bound = concurrency / the server's mean latency of %.2f ms (Little's law); "
+        printf("mean ± 95 %% CI over trials; bound = concurrency / the server's mean latency of "
+               "%.2f ms (Little's law); "
                "cpu = the client's CPU seconds per second\n",
                pb_claims_server_mean_ms());
         for (int c = 0; c < PB_CLAIM_COUNT; c++) {
@@ -626,8 +623,10 @@ int pb_cmd_reproduce(int argc, char **argv)
             fprintf(stderr, "patternbench reproduce: --report %s: %s\n", o.report, err.msg);
             end_status = "failed";
         } else {
-            fprintf(stderr, "patternbench reproduce: wrote %s/index.html, summary.md, "
-                            "summary.json\n", o.report);
+            fprintf(stderr,
+                    "patternbench reproduce: wrote %s/index.html, summary.md, "
+                    "summary.json\n",
+                    o.report);
         }
     }
     fflush(stdout);
@@ -638,7 +637,8 @@ int pb_cmd_reproduce(int argc, char **argv)
 
 done:
     if (rec != NULL) {
-        if (compare_id != 0 && pb_recorder_end_compare(rec, compare_id, end_status, NULL, &err) != 0) {
+        if (compare_id != 0 &&
+            pb_recorder_end_compare(rec, compare_id, end_status, NULL, &err) != 0) {
             fprintf(stderr, "patternbench reproduce: --db %s: %s\n", o.db, err.msg);
             status = EXIT_FAILED;
         }

@@ -45,11 +45,9 @@ static int pb(struct ctx *c, const char *out_path, const char *const *args)
     assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
     assert_int_equal(posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0), 0);
     assert_int_equal(
-        posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644),
-        0);
+        posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644), 0);
     assert_int_equal(
-        posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644),
-        0);
+        posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644), 0);
     pid_t pid;
     assert_int_equal(posix_spawn(&pid, bin, &fa, NULL, argv, environ), 0);
     posix_spawn_file_actions_destroy(&fa);
@@ -101,10 +99,24 @@ static int setup(void **state)
      * both latencies have something to say */
     char out[128];
     snprintf(out, sizeof(out), "%s/run.json", c->dir);
-    const char *run[] = {"run",       "--pattern", "breaker",      "--requests", "3000",
-                         "--rate",    "1500",      "--concurrency", "8",         "--latency",
-                         "lognormal:2ms,20ms",     "--errors",     "503:0.3",    "--db",
-                         c->db,       "--quiet",   "--json",        NULL};
+    const char *run[] = {"run",
+                         "--pattern",
+                         "breaker",
+                         "--requests",
+                         "3000",
+                         "--rate",
+                         "1500",
+                         "--concurrency",
+                         "8",
+                         "--latency",
+                         "lognormal:2ms,20ms",
+                         "--errors",
+                         "503:0.3",
+                         "--db",
+                         c->db,
+                         "--quiet",
+                         "--json",
+                         NULL};
     assert_int_equal(pb(c, out, run), 0);
     char *text = slurp(out);
     c->summary = json_loads(text, 0, NULL);
@@ -239,8 +251,8 @@ static void hgrm_gives_the_summary_percentiles(void **state)
     for (int k = 0; k < 2; k++) {
         char out[128];
         snprintf(out, sizeof(out), "%s/%s.hgrm", c->dir, kinds[k]);
-        const char *args[] = {"export", c->db, "--format", "hgrm", "--latency", kinds[k],
-                              "-o", out, NULL};
+        const char *args[] = {"export", c->db, "--format", "hgrm", "--latency",
+                              kinds[k], "-o",  out,        NULL};
         assert_int_equal(pb(c, "/dev/null", args), 0);
         char *text = slurp(out);
         struct hgrm h;
@@ -276,10 +288,13 @@ static void mistakes_get_clear_messages(void **state)
         const char *needle;
     } cases[] = {
         {{"export", NULL}, 2, "patternbench export: expected a database file"},
-        {{"export", c->db, "--format", "xml", NULL}, 2, "--format \"xml\": expected csv, jsonl"},
+        {{"export", c->db, "--format", "xml", NULL},
+         2,
+         "patternbench export: --format: expected csv, jsonl or hgrm, got \"xml\"\nsee "
+         "'patternbench export --help'"},
         {{"export", c->db, "--latency", "corrected", NULL}, 2, "--format hgrm only"},
         {{"export", c->db, "--run", "x", NULL}, 2, "--run"},
-        {{"export", c->db, "--frob", NULL}, 2, "unknown option \"--frob\""},
+        {{"export", c->db, "--frob", NULL}, 2, "patternbench export: --frob: unknown option"},
         {{"export", c->db, "--run", "9", "-o", out, NULL}, 1, "no run with id 9"},
         {{"export", missing, "-o", out, NULL}, 1, "missing.db"},
     };

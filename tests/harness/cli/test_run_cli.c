@@ -295,6 +295,9 @@ static void every_subcommand_refuses_a_mistake_in_one_voice(void **state)
         {"mock", {"--bogus"}, "patternbench mock: --bogus: unknown option\n"},
         {"compare", {"x.json", "--bogus"}, "patternbench compare: --bogus: unknown option\n"},
         {"report", {"x.db", "--quiet"}, "patternbench report: --quiet: unknown option\n"},
+        {"export", {"x.db", "--quiet"}, "patternbench export: --quiet: unknown option\n"},
+        {"merge", {"out.db", "--quiet"}, "patternbench merge: --quiet: unknown option\n"},
+        {"reproduce", {"--quiet"}, "patternbench reproduce: --quiet: unknown option\n"},
         {"run",
          {"--requests", "-1"},
          "patternbench run: --requests: expected a whole number from 1 to 9007199254740992, "
