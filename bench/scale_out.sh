@@ -28,11 +28,14 @@ while [ "$i" -le "$ROUNDS" ]; do
     one=$("$PB" run --target "$URL" --pattern queue --concurrency "$CONNS" --duration "$DURATION" \
         --db "$TMP/one.db" --quiet --json | json_num rps)
     start=$(($(date +%s) + 2))
+    pids=""
     for s in 0 1; do
         "$PB" run --target "$URL" --pattern queue --concurrency "$CONNS" --duration "$DURATION" \
             --segment "$s/2" --start-at "$start" --db "$TMP/seg$s.db" --quiet >/dev/null &
+        pids="$pids $!"
     done
-    wait
+    # the two segments only: a bare `wait` would wait for nginx too
+    for p in $pids; do wait "$p"; done
     out=$("$PB" merge "$TMP/merged.db" "$TMP/seg0.db" "$TMP/seg1.db")
     rows=$(echo "$out" | sed -n 's/^ *\([0-9]*\) request rows.*/\1/p')
     mrate=$(echo "$out" | sed -n 's/.*(\([0-9]*\) rows\/s).*/\1/p')
