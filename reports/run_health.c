@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "html.h"
+
 static const char *const series_names[PB_HEALTH_SERIES] = {
     [PB_HEALTH_RPS] = "req/s",  [PB_HEALTH_ERROR_RATE] = "error %", [PB_HEALTH_P50] = "p50 ms",
     [PB_HEALTH_P99] = "p99 ms", [PB_HEALTH_RSS] = "harness RSS MB", [PB_HEALTH_LIMIT] = "limit",
@@ -234,28 +236,6 @@ void pb_run_health_md(FILE *f, const char *label, const pb_run_health *h)
     }
 }
 
-static void html_text(FILE *f, const char *s)
-{
-    for (; *s != '\0'; s++) {
-        switch (*s) {
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        default:
-            fputc(*s, f);
-        }
-    }
-}
-
 void pb_run_health_html(FILE *f, const char *const *labels, const pb_run_health *const *h, size_t n)
 {
     bool any = false;
@@ -267,17 +247,17 @@ void pb_run_health_html(FILE *f, const char *const *labels, const pb_run_health 
     for (size_t r = 0; r < n; r++) {
         char line[256];
         fputs("<p><b>", f);
-        html_text(f, labels[r]);
+        pb_html_escape(f, labels[r]);
         fputs("</b>: ", f);
         /* the line's only markup is Markdown's bold: show it as HTML */
         harness_line(h[r], line, sizeof(line));
         char *bold = strstr(line, "**generator-bound**");
         if (bold != NULL) {
             *bold = '\0';
-            html_text(f, line);
+            pb_html_escape(f, line);
             fputs("<strong class=\"fail\">generator-bound</strong>", f);
         } else {
-            html_text(f, line);
+            pb_html_escape(f, line);
         }
         fputs("</p>\n", f);
         if (!h[r]->drift_known)
