@@ -37,19 +37,6 @@ static void usage(FILE *out)
             "  -h, --help        this text\n");
 }
 
-static int parse_id(const char *opt, const char *value, int64_t *id)
-{
-    uint64_t v;
-    pb_err err;
-    if (value == NULL)
-        return pb_usage_error("export", "%s: expected a value: a run or compare id (1, 2, ...)",
-                              opt);
-    if (pb_parse_u64(value, opt, 1, INT64_MAX, &v, &err) != 0)
-        return pb_usage_error("export", "%s", err.msg);
-    *id = (int64_t)v;
-    return 0;
-}
-
 int pb_cmd_export(int argc, char **argv)
 {
     pb_export_options opt = {.pick = PB_REPORT_LAST, .format = PB_EXPORT_CSV};
@@ -63,7 +50,7 @@ int pb_cmd_export(int argc, char **argv)
             usage(stdout);
             return 0;
         } else if (strcmp(a, "--run") == 0 || strcmp(a, "--compare") == 0) {
-            if (parse_id(a, next, &opt.id) != 0)
+            if (pb_usage_parse_id("export", a, next, &opt.id) != 0)
                 return PB_EXIT_USAGE;
             opt.pick = a[2] == 'r' ? PB_REPORT_RUN : PB_REPORT_COMPARE;
             picks++;

@@ -45,19 +45,6 @@ static void usage(FILE *out)
             "PB_GNUPLOT");
 }
 
-static int parse_id(const char *opt, const char *value, int64_t *id)
-{
-    uint64_t v;
-    pb_err err;
-    if (value == NULL)
-        return pb_usage_error("report", "%s: expected a value: a run or compare id (1, 2, ...)",
-                              opt);
-    if (pb_parse_u64(value, opt, 1, INT64_MAX, &v, &err) != 0)
-        return pb_usage_error("report", "%s", err.msg);
-    *id = (int64_t)v;
-    return 0;
-}
-
 /* Run ids separated by commas ("3,7,12") into pool[*used...]; `what` names
  * the input in messages. */
 static int parse_id_list(const char *what, const char *list, int64_t *pool, size_t *used,
@@ -78,7 +65,7 @@ static int parse_id_list(const char *what, const char *list, int64_t *pool, size
         memcpy(item, p, len);
         item[len] = '\0';
         int64_t id;
-        int rc = parse_id(what, item, &id);
+        int rc = pb_usage_parse_id("report", what, item, &id);
         if (rc != 0)
             return rc;
         for (size_t k = 0; k < *n; k++)
@@ -145,7 +132,7 @@ int pb_cmd_report(int argc, char **argv)
             usage(stdout);
             return 0;
         } else if (strcmp(a, "--run") == 0 || strcmp(a, "--compare") == 0) {
-            if (parse_id(a, next, &opt.id) != 0)
+            if (pb_usage_parse_id("report", a, next, &opt.id) != 0)
                 return PB_EXIT_USAGE;
             opt.pick = a[2] == 'r' ? PB_REPORT_RUN : PB_REPORT_COMPARE;
             pick_opt = a;

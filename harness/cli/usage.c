@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "units.h"
+
 int pb_usage_error(const char *command, const char *fmt, ...)
 {
     va_list ap;
@@ -22,4 +24,17 @@ int pb_usage_unknown_option(const char *command, const char *option)
     const char *eq = strchr(option, '=');
     int len = eq != NULL ? (int)(eq - option) : (int)strlen(option);
     return pb_usage_error(command, "%.*s: unknown option", len, option);
+}
+
+int pb_usage_parse_id(const char *command, const char *opt, const char *value, int64_t *id)
+{
+    uint64_t v;
+    pb_err err;
+    if (value == NULL)
+        return pb_usage_error(command, "%s: expected a value: a run or compare id (1, 2, ...)",
+                              opt);
+    if (pb_parse_u64(value, opt, 1, INT64_MAX, &v, &err) != 0)
+        return pb_usage_error(command, "%s", err.msg);
+    *id = (int64_t)v;
+    return 0;
 }

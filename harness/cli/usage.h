@@ -8,6 +8,10 @@
 #ifndef PB_USAGE_H
 #define PB_USAGE_H
 
+#include <stdint.h>
+
+#include "errors.h"
+
 /* Exit status of a command-line or scenario mistake (nothing has run). */
 #define PB_EXIT_USAGE 2
 
@@ -18,5 +22,11 @@ int pb_usage_error(const char *command, const char *fmt, ...) __attribute__((for
 /* The same for an option no part of COMMAND knows: "OPTION: unknown option".
  * `option` is the argument as given ("--duraton", "--bogus=1"). */
 int pb_usage_unknown_option(const char *command, const char *option);
+
+/* A run or compare id given to option opt (1 .. INT64_MAX) into *id; a missing
+ * or bad value is a usage error of command, said in the one voice
+ * (PB_EXIT_USAGE returned). */
+int pb_usage_parse_id(const char *command, const char *opt, const char *value,
+                      int64_t *id) PB_MUST_CHECK;
 
 #endif
