@@ -71,8 +71,10 @@ if [ -f "$DIR/report/summary.json" ]; then
 import json, sys
 d = json.load(open(sys.argv[1]))
 for r in d.get("runs", []):
-    for name, v in (r.get("drift") or {}).items():
+    for name, v in ((r.get("health") or {}).get("drift") or {}).items():
         if isinstance(v, dict) and "verdict" in v:
-            print("drift %-14s %s" % (name, v["verdict"]))
+            print("drift %-10s %-13s %+.2f %%/h (first 10 %% %.4g, last 10 %% %.4g)" % (
+                name, v["verdict"], v.get("pct_per_h") or 0.0, v.get("first_10pct") or 0.0,
+                v.get("last_10pct") or 0.0))
 ' "$DIR/report/summary.json" || true
 fi
