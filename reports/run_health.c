@@ -63,6 +63,44 @@ static void verdict_from_summary(const char *summary_json, pb_run_health *h)
     json_decref(root);
 }
 
+/* Mock phases a run can have, the base included (PB_MAX_PHASES + 1). */
+#define MAX_PHASES 33
+
+/* Which of the mock's phases are faults: those whose settings differ from the
+ * base profile's. A phase that restores the base ("recovered") is not one, so
+ * a soak's long healthy stretches between outages count for drift. Phase 0 is
+ * the base; phase i is mock.phases[i - 1] of the run's configuration. Without
+ * a readable configuration every phase after the base counts as a fault. */
+static void fault_phases(sqlite3 *db, int64_t run_id, bool fault[MAX_PHASES])
+{
+    for (int i = 0; i < MAX_PHASES; i++)
+        fault[i] = i > 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT config_json FROM runs WHERE id = ?1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return;
+    sqlite3_bind_int64(st, 1, run_id);
+    json_t *root = NULL;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT)
+        root = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
+    sqlite3_finalize(st);
+    json_t *mock = json_object_get(root, "mock");
+    json_t *phases = json_object_get(mock, "phases");
+    for (size_t i = 0; i < json_array_size(phases) && i + 1 < MAX_PHASES; i++) {
+        const char *key;
+        json_t *value;
+        bool differs = false;
+        json_object_foreach(json_array_get(phases, i), key, value)
+        {
+            if (strcmp(key, "at") == 0 || strcmp(key, "name") == 0)
+                continue;
+            differs |= !json_equal(value, json_object_get(mock, key));
+        }
+        fault[i + 1] = differs;
+    }
+    json_decref(root);
+}
+
 int pb_run_health_load(sqlite3 *db, const char *path, int64_t run_id, const char *summary_json,
                        uint64_t whole_s, pb_run_health *out, pb_err *err)
 {
@@ -104,6 +142,8 @@ int pb_run_health_load(sqlite3 *db, const char *path, int64_t run_id, const char
         for (uint64_t s = 0; s < whole_s; s++)
             y[i][s] = NAN;
     }
+    bool fault[MAX_PHASES];
+    fault_phases(db, run_id, fault);
     char sql[320];
     snprintf(sql, sizeof(sql),
              "SELECT sec, count - rejected - dropped, ok, p50_us, p99_us, lim, phase, %s FROM "
@@ -119,7 +159,8 @@ int pb_run_health_load(sqlite3 *db, const char *path, int64_t run_id, const char
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t sec = sqlite3_column_int64(st, 0);
         /* fault phases are the mock's doing, not the run's drift */
-        if (sec < 0 || (sqlite3_column_type(st, 6) != SQLITE_NULL && sqlite3_column_int(st, 6) > 0))
+        int phase = sqlite3_column_type(st, 6) != SQLITE_NULL ? sqlite3_column_int(st, 6) : 0;
+        if (sec < 0 || (phase > 0 && (phase >= MAX_PHASES || fault[phase])))
             continue;
         double sent = sqlite3_column_double(st, 1), ok = sqlite3_column_double(st, 2);
         y[PB_HEALTH_RPS][sec] = sent;

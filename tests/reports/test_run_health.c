@@ -228,11 +228,46 @@ static void version_1_rollups_read_without_harness_figures(void **state)
     remove_db();
 }
 
+/* A phase that restores the base profile ("recovered") is healthy time for
+ * drift; only a phase whose settings differ from the base is left out. A run
+ * without a readable configuration leaves out every phase after the base. */
+static void a_recovered_phase_counts_for_drift(void **state)
+{
+    (void)state;
+    make_db(2);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    exec(db, "BEGIN");
+    add_run(db, 4, 2, 0.0, 0.0, 0.0, false);
+    add_run(db, 5, 2, 0.0, 0.0, 0.0, false);
+    /* after the fault (phase 1, 600..659 s) comes phase 2, the base's settings again */
+    exec(db, "UPDATE seconds SET phase = 2 WHERE run_id IN (4, 5) AND sec >= 660");
+    exec(db,
+         "UPDATE runs SET config_json = '{\"mock\": {\"errors\": \"503:0.01\", \"latency\": "
+         "\"fixed:5ms\", \"phases\": [{\"at\": \"600s\", \"name\": \"outage\", \"errors\": "
+         "\"503:1\"}, {\"at\": \"660s\", \"name\": \"recovered\", \"errors\": \"503:0.01\"}]}}' "
+         "WHERE id = 4");
+    exec(db, "COMMIT");
+    sqlite3_close(db);
+    const int64_t ids[] = {4, 5};
+    const size_t seconds[] = {SPAN - 60, 600};
+    for (int i = 0; i < 2; i++) {
+        pb_report_data *d;
+        pb_err err;
+        if (pb_report_data_load(path, PB_REPORT_RUN, ids[i], &d, &err) != 0)
+            fail_msg("%s", err.msg);
+        assert_int_equal(d->runs[0].health.drift[PB_HEALTH_P99].seconds, seconds[i]);
+        pb_report_data_destroy(d);
+    }
+    remove_db();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(drift_verdicts_on_synthetic_rollups),
         cmocka_unit_test(version_1_rollups_read_without_harness_figures),
+        cmocka_unit_test(a_recovered_phase_counts_for_drift),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
