@@ -134,27 +134,16 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
             continue;
         }
         /* options with a value: --name VALUE or --name=VALUE */
-        char name[32];
-        const char *value = NULL, *eq = strchr(arg, '=');
-        size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
-        snprintf(name, sizeof(name), "%.*s", (int)n, arg);
         static const char *const with_value[] = {
             "--db",         "--report",    "--patterns",       "--duration", "--requests",
             "--seed",       "--threshold", "--client-threads", "--metrics",  "--metrics-linger",
             "--time-scale", "--segment",   "--start-at",       NULL};
-        bool known = false;
-        for (size_t k = 0; with_value[k] != NULL && !known; k++)
-            known = strcmp(name, with_value[k]) == 0;
-        if (!known) {
-            *exit_status = pb_usage_unknown_option("compare", arg);
-            return -1;
-        }
-        if (eq != NULL) {
-            value = eq + 1;
-        } else if (i + 1 < argc) {
-            value = argv[++i];
-        } else {
-            *exit_status = pb_usage_error("compare", "%s: expected a value", name);
+        char name[32];
+        const char *value = NULL;
+        int bad = pb_usage_option_value("compare", with_value, argc, argv, &i, name, sizeof(name),
+                                        &value);
+        if (bad != 0) {
+            *exit_status = bad;
             return -1;
         }
         pb_err err;

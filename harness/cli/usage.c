@@ -2,6 +2,7 @@
 #include "usage.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,5 +37,25 @@ int pb_usage_parse_id(const char *command, const char *opt, const char *value, i
     if (pb_parse_u64(value, opt, 1, INT64_MAX, &v, &err) != 0)
         return pb_usage_error(command, "%s", err.msg);
     *id = (int64_t)v;
+    return 0;
+}
+
+int pb_usage_option_value(const char *command, const char *const *with_value, int argc, char **argv,
+                          int *i, char *name, size_t name_len, const char **value)
+{
+    const char *arg = argv[*i], *eq = strchr(arg, '=');
+    size_t n = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
+    snprintf(name, name_len, "%.*s", (int)n, arg);
+    bool known = false;
+    for (size_t k = 0; with_value[k] != NULL && !known; k++)
+        known = strcmp(name, with_value[k]) == 0;
+    if (!known)
+        return pb_usage_unknown_option(command, arg);
+    if (eq != NULL)
+        *value = eq + 1;
+    else if (*i + 1 < argc)
+        *value = argv[++*i];
+    else
+        return pb_usage_error(command, "%s: expected a value", name);
     return 0;
 }

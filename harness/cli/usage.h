@@ -8,6 +8,7 @@
 #ifndef PB_USAGE_H
 #define PB_USAGE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "errors.h"
@@ -22,6 +23,14 @@ int pb_usage_error(const char *command, const char *fmt, ...) __attribute__((for
 /* The same for an option no part of COMMAND knows: "OPTION: unknown option".
  * `option` is the argument as given ("--duraton", "--bogus=1"). */
 int pb_usage_unknown_option(const char *command, const char *option);
+
+/* The option at argv[*i] that takes a value, as "--name VALUE" or
+ * "--name=VALUE": its name (one of with_value, a NULL-terminated list) into
+ * name and its value into *value, moving *i past a separate value. An option
+ * not in the list, or one missing its value, is a usage error of command said
+ * in the one voice (PB_EXIT_USAGE returned); 0 otherwise. */
+int pb_usage_option_value(const char *command, const char *const *with_value, int argc, char **argv,
+                          int *i, char *name, size_t name_len, const char **value) PB_MUST_CHECK;
 
 /* A run or compare id given to option opt (1 .. INT64_MAX) into *id; a missing
  * or bad value is a usage error of command, said in the one voice
