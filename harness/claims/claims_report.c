@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -90,20 +91,45 @@ static void heat_colour(double v, char *buf, size_t len)
     snprintf(buf, len, "#ff%02x%02x", gb, gb);
 }
 
-/* "97.1 ± 2.0 %" of a cell's cascade interval, or "-". */
+/* "97.1 ± 2.0 %" of a cell's cascade interval, "97.1 % (1 trial)", or "-". */
 static void cell_text(const json_t *cell, char *buf, size_t len)
 {
     const json_t *ci = json_object_get(cell, "cascade");
-    if (!json_is_object(ci))
-        snprintf(buf, len, "-");
-    else
+    const json_t *per_trial = json_object_get(cell, "cascade_per_trial");
+    if (json_is_object(ci))
         snprintf(buf, len, "%.1f ± %.1f %%", 100 * num(ci, "mean"), 100 * num(ci, "half"));
+    else if (json_array_size(per_trial) == 1)
+        snprintf(buf, len, "%.1f %% (1 trial)",
+                 100 * json_number_value(json_array_get(per_trial, 0)));
+    else
+        snprintf(buf, len, "-");
 }
 
-static void html_map(FILE *f, const json_t *map)
+/* Whether a map has a figure to show: some cell ran a trial. */
+static bool map_ran(const json_t *map)
+{
+    size_t i;
+    const json_t *c;
+    json_array_foreach(json_object_get(map, "cells"), i, c) if (num(c, "trials") > 0) return true;
+    return false;
+}
+
+/* "C and Python lost the same results in 10 of 10 cell trials", or "". */
+static void agreement_text(const json_t *root, char *buf, size_t len)
+{
+    const json_t *a = json_object_get(root, "condition_map_agreement");
+    buf[0] = '\0';
+    if (num(a, "pairs") > 0)
+        snprintf(buf, len,
+                 "C and Python lost exactly the same results in %d of %d cell trials run by "
+                 "both with the same seed (the mock fails the same task numbers for both).",
+                 (int)num(a, "equal"), (int)num(a, "pairs"));
+}
+
+static void html_map(FILE *f, const json_t *map, const char *who)
 {
     const json_t *cells = json_object_get(map, "cells");
-    fprintf(f, "<h3>Condition map</h3>\n<p>Cascade rate: ");
+    fprintf(f, "<h3>Condition map, %s</h3>\n<p>Cascade rate: ", who);
     pb_html_escape(f, str(map, "cascade_rate"));
     fprintf(f, "; expected ");
     pb_html_escape(f, str(map, "expected"));
@@ -223,8 +249,16 @@ static void write_html(FILE *f, const json_t *root)
             }
             fprintf(f, "</table>\n");
         }
-        if (strcmp(str(claim, "id"), "C2") == 0 && json_object_get(root, "condition_map"))
-            html_map(f, json_object_get(root, "condition_map"));
+        if (strcmp(str(claim, "id"), "C2") == 0 && json_object_get(root, "condition_map")) {
+            html_map(f, json_object_get(root, "condition_map"), "C patterns");
+            const json_t *py_map = json_object_get(root, "condition_map_python");
+            if (map_ran(py_map)) {
+                html_map(f, py_map, "Python reference");
+                char agree[256];
+                agreement_text(root, agree, sizeof(agree));
+                fprintf(f, "<p>%s</p>\n", agree);
+            }
+        }
         html_verdict(f, "Verdict (C patterns)", json_object_get(claim, "c"));
         html_verdict(f, "Verdict (Python reference)", json_object_get(claim, "python"));
     }
@@ -232,13 +266,13 @@ static void write_html(FILE *f, const json_t *root)
                "</small></p>\n</body></html>\n");
 }
 
-static void md_map(FILE *f, const json_t *map)
+static void md_map(FILE *f, const json_t *map, const char *who)
 {
     const json_t *cells = json_object_get(map, "cells");
     fprintf(f,
-            "\nCondition map: cascade rate (%s), measured ± 95 %% CI [expected %s]; **bold**: "
+            "\nCondition map, %s: cascade rate (%s), measured ± 95 %% CI [expected %s]; **bold**: "
             "the interval holds the sheet's 94 %%.\n\n| errors |",
-            str(map, "cascade_rate"), str(map, "expected"));
+            who, str(map, "cascade_rate"), str(map, "expected"));
     size_t n = json_array_size(cells), cols = 0;
     for (size_t i = 0; i < n; i++) {
         const json_t *c = json_array_get(cells, i);
@@ -296,8 +330,16 @@ static void write_md(FILE *f, const json_t *root)
                 fprintf(f, "| %s | %s | %s |\n", json_string_value(label), c, p);
             }
         }
-        if (strcmp(str(claim, "id"), "C2") == 0 && json_object_get(root, "condition_map"))
-            md_map(f, json_object_get(root, "condition_map"));
+        if (strcmp(str(claim, "id"), "C2") == 0 && json_object_get(root, "condition_map")) {
+            md_map(f, json_object_get(root, "condition_map"), "C patterns");
+            const json_t *py_map = json_object_get(root, "condition_map_python");
+            if (map_ran(py_map)) {
+                md_map(f, py_map, "Python reference");
+                char agree[256];
+                agreement_text(root, agree, sizeof(agree));
+                fprintf(f, "\n%s\n", agree);
+            }
+        }
         const json_t *c = json_object_get(claim, "c"), *p = json_object_get(claim, "python");
         fprintf(f, "\n**Verdict (C patterns): %s.** %s\n\n**Verdict (Python reference): %s.** %s\n",
                 str(c, "verdict"), str(c, "reason"), str(p, "verdict"), str(p, "reason"));

@@ -201,8 +201,10 @@ int pb_trial_run_python(const pb_arm *arm, const pb_trial_plan *plan, uint64_t s
     /* the task list must outlast the trial: 10,000 a second is above what
      * one asyncio loop reaches */
     snprintf(tasks, sizeof(tasks), "%llu",
-             (unsigned long long)(1000 + plan->duration / 100));
-    snprintf(duration, sizeof(duration), "%.6f", (double)plan->duration / 1e6);
+             (unsigned long long)(arm->tasks != 0 ? arm->tasks : 1000 + plan->duration / 100));
+    /* a fixed task list runs whole; the duration is then only a safety net */
+    snprintf(duration, sizeof(duration), "%.6f",
+             arm->tasks != 0 ? 120.0 : (double)plan->duration / 1e6);
     args[n++] = "--pattern";
     args[n++] = arm->pattern;
     args[n++] = "--concurrency";
@@ -236,7 +238,9 @@ int pb_trial_run_python(const pb_arm *arm, const pb_trial_plan *plan, uint64_t s
             .mean_latency_ms = number(json_object_get(j, "latency_ms"), "mean"),
             .requests = (uint64_t)json_integer_value(json_object_get(j, "requests")),
             .ok = (uint64_t)json_integer_value(json_object_get(j, "ok")),
+            .failed = (uint64_t)json_integer_value(json_object_get(j, "failed")),
             .lost = (uint64_t)json_integer_value(json_object_get(j, "lost")),
+            .cascaded = (uint64_t)json_integer_value(json_object_get(j, "cascaded")),
             .server_requests = ms.requests,
         };
     }

@@ -31,6 +31,9 @@ typedef struct pb_arm {
                                     adaptive: its max-limit) */
     const char *latency;         /* the mock's latency (NULL = PB_TRIAL_LATENCY) */
     const char *errors;          /* the mock's errors (NULL = PB_TRIAL_ERRORS) */
+    uint64_t tasks;              /* Python: the task list, all of it run (0 = enough to
+                                    outlast the trial, cut at its end); C says its own in
+                                    c_params ("requests") */
 } pb_arm;
 
 /* What every trial shares. */
@@ -54,7 +57,7 @@ typedef struct pb_trial {
     uint64_t server_requests; /* as the mock counted them */
     uint64_t failed;          /* of requests, the failures */
     uint64_t lost;            /* results that never reached the caller (propagate) */
-    uint64_t cascaded;        /* C: the successes among them */
+    uint64_t cascaded;        /* the successes among them */
     int64_t run_id;           /* C: the run's id in the database (0 when not recorded) */
 } pb_trial;
 

@@ -13,7 +13,7 @@
 #include "claims.h"
 #include "claims_report.h"
 #include "commands.h"
-#include "condition_map.h"
+#include "c2_experiment.h"
 #include "engine.h"
 #include "python_ref.h"
 #include "recorder.h"
@@ -163,55 +163,6 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
     return 0;
 }
 
-/* C2's runs: the cascade depends only on which requests fail (the mock's
- * seeded draws, by task number), not on their timing, so the map's mock
- * answers in 1 ms to keep it fast; the failures are 503s at the cell's rate.
- * A cell's trial runs whole batches, about this many tasks per second of
- * --trial-duration. */
-#define C2_CONCURRENCY 20
-#define C2_LATENCY "fixed:1ms"
-#define C2_TASKS_PER_SECOND 2000
-
-/* One trial of one cell of C2's map under on_error ("propagate", "isolate"). */
-static int run_c2_cell(pb_c2_cell *c, const char *on_error, const pb_trial_plan *tp, uint64_t seed,
-                       pb_err *err)
-{
-    char label[64], batch[16], tasks[24], errors[32];
-    snprintf(label, sizeof(label), "c2 %s p=%g n=%u", on_error, c->p, c->batch);
-    snprintf(batch, sizeof(batch), "%u", c->batch);
-    uint64_t budget = (uint64_t)((double)tp->duration / 1e6 * C2_TASKS_PER_SECOND);
-    snprintf(tasks, sizeof(tasks), "%llu", (unsigned long long)pb_c2_tasks(c->batch, budget));
-    snprintf(errors, sizeof(errors), "503:%g", c->p);
-    /* whole batches bound the run; the duration is only a safety net */
-    const char *const params[] = {"batch", batch,      "on-error", on_error, "requests",
-                                  tasks,   "duration", "120s",     NULL};
-    pb_arm arm = {.label = label,
-                  .pattern = "semaphore",
-                  .concurrency = C2_CONCURRENCY,
-                  .c_params = params,
-                  .latency = C2_LATENCY,
-                  .errors = errors};
-    pb_trial tr;
-    int rc = pb_trial_run_c(&arm, tp, seed, &tr, err);
-    if (rc != 0)
-        return rc;
-    pb_c2_cell_add(c, tr.ok, tr.failed, tr.lost, tr.cascaded);
-    fprintf(stderr, "%-28s %6llu results, %6llu lost, cascade %5.1f %%\n", label,
-            (unsigned long long)(tr.ok + tr.failed), (unsigned long long)tr.lost,
-            c->cascade[c->n - 1] * 100);
-    return 0;
-}
-
-/* One trial of C2: the isolate control, then every cell under propagate. */
-static int run_c2_trial(pb_c2_map *m, const pb_trial_plan *tp, uint64_t seed, pb_err *err)
-{
-    int rc = run_c2_cell(&m->control, "isolate", tp, seed, err);
-    for (size_t i = 0; rc == 0 && i < PB_C2_RATES; i++)
-        for (size_t j = 0; rc == 0 && j < PB_C2_BATCHES && !pb_stop_requested; j++)
-            rc = run_c2_cell(&m->cell[i][j], "propagate", tp, seed, err);
-    return rc;
-}
-
 static bool arm_selected(const options *o, pb_arm_id a)
 {
     for (int c = 0; c < PB_CLAIM_COUNT; c++)
@@ -278,12 +229,6 @@ static void print_claim(FILE *out, pb_claim_id c, pb_arm_result res[PB_ARM_COUNT
     }
 }
 
-static json_t *ci_json(const pb_ci *ci)
-{
-    return json_pack("{s:f, s:f, s:f, s:f, s:f}", "mean", ci->mean, "half", ci->half, "lo", ci->lo,
-                     "hi", ci->hi, "sd", ci->sd);
-}
-
 static json_t *arm_json(const pb_arm_result *r)
 {
     if (!r->ready)
@@ -299,97 +244,32 @@ static json_t *arm_json(const pb_arm_result *r)
                       "ok", (json_int_t)t->ok, "server_requests", (json_int_t)t->server_requests,
                       "lost", (json_int_t)t->lost, "run_id", (json_int_t)t->run_id));
     }
-    return json_pack("{s:o, s:o, s:f, s:f, s:f, s:b, s:o}", "rps", ci_json(&r->rps), "goodput",
-                     ci_json(&r->goodput), "mean_latency_ms", r->mean_latency_ms, "little_bound",
+    return json_pack("{s:o, s:o, s:f, s:f, s:f, s:b, s:o}", "rps", pb_ci_json(&r->rps), "goodput",
+                     pb_ci_json(&r->goodput), "mean_latency_ms", r->mean_latency_ms, "little_bound",
                      r->little_bound, "cpu_share", r->cpu_share, "client_bound", r->client_bound,
                      "trials", trials);
 }
 
-static json_t *cell_json(const pb_c2_cell *c)
+/* C2's maps, C then Python, and whether the two lost the same results. */
+static void print_c2(FILE *out, const pb_c2_map map[PB_IMPL_COUNT], bool python)
 {
-    json_t *j = json_pack("{s:f, s:i, s:i, s:f, s:I, s:I, s:I, s:I}", "error_rate", c->p, "batch",
-                          (int)c->batch, "trials", (int)c->n, "expected", c->expected, "ok",
-                          (json_int_t)c->ok, "failed", (json_int_t)c->failed, "lost",
-                          (json_int_t)c->lost, "cascaded", (json_int_t)c->cascaded);
-    if (c->ready) {
-        json_object_set_new(j, "cascade", ci_json(&c->ci));
-        json_object_set_new(j, "versus_sheet",
-                            json_string(c->versus_sheet < 0    ? "lower"
-                                        : c->versus_sheet == 1 ? "higher"
-                                        : c->versus_sheet == 2 ? "undecided"
-                                                               : "holds"));
-    }
-    return j;
-}
-
-/* C2's map: the definition, every cell, the isolate control, and the batch
- * size at which independence predicts the sheet's 94 % per error rate. */
-static json_t *map_json(const pb_c2_map *m)
-{
-    json_t *cells = json_array(), *at94 = json_array();
-    for (size_t i = 0; i < PB_C2_RATES; i++) {
-        for (size_t j = 0; j < PB_C2_BATCHES; j++)
-            json_array_append_new(cells, cell_json(&m->cell[i][j]));
-        json_array_append_new(at94, json_pack("{s:f, s:f}", "error_rate", pb_c2_rate(i), "batch",
-                                              pb_c2_batch_for(pb_c2_rate(i), PB_C2_SHEET_DROP)));
-    }
-    return json_pack(
-        "{s:s, s:s, s:s, s:f, s:o, s:o, s:o, s:s}", "cascade_rate",
-        "successes whose result the caller never got because another task of their batch "
-        "failed first (cascaded / ok answers)",
-        "expected",
-        "1 - (1 - p)^(n - 1): a success is lost when any of the batch's other n - 1 "
-        "tasks fails",
-        "mode", "semaphore --on-error propagate; the control runs isolate", "sheet_drop",
-        PB_C2_SHEET_DROP, "cells", cells, "control", cell_json(&m->control), "sheet_drop_at", at94,
-        "missing", m->missing);
-}
-
-/* C2's map as a table: measured cascade rate ± 95 % CI, expected beside it. */
-static void print_map(FILE *out, const pb_c2_map *m)
-{
+    pb_c2_map_print(out, &map[PB_IMPL_C], "C patterns");
+    if (!python)
+        return;
+    pb_c2_map_print(out, &map[PB_IMPL_PYTHON], "Python reference");
+    size_t pairs, equal;
+    pb_c2_agreement(&map[PB_IMPL_C], &map[PB_IMPL_PYTHON], &pairs, &equal);
     fprintf(out,
-            "\n  C2 condition map: cascade rate under propagate (successes the caller never "
-            "saw), measured ± 95 %% CI [expected]\n  %-10s",
-            "errors");
-    for (size_t j = 0; j < PB_C2_BATCHES; j++) {
-        char h[32];
-        snprintf(h, sizeof(h), "batch %u", pb_c2_batch(j));
-        fprintf(out, " | %-28s", h);
-    }
-    fprintf(out, "\n");
-    for (size_t i = 0; i < PB_C2_RATES; i++) {
-        char r[16];
-        snprintf(r, sizeof(r), "%g %%", pb_c2_rate(i) * 100);
-        fprintf(out, "  %-10s", r);
-        for (size_t j = 0; j < PB_C2_BATCHES; j++) {
-            const pb_c2_cell *c = &m->cell[i][j];
-            char t[64];
-            if (c->ready)
-                snprintf(t, sizeof(t), "%5.1f ± %4.1f %% [%5.1f]%s", c->ci.mean * 100,
-                         c->ci.half * 100, c->expected * 100,
-                         c->versus_sheet == 0   ? " 94!"
-                         : c->versus_sheet == 2 ? " ?"
-                                                : "");
-            else
-                snprintf(t, sizeof(t), "-");
-            fprintf(out, " | %-28s", t);
-        }
-        fprintf(out, "\n");
-    }
-    fprintf(out,
-            "  control (isolate, %g %% x %u): %llu results, %llu lost; 94!: the interval "
-            "holds the sheet's 94 %% (± 5 points); ?: it holds 94 %% but is wider\n",
-            m->control.p * 100, m->control.batch,
-            (unsigned long long)(m->control.ok + m->control.failed),
-            (unsigned long long)m->control.lost);
+            "  C and Python lost exactly the same results in %zu of %zu cell trials (same seed, "
+            "same task numbers, so the mock failed the same tasks for both)\n",
+            equal, pairs);
 }
 
 /* Everything as one JSON object: --json prints it, --report renders it. */
 static json_t *build_json(const options *o, int64_t compare_id, const char *end_status,
                           bool run_python, const char *py_version, const char *aiohttp,
                           const char *py_missing, pb_arm_result res[][PB_IMPL_COUNT],
-                          const pb_c2_map *map, pb_verdict v[][PB_IMPL_COUNT])
+                          const pb_c2_map map[PB_IMPL_COUNT], pb_verdict v[][PB_IMPL_COUNT])
 {
     json_t *root =
         json_pack("{s:s, s:I, s:I, s:f, s:I, s:s, s:I}", "claims_checked", o->claims_text, "seed",
@@ -432,8 +312,17 @@ static json_t *build_json(const options *o, int64_t compare_id, const char *end_
     }
     json_object_set_new(root, "arms", arms_j);
     json_object_set_new(root, "claims", claims_j);
-    if (o->claims[PB_C2])
-        json_object_set_new(root, "condition_map", map_json(map));
+    if (o->claims[PB_C2]) {
+        json_object_set_new(root, "condition_map", pb_c2_map_json(&map[PB_IMPL_C]));
+        json_object_set_new(root, "condition_map_python", pb_c2_map_json(&map[PB_IMPL_PYTHON]));
+        size_t pairs, equal;
+        pb_c2_agreement(&map[PB_IMPL_C], &map[PB_IMPL_PYTHON], &pairs, &equal);
+        json_object_set_new(root, "condition_map_agreement",
+                            json_pack("{s:I, s:I, s:s}", "pairs", (json_int_t)pairs, "equal",
+                                      (json_int_t)equal, "meaning",
+                                      "cell trials run by both C and Python with the same seed, "
+                                      "and how many of them lost exactly the same results"));
+    }
     return root;
 }
 
@@ -461,7 +350,7 @@ int pb_cmd_reproduce(int argc, char **argv)
     bool run_python = python && py_missing[0] == '\0';
 
     pb_arm_result(*res)[PB_IMPL_COUNT] = calloc(PB_ARM_COUNT, sizeof(*res));
-    pb_c2_map *map = calloc(1, sizeof(*map));
+    pb_c2_map *map = calloc(PB_IMPL_COUNT, sizeof(*map)); /* C2's, per implementation */
     pb_recorder *rec = NULL;
     int64_t compare_id = 0;
     const char *end_status = "failed";
@@ -471,11 +360,15 @@ int pb_cmd_reproduce(int argc, char **argv)
         fprintf(stderr, "patternbench reproduce: out of memory\n");
         goto done;
     }
-    pb_c2_map_init(map);
-    for (int a = 0; a < PB_ARM_COUNT; a++)
-        if (!run_python)
+    for (int impl = 0; impl < PB_IMPL_COUNT; impl++)
+        pb_c2_map_init(&map[impl]);
+    if (!run_python) {
+        for (int a = 0; a < PB_ARM_COUNT; a++)
             snprintf(res[a][PB_IMPL_PYTHON].missing, sizeof(res[a][PB_IMPL_PYTHON].missing),
                      "no Python: %s", py_missing);
+        snprintf(map[PB_IMPL_PYTHON].missing, sizeof(map[PB_IMPL_PYTHON].missing),
+                 "no Python: %s", py_missing);
+    }
 
     char title[64], plan[256], d[32];
     snprintf(title, sizeof(title), "reproduce %s", o.claims_text);
@@ -537,13 +430,22 @@ int pb_cmd_reproduce(int argc, char **argv)
         }
         if (o.claims[PB_C2] && strcmp(end_status, "completed") == 0) {
             fprintf(stderr, "[trial %zu/%zu] C2's condition map\n", t + 1, o.trials);
-            if (run_c2_trial(map, &tp, o.seed + t, &err) != 0) {
+            if (pb_c2_run_trial(&map[PB_IMPL_C], PB_IMPL_C, &tp, o.seed + t, &err) != 0) {
                 fprintf(stderr, "patternbench reproduce: C2 (C): %s\n", err.msg);
-                snprintf(map->missing, sizeof(map->missing), "a run failed: %s", err.msg);
+                snprintf(map[PB_IMPL_C].missing, sizeof(map[PB_IMPL_C].missing),
+                         "a run failed: %s", err.msg);
                 end_status = "failed";
-            } else if (pb_stop_requested) {
-                end_status = "interrupted";
+            } else if (run_python && map[PB_IMPL_PYTHON].missing[0] == '\0' &&
+                       (!o.quick || t == 0) && !pb_stop_requested &&
+                       pb_c2_run_trial(&map[PB_IMPL_PYTHON], PB_IMPL_PYTHON, &tp, o.seed + t,
+                                       &err) != 0) {
+                /* the Python map says why; C goes on */
+                fprintf(stderr, "patternbench reproduce: C2 (Python): %s\n", err.msg);
+                snprintf(map[PB_IMPL_PYTHON].missing, sizeof(map[PB_IMPL_PYTHON].missing),
+                         "a run failed: %s", err.msg);
             }
+            if (pb_stop_requested)
+                end_status = "interrupted";
         }
     }
     if (handlers) {
@@ -566,12 +468,19 @@ int pb_cmd_reproduce(int argc, char **argv)
             pb_claims_verdict((pb_claim_id)c, col, (pb_impl)impl, &v[c][impl]);
         }
         if (c == PB_C2) {
-            for (size_t i = 0; i < PB_C2_RATES; i++)
-                for (size_t j = 0; j < PB_C2_BATCHES; j++)
-                    pb_c2_cell_finish(&map->cell[i][j]);
-            pb_c2_cell_finish(&map->control);
-            pb_c2_verdict(map, v[c][PB_IMPL_C].word, sizeof(v[c][PB_IMPL_C].word),
-                          v[c][PB_IMPL_C].reason, sizeof(v[c][PB_IMPL_C].reason));
+            for (int impl = 0; impl < PB_IMPL_COUNT; impl++) {
+                pb_c2_map *m = &map[impl];
+                for (size_t i = 0; i < PB_C2_RATES; i++)
+                    for (size_t j = 0; j < PB_C2_BATCHES; j++)
+                        pb_c2_cell_finish(&m->cell[i][j]);
+                pb_c2_cell_finish(&m->control);
+                pb_c2_verdict(m, v[c][impl].word, sizeof(v[c][impl].word), v[c][impl].reason,
+                              sizeof(v[c][impl].reason));
+            }
+            if (run_python && o.quick && map[PB_IMPL_PYTHON].missing[0] == '\0')
+                snprintf(v[c][PB_IMPL_PYTHON].reason, sizeof(v[c][PB_IMPL_PYTHON].reason),
+                         "--quick runs the Python map once (one trial, no interval); each cell "
+                         "is compared with C's trial of the same seed below");
         }
     }
 
@@ -604,7 +513,7 @@ int pb_cmd_reproduce(int argc, char **argv)
                 continue;
             print_claim(stdout, (pb_claim_id)c, res, run_python, v[c]);
             if (c == PB_C2)
-                print_map(stdout, map);
+                print_c2(stdout, map, run_python);
         }
     }
     if (o.report != NULL && root != NULL) {

@@ -46,6 +46,7 @@ class Tally:
         self.rejected = 0  # refused by the open breaker: never sent
         self.dropped = 0  # dropped by backpressure: never sent
         self.lost = 0  # results that never reached the caller (gather without return_exceptions)
+        self.cascaded = 0  # of those, the successes: the cascade
 
     def count(self, outcome, latency, status=None):
         self.requests += 1
@@ -172,8 +173,8 @@ async def run_semaphore(client, tasks, args, deadline):
             client.tally.lost += len(batch) - 1
             await asyncio.wait(futures)
             for f in futures:
-                if not f.cancelled():
-                    f.exception()  # retrieved: no "exception never retrieved" noise
+                if not f.cancelled() and f.exception() is None and "error" not in f.result():
+                    client.tally.cascaded += 1  # a success the caller never saw
     return results
 
 
@@ -404,6 +405,8 @@ async def main_async(args):
         "rejected": tally.rejected,
         "dropped": tally.dropped,
         "lost": tally.lost,
+        "cascaded": tally.cascaded,
+        "failed": tally.requests - tally.ok,
         "elapsed_s": elapsed,
         "rps": tally.requests / elapsed if elapsed > 0 else 0.0,
         "goodput": tally.ok / elapsed if elapsed > 0 else 0.0,

@@ -15,6 +15,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "fault_model.h"
+#include "mock_config.h"
 #include "test_mock.h"
 
 static const char *env(const char *name)
@@ -133,6 +135,50 @@ static void propagate_loses_the_batch_but_not_the_requests(void **state)
     pb_mock_stop(m);
 }
 
+/* The cascade, the successes lost with a failed batch, is what the mock's own
+ * seeded draws predict task by task: task N's fault is stream (N, attempt 0),
+ * whichever client sends it, so C and Python lose the same results. */
+static void propagate_cascade_equals_the_mocks_draws(void **state)
+{
+    static const char *const opts[] = {"errors", "503:0.01", "seed", "11", NULL};
+    pb_mock *m = test_mock_start(opts);
+    pb_mock_config *mc = NULL;
+    pb_err err = {0};
+    assert_int_equal(pb_mock_config_create(&mc), 0);
+    assert_int_equal(pb_mock_config_set(mc, "errors", "503:0.01", &err), 0);
+    enum { TASKS = 600, BATCH = 50 };
+    uint64_t lost = 0, cascaded = 0, failed = 0;
+    for (uint64_t first = 0; first < TASKS; first += BATCH) {
+        uint64_t ok = 0;
+        for (uint64_t k = first; k < first + BATCH; k++) {
+            pb_fault_decision d;
+            pb_fault_decide(&mc->base, 11, k << 8, &d);
+            ok += d.action == PB_MOCK_OK;
+        }
+        failed += BATCH - ok;
+        if (ok < BATCH) {
+            lost += BATCH - 1;
+            cascaded += ok;
+        }
+    }
+    pb_mock_config_destroy(mc);
+    assert_true(cascaded > 0 && cascaded < TASKS - failed); /* some batches fail, not all */
+
+    char args[512];
+    snprintf(args, sizeof(args),
+             "--pattern semaphore --on-error propagate --url %s --tasks %d --batch %d "
+             "--concurrency 8",
+             pb_mock_url(m), TASKS, BATCH);
+    int status;
+    json_t *j = run_script(args, &status);
+    assert_int_equal(status, 0);
+    assert_int_equal(count(j, "failed"), failed);
+    assert_int_equal(count(j, "lost"), lost);
+    assert_int_equal(count(j, "cascaded"), cascaded);
+    json_decref(j);
+    pb_mock_stop(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -142,6 +188,7 @@ int main(void)
         cmocka_unit_test(breaker_counts),
         cmocka_unit_test(adaptive_counts),
         cmocka_unit_test(propagate_loses_the_batch_but_not_the_requests),
+        cmocka_unit_test(propagate_cascade_equals_the_mocks_draws),
     };
     if (!has_aiohttp()) {
         printf("skipped: %s has no aiohttp module; install python3-aiohttp "

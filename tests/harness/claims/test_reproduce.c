@@ -221,6 +221,37 @@ static void quick_c2_map_and_its_report(void **state)
     sqlite3_close(db);
 }
 
+/* The Python reference runs the same map: with the same seed and task
+ * numbers the mock fails the same tasks, so a faithful Python loses exactly
+ * the results C loses, cell by cell. */
+static void c2_python_loses_what_c_loses(void **state)
+{
+    char *out, *err, args[512];
+    snprintf(args, sizeof(args),
+             "--quick --claims C2 --python '%s' --seed 3 --trial-duration 100ms --db c2py.db "
+             "--json",
+             env("PB_PYTHON"));
+    int st = reproduce(args, &out, &err);
+    if (st == 2 && strstr(err, "aiohttp") != NULL)
+        skip(); /* this Python has no aiohttp: scripts/install-deps.sh --test installs it */
+    if (st != 0)
+        fail_msg("exit %d: %s", st, err);
+    json_error_t jerr;
+    json_t *j = json_loads(out, 0, &jerr);
+    if (j == NULL)
+        fail_msg("not JSON: %s", jerr.text);
+    json_t *py = json_object_get(j, "condition_map_python");
+    json_t *cells = json_object_get(py, "cells");
+    assert_int_equal(json_array_size(cells), 9);
+    for (size_t i = 0; i < 9; i++) /* --quick: Python runs the map once */
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(cells, i), "trials")),
+                         1);
+    json_t *agree = json_object_get(j, "condition_map_agreement");
+    assert_int_equal(json_integer_value(json_object_get(agree, "pairs")), 10);
+    assert_int_equal(json_integer_value(json_object_get(agree, "equal")), 10);
+    json_decref(j);
+}
+
 static int setup(void **state)
 {
     return mkdtemp(dir) == NULL ? -1 : 0;
@@ -240,6 +271,7 @@ int main(void)
         cmocka_unit_test(bad_input_is_refused_naming_it),
         cmocka_unit_test(c3_runs_nothing_and_says_what_patternbench_offers),
         cmocka_unit_test(quick_c2_map_and_its_report),
+        cmocka_unit_test(c2_python_loses_what_c_loses),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
