@@ -20,7 +20,7 @@ typedef struct pb_request_row {
     uint8_t outcome; /* pb_outcome */
     uint8_t breaker; /* pb_breaker_state */
     uint16_t attempt;
-    bool has_seq; /* seq is stored, else requests.seq is NULL (sits in padding) */
+    bool has_seq; /* seq is stored; false: requests.seq is NULL (placed in what was padding) */
     uint32_t bytes;
     uint32_t slot;
     uint32_t lim;

@@ -211,10 +211,11 @@ static int has_column(sqlite3 *db, const char *table, const char *name, bool *ou
     return rc;
 }
 
-/* A version-3 column added to an older file: what the rollup would have
- * counted, had it known, is in the file's `lost` events, so the rows already
- * there get it by the same rule (the second of the event's t_us). Only the
- * seconds that hold such an event are rewritten; the rest keep the default 0. */
+/* seconds.lost and .cascaded, just added to an older file: what the rollup
+ * would have counted, had it known, is in the file's `lost` events, so the
+ * rows already there get it by the same rule (the second of the event's
+ * t_us). Only the seconds that hold such an event are rewritten; the rest
+ * keep the default 0. */
 static int backfill_lost(sqlite3 *db)
 {
     /* clang-format off */
