@@ -36,11 +36,14 @@ cpu() {
 }
 best() { awk -v a="$1" -v b="$2" 'BEGIN { print (b == "" || a < b) ? a : b }'; }
 
+# the columns export writes: seq too, from schema version 3 on
+SEQ=$(sqlite3 "$DB" "SELECT iif(count(*) > 0, ', seq', '') FROM pragma_table_info('requests') \
+    WHERE name = 'seq'")
 ref_w= ref_c= csv_w= csv_c= jsonl_w= jsonl_c=
 i=0
 while [ "$i" -lt "$ROUNDS" ]; do
     set -- $(cpu sqlite3 -csv "$DB" "SELECT run_id, t_us, wait_us, connect_us, ttfb_us, total_us, \
-        code, bytes, slot, lim, queue FROM requests WHERE run_id = $RUN")
+        code, bytes, slot, lim, queue$SEQ FROM requests WHERE run_id = $RUN")
     ref_w=$(best "$1" "$ref_w"); ref_c=$(best "$2" "$ref_c")
     set -- $(cpu "$PB" export "$DB" --run "$RUN" --format csv)
     csv_w=$(best "$1" "$csv_w"); csv_c=$(best "$2" "$csv_c")

@@ -76,11 +76,13 @@ static double bare_insert(const char *path, const pb_request_row *rows, size_t n
                      "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
                      "CREATE TABLE requests(run_id INTEGER NOT NULL, t_us INTEGER NOT NULL,"
                      " wait_us INTEGER, connect_us INTEGER, ttfb_us INTEGER, total_us INTEGER,"
-                     " code INTEGER, bytes INTEGER, slot INTEGER, lim INTEGER, queue INTEGER)",
+                     " code INTEGER, bytes INTEGER, slot INTEGER, lim INTEGER, queue INTEGER,"
+                     " seq INTEGER)",
                      NULL, NULL, NULL) != SQLITE_OK)
         die_sqlite(db, "creating the reference table");
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "INSERT INTO requests VALUES (?,?,?,?,?,?,?,?,?,?,?)", -1, &st,
+    /* seq stays NULL, as in the client's rows */
+    if (sqlite3_prepare_v2(db, "INSERT INTO requests VALUES (?,?,?,?,?,?,?,?,?,?,?,NULL)", -1, &st,
                            NULL) != SQLITE_OK)
         die_sqlite(db, "preparing the reference insert");
     pb_usec start = pb_monotime_now();

@@ -89,6 +89,8 @@ int pb_export_format_from_name(const char *name, pb_export_format *out)
 struct row {
     int64_t run_id, t_us, wait_us, connect_us, ttfb_us, total_us, bytes, slot, lim, queue;
     unsigned outcome, breaker, status, attempt;
+    bool has_seq; /* a server-side row: seq is the client's X-PB-Seq */
+    int64_t seq;
 };
 
 static void unpack(sqlite3_stmt *st, struct row *r)
@@ -104,6 +106,8 @@ static void unpack(sqlite3_stmt *st, struct row *r)
     r->slot = sqlite3_column_int64(st, 8);
     r->lim = sqlite3_column_int64(st, 9);
     r->queue = sqlite3_column_int64(st, 10);
+    r->has_seq = sqlite3_column_type(st, 11) != SQLITE_NULL;
+    r->seq = sqlite3_column_int64(st, 11);
     r->outcome = (unsigned)(code & 15);
     r->breaker = (unsigned)((code >> 4) & 3);
     /* 200 is stored as 0 and "no response" as 200, so the commonest row packs to 0 */
@@ -114,7 +118,7 @@ static void unpack(sqlite3_stmt *st, struct row *r)
 
 static const char csv_header[] =
     "run_id,intended_start_us,start_us,wait_us,connect_us,ttfb_us,total_us,status,outcome,"
-    "attempt,breaker,bytes,slot,limit,queue\n";
+    "attempt,breaker,bytes,slot,limit,queue,seq\n";
 
 static void write_csv(struct sink *s, const struct row *r)
 {
@@ -150,6 +154,9 @@ static void write_csv(struct sink *s, const struct row *r)
     p = put_i64(p, r->lim);
     *p++ = ',';
     p = put_i64(p, r->queue);
+    *p++ = ',';
+    if (r->has_seq) /* empty for the client's rows */
+        p = put_i64(p, r->seq);
     *p++ = '\n';
     s->len += (size_t)(p - start);
 }
@@ -190,6 +197,10 @@ static void write_jsonl(struct sink *s, const struct row *r)
     p = put_i64(p, r->lim);
     p = put_str(p, ",\"queue\":");
     p = put_i64(p, r->queue);
+    if (r->has_seq) { /* absent from the client's rows */
+        p = put_str(p, ",\"seq\":");
+        p = put_i64(p, r->seq);
+    }
     p = put_str(p, "}\n");
     s->len += (size_t)(p - start);
 }
@@ -357,18 +368,39 @@ static int pick_runs(sqlite3 *db, const pb_export_options *opt, struct run_ref *
     return rc;
 }
 
-#define ROW_COLUMNS                                                                                \
-    "run_id, t_us, wait_us, connect_us, ttfb_us, total_us, code, bytes, slot, lim, queue"
+/* The columns unpack() reads, with requests.seq (schema version 3) or, from
+ * an older file, NULL in its place. */
+#define ROW_COLUMNS(seq)                                                                           \
+    "run_id, t_us, wait_us, connect_us, ttfb_us, total_us, code, bytes, slot, lim, queue, " seq
 
-static int export_run(sqlite3 *db, const pb_export_options *opt, const struct run_ref *run,
-                      struct sink *s, struct hgrm *g, pb_export_result *res, pb_err *err)
+/* Whether the file's requests table has version 3's seq column (into *out). */
+static int has_seq_column(sqlite3 *db, const char *path, bool *out, pb_err *err)
 {
     sqlite3_stmt *st;
-    const char *sql = run->first >= 0
-                          ? "SELECT " ROW_COLUMNS " FROM requests WHERE rowid BETWEEN ?2 AND ?3 "
-                            "AND run_id = ?1 ORDER BY rowid"
-                          : "SELECT " ROW_COLUMNS " FROM requests WHERE run_id = ?1 ORDER BY rowid";
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db,
+                           "SELECT COUNT(*) FROM pragma_table_info('requests') WHERE name = 'seq'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(db, path, "not a patternbench database", err);
+    int step = sqlite3_step(st);
+    *out = step == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW ? 0 : db_error(db, path, "reading the schema", err);
+}
+
+static int export_run(sqlite3 *db, const pb_export_options *opt, const struct run_ref *run,
+                      bool with_seq, struct sink *s, struct hgrm *g, pb_export_result *res,
+                      pb_err *err)
+{
+    static const char *const sql[2][2] = {
+        {"SELECT " ROW_COLUMNS("NULL") " FROM requests WHERE run_id = ?1 ORDER BY rowid",
+         "SELECT " ROW_COLUMNS("NULL") " FROM requests WHERE rowid BETWEEN ?2 AND ?3 AND "
+                                       "run_id = ?1 ORDER BY rowid"},
+        {"SELECT " ROW_COLUMNS("seq") " FROM requests WHERE run_id = ?1 ORDER BY rowid",
+         "SELECT " ROW_COLUMNS("seq") " FROM requests WHERE rowid BETWEEN ?2 AND ?3 AND "
+                                      "run_id = ?1 ORDER BY rowid"},
+    };
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql[with_seq][run->first >= 0], -1, &st, NULL) != SQLITE_OK)
         return db_error(db, opt->db_path, "cannot read the requests table", err);
     sqlite3_bind_int64(st, 1, run->id);
     if (run->first >= 0) {
@@ -428,6 +460,9 @@ int pb_export_write(const pb_export_options *opt, FILE *out, pb_export_result *r
         goto cleanup;
     }
     rc = pick_runs(db, opt, &runs, &n_runs, err);
+    bool with_seq = false;
+    if (rc == 0)
+        rc = has_seq_column(db, opt->db_path, &with_seq, err);
     if (rc != 0)
         goto cleanup;
     res->runs = n_runs;
@@ -444,7 +479,7 @@ int pb_export_write(const pb_export_options *opt, FILE *out, pb_export_result *r
         s->len = sizeof(csv_header) - 1;
     }
     for (size_t i = 0; i < n_runs && rc == 0 && !s->failed; i++)
-        rc = export_run(db, opt, &runs[i], s, &g, res, err);
+        rc = export_run(db, opt, &runs[i], with_seq, s, &g, res, err);
     if (rc == 0) {
         sink_flush(s);
         if (opt->format == PB_EXPORT_HGRM) {

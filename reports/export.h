@@ -1,5 +1,6 @@
 /* `patternbench export`: a run's request rows as CSV or JSON lines, streamed
- * in constant memory, or its latency distribution as HdrHistogram's
+ * in constant memory (a server-side row's seq included: empty in CSV, absent
+ * from JSON for the client's rows), or its latency distribution as HdrHistogram's
  * percentile text (.hgrm, as wrk2 --latency prints and HdrHistogram's plotter
  * reads). Reads the `requests` table, which reports never do. */
 #ifndef PB_EXPORT_H

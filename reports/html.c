@@ -281,13 +281,22 @@ static void reproduce(FILE *f, const pb_report_data *d)
 
 static void summary_table(FILE *f, const pb_report_data *d)
 {
+    /* a run that lost results gets the columns that say what reached its caller */
+    bool lost = pb_summary_any_lost(d);
     fputs("<section id=\"summary\">\n<h2>Summary</h2>\n<div class=\"wrap\">\n"
           "<table id=\"summary-table\">\n<thead><tr><th>run</th><th class=\"l\">label</th>"
           "<th class=\"l\">pattern</th><th class=\"l\">status</th><th>requests</th>"
-          "<th>duration</th><th title=\"goodput: requests that succeeded per second\">ok/s</th>"
-          "<th title=\"attempts sent to the server per second\">req/s</th><th>error %</th><th>rejected</th><th>dropped</th>"
-          "<th>retries</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th>"
-          "<th title=\"p99 measured from the intended start (coordinated omission "
+          "<th>duration</th><th title=\"goodput: requests that succeeded per second\">ok/s</th>",
+          f);
+    if (lost)
+        fputs("<th title=\"successes that reached the caller per second\">delivered ok/s</th>", f);
+    fputs("<th title=\"attempts sent to the server per second\">req/s</th><th>error %</th>"
+          "<th>rejected</th><th>dropped</th>",
+          f);
+    if (lost)
+        fputs("<th title=\"results the caller never got (the successes among them)\">lost</th>", f);
+    fputs("<th>retries</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th>"
+          "<th>max ms</th><th title=\"p99 measured from the intended start (coordinated omission "
           "corrected)\">p99 corr. ms</th></tr></thead>\n<tbody>\n",
           f);
     bool partial = false;
@@ -304,12 +313,19 @@ static void summary_table(FILE *f, const pb_report_data *d)
         esc(f, r->status);
         fputs(t->from_rollup ? " (partial)" : "", f);
         fprintf(f, "</td><td>%s</td>", pb_summary_count(t->requests, a, sizeof(a)));
-        fprintf(f, "<td>%.1f s</td><td><strong>%.1f</strong></td><td>%.1f</td><td>%.2f</td>",
-                t->duration_s, t->ok_rps, t->rps, t->error_pct);
+        fprintf(f, "<td>%.1f s</td><td><strong>%.1f</strong></td>", t->duration_s, t->ok_rps);
+        if (lost)
+            fprintf(f, "<td><strong>%.1f</strong></td>", t->delivered_ok_rps);
+        fprintf(f, "<td>%.1f</td><td>%.2f</td>", t->rps, t->error_pct);
         fprintf(f, "<td>%s</td>",
                 pb_summary_count(t->outcomes[PB_OUTCOME_REJECTED_BY_BREAKER], a, sizeof(a)));
         fprintf(f, "<td>%s</td>",
                 pb_summary_count(t->outcomes[PB_OUTCOME_DROPPED_BY_BACKPRESSURE], a, sizeof(a)));
+        if (lost) {
+            char b[64];
+            fprintf(f, "<td>%s (%s ok)</td>", pb_summary_count(t->lost, a, sizeof(a)),
+                    pb_summary_count(t->cascaded, b, sizeof(b)));
+        }
         fprintf(f, "<td>%s</td>", pb_summary_count(t->retries, a, sizeof(a)));
         const double lat[] = {t->p50_ms, t->p90_ms, t->p99_ms, t->p999_ms, t->max_ms, t->cp99_ms};
         for (size_t k = 0; k < sizeof(lat) / sizeof(lat[0]); k++)
@@ -326,8 +342,14 @@ static void summary_table(FILE *f, const pb_report_data *d)
           "sent requests; "
           "p99 corr. is measured from the intended start (coordinated omission corrected). "
           "error % counts sent requests that failed; rejected (by the breaker) and dropped "
-          "(by backpressure) attempts never reached the network.</p>\n</section>\n",
+          "(by backpressure) attempts never reached the network.</p>\n",
           f);
+    if (lost) {
+        fputs("<p class=\"meta\">", f);
+        esc(f, pb_summary_lost_caption);
+        fputs("</p>\n", f);
+    }
+    fputs("</section>\n", f);
 }
 
 /* The clearest verdict of a comparison under faults: how many requests each

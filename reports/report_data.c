@@ -16,8 +16,9 @@
 
 #include "rollup_tail.h"
 
-/* The schema version this reader understands (docs/schema.md). */
-#define SCHEMA_VERSION 2
+/* The schema version this reader understands (docs/schema.md); it reads
+ * every older one too. */
+#define SCHEMA_VERSION 3
 
 uint64_t pb_report_bucket_seconds(uint64_t span_s, uint64_t max_points)
 {
@@ -43,6 +44,7 @@ struct loader {
     pb_report_data *d;
     size_t first, end;
     bool in_transaction;
+    int version; /* the database's schema version */
 };
 
 static int db_error(struct loader *L, const char *what)
@@ -232,6 +234,8 @@ static bool totals_from_summary(struct loader *L, pb_report_run *r)
     t->cp99_ms = json_num(corr, "p99") / 1e3;
     json_t *pat = json_object_get(root, "pattern");
     t->retries = json_count(pat, "retries");
+    t->lost = json_count(pat, "lost");
+    t->cascaded = json_count(pat, "cascaded");
     t->limit_changes = json_count(pat, "limit_changes");
     t->writer_stalls = json_count(root, "writer_stalls");
     int rc = parse_thresholds(json_object_get(root, "thresholds"), &r->thresholds,
@@ -374,6 +378,8 @@ enum {
     P_COUNT,
     P_OUTCOMES,
     P_RETRIES = P_OUTCOMES + PB_OUTCOME_COUNT,
+    P_LOST,
+    P_CASCADED,
     P_P50,
     P_P90,
     P_P99,
@@ -387,21 +393,37 @@ enum {
     P_LAST_SEC,
 };
 
+/* A bucket's lost results and the successes among them: version 3's rollup
+ * columns, or an older file's `lost` events (?3) in the bucket's seconds, the
+ * rule version 3 counts them by. */
+#define LOST_V3 "SUM(lost), SUM(cascaded), "
+#define LOST_EVENTS_IN_BUCKET                                                                      \
+    " FROM events WHERE run_id = ?1 AND kind = ?3 AND t_us >= sec / ?2 * ?2 * 1000000 AND"         \
+    " t_us < (sec / ?2 + 1) * ?2 * 1000000), "
+#define LOST_FROM_EVENTS                                                                           \
+    "(SELECT SUM(to_val)" LOST_EVENTS_IN_BUCKET "(SELECT SUM(value)" LOST_EVENTS_IN_BUCKET
+
+/* clang-format off */
+/* load_points' query, with `lost` the way its file counts lost results. */
+#define POINTS_SQL(lost)                                                                           \
+    "SELECT sec / ?2, MIN(sec), COUNT(*), SUM(count), "                                            \
+    PB_OUTCOME_ROLLUP_MAP(SUM_OUTCOME) "SUM(retries), " lost                                       \
+    "SUM(p50_us * (count - rejected - dropped)) / NULLIF(SUM(CASE WHEN p50_us IS NULL "            \
+    "THEN 0 ELSE count - rejected - dropped END), 0), "                                            \
+    "SUM(p90_us * (count - rejected - dropped)) / NULLIF(SUM(CASE WHEN p90_us IS NULL "            \
+    "THEN 0 ELSE count - rejected - dropped END), 0), "                                            \
+    "MAX(p99_us), MAX(max_us), AVG(lim), AVG(in_flight), AVG(queue), MAX(queue), "                 \
+    "MAX(" BREAKER_SEVERITY "), MAX(phase), MAX(sec) "                                             \
+    "FROM seconds WHERE run_id = ?1 GROUP BY sec / ?2 ORDER BY 1"
+/* clang-format on */
+
 /* The run's rollup, bucketed by d->bucket_s seconds. Latency percentiles of
  * a bucket: p50/p90 averaged weighted by requests sent, p99 and max the
  * bucket's maxima (a spike must not be averaged away). */
 static int load_points(struct loader *L, pb_report_run *r)
 {
-    static const char sql[] =
-        "SELECT sec / ?2, MIN(sec), COUNT(*), SUM(count), " PB_OUTCOME_ROLLUP_MAP(
-            SUM_OUTCOME) "SUM(retries), "
-        "SUM(p50_us * (count - rejected - dropped)) / NULLIF(SUM(CASE WHEN p50_us IS NULL "
-        "THEN 0 ELSE count - rejected - dropped END), 0), "
-        "SUM(p90_us * (count - rejected - dropped)) / NULLIF(SUM(CASE WHEN p90_us IS NULL "
-        "THEN 0 ELSE count - rejected - dropped END), 0), "
-        "MAX(p99_us), MAX(max_us), AVG(lim), AVG(in_flight), AVG(queue), MAX(queue), "
-        "MAX(" BREAKER_SEVERITY "), MAX(phase), MAX(sec) "
-        "FROM seconds WHERE run_id = ?1 GROUP BY sec / ?2 ORDER BY 1";
+    static const char sql_v3[] = POINTS_SQL(LOST_V3);
+    static const char sql_older[] = POINTS_SQL(LOST_FROM_EVENTS);
     uint64_t bucket = L->d->bucket_s;
     size_t cap = (size_t)(r->span_s / bucket + 1);
     if (r->seconds_rows < cap)
@@ -412,11 +434,13 @@ static int load_points(struct loader *L, pb_report_run *r)
     if (r->points == NULL)
         return pb_err_set(L->err, PB_ENOMEM, "%s: out of memory", L->path);
     sqlite3_stmt *st;
-    int rc = prepare(L, sql, &st);
+    int rc = prepare(L, L->version >= 3 ? sql_v3 : sql_older, &st);
     if (rc != 0)
         return rc;
     sqlite3_bind_int64(st, 1, r->id);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)bucket);
+    if (L->version < 3)
+        sqlite3_bind_text(st, 3, pb_event_kind_name(PB_EVENT_LOST), -1, SQLITE_STATIC);
     /* the last second is partial: the run's measured length says how much */
     double last_frac = 1.0;
     if (r->duration_us >= 0 && r->span_s > 0) {
@@ -437,6 +461,8 @@ static int load_points(struct loader *L, pb_report_run *r)
         for (int o = 0; o < PB_OUTCOME_COUNT; o++)
             p->outcomes[o] = sqlite3_column_double(st, P_OUTCOMES + o);
         p->retries = sqlite3_column_double(st, P_RETRIES);
+        p->lost = sqlite3_column_double(st, P_LOST);
+        p->cascaded = sqlite3_column_double(st, P_CASCADED);
         p->p50_ms = column_ms(st, P_P50);
         p->p90_ms = column_ms(st, P_P90);
         p->p99_ms = column_ms(st, P_P99);
@@ -498,13 +524,15 @@ static void totals_from_rollup(pb_report_run *r)
     memset(t->outcomes, 0, sizeof(t->outcomes));
     totals_unknown_latency(t);
     t->from_rollup = true;
-    t->retries = 0;
+    t->retries = t->lost = t->cascaded = 0;
     double seconds = 0.0, p99 = NAN, max = NAN;
     for (size_t i = 0; i < r->n_points; i++) {
         const pb_report_point *p = &r->points[i];
         for (int o = 0; o < PB_OUTCOME_COUNT; o++)
             t->outcomes[o] += (uint64_t)p->outcomes[o];
         t->retries += (uint64_t)p->retries;
+        t->lost += (uint64_t)p->lost;
+        t->cascaded += (uint64_t)p->cascaded;
         seconds += p->width_s;
         p99 = fmax(p99, p->p99_ms); /* fmax ignores NaN */
         max = fmax(max, p->max_ms);
@@ -778,6 +806,7 @@ static int check_schema(struct loader *L)
     int version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     L->d->schema_version = version;
+    L->version = version;
     if (version > SCHEMA_VERSION)
         return pb_err_set(L->err, PB_ENOTSUP,
                           "%s: schema version %d is newer than this patternbench reads (%d); "
@@ -1093,6 +1122,10 @@ int pb_report_data_load_sources(const pb_report_source *src, size_t n, pb_report
         t->ok_rps = isfinite(t->duration_s) && t->duration_s > 0
                         ? (double)t->outcomes[PB_OUTCOME_OK] / t->duration_s
                         : NAN;
+        uint64_t delivered =
+            t->outcomes[PB_OUTCOME_OK] > t->cascaded ? t->outcomes[PB_OUTCOME_OK] - t->cascaded : 0;
+        t->delivered_ok_rps =
+            isfinite(t->duration_s) && t->duration_s > 0 ? (double)delivered / t->duration_s : NAN;
     }
     if (rc == 0)
         drop_repeated_thresholds(d);

@@ -31,6 +31,7 @@ typedef struct pb_report_point {
     double count;     /* attempts that ended in the bucket */
     double outcomes[PB_OUTCOME_COUNT];
     double retries;
+    double lost, cascaded; /* results the caller never got (propagate); the successes among them */
     double p50_ms, p90_ms, p99_ms, max_ms; /* NaN when nothing reached the network */
     double lim, in_flight, queue;          /* averages of the end-of-second state */
     double queue_max;
@@ -81,6 +82,10 @@ typedef struct pb_report_totals {
     uint64_t retries;
     double duration_s, rps;  /* rps: sent per second */
     double ok_rps;           /* goodput: requests that succeeded per second */
+    /* semaphore --on-error propagate: results the caller never got because a
+     * failure raised in their batch's gather, and the successes among them */
+    uint64_t lost, cascaded;
+    double delivered_ok_rps; /* successes that reached the caller per second: ok - cascaded */
     double error_pct;        /* failed / sent, % */
     double min_ms, mean_ms, p50_ms, p90_ms, p99_ms, p999_ms, max_ms;
     double cp50_ms, cp99_ms; /* corrected for coordinated omission */
@@ -174,7 +179,7 @@ typedef struct pb_report_data {
     size_t n_runs;
     uint64_t bucket_s; /* seconds per plotted point, the same for every run */
     uint64_t span_s;   /* longest run's span */
-    int schema_version;
+    int schema_version; /* of the database read last */
     /* what the reader had to work around (corrupt JSON or histograms...) */
     char warnings[PB_REPORT_MAX_WARNINGS][256];
     size_t n_warnings;

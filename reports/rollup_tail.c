@@ -23,7 +23,7 @@
 #define PARAM(name, value, text, column) " ?,"
 
 struct tail_second {
-    uint64_t sec, count, retries, bytes;
+    uint64_t sec, count, retries, bytes, lost, cascaded;
     uint64_t outcomes[PB_OUTCOME_COUNT];
     pb_hist *hist;
 };
@@ -62,8 +62,46 @@ static int64_t last_stored_second(sqlite3 *db, int64_t run_id)
     return last;
 }
 
+/* Whether the file's rollup has version 3's lost and cascaded (into *out). */
+static int has_lost_column(sqlite3 *db, bool *out)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT COUNT(*) FROM pragma_table_info('seconds', 'main') WHERE name = "
+                           "'lost'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
+    *out = rc == 0 && sqlite3_column_int(st, 0) > 0;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The tail second `sec` among secs[0, *n) into *out, added when it is not
+ * there yet; PB_ERANGE past MAX_TAIL_SECONDS, PB_ENOMEM. */
+static int tail_second_at(struct tail_second *secs, size_t *n, uint64_t sec, const char *path,
+                          int64_t run_id, struct tail_second **out, pb_err *err)
+{
+    size_t i = 0;
+    while (i < *n && secs[i].sec != sec)
+        i++;
+    if (i == *n) {
+        if (*n == MAX_TAIL_SECONDS)
+            return pb_err_set(err, PB_ERANGE,
+                              "%s: run %" PRId64 " has request rows or events more than %d "
+                              "seconds past its rollup; it cannot be reported",
+                              path, run_id, MAX_TAIL_SECONDS);
+        if (pb_hist_create_latency(&secs[i].hist) != 0)
+            return pb_err_set(err, PB_ENOMEM, "%s: out of memory", path);
+        secs[i].sec = sec;
+        (*n)++;
+    }
+    *out = &secs[i];
+    return 0;
+}
+
 static int write_second(sqlite3_stmt *ins, int64_t run_id, const struct tail_second *s,
-                        uint8_t *blob, size_t cap)
+                        bool with_lost, uint8_t *blob, size_t cap)
 {
     sqlite3_reset(ins);
     sqlite3_clear_bindings(ins);
@@ -83,6 +121,10 @@ static int write_second(sqlite3_stmt *ins, int64_t run_id, const struct tail_sec
     }
     size_t len = pb_hist_encode(s->hist, blob, cap);
     sqlite3_bind_blob(ins, i + 6, blob, (int)len, SQLITE_STATIC);
+    if (with_lost) {
+        sqlite3_bind_int64(ins, i + 7, (int64_t)s->lost);
+        sqlite3_bind_int64(ins, i + 8, (int64_t)s->cascaded);
+    }
     /* in_flight, lim, queue, breaker, phase come from the engine's marks,
      * which a killed run never wrote for these seconds: NULL, as the rollup
      * stores an unmarked second */
@@ -121,25 +163,9 @@ int pb_rollup_tail_complete(sqlite3 *db, const char *path, int64_t run_id, uint6
             break;
         if ((int64_t)sec <= last)
             continue;
-        size_t i = 0;
-        while (i < n_secs && secs[i].sec != sec)
-            i++;
-        if (i == n_secs) {
-            if (n_secs == MAX_TAIL_SECONDS) {
-                rc = pb_err_set(err, PB_ERANGE,
-                                "%s: run %" PRId64 " has request rows more than %d seconds past "
-                                "its rollup; it cannot be reported",
-                                path, run_id, MAX_TAIL_SECONDS);
-                goto cleanup;
-            }
-            if (pb_hist_create_latency(&secs[i].hist) != 0) {
-                rc = pb_err_set(err, PB_ENOMEM, "%s: out of memory", path);
-                goto cleanup;
-            }
-            secs[i].sec = sec;
-            n_secs++;
-        }
-        struct tail_second *s = &secs[i];
+        struct tail_second *s;
+        if ((rc = tail_second_at(secs, &n_secs, sec, path, run_id, &s, err)) != 0)
+            goto cleanup;
         int64_t code = sqlite3_column_int64(scan, 2);
         unsigned outcome = (unsigned)(code & 15);
         if (outcome >= PB_OUTCOME_COUNT)
@@ -158,13 +184,54 @@ int pb_rollup_tail_complete(sqlite3 *db, const char *path, int64_t run_id, uint6
         rc = fail(db, path, err, "reading the request rows");
         goto cleanup;
     }
+    /* the results a propagating gather never handed over in those seconds:
+     * the `lost` events after the stored rollup (version 3 counts them there;
+     * an older file's readers sum the events themselves) */
+    bool with_lost = false;
+    if (has_lost_column(db, &with_lost) != 0) {
+        rc = fail(db, path, err, "reading the seconds table");
+        goto cleanup;
+    }
+    if (with_lost) {
+        sqlite3_finalize(scan);
+        scan = NULL;
+        if (sqlite3_prepare_v2(db,
+                               "SELECT t_us, to_val, value FROM events WHERE run_id = ?1 AND "
+                               "kind = ?2 AND t_us >= ?3",
+                               -1, &scan, NULL) != SQLITE_OK) {
+            rc = fail(db, path, err, "reading the events");
+            goto cleanup;
+        }
+        sqlite3_bind_int64(scan, 1, run_id);
+        sqlite3_bind_text(scan, 2, pb_event_kind_name(PB_EVENT_LOST), -1, SQLITE_STATIC);
+        sqlite3_bind_int64(scan, 3, (last + 1) * (int64_t)PB_USEC_PER_SEC);
+        while ((src = sqlite3_step(scan)) == SQLITE_ROW) {
+            uint64_t sec = (uint64_t)sqlite3_column_int64(scan, 0) / PB_USEC_PER_SEC;
+            struct tail_second *s;
+            if ((rc = tail_second_at(secs, &n_secs, sec, path, run_id, &s, err)) != 0)
+                goto cleanup;
+            int64_t lost = sqlite3_column_int64(scan, 1);
+            double cascaded = sqlite3_column_double(scan, 2);
+            s->lost += lost > 0 ? (uint64_t)lost : 0;
+            s->cascaded += cascaded > 0 ? (uint64_t)(cascaded + 0.5) : 0;
+        }
+        if (src != SQLITE_DONE) {
+            rc = fail(db, path, err, "reading the events");
+            goto cleanup;
+        }
+    }
     if (n_secs == 0)
         goto cleanup;
     if (sqlite3_prepare_v2(
             db,
-            "INSERT INTO temp.seconds_tail(run_id, sec, count," PB_OUTCOME_ROLLUP_MAP(
-                COLUMN) " retries, bytes, p50_us, p90_us, p99_us, max_us, hist)"
-                        " VALUES (?, ?, ?," PB_OUTCOME_ROLLUP_MAP(PARAM) " ?, ?, ?, ?, ?, ?, ?)",
+            with_lost ? "INSERT INTO temp.seconds_tail(run_id, sec, count," PB_OUTCOME_ROLLUP_MAP(
+                            COLUMN) " retries, bytes, p50_us, p90_us, p99_us, max_us, hist, lost,"
+                                    " cascaded) VALUES (?, ?, ?," PB_OUTCOME_ROLLUP_MAP(
+                                        PARAM) " ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                      : "INSERT INTO temp.seconds_tail(run_id, sec, count," PB_OUTCOME_ROLLUP_MAP(
+                            COLUMN) " retries, bytes, p50_us, p90_us, p99_us, max_us, hist)"
+                                    " VALUES (?, ?, ?," PB_OUTCOME_ROLLUP_MAP(
+                                        PARAM) " ?, ?, ?, ?, ?, ?, ?)",
             -1, &ins, NULL) != SQLITE_OK) {
         rc = fail(db, path, err, "preparing the report of an unfinished run");
         goto cleanup;
@@ -180,7 +247,7 @@ int pb_rollup_tail_complete(sqlite3 *db, const char *path, int64_t run_id, uint6
             blob = nb;
             cap = need;
         }
-        if (write_second(ins, run_id, &secs[i], blob, cap) != 0) {
+        if (write_second(ins, run_id, &secs[i], with_lost, blob, cap) != 0) {
             rc = fail(db, path, err, "preparing the report of an unfinished run");
             goto cleanup;
         }

@@ -124,6 +124,22 @@ uint64_t pb_summary_phase_sent(const pb_report_run *r, int index)
     return index >= 0 && (size_t)index < r->n_phase_sent ? r->phase_sent[index] : 0;
 }
 
+bool pb_summary_any_lost(const pb_report_data *d)
+{
+    for (size_t i = 0; i < d->n_runs; i++)
+        if (d->runs[i].totals.lost > 0)
+            return true;
+    return false;
+}
+
+const char pb_summary_lost_caption[] =
+    "lost: results the caller never got, with the successes among them (ok): under semaphore "
+    "--on-error propagate a failure raises in its batch's gather, so the batch's other results "
+    "are discarded although their requests ran. delivered ok/s: successes that reached the "
+    "caller per second, (ok - the successes lost) / duration; ok/s counts every success the "
+    "server answered. Compare delivered ok/s between runs: with --on-error isolate nothing is "
+    "lost and the two are equal.";
+
 const char *pb_summary_time(int64_t epoch_us, char *buf, size_t cap)
 {
     time_t t = (time_t)(epoch_us / 1000000);
@@ -214,10 +230,16 @@ int pb_summary_write_md(const pb_report_data *d, const char *db_path, const char
         md_text(f, r->target);
         fprintf(f, "`, seed %" PRIu64 ".\n\n", r->seed);
     }
-    fprintf(f, "| run | label | pattern | status | requests | duration | ok/s | req/s | error %% | "
-               "rejected | dropped | retries | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | "
-               "p99 corrected ms |\n"
-               "|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    /* a run that lost results gets the columns that say what reached its caller */
+    bool lost = pb_summary_any_lost(d);
+    fprintf(f,
+            "| run | label | pattern | status | requests | duration | ok/s | %sreq/s | error %% | "
+            "rejected | dropped | %sretries | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | "
+            "p99 corrected ms |\n"
+            "|---:|---|---|---|---:|---:|---:|%s---:|---:|---:|---:|%s---:|---:|---:|---:|---:|"
+            "---:|---:|\n",
+            lost ? "delivered ok/s | " : "", lost ? "lost | " : "", lost ? "---:|" : "",
+            lost ? "---:|" : "");
     for (size_t i = 0; i < d->n_runs; i++) {
         const pb_report_run *r = &d->runs[i];
         const pb_report_totals *t = &r->totals;
@@ -227,13 +249,18 @@ int pb_summary_write_md(const pb_report_data *d, const char *db_path, const char
         md_text(f, r->pattern);
         fprintf(f, " | ");
         md_text(f, r->status);
-        fprintf(f, "%s | %s | %.1f s | %.1f | %.1f | %.2f | ", t->from_rollup ? " (partial)" : "",
-                pb_summary_count(t->requests, a, sizeof(a)), t->duration_s, t->ok_rps, t->rps,
-                t->error_pct);
+        fprintf(f, "%s | %s | %.1f s | %.1f | ", t->from_rollup ? " (partial)" : "",
+                pb_summary_count(t->requests, a, sizeof(a)), t->duration_s, t->ok_rps);
+        if (lost)
+            fprintf(f, "%.1f | ", t->delivered_ok_rps);
+        fprintf(f, "%.1f | %.2f | ", t->rps, t->error_pct);
         fprintf(f, "%s | ",
                 pb_summary_count(t->outcomes[PB_OUTCOME_REJECTED_BY_BREAKER], a, sizeof(a)));
         fprintf(f, "%s | ",
                 pb_summary_count(t->outcomes[PB_OUTCOME_DROPPED_BY_BACKPRESSURE], a, sizeof(a)));
+        if (lost)
+            fprintf(f, "%s (%s ok) | ", pb_summary_count(t->lost, a, sizeof(a)),
+                    pb_summary_count(t->cascaded, b, sizeof(b)));
         fprintf(f, "%s | ", pb_summary_count(t->retries, a, sizeof(a)));
         const double lat[] = {t->p50_ms, t->p90_ms, t->p99_ms, t->p999_ms, t->max_ms, t->cp99_ms};
         for (size_t k = 0; k < sizeof(lat) / sizeof(lat[0]); k++)
@@ -246,6 +273,11 @@ int pb_summary_write_md(const pb_report_data *d, const char *db_path, const char
     if (partial)
         fprintf(f, "\n(partial): the run has no final summary (still running, or killed); its "
                    "numbers come from the per-second rollup so far.\n");
+    if (lost) {
+        fprintf(f, "\n");
+        md_text(f, pb_summary_lost_caption);
+        fprintf(f, "\n");
+    }
     /* a mock without a profile's phases still reports its base phase: not worth a section */
     bool phased = false;
     for (size_t i = 0; i < d->n_runs; i++)
@@ -406,6 +438,9 @@ static json_t *jrun(const pb_report_run *r)
     json_object_set_new(run, "retries", json_integer((json_int_t)t->retries));
     json_object_set_new(run, "rps", jnum(t->rps));
     json_object_set_new(run, "ok_rps", jnum(t->ok_rps));
+    json_object_set_new(run, "lost", json_integer((json_int_t)t->lost));
+    json_object_set_new(run, "cascaded", json_integer((json_int_t)t->cascaded));
+    json_object_set_new(run, "delivered_ok_rps", jnum(t->delivered_ok_rps));
     json_object_set_new(run, "error_pct", jnum(t->error_pct));
     json_object_set_new(run, "outcomes", outcomes);
     json_object_set_new(run, "latency_ms", lat);

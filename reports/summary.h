@@ -3,6 +3,7 @@
 #ifndef PB_SUMMARY_H
 #define PB_SUMMARY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +46,13 @@ size_t pb_summary_phase_rows(const pb_report_data *d, pb_summary_phase_row *rows
 
 /* Attempts run r sent to the server during phase `index` (0 when unknown). */
 uint64_t pb_summary_phase_sent(const pb_report_run *r, int index);
+
+/* True when a run on the page lost results (semaphore --on-error propagate):
+ * the tables then show what reached the caller beside what the server answered. */
+bool pb_summary_any_lost(const pb_report_data *d);
+
+/* What the lost-results columns mean, for the text under the tables. */
+extern const char pb_summary_lost_caption[];
 
 /* A wall-clock instant (us since the epoch) as UTC "2024-05-01 12:00:00Z"; "n/a" for 0. */
 const char *pb_summary_time(int64_t epoch_us, char *buf, size_t cap);

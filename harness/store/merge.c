@@ -38,6 +38,7 @@ struct in_run {
 /* One input file: a lone run, or a compare's runs in order. */
 struct input {
     const char *path;
+    int version; /* its schema version: 1, 2 or 3 */
     int64_t compare_id;
     char *title, *scenario_path, *scenario_json;
     int64_t cmp_seed, cmp_started, cmp_ended;
@@ -165,9 +166,10 @@ static int load_input(struct input *in, pb_err *err)
     }
     char version[32];
     src = pb_schema_query_one(db, "PRAGMA user_version", version, sizeof(version));
-    if (src != SQLITE_OK || (strcmp(version, "1") != 0 && strcmp(version, "2") != 0)) {
+    in->version = src == SQLITE_OK ? (int)strtol(version, NULL, 10) : 0;
+    if (in->version < 1 || in->version > 3) {
         rc = pb_err_set(err, PB_EINVAL,
-                        "%s: not a patternbench database of schema version 1 or 2 (expected the "
+                        "%s: not a patternbench database of schema version 1 to 3 (expected the "
                         "--db file of a `run --segment` or `compare --segment`)",
                         in->path);
         goto done;
@@ -589,24 +591,35 @@ done:
 #define OUTCOME_COLUMN_NAME(name, value, text, column) column ", "
 
 /* The columns of a segment's seconds that the merge reads: those of schema
- * version 1, so that segments written by either version merge. The harness's
- * own figures (version 2: cpu_pct, rss_bytes, loop_lag_us, backlog) belong to
- * one process each and are left NULL in the merged run. */
+ * version 1, so that segments written by any version merge, and lost and
+ * cascaded (version 3; an older segment's come from its `lost` events). The
+ * harness's own figures (version 2: cpu_pct, rss_bytes, loop_lag_us, backlog)
+ * belong to one process each and are left NULL in the merged run. */
 #define MERGED_SECOND_COLUMNS                                                                      \
     "run_id, sec, count, " PB_OUTCOME_ROLLUP_MAP(OUTCOME_COLUMN_NAME) "retries, bytes, p50_us, "   \
                                                                       "p90_us, p99_us, max_us, "   \
                                                                       "hist, in_flight, lim, "     \
                                                                       "queue, breaker, phase"
 
-static const char seconds_select[] = "SELECT sec, count, " PB_OUTCOME_ROLLUP_MAP(
-    OUTCOME_COLUMN_NAME) "retries, bytes, hist,"
-                         " in_flight, lim, queue, breaker, phase FROM temp.merge_seconds ORDER BY "
-                         "sec";
+/* clang-format off */
+static const char seconds_select[] =
+    "SELECT sec, count, " PB_OUTCOME_ROLLUP_MAP(OUTCOME_COLUMN_NAME) "retries, bytes, hist,"
+    " in_flight, lim, queue, breaker, phase, lost, cascaded FROM temp.merge_seconds ORDER BY sec";
+
+/* An older segment's lost and cascaded, counted from its `lost` events
+ * (%1$s) by the rule the rollup follows: the second of the event. */
+#define EVENTS_IN_SECOND                                                                           \
+    " FROM seg.events AS e WHERE e.run_id = s.run_id AND e.kind = '%1$s' AND"                      \
+    " e.t_us >= s.sec * 1000000 AND e.t_us < (s.sec + 1) * 1000000), 0)"
+static const char lost_from_events[] =
+    "coalesce((SELECT sum(to_val)" EVENTS_IN_SECOND ","
+    " coalesce((SELECT CAST(sum(value) AS INTEGER)" EVENTS_IN_SECOND;
+/* clang-format on */
 
 /* One second of the merged run, summed over the segments' rows for it. */
 struct sec_acc {
     int64_t sec;
-    uint64_t count, outcomes[PB_OUTCOME_COUNT], retries, bytes;
+    uint64_t count, outcomes[PB_OUTCOME_COUNT], retries, bytes, lost, cascaded;
     bool marked;
     int64_t in_flight, lim, queue, phase;
     int breaker; /* -1 none yet, -2 the segments disagree (written as NULL) */
@@ -643,6 +656,8 @@ static int emit_second(struct merge *m, int64_t run_id, const struct sec_acc *a)
     pb_bind_nullable(st, PB_SCHEMA_SECOND_QUEUE, a->marked, a->queue);
     pb_bind_nullable(st, PB_SCHEMA_SECOND_BREAKER, a->breaker >= 0, a->breaker);
     pb_bind_nullable(st, PB_SCHEMA_SECOND_PHASE, a->phase >= 0, a->phase);
+    pb_bind_i64(st, PB_SCHEMA_SECOND_LOST, (int64_t)a->lost);
+    pb_bind_i64(st, PB_SCHEMA_SECOND_CASCADED, (int64_t)a->cascaded);
     pb_bind_i64(st, PB_SCHEMA_SECOND_MARKED, 1);
     int src = sqlite3_step(st);
     sqlite3_reset(st);
@@ -712,6 +727,9 @@ static int merge_seconds(struct merge *m, int64_t run_id, struct totals *t)
         c++;
         if (sqlite3_column_type(q, c) != SQLITE_NULL && sqlite3_column_int64(q, c) > a.phase)
             a.phase = sqlite3_column_int64(q, c);
+        c++;
+        a.lost += (uint64_t)sqlite3_column_int64(q, c++);
+        a.cascaded += (uint64_t)sqlite3_column_int64(q, c++);
     }
     if (src != SQLITE_DONE) {
         rc = db_fail(m, src, "reading the segments' seconds");
@@ -771,21 +789,23 @@ static int copy_segment(struct merge *m, int i, int k, int64_t run_id, int64_t *
     if (rc != 0)
         goto detach;
     int64_t before = query_i64(m, "SELECT coalesce(max(rowid), 0) FROM main.requests");
-    /* the run's rowid bounds keep the scan to its rows, as docs/schema.md advises */
+    /* the run's rowid bounds keep the scan to its rows, as docs/schema.md advises;
+     * requests.seq is version 3's (NULL in an older segment's rows) */
+    const char *seq = m->in[i].version >= 3 ? "seq" : "NULL";
+    char sql[2048];
+    int len = snprintf(
+        sql, sizeof(sql),
+        "INSERT INTO main.requests(run_id, t_us, wait_us, connect_us, ttfb_us, total_us, "
+        "code, bytes, slot, lim, queue, seq) SELECT ?1, t_us, wait_us, connect_us, ttfb_us, "
+        "total_us, code, bytes, slot, lim, queue, %s FROM seg.requests WHERE %s ORDER BY "
+        "rowid",
+        seq, r->has_bounds ? "rowid BETWEEN ?2 AND ?3 AND run_id = ?4" : "run_id = ?2");
+    assert(len > 0 && (size_t)len < sizeof(sql));
+    (void)len;
     if (r->has_bounds)
-        rc = run_sql(m,
-                     "INSERT INTO main.requests(run_id, t_us, wait_us, connect_us, ttfb_us, "
-                     "total_us, code, bytes, slot, lim, queue) SELECT ?1, t_us, wait_us, "
-                     "connect_us, ttfb_us, total_us, code, bytes, slot, lim, queue FROM "
-                     "seg.requests WHERE rowid BETWEEN ?2 AND ?3 AND run_id = ?4 ORDER BY rowid",
-                     "copying request rows", 4, run_id, r->first, r->last, r->id);
+        rc = run_sql(m, sql, "copying request rows", 4, run_id, r->first, r->last, r->id);
     else
-        rc = run_sql(m,
-                     "INSERT INTO main.requests(run_id, t_us, wait_us, connect_us, ttfb_us, "
-                     "total_us, code, bytes, slot, lim, queue) SELECT ?1, t_us, wait_us, "
-                     "connect_us, ttfb_us, total_us, code, bytes, slot, lim, queue FROM "
-                     "seg.requests WHERE run_id = ?2 ORDER BY rowid",
-                     "copying request rows", 2, run_id, r->id);
+        rc = run_sql(m, sql, "copying request rows", 2, run_id, r->id);
     int64_t copied = sqlite3_changes64(m->db);
     if (rc == 0 && copied > 0) {
         if (*first == 0)
@@ -799,11 +819,21 @@ static int copy_segment(struct merge *m, int i, int k, int64_t run_id, int64_t *
                      "INSERT INTO temp.merge_events SELECT t_us, kind, from_val, to_val, value, "
                      "detail FROM seg.events WHERE run_id = ?1 AND (kind <> 'phase' OR ?2)",
                      "copying events", 2, r->id, (int64_t)(i == 0));
-    if (rc == 0)
-        rc = run_sql(m,
-                     "INSERT INTO temp.merge_seconds(" MERGED_SECOND_COLUMNS
-                     ") SELECT " MERGED_SECOND_COLUMNS " FROM seg.seconds WHERE run_id = ?1",
-                     "copying the rollup", 1, r->id);
+    if (rc == 0) {
+        char lost[1024] = "lost, cascaded";
+        if (m->in[i].version < 3) {
+            len = snprintf(lost, sizeof(lost), lost_from_events, pb_event_kind_name(PB_EVENT_LOST));
+            assert(len > 0 && (size_t)len < sizeof(lost));
+        }
+        len = snprintf(sql, sizeof(sql),
+                       "INSERT INTO temp.merge_seconds(" MERGED_SECOND_COLUMNS ", lost, cascaded) "
+                       "SELECT " MERGED_SECOND_COLUMNS ", %s FROM seg.seconds AS s WHERE "
+                       "run_id = ?1",
+                       lost);
+        assert(len > 0 && (size_t)len < sizeof(sql));
+        (void)len;
+        rc = run_sql(m, sql, "copying the rollup", 1, r->id);
+    }
     if (rc == 0)
         rc = exec_sql(m, "COMMIT", "committing");
     if (rc != 0 && !sqlite3_get_autocommit(m->db))

@@ -31,14 +31,17 @@ int pb_recorder_open(const char *path, uint32_t ring_rows, pb_recorder **out,
 int pb_recorder_begin_run(pb_recorder *r, const pb_run_info *info, int64_t *run_id,
                           pb_err *err) PB_MUST_CHECK;
 
-/* Queue one request row. Never drops: when the ring is full it waits for the
- * writer, adds the wait to the stall counters and queues a 'stall' event.
- * The per-second rollup is built by the writer from these rows and the marks.
- * After a write error the writer discards rows (counted in rows_lost), so
- * this never blocks for long. */
+/* Queue one request row (requests.seq is NULL unless row->has_seq). Never
+ * drops: when the ring is full it waits for the writer, adds the wait to the
+ * stall counters and queues a 'stall' event. The per-second rollup is built
+ * by the writer from these rows, the marks and the `lost` events. After a
+ * write error the writer discards rows (counted in rows_lost), so this never
+ * blocks for long. */
 void pb_recorder_request(pb_recorder *r, const pb_request_row *row);
 
-/* Queue an event (kind as in docs/schema.md; detail may be NULL, copied). */
+/* Queue an event (kind as in docs/schema.md; detail may be NULL, copied). A
+ * `lost` event also counts in the rollup row of its second (to = lost results,
+ * value = the successes among them). */
 void pb_recorder_event(pb_recorder *r, int64_t run_id, uint64_t t_us, const char *kind,
                        int64_t from, int64_t to, double value, const char *detail);
 

@@ -139,6 +139,16 @@ int pb_rollup_add(pb_rollup *ru, const pb_request_row *row)
     return rc;
 }
 
+int pb_rollup_lost(pb_rollup *ru, uint64_t t_us, uint64_t lost, uint64_t cascaded)
+{
+    pb_rollup_second *s;
+    int rc = second_for(ru, t_us / PB_USEC_PER_SEC, &s);
+    s->used = true;
+    s->lost += lost;
+    s->cascaded += cascaded;
+    return rc;
+}
+
 int pb_rollup_mark(pb_rollup *ru, const pb_second_mark *mark)
 {
     pb_rollup_second *s;

@@ -1,6 +1,7 @@
-/* The per-second rollup of one run: request rows and the engine's
- * end-of-second marks go in, finished seconds come out through a callback.
- * A request belongs to the second in which it ended. The recorder's writer
+/* The per-second rollup of one run: request rows, the engine's
+ * end-of-second marks and `lost` events go in, finished seconds come out
+ * through a callback. A request belongs to the second in which it ended, a
+ * `lost` event to the second of its time. The recorder's writer
  * thread owns it; it reads no clock and allocates only in create. */
 #ifndef PB_ROLLUP_H
 #define PB_ROLLUP_H
@@ -28,8 +29,10 @@ typedef struct pb_rollup_second {
     uint64_t outcomes[PB_OUTCOME_COUNT];
     uint64_t retries; /* attempts with attempt > 0 */
     uint64_t bytes;
-    pb_hist *hist; /* service latency of attempts that reached the network */
-    bool marked;   /* mark holds the engine's state at the end of the second */
+    uint64_t lost;     /* results a propagating gather never handed over (`lost` events' to) */
+    uint64_t cascaded; /* the successes among them (the events' value) */
+    pb_hist *hist;     /* service latency of attempts that reached the network */
+    bool marked;       /* mark holds the engine's state at the end of the second */
     pb_second_mark mark;
     bool used; /* anything recorded */
 } pb_rollup_second;
@@ -50,6 +53,11 @@ void pb_rollup_destroy(pb_rollup *ru);
 
 /* Count one request row; may write seconds that it pushes out of the window. */
 int pb_rollup_add(pb_rollup *ru, const pb_request_row *row) PB_MUST_CHECK;
+
+/* Count a `lost` event at t_us: `lost` results the caller never got, `cascaded`
+ * of them successes. Like a row, it may write seconds it pushes out of the
+ * window, and one for a second already written comes out as a late delta. */
+int pb_rollup_lost(pb_rollup *ru, uint64_t t_us, uint64_t lost, uint64_t cascaded) PB_MUST_CHECK;
 
 /* Record the state at the end of mark->sec and write the seconds it closes. */
 int pb_rollup_mark(pb_rollup *ru, const pb_second_mark *mark) PB_MUST_CHECK;

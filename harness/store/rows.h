@@ -6,7 +6,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* One request attempt, as the engine hands it over (times in us from run start). */
+/* One request attempt, as the engine hands it over (times in us from run start).
+ * The engine leaves has_seq false; a row recorded on the server's side (the
+ * mock's) sets it, with seq the client's X-PB-Seq header (below 2^56). */
 typedef struct pb_request_row {
     int64_t run_id;
     uint64_t t_us;    /* intended start */
@@ -18,10 +20,12 @@ typedef struct pb_request_row {
     uint8_t outcome; /* pb_outcome */
     uint8_t breaker; /* pb_breaker_state */
     uint16_t attempt;
+    bool has_seq; /* seq is stored; false: requests.seq is NULL (placed in what was padding) */
     uint32_t bytes;
     uint32_t slot;
     uint32_t lim;
     uint32_t queue;
+    uint64_t seq; /* the client's X-PB-Seq, when has_seq */
 } pb_request_row;
 
 /* The state the engine reports at the end of each second of run time. */

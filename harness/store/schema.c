@@ -6,7 +6,7 @@
 
 #include "vocabulary.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 #define STRINGIFY_(x) #x
 #define STRINGIFY(x) STRINGIFY_(x)
 
@@ -14,11 +14,36 @@
  * column, a higher SCHEMA_VERSION and a migration, not only a row in the table. */
 _Static_assert(PB_OUTCOME_COUNT == 9, "the schema has one seconds column per outcome");
 
-/* Version 2 added the harness's own figures to `seconds`; migrate_v1 adds
- * them to an older file. Keep the two lists in step. */
-#define SELF_COLUMNS " cpu_pct REAL, rss_bytes INTEGER, loop_lag_us INTEGER, backlog INTEGER,"
-static const char *const self_columns[] = {"cpu_pct REAL", "rss_bytes INTEGER",
-                                           "loop_lag_us INTEGER", "backlog INTEGER"};
+/* Columns added to a table after version 1, XX(version, name, declaration),
+ * in the order they were added: CREATE TABLE puts them at the end of their
+ * table, and migrate() appends the ones an older file lacks with ALTER TABLE
+ * ADD COLUMN, so a new file and a migrated one have the same columns in the
+ * same order. Append only. Version 2: the harness's own figures per second;
+ * version 3: the results a semaphore's propagating gather never handed over
+ * (seconds.lost, .cascaded; 0, never NULL) and a server-side row's X-PB-Seq
+ * (requests.seq; NULL for the client's rows). */
+#define SECONDS_ADDED(XX)                                                                          \
+    XX(2, cpu_pct, REAL)                                                                           \
+    XX(2, rss_bytes, INTEGER)                                                                      \
+    XX(2, loop_lag_us, INTEGER)                                                                    \
+    XX(2, backlog, INTEGER)                                                                        \
+    XX(3, lost, INTEGER NOT NULL DEFAULT 0)                                                        \
+    XX(3, cascaded, INTEGER NOT NULL DEFAULT 0)
+#define REQUESTS_ADDED(XX) XX(3, seq, INTEGER)
+
+#define ADDED_DDL(version, name, decl) ", " #name " " #decl
+
+struct added_column {
+    const char *table, *name, *decl;
+};
+#define SECONDS_ENTRY(version, name, decl) {"seconds", #name, #name " " #decl},
+#define REQUESTS_ENTRY(version, name, decl) {"requests", #name, #name " " #decl},
+/* clang-format off */
+static const struct added_column added_columns[] = {
+    SECONDS_ADDED(SECONDS_ENTRY)
+    REQUESTS_ADDED(REQUESTS_ENTRY)
+};
+/* clang-format on */
 
 #define OUTCOME_CASE(name, value, text) " WHEN " #value " THEN '" text "'"
 #define BREAKER_CASE(name, value, text) " WHEN " #value " THEN '" text "'"
@@ -27,7 +52,8 @@ static const char *const self_columns[] = {"cpu_pct REAL", "rss_bytes INTEGER",
 #define OUTCOME_PARAM(name, value, text, column) " ?,"
 #define OUTCOME_ADD(name, value, text, column) " " column " = " column " + excluded." column ","
 
-static const char schema_sql[] =
+/* clang-format off */
+static const char tables_sql[] =
     "CREATE TABLE IF NOT EXISTS compares("
     " id INTEGER PRIMARY KEY, title TEXT, scenario_path TEXT, scenario_json TEXT,"
     " seed INTEGER, started_at INTEGER NOT NULL, ended_at INTEGER, status TEXT NOT NULL,"
@@ -41,39 +67,35 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS requests("
     " run_id INTEGER NOT NULL, t_us INTEGER NOT NULL, wait_us INTEGER, connect_us INTEGER,"
     " ttfb_us INTEGER, total_us INTEGER, code INTEGER, bytes INTEGER, slot INTEGER,"
-    " lim INTEGER, queue INTEGER);"
+    " lim INTEGER, queue INTEGER" REQUESTS_ADDED(ADDED_DDL) ");"
     "CREATE TABLE IF NOT EXISTS seconds("
-    " run_id INTEGER NOT NULL, sec INTEGER NOT NULL, count INTEGER NOT NULL," PB_OUTCOME_ROLLUP_MAP(
-        OUTCOME_COLUMN) " retries INTEGER, bytes INTEGER, p50_us INTEGER, p90_us INTEGER, p99_us "
-                        "INTEGER,"
-                        " max_us INTEGER, hist BLOB, in_flight INTEGER, lim INTEGER, queue INTEGER,"
-                        " breaker INTEGER, phase INTEGER," SELF_COLUMNS
-                        " PRIMARY KEY(run_id, sec));"
-                        "CREATE TABLE IF NOT EXISTS events("
-                        " run_id INTEGER NOT NULL, t_us INTEGER NOT NULL, kind TEXT NOT NULL, "
-                        "from_val INTEGER,"
-                        " to_val INTEGER, value REAL, detail TEXT);"
-                        "CREATE INDEX IF NOT EXISTS events_by_run ON events(run_id, kind, t_us);"
-                        "CREATE VIEW IF NOT EXISTS requests_v AS SELECT rowid AS id, run_id, t_us, "
-                        "wait_us,"
-                        " connect_us, ttfb_us, total_us,"
-                        " CASE (code >> 6) & 1023 WHEN 0 THEN 200 WHEN 200 THEN 0 ELSE (code >> 6) "
-                        "& 1023 END"
-                        " AS status,"
-                        " CASE code & 15" PB_OUTCOME_MAP(
-                            OUTCOME_CASE) " END AS outcome,"
-                                          " CASE (code >> 4) & 3" PB_BREAKER_STATE_MAP(
-                                              BREAKER_CASE) " END AS breaker,"
-                                                            " code >> 16 AS attempt, bytes, slot, "
-                                                            "lim, queue, t_us + wait_us AS "
-                                                            "start_us,"
-                                                            " t_us + wait_us + total_us AS end_us "
-                                                            "FROM requests;";
+    " run_id INTEGER NOT NULL, sec INTEGER NOT NULL, count INTEGER NOT NULL,"
+    PB_OUTCOME_ROLLUP_MAP(OUTCOME_COLUMN)
+    " retries INTEGER, bytes INTEGER, p50_us INTEGER, p90_us INTEGER, p99_us INTEGER,"
+    " max_us INTEGER, hist BLOB, in_flight INTEGER, lim INTEGER, queue INTEGER,"
+    " breaker INTEGER, phase INTEGER" SECONDS_ADDED(ADDED_DDL) ","
+    " PRIMARY KEY(run_id, sec));"
+    "CREATE TABLE IF NOT EXISTS events("
+    " run_id INTEGER NOT NULL, t_us INTEGER NOT NULL, kind TEXT NOT NULL, from_val INTEGER,"
+    " to_val INTEGER, value REAL, detail TEXT);"
+    "CREATE INDEX IF NOT EXISTS events_by_run ON events(run_id, kind, t_us);";
+
+/* Created after the migration, which drops an older file's view: a view's
+ * columns are fixed when it is created. */
+static const char view_sql[] =
+    "CREATE VIEW IF NOT EXISTS requests_v AS SELECT rowid AS id, run_id, t_us, wait_us,"
+    " connect_us, ttfb_us, total_us,"
+    " CASE (code >> 6) & 1023 WHEN 0 THEN 200 WHEN 200 THEN 0 ELSE (code >> 6) & 1023 END"
+    " AS status,"
+    " CASE code & 15" PB_OUTCOME_MAP(OUTCOME_CASE) " END AS outcome,"
+    " CASE (code >> 4) & 3" PB_BREAKER_STATE_MAP(BREAKER_CASE) " END AS breaker,"
+    " code >> 16 AS attempt, bytes, slot, lim, queue, t_us + wait_us AS start_us,"
+    " t_us + wait_us + total_us AS end_us, seq FROM requests;";
 
 #define ROW_COLUMNS                                                                                \
     "INSERT INTO requests(run_id, t_us, wait_us, connect_us, ttfb_us, total_us, code, bytes,"      \
-    " slot, lim, queue) VALUES "
-#define ROW_VALUES "(?,?,?,?,?,?,?,?,?,?,?)"
+    " slot, lim, queue, seq) VALUES "
+#define ROW_VALUES "(?,?,?,?,?,?,?,?,?,?,?,?)"
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -87,43 +109,32 @@ static const char *const stmt_sql[ST_COUNT] = {
      * the histogram, and the state columns change only with a mark (:marked).
      * Parameters: run_id, sec, count, one per outcome, then the rest in order
      * (PB_SCHEMA_SECOND_* below numbers them), :marked last. */
-    [ST_SECOND] = "INSERT INTO seconds(run_id, sec, count," PB_OUTCOME_ROLLUP_MAP(
-        OUTCOME_COLUMN_NAME) " retries, bytes, p50_us, p90_us, p99_us, max_us, hist,"
-                             " in_flight, lim, queue, breaker, phase, cpu_pct, rss_bytes, "
-                             "loop_lag_us,"
-                             " backlog) VALUES (?, ?, "
-                             "?," PB_OUTCOME_ROLLUP_MAP(
-                                 OUTCOME_PARAM) " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                                                " ON CONFLICT(run_id, sec) DO UPDATE SET"
-                                                " count = count + "
-                                                "excluded.count," PB_OUTCOME_ROLLUP_MAP(
-                                                    OUTCOME_ADD) " retries = retries + "
-                                                                 "excluded.retries,"
-                                                                 " bytes = bytes + excluded.bytes,"
-                                                                 " p50_us = excluded.p50_us,"
-                                                                 " p90_us = excluded.p90_us,"
-                                                                 " p99_us = excluded.p99_us,"
-                                                                 " max_us = excluded.max_us,"
-                                                                 " hist = excluded.hist,"
-                                                                 " in_flight = iif(:marked, "
-                                                                 "excluded.in_flight, in_flight),"
-                                                                 " lim = iif(:marked, "
-                                                                 "excluded.lim, lim),"
-                                                                 " queue = iif(:marked, "
-                                                                 "excluded.queue, queue),"
-                                                                 " breaker = iif(:marked, "
-                                                                 "excluded.breaker, breaker),"
-                                                                 " phase = iif(:marked, "
-                                                                 "excluded.phase, phase),"
-                                                                 " cpu_pct = iif(:marked, "
-                                                                 "excluded.cpu_pct, cpu_pct),"
-                                                                 " rss_bytes = iif(:marked, "
-                                                                 "excluded.rss_bytes, rss_bytes),"
-                                                                 " loop_lag_us = iif(:marked, "
-                                                                 "excluded.loop_lag_us, "
-                                                                 "loop_lag_us),"
-                                                                 " backlog = iif(:marked, "
-                                                                 "excluded.backlog, backlog)",
+    [ST_SECOND] =
+        "INSERT INTO seconds(run_id, sec, count," PB_OUTCOME_ROLLUP_MAP(OUTCOME_COLUMN_NAME)
+        " retries, bytes, p50_us, p90_us, p99_us, max_us, hist, in_flight, lim, queue, breaker,"
+        " phase, cpu_pct, rss_bytes, loop_lag_us, backlog, lost, cascaded)"
+        " VALUES (?, ?, ?," PB_OUTCOME_ROLLUP_MAP(OUTCOME_PARAM)
+        " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT(run_id, sec) DO UPDATE SET"
+        " count = count + excluded.count," PB_OUTCOME_ROLLUP_MAP(OUTCOME_ADD)
+        " retries = retries + excluded.retries,"
+        " bytes = bytes + excluded.bytes,"
+        " p50_us = excluded.p50_us,"
+        " p90_us = excluded.p90_us,"
+        " p99_us = excluded.p99_us,"
+        " max_us = excluded.max_us,"
+        " hist = excluded.hist,"
+        " in_flight = iif(:marked, excluded.in_flight, in_flight),"
+        " lim = iif(:marked, excluded.lim, lim),"
+        " queue = iif(:marked, excluded.queue, queue),"
+        " breaker = iif(:marked, excluded.breaker, breaker),"
+        " phase = iif(:marked, excluded.phase, phase),"
+        " cpu_pct = iif(:marked, excluded.cpu_pct, cpu_pct),"
+        " rss_bytes = iif(:marked, excluded.rss_bytes, rss_bytes),"
+        " loop_lag_us = iif(:marked, excluded.loop_lag_us, loop_lag_us),"
+        " backlog = iif(:marked, excluded.backlog, backlog),"
+        " lost = lost + excluded.lost,"
+        " cascaded = cascaded + excluded.cascaded",
     [ST_SECOND_HIST] = "SELECT hist FROM seconds WHERE run_id = ?1 AND sec = ?2",
     [ST_RUN_BEGIN] = "INSERT INTO runs(compare_id, label, pattern, params_json, config_json,"
                      " seed, target, started_at, status, versions_json, host) VALUES (?1, ?2,"
@@ -138,6 +149,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_COMPARE_END] = "UPDATE compares SET status = ?2, ended_at = ?3, thresholds_json = ?4"
                        " WHERE id = ?1",
 };
+/* clang-format on */
 
 int pb_schema_errcode(int rc)
 {
@@ -180,21 +192,80 @@ int pb_schema_query_one(sqlite3 *db, const char *sql, char *out, size_t cap)
     return rc;
 }
 
-/* Add version 2's columns to a `seconds` table made before them (inside the
- * caller's transaction, so a failure leaves the file at its old version). */
-static int migrate_v1(sqlite3 *db)
+/* Whether `table` has a column `name`, into *out; returns an SQLite result code. */
+static int has_column(sqlite3 *db, const char *table, const char *name, bool *out)
 {
-    char have[16];
-    int rc = pb_schema_query_one(
-        db, "SELECT COUNT(*) FROM pragma_table_info('seconds') WHERE name = 'cpu_pct'", have,
-        sizeof(have));
-    if (rc != SQLITE_OK || strcmp(have, "0") != 0)
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM pragma_table_info(?1) WHERE name = ?2",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
         return rc;
-    for (size_t i = 0; i < sizeof(self_columns) / sizeof(self_columns[0]) && rc == SQLITE_OK; i++) {
-        char sql[96];
-        snprintf(sql, sizeof(sql), "ALTER TABLE seconds ADD COLUMN %s", self_columns[i]);
-        rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    pb_bind_text(st, 1, table, -1);
+    pb_bind_text(st, 2, name, -1);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *out = sqlite3_column_int(st, 0) > 0;
+        rc = SQLITE_OK;
     }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* seconds.lost and .cascaded, just added to an older file: what the rollup
+ * would have counted, had it known, is in the file's `lost` events, so the
+ * rows already there get it by the same rule (the second of the event's
+ * t_us). Only the seconds that hold such an event are rewritten; the rest
+ * keep the default 0. */
+static int backfill_lost(sqlite3 *db)
+{
+    /* clang-format off */
+    static const char sql[] =
+        "UPDATE seconds SET"
+        " lost = (SELECT coalesce(sum(to_val), 0) FROM events AS e WHERE e.run_id ="
+        "  seconds.run_id AND e.kind = ?1 AND e.t_us >= seconds.sec * 1000000 AND"
+        "  e.t_us < (seconds.sec + 1) * 1000000),"
+        " cascaded = (SELECT coalesce(CAST(sum(value) AS INTEGER), 0) FROM events AS e WHERE"
+        "  e.run_id = seconds.run_id AND e.kind = ?1 AND e.t_us >= seconds.sec * 1000000 AND"
+        "  e.t_us < (seconds.sec + 1) * 1000000)"
+        " WHERE (run_id, sec) IN (SELECT run_id, t_us / 1000000 FROM events WHERE kind = ?1)";
+    /* clang-format on */
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    pb_bind_text(st, 1, pb_event_kind_name(PB_EVENT_LOST), -1);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Bring an older file's tables to this version (inside the caller's
+ * transaction, so a failure leaves the file at its old version): add the
+ * columns it lacks (NULL, or their default, in the rows already there), fill
+ * seconds.lost and .cascaded from its events, and drop the requests_v view
+ * when its table grew, for the caller to create it again. */
+static int migrate(sqlite3 *db)
+{
+    bool lost_added = false, requests_grew = false;
+    int rc = SQLITE_OK;
+    for (size_t i = 0; i < sizeof(added_columns) / sizeof(added_columns[0]); i++) {
+        const struct added_column *c = &added_columns[i];
+        bool have = false;
+        if ((rc = has_column(db, c->table, c->name, &have)) != SQLITE_OK)
+            return rc;
+        if (have)
+            continue;
+        char sql[128];
+        snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s", c->table, c->decl);
+        if ((rc = sqlite3_exec(db, sql, NULL, NULL, NULL)) != SQLITE_OK)
+            return rc;
+        lost_added |= strcmp(c->name, "lost") == 0;
+        requests_grew |= strcmp(c->table, "requests") == 0;
+    }
+    if (lost_added)
+        rc = backfill_lost(db);
+    if (rc == SQLITE_OK && requests_grew)
+        rc = sqlite3_exec(db, "DROP VIEW IF EXISTS requests_v", NULL, NULL, NULL);
     return rc;
 }
 
@@ -237,9 +308,11 @@ int pb_schema_create(sqlite3 *db, const char *path, pb_err *err)
             goto cleanup;
         }
     }
-    rc = sqlite3_exec(db, schema_sql, NULL, NULL, NULL);
+    rc = sqlite3_exec(db, tables_sql, NULL, NULL, NULL);
     if (rc == SQLITE_OK)
-        rc = migrate_v1(db);
+        rc = migrate(db);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, view_sql, NULL, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(db, "PRAGMA user_version = " STRINGIFY(SCHEMA_VERSION), NULL, NULL, NULL);
     if (rc == SQLITE_OK)
@@ -283,6 +356,7 @@ static int64_t pack_code(const pb_request_row *row)
 
 void pb_schema_bind_row(sqlite3_stmt *st, int first, const pb_request_row *row)
 {
+    assert(!row->has_seq || row->seq <= INT64_MAX); /* X-PB-Seq is below 2^56 */
     pb_bind_i64(st, first + 1, row->run_id);
     pb_bind_i64(st, first + 2, (sqlite3_int64)row->t_us);
     pb_bind_i64(st, first + 3, (sqlite3_int64)row->wait_us);
@@ -294,4 +368,5 @@ void pb_schema_bind_row(sqlite3_stmt *st, int first, const pb_request_row *row)
     pb_bind_i64(st, first + 9, row->slot);
     pb_bind_i64(st, first + 10, row->lim);
     pb_bind_i64(st, first + 11, row->queue);
+    pb_bind_nullable(st, first + 12, row->has_seq, (int64_t)row->seq);
 }

@@ -17,7 +17,7 @@
 /* Rows one multi-row INSERT takes (ST_ROWS). */
 #define PB_SCHEMA_INSERT_BATCH 64
 /* Columns of one request row in an INSERT. */
-#define PB_SCHEMA_ROW_PARAMS 11
+#define PB_SCHEMA_ROW_PARAMS 12
 
 /* Parameter numbers of ST_SECOND: outcome o is PB_SCHEMA_SECOND_OUTCOME + o. */
 enum {
@@ -38,6 +38,8 @@ enum {
     PB_SCHEMA_SECOND_RSS,
     PB_SCHEMA_SECOND_LOOP_LAG,
     PB_SCHEMA_SECOND_BACKLOG,
+    PB_SCHEMA_SECOND_LOST,
+    PB_SCHEMA_SECOND_CASCADED,
     PB_SCHEMA_SECOND_MARKED,
 };
 
@@ -67,9 +69,11 @@ int pb_schema_errcode(int sqlite_rc);
 int pb_schema_error(sqlite3 *db, const char *path, pb_err *err, int sqlite_rc, const char *what);
 
 /* Check the schema version of the open database and create what is missing,
- * in one transaction; an older version is migrated in that transaction (a
- * version-1 `seconds` gets the version-2 columns, NULL in its rows); a newer
- * version or a file that is not a patternbench database is refused naming path. */
+ * in one transaction; an older version is migrated in that transaction (its
+ * tables get the columns added since, docs/schema.md: NULL in its rows, except
+ * seconds.lost and .cascaded, which are counted from its `lost` events); a
+ * newer version or a file that is not a patternbench database is refused
+ * naming path. */
 int pb_schema_create(sqlite3 *db, const char *path, pb_err *err) PB_MUST_CHECK;
 
 /* Prepare every statement of pb_stmt_id into st (finalize them with sqlite3_finalize). */

@@ -307,6 +307,8 @@ static int emit_second(void *data, int64_t run_id, const pb_rollup_second *s, bo
     pb_bind_nullable(st, PB_SCHEMA_SECOND_RSS, self, (int64_t)s->mark.rss_bytes);
     pb_bind_nullable(st, PB_SCHEMA_SECOND_LOOP_LAG, self, (int64_t)s->mark.loop_lag_us);
     pb_bind_nullable(st, PB_SCHEMA_SECOND_BACKLOG, self, (int64_t)s->mark.backlog);
+    pb_bind_i64(st, PB_SCHEMA_SECOND_LOST, (sqlite3_int64)s->lost);
+    pb_bind_i64(st, PB_SCHEMA_SECOND_CASCADED, (sqlite3_int64)s->cascaded);
     pb_bind_i64(st, PB_SCHEMA_SECOND_MARKED, s->marked);
     int src = step_done(st);
     pb_bind_ok(sqlite3_bind_null(
@@ -384,8 +386,16 @@ static void handle_event(pb_recorder *r, uint64_t seq)
     pb_bind_ok(sqlite3_bind_double(st, 6, ev->value));
     pb_bind_text(st, 7, len > 0 ? detail : NULL, (int)len);
     int src = step_done(st);
-    if (src != SQLITE_OK)
+    if (src != SQLITE_OK) {
         (void)writer_fail(r, src, "inserting an event");
+        return;
+    }
+    /* results a propagating gather never handed over count in the second of
+     * the event, so that `seconds` stays an aggregation of what was recorded */
+    struct open_run *run = find_run(r, ev->run_id);
+    if (run != NULL && strcmp(ev->kind, pb_event_kind_name(PB_EVENT_LOST)) == 0)
+        check_rollup(r, pb_rollup_lost(run->rollup, ev->t_us, ev->to > 0 ? (uint64_t)ev->to : 0,
+                                       ev->value > 0 ? (uint64_t)(ev->value + 0.5) : 0));
 }
 
 /* Handle whole records from w_tail towards head, at least `max` slots'

@@ -25,6 +25,7 @@
 
 #include "fixture.h"
 #include "report.h"
+#include "report_data.h"
 
 extern char **environ;
 
@@ -270,6 +271,56 @@ static void running_run_is_reported_from_the_rollup(void **state)
     char *html = read_in(out, "index.html");
     assert_non_null(strstr(html, "running (partial)"));
     free(html);
+    fx_rmtree(dir);
+}
+
+/* A file written before schema version 3 has no seconds.lost: a propagating
+ * semaphore's lost results come from its `lost` events, each in the second of
+ * its time, for the totals of a run without a summary and for every point;
+ * the summary table then shows what reached the caller. */
+static void older_file_counts_lost_results_from_its_events(void **state)
+{
+    char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
+    fx_workspace(dir, db_path, out);
+    sqlite3 *db = fx_create(db_path);
+    fx_run_spec spec = {.label = "propagate", .pattern = "semaphore", .status = "running",
+                        .seconds = 12, .rate = 100, .no_hist = true, .seed = 3};
+    int64_t run = fx_run(db, &spec, NULL, NULL);
+    char sql[512];
+    /* 11 batches lost 19 results each, 0 to 2 of them successes, across the 12 seconds */
+    for (int b = 0; b < 11; b++) {
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO events VALUES (%lld, %d, 'lost', %d, 19, %d, 'a failure raised in "
+                 "gather')",
+                 (long long)run, b * 1100000 + 250000, b, b % 3);
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    }
+    fx_close(db);
+
+    pb_report_data *d = NULL;
+    pb_err err = {0};
+    if (pb_report_data_load(db_path, PB_REPORT_RUN, run, &d, &err) != 0)
+        fail_msg("load failed: %s", err.msg);
+    const pb_report_run *r = &d->runs[0];
+    assert_true(r->totals.from_rollup);
+    assert_int_equal(r->totals.lost, 11 * 19);
+    assert_int_equal(r->totals.cascaded, 10);
+    double points = 0;
+    for (size_t i = 0; i < r->n_points; i++)
+        points += r->points[i].lost;
+    assert_true(points == 11 * 19);
+    assert_true(r->totals.delivered_ok_rps < r->totals.ok_rps);
+    pb_report_data_destroy(d);
+
+    pb_report_options opt = {.db_path = db_path, .pick = PB_REPORT_RUN, .id = run,
+                             .out_dir = out};
+    pb_report_result res;
+    if (pb_report_write(&opt, &res, &err) != 0)
+        fail_msg("report failed: %s", err.msg);
+    char *md = read_in(out, "summary.md");
+    assert_non_null(strstr(md, "| 209 (10 ok) |"));
+    assert_non_null(strstr(md, "delivered ok/s"));
+    free(md);
     fx_rmtree(dir);
 }
 
@@ -949,6 +1000,7 @@ int main(void)
         cmocka_unit_test(missing_gnuplot_still_writes_the_numbers),
         cmocka_unit_test(report_while_a_run_writes),
         cmocka_unit_test(report_of_a_killed_run),
+        cmocka_unit_test(older_file_counts_lost_results_from_its_events),
         cmocka_unit_test(long_run_is_downsampled),
         cmocka_unit_test(bad_inputs_get_clear_errors),
         cmocka_unit_test(compare_page_shows_goodput_phases_and_verdicts_once),

@@ -1,7 +1,7 @@
 /* `patternbench export` as a user runs it (the binary from PB_BINARY): a real
  * run against the built-in mock, then its rows as CSV and JSON lines (as many
- * as the run recorded) and its latency as an .hgrm file whose percentiles,
- * parsed back, are the run summary's. */
+ * as the run recorded, with a server-side row's X-PB-Seq) and its latency as
+ * an .hgrm file whose percentiles, parsed back, are the run summary's. */
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <sqlite3.h>
 
 extern char **environ;
 
@@ -162,7 +163,10 @@ static void csv_and_jsonl_hold_every_row(void **state)
     assert_int_equal(pb(c, "/dev/null", csv), 0);
     char *text = slurp(out);
     assert_int_equal(strncmp(text, "run_id,intended_start_us,start_us,", 34), 0);
+    assert_non_null(strstr(text, ",queue,seq\n"));
     assert_int_equal(lines_of(text), (size_t)requests + 1);
+    /* the client's own rows have no X-PB-Seq: the last field is empty */
+    assert_int_equal(text[strlen(text) - 2], ',');
     /* every outcome the summary counts is in the rows */
     json_int_t ok = summary_int(c, "outcomes", "ok");
     json_int_t rejected = summary_int(c, "outcomes", "rejected_by_breaker");
@@ -191,6 +195,7 @@ static void csv_and_jsonl_hold_every_row(void **state)
         assert_true(json_integer_value(json_object_get(o, "start_us")) >=
                     json_integer_value(json_object_get(o, "intended_start_us")));
         assert_true(json_is_string(json_object_get(o, "outcome")));
+        assert_null(json_object_get(o, "seq"));
         json_decref(o);
         parsed++;
     }
@@ -309,12 +314,72 @@ static void mistakes_get_clear_messages(void **state)
     }
 }
 
+/* Rows recorded on the server's side keep the client's X-PB-Seq (made here by
+ * giving every third row of the run one, up to 2^56 - 1): CSV ends each such
+ * line with it and leaves the field empty for the others; JSON lines carry
+ * "seq" only where there is one. */
+static void export_carries_the_server_side_seq(void **state)
+{
+    struct ctx *c = *state;
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(c->db, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "UPDATE requests SET seq = CASE WHEN rowid = 3 THEN 72057594037927935"
+                     " ELSE rowid * 10 END WHERE rowid % 3 = 0",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+    json_int_t requests = summary_int(c, NULL, "requests");
+
+    char out[128];
+    snprintf(out, sizeof(out), "%s/seq.csv", c->dir);
+    const char *csv[] = {"export", c->db, "--run", "1", "-o", out, NULL};
+    assert_int_equal(pb(c, "/dev/null", csv), 0);
+    char *text = slurp(out);
+    size_t line_no = 0, with_seq = 0;
+    for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n"), line_no++) {
+        if (line_no == 0)
+            continue;
+        const char *last = strrchr(line, ',') + 1;
+        if (line_no % 3 == 0) {
+            long long want = line_no == 3 ? 72057594037927935LL : (long long)line_no * 10;
+            assert_int_equal(strtoll(last, NULL, 10), want);
+            with_seq++;
+        } else {
+            assert_string_equal(last, "");
+        }
+    }
+    assert_int_equal(line_no, (size_t)requests + 1);
+    assert_int_equal(with_seq, (size_t)requests / 3);
+    free(text);
+
+    snprintf(out, sizeof(out), "%s/seq.jsonl", c->dir);
+    const char *jsonl[] = {"export", c->db, "--format", "jsonl", NULL};
+    assert_int_equal(pb(c, out, jsonl), 0);
+    text = slurp(out);
+    line_no = 1;
+    for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n"), line_no++) {
+        json_t *o = json_loads(line, 0, NULL);
+        assert_non_null(o);
+        json_t *seq = json_object_get(o, "seq");
+        if (line_no % 3 == 0)
+            assert_int_equal(json_integer_value(seq),
+                             line_no == 3 ? 72057594037927935LL : (long long)line_no * 10);
+        else
+            assert_null(seq);
+        json_decref(o);
+    }
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(csv_and_jsonl_hold_every_row),
         cmocka_unit_test(hgrm_gives_the_summary_percentiles),
         cmocka_unit_test(mistakes_get_clear_messages),
+        cmocka_unit_test(export_carries_the_server_side_seq),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

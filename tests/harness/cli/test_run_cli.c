@@ -426,6 +426,45 @@ static void json_summary_matches_the_database(void **state)
     json_decref(j);
 }
 
+/* The semaphore under --on-error propagate against the built-in mock: the
+ * results its gathers never handed over, which the summary counts, are in
+ * the per-second rollup too, second by second as its `lost` events say;
+ * under isolate there are none. */
+static void propagate_run_rolls_up_its_lost_results(void **state)
+{
+    struct ctx *c = *state;
+    const char *args[] = {"--db",       c->db,     "--pattern", "semaphore",     "--on-error",
+                          "propagate",  "--batch", "20",        "--concurrency", "8",
+                          "--requests", "3000",    "--errors",  "503:0.05",      "--json",
+                          "--quiet",    NULL};
+    struct child ch;
+    spawn(&ch, false, args);
+    finish(&ch);
+    assert_int_equal(exit_code(&ch), 0);
+    json_t *j = summary_json(&ch);
+    json_t *pattern = json_object_get(j, "pattern");
+    int64_t lost = jint(pattern, "lost"), cascaded = jint(pattern, "cascaded");
+    /* 5 % errors in batches of 20: most batches raise */
+    assert_true(lost > 1000);
+    assert_true(cascaded > 0 && cascaded < lost);
+    assert_int_equal(q(c->db, "SELECT sum(lost) FROM seconds"), lost);
+    assert_int_equal(q(c->db, "SELECT sum(cascaded) FROM seconds"), cascaded);
+    assert_int_equal(q(c->db, "SELECT count(*) FROM (SELECT t_us / 1000000 AS sec, sum(to_val) AS n"
+                              " FROM events WHERE kind = 'lost' GROUP BY sec) AS e JOIN seconds AS"
+                              " s USING (sec) WHERE s.lost <> e.n"),
+                     0);
+    /* the client's rows have no X-PB-Seq */
+    assert_int_equal(q(c->db, "SELECT count(seq) FROM requests"), 0);
+    json_decref(j);
+
+    const char *isolate[] = {"--db",       c->db, "--pattern", "semaphore", "--batch", "20",
+                             "--requests", "600", "--errors",  "503:0.05",  "--quiet", NULL};
+    spawn(&ch, false, isolate);
+    finish(&ch);
+    assert_int_equal(exit_code(&ch), 0);
+    assert_int_equal(q(c->db, "SELECT sum(lost) + sum(cascaded) FROM seconds WHERE run_id = 2"), 0);
+}
+
 /* A target where nothing listens: the port is held by a socket that never
  * listens, so every connect is refused. The run is recorded, but it measured
  * nothing: exit 1, a plain sentence, and no latency from refused connects. */
@@ -631,6 +670,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(every_registered_pattern_is_offered_and_runs, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(json_summary_matches_the_database, setup, teardown),
+        cmocka_unit_test_setup_teardown(propagate_run_rolls_up_its_lost_results, setup, teardown),
         cmocka_unit_test_setup_teardown(a_target_that_never_answers_fails_the_run, setup, teardown),
         cmocka_unit_test_setup_teardown(a_database_that_cannot_be_written_says_why_once, setup,
                                         teardown),

@@ -323,6 +323,107 @@ static void three_segments_merge_into_the_run_one_process_makes(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Remove path and its WAL files. */
+static void remove_db(const char *path)
+{
+    char side[400];
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (int k = 0; k < 3; k++) {
+        snprintf(side, sizeof(side), "%s%s", path, suffix[k]);
+        unlink(side);
+    }
+}
+
+/* Sum of the first column of sql over the segment files. */
+static int64_t segments_sum(char files[][300], int n, const char *sql)
+{
+    int64_t sum = 0;
+    for (int i = 0; i < n; i++) {
+        sqlite3 *s = open_db(files[i]);
+        sum += query(s, sql);
+        sqlite3_close(s);
+    }
+    return sum;
+}
+
+/* Segments of a semaphore under --on-error propagate: the merged run's
+ * seconds hold the segments' lost results summed, as its summary's
+ * pattern.lost sums theirs, and a server-side row's seq is copied. A segment
+ * written before schema version 3 (made here by taking its columns away)
+ * gives its lost results from its `lost` events: the same merged totals. */
+static void merge_sums_lost_results(void **state)
+{
+    (void)state;
+    char err[8192], seg[2][300], merged[300], older[300];
+    for (int i = 0; i < 2; i++) {
+        snprintf(seg[i], sizeof(seg[i]), "%s/p%d.db", fx.dir, i);
+        char share[8];
+        snprintf(share, sizeof(share), "%d/2", i);
+        const char *args[] = {
+            "run",       "--target",      fx.url, "--pattern", "semaphore", "--on-error",
+            "propagate", "--batch",       "10",   "--segment", share,       "--requests",
+            "2000",      "--concurrency", "4",    "--seed",    "7",         "--db",
+            seg[i],      "--quiet",       NULL};
+        if (run(args, err, sizeof(err)) != 0)
+            fail_msg("segment %d: %s", i, err);
+    }
+    /* rows the mock recorded would carry the client's X-PB-Seq */
+    sqlite3 *w;
+    assert_int_equal(sqlite3_open(seg[0], &w), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(w, "UPDATE requests SET seq = rowid * 2 WHERE rowid % 5 = 0",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(w);
+    int64_t lost = segments_sum(seg, 2, "SELECT sum(lost) FROM seconds");
+    int64_t cascaded = segments_sum(seg, 2, "SELECT sum(cascaded) FROM seconds");
+    assert_int_equal(lost, segments_sum(seg, 2,
+                                        "SELECT json_extract(summary_json, "
+                                        "'$.pattern.lost') FROM runs"));
+    /* 10 % errors and 3 % resets in batches of 10: most batches raise */
+    assert_true(lost > 500);
+    assert_true(cascaded > 0);
+
+    snprintf(merged, sizeof(merged), "%s/pmerged.db", fx.dir);
+    const char *margs[] = {"merge", merged, seg[0], seg[1], NULL};
+    if (run(margs, err, sizeof(err)) != 0)
+        fail_msg("merge: %s", err);
+    sqlite3 *m = open_db(merged);
+    assert_int_equal(query(m, "SELECT sum(lost) FROM seconds"), lost);
+    assert_int_equal(query(m, "SELECT sum(cascaded) FROM seconds"), cascaded);
+    assert_int_equal(query(m, "SELECT json_extract(summary_json, '$.pattern.lost') FROM runs"),
+                     lost);
+    assert_int_equal(query(m, "SELECT json_extract(summary_json, '$.pattern.cascaded') FROM runs"),
+                     cascaded);
+    assert_int_equal(query(m, "SELECT count(seq) FROM requests"),
+                     segments_sum(seg, 1, "SELECT count(seq) FROM requests"));
+    assert_int_equal(query(m, "SELECT sum(seq) FROM requests"),
+                     segments_sum(seg, 1, "SELECT sum(seq) FROM requests"));
+    sqlite3_close(m);
+
+    /* segment 1 as schema version 2 wrote it: no lost, cascaded or seq */
+    assert_int_equal(sqlite3_open(seg[1], &w), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(w,
+                                  "DROP VIEW requests_v; ALTER TABLE requests DROP COLUMN seq;"
+                                  " ALTER TABLE seconds DROP COLUMN lost;"
+                                  " ALTER TABLE seconds DROP COLUMN cascaded;"
+                                  " PRAGMA user_version = 2",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(w);
+    snprintf(older, sizeof(older), "%s/polder.db", fx.dir);
+    const char *oargs[] = {"merge", older, seg[0], seg[1], NULL};
+    if (run(oargs, err, sizeof(err)) != 0)
+        fail_msg("merge with a version-2 segment: %s", err);
+    m = open_db(older);
+    assert_int_equal(query(m, "SELECT sum(lost) FROM seconds"), lost);
+    assert_int_equal(query(m, "SELECT sum(cascaded) FROM seconds"), cascaded);
+    sqlite3_close(m);
+    remove_db(seg[0]);
+    remove_db(seg[1]);
+    remove_db(merged);
+    remove_db(older);
+}
+
 static void merge_refuses_inputs_that_do_not_fit(void **state)
 {
     (void)state;
@@ -383,6 +484,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(three_segments_merge_into_the_run_one_process_makes),
         cmocka_unit_test(merge_refuses_inputs_that_do_not_fit),
+        cmocka_unit_test(merge_sums_lost_results),
         cmocka_unit_test(bad_segment_and_past_start),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -194,6 +194,9 @@ static pb_request_row varied_row(int64_t run_id, uint64_t i)
         .slot = i % 19 == 0 ? UINT32_MAX : (uint32_t)(i % 64),
         .lim = 64 + (uint32_t)(i % 5),
         .queue = (uint32_t)(i % 23),
+        /* a server-side row keeps the client's X-PB-Seq, up to 2^56 - 1 */
+        .has_seq = i % 4 != 0,
+        .seq = i % 29 == 1 ? (UINT64_C(1) << 56) - 1 : i * 7,
     };
     r.total_us = r.ttfb_us + i % 300;
     return r;
@@ -237,7 +240,7 @@ static void creates_schema_and_appends_runs(void **state)
 
     sqlite3 *db = open_reader(path);
     char buf[512];
-    assert_int_equal(q_int(db, "PRAGMA user_version", 0), 2);
+    assert_int_equal(q_int(db, "PRAGMA user_version", 0), 3);
     assert_string_equal(q_text(db, "PRAGMA journal_mode", 0, buf, sizeof(buf)), "wal");
     assert_int_equal(q_int(db,
                            "SELECT count(*) FROM sqlite_master WHERE name IN ('compares', 'runs', "
@@ -303,15 +306,16 @@ static void refuses_what_is_not_its_database(void **state)
     const char *future = db_path("future.db");
     close_recorder(open_recorder(future, 0));
     db = open_reader(future);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 3", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 4", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
-    expect_open_error(future, 0, PB_ENOTSUP, "schema version 3 is newer");
+    expect_open_error(future, 0, PB_ENOTSUP, "schema version 4 is newer");
     expect_open_error(future, 0, PB_ENOTSUP, future);
 }
 
 /* A file of schema version 1 (made here with version 1's statements) is
- * upgraded when opened for writing: version 2's columns are added, NULL in
- * the old rows, every row is kept, and new runs append to it. */
+ * upgraded when opened for writing: version 2's and 3's columns are added,
+ * NULL in the old rows (lost and cascaded 0: the file has no `lost` events),
+ * every row is kept, and new runs append to it. */
 static void version_1_database_is_upgraded_in_place(void **state)
 {
     const char *path = db_path("v1.db");
@@ -361,7 +365,7 @@ static void version_1_database_is_upgraded_in_place(void **state)
     close_recorder(rec);
 
     db = open_reader(path);
-    assert_int_equal(q_int(db, "PRAGMA user_version", 0), 2);
+    assert_int_equal(q_int(db, "PRAGMA user_version", 0), 3);
     assert_int_equal(q_int(db, "SELECT count(*) FROM runs", 0), 2);
     assert_int_equal(q_int(db, "SELECT count(*) FROM requests WHERE run_id = 1", 0), 1);
     assert_int_equal(q_int(db, "SELECT count(*) FROM seconds WHERE run_id = 1", 0), 2);
@@ -374,8 +378,93 @@ static void version_1_database_is_upgraded_in_place(void **state)
                      2);
     assert_int_equal(q_int(db, "SELECT loop_lag_us FROM seconds WHERE run_id = ?1", run), 2000);
     assert_int_equal(q_int(db, "SELECT rss_bytes FROM seconds WHERE run_id = ?1", run), 1 << 20);
-    /* the view still unpacks the old rows */
+    assert_int_equal(q_int(db,
+                           "SELECT count(*) FROM seconds WHERE run_id = 1 AND lost = 0 AND "
+                           "cascaded = 0",
+                           0),
+                     2);
+    /* the view still unpacks the old rows, and shows version 3's column */
     assert_int_equal(q_int(db, "SELECT status FROM requests_v WHERE run_id = 1", 0), 200);
+    assert_int_equal(q_int(db, "SELECT seq FROM requests_v WHERE run_id = 1", 0), -1);
+    sqlite3_close(db);
+}
+
+/* A file of schema version 2 (version 2's statements, with a propagating
+ * semaphore's `lost` events) is upgraded in place: seconds gets lost and
+ * cascaded, counted from the events already there by the second of each, 0
+ * where there are none; requests gets seq, NULL in the old rows, and
+ * requests_v shows it; new runs append. */
+static void version_2_database_is_upgraded_in_place(void **state)
+{
+    const char *path = db_path("v2.db");
+    sqlite3 *db = open_reader(path);
+    static const char v2[] =
+        "CREATE TABLE compares(id INTEGER PRIMARY KEY, title TEXT, scenario_path TEXT,"
+        " scenario_json TEXT, seed INTEGER, started_at INTEGER NOT NULL, ended_at INTEGER,"
+        " status TEXT NOT NULL, thresholds_json TEXT);"
+        "CREATE TABLE runs(id INTEGER PRIMARY KEY, compare_id INTEGER REFERENCES compares(id),"
+        " label TEXT, pattern TEXT NOT NULL, params_json TEXT, config_json TEXT, seed INTEGER,"
+        " target TEXT, started_at INTEGER NOT NULL, ended_at INTEGER, duration_us INTEGER,"
+        " status TEXT NOT NULL, versions_json TEXT, host TEXT, summary_json TEXT,"
+        " first_request INTEGER, last_request INTEGER);"
+        "CREATE TABLE requests(run_id INTEGER NOT NULL, t_us INTEGER NOT NULL, wait_us INTEGER,"
+        " connect_us INTEGER, ttfb_us INTEGER, total_us INTEGER, code INTEGER, bytes INTEGER,"
+        " slot INTEGER, lim INTEGER, queue INTEGER);"
+        "CREATE TABLE seconds(run_id INTEGER NOT NULL, sec INTEGER NOT NULL, count INTEGER NOT"
+        " NULL, ok INTEGER, http_error INTEGER, timeout INTEGER, connect_error INTEGER, reset"
+        " INTEGER, protocol_error INTEGER, rejected INTEGER, dropped INTEGER, other INTEGER,"
+        " retries INTEGER, bytes INTEGER, p50_us INTEGER, p90_us INTEGER, p99_us INTEGER, max_us"
+        " INTEGER, hist BLOB, in_flight INTEGER, lim INTEGER, queue INTEGER, breaker INTEGER,"
+        " phase INTEGER, cpu_pct REAL, rss_bytes INTEGER, loop_lag_us INTEGER, backlog INTEGER,"
+        " PRIMARY KEY(run_id, sec));"
+        "CREATE TABLE events(run_id INTEGER NOT NULL, t_us INTEGER NOT NULL, kind TEXT NOT NULL,"
+        " from_val INTEGER, to_val INTEGER, value REAL, detail TEXT);"
+        "CREATE INDEX events_by_run ON events(run_id, kind, t_us);"
+        "CREATE VIEW requests_v AS SELECT rowid AS id, run_id, t_us, wait_us, connect_us,"
+        " ttfb_us, total_us, code >> 16 AS attempt FROM requests;"
+        "INSERT INTO runs(id, pattern, started_at, status) VALUES (1, 'semaphore', 5,"
+        " 'completed'), (2, 'queue', 6, 'completed');"
+        "INSERT INTO requests VALUES (1, 10, 0, 0, 90, 100, 0, 200, 0, 4, 0),"
+        " (2, 10, 0, 0, 90, 100, 0, 200, 0, 4, 0);"
+        "INSERT INTO seconds(run_id, sec, count, ok, cpu_pct) VALUES (1, 0, 8, 7, 20.0),"
+        " (1, 1, 8, 6, 20.0), (1, 2, 8, 8, 20.0), (2, 0, 3, 3, 10.0), (2, 1, 3, 3, 10.0);"
+        /* batches 0 and 1 end in second 0, batch 2 in second 1; run 2 at the same
+         * times has none, and a phase event is not a loss */
+        "INSERT INTO events VALUES (1, 300000, 'lost', 0, 3, 2.0, 'a failure raised in gather'),"
+        " (1, 999999, 'lost', 1, 3, 1.0, NULL), (1, 1000000, 'lost', 2, 3, 3.0, NULL),"
+        " (1, 0, 'phase', -1, 0, 0, 'base'), (2, 500000, 'limit', 4, 8, 0, NULL);"
+        "PRAGMA user_version = 2;";
+    assert_int_equal(sqlite3_exec(db, v2, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    pb_recorder *rec = open_recorder(path, 0);
+    int64_t run = begin_run(rec, "semaphore");
+    pb_recorder_event(rec, run, 2500000, "lost", 0, 9, 4.0, NULL);
+    pb_second_mark m = {.run_id = run, .sec = 2, .phase = -1};
+    pb_recorder_second(rec, &m);
+    end_run(rec, run);
+    close_recorder(rec);
+
+    db = open_reader(path);
+    assert_int_equal(q_int(db, "PRAGMA user_version", 0), 3);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM seconds", 0), 6);
+    assert_int_equal(q_int(db, "SELECT lost FROM seconds WHERE run_id = 1 AND sec = 0", 0), 6);
+    assert_int_equal(q_int(db, "SELECT cascaded FROM seconds WHERE run_id = 1 AND sec = 0", 0), 3);
+    assert_int_equal(q_int(db, "SELECT lost FROM seconds WHERE run_id = 1 AND sec = 1", 0), 3);
+    assert_int_equal(q_int(db, "SELECT cascaded FROM seconds WHERE run_id = 1 AND sec = 1", 0), 3);
+    assert_int_equal(q_int(db, "SELECT lost FROM seconds WHERE run_id = 1 AND sec = 2", 0), 0);
+    assert_int_equal(q_int(db, "SELECT sum(lost) + sum(cascaded) FROM seconds WHERE run_id = 2", 0),
+                     0);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM seconds WHERE lost IS NULL", 0), 0);
+    /* the other columns of the old rows are as they were */
+    assert_int_equal(q_int(db, "SELECT ok FROM seconds WHERE run_id = 1 AND sec = 1", 0), 6);
+    assert_int_equal(q_int(db, "SELECT cpu_pct FROM seconds WHERE run_id = 2 AND sec = 1", 0), 10);
+    /* the new run's loss, in its second */
+    assert_int_equal(q_int(db, "SELECT lost FROM seconds WHERE run_id = ?1 AND sec = 2", run), 9);
+    /* requests: seq NULL in the old rows; the view is version 3's, seq included */
+    assert_int_equal(q_int(db, "SELECT count(*) FROM requests WHERE seq IS NULL", 0), 2);
+    assert_int_equal(q_int(db, "SELECT outcome = 'ok' FROM requests_v WHERE id = 1", 0), 1);
+    assert_int_equal(q_int(db, "SELECT count(seq) FROM requests_v", 0), 0);
     sqlite3_close(db);
 }
 
@@ -438,8 +527,8 @@ static void rows_and_events_round_trip(void **state)
     assert_int_equal(sqlite3_prepare_v2(db,
                                         "SELECT t_us, wait_us, connect_us, ttfb_us, total_us, "
                                         "status, outcome, breaker, attempt, bytes, slot, lim, "
-                                        "queue, start_us, end_us FROM requests_v WHERE run_id = ?1"
-                                        " ORDER BY id",
+                                        "queue, start_us, end_us, seq FROM requests_v WHERE "
+                                        "run_id = ?1 ORDER BY id",
                                         -1, &st, NULL),
                      SQLITE_OK);
     sqlite3_bind_int64(st, 1, run);
@@ -472,6 +561,10 @@ static void rows_and_events_round_trip(void **state)
         assert_int_equal(sqlite3_column_int64(st, 12), r.queue);
         assert_int_equal(sqlite3_column_int64(st, 13), r.t_us + r.wait_us);
         assert_int_equal(sqlite3_column_int64(st, 14), r.t_us + r.wait_us + r.total_us);
+        if (r.has_seq)
+            assert_int_equal(sqlite3_column_int64(st, 15), r.seq);
+        else
+            assert_int_equal(sqlite3_column_type(st, 15), SQLITE_NULL);
         i++;
     }
     if (rc != SQLITE_DONE)
@@ -635,6 +728,62 @@ static void rollup_agrees_with_raw_rows(void **state)
         pb_hist_destroy(h);
         pb_hist_destroy(stored);
     }
+    sqlite3_close(db);
+}
+
+/* `lost` events through the recorder, as the engine hands them over: each
+ * counts in the second of its time, in order with the rows and marks; one for
+ * a second the marks already had the writer store is merged into that row;
+ * and seconds.lost and .cascaded equal the events summed by second. */
+static void lost_events_land_in_their_second(void **state)
+{
+    const char *path = db_path("lost.db");
+    pb_recorder *rec = open_recorder(path, 0);
+    int64_t run = begin_run(rec, "semaphore");
+    uint64_t i = 0;
+    for (uint64_t sec = 0; sec < 8; sec++) {
+        for (uint64_t k = 0; k < 40; k++, i++) {
+            pb_request_row r = seq_row(run, sec * 1000000 + k * 20000);
+            pb_recorder_request(rec, &r);
+            /* a batch of 10 ends every 10 requests; every other one had a failure */
+            if (k % 20 == 19)
+                pb_recorder_event(rec, run, r.t_us + r.total_us, "lost", (int64_t)(i / 10), 9,
+                                  (double)(sec % 4), "a failure raised in gather");
+        }
+        pb_second_mark m = {.run_id = run, .sec = sec, .lim = 8, .phase = -1};
+        pb_recorder_second(rec, &m);
+    }
+    /* second 1 was written when the mark for second 3 came: this one is late */
+    pb_recorder_event(rec, run, 1999999, "lost", 99, 5, 5.0, NULL);
+    pb_recorder_event(rec, run, 8500000, "batch", 99, 100, 0, NULL); /* not a loss */
+    end_run(rec, run);
+    close_recorder(rec);
+
+    sqlite3 *db = open_reader(path);
+    assert_int_equal(q_int(db, "SELECT lost FROM seconds WHERE run_id = ?1 AND sec = 0", run), 18);
+    assert_int_equal(q_int(db, "SELECT cascaded FROM seconds WHERE run_id = ?1 AND sec = 0", run),
+                     0);
+    assert_int_equal(q_int(db, "SELECT lost FROM seconds WHERE run_id = ?1 AND sec = 1", run),
+                     18 + 5);
+    assert_int_equal(q_int(db, "SELECT cascaded FROM seconds WHERE run_id = ?1 AND sec = 1", run),
+                     2 + 5);
+    assert_int_equal(q_int(db, "SELECT cascaded FROM seconds WHERE run_id = ?1 AND sec = 7", run),
+                     6);
+    /* the merge of the late event kept the second's requests and state */
+    assert_int_equal(q_int(db, "SELECT count FROM seconds WHERE run_id = ?1 AND sec = 1", run), 40);
+    assert_int_equal(q_int(db, "SELECT lim FROM seconds WHERE run_id = ?1 AND sec = 1", run), 8);
+    assert_int_equal(q_int(db, "SELECT sum(lost) FROM seconds WHERE run_id = ?1", run),
+                     8 * 2 * 9 + 5);
+    static const char by_events[] =
+        "SELECT t_us / 1000000, sum(to_val), CAST(sum(value) AS INTEGER) FROM events"
+        " WHERE run_id = ?1 AND kind = 'lost' GROUP BY 1";
+    static const char rolled[] =
+        "SELECT sec, lost, cascaded FROM seconds WHERE run_id = ?1 AND lost > 0";
+    char sql[1024];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM (%s EXCEPT %s)", by_events, rolled);
+    assert_int_equal(q_int(db, sql, run), 0);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM (%s EXCEPT %s)", rolled, by_events);
+    assert_int_equal(q_int(db, sql, run), 0);
     sqlite3_close(db);
 }
 
@@ -1041,9 +1190,11 @@ int main(void)
         cmocka_unit_test(creates_schema_and_appends_runs),
         cmocka_unit_test(refuses_what_is_not_its_database),
         cmocka_unit_test(version_1_database_is_upgraded_in_place),
+        cmocka_unit_test(version_2_database_is_upgraded_in_place),
         cmocka_unit_test(bad_calls_are_refused_with_reasons),
         cmocka_unit_test(rows_and_events_round_trip),
         cmocka_unit_test(rollup_agrees_with_raw_rows),
+        cmocka_unit_test(lost_events_land_in_their_second),
         cmocka_unit_test(full_ring_stalls_but_keeps_every_row),
         cmocka_unit_test(reader_sees_consistent_data_while_writing),
         cmocka_unit_test(a_trickle_is_committed_without_a_flush),

@@ -14,7 +14,7 @@
 #define MAX_EMITS 64
 
 struct emitted {
-    uint64_t sec, count, ok, http_error, rejected, retries, bytes, hist_count, p50;
+    uint64_t sec, count, ok, http_error, rejected, retries, bytes, hist_count, p50, lost, cascaded;
     bool late, marked;
     uint32_t lim;
 };
@@ -45,6 +45,8 @@ static int collect(void *data, int64_t run_id, const pb_rollup_second *s, bool l
         .bytes = s->bytes,
         .hist_count = pb_hist_count(s->hist),
         .p50 = pb_hist_percentile(s->hist, 50),
+        .lost = s->lost,
+        .cascaded = s->cascaded,
         .late = late,
         .marked = s->marked,
         .lim = s->mark.lim,
@@ -208,6 +210,67 @@ static void rejections_are_not_latencies(void **state)
     pb_rollup_destroy(ru);
 }
 
+static void lost(pb_rollup *ru, uint64_t t_us, uint64_t n, uint64_t cascaded)
+{
+    assert_int_equal(pb_rollup_lost(ru, t_us, n, cascaded), 0);
+}
+
+/* A batch's lost results count in the second of the `lost` event, whatever
+ * the seconds its requests ended in; two in one second add up; a second that
+ * holds nothing else still comes out; and one arriving after its second was
+ * written comes out as a late delta for that second. */
+static void lost_results_land_in_the_second_of_their_event(void **state)
+{
+    struct sink k;
+    pb_rollup *ru = make(&k);
+    add(ru, row_ending(900000, 50, PB_OUTCOME_OK));
+    lost(ru, 999999, 9, 7); /* a batch ending just before second 1 */
+    lost(ru, 1000000, 4, 4);
+    lost(ru, 1500000, 5, 0);
+    lost(ru, 3200000, 2, 1); /* second 3: no request ended there */
+    mark(ru, 0, 1);
+    mark(ru, 1, 1);
+    mark(ru, 2, 1); /* writes second 0 */
+    assert_int_equal(k.n, 1);
+    assert_int_equal(k.e[0].sec, 0);
+    assert_int_equal(k.e[0].count, 1);
+    assert_int_equal(k.e[0].lost, 9);
+    assert_int_equal(k.e[0].cascaded, 7);
+    mark(ru, 3, 1); /* writes second 1 */
+    assert_int_equal(k.n, 2);
+    assert_int_equal(k.e[1].sec, 1);
+    assert_int_equal(k.e[1].count, 0);
+    assert_int_equal(k.e[1].lost, 9);
+    assert_int_equal(k.e[1].cascaded, 4);
+    assert_false(k.e[1].late);
+
+    /* second 0 was written: this event comes out as a delta, with the next mark */
+    lost(ru, 400000, 3, 2);
+    assert_int_equal(k.n, 2);
+    mark(ru, 4, 1); /* writes second 2, then the late delta for 0 */
+    assert_int_equal(k.n, 4);
+    assert_int_equal(k.e[2].sec, 2);
+    assert_int_equal(k.e[2].lost, 0);
+    assert_int_equal(k.e[3].sec, 0);
+    assert_true(k.e[3].late);
+    assert_int_equal(k.e[3].count, 0);
+    assert_int_equal(k.e[3].lost, 3);
+    assert_int_equal(k.e[3].cascaded, 2);
+    assert_false(k.e[3].marked); /* the stored state stays */
+    /* an event is not a row */
+    assert_int_equal(pb_rollup_late_rows(ru), 0);
+
+    assert_int_equal(pb_rollup_flush(ru), 0);
+    assert_int_equal(k.e[4].sec, 3);
+    assert_int_equal(k.e[4].lost, 2);
+    assert_int_equal(k.e[4].cascaded, 1);
+    uint64_t total = 0;
+    for (int i = 0; i < k.n; i++)
+        total += k.e[i].lost;
+    assert_int_equal(total, 9 + 4 + 5 + 2 + 3);
+    pb_rollup_destroy(ru);
+}
+
 /* A failing write is passed back, the seconds behind it are not tried again
  * (the recorder has stopped writing), and the window keeps moving. */
 static void emit_errors_propagate(void **state)
@@ -235,6 +298,7 @@ int main(void)
         cmocka_unit_test(late_rows_are_merged_not_lost),
         cmocka_unit_test(rows_far_ahead_move_the_window),
         cmocka_unit_test(rejections_are_not_latencies),
+        cmocka_unit_test(lost_results_land_in_the_second_of_their_event),
         cmocka_unit_test(emit_errors_propagate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
