@@ -111,6 +111,25 @@ typedef struct pb_mock_stats {
 #undef PB_MOCK_STATS_GAUGE_
 } pb_mock_stats;
 
+/* What the server did with one request: the rows of PB_MOCK_OUTCOME_MAP in
+ * mock_vocab.h, in its order. Each kind increments the pb_mock_stats counter
+ * its row names (PB_MOCK_KIND_OK: ok, PB_MOCK_KIND_ERROR: errors,
+ * PB_MOCK_KIND_REJECTED_CAPACITY: rejected_capacity, PB_MOCK_KIND_RATE_LIMITED:
+ * rate_limited, a fault's kind PB_MOCK_KIND_<FAULT>: the fault's counter,
+ * PB_MOCK_KIND_BAD_REQUEST: bad_requests), and requests with it. */
+/* clang-format off */
+typedef enum pb_mock_kind {
+#define PB_MOCK_KIND_ENUM_(e, counter, label) PB_MOCK_KIND_##e,
+    PB_MOCK_OUTCOME_MAP(PB_MOCK_KIND_ENUM_)
+#undef PB_MOCK_KIND_ENUM_
+    PB_MOCK_KIND_COUNT
+} pb_mock_kind;
+/* clang-format on */
+
+/* A kind's label in pb_mock_outcomes_total ("ok", "rejected_capacity",
+ * "slow_body", "bad_request"); "?" for anything else. Static storage. */
+const char *pb_mock_kind_name(pb_mock_kind kind);
+
 /* Snapshot the counters (thread-safe). */
 void pb_mock_get_stats(pb_mock *m, pb_mock_stats *out);
 

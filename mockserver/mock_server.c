@@ -548,9 +548,17 @@ static void count_status(pb_mock *m, unsigned status)
         atomic_fetch_add_explicit(&m->c.status[status], 1, memory_order_relaxed);
 }
 
-static void count(pb_mock *m, atomic_uint_fast64_t *outcome, unsigned status)
+/* Count one request: its kind's counter, its status (0: none), requests. */
+static void count(pb_mock *m, pb_mock_kind kind, unsigned status)
 {
-    atomic_fetch_add_explicit(outcome, 1, memory_order_relaxed);
+    /* each kind's counter, from its row */
+    static const size_t field[PB_MOCK_KIND_COUNT] = {
+#define KIND_COUNTER(e, counter, label) [PB_MOCK_KIND_##e] = offsetof(counters, counter),
+        PB_MOCK_OUTCOME_MAP(KIND_COUNTER)
+#undef KIND_COUNTER
+    };
+    atomic_fetch_add_explicit((atomic_uint_fast64_t *)((char *)&m->c + field[kind]), 1,
+                              memory_order_relaxed);
     if (status != 0)
         count_status(m, status);
     atomic_fetch_add_explicit(&m->c.requests, 1, memory_order_relaxed);
@@ -558,17 +566,17 @@ static void count(pb_mock *m, atomic_uint_fast64_t *outcome, unsigned status)
 
 static void count_decision(pb_mock *m, const pb_fault_decision *d)
 {
-    /* each action's counter: ok, errors, then the faults' own */
+    /* each action's kind: ok, error, then the faults' own */
     /* clang-format off */
-#define FAULT_COUNTER(e, name, counter, outcome, status) [PB_MOCK_##e] = offsetof(counters, counter),
-    static const size_t field[] = {
-        [PB_MOCK_OK] = offsetof(counters, ok),
-        [PB_MOCK_ERROR] = offsetof(counters, errors),
-        PB_MOCK_FAULT_MAP(FAULT_COUNTER)
+#define FAULT_KIND(e, name, counter, outcome, status) [PB_MOCK_##e] = PB_MOCK_KIND_##e,
+    static const pb_mock_kind kind[] = {
+        [PB_MOCK_OK] = PB_MOCK_KIND_OK,
+        [PB_MOCK_ERROR] = PB_MOCK_KIND_ERROR,
+        PB_MOCK_FAULT_MAP(FAULT_KIND)
     };
-#undef FAULT_COUNTER
+#undef FAULT_KIND
     /* clang-format on */
-    count(m, (atomic_uint_fast64_t *)((char *)&m->c + field[d->action]), d->status);
+    count(m, kind[d->action], d->status);
 }
 
 static ssize_t slow_body_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -684,7 +692,7 @@ static enum MHD_Result bad_header(pb_mock *m, request *r, const char *name, cons
 {
     char text[300];
     snprintf(text, sizeof(text), "mock: %s: expected %s, got \"%.100s\"\n", name, expect, value);
-    count(m, &m->c.bad_requests, 400);
+    count(m, PB_MOCK_KIND_BAD_REQUEST, 400);
     struct MHD_Response *resp = text_response(text, NULL);
     if (resp == NULL)
         return MHD_NO;
@@ -727,7 +735,7 @@ static enum MHD_Result arrive(pb_mock *m, request *r)
 
     if (s->rate_limit > 0 && !pb_token_bucket_take(&m->bucket, s->rate_limit, s->rate_burst, now)) {
         pthread_mutex_unlock(&m->mu);
-        count(m, &m->c.rate_limited, 429);
+        count(m, PB_MOCK_KIND_RATE_LIMITED, 429);
         return MHD_queue_response(r->conn, 429, r->phase->rate_limited);
     }
     pb_fault_decide(s, r->prof->cfg->seed, r->stream, &r->d);
@@ -746,7 +754,7 @@ static enum MHD_Result arrive(pb_mock *m, request *r)
         switch (pb_capacity_arrive(&m->cap, s->capacity, s->queue_limit, &r->link)) {
         case PB_CAPACITY_REJECT:
             pthread_mutex_unlock(&m->mu);
-            count(m, &m->c.rejected_capacity, 503);
+            count(m, PB_MOCK_KIND_REJECTED_CAPACITY, 503);
             return MHD_queue_response(r->conn, 503, m->capacity_full);
         case PB_CAPACITY_QUEUED:
             MHD_suspend_connection(r->conn);
