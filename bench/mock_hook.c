@@ -1,0 +1,76 @@
+/* The cost of the mock server's request hook: serves as `patternbench mock
+ * --threads THREADS --body-size 64` would, on 127.0.0.1, with no request hook
+ * ("off") or with one that counts its calls with an atomic increment ("on"),
+ * until SIGINT or SIGTERM. Prints "listening on URL" once it listens, and on
+ * stop "requests N calls M" (M is 0 when off; when on, M must equal N).
+ * bench/mock_hook.sh drives it with wrk.
+ * Usage: bench_mock_hook off|on [THREADS=2] */
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mock.h"
+
+static void on_request(void *data, const pb_mock_request_record *rec)
+{
+    (void)rec;
+    atomic_fetch_add_explicit((atomic_uint_fast64_t *)data, 1, memory_order_relaxed);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || argc > 3 || (strcmp(argv[1], "off") != 0 && strcmp(argv[1], "on") != 0)) {
+        fprintf(stderr, "usage: bench_mock_hook off|on [THREADS=2]\n");
+        return 2;
+    }
+    bool hooked = strcmp(argv[1], "on") == 0;
+    const char *threads = argc == 3 ? argv[2] : "2";
+    atomic_uint_fast64_t calls = 0;
+    pb_mock_hooks hooks = {.request = hooked ? on_request : NULL, .data = &calls};
+
+    /* SIGINT and SIGTERM are taken with sigwait; the server's threads inherit
+     * the blocked mask */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    if (pthread_sigmask(SIG_BLOCK, &stop, NULL) != 0) {
+        fprintf(stderr, "bench_mock_hook: cannot block SIGINT/SIGTERM\n");
+        return 1;
+    }
+
+    int status = 1;
+    pb_mock_config *cfg = NULL;
+    pb_mock *m = NULL;
+    pb_err err = {0};
+    if (pb_mock_config_create(&cfg) != 0) {
+        fprintf(stderr, "bench_mock_hook: out of memory\n");
+        return 1;
+    }
+    if (pb_mock_config_set(cfg, "listen", "127.0.0.1:0", &err) != 0 ||
+        pb_mock_config_set(cfg, "threads", threads, &err) != 0 ||
+        pb_mock_config_set(cfg, "body-size", "64", &err) != 0 ||
+        pb_mock_start_hooked(cfg, &hooks, &m, &err) != 0) {
+        fprintf(stderr, "bench_mock_hook: %s\n", err.msg);
+        goto cleanup;
+    }
+    printf("listening on %s\n", pb_mock_url(m));
+    fflush(stdout);
+    int sig;
+    if (sigwait(&stop, &sig) != 0) {
+        fprintf(stderr, "bench_mock_hook: sigwait failed\n");
+        goto cleanup;
+    }
+    pb_mock_stats final;
+    pb_mock_stop_stats(m, &final);
+    m = NULL;
+    printf("requests %llu calls %llu\n", (unsigned long long) final.requests,
+           (unsigned long long)atomic_load(&calls));
+    status = hooked && final.requests != atomic_load(&calls) ? 1 : 0;
+cleanup:
+    pb_mock_stop(m);
+    pb_mock_config_destroy(cfg);
+    return status;
+}
