@@ -2,7 +2,9 @@
  * --threads THREADS --body-size 64` would, on 127.0.0.1, with no request hook
  * ("off") or with one that counts its calls with an atomic increment ("on"),
  * until SIGINT or SIGTERM. Prints "listening on URL" once it listens, and on
- * stop "requests N calls M" (M is 0 when off; when on, M must equal N).
+ * stop "requests N calls M cpu_us C": M is 0 when off and must equal N when
+ * on; C is the CPU time (user + system) the process used while serving,
+ * steadier than requests per second on a machine shared with other work.
  * bench/mock_hook.sh drives it with wrk.
  * Usage: bench_mock_hook off|on [THREADS=2] */
 #include <pthread.h>
@@ -10,8 +12,19 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "mock.h"
+
+/* CPU time (user + system) this process has used, in microseconds. */
+static unsigned long long cpu_us(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return (unsigned long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000ULL +
+           (unsigned long long)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
 
 static void on_request(void *data, const pb_mock_request_record *rec)
 {
@@ -58,17 +71,18 @@ int main(int argc, char **argv)
     }
     printf("listening on %s\n", pb_mock_url(m));
     fflush(stdout);
+    unsigned long long cpu0 = cpu_us();
     int sig;
     if (sigwait(&stop, &sig) != 0) {
         fprintf(stderr, "bench_mock_hook: sigwait failed\n");
         goto cleanup;
     }
-    pb_mock_stats final;
-    pb_mock_stop_stats(m, &final);
+    pb_mock_stats at_stop;
+    pb_mock_stop_stats(m, &at_stop);
     m = NULL;
-    printf("requests %llu calls %llu\n", (unsigned long long) final.requests,
-           (unsigned long long)atomic_load(&calls));
-    status = hooked && final.requests != atomic_load(&calls) ? 1 : 0;
+    printf("requests %llu calls %llu cpu_us %llu\n", (unsigned long long)at_stop.requests,
+           (unsigned long long)atomic_load(&calls), cpu_us() - cpu0);
+    status = hooked && at_stop.requests != atomic_load(&calls) ? 1 : 0;
 cleanup:
     pb_mock_stop(m);
     pb_mock_config_destroy(cfg);

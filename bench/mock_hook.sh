@@ -1,10 +1,12 @@
 #!/bin/sh
-# The cost of the mock's request hook (pb_mock_start_hooked): requests per
-# second of the mock with no hook (the reference) and with a hook that counts
-# its calls with an atomic increment, the same binary (bench_mock_hook), 2
-# server threads and a 64-byte body on 127.0.0.1, wrk -t1 at 64 and 256
-# connections, alternating off and on for ROUNDS rounds; then the median ratio
-# on/off. Each hooked run must have as many calls as requests counted.
+# The cost of the mock's request hook (pb_mock_start_hooked): the mock with no
+# hook (the reference) against the mock with a hook that counts its calls with
+# an atomic increment, the same binary (bench_mock_hook), 2 server threads and
+# a 64-byte body on 127.0.0.1, wrk -t1 at 64 and 256 connections, alternating
+# off and on for ROUNDS rounds. Per run: requests per second, and the
+# server's CPU time per request (steadier than req/s on a shared machine);
+# then the median ratios on/off of each. Each hooked run must have as many
+# calls as requests counted.
 # Usage: bench/mock_hook.sh   (env: BENCH, DURATION=5s, ROUNDS=3)
 set -eu
 cd "$(dirname "$0")/.."
@@ -50,40 +52,48 @@ stop_hooked() {
     [ "$1" = off ] || tail -n 1 "$TMP/mock.out" >>"$TMP/hooked"
 }
 
-# measure off|on CONNECTIONS: one wrk run against a fresh server; sets RPS.
+# measure off|on CONNECTIONS: one wrk run against a fresh server; sets RPS and
+# US (the server's CPU microseconds per request).
 measure() {
     start_hooked "$1"
     run_wrk "$2" "$DURATION" "$MOCK_URL/"
     stop_hooked "$1"
     RPS=$(wrk_rps)
+    US=$(awk '$1 == "requests" && $2 > 0 { printf "%.2f", $6 / $2 }' "$TMP/mock.out")
 }
 
 echo "bench_mock_hook off (reference) vs on (an atomic increment per request)," \
     "wrk -t1 -d$DURATION, $ROUNDS rounds"
 echo "(figures are provisional on a shared machine)"
-printf '%-6s %-5s %12s %12s %8s\n' conns round off_rps on_rps ratio
+printf '%-6s %-5s %10s %10s %7s %9s %9s %7s\n' conns round off_rps on_rps ratio \
+    off_us/req on_us/req ratio
 for c in 64 256; do
-    ratios=
+    rps_ratios=
+    cpu_ratios=
     for r in $(seq 1 "$ROUNDS"); do
         # alternate which goes first, so that a drift in the machine's load
         # does not favour one side
         if [ $((r % 2)) -eq 1 ]; then
             measure off "$c"
-            off=$RPS
+            off=$RPS off_us=$US
             measure on "$c"
-            on=$RPS
+            on=$RPS on_us=$US
         else
             measure on "$c"
-            on=$RPS
+            on=$RPS on_us=$US
             measure off "$c"
-            off=$RPS
+            off=$RPS off_us=$US
         fi
         q=$(ratio "$on" "$off")
-        ratios="$ratios $q"
-        printf '%-6s %-5s %12s %12s %8s\n' "$c" "$r" "$off" "$on" "$q"
+        u=$(ratio "$on_us" "$off_us")
+        rps_ratios="$rps_ratios $q"
+        cpu_ratios="$cpu_ratios $u"
+        printf '%-6s %-5s %10s %10s %7s %9s %9s %7s\n' "$c" "$r" "$off" "$on" "$q" "$off_us" \
+            "$on_us" "$u"
     done
     # shellcheck disable=SC2086
-    echo "c=$c median ratio on/off: $(median $ratios)"
+    echo "c=$c median ratios on/off: req/s $(median $rps_ratios)," \
+        "CPU per request $(median $cpu_ratios)"
 done
 echo "hooked runs, one call per request counted in each:"
 sed 's/^/  /' "$TMP/hooked"

@@ -189,11 +189,11 @@ void pb_mock_get_stats(pb_mock *m, pb_mock_stats *out);
  * no callback runs after. */
 void pb_mock_stop(pb_mock *m);
 
-/* pb_mock_stop, filling *final with the counters as they stand once no
+/* pb_mock_stop, filling *out with the counters as they stand once no
  * request can be counted any more, so that the request callback was called
  * exactly once for each request they count. The gauges are a stopped
  * server's: nothing in flight, queued or connected; the phase at the stop.
- * With m NULL, *final is zeroed. */
-void pb_mock_stop_stats(pb_mock *m, pb_mock_stats *final);
+ * With m NULL, *out is zeroed. */
+void pb_mock_stop_stats(pb_mock *m, pb_mock_stats *out);
 
 #endif

@@ -1147,9 +1147,9 @@ static void drain(pb_mock *m)
     }
 }
 
-/* Stop what runs, then free; *final (if not NULL) gets the counters once
+/* Stop what runs, then free; *out (if not NULL) gets the counters once
  * nothing can change them. */
-static void server_free(pb_mock *m, pb_mock_stats *final)
+static void server_free(pb_mock *m, pb_mock_stats *out)
 {
     /* From here no request decides (arrive() and bad_header() look at
      * stopping under mu; those that did are counted on their MHD thread) and
@@ -1170,9 +1170,9 @@ static void server_free(pb_mock *m, pb_mock_stats *final)
      * record) before it returns; pool and profiles are then free. */
     if (m->daemon != NULL)
         MHD_stop_daemon(m->daemon);
-    if (final != NULL) {
-        pb_mock_get_stats(m, final);
-        final->refused_connections = refused;
+    if (out != NULL) {
+        pb_mock_get_stats(m, out);
+        out->refused_connections = refused;
     }
     if (m->prof != NULL)
         profile_release(m->prof);
@@ -1384,11 +1384,11 @@ void pb_mock_stop(pb_mock *m)
         server_free(m, NULL);
 }
 
-void pb_mock_stop_stats(pb_mock *m, pb_mock_stats *final)
+void pb_mock_stop_stats(pb_mock *m, pb_mock_stats *out)
 {
     if (m == NULL) {
-        memset(final, 0, sizeof(*final));
+        memset(out, 0, sizeof(*out));
         return;
     }
-    server_free(m, final);
+    server_free(m, out);
 }

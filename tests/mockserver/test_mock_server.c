@@ -1113,9 +1113,9 @@ static pb_mock *start_hooked(const char *const *opts, hook_log *l)
 }
 
 /* Stop m; the log's calls so far are all it will get. */
-static void stop_hooked(pb_mock *m, hook_log *l, pb_mock_stats *final)
+static void stop_hooked(pb_mock *m, hook_log *l, pb_mock_stats *at_stop)
 {
-    pb_mock_stop_stats(m, final);
+    pb_mock_stop_stats(m, at_stop);
     pthread_mutex_lock(&l->mu);
     l->stopped = true;
     pthread_mutex_unlock(&l->mu);
@@ -1141,11 +1141,11 @@ static pb_mock_kind kind_of(pb_mock_action a)
 
 /* One call per request counted, per kind one per request its counter counts,
  * per status one per request stats.status counts, times in order. */
-static void assert_records_add_up(const hook_log *l, const pb_mock_stats *final)
+static void assert_records_add_up(const hook_log *l, const pb_mock_stats *at_stop)
 {
-    if (l->n != final->requests)
+    if (l->n != at_stop->requests)
         fail_msg("%zu request calls, %llu requests counted", l->n,
-                 (unsigned long long) final->requests);
+                 (unsigned long long)at_stop->requests);
     assert_true(l->n <= l->cap);
     assert_int_equal(l->late, 0);
     uint64_t kinds[PB_MOCK_KIND_COUNT] = {0}, status[600] = {0};
@@ -1161,16 +1161,16 @@ static void assert_records_add_up(const hook_log *l, const pb_mock_stats *final)
                      (unsigned long long)r->started, (unsigned long long)r->ended);
     }
 #define KIND_ADDS_UP(e, counter, label)                                                            \
-    if (kinds[PB_MOCK_KIND_##e] != final->counter)                                                 \
+    if (kinds[PB_MOCK_KIND_##e] != at_stop->counter)                                               \
         fail_msg("%llu records of kind %s, counter %s %llu",                                       \
                  (unsigned long long)kinds[PB_MOCK_KIND_##e], label, #counter,                     \
-                 (unsigned long long) final->counter);
+                 (unsigned long long)at_stop->counter);
     PB_MOCK_OUTCOME_MAP(KIND_ADDS_UP)
 #undef KIND_ADDS_UP
     for (int s = 1; s < 600; s++)
-        if (status[s] != final->status[s])
+        if (status[s] != at_stop->status[s])
             fail_msg("%llu records of status %d, %llu counted", (unsigned long long)status[s], s,
-                     (unsigned long long) final->status[s]);
+                     (unsigned long long)at_stop->status[s]);
 }
 
 /* The record of the one request numbered seq (fails unless there is exactly one). */
@@ -1319,8 +1319,8 @@ static void request_records_add_up_to_the_counters(void **state)
     e[3] = add_numbered(multi, u, 903, 20000, &fl[3], &h[3]);
     drive_until(multi, got_bytes, &fl[3], 3, "the first slice of 903");
 
-    pb_mock_stats final;
-    stop_hooked(m, &log, &final);
+    pb_mock_stats at_stop;
+    stop_hooked(m, &log, &at_stop);
     double t0 = now_s();
     int running = 1;
     while (running > 0 && now_s() - t0 < 5) {
@@ -1335,9 +1335,9 @@ static void request_records_add_up_to_the_counters(void **state)
     }
     curl_multi_cleanup(multi);
 
-    assert_records_add_up(&log, &final);
+    assert_records_add_up(&log, &at_stop);
 #define SOME_OF_EACH(e_, counter, label)                                                           \
-    if (final.counter == 0)                                                                        \
+    if (at_stop.counter == 0)                                                                      \
         fail_msg("no request of kind %s: the profile does not cover it", label);
     PB_MOCK_OUTCOME_MAP(SOME_OF_EACH)
 #undef SOME_OF_EACH
@@ -1445,10 +1445,10 @@ static void request_records_count_every_request_with_four_threads(void **state)
     for (int i = 0; i < N; i++)
         seqs[i] = (uint64_t)i;
     run_batch(pb_mock_url(m), N, CONC, seqs, 10000, r);
-    pb_mock_stats final;
-    stop_hooked(m, &log, &final);
-    assert_records_add_up(&log, &final);
-    assert_true(final.requests >= N);
+    pb_mock_stats at_stop;
+    stop_hooked(m, &log, &at_stop);
+    assert_records_add_up(&log, &at_stop);
+    assert_true(at_stop.requests >= N);
     static bool seen[N];
     memset(seen, 0, sizeof(seen));
     for (size_t i = 0; i < log.n; i++) {
