@@ -22,6 +22,8 @@ fi
 
 # start_hooked off|on: start bench_mock_hook; sets MOCK_PID and MOCK_URL.
 start_hooked() {
+    # the last run's "listening on" must not be taken for this one's
+    rm -f "$TMP/mock.out"
     "$BENCH" "$1" >"$TMP/mock.out" 2>"$TMP/mock.err" &
     MOCK_PID=$!
     i=0
