@@ -6,7 +6,9 @@
 # off and on for ROUNDS rounds. Per run: requests per second, and the
 # server's CPU time per request (steadier than req/s on a shared machine);
 # then the median ratios on/off of each. Each hooked run must have as many
-# calls as requests counted.
+# calls as requests counted. Last, the hook's own work timed alone (no server,
+# no network) as a share of the CPU time a request costs with no hook, for
+# when the machine's noise is larger than the difference.
 # Usage: bench/mock_hook.sh   (env: BENCH, DURATION=5s, ROUNDS=3)
 set -eu
 cd "$(dirname "$0")/.."
@@ -69,6 +71,7 @@ echo "bench_mock_hook off (reference) vs on (an atomic increment per request)," 
 echo "(figures are provisional on a shared machine)"
 printf '%-6s %-5s %10s %10s %7s %9s %9s %7s\n' conns round off_rps on_rps ratio \
     off_us/req on_us/req ratio
+all_off_us=
 for c in 64 256; do
     rps_ratios=
     cpu_ratios=
@@ -90,6 +93,7 @@ for c in 64 256; do
         u=$(ratio "$on_us" "$off_us")
         rps_ratios="$rps_ratios $q"
         cpu_ratios="$cpu_ratios $u"
+        all_off_us="$all_off_us $off_us"
         printf '%-6s %-5s %10s %10s %7s %9s %9s %7s\n' "$c" "$r" "$off" "$on" "$q" "$off_us" \
             "$on_us" "$u"
     done
@@ -97,5 +101,11 @@ for c in 64 256; do
     echo "c=$c median ratios on/off: req/s $(median $rps_ratios)," \
         "CPU per request $(median $cpu_ratios)"
 done
+# shellcheck disable=SC2086
+off_us=$(median $all_off_us)
+alone=$("$BENCH" alone | awk '{ print $2 }')
+echo "the hook's own work alone: $alone ns a request, $(awk -v a="$alone" -v u="$off_us" \
+    'BEGIN { printf "%.2f", a / (u * 1000) * 100 }') % of the $off_us us of CPU a request" \
+    "costs without it (median)"
 echo "hooked runs, one call per request counted in each:"
 sed 's/^/  /' "$TMP/hooked"
