@@ -98,7 +98,7 @@ typedef struct pb_mock_request_record {
     pb_usec ended;     /* the server was done with it: answer sent or connection closed */
     uint64_t seq;      /* X-PB-Seq as the client sent it; 0 without has_seq */
     bool has_seq;      /* the client sent a valid X-PB-Seq */
-    uint8_t attempt;   /* X-PB-Attempt; 0 when not sent (or not valid) */
+    uint8_t attempt;   /* X-PB-Attempt; 0 when not sent, and for bad_request */
     pb_mock_kind kind; /* what the server did with it (the counter it is in) */
     uint16_t status;   /* the status counted for it in pb_mock_stats.status: the
                         * status line sent; 0 for reset, hang and malformed */
