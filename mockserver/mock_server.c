@@ -5,8 +5,11 @@
  * answering or suspending there makes MHD 0.9.75 drop keep-alive) -> second
  * call decides (rate limit, fault model, capacity) under `mu` -> answered at
  * once, or suspended with a deadline in the timer heap -> the timer thread
- * resumes it -> the handler is called again and answers. No thread ever
- * sleeps for a request: a delayed request costs a heap entry and a socket. */
+ * resumes it -> the handler is called again and answers -> on_completed,
+ * which MHD calls once for every request whatever its end (answer sent,
+ * connection closed, daemon stopped), hands a counted request's record to the
+ * request hook. No thread ever sleeps for a request: a delayed request costs
+ * a heap entry and a socket. */
 #include "mock.h"
 
 #include <assert.h>
