@@ -5,8 +5,11 @@
  * answering or suspending there makes MHD 0.9.75 drop keep-alive) -> second
  * call decides (rate limit, fault model, capacity) under `mu` -> answered at
  * once, or suspended with a deadline in the timer heap -> the timer thread
- * resumes it -> the handler is called again and answers. No thread ever
- * sleeps for a request: a delayed request costs a heap entry and a socket. */
+ * resumes it -> the handler is called again and answers -> on_completed,
+ * which MHD calls once for every request whatever its end (answer sent,
+ * connection closed, daemon stopped), hands a counted request's record to the
+ * request hook. No thread ever sleeps for a request: a delayed request costs
+ * a heap entry and a socket. */
 #include "mock.h"
 
 #include <assert.h>
@@ -46,6 +49,10 @@
 #define ATTEMPT_HEADER "X-PB-Attempt"
 /* Slots of the table of recent closes (see pb_mock.closed). */
 #define CLOSED_SLOTS 4096
+/* Bodies of the fixed answers (their lengths go into request records). */
+#define RATE_LIMITED_TEXT "mock: rate limit exceeded\n"
+#define CAPACITY_FULL_TEXT "mock: capacity queue full\n"
+#define MALFORMED_TEXT "mock: malformed response\n"
 
 /* What a timer entry does when due. */
 enum timer_kind {
@@ -64,6 +71,7 @@ typedef struct phase_rt {
     const pb_mock_settings *s;
     struct MHD_Response *ok; /* its body points into pb_mock.body_bytes */
     struct MHD_Response *error[PB_MOCK_MAX_ERRORS];
+    uint8_t error_len[PB_MOCK_MAX_ERRORS]; /* their bodies' bytes */
     struct MHD_Response *rate_limited;
     struct MHD_Response *malformed;
 } phase_rt;
@@ -92,7 +100,18 @@ typedef struct request {
     const phase_rt *phase;
     pb_fault_decision d;
     pb_usec service_start;
-    char *body; /* admin request body */
+    /* what its record says (pb_mock_request_record); the rest is in d and stream */
+    bool counted;    /* in the counters: it gets a record */
+    bool head;       /* HEAD: no body goes out */
+    bool was_queued; /* waited for a capacity slot; service_start 0 until it left */
+    uint8_t outcome; /* its pb_mock_kind, counted */
+    uint16_t status; /* counted */
+    int phase_index; /* that of `phase`, also for requests that hold no profile */
+    uint32_t capacity, queued_ahead;
+    pb_usec arrived;   /* read only when there is a request hook */
+    uint64_t body_out; /* bytes of the body of the answer queued */
+    uint64_t slow_out; /* of a slow body: bytes handed to MHD so far */
+    char *body;        /* admin request body */
     size_t body_len, body_cap;
     size_t body_reserved; /* its share of PB_MOCK_ADMIN_BODIES_MAX */
     bool body_too_big;
@@ -131,8 +150,7 @@ struct pb_mock {
     char admin_token[PB_MOCK_TOKEN_MAX + 1];
     uint16_t port;
     char url[80];
-    pb_mock_phase_cb cb;
-    void *cb_data;
+    pb_mock_hooks hooks;
     struct MHD_Response *capacity_full;
 
     pthread_t timer;
@@ -324,7 +342,7 @@ static struct MHD_Response *ok_response(pb_mock *m, uint64_t size)
  * (curl: CURLE_WEIRD_SERVER_REPLY, "Invalid Content-Length: value"). */
 static struct MHD_Response *malformed_response(void)
 {
-    static const char text[] = "mock: malformed response\n";
+    static const char text[] = MALFORMED_TEXT;
     struct MHD_Response *r =
         MHD_create_response_from_buffer(sizeof(text) - 1, (void *)text, MHD_RESPMEM_PERSISTENT);
     if (r == NULL)
@@ -346,6 +364,7 @@ static int phase_build(pb_mock *m, phase_rt *ph)
     for (int e = 0; e < s->n_errors; e++) {
         char text[64];
         snprintf(text, sizeof(text), "mock: injected %u\n", (unsigned)s->error_status[e]);
+        ph->error_len[e] = (uint8_t)strlen(text);
         ph->error[e] = text_response(text, s->error_status[e] == 429 ? "1" : NULL);
         if (ph->error[e] == NULL)
             return PB_ENOMEM;
@@ -354,7 +373,7 @@ static int phase_build(pb_mock *m, phase_rt *ph)
         /* a whole number of seconds, enough for at least one token to come back */
         char after[32];
         snprintf(after, sizeof(after), "%.0f", fmax(1.0, ceil(1.0 / s->rate_limit)));
-        ph->rate_limited = text_response("mock: rate limit exceeded\n", after);
+        ph->rate_limited = text_response(RATE_LIMITED_TEXT, after);
         if (ph->rate_limited == NULL)
             return PB_ENOMEM;
     }
@@ -514,13 +533,13 @@ static void *timer_main(void *arg)
             promote(m, now); /* a new phase may allow more in service */
         while (announced < idx && seen_epoch == m->phase_epoch) {
             announced++;
-            if (m->cb == NULL)
+            if (m->hooks.phase == NULL)
                 continue;
             char name[sizeof(((pb_mock_phase *)0)->name)];
             snprintf(name, sizeof(name), "%s", m->prof->phase[announced].name);
             pb_usec at = m->prof->phase[announced].at;
             pthread_mutex_unlock(&m->mu);
-            m->cb(m->cb_data, announced, name, at);
+            m->hooks.phase(m->hooks.data, announced, name, at);
             pthread_mutex_lock(&m->mu);
         }
         if (seen_epoch != m->phase_epoch || m->quit)
@@ -548,27 +567,39 @@ static void count_status(pb_mock *m, unsigned status)
         atomic_fetch_add_explicit(&m->c.status[status], 1, memory_order_relaxed);
 }
 
-static void count(pb_mock *m, atomic_uint_fast64_t *outcome, unsigned status)
+/* Count request r: its kind's counter, its status (0: none), requests. From
+ * here on it gets a record when it completes. */
+static void count(pb_mock *m, request *r, pb_mock_kind kind, unsigned status)
 {
-    atomic_fetch_add_explicit(outcome, 1, memory_order_relaxed);
+    /* each kind's counter, from its row */
+    static const size_t field[PB_MOCK_KIND_COUNT] = {
+#define KIND_COUNTER(e, counter, label) [PB_MOCK_KIND_##e] = offsetof(counters, counter),
+        PB_MOCK_OUTCOME_MAP(KIND_COUNTER)
+#undef KIND_COUNTER
+    };
+    r->counted = true;
+    r->outcome = (uint8_t)kind;
+    r->status = (uint16_t)status;
+    atomic_fetch_add_explicit((atomic_uint_fast64_t *)((char *)&m->c + field[kind]), 1,
+                              memory_order_relaxed);
     if (status != 0)
         count_status(m, status);
     atomic_fetch_add_explicit(&m->c.requests, 1, memory_order_relaxed);
 }
 
-static void count_decision(pb_mock *m, const pb_fault_decision *d)
+static void count_decision(pb_mock *m, request *r)
 {
-    /* each action's counter: ok, errors, then the faults' own */
+    /* each action's kind: ok, error, then the faults' own */
     /* clang-format off */
-#define FAULT_COUNTER(e, name, counter, outcome, status) [PB_MOCK_##e] = offsetof(counters, counter),
-    static const size_t field[] = {
-        [PB_MOCK_OK] = offsetof(counters, ok),
-        [PB_MOCK_ERROR] = offsetof(counters, errors),
-        PB_MOCK_FAULT_MAP(FAULT_COUNTER)
+#define FAULT_KIND(e, name, counter, outcome, status) [PB_MOCK_##e] = PB_MOCK_KIND_##e,
+    static const pb_mock_kind kind[] = {
+        [PB_MOCK_OK] = PB_MOCK_KIND_OK,
+        [PB_MOCK_ERROR] = PB_MOCK_KIND_ERROR,
+        PB_MOCK_FAULT_MAP(FAULT_KIND)
     };
-#undef FAULT_COUNTER
+#undef FAULT_KIND
     /* clang-format on */
-    count(m, (atomic_uint_fast64_t *)((char *)&m->c + field[d->action]), d->status);
+    count(m, r, kind[r->d.action], r->d.status);
 }
 
 static ssize_t slow_body_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -590,6 +621,7 @@ static ssize_t slow_body_read(void *cls, uint64_t pos, char *buf, size_t max)
     if (allowed > pos) {
         size_t n = allowed - pos < max ? (size_t)(allowed - pos) : max;
         fill_body(buf, pos, n);
+        r->slow_out = pos + n;
         return (ssize_t)n;
     }
     /* Nothing to send before the next slice: suspend until then rather than
@@ -633,16 +665,23 @@ static void count_resend(pb_mock *m, uint64_t stream)
     e->kind = 0;
 }
 
+/* Queue r's answer, whose body is `len` bytes. */
+static enum MHD_Result queue(request *r, unsigned status, struct MHD_Response *resp, uint64_t len)
+{
+    r->body_out = len;
+    return MHD_queue_response(r->conn, status, resp);
+}
+
 static enum MHD_Result answer(pb_mock *m, request *r)
 {
     const phase_rt *ph = r->phase;
     switch (r->d.action) {
     case PB_MOCK_OK:
-        return MHD_queue_response(r->conn, 200, ph->ok);
+        return queue(r, 200, ph->ok, ph->s->body_size);
     case PB_MOCK_ERROR:
         for (int e = 0; e < ph->s->n_errors; e++)
             if (ph->s->error_status[e] == r->d.status)
-                return MHD_queue_response(r->conn, r->d.status, ph->error[e]);
+                return queue(r, r->d.status, ph->error[e], ph->error_len[e]);
         assert(!"injected status not in its phase");
         return MHD_NO;
     case PB_MOCK_RESET: {
@@ -661,7 +700,7 @@ static enum MHD_Result answer(pb_mock *m, request *r)
         remember_close(m, r);
         return MHD_NO;
     case PB_MOCK_MALFORMED:
-        return MHD_queue_response(r->conn, 200, ph->malformed);
+        return queue(r, 200, ph->malformed, sizeof(MALFORMED_TEXT) - 1);
     case PB_MOCK_SLOW_BODY: {
         struct MHD_Response *resp =
             MHD_create_response_from_callback(ph->s->body_size, 4096, slow_body_read, r, NULL);
@@ -671,7 +710,7 @@ static enum MHD_Result answer(pb_mock *m, request *r)
         if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain") != MHD_YES)
             rc = MHD_NO;
         if (rc == MHD_YES)
-            rc = MHD_queue_response(r->conn, 200, resp);
+            rc = queue(r, 200, resp, ph->s->body_size);
         MHD_destroy_response(resp);
         return rc;
     }
@@ -679,16 +718,33 @@ static enum MHD_Result answer(pb_mock *m, request *r)
     return MHD_NO;
 }
 
+/* Under mu: r arrives now, in the phase the phase clock is in. */
+static const phase_rt *arrival(pb_mock *m, request *r, pb_usec now)
+{
+    int i = phase_index(m->prof, phase_elapsed(m, now));
+    r->phase_index = i;
+    r->capacity = m->prof->phase[i].s->capacity;
+    r->queued_ahead = m->cap.queued;
+    return &m->prof->phase[i];
+}
+
 static enum MHD_Result bad_header(pb_mock *m, request *r, const char *name, const char *expect,
                                   const char *value)
 {
     char text[300];
     snprintf(text, sizeof(text), "mock: %s: expected %s, got \"%.100s\"\n", name, expect, value);
-    count(m, &m->c.bad_requests, 400);
+    pthread_mutex_lock(&m->mu);
+    if (atomic_load(&m->stopping)) {
+        pthread_mutex_unlock(&m->mu);
+        return MHD_NO;
+    }
+    (void)arrival(m, r, pb_monotime_now()); /* for its record only */
+    pthread_mutex_unlock(&m->mu);
+    count(m, r, PB_MOCK_KIND_BAD_REQUEST, 400);
     struct MHD_Response *resp = text_response(text, NULL);
     if (resp == NULL)
         return MHD_NO;
-    enum MHD_Result rc = MHD_queue_response(r->conn, 400, resp);
+    enum MHD_Result rc = queue(r, 400, resp, strlen(text));
     MHD_destroy_response(resp);
     return rc;
 }
@@ -705,6 +761,7 @@ static enum MHD_Result arrive(pb_mock *m, request *r)
     } else {
         seq = atomic_fetch_add_explicit(&m->next_seq, 1, memory_order_relaxed);
     }
+    r->stream = seq << 8; /* the record's seq, should the attempt be bad */
     h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, ATTEMPT_HEADER);
     if (h != NULL && pb_parse_u64(h, ATTEMPT_HEADER, 0, 255, &attempt, NULL) != 0)
         return bad_header(m, r, ATTEMPT_HEADER, "a whole number from 0 to 255", h);
@@ -718,7 +775,7 @@ static enum MHD_Result arrive(pb_mock *m, request *r)
     }
     r->prof = m->prof;
     atomic_fetch_add(&r->prof->refs, 1);
-    r->phase = &r->prof->phase[phase_index(r->prof, phase_elapsed(m, now))];
+    r->phase = arrival(m, r, now);
     const pb_mock_settings *s = r->phase->s;
     r->in_flight = true;
     atomic_fetch_add(&m->c.in_flight, 1);
@@ -727,8 +784,8 @@ static enum MHD_Result arrive(pb_mock *m, request *r)
 
     if (s->rate_limit > 0 && !pb_token_bucket_take(&m->bucket, s->rate_limit, s->rate_burst, now)) {
         pthread_mutex_unlock(&m->mu);
-        count(m, &m->c.rate_limited, 429);
-        return MHD_queue_response(r->conn, 429, r->phase->rate_limited);
+        count(m, r, PB_MOCK_KIND_RATE_LIMITED, 429);
+        return queue(r, 429, r->phase->rate_limited, sizeof(RATE_LIMITED_TEXT) - 1);
     }
     pb_fault_decide(s, r->prof->cfg->seed, r->stream, &r->d);
     if (r->d.action == PB_MOCK_HANG) {
@@ -738,7 +795,7 @@ static enum MHD_Result arrive(pb_mock *m, request *r)
         if (rc == 0)
             MHD_suspend_connection(r->conn);
         pthread_mutex_unlock(&m->mu);
-        count_decision(m, &r->d);
+        count_decision(m, r);
         return rc == 0 ? MHD_YES : MHD_NO;
     }
     if (s->capacity > 0) {
@@ -746,12 +803,13 @@ static enum MHD_Result arrive(pb_mock *m, request *r)
         switch (pb_capacity_arrive(&m->cap, s->capacity, s->queue_limit, &r->link)) {
         case PB_CAPACITY_REJECT:
             pthread_mutex_unlock(&m->mu);
-            count(m, &m->c.rejected_capacity, 503);
-            return MHD_queue_response(r->conn, 503, m->capacity_full);
+            count(m, r, PB_MOCK_KIND_REJECTED_CAPACITY, 503);
+            return queue(r, 503, m->capacity_full, sizeof(CAPACITY_FULL_TEXT) - 1);
         case PB_CAPACITY_QUEUED:
+            r->was_queued = true;
             MHD_suspend_connection(r->conn);
             pthread_mutex_unlock(&m->mu);
-            count_decision(m, &r->d);
+            count_decision(m, r);
             return MHD_YES;
         case PB_CAPACITY_START:
             r->holds_slot = true;
@@ -760,7 +818,7 @@ static enum MHD_Result arrive(pb_mock *m, request *r)
     }
     bool now_answer = start_service(m, r, now, false);
     pthread_mutex_unlock(&m->mu);
-    count_decision(m, &r->d);
+    count_decision(m, r);
     return now_answer ? answer(m, r) : MHD_YES;
 }
 
@@ -848,7 +906,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->conn = conn;
         r->kind = pb_mock_admin_path(url) ? REQ_ADMIN : REQ_MOCK;
         *req_cls = r;
-        return r->kind == REQ_ADMIN ? admin_begin(m, r, url, method) : MHD_YES;
+        if (r->kind == REQ_ADMIN)
+            return admin_begin(m, r, url, method);
+        if (m->hooks.request != NULL) {
+            r->arrived = pb_monotime_now();
+            r->head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+        }
+        return MHD_YES;
     }
     if (*upload_size != 0) {
         if (r->kind == REQ_ADMIN)
@@ -865,6 +929,39 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return answer(m, r); /* resumed: its time has come */
 }
 
+/* Hand r's record to the request hook. */
+static void report(pb_mock *m, const request *r, enum MHD_RequestTerminationCode toe)
+{
+    pb_mock_request_record rec = {
+        .arrived = r->arrived,
+        .ended = pb_monotime_now(),
+        .seq = r->has_seq ? r->stream >> 8 : 0,
+        .has_seq = r->has_seq,
+        .attempt = (uint8_t)(r->stream & 0xff),
+        .kind = (pb_mock_kind)r->outcome,
+        .status = r->status,
+        .latency = r->d.latency,
+        .phase = r->phase_index,
+        .capacity = r->capacity,
+        .queued = r->queued_ahead,
+        .completed = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK,
+    };
+    /* a queued request the server stopped before it left the queue: its
+     * service never began */
+    rec.started = !r->was_queued          ? rec.arrived
+                  : r->service_start != 0 ? r->service_start
+                                          : rec.ended;
+    if (r->head)
+        rec.bytes = 0;
+    else if (rec.completed)
+        rec.bytes = r->body_out;
+    else if (r->d.action == PB_MOCK_SLOW_BODY)
+        rec.bytes = r->slow_out;
+    m->hooks.request(m->hooks.data, &rec);
+}
+
+/* Every request whose handler MHD called ends here, once: answered, closed,
+ * timed out, or closed by MHD_stop_daemon. */
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -882,6 +979,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     if (r == NULL)
         return;
     *req_cls = NULL;
+    if (r->counted && m->hooks.request != NULL)
+        report(m, r, toe);
     if (r->in_flight)
         atomic_fetch_sub(&m->c.in_flight, 1);
     if (r->prof != NULL)
@@ -1051,8 +1150,13 @@ static void drain(pb_mock *m)
     }
 }
 
-static void server_free(pb_mock *m)
+/* Stop what runs, then free; *out (if not NULL) gets the counters once
+ * nothing can change them. */
+static void server_free(pb_mock *m, pb_mock_stats *out)
 {
+    /* From here no request decides (arrive() and bad_header() look at
+     * stopping under mu; those that did are counted on their MHD thread) and
+     * none is suspended again: every suspended one is resumed, to be closed. */
     pthread_mutex_lock(&m->mu);
     atomic_store(&m->stopping, true);
     m->quit = true;
@@ -1062,8 +1166,17 @@ static void server_free(pb_mock *m)
     pthread_mutex_unlock(&m->mu);
     if (m->timer_started)
         pthread_join(m->timer, NULL);
+    uint64_t refused = listen_drops(m);
+    m->listen_fd = -1; /* closed with the daemon */
+    /* MHD_stop_daemon closes every connection and joins its threads: each
+     * request whose handler ran gets on_completed (so a counted one its
+     * record) before it returns; pool and profiles are then free. */
     if (m->daemon != NULL)
-        MHD_stop_daemon(m->daemon); /* completes every request: pool and profiles are free */
+        MHD_stop_daemon(m->daemon);
+    if (out != NULL) {
+        pb_mock_get_stats(m, out);
+        out->refused_connections = refused;
+    }
     if (m->prof != NULL)
         profile_release(m->prof);
     if (m->capacity_full != NULL)
@@ -1113,8 +1226,8 @@ static int init_sync(pb_mock *m)
     return 0;
 }
 
-int pb_mock_start(const pb_mock_config *cfg, pb_mock_phase_cb cb, void *cb_data, pb_mock **out,
-                  pb_err *err)
+int pb_mock_start_hooked(const pb_mock_config *cfg, const pb_mock_hooks *hooks, pb_mock **out,
+                         pb_err *err)
 {
     int rc = pb_mock_config_check(cfg, err);
     if (rc != 0)
@@ -1130,8 +1243,8 @@ int pb_mock_start(const pb_mock_config *cfg, pb_mock_phase_cb cb, void *cb_data,
     memcpy(m->admin_token, cfg->admin_token, sizeof(m->admin_token));
     m->admin.off = cfg->admin == PB_MOCK_ADMIN_OFF;
     m->admin.token = m->admin_token[0] != '\0' ? m->admin_token : NULL;
-    m->cb = cb;
-    m->cb_data = cb_data;
+    if (hooks != NULL)
+        m->hooks = *hooks;
     atomic_flag_clear(&m->logged);
     pb_capacity_init(&m->cap);
     pb_token_bucket_init(&m->bucket);
@@ -1140,7 +1253,7 @@ int pb_mock_start(const pb_mock_config *cfg, pb_mock_phase_cb cb, void *cb_data,
         rc = pool_grow(m);
 
     if (rc == 0) {
-        m->capacity_full = text_response("mock: capacity queue full\n", NULL);
+        m->capacity_full = text_response(CAPACITY_FULL_TEXT, NULL);
         rc = m->capacity_full == NULL ? PB_ENOMEM : 0;
     }
     if (rc == 0)
@@ -1163,8 +1276,15 @@ int pb_mock_start(const pb_mock_config *cfg, pb_mock_phase_cb cb, void *cb_data,
     *out = m;
     return 0;
 fail:
-    server_free(m);
+    server_free(m, NULL);
     return rc;
+}
+
+int pb_mock_start(const pb_mock_config *cfg, pb_mock_phase_cb cb, void *cb_data, pb_mock **out,
+                  pb_err *err)
+{
+    pb_mock_hooks hooks = {.phase = cb, .data = cb_data};
+    return pb_mock_start_hooked(cfg, &hooks, out, err);
 }
 
 uint16_t pb_mock_port(const pb_mock *m)
@@ -1264,5 +1384,14 @@ void pb_mock_get_stats(pb_mock *m, pb_mock_stats *out)
 void pb_mock_stop(pb_mock *m)
 {
     if (m != NULL)
-        server_free(m);
+        server_free(m, NULL);
+}
+
+void pb_mock_stop_stats(pb_mock *m, pb_mock_stats *out)
+{
+    if (m == NULL) {
+        memset(out, 0, sizeof(*out));
+        return;
+    }
+    server_free(m, out);
 }

@@ -30,6 +30,16 @@ enum {
 #undef COUNT_ROW
 };
 
+const char *pb_mock_kind_name(pb_mock_kind kind)
+{
+    static const char *const names[PB_MOCK_KIND_COUNT] = {
+#define KIND_NAME(e, counter, label) [PB_MOCK_KIND_##e] = label,
+        PB_MOCK_OUTCOME_MAP(KIND_NAME)
+#undef KIND_NAME
+    };
+    return (unsigned)kind < PB_MOCK_KIND_COUNT ? names[kind] : "?";
+}
+
 json_t *pb_mock_stats_json(const pb_mock_stats *s)
 {
     json_t *o = json_object();

@@ -1,14 +1,16 @@
-/* The mock server's vocabulary: its fault kinds, its counters and gauges, and
- * the Prometheus metrics they go to. Each is one X-macro table (as libuv's
- * UV_ERRNO_MAP), and everything that spells them is generated from here: the
- * --faults parser and its messages, the fault model's enums, pb_mock_stats,
- * the server's atomic counters, the JSON of GET /__admin/stats (also the
- * "server" part of a run summary), /metrics, and `patternbench mock`'s
- * end-of-run lines.
+/* The mock server's vocabulary: its fault kinds, its outcomes, its counters
+ * and gauges, and the Prometheus metrics they go to. Each is one X-macro table
+ * (as libuv's UV_ERRNO_MAP), and everything that spells them is generated from
+ * here: the --faults parser and its messages, the fault model's enums, the
+ * kinds of request records (pb_mock_kind), pb_mock_stats, the server's atomic
+ * counters, the JSON of GET /__admin/stats (also the "server" part of a run
+ * summary), /metrics, and `patternbench mock`'s end-of-run lines.
  *
  * To add a fault: a row in PB_MOCK_FAULT_ROWS (its counter comes with it),
  * then what the server does with it in mock_server.c (answer(), and arrive()
  * if it acts before answering, as hang does).
+ * To add an outcome: a row in PB_MOCK_OUTCOME_ROWS (its counter and its kind
+ * of request record come with it), then count it in mock_server.c.
  * To add a counter: a row in PB_MOCK_COUNTER_MAP, then count it in
  * mock_server.c. A new metric for it: a row in PB_MOCK_METRIC_MAP.
  *
@@ -38,10 +40,39 @@
 #define PB_MOCK_FAULT_ROW_(XX, e, name, counter, outcome, status)                                  \
     XX(e, name, counter, outcome, status)
 
+/* The outcomes: what the server did with a request, exactly one per request
+ * (admin and /metrics excluded), counted when it decides (on arrival).
+ *   KIND     PB_MOCK_KIND_<KIND> (pb_mock_kind in mock.h), the kind of a
+ *            request record
+ *   counter  the pb_mock_stats counter it increments
+ *   label    its label in pb_mock_outcomes_total{outcome="..."}
+ * Rows are written R(XX, ...), the faults' F(XX, ...), so that
+ * PB_MOCK_COUNTER_MAP can list them as counters; read them with
+ * PB_MOCK_OUTCOME_MAP. */
+#define PB_MOCK_OUTCOME_ROWS(R, F, XX)                                                             \
+    /* answered 200 (slow bodies are counted apart) */                                             \
+    R(XX, OK, ok, "ok")                                                                            \
+    /* answered with an injected error status */                                                   \
+    R(XX, ERROR, errors, "error")                                                                  \
+    /* immediate 503: capacity queue full */                                                       \
+    R(XX, REJECTED_CAPACITY, rejected_capacity, "rejected_capacity")                               \
+    /* 429 from the token bucket */                                                                \
+    R(XX, RATE_LIMITED, rate_limited, "rate_limited")                                              \
+    /* one per fault kind */                                                                       \
+    PB_MOCK_FAULT_ROWS(F, XX)                                                                      \
+    /* 400: a malformed X-PB-Seq or X-PB-Attempt header */                                         \
+    R(XX, BAD_REQUEST, bad_requests, "bad_request")
+
+/* XX(KIND, counter, label) for each outcome. */
+#define PB_MOCK_OUTCOME_MAP(XX)                                                                    \
+    PB_MOCK_OUTCOME_ROWS(PB_MOCK_OUTCOME_ROW_, PB_MOCK_FAULT_OUTCOME_, XX)
+#define PB_MOCK_OUTCOME_ROW_(XX, e, counter, label) XX(e, counter, label)
+#define PB_MOCK_FAULT_OUTCOME_(XX, e, name, counter, outcome, status) XX(e, counter, outcome)
+
 /* The counters of pb_mock_stats, in the order of its fields, the stats JSON
- * and `patternbench mock`'s lines. Outcomes are what the server decided, one
- * per request, counted when it decides (on arrival), so that once a client
- * has its answer the counters include it; requests is their sum.
+ * and `patternbench mock`'s lines: requests, the outcomes (counted when the
+ * server decides, so that once a client has its answer the counters include
+ * it; requests is their sum), then the rest.
  *   XX(counter, METRIC, label)
  *   counter  field name and JSON key (an uint64_t)
  *   METRIC   the PB_MOCK_METRIC_MAP row it is exposed under
@@ -49,18 +80,7 @@
 #define PB_MOCK_COUNTER_MAP(XX)                                                                    \
     /* every request the server received (admin and /metrics excluded) */                          \
     XX(requests, REQUESTS, "")                                                                     \
-    /* answered 200 (slow bodies are counted apart) */                                             \
-    XX(ok, OUTCOMES, "ok")                                                                         \
-    /* answered with an injected error status */                                                   \
-    XX(errors, OUTCOMES, "error")                                                                  \
-    /* immediate 503: capacity queue full */                                                       \
-    XX(rejected_capacity, OUTCOMES, "rejected_capacity")                                           \
-    /* 429 from the token bucket */                                                                \
-    XX(rate_limited, OUTCOMES, "rate_limited")                                                     \
-    /* one per fault kind */                                                                       \
-    PB_MOCK_FAULT_ROWS(PB_MOCK_FAULT_COUNTER_, XX)                                                 \
-    /* 400: a malformed X-PB-Seq or X-PB-Attempt header */                                         \
-    XX(bad_requests, OUTCOMES, "bad_request")                                                      \
+    PB_MOCK_OUTCOME_ROWS(PB_MOCK_OUTCOME_COUNTER_, PB_MOCK_FAULT_COUNTER_, XX)                     \
     /* Resets (hang-max closes) of numbered requests that the client sent                          \
      * again with the same X-PB-Seq and X-PB-Attempt. libcurl resends by                           \
      * itself when a kept-alive connection closes without an answer; its                           \
@@ -75,6 +95,7 @@
      * --connection-limit was reached and the listen queue was full too. */                        \
     XX(timed_out_connections, CONNECTIONS_DROPPED, "timed_out")                                    \
     XX(refused_connections, CONNECTIONS_DROPPED, "refused")
+#define PB_MOCK_OUTCOME_COUNTER_(XX, e, counter, label) XX(counter, OUTCOMES, label)
 #define PB_MOCK_FAULT_COUNTER_(XX, e, name, counter, outcome, status) XX(counter, OUTCOMES, outcome)
 
 /* The gauges of pb_mock_stats: values now, after the counters and the

@@ -26,8 +26,10 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "fault_model.h"
 #include "mock.h"
 #include "mock_admin.h"
+#include "mock_config.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -36,8 +38,8 @@ static double now_s(void)
     return (double)pb_monotime_now() / 1e6;
 }
 
-/* Start a server with name/value option pairs, NULL-terminated. */
-static pb_mock *start_with(const char *const *opts, pb_mock_phase_cb cb, void *data)
+/* A configuration from name/value option pairs, NULL-terminated. */
+static pb_mock_config *config_with(const char *const *opts)
 {
     pb_mock_config *cfg;
     pb_err err = {0};
@@ -45,6 +47,14 @@ static pb_mock *start_with(const char *const *opts, pb_mock_phase_cb cb, void *d
     for (int i = 0; opts != NULL && opts[i] != NULL; i += 2)
         if (pb_mock_config_set(cfg, opts[i], opts[i + 1], &err) != 0)
             fail_msg("--%s %s: %s", opts[i], opts[i + 1], err.msg);
+    return cfg;
+}
+
+/* Start a server with name/value option pairs, NULL-terminated. */
+static pb_mock *start_with(const char *const *opts, pb_mock_phase_cb cb, void *data)
+{
+    pb_mock_config *cfg = config_with(opts);
+    pb_err err = {0};
     pb_mock *m;
     if (pb_mock_start(cfg, cb, data, &m, &err) != 0)
         fail_msg("start: %s", err.msg);
@@ -142,10 +152,29 @@ static void http(const char *method, const char *base, const char *path, const c
     http_auth(method, base, path, body, NULL, r);
 }
 
+/* Give request i its X-PB-Seq (seqs[i]) and X-PB-Attempt (attempts[i]);
+ * either array may be NULL. */
+static void number_request(CURL *e, int i, const uint64_t *seqs, const uint8_t *attempts,
+                           struct curl_slist **hdrs)
+{
+    char h[64];
+    if (seqs != NULL) {
+        snprintf(h, sizeof(h), "X-PB-Seq: %llu", (unsigned long long)seqs[i]);
+        hdrs[i] = curl_slist_append(hdrs[i], h);
+    }
+    if (attempts != NULL) {
+        snprintf(h, sizeof(h), "X-PB-Attempt: %u", (unsigned)attempts[i]);
+        hdrs[i] = curl_slist_append(hdrs[i], h);
+    }
+    if (hdrs[i] != NULL)
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs[i]);
+}
+
 /* n GETs of base/path, at most conc at a time, each connection reused; seqs
- * (may be NULL) gives each request's X-PB-Seq. Returns the elapsed seconds. */
-static double run_batch(const char *base, int n, int conc, const uint64_t *seqs, long timeout_ms,
-                        result *out)
+ * and attempts (either may be NULL) give each request's X-PB-Seq and
+ * X-PB-Attempt. Returns the elapsed seconds. */
+static double run_batch_numbered(const char *base, int n, int conc, const uint64_t *seqs,
+                                 const uint8_t *attempts, long timeout_ms, result *out)
 {
     char url[256];
     snprintf(url, sizeof(url), "%s/work", base);
@@ -161,12 +190,7 @@ static double run_batch(const char *base, int n, int conc, const uint64_t *seqs,
         easy[s] = curl_easy_init();
         assert_non_null(easy[s]);
         setup_easy(easy[s], url, &out[next], timeout_ms);
-        if (seqs != NULL) {
-            char h[64];
-            snprintf(h, sizeof(h), "X-PB-Seq: %llu", (unsigned long long)seqs[next]);
-            hdrs[next] = curl_slist_append(NULL, h);
-            curl_easy_setopt(easy[s], CURLOPT_HTTPHEADER, hdrs[next]);
-        }
+        number_request(easy[s], next, seqs, attempts, hdrs);
         curl_easy_setopt(easy[s], CURLOPT_PRIVATE, (void *)(intptr_t)next);
         assert_int_equal(curl_multi_add_handle(multi, easy[s]), CURLM_OK);
     }
@@ -186,12 +210,8 @@ static double run_batch(const char *base, int n, int conc, const uint64_t *seqs,
             done++;
             if (next < n) {
                 setup_easy(e, url, &out[next], timeout_ms);
-                if (seqs != NULL) {
-                    char h[64];
-                    snprintf(h, sizeof(h), "X-PB-Seq: %llu", (unsigned long long)seqs[next]);
-                    hdrs[next] = curl_slist_append(NULL, h);
-                    curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs[next]);
-                }
+                curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
+                number_request(e, next, seqs, attempts, hdrs);
                 curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)(intptr_t)next);
                 next++;
                 assert_int_equal(curl_multi_add_handle(multi, e), CURLM_OK);
@@ -211,6 +231,13 @@ static double run_batch(const char *base, int n, int conc, const uint64_t *seqs,
     free(easy);
     curl_multi_cleanup(multi);
     return elapsed;
+}
+
+/* run_batch_numbered without attempts. */
+static double run_batch(const char *base, int n, int conc, const uint64_t *seqs, long timeout_ms,
+                        result *out)
+{
+    return run_batch_numbered(base, n, conc, seqs, NULL, timeout_ms, out);
 }
 
 static pb_mock_stats *stats_of(pb_mock *m)
@@ -998,6 +1025,442 @@ static void stop_drops_delayed_requests(void **state)
     curl_multi_cleanup(multi);
 }
 
+/* ---- the request hook ---------------------------------------------------- */
+
+/* What the hooks of one server reported. */
+typedef struct hook_log {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int phase;                   /* the phase entered last; -1 before any */
+    size_t n;                    /* request calls */
+    size_t cap;                  /* records kept: the first cap */
+    pb_mock_request_record *rec; /* cap of them */
+    bool stopped;                /* pb_mock_stop_stats has returned */
+    size_t late;                 /* calls after that */
+    pb_mock *m;                  /* if set, every 64th call reads its counters */
+} hook_log;
+
+static void hook_log_init(hook_log *l, size_t cap)
+{
+    memset(l, 0, sizeof(*l));
+    assert_int_equal(pthread_mutex_init(&l->mu, NULL), 0);
+    assert_int_equal(pthread_cond_init(&l->cv, NULL), 0);
+    l->phase = -1;
+    l->cap = cap;
+    l->rec = calloc(cap, sizeof(*l->rec));
+    assert_non_null(l->rec);
+}
+
+static void hook_log_cleanup(hook_log *l)
+{
+    free(l->rec);
+    pthread_cond_destroy(&l->cv);
+    pthread_mutex_destroy(&l->mu);
+}
+
+static void on_record(void *data, const pb_mock_request_record *rec)
+{
+    hook_log *l = data;
+    pthread_mutex_lock(&l->mu);
+    l->late += l->stopped;
+    if (l->n < l->cap)
+        l->rec[l->n] = *rec;
+    size_t n = l->n++;
+    pb_mock *m = l->m;
+    pthread_mutex_unlock(&l->mu);
+    if (m != NULL && n % 64 == 0) {
+        /* takes the server's mutex: a deadlock if the call came with it held */
+        pb_mock_stats s;
+        pb_mock_get_stats(m, &s);
+    }
+}
+
+static void on_phase_entered(void *data, int index, const char *name, pb_usec at)
+{
+    hook_log *l = data;
+    pthread_mutex_lock(&l->mu);
+    l->phase = index;
+    pthread_cond_broadcast(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+}
+
+/* Wait (at most 3 s) for the phase callback to report phase `index`. */
+static void wait_phase(hook_log *l, int index)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 3;
+    pthread_mutex_lock(&l->mu);
+    while (l->phase != index)
+        if (pthread_cond_timedwait(&l->cv, &l->mu, &ts) != 0)
+            break;
+    int phase = l->phase;
+    pthread_mutex_unlock(&l->mu);
+    if (phase != index)
+        fail_msg("phase %d never entered (last %d)", index, phase);
+}
+
+static pb_mock *start_hooked(const char *const *opts, hook_log *l)
+{
+    pb_mock_config *cfg = config_with(opts);
+    pb_mock_hooks hooks = {.phase = on_phase_entered, .request = on_record, .data = l};
+    pb_err err = {0};
+    pb_mock *m;
+    if (pb_mock_start_hooked(cfg, &hooks, &m, &err) != 0)
+        fail_msg("start: %s", err.msg);
+    pb_mock_config_destroy(cfg);
+    return m;
+}
+
+/* Stop m; the log's calls so far are all it will get. */
+static void stop_hooked(pb_mock *m, hook_log *l, pb_mock_stats *at_stop)
+{
+    pb_mock_stop_stats(m, at_stop);
+    pthread_mutex_lock(&l->mu);
+    l->stopped = true;
+    pthread_mutex_unlock(&l->mu);
+}
+
+/* The kind of a request given the fault model's action. */
+static pb_mock_kind kind_of(pb_mock_action a)
+{
+    switch (a) {
+    case PB_MOCK_OK:
+        return PB_MOCK_KIND_OK;
+    case PB_MOCK_ERROR:
+        return PB_MOCK_KIND_ERROR;
+#define FAULT_KIND(e, name, counter, outcome, status)                                              \
+    case PB_MOCK_##e:                                                                              \
+        return PB_MOCK_KIND_##e;
+        PB_MOCK_FAULT_MAP(FAULT_KIND)
+#undef FAULT_KIND
+    }
+    fail_msg("action %d", (int)a);
+    return PB_MOCK_KIND_COUNT;
+}
+
+/* One call per request counted, per kind one per request its counter counts,
+ * per status one per request stats.status counts, times in order. */
+static void assert_records_add_up(const hook_log *l, const pb_mock_stats *at_stop)
+{
+    if (l->n != at_stop->requests)
+        fail_msg("%zu request calls, %llu requests counted", l->n,
+                 (unsigned long long)at_stop->requests);
+    assert_true(l->n <= l->cap);
+    assert_int_equal(l->late, 0);
+    uint64_t kinds[PB_MOCK_KIND_COUNT] = {0}, status[600] = {0};
+    for (size_t i = 0; i < l->n; i++) {
+        const pb_mock_request_record *r = &l->rec[i];
+        assert_true((unsigned)r->kind < PB_MOCK_KIND_COUNT);
+        kinds[r->kind]++;
+        assert_true(r->status < 600);
+        status[r->status]++;
+        if (r->arrived == 0 || r->arrived > r->started || r->started > r->ended)
+            fail_msg("record %zu (%s): arrived %llu, started %llu, ended %llu", i,
+                     pb_mock_kind_name(r->kind), (unsigned long long)r->arrived,
+                     (unsigned long long)r->started, (unsigned long long)r->ended);
+    }
+#define KIND_ADDS_UP(e, counter, label)                                                            \
+    if (kinds[PB_MOCK_KIND_##e] != at_stop->counter)                                               \
+        fail_msg("%llu records of kind %s, counter %s %llu",                                       \
+                 (unsigned long long)kinds[PB_MOCK_KIND_##e], label, #counter,                     \
+                 (unsigned long long)at_stop->counter);
+    PB_MOCK_OUTCOME_MAP(KIND_ADDS_UP)
+#undef KIND_ADDS_UP
+    for (int s = 1; s < 600; s++)
+        if (status[s] != at_stop->status[s])
+            fail_msg("%llu records of status %d, %llu counted", (unsigned long long)status[s], s,
+                     (unsigned long long)at_stop->status[s]);
+}
+
+/* The record of the one request numbered seq (fails unless there is exactly one). */
+static const pb_mock_request_record *record_of(const hook_log *l, uint64_t seq)
+{
+    const pb_mock_request_record *found = NULL;
+    for (size_t i = 0; i < l->n; i++) {
+        if (!l->rec[i].has_seq || l->rec[i].seq != seq)
+            continue;
+        if (found != NULL)
+            fail_msg("two records of X-PB-Seq %llu", (unsigned long long)seq);
+        found = &l->rec[i];
+    }
+    if (found == NULL)
+        fail_msg("no record of X-PB-Seq %llu", (unsigned long long)seq);
+    return found;
+}
+
+/* Drive multi until done(arg); fail after `seconds`. */
+static void drive_until(CURLM *multi, bool (*done)(void *), void *arg, double seconds,
+                        const char *what)
+{
+    double t0 = now_s();
+    while (!done(arg)) {
+        int running;
+        assert_int_equal(curl_multi_perform(multi, &running), CURLM_OK);
+        assert_int_equal(curl_multi_poll(multi, NULL, 0, 20, NULL), CURLM_OK);
+        if (now_s() - t0 > seconds)
+            fail_msg("%s: not within %.0f s", what, seconds);
+    }
+}
+
+typedef struct in_flight_want {
+    pb_mock *m;
+    uint32_t n;
+} in_flight_want;
+
+static bool reached_in_flight(void *arg)
+{
+    in_flight_want *w = arg;
+    return stats_of(w->m)->in_flight >= w->n;
+}
+
+static bool got_bytes(void *arg)
+{
+    return ((result *)arg)->bytes >= 100;
+}
+
+static bool easy_done(void *arg)
+{
+    CURLM *multi = arg;
+    CURLMsg *msg;
+    int q;
+    while ((msg = curl_multi_info_read(multi, &q)) != NULL)
+        if (msg->msg == CURLMSG_DONE)
+            return true;
+    return false;
+}
+
+/* An easy handle for base/ numbered seq, added to multi. */
+static CURL *add_numbered(CURLM *multi, const char *base, uint64_t seq, long timeout_ms, result *r,
+                          struct curl_slist **h)
+{
+    char url[128], hdr[64];
+    snprintf(url, sizeof(url), "%s/", base);
+    snprintf(hdr, sizeof(hdr), "X-PB-Seq: %llu", (unsigned long long)seq);
+    CURL *e = curl_easy_init();
+    assert_non_null(e);
+    setup_easy(e, url, r, timeout_ms);
+    *h = curl_slist_append(NULL, hdr);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, *h);
+    assert_int_equal(curl_multi_add_handle(multi, e), CURLM_OK);
+    return e;
+}
+
+static void put_profile(pb_mock *m, const char *json)
+{
+    result r;
+    http("PUT", pb_mock_url(m), "/__admin/profile", json, &r);
+    if (r.status != 200)
+        fail_msg("PUT %s: %ld %s", json, r.status, r.body);
+}
+
+static void request_records_add_up_to_the_counters(void **state)
+{
+    /* every kind of outcome, numbered and not, then requests in flight at the
+     * stop: a delayed one, one whose client left, a hang, a slow body */
+    enum { N = 240, ATTEMPTED = 120, FIRST = 5000 };
+    const char *const opts[] = {
+        "errors",    "503:0.15", "faults",  "reset:0.08,hang:0.05,malformed:0.05,slow-body:0.07",
+        "hang-max",  "200ms",    "latency", "uniform:1ms,5ms",
+        "body-size", "100",      "seed",    "11",
+        NULL};
+    hook_log log;
+    hook_log_init(&log, 4096);
+    pb_mock *m = start_hooked(opts, &log);
+    const char *u = pb_mock_url(m);
+
+    /* numbered: the first ATTEMPTED with X-PB-Attempt i % 3, the rest without */
+    static uint64_t seqs[N];
+    static uint8_t attempts[N];
+    static result r[N];
+    for (int i = 0; i < N; i++) {
+        seqs[i] = FIRST + (uint64_t)i;
+        attempts[i] = (uint8_t)(i % 3);
+    }
+    run_batch_numbered(u, ATTEMPTED, 8, seqs, attempts, 5000, r);
+    run_batch(u, N - ATTEMPTED, 8, seqs + ATTEMPTED, 5000, r + ATTEMPTED);
+    run_batch(u, 40, 4, NULL, 5000, r); /* and some not numbered */
+
+    /* a phase of capacity 1 and a queue of 1: one served, one queued, the
+     * rest rejected */
+    put_profile(m, "{\"phases\": [{\"at\": \"20ms\", \"name\": \"tight\", \"capacity\": 1, "
+                   "\"queue-limit\": 1, \"latency\": \"fixed:300ms\"}]}");
+    wait_phase(&log, 1);
+    run_batch(u, 6, 6, NULL, 10000, r);
+
+    /* the token bucket: a token a second */
+    put_profile(m, "{\"rate-limit\": \"1,1\"}");
+    for (int i = 0; i < 4; i++)
+        http("GET", u, "/", NULL, &r[i]);
+
+    /* bad numbering */
+    get_with(u, (const char *const[]){"X-PB-Seq: twelve", NULL}, &r[0]);
+    assert_int_equal(r[0].status, 400);
+    get_with(u, (const char *const[]){"X-PB-Seq: 77", "X-PB-Attempt: 300", NULL}, &r[0]);
+    assert_int_equal(r[0].status, 400);
+    wait_in_flight(m, 0);
+
+    /* in flight when the server stops: 900 delayed, 901 delayed but its client
+     * gone, 902 hung, 903 a slow body part sent */
+    CURLM *multi = curl_multi_init();
+    assert_non_null(multi);
+    CURL *e[4];
+    struct curl_slist *h[4];
+    result fl[4];
+    put_profile(m, "{\"latency\": \"fixed:10s\"}");
+    e[0] = add_numbered(multi, u, 900, 20000, &fl[0], &h[0]);
+    e[1] = add_numbered(multi, u, 901, 1000, &fl[1], &h[1]);
+    drive_until(multi, easy_done, multi, 5, "the client of 901 giving up");
+    drive_until(multi, reached_in_flight, &(in_flight_want){m, 2}, 5, "900 and 901 arriving");
+    put_profile(m, "{\"faults\": \"hang:1\"}");
+    e[2] = add_numbered(multi, u, 902, 20000, &fl[2], &h[2]);
+    drive_until(multi, reached_in_flight, &(in_flight_want){m, 3}, 5, "902 arriving");
+    put_profile(m, "{\"faults\": \"slow-body:1\", \"latency\": \"fixed:4s\", \"body-size\": 1600}");
+    e[3] = add_numbered(multi, u, 903, 20000, &fl[3], &h[3]);
+    drive_until(multi, got_bytes, &fl[3], 3, "the first slice of 903");
+
+    pb_mock_stats at_stop;
+    stop_hooked(m, &log, &at_stop);
+    double t0 = now_s();
+    int running = 1;
+    while (running > 0 && now_s() - t0 < 5) {
+        assert_int_equal(curl_multi_perform(multi, &running), CURLM_OK);
+        if (running > 0)
+            assert_int_equal(curl_multi_poll(multi, NULL, 0, 50, NULL), CURLM_OK);
+    }
+    for (int i = 0; i < 4; i++) {
+        curl_multi_remove_handle(multi, e[i]);
+        curl_easy_cleanup(e[i]);
+        curl_slist_free_all(h[i]);
+    }
+    curl_multi_cleanup(multi);
+
+    assert_records_add_up(&log, &at_stop);
+#define SOME_OF_EACH(e_, counter, label)                                                           \
+    if (at_stop.counter == 0)                                                                      \
+        fail_msg("no request of kind %s: the profile does not cover it", label);
+    PB_MOCK_OUTCOME_MAP(SOME_OF_EACH)
+#undef SOME_OF_EACH
+
+    /* numbered: the fault model's draw for (seq, attempt) under the settings
+     * they came under */
+    pb_mock_config *cfg = config_with(opts);
+    static bool seen[N];
+    memset(seen, 0, sizeof(seen));
+    int queued = 0, rejected = 0;
+    bool bad_unnumbered = false, bad_attempt = false;
+    for (size_t i = 0; i < log.n; i++) {
+        const pb_mock_request_record *rec = &log.rec[i];
+        if (rec->has_seq && rec->seq >= FIRST && rec->seq < FIRST + N) {
+            int k = (int)(rec->seq - FIRST);
+            seen[k] = true;
+            assert_int_equal(rec->attempt, k < ATTEMPTED ? k % 3 : 0);
+            pb_fault_decision d;
+            pb_fault_decide(&cfg->base, 11, rec->seq << 8 | rec->attempt, &d);
+            if (rec->kind != kind_of(d.action) || rec->status != d.status ||
+                rec->latency != d.latency)
+                fail_msg("seq %llu attempt %u: %s %u after %llu us; drawn %s %u after %llu us",
+                         (unsigned long long)rec->seq, rec->attempt, pb_mock_kind_name(rec->kind),
+                         rec->status, (unsigned long long)rec->latency,
+                         pb_mock_kind_name(kind_of(d.action)), d.status,
+                         (unsigned long long)d.latency);
+            assert_int_equal(rec->phase, 0);
+            assert_int_equal(rec->capacity, 0);
+            assert_int_equal(rec->started, rec->arrived);
+            if (rec->kind == PB_MOCK_KIND_OK) {
+                assert_true(rec->completed);
+                assert_int_equal(rec->bytes, 100);
+                assert_true(rec->ended - rec->arrived >= rec->latency);
+            }
+            if (rec->kind == PB_MOCK_KIND_HANG) {
+                assert_false(rec->completed);
+                assert_true(rec->ended - rec->arrived >= 200 * PB_USEC_PER_MS);
+            }
+            if (rec->kind == PB_MOCK_KIND_RESET)
+                assert_false(rec->completed);
+        }
+        if (rec->phase == 1) {
+            assert_int_equal(rec->capacity, 1);
+            if (rec->started != rec->arrived) {
+                /* waited for the first to be served, then served itself */
+                queued++;
+                assert_int_equal(rec->kind, PB_MOCK_KIND_OK);
+                assert_true(rec->ended - rec->started >= 300 * PB_USEC_PER_MS);
+            }
+            if (rec->kind == PB_MOCK_KIND_REJECTED_CAPACITY) {
+                rejected++;
+                assert_int_equal(rec->queued, 1);
+                assert_int_equal(rec->status, 503);
+            }
+        }
+        if (rec->kind == PB_MOCK_KIND_RATE_LIMITED) {
+            assert_int_equal(rec->status, 429);
+            assert_int_equal(rec->latency, 0);
+            assert_true(rec->completed);
+        }
+        if (rec->kind == PB_MOCK_KIND_BAD_REQUEST) {
+            assert_int_equal(rec->status, 400);
+            bad_unnumbered |= !rec->has_seq && rec->seq == 0;
+            bad_attempt |= rec->has_seq && rec->seq == 77 && rec->attempt == 0;
+        }
+    }
+    for (int k = 0; k < N; k++)
+        if (!seen[k])
+            fail_msg("no record of X-PB-Seq %d", FIRST + k);
+    assert_true(queued >= 1 && rejected >= 1);
+    assert_true(bad_unnumbered && bad_attempt);
+
+    /* dropped at the stop, or left by the client: not completed */
+    const pb_mock_request_record *x = record_of(&log, 900);
+    assert_true(x->kind == PB_MOCK_KIND_OK && x->status == 200 && !x->completed);
+    assert_int_equal(x->latency, 10 * PB_USEC_PER_SEC);
+    assert_int_equal(x->bytes, 0);
+    x = record_of(&log, 901);
+    assert_true(x->kind == PB_MOCK_KIND_OK && !x->completed);
+    x = record_of(&log, 902);
+    assert_true(x->kind == PB_MOCK_KIND_HANG && x->status == 0 && !x->completed);
+    x = record_of(&log, 903);
+    assert_true(x->kind == PB_MOCK_KIND_SLOW_BODY && x->status == 200 && !x->completed);
+    if (x->bytes < 100 || x->bytes >= 1600)
+        fail_msg("a slow body stopped part way: %llu bytes recorded, the client had %zu",
+                 (unsigned long long)x->bytes, fl[3].bytes);
+    pb_mock_config_destroy(cfg);
+    hook_log_cleanup(&log);
+}
+
+static void request_records_count_every_request_with_four_threads(void **state)
+{
+    enum { N = 4000, CONC = 64 };
+    const char *const opts[] = {
+        "threads", "4",    "errors", "503:0.1", "faults", "reset:0.05,malformed:0.05",
+        "latency", "none", "seed",   "5",       NULL};
+    hook_log log;
+    hook_log_init(&log, 2 * N); /* room for libcurl's resends of resets */
+    pb_mock *m = start_hooked(opts, &log);
+    pthread_mutex_lock(&log.mu);
+    log.m = m;
+    pthread_mutex_unlock(&log.mu);
+    static uint64_t seqs[N];
+    static result r[N];
+    for (int i = 0; i < N; i++)
+        seqs[i] = (uint64_t)i;
+    run_batch(pb_mock_url(m), N, CONC, seqs, 10000, r);
+    pb_mock_stats at_stop;
+    stop_hooked(m, &log, &at_stop);
+    assert_records_add_up(&log, &at_stop);
+    assert_true(at_stop.requests >= N);
+    static bool seen[N];
+    memset(seen, 0, sizeof(seen));
+    for (size_t i = 0; i < log.n; i++) {
+        assert_true(log.rec[i].has_seq && log.rec[i].seq < N);
+        seen[log.rec[i].seq] = true;
+    }
+    for (int i = 0; i < N; i++)
+        if (!seen[i])
+            fail_msg("no record of X-PB-Seq %d", i);
+    hook_log_cleanup(&log);
+}
+
 static void ipv6_loopback_works(void **state)
 {
     pb_mock_config *cfg;
@@ -1424,6 +1887,8 @@ int main(void)
         cmocka_unit_test(every_counter_is_in_the_stats_and_the_metrics),
         cmocka_unit_test(a_new_attempt_gets_a_fresh_draw),
         cmocka_unit_test(stop_drops_delayed_requests),
+        cmocka_unit_test(request_records_add_up_to_the_counters),
+        cmocka_unit_test(request_records_count_every_request_with_four_threads),
         cmocka_unit_test(ipv6_loopback_works),
         cmocka_unit_test(a_port_in_use_is_an_error_naming_it),
         cmocka_unit_test(idle_clients_at_the_limit_hold_a_new_one_no_longer_than_the_idle_timeout),
