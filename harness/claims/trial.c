@@ -14,6 +14,7 @@
 #include "engine.h"
 #include "mock.h"
 #include "python_ref.h"
+#include "server_recording.h"
 
 /* Threads of this process: the engine's, the recorder's and the mock's. */
 #define MAX_THREADS 256
@@ -75,9 +76,10 @@ static double process_cpu(void)
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
-/* A fresh mock for one trial, and the threads it started. */
-static int start_mock(const pb_arm *arm, const pb_trial_plan *plan, uint64_t seed, pb_mock **out,
-                      thread_set *mock_threads, pb_err *err)
+/* The mock of one trial: the arm's latency and errors, the fault phase if
+ * the arm has it, the trial's seed. */
+static int mock_config(const pb_arm *arm, const pb_trial_plan *plan, uint64_t seed,
+                       pb_mock_config **out, pb_err *err)
 {
     char profile[768], at1[32], at2[32];
     const char *latency = arm->latency != NULL ? arm->latency : PB_TRIAL_LATENCY;
@@ -94,15 +96,24 @@ static int start_mock(const pb_arm *arm, const pb_trial_plan *plan, uint64_t see
     else
         snprintf(profile, sizeof(profile), "{\"seed\": %llu, \"latency\": \"%s\", \"errors\": \"%s\"}",
                  (unsigned long long)seed, latency, errors);
-    pb_mock_config *mc = NULL;
+    int rc = pb_mock_config_create(out);
+    if (rc != 0)
+        return pb_err_set(err, rc, "out of memory");
+    rc = pb_mock_config_load_json(*out, profile, "the claims' mock", err);
+    if (rc != 0) {
+        pb_mock_config_destroy(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+/* A fresh mock for one trial (hooks may be NULL), and the threads it started. */
+static int start_mock(const pb_mock_config *mc, const pb_mock_hooks *hooks, pb_mock **out,
+                      thread_set *mock_threads, pb_err *err)
+{
     thread_set before;
-    int rc = pb_mock_config_create(&mc);
-    if (rc == 0)
-        rc = pb_mock_config_load_json(mc, profile, "the claims' mock", err);
     list_threads(&before);
-    if (rc == 0)
-        rc = pb_mock_start(mc, NULL, NULL, out, err);
-    pb_mock_config_destroy(mc);
+    int rc = pb_mock_start_hooked(mc, hooks, out, err);
     if (rc != 0)
         return rc == PB_ENOMEM ? pb_err_set(err, rc, "out of memory") : rc;
     thread_set after;
@@ -142,8 +153,12 @@ int pb_trial_run_c(const pb_arm *arm, const pb_trial_plan *plan, uint64_t seed, 
         rc = pb_run_config_set(&cfg, arm->c_params[i], arm->c_params[i + 1], err);
     if (rc == 0 && plan->db_path != NULL)
         rc = pb_run_config_set(&cfg, "db", plan->db_path, err);
+    pb_mock_config *mc = NULL;
     if (rc == 0)
-        rc = start_mock(arm, plan, seed, &mock, &mock_threads, err);
+        rc = mock_config(arm, plan, seed, &mc, err);
+    if (rc == 0)
+        rc = start_mock(mc, NULL, &mock, &mock_threads, err);
+    pb_mock_config_destroy(mc);
     if (rc == 0)
         rc = pb_run_config_set(&cfg, "target", pb_mock_url(mock), err);
     if (rc == 0)
@@ -219,17 +234,48 @@ int pb_trial_run_python(const pb_arm *arm, const pb_trial_plan *plan, uint64_t s
         args[n++] = arm->py_args[i];
     args[n] = NULL;
 
+    /* the Python client records nothing itself: the mock records what it
+     * answered, as a run of its own beside the C arms' runs */
     pb_mock *mock = NULL;
+    pb_mock_config *mc = NULL;
+    pb_server_recording *recording = NULL;
+    pb_mock_hooks hooks = {0};
     thread_set mock_threads;
     json_t *j = NULL;
-    int rc = start_mock(arm, plan, seed, &mock, &mock_threads, err);
-    if (rc != 0)
+    char label[160];
+    snprintf(label, sizeof(label), "%s (Python, server view)", arm->label);
+    pb_server_run_info info = {.label = label, .compare_id = plan->compare_id};
+    int rc = mock_config(arm, plan, seed, &mc, err);
+    info.mock = mc;
+    if (rc == 0 && plan->rec != NULL) {
+        rc = pb_server_recording_create(plan->rec, &info, NULL, NULL, &recording, err);
+        if (rc == 0)
+            pb_server_recording_hooks(recording, &hooks);
+    }
+    if (rc == 0)
+        rc = start_mock(mc, &hooks, &mock, &mock_threads, err);
+    pb_mock_config_destroy(mc);
+    if (rc == 0 && recording != NULL)
+        rc = pb_server_recording_begin(recording, mock, err);
+    if (rc != 0) {
+        pb_server_recording_detach(recording);
+        pb_mock_stop(mock);
+        pb_err end_err = {0};
+        (void)pb_server_recording_end(recording, NULL, "failed", &end_err);
         return rc;
+    }
     args[url_at] = pb_mock_url(mock);
     rc = pb_python_ref_run(plan->python, plan->script, args, &j, err);
+    pb_mock_stats ms;
+    if (recording != NULL)
+        pb_server_recording_detach(recording);
+    pb_mock_stop_stats(mock, &ms);
+    int64_t run_id = recording != NULL ? pb_server_recording_run_id(recording) : 0;
+    pb_err end_err = {0};
+    if (pb_server_recording_end(recording, &ms, rc == 0 ? "completed" : "failed", &end_err) != 0 &&
+        rc == 0)
+        rc = pb_err_set(err, end_err.code, "%s", end_err.msg);
     if (rc == 0) {
-        pb_mock_stats ms;
-        pb_mock_get_stats(mock, &ms);
         *out = (pb_trial){
             .rps = number(j, "rps"),
             .goodput = number(j, "goodput"),
@@ -242,9 +288,9 @@ int pb_trial_run_python(const pb_arm *arm, const pb_trial_plan *plan, uint64_t s
             .lost = (uint64_t)json_integer_value(json_object_get(j, "lost")),
             .cascaded = (uint64_t)json_integer_value(json_object_get(j, "cascaded")),
             .server_requests = ms.requests,
+            .run_id = run_id,
         };
     }
     json_decref(j);
-    pb_mock_stop(mock);
     return rc;
 }

@@ -7,8 +7,12 @@
 #include <sys/resource.h>
 
 #include "commands.h"
+#include "disk_guard.h"
 #include "mock.h"
 #include "mock_stats.h"
+#include "recorder.h"
+#include "run_config.h"
+#include "server_recording.h"
 #include "units.h"
 #include "usage.h"
 
@@ -52,6 +56,10 @@ static const char usage_text[] =
     "  --admin-token-file F   require \"Authorization: Bearer TOKEN\" on /__admin/... and\n"
     "                         /metrics, TOKEN being the first line of F (also from\n"
     "                         $PB_ADMIN_TOKEN, or --admin-token TOKEN, seen in ps)\n"
+    "  --db FILE              record every request answered, as the server saw it, into\n"
+    "                         the SQLite database FILE (appended to; a run of pattern\n"
+    "                         \"mock\" that report, export and merge read as any run)\n"
+    "  --label TEXT           the recorded run's label (default \"mock\")\n"
     "  --help                 this text\n"
     "\n"
     "Admin API on the same port: GET/PUT /__admin/profile, POST /__admin/phase/restart,\n"
@@ -122,6 +130,46 @@ static int parse_args(int argc, char **argv, option_arg *opts, char names[][32])
     return n;
 }
 
+/* The options that are the command's own, not the server's. */
+typedef struct recording_options {
+    const char *db;    /* --db, NULL = record nothing */
+    const char *label; /* --label */
+} recording_options;
+
+/* Take --db and --label; 0, or nonzero after printing a usage error. */
+static int own_option(const option_arg *o, recording_options *ro, bool *taken)
+{
+    *taken = strcmp(o->name, "db") == 0 || strcmp(o->name, "label") == 0;
+    if (!*taken)
+        return 0;
+    if (o->value == NULL || o->value[0] == '\0')
+        return pb_usage_error("mock", "--%s: expected a value", o->name);
+    if (strcmp(o->name, "db") == 0) {
+        ro->db = o->value;
+        return 0;
+    }
+    pb_err err = {0};
+    if (pb_run_label_check(o->value, &err) != 0)
+        return pb_usage_error("mock", "%s", err.msg);
+    ro->label = o->value;
+    return 0;
+}
+
+/* Open the database for --db, its reserve of free space set as `run` sets it
+ * (the larger of 1 GiB and 5 %): below it request rows stop, the rollup goes on. */
+static int open_db(const char *path, pb_recorder **out)
+{
+    pb_err err = {0};
+    pb_run_config where = {.db_path = (char *)path};
+    pb_disk_projection p;
+    if (pb_disk_project(&where, 0, 0, &p, &err) != 0 || pb_recorder_open(path, 0, out, &err) != 0) {
+        fprintf(stderr, "patternbench mock: %s\n", err.msg);
+        return -1;
+    }
+    pb_recorder_set_disk_reserve(*out, p.reserve);
+    return 0;
+}
+
 /* Apply one option; prints the error and returns nonzero on failure. */
 static int apply(pb_mock_config *cfg, const option_arg *o)
 {
@@ -140,6 +188,8 @@ int pb_cmd_mock(int argc, char **argv)
     char names[MAX_OPTIONS][32];
     pb_mock_config *cfg = NULL;
     pb_mock *m = NULL;
+    pb_recorder *rec = NULL;
+    pb_server_recording *recording = NULL;
     pb_err err = {0};
     sigset_t stop_signals;
     int status = 2;
@@ -163,10 +213,17 @@ int pb_cmd_mock(int argc, char **argv)
         goto cleanup;
     }
     /* the profile first, so that the other options refine it whatever their order */
+    recording_options ro = {0};
     for (int pass = 0; pass < 2; pass++)
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
+            bool own;
+            if (pass == 1 && own_option(&opts[i], &ro, &own) != 0)
+                goto cleanup;
+            if (pass == 1 && own)
+                continue;
             if ((strcmp(opts[i].name, "profile") == 0) == (pass == 0) && apply(cfg, &opts[i]) != 0)
                 goto cleanup;
+        }
     if (pb_mock_config_check(cfg, &err) != 0) {
         fprintf(stderr, "patternbench mock: %s\n", err.msg);
         goto cleanup;
@@ -187,12 +244,30 @@ int pb_cmd_mock(int argc, char **argv)
         goto cleanup;
     }
     raise_fd_limit();
-    if (pb_mock_start(cfg, on_phase, cfg, &m, &err) != 0) {
+    if (ro.db != NULL && open_db(ro.db, &rec) != 0) {
+        status = 1; /* as `run` with a database it cannot open */
+        goto cleanup;
+    }
+    pb_mock_hooks hooks = {.phase = on_phase, .data = cfg};
+    pb_server_run_info info = {.label = ro.label, .mock = cfg};
+    if (rec != NULL) {
+        if (pb_server_recording_create(rec, &info, on_phase, cfg, &recording, &err) != 0) {
+            fprintf(stderr, "patternbench mock: %s\n", err.msg);
+            status = 1;
+            goto cleanup;
+        }
+        pb_server_recording_hooks(recording, &hooks);
+    }
+    if (pb_mock_start_hooked(cfg, &hooks, &m, &err) != 0 ||
+        (recording != NULL && pb_server_recording_begin(recording, m, &err) != 0)) {
         fprintf(stderr, "patternbench mock: %s\n", err.msg);
         status = 1;
         goto cleanup;
     }
     printf("listening on %s\n", pb_mock_url(m));
+    if (recording != NULL)
+        printf("recording into %s, run %lld\n", ro.db,
+               (long long)pb_server_recording_run_id(recording));
     fflush(stdout);
     fprintf(stderr,
             "mock: try curl -i %s/ ; admin: %s/__admin/stats, %s/__admin/profile, metrics: "
@@ -206,13 +281,41 @@ int pb_cmd_mock(int argc, char **argv)
         status = 0;
     }
     pb_mock_stats stats;
-    pb_mock_get_stats(m, &stats);
-    pb_mock_stop(m);
+    if (recording != NULL)
+        pb_server_recording_detach(recording);
+    pb_mock_stop_stats(m, &stats);
+    m = NULL;
     if (pb_mock_stats_print(&stats, stdout) != 0) {
         fprintf(stderr, "patternbench mock: cannot write the counters to stdout\n");
         status = 1;
     }
+    /* stopped by a signal is how a mock ends: the run is complete */
+    if (recording != NULL) {
+        int64_t run_id = pb_server_recording_run_id(recording);
+        pb_server_recording *done = recording;
+        recording = NULL;
+        if (pb_server_recording_end(done, &stats, "completed", &err) != 0) {
+            fprintf(stderr, "patternbench mock: %s\n", err.msg);
+            status = 1;
+        } else {
+            printf("recorded %llu requests into %s, run %lld\n",
+                   (unsigned long long)stats.requests, ro.db, (long long)run_id);
+        }
+    }
 cleanup:
+    if (recording != NULL) {
+        pb_server_recording_detach(recording);
+        pb_mock_stop(m);
+        pb_err end_err = {0};
+        if (pb_server_recording_end(recording, NULL, "failed", &end_err) != 0)
+            fprintf(stderr, "patternbench mock: %s\n", end_err.msg);
+    } else {
+        pb_mock_stop(m);
+    }
+    if (rec != NULL && pb_recorder_close(rec, &err) != 0) {
+        fprintf(stderr, "patternbench mock: %s\n", err.msg);
+        status = 1;
+    }
     pb_mock_config_destroy(cfg);
     return status;
 }

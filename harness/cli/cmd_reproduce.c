@@ -272,14 +272,12 @@ static json_t *build_json(const options *o, int64_t compare_id, const char *end_
                           const pb_c2_map map[PB_IMPL_COUNT], pb_verdict v[][PB_IMPL_COUNT])
 {
     json_t *root =
-        json_pack("{s:s, s:I, s:I, s:f, s:I, s:s, s:I}", "claims_checked", o->claims_text, "seed",
+        json_pack("{s:s, s:I, s:I, s:f, s:I, s:s, s:s}", "claims_checked", o->claims_text, "seed",
                   (json_int_t)o->seed, "trials", (json_int_t)o->trials, "trial_duration_s",
                   (double)o->trial_duration / 1e6, "compare_id", (json_int_t)compare_id, "status",
-                  end_status, "server_recording", 0);
-    json_object_set_new(root, "server_recording",
-                        json_string("not yet: figures come from "
-                                    "each client and the mock's "
-                                    "counters"));
+                  end_status, "recording",
+                  "the C arms are recorded by the engine; the Python arms by the mock, as runs "
+                  "labelled \"ARM (Python, server view)\" in --db");
     json_object_set_new(root, "python",
                         run_python ? json_pack("{s:s, s:s, s:s}", "command", o->python, "version",
                                                py_version, "aiohttp", aiohttp)

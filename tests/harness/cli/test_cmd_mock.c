@@ -1,6 +1,7 @@
 /* `patternbench mock` as a user runs it: the first line names the URL, it
  * serves until SIGTERM, then prints its counters; usage errors exit 2 and
- * name the option. The binary comes from $PB_BINARY. */
+ * name the option; --db records what it answered. The binary comes from
+ * $PB_BINARY. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,7 +18,11 @@
 
 #include <cmocka.h>
 #include <curl/curl.h>
+#include <jansson.h>
+#include <sqlite3.h>
 
+#include "fault_model.h"
+#include "mock_config.h"
 #include "monotime.h"
 
 typedef struct child {
@@ -307,6 +312,198 @@ static void sigint_stops_it_even_when_started_ignored(void **state)
     assert_non_null(strstr(c.out_buf, "\nrequests 0\n"));
 }
 
+/* GET url with X-PB-Seq: seq; whatever happens (a reset is a curl error). */
+static void get_numbered(const char *url, uint64_t seq)
+{
+    char h[64];
+    snprintf(h, sizeof(h), "X-PB-Seq: %llu", (unsigned long long)seq);
+    struct curl_slist *hs = curl_slist_append(NULL, h);
+    CURL *e = curl_easy_init();
+    assert_non_null(e);
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, hs);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 5000L);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    (void)curl_easy_perform(e);
+    curl_easy_cleanup(e);
+    curl_slist_free_all(hs);
+}
+
+/* The number after "\nNAME " in the mock's counters. */
+static long long counter(const char *out, const char *name)
+{
+    char key[64];
+    snprintf(key, sizeof(key), "\n%s ", name);
+    const char *p = strstr(out, key);
+    if (p == NULL)
+        fail_msg("no counter %s in: %s", name, out);
+    return atoll(p + strlen(key));
+}
+
+static long long query(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    long long v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+#define DB_REQUESTS 300
+#define DB_SEED "5"
+static const char *const db_opts[] = {"errors", "503:0.2", "faults", "reset:0.05,malformed:0.05",
+                                      "latency", "uniform:100us,1ms", NULL};
+
+/* A scratch folder's database path. */
+static void scratch_db(char *dir, size_t dlen, char *path, size_t plen)
+{
+    snprintf(dir, dlen, "/tmp/pb-mockdb-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, plen, "%s/server.db", dir);
+}
+
+/* `mock --db`: one row per request it answered, each the server's decision
+ * for that request's X-PB-Seq, adding up to the counters it prints; the
+ * rollup and the summary say the same; report reads it as any run. */
+static void mock_db_records_every_request_it_answered(void **state)
+{
+    char dir[64], path[128], url[96];
+    scratch_db(dir, sizeof(dir), path, sizeof(path));
+    child c;
+    const char *args[16] = {"mock", "--db", path, "--label", "server side", "--seed", DB_SEED};
+    int n = 7;
+    for (int i = 0; db_opts[i] != NULL; i += 2) {
+        static char names[8][32];
+        snprintf(names[i / 2], sizeof(names[0]), "--%s", db_opts[i]);
+        args[n++] = names[i / 2];
+        args[n++] = db_opts[i + 1];
+    }
+    args[n] = NULL;
+    spawn(&c, args);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/x", listening_port(&c));
+    for (uint64_t k = 0; k < DB_REQUESTS; k++)
+        get_numbered(url, k);
+    assert_int_equal(kill(c.pid, SIGINT), 0);
+    assert_int_equal(finish(&c), 0);
+    assert_int_equal(counter(c.out_buf, "requests"), DB_REQUESTS);
+    assert_non_null(strstr(c.out_buf, "recorded 300 requests into"));
+
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(query(db, "SELECT count(*) FROM requests"), DB_REQUESTS);
+    assert_int_equal(query(db, "SELECT count(DISTINCT seq) FROM requests WHERE seq BETWEEN 0 AND 299"),
+                     DB_REQUESTS);
+    assert_int_equal(query(db, "SELECT count(*) FROM requests_v WHERE status = 503"),
+                     counter(c.out_buf, "errors"));
+    assert_int_equal(query(db, "SELECT count(*) FROM requests_v WHERE outcome = 'reset'"),
+                     counter(c.out_buf, "resets"));
+    assert_int_equal(query(db, "SELECT count(*) FROM requests_v WHERE outcome = 'protocol_error'"),
+                     counter(c.out_buf, "malformed"));
+    assert_int_equal(query(db, "SELECT count(*) FROM requests_v WHERE status = 200"),
+                     counter(c.out_buf, "ok"));
+    assert_int_equal(query(db, "SELECT sum(count) FROM seconds"), DB_REQUESTS);
+    assert_int_equal(query(db, "SELECT count(*) FROM runs WHERE pattern = 'mock' AND label = "
+                               "'server side' AND status = 'completed' AND seed = 5"),
+                     1);
+    assert_int_equal(
+        query(db, "SELECT json_extract(summary_json, '$.server.requests') FROM runs"), DB_REQUESTS);
+
+    /* each row is the server's own draw for its X-PB-Seq: what it decided,
+     * the latency it drew (ttfb_us in a server-side row) */
+    pb_mock_config *mc;
+    pb_err err = {0};
+    assert_int_equal(pb_mock_config_create(&mc), 0);
+    for (int i = 0; db_opts[i] != NULL; i += 2)
+        assert_int_equal(pb_mock_config_set(mc, db_opts[i], db_opts[i + 1], &err), 0);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT seq, status, outcome, ttfb_us FROM requests_v",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    int rows = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        pb_fault_decision d;
+        pb_fault_decide(&mc->base, 5, (uint64_t)sqlite3_column_int64(st, 0) << 8, &d);
+        const char *outcome = (const char *)sqlite3_column_text(st, 2);
+        const char *want = d.action == PB_MOCK_OK      ? "ok"
+                           : d.action == PB_MOCK_ERROR ? "http_error"
+                           : d.action == PB_MOCK_RESET ? "reset"
+                                                       : "protocol_error";
+        assert_string_equal(outcome, want);
+        if (d.action == PB_MOCK_OK || d.action == PB_MOCK_ERROR)
+            assert_int_equal(sqlite3_column_int64(st, 1), d.status);
+        assert_int_equal(sqlite3_column_int64(st, 3), d.latency);
+        rows++;
+    }
+    sqlite3_finalize(st);
+    assert_int_equal(rows, DB_REQUESTS);
+    pb_mock_config_destroy(mc);
+    sqlite3_close(db);
+
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "'%s' report '%s' -o '%s/page' >/dev/null 2>&1",
+             getenv("PB_BINARY"), path, dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* SIGKILL in the middle: every row committed stays, and report completes
+ * the run from them. */
+static void mock_db_killed_keeps_what_it_committed(void **state)
+{
+    char dir[64], path[128], url[96];
+    scratch_db(dir, sizeof(dir), path, sizeof(path));
+    child c;
+    spawn(&c, (const char *const[]){"mock", "--db", path, NULL});
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/x", listening_port(&c));
+    for (uint64_t k = 0; k < 100; k++)
+        get_numbered(url, k);
+    /* the writer commits at least once a second: wait (bounded) for all 100 */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 1000);
+    pb_usec deadline = pb_monotime_now() + 10 * PB_USEC_PER_SEC;
+    while (query(db, "SELECT count(*) FROM requests") < 100) {
+        assert_true(pb_monotime_now() < deadline);
+        pump(&c, 50); /* waits on the child's pipes, not a sleep */
+    }
+    assert_int_equal(kill(c.pid, SIGKILL), 0);
+    int st;
+    assert_int_equal(waitpid(c.pid, &st, 0), c.pid);
+    assert_int_equal(query(db, "SELECT count(*) FROM runs WHERE status = 'running'"), 1);
+    sqlite3_close(db);
+
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "'%s' report '%s' -o '%s/page' >/dev/null 2>&1",
+             getenv("PB_BINARY"), path, dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof(cmd), "%s/page/summary.json", dir);
+    json_error_t jerr;
+    json_t *j = json_load_file(cmd, 0, &jerr);
+    assert_non_null(j);
+    json_t *run = json_array_get(json_object_get(j, "runs"), 0);
+    assert_int_equal(json_integer_value(json_object_get(run, "requests")), 100);
+    json_decref(j);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void mock_db_bad_input_names_it(void **state)
+{
+    child c;
+    assert_int_equal(run((const char *const[]){"mock", "--db", "/nonexistent/dir/x.db", NULL}, &c),
+                     1);
+    assert_non_null(strstr(c.err_buf, "/nonexistent/dir"));
+    assert_null(strstr(c.out_buf, "listening on"));
+    assert_int_equal(run((const char *const[]){"mock", "--db", NULL}, &c), 2);
+    assert_non_null(strstr(c.err_buf, "patternbench mock: --db: expected a value"));
+    assert_int_equal(run((const char *const[]){"mock", "--label", "a,b", NULL}, &c), 2);
+    assert_non_null(strstr(c.err_buf, "patternbench mock: "));
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -317,6 +514,9 @@ int main(void)
         cmocka_unit_test(a_port_in_use_exits_1_naming_it),
         cmocka_unit_test(sigint_stops_it_even_when_started_ignored),
         cmocka_unit_test(the_admin_token_comes_from_a_file_or_the_environment),
+        cmocka_unit_test(mock_db_records_every_request_it_answered),
+        cmocka_unit_test(mock_db_killed_keeps_what_it_committed),
+        cmocka_unit_test(mock_db_bad_input_names_it),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
