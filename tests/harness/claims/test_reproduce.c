@@ -250,6 +250,29 @@ static void c2_python_loses_what_c_loses(void **state)
     assert_int_equal(json_integer_value(json_object_get(agree, "pairs")), 10);
     assert_int_equal(json_integer_value(json_object_get(agree, "equal")), 10);
     json_decref(j);
+
+    /* the Python client records nothing: the mock recorded each of its runs,
+     * every request it answered, as a run of its own */
+    char path[128];
+    snprintf(path, sizeof(path), "%s/c2py.db", dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *q;
+    assert_int_equal(
+        sqlite3_prepare_v2(db,
+                           "SELECT count(*), sum((SELECT count(*) FROM requests q WHERE q.run_id = "
+                           "r.id) = json_extract(r.summary_json, '$.server.requests')), "
+                           "sum(json_extract(r.summary_json, '$.server.requests') > 0) FROM runs r "
+                           "WHERE r.pattern = 'mock' AND r.label LIKE '% (Python, server view)' "
+                           "AND r.status = 'completed'",
+                           -1, &q, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(q, 0), 10); /* the control and 9 cells */
+    assert_int_equal(sqlite3_column_int64(q, 1), 10);
+    assert_int_equal(sqlite3_column_int64(q, 2), 10);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
 }
 
 static int setup(void **state)
