@@ -50,12 +50,14 @@ static int run_cell(pb_c2_cell *c, const char *on_error, pb_impl impl, const pb_
     return 0;
 }
 
-int pb_c2_run_trial(pb_c2_map *m, pb_impl impl, const pb_trial_plan *tp, uint64_t seed,
+int pb_c2_run_trial(pb_c2_map *m, pb_impl impl, int rate, const pb_trial_plan *tp, uint64_t seed,
                     pb_err *err)
 {
     int rc = run_cell(&m->control, "isolate", impl, tp, seed, err);
     for (size_t i = 0; rc == 0 && i < PB_C2_RATES; i++)
-        for (size_t j = 0; rc == 0 && j < PB_C2_BATCHES && !pb_stop_requested; j++)
+        for (size_t j = 0; rc == 0 && (rate < 0 || (size_t)rate == i) && j < PB_C2_BATCHES &&
+                           !pb_stop_requested;
+             j++)
             rc = run_cell(&m->cell[i][j], "propagate", impl, tp, seed, err);
     return rc;
 }

@@ -13,10 +13,14 @@
 #include "errors.h"
 #include "trial.h"
 
-/* One trial of C2 with implementation impl: the isolate control, then every
- * cell under propagate, each against a fresh mock seeded with seed. Stops
+/* Every error rate of the grid, for pb_c2_run_trial. */
+#define PB_C2_ALL_RATES (-1)
+
+/* One trial of C2 with implementation impl: the isolate control, then the
+ * cells under propagate (those of error rate index `rate` only, or every one
+ * with PB_C2_ALL_RATES), each against a fresh mock seeded with seed. Stops
  * early (returning 0) when pb_stop_requested is set. */
-int pb_c2_run_trial(pb_c2_map *m, pb_impl impl, const pb_trial_plan *tp, uint64_t seed,
+int pb_c2_run_trial(pb_c2_map *m, pb_impl impl, int rate, const pb_trial_plan *tp, uint64_t seed,
                     pb_err *err) PB_MUST_CHECK;
 
 /* How many (cell, trial) pairs both maps ran, and in how many of them the
