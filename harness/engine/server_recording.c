@@ -39,7 +39,8 @@ struct pb_server_recording {
     pb_recorder *rec;
     char *label, *config_json;
     int64_t compare_id;
-    uint64_t seed; /* the mock's */
+    uint64_t seed;   /* the mock's */
+    char target[96]; /* its URL, from begin */
     pb_mock_phase_cb then;
     void *then_data;
     pb_usec t0;
@@ -60,6 +61,7 @@ struct pb_server_recording {
     const char *phase_name;
     bool phase_pending;
     uint64_t marked;     /* seconds closed so far */
+    pb_recorder_stats at_begin; /* the recorder's figures when the run began */
     bool quit;
     pthread_cond_t wake;
     pthread_t ticker;
@@ -239,6 +241,8 @@ int pb_server_recording_begin(pb_server_recording *s, pb_mock *m, pb_err *err)
     free(host);
     if (rc != 0)
         return rc;
+    pb_recorder_get_stats(s->rec, &s->at_begin);
+    snprintf(s->target, sizeof(s->target), "%s", pb_mock_url(m));
     pthread_mutex_lock(&s->mu);
     s->run_id = id;
     s->mock = m;
@@ -289,7 +293,9 @@ int pb_server_recording_end(pb_server_recording *s, const pb_mock_stats *final,
     int rc = 0;
     if (s->run_id != 0) {
         pb_usec end = pb_monotime_now();
+        pthread_mutex_lock(&s->mu);
         mark_seconds(s, end, true);
+        pthread_mutex_unlock(&s->mu);
         pb_run_summary *sum = calloc(1, sizeof(*sum));
         char *json = NULL;
         if (sum != NULL) {
@@ -297,6 +303,15 @@ int pb_server_recording_end(pb_server_recording *s, const pb_mock_stats *final,
             sum->run_id = s->run_id;
             snprintf(sum->status, sizeof(sum->status), "%s", status);
             snprintf(sum->pattern_name, sizeof(sum->pattern_name), "mock");
+            snprintf(sum->target, sizeof(sum->target), "%s", s->target);
+            /* the recorder's figures over this run (it may hold others) */
+            pb_recorder_stats rs;
+            pb_recorder_get_stats(s->rec, &rs);
+            sum->writer_stalls = rs.stalls - s->at_begin.stalls;
+            sum->writer_stall_us = rs.stall_us - s->at_begin.stall_us;
+            sum->rows_unstored = rs.rows_unstored - s->at_begin.rows_unstored;
+            sum->disk_low = rs.disk_low;
+            sum->db_bytes = rs.db_bytes;
             sum->has_server = final != NULL;
             if (final != NULL)
                 sum->server = *final;
