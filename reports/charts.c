@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "gnuplot.h"
+#include "summary.h"
 
 /* Characters of database text shown in a legend entry or a title. */
 #define LABEL_CHARS 28
@@ -842,9 +843,12 @@ static int chart_compare(struct ctx *c)
         return rc;
     double top[3] = {0, 0, 0};
     bool any_p99 = false;
+    /* a run that lost results (semaphore --on-error propagate): its caller got
+     * fewer successes than the server answered, drawn over the goodput */
+    bool lost = pb_summary_any_lost(d);
     fprintf(f, "# patternbench report data: compare %" PRId64 ", one row per run\n"
                "# columns: 1 index 2 ok/s (goodput) 3 error%% 4 p99_ms 5 colour (0xRRGGBB)"
-               " 6 req/s (attempts sent)\n",
+               " 6 req/s (attempts sent) 7 delivered ok/s (successes that reached the caller)\n",
             d->compare_id);
     for (size_t i = 0; i < d->n_runs; i++) {
         const pb_report_totals *t = &d->runs[i].totals;
@@ -853,7 +857,8 @@ static int chart_compare(struct ctx *c)
         num(f, t->error_pct, ' ');
         num(f, t->p99_ms, ' ');
         fprintf(f, "%ld ", strtol(run_color(i) + 1, NULL, 16));
-        num(f, t->rps, '\n');
+        num(f, t->rps, ' ');
+        num(f, t->delivered_ok_rps, '\n');
         top[0] = fmax(top[0], t->ok_rps);
         top[1] = fmax(top[1], t->error_pct);
         top[2] = fmax(top[2], t->p99_ms);
@@ -891,6 +896,19 @@ static int chart_compare(struct ctx *c)
                        "plot 0 with lines linecolor rgb '#ffffff' notitle\nunset label 1\n");
             continue;
         }
+        if (k == 0 && lost) {
+            fprintf(f, "set title 'Goodput (succeeded/s; hatched: reached the caller)' "
+                       "font ',11'\n"
+                       "plot 'compare.dat' using 1:2:5 with boxes linecolor rgb variable, \\\n"
+                       "     '' using 1:7 with boxes fill transparent pattern 4 "
+                       "linecolor rgb '#222222', "
+                       "\\\n"
+                       "     '' using 1:2:(sprintf('%%.4g', $2)) with labels offset 0,0.7 "
+                       "font ',9', \\\n"
+                       "     '' using 1:7:($7 < $2 ? sprintf('%%.4g', $7) : '') with labels "
+                       "offset 0,-0.7 font ',9'\n");
+            continue;
+        }
         fprintf(f, "plot 'compare.dat' using 1:%d:5 with boxes linecolor rgb variable, \\\n"
                    "     '' using 1:%d:(sprintf('%%.4g', $%d)) with labels offset 0,0.7 "
                    "font ',9'\n",
@@ -898,8 +916,12 @@ static int chart_compare(struct ctx *c)
     }
     fprintf(f, "unset multiplot\n");
     return finish(c, f, "compare", "Comparison",
-                  "Whole-run totals per pattern: goodput (requests that succeeded per second), "
-                  "share of sent requests that failed, and p99 service latency.");
+                  lost ? "Whole-run totals per pattern: goodput (requests that succeeded per "
+                         "second; hatched, the successes that reached the caller, the rest lost "
+                         "with a failed batch), share of sent requests that failed, and p99 "
+                         "service latency."
+                       : "Whole-run totals per pattern: goodput (requests that succeeded per "
+                         "second), share of sent requests that failed, and p99 service latency.");
 }
 
 /* Which internals panels have something to show. */

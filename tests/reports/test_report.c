@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -93,6 +94,57 @@ static double column_mean(const char *dat, int col, double t0, double t1)
     }
     assert_true(n > 0);
     return sum / n;
+}
+
+/* In a comparison, a run that lost results has its delivered goodput drawn
+ * over its goodput: the caller's share of the successes. */
+static void compare_chart_draws_what_reached_the_caller(void **state)
+{
+    char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
+    fx_workspace(dir, db_path, out);
+    sqlite3 *db = fx_create(db_path);
+    int64_t cmp = fx_compare(db, "propagate against isolate", "completed", 5);
+    int64_t run[2];
+    const char *labels[2] = {"propagate", "isolate"};
+    for (int i = 0; i < 2; i++) {
+        fx_run_spec spec = {.label = labels[i], .pattern = "semaphore", .status = "running",
+                            .compare_id = cmp, .seconds = 12, .rate = 100, .no_hist = true,
+                            .seed = 3};
+        run[i] = fx_run(db, &spec, NULL, NULL);
+    }
+    for (int b = 0; b < 11; b++) { /* 11 batches of propagate lost 19 results, 9 of them ok */
+        char sql[256];
+        snprintf(sql, sizeof(sql), "INSERT INTO events VALUES (%lld, %d, 'lost', %d, 19, 9, NULL)",
+                 (long long)run[0], b * 1100000 + 250000, b);
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    }
+    fx_close(db);
+
+    pb_report_options opt = {.db_path = db_path, .pick = PB_REPORT_COMPARE, .id = cmp,
+                             .out_dir = out};
+    pb_report_result res;
+    pb_err err = {0};
+    if (pb_report_write(&opt, &res, &err) != 0)
+        fail_msg("report failed: %s", err.msg);
+    char *dat = read_in(out, "compare.dat");
+    double ok[2], delivered[2];
+    const char *line = dat;
+    for (int i = 0; i < 2; i++) {
+        while (*line == '#')
+            line = strchr(line, '\n') + 1;
+        int idx;
+        assert_int_equal(sscanf(line, "%d %lf %*s %*s %*s %*s %lf", &idx, &ok[i], &delivered[i]),
+                         3);
+        line = strchr(line, '\n') + 1;
+    }
+    assert_true(ok[0] > 0 && fabs(ok[0] - delivered[0] - 99.0 / 12.0) < 1.0);
+    assert_true(delivered[1] == ok[1]); /* isolate: every success reached the caller */
+    free(dat);
+    char *gp = read_in(out, "compare.gp");
+    assert_non_null(strstr(gp, "hatched: reached the caller"));
+    free(gp);
+    fx_assert_png(out, "compare.png");
+    fx_rmtree(dir);
 }
 
 static void compare_report_writes_every_file(void **state)
@@ -1001,6 +1053,7 @@ int main(void)
         cmocka_unit_test(report_while_a_run_writes),
         cmocka_unit_test(report_of_a_killed_run),
         cmocka_unit_test(older_file_counts_lost_results_from_its_events),
+        cmocka_unit_test(compare_chart_draws_what_reached_the_caller),
         cmocka_unit_test(long_run_is_downsampled),
         cmocka_unit_test(bad_inputs_get_clear_errors),
         cmocka_unit_test(compare_page_shows_goodput_phases_and_verdicts_once),
