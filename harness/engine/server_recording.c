@@ -58,7 +58,7 @@ struct pb_server_recording {
     uint64_t early_lost; /* beyond EARLY_MAX: not recorded, said by begin */
     int phase;           /* the phase now */
     pb_usec phase_at;    /* the first phase event, held until begin */
-    const char *phase_name;
+    char phase_name[sizeof(((pb_mock_phase *)0)->name)];
     bool phase_pending;
     uint64_t marked;     /* seconds closed so far */
     pb_recorder_stats at_begin; /* the recorder's figures when the run began */
@@ -122,11 +122,11 @@ static void on_phase(void *data, int index, const char *name, pb_usec at)
     if (s->run_id != 0) {
         phase_event(s, now, index, name);
     } else {
-        /* the start's phase 0, before the run row exists; names point
-         * into the mock's profile, which outlives begin */
+        /* the start's phase 0, before the run row exists (the name is the
+         * caller's, for the call only) */
         s->phase_pending = true;
         s->phase_at = now;
-        s->phase_name = name;
+        snprintf(s->phase_name, sizeof(s->phase_name), "%s", name);
     }
     pthread_mutex_unlock(&s->mu);
     if (s->then != NULL)
