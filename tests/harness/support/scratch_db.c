@@ -16,7 +16,7 @@ void scratch_db_create(char *dir, size_t dir_len, char *db, size_t db_len, const
     assert_true((size_t)snprintf(db, db_len, "%s/run.db", dir) < db_len);
 }
 
-void scratch_db_remove(const char *dir, const char *db)
+void scratch_db_unlink(const char *db)
 {
     char path[512];
     const char *suffix[] = {"", "-wal", "-shm"};
@@ -24,5 +24,10 @@ void scratch_db_remove(const char *dir, const char *db)
         snprintf(path, sizeof(path), "%s%s", db, suffix[i]);
         unlink(path);
     }
+}
+
+void scratch_db_remove(const char *dir, const char *db)
+{
+    scratch_db_unlink(db);
     rmdir(dir);
 }

@@ -7,6 +7,9 @@
 /* Make /tmp/pb-test-TAG.XXXXXX into dir and set db to dir/run.db (asserts). */
 void scratch_db_create(char *dir, size_t dir_len, char *db, size_t db_len, const char *tag);
 
+/* Remove the database file db with its -wal and -shm files. */
+void scratch_db_unlink(const char *db);
+
 /* Remove db with its -wal and -shm files, then the folder. */
 void scratch_db_remove(const char *dir, const char *db);
 
