@@ -80,9 +80,9 @@ static void quick_c1_without_python(void **state)
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     sqlite3_stmt *q;
     assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT label FROM runs WHERE compare_id = "
-                                        "(SELECT max(id) FROM compares) ORDER BY id",
-                                        -1, &q, NULL),
+                                         "SELECT label FROM runs WHERE compare_id = "
+                                         "(SELECT max(id) FROM compares) ORDER BY id",
+                                         -1, &q, NULL),
                      SQLITE_OK);
     int n = 0;
     while (sqlite3_step(q) == SQLITE_ROW) {

@@ -241,9 +241,8 @@ static long long counter(const char *out, const char *name)
 
 #define DB_REQUESTS 300
 #define DB_SEED "5"
-static const char *const db_opts[] = {
-    "errors",  "503:0.2",           "faults", "reset:0.05,malformed:0.05",
-    "latency", "uniform:100us,1ms", NULL};
+static const char *const db_opts[] = {"errors", "503:0.2", "faults", "reset:0.05,malformed:0.05",
+                                      "latency", "uniform:100us,1ms", NULL};
 
 /* `patternbench report DB -o DIR/page` exits 0. */
 static void report_ok(const char *db, const char *dir)
