@@ -32,28 +32,6 @@
 /* How long a run given here may take to end once started. */
 #define FINISH_MS 60000
 
-struct ctx {
-    char dir[64];
-    char db[128];
-};
-
-static int setup(void **state)
-{
-    struct ctx *c = calloc(1, sizeof(*c));
-    assert_non_null(c);
-    scratch_db_create(c->dir, sizeof(c->dir), c->db, sizeof(c->db), "run-cli");
-    *state = c;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct ctx *c = *state;
-    scratch_db_remove(c->dir, c->db);
-    free(c);
-    return 0;
-}
-
 /* Start `patternbench COMMAND ARGS...`; stderr on a terminal when tty is true;
  * with fsize > 0 the child may write no file larger than that many bytes (a
  * full disk, without needing one). */
@@ -93,7 +71,7 @@ static int64_t jint(json_t *j, const char *key)
 
 static void bad_flags_exit_2_with_a_message_naming_them(void **state)
 {
-    struct ctx *c = *state;
+    scratch_db *c = *state;
     static const struct {
         const char *args[8];
         const char *says[2];
@@ -148,7 +126,7 @@ static void bad_flags_exit_2_with_a_message_naming_them(void **state)
  * words wherever it is checked. */
 static void every_subcommand_refuses_a_mistake_in_one_voice(void **state)
 {
-    struct ctx *c = *state;
+    scratch_db *c = *state;
     static const struct {
         const char *command;
         const char *args[4];
@@ -226,7 +204,7 @@ static void help_lists_every_option_with_its_default(void **state)
  * (recorded under its name), and is listed when the name given is unknown. */
 static void every_registered_pattern_is_offered_and_runs(void **state)
 {
-    struct ctx *c = *state;
+    scratch_db *c = *state;
     const pb_pattern_ops *const *all = pb_pattern_list();
     const char *help_args[] = {"--help", NULL};
     pb_child ch;
@@ -270,7 +248,7 @@ static void every_registered_pattern_is_offered_and_runs(void **state)
 
 static void json_summary_matches_the_database(void **state)
 {
-    struct ctx *c = *state;
+    scratch_db *c = *state;
     const char *args[] = {"--db",          c->db,     "--requests", "300",
                           "--concurrency", "6",       "--errors",   "503:0.2",
                           "--json",        "--quiet", NULL};
@@ -301,7 +279,7 @@ static void json_summary_matches_the_database(void **state)
  * under isolate there are none. */
 static void propagate_run_rolls_up_its_lost_results(void **state)
 {
-    struct ctx *c = *state;
+    scratch_db *c = *state;
     const char *args[] = {"--db",       c->db,     "--pattern", "semaphore",     "--on-error",
                           "propagate",  "--batch", "20",        "--concurrency", "8",
                           "--requests", "3000",    "--errors",  "503:0.05",      "--json",
@@ -343,7 +321,7 @@ static void propagate_run_rolls_up_its_lost_results(void **state)
  * nothing: exit 1, a plain sentence, and no latency from refused connects. */
 static void a_target_that_never_answers_fails_the_run(void **state)
 {
-    struct ctx *c = *state;
+    scratch_db *c = *state;
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     assert_true(fd >= 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -401,7 +379,7 @@ static int count(const char *hay, const char *needle)
  * reported once. */
 static void a_database_that_cannot_be_written_says_why_once(void **state)
 {
-    struct ctx *c = *state;
+    scratch_db *c = *state;
     char missing[256], ro[128], ro_db[160];
     snprintf(missing, sizeof(missing), "%s/no-such-folder/x.db", c->dir);
     static const struct {
@@ -451,7 +429,7 @@ static void a_database_that_cannot_be_written_says_why_once(void **state)
 
 static void a_signal_stops_the_run_and_keeps_every_row(void **state)
 {
-    struct ctx *c = *state;
+    scratch_db *c = *state;
     const int sigs[] = {SIGINT, SIGTERM};
     for (int k = 0; k < 2; k++) {
         const char *args[] = {"--db", c->db,       "--duration", "60s",    "--concurrency",
@@ -488,7 +466,7 @@ static void a_signal_stops_the_run_and_keeps_every_row(void **state)
 
 static void a_second_interrupt_stops_at_once(void **state)
 {
-    struct ctx *c = *state;
+    scratch_db *c = *state;
     /* every request takes 20 s: only a hard stop ends the run quickly */
     /* spread over two client threads: the hard stop abandons requests on both */
     const char *args[] = {
@@ -520,7 +498,7 @@ static void a_second_interrupt_stops_at_once(void **state)
 
 static void sigkill_mid_run_leaves_a_consistent_database(void **state)
 {
-    struct ctx *c = *state;
+    scratch_db *c = *state;
     const char *args[] = {"--db", c->db,       "--duration", "60s", "--concurrency",
                           "4",    "--latency", "fixed:1ms",  NULL};
     pb_child ch;
@@ -547,23 +525,27 @@ int main(void)
     /* a child that dies must not take the test with it through SIGPIPE */
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(bad_flags_exit_2_with_a_message_naming_them, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(every_subcommand_refuses_a_mistake_in_one_voice, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(bad_flags_exit_2_with_a_message_naming_them,
+                                        scratch_db_setup, scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(every_subcommand_refuses_a_mistake_in_one_voice,
+                                        scratch_db_setup, scratch_db_teardown),
         cmocka_unit_test(help_lists_every_option_with_its_default),
-        cmocka_unit_test_setup_teardown(every_registered_pattern_is_offered_and_runs, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(json_summary_matches_the_database, setup, teardown),
-        cmocka_unit_test_setup_teardown(propagate_run_rolls_up_its_lost_results, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_target_that_never_answers_fails_the_run, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_database_that_cannot_be_written_says_why_once, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(a_signal_stops_the_run_and_keeps_every_row, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(a_second_interrupt_stops_at_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(sigkill_mid_run_leaves_a_consistent_database, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(every_registered_pattern_is_offered_and_runs,
+                                        scratch_db_setup, scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(json_summary_matches_the_database, scratch_db_setup,
+                                        scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(propagate_run_rolls_up_its_lost_results, scratch_db_setup,
+                                        scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(a_target_that_never_answers_fails_the_run, scratch_db_setup,
+                                        scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(a_database_that_cannot_be_written_says_why_once,
+                                        scratch_db_setup, scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(a_signal_stops_the_run_and_keeps_every_row,
+                                        scratch_db_setup, scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(a_second_interrupt_stops_at_once, scratch_db_setup,
+                                        scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(sigkill_mid_run_leaves_a_consistent_database,
+                                        scratch_db_setup, scratch_db_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

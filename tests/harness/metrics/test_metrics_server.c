@@ -24,28 +24,6 @@
 #include "scratch_db.h"
 #include "test_env.h"
 
-struct ctx {
-    char dir[64];
-    char db[128];
-};
-
-static int setup(void **state)
-{
-    struct ctx *c = calloc(1, sizeof(*c));
-    assert_non_null(c);
-    scratch_db_create(c->dir, sizeof(c->dir), c->db, sizeof(c->db), "metrics");
-    *state = c;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct ctx *c = *state;
-    scratch_db_remove(c->dir, c->db);
-    free(c);
-    return 0;
-}
-
 /* Sum of every sample of a family (its lines `name{...} value`). */
 static double family_sum(const char *page, const char *name)
 {
@@ -122,7 +100,7 @@ static void promtool_check(const char *page)
 
 static void a_run_is_scraped_live_and_final(void **state)
 {
-    struct ctx *c = *state;
+    scratch_db *c = *state;
     pb_metrics_addr addr;
     pb_err err = {0};
     assert_int_equal(pb_metrics_parse_addr("0", &addr, &err), 0);
@@ -212,7 +190,7 @@ static void a_port_in_use_is_refused(void **state)
  * --metrics and the address, and no database (nothing was started). */
 static void the_cli_refuses_a_busy_port_before_starting(void **state)
 {
-    struct ctx *c = *state;
+    scratch_db *c = *state;
     pb_metrics_addr addr;
     pb_err err = {0};
     assert_int_equal(pb_metrics_parse_addr("127.0.0.1:0", &addr, &err), 0);
@@ -248,10 +226,11 @@ static void the_cli_refuses_a_busy_port_before_starting(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(a_run_is_scraped_live_and_final, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_run_is_scraped_live_and_final, scratch_db_setup,
+                                        scratch_db_teardown),
         cmocka_unit_test(a_port_in_use_is_refused),
-        cmocka_unit_test_setup_teardown(the_cli_refuses_a_busy_port_before_starting, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(the_cli_refuses_a_busy_port_before_starting,
+                                        scratch_db_setup, scratch_db_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,4 +13,17 @@ void scratch_db_unlink(const char *db);
 /* Remove db with its -wal and -shm files, then the folder. */
 void scratch_db_remove(const char *dir, const char *db);
 
+/* A test's scratch folder and the database path in it, as cmocka's state. */
+typedef struct scratch_db {
+    char dir[64];
+    char db[128];
+} scratch_db;
+
+/* cmocka setup: *state becomes a malloc'd scratch_db, its folder tagged with
+ * the test program's name (asserts). */
+int scratch_db_setup(void **state);
+
+/* cmocka teardown: remove the scratch_db in *state (scratch_db_remove) and free it. */
+int scratch_db_teardown(void **state);
+
 #endif
