@@ -22,6 +22,7 @@
 #include "mock_config.h"
 #include "pb_child.h"
 #include "scratch_db.h"
+#include "test_file.h"
 #include "test_sql.h"
 
 /* Run patternbench to the end; returns the exit status, stderr into err_text. */
@@ -232,9 +233,7 @@ static void three_segments_merge_into_the_run_one_process_makes(void **state)
     const char *rargs[] = {"report", fx.merged, "-o", report_dir, NULL};
     int rc = run(rargs, err, sizeof(err));
     assert_true(rc == 0 || strstr(err, "gnuplot") != NULL);
-    char cmd[400];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", report_dir);
-    assert_int_equal(system(cmd), 0);
+    test_rmtree(report_dir);
 }
 
 /* Sum of the first column of sql over the segment files. */
