@@ -37,15 +37,15 @@ static void capture_init(char **buf, size_t *len, size_t *cap)
 /* Room for at least `want` more bytes and the NUL after them. */
 static void capture_reserve(pb_child *c, char **buf, size_t len, size_t *cap, size_t want)
 {
-    if (*cap - len > want)
-        return;
-    size_t grown = *cap * 2;
-    if (grown > CAPTURE_MAX)
-        fail_msg("%s wrote more than %u bytes to one output", c->name, CAPTURE_MAX);
-    char *p = realloc(*buf, grown);
-    assert_non_null(p);
-    *buf = p;
-    *cap = grown;
+    while (*cap - len <= want) {
+        size_t grown = *cap * 2;
+        if (grown > CAPTURE_MAX)
+            fail_msg("%s wrote more than %u bytes to one output", c->name, CAPTURE_MAX);
+        char *p = realloc(*buf, grown);
+        assert_non_null(p);
+        *buf = p;
+        *cap = grown;
+    }
 }
 
 void pb_child_spawn(pb_child *c, const char *const *args, const pb_child_options *opt)
