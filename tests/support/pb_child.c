@@ -164,15 +164,15 @@ void pb_child_await(pb_child *c, pb_child_stream stream, const char *needle, int
                     int timeout_ms)
 {
     pb_usec deadline = pb_monotime_now() + (pb_usec)timeout_ms * PB_USEC_PER_MS;
-    const char *where = stream == PB_CHILD_OUT ? "stdout" : "stderr";
     for (;;) {
         const char *text = stream == PB_CHILD_OUT ? c->out : c->err;
         if (count_of(text, needle) >= count)
             return;
         int left = ms_until(deadline);
         if (left == 0 || (stream == PB_CHILD_OUT ? c->out_fd : c->err_fd) < 0)
-            fail_msg("%s: waited %d ms for \"%s\" x%d on its %s, which says:\n%s", c->name,
-                     timeout_ms, needle, count, where, text);
+            fail_msg("%s: waited %d ms for \"%s\" x%d on its %s; its stdout:\n%s\nits stderr:\n%s",
+                     c->name, timeout_ms, needle, count,
+                     stream == PB_CHILD_OUT ? "stdout" : "stderr", c->out, c->err);
         pb_child_pump(c, left);
     }
 }

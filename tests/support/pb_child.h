@@ -51,7 +51,7 @@ void pb_child_spawn(pb_child *c, const char *const *args, const pb_child_options
 bool pb_child_pump(pb_child *c, int ms);
 
 /* Wait until stream has shown needle count times; fails the test, with what
- * the child wrote there, when timeout_ms pass or the stream ends first. */
+ * the child wrote, when timeout_ms pass or the stream ends first. */
 void pb_child_await(pb_child *c, pb_child_stream stream, const char *needle, int count,
                     int timeout_ms);
 
