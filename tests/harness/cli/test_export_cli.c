@@ -34,6 +34,16 @@ static size_t lines_of(const char *text)
     return n;
 }
 
+/* Run `patternbench ARGS...`, which writes the file out, to exit status 0;
+ * the file's content (malloc'd). */
+static char *exported(const char *const *args, const char *out)
+{
+    pb_child ch;
+    assert_int_equal(pb_child_run(&ch, args, NULL, PB_TEST_TIMEOUT_MS), 0);
+    pb_child_cleanup(&ch);
+    return test_slurp(out, NULL);
+}
+
 static int setup(void **state)
 {
     struct ctx *c = calloc(1, sizeof(*c));
@@ -95,10 +105,7 @@ static void csv_and_jsonl_hold_every_row(void **state)
     char out[128];
     snprintf(out, sizeof(out), "%s/rows.csv", c->dir);
     const char *csv[] = {"export", c->db, "--format", "csv", "-o", out, NULL};
-    pb_child ch;
-    assert_int_equal(pb_child_run(&ch, csv, NULL, PB_TEST_TIMEOUT_MS), 0);
-    pb_child_cleanup(&ch);
-    char *text = test_slurp(out, NULL);
+    char *text = exported(csv, out);
     assert_int_equal(strncmp(text, "run_id,intended_start_us,start_us,", 34), 0);
     assert_non_null(strstr(text, ",queue,seq\n"));
     assert_int_equal(lines_of(text), (size_t)requests + 1);
@@ -119,6 +126,7 @@ static void csv_and_jsonl_hold_every_row(void **state)
     free(text);
 
     const char *jsonl[] = {"export", c->db, "--run", "1", "--format", "jsonl", NULL};
+    pb_child ch;
     assert_int_equal(pb_child_run(&ch, jsonl, NULL, PB_TEST_TIMEOUT_MS), 0);
     text = ch.out;
     assert_int_equal(lines_of(text), (size_t)requests);
@@ -192,10 +200,7 @@ static void hgrm_gives_the_summary_percentiles(void **state)
         snprintf(out, sizeof(out), "%s/%s.hgrm", c->dir, kinds[k]);
         const char *args[] = {"export", c->db, "--format", "hgrm", "--latency",
                               kinds[k], "-o",  out,        NULL};
-        pb_child ch;
-        assert_int_equal(pb_child_run(&ch, args, NULL, PB_TEST_TIMEOUT_MS), 0);
-        pb_child_cleanup(&ch);
-        char *text = test_slurp(out, NULL);
+        char *text = exported(args, out);
         struct hgrm h;
         parse_hgrm(text, &h);
         free(text);
@@ -272,10 +277,7 @@ static void export_carries_the_server_side_seq(void **state)
     char out[128];
     snprintf(out, sizeof(out), "%s/seq.csv", c->dir);
     const char *csv[] = {"export", c->db, "--run", "1", "-o", out, NULL};
-    pb_child ch;
-    assert_int_equal(pb_child_run(&ch, csv, NULL, PB_TEST_TIMEOUT_MS), 0);
-    pb_child_cleanup(&ch);
-    char *text = test_slurp(out, NULL);
+    char *text = exported(csv, out);
     size_t line_no = 0, with_seq = 0;
     for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n"), line_no++) {
         if (line_no == 0)
@@ -294,6 +296,7 @@ static void export_carries_the_server_side_seq(void **state)
     free(text);
 
     const char *jsonl[] = {"export", c->db, "--format", "jsonl", NULL};
+    pb_child ch;
     assert_int_equal(pb_child_run(&ch, jsonl, NULL, PB_TEST_TIMEOUT_MS), 0);
     text = ch.out;
     line_no = 1;
