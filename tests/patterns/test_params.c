@@ -12,6 +12,8 @@
 #include <jansson.h>
 
 #include "registry.h"
+#include "test_env.h"
+#include "test_file.h"
 
 #define MS PB_USEC_PER_MS
 #define SEC PB_USEC_PER_SEC
@@ -58,16 +60,9 @@ static void defaults_are_the_documented_ones(void **state)
 
 static void the_readme_documents_every_option_and_default(void **state)
 {
-    const char *dir = getenv("PB_SOURCE_DIR");
-    assert_non_null(dir);
     char path[1024];
-    snprintf(path, sizeof(path), "%s/patterns/README.md", dir);
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    static char text[1 << 17];
-    size_t n = fread(text, 1, sizeof(text) - 1, f);
-    fclose(f);
-    text[n] = '\0';
+    snprintf(path, sizeof(path), "%s/patterns/README.md", test_env("PB_SOURCE_DIR"));
+    char *text = test_slurp(path, NULL);
     for (size_t i = 0; pb_pattern_param_info(i) != NULL; i++) {
         const pb_param_info *info = pb_pattern_param_info(i);
         /* a table row: | `name` | default | ... */
@@ -76,6 +71,7 @@ static void the_readme_documents_every_option_and_default(void **state)
         if (strstr(text, row) == NULL)
             fail_msg("patterns/README.md has no row starting \"%s\"", row);
     }
+    free(text);
 }
 
 static void every_option_reads_its_own_text_back(void **state)

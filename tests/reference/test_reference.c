@@ -17,22 +17,15 @@
 
 #include "fault_model.h"
 #include "mock_config.h"
+#include "test_env.h"
 #include "test_mock.h"
-
-static const char *env(const char *name)
-{
-    const char *v = getenv(name);
-    if (v == NULL)
-        fail_msg("%s is not set: run through ctest", name);
-    return v;
-}
 
 /* Run the script with args; its stdout parsed as JSON, its exit status in *status. */
 static json_t *run_script(const char *args, int *status)
 {
     char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "'%s' '%s/reference/python/pb_reference.py' %s", env("PB_PYTHON"),
-             env("PB_SOURCE_DIR"), args);
+    snprintf(cmd, sizeof(cmd), "'%s' '%s/reference/python/pb_reference.py' %s",
+             test_env("PB_PYTHON"), test_env("PB_SOURCE_DIR"), args);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     static char out[1 << 16];
@@ -193,7 +186,7 @@ int main(void)
     if (!has_aiohttp()) {
         printf("skipped: %s has no aiohttp module; install python3-aiohttp "
                "(scripts/install-deps.sh --test)\n",
-               env("PB_PYTHON"));
+               test_env("PB_PYTHON"));
         return EXIT_SKIP;
     }
     return cmocka_run_group_tests(tests, NULL, NULL);

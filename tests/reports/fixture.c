@@ -1,7 +1,5 @@
 #include "fixture.h"
 
-#include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <math.h>
 #include <setjmp.h>
@@ -9,16 +7,15 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <spawn.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "histogram.h"
 #include "rng.h"
+#include "test_file.h"
 
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
@@ -350,48 +347,6 @@ void fx_tempdir(char *out, size_t cap)
     assert_non_null(mkdtemp(out));
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)ftw;
-    return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-void fx_rmtree(const char *path)
-{
-    assert_int_equal(nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
-}
-
-char *fx_slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while (buf != NULL && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (cap - n - 1 == 0) {
-            char *nb = realloc(buf, cap * 2);
-            if (nb == NULL) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (buf == NULL)
-        return NULL;
-    buf[n] = '\0';
-    if (len != NULL)
-        *len = n;
-    return buf;
-}
-
 void fx_path(char *out, size_t cap, const char *dir, const char *name)
 {
     assert_true((size_t)snprintf(out, cap, "%s/%s", dir, name) < cap);
@@ -418,8 +373,7 @@ void fx_assert_png(const char *dir, const char *name)
     char p[PATH_MAX];
     fx_path(p, sizeof(p), dir, name);
     size_t len;
-    char *buf = fx_slurp(p, &len);
-    assert_non_null(buf);
+    char *buf = test_slurp(p, &len);
     const unsigned char *b = (const unsigned char *)buf;
     static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
     assert_true(len > 24);
@@ -440,8 +394,7 @@ void fx_assert_page_self_contained(const char *dir, size_t *images)
 {
     char p[PATH_MAX];
     fx_path(p, sizeof(p), dir, "index.html");
-    char *html = fx_slurp(p, NULL);
-    assert_non_null(html);
+    char *html = test_slurp(p, NULL);
     assert_null(strstr(html, "<script"));
     assert_null(strstr(html, "<link"));
     assert_null(strstr(html, "@import"));
@@ -465,28 +418,3 @@ void fx_assert_page_self_contained(const char *dir, size_t *images)
     }
     free(html);
 }
-
-/* Run argv with env, stdout and stderr into files in dir; returns the exit status. */
-int fx_run_cli(const char *dir, char *const argv[], char *const envp[])
-{
-    char so[PATH_MAX], se[PATH_MAX];
-    fx_path(so, sizeof(so), dir, "cli.out");
-    fx_path(se, sizeof(se), dir, "cli.err");
-    posix_spawn_file_actions_t fa;
-    assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
-    assert_int_equal(posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0), 0);
-    assert_int_equal(posix_spawn_file_actions_addopen(&fa, 1, so, O_WRONLY | O_CREAT | O_TRUNC,
-                                                      0644),
-                     0);
-    assert_int_equal(posix_spawn_file_actions_addopen(&fa, 2, se, O_WRONLY | O_CREAT | O_TRUNC,
-                                                      0644),
-                     0);
-    pid_t pid;
-    assert_int_equal(posix_spawn(&pid, argv[0], &fa, NULL, argv, envp), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
-}
-

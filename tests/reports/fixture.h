@@ -44,18 +44,12 @@ int64_t fx_run(sqlite3 *db, const fx_run_spec *spec, uint64_t *requests, uint64_
 /* Close, asserting success. */
 void fx_close(sqlite3 *db);
 
-/* A fresh temporary folder (mkdtemp) for a test; the caller removes it with fx_rmtree. */
+/* A fresh temporary folder (mkdtemp) for a test; the caller removes it with test_rmtree. */
 void fx_tempdir(char *out, size_t cap);
 
 /* A test's workspace: a fresh temporary folder `dir` (PATH_MAX bytes each),
  * the database path dir/pb.db and the report folder dir/report. */
 void fx_workspace(char *dir, char *db_path, char *out);
-
-/* rm -r path (files and folders only, no symlinks followed). */
-void fx_rmtree(const char *path);
-
-/* The whole content of a file, NUL-terminated (malloc'd); NULL if unreadable. */
-char *fx_slurp(const char *path, size_t *len);
 
 /* out = "dir/name", asserting it fits. */
 void fx_path(char *out, size_t cap, const char *dir, const char *name);
@@ -69,9 +63,5 @@ void fx_assert_png(const char *dir, const char *name);
 /* Assert dir/index.html fetches nothing and every src= and href= names a file
  * in dir; *images gets the number of src= references. */
 void fx_assert_page_self_contained(const char *dir, size_t *images);
-
-/* Run argv with envp, stdout and stderr into dir/cli.out and dir/cli.err;
- * returns the exit status. */
-int fx_run_cli(const char *dir, char *const argv[], char *const envp[]);
 
 #endif

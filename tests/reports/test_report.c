@@ -9,7 +9,6 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -25,10 +24,10 @@
 #include <jansson.h>
 
 #include "fixture.h"
+#include "pb_child.h"
 #include "report.h"
 #include "report_data.h"
-
-extern char **environ;
+#include "test_file.h"
 
 static const char *const all_charts[] = {"compare", "throughput", "errors",
                                          "latency", "percentiles", "internals"};
@@ -48,9 +47,7 @@ static char *read_in(const char *dir, const char *name)
 {
     char p[PATH_MAX];
     fx_path(p, sizeof(p), dir, name);
-    char *s = fx_slurp(p, NULL);
-    assert_non_null(s);
-    return s;
+    return test_slurp(p, NULL);
 }
 
 /* The 1-based column whose header entry is `name` in a .dat file's "# columns:" line. */
@@ -230,7 +227,7 @@ static void compare_report_writes_every_file(void **state)
     assert_non_null(strstr(html, "<dt>Seed</dt><dd>42</dd>"));
     assert_non_null(strstr(html, "error_rate&lt;5%"));
     free(html);
-    fx_rmtree(dir);
+    test_rmtree(dir);
 }
 
 static void lone_run_and_last_pick(void **state)
@@ -264,7 +261,7 @@ static void lone_run_and_last_pick(void **state)
     size_t images;
     fx_assert_page_self_contained(out, &images);
     assert_int_equal(images, 5);
-    fx_rmtree(dir);
+    test_rmtree(dir);
 }
 
 static void run_without_a_closed_second(void **state)
@@ -289,7 +286,7 @@ static void run_without_a_closed_second(void **state)
     assert_non_null(strstr(html, "No charts were drawn"));
     assert_non_null(strstr(html, "running (partial)"));
     free(html);
-    fx_rmtree(dir);
+    test_rmtree(dir);
 }
 
 static void running_run_is_reported_from_the_rollup(void **state)
@@ -323,7 +320,7 @@ static void running_run_is_reported_from_the_rollup(void **state)
     char *html = read_in(out, "index.html");
     assert_non_null(strstr(html, "running (partial)"));
     free(html);
-    fx_rmtree(dir);
+    test_rmtree(dir);
 }
 
 /* A file written before schema version 3 has no seconds.lost: a propagating
@@ -373,7 +370,7 @@ static void older_file_counts_lost_results_from_its_events(void **state)
     assert_non_null(strstr(md, "| 209 (10 ok) |"));
     assert_non_null(strstr(md, "delivered ok/s"));
     free(md);
-    fx_rmtree(dir);
+    test_rmtree(dir);
 }
 
 static void hostile_text_runs_no_command(void **state)
@@ -400,8 +397,12 @@ static void hostile_text_runs_no_command(void **state)
     snprintf(line, sizeof(line), "set title \"x`touch %s`\"\n", control);
     fputs(line, f);
     assert_int_equal(fclose(f), 0);
-    char *gp_argv[] = {(char *)(gnuplot != NULL ? gnuplot : "/usr/bin/gnuplot"), script, NULL};
-    assert_int_equal(fx_run_cli(dir, gp_argv, environ), 0);
+    pb_child control_run;
+    pb_child_options with_gnuplot = {.program = gnuplot != NULL ? gnuplot : "/usr/bin/gnuplot"};
+    assert_int_equal(pb_child_run(&control_run, (const char *const[]){script, NULL}, &with_gnuplot,
+                                  PB_TEST_TIMEOUT_MS),
+                     0);
+    pb_child_cleanup(&control_run);
     assert_int_equal(access(control, F_OK), 0);
 
     char label[PATH_MAX * 4], title[PATH_MAX * 4];
@@ -444,7 +445,7 @@ static void hostile_text_runs_no_command(void **state)
     assert_null(strstr(html, "<script>"));
     assert_non_null(strstr(html, "&lt;script&gt;alert(1)&lt;/script&gt;"));
     free(html);
-    fx_rmtree(dir);
+    test_rmtree(dir);
 }
 
 static void missing_gnuplot_still_writes_the_numbers(void **state)
@@ -462,17 +463,16 @@ static void missing_gnuplot_still_writes_the_numbers(void **state)
     fx_close(db);
 
     /* through the command, with a PATH that has no gnuplot */
-    const char *bin = getenv("PB_BINARY");
-    assert_non_null(bin);
     char path_env[PATH_MAX + 8];
     snprintf(path_env, sizeof(path_env), "PATH=%s", empty);
     char *envp[] = {path_env, NULL};
-    char *argv[] = {(char *)bin, "report", db_path, "-o", out, NULL};
-    assert_int_equal(fx_run_cli(dir, argv, envp), 1);
-    char *msg = read_in(dir, "cli.err");
-    assert_non_null(strstr(msg, "gnuplot-nox"));
-    assert_non_null(strstr(msg, "summary.md"));
-    free(msg);
+    pb_child c;
+    assert_int_equal(pb_child_run(&c, (const char *const[]){"report", db_path, "-o", out, NULL},
+                                  &(pb_child_options){.envp = envp}, PB_TEST_TIMEOUT_MS),
+                     1);
+    assert_non_null(strstr(c.err, "gnuplot-nox"));
+    assert_non_null(strstr(c.err, "summary.md"));
+    pb_child_cleanup(&c);
     assert_true(fx_exists(out, "summary.md"));
     assert_true(fx_exists(out, "summary.json"));
     size_t images;
@@ -500,7 +500,7 @@ static void missing_gnuplot_still_writes_the_numbers(void **state)
     else
         unsetenv("PB_GNUPLOT");
     free(saved);
-    fx_rmtree(dir);
+    test_rmtree(dir);
 }
 
 /* A writer appending rollup rows to a running run, as the recorder does. */
@@ -600,7 +600,7 @@ static void report_while_a_run_writes(void **state)
     json_decref(sum);
     pthread_cond_destroy(&w.started);
     pthread_mutex_destroy(&w.mu);
-    fx_rmtree(dir);
+    test_rmtree(dir);
 }
 
 static void report_of_a_killed_run(void **state)
@@ -636,7 +636,7 @@ static void report_of_a_killed_run(void **state)
     assert_string_equal(json_string_value(json_object_get(r, "label")), "killed");
     assert_true(json_integer_value(json_object_get(r, "requests")) > 1000);
     json_decref(sum);
-    fx_rmtree(dir);
+    test_rmtree(dir);
 }
 
 static void long_run_is_downsampled(void **state)
@@ -670,7 +670,7 @@ static void long_run_is_downsampled(void **state)
     json_t *sum = load_json(out, "summary.json");
     assert_int_equal(json_integer_value(json_object_get(sum, "seconds_per_point")), 15);
     json_decref(sum);
-    fx_rmtree(dir);
+    test_rmtree(dir);
 }
 
 static void expect_error(const char *db_path, pb_report_pick pick, int64_t id, const char *out,
@@ -683,6 +683,16 @@ static void expect_error(const char *db_path, pb_report_pick pick, int64_t id, c
     if (rc != code || strstr(err.msg, needle) == NULL)
         fail_msg("%s: expected error %d with \"%s\", got %d: %s", db_path, code, needle, rc,
                  err.msg);
+}
+
+/* `patternbench ARGS...`, case i of a table, exits with status and says needle on stderr. */
+static void expect_cli_error(size_t i, const char *const *args, int status, const char *needle)
+{
+    pb_child c;
+    assert_int_equal(pb_child_run(&c, args, NULL, PB_TEST_TIMEOUT_MS), status);
+    if (strstr(c.err, needle) == NULL)
+        fail_msg("case %zu: expected \"%s\" in: %s", i, needle, c.err);
+    pb_child_cleanup(&c);
 }
 
 static void bad_inputs_get_clear_errors(void **state)
@@ -737,10 +747,8 @@ static void bad_inputs_get_clear_errors(void **state)
     expect_error(p, PB_REPORT_LAST, 0, out, PB_EPARSE, "not a patternbench database");
 
     /* the command line */
-    const char *bin = getenv("PB_BINARY");
-    assert_non_null(bin);
     struct {
-        char *args[6];
+        const char *args[6];
         int status;
         const char *needle;
     } cases[] = {
@@ -752,22 +760,15 @@ static void bad_inputs_get_clear_errors(void **state)
         {{"report", db_path, "-o", NULL}, 2, "-o: expected a folder"},
         {{"report", db_path, "--compare", "3", NULL}, 1, "schema version 7"},
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        char *argv[8] = {(char *)bin};
-        for (int k = 0; k < 6 && cases[i].args[k] != NULL; k++)
-            argv[k + 1] = cases[i].args[k];
-        assert_int_equal(fx_run_cli(dir, argv, environ), cases[i].status);
-        char *msg = read_in(dir, "cli.err");
-        if (strstr(msg, cases[i].needle) == NULL)
-            fail_msg("case %zu: expected \"%s\" in: %s", i, cases[i].needle, msg);
-        free(msg);
-    }
-    char *help[] = {(char *)bin, "report", "--help", NULL};
-    assert_int_equal(fx_run_cli(dir, help, environ), 0);
-    char *text = read_in(dir, "cli.out");
-    assert_non_null(strstr(text, "--compare ID"));
-    free(text);
-    fx_rmtree(dir);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        expect_cli_error(i, cases[i].args, cases[i].status, cases[i].needle);
+    pb_child c;
+    assert_int_equal(
+        pb_child_run(&c, (const char *const[]){"report", "--help", NULL}, NULL, PB_TEST_TIMEOUT_MS),
+        0);
+    assert_non_null(strstr(c.out, "--compare ID"));
+    pb_child_cleanup(&c);
+    test_rmtree(dir);
 }
 
 /* Count the occurrences of needle in text. */
@@ -873,7 +874,7 @@ static void compare_page_shows_goodput_phases_and_verdicts_once(void **state)
     free(html);
     free(md);
     json_decref(sum);
-    fx_rmtree(dir);
+    test_rmtree(dir);
 }
 
 /* Issue 14, item 3: two runs that behave alike draw one line over the other;
@@ -905,7 +906,7 @@ static void coinciding_curves_are_named_in_the_legend(void **state)
     gp = read_in(out, "latency.gp");
     assert_non_null(strstr(gp, "title 'twin (= first)'"));
     free(gp);
-    fx_rmtree(dir);
+    test_rmtree(dir);
 }
 
 /* Issue 14: runs of two databases on one page. Both files number their run 1,
@@ -990,14 +991,12 @@ static void runs_of_two_databases_share_one_page(void **state)
     free(page);
 
     /* the command line: DB:ID names runs, unknown ids and files are named */
-    const char *bin = getenv("PB_BINARY");
-    assert_non_null(bin);
     char a_two[PATH_MAX + 8];
     snprintf(a_two, sizeof(a_two), "%s:1,7,9", a_path);
     char missing[PATH_MAX];
     fx_path(missing, sizeof(missing), dir, "missing.db");
     struct {
-        char *args[6];
+        const char *args[6];
         int status;
         const char *needle;
     } cases[] = {
@@ -1010,17 +1009,9 @@ static void runs_of_two_databases_share_one_page(void **state)
         {{"report", a_path, b_path, "--runs", "1", NULL}, 2, "name the runs of each database"},
         {{"report", a_path, b_path, "--compare", "1", NULL}, 2, "as DB:ID,ID"},
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        char *argv[8] = {(char *)bin};
-        for (int k = 0; k < 6 && cases[i].args[k] != NULL; k++)
-            argv[k + 1] = cases[i].args[k];
-        assert_int_equal(fx_run_cli(dir, argv, environ), cases[i].status);
-        char *msg = read_in(dir, "cli.err");
-        if (strstr(msg, cases[i].needle) == NULL)
-            fail_msg("case %zu: expected \"%s\" in: %s", i, cases[i].needle, msg);
-        free(msg);
-    }
-    fx_rmtree(dir);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        expect_cli_error(i, cases[i].args, cases[i].status, cases[i].needle);
+    test_rmtree(dir);
 }
 
 /* Issue 14, item 11: a report that cannot read its database creates nothing. */
@@ -1033,12 +1024,13 @@ static void failed_report_leaves_no_folder(void **state)
     pb_err err = {0};
     assert_int_equal(pb_report_write(&opt, &res, &err), PB_ENOENT);
     assert_int_equal(access(out, F_OK), -1);
-    const char *bin = getenv("PB_BINARY");
-    assert_non_null(bin);
-    char *argv[] = {(char *)bin, "report", db_path, "-o", out, NULL};
-    assert_int_equal(fx_run_cli(dir, argv, environ), 1);
+    pb_child c;
+    assert_int_equal(pb_child_run(&c, (const char *const[]){"report", db_path, "-o", out, NULL},
+                                  NULL, PB_TEST_TIMEOUT_MS),
+                     1);
+    pb_child_cleanup(&c);
     assert_int_equal(access(out, F_OK), -1);
-    fx_rmtree(dir);
+    test_rmtree(dir);
 }
 
 int main(void)

@@ -20,6 +20,7 @@
 
 #include "fixture.h"
 #include "report.h"
+#include "test_file.h"
 
 extern char **environ;
 
@@ -130,8 +131,7 @@ static void chromium_loads_every_image_and_the_summary(void **state)
     char index[PATH_MAX + 16], check[PATH_MAX + 16];
     snprintf(index, sizeof(index), "%s/index.html", out);
     snprintf(check, sizeof(check), "%s/check.html", out);
-    char *html = fx_slurp(index, NULL);
-    assert_non_null(html);
+    char *html = test_slurp(index, NULL);
     char *body_end = strstr(html, "</body>");
     assert_non_null(body_end);
     FILE *f = fopen(check, "w");
@@ -147,8 +147,7 @@ static void chromium_loads_every_image_and_the_summary(void **state)
     snprintf(dom, sizeof(dom), "%s/dom.html", dir);
     assert_int_equal(chromium(dir, profile, url, "--dump-dom", "--window-size=1280,900", dom),
                      0);
-    char *text = fx_slurp(dom, NULL);
-    assert_non_null(text);
+    char *text = test_slurp(dom, NULL);
     const char *result = strstr(text, "RESULT images=6 ");
     if (result == NULL) {
         const char *any = strstr(text, "RESULT");
@@ -163,8 +162,7 @@ static void chromium_loads_every_image_and_the_summary(void **state)
     char svg[PATH_MAX + 16], hover[PATH_MAX + 16];
     snprintf(svg, sizeof(svg), "%s/throughput.svg", out);
     snprintf(hover, sizeof(hover), "%s/hover.svg", out);
-    char *chart = fx_slurp(svg, NULL);
-    assert_non_null(chart);
+    char *chart = test_slurp(svg, NULL);
     assert_null(strstr(chart, "xlink:href=\"http"));
     assert_null(strstr(chart, "<script type=\"text/javascript\" xlink:href"));
     char *svg_end = strstr(chart, "</svg>");
@@ -179,8 +177,7 @@ static void chromium_loads_every_image_and_the_summary(void **state)
     snprintf(url, sizeof(url), "file://%s", hover);
     assert_int_equal(chromium(dir, profile, url, "--dump-dom", "--virtual-time-budget=5000", dom),
                      0);
-    text = fx_slurp(dom, NULL);
-    assert_non_null(text);
+    text = test_slurp(dom, NULL);
     const char *shown = strstr(text, "id=\"pb-check\">HOVER targets=");
     if (shown == NULL || strstr(shown, "targets=0 ") != NULL || strstr(shown, "t = ") == NULL ||
         strstr(shown, " ok/s") == NULL)
@@ -199,7 +196,7 @@ static void chromium_loads_every_image_and_the_summary(void **state)
     const char *keep = getenv("PB_KEEP_SCREENSHOT");
     if (keep != NULL && keep[0] != '\0')
         assert_int_equal(rename(shot, keep), 0);
-    fx_rmtree(dir);
+    test_rmtree(dir);
 }
 
 int main(void)

@@ -4,7 +4,6 @@
  * mock profile's fault phases and the pattern's breaker or limit changes
  * reach the report. */
 #include <limits.h>
-#include <fcntl.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -26,37 +25,24 @@
 #include <sqlite3.h>
 
 #include "fixture.h"
+#include "pb_child.h"
+#include "test_file.h"
+#include "test_sql.h"
 
-extern char **environ;
-
-static int64_t query_int(sqlite3 *db, const char *sql)
+/* Run `patternbench ARGS...` to its end into c; fail with its stderr unless it exits 0. */
+static void cli_run(pb_child *c, const char *const *args)
 {
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
+    int status = pb_child_run(c, args, NULL, PB_TEST_TIMEOUT_MS);
+    if (status != 0)
+        fail_msg("patternbench %s failed (%d): %s", args[0], status, c->err);
 }
 
-/* Run argv (a patternbench command) in dir; fail with its stderr unless it exits 0. */
-static void cli_ok(const char *dir, char *const argv[])
+/* cli_run, what it printed unread. */
+static void cli_ok(const char *const *args)
 {
-    int status = fx_run_cli(dir, argv, environ);
-    if (status == 0)
-        return;
-    char err_path[PATH_MAX];
-    fx_path(err_path, sizeof(err_path), dir, "cli.err");
-    char *msg = fx_slurp(err_path, NULL);
-    fail_msg("patternbench %s failed (%d): %s", argv[1], status, msg != NULL ? msg : "");
-    free(msg);
-}
-
-static const char *binary(void)
-{
-    const char *bin = getenv("PB_BINARY");
-    assert_non_null(bin);
-    return bin;
+    pb_child c;
+    cli_run(&c, args);
+    pb_child_cleanup(&c);
 }
 
 static json_t *load_summary(const char *out)
@@ -100,8 +86,7 @@ static bool file_contains(const char *dir, const char *name, const char *needle)
 {
     char path[PATH_MAX];
     fx_path(path, sizeof(path), dir, name);
-    char *text = fx_slurp(path, NULL);
-    assert_non_null(text);
+    char *text = test_slurp(path, NULL);
     bool found = strstr(text, needle) != NULL;
     free(text);
     return found;
@@ -110,26 +95,22 @@ static bool file_contains(const char *dir, const char *name, const char *needle)
 static void report_of_a_small_real_run(void **state)
 {
     (void)state;
-    const char *bin = binary();
     char dir[PATH_MAX - 64], db_path[PATH_MAX], out[PATH_MAX];
     fx_tempdir(dir, sizeof(dir));
     fx_path(db_path, sizeof(db_path), dir, "run.db");
     fx_path(out, sizeof(out), dir, "report");
 
     /* the mock answers 5 % of requests with 503, so errors have something to show */
-    char *run[] = {(char *)bin, "run",      "--pattern", "queue",   "--duration",
-                   "2s",        "--db",     db_path,     "--quiet", "--errors",
-                   "503:0.05",  "--label",  "real queue", NULL};
-    cli_ok(dir, run);
-    char *report[] = {(char *)bin, "report", db_path, "-o", out, NULL};
-    cli_ok(dir, report);
-    char out_path[PATH_MAX];
-    fx_path(out_path, sizeof(out_path), dir, "cli.out");
-    char *printed = fx_slurp(out_path, NULL);
-    assert_non_null(printed);
+    const char *run[] = {"run",     "--pattern",  "queue",   "--duration", "2s",
+                         "--db",    db_path,      "--quiet", "--errors",   "503:0.05",
+                         "--label", "real queue", NULL};
+    cli_ok(run);
+    const char *report[] = {"report", db_path, "-o", out, NULL};
+    pb_child printed;
+    cli_run(&printed, report);
     /* the command prints where the page is */
-    assert_non_null(strstr(printed, "/report/index.html"));
-    free(printed);
+    assert_non_null(strstr(printed.out, "/report/index.html"));
+    pb_child_cleanup(&printed);
 
     static const char *const charts[] = {"throughput", "errors", "latency", "percentiles",
                                          "internals"};
@@ -148,11 +129,10 @@ static void report_of_a_small_real_run(void **state)
     assert_int_equal(images, 5);
 
     /* what the report says against the raw rows */
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    int64_t rows = query_int(db, "SELECT COUNT(*) FROM requests");
-    int64_t ok_rows = query_int(db, "SELECT COUNT(*) FROM requests_v WHERE outcome = 'ok'");
-    int64_t error_rows = query_int(db, "SELECT COUNT(*) FROM requests_v WHERE status = 503");
+    sqlite3 *db = test_db_open(db_path);
+    int64_t rows = test_sql_int(db, "SELECT COUNT(*) FROM requests");
+    int64_t ok_rows = test_sql_int(db, "SELECT COUNT(*) FROM requests_v WHERE outcome = 'ok'");
+    int64_t error_rows = test_sql_int(db, "SELECT COUNT(*) FROM requests_v WHERE status = 503");
     assert_int_equal(sqlite3_close(db), SQLITE_OK);
     assert_true(rows > 100);
     assert_true(error_rows > 0);
@@ -171,7 +151,7 @@ static void report_of_a_small_real_run(void **state)
     assert_true(json_array_size(json_object_get(r, "phases")) <= 1);
     assert_false(file_contains(out, "summary.md", "Fault phases"));
     json_decref(sum);
-    fx_rmtree(dir);
+    test_rmtree(dir);
 }
 
 /* A breaker facing a 1 s outage: it opens during the outage and closes after,
@@ -179,19 +159,19 @@ static void report_of_a_small_real_run(void **state)
 static void breaker_run_shows_its_states_and_the_phases(void **state)
 {
     (void)state;
-    const char *bin = binary();
     char dir[PATH_MAX - 64], db_path[PATH_MAX], out[PATH_MAX], profile[PATH_MAX];
     fx_tempdir(dir, sizeof(dir));
     fx_path(db_path, sizeof(db_path), dir, "run.db");
     fx_path(out, sizeof(out), dir, "report");
     fx_path(profile, sizeof(profile), dir, "outage.json");
     write_outage_profile(profile);
-    char *run[] = {(char *)bin,          "run",    "--pattern", "breaker", "--duration", "3s",
-                   "--recovery-timeout", "300ms",  "--profile", profile,   "--db",       db_path,
-                   "--quiet",            NULL};
-    cli_ok(dir, run);
-    char *report[] = {(char *)bin, "report", db_path, "--last", "-o", out, NULL};
-    cli_ok(dir, report);
+    const char *run[] = {
+        "run",   "--pattern", "breaker", "--duration", "3s",    "--recovery-timeout",
+        "300ms", "--profile", profile,   "--db",       db_path, "--quiet",
+        NULL};
+    cli_ok(run);
+    const char *report[] = {"report", db_path, "--last", "-o", out, NULL};
+    cli_ok(report);
 
     json_t *sum = load_summary(out);
     json_t *r = json_array_get(json_object_get(sum, "runs"), 0);
@@ -227,7 +207,7 @@ static void breaker_run_shows_its_states_and_the_phases(void **state)
     assert_true(file_contains(out, "internals.gp", "'outage'"));
     fx_assert_png(out, "internals.png");
     assert_true(file_contains(out, "summary.md", "outage 1.0–2.0 s"));
-    fx_rmtree(dir);
+    test_rmtree(dir);
 }
 
 /* An adaptive limiter facing the same outage lowers its limit, and the
@@ -235,19 +215,18 @@ static void breaker_run_shows_its_states_and_the_phases(void **state)
 static void adaptive_run_shows_its_limit_and_the_phases(void **state)
 {
     (void)state;
-    const char *bin = binary();
     char dir[PATH_MAX - 64], db_path[PATH_MAX], out[PATH_MAX], profile[PATH_MAX];
     fx_tempdir(dir, sizeof(dir));
     fx_path(db_path, sizeof(db_path), dir, "run.db");
     fx_path(out, sizeof(out), dir, "report");
     fx_path(profile, sizeof(profile), dir, "outage.json");
     write_outage_profile(profile);
-    char *run[] = {(char *)bin, "run",       "--pattern",         "adaptive", "--duration",
-                   "3s",        "--profile", profile,             "--db",     db_path,
-                   "--adaptive-window",      "200ms",             "--quiet",  NULL};
-    cli_ok(dir, run);
-    char *report[] = {(char *)bin, "report", db_path, "-o", out, NULL};
-    cli_ok(dir, report);
+    const char *run[] = {"run",       "--pattern", "adaptive", "--duration", "3s",
+                         "--profile", profile,     "--db",     db_path,      "--adaptive-window",
+                         "200ms",     "--quiet",   NULL};
+    cli_ok(run);
+    const char *report[] = {"report", db_path, "-o", out, NULL};
+    cli_ok(report);
 
     json_t *sum = load_summary(out);
     json_t *r = json_array_get(json_object_get(sum, "runs"), 0);
@@ -280,7 +259,7 @@ static void adaptive_run_shows_its_limit_and_the_phases(void **state)
     assert_true(lowest_in_outage < before);
     assert_true(file_contains(out, "internals.gp", "'outage'"));
     fx_assert_png(out, "internals.png");
-    fx_rmtree(dir);
+    test_rmtree(dir);
 }
 
 
@@ -290,22 +269,21 @@ static void adaptive_run_shows_its_limit_and_the_phases(void **state)
 static void separate_runs_and_databases_on_one_page(void **state)
 {
     (void)state;
-    const char *bin = binary();
     char dir[PATH_MAX - 64], a_path[PATH_MAX], b_path[PATH_MAX], out[PATH_MAX];
     fx_tempdir(dir, sizeof(dir));
     fx_path(a_path, sizeof(a_path), dir, "A.db");
     fx_path(b_path, sizeof(b_path), dir, "B.db");
     fx_path(out, sizeof(out), dir, "report");
-    char *run_a[] = {(char *)bin, "run", "--pattern", "queue", "--duration", "1s", "--db",
-                     a_path,      "--quiet", "--errors", "503:0.05", NULL};
-    cli_ok(dir, run_a);
-    cli_ok(dir, run_a);
-    char *run_b[] = {(char *)bin, "run", "--pattern", "queue", "--duration", "1s",
-                     "--db",      b_path, "--quiet", "--concurrency", "4", NULL};
-    cli_ok(dir, run_b);
+    const char *run_a[] = {"run",  "--pattern", "queue",    "--duration", "1s", "--db",
+                           a_path, "--quiet",   "--errors", "503:0.05",   NULL};
+    cli_ok(run_a);
+    cli_ok(run_a);
+    const char *run_b[] = {"run",  "--pattern", "queue",         "--duration", "1s", "--db",
+                           b_path, "--quiet",   "--concurrency", "4",          NULL};
+    cli_ok(run_b);
 
-    char *report[] = {(char *)bin, "report", a_path, "--runs", "1,2", "-o", out, NULL};
-    cli_ok(dir, report);
+    const char *report[] = {"report", a_path, "--runs", "1,2", "-o", out, NULL};
+    cli_ok(report);
     json_t *sum = load_summary(out);
     json_t *runs = json_object_get(sum, "runs");
     assert_int_equal(json_array_size(runs), 2);
@@ -313,14 +291,13 @@ static void separate_runs_and_databases_on_one_page(void **state)
                         "queue (run 1)");
     assert_string_equal(json_string_value(json_object_get(json_array_get(runs, 1), "label")),
                         "queue (run 2)");
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open_v2(a_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3 *db = test_db_open(a_path);
     for (int i = 0; i < 2; i++) {
         char sql[96];
         snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM requests WHERE run_id = %d", i + 1);
         assert_int_equal(
             json_integer_value(json_object_get(json_array_get(runs, (size_t)i), "requests")),
-            query_int(db, sql));
+            test_sql_int(db, sql));
     }
     assert_int_equal(sqlite3_close(db), SQLITE_OK);
     /* drawn side by side: the compare chart, and both runs in each chart */
@@ -336,8 +313,8 @@ static void separate_runs_and_databases_on_one_page(void **state)
 
     char a_two[PATH_MAX + 8];
     snprintf(a_two, sizeof(a_two), "%s:2", a_path);
-    char *across[] = {(char *)bin, "report", a_two, b_path, "-o", out, NULL};
-    cli_ok(dir, across);
+    const char *across[] = {"report", a_two, b_path, "-o", out, NULL};
+    cli_ok(across);
     sum = load_summary(out);
     runs = json_object_get(sum, "runs");
     assert_int_equal(json_array_size(runs), 2);
@@ -352,7 +329,7 @@ static void separate_runs_and_databases_on_one_page(void **state)
     size_t images;
     fx_assert_page_self_contained(out, &images);
     assert_true(images >= 5);
-    fx_rmtree(dir);
+    test_rmtree(dir);
 }
 
 /* Committed request rows of run 1, or -1 while the database is not readable yet. */
@@ -373,24 +350,17 @@ static int64_t committed_rows(const char *db_path)
     return n;
 }
 
-/* Run argv (a `patternbench run` writing run 1 into db_path, in dir) and kill
- * it with SIGKILL once it has committed at least min_rows request rows. The
- * wait is on the writer's commits (inotify on the folder), bounded by 60 s. */
-static void kill_after_committed_rows(const char *dir, const char *db_path, char *const argv[],
+/* Run `patternbench ARGS...` (a `run` writing run 1 into db_path, in dir) and
+ * kill it with SIGKILL once it has committed at least min_rows request rows.
+ * The wait is on the writer's commits (inotify on the folder), bounded by 60 s. */
+static void kill_after_committed_rows(const char *dir, const char *db_path, const char *const *args,
                                       int64_t min_rows)
 {
     int in = inotify_init1(IN_CLOEXEC);
     assert_true(in >= 0);
     assert_true(inotify_add_watch(in, dir, IN_MODIFY | IN_CREATE) >= 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int devnull = open("/dev/null", O_WRONLY);
-        dup2(devnull, STDOUT_FILENO);
-        dup2(devnull, STDERR_FILENO);
-        execv(argv[0], argv);
-        _exit(127);
-    }
+    pb_child c;
+    pb_child_spawn(&c, args, NULL);
     int64_t rows = -1;
     for (int waited_ms = 0; waited_ms < 60000 && rows < min_rows;) {
         struct pollfd p = {.fd = in, .events = POLLIN};
@@ -402,10 +372,10 @@ static void kill_after_committed_rows(const char *dir, const char *db_path, char
         }
         rows = committed_rows(db_path);
     }
-    kill(pid, SIGKILL);
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFSIGNALED(status));
+    kill(c.pid, SIGKILL);
+    pb_child_finish(&c, PB_TEST_TIMEOUT_MS);
+    assert_true(WIFSIGNALED(c.status));
+    pb_child_cleanup(&c);
     close(in);
     assert_true(rows >= min_rows);
 }
@@ -416,28 +386,26 @@ static void kill_after_committed_rows(const char *dir, const char *db_path, char
 static void killed_run_is_reported_with_every_committed_row(void **state)
 {
     (void)state;
-    const char *bin = binary();
     char dir[PATH_MAX - 64], db_path[PATH_MAX], out[PATH_MAX];
     fx_tempdir(dir, sizeof(dir));
     fx_path(db_path, sizeof(db_path), dir, "run.db");
     fx_path(out, sizeof(out), dir, "report");
-    char *const run[] = {(char *)bin,  "run", "--pattern", "queue", "--concurrency", "16",
-                         "--duration", "60s", "--db",      db_path, "--quiet",       "--errors",
-                         "503:0.05",   NULL};
+    const char *run[] = {"run",        "--pattern", "queue", "--concurrency", "16",
+                         "--duration", "60s",       "--db",  db_path,         "--quiet",
+                         "--errors",   "503:0.05",  NULL};
     kill_after_committed_rows(dir, db_path, run, 20000);
 
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    int64_t all = query_int(db, "SELECT COUNT(*) FROM requests WHERE run_id = 1");
-    int64_t ok_rows = query_int(db, "SELECT COUNT(*) FROM requests_v WHERE outcome = 'ok'");
-    int64_t rolled = query_int(db, "SELECT COALESCE(SUM(count), 0) FROM seconds");
-    assert_int_equal(query_int(db, "SELECT summary_json IS NULL FROM runs WHERE id = 1"), 1);
+    sqlite3 *db = test_db_open(db_path);
+    int64_t all = test_sql_int(db, "SELECT COUNT(*) FROM requests WHERE run_id = 1");
+    int64_t ok_rows = test_sql_int(db, "SELECT COUNT(*) FROM requests_v WHERE outcome = 'ok'");
+    int64_t rolled = test_sql_int(db, "SELECT COALESCE(SUM(count), 0) FROM seconds");
+    assert_int_equal(test_sql_int(db, "SELECT summary_json IS NULL FROM runs WHERE id = 1"), 1);
     assert_int_equal(sqlite3_close(db), SQLITE_OK);
     /* what makes the case: the stored rollup alone would undercount */
     assert_true(rolled < all);
 
-    char *report[] = {(char *)bin, "report", db_path, "-o", out, NULL};
-    cli_ok(dir, report);
+    const char *report[] = {"report", db_path, "-o", out, NULL};
+    cli_ok(report);
     json_t *sum = load_summary(out);
     json_t *r = json_array_get(json_object_get(sum, "runs"), 0);
     assert_string_equal(json_string_value(json_object_get(r, "status")), "running");
@@ -453,18 +421,18 @@ static void killed_run_is_reported_with_every_committed_row(void **state)
      * killed run still counts every committed row */
     char other[PATH_MAX];
     fx_path(other, sizeof(other), dir, "other.db");
-    char *other_run[] = {(char *)bin, "run", "--pattern", "queue", "--duration", "1s",
-                         "--db",      other, "--quiet", NULL};
-    cli_ok(dir, other_run);
-    char *both[] = {(char *)bin, "report", db_path, other, "-o", out, NULL};
-    cli_ok(dir, both);
+    const char *other_run[] = {"run",  "--pattern", "queue",   "--duration", "1s",
+                               "--db", other,       "--quiet", NULL};
+    cli_ok(other_run);
+    const char *both[] = {"report", db_path, other, "-o", out, NULL};
+    cli_ok(both);
     sum = load_summary(out);
     r = json_array_get(json_object_get(sum, "runs"), 0);
     assert_string_equal(json_string_value(json_object_get(r, "status")), "running");
     assert_int_equal(json_integer_value(json_object_get(r, "requests")), all);
     assert_int_equal(json_array_size(json_object_get(sum, "runs")), 2);
     json_decref(sum);
-    fx_rmtree(dir);
+    test_rmtree(dir);
 }
 
 /* A propagating semaphore killed mid-run: its summary never came, and its
@@ -474,30 +442,29 @@ static void killed_run_is_reported_with_every_committed_row(void **state)
 static void killed_propagate_run_counts_its_lost_results_from_the_tail(void **state)
 {
     (void)state;
-    const char *bin = binary();
     char dir[PATH_MAX - 64], db_path[PATH_MAX], out[PATH_MAX];
     fx_tempdir(dir, sizeof(dir));
     fx_path(db_path, sizeof(db_path), dir, "run.db");
     fx_path(out, sizeof(out), dir, "report");
-    char *const run[] = {(char *)bin, "run", "--pattern", "semaphore", "--on-error", "propagate",
-                         "--batch", "20", "--concurrency", "8", "--duration", "60s", "--db",
-                         db_path, "--quiet", "--errors", "503:0.05", NULL};
+    const char *run[] = {"run",      "--pattern", "semaphore",     "--on-error", "propagate",
+                         "--batch",  "20",        "--concurrency", "8",          "--duration",
+                         "60s",      "--db",      db_path,         "--quiet",    "--errors",
+                         "503:0.05", NULL};
     kill_after_committed_rows(dir, db_path, run, 10000);
 
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    int64_t lost = query_int(db, "SELECT SUM(to_val) FROM events WHERE kind = 'lost'");
-    int64_t cascaded = query_int(db, "SELECT SUM(value) FROM events WHERE kind = 'lost'");
-    int64_t stored = query_int(db, "SELECT COALESCE(SUM(lost), 0) FROM seconds");
-    int64_t ok_rows = query_int(db, "SELECT COUNT(*) FROM requests_v WHERE outcome = 'ok'");
-    assert_int_equal(query_int(db, "SELECT summary_json IS NULL FROM runs WHERE id = 1"), 1);
+    sqlite3 *db = test_db_open(db_path);
+    int64_t lost = test_sql_int(db, "SELECT SUM(to_val) FROM events WHERE kind = 'lost'");
+    int64_t cascaded = test_sql_int(db, "SELECT SUM(value) FROM events WHERE kind = 'lost'");
+    int64_t stored = test_sql_int(db, "SELECT COALESCE(SUM(lost), 0) FROM seconds");
+    int64_t ok_rows = test_sql_int(db, "SELECT COUNT(*) FROM requests_v WHERE outcome = 'ok'");
+    assert_int_equal(test_sql_int(db, "SELECT summary_json IS NULL FROM runs WHERE id = 1"), 1);
     assert_int_equal(sqlite3_close(db), SQLITE_OK);
     /* what makes the case: the stored rollup alone would undercount */
     assert_true(lost > 0);
     assert_true(stored < lost);
 
-    char *report[] = {(char *)bin, "report", db_path, "-o", out, NULL};
-    cli_ok(dir, report);
+    const char *report[] = {"report", db_path, "-o", out, NULL};
+    cli_ok(report);
     json_t *sum = load_summary(out);
     json_t *r = json_array_get(json_object_get(sum, "runs"), 0);
     assert_string_equal(json_string_value(json_object_get(r, "totals_from")), "rollup");
@@ -509,7 +476,7 @@ static void killed_propagate_run_counts_its_lost_results_from_the_tail(void **st
     json_decref(sum);
     assert_true(file_contains(out, "summary.md", "delivered ok/s"));
     assert_true(file_contains(out, "index.html", "delivered ok/s"));
-    fx_rmtree(dir);
+    test_rmtree(dir);
 }
 
 int main(void)

@@ -10,59 +10,36 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
 #include <sqlite3.h>
 
-static const char *env(const char *name)
-{
-    const char *v = getenv(name);
-    if (v == NULL)
-        fail_msg("%s is not set: run through ctest", name);
-    return v;
-}
+#include "pb_child.h"
+#include "test_env.h"
+#include "test_file.h"
 
 static char dir[] = "/tmp/pb-reproduce-XXXXXX";
 
-/* Run patternbench reproduce ARGS; stdout in out (static), stderr in err. */
-static int reproduce(const char *args, char **out, char **errtext)
+/* Run patternbench with args in the scratch folder, to its end; its exit status. */
+static int run_in_dir(pb_child *r, const char *const *args)
 {
-    static char obuf[1 << 18], ebuf[1 << 14];
-    char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "cd %s && '%s' reproduce %s 2>%s/stderr", dir, env("PB_BINARY"),
-             args, dir);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(obuf, 1, sizeof(obuf) - 1, p);
-    obuf[n] = '\0';
-    int st = pclose(p);
-    char path[128];
-    snprintf(path, sizeof(path), "%s/stderr", dir);
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    n = fread(ebuf, 1, sizeof(ebuf) - 1, f);
-    ebuf[n] = '\0';
-    fclose(f);
-    *out = obuf;
-    *errtext = ebuf;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+    return pb_child_run(r, args, &(pb_child_options){.cwd = dir}, PB_TEST_TIMEOUT_MS);
 }
 
 static void quick_c1_without_python(void **state)
 {
-    char *out, *err;
-    int st = reproduce("--quick --claims C1 --no-python --seed 1 --trial-duration 500ms "
-                       "--db r.db --json",
-                       &out, &err);
+    pb_child r;
+    int st = run_in_dir(&r, (const char *const[]){"reproduce", "--quick", "--claims", "C1",
+                                                  "--no-python", "--seed", "1", "--trial-duration",
+                                                  "500ms", "--db", "r.db", "--json", NULL});
     if (st != 0)
-        fail_msg("exit %d: %s", st, err);
+        fail_msg("exit %d: %s", st, r.err);
     json_error_t jerr;
-    json_t *j = json_loads(out, 0, &jerr);
+    json_t *j = json_loads(r.out, 0, &jerr);
     if (j == NULL)
-        fail_msg("not JSON (%s): %s", jerr.text, out);
+        fail_msg("not JSON (%s): %s", jerr.text, r.out);
     assert_int_equal(json_integer_value(json_object_get(j, "trials")), 3);
     json_t *c1 = json_array_get(json_object_get(j, "claims"), 0);
     assert_string_equal(json_string_value(json_object_get(c1, "id")), "C1");
@@ -94,6 +71,7 @@ static void quick_c1_without_python(void **state)
         assert_true(json_is_object(json_object_get(arm, "python")));
     }
     json_decref(j);
+    pb_child_cleanup(&r);
 
     /* 9 runs recorded under one compare, interleaved: queue, sem-30, sem-20, queue, ... */
     char path[128];
@@ -118,56 +96,70 @@ static void quick_c1_without_python(void **state)
 
 static void bad_input_is_refused_naming_it(void **state)
 {
-    char *out, *err;
-    assert_int_equal(reproduce("--trials 1 --no-python", &out, &err), 2);
-    assert_non_null(strstr(err, "--trials: expected 2 to 50"));
-    assert_int_equal(reproduce("--claims C1,C7 --no-python", &out, &err), 2);
-    assert_non_null(strstr(err, "unknown claim \"C7\""));
-    assert_int_equal(reproduce("--python /nonexistent/python3 --claims C3", &out, &err), 2);
-    assert_non_null(strstr(err, "--python /nonexistent/python3"));
-    assert_int_equal(reproduce("--no-python --claims C1 --db /nonexistent/dir/x.db", &out, &err),
-                     1);
-    assert_non_null(strstr(err, "--db /nonexistent/dir/x.db"));
-    assert_string_equal(out, "");
+    pb_child r;
+    assert_int_equal(
+        run_in_dir(&r, (const char *const[]){"reproduce", "--trials", "1", "--no-python", NULL}),
+        2);
+    assert_non_null(strstr(r.err, "--trials: expected 2 to 50"));
+    pb_child_cleanup(&r);
+    assert_int_equal(run_in_dir(&r, (const char *const[]){"reproduce", "--claims", "C1,C7",
+                                                          "--no-python", NULL}),
+                     2);
+    assert_non_null(strstr(r.err, "unknown claim \"C7\""));
+    pb_child_cleanup(&r);
+    assert_int_equal(
+        run_in_dir(&r, (const char *const[]){"reproduce", "--python", "/nonexistent/python3",
+                                             "--claims", "C3", NULL}),
+        2);
+    assert_non_null(strstr(r.err, "--python /nonexistent/python3"));
+    pb_child_cleanup(&r);
+    assert_int_equal(
+        run_in_dir(&r, (const char *const[]){"reproduce", "--no-python", "--claims", "C1", "--db",
+                                             "/nonexistent/dir/x.db", NULL}),
+        1);
+    assert_non_null(strstr(r.err, "--db /nonexistent/dir/x.db"));
+    assert_string_equal(r.out, "");
+    pb_child_cleanup(&r);
 }
 
 static void c3_runs_nothing_and_says_what_patternbench_offers(void **state)
 {
-    char *out, *err;
-    assert_int_equal(reproduce("--claims C3 --no-python --db c3.db", &out, &err), 0);
-    assert_non_null(strstr(out, "not testable as stated"));
-    assert_non_null(strstr(out, "soak-72h.json"));
+    pb_child r;
+    assert_int_equal(run_in_dir(&r, (const char *const[]){"reproduce", "--claims", "C3",
+                                                          "--no-python", "--db", "c3.db", NULL}),
+                     0);
+    assert_non_null(strstr(r.out, "not testable as stated"));
+    assert_non_null(strstr(r.out, "soak-72h.json"));
+    pb_child_cleanup(&r);
 }
 
-static char *slurp(const char *name)
+/* The file NAME of the scratch folder, whole (malloc'd). */
+static char *slurp_in_dir(const char *name)
 {
-    static char buf[1 << 17];
     char path[256];
     snprintf(path, sizeof(path), "%s/%s", dir, name);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        fail_msg("%s was not written", path);
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
+    return test_slurp(path, NULL);
 }
 
 /* C2 measures the condition map: propagate loses results where independence
  * says it should, isolate loses none, and --report writes the page. */
 static void quick_c2_map_and_its_report(void **state)
 {
-    char *out, *err;
-    int st = reproduce("--quick --claims C2 --no-python --seed 1 --trials 2 "
-                       "--trial-duration 100ms --db c2.db --report page",
-                       &out, &err);
+    pb_child r;
+    int st = run_in_dir(&r, (const char *const[]){"reproduce", "--quick", "--claims", "C2",
+                                                  "--no-python", "--seed", "1", "--trials", "2",
+                                                  "--trial-duration", "100ms", "--db", "c2.db",
+                                                  "--report", "page", NULL});
     if (st != 0)
-        fail_msg("exit %d: %s", st, err);
-    assert_non_null(strstr(out, "C2 condition map"));
-    assert_non_null(strstr(out, "reproduced only when 1 - (1 - p)^(n - 1) is near 94 %"));
+        fail_msg("exit %d: %s", st, r.err);
+    assert_non_null(strstr(r.out, "C2 condition map"));
+    assert_non_null(strstr(r.out, "reproduced only when 1 - (1 - p)^(n - 1) is near 94 %"));
+    pb_child_cleanup(&r);
 
     json_error_t jerr;
-    json_t *j = json_loads(slurp("page/summary.json"), 0, &jerr);
+    char *text = slurp_in_dir("page/summary.json");
+    json_t *j = json_loads(text, 0, &jerr);
+    free(text);
     if (j == NULL)
         fail_msg("summary.json is not JSON: %s", jerr.text);
     json_t *map = json_object_get(j, "condition_map");
@@ -194,14 +186,16 @@ static void quick_c2_map_and_its_report(void **state)
     assert_true(json_integer_value(json_object_get(control, "failed")) > 0);
     json_decref(j);
 
-    const char *html = slurp("page/index.html");
+    char *html = slurp_in_dir("page/index.html");
     assert_non_null(strstr(html, "<table class=\"map\">"));
     assert_non_null(strstr(html, "background:#ff"));
     assert_non_null(strstr(html, "-94 % cascade rate"));
     assert_null(strstr(html, "<script"));
-    const char *md = slurp("page/summary.md");
+    free(html);
+    char *md = slurp_in_dir("page/summary.md");
     assert_non_null(strstr(md, "| errors | batch 10 | batch 100 | batch 1000 |"));
     assert_non_null(strstr(md, "**Verdict (C patterns): reproduced only when"));
+    free(md);
 
     /* the runs' LOST events are recorded: one per batch with a failure */
     char path[128];
@@ -227,18 +221,18 @@ static void quick_c2_map_and_its_report(void **state)
  * the results C loses, cell by cell. */
 static void c2_python_loses_what_c_loses(void **state)
 {
-    char *out, *err, args[512];
-    snprintf(args, sizeof(args),
-             "--quick --claims C2 --python '%s' --seed 3 --trial-duration 100ms --db c2py.db "
-             "--json",
-             env("PB_PYTHON"));
-    int st = reproduce(args, &out, &err);
-    if (st == 2 && strstr(err, "aiohttp") != NULL)
+    pb_child r;
+    int st = run_in_dir(&r, (const char *const[]){"reproduce", "--quick", "--claims", "C2",
+                                                  "--python", test_env("PB_PYTHON"), "--seed", "3",
+                                                  "--trial-duration", "100ms", "--db", "c2py.db",
+                                                  "--json", NULL});
+    if (st == 2 && strstr(r.err, "aiohttp") != NULL)
         skip(); /* this Python has no aiohttp: scripts/install-deps.sh --test installs it */
     if (st != 0)
-        fail_msg("exit %d: %s", st, err);
+        fail_msg("exit %d: %s", st, r.err);
     json_error_t jerr;
-    json_t *j = json_loads(out, 0, &jerr);
+    json_t *j = json_loads(r.out, 0, &jerr);
+    pb_child_cleanup(&r);
     if (j == NULL)
         fail_msg("not JSON: %s", jerr.text);
     json_t *py = json_object_get(j, "condition_map_python");
@@ -285,9 +279,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    test_rmtree(dir);
+    return 0;
 }
 
 int main(void)

@@ -6,8 +6,6 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -24,105 +22,20 @@
 #include "fault_model.h"
 #include "mock_config.h"
 #include "monotime.h"
+#include "pb_child.h"
+#include "scratch_db.h"
+#include "test_file.h"
+#include "test_sql.h"
 
-typedef struct child {
-    pid_t pid;
-    int out, err; /* read ends of its stdout and stderr */
-    char out_buf[16384], err_buf[16384];
-    size_t out_len, err_len;
-} child;
-
-/* Start patternbench with args; ignore_int: as a shell script starts a
- * background job, with SIGINT ignored. */
-static void spawn_with(child *c, const char *const *args, bool ignore_int)
-{
-    const char *bin = getenv("PB_BINARY");
-    assert_non_null(bin);
-    int po[2], pe[2];
-    assert_int_equal(pipe(po), 0);
-    assert_int_equal(pipe(pe), 0);
-    memset(c, 0, sizeof(*c));
-    c->pid = fork();
-    assert_true(c->pid >= 0);
-    if (c->pid == 0) {
-        char *argv[32];
-        int n = 0;
-        argv[n++] = (char *)bin;
-        for (int i = 0; args[i] != NULL && n < 31; i++)
-            argv[n++] = (char *)args[i];
-        argv[n] = NULL;
-        dup2(po[1], 1);
-        dup2(pe[1], 2);
-        close(po[0]);
-        close(pe[0]);
-        close(po[1]);
-        close(pe[1]);
-        if (ignore_int)
-            signal(SIGINT, SIG_IGN);
-        execv(bin, argv);
-        _exit(127);
-    }
-    close(po[1]);
-    close(pe[1]);
-    c->out = po[0];
-    c->err = pe[0];
-}
-
-/* Read what is there within `ms`; returns false once both pipes are at EOF. */
-static void spawn(child *c, const char *const *args)
-{
-    spawn_with(c, args, false);
-}
-
-static bool pump(child *c, int ms)
-{
-    struct pollfd p[2] = {{c->out, POLLIN, 0}, {c->err, POLLIN, 0}};
-    int n = poll(p, 2, ms);
-    assert_true(n >= 0 || errno == EINTR);
-    for (int i = 0; i < 2; i++) {
-        if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP)))
-            continue;
-        char *buf = i == 0 ? c->out_buf : c->err_buf;
-        size_t *len = i == 0 ? &c->out_len : &c->err_len;
-        ssize_t got = read(p[i].fd, buf + *len, sizeof(c->out_buf) - 1 - *len);
-        if (got <= 0) {
-            close(p[i].fd);
-            if (i == 0)
-                c->out = -1;
-            else
-                c->err = -1;
-        } else {
-            *len += (size_t)got;
-            buf[*len] = '\0';
-        }
-    }
-    return c->out >= 0 || c->err >= 0;
-}
-
-/* Read until both pipes close (bounded), then reap; returns the exit code. */
-static int finish(child *c)
-{
-    pb_usec deadline = pb_monotime_now() + 10 * PB_USEC_PER_SEC;
-    while (pump(c, 100))
-        if (pb_monotime_now() > deadline)
-            fail_msg("patternbench did not exit; stderr: %s", c->err_buf);
-    int status;
-    assert_int_equal(waitpid(c->pid, &status, 0), c->pid);
-    assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
-}
-
-static int run(const char *const *args, child *c)
-{
-    spawn(c, args);
-    return finish(c);
-}
+/* How long the mock may take to end once told to, and to say where it listens. */
+#define WITHIN_MS 10000
 
 static void help_describes_the_options(void **state)
 {
-    child c;
-    assert_int_equal(run((const char *const[]){"mock", "--help", NULL}, &c), 0);
-    assert_non_null(strstr(c.out_buf, "usage: patternbench mock"));
+    pb_child c;
+    assert_int_equal(
+        pb_child_run(&c, (const char *const[]){"mock", "--help", NULL}, NULL, WITHIN_MS), 0);
+    assert_non_null(strstr(c.out, "usage: patternbench mock"));
     const char *opts[] = {"--listen",      "--latency",          "--errors",
                           "--faults",      "--capacity",         "--queue-limit",
                           "--rate-limit",  "--body-size",        "--seed",
@@ -130,10 +43,12 @@ static void help_describes_the_options(void **state)
                           "--latency-cap", "--idle-timeout",     "--connection-limit",
                           "--admin",       "--admin-token-file", "PB_ADMIN_TOKEN"};
     for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
-        if (strstr(c.out_buf, opts[i]) == NULL)
+        if (strstr(c.out, opts[i]) == NULL)
             fail_msg("--help does not mention %s", opts[i]);
-    assert_int_equal(run((const char *const[]){"--help", NULL}, &c), 0);
-    assert_non_null(strstr(c.out_buf, "mock"));
+    pb_child_cleanup(&c);
+    assert_int_equal(pb_child_run(&c, (const char *const[]){"--help", NULL}, NULL, WITHIN_MS), 0);
+    assert_non_null(strstr(c.out, "mock"));
+    pb_child_cleanup(&c);
 }
 
 static void usage_errors_exit_2_naming_the_option(void **state)
@@ -155,12 +70,13 @@ static void usage_errors_exit_2_naming_the_option(void **state)
         {{"mock", "--admin-token-file", "/nonexistent", NULL}, "--admin-token-file: cannot open"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        child c;
-        int code = run(bad[i].args, &c);
-        if (code != 2 || strstr(c.err_buf, bad[i].expect) == NULL)
+        pb_child c;
+        int code = pb_child_run(&c, bad[i].args, NULL, WITHIN_MS);
+        if (code != 2 || strstr(c.err, bad[i].expect) == NULL)
             fail_msg("%s %s: exit %d, stderr \"%s\", expected 2 and \"%s\"", bad[i].args[1],
-                     bad[i].args[2] ? bad[i].args[2] : "", code, c.err_buf, bad[i].expect);
+                     bad[i].args[2] ? bad[i].args[2] : "", code, c.err, bad[i].expect);
         assert_int_equal(c.out_len, 0);
+        pb_child_cleanup(&c);
     }
 }
 
@@ -169,23 +85,8 @@ static size_t discard(char *p, size_t size, size_t n, void *data)
     return size * n;
 }
 
-static long get(const char *url)
-{
-    CURL *e = curl_easy_init();
-    assert_non_null(e);
-    curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 5000L);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    long status = 0;
-    assert_int_equal(curl_easy_perform(e), CURLE_OK);
-    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(e);
-    return status;
-}
-
 /* GET url with "Authorization: Bearer TOKEN" unless token is NULL; the status. */
-static long get_auth(const char *url, const char *token)
+static long get(const char *url, const char *token)
 {
     char auth[128];
     CURL *e = curl_easy_init();
@@ -209,16 +110,11 @@ static long get_auth(const char *url, const char *token)
 }
 
 /* Wait for the first line and return the port. */
-static unsigned listening_port(child *c)
+static unsigned listening_port(pb_child *c)
 {
-    pb_usec deadline = pb_monotime_now() + 10 * PB_USEC_PER_SEC;
-    while (strchr(c->out_buf, '\n') == NULL) {
-        assert_true(pump(c, 100));
-        if (pb_monotime_now() > deadline)
-            fail_msg("no first line; stderr: %s", c->err_buf);
-    }
+    pb_child_await(c, PB_CHILD_OUT, "\n", 1, WITHIN_MS);
     unsigned port = 0;
-    assert_int_equal(sscanf(c->out_buf, "listening on http://127.0.0.1:%u\n", &port), 1);
+    assert_int_equal(sscanf(c->out, "listening on http://127.0.0.1:%u\n", &port), 1);
     return port;
 }
 
@@ -231,85 +127,87 @@ static void the_admin_token_comes_from_a_file_or_the_environment(void **state)
     assert_int_equal(write(fd, line, sizeof(line) - 1), (ssize_t)(sizeof(line) - 1));
     close(fd);
     for (int source = 0; source < 2; source++) {
-        child c;
+        pb_child c;
         const char *token = source == 0 ? "from-the-file" : "from-the-environment";
         if (source == 0) {
-            spawn(&c, (const char *const[]){"mock", "--admin-token-file", path, NULL});
+            pb_child_spawn(&c, (const char *const[]){"mock", "--admin-token-file", path, NULL},
+                           NULL);
         } else {
             assert_int_equal(setenv("PB_ADMIN_TOKEN", token, 1), 0);
-            spawn(&c, (const char *const[]){"mock", NULL});
+            pb_child_spawn(&c, (const char *const[]){"mock", NULL}, NULL);
             assert_int_equal(unsetenv("PB_ADMIN_TOKEN"), 0);
         }
         char url[96];
         snprintf(url, sizeof(url), "http://127.0.0.1:%u/__admin/stats", listening_port(&c));
-        assert_int_equal(get_auth(url, NULL), 401);
-        assert_int_equal(get_auth(url, "wrong"), 401);
-        assert_int_equal(get_auth(url, token), 200);
+        assert_int_equal(get(url, NULL), 401);
+        assert_int_equal(get(url, "wrong"), 401);
+        assert_int_equal(get(url, token), 200);
         assert_int_equal(kill(c.pid, SIGTERM), 0);
-        assert_int_equal(finish(&c), 0);
+        pb_child_finish(&c, WITHIN_MS);
+        assert_int_equal(pb_child_exit_code(&c), 0);
+        pb_child_cleanup(&c);
     }
     unlink(path);
 }
 
 static void serves_until_sigterm_then_prints_counters(void **state)
 {
-    child c;
-    spawn(&c, (const char *const[]){"mock", "--listen", "127.0.0.1:0", "--errors=503:1", "--seed",
-                                    "4", NULL});
-    pb_usec deadline = pb_monotime_now() + 10 * PB_USEC_PER_SEC;
-    while (strchr(c.out_buf, '\n') == NULL) {
-        assert_true(pump(&c, 100));
-        if (pb_monotime_now() > deadline)
-            fail_msg("no first line; stderr: %s", c.err_buf);
-    }
+    pb_child c;
+    pb_child_spawn(&c,
+                   (const char *const[]){"mock", "--listen", "127.0.0.1:0", "--errors=503:1",
+                                         "--seed", "4", NULL},
+                   NULL);
+    pb_child_await(&c, PB_CHILD_OUT, "\n", 1, WITHIN_MS);
     unsigned port = 0;
-    assert_int_equal(sscanf(c.out_buf, "listening on http://127.0.0.1:%u\n", &port), 1);
+    assert_int_equal(sscanf(c.out, "listening on http://127.0.0.1:%u\n", &port), 1);
     assert_true(port > 0 && port < 65536);
     char url[64];
     snprintf(url, sizeof(url), "http://127.0.0.1:%u/x", port);
-    assert_int_equal(get(url), 503);
-    assert_int_equal(get(url), 503);
+    assert_int_equal(get(url, NULL), 503);
+    assert_int_equal(get(url, NULL), 503);
     snprintf(url, sizeof(url), "http://127.0.0.1:%u/__admin/stats", port);
-    assert_int_equal(get(url), 200);
+    assert_int_equal(get(url, NULL), 200);
     assert_int_equal(kill(c.pid, SIGTERM), 0);
-    assert_int_equal(finish(&c), 0);
-    assert_non_null(strstr(c.out_buf, "\nrequests 2\n"));
-    assert_non_null(strstr(c.out_buf, "\nerrors 2\n"));
-    assert_non_null(strstr(c.out_buf, "\nstatus 503 2\n"));
+    pb_child_finish(&c, WITHIN_MS);
+    assert_int_equal(pb_child_exit_code(&c), 0);
+    assert_non_null(strstr(c.out, "\nrequests 2\n"));
+    assert_non_null(strstr(c.out, "\nerrors 2\n"));
+    assert_non_null(strstr(c.out, "\nstatus 503 2\n"));
+    pb_child_cleanup(&c);
 }
 
 static void a_port_in_use_exits_1_naming_it(void **state)
 {
-    child a, b;
-    spawn(&a, (const char *const[]){"mock", NULL});
-    pb_usec deadline = pb_monotime_now() + 10 * PB_USEC_PER_SEC;
-    while (strchr(a.out_buf, '\n') == NULL) {
-        assert_true(pump(&a, 100));
-        assert_true(pb_monotime_now() < deadline);
-    }
+    pb_child a, b;
+    pb_child_spawn(&a, (const char *const[]){"mock", NULL}, NULL);
+    pb_child_await(&a, PB_CHILD_OUT, "\n", 1, WITHIN_MS);
     unsigned port = 0;
-    assert_int_equal(sscanf(a.out_buf, "listening on http://127.0.0.1:%u", &port), 1);
+    assert_int_equal(sscanf(a.out, "listening on http://127.0.0.1:%u", &port), 1);
     char listen[32];
     snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
-    assert_int_equal(run((const char *const[]){"mock", "--listen", listen, NULL}, &b), 1);
-    assert_non_null(strstr(b.err_buf, listen));
+    assert_int_equal(
+        pb_child_run(&b, (const char *const[]){"mock", "--listen", listen, NULL}, NULL, WITHIN_MS),
+        1);
+    assert_non_null(strstr(b.err, listen));
+    pb_child_cleanup(&b);
     assert_int_equal(kill(a.pid, SIGINT), 0);
-    assert_int_equal(finish(&a), 0);
-    assert_non_null(strstr(a.out_buf, "\nrequests 0\n"));
+    pb_child_finish(&a, WITHIN_MS);
+    assert_int_equal(pb_child_exit_code(&a), 0);
+    assert_non_null(strstr(a.out, "\nrequests 0\n"));
+    pb_child_cleanup(&a);
 }
 
 static void sigint_stops_it_even_when_started_ignored(void **state)
 {
-    child c;
-    spawn_with(&c, (const char *const[]){"mock", NULL}, true);
-    pb_usec deadline = pb_monotime_now() + 10 * PB_USEC_PER_SEC;
-    while (strchr(c.out_buf, '\n') == NULL) {
-        assert_true(pump(&c, 100));
-        assert_true(pb_monotime_now() < deadline);
-    }
+    pb_child c;
+    pb_child_spawn(&c, (const char *const[]){"mock", NULL},
+                   &(pb_child_options){.ignore_sigint = true});
+    pb_child_await(&c, PB_CHILD_OUT, "\n", 1, WITHIN_MS);
     assert_int_equal(kill(c.pid, SIGINT), 0);
-    assert_int_equal(finish(&c), 0);
-    assert_non_null(strstr(c.out_buf, "\nrequests 0\n"));
+    pb_child_finish(&c, WITHIN_MS);
+    assert_int_equal(pb_child_exit_code(&c), 0);
+    assert_non_null(strstr(c.out, "\nrequests 0\n"));
+    pb_child_cleanup(&c);
 }
 
 /* GET url with X-PB-Seq: seq; whatever happens (a reset is a curl error). */
@@ -341,28 +239,21 @@ static long long counter(const char *out, const char *name)
     return atoll(p + strlen(key));
 }
 
-static long long query(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    long long v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
 #define DB_REQUESTS 300
 #define DB_SEED "5"
 static const char *const db_opts[] = {"errors", "503:0.2", "faults", "reset:0.05,malformed:0.05",
                                       "latency", "uniform:100us,1ms", NULL};
 
-/* A scratch folder's database path. */
-static void scratch_db(char *dir, size_t dlen, char *path, size_t plen)
+/* `patternbench report DB -o DIR/page` exits 0. */
+static void report_ok(const char *db, const char *dir)
 {
-    snprintf(dir, dlen, "/tmp/pb-mockdb-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, plen, "%s/server.db", dir);
+    char page[96];
+    snprintf(page, sizeof(page), "%s/page", dir);
+    pb_child r;
+    assert_int_equal(pb_child_run(&r, (const char *const[]){"report", db, "-o", page, NULL}, NULL,
+                                  PB_TEST_TIMEOUT_MS),
+                     0);
+    pb_child_cleanup(&r);
 }
 
 /* `mock --db`: one row per request it answered, each the server's decision
@@ -371,8 +262,8 @@ static void scratch_db(char *dir, size_t dlen, char *path, size_t plen)
 static void mock_db_records_every_request_it_answered(void **state)
 {
     char dir[64], path[128], url[96];
-    scratch_db(dir, sizeof(dir), path, sizeof(path));
-    child c;
+    scratch_db_create(dir, sizeof(dir), path, sizeof(path), "mockdb");
+    pb_child c;
     const char *args[16] = {"mock", "--db", path, "--label", "server side", "--seed", DB_SEED};
     int n = 7;
     for (int i = 0; db_opts[i] != NULL; i += 2) {
@@ -382,34 +273,38 @@ static void mock_db_records_every_request_it_answered(void **state)
         args[n++] = db_opts[i + 1];
     }
     args[n] = NULL;
-    spawn(&c, args);
+    pb_child_spawn(&c, args, NULL);
     snprintf(url, sizeof(url), "http://127.0.0.1:%u/x", listening_port(&c));
     for (uint64_t k = 0; k < DB_REQUESTS; k++)
         get_numbered(url, k);
     assert_int_equal(kill(c.pid, SIGINT), 0);
-    assert_int_equal(finish(&c), 0);
-    assert_int_equal(counter(c.out_buf, "requests"), DB_REQUESTS);
-    assert_non_null(strstr(c.out_buf, "recorded 300 requests into"));
+    pb_child_finish(&c, WITHIN_MS);
+    assert_int_equal(pb_child_exit_code(&c), 0);
+    assert_int_equal(counter(c.out, "requests"), DB_REQUESTS);
+    assert_non_null(strstr(c.out, "recorded 300 requests into"));
 
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(query(db, "SELECT count(*) FROM requests"), DB_REQUESTS);
-    assert_int_equal(query(db, "SELECT count(DISTINCT seq) FROM requests WHERE seq BETWEEN 0 AND 299"),
-                     DB_REQUESTS);
-    assert_int_equal(query(db, "SELECT count(*) FROM requests_v WHERE status = 503"),
-                     counter(c.out_buf, "errors"));
-    assert_int_equal(query(db, "SELECT count(*) FROM requests_v WHERE outcome = 'reset'"),
-                     counter(c.out_buf, "resets"));
-    assert_int_equal(query(db, "SELECT count(*) FROM requests_v WHERE outcome = 'protocol_error'"),
-                     counter(c.out_buf, "malformed"));
-    assert_int_equal(query(db, "SELECT count(*) FROM requests_v WHERE status = 200"),
-                     counter(c.out_buf, "ok"));
-    assert_int_equal(query(db, "SELECT sum(count) FROM seconds"), DB_REQUESTS);
-    assert_int_equal(query(db, "SELECT count(*) FROM runs WHERE pattern = 'mock' AND label = "
-                               "'server side' AND status = 'completed' AND seed = 5"),
+    sqlite3 *db = test_db_open(path);
+    assert_int_equal(test_sql_int(db, "SELECT count(*) FROM requests"), DB_REQUESTS);
+    assert_int_equal(
+        test_sql_int(db, "SELECT count(DISTINCT seq) FROM requests WHERE seq BETWEEN 0 AND 299"),
+        DB_REQUESTS);
+    assert_int_equal(test_sql_int(db, "SELECT count(*) FROM requests_v WHERE status = 503"),
+                     counter(c.out, "errors"));
+    assert_int_equal(test_sql_int(db, "SELECT count(*) FROM requests_v WHERE outcome = 'reset'"),
+                     counter(c.out, "resets"));
+    assert_int_equal(
+        test_sql_int(db, "SELECT count(*) FROM requests_v WHERE outcome = 'protocol_error'"),
+        counter(c.out, "malformed"));
+    assert_int_equal(test_sql_int(db, "SELECT count(*) FROM requests_v WHERE status = 200"),
+                     counter(c.out, "ok"));
+    assert_int_equal(test_sql_int(db, "SELECT sum(count) FROM seconds"), DB_REQUESTS);
+    assert_int_equal(test_sql_int(db,
+                                  "SELECT count(*) FROM runs WHERE pattern = 'mock' AND label = "
+                                  "'server side' AND status = 'completed' AND seed = 5"),
                      1);
     assert_int_equal(
-        query(db, "SELECT json_extract(summary_json, '$.server.requests') FROM runs"), DB_REQUESTS);
+        test_sql_int(db, "SELECT json_extract(summary_json, '$.server.requests') FROM runs"),
+        DB_REQUESTS);
 
     /* each row is the server's own draw for its X-PB-Seq: what it decided,
      * the latency it drew (ttfb_us in a server-side row) */
@@ -441,13 +336,10 @@ static void mock_db_records_every_request_it_answered(void **state)
     assert_int_equal(rows, DB_REQUESTS);
     pb_mock_config_destroy(mc);
     sqlite3_close(db);
+    pb_child_cleanup(&c);
 
-    char cmd[512];
-    snprintf(cmd, sizeof(cmd), "'%s' report '%s' -o '%s/page' >/dev/null 2>&1",
-             getenv("PB_BINARY"), path, dir);
-    assert_int_equal(system(cmd), 0);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    report_ok(path, dir);
+    test_rmtree(dir);
 }
 
 /* SIGKILL in the middle: every row committed stays, and report completes
@@ -455,31 +347,28 @@ static void mock_db_records_every_request_it_answered(void **state)
 static void mock_db_killed_keeps_what_it_committed(void **state)
 {
     char dir[64], path[128], url[96];
-    scratch_db(dir, sizeof(dir), path, sizeof(path));
-    child c;
-    spawn(&c, (const char *const[]){"mock", "--db", path, NULL});
+    scratch_db_create(dir, sizeof(dir), path, sizeof(path), "mockdb");
+    pb_child c;
+    pb_child_spawn(&c, (const char *const[]){"mock", "--db", path, NULL}, NULL);
     snprintf(url, sizeof(url), "http://127.0.0.1:%u/x", listening_port(&c));
     for (uint64_t k = 0; k < 100; k++)
         get_numbered(url, k);
     /* the writer commits at least once a second: wait (bounded) for all 100 */
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3 *db = test_db_open(path);
     sqlite3_busy_timeout(db, 1000);
     pb_usec deadline = pb_monotime_now() + 10 * PB_USEC_PER_SEC;
-    while (query(db, "SELECT count(*) FROM requests") < 100) {
+    while (test_sql_int(db, "SELECT count(*) FROM requests") < 100) {
         assert_true(pb_monotime_now() < deadline);
-        pump(&c, 50); /* waits on the child's pipes, not a sleep */
+        pb_child_pump(&c, 50); /* waits on the child's pipes, not a sleep */
     }
     assert_int_equal(kill(c.pid, SIGKILL), 0);
-    int st;
-    assert_int_equal(waitpid(c.pid, &st, 0), c.pid);
-    assert_int_equal(query(db, "SELECT count(*) FROM runs WHERE status = 'running'"), 1);
+    pb_child_finish(&c, WITHIN_MS);
+    pb_child_cleanup(&c);
+    assert_int_equal(test_sql_int(db, "SELECT count(*) FROM runs WHERE status = 'running'"), 1);
     sqlite3_close(db);
 
+    report_ok(path, dir);
     char cmd[512];
-    snprintf(cmd, sizeof(cmd), "'%s' report '%s' -o '%s/page' >/dev/null 2>&1",
-             getenv("PB_BINARY"), path, dir);
-    assert_int_equal(system(cmd), 0);
     snprintf(cmd, sizeof(cmd), "%s/page/summary.json", dir);
     json_error_t jerr;
     json_t *j = json_load_file(cmd, 0, &jerr);
@@ -487,21 +376,28 @@ static void mock_db_killed_keeps_what_it_committed(void **state)
     json_t *run = json_array_get(json_object_get(j, "runs"), 0);
     assert_int_equal(json_integer_value(json_object_get(run, "requests")), 100);
     json_decref(j);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    test_rmtree(dir);
 }
 
 static void mock_db_bad_input_names_it(void **state)
 {
-    child c;
-    assert_int_equal(run((const char *const[]){"mock", "--db", "/nonexistent/dir/x.db", NULL}, &c),
-                     1);
-    assert_non_null(strstr(c.err_buf, "/nonexistent/dir"));
-    assert_null(strstr(c.out_buf, "listening on"));
-    assert_int_equal(run((const char *const[]){"mock", "--db", NULL}, &c), 2);
-    assert_non_null(strstr(c.err_buf, "patternbench mock: --db: expected a value"));
-    assert_int_equal(run((const char *const[]){"mock", "--label", "a,b", NULL}, &c), 2);
-    assert_non_null(strstr(c.err_buf, "patternbench mock: "));
+    pb_child c;
+    assert_int_equal(
+        pb_child_run(&c, (const char *const[]){"mock", "--db", "/nonexistent/dir/x.db", NULL}, NULL,
+                     WITHIN_MS),
+        1);
+    assert_non_null(strstr(c.err, "/nonexistent/dir"));
+    assert_null(strstr(c.out, "listening on"));
+    pb_child_cleanup(&c);
+    assert_int_equal(pb_child_run(&c, (const char *const[]){"mock", "--db", NULL}, NULL, WITHIN_MS),
+                     2);
+    assert_non_null(strstr(c.err, "patternbench mock: --db: expected a value"));
+    pb_child_cleanup(&c);
+    assert_int_equal(
+        pb_child_run(&c, (const char *const[]){"mock", "--label", "a,b", NULL}, NULL, WITHIN_MS),
+        2);
+    assert_non_null(strstr(c.err, "patternbench mock: "));
+    pb_child_cleanup(&c);
 }
 
 int main(void)

@@ -3,11 +3,8 @@
  * every pattern, and thresholds gating the exit status. Runs the real binary
  * (PB_BINARY) against its in-process mock on port 0. */
 #include <dirent.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,81 +20,32 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "pb_child.h"
 #include "scenario.h"
-
-extern char **environ;
+#include "test_env.h"
+#include "test_file.h"
+#include "test_sql.h"
 
 typedef struct fixture {
     char dir[256];
 } fixture;
 
-typedef struct result {
-    int status; /* exit status, or 128 + signal */
-    char *out, *err;
-} result;
-
-static const char *env(const char *name)
+/* Run patternbench with args (NULL-terminated) to its end, stdout and stderr
+ * captured; pb_child_cleanup releases it. */
+static pb_child run_pb(const char *first, ...)
 {
-    const char *v = getenv(name);
-    if (v == NULL)
-        fail_msg("%s is not set: run through ctest", name);
-    return v;
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    assert_true(n >= 0);
-    rewind(f);
-    char *text = malloc((size_t)n + 1);
-    assert_non_null(text);
-    assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
-    text[n] = '\0';
-    fclose(f);
-    return text;
-}
-
-/* Run patternbench with args (NULL-terminated), stdout and stderr captured. */
-static result run_pb(const fixture *fx, const char *first, ...)
-{
-    const char *argv[40];
-    int argc = 0;
-    argv[argc++] = env("PB_BINARY");
+    const char *args[40];
+    int n = 0;
     va_list ap;
     va_start(ap, first);
-    for (const char *a = first; a != NULL && argc < 39; a = va_arg(ap, const char *))
-        argv[argc++] = a;
+    for (const char *a = first; a != NULL && n < 39; a = va_arg(ap, const char *))
+        args[n++] = a;
     va_end(ap);
-    argv[argc] = NULL;
-
-    char out_path[300], err_path[300];
-    snprintf(out_path, sizeof(out_path), "%s/stdout", fx->dir);
-    snprintf(err_path, sizeof(err_path), "%s/stderr", fx->dir);
-    posix_spawn_file_actions_t fa;
-    assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
-    assert_int_equal(
-        posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600), 0);
-    assert_int_equal(
-        posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600), 0);
-    assert_int_equal(posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0), 0);
-    pid_t pid;
-    int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    assert_int_equal(rc, 0);
-    int ws;
-    assert_int_equal(waitpid(pid, &ws, 0), pid);
-    result r = {WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws), slurp(out_path),
-                slurp(err_path)};
+    args[n] = NULL;
+    pb_child r;
+    pb_child_spawn(&r, args, NULL);
+    pb_child_finish(&r, PB_TEST_TIMEOUT_MS);
     return r;
-}
-
-static void result_free(result *r)
-{
-    free(r->out);
-    free(r->err);
 }
 
 #define assert_contains(haystack, needle)                                                          \
@@ -106,11 +54,13 @@ static void result_free(result *r)
             fail_msg("\"%s\" does not contain \"%s\"", (haystack), (needle));                      \
     } while (0)
 
+/* The exit status, or 128 + the signal that ended the child, as a shell says it. */
 #define assert_exit(r, expected)                                                                   \
     do {                                                                                           \
-        if ((r).status != (expected))                                                              \
-            fail_msg("exit status %d, expected %d\nstdout:\n%s\nstderr:\n%s", (r).status,          \
-                     (expected), (r).out, (r).err);                                                \
+        int code_ = WIFEXITED((r).status) ? WEXITSTATUS((r).status) : 128 + WTERMSIG((r).status);  \
+        if (code_ != (expected))                                                                   \
+            fail_msg("exit status %d, expected %d\nstdout:\n%s\nstderr:\n%s", code_, (expected),   \
+                     (r).out, (r).err);                                                            \
     } while (0)
 
 static int setup(void **state)
@@ -124,16 +74,10 @@ static int setup(void **state)
     return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 static int teardown(void **state)
 {
     fixture *fx = *state;
-    nftw(fx->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    test_rmtree(fx->dir);
     free(fx);
     return 0;
 }
@@ -146,42 +90,11 @@ static void write_file(const char *path, const char *text)
     assert_int_equal(fclose(f), 0);
 }
 
-static sqlite3 *open_db(const char *path)
-{
-    sqlite3 *db;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-        fail_msg("cannot open %s", path);
-    return db;
-}
-
-static int64_t query_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
-static char *query_text(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    const unsigned char *t = sqlite3_column_text(st, 0);
-    char *copy = strdup(t ? (const char *)t : "");
-    sqlite3_finalize(st);
-    return copy;
-}
-
 static void check_passes_for_every_shipped_scenario(void **state)
 {
     fixture *fx = *state;
     char dir[512];
-    snprintf(dir, sizeof(dir), "%s/scenarios", env("PB_SOURCE_DIR"));
+    snprintf(dir, sizeof(dir), "%s/scenarios", test_env("PB_SOURCE_DIR"));
     DIR *d = opendir(dir);
     assert_non_null(d);
     char db[400];
@@ -194,10 +107,10 @@ static void check_passes_for_every_shipped_scenario(void **state)
             continue;
         char path[800];
         snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-        result r = run_pb(fx, "compare", path, "--check", "--db", db, NULL);
+        pb_child r = run_pb("compare", path, "--check", "--db", db, NULL);
         assert_exit(r, 0);
         assert_contains(r.out, ": ok: ");
-        result_free(&r);
+        pb_child_cleanup(&r);
         n++;
     }
     closedir(d);
@@ -211,7 +124,7 @@ static void broken_scenarios_and_bad_options_exit_2_before_running(void **state)
 {
     fixture *fx = *state;
     char data[512], db[400];
-    snprintf(data, sizeof(data), "%s/tests/data", env("PB_SOURCE_DIR"));
+    snprintf(data, sizeof(data), "%s/tests/data", test_env("PB_SOURCE_DIR"));
     snprintf(db, sizeof(db), "%s/never.db", fx->dir);
     DIR *d = opendir(data);
     assert_non_null(d);
@@ -222,18 +135,18 @@ static void broken_scenarios_and_bad_options_exit_2_before_running(void **state)
             continue;
         char path[800];
         snprintf(path, sizeof(path), "%s/%s", data, de->d_name);
-        result r = run_pb(fx, "compare", path, "--db", db, NULL);
+        pb_child r = run_pb("compare", path, "--db", db, NULL);
         assert_exit(r, 2);
         assert_contains(r.err, path);
         assert_contains(r.err, "(line ");
-        result_free(&r);
+        pb_child_cleanup(&r);
         n++;
     }
     closedir(d);
     assert_true(n >= 10);
 
     char demo[512];
-    snprintf(demo, sizeof(demo), "%s/scenarios/demo.json", env("PB_SOURCE_DIR"));
+    snprintf(demo, sizeof(demo), "%s/scenarios/demo.json", test_env("PB_SOURCE_DIR"));
     const struct {
         const char *a, *b, *message;
     } bad[] = {
@@ -249,39 +162,39 @@ static void broken_scenarios_and_bad_options_exit_2_before_running(void **state)
         {"--client-threads", "0", "--client-threads: expected a whole number from 1 to 64"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        result r = run_pb(fx, "compare", demo, "--db", db, bad[i].a, bad[i].b, NULL);
+        pb_child r = run_pb("compare", demo, "--db", db, bad[i].a, bad[i].b, NULL);
         assert_exit(r, 2);
         assert_contains(r.err, bad[i].message);
-        result_free(&r);
+        pb_child_cleanup(&r);
     }
-    result r = run_pb(fx, "compare", "--db", db, NULL);
+    pb_child r = run_pb("compare", "--db", db, NULL);
     assert_exit(r, 2);
     assert_contains(r.err, "expected a scenario file");
-    result_free(&r);
-    r = run_pb(fx, "compare", "/nonexistent/s.json", NULL);
+    pb_child_cleanup(&r);
+    r = run_pb("compare", "/nonexistent/s.json", NULL);
     assert_exit(r, 2);
     assert_contains(r.err, "/nonexistent/s.json: cannot open the scenario file");
-    result_free(&r);
+    pb_child_cleanup(&r);
     struct stat st;
     assert_int_not_equal(stat(db, &st), 0);
 
-    r = run_pb(fx, "compare", "--help", NULL);
+    r = run_pb("compare", "--help", NULL);
     assert_exit(r, 0);
     assert_contains(r.out, "usage: patternbench compare SCENARIO.json");
-    result_free(&r);
+    pb_child_cleanup(&r);
 }
 
 static void demo_runs_end_to_end_in_a_shortened_form(void **state)
 {
     fixture *fx = *state;
     char demo[512], db[400];
-    snprintf(demo, sizeof(demo), "%s/scenarios/demo.json", env("PB_SOURCE_DIR"));
+    snprintf(demo, sizeof(demo), "%s/scenarios/demo.json", test_env("PB_SOURCE_DIR"));
     snprintf(db, sizeof(db), "%s/demo.db", fx->dir);
     char report[400], index[500];
     snprintf(report, sizeof(report), "%s/report", fx->dir);
     snprintf(index, sizeof(index), "%s/index.html", report);
-    result r = run_pb(fx, "compare", demo, "--duration", "2s", "--db", db, "--quiet", "--report",
-                      report, NULL);
+    pb_child r = run_pb("compare", demo, "--duration", "2s", "--db", db, "--quiet", "--report",
+                        report, NULL);
     assert_exit(r, 0);
     /* the comparison's report is written, and its page named */
     assert_contains(r.out, index);
@@ -293,25 +206,27 @@ static void demo_runs_end_to_end_in_a_shortened_form(void **state)
         assert_contains(r.out, labels[i]);
     assert_contains(r.out, "requests that reached the server, by mock phase");
     assert_contains(r.out, "pass  p99<1.5s");
-    result_free(&r);
+    pb_child_cleanup(&r);
 
-    sqlite3 *sql = open_db(db);
-    assert_int_equal(query_int(sql, "SELECT count(*) FROM compares"), 1);
-    char *status = query_text(sql, "SELECT status FROM compares");
+    sqlite3 *sql = test_db_open(db);
+    assert_int_equal(test_sql_int(sql, "SELECT count(*) FROM compares"), 1);
+    char *status = test_sql_text(sql, "SELECT status FROM compares");
     assert_string_equal(status, "completed");
     free(status);
-    assert_int_equal(query_int(sql, "SELECT count(*) FROM runs WHERE compare_id = (SELECT id FROM "
-                                    "compares) AND status = 'completed'"),
+    assert_int_equal(test_sql_int(sql,
+                                  "SELECT count(*) FROM runs WHERE compare_id = (SELECT id FROM "
+                                  "compares) AND status = 'completed'"),
                      5);
     /* every run made requests, and ran for about the overridden 2 s */
-    assert_int_equal(query_int(sql, "SELECT count(*) FROM runs r WHERE (SELECT count(*) FROM "
-                                    "requests q WHERE q.run_id = r.id) > 100"),
+    assert_int_equal(test_sql_int(sql, "SELECT count(*) FROM runs r WHERE (SELECT count(*) FROM "
+                                       "requests q WHERE q.run_id = r.id) > 100"),
                      5);
-    assert_int_equal(query_int(sql, "SELECT count(*) FROM runs WHERE duration_us BETWEEN 1900000 "
-                                    "AND 4000000"),
+    assert_int_equal(test_sql_int(sql,
+                                  "SELECT count(*) FROM runs WHERE duration_us BETWEEN 1900000 "
+                                  "AND 4000000"),
                      5);
     /* thresholds: the demo's two global ones, on each of the five runs */
-    char *th = query_text(sql, "SELECT thresholds_json FROM compares");
+    char *th = test_sql_text(sql, "SELECT thresholds_json FROM compares");
     json_t *results = json_loads(th, 0, NULL);
     assert_non_null(results);
     assert_int_equal(json_array_size(results), 10);
@@ -325,7 +240,7 @@ static void demo_runs_end_to_end_in_a_shortened_form(void **state)
     json_decref(results);
     free(th);
     /* the stored scenario is what ran, and is itself a valid scenario */
-    char *text = query_text(sql, "SELECT scenario_json FROM compares");
+    char *text = test_sql_text(sql, "SELECT scenario_json FROM compares");
     pb_scenario *sc = NULL;
     pb_err err = {0};
     if (pb_scenario_parse(text, strlen(text), "stored", &sc, &err) != 0)
@@ -346,7 +261,7 @@ static char *status_sequence(sqlite3 *db, const char *label, int64_t compare_id)
              "r ON q.run_id = r.id WHERE r.label = '%s' AND r.compare_id = %lld ORDER BY "
              "q.t_us, q.rowid)",
              label, (long long)compare_id);
-    return query_text(db, sql);
+    return test_sql_text(db, sql);
 }
 
 /* Labels are printed whole in both tables, however long; a phase that a
@@ -368,7 +283,7 @@ static void labels_are_never_cut_and_unreached_phases_say_so(void **state)
         "   {\"pattern\": \"adaptive\", \"label\": "
         "\"adaptive-2-50-with-a-label-longer-than-forty\",\n"
         "    \"min\": 2, \"max\": 50}]}\n");
-    result r = run_pb(fx, "compare", path, "--duration", "2s", "--db", db, "--quiet", NULL);
+    pb_child r = run_pb("compare", path, "--duration", "2s", "--db", db, "--quiet", NULL);
     assert_exit(r, 0);
     /* each label whole, at the start of its row and in the phase table's header */
     assert_contains(r.out, "\nbreaker-3-60s ");
@@ -384,7 +299,7 @@ static void labels_are_never_cut_and_unreached_phases_say_so(void **state)
     assert_true(n > 0 && line[n - 1] == '-');
     assert_null(strpbrk(line + strlen("30.00s   recovered after the long outage"), "0123456789"));
     assert_contains(r.out, "(-: the run ended before that phase began)");
-    result_free(&r);
+    pb_child_cleanup(&r);
 }
 
 static void every_pattern_meets_the_same_faults(void **state)
@@ -401,25 +316,25 @@ static void every_pattern_meets_the_same_faults(void **state)
                      "  {\"pattern\": \"queue\", \"label\": \"a\", \"concurrency\": 1},\n"
                      "  {\"pattern\": \"semaphore\", \"label\": \"b\", \"concurrency\": 1,\n"
                      "   \"batch\": 50}]}\n");
-    result r = run_pb(fx, "compare", path, "--db", db, "--quiet", NULL);
+    pb_child r = run_pb("compare", path, "--db", db, "--quiet", NULL);
     assert_exit(r, 0);
-    result_free(&r);
-    r = run_pb(fx, "compare", path, "--db", db, "--quiet", "--seed", "6", "--patterns", "a", NULL);
+    pb_child_cleanup(&r);
+    r = run_pb("compare", path, "--db", db, "--quiet", "--seed", "6", "--patterns", "a", NULL);
     assert_exit(r, 0);
-    result_free(&r);
+    pb_child_cleanup(&r);
     /* on two client threads the lone worker's requests meet the same faults */
-    r = run_pb(fx, "compare", path, "--db", db, "--quiet", "--client-threads", "2", "--patterns",
-               "a", NULL);
+    r = run_pb("compare", path, "--db", db, "--quiet", "--client-threads", "2", "--patterns", "a",
+               NULL);
     assert_exit(r, 0);
-    result_free(&r);
+    pb_child_cleanup(&r);
 
-    sqlite3 *sql = open_db(db);
+    sqlite3 *sql = test_db_open(db);
     char *a = status_sequence(sql, "a", 1), *b = status_sequence(sql, "b", 1);
     char *other_seed = status_sequence(sql, "a", 2);
     char *two_threads = status_sequence(sql, "a", 3);
-    assert_int_equal(query_int(sql, "SELECT count(*) FROM requests"), 1200);
-    assert_int_equal(query_int(sql, "SELECT count(*) FROM runs WHERE compare_id = 3 AND "
-                                    "json_extract(summary_json, '$.client_threads') = 2"),
+    assert_int_equal(test_sql_int(sql, "SELECT count(*) FROM requests"), 1200);
+    assert_int_equal(test_sql_int(sql, "SELECT count(*) FROM runs WHERE compare_id = 3 AND "
+                                       "json_extract(summary_json, '$.client_threads') = 2"),
                      1);
     assert_string_equal(a, two_threads);
     /* both kinds of error occur, at the same positions for both patterns */
@@ -448,12 +363,12 @@ static void the_phase_clock_starts_with_each_run(void **state)
                      "   {\"at\": \"600ms\", \"name\": \"healthy\", \"errors\": \"none\"}]},\n"
                      " \"load\": {\"closed\": {\"concurrency\": 4}},\n"
                      " \"patterns\": [{\"pattern\": \"queue\"}, {\"pattern\": \"semaphore\"}]}\n");
-    result r = run_pb(fx, "compare", path, "--db", db, "--quiet", NULL);
+    pb_child r = run_pb("compare", path, "--db", db, "--quiet", NULL);
     assert_exit(r, 0);
     assert_contains(r.out, "outage");
-    result_free(&r);
+    pb_child_cleanup(&r);
 
-    sqlite3 *sql = open_db(db);
+    sqlite3 *sql = test_db_open(db);
     const char *labels[] = {"queue", "semaphore"};
     for (int i = 0; i < 2; i++) {
         char q[400];
@@ -463,18 +378,18 @@ static void the_phase_clock_starts_with_each_run(void **state)
                  "SELECT count(*) FROM requests_v q JOIN runs r ON q.run_id = r.id WHERE "
                  "r.label = '%s' AND q.start_us BETWEEN 380000 AND 520000 AND q.status %s 503",
                  labels[i], "=");
-        int64_t inside = query_int(sql, q);
+        int64_t inside = test_sql_int(sql, q);
         snprintf(q, sizeof(q),
                  "SELECT count(*) FROM requests_v q JOIN runs r ON q.run_id = r.id WHERE "
                  "r.label = '%s' AND q.start_us BETWEEN 380000 AND 520000 AND q.status %s 503",
                  labels[i], "<>");
-        int64_t inside_not = query_int(sql, q);
+        int64_t inside_not = test_sql_int(sql, q);
         snprintf(q, sizeof(q),
                  "SELECT count(*) FROM requests_v q JOIN runs r ON q.run_id = r.id WHERE "
                  "r.label = '%s' AND (q.start_us < 220000 OR q.start_us > 680000) AND "
                  "q.status = 503",
                  labels[i]);
-        int64_t outside = query_int(sql, q);
+        int64_t outside = test_sql_int(sql, q);
         if (inside < 20 || inside_not != 0 || outside != 0)
             fail_msg("%s: %lld 503s and %lld others inside the outage, %lld 503s outside",
                      labels[i], (long long)inside, (long long)inside_not, (long long)outside);
@@ -483,7 +398,7 @@ static void the_phase_clock_starts_with_each_run(void **state)
                  "SELECT min(e.t_us) FROM events e JOIN runs r ON e.run_id = r.id WHERE "
                  "r.label = '%s' AND e.kind = 'phase' AND e.to_val = 1",
                  labels[i]);
-        int64_t at = query_int(sql, q);
+        int64_t at = test_sql_int(sql, q);
         if (at < 250000 || at > 400000)
             fail_msg("%s: the outage phase began at %lld us", labels[i], (long long)at);
     }
@@ -501,28 +416,28 @@ static void thresholds_pass_or_fail_and_set_the_exit_status(void **state)
                      " \"thresholds\": [\"requests==200\"],\n"
                      " \"patterns\": [{\"pattern\": \"queue\", \"concurrency\": 2,\n"
                      "                 \"thresholds\": [\"dropped==0\"]}]}\n");
-    result r = run_pb(fx, "compare", path, "--db", db, "--quiet", NULL);
+    pb_child r = run_pb("compare", path, "--db", db, "--quiet", NULL);
     assert_exit(r, 0);
     assert_contains(r.out, "pass  requests==200");
     assert_contains(r.out, "pass  dropped==0");
-    result_free(&r);
+    pb_child_cleanup(&r);
 
-    r = run_pb(fx, "compare", path, "--db", db, "--quiet", "--threshold", "error_rate<1%", NULL);
+    r = run_pb("compare", path, "--db", db, "--quiet", "--threshold", "error_rate<1%", NULL);
     assert_exit(r, 99);
     assert_contains(r.out, "FAIL  error_rate<1%");
     assert_contains(r.out, "error_rate = ");
     assert_contains(r.err, "1 threshold failed");
-    result_free(&r);
+    pb_child_cleanup(&r);
 
-    r = run_pb(fx, "compare", path, "--db", db, "--quiet", "--threshold", "error_rate<90%",
+    r = run_pb("compare", path, "--db", db, "--quiet", "--threshold", "error_rate<90%",
                "--threshold", "p99<10s", NULL);
     assert_exit(r, 0);
     assert_contains(r.out, "pass  error_rate<90%");
-    result_free(&r);
+    pb_child_cleanup(&r);
 
     /* the failure is recorded with the compare */
-    sqlite3 *sql = open_db(db);
-    char *th = query_text(sql, "SELECT thresholds_json FROM compares WHERE id = 2");
+    sqlite3 *sql = test_db_open(db);
+    char *th = test_sql_text(sql, "SELECT thresholds_json FROM compares WHERE id = 2");
     assert_contains(th, "\"expr\":\"error_rate<1%\"");
     assert_contains(th, "\"pass\":false");
     free(th);
@@ -540,48 +455,21 @@ static void an_interrupted_compare_stops_and_says_so(void **state)
     write_file(path, "{\"title\": \"long\", \"duration\": \"60s\",\n"
                      " \"mock\": {\"latency\": \"fixed:1ms\"},\n"
                      " \"patterns\": [{\"pattern\": \"queue\"}, {\"pattern\": \"breaker\"}]}\n");
-    int err_pipe[2];
-    assert_int_equal(pipe(err_pipe), 0);
-    char out_path[300];
-    snprintf(out_path, sizeof(out_path), "%s/stdout", fx->dir);
-    posix_spawn_file_actions_t fa;
-    assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
-    assert_int_equal(
-        posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600), 0);
-    assert_int_equal(posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2), 0);
-    assert_int_equal(posix_spawn_file_actions_addclose(&fa, err_pipe[0]), 0);
-    const char *argv[] = {env("PB_BINARY"), "compare", path, "--db", db, NULL};
-    pid_t pid;
-    assert_int_equal(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    close(err_pipe[1]);
-
-    /* wait for the first run to announce itself (a blocking read, no sleep) */
-    FILE *err = fdopen(err_pipe[0], "r");
-    assert_non_null(err);
-    char line[512];
-    bool started = false;
-    while (!started && fgets(line, sizeof(line), err) != NULL)
-        started = strstr(line, "run 1: queue against") != NULL;
-    assert_true(started);
-    assert_int_equal(kill(pid, SIGINT), 0);
-    while (fgets(line, sizeof(line), err) != NULL)
-        ;
-    fclose(err);
-    int ws;
-    assert_int_equal(waitpid(pid, &ws, 0), pid);
-    assert_true(WIFEXITED(ws));
-    assert_int_equal(WEXITSTATUS(ws), 130);
-
-    char *out = slurp(out_path);
-    assert_contains(out, "interrupted");
-    free(out);
-    sqlite3 *sql = open_db(db);
-    char *status = query_text(sql, "SELECT status FROM compares");
+    pb_child c;
+    pb_child_spawn(&c, (const char *const[]){"compare", path, "--db", db, NULL}, NULL);
+    /* wait for the first run to announce itself (on its output, no sleep) */
+    pb_child_await(&c, PB_CHILD_ERR, "run 1: queue against", 1, PB_TEST_TIMEOUT_MS);
+    assert_int_equal(kill(c.pid, SIGINT), 0);
+    pb_child_finish(&c, PB_TEST_TIMEOUT_MS);
+    assert_int_equal(pb_child_exit_code(&c), 130);
+    assert_contains(c.out, "interrupted");
+    pb_child_cleanup(&c);
+    sqlite3 *sql = test_db_open(db);
+    char *status = test_sql_text(sql, "SELECT status FROM compares");
     assert_string_equal(status, "interrupted");
     free(status);
-    assert_int_equal(query_int(sql, "SELECT count(*) FROM runs"), 1);
-    status = query_text(sql, "SELECT status FROM runs");
+    assert_int_equal(test_sql_int(sql, "SELECT count(*) FROM runs"), 1);
+    status = test_sql_text(sql, "SELECT status FROM runs");
     assert_string_equal(status, "interrupted");
     free(status);
     sqlite3_close(sql);
@@ -593,17 +481,17 @@ static void run_takes_thresholds_too(void **state)
     fixture *fx = *state;
     char db[400];
     snprintf(db, sizeof(db), "%s/run.db", fx->dir);
-    result r = run_pb(fx, "run", "--pattern", "queue", "--requests", "50", "--errors", "503:1",
-                      "--latency", "fixed:100us", "--db", db, "--quiet", "--threshold",
-                      "error_rate<1%", "--threshold", "requests==50", NULL);
+    pb_child r = run_pb("run", "--pattern", "queue", "--requests", "50", "--errors", "503:1",
+                        "--latency", "fixed:100us", "--db", db, "--quiet", "--threshold",
+                        "error_rate<1%", "--threshold", "requests==50", NULL);
     assert_exit(r, 99);
     assert_contains(r.out, "FAIL  error_rate<1%");
     assert_contains(r.out, "error_rate = 100.00%");
     assert_contains(r.out, "pass  requests==50");
-    result_free(&r);
+    pb_child_cleanup(&r);
 
-    r = run_pb(fx, "run", "--pattern", "queue", "--requests", "50", "--db", db, "--json",
-               "--threshold", "requests==50", NULL);
+    r = run_pb("run", "--pattern", "queue", "--requests", "50", "--db", db, "--json", "--threshold",
+               "requests==50", NULL);
     assert_exit(r, 0);
     json_t *summary = json_loads(r.out, 0, NULL);
     assert_non_null(summary);
@@ -611,21 +499,21 @@ static void run_takes_thresholds_too(void **state)
     assert_string_equal(json_string_value(json_object_get(th, "expr")), "requests==50");
     assert_true(json_is_true(json_object_get(th, "pass")));
     json_decref(summary);
-    result_free(&r);
+    pb_child_cleanup(&r);
 
     /* the stored summary carries them, as docs/schema.md says */
-    sqlite3 *sql = open_db(db);
-    char *stored = query_text(sql, "SELECT summary_json FROM runs WHERE id = 1");
+    sqlite3 *sql = test_db_open(db);
+    char *stored = test_sql_text(sql, "SELECT summary_json FROM runs WHERE id = 1");
     assert_contains(stored, "\"expr\":\"error_rate<1%\"");
     assert_contains(stored, "\"pass\":false");
     free(stored);
     sqlite3_close(sql);
 
-    r = run_pb(fx, "run", "--pattern", "queue", "--requests", "5", "--db", db, "--threshold",
+    r = run_pb("run", "--pattern", "queue", "--requests", "5", "--db", db, "--threshold",
                "p99<fast", NULL);
     assert_exit(r, 2);
     assert_contains(r.err, "threshold \"p99<fast\": p99 is a latency");
-    result_free(&r);
+    pb_child_cleanup(&r);
 }
 
 int main(void)

@@ -2,27 +2,23 @@
  * run against the built-in mock, then its rows as CSV and JSON lines (as many
  * as the run recorded, with a server-side row's X-PB-Seq) and its latency as
  * an .hgrm file whose percentiles, parsed back, are the run summary's. */
-#include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <math.h>
 #include <setjmp.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
 #include <sqlite3.h>
 
-extern char **environ;
+#include "pb_child.h"
+#include "test_file.h"
 
 struct ctx {
     char dir[64];
@@ -30,63 +26,22 @@ struct ctx {
     json_t *summary; /* the run's --json summary */
 };
 
-/* Run patternbench with args; stdout into out_path, stderr into dir/err.
- * Returns the exit status. */
-static int pb(struct ctx *c, const char *out_path, const char *const *args)
-{
-    const char *bin = getenv("PB_BINARY");
-    if (bin == NULL)
-        fail_msg("PB_BINARY is not set (run the test through ctest)");
-    char *argv[32] = {(char *)bin};
-    for (int i = 0; args[i] != NULL && i < 30; i++)
-        argv[i + 1] = (char *)args[i];
-    char err_path[128];
-    snprintf(err_path, sizeof(err_path), "%s/err", c->dir);
-    posix_spawn_file_actions_t fa;
-    assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
-    assert_int_equal(posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0), 0);
-    assert_int_equal(
-        posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644), 0);
-    assert_int_equal(
-        posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644), 0);
-    pid_t pid;
-    assert_int_equal(posix_spawn(&pid, bin, &fa, NULL, argv, environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    assert_true(n >= 0);
-    rewind(f);
-    char *s = malloc((size_t)n + 1);
-    assert_non_null(s);
-    assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
-    s[n] = '\0';
-    fclose(f);
-    return s;
-}
-
-static char *stderr_of(struct ctx *c)
-{
-    char p[128];
-    snprintf(p, sizeof(p), "%s/err", c->dir);
-    return slurp(p);
-}
-
 static size_t lines_of(const char *text)
 {
     size_t n = 0;
     for (const char *p = text; *p != '\0'; p++)
         n += *p == '\n';
     return n;
+}
+
+/* Run `patternbench ARGS...`, which writes the file out, to exit status 0;
+ * the file's content (malloc'd). */
+static char *exported(const char *const *args, const char *out)
+{
+    pb_child ch;
+    assert_int_equal(pb_child_run(&ch, args, NULL, PB_TEST_TIMEOUT_MS), 0);
+    pb_child_cleanup(&ch);
+    return test_slurp(out, NULL);
 }
 
 static int setup(void **state)
@@ -98,8 +53,6 @@ static int setup(void **state)
     snprintf(c->db, sizeof(c->db), "%s/pb.db", c->dir);
     /* failures, rejections and waiting for a slot, so that every column and
      * both latencies have something to say */
-    char out[128];
-    snprintf(out, sizeof(out), "%s/run.json", c->dir);
     const char *run[] = {"run",
                          "--pattern",
                          "breaker",
@@ -118,28 +71,20 @@ static int setup(void **state)
                          "--quiet",
                          "--json",
                          NULL};
-    assert_int_equal(pb(c, out, run), 0);
-    char *text = slurp(out);
-    c->summary = json_loads(text, 0, NULL);
-    free(text);
+    pb_child ch;
+    assert_int_equal(pb_child_run(&ch, run, NULL, PB_TEST_TIMEOUT_MS), 0);
+    c->summary = json_loads(ch.out, 0, NULL);
+    pb_child_cleanup(&ch);
     assert_non_null(c->summary);
     *state = c;
     return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
 }
 
 static int teardown(void **state)
 {
     struct ctx *c = *state;
     json_decref(c->summary);
-    nftw(c->dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    test_rmtree(c->dir);
     free(c);
     return 0;
 }
@@ -160,8 +105,7 @@ static void csv_and_jsonl_hold_every_row(void **state)
     char out[128];
     snprintf(out, sizeof(out), "%s/rows.csv", c->dir);
     const char *csv[] = {"export", c->db, "--format", "csv", "-o", out, NULL};
-    assert_int_equal(pb(c, "/dev/null", csv), 0);
-    char *text = slurp(out);
+    char *text = exported(csv, out);
     assert_int_equal(strncmp(text, "run_id,intended_start_us,start_us,", 34), 0);
     assert_non_null(strstr(text, ",queue,seq\n"));
     assert_int_equal(lines_of(text), (size_t)requests + 1);
@@ -181,10 +125,10 @@ static void csv_and_jsonl_hold_every_row(void **state)
     assert_true(rejected > 0);
     free(text);
 
-    snprintf(out, sizeof(out), "%s/rows.jsonl", c->dir);
     const char *jsonl[] = {"export", c->db, "--run", "1", "--format", "jsonl", NULL};
-    assert_int_equal(pb(c, out, jsonl), 0);
-    text = slurp(out);
+    pb_child ch;
+    assert_int_equal(pb_child_run(&ch, jsonl, NULL, PB_TEST_TIMEOUT_MS), 0);
+    text = ch.out;
     assert_int_equal(lines_of(text), (size_t)requests);
     /* each line is a JSON object with the documented fields */
     size_t parsed = 0;
@@ -200,10 +144,8 @@ static void csv_and_jsonl_hold_every_row(void **state)
         parsed++;
     }
     assert_int_equal(parsed, (size_t)requests);
-    free(text);
-    char *err = stderr_of(c);
-    assert_non_null(strstr(err, " rows of 1 run"));
-    free(err);
+    assert_non_null(strstr(ch.err, " rows of 1 run"));
+    pb_child_cleanup(&ch);
 }
 
 /* One parsed .hgrm: its rows and footer. */
@@ -258,8 +200,7 @@ static void hgrm_gives_the_summary_percentiles(void **state)
         snprintf(out, sizeof(out), "%s/%s.hgrm", c->dir, kinds[k]);
         const char *args[] = {"export", c->db, "--format", "hgrm", "--latency",
                               kinds[k], "-o",  out,        NULL};
-        assert_int_equal(pb(c, "/dev/null", args), 0);
-        char *text = slurp(out);
+        char *text = exported(args, out);
         struct hgrm h;
         parse_hgrm(text, &h);
         free(text);
@@ -304,11 +245,12 @@ static void mistakes_get_clear_messages(void **state)
         {{"export", missing, "-o", out, NULL}, 1, "missing.db"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        assert_int_equal(pb(c, "/dev/null", cases[i].args), cases[i].status);
-        char *err = stderr_of(c);
-        if (strstr(err, cases[i].needle) == NULL)
-            fail_msg("case %zu: expected \"%s\" in: %s", i, cases[i].needle, err);
-        free(err);
+        pb_child ch;
+        assert_int_equal(pb_child_run(&ch, cases[i].args, NULL, PB_TEST_TIMEOUT_MS),
+                         cases[i].status);
+        if (strstr(ch.err, cases[i].needle) == NULL)
+            fail_msg("case %zu: expected \"%s\" in: %s", i, cases[i].needle, ch.err);
+        pb_child_cleanup(&ch);
         /* a failed export leaves no file behind */
         assert_int_equal(access(out, F_OK), -1);
     }
@@ -335,8 +277,7 @@ static void export_carries_the_server_side_seq(void **state)
     char out[128];
     snprintf(out, sizeof(out), "%s/seq.csv", c->dir);
     const char *csv[] = {"export", c->db, "--run", "1", "-o", out, NULL};
-    assert_int_equal(pb(c, "/dev/null", csv), 0);
-    char *text = slurp(out);
+    char *text = exported(csv, out);
     size_t line_no = 0, with_seq = 0;
     for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n"), line_no++) {
         if (line_no == 0)
@@ -354,10 +295,10 @@ static void export_carries_the_server_side_seq(void **state)
     assert_int_equal(with_seq, (size_t)requests / 3);
     free(text);
 
-    snprintf(out, sizeof(out), "%s/seq.jsonl", c->dir);
     const char *jsonl[] = {"export", c->db, "--format", "jsonl", NULL};
-    assert_int_equal(pb(c, out, jsonl), 0);
-    text = slurp(out);
+    pb_child ch;
+    assert_int_equal(pb_child_run(&ch, jsonl, NULL, PB_TEST_TIMEOUT_MS), 0);
+    text = ch.out;
     line_no = 1;
     for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n"), line_no++) {
         json_t *o = json_loads(line, 0, NULL);
@@ -370,7 +311,7 @@ static void export_carries_the_server_side_seq(void **state)
             assert_null(seq);
         json_decref(o);
     }
-    free(text);
+    pb_child_cleanup(&ch);
 }
 
 int main(void)

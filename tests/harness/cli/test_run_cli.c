@@ -2,10 +2,6 @@
  * errors, --json, and signals. Signal tests give the child a terminal
  * (forkpty) so that it prints a progress line every second, and synchronise
  * on those lines, never on sleeps. */
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <pty.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -26,193 +22,37 @@
 
 #include <cmocka.h>
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "monotime.h"
+#include "pb_child.h"
 #include "registry.h"
 #include "scratch_db.h"
+#include "test_sql.h"
 
-struct ctx {
-    char dir[64];
-    char db[128];
-};
-
-struct child {
-    pid_t pid;
-    int err_fd; /* the terminal (signal tests) or a pipe */
-    int out_fd;
-    char err[1 << 16], out[1 << 16];
-    size_t err_len, out_len;
-    int status;
-};
-
-static int setup(void **state)
-{
-    struct ctx *c = calloc(1, sizeof(*c));
-    assert_non_null(c);
-    scratch_db_create(c->dir, sizeof(c->dir), c->db, sizeof(c->db), "run-cli");
-    *state = c;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct ctx *c = *state;
-    scratch_db_remove(c->dir, c->db);
-    free(c);
-    return 0;
-}
-
-static const char *binary(void)
-{
-    const char *b = getenv("PB_BINARY");
-    if (b == NULL)
-        fail_msg("PB_BINARY is not set (run the test through ctest)");
-    return b;
-}
+/* How long a run given here may take to end once started. */
+#define FINISH_MS 60000
 
 /* Start `patternbench COMMAND ARGS...`; stderr on a terminal when tty is true;
  * with fsize > 0 the child may write no file larger than that many bytes (a
  * full disk, without needing one). */
-static void spawn_command(struct child *ch, bool tty, const char *command, const char *const *args,
+static void spawn_command(pb_child *ch, bool tty, const char *command, const char *const *args,
                           rlim_t fsize)
 {
-    memset(ch, 0, sizeof(*ch));
-    char *argv[64];
-    int n = 0;
-    argv[n++] = (char *)binary();
-    argv[n++] = (char *)command;
+    const char *argv[64] = {command};
+    int n = 1;
     for (int i = 0; args[i] != NULL && n < 63; i++)
-        argv[n++] = (char *)args[i];
+        argv[n++] = args[i];
     argv[n] = NULL;
-    int out[2], err[2] = {-1, -1};
-    assert_int_equal(pipe(out), 0);
-    if (tty) {
-        ch->pid = forkpty(&ch->err_fd, NULL, NULL, NULL);
-    } else {
-        assert_int_equal(pipe(err), 0);
-        ch->pid = fork();
-        ch->err_fd = err[0];
-    }
-    assert_true(ch->pid >= 0);
-    if (ch->pid == 0) {
-        dup2(out[1], STDOUT_FILENO);
-        if (!tty)
-            dup2(err[1], STDERR_FILENO);
-        close(out[0]);
-        close(out[1]);
-        if (fsize > 0) {
-            struct rlimit rl = {.rlim_cur = fsize, .rlim_max = fsize};
-            signal(SIGXFSZ, SIG_IGN); /* a write past the limit fails with EFBIG */
-            if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
-                _exit(126);
-        }
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    close(out[1]);
-    if (!tty)
-        close(err[1]);
-    ch->out_fd = out[0];
+    pb_child_spawn(ch, argv, &(pb_child_options){.tty = tty, .max_file_size = fsize});
 }
 
 /* Start `patternbench run ARGS...`. */
-static void spawn(struct child *ch, bool tty, const char *const *args)
+static void spawn(pb_child *ch, bool tty, const char *const *args)
 {
     spawn_command(ch, tty, "run", args, 0);
 }
 
-/* Read what is available on the child's outputs, waiting at most ms. */
-static void pump(struct child *ch, int ms)
-{
-    struct pollfd p[2] = {{.fd = ch->err_fd, .events = POLLIN},
-                          {.fd = ch->out_fd, .events = POLLIN}};
-    if (poll(p, 2, ms) <= 0)
-        return;
-    for (int i = 0; i < 2; i++) {
-        if (p[i].revents == 0 || p[i].fd < 0)
-            continue;
-        char *buf = i == 0 ? ch->err : ch->out;
-        size_t *len = i == 0 ? &ch->err_len : &ch->out_len;
-        ssize_t r = read(p[i].fd, buf + *len, sizeof(ch->err) - 1 - *len);
-        if (r > 0) {
-            *len += (size_t)r;
-            buf[*len] = '\0';
-        } else {
-            /* end of output (EIO on a terminal whose child has gone) */
-            close(p[i].fd);
-            if (i == 0)
-                ch->err_fd = -1;
-            else
-                ch->out_fd = -1;
-        }
-    }
-}
-
-/* Wait until the child's stderr shows `needle` `count` times (bounded). */
-static void wait_for(struct child *ch, const char *needle, int count, int timeout_ms)
-{
-    pb_usec deadline = pb_monotime_now() + (pb_usec)timeout_ms * PB_USEC_PER_MS;
-    for (;;) {
-        int seen = 0;
-        for (const char *p = ch->err; (p = strstr(p, needle)) != NULL; p += strlen(needle))
-            seen++;
-        if (seen >= count)
-            return;
-        pb_usec now = pb_monotime_now();
-        if (now >= deadline || ch->err_fd < 0)
-            fail_msg("waited for \"%s\" x%d; the child wrote:\n%s", needle, count, ch->err);
-        pump(ch, (int)((deadline - now) / PB_USEC_PER_MS) + 1);
-    }
-}
-
-/* Collect all output and the exit status. */
-static void finish(struct child *ch)
-{
-    pb_usec deadline = pb_monotime_now() + 60 * PB_USEC_PER_SEC;
-    while ((ch->err_fd >= 0 || ch->out_fd >= 0) && pb_monotime_now() < deadline)
-        pump(ch, 1000);
-    assert_int_equal(waitpid(ch->pid, &ch->status, 0), ch->pid);
-    if (ch->err_fd >= 0)
-        close(ch->err_fd);
-    if (ch->out_fd >= 0)
-        close(ch->out_fd);
-}
-
-static int exit_code(const struct child *ch)
-{
-    assert_true(WIFEXITED(ch->status));
-    return WEXITSTATUS(ch->status);
-}
-
-static int64_t q(const char *db, const char *sql)
-{
-    sqlite3 *h;
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(h));
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-    return v;
-}
-
-static void qtext(const char *db, const char *sql, char *buf, size_t len)
-{
-    sqlite3 *h;
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(h));
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-}
-
-static json_t *summary_json(const struct child *ch)
+static json_t *summary_json(const pb_child *ch)
 {
     json_error_t jerr;
     json_t *j = json_loads(ch->out, 0, &jerr);
@@ -231,7 +71,7 @@ static int64_t jint(json_t *j, const char *key)
 
 static void bad_flags_exit_2_with_a_message_naming_them(void **state)
 {
-    struct ctx *c = *state;
+    scratch_db *c = *state;
     static const struct {
         const char *args[8];
         const char *says[2];
@@ -266,14 +106,15 @@ static void bad_flags_exit_2_with_a_message_naming_them(void **state)
         for (int k = 0; cases[i].args[k] != NULL; k++)
             args[n++] = cases[i].args[k];
         args[n] = NULL;
-        struct child ch;
+        pb_child ch;
         spawn(&ch, false, args);
-        finish(&ch);
-        if (exit_code(&ch) != 2 || strstr(ch.err, cases[i].says[0]) == NULL ||
+        pb_child_finish(&ch, FINISH_MS);
+        if (pb_child_exit_code(&ch) != 2 || strstr(ch.err, cases[i].says[0]) == NULL ||
             (cases[i].says[1] != NULL && strstr(ch.err, cases[i].says[1]) == NULL))
             fail_msg("case %zu (%s %s): exit %d, stderr: %s", i, cases[i].args[0],
-                     cases[i].args[1] ? cases[i].args[1] : "", exit_code(&ch), ch.err);
+                     cases[i].args[1] ? cases[i].args[1] : "", pb_child_exit_code(&ch), ch.err);
         assert_int_equal(ch.out_len, 0);
+        pb_child_cleanup(&ch);
         /* refused before anything ran: no database was created */
         struct stat st;
         assert_int_equal(stat(c->db, &st), -1);
@@ -285,7 +126,7 @@ static void bad_flags_exit_2_with_a_message_naming_them(void **state)
  * words wherever it is checked. */
 static void every_subcommand_refuses_a_mistake_in_one_voice(void **state)
 {
-    struct ctx *c = *state;
+    scratch_db *c = *state;
     static const struct {
         const char *command;
         const char *args[4];
@@ -317,26 +158,27 @@ static void every_subcommand_refuses_a_mistake_in_one_voice(void **state)
         for (int k = 0; cases[i].args[k] != NULL; k++)
             args[n++] = cases[i].args[k];
         args[n] = NULL;
-        struct child ch;
+        pb_child ch;
         spawn_command(&ch, false, cases[i].command, args, 0);
-        finish(&ch);
+        pb_child_finish(&ch, FINISH_MS);
         char hint[64];
         snprintf(hint, sizeof(hint), "\nsee 'patternbench %s --help'\n", cases[i].command);
-        if (exit_code(&ch) != 2 || strstr(ch.err, cases[i].says) == NULL ||
+        if (pb_child_exit_code(&ch) != 2 || strstr(ch.err, cases[i].says) == NULL ||
             strstr(ch.err, hint) == NULL)
-            fail_msg("case %zu (%s): exit %d, stderr: %s", i, cases[i].command, exit_code(&ch),
-                     ch.err);
+            fail_msg("case %zu (%s): exit %d, stderr: %s", i, cases[i].command,
+                     pb_child_exit_code(&ch), ch.err);
         assert_int_equal(ch.out_len, 0);
+        pb_child_cleanup(&ch);
     }
 }
 
 static void help_lists_every_option_with_its_default(void **state)
 {
     const char *args[] = {"--help", NULL};
-    struct child ch;
+    pb_child ch;
     spawn(&ch, false, args);
-    finish(&ch);
-    assert_int_equal(exit_code(&ch), 0);
+    pb_child_finish(&ch, FINISH_MS);
+    assert_int_equal(pb_child_exit_code(&ch), 0);
     const char *expect[] = {"--pattern",
                             "--target",
                             "--duration",
@@ -354,6 +196,7 @@ static void help_lists_every_option_with_its_default(void **state)
     for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++)
         if (strstr(ch.out, expect[i]) == NULL)
             fail_msg("--help does not mention %s", expect[i]);
+    pb_child_cleanup(&ch);
 }
 
 /* Whatever the registry holds is what a user is offered and can run: every
@@ -361,13 +204,13 @@ static void help_lists_every_option_with_its_default(void **state)
  * (recorded under its name), and is listed when the name given is unknown. */
 static void every_registered_pattern_is_offered_and_runs(void **state)
 {
-    struct ctx *c = *state;
+    scratch_db *c = *state;
     const pb_pattern_ops *const *all = pb_pattern_list();
     const char *help_args[] = {"--help", NULL};
-    struct child ch;
+    pb_child ch;
     spawn(&ch, false, help_args);
-    finish(&ch);
-    assert_int_equal(exit_code(&ch), 0);
+    pb_child_finish(&ch, FINISH_MS);
+    assert_int_equal(pb_child_exit_code(&ch), 0);
     const char *from = strstr(ch.out, "  --pattern NAME");
     const char *to = strstr(ch.out, "  --target URL");
     assert_non_null(from);
@@ -377,53 +220,57 @@ static void every_registered_pattern_is_offered_and_runs(void **state)
     for (size_t i = 0; all[i] != NULL; i++)
         if (strstr(line, all[i]->name) == NULL)
             fail_msg("run --help's --pattern line does not offer %s:\n%s", all[i]->name, line);
+    pb_child_cleanup(&ch);
 
     for (size_t i = 0; all[i] != NULL; i++) {
         const char *args[] = {"--db", c->db,           "--pattern", all[i]->name, "--requests",
                               "20",   "--concurrency", "2",         "--quiet",    NULL};
         spawn(&ch, false, args);
-        finish(&ch);
-        if (exit_code(&ch) != 0)
-            fail_msg("run --pattern %s: exit %d, stderr: %s", all[i]->name, exit_code(&ch), ch.err);
-        char recorded[64];
-        qtext(c->db, "select pattern from runs order by id desc limit 1", recorded,
-              sizeof(recorded));
+        pb_child_finish(&ch, FINISH_MS);
+        if (pb_child_exit_code(&ch) != 0)
+            fail_msg("run --pattern %s: exit %d, stderr: %s", all[i]->name, pb_child_exit_code(&ch),
+                     ch.err);
+        pb_child_cleanup(&ch);
+        char *recorded = test_db_text(c->db, "select pattern from runs order by id desc limit 1");
         assert_string_equal(recorded, all[i]->name);
+        free(recorded);
     }
 
     const char *bad[] = {"--db", c->db, "--pattern", "bulkhead", NULL};
     spawn(&ch, false, bad);
-    finish(&ch);
-    assert_int_equal(exit_code(&ch), 2);
+    pb_child_finish(&ch, FINISH_MS);
+    assert_int_equal(pb_child_exit_code(&ch), 2);
     for (size_t i = 0; all[i] != NULL; i++)
         if (strstr(ch.err, all[i]->name) == NULL)
             fail_msg("--pattern bulkhead: the error does not list %s: %s", all[i]->name, ch.err);
+    pb_child_cleanup(&ch);
 }
 
 static void json_summary_matches_the_database(void **state)
 {
-    struct ctx *c = *state;
+    scratch_db *c = *state;
     const char *args[] = {"--db",          c->db,     "--requests", "300",
                           "--concurrency", "6",       "--errors",   "503:0.2",
                           "--json",        "--quiet", NULL};
-    struct child ch;
+    pb_child ch;
     spawn(&ch, false, args);
-    finish(&ch);
-    assert_int_equal(exit_code(&ch), 0);
+    pb_child_finish(&ch, FINISH_MS);
+    assert_int_equal(pb_child_exit_code(&ch), 0);
     json_t *j = summary_json(&ch);
     assert_int_equal(jint(j, "requests"), 300);
     assert_string_equal(json_string_value(json_object_get(j, "run_status")), "completed");
-    assert_int_equal(q(c->db, "select count(*) from requests"), 300);
+    assert_int_equal(test_db_int(c->db, "select count(*) from requests"), 300);
     json_t *server = json_object_get(j, "server");
     assert_non_null(server);
     assert_int_equal(jint(server, "requests"), jint(j, "network") + jint(j, "resent"));
     assert_int_equal(jint(server, "errors"), jint(json_object_get(j, "outcomes"), "http_error"));
-    char status[32];
-    qtext(c->db, "select status from runs", status, sizeof(status));
+    char *status = test_db_text(c->db, "select status from runs");
     assert_string_equal(status, "completed");
+    free(status);
     /* --quiet: nothing on stderr */
     assert_int_equal(ch.err_len, 0);
     json_decref(j);
+    pb_child_cleanup(&ch);
 }
 
 /* The semaphore under --on-error propagate against the built-in mock: the
@@ -432,37 +279,41 @@ static void json_summary_matches_the_database(void **state)
  * under isolate there are none. */
 static void propagate_run_rolls_up_its_lost_results(void **state)
 {
-    struct ctx *c = *state;
+    scratch_db *c = *state;
     const char *args[] = {"--db",       c->db,     "--pattern", "semaphore",     "--on-error",
                           "propagate",  "--batch", "20",        "--concurrency", "8",
                           "--requests", "3000",    "--errors",  "503:0.05",      "--json",
                           "--quiet",    NULL};
-    struct child ch;
+    pb_child ch;
     spawn(&ch, false, args);
-    finish(&ch);
-    assert_int_equal(exit_code(&ch), 0);
+    pb_child_finish(&ch, FINISH_MS);
+    assert_int_equal(pb_child_exit_code(&ch), 0);
     json_t *j = summary_json(&ch);
     json_t *pattern = json_object_get(j, "pattern");
     int64_t lost = jint(pattern, "lost"), cascaded = jint(pattern, "cascaded");
     /* 5 % errors in batches of 20: most batches raise */
     assert_true(lost > 1000);
     assert_true(cascaded > 0 && cascaded < lost);
-    assert_int_equal(q(c->db, "SELECT sum(lost) FROM seconds"), lost);
-    assert_int_equal(q(c->db, "SELECT sum(cascaded) FROM seconds"), cascaded);
-    assert_int_equal(q(c->db, "SELECT count(*) FROM (SELECT t_us / 1000000 AS sec, sum(to_val) AS n"
-                              " FROM events WHERE kind = 'lost' GROUP BY sec) AS e JOIN seconds AS"
-                              " s USING (sec) WHERE s.lost <> e.n"),
-                     0);
+    assert_int_equal(test_db_int(c->db, "SELECT sum(lost) FROM seconds"), lost);
+    assert_int_equal(test_db_int(c->db, "SELECT sum(cascaded) FROM seconds"), cascaded);
+    assert_int_equal(
+        test_db_int(c->db, "SELECT count(*) FROM (SELECT t_us / 1000000 AS sec, sum(to_val) AS n"
+                           " FROM events WHERE kind = 'lost' GROUP BY sec) AS e JOIN seconds AS"
+                           " s USING (sec) WHERE s.lost <> e.n"),
+        0);
     /* the client's rows have no X-PB-Seq */
-    assert_int_equal(q(c->db, "SELECT count(seq) FROM requests"), 0);
+    assert_int_equal(test_db_int(c->db, "SELECT count(seq) FROM requests"), 0);
     json_decref(j);
+    pb_child_cleanup(&ch);
 
     const char *isolate[] = {"--db",       c->db, "--pattern", "semaphore", "--batch", "20",
                              "--requests", "600", "--errors",  "503:0.05",  "--quiet", NULL};
     spawn(&ch, false, isolate);
-    finish(&ch);
-    assert_int_equal(exit_code(&ch), 0);
-    assert_int_equal(q(c->db, "SELECT sum(lost) + sum(cascaded) FROM seconds WHERE run_id = 2"), 0);
+    pb_child_finish(&ch, FINISH_MS);
+    assert_int_equal(pb_child_exit_code(&ch), 0);
+    assert_int_equal(
+        test_db_int(c->db, "SELECT sum(lost) + sum(cascaded) FROM seconds WHERE run_id = 2"), 0);
+    pb_child_cleanup(&ch);
 }
 
 /* A target where nothing listens: the port is held by a socket that never
@@ -470,7 +321,7 @@ static void propagate_run_rolls_up_its_lost_results(void **state)
  * nothing: exit 1, a plain sentence, and no latency from refused connects. */
 static void a_target_that_never_answers_fails_the_run(void **state)
 {
-    struct ctx *c = *state;
+    scratch_db *c = *state;
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     assert_true(fd >= 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -481,11 +332,11 @@ static void a_target_that_never_answers_fails_the_run(void **state)
     snprintf(url, sizeof(url), "http://127.0.0.1:%u/", (unsigned)ntohs(a.sin_port));
     const char *args[] = {"--db",          c->db, "--target", url,       "--requests", "200",
                           "--concurrency", "4",   "--json",   "--quiet", NULL};
-    struct child ch;
+    pb_child ch;
     spawn(&ch, false, args);
-    finish(&ch);
+    pb_child_finish(&ch, FINISH_MS);
     close(fd);
-    assert_int_equal(exit_code(&ch), 1);
+    assert_int_equal(pb_child_exit_code(&ch), 1);
     char says[256];
     snprintf(says, sizeof(says),
              "patternbench run: no request got an answer from %s: 200 connect_error", url);
@@ -496,9 +347,10 @@ static void a_target_that_never_answers_fails_the_run(void **state)
     assert_int_equal(jint(j, "answered"), 0);
     assert_int_equal(json_object_size(json_object_get(j, "latency_us")), 0);
     json_decref(j);
-    char status[32];
-    qtext(c->db, "select status from runs", status, sizeof(status));
+    pb_child_cleanup(&ch);
+    char *status = test_db_text(c->db, "select status from runs");
     assert_string_equal(status, "completed");
+    free(status);
 
     /* the table says it too, and shows no percentile */
     const char *table[] = {"--db", c->db, "--target", url, "--requests", "50", "--quiet", NULL};
@@ -506,11 +358,12 @@ static void a_target_that_never_answers_fails_the_run(void **state)
     assert_true(fd >= 0);
     assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
     spawn(&ch, false, table);
-    finish(&ch);
+    pb_child_finish(&ch, FINISH_MS);
     close(fd);
-    assert_int_equal(exit_code(&ch), 1);
+    assert_int_equal(pb_child_exit_code(&ch), 1);
     assert_non_null(strstr(ch.out, "latency     none: no request got an answer"));
     assert_null(strstr(ch.out, "p50"));
+    pb_child_cleanup(&ch);
 }
 
 static int count(const char *hay, const char *needle)
@@ -526,7 +379,7 @@ static int count(const char *hay, const char *needle)
  * reported once. */
 static void a_database_that_cannot_be_written_says_why_once(void **state)
 {
-    struct ctx *c = *state;
+    scratch_db *c = *state;
     char missing[256], ro[128], ro_db[160];
     snprintf(missing, sizeof(missing), "%s/no-such-folder/x.db", c->dir);
     static const struct {
@@ -536,25 +389,27 @@ static void a_database_that_cannot_be_written_says_why_once(void **state)
     for (size_t i = 0; i < 2; i++) {
         const char *db = cases[i].which == 0 ? missing : c->dir;
         const char *args[] = {"--db", db, "--requests", "10", "--quiet", NULL};
-        struct child ch;
+        pb_child ch;
         spawn(&ch, false, args);
-        finish(&ch);
-        assert_int_equal(exit_code(&ch), 1);
+        pb_child_finish(&ch, FINISH_MS);
+        assert_int_equal(pb_child_exit_code(&ch), 1);
         if (strstr(ch.err, cases[i].says) == NULL || strstr(ch.err, "unable to open") != NULL)
             fail_msg("--db %s: %s", db, ch.err);
+        pb_child_cleanup(&ch);
     }
     /* a read-only file system, where one can be mounted (root) */
     snprintf(ro, sizeof(ro), "%s/ro", c->dir);
     snprintf(ro_db, sizeof(ro_db), "%s/x.db", ro);
     if (mkdir(ro, 0700) == 0 && mount("tmpfs", ro, "tmpfs", MS_RDONLY, "size=64k") == 0) {
         const char *args[] = {"--db", ro_db, "--requests", "10", "--quiet", NULL};
-        struct child ch;
+        pb_child ch;
         spawn(&ch, false, args);
-        finish(&ch);
+        pb_child_finish(&ch, FINISH_MS);
         umount(ro);
-        assert_int_equal(exit_code(&ch), 1);
+        assert_int_equal(pb_child_exit_code(&ch), 1);
         if (strstr(ch.err, "Read-only file system") == NULL)
             fail_msg("--db on a read-only file system: %s", ch.err);
+        pb_child_cleanup(&ch);
     } else {
         print_message("(not root: the read-only file system case is skipped)\n");
     }
@@ -563,98 +418,106 @@ static void a_database_that_cannot_be_written_says_why_once(void **state)
     /* the database outgrows what the process may write: said once, exit 1 */
     const char *args[] = {"--db",          c->db, "--requests", "400000",
                           "--concurrency", "16",  "--quiet",    NULL};
-    struct child ch;
+    pb_child ch;
     spawn_command(&ch, false, "run", args, 256 * 1024);
-    finish(&ch);
-    assert_int_equal(exit_code(&ch), 1);
+    pb_child_finish(&ch, FINISH_MS);
+    assert_int_equal(pb_child_exit_code(&ch), 1);
     if (count(ch.err, "patternbench run: ") != 1 || count(ch.err, c->db) != 1)
         fail_msg("the full database is not reported exactly once:\n%s", ch.err);
+    pb_child_cleanup(&ch);
 }
 
 static void a_signal_stops_the_run_and_keeps_every_row(void **state)
 {
-    struct ctx *c = *state;
+    scratch_db *c = *state;
     const int sigs[] = {SIGINT, SIGTERM};
     for (int k = 0; k < 2; k++) {
         const char *args[] = {"--db", c->db,       "--duration", "60s",    "--concurrency",
                               "4",    "--latency", "fixed:2ms",  "--json", NULL};
-        struct child ch;
+        pb_child ch;
         spawn(&ch, true, args);
-        wait_for(&ch, "req/s", 1, 20000); /* the first progress line: a second has run */
+        /* the first progress line: a second has run */
+        pb_child_await(&ch, PB_CHILD_ERR, "req/s", 1, 20000);
         kill(ch.pid, sigs[k]);
-        wait_for(&ch, "in flight finish", 1, 20000);
-        finish(&ch);
-        assert_int_equal(exit_code(&ch), sigs[k] == SIGINT ? 130 : 143);
+        pb_child_await(&ch, PB_CHILD_ERR, "in flight finish", 1, 20000);
+        pb_child_finish(&ch, FINISH_MS);
+        assert_int_equal(pb_child_exit_code(&ch), sigs[k] == SIGINT ? 130 : 143);
         json_t *j = summary_json(&ch);
         int64_t id = jint(j, "run_id");
         assert_string_equal(json_string_value(json_object_get(j, "run_status")), "interrupted");
         assert_int_equal(jint(j, "signal"), sigs[k]);
         assert_int_equal(jint(j, "abandoned"), 0);
         assert_true(jint(j, "requests") > 100);
-        char sql[128], status[32];
+        char sql[128];
         snprintf(sql, sizeof(sql), "select count(*) from requests where run_id = %lld",
                  (long long)id);
-        assert_int_equal(q(c->db, sql), jint(j, "requests"));
+        assert_int_equal(test_db_int(c->db, sql), jint(j, "requests"));
         snprintf(sql, sizeof(sql), "select status from runs where id = %lld", (long long)id);
-        qtext(c->db, sql, status, sizeof(status));
+        char *status = test_db_text(c->db, sql);
         assert_string_equal(status, "interrupted");
+        free(status);
         /* in-flight requests finished: the server answered everything it got */
         assert_int_equal(jint(json_object_get(j, "server"), "requests"),
                          jint(j, "network") + jint(j, "resent"));
         json_decref(j);
+        pb_child_cleanup(&ch);
     }
 }
 
 static void a_second_interrupt_stops_at_once(void **state)
 {
-    struct ctx *c = *state;
+    scratch_db *c = *state;
     /* every request takes 20 s: only a hard stop ends the run quickly */
     /* spread over two client threads: the hard stop abandons requests on both */
     const char *args[] = {
         "--db",      c->db,       "--duration", "60s",    "--concurrency",    "4", "--latency",
         "fixed:20s", "--timeout", "30s",        "--json", "--client-threads", "2", NULL};
-    struct child ch;
+    pb_child ch;
     spawn(&ch, true, args);
-    wait_for(&ch, "in flight 4", 1, 20000);
+    pb_child_await(&ch, PB_CHILD_ERR, "in flight 4", 1, 20000);
     kill(ch.pid, SIGINT);
-    wait_for(&ch, "interrupt again", 1, 20000);
+    pb_child_await(&ch, PB_CHILD_ERR, "interrupt again", 1, 20000);
     pb_usec t = pb_monotime_now();
     kill(ch.pid, SIGINT);
-    finish(&ch);
+    pb_child_finish(&ch, FINISH_MS);
     assert_true(pb_monotime_now() - t < 10 * PB_USEC_PER_SEC);
-    assert_int_equal(exit_code(&ch), 130);
+    assert_int_equal(pb_child_exit_code(&ch), 130);
     json_t *j = summary_json(&ch);
     assert_string_equal(json_string_value(json_object_get(j, "run_status")), "interrupted");
     assert_int_equal(jint(j, "abandoned"), 4);
     assert_int_equal(jint(j, "requests"), 0);
-    char status[32];
-    qtext(c->db, "select status from runs order by id desc limit 1", status, sizeof(status));
+    char *status = test_db_text(c->db, "select status from runs order by id desc limit 1");
     assert_string_equal(status, "interrupted");
-    qtext(c->db, "pragma integrity_check", status, sizeof(status));
-    assert_string_equal(status, "ok");
+    free(status);
+    char *check = test_db_text(c->db, "pragma integrity_check");
+    assert_string_equal(check, "ok");
+    free(check);
     json_decref(j);
+    pb_child_cleanup(&ch);
 }
 
 static void sigkill_mid_run_leaves_a_consistent_database(void **state)
 {
-    struct ctx *c = *state;
+    scratch_db *c = *state;
     const char *args[] = {"--db", c->db,       "--duration", "60s", "--concurrency",
                           "4",    "--latency", "fixed:1ms",  NULL};
-    struct child ch;
+    pb_child ch;
     spawn(&ch, true, args);
     /* three progress lines: the writer has committed at least twice by now */
-    wait_for(&ch, "req/s", 3, 30000);
+    pb_child_await(&ch, PB_CHILD_ERR, "req/s", 3, 30000);
     kill(ch.pid, SIGKILL);
-    finish(&ch);
+    pb_child_finish(&ch, FINISH_MS);
     assert_true(WIFSIGNALED(ch.status) && WTERMSIG(ch.status) == SIGKILL);
-    char text[64];
-    qtext(c->db, "pragma integrity_check", text, sizeof(text));
+    pb_child_cleanup(&ch);
+    char *text = test_db_text(c->db, "pragma integrity_check");
     assert_string_equal(text, "ok");
-    qtext(c->db, "select status from runs", text, sizeof(text));
+    free(text);
+    text = test_db_text(c->db, "select status from runs");
     assert_string_equal(text, "running");
+    free(text);
     /* rows of about the first two seconds at least */
-    assert_true(q(c->db, "select count(*) from requests") > 100);
-    assert_true(q(c->db, "select max(t_us) from requests") >= 1000000);
+    assert_true(test_db_int(c->db, "select count(*) from requests") > 100);
+    assert_true(test_db_int(c->db, "select max(t_us) from requests") >= 1000000);
 }
 
 int main(void)
@@ -662,23 +525,27 @@ int main(void)
     /* a child that dies must not take the test with it through SIGPIPE */
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(bad_flags_exit_2_with_a_message_naming_them, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(every_subcommand_refuses_a_mistake_in_one_voice, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(bad_flags_exit_2_with_a_message_naming_them,
+                                        scratch_db_setup, scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(every_subcommand_refuses_a_mistake_in_one_voice,
+                                        scratch_db_setup, scratch_db_teardown),
         cmocka_unit_test(help_lists_every_option_with_its_default),
-        cmocka_unit_test_setup_teardown(every_registered_pattern_is_offered_and_runs, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(json_summary_matches_the_database, setup, teardown),
-        cmocka_unit_test_setup_teardown(propagate_run_rolls_up_its_lost_results, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_target_that_never_answers_fails_the_run, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_database_that_cannot_be_written_says_why_once, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(a_signal_stops_the_run_and_keeps_every_row, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(a_second_interrupt_stops_at_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(sigkill_mid_run_leaves_a_consistent_database, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(every_registered_pattern_is_offered_and_runs,
+                                        scratch_db_setup, scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(json_summary_matches_the_database, scratch_db_setup,
+                                        scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(propagate_run_rolls_up_its_lost_results, scratch_db_setup,
+                                        scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(a_target_that_never_answers_fails_the_run, scratch_db_setup,
+                                        scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(a_database_that_cannot_be_written_says_why_once,
+                                        scratch_db_setup, scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(a_signal_stops_the_run_and_keeps_every_row,
+                                        scratch_db_setup, scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(a_second_interrupt_stops_at_once, scratch_db_setup,
+                                        scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(sigkill_mid_run_leaves_a_consistent_database,
+                                        scratch_db_setup, scratch_db_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

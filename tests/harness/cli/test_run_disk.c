@@ -5,7 +5,6 @@
  * completes with every second in its rollup; --keep-requests keeps the file
  * bounded whatever the run's length. Bad --record, --disk-reserve and
  * --keep-requests values are refused. */
-#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -20,18 +19,19 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
-#include <sqlite3.h>
+
+#include "pb_child.h"
+#include "test_file.h"
+#include "test_sql.h"
 
 struct disk {
     bool mounted;
     char dir[64];
     char db[128];
-    char out[128], err[128]; /* the command's stdout and stderr */
 };
 
 /* Mount a tmpfs of size_mb on a fresh folder; false (test skipped) when not root. */
@@ -47,8 +47,6 @@ static bool disk_mount(struct disk *d, int size_mb)
     }
     d->mounted = true;
     snprintf(d->db, sizeof(d->db), "%s/run.db", d->dir);
-    snprintf(d->out, sizeof(d->out), "/tmp/pb-test-disk-out.%d", (int)getpid());
-    snprintf(d->err, sizeof(d->err), "/tmp/pb-test-disk-err.%d", (int)getpid());
     return true;
 }
 
@@ -66,67 +64,9 @@ static int disk_teardown(void **state)
     if (d->mounted) {
         rc = umount(d->dir);
         rmdir(d->dir);
-        unlink(d->out);
-        unlink(d->err);
     }
     free(d);
     return rc;
-}
-
-/* Start `patternbench run ARGS...` with stdout and stderr into files. */
-static pid_t start_run(const struct disk *d, const char *const *args)
-{
-    const char *bin = getenv("PB_BINARY");
-    assert_non_null(bin);
-    char *argv[32] = {(char *)bin, "run"};
-    int n = 2;
-    for (int i = 0; args[i] != NULL && n < 31; i++)
-        argv[n++] = (char *)args[i];
-    argv[n] = NULL;
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int o = open(d->out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int e = open(d->err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        dup2(o, STDOUT_FILENO);
-        dup2(e, STDERR_FILENO);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    return pid;
-}
-
-static int wait_run(pid_t pid)
-{
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    static char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
-static int64_t q(const char *db_path, const char *sql)
-{
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
 }
 
 static void planned_run_that_does_not_fit_is_refused_before_it_starts(void **state)
@@ -135,13 +75,16 @@ static void planned_run_that_does_not_fit_is_refused_before_it_starts(void **sta
     if (!disk_mount(d, 8))
         skip();
     /* 20,000 requests/s for an hour: about 2.5 GB against 8 MB */
-    const char *args[] = {"--rate", "20000", "--duration", "1h", "--db", d->db, "--quiet", NULL};
-    assert_int_equal(wait_run(start_run(d, args)), 2);
-    const char *err = slurp(d->err);
+    const char *args[] = {"run",  "--rate", "20000",   "--duration", "1h",
+                          "--db", d->db,    "--quiet", NULL};
+    pb_child ch;
+    assert_int_equal(pb_child_run(&ch, args, NULL, PB_TEST_TIMEOUT_MS), 2);
+    const char *err = ch.err;
     assert_non_null(strstr(err, d->db));
     assert_non_null(strstr(err, "would add about 2.4"));
     assert_non_null(strstr(err, "--record sample:N"));
     assert_non_null(strstr(err, "--disk-reserve"));
+    pb_child_cleanup(&ch);
     /* nothing started: not even the database file */
     struct stat sb;
     assert_int_equal(stat(d->db, &sb), -1);
@@ -154,17 +97,18 @@ static void closed_loop_is_judged_after_its_first_seconds(void **state)
         skip();
     /* a closed loop's rate is known once it runs: 60 s of it cannot fit in
      * the 1 MB this disk has beyond its reserve */
-    const char *args[] = {"--concurrency", "16",      "--duration",     "60s", "--db",
-                          d->db,           "--quiet", "--disk-reserve", "7M",  NULL};
-    assert_int_equal(wait_run(start_run(d, args)), 2);
-    const char *err = slurp(d->err);
-    assert_non_null(strstr(err, "after 3 s at"));
-    assert_non_null(strstr(err, "would add about"));
+    const char *args[] = {"run",     "--concurrency",  "16", "--duration", "60s", "--db", d->db,
+                          "--quiet", "--disk-reserve", "7M", NULL};
+    pb_child ch;
+    assert_int_equal(pb_child_run(&ch, args, NULL, PB_TEST_TIMEOUT_MS), 2);
+    assert_non_null(strstr(ch.err, "after 3 s at"));
+    assert_non_null(strstr(ch.err, "would add about"));
+    pb_child_cleanup(&ch);
     /* what it measured is kept, and the run says it failed */
-    assert_true(q(d->db, "SELECT COUNT(*) FROM requests") > 0);
+    assert_true(test_db_int(d->db, "SELECT COUNT(*) FROM requests") > 0);
     char sql[128];
     snprintf(sql, sizeof(sql), "SELECT status = 'failed' FROM runs WHERE id = 1");
-    assert_int_equal(q(d->db, sql), 1);
+    assert_int_equal(test_db_int(d->db, sql), 1);
 }
 
 /* Fill the folder until `keep` bytes stay free. */
@@ -197,9 +141,10 @@ static void a_disk_that_fills_up_stops_the_rows_not_the_run(void **state)
     assert_true(in >= 0);
     assert_true(inotify_add_watch(in, d->dir, IN_MODIFY) >= 0);
     /* 2,000 requests/s for 8 s: about 0.6 MB, which fits beside a 4 MB reserve */
-    const char *args[] = {"--rate", "2000",   "--duration",     "8s", "--db",
-                          d->db,    "--json", "--disk-reserve", "4M", NULL};
-    pid_t pid = start_run(d, args);
+    const char *args[] = {"run", "--rate", "2000",           "--duration", "8s", "--db",
+                          d->db, "--json", "--disk-reserve", "4M",         NULL};
+    pb_child ch;
+    pb_child_spawn(&ch, args, NULL);
     /* once the writer has committed rows, someone else fills the disk */
     for (int i = 0; i < 60; i++) {
         struct pollfd p = {.fd = in, .events = POLLIN};
@@ -215,10 +160,11 @@ static void a_disk_that_fills_up_stops_the_rows_not_the_run(void **state)
     }
     close(in);
     fill_disk(d->dir, 3 << 20);
-    assert_int_equal(wait_run(pid), 0);
+    pb_child_finish(&ch, PB_TEST_TIMEOUT_MS);
+    assert_int_equal(pb_child_exit_code(&ch), 0);
 
     json_error_t je;
-    json_t *sum = json_loads(slurp(d->out), 0, &je);
+    json_t *sum = json_loads(ch.out, 0, &je);
     assert_non_null(sum);
     assert_string_equal(json_string_value(json_object_get(sum, "run_status")), "completed");
     assert_true(json_is_true(json_object_get(sum, "disk_low")));
@@ -227,18 +173,16 @@ static void a_disk_that_fills_up_stops_the_rows_not_the_run(void **state)
     assert_true(unstored > 0);
     json_decref(sum);
     /* the rows stop, the rollup does not: every request is in a second */
-    assert_int_equal(q(d->db, "SELECT COUNT(*) FROM requests"), requests - unstored);
-    assert_int_equal(q(d->db, "SELECT SUM(count) FROM seconds"), requests);
-    assert_int_equal(q(d->db, "SELECT COUNT(*) FROM events WHERE kind = 'disk'"), 1);
-    assert_non_null(strstr(slurp(d->err), "free space fell below the reserve"));
+    assert_int_equal(test_db_int(d->db, "SELECT COUNT(*) FROM requests"), requests - unstored);
+    assert_int_equal(test_db_int(d->db, "SELECT SUM(count) FROM seconds"), requests);
+    assert_int_equal(test_db_int(d->db, "SELECT COUNT(*) FROM events WHERE kind = 'disk'"), 1);
+    assert_non_null(strstr(ch.err, "free space fell below the reserve"));
+    pb_child_cleanup(&ch);
 }
 
 static void bad_record_and_reserve_values_are_refused(void **state)
 {
     (void)state;
-    struct disk d = {0};
-    snprintf(d.out, sizeof(d.out), "/tmp/pb-test-disk-out.%d", (int)getpid());
-    snprintf(d.err, sizeof(d.err), "/tmp/pb-test-disk-err.%d", (int)getpid());
     static const char *const cases[][3] = {
         {"--record", "sample:0", "--record sample:N"},
         {"--record", "most", "expected all, sample:N"},
@@ -247,14 +191,13 @@ static void bad_record_and_reserve_values_are_refused(void **state)
         {"--keep-requests", "500ms", "--keep-requests: expected a duration from 1s"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        const char *args[] = {cases[i][0], cases[i][1], "--db", "/nonexistent/run.db", NULL};
-        int rc = wait_run(start_run(&d, args));
-        const char *err = slurp(d.err);
-        if (rc != 2 || strstr(err, cases[i][2]) == NULL)
-            fail_msg("%s %s: exit %d, stderr: %s", cases[i][0], cases[i][1], rc, err);
+        const char *args[] = {"run", cases[i][0], cases[i][1], "--db", "/nonexistent/run.db", NULL};
+        pb_child ch;
+        int rc = pb_child_run(&ch, args, NULL, PB_TEST_TIMEOUT_MS);
+        if (rc != 2 || strstr(ch.err, cases[i][2]) == NULL)
+            fail_msg("%s %s: exit %d, stderr: %s", cases[i][0], cases[i][1], rc, ch.err);
+        pb_child_cleanup(&ch);
     }
-    unlink(d.out);
-    unlink(d.err);
 }
 
 /* The database's file, its WAL folded in (the run has closed it). */
@@ -273,44 +216,47 @@ static void keep_requests_bounds_the_rows_not_the_rollup(void **state)
     struct disk d = {0};
     snprintf(d.dir, sizeof(d.dir), "/tmp/pb-test-keep.XXXXXX");
     assert_non_null(mkdtemp(d.dir));
-    snprintf(d.out, sizeof(d.out), "%s/out", d.dir);
-    snprintf(d.err, sizeof(d.err), "%s/err", d.dir);
     /* 4 s reaches the steady state of a 1 s window; 10 s runs on in it */
     const char *lengths[] = {"4s", "10s", "10s"};
     const char *keep[] = {"1s", "1s", NULL};
     int64_t bytes[3];
     for (int i = 0; i < 3; i++) {
         snprintf(d.db, sizeof(d.db), "%s/run%d.db", d.dir, i);
-        const char *args[] = {
-            "--rate", "5000", "--duration", lengths[i],
-            "--db",   d.db,   "--quiet",    keep[i] != NULL ? "--keep-requests" : NULL,
-            keep[i],  NULL};
-        assert_int_equal(wait_run(start_run(&d, args)), 0);
+        const char *args[] = {"run",        "--rate",   "5000",
+                              "--duration", lengths[i], "--db",
+                              d.db,         "--quiet",  keep[i] != NULL ? "--keep-requests" : NULL,
+                              keep[i],      NULL};
+        pb_child ch;
+        assert_int_equal(pb_child_run(&ch, args, NULL, PB_TEST_TIMEOUT_MS), 0);
+        pb_child_cleanup(&ch);
         bytes[i] = file_bytes(d.db);
-        int64_t requests = q(d.db, "SELECT json_extract(summary_json, '$.requests') FROM runs");
-        assert_int_equal(q(d.db, "SELECT SUM(count) FROM seconds"), requests);
+        int64_t requests =
+            test_db_int(d.db, "SELECT json_extract(summary_json, '$.requests') FROM runs");
+        assert_int_equal(test_db_int(d.db, "SELECT SUM(count) FROM seconds"), requests);
         if (keep[i] == NULL)
             continue;
-        int64_t rows = q(d.db, "SELECT COUNT(*) FROM requests");
-        int64_t dropped = q(d.db, "SELECT json_extract(summary_json, '$.rows_dropped') FROM runs");
+        int64_t rows = test_db_int(d.db, "SELECT COUNT(*) FROM requests");
+        int64_t dropped =
+            test_db_int(d.db, "SELECT json_extract(summary_json, '$.rows_dropped') FROM runs");
         assert_int_equal(rows + dropped, requests);
         /* what stays: at most the last 3 seconds (the kept second, the one in
          * progress, and the rows of the second the last commit came in) */
         assert_true(rows <= 3 * 5000 + 500);
-        assert_true(q(d.db, "SELECT MAX(t_us + wait_us + total_us) - MIN(t_us + wait_us + total_us)"
-                            " FROM requests") < 3 * 1000000);
+        assert_true(
+            test_db_int(d.db,
+                        "SELECT MAX(t_us + wait_us + total_us) - MIN(t_us + wait_us + total_us)"
+                        " FROM requests") < 3 * 1000000);
         /* runs.first_request names the oldest row kept */
         assert_int_equal(
-            q(d.db, "SELECT first_request = (SELECT MIN(rowid) FROM requests) FROM runs"), 1);
+            test_db_int(d.db, "SELECT first_request = (SELECT MIN(rowid) FROM requests) FROM runs"),
+            1);
     }
     /* the file follows what is kept, not how long the run went */
     assert_true(bytes[1] < bytes[2] / 2);
     /* 2.5 times the run is not 2.5 times the file (measured on a quiet machine:
      * 479 kB and 508 kB; a loaded one starts slower, hence the margin) */
     assert_true(bytes[1] < bytes[0] * 2);
-    char cmd[160];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d.dir);
-    assert_int_equal(system(cmd), 0);
+    test_rmtree(d.dir);
 }
 
 int main(void)

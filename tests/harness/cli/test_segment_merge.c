@@ -1,8 +1,6 @@
 /* Issue 15 end to end: one mock, three `run --segment I/3` processes with a
  * shared --start-at, `merge`d; and the inputs merge refuses. The binary comes
  * from $PB_BINARY. */
-#include <errno.h>
-#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -12,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,87 +20,24 @@
 #include "histogram.h"
 #include "mock.h"
 #include "mock_config.h"
+#include "pb_child.h"
 #include "scratch_db.h"
+#include "test_file.h"
+#include "test_sql.h"
 
-/* Start patternbench with args, stdout and stderr to a pipe each. */
-static pid_t spawn(const char *const *args, int *out, int *err)
-{
-    const char *bin = getenv("PB_BINARY");
-    assert_non_null(bin);
-    int po[2], pe[2];
-    assert_int_equal(pipe(po), 0);
-    assert_int_equal(pipe(pe), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        char *argv[40];
-        int n = 0;
-        argv[n++] = (char *)bin;
-        for (int i = 0; args[i] != NULL && n < 39; i++)
-            argv[n++] = (char *)args[i];
-        argv[n] = NULL;
-        dup2(po[1], 1);
-        dup2(pe[1], 2);
-        close(po[0]);
-        close(pe[0]);
-        close(po[1]);
-        close(pe[1]);
-        execv(bin, argv);
-        _exit(127);
-    }
-    close(po[1]);
-    close(pe[1]);
-    *out = po[0];
-    *err = pe[0];
-    return pid;
-}
-
-/* Read fd to EOF into buf. */
-static void slurp(int fd, char *buf, size_t cap)
-{
-    size_t len = 0;
-    ssize_t got;
-    while (len + 1 < cap && (got = read(fd, buf + len, cap - 1 - len)) > 0)
-        len += (size_t)got;
-    buf[len] = '\0';
-    close(fd);
-}
-
-/* Run to the end; returns the exit status, stderr into err_text. */
+/* Run patternbench to the end; returns the exit status, stderr into err_text. */
 static int run(const char *const *args, char *err_text, size_t cap)
 {
-    int out, err;
-    pid_t pid = spawn(args, &out, &err);
-    static char sink[65536];
-    slurp(out, sink, sizeof(sink));
-    slurp(err, err_text, cap);
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
-}
-
-static int64_t query(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *q;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
-    return v;
-}
-
-static sqlite3 *open_db(const char *path)
-{
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    return db;
+    pb_child c;
+    int status = pb_child_run(&c, args, NULL, PB_TEST_TIMEOUT_MS);
+    snprintf(err_text, cap, "%s", c.err);
+    pb_child_cleanup(&c);
+    return status;
 }
 
 struct fixture {
     char dir[256], db[256], seg[3][300], one[300], merged[300], url[128];
-    pid_t mock;
-    int mock_out, mock_err;
+    pb_child mock;
 };
 
 static struct fixture fx;
@@ -119,40 +53,23 @@ static int setup(void **state)
     snprintf(fx.merged, sizeof(fx.merged), "%s/merged.db", fx.dir);
     const char *args[] = {"mock",     "--seed",     "7",         "--errors",         "503:0.1",
                           "--faults", "reset:0.03", "--latency", "uniform:50us,2ms", NULL};
-    fx.mock = spawn(args, &fx.mock_out, &fx.mock_err);
+    pb_child_spawn(&fx.mock, args, NULL);
     /* the first line of stdout names the bound port */
-    char line[256];
-    size_t len = 0;
-    struct pollfd p = {fx.mock_out, POLLIN, 0};
-    while (len < sizeof(line) - 1 && memchr(line, '\n', len) == NULL) {
-        assert_true(poll(&p, 1, 10000) == 1);
-        ssize_t got = read(fx.mock_out, line + len, sizeof(line) - 1 - len);
-        assert_true(got > 0);
-        len += (size_t)got;
-        line[len] = '\0';
-    }
-    assert_int_equal(sscanf(line, "listening on %127s", fx.url), 1);
+    pb_child_await(&fx.mock, PB_CHILD_OUT, "\n", 1, 10000);
+    assert_int_equal(sscanf(fx.mock.out, "listening on %127s", fx.url), 1);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    kill(fx.mock, SIGTERM);
-    int status;
-    waitpid(fx.mock, &status, 0);
-    close(fx.mock_out);
-    close(fx.mock_err);
-    const char *files[] = {fx.seg[0], fx.seg[1], fx.seg[2], fx.one, fx.merged, fx.db};
-    char path[512];
-    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-        const char *suffix[] = {"", "-wal", "-shm"};
-        for (int k = 0; k < 3; k++) {
-            snprintf(path, sizeof(path), "%s%s", files[i], suffix[k]);
-            unlink(path);
-        }
-    }
-    rmdir(fx.dir);
+    kill(fx.mock.pid, SIGTERM);
+    pb_child_finish(&fx.mock, PB_TEST_TIMEOUT_MS);
+    pb_child_cleanup(&fx.mock);
+    const char *files[] = {fx.seg[0], fx.seg[1], fx.seg[2], fx.one, fx.merged};
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+        scratch_db_unlink(files[i]);
+    scratch_db_remove(fx.dir, fx.db);
     return 0;
 }
 
@@ -180,25 +97,20 @@ static void three_segments_merge_into_the_run_one_process_makes(void **state)
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     snprintf(start, sizeof(start), "%lld.5", (long long)now.tv_sec + 2);
-    pid_t pids[3];
-    int fds[3][2];
+    pb_child segs[3];
     char seg[3][8];
     for (int i = 0; i < 3; i++) {
         snprintf(seg[i], sizeof(seg[i]), "%d/3", i);
         const char *args[] = {"run", "--target",   fx.url,    "--segment",     seg[i], "--start-at",
                               start, "--requests", "3000",    "--concurrency", "8",    "--seed",
                               "7",   "--db",       fx.seg[i], "--quiet",       NULL};
-        pids[i] = spawn(args, &fds[i][0], &fds[i][1]);
+        pb_child_spawn(&segs[i], args, NULL);
     }
     for (int i = 0; i < 3; i++) {
-        static char sink[65536];
-        slurp(fds[i][0], sink, sizeof(sink));
-        slurp(fds[i][1], err, sizeof(err));
-        int status;
-        assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
-        assert_true(WIFEXITED(status));
-        if (WEXITSTATUS(status) != 0)
-            fail_msg("segment %d: %s", i, err);
+        pb_child_finish(&segs[i], PB_TEST_TIMEOUT_MS);
+        if (pb_child_exit_code(&segs[i]) != 0)
+            fail_msg("segment %d: %s", i, segs[i].err);
+        pb_child_cleanup(&segs[i]);
     }
     int64_t mock_requests =
         mock_counter("requests") - mock_counter("resent_resets") - mock_counter("resent_hangs");
@@ -206,32 +118,33 @@ static void three_segments_merge_into_the_run_one_process_makes(void **state)
     if (run(margs, err, sizeof(err)) != 0)
         fail_msg("merge: %s", err);
 
-    sqlite3 *m = open_db(fx.merged);
-    int64_t rows = query(m, "SELECT count(*) FROM requests WHERE run_id = 1");
+    sqlite3 *m = test_db_open(fx.merged);
+    int64_t rows = test_sql_int(m, "SELECT count(*) FROM requests WHERE run_id = 1");
     assert_int_equal(rows, 3000);
     /* the mock counted each attempt once (libcurl's own re-sends aside) */
     assert_int_equal(rows, mock_requests);
-    assert_int_equal(query(m, "SELECT json_extract(summary_json, '$.requests') FROM runs"), rows);
-    assert_int_equal(query(m, "SELECT sum(count) FROM seconds WHERE run_id = 1"), rows);
+    assert_int_equal(test_sql_int(m, "SELECT json_extract(summary_json, '$.requests') FROM runs"),
+                     rows);
+    assert_int_equal(test_sql_int(m, "SELECT sum(count) FROM seconds WHERE run_id = 1"), rows);
     /* per outcome: the merged summary is the segments' sum and the rows' count */
     const char *outcomes[][2] = {{"ok", "0"}, {"http_error", "1"}, {"reset", "4"}};
     for (int o = 0; o < 3; o++) {
         char sql[256];
         int64_t sum = 0;
         for (int i = 0; i < 3; i++) {
-            sqlite3 *s = open_db(fx.seg[i]);
+            sqlite3 *s = test_db_open(fx.seg[i]);
             snprintf(sql, sizeof(sql),
                      "SELECT json_extract(summary_json, '$.outcomes.%s') FROM runs",
                      outcomes[o][0]);
-            sum += query(s, sql);
+            sum += test_sql_int(s, sql);
             sqlite3_close(s);
         }
         snprintf(sql, sizeof(sql), "SELECT json_extract(summary_json, '$.outcomes.%s') FROM runs",
                  outcomes[o][0]);
-        assert_int_equal(query(m, sql), sum);
+        assert_int_equal(test_sql_int(m, sql), sum);
         snprintf(sql, sizeof(sql), "SELECT count(*) FROM requests WHERE code & 15 = %s",
                  outcomes[o][1]);
-        assert_int_equal(query(m, sql), sum);
+        assert_int_equal(test_sql_int(m, sql), sum);
     }
     /* p50/p99: the percentiles over the union of the raw rows, within 0.1 % */
     pb_hist *h;
@@ -259,14 +172,15 @@ static void three_segments_merge_into_the_run_one_process_makes(void **state)
         snprintf(sql, sizeof(sql), "SELECT json_extract(summary_json, '$.latency_us.%s') FROM runs",
                  keys[i]);
         double exact = (double)v[(size_t)((ps[i] / 100) * (double)n + 0.999999) - 1];
-        double merged = (double)query(m, sql);
+        double merged = (double)test_sql_int(m, sql);
         assert_true(merged >= exact && merged <= exact * 1.001 + 1);
     }
     free(v);
     pb_hist_destroy(h);
     /* the segments started together: aimed .5 s, achieved within 50 ms */
-    assert_true(query(m, "SELECT json_extract(summary_json, '$.segment.start_skew_us') FROM runs") <
-                50000);
+    assert_true(
+        test_sql_int(m, "SELECT json_extract(summary_json, '$.segment.start_skew_us') FROM runs") <
+        50000);
 
     /* task by task: segment I sent the task numbers k = j*3 + I, so its 503s
      * are exactly the mock's draws for those k (a segment numbering its tasks
@@ -284,10 +198,11 @@ static void three_segments_merge_into_the_run_one_process_makes(void **state)
             pb_fault_decide(&mc->base, 7, k << 8, &d); /* the stream of (seq k, attempt 0) */
             expected += d.action == PB_MOCK_ERROR && d.status == 503;
         }
-        sqlite3 *s = open_db(fx.seg[i]);
+        sqlite3 *s = test_db_open(fx.seg[i]);
         assert_true(expected > 50);
-        assert_int_equal(query(s, "SELECT count(*) FROM requests WHERE (code >> 6) & 1023 = 503"),
-                         expected);
+        assert_int_equal(
+            test_sql_int(s, "SELECT count(*) FROM requests WHERE (code >> 6) & 1023 = 503"),
+            expected);
         sqlite3_close(s);
     }
     pb_mock_config_destroy(mc);
@@ -299,15 +214,15 @@ static void three_segments_merge_into_the_run_one_process_makes(void **state)
                            fx.one,          "--quiet",  NULL};
     if (run(oargs, err, sizeof(err)) != 0)
         fail_msg("one process: %s", err);
-    sqlite3 *one = open_db(fx.one);
+    sqlite3 *one = test_db_open(fx.one);
     for (int o = 0; o < 9; o++) {
         char sql[128];
         snprintf(sql, sizeof(sql), "SELECT count(*) FROM requests WHERE code & 15 = %d", o);
-        assert_int_equal(query(one, sql), query(m, sql));
+        assert_int_equal(test_sql_int(one, sql), test_sql_int(m, sql));
         snprintf(sql, sizeof(sql),
                  "SELECT count(*) FROM requests WHERE code & 15 = %d AND (code >> 6) & 1023 = 503",
                  o);
-        assert_int_equal(query(one, sql), query(m, sql));
+        assert_int_equal(test_sql_int(one, sql), test_sql_int(m, sql));
     }
     sqlite3_close(one);
     sqlite3_close(m);
@@ -318,20 +233,7 @@ static void three_segments_merge_into_the_run_one_process_makes(void **state)
     const char *rargs[] = {"report", fx.merged, "-o", report_dir, NULL};
     int rc = run(rargs, err, sizeof(err));
     assert_true(rc == 0 || strstr(err, "gnuplot") != NULL);
-    char cmd[400];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", report_dir);
-    assert_int_equal(system(cmd), 0);
-}
-
-/* Remove path and its WAL files. */
-static void remove_db(const char *path)
-{
-    char side[400];
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (int k = 0; k < 3; k++) {
-        snprintf(side, sizeof(side), "%s%s", path, suffix[k]);
-        unlink(side);
-    }
+    test_rmtree(report_dir);
 }
 
 /* Sum of the first column of sql over the segment files. */
@@ -339,8 +241,8 @@ static int64_t segments_sum(char files[][300], int n, const char *sql)
 {
     int64_t sum = 0;
     for (int i = 0; i < n; i++) {
-        sqlite3 *s = open_db(files[i]);
-        sum += query(s, sql);
+        sqlite3 *s = test_db_open(files[i]);
+        sum += test_sql_int(s, sql);
         sqlite3_close(s);
     }
     return sum;
@@ -387,16 +289,17 @@ static void merge_sums_lost_results(void **state)
     const char *margs[] = {"merge", merged, seg[0], seg[1], NULL};
     if (run(margs, err, sizeof(err)) != 0)
         fail_msg("merge: %s", err);
-    sqlite3 *m = open_db(merged);
-    assert_int_equal(query(m, "SELECT sum(lost) FROM seconds"), lost);
-    assert_int_equal(query(m, "SELECT sum(cascaded) FROM seconds"), cascaded);
-    assert_int_equal(query(m, "SELECT json_extract(summary_json, '$.pattern.lost') FROM runs"),
-                     lost);
-    assert_int_equal(query(m, "SELECT json_extract(summary_json, '$.pattern.cascaded') FROM runs"),
-                     cascaded);
-    assert_int_equal(query(m, "SELECT count(seq) FROM requests"),
+    sqlite3 *m = test_db_open(merged);
+    assert_int_equal(test_sql_int(m, "SELECT sum(lost) FROM seconds"), lost);
+    assert_int_equal(test_sql_int(m, "SELECT sum(cascaded) FROM seconds"), cascaded);
+    assert_int_equal(
+        test_sql_int(m, "SELECT json_extract(summary_json, '$.pattern.lost') FROM runs"), lost);
+    assert_int_equal(
+        test_sql_int(m, "SELECT json_extract(summary_json, '$.pattern.cascaded') FROM runs"),
+        cascaded);
+    assert_int_equal(test_sql_int(m, "SELECT count(seq) FROM requests"),
                      segments_sum(seg, 1, "SELECT count(seq) FROM requests"));
-    assert_int_equal(query(m, "SELECT sum(seq) FROM requests"),
+    assert_int_equal(test_sql_int(m, "SELECT sum(seq) FROM requests"),
                      segments_sum(seg, 1, "SELECT sum(seq) FROM requests"));
     sqlite3_close(m);
 
@@ -414,14 +317,14 @@ static void merge_sums_lost_results(void **state)
     const char *oargs[] = {"merge", older, seg[0], seg[1], NULL};
     if (run(oargs, err, sizeof(err)) != 0)
         fail_msg("merge with a version-2 segment: %s", err);
-    m = open_db(older);
-    assert_int_equal(query(m, "SELECT sum(lost) FROM seconds"), lost);
-    assert_int_equal(query(m, "SELECT sum(cascaded) FROM seconds"), cascaded);
+    m = test_db_open(older);
+    assert_int_equal(test_sql_int(m, "SELECT sum(lost) FROM seconds"), lost);
+    assert_int_equal(test_sql_int(m, "SELECT sum(cascaded) FROM seconds"), cascaded);
     sqlite3_close(m);
-    remove_db(seg[0]);
-    remove_db(seg[1]);
-    remove_db(merged);
-    remove_db(older);
+    scratch_db_unlink(seg[0]);
+    scratch_db_unlink(seg[1]);
+    scratch_db_unlink(merged);
+    scratch_db_unlink(older);
 }
 
 static void merge_refuses_inputs_that_do_not_fit(void **state)
@@ -450,12 +353,7 @@ static void merge_refuses_inputs_that_do_not_fit(void **state)
     /* a lone run is not a segment */
     assert_int_equal(run((const char *[]){"merge", fx.db, fx.one, NULL}, err, sizeof(err)), 2);
     assert_non_null(strstr(err, "is not a segment"));
-    char path[400];
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (int k = 0; k < 3; k++) {
-        snprintf(path, sizeof(path), "%s%s", other, suffix[k]);
-        unlink(path);
-    }
+    scratch_db_unlink(other);
 }
 
 static void bad_segment_and_past_start(void **state)

@@ -21,28 +21,6 @@
 #include "scratch_db.h"
 #include "test_mock.h"
 
-struct ctx {
-    char dir[64];
-    char db[128];
-};
-
-static int setup(void **state)
-{
-    struct ctx *c = calloc(1, sizeof(*c));
-    assert_non_null(c);
-    scratch_db_create(c->dir, sizeof(c->dir), c->db, sizeof(c->db), "engine");
-    *state = c;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct ctx *c = *state;
-    scratch_db_remove(c->dir, c->db);
-    free(c);
-    return 0;
-}
-
 /* Run with name/value options (NULL-terminated) recorded into db. */
 static void run(const char *db, const char *target, const char *const *opts, pb_run_summary *s)
 {
@@ -146,7 +124,7 @@ static void every_request_is_recorded_under_errors_and_resets(void **state)
 {
     static const char *const patterns[] = {"queue", "semaphore", "backpressure", "breaker",
                                            "adaptive"};
-    struct ctx *c = *state;
+    scratch_db *c = *state;
     for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
         const char *mock_opts[] = {"errors",     "503:0.1", "faults",
                                    "reset:0.02", "latency", "uniform:200us,2ms",
@@ -178,7 +156,7 @@ static void a_request_count_makes_exactly_that_many_rows(void **state)
 {
     static const char *const patterns[] = {"queue", "semaphore", "backpressure", "breaker",
                                            "adaptive"};
-    struct ctx *c = *state;
+    scratch_db *c = *state;
     for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
         const char *mock_opts[] = {"errors", "503:0.1", NULL};
         pb_mock *m = test_mock_start(mock_opts);
@@ -232,7 +210,7 @@ static void monitor_second(void *data, const pb_run_view *v)
  * run with every figure final: rows counted = rows written. */
 static void a_monitor_sees_every_second_and_the_final_figures(void **state)
 {
-    struct ctx *c = *state;
+    scratch_db *c = *state;
     pb_run_config cfg;
     pb_err err = {0};
     assert_int_equal(pb_run_config_init(&cfg), 0);
@@ -263,7 +241,7 @@ static void a_monitor_sees_every_second_and_the_final_figures(void **state)
 
 static void the_breaker_records_rejections_and_transitions(void **state)
 {
-    struct ctx *c = *state;
+    scratch_db *c = *state;
     const char *mock_opts[] = {"errors", "503:0.6", NULL};
     pb_mock *m = test_mock_start(mock_opts);
     const char *opts[] = {
@@ -297,7 +275,7 @@ static void the_breaker_records_rejections_and_transitions(void **state)
 
 static void the_adaptive_limit_records_its_changes(void **state)
 {
-    struct ctx *c = *state;
+    scratch_db *c = *state;
     const char *mock_opts[] = {"errors", "503:0.2", "latency", "uniform:1ms,5ms", NULL};
     pb_mock *m = test_mock_start(mock_opts);
     /* on three client threads: the slots in use wander as the limit moves */
@@ -325,7 +303,7 @@ static void the_adaptive_limit_records_its_changes(void **state)
 
 static void an_open_loop_rate_is_kept_and_waits_count_as_latency(void **state)
 {
-    struct ctx *c = *state;
+    scratch_db *c = *state;
     const char *mock_opts[] = {"latency", "fixed:20ms", NULL};
     pb_mock *m = test_mock_start(mock_opts);
     /* 200/s with 2 workers and 20 ms service: 100/s at most, so a queue builds */
@@ -347,7 +325,7 @@ static void an_open_loop_rate_is_kept_and_waits_count_as_latency(void **state)
  * the summary holds the generator-bound verdict and what decided it. */
 static void every_second_records_the_harness_itself(void **state)
 {
-    struct ctx *c = *state;
+    scratch_db *c = *state;
     const char *opts[] = {"pattern", "queue", "duration", "2500ms", "concurrency", "4", NULL};
     pb_run_summary s;
     run(c->db, NULL, opts, &s);
@@ -378,7 +356,7 @@ static void every_second_records_the_harness_itself(void **state)
 
 static void the_built_in_mock_runs_phases_in_step_with_the_run(void **state)
 {
-    struct ctx *c = *state;
+    scratch_db *c = *state;
     pb_run_config cfg;
     pb_err err = {0};
     assert_int_equal(pb_run_config_init(&cfg), 0);
@@ -422,7 +400,7 @@ static void on_signal(int sig)
 
 static void the_callers_signal_handlers_are_back_after_a_run(void **state)
 {
-    struct ctx *c = *state;
+    scratch_db *c = *state;
     struct sigaction mine = {.sa_handler = on_signal}, before, after;
     assert_int_equal(sigaction(SIGINT, &mine, &before), 0);
     assert_int_equal(sigaction(SIGTERM, &mine, NULL), 0);
@@ -455,22 +433,24 @@ static void a_bad_configuration_is_refused_before_anything_runs(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(every_request_is_recorded_under_errors_and_resets, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(a_request_count_makes_exactly_that_many_rows, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(a_monitor_sees_every_second_and_the_final_figures, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(the_breaker_records_rejections_and_transitions, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(the_adaptive_limit_records_its_changes, setup, teardown),
-        cmocka_unit_test_setup_teardown(an_open_loop_rate_is_kept_and_waits_count_as_latency, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(every_second_records_the_harness_itself, setup, teardown),
-        cmocka_unit_test_setup_teardown(the_built_in_mock_runs_phases_in_step_with_the_run, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(the_callers_signal_handlers_are_back_after_a_run, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(every_request_is_recorded_under_errors_and_resets,
+                                        scratch_db_setup, scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(a_request_count_makes_exactly_that_many_rows,
+                                        scratch_db_setup, scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(a_monitor_sees_every_second_and_the_final_figures,
+                                        scratch_db_setup, scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(the_breaker_records_rejections_and_transitions,
+                                        scratch_db_setup, scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(the_adaptive_limit_records_its_changes, scratch_db_setup,
+                                        scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(an_open_loop_rate_is_kept_and_waits_count_as_latency,
+                                        scratch_db_setup, scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(every_second_records_the_harness_itself, scratch_db_setup,
+                                        scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(the_built_in_mock_runs_phases_in_step_with_the_run,
+                                        scratch_db_setup, scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(the_callers_signal_handlers_are_back_after_a_run,
+                                        scratch_db_setup, scratch_db_teardown),
         cmocka_unit_test(a_bad_configuration_is_refused_before_anything_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -95,3 +95,29 @@ int scrape_wait(pid_t pid)
         return 128 + WTERMSIG(status);
     return WEXITSTATUS(status);
 }
+
+const char *scrape_promtool(void)
+{
+    const char *p = getenv("PB_PROMTOOL");
+    return p != NULL ? p : "/usr/bin/promtool";
+}
+
+int scrape_promtool_check(const char *page)
+{
+    int in[2];
+    assert_int_equal(pipe(in), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(in[0], STDIN_FILENO);
+        close(in[0]);
+        close(in[1]);
+        execl(scrape_promtool(), "promtool", "check", "metrics", (char *)NULL);
+        _exit(127);
+    }
+    close(in[0]);
+    size_t len = strlen(page);
+    assert_int_equal(write(in[1], page, len), (ssize_t)len);
+    close(in[1]);
+    return scrape_wait(pid);
+}

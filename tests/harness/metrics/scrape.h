@@ -1,5 +1,5 @@
-/* What the metrics tests share: an HTTP GET, a free loopback port, and
- * running a program to its end. */
+/* What the metrics tests share: an HTTP GET, a free loopback port, running a
+ * program to its end, and promtool's verdict on a page. */
 #ifndef PB_TEST_SCRAPE_H
 #define PB_TEST_SCRAPE_H
 
@@ -19,5 +19,13 @@ pid_t scrape_spawn(char *const argv[], const char *log);
 
 /* Wait for pid to end; its exit status, or 128 + the signal that ended it. */
 int scrape_wait(pid_t pid);
+
+/* The promtool to check pages with: $PB_PROMTOOL, else /usr/bin/promtool. */
+const char *scrape_promtool(void);
+
+/* `promtool check metrics` with page on its stdin: its exit status (0 when
+ * the format and Prometheus's naming conventions hold; it prints what does
+ * not), or 128 + the signal that ended it. */
+int scrape_promtool_check(const char *page);
 
 #endif

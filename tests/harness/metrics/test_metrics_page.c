@@ -17,6 +17,7 @@
 
 #include "metrics_page.h"
 #include "run_summary.h"
+#include "scrape.h"
 
 /* A run's tally and view, filled by hand. */
 struct fake {
@@ -226,16 +227,10 @@ static void an_empty_page_has_the_process(void **state)
     free(page);
 }
 
-static const char *promtool(void)
-{
-    const char *p = getenv("PB_PROMTOOL");
-    return p != NULL ? p : "/usr/bin/promtool";
-}
-
 /* promtool check metrics: the format and Prometheus's naming conventions. */
 static void promtool_accepts_the_page(void **state)
 {
-    if (access(promtool(), X_OK) != 0) {
+    if (access(scrape_promtool(), X_OK) != 0) {
         printf("promtool not installed (scripts/install-deps.sh --test installs prometheus): "
                "skipped\n");
         skip();
@@ -247,25 +242,7 @@ static void promtool_accepts_the_page(void **state)
     add(&f[0], 3, 100, 200, PB_OUTCOME_OK);
     add(&f[1], 3, 5000, 503, PB_OUTCOME_HTTP_ERROR);
     char *page = page_of(f, 2);
-    int in[2];
-    assert_int_equal(pipe(in), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        dup2(in[0], STDIN_FILENO);
-        close(in[0]);
-        close(in[1]);
-        execl(promtool(), "promtool", "check", "metrics", (char *)NULL);
-        _exit(127);
-    }
-    close(in[0]);
-    size_t len = strlen(page);
-    assert_int_equal(write(in[1], page, len), (ssize_t)len);
-    close(in[1]);
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0); /* promtool prints what it finds wrong */
+    assert_int_equal(scrape_promtool_check(page), 0); /* promtool prints what it finds wrong */
     free(page);
     pb_tally_cleanup(&f[0].tally);
     pb_tally_cleanup(&f[1].tally);

@@ -17,9 +17,11 @@
 
 #include <cmocka.h>
 #include <jansson.h>
-#include <sqlite3.h>
 
+#include "pb_child.h"
 #include "scrape.h"
+#include "test_file.h"
+#include "test_sql.h"
 
 #define RUN_SECONDS 4
 #define TRIES 30
@@ -53,20 +55,6 @@ static double query(unsigned port, const char *promql)
     return v;
 }
 
-static int64_t count_rows(const char *db_path)
-{
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM requests", -1, &st, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return n;
-}
-
 static void prometheus_sees_every_row(void **state)
 {
     if (access(prometheus(), X_OK) != 0) {
@@ -74,15 +62,12 @@ static void prometheus_sees_every_row(void **state)
                "skipped\n");
         skip();
     }
-    const char *bin = getenv("PB_BINARY");
-    assert_non_null(bin);
     char dir[] = "/tmp/pb-test-prometheus.XXXXXX";
     assert_non_null(mkdtemp(dir));
-    char config[128], data[128], plog[128], rlog[128], db[128];
+    char config[128], data[128], plog[128], db[128];
     snprintf(config, sizeof(config), "%s/prometheus.yml", dir);
     snprintf(data, sizeof(data), "%s/data", dir);
     snprintf(plog, sizeof(plog), "%s/prometheus.log", dir);
-    snprintf(rlog, sizeof(rlog), "%s/run.log", dir);
     snprintf(db, sizeof(db), "%s/run.db", dir);
     unsigned mport = scrape_free_port(), pport = scrape_free_port();
     FILE *f = fopen(config, "w");
@@ -122,10 +107,12 @@ static void prometheus_sees_every_row(void **state)
     char duration[16];
     snprintf(duration, sizeof(duration), "%ds", RUN_SECONDS);
     /* --metrics-linger: the run ends once Prometheus has scraped its final figures */
-    char *rargv[] = {(char *)bin, "run",   "--duration",       duration, "--db",    db,
-                     "--metrics", metrics, "--metrics-linger", "5s",     "--quiet", NULL};
-    assert_int_equal(scrape_wait(scrape_spawn(rargv, rlog)), 0);
-    int64_t rows = count_rows(db);
+    const char *rargs[] = {"run",   "--duration",       duration, "--db",    db,  "--metrics",
+                           metrics, "--metrics-linger", "5s",     "--quiet", NULL};
+    pb_child run;
+    assert_int_equal(pb_child_run(&run, rargs, NULL, PB_TEST_TIMEOUT_MS), 0);
+    pb_child_cleanup(&run);
+    int64_t rows = test_db_int(db, "SELECT count(*) FROM requests");
     assert_true(rows > 0);
 
     /* the final scrape is stored a moment after it was answered */
@@ -145,9 +132,7 @@ static void prometheus_sees_every_row(void **state)
            tries + 1, tries == 0 ? "y" : "ies");
     kill(prom, SIGTERM);
     scrape_wait(prom);
-    char cmd[192];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    test_rmtree(dir);
     assert_true(seen >= 0);
     assert_true(seen <= (double)rows);
     assert_true((double)rows - seen <= rps * 1.0);

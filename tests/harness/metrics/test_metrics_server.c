@@ -19,33 +19,10 @@
 
 #include "engine.h"
 #include "metrics_server.h"
+#include "pb_child.h"
 #include "scrape.h"
 #include "scratch_db.h"
-
-struct ctx {
-    char dir[64];
-    char db[128];
-};
-
-static int setup(void **state)
-{
-    struct ctx *c = calloc(1, sizeof(*c));
-    assert_non_null(c);
-    scratch_db_create(c->dir, sizeof(c->dir), c->db, sizeof(c->db), "metrics");
-    *state = c;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct ctx *c = *state;
-    char log[160];
-    snprintf(log, sizeof(log), "%s/out.log", c->dir);
-    unlink(log);
-    scratch_db_remove(c->dir, c->db);
-    free(c);
-    return 0;
-}
+#include "test_env.h"
 
 /* Sum of every sample of a family (its lines `name{...} value`). */
 static double family_sum(const char *page, const char *name)
@@ -97,33 +74,17 @@ static void watch_second(void *data, const pb_run_view *v)
 
 static void promtool_check(const char *page)
 {
-    const char *tool = "/usr/bin/promtool";
-    if (access(tool, X_OK) != 0) {
+    if (access(scrape_promtool(), X_OK) != 0) {
         printf("promtool not installed (scripts/install-deps.sh --test installs prometheus): "
                "not checked\n");
         return;
     }
-    int in[2];
-    assert_int_equal(pipe(in), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        dup2(in[0], STDIN_FILENO);
-        close(in[0]);
-        close(in[1]);
-        execl(tool, "promtool", "check", "metrics", (char *)NULL);
-        _exit(127);
-    }
-    close(in[0]);
-    size_t len = strlen(page);
-    assert_int_equal(write(in[1], page, len), (ssize_t)len);
-    close(in[1]);
-    assert_int_equal(scrape_wait(pid), 0);
+    assert_int_equal(scrape_promtool_check(page), 0);
 }
 
 static void a_run_is_scraped_live_and_final(void **state)
 {
-    struct ctx *c = *state;
+    scratch_db *c = *state;
     pb_metrics_addr addr;
     pb_err err = {0};
     assert_int_equal(pb_metrics_parse_addr("0", &addr, &err), 0);
@@ -209,73 +170,51 @@ static void a_port_in_use_is_refused(void **state)
     }
 }
 
-static const char *binary(void)
-{
-    const char *b = getenv("PB_BINARY");
-    if (b == NULL)
-        fail_msg("PB_BINARY is not set (run the test through ctest)");
-    return b;
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    static char buf[8192];
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
 /* `run` and `compare` with --metrics on a busy port: exit 2, a message naming
  * --metrics and the address, and no database (nothing was started). */
 static void the_cli_refuses_a_busy_port_before_starting(void **state)
 {
-    struct ctx *c = *state;
+    scratch_db *c = *state;
     pb_metrics_addr addr;
     pb_err err = {0};
     assert_int_equal(pb_metrics_parse_addr("127.0.0.1:0", &addr, &err), 0);
     pb_metrics *busy;
     assert_int_equal(pb_metrics_start(&addr, &busy, &err), 0);
-    char port[16], log[160], want[80], scenario[512];
+    char port[16], want[80], scenario[512];
     snprintf(port, sizeof(port), "%s", strrchr(pb_metrics_url(busy), ':') + 1);
     *strchr(port, '/') = '\0';
-    snprintf(log, sizeof(log), "%s/out.log", c->dir);
     snprintf(want, sizeof(want), "--metrics: cannot listen on 127.0.0.1:%s", port);
-    const char *src = getenv("PB_SOURCE_DIR");
-    assert_non_null(src);
-    snprintf(scenario, sizeof(scenario), "%s/scenarios/demo.json", src);
+    snprintf(scenario, sizeof(scenario), "%s/scenarios/demo.json", test_env("PB_SOURCE_DIR"));
 
-    char *run[] = {(char *)binary(), "run", "--duration", "1s", "--db", c->db,
-                   "--metrics",      port,  NULL};
-    char *compare[] = {(char *)binary(), "compare", scenario,    "--duration", "1s",
-                       "--db",           c->db,     "--metrics", port,         NULL};
-    char *const *cmds[] = {run, compare};
+    const char *run[] = {"run", "--duration", "1s", "--db", c->db, "--metrics", port, NULL};
+    const char *compare[] = {"compare", scenario,    "--duration", "1s", "--db",
+                             c->db,     "--metrics", port,         NULL};
+    const char *const *cmds[] = {run, compare};
+    pb_child ch;
     for (int i = 0; i < 2; i++) {
-        unlink(log);
-        assert_int_equal(scrape_wait(scrape_spawn(cmds[i], log)), 2);
-        const char *out = slurp(log);
-        assert_non_null(strstr(out, want));
-        assert_non_null(strstr(out, "nothing was started"));
+        assert_int_equal(pb_child_run(&ch, cmds[i], NULL, PB_TEST_TIMEOUT_MS), 2);
+        assert_non_null(strstr(ch.err, want));
+        assert_non_null(strstr(ch.err, "nothing was started"));
+        pb_child_cleanup(&ch);
         struct stat st;
         assert_int_not_equal(stat(c->db, &st), 0);
     }
     /* a malformed address is a usage error too */
-    char *bad[] = {(char *)binary(), "run", "--db", c->db, "--metrics", "local:host", NULL};
-    unlink(log);
-    assert_int_equal(scrape_wait(scrape_spawn(bad, log)), 2);
-    assert_non_null(strstr(slurp(log), "--metrics: expected [ADDR:]PORT"));
+    const char *bad[] = {"run", "--db", c->db, "--metrics", "local:host", NULL};
+    assert_int_equal(pb_child_run(&ch, bad, NULL, PB_TEST_TIMEOUT_MS), 2);
+    assert_non_null(strstr(ch.err, "--metrics: expected [ADDR:]PORT"));
+    pb_child_cleanup(&ch);
     pb_metrics_stop(busy);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(a_run_is_scraped_live_and_final, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_run_is_scraped_live_and_final, scratch_db_setup,
+                                        scratch_db_teardown),
         cmocka_unit_test(a_port_in_use_is_refused),
-        cmocka_unit_test_setup_teardown(the_cli_refuses_a_busy_port_before_starting, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(the_cli_refuses_a_busy_port_before_starting,
+                                        scratch_db_setup, scratch_db_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

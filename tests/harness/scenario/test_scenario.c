@@ -15,13 +15,8 @@
 #include "json_pos.h"
 #include "mock.h"
 #include "scenario.h"
-
-static const char *source_dir(void)
-{
-    const char *dir = getenv("PB_SOURCE_DIR");
-    assert_non_null(dir);
-    return dir;
-}
+#include "test_env.h"
+#include "test_file.h"
 
 static pb_scenario *parse_ok(const char *text)
 {
@@ -191,7 +186,7 @@ static void closed_load_and_url_target(void **state)
 static void assert_file_refused(const char *name, const char *expected)
 {
     char path[1024], want[2200];
-    snprintf(path, sizeof(path), "%s/tests/data/%s", source_dir(), name);
+    snprintf(path, sizeof(path), "%s/tests/data/%s", test_env("PB_SOURCE_DIR"), name);
     snprintf(want, sizeof(want), "%s: %s", path, expected);
     pb_scenario *sc = NULL;
     pb_err err = {0};
@@ -208,7 +203,7 @@ static void assert_file_refused_at(const char *name, const char *path_in_json, c
                                    const char *position)
 {
     char path[1024], prefix[1400];
-    snprintf(path, sizeof(path), "%s/tests/data/%s", source_dir(), name);
+    snprintf(path, sizeof(path), "%s/tests/data/%s", test_env("PB_SOURCE_DIR"), name);
     snprintf(prefix, sizeof(prefix), "%s: %s: ", path, path_in_json);
     pb_scenario *sc = NULL;
     pb_err err = {0};
@@ -273,7 +268,7 @@ static void unreadable_files_are_named(void **state)
                         "/nonexistent/x.json: cannot open the scenario file: No such file or "
                         "directory");
     char dir[1024];
-    snprintf(dir, sizeof(dir), "%s/scenarios", source_dir());
+    snprintf(dir, sizeof(dir), "%s/scenarios", test_env("PB_SOURCE_DIR"));
     assert_int_equal(pb_scenario_load(dir, &sc, &err), PB_EINVAL);
     assert_contains(err.msg, "expected a scenario file (JSON), got a directory");
     assert_int_equal(pb_scenario_parse("", 0, "empty.json", &sc, &err), PB_EPARSE);
@@ -461,7 +456,7 @@ static void overrides_selection_and_added_thresholds(void **state)
 static void every_shipped_scenario_validates(void **state)
 {
     char dir[1024];
-    snprintf(dir, sizeof(dir), "%s/scenarios", source_dir());
+    snprintf(dir, sizeof(dir), "%s/scenarios", test_env("PB_SOURCE_DIR"));
     DIR *d = opendir(dir);
     assert_non_null(d);
     int n = 0;
@@ -488,15 +483,8 @@ static void every_shipped_scenario_validates(void **state)
 static char *read_demo(size_t *len)
 {
     char path[1024];
-    snprintf(path, sizeof(path), "%s/scenarios/demo.json", source_dir());
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    char *text = malloc(1 << 16);
-    assert_non_null(text);
-    *len = fread(text, 1, (1 << 16) - 1, f);
-    text[*len] = '\0';
-    fclose(f);
-    return text;
+    snprintf(path, sizeof(path), "%s/scenarios/demo.json", test_env("PB_SOURCE_DIR"));
+    return test_slurp(path, len);
 }
 
 /* Whatever is given is either a scenario or a message naming the input. */
