@@ -141,7 +141,7 @@ static void compare_chart_draws_what_reached_the_caller(void **state)
     assert_non_null(strstr(gp, "hatched: reached the caller"));
     free(gp);
     fx_assert_png(out, "compare.png");
-    fx_rmtree(dir);
+    test_rmtree(dir);
 }
 
 static void compare_report_writes_every_file(void **state)
