@@ -637,28 +637,29 @@ static int emit_second(struct merge *m, int64_t run_id, const struct sec_acc *a)
         m->blob_cap = need;
     }
     size_t len = pb_hist_encode(h, m->blob, m->blob_cap);
-    bool has_latency = pb_hist_count(h) > 0;
+    /* the harness columns belong to one process each: NULL in a merged second */
+    pb_schema_second row = {
+        .run_id = run_id,
+        .sec = (uint64_t)a->sec,
+        .count = a->count,
+        .retries = a->retries,
+        .bytes = a->bytes,
+        .lost = a->lost,
+        .cascaded = a->cascaded,
+        .hist = h,
+        .hist_blob = m->blob,
+        .hist_len = len,
+        .state_known = a->marked,
+        .in_flight = a->in_flight,
+        .lim = a->lim,
+        .queue = a->queue,
+        .breaker = a->breaker >= 0 ? a->breaker : -1,
+        .phase = a->phase,
+        .marked = true,
+    };
+    memcpy(row.outcomes, a->outcomes, sizeof(row.outcomes));
     sqlite3_stmt *st = m->st[ST_SECOND];
-    pb_bind_i64(st, 1, run_id);
-    pb_bind_i64(st, 2, a->sec);
-    pb_bind_i64(st, 3, (int64_t)a->count);
-    for (int o = 0; o < PB_OUTCOME_COUNT; o++)
-        pb_bind_i64(st, PB_SCHEMA_SECOND_OUTCOME + o, (int64_t)a->outcomes[o]);
-    pb_bind_i64(st, PB_SCHEMA_SECOND_RETRIES, (int64_t)a->retries);
-    pb_bind_i64(st, PB_SCHEMA_SECOND_BYTES, (int64_t)a->bytes);
-    pb_bind_nullable(st, PB_SCHEMA_SECOND_P50, has_latency, (int64_t)pb_hist_percentile(h, 50));
-    pb_bind_nullable(st, PB_SCHEMA_SECOND_P90, has_latency, (int64_t)pb_hist_percentile(h, 90));
-    pb_bind_nullable(st, PB_SCHEMA_SECOND_P99, has_latency, (int64_t)pb_hist_percentile(h, 99));
-    pb_bind_nullable(st, PB_SCHEMA_SECOND_MAX, has_latency, (int64_t)pb_hist_max(h));
-    pb_bind_ok(sqlite3_bind_blob(st, PB_SCHEMA_SECOND_HIST, m->blob, (int)len, SQLITE_STATIC));
-    pb_bind_nullable(st, PB_SCHEMA_SECOND_IN_FLIGHT, a->marked, a->in_flight);
-    pb_bind_nullable(st, PB_SCHEMA_SECOND_LIM, a->marked, a->lim);
-    pb_bind_nullable(st, PB_SCHEMA_SECOND_QUEUE, a->marked, a->queue);
-    pb_bind_nullable(st, PB_SCHEMA_SECOND_BREAKER, a->breaker >= 0, a->breaker);
-    pb_bind_nullable(st, PB_SCHEMA_SECOND_PHASE, a->phase >= 0, a->phase);
-    pb_bind_i64(st, PB_SCHEMA_SECOND_LOST, (int64_t)a->lost);
-    pb_bind_i64(st, PB_SCHEMA_SECOND_CASCADED, (int64_t)a->cascaded);
-    pb_bind_i64(st, PB_SCHEMA_SECOND_MARKED, 1);
+    pb_schema_bind_second(st, &row);
     int src = sqlite3_step(st);
     sqlite3_reset(st);
     pb_bind_ok(sqlite3_bind_null(st, PB_SCHEMA_SECOND_HIST));

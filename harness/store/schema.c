@@ -370,3 +370,34 @@ void pb_schema_bind_row(sqlite3_stmt *st, int first, const pb_request_row *row)
     pb_bind_i64(st, first + 11, row->queue);
     pb_bind_nullable(st, first + 12, row->has_seq, (int64_t)row->seq);
 }
+
+void pb_schema_bind_second(sqlite3_stmt *st, const pb_schema_second *row)
+{
+    const pb_hist *h = row->hist;
+    bool has_latency = pb_hist_count(h) > 0;
+    pb_bind_i64(st, 1, row->run_id);
+    pb_bind_i64(st, 2, (int64_t)row->sec);
+    pb_bind_i64(st, 3, (int64_t)row->count);
+    for (int o = 0; o < PB_OUTCOME_COUNT; o++)
+        pb_bind_i64(st, PB_SCHEMA_SECOND_OUTCOME + o, (int64_t)row->outcomes[o]);
+    pb_bind_i64(st, PB_SCHEMA_SECOND_RETRIES, (int64_t)row->retries);
+    pb_bind_i64(st, PB_SCHEMA_SECOND_BYTES, (int64_t)row->bytes);
+    pb_bind_nullable(st, PB_SCHEMA_SECOND_P50, has_latency, (int64_t)pb_hist_percentile(h, 50));
+    pb_bind_nullable(st, PB_SCHEMA_SECOND_P90, has_latency, (int64_t)pb_hist_percentile(h, 90));
+    pb_bind_nullable(st, PB_SCHEMA_SECOND_P99, has_latency, (int64_t)pb_hist_percentile(h, 99));
+    pb_bind_nullable(st, PB_SCHEMA_SECOND_MAX, has_latency, (int64_t)pb_hist_max(h));
+    pb_bind_ok(sqlite3_bind_blob(st, PB_SCHEMA_SECOND_HIST, row->hist_blob, (int)row->hist_len,
+                                 SQLITE_STATIC));
+    pb_bind_nullable(st, PB_SCHEMA_SECOND_IN_FLIGHT, row->state_known, row->in_flight);
+    pb_bind_nullable(st, PB_SCHEMA_SECOND_LIM, row->state_known, row->lim);
+    pb_bind_nullable(st, PB_SCHEMA_SECOND_QUEUE, row->state_known, row->queue);
+    pb_bind_nullable(st, PB_SCHEMA_SECOND_BREAKER, row->breaker >= 0, row->breaker);
+    pb_bind_nullable(st, PB_SCHEMA_SECOND_PHASE, row->phase >= 0, row->phase);
+    pb_bind_double_nullable(st, PB_SCHEMA_SECOND_CPU, row->self_known, row->cpu_pct);
+    pb_bind_nullable(st, PB_SCHEMA_SECOND_RSS, row->self_known, (int64_t)row->rss_bytes);
+    pb_bind_nullable(st, PB_SCHEMA_SECOND_LOOP_LAG, row->self_known, (int64_t)row->loop_lag_us);
+    pb_bind_nullable(st, PB_SCHEMA_SECOND_BACKLOG, row->self_known, (int64_t)row->backlog);
+    pb_bind_i64(st, PB_SCHEMA_SECOND_LOST, (int64_t)row->lost);
+    pb_bind_i64(st, PB_SCHEMA_SECOND_CASCADED, (int64_t)row->cascaded);
+    pb_bind_i64(st, PB_SCHEMA_SECOND_MARKED, row->marked);
+}

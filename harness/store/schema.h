@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "errors.h"
+#include "histogram.h"
 #include "rows.h"
 #include "vocabulary.h"
 
@@ -86,6 +87,29 @@ int pb_schema_query_one(sqlite3 *db, const char *sql, char *out, size_t cap);
 
 /* Bind one request row's columns to parameters first+1 .. first+PB_SCHEMA_ROW_PARAMS. */
 void pb_schema_bind_row(sqlite3_stmt *st, int first, const pb_request_row *row);
+
+/* One `seconds` row as the store writes it: the writer's rollup and merge's
+ * sums both go through pb_schema_bind_second, so the row has one spelling. */
+typedef struct pb_schema_second {
+    int64_t run_id;
+    uint64_t sec, count, retries, bytes, lost, cascaded;
+    uint64_t outcomes[PB_OUTCOME_COUNT];
+    const pb_hist *hist;      /* the second's latency histogram: the percentiles */
+    const uint8_t *hist_blob; /* hist encoded (pb_hist_encode), hist_len bytes; bound
+                                 without a copy, so it must stay until the step */
+    size_t hist_len;
+    bool state_known; /* in_flight, lim, queue (else NULL) */
+    int64_t in_flight, lim, queue;
+    int breaker;   /* pb_breaker_state; < 0 = NULL */
+    int64_t phase; /* < 0 = NULL */
+    bool self_known; /* the harness columns (else NULL) */
+    double cpu_pct;
+    uint64_t rss_bytes, loop_lag_us, backlog;
+    bool marked; /* the engine marked the second (a merged second counts as marked) */
+} pb_schema_second;
+
+/* Bind ST_SECOND's parameters to one row. */
+void pb_schema_bind_second(sqlite3_stmt *st, const pb_schema_second *row);
 
 /* Binding checks by assert: the parameter indices are fixed and values are
  * integers, or text and blobs that SQLite does not copy, so only a bug in the

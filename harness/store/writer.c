@@ -282,34 +282,35 @@ static int emit_second(void *data, int64_t run_id, const pb_rollup_second *s, bo
         r->blob_cap = need;
     }
     size_t len = pb_hist_encode(h, r->blob, r->blob_cap);
-    bool has_latency = pb_hist_count(h) > 0;
 
-    sqlite3_stmt *st = r->st[ST_SECOND];
-    pb_bind_i64(st, 1, run_id);
-    pb_bind_i64(st, 2, (sqlite3_int64)s->sec);
-    pb_bind_i64(st, 3, (sqlite3_int64)s->count);
-    for (int o = 0; o < PB_OUTCOME_COUNT; o++)
-        pb_bind_i64(st, PB_SCHEMA_SECOND_OUTCOME + o, (sqlite3_int64)s->outcomes[o]);
-    pb_bind_i64(st, PB_SCHEMA_SECOND_RETRIES, (sqlite3_int64)s->retries);
-    pb_bind_i64(st, PB_SCHEMA_SECOND_BYTES, (sqlite3_int64)s->bytes);
-    pb_bind_nullable(st, PB_SCHEMA_SECOND_P50, has_latency, (int64_t)pb_hist_percentile(h, 50));
-    pb_bind_nullable(st, PB_SCHEMA_SECOND_P90, has_latency, (int64_t)pb_hist_percentile(h, 90));
-    pb_bind_nullable(st, PB_SCHEMA_SECOND_P99, has_latency, (int64_t)pb_hist_percentile(h, 99));
-    pb_bind_nullable(st, PB_SCHEMA_SECOND_MAX, has_latency, (int64_t)pb_hist_max(h));
-    pb_bind_ok(sqlite3_bind_blob(st, PB_SCHEMA_SECOND_HIST, r->blob, (int)len, SQLITE_STATIC));
-    pb_bind_nullable(st, PB_SCHEMA_SECOND_IN_FLIGHT, s->marked, s->mark.in_flight);
-    pb_bind_nullable(st, PB_SCHEMA_SECOND_LIM, s->marked, s->mark.lim);
-    pb_bind_nullable(st, PB_SCHEMA_SECOND_QUEUE, s->marked, s->mark.queue);
-    pb_bind_nullable(st, PB_SCHEMA_SECOND_BREAKER, s->marked, s->mark.breaker);
-    pb_bind_nullable(st, PB_SCHEMA_SECOND_PHASE, s->marked && s->mark.phase >= 0, s->mark.phase);
     bool self = s->marked && s->mark.self_known;
-    pb_bind_double_nullable(st, PB_SCHEMA_SECOND_CPU, self, s->mark.cpu_pct);
-    pb_bind_nullable(st, PB_SCHEMA_SECOND_RSS, self, (int64_t)s->mark.rss_bytes);
-    pb_bind_nullable(st, PB_SCHEMA_SECOND_LOOP_LAG, self, (int64_t)s->mark.loop_lag_us);
-    pb_bind_nullable(st, PB_SCHEMA_SECOND_BACKLOG, self, (int64_t)s->mark.backlog);
-    pb_bind_i64(st, PB_SCHEMA_SECOND_LOST, (sqlite3_int64)s->lost);
-    pb_bind_i64(st, PB_SCHEMA_SECOND_CASCADED, (sqlite3_int64)s->cascaded);
-    pb_bind_i64(st, PB_SCHEMA_SECOND_MARKED, s->marked);
+    pb_schema_second row = {
+        .run_id = run_id,
+        .sec = s->sec,
+        .count = s->count,
+        .retries = s->retries,
+        .bytes = s->bytes,
+        .lost = s->lost,
+        .cascaded = s->cascaded,
+        .hist = h,
+        .hist_blob = r->blob,
+        .hist_len = len,
+        .state_known = s->marked,
+        .in_flight = s->mark.in_flight,
+        .lim = s->mark.lim,
+        .queue = s->mark.queue,
+        .breaker = s->marked ? s->mark.breaker : -1,
+        .phase = s->marked ? s->mark.phase : -1,
+        .self_known = self,
+        .cpu_pct = s->mark.cpu_pct,
+        .rss_bytes = s->mark.rss_bytes,
+        .loop_lag_us = s->mark.loop_lag_us,
+        .backlog = s->mark.backlog,
+        .marked = s->marked,
+    };
+    memcpy(row.outcomes, s->outcomes, sizeof(row.outcomes));
+    sqlite3_stmt *st = r->st[ST_SECOND];
+    pb_schema_bind_second(st, &row);
     int src = step_done(st);
     pb_bind_ok(sqlite3_bind_null(
         st, PB_SCHEMA_SECOND_HIST)); /* the blob buffer may move before the next bind */
