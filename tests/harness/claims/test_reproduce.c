@@ -19,6 +19,7 @@
 #include "pb_child.h"
 #include "test_env.h"
 #include "test_file.h"
+#include "test_sql.h"
 
 static char dir[] = "/tmp/pb-reproduce-XXXXXX";
 
@@ -200,20 +201,14 @@ static void quick_c2_map_and_its_report(void **state)
     /* the runs' LOST events are recorded: one per batch with a failure */
     char path[128];
     snprintf(path, sizeof(path), "%s/c2.db", dir);
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    sqlite3_stmt *q;
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT count(*), sum(to_val) FROM events e JOIN runs r "
-                                        "ON e.run_id = r.id WHERE e.kind = 'lost' AND r.label = "
-                                        "'c2 propagate p=0.05 n=1000'",
-                                        -1, &q, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_true(sqlite3_column_int64(q, 0) >= 6); /* 3 batches per trial, 2 trials */
-    assert_int_equal(sqlite3_column_int64(q, 1), 999 * sqlite3_column_int64(q, 0));
-    sqlite3_finalize(q);
-    sqlite3_close(db);
+    static const char lost_events[] = "FROM events e JOIN runs r ON e.run_id = r.id WHERE e.kind = "
+                                      "'lost' AND r.label = 'c2 propagate p=0.05 n=1000'";
+    char sql[256];
+    snprintf(sql, sizeof(sql), "SELECT count(*) %s", lost_events);
+    int64_t batches = test_db_int(path, sql);
+    assert_true(batches >= 6); /* 3 batches per trial, 2 trials */
+    snprintf(sql, sizeof(sql), "SELECT sum(to_val) %s", lost_events);
+    assert_int_equal(test_db_int(path, sql), 999 * batches);
 }
 
 /* The Python reference runs the same map: with the same seed and task
@@ -249,27 +244,24 @@ static void c2_python_loses_what_c_loses(void **state)
     json_decref(j);
 
     /* the Python client records nothing: the mock recorded each of its runs,
-     * every request it answered, as a run of its own */
+     * every request it answered, as a run of its own: the control and the
+     * 1 % row, each with as many rows as the mock counted, and some */
     char path[128];
     snprintf(path, sizeof(path), "%s/c2py.db", dir);
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    sqlite3_stmt *q;
-    assert_int_equal(
-        sqlite3_prepare_v2(db,
-                           "SELECT count(*), sum((SELECT count(*) FROM requests q WHERE q.run_id = "
-                           "r.id) = json_extract(r.summary_json, '$.server.requests')), "
-                           "sum(json_extract(r.summary_json, '$.server.requests') > 0) FROM runs r "
-                           "WHERE r.pattern = 'mock' AND r.label LIKE '% (Python, server view)' "
-                           "AND r.status = 'completed'",
-                           -1, &q, NULL),
-        SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int64(q, 0), 4); /* the control and the 1 % row */
-    assert_int_equal(sqlite3_column_int64(q, 1), 4);
-    assert_int_equal(sqlite3_column_int64(q, 2), 4);
-    sqlite3_finalize(q);
-    sqlite3_close(db);
+    static const char server_runs[] =
+        "FROM runs r WHERE r.pattern = 'mock' AND r.label LIKE '% (Python, server view)' AND "
+        "r.status = 'completed'";
+    char sql[512];
+    snprintf(sql, sizeof(sql), "SELECT count(*) %s", server_runs);
+    assert_int_equal(test_db_int(path, sql), 4);
+    snprintf(sql, sizeof(sql),
+             "SELECT sum((SELECT count(*) FROM requests q WHERE q.run_id = r.id) = "
+             "json_extract(r.summary_json, '$.server.requests')) %s",
+             server_runs);
+    assert_int_equal(test_db_int(path, sql), 4);
+    snprintf(sql, sizeof(sql),
+             "SELECT sum(json_extract(r.summary_json, '$.server.requests') > 0) %s", server_runs);
+    assert_int_equal(test_db_int(path, sql), 4);
 }
 
 static int setup(void **state)
