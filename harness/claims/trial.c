@@ -257,22 +257,15 @@ int pb_trial_run_python(const pb_arm *arm, const pb_trial_plan *plan, uint64_t s
     pb_mock_config_destroy(mc);
     if (rc == 0 && recording != NULL)
         rc = pb_server_recording_begin(recording, mock, err);
-    if (rc != 0) {
-        pb_server_recording_detach(recording);
-        pb_mock_stop(mock);
-        pb_err end_err = {0};
-        (void)pb_server_recording_end(recording, NULL, "failed", &end_err);
-        return rc;
+    if (rc == 0) {
+        args[url_at] = pb_mock_url(mock);
+        rc = pb_python_ref_run(plan->python, plan->script, args, &j, err);
     }
-    args[url_at] = pb_mock_url(mock);
-    rc = pb_python_ref_run(plan->python, plan->script, args, &j, err);
-    pb_mock_stats ms;
-    if (recording != NULL)
-        pb_server_recording_detach(recording);
-    pb_mock_stop_stats(mock, &ms);
     int64_t run_id = recording != NULL ? pb_server_recording_run_id(recording) : 0;
+    pb_mock_stats ms;
     pb_err end_err = {0};
-    if (pb_server_recording_end(recording, &ms, rc == 0 ? "completed" : "failed", &end_err) != 0 &&
+    if (pb_server_recording_stop(recording, mock, rc == 0 ? "completed" : "failed", &ms,
+                                 &end_err) != 0 &&
         rc == 0)
         rc = pb_err_set(err, end_err.code, "%s", end_err.msg);
     if (rc == 0) {

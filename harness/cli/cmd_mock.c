@@ -280,37 +280,28 @@ int pb_cmd_mock(int argc, char **argv)
     } else {
         status = 0;
     }
+    /* stopped by a signal is how a mock ends: a recorded run is complete */
     pb_mock_stats stats;
-    if (recording != NULL)
-        pb_server_recording_detach(recording);
-    pb_mock_stop_stats(m, &stats);
+    int64_t run_id = recording != NULL ? pb_server_recording_run_id(recording) : 0;
+    int end_rc = pb_server_recording_stop(recording, m, "completed", &stats, &err);
+    recording = NULL;
     m = NULL;
     if (pb_mock_stats_print(&stats, stdout) != 0) {
         fprintf(stderr, "patternbench mock: cannot write the counters to stdout\n");
         status = 1;
     }
-    /* stopped by a signal is how a mock ends: the run is complete */
-    if (recording != NULL) {
-        int64_t run_id = pb_server_recording_run_id(recording);
-        pb_server_recording *done = recording;
-        recording = NULL;
-        if (pb_server_recording_end(done, &stats, "completed", &err) != 0) {
-            fprintf(stderr, "patternbench mock: %s\n", err.msg);
-            status = 1;
-        } else {
-            printf("recorded %llu requests into %s, run %lld\n",
-                   (unsigned long long)stats.requests, ro.db, (long long)run_id);
-        }
+    if (end_rc != 0) {
+        fprintf(stderr, "patternbench mock: %s\n", err.msg);
+        status = 1;
+    } else if (run_id != 0) {
+        printf("recorded %llu requests into %s, run %lld\n", (unsigned long long)stats.requests,
+               ro.db, (long long)run_id);
     }
 cleanup:
-    if (recording != NULL) {
-        pb_server_recording_detach(recording);
-        pb_mock_stop(m);
+    if (m != NULL || recording != NULL) {
         pb_err end_err = {0};
-        if (pb_server_recording_end(recording, NULL, "failed", &end_err) != 0)
+        if (pb_server_recording_stop(recording, m, "failed", NULL, &end_err) != 0)
             fprintf(stderr, "patternbench mock: %s\n", end_err.msg);
-    } else {
-        pb_mock_stop(m);
     }
     if (rec != NULL && pb_recorder_close(rec, &err) != 0) {
         fprintf(stderr, "patternbench mock: %s\n", err.msg);

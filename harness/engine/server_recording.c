@@ -270,10 +270,9 @@ int64_t pb_server_recording_run_id(const pb_server_recording *s)
     return s->run_id;
 }
 
-void pb_server_recording_detach(pb_server_recording *s)
+/* Stop closing seconds and reading the mock's gauges, before it stops. */
+static void detach(pb_server_recording *s)
 {
-    if (s == NULL)
-        return;
     pthread_mutex_lock(&s->mu);
     s->quit = true;
     s->mock = NULL;
@@ -284,12 +283,18 @@ void pb_server_recording_detach(pb_server_recording *s)
     s->ticking = false;
 }
 
-int pb_server_recording_end(pb_server_recording *s, const pb_mock_stats *final,
-                            const char *status, pb_err *err)
+int pb_server_recording_stop(pb_server_recording *s, pb_mock *m, const char *status,
+                             pb_mock_stats *final, pb_err *err)
 {
-    if (s == NULL)
+    pb_mock_stats counters;
+    if (final == NULL)
+        final = &counters;
+    if (s == NULL) {
+        pb_mock_stop_stats(m, final);
         return 0;
-    pb_server_recording_detach(s);
+    }
+    detach(s);
+    pb_mock_stop_stats(m, final);
     int rc = 0;
     if (s->run_id != 0) {
         pb_usec end = pb_monotime_now();
@@ -312,9 +317,8 @@ int pb_server_recording_end(pb_server_recording *s, const pb_mock_stats *final,
             sum->rows_unstored = rs.rows_unstored - s->at_begin.rows_unstored;
             sum->disk_low = rs.disk_low;
             sum->db_bytes = rs.db_bytes;
-            sum->has_server = final != NULL;
-            if (final != NULL)
-                sum->server = *final;
+            sum->has_server = m != NULL;
+            sum->server = *final;
             json = pb_run_summary_to_json(sum);
         }
         rc = pb_recorder_end_run(s->rec, s->run_id, status, end - s->t0, json, err);

@@ -6,8 +6,8 @@
  * holds in such a run.
  *
  * Order: create, start the mock with the hooks, begin (the run row takes the
- * mock's URL; requests answered before it are held and recorded then),
- * detach, stop the mock, end. The run's clock starts at create.
+ * mock's URL; requests answered before it are held and recorded then), stop
+ * (the mock and the recording). The run's clock starts at create.
  *
  * Threads: the hooks may be called from any thread, several at once (the
  * mock's threads); they take one lock, which serialises them into the
@@ -44,19 +44,17 @@ void pb_server_recording_hooks(pb_server_recording *s, pb_mock_hooks *out);
  * closing seconds. m's gauges give each second's in-flight count. */
 int pb_server_recording_begin(pb_server_recording *s, pb_mock *m, pb_err *err) PB_MUST_CHECK;
 
-/* Before stopping the mock: stop closing seconds and reading its gauges
- * (NULL-safe). */
-void pb_server_recording_detach(pb_server_recording *s);
-
 /* The run's id in the database (0 before begin). */
 int64_t pb_server_recording_run_id(const pb_server_recording *s);
 
-/* After the mock has stopped (every request has been handed over; detaches
- * first if not done): write
- * the last seconds and the summary with the mock's final counters, set the
- * status ("completed", "interrupted", "failed") and free s (NULL-safe).
- * Returns the recorder's error, naming the file. */
-int pb_server_recording_end(pb_server_recording *s, const pb_mock_stats *final,
-                            const char *status, pb_err *err);
+/* Stop the mock m and end the recording s, in the order that loses nothing:
+ * stop closing seconds and reading m's gauges, stop m (pb_mock_stop_stats:
+ * every request has been handed over; its final counters into *final, which
+ * may be NULL), then write the last seconds and the summary with those
+ * counters, set the status ("completed", "interrupted", "failed") and free s.
+ * s NULL: only stops m; m may be NULL. Returns the recorder's error, naming
+ * the file. */
+int pb_server_recording_stop(pb_server_recording *s, pb_mock *m, const char *status,
+                             pb_mock_stats *final, pb_err *err);
 
 #endif
