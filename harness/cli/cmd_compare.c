@@ -50,14 +50,6 @@ typedef struct options {
     bool check, quiet;
 } options;
 
-/* Between runs (the engine has its own handlers during one): a first signal
- * lets the comparison stop after the current run, a second stops at once. */
-static void on_signal(int signum)
-{
-    (void)signum;
-    pb_stop_requested = pb_stop_requested ? 2 : 1;
-}
-
 static void usage(FILE *out)
 {
     fprintf(
@@ -508,10 +500,8 @@ int pb_cmd_compare(int argc, char **argv)
     if (!o.quiet)
         print_plan(sc, n_cfgs);
 
-    struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
-    sigemptyset(&sa.sa_mask);
-    bool handlers = sigaction(SIGINT, &sa, &old_int) == 0;
-    handlers = sigaction(SIGTERM, &sa, &old_term) == 0 && handlers;
+    pb_stop_signals stop_signals;
+    pb_stop_signals_install(&stop_signals);
     int signum = 0; /* that interrupted a run; 0 if the stop came between runs */
     end_status = "completed";
     for (int k = 0; k < n_cfgs; k++) {
@@ -555,10 +545,7 @@ int pb_cmd_compare(int argc, char **argv)
         }
     }
 
-    if (handlers) {
-        sigaction(SIGINT, &old_int, NULL);
-        sigaction(SIGTERM, &old_term, NULL);
-    }
+    pb_stop_signals_restore(&stop_signals);
 
     print_table(stdout, sc, index, sums, n_done, compare_id);
     int failed = check_thresholds(stdout, sc, index, sums, n_done, results);

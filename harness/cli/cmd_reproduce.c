@@ -42,12 +42,6 @@ typedef struct options {
     pb_usec trial_duration; /* hidden: --trial-duration, for tests */
 } options;
 
-static void on_signal(int signum)
-{
-    (void)signum;
-    pb_stop_requested = pb_stop_requested ? 2 : 1;
-}
-
 static void usage(FILE *out)
 {
     fprintf(
@@ -390,10 +384,8 @@ int pb_cmd_reproduce(int argc, char **argv)
                         .python = o.python,
                         .script = o.script};
 
-    struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
-    sigemptyset(&sa.sa_mask);
-    bool handlers = sigaction(SIGINT, &sa, &old_int) == 0;
-    handlers = sigaction(SIGTERM, &sa, &old_term) == 0 && handlers;
+    pb_stop_signals stop_signals;
+    pb_stop_signals_install(&stop_signals);
     end_status = "completed";
     /* trial-major order: every arm once per trial, so drift hits them alike */
     for (size_t t = 0; t < o.trials && strcmp(end_status, "completed") == 0; t++) {
@@ -452,10 +444,7 @@ int pb_cmd_reproduce(int argc, char **argv)
                 end_status = "interrupted";
         }
     }
-    if (handlers) {
-        sigaction(SIGINT, &old_int, NULL);
-        sigaction(SIGTERM, &old_term, NULL);
-    }
+    pb_stop_signals_restore(&stop_signals);
 
     for (int a = 0; a < PB_ARM_COUNT; a++)
         for (int impl = 0; impl < PB_IMPL_COUNT; impl++)

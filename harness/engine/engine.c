@@ -27,6 +27,29 @@
 
 volatile sig_atomic_t pb_stop_requested = 0;
 
+static void stop_between_runs(int signum)
+{
+    (void)signum;
+    pb_stop_requested = pb_stop_requested ? 2 : 1;
+}
+
+void pb_stop_signals_install(pb_stop_signals *s)
+{
+    struct sigaction sa = {.sa_handler = stop_between_runs};
+    sigemptyset(&sa.sa_mask);
+    s->installed = sigaction(SIGINT, &sa, &s->old_int) == 0;
+    s->installed = sigaction(SIGTERM, &sa, &s->old_term) == 0 && s->installed;
+}
+
+void pb_stop_signals_restore(pb_stop_signals *s)
+{
+    if (!s->installed)
+        return;
+    sigaction(SIGINT, &s->old_int, NULL);
+    sigaction(SIGTERM, &s->old_term, NULL);
+    s->installed = false;
+}
+
 /* Admissions handled in one go before the loop gets a turn (I/O, timers, signals). */
 #define PUMP_BUDGET 256
 /* How often the pattern's tick runs and pb_stop_requested is looked at. */

@@ -4,6 +4,7 @@
 #define PB_ENGINE_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "errors.h"
@@ -18,6 +19,17 @@
  * 100 ms), and it stays set after the run, so a caller running several
  * (compare) can stop too. Reset it to 0 to run again. */
 extern volatile sig_atomic_t pb_stop_requested;
+
+/* For a caller that runs several (compare, reproduce), between runs (the
+ * engine has its own handlers during one): SIGINT and SIGTERM set
+ * pb_stop_requested, 1 at the first signal, 2 at the next. Restore puts the
+ * caller's handlers back. */
+typedef struct pb_stop_signals {
+    struct sigaction old_int, old_term;
+    bool installed;
+} pb_stop_signals;
+void pb_stop_signals_install(pb_stop_signals *s);
+void pb_stop_signals_restore(pb_stop_signals *s);
 
 /* What one closed second of a run looked like, for whoever watches it live. */
 typedef struct pb_run_view {
