@@ -14,9 +14,9 @@
 #include <sqlite3.h>
 
 #include "monotime.h"
-#include "pattern.h"
 #include "recorder.h"
 #include "rng.h"
+#include "vocabulary.h"
 
 #define TARGET_ROWS_PER_S 1e6
 #define MAX_ROUNDS 9

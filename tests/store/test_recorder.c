@@ -24,7 +24,7 @@
 
 #include "histogram.h"
 #include "monotime.h"
-#include "pattern.h"
+#include "vocabulary.h"
 #include "recorder.h"
 
 static char tmpdir[PATH_MAX];
