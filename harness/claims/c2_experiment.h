@@ -1,4 +1,4 @@
-/* C2's experiment: the cells of the condition map (condition_map.h) run as
+/* C2's experiment: the cells of the condition map (c2_map.h) run as
  * trials of the semaphore pattern, by the C engine or by the Python
  * reference, and the map as JSON and as a terminal table. */
 #ifndef PB_C2_EXPERIMENT_H
@@ -9,7 +9,7 @@
 #include <jansson.h>
 
 #include "claims.h"
-#include "condition_map.h"
+#include "c2_map.h"
 #include "errors.h"
 #include "trial.h"
 

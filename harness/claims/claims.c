@@ -285,7 +285,7 @@ void pb_claims_verdict(pb_claim_id claim, const pb_arm_result *res, pb_impl impl
         verdict_c1(res, out);
         return;
     case PB_C2:
-        /* the C verdict comes from the condition map (condition_map.h) */
+        /* the C verdict comes from the condition map (c2_map.h) */
         set(out, "not measured",
             "C2's condition map runs the C semaphore only: the cascade depends on which requests "
             "fail (the mock's seeded draws), not on the client; pb_reference.py --on-error "

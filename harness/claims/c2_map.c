@@ -1,5 +1,5 @@
 /* C2's grid, its expectation and its verdict. */
-#include "condition_map.h"
+#include "c2_map.h"
 
 #include <assert.h>
 #include <math.h>

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "condition_map.h"
+#include "c2_map.h"
 
 static void the_expectation_is_independence(void **state)
 {

@@ -9,8 +9,8 @@
  * construction; under propagate, with failures independent at rate p and
  * batches of n, a success is lost when any of the other n - 1 tasks fails:
  * 1 - (1 - p)^(n - 1). */
-#ifndef PB_CONDITION_MAP_H
-#define PB_CONDITION_MAP_H
+#ifndef PB_C2_MAP_H
+#define PB_C2_MAP_H
 
 #include <stdbool.h>
 #include <stddef.h>
