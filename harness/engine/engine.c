@@ -21,7 +21,7 @@
 #include "run_host.h"
 #include "run_summary.h"
 #include "segment.h"
-#include "self_monitor.h"
+#include "selfmon.h"
 #include "threshold.h"
 #include "units.h"
 

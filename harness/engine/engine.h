@@ -13,6 +13,7 @@
 #include "recorder.h"
 #include "run_config.h"
 #include "run_summary.h"
+#include "tally.h"
 
 /* Set by the run's SIGINT/SIGTERM handling: 1 = stop starting requests, 2 =
  * stop at once. A run also obeys it when set from elsewhere (looked at every

@@ -14,6 +14,7 @@
 #include "mock_config.h"
 #include "run_host.h"
 #include "run_summary.h"
+#include "tally.h"
 #include "vocabulary.h"
 
 /* The outcome a client would see for each thing the mock does: the row's

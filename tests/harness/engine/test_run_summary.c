@@ -13,6 +13,7 @@
 
 #include "mock_stats.h"
 #include "run_summary.h"
+#include "tally.h"
 
 static pb_request_row row(uint8_t outcome, uint16_t status, uint64_t wait, uint64_t total)
 {

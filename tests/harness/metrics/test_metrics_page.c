@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "metrics_page.h"
-#include "run_summary.h"
+#include "tally.h"
 #include "scrape.h"
 
 /* A run's tally and view, filled by hand. */

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "self_monitor.h"
+#include "selfmon.h"
 #include "threshold.h"
 
 static void add(pb_selfmon *m, int n, double cpu_pct, pb_usec lag_us)

@@ -1,4 +1,4 @@
-#include "self_monitor.h"
+#include "selfmon.h"
 
 #include <math.h>
 #include <stdio.h>

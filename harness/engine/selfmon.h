@@ -4,8 +4,8 @@
  * how its per-second p99 drifted. The engine feeds it; the counting and the
  * rule are pure (pb_selfmon_add_second takes the figures), so tests drive
  * them with made-up seconds. */
-#ifndef PB_SELF_MONITOR_H
-#define PB_SELF_MONITOR_H
+#ifndef PB_SELFMON_H
+#define PB_SELFMON_H
 
 #include <stdbool.h>
 #include <stddef.h>
