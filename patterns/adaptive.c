@@ -1,12 +1,12 @@
 /* adaptive: workers pulling tasks (closed loop) or serving arrivals (open
- * loop) under a concurrency limit that a controller (concurrency_limit.h)
+ * loop) under a concurrency limit that a controller (limit.h)
  * resizes within [min_limit, max_limit] from each finished request. A lower
  * limit never cancels requests in flight: new ones wait until the count drops
  * below it. Unlike the cheat sheet, whose controller computes current_workers
  * and then nothing reads it, the limit here is enforced. */
 #include <stdlib.h>
 
-#include "concurrency_limit.h"
+#include "limit.h"
 #include "pattern_impl.h"
 #include "worker_pool.h"
 

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "concurrency_limit.h"
+#include "limit.h"
 #include "pattern.h"
 #include "rng.h"
 #include "sim.h"

@@ -14,8 +14,8 @@
  *   aimd       Netflix concurrency-limits AIMDLimit.
  *   gradient2  Netflix concurrency-limits Gradient2Limit.
  * patterns/README.md gives the exact formulas and the versions followed. */
-#ifndef PB_CONCURRENCY_LIMIT_H
-#define PB_CONCURRENCY_LIMIT_H
+#ifndef PB_LIMIT_H
+#define PB_LIMIT_H
 
 #include <stdbool.h>
 #include <stdint.h>

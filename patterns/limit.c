@@ -1,4 +1,4 @@
-#include "concurrency_limit.h"
+#include "limit.h"
 
 #include <assert.h>
 #include <stdlib.h>
