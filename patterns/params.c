@@ -214,16 +214,6 @@ static const char *enum_name(const char *const *names, int v)
     return NULL;
 }
 
-const char *pb_breaker_policy_name(pb_breaker_policy v)
-{
-    return enum_name(breaker_policy_names, (int)v);
-}
-
-const char *pb_window_kind_name(pb_window_kind v)
-{
-    return enum_name(window_kind_names, (int)v);
-}
-
 const char *pb_adaptive_policy_name(pb_adaptive_policy v)
 {
     return enum_name(adaptive_policy_names, (int)v);
@@ -232,11 +222,6 @@ const char *pb_adaptive_policy_name(pb_adaptive_policy v)
 const char *pb_jitter_name(pb_jitter v)
 {
     return enum_name(jitter_names, (int)v);
-}
-
-const char *pb_on_error_name(pb_on_error v)
-{
-    return enum_name(on_error_names, (int)v);
 }
 
 const pb_param_info *pb_pattern_param_info(size_t i)

@@ -135,11 +135,8 @@ int pb_pattern_param_index(const char *name);
 int pb_pattern_param_check_used(const char *pattern, const pb_pattern_params *p, const char *name,
                                 pb_err *err) PB_MUST_CHECK;
 
-/* Names of the enum values ("consecutive", "full", ...); NULL if out of range. */
-const char *pb_breaker_policy_name(pb_breaker_policy v);
-const char *pb_window_kind_name(pb_window_kind v);
+/* Names of the enum values ("aimd", "full", ...); NULL if out of range. */
 const char *pb_adaptive_policy_name(pb_adaptive_policy v);
 const char *pb_jitter_name(pb_jitter v);
-const char *pb_on_error_name(pb_on_error v);
 
 #endif

@@ -142,14 +142,6 @@ double pb_claims_server_mean_ms(void)
     return 6.0 * exp(sigma * sigma / 2.0);
 }
 
-int pb_claims_sheet_stars(pb_arm_id arm)
-{
-    for (int i = 0; i < C4_PATTERNS; i++)
-        if (c4_healthy[i] == arm || c4_fault[i] == arm)
-            return sheet_stars[i];
-    return 0;
-}
-
 int pb_claims_stars(double value, double best)
 {
     if (!(best > 0.0) || !(value > 0.0))

@@ -91,9 +91,6 @@ void pb_claims_verdict(pb_claim_id claim, const pb_arm_result *res, pb_impl impl
 /* The mean service time of the claims' mock (PB_TRIAL_LATENCY), in ms. */
 double pb_claims_server_mean_ms(void);
 
-/* The sheet's throughput stars (1..5) of an arm's pattern in C4; 0 if none. */
-int pb_claims_sheet_stars(pb_arm_id arm);
-
 /* Stars 1..5 of value relative to best (5 = best; round(5 * value / best), at least 1). */
 int pb_claims_stars(double value, double best);
 
