@@ -1,41 +1,119 @@
 #include "units.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* A duration's units, longest suffix first so that "ms" is not read as "m"
+ * followed by a stray "s". */
+static const struct {
+    const char *suffix;
+    double usec;
+} duration_units[] = {{"us", 1.0}, {"ms", 1e3},   {"s", 1e6},
+                      {"m", 60e6}, {"h", 3600e6}, {"d", 86400e6}};
+enum { N_DURATION_UNITS = sizeof(duration_units) / sizeof(duration_units[0]) };
+
+/* Read a plain decimal "12" or "1.5" (no sign, exponent, hex or spaces, which
+ * strtod would take) at *p; 0 and *p past it, or -1. */
+static int scan_decimal(const char **p, double *out)
+{
+    const char *s = *p;
+    const char *start = s;
+    while (isdigit((unsigned char)*s))
+        s++;
+    size_t whole = (size_t)(s - start);
+    size_t frac = 0;
+    if (*s == '.') {
+        const char *f = ++s;
+        while (isdigit((unsigned char)*s))
+            s++;
+        frac = (size_t)(s - f);
+    }
+    if (whole == 0 && frac == 0)
+        return -1;
+    if (whole + frac > 30) /* more digits than any duration or rate needs */
+        return -1;
+    char buf[40];
+    memcpy(buf, start, (size_t)(s - start));
+    buf[s - start] = '\0';
+    *out = strtod(buf, NULL);
+    *p = s;
+    return 0;
+}
+
 int pb_parse_duration(const char *s, const char *what, pb_usec *out, pb_err *err)
 {
-    static const struct {
-        const char *suffix;
-        double usec;
-    } units[] = {{"us", 1.0}, {"ms", 1e3}, {"s", 1e6}, {"m", 60e6}, {"h", 3600e6}};
-
     if (s == NULL || *s == '\0')
         return pb_err_set(err, PB_EPARSE, "%s: expected a duration such as 10ms or 30s, got \"\"",
                           what);
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || errno != 0 || !isfinite(v) || v < 0 || isspace((unsigned char)*s))
-        goto bad;
-    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-        if (strcmp(end, units[i].suffix) == 0) {
-            double us = v * units[i].usec;
-            if (us > 1e18)
-                return pb_err_set(err, PB_ERANGE, "%s: duration \"%s\" is too large", what, s);
-            *out = (pb_usec)llround(us);
-            return 0;
+    /* "1d12h", "1m30s", "1.5h": parts in falling units, each unit once */
+    const char *p = s;
+    double total = 0;
+    int prev = -1;
+    while (*p != '\0') {
+        double v;
+        if (scan_decimal(&p, &v) != 0)
+            goto bad;
+        int u = -1;
+        for (size_t i = 0; i < N_DURATION_UNITS; i++) {
+            size_t n = strlen(duration_units[i].suffix);
+            if (strncmp(p, duration_units[i].suffix, n) == 0 &&
+                (p[n] == '\0' || isdigit((unsigned char)p[n]))) {
+                u = (int)i;
+                p += n;
+                break;
+            }
         }
+        if (u < 0)
+            goto bad;
+        if (prev >= 0 && duration_units[u].usec >= duration_units[prev].usec)
+            return pb_err_set(err, PB_EPARSE,
+                              "%s: expected the parts of a duration from the largest unit to the "
+                              "smallest, each once, such as 1d12h or 1m30s, got \"%s\"",
+                              what, s);
+        prev = u;
+        total += v * duration_units[u].usec;
     }
+    if (total > 1e18)
+        return pb_err_set(err, PB_ERANGE, "%s: duration \"%s\" is too large", what, s);
+    *out = (pb_usec)llround(total);
+    return 0;
 bad:
     return pb_err_set(err, PB_EPARSE,
-                      "%s: expected a duration with a unit (us, ms, s, m, h) such as 10ms or 30s, "
-                      "got \"%s\"",
+                      "%s: expected a duration with a unit (us, ms, s, m, h, d) such as 10ms, 30s, "
+                      "1.5h or 1d12h, got \"%s\"",
                       what, s);
+}
+
+int pb_parse_rate(const char *s, const char *what, double min, double max, double *out, pb_err *err)
+{
+    const char *p = s;
+    double v;
+    /* a minus sign reads, so that "-5" is refused for its range like "0" */
+    bool negative = s != NULL && *p == '-';
+    p += negative;
+    if (s == NULL || scan_decimal(&p, &v) != 0)
+        goto bad;
+    if (*p == 'k' && p[1] == '\0')
+        v *= 1e3;
+    else if (*p != '\0')
+        goto bad;
+    if (negative)
+        v = -v;
+    if (v < min || v > max)
+        return pb_err_set(err, PB_ERANGE,
+                          "%s: expected a rate from %g to %g per second, got \"%s\"", what, min,
+                          max, s);
+    *out = v;
+    return 0;
+bad:
+    return pb_err_set(err, PB_EPARSE,
+                      "%s: expected a rate per second such as 250, 0.5 or 1.5k, got \"%s\"", what,
+                      s ? s : "");
 }
 
 int pb_parse_u64(const char *s, const char *what, uint64_t min, uint64_t max, uint64_t *out,

@@ -8,9 +8,10 @@
 #include "errors.h"
 #include "monotime.h"
 
-/* Parse a duration with a unit: "150us", "10ms", "1.5s", "5m", "72h".
- * A bare number without a unit is rejected. `what` names the input in the
- * error message (e.g. "--duration"). */
+/* Parse a duration with a unit: "150us", "10ms", "1.5s", "5m", "72h", "7d",
+ * or parts from the largest unit down, "1d12h", "1m30s". A bare number
+ * without a unit is rejected. `what` names the input in the error message
+ * (e.g. "--duration"). */
 int pb_parse_duration(const char *s, const char *what, pb_usec *out, pb_err *err) PB_MUST_CHECK;
 
 /* Parse a whole number in [min, max]; a malformed or out-of-range value is
@@ -22,6 +23,10 @@ int pb_parse_u64(const char *s, const char *what, uint64_t min, uint64_t max, ui
 /* Parse a finite real number in [min, max]. */
 int pb_parse_double(const char *s, const char *what, double min, double max, double *out,
                     pb_err *err) PB_MUST_CHECK;
+
+/* Parse a rate per second in [min, max]: "250", "0.5", "1.5k" (x1000). */
+int pb_parse_rate(const char *s, const char *what, double min, double max, double *out,
+                  pb_err *err) PB_MUST_CHECK;
 
 /* Parse a fraction "0.05" or a percentage "5%" into [0, 1]. */
 int pb_parse_fraction(const char *s, const char *what, double *out, pb_err *err) PB_MUST_CHECK;

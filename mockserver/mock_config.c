@@ -236,8 +236,7 @@ static int parse_rate(const char *value, const char *what, pb_mock_settings *s, 
         *burst++ = '\0';
     double rate, b;
     char label[96];
-    snprintf(label, sizeof(label), "%s requests per second", what);
-    int rc = pb_parse_double(buf, label, 0.001, 1e9, &rate, err);
+    int rc = pb_parse_rate(buf, what, 0.001, 1e9, &rate, err);
     if (rc != 0)
         return rc;
     if (burst != NULL) {

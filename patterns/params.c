@@ -27,6 +27,7 @@ typedef enum param_type {
     T_U32,
     T_U64,
     T_DOUBLE,
+    T_RATE, /* a double read by pb_parse_rate: "1.5k" */
     T_FRACTION,
     T_DURATION,
     T_BOOL,
@@ -90,7 +91,7 @@ static const param params[] = {
      NULL, FOR_ALL, ALWAYS},
     {{"rate", "PER_SEC", "0", "all",
       "open-loop arrivals per second (task i arrives at start + i/rate); 0 = closed loop"},
-     T_DOUBLE, F(rate), 0, 1e7, NULL, FOR_ALL, ALWAYS},
+     T_RATE, F(rate), 0, 1e7, NULL, FOR_ALL, ALWAYS},
     {{"reject-pause", "DURATION", "10ms", "breaker",
       "closed loop: a worker whose call was rejected by the open breaker waits this long before "
       "its next call"},
@@ -286,6 +287,13 @@ static int parse_value(const param *pa, const char *value, pb_pattern_params *p,
             memcpy(field, &v, sizeof(v));
         return rc;
     }
+    case T_RATE: {
+        double v;
+        rc = pb_parse_rate(value, what, pa->min, pa->max, &v, err);
+        if (rc == 0)
+            memcpy(field, &v, sizeof(v));
+        return rc;
+    }
     case T_FRACTION: {
         double v;
         rc = pb_parse_fraction(value, what, &v, err);
@@ -400,6 +408,7 @@ static void format_value(const param *pa, const pb_pattern_params *p, char *buf,
         return;
     }
     case T_DOUBLE:
+    case T_RATE:
     case T_FRACTION: {
         double v;
         memcpy(&v, field, sizeof(v));
@@ -496,6 +505,7 @@ static int check_ranges(const pb_pattern_params *p, pb_err *err)
             break;
         }
         case T_DOUBLE:
+        case T_RATE:
         case T_FRACTION:
             memcpy(&v, field, sizeof(v));
             break;

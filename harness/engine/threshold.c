@@ -163,11 +163,11 @@ static int parse_limit(const char *value, const char *metric, pb_threshold_kind 
                           "0 to 1 such as 0.01, got \"%s\"",
                           metric, value);
     case PB_THRESHOLD_RATE:
-        rc = pb_parse_double(value, metric, 0, 1e12, out, &inner);
+        rc = pb_parse_rate(value, metric, 0, 1e12, out, &inner);
         if (rc == 0)
             return 0;
         return pb_err_set(err, PB_EPARSE,
-                          "%s is a rate: expected a number of requests per second such as 1000, "
+                          "%s is a rate: expected requests per second such as 1000 or 1.5k, "
                           "got \"%s\"",
                           metric, value);
     case PB_THRESHOLD_COUNT: {

@@ -216,7 +216,7 @@ static int want_duration(const ctx *c, json_t *v, const char *path, pb_usec *out
     pb_err inner;
     if (!json_is_string(v) || pb_parse_duration(json_string_value(v), path, out, &inner) != 0)
         return fail(c, path,
-                    "expected a duration with a unit (us, ms, s, m, h) such as \"15s\", "
+                    "expected a duration with a unit (us, ms, s, m, h, d) such as \"15s\" or \"1d12h\", "
                     "got %s",
                     describe(v, got, sizeof(got)));
     if (*out == 0)
@@ -239,11 +239,16 @@ static int want_positive(const ctx *c, json_t *v, const char *path, uint64_t max
 static int want_rate(const ctx *c, json_t *v, const char *path, double *out)
 {
     char got[64];
-    double r = json_is_number(v) ? json_number_value(v) : -1;
+    pb_err inner;
+    double r = -1;
+    if (json_is_number(v))
+        r = json_number_value(v);
+    else if (json_is_string(v) && pb_parse_rate(json_string_value(v), path, 0, 1e7, &r, &inner) != 0)
+        r = -1;
     if (!(r > 0) || !isfinite(r) || r > 1e7)
         return fail(c, path,
                     "expected an arrival rate in requests per second above 0 and up to 1e7, "
-                    "got %s",
+                    "such as 400 or \"1.5k\", got %s",
                     describe(v, got, sizeof(got)));
     *out = r;
     return 0;

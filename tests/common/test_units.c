@@ -23,6 +23,60 @@ static void durations_accept_every_unit(void **state)
     assert_int_equal(us, 300000000ULL);
     assert_int_equal(pb_parse_duration("72h", "x", &us, &err), 0);
     assert_int_equal(us, 72ULL * 3600 * 1000000);
+    assert_int_equal(pb_parse_duration("7d", "x", &us, &err), 0);
+    assert_int_equal(us, 7ULL * 86400 * 1000000);
+}
+
+static void compound_durations_add_their_parts(void **state)
+{
+    static const struct {
+        const char *text;
+        pb_usec us;
+    } ok[] = {
+        {"1d12h", 36ULL * 3600 * 1000000},
+        {"1m30s", 90ULL * 1000000},
+        {"1.5h", 5400ULL * 1000000},
+        {"2h30m15s", (2ULL * 3600 + 30 * 60 + 15) * 1000000},
+        {"1s500ms", 1500000},
+        {"1ms250us", 1250},
+        {"0.5d", 12ULL * 3600 * 1000000},
+        {"1h0m", 3600ULL * 1000000},
+    };
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        pb_usec us = 0;
+        pb_err err;
+        assert_int_equal(pb_parse_duration(ok[i].text, "--duration", &us, &err), 0);
+        assert_int_equal(us, ok[i].us);
+    }
+    /* parts out of order or repeated are refused, naming the input */
+    const char *bad[] = {"30s1m", "1m1m", "1m30", "1h 30m", "1m.5s", "1e3s", "0x10s", "+5s", "1dd"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        pb_usec us;
+        pb_err err;
+        assert_int_equal(pb_parse_duration(bad[i], "--duration", &us, &err), PB_EPARSE);
+        assert_non_null(strstr(err.msg, "--duration"));
+        assert_non_null(strstr(err.msg, bad[i]));
+    }
+}
+
+static void rates_take_a_thousands_suffix(void **state)
+{
+    double r;
+    pb_err err;
+    assert_int_equal(pb_parse_rate("1.5k", "--rate", 0, 1e7, &r, &err), 0);
+    assert_float_equal(r, 1500, 1e-9);
+    assert_int_equal(pb_parse_rate("250", "--rate", 0, 1e7, &r, &err), 0);
+    assert_float_equal(r, 250, 1e-9);
+    assert_int_equal(pb_parse_rate("0.5", "--rate", 0, 1e7, &r, &err), 0);
+    assert_float_equal(r, 0.5, 1e-12);
+    assert_int_equal(pb_parse_rate("20000k", "--rate", 0, 1e7, &r, &err), PB_ERANGE);
+    assert_int_equal(pb_parse_rate("-1", "--rate", 0, 1e7, &r, &err), PB_ERANGE);
+    assert_non_null(strstr(err.msg, "--rate"));
+    const char *bad[] = {"", "k", "1.5K", "1kk", "--1", "1e3", "fast", "1.5k/s", " 10"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(pb_parse_rate(bad[i], "--rate", 0, 1e7, &r, &err), PB_EPARSE);
+        assert_non_null(strstr(err.msg, "--rate"));
+    }
 }
 
 static void durations_reject_with_a_message_naming_the_input(void **state)
@@ -78,6 +132,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(durations_accept_every_unit),
         cmocka_unit_test(durations_reject_with_a_message_naming_the_input),
+        cmocka_unit_test(compound_durations_add_their_parts),
+        cmocka_unit_test(rates_take_a_thousands_suffix),
         cmocka_unit_test(numbers_fractions_and_sizes),
         cmocka_unit_test(errors_have_text),
     };

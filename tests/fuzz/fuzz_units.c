@@ -1,6 +1,6 @@
 /* The numbers users type (common/units.h): every input goes through each
- * parser — durations, sizes, whole numbers, reals and fractions — and what
- * one accepts must be in its range and read back the same. */
+ * parser — durations, sizes, whole numbers, reals, rates and fractions — and
+ * what one accepts must be in its range and read back the same. */
 #include <inttypes.h>
 #include <math.h>
 
@@ -25,6 +25,36 @@ static void duration(const char *s)
     snprintf(us, sizeof(us), "%" PRIu64 "us", (uint64_t)d);
     pb_usec again;
     FUZZ_CHECK(pb_parse_duration(us, "--duration", &again, NULL) == 0 && again == d);
+    /* a duration ending in hours or days takes minutes after it, and they add
+     * (to the microsecond: each sum rounds once) */
+    size_t n = strlen(s);
+    if (n > 0 && n < 64 && (s[n - 1] == 'h' || s[n - 1] == 'd') && d < (pb_usec)1e15) {
+        char more[80];
+        snprintf(more, sizeof(more), "%s30m", s);
+        pb_usec want = d + 30 * 60 * PB_USEC_PER_SEC;
+        FUZZ_CHECK(pb_parse_duration(more, "--duration", &again, NULL) == 0);
+        FUZZ_CHECK(again + 1 >= want && again <= want + 1);
+    }
+}
+
+static void rate(const char *s)
+{
+    pb_err err = {0};
+    double v;
+    int rc = pb_parse_rate(s, "--rate", 0, 1e12, &v, &err);
+    if (rc != 0) {
+        FUZZ_CHECK_ERR(rc, err);
+        return;
+    }
+    FUZZ_CHECK(isfinite(v) && v >= 0 && v <= 1e12);
+    /* a plain number read again with "k" is a thousand times as much */
+    size_t n = strlen(s);
+    double k;
+    if (n > 0 && n < 64 && s[n - 1] != 'k' && v <= 1e9) {
+        char more[80];
+        snprintf(more, sizeof(more), "%sk", s);
+        FUZZ_CHECK(pb_parse_rate(more, "--rate", 0, 1e12, &k, NULL) == 0 && k == v * 1e3);
+    }
 }
 
 static void size(const char *s)
@@ -82,6 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
     char *s = fuzz_cstr(data, len);
     duration(s);
+    rate(s);
     size(s);
     whole(s);
     real(s);

@@ -101,6 +101,10 @@ static void documented_forms_are_accepted(void **state)
     assert_string_equal(json_field(cfg, "rate-limit", b, sizeof(b)), "100");
     set_ok(cfg, "rate-limit", "100,20");
     assert_string_equal(json_field(cfg, "rate-limit", b, sizeof(b)), "100,20");
+    set_ok(cfg, "rate-limit", "1.5k,20");
+    assert_string_equal(json_field(cfg, "rate-limit", b, sizeof(b)), "1500,20");
+    set_ok(cfg, "rate-limit", "100,20");
+    assert_string_equal(json_field(cfg, "rate-limit", b, sizeof(b)), "100,20");
     set_ok(cfg, "body-size", "4k");
     assert_string_equal(json_field(cfg, "body-size", b, sizeof(b)), "4096");
     set_ok(cfg, "hang-max", "1500ms");
@@ -130,7 +134,7 @@ static void malformed_options_are_rejected_by_name(void **state)
     set_bad("latency-cap", "soon", "--latency-cap: expected a duration");
     set_bad("capacity", "-1", "--capacity: expected a whole number or \"unlimited\"");
     set_bad("queue-limit", "many", "--queue-limit: expected a whole number or \"unlimited\"");
-    set_bad("rate-limit", "fast", "--rate-limit requests per second: expected a number");
+    set_bad("rate-limit", "fast", "--rate-limit: expected a rate per second such as 250");
     set_bad("rate-limit", "10,0", "--rate-limit burst: expected a number from 1");
     set_bad("body-size", "1G", "--body-size: expected at most 64M");
     set_bad("body-size", "4kb", "--body-size: expected a size");

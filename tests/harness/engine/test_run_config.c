@@ -102,6 +102,32 @@ static void pattern_and_mock_options_reach_their_owners(void **state)
     pb_run_config_cleanup(&cfg);
 }
 
+/* Days and compound durations wherever a duration is read, rates in thousands:
+ * the forms a 72-hour soak is typed in. */
+static void soak_forms_of_durations_and_rates(void **state)
+{
+    pb_run_config cfg;
+    assert_int_equal(pb_run_config_init(&cfg), 0);
+    set_ok(&cfg, "duration", "1d12h");
+    assert_int_equal(cfg.duration, 36ULL * 3600 * PB_USEC_PER_SEC);
+    set_ok(&cfg, "duration", "1m30s");
+    assert_int_equal(cfg.duration, 90 * PB_USEC_PER_SEC);
+    set_ok(&cfg, "duration", "1.5h");
+    assert_int_equal(cfg.duration, 5400 * PB_USEC_PER_SEC);
+    set_ok(&cfg, "keep-requests", "7d");
+    assert_int_equal(cfg.keep_requests, 7ULL * 86400 * PB_USEC_PER_SEC);
+    set_fails(&cfg, "keep-requests", "7d1s", "--keep-requests: expected a duration from 1s to 7d");
+    set_ok(&cfg, "timeout", "1m30s");
+    assert_int_equal(cfg.timeout, 90 * PB_USEC_PER_SEC);
+    set_ok(&cfg, "rate", "1.5k");
+    assert_float_equal(cfg.params.rate, 1500, 0);
+    set_fails(&cfg, "rate", "1.5M", "--rate: expected a rate per second such as 250, 0.5 or 1.5k");
+    set_fails(&cfg, "duration", "30s1m",
+              "--duration: expected the parts of a duration from the "
+              "largest unit to the smallest");
+    pb_run_config_cleanup(&cfg);
+}
+
 static void bad_values_are_refused_with_the_option_named(void **state)
 {
     pb_run_config cfg;
@@ -247,6 +273,7 @@ int main(void)
         cmocka_unit_test(defaults_are_the_documented_ones),
         cmocka_unit_test(a_request_count_replaces_the_default_duration),
         cmocka_unit_test(pattern_and_mock_options_reach_their_owners),
+        cmocka_unit_test(soak_forms_of_durations_and_rates),
         cmocka_unit_test(bad_values_are_refused_with_the_option_named),
         cmocka_unit_test(the_whole_configuration_is_checked),
         cmocka_unit_test(the_effective_configuration_is_described_as_json),

@@ -85,8 +85,8 @@ static void bad_expressions_are_refused_naming_the_expression(void **state)
     assert_refused("error_rate<150%",
                    "threshold \"error_rate<150%\": error_rate is a fraction: expected a "
                    "percentage such as 1% or a fraction from 0 to 1 such as 0.01, got \"150%\"");
-    assert_refused("rps>fast", "threshold \"rps>fast\": rps is a rate: expected a number of "
-                               "requests per second such as 1000, got \"fast\"");
+    assert_refused("rps>fast", "threshold \"rps>fast\": rps is a rate: expected requests per "
+                               "second such as 1000 or 1.5k, got \"fast\"");
     assert_refused("dropped==-1", "threshold \"dropped==-1\": dropped is a count: expected a "
                                   "whole number such as 0, got \"-1\"");
     assert_refused("p99=200ms", "threshold \"p99=200ms\": expected an operator (<, <=, >, >=, == "

@@ -232,8 +232,8 @@ static void broken_files_name_the_path_line_and_column(void **state)
     assert_file_refused("bad_entry_key.json", "patterns[1].queue-sise: unknown key; did you mean "
                                               "\"queue-size\"? (line 6, column 33)");
     assert_file_refused("bad_duration.json",
-                        "duration: expected a duration with a unit (us, ms, s, m, h) such as "
-                        "\"15s\", got 15 (line 3, column 15)");
+                        "duration: expected a duration with a unit (us, ms, s, m, h, d) such as "
+                        "\"15s\" or \"1d12h\", got 15 (line 3, column 15)");
     assert_file_refused("bad_threshold.json",
                         "thresholds[1]: threshold \"p99<fast\": p99 is a latency: expected a "
                         "duration with a unit such as 200ms or 1.5s, got \"fast\" (line 4, column "
@@ -251,7 +251,8 @@ static void broken_files_name_the_path_line_and_column(void **state)
         "patterns[0].errors: \"errors\" is a mock setting: put it in the top-level "
         "\"mock\", so that every pattern meets the same server (line 5, column 26)");
     assert_file_refused("bad_load.json", "load.open.rate: expected an arrival rate in requests per "
-                                         "second above 0 and up to 1e7, got 0 (line 4, column 29)");
+                                         "second above 0 and up to 1e7, such as 400 or \"1.5k\", got 0 "
+                                         "(line 4, column 29)");
     assert_file_refused("bad_target.json",
                         "target: expected \"mock\" (the built-in mock server) or a URL such as "
                         "\"http://127.0.0.1:8080/\", got \"ftp://127.0.0.1/\" (line 4, column 13)");
