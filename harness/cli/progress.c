@@ -16,7 +16,7 @@ void pb_progress_init(pb_progress *p, FILE *out, bool tty)
 
 const char *pb_progress_format(const pb_run_view *v, char *buf, size_t len)
 {
-    char el[32], tot[32], eta[32], p50[32], p99[32];
+    char el[32], tot[32], eta[32], p50[32], p99[32], cp99[32];
     pb_format_duration(v->elapsed, el, sizeof(el));
     size_t n = 0;
     /* the ETA goes once nothing is left: "10s / 10s" says it */
@@ -48,13 +48,22 @@ const char *pb_progress_format(const pb_run_view *v, char *buf, size_t len)
     double err = v->sec_network > 0 ? 100.0 * (double)v->sec_failed / (double)v->sec_network : 0;
     /* a second without an answer has no latency to show, not a latency of 0 */
     bool lat = v->sec_answered > 0;
-    n += (size_t)snprintf(buf + n, len - n,
-                          "  %" PRIu64 " req/s  err %.1f%%  p50 %s  p99 %s  in flight %u  limit %u"
-                          "  queue %u",
+    n += (size_t)snprintf(buf + n, len - n, "  %" PRIu64 " req/s  err %.1f%%  p50 %s  p99 %s",
                           v->sec_network, err,
                           lat ? pb_format_duration(v->p50, p50, sizeof(p50)) : "-",
-                          lat ? pb_format_duration(v->p99, p99, sizeof(p99)) : "-", v->in_flight,
-                          v->pattern.limit, v->pattern.queue_depth);
+                          lat ? pb_format_duration(v->p99, p99, sizeof(p99)) : "-");
+    /* in open loop the wait for a late worker counts too: the corrected p99 */
+    if (n < len && v->open_loop)
+        n += (size_t)snprintf(buf + n, len - n, "  cp99 %s",
+                              lat ? pb_format_duration(v->cp99, cp99, sizeof(cp99)) : "-");
+    /* what never reached the server says why the rate fell: an open breaker, a full queue */
+    if (n < len && v->sec_rejected > 0)
+        n += (size_t)snprintf(buf + n, len - n, "  rejected %" PRIu64 "/s", v->sec_rejected);
+    if (n < len && v->sec_dropped > 0)
+        n += (size_t)snprintf(buf + n, len - n, "  dropped %" PRIu64 "/s", v->sec_dropped);
+    if (n < len)
+        n += (size_t)snprintf(buf + n, len - n, "  in flight %u  limit %u  queue %u", v->in_flight,
+                              v->pattern.limit, v->pattern.queue_depth);
     if (n < len && v->pattern.breaker != PB_BREAKER_NONE)
         n += (size_t)snprintf(buf + n, len - n, "  breaker %s",
                               pb_breaker_state_name(v->pattern.breaker));

@@ -41,7 +41,11 @@ typedef struct pb_run_view {
     uint64_t sec_network;    /* attempts that ended in the last second and reached the network */
     uint64_t sec_failed;
     uint64_t sec_answered; /* of those, answered with an HTTP status */
+    uint64_t sec_rejected; /* attempts the breaker rejected in the last second */
+    uint64_t sec_dropped;  /* attempts backpressure dropped in the last second */
     pb_usec p50, p99;      /* service latency of the last second's answered attempts */
+    pb_usec cp99;          /* their p99 from the intended start; shown in open loop only */
+    bool open_loop;        /* tasks arrive on a schedule (--rate), not when a worker is free */
     uint32_t in_flight;
     pb_pattern_state pattern;
     /* the run as a whole, for a monitor (live metrics) */

@@ -10,6 +10,8 @@ int pb_tally_init(pb_tally *t, pb_err *err)
         rc = pb_hist_create_latency(&t->corrected);
     if (rc == 0)
         rc = pb_hist_create_latency(&t->sec_service);
+    if (rc == 0)
+        rc = pb_hist_create_latency(&t->sec_corrected);
     if (rc != 0) {
         pb_tally_cleanup(t);
         return pb_err_set(err, rc, "cannot allocate latency histograms: %s", pb_strerror(rc));
@@ -22,7 +24,8 @@ void pb_tally_cleanup(pb_tally *t)
     pb_hist_destroy(t->service);
     pb_hist_destroy(t->corrected);
     pb_hist_destroy(t->sec_service);
-    t->service = t->corrected = t->sec_service = NULL;
+    pb_hist_destroy(t->sec_corrected);
+    t->service = t->corrected = t->sec_service = t->sec_corrected = NULL;
 }
 
 static bool reached_network(pb_outcome o)
@@ -37,6 +40,8 @@ void pb_tally_add(pb_tally *t, const pb_request_row *row)
         t->outcomes[row->outcome]++;
     if (row->status < 600)
         t->status[row->status]++;
+    t->sec_rejected += row->outcome == PB_OUTCOME_REJECTED_BY_BREAKER;
+    t->sec_dropped += row->outcome == PB_OUTCOME_DROPPED_BY_BACKPRESSURE;
     if (!reached_network((pb_outcome)row->outcome))
         return;
     bool failed = row->outcome != PB_OUTCOME_OK;
@@ -56,6 +61,7 @@ void pb_tally_add(pb_tally *t, const pb_request_row *row)
     t->service_sum_us += row->total_us;
     t->corrected_sum_us += row->wait_us + row->total_us;
     pb_hist_record(t->sec_service, row->total_us);
+    pb_hist_record(t->sec_corrected, row->wait_us + row->total_us);
 }
 
 void pb_tally_roll_second(pb_tally *t, pb_tally_second *out)
@@ -63,10 +69,15 @@ void pb_tally_roll_second(pb_tally *t, pb_tally_second *out)
     out->network = t->sec_network;
     out->failed = t->sec_failed;
     out->answered = t->sec_answered;
+    out->rejected = t->sec_rejected;
+    out->dropped = t->sec_dropped;
     out->p50 = pb_hist_percentile(t->sec_service, 50.0);
     out->p99 = pb_hist_percentile(t->sec_service, 99.0);
+    out->cp99 = pb_hist_percentile(t->sec_corrected, 99.0);
     t->sec_network = t->sec_failed = t->sec_answered = 0;
+    t->sec_rejected = t->sec_dropped = 0;
     pb_hist_reset(t->sec_service);
+    pb_hist_reset(t->sec_corrected);
 }
 
 void pb_tally_fill(const pb_tally *t, double duration_s, pb_run_summary *s)

@@ -22,14 +22,17 @@ typedef struct pb_tally {
     pb_hist *corrected;                        /* intended start to end, answered attempts */
     uint64_t service_sum_us, corrected_sum_us; /* exact sums of what the histograms hold */
     /* the second in progress, for the progress line */
-    uint64_t sec_network, sec_failed, sec_answered;
-    pb_hist *sec_service;
+    uint64_t sec_network, sec_failed, sec_answered, sec_rejected, sec_dropped;
+    pb_hist *sec_service, *sec_corrected;
 } pb_tally;
 
 /* The figures of one closed second. */
 typedef struct pb_tally_second {
     uint64_t network, failed, answered;
+    uint64_t rejected,
+        dropped;      /* by the breaker, by backpressure: they never reached the network */
     pb_usec p50, p99; /* of the answered attempts; 0 when none was */
+    pb_usec cp99;     /* the same from the intended start (coordinated omission corrected) */
 } pb_tally_second;
 
 /* Allocate the histograms; all memory is taken here. */

@@ -65,6 +65,34 @@ static void a_second_without_an_answer_shows_no_latency_and_the_end_no_eta(void 
     assert_null(strstr(line, "ETA"));
 }
 
+/* Why the rate fell: attempts the breaker rejected and backpressure dropped
+ * per second; in open loop the corrected p99 beside the service p99. */
+static void progress_line_shows_rejections_drops_and_the_corrected_p99(void **state)
+{
+    pb_run_view v = {.elapsed = 4 * PB_USEC_PER_SEC,
+                     .duration = 30 * PB_USEC_PER_SEC,
+                     .sec_rejected = 200,
+                     .sec_dropped = 7,
+                     .pattern = {.breaker = PB_BREAKER_OPEN}};
+    char line[512];
+    pb_progress_format(&v, line, sizeof(line));
+    assert_non_null(strstr(line, "0 req/s"));
+    assert_non_null(strstr(line, "rejected 200/s  dropped 7/s"));
+    assert_non_null(strstr(line, "breaker open"));
+    assert_null(strstr(line, "cp99"));
+    pb_run_view o = {.elapsed = PB_USEC_PER_SEC,
+                     .sec_network = 100,
+                     .sec_answered = 100,
+                     .p50 = 10000,
+                     .p99 = 12000,
+                     .cp99 = 250000,
+                     .open_loop = true};
+    pb_progress_format(&o, line, sizeof(line));
+    assert_non_null(strstr(line, "p50 10.00ms  p99 12.00ms  cp99 0.25s"));
+    assert_null(strstr(line, "rejected"));
+    assert_null(strstr(line, "dropped"));
+}
+
 static size_t count_lines(const char *buf, size_t len)
 {
     size_t n = 0;
@@ -84,7 +112,7 @@ static void progress_prints_every_second_on_a_tty_every_ten_otherwise(void **sta
         pb_progress_init(&p, out, tty);
         for (int sec = 1; sec <= 25; sec++) {
             pb_run_view v = {.elapsed = (pb_usec)sec * PB_USEC_PER_SEC,
-                                  .duration = 30 * PB_USEC_PER_SEC};
+                             .duration = 30 * PB_USEC_PER_SEC};
             pb_progress_update(&p, &v);
         }
         pb_progress_finish(&p);
@@ -102,6 +130,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(progress_line_shows_time_rate_and_pattern_state),
         cmocka_unit_test(a_second_without_an_answer_shows_no_latency_and_the_end_no_eta),
+        cmocka_unit_test(progress_line_shows_rejections_drops_and_the_corrected_p99),
         cmocka_unit_test(progress_prints_every_second_on_a_tty_every_ten_otherwise),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,6 +28,7 @@
 #include "registry.h"
 #include "scratch_db.h"
 #include "test_sql.h"
+#include "units.h"
 
 /* How long a run given here may take to end once started. */
 #define FINISH_MS 60000
@@ -427,6 +428,68 @@ static void a_database_that_cannot_be_written_says_why_once(void **state)
     pb_child_cleanup(&ch);
 }
 
+/* The latency in the progress line as a user's terminal shows it: read from
+ * a pty, the p50/p99 of the last second are the mock's 10 ms, not "-". */
+static pb_usec progress_field(const char *err, const char *name)
+{
+    /* the last line's field: lines on a terminal are rewritten in place */
+    const char *at = NULL;
+    for (const char *p = strstr(err, name); p != NULL; p = strstr(p + 1, name))
+        at = p;
+    if (at == NULL)
+        fail_msg("no \"%s\" in the progress line:\n%s", name, err);
+    char word[32];
+    size_t n = strcspn(at + strlen(name), " \r\n\x1b");
+    if (n == 0 || n >= sizeof(word))
+        fail_msg("\"%s\" is not followed by a value:\n%s", name, err);
+    memcpy(word, at + strlen(name), n);
+    word[n] = '\0';
+    pb_usec d;
+    pb_err perr;
+    if (pb_parse_duration(word, name, &d, &perr) != 0)
+        fail_msg("%s (progress line:\n%s)", perr.msg, err);
+    return d;
+}
+
+static void the_progress_line_shows_the_last_seconds_latency(void **state)
+{
+    scratch_db *c = *state;
+    const char *args[] = {"--db",          c->db, "--duration", "3s",
+                          "--concurrency", "4",   "--latency",  "fixed:10ms",
+                          "--rate",        "200", NULL};
+    pb_child ch;
+    spawn(&ch, true, args);
+    pb_child_await(&ch, PB_CHILD_ERR, "req/s", 2, 20000);
+    pb_usec p50 = progress_field(ch.err, "p50 ");
+    pb_usec p99 = progress_field(ch.err, "p99 ");
+    pb_usec cp99 = progress_field(ch.err, "cp99 ");
+    /* the mock answers after 10 ms; loopback and the client add little */
+    assert_true(p50 >= 10000 && p50 < 100000);
+    assert_true(p99 >= p50 && p99 < 1000000);
+    assert_true(cp99 >= p99);
+    pb_child_finish(&ch, FINISH_MS);
+    assert_int_equal(pb_child_exit_code(&ch), 0);
+    pb_child_cleanup(&ch);
+
+    /* a breaker that is open: 0 req/s, and the line says why */
+    const char *breaker[] = {"--db",   c->db, "--duration", "30s",   "--pattern", "breaker",
+                             "--rate", "200", "--errors",   "503:1", NULL};
+    spawn(&ch, true, breaker);
+    pb_child_await(&ch, PB_CHILD_ERR, "breaker open", 1, 20000);
+    /* the second line that shows rejections: a whole second of an open breaker */
+    pb_child_await(&ch, PB_CHILD_ERR, "rejected ", 2, 20000);
+    const char *last = NULL;
+    for (const char *p = strstr(ch.err, "rejected "); p != NULL; p = strstr(p + 1, "rejected "))
+        last = p;
+    assert_non_null(last);
+    /* 200 arrivals a second, all rejected while the breaker is open */
+    assert_true(strtoul(last + strlen("rejected "), NULL, 10) >= 150);
+    kill(ch.pid, SIGINT);
+    pb_child_finish(&ch, FINISH_MS);
+    assert_int_equal(pb_child_exit_code(&ch), 130);
+    pb_child_cleanup(&ch);
+}
+
 static void a_signal_stops_the_run_and_keeps_every_row(void **state)
 {
     scratch_db *c = *state;
@@ -539,6 +602,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_target_that_never_answers_fails_the_run, scratch_db_setup,
                                         scratch_db_teardown),
         cmocka_unit_test_setup_teardown(a_database_that_cannot_be_written_says_why_once,
+                                        scratch_db_setup, scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(the_progress_line_shows_the_last_seconds_latency,
                                         scratch_db_setup, scratch_db_teardown),
         cmocka_unit_test_setup_teardown(a_signal_stops_the_run_and_keeps_every_row,
                                         scratch_db_setup, scratch_db_teardown),
