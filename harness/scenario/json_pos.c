@@ -392,20 +392,34 @@ static bool plain_key(const char *key)
 
 bool pb_json_path_key(char *buf, size_t len, const char *parent, const char *key)
 {
+    if (len < 8) {
+        if (len > 0)
+            buf[0] = '\0';
+        return false;
+    }
     if (plain_key(key)) {
         int n = snprintf(buf, len, "%s%s%s", parent, *parent ? "." : "", key);
-        return n >= 0 && (size_t)n < len;
+        if (n >= 0 && (size_t)n < len)
+            return true;
+        memcpy(buf + len - 4, "...", 4); /* snprintf kept the start */
+        return false;
     }
     /* quote the key as a JSON string would, so that the path stays readable
      * and unambiguous */
     int n = snprintf(buf, len, "%s[\"", parent);
-    if (n < 0 || (size_t)n >= len)
+    if (n < 0 || (size_t)n + 8 >= len) {
+        memcpy(buf + len - 4, "...", 4);
         return false;
+    }
     size_t o = (size_t)n;
     for (const char *p = key; *p; p++) {
         unsigned char c = (unsigned char)*p;
-        if (o + 8 >= len)
+        /* room for the longest escape (6), or the "..." that ends a path
+         * too long to keep, and the terminator */
+        if (o + 8 >= len) {
+            memcpy(buf + o, "...", 4);
             return false;
+        }
         if (c == '"' || c == '\\')
             o += (size_t)snprintf(buf + o, len - o, "\\%c", c);
         else if (c < 0x20)
@@ -413,8 +427,6 @@ bool pb_json_path_key(char *buf, size_t len, const char *parent, const char *key
         else
             buf[o++] = (char)c;
     }
-    if (o + 3 > len)
-        return false;
     memcpy(buf + o, "\"]", 3);
     return true;
 }

@@ -35,7 +35,8 @@ bool pb_json_pos_find(const pb_json_pos *idx, const char *path, pb_json_loc *val
 
 /* The path of member `key` of the value at `parent` ("" is the root): parent.key,
  * or parent["a key"] when the key is not made of letters, digits, '_' and '-'.
- * False when it does not fit in len (buf then holds no usable path). */
+ * False when it does not fit in len; buf then holds the start of the path
+ * followed by "...", for a message (len is at least 8). */
 bool pb_json_path_key(char *buf, size_t len, const char *parent, const char *key);
 
 /* The path of element `index` of the array at `parent`: parent[index].

@@ -160,6 +160,13 @@ static int unknown_key(const ctx *c, const char *path, const char *key, const ch
     return fail_key(c, path, "unknown key; expected one of %s", names);
 }
 
+/* A key whose path does not fit in a path buffer is longer than any key a
+ * scenario knows; p holds the start of its path. */
+static int too_long_key(const ctx *c, const char *p, const char *key)
+{
+    return fail_key(c, p, "unknown key of %zu characters", strlen(key));
+}
+
 /* Reject any member of obj that is not in known. */
 static int check_keys(const ctx *c, json_t *obj, const char *path, const char *const *known)
 {
@@ -172,7 +179,8 @@ static int check_keys(const ctx *c, json_t *obj, const char *path, const char *c
             ok = strcmp(key, known[i]) == 0;
         if (!ok) {
             char p[PB_JSON_PATH_MAX];
-            pb_json_path_key(p, sizeof(p), path, key);
+            if (!pb_json_path_key(p, sizeof(p), path, key))
+                return too_long_key(c, p, key);
             return unknown_key(c, p, key, known);
         }
     }
@@ -578,7 +586,8 @@ static int parse_entry(const ctx *c, json_t *v, const char *path, pb_scenario_en
             handled = strcmp(key, entry_keys[i]) == 0;
         if (handled)
             continue;
-        pb_json_path_key(p, sizeof(p), path, key);
+        if (!pb_json_path_key(p, sizeof(p), path, key))
+            return too_long_key(c, p, key);
         for (size_t i = 0; i < sizeof(misplaced) / sizeof(misplaced[0]); i++)
             if (strcmp(key, misplaced[i].key) == 0)
                 return fail_key(c, p, "\"%s\" %s", key, misplaced[i].why);

@@ -409,6 +409,43 @@ static void keys_with_odd_characters_keep_their_position(void **state)
     assert_int_equal(pb_json_pos_build("[1, 2", 5, &idx, &err), PB_EPARSE);
 }
 
+/* A key too long for a path is named by the start of its path and refused
+ * with its length, never with bytes from past the path's buffer. */
+static void overlong_keys_are_refused_with_a_terminated_path(void **state)
+{
+    char key[301];
+    memset(key, 'k', 300);
+    key[300] = '\0';
+    char buf[PB_JSON_PATH_MAX];
+    memset(buf, 'X', sizeof(buf)); /* no terminator anywhere */
+    assert_false(pb_json_path_key(buf, sizeof(buf), "patterns[0]", key));
+    assert_non_null(memchr(buf, '\0', sizeof(buf)));
+    assert_string_equal(buf + strlen(buf) - 3, "...");
+    assert_int_equal(strncmp(buf, "patterns[0].kkk", 15), 0);
+    key[150] = ' '; /* quoted form */
+    memset(buf, 'X', sizeof(buf));
+    assert_false(pb_json_path_key(buf, sizeof(buf), "patterns[0]", key));
+    assert_non_null(memchr(buf, '\0', sizeof(buf)));
+    assert_string_equal(buf + strlen(buf) - 3, "...");
+    assert_int_equal(strncmp(buf, "patterns[0][\"kkk", 16), 0);
+
+    char text[512];
+    pb_err err;
+    key[150] = 'k';
+    snprintf(text, sizeof(text), "{\"patterns\": [{\"pattern\": \"queue\", \"%s\": 1}]}", key);
+    const char *msg = parse_error(text, &err);
+    char want[PB_JSON_PATH_MAX + 64];
+    snprintf(want, sizeof(want), "inline.json: patterns[0].%.*s...: unknown key of 300 characters",
+             (int)(PB_JSON_PATH_MAX - 4 - strlen("patterns[0].")), key);
+    assert_string_equal(msg, want);
+
+    snprintf(text, sizeof(text), "{\"%s\": 1, \"patterns\": [{\"pattern\": \"queue\"}]}", key);
+    msg = parse_error(text, &err);
+    snprintf(want, sizeof(want), "inline.json: %.*s...: unknown key of 300 characters",
+             (int)(PB_JSON_PATH_MAX - 4), key);
+    assert_string_equal(msg, want);
+}
+
 static void overrides_selection_and_added_thresholds(void **state)
 {
     pb_scenario *sc = parse_ok("{\"duration\": \"10s\", \"patterns\": [\n"
@@ -574,6 +611,7 @@ int main(void)
         cmocka_unit_test(unreadable_files_are_named),
         cmocka_unit_test(impossible_values_are_refused),
         cmocka_unit_test(keys_with_odd_characters_keep_their_position),
+        cmocka_unit_test(overlong_keys_are_refused_with_a_terminated_path),
         cmocka_unit_test(overrides_selection_and_added_thresholds),
         cmocka_unit_test(every_shipped_scenario_validates),
         cmocka_unit_test(time_scale_divides_the_schedule),
