@@ -369,7 +369,10 @@ static int decode_pairs(const struct layout *l, const uint8_t *buf, size_t len, 
         uint64_t gap, count;
         if (!varint_get(buf, len, &pos, &gap) || !varint_get(buf, len, &pos, &count))
             return PB_EPARSE;
-        if (gap > last - next || next + gap < first || count == 0 || count > UINT64_MAX - sum)
+        /* next passes last once a pair lands on the last index: the
+         * subtraction below must not wrap */
+        if (next > last || gap > last - next || next + gap < first || count == 0 ||
+            count > UINT64_MAX - sum)
             return PB_EPARSE;
         uint64_t index = next + gap;
         next = index + 1;

@@ -383,6 +383,38 @@ static void assert_rejected(pb_hist *dst, const uint8_t *buf, size_t len)
     free(after);
 }
 
+/* Once a pair reaches the layout's last index, the next index is past it: a
+ * further pair is refused, whatever its gap (the bound used to wrap around). */
+static void pairs_past_the_last_index_rejected(void **state)
+{
+    pb_hist *dst = latency_hist();
+    pb_hist_record_n(dst, 5000, 10);
+    /* found by probing: 1 digit, lowest 1, highest 6015, and pairs whose
+     * walk reaches the last index and goes on */
+    static const uint8_t probed[] = {0x01, 0x01, 0x01, 0xff, 0x2e, 0x0b, 0x0b,
+                                     0x0b, 0x36, 0x7f, 0x0e, 0x01, 0xf2, 0xf2,
+                                     0x00, 0xf8, 0xbe, 0x17, 0x33};
+    assert_rejected(dst, probed, sizeof(probed));
+
+    /* a histogram holding its highest value, then one more pair of gap 0 */
+    pb_hist *h;
+    assert_int_equal(pb_hist_create(1, 1000, 2, &h), 0);
+    pb_hist_record_n(h, 1000, 1);
+    size_t len;
+    uint8_t *buf = encode(h, &len);
+    assert_int_equal(pb_hist_decode_add(dst, buf, len), 0);
+    uint8_t *more = malloc(len + 2);
+    assert_non_null(more);
+    memcpy(more, buf, len);
+    more[len] = 0;     /* gap 0: the index after the last */
+    more[len + 1] = 1; /* count 1 */
+    assert_rejected(dst, more, len + 2);
+    free(more);
+    free(buf);
+    pb_hist_destroy(h);
+    pb_hist_destroy(dst);
+}
+
 static void corrupt_blobs_rejected(void **state)
 {
     pb_hist *dst = latency_hist();
@@ -547,6 +579,7 @@ int main(void)
         cmocka_unit_test(merge_equals_recording_both),
         cmocka_unit_test(encode_decode_round_trip),
         cmocka_unit_test(decode_other_layout),
+        cmocka_unit_test(pairs_past_the_last_index_rejected),
         cmocka_unit_test(corrupt_blobs_rejected),
         cmocka_unit_test(mutated_blobs_never_crash),
         cmocka_unit_test(percentile_walk),
