@@ -278,6 +278,13 @@ int pb_run_config_check(const pb_run_config *cfg, pb_err *err)
                           cfg->mock_option);
     if (cfg->record && (cfg->db_path == NULL || cfg->db_path[0] == '\0'))
         return pb_err_set(err, PB_EINVAL, "--db: expected a file name");
+    /* the built-in mock's own checks (a listen address beyond loopback with
+     * an open admin API), before anything is created, as `mock` does */
+    if (cfg->target_url == NULL) {
+        int rc = pb_mock_config_check(cfg->mock, err);
+        if (rc != 0)
+            return rc;
+    }
     for (int i = 1; i < cfg->n_rate_steps; i++)
         if (cfg->rate_steps[i].at < cfg->rate_steps[i - 1].at)
             return pb_err_set(err, PB_EINVAL, "rate steps: expected increasing times");

@@ -94,6 +94,8 @@ static void bad_flags_exit_2_with_a_message_naming_them(void **state)
         {{"--quiet=maybe"}, {"--quiet", NULL}},
         {{"--label", "two\nlines"}, {"--label", "control characters"}},
         {{"stray"}, {"stray", NULL}},
+        /* the built-in mock beyond loopback with its admin API open, as `mock` */
+        {{"--requests", "5", "--listen", "0.0.0.0:0"}, {"--listen 0.0.0.0:0", "--admin off"}},
         /* a parameter the chosen pattern does not read is refused, not ignored */
         {{"--pattern", "queue", "--failure-threshold", "3"}, {"--failure-threshold", "queue"}},
         {{"--pattern", "queue", "--queue-size", "10"}, {"--queue-size", "queue"}},
