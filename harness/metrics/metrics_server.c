@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,9 +17,15 @@
 #include "metrics_page.h"
 #include "units.h"
 
-/* A scraper needs one connection; a few more for people with curl. */
-#define CONNECTION_LIMIT 16
-#define CONNECTION_TIMEOUT_S 10
+/* A scraper needs one connection, but clients that open connections and
+ * send nothing (or a byte at a time) must not take every slot: the table
+ * holds thousands (each costs a descriptor and CONNECTION_MEMORY), one
+ * address may hold half of it, and a connection idle for CONNECTION_TIMEOUT_S
+ * is closed. A scrape's request fits in CONNECTION_MEMORY many times over
+ * (the page is sent from its own buffer). */
+#define CONNECTION_LIMIT 2048
+#define CONNECTION_TIMEOUT_S 5
+#define CONNECTION_MEMORY 8192
 
 struct pb_metrics {
     struct MHD_Daemon *daemon;
@@ -74,7 +81,7 @@ int pb_metrics_parse_addr(const char *text, pb_metrics_addr *out, pb_err *err)
 bad:
     return pb_err_set(err, PB_EPARSE,
                       "--metrics: expected [ADDR:]PORT, a port from 0 to 65535 with an optional "
-                      "numeric address (9464, 127.0.0.1:9464, 0.0.0.0:9464, [::1]:9464), got "
+                      "numeric address (9464, 127.0.0.1:9464, [::1]:9464), got "
                       "\"%s\"",
                       text);
 }
@@ -205,6 +212,26 @@ static int listen_on(const pb_metrics_addr *a, int *fd_out, uint16_t *port, pb_e
     return 0;
 }
 
+/* CONNECTION_LIMIT, or a quarter of the descriptors the process may open
+ * when that is less: the run's own connections and database need the rest.
+ * The soft descriptor limit is raised to the hard one first (1024 by default
+ * on Linux, for a hard limit of many thousands). */
+static unsigned connection_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 16;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlim_t was = rl.rlim_cur;
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            rl.rlim_cur = was;
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur / 4 >= CONNECTION_LIMIT)
+        return CONNECTION_LIMIT;
+    return rl.rlim_cur / 4 > 16 ? (unsigned)(rl.rlim_cur / 4) : 16;
+}
+
 int pb_metrics_start(const pb_metrics_addr *addr, pb_metrics **out, pb_err *err)
 {
     *out = NULL;
@@ -232,11 +259,13 @@ int pb_metrics_start(const pb_metrics_addr *addr, pb_metrics **out, pb_err *err)
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
     if (addr->ipv6)
         flags |= MHD_USE_IPv6;
-    m->daemon =
-        MHD_start_daemon(flags, 0, NULL, NULL, on_request, m, MHD_OPTION_LISTEN_SOCKET, fd,
-                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, m, MHD_OPTION_CONNECTION_LIMIT,
-                         (unsigned)CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
-                         (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_END);
+    unsigned limit = connection_limit();
+    m->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, m, MHD_OPTION_LISTEN_SOCKET, fd,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, m, MHD_OPTION_CONNECTION_LIMIT, limit,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, limit / 2, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)CONNECTION_MEMORY, MHD_OPTION_END);
     if (m->daemon == NULL) {
         close(fd);
         rc = pb_err_set(err, PB_ENET, "--metrics: libmicrohttpd could not start on %s:%u",

@@ -10,6 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,10 +26,12 @@
 
 #include "engine.h"
 #include "metrics_server.h"
+#include "monotime.h"
 #include "pb_child.h"
 #include "scrape.h"
 #include "scratch_db.h"
 #include "test_env.h"
+#include "test_sql.h"
 
 /* Sum of every sample of a family (its lines `name{...} value`). */
 static double family_sum(const char *page, const char *name)
@@ -138,6 +147,140 @@ static void a_run_is_scraped_live_and_final(void **state)
     pb_metrics_stop(m);
 }
 
+/* Slow clients: sockets that send a request a byte at a time. */
+#define SLOW_CLIENTS 1000
+/* The whole test's bound, connecting included. */
+#define SLOWLORIS_MS 30000
+/* What a scraper may wait for a page while the slow clients hold on. */
+#define SCRAPE_MAX_US (100 * PB_USEC_PER_MS)
+
+struct slowloris {
+    pb_metrics *m;
+    int fds[SLOW_CLIENTS];
+    int pages, answered;
+    pb_usec worst;
+    bool matched; /* every page's requests = the view's rows */
+};
+
+/* Each second of the run: every slow client sends one more byte of a header
+ * it never ends (so no idle timeout closes it), then a real scrape is timed. */
+static void slowloris_second(void *data, const pb_run_view *v)
+{
+    struct slowloris *sl = data;
+    for (int i = 0; i < SLOW_CLIENTS; i++)
+        (void)send(sl->fds[i], "a", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    pb_metrics_publish(sl->m, v);
+    char *page = NULL;
+    pb_usec t0 = pb_monotime_now();
+    long status = scrape_get(pb_metrics_url(sl->m), &page);
+    pb_usec took = pb_monotime_now() - t0;
+    sl->pages++;
+    if (took > sl->worst)
+        sl->worst = took;
+    if (status == 200) {
+        sl->answered++;
+        sl->matched = sl->matched &&
+                      family_sum(page, "patternbench_requests_total") == (double)v->rows;
+    }
+    free(page);
+}
+
+/* A thousand clients that connect and send a request a byte a second do not
+ * keep a scraper out: each scrape is answered within 100 ms, and the run's
+ * rows are its summary's. */
+static void slow_clients_do_not_block_scrapes(void **state)
+{
+    scratch_db *c = *state;
+    pb_usec deadline = pb_monotime_now() + SLOWLORIS_MS * PB_USEC_PER_MS;
+    pb_metrics_addr addr;
+    pb_err err = {0};
+    assert_int_equal(pb_metrics_parse_addr("127.0.0.1:0", &addr, &err), 0);
+    pb_metrics *m;
+    assert_int_equal(pb_metrics_start(&addr, &m, &err), 0);
+    /* the server raised the soft descriptor limit; both ends live here */
+    struct rlimit rl;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 8 * SLOW_CLIENTS + 256) {
+        printf("open-file limit %llu: too low for %d slow clients and the server's table; "
+               "not run\n",
+               (unsigned long long)rl.rlim_cur, SLOW_CLIENTS);
+        pb_metrics_stop(m);
+        skip();
+    }
+
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_port = htons((uint16_t)atoi(strrchr(pb_metrics_url(m), ':') + 1));
+    struct slowloris *sl = calloc(1, sizeof(*sl));
+    assert_non_null(sl);
+    sl->m = m;
+    sl->matched = true;
+    struct pollfd *pfd = calloc(SLOW_CLIENTS, sizeof(*pfd));
+    assert_non_null(pfd);
+    for (int i = 0; i < SLOW_CLIENTS; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        assert_true(fd >= 0);
+        int rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+        assert_true(rc == 0 || errno == EINPROGRESS);
+        sl->fds[i] = fd;
+        pfd[i] = (struct pollfd){.fd = fd, .events = POLLOUT};
+    }
+    /* bounded wait until every connection is established */
+    int connected = 0;
+    while (connected < SLOW_CLIENTS && pb_monotime_now() < deadline) {
+        int n = poll(pfd, SLOW_CLIENTS, 100);
+        assert_true(n >= 0 || errno == EINTR);
+        for (int i = 0; i < SLOW_CLIENTS && n > 0; i++) {
+            if (pfd[i].fd < 0 || pfd[i].revents == 0)
+                continue;
+            int e = 0;
+            socklen_t el = sizeof(e);
+            assert_int_equal(getsockopt(pfd[i].fd, SOL_SOCKET, SO_ERROR, &e, &el), 0);
+            if (e != 0)
+                fail_msg("slow client %d could not connect: %s", i, strerror(e));
+            static const char start[] = "GET /metrics HTTP/1.1\r\nHost: slow\r\nX-Slow: ";
+            assert_int_equal(send(pfd[i].fd, start, sizeof(start) - 1, MSG_NOSIGNAL),
+                             (ssize_t)(sizeof(start) - 1));
+            pfd[i].fd = -1;
+            connected++;
+        }
+    }
+    free(pfd);
+    assert_int_equal(connected, SLOW_CLIENTS);
+
+    pb_run_config cfg;
+    assert_int_equal(pb_run_config_init(&cfg), 0);
+    assert_int_equal(pb_run_config_set(&cfg, "db", c->db, &err), 0);
+    assert_int_equal(pb_run_config_set(&cfg, "quiet", NULL, &err), 0);
+    assert_int_equal(pb_run_config_set(&cfg, "duration", "3s", &err), 0);
+    pb_run_observer mon = {.second = slowloris_second, .data = sl};
+    cfg.monitor = &mon;
+    pb_recorder *rec;
+    assert_int_equal(pb_recorder_open(c->db, 0, &rec, &err), 0);
+    pb_stop_requested = 0;
+    pb_run_summary s;
+    assert_int_equal(pb_run_execute(&cfg, rec, &s, &err), 0);
+    assert_int_equal(pb_recorder_close(rec, &err), 0);
+    pb_run_config_cleanup(&cfg);
+
+    printf("%d scrapes beside %d slow clients: %d answered, the slowest in %.1f ms\n", sl->pages,
+           SLOW_CLIENTS, sl->answered, (double)sl->worst / 1000.0);
+    assert_true(sl->pages >= 3);
+    assert_int_equal(sl->answered, sl->pages);
+    assert_true(sl->worst <= SCRAPE_MAX_US);
+    assert_true(sl->matched);
+    assert_true(s.requests > 0);
+    char sql[128];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM requests WHERE run_id = %lld",
+             (long long)s.run_id);
+    assert_int_equal(test_db_int(c->db, sql), (int64_t)s.requests);
+    assert_true(pb_monotime_now() < deadline);
+    for (int i = 0; i < SLOW_CLIENTS; i++)
+        close(sl->fds[i]);
+    free(sl);
+    pb_metrics_stop(m);
+}
+
 static void a_port_in_use_is_refused(void **state)
 {
     pb_metrics_addr addr;
@@ -211,6 +354,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(a_run_is_scraped_live_and_final, scratch_db_setup,
+                                        scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(slow_clients_do_not_block_scrapes, scratch_db_setup,
                                         scratch_db_teardown),
         cmocka_unit_test(a_port_in_use_is_refused),
         cmocka_unit_test_setup_teardown(the_cli_refuses_a_busy_port_before_starting,
