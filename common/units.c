@@ -231,3 +231,24 @@ const char *pb_format_duration(pb_usec d, char *buf, size_t len)
                  (unsigned long long)(d / 60000000 % 60));
     return buf;
 }
+
+const char *pb_format_duration_exact(pb_usec d, char *buf, size_t len)
+{
+    if (d != 0 && d % PB_USEC_PER_SEC == 0)
+        snprintf(buf, len, "%llus", (unsigned long long)(d / PB_USEC_PER_SEC));
+    else if (d != 0 && d % PB_USEC_PER_MS == 0)
+        snprintf(buf, len, "%llums", (unsigned long long)(d / PB_USEC_PER_MS));
+    else
+        snprintf(buf, len, "%lluus", (unsigned long long)d);
+    return buf;
+}
+
+const char *pb_format_real(double v, char *buf, size_t len)
+{
+    for (int prec = 6; prec <= 17; prec++) {
+        snprintf(buf, len, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    return buf;
+}

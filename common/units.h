@@ -37,4 +37,12 @@ int pb_parse_size(const char *s, const char *what, uint64_t *out, pb_err *err) P
 /* Format a duration for people: "850us", "12.3ms", "4.20s", "1h02m". */
 const char *pb_format_duration(pb_usec d, char *buf, size_t len);
 
+/* A duration as exact text that pb_parse_duration reads back to the same
+ * value, in the largest unit that divides it: "150us", "10ms", "60s". */
+const char *pb_format_duration_exact(pb_usec d, char *buf, size_t len);
+
+/* A real number as the shortest %g text that strtod reads back to the same
+ * double: "1.5", "0.1". */
+const char *pb_format_real(double v, char *buf, size_t len);
+
 #endif

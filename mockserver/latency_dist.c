@@ -14,27 +14,6 @@
     "none, fixed:D, uniform:MIN,MAX, normal:MEAN,SD, lognormal:MEDIAN,P99, pareto:SCALE,SHAPE "    \
     "or mix:D:WEIGHT,D:WEIGHT,... (D a duration such as 150us, 10ms or 1s)"
 
-const char *pb_latency_format_duration(pb_usec d, char *buf, size_t len)
-{
-    if (d != 0 && d % PB_USEC_PER_SEC == 0)
-        snprintf(buf, len, "%llus", (unsigned long long)(d / PB_USEC_PER_SEC));
-    else if (d != 0 && d % PB_USEC_PER_MS == 0)
-        snprintf(buf, len, "%llums", (unsigned long long)(d / PB_USEC_PER_MS));
-    else
-        snprintf(buf, len, "%lluus", (unsigned long long)d);
-    return buf;
-}
-
-/* A real number as the shortest text that reads back to the same double. */
-static void format_real(double v, char *buf, size_t len)
-{
-    for (int prec = 6; prec <= 17; prec++) {
-        snprintf(buf, len, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            return;
-    }
-}
-
 static int parse_dur(const char *s, const char *what, const char *spec, pb_usec *out, pb_err *err)
 {
     char label[300];
@@ -190,8 +169,8 @@ int pb_latency_parse(const char *spec, const char *what, pb_latency_dist *out, p
 const char *pb_latency_format(const pb_latency_dist *d, char *buf, size_t len)
 {
     char a[32], b[32], x[40];
-    pb_latency_format_duration(d->a, a, sizeof(a));
-    pb_latency_format_duration(d->b, b, sizeof(b));
+    pb_format_duration_exact(d->a, a, sizeof(a));
+    pb_format_duration_exact(d->b, b, sizeof(b));
     switch (d->kind) {
     case PB_LATENCY_FIXED:
         if (d->a == 0)
@@ -209,14 +188,14 @@ const char *pb_latency_format(const pb_latency_dist *d, char *buf, size_t len)
         snprintf(buf, len, "lognormal:%s,%s", a, b);
         break;
     case PB_LATENCY_PARETO:
-        format_real(d->shape, x, sizeof(x));
+        pb_format_real(d->shape, x, sizeof(x));
         snprintf(buf, len, "pareto:%s,%s", a, x);
         break;
     case PB_LATENCY_MIX: {
         size_t off = (size_t)snprintf(buf, len, "mix:");
         for (int i = 0; i < d->n_mix && off < len; i++) {
-            pb_latency_format_duration(d->mix_value[i], a, sizeof(a));
-            format_real(d->mix_weight[i], x, sizeof(x));
+            pb_format_duration_exact(d->mix_value[i], a, sizeof(a));
+            pb_format_real(d->mix_weight[i], x, sizeof(x));
             off += (size_t)snprintf(buf + off, len - off, "%s%s:%s", i ? "," : "", a, x);
         }
         break;

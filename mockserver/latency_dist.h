@@ -53,8 +53,4 @@ pb_usec pb_latency_draw(const pb_latency_dist *d, pb_usec cap, pb_rng *rng);
 /* True when every draw is 0 (no delay at all). */
 bool pb_latency_is_zero(const pb_latency_dist *d);
 
-/* A duration as exact text that pb_parse_duration reads back: "150us",
- * "10ms", "60s". */
-const char *pb_latency_format_duration(pb_usec d, char *buf, size_t len);
-
 #endif

@@ -104,16 +104,6 @@ static int find_key(const char *name)
     return -1;
 }
 
-/* A real number as the shortest text that reads back to the same double. */
-static void format_real(double v, char *buf, size_t len)
-{
-    for (int prec = 6; prec <= 17; prec++) {
-        snprintf(buf, len, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            return;
-    }
-}
-
 /* "STATUS:FRACTION,..." or "NAME:FRACTION,...": split one entry at its colon. */
 static int split_entry(char *entry, const char *what, const char *value, const char *form,
                        char **rhs, pb_err *err)
@@ -331,12 +321,12 @@ static void setting_format(const pb_mock_settings *s, int key, char *buf, size_t
         if (s->latency_cap == 0)
             snprintf(buf, len, "none");
         else
-            pb_latency_format_duration(s->latency_cap, buf, len);
+            pb_format_duration_exact(s->latency_cap, buf, len);
         return;
     case K_ERRORS:
         snprintf(buf, len, "none");
         for (int i = 0; i < s->n_errors && off < len; i++) {
-            format_real(s->error_fraction[i], tmp, sizeof(tmp));
+            pb_format_real(s->error_fraction[i], tmp, sizeof(tmp));
             off += (size_t)snprintf(buf + off, len - off, "%s%u:%s", i ? "," : "",
                                     (unsigned)s->error_status[i], tmp);
         }
@@ -346,7 +336,7 @@ static void setting_format(const pb_mock_settings *s, int key, char *buf, size_t
         for (int k = 0; k < PB_FAULT_COUNT && off < len; k++) {
             if (s->fault_fraction[k] == 0)
                 continue;
-            format_real(s->fault_fraction[k], tmp, sizeof(tmp));
+            pb_format_real(s->fault_fraction[k], tmp, sizeof(tmp));
             off += (size_t)snprintf(buf + off, len - off, "%s%s:%s", off ? "," : "", fault_names[k],
                                     tmp);
         }
@@ -368,10 +358,10 @@ static void setting_format(const pb_mock_settings *s, int key, char *buf, size_t
             snprintf(buf, len, "none");
             return;
         }
-        format_real(s->rate_limit, buf, len);
+        pb_format_real(s->rate_limit, buf, len);
         if (s->rate_burst != pb_mock_default_burst(s->rate_limit)) {
             off = strlen(buf);
-            format_real(s->rate_burst, tmp, sizeof(tmp));
+            pb_format_real(s->rate_burst, tmp, sizeof(tmp));
             snprintf(buf + off, len - off, ",%s", tmp);
         }
         return;
@@ -379,7 +369,7 @@ static void setting_format(const pb_mock_settings *s, int key, char *buf, size_t
         snprintf(buf, len, "%llu", (unsigned long long)s->body_size);
         return;
     case K_HANG_MAX:
-        pb_latency_format_duration(s->hang_max, buf, len);
+        pb_format_duration_exact(s->hang_max, buf, len);
         return;
     }
 }
@@ -749,7 +739,7 @@ static int json_value_text(const json_t *v, const char *what, char *buf, size_t 
         return 0;
     }
     if (json_is_real(v)) {
-        format_real(json_real_value(v), buf, len);
+        pb_format_real(json_real_value(v), buf, len);
         *out = buf;
         return 0;
     }
@@ -810,8 +800,8 @@ static int load_phase(pb_mock_config *n, const json_t *obj, int index, pb_err *e
         char a[32], b[32];
         return pb_err_set(err, PB_EPARSE,
                           "phases[%d].at: phases must start in increasing order, got %s after %s",
-                          index, pb_latency_format_duration(ph->at, a, sizeof(a)),
-                          pb_latency_format_duration(n->phases[index - 1].at, b, sizeof(b)));
+                          index, pb_format_duration_exact(ph->at, a, sizeof(a)),
+                          pb_format_duration_exact(n->phases[index - 1].at, b, sizeof(b)));
     }
     snprintf(what, sizeof(what), "phases[%d]", index);
     return check_sum(&ph->s, what, "this phase", err);
@@ -912,7 +902,7 @@ static json_t *phase_json(const pb_mock_phase *ph)
     json_t *o = json_object();
     if (o == NULL)
         return NULL;
-    int bad = put(o, "at", json_string(pb_latency_format_duration(ph->at, text, sizeof(text))));
+    int bad = put(o, "at", json_string(pb_format_duration_exact(ph->at, text, sizeof(text))));
     bad |= put(o, "name", json_string(ph->name));
     for (int k = 0; k < K_COUNT; k++) {
         if (!(ph->overrides & (1u << k)))

@@ -367,27 +367,6 @@ int pb_pattern_param_index(const char *name)
     return pa != NULL ? (int)(pa - params) : -1;
 }
 
-/* Exact text for a duration: the largest unit that divides it. */
-static void format_exact_duration(pb_usec v, char *buf, size_t len)
-{
-    if (v != 0 && v % PB_USEC_PER_SEC == 0)
-        snprintf(buf, len, "%llus", (unsigned long long)(v / PB_USEC_PER_SEC));
-    else if (v != 0 && v % PB_USEC_PER_MS == 0)
-        snprintf(buf, len, "%llums", (unsigned long long)(v / PB_USEC_PER_MS));
-    else
-        snprintf(buf, len, "%lluus", (unsigned long long)v);
-}
-
-/* Shortest %g text that reads back as the same double. */
-static void format_double(double v, char *buf, size_t len)
-{
-    for (int prec = 6; prec <= 17; prec++) {
-        snprintf(buf, len, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            return;
-    }
-}
-
 /* Text of one value; *quoted tells JSON whether it is a string. */
 static void format_value(const param *pa, const pb_pattern_params *p, char *buf, size_t len,
                          bool *quoted)
@@ -412,13 +391,13 @@ static void format_value(const param *pa, const pb_pattern_params *p, char *buf,
     case T_FRACTION: {
         double v;
         memcpy(&v, field, sizeof(v));
-        format_double(v, buf, len);
+        pb_format_real(v, buf, len);
         return;
     }
     case T_DURATION: {
         pb_usec v;
         memcpy(&v, field, sizeof(v));
-        format_exact_duration(v, buf, len);
+        pb_format_duration_exact(v, buf, len);
         *quoted = true;
         return;
     }

@@ -1,8 +1,10 @@
-/* Parsing of durations, numbers, fractions and sizes as users type them. */
+/* Parsing of durations, numbers, fractions and sizes as users type them, and
+ * the exact texts that read back. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -117,6 +119,44 @@ static void numbers_fractions_and_sizes(void **state)
     assert_int_equal(pb_parse_double("inf", "--rate", 0, 1e9, &d, &err), PB_EPARSE);
 }
 
+static void exact_durations_read_back_the_same(void **state)
+{
+    static const struct {
+        pb_usec us;
+        const char *text;
+    } cases[] = {
+        {0, "0us"},
+        {1, "1us"},
+        {999, "999us"},
+        {1500, "1500us"},
+        {10000, "10ms"},
+        {1000000, "1s"},
+        {60000000, "60s"},
+        {1001000, "1001ms"},
+        {123456789, "123456789us"},
+        {72ULL * 3600 * 1000000, "259200s"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char buf[32];
+        assert_string_equal(pb_format_duration_exact(cases[i].us, buf, sizeof(buf)), cases[i].text);
+        pb_usec back;
+        pb_err err;
+        assert_int_equal(pb_parse_duration(buf, "x", &back, &err), 0);
+        assert_int_equal(back, cases[i].us);
+    }
+}
+
+static void reals_are_the_shortest_text_that_reads_back(void **state)
+{
+    char buf[40];
+    assert_string_equal(pb_format_real(1.5, buf, sizeof(buf)), "1.5");
+    assert_string_equal(pb_format_real(0.1, buf, sizeof(buf)), "0.1");
+    assert_string_equal(pb_format_real(1.0 / 3.0, buf, sizeof(buf)), "0.3333333333333333");
+    const double vs[] = {0.05, 1e-9, 123456.789, 2.0 / 7.0, 1e12};
+    for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++)
+        assert_true(strtod(pb_format_real(vs[i], buf, sizeof(buf)), NULL) == vs[i]);
+}
+
 static void errors_have_text(void **state)
 {
     assert_string_equal(pb_strerror(PB_EINVAL), "invalid argument");
@@ -135,6 +175,8 @@ int main(void)
         cmocka_unit_test(compound_durations_add_their_parts),
         cmocka_unit_test(rates_take_a_thousands_suffix),
         cmocka_unit_test(numbers_fractions_and_sizes),
+        cmocka_unit_test(exact_durations_read_back_the_same),
+        cmocka_unit_test(reals_are_the_shortest_text_that_reads_back),
         cmocka_unit_test(errors_have_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
