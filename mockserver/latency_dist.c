@@ -1,5 +1,6 @@
 #include "latency_dist.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,14 +11,20 @@
 /* The standard normal quantile at 0.99: lognormal's sigma = ln(p99/median) / Z99. */
 #define Z99 2.3263478740408408
 
-#define SPEC_FORMS                                                                                 \
-    "none, fixed:D, uniform:MIN,MAX, normal:MEAN,SD, lognormal:MEDIAN,P99, pareto:SCALE,SHAPE "    \
-    "or mix:D:WEIGHT,D:WEIGHT,... (D a duration such as 150us, 10ms or 1s)"
+#define SPEC_FORM(e, name, args, example, meaning) ", " #name ":" args
+#define SPEC_FORMS "none" PB_LATENCY_MAP(SPEC_FORM) " (D a duration such as 150us, 10ms or 1s)"
 
-static int parse_dur(const char *s, const char *what, const char *spec, pb_usec *out, pb_err *err)
+/* What a family's parser needs to name the input in its errors. */
+typedef struct spec_ctx {
+    const char *what; /* the input, e.g. "--latency" */
+    const char *spec; /* the whole spec as typed */
+    const char *form; /* the family's form, "uniform:MIN,MAX such as uniform:5ms,20ms" */
+} spec_ctx;
+
+static int parse_dur(const char *s, const spec_ctx *c, pb_usec *out, pb_err *err)
 {
     char label[300];
-    snprintf(label, sizeof(label), "%s \"%s\"", what, spec);
+    snprintf(label, sizeof(label), "%s \"%s\"", c->what, c->spec);
     return pb_parse_duration(s, label, out, err);
 }
 
@@ -39,22 +46,126 @@ static int split(char *args, char sep, char **fields, int max)
     }
 }
 
-static int parse_two(char *args, const char *what, const char *spec, const char *form, char **f,
-                     pb_err *err)
+/* Two durations "A,B" into d->a and d->b. */
+static int parse_two(char *args, const spec_ctx *c, pb_latency_dist *d, pb_err *err)
 {
+    char *f[2];
     if (split(args, ',', f, 2) != 2)
-        return pb_err_set(err, PB_EPARSE, "%s: expected %s, got \"%s\"", what, form, spec);
-    return 0;
+        return pb_err_set(err, PB_EPARSE, "%s: expected %s, got \"%s\"", c->what, c->form, c->spec);
+    int rc = parse_dur(f[0], c, &d->a, err);
+    if (rc == 0)
+        rc = parse_dur(f[1], c, &d->b, err);
+    return rc;
 }
 
-static int parse_mix(char *args, const char *what, const char *spec, pb_latency_dist *d,
-                     pb_err *err)
+static void format_two(const pb_latency_dist *d, char *buf, size_t len)
+{
+    char a[32], b[32];
+    snprintf(buf, len, "%s,%s", pb_format_duration_exact(d->a, a, sizeof(a)),
+             pb_format_duration_exact(d->b, b, sizeof(b)));
+}
+
+/* Each family: parse the text after "NAME:" into d, format d back to that
+ * text, and draw one value in microseconds (clamped by the caller). */
+
+static int parse_fixed(char *args, const spec_ctx *c, pb_latency_dist *d, pb_err *err)
+{
+    return parse_dur(args, c, &d->a, err);
+}
+
+static void format_fixed(const pb_latency_dist *d, char *buf, size_t len)
+{
+    pb_format_duration_exact(d->a, buf, len);
+}
+
+static double draw_fixed(const pb_latency_dist *d, pb_rng *rng)
+{
+    (void)rng;
+    return (double)d->a;
+}
+
+static int parse_uniform(char *args, const spec_ctx *c, pb_latency_dist *d, pb_err *err)
+{
+    int rc = parse_two(args, c, d, err);
+    if (rc == 0 && d->b < d->a)
+        rc = pb_err_set(err, PB_ERANGE, "%s: uniform needs MIN <= MAX, got \"%s\"", c->what,
+                        c->spec);
+    return rc;
+}
+
+#define format_uniform format_two
+
+static double draw_uniform(const pb_latency_dist *d, pb_rng *rng)
+{
+    return (double)d->a + (double)(d->b - d->a) * pb_rng_double(rng);
+}
+
+#define parse_normal parse_two
+#define format_normal format_two
+
+static double draw_normal(const pb_latency_dist *d, pb_rng *rng)
+{
+    return (double)d->a + (double)d->b * pb_rng_normal(rng);
+}
+
+static int parse_lognormal(char *args, const spec_ctx *c, pb_latency_dist *d, pb_err *err)
+{
+    int rc = parse_two(args, c, d, err);
+    if (rc == 0 && (d->a == 0 || d->b < d->a))
+        rc = pb_err_set(err, PB_ERANGE, "%s: lognormal needs 0 < MEDIAN <= P99, got \"%s\"",
+                        c->what, c->spec);
+    if (rc == 0) {
+        d->mu = log((double)d->a);
+        d->sigma = log((double)d->b / (double)d->a) / Z99;
+    }
+    return rc;
+}
+
+#define format_lognormal format_two
+
+static double draw_lognormal(const pb_latency_dist *d, pb_rng *rng)
+{
+    return exp(d->mu + d->sigma * pb_rng_normal(rng));
+}
+
+static int parse_pareto(char *args, const spec_ctx *c, pb_latency_dist *d, pb_err *err)
+{
+    char *f[2];
+    if (split(args, ',', f, 2) != 2)
+        return pb_err_set(err, PB_EPARSE, "%s: expected %s, got \"%s\"", c->what, c->form, c->spec);
+    int rc = parse_dur(f[0], c, &d->a, err);
+    if (rc == 0) {
+        char label[300];
+        snprintf(label, sizeof(label), "%s \"%s\" shape", c->what, c->spec);
+        rc = pb_parse_double(f[1], label, 0.01, 100, &d->shape, err);
+    }
+    if (rc == 0 && d->a == 0)
+        rc = pb_err_set(err, PB_ERANGE, "%s: pareto needs a SCALE above 0, got \"%s\"", c->what,
+                        c->spec);
+    return rc;
+}
+
+static void format_pareto(const pb_latency_dist *d, char *buf, size_t len)
+{
+    char a[32], x[40];
+    snprintf(buf, len, "%s,%s", pb_format_duration_exact(d->a, a, sizeof(a)),
+             pb_format_real(d->shape, x, sizeof(x)));
+}
+
+static double draw_pareto(const pb_latency_dist *d, pb_rng *rng)
+{
+    /* inverse CDF with u in (0, 1]: scale / u^(1/shape) */
+    double u = 1.0 - pb_rng_double(rng);
+    return (double)d->a / pow(u, 1.0 / d->shape);
+}
+
+static int parse_mix(char *args, const spec_ctx *c, pb_latency_dist *d, pb_err *err)
 {
     char *entries[PB_LATENCY_MIX_MAX];
     int n = split(args, ',', entries, PB_LATENCY_MIX_MAX);
     if (n < 0)
-        return pb_err_set(err, PB_EPARSE, "%s: a mix has at most %d entries, got \"%s\"", what,
-                          PB_LATENCY_MIX_MAX, spec);
+        return pb_err_set(err, PB_EPARSE, "%s: a mix has at most %d entries, got \"%s\"", c->what,
+                          PB_LATENCY_MIX_MAX, c->spec);
     double total = 0;
     for (int i = 0; i < n; i++) {
         char *colon = strrchr(entries[i], ':');
@@ -62,20 +173,20 @@ static int parse_mix(char *args, const char *what, const char *spec, pb_latency_
             return pb_err_set(err, PB_EPARSE,
                               "%s: expected mix entries DURATION:WEIGHT such as 2ms:5, got \"%s\" "
                               "in \"%s\"",
-                              what, entries[i], spec);
+                              c->what, entries[i], c->spec);
         *colon = '\0';
-        int rc = parse_dur(entries[i], what, spec, &d->mix_value[i], err);
+        int rc = parse_dur(entries[i], c, &d->mix_value[i], err);
         if (rc != 0)
             return rc;
         char label[300];
-        snprintf(label, sizeof(label), "%s \"%s\" weight", what, spec);
+        snprintf(label, sizeof(label), "%s \"%s\" weight", c->what, c->spec);
         rc = pb_parse_double(colon + 1, label, 0, 1e12, &d->mix_weight[i], err);
         if (rc != 0)
             return rc;
         if (d->mix_weight[i] <= 0)
             return pb_err_set(err, PB_ERANGE,
-                              "%s: mix weights must be above 0, got \"%s\" in \"%s\"", what,
-                              colon + 1, spec);
+                              "%s: mix weights must be above 0, got \"%s\" in \"%s\"", c->what,
+                              colon + 1, c->spec);
         total += d->mix_weight[i];
     }
     double cum = 0;
@@ -87,6 +198,41 @@ static int parse_mix(char *args, const char *what, const char *spec, pb_latency_
     d->n_mix = n;
     return 0;
 }
+
+static void format_mix(const pb_latency_dist *d, char *buf, size_t len)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < d->n_mix && off < len; i++) {
+        char a[32], x[40];
+        off += (size_t)snprintf(buf + off, len - off, "%s%s:%s", i ? "," : "",
+                                pb_format_duration_exact(d->mix_value[i], a, sizeof(a)),
+                                pb_format_real(d->mix_weight[i], x, sizeof(x)));
+    }
+}
+
+static double draw_mix(const pb_latency_dist *d, pb_rng *rng)
+{
+    double u = pb_rng_double(rng);
+    for (int i = 0; i < d->n_mix; i++)
+        if (u < d->mix_cum[i])
+            return (double)d->mix_value[i];
+    return (double)d->mix_value[d->n_mix - 1];
+}
+
+typedef struct family {
+    const char *name;
+    const char *form; /* "uniform:MIN,MAX such as uniform:5ms,20ms" */
+    int (*parse)(char *args, const spec_ctx *c, pb_latency_dist *d, pb_err *err);
+    void (*format)(const pb_latency_dist *d, char *buf, size_t len);
+    double (*draw)(const pb_latency_dist *d, pb_rng *rng);
+} family;
+
+#define FAMILY(e, name, args, example, meaning)                                                    \
+    [PB_LATENCY_##e] = {#name, #name ":" args " such as " #name ":" example, parse_##name,         \
+                        format_##name, draw_##name},
+static const family families[PB_LATENCY_KIND_COUNT] = {PB_LATENCY_MAP(FAMILY)};
+#undef FAMILY
 
 int pb_latency_parse(const char *spec, const char *what, pb_latency_dist *out, pb_err *err)
 {
@@ -105,102 +251,30 @@ int pb_latency_parse(const char *spec, const char *what, pb_latency_dist *out, p
     if (args == NULL)
         return pb_err_set(err, PB_EPARSE, "%s: expected %s, got \"%s\"", what, SPEC_FORMS, spec);
     *args++ = '\0';
-    char *f[2];
-    int rc;
-    if (strcmp(buf, "fixed") == 0) {
-        d.kind = PB_LATENCY_FIXED;
-        rc = parse_dur(args, what, spec, &d.a, err);
-    } else if (strcmp(buf, "uniform") == 0) {
-        d.kind = PB_LATENCY_UNIFORM;
-        rc = parse_two(args, what, spec, "uniform:MIN,MAX such as uniform:5ms,20ms", f, err);
+    for (int k = 0; k < PB_LATENCY_KIND_COUNT; k++) {
+        if (strcmp(buf, families[k].name) != 0)
+            continue;
+        spec_ctx c = {what, spec, families[k].form};
+        d.kind = (pb_latency_kind)k;
+        int rc = families[k].parse(args, &c, &d, err);
         if (rc == 0)
-            rc = parse_dur(f[0], what, spec, &d.a, err);
-        if (rc == 0)
-            rc = parse_dur(f[1], what, spec, &d.b, err);
-        if (rc == 0 && d.b < d.a)
-            rc = pb_err_set(err, PB_ERANGE, "%s: uniform needs MIN <= MAX, got \"%s\"", what, spec);
-    } else if (strcmp(buf, "normal") == 0) {
-        d.kind = PB_LATENCY_NORMAL;
-        rc = parse_two(args, what, spec, "normal:MEAN,SD such as normal:20ms,5ms", f, err);
-        if (rc == 0)
-            rc = parse_dur(f[0], what, spec, &d.a, err);
-        if (rc == 0)
-            rc = parse_dur(f[1], what, spec, &d.b, err);
-    } else if (strcmp(buf, "lognormal") == 0) {
-        d.kind = PB_LATENCY_LOGNORMAL;
-        rc = parse_two(args, what, spec, "lognormal:MEDIAN,P99 such as lognormal:20ms,200ms", f,
-                       err);
-        if (rc == 0)
-            rc = parse_dur(f[0], what, spec, &d.a, err);
-        if (rc == 0)
-            rc = parse_dur(f[1], what, spec, &d.b, err);
-        if (rc == 0 && (d.a == 0 || d.b < d.a))
-            rc = pb_err_set(err, PB_ERANGE, "%s: lognormal needs 0 < MEDIAN <= P99, got \"%s\"",
-                            what, spec);
-        if (rc == 0) {
-            d.mu = log((double)d.a);
-            d.sigma = log((double)d.b / (double)d.a) / Z99;
-        }
-    } else if (strcmp(buf, "pareto") == 0) {
-        d.kind = PB_LATENCY_PARETO;
-        rc = parse_two(args, what, spec, "pareto:SCALE,SHAPE such as pareto:5ms,1.5", f, err);
-        if (rc == 0)
-            rc = parse_dur(f[0], what, spec, &d.a, err);
-        if (rc == 0) {
-            char label[300];
-            snprintf(label, sizeof(label), "%s \"%s\" shape", what, spec);
-            rc = pb_parse_double(f[1], label, 0.01, 100, &d.shape, err);
-        }
-        if (rc == 0 && d.a == 0)
-            rc = pb_err_set(err, PB_ERANGE, "%s: pareto needs a SCALE above 0, got \"%s\"", what,
-                            spec);
-    } else if (strcmp(buf, "mix") == 0) {
-        d.kind = PB_LATENCY_MIX;
-        rc = parse_mix(args, what, spec, &d, err);
-    } else {
-        rc = pb_err_set(err, PB_EPARSE, "%s: unknown distribution \"%s\"; expected %s", what, buf,
-                        SPEC_FORMS);
+            *out = d;
+        return rc;
     }
-    if (rc == 0)
-        *out = d;
-    return rc;
+    return pb_err_set(err, PB_EPARSE, "%s: unknown distribution \"%s\"; expected %s", what, buf,
+                      SPEC_FORMS);
 }
 
 const char *pb_latency_format(const pb_latency_dist *d, char *buf, size_t len)
 {
-    char a[32], b[32], x[40];
-    pb_format_duration_exact(d->a, a, sizeof(a));
-    pb_format_duration_exact(d->b, b, sizeof(b));
-    switch (d->kind) {
-    case PB_LATENCY_FIXED:
-        if (d->a == 0)
-            snprintf(buf, len, "none");
-        else
-            snprintf(buf, len, "fixed:%s", a);
-        break;
-    case PB_LATENCY_UNIFORM:
-        snprintf(buf, len, "uniform:%s,%s", a, b);
-        break;
-    case PB_LATENCY_NORMAL:
-        snprintf(buf, len, "normal:%s,%s", a, b);
-        break;
-    case PB_LATENCY_LOGNORMAL:
-        snprintf(buf, len, "lognormal:%s,%s", a, b);
-        break;
-    case PB_LATENCY_PARETO:
-        pb_format_real(d->shape, x, sizeof(x));
-        snprintf(buf, len, "pareto:%s,%s", a, x);
-        break;
-    case PB_LATENCY_MIX: {
-        size_t off = (size_t)snprintf(buf, len, "mix:");
-        for (int i = 0; i < d->n_mix && off < len; i++) {
-            pb_format_duration_exact(d->mix_value[i], a, sizeof(a));
-            pb_format_real(d->mix_weight[i], x, sizeof(x));
-            off += (size_t)snprintf(buf + off, len - off, "%s%s:%s", i ? "," : "", a, x);
-        }
-        break;
+    assert(d->kind < PB_LATENCY_KIND_COUNT);
+    if (pb_latency_is_zero(d)) {
+        snprintf(buf, len, "none");
+        return buf;
     }
-    }
+    int off = snprintf(buf, len, "%s:", families[d->kind].name);
+    if (off > 0 && (size_t)off < len)
+        families[d->kind].format(d, buf + off, len - (size_t)off);
     return buf;
 }
 
@@ -216,29 +290,8 @@ static pb_usec to_usec(double x, pb_usec cap)
 
 pb_usec pb_latency_draw(const pb_latency_dist *d, pb_usec cap, pb_rng *rng)
 {
-    switch (d->kind) {
-    case PB_LATENCY_FIXED:
-        return to_usec((double)d->a, cap);
-    case PB_LATENCY_UNIFORM:
-        return to_usec((double)d->a + (double)(d->b - d->a) * pb_rng_double(rng), cap);
-    case PB_LATENCY_NORMAL:
-        return to_usec((double)d->a + (double)d->b * pb_rng_normal(rng), cap);
-    case PB_LATENCY_LOGNORMAL:
-        return to_usec(exp(d->mu + d->sigma * pb_rng_normal(rng)), cap);
-    case PB_LATENCY_PARETO: {
-        /* inverse CDF with u in (0, 1]: scale / u^(1/shape) */
-        double u = 1.0 - pb_rng_double(rng);
-        return to_usec((double)d->a / pow(u, 1.0 / d->shape), cap);
-    }
-    case PB_LATENCY_MIX: {
-        double u = pb_rng_double(rng);
-        for (int i = 0; i < d->n_mix; i++)
-            if (u < d->mix_cum[i])
-                return to_usec((double)d->mix_value[i], cap);
-        return to_usec((double)d->mix_value[d->n_mix - 1], cap);
-    }
-    }
-    return 0;
+    assert(d->kind < PB_LATENCY_KIND_COUNT);
+    return to_usec(families[d->kind].draw(d, rng), cap);
 }
 
 bool pb_latency_is_zero(const pb_latency_dist *d)

@@ -16,14 +16,24 @@
 /* Draws are clamped to this even without a cap, so heavy tails stay finite. */
 #define PB_LATENCY_HARD_CAP (3600 * PB_USEC_PER_SEC)
 
-/* The distribution families; what a and b mean for each. */
+/* The distribution families, one row each:
+ *   X(ENUM, name, its arguments, an example, what the arguments mean)
+ * latency_dist.c gives each family its parse_NAME, format_NAME and draw_NAME;
+ * the forms in error messages and in `mock --help` are read from here. For
+ * every family, a is the first duration and b the second. */
+#define PB_LATENCY_MAP(X)                                                                          \
+    X(FIXED, fixed, "D", "10ms", "")                                                               \
+    X(UNIFORM, uniform, "MIN,MAX", "5ms,20ms", " (min, max)")                                      \
+    X(NORMAL, normal, "MEAN,SD", "20ms,5ms", " (mean, sd; clamped at 0)")                          \
+    X(LOGNORMAL, lognormal, "MEDIAN,P99", "20ms,200ms", " (median, p99)")                          \
+    X(PARETO, pareto, "SCALE,SHAPE", "5ms,1.5", " (scale, shape)")                                 \
+    X(MIX, mix, "D:WEIGHT,D:WEIGHT,...", "150us:10,2ms:5", " (durations and their weights)")
+
 typedef enum pb_latency_kind {
-    PB_LATENCY_FIXED,     /* a */
-    PB_LATENCY_UNIFORM,   /* between a and b */
-    PB_LATENCY_NORMAL,    /* mean a, standard deviation b, clamped at 0 */
-    PB_LATENCY_LOGNORMAL, /* median a, 99th percentile b */
-    PB_LATENCY_PARETO,    /* scale a, shape */
-    PB_LATENCY_MIX,       /* weighted discrete values */
+#define PB_LATENCY_ENUM(e, name, args, example, meaning) PB_LATENCY_##e,
+    PB_LATENCY_MAP(PB_LATENCY_ENUM)
+#undef PB_LATENCY_ENUM
+        PB_LATENCY_KIND_COUNT
 } pb_latency_kind;
 
 /* A parsed latency spec; plain data, copyable by assignment. */

@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "disk_guard.h"
+#include "latency_dist.h"
 #include "mock.h"
 #include "mock_stats.h"
 #include "recorder.h"
@@ -19,6 +20,11 @@
 /* "reset:F, hang:F, ..., " from the fault table. */
 #define FAULT_SPEC(e, name, counter, outcome, status) name ":F, "
 #define FAULT_SPECS PB_MOCK_FAULT_MAP(FAULT_SPEC)
+
+/* One line per latency family, "uniform:5ms,20ms (min, max)", from its table. */
+#define LATENCY_FORM(e, name, args, example, meaning)                                              \
+    "\n                         " #name ":" example meaning
+#define LATENCY_FORMS PB_LATENCY_MAP(LATENCY_FORM)
 
 static const char usage_text[] =
     "usage: patternbench mock [options]\n"
@@ -32,9 +38,7 @@ static const char usage_text[] =
     "  --listen ADDR:PORT     address to bind (default 127.0.0.1:0, 0 = any free port)\n"
     "  --threads N            server threads (default 2; 1 uses poll() instead of epoll)\n"
     "  --seed N               seed of every random draw (default 1)\n"
-    "  --latency SPEC         service time: none, fixed:10ms, uniform:5ms,20ms,\n"
-    "                         normal:20ms,5ms (mean, sd), lognormal:20ms,200ms (median,\n"
-    "                         p99), pareto:5ms,1.5 (scale, shape), mix:150us:10,2ms:5\n"
+    "  --latency SPEC         service time: none, or one of" LATENCY_FORMS "\n"
     "  --latency-cap D        clamp every latency draw to D (default none)\n"
     "  --errors SPEC          injected statuses, e.g. 503:0.2,500:0.05 (429 carries\n"
     "                         Retry-After)\n"

@@ -157,6 +157,43 @@ static void documented_forms_read_back_exactly(void **state)
     assert_string_equal(pb_latency_format(&d, buf, sizeof(buf)), "fixed:500us");
 }
 
+/* Every row of the family table, as its own example: it parses, formats back
+ * to the same text, draws within the cap, and the parser's list of forms and
+ * the kind it sets name it. A family added to the table is checked here too. */
+static void every_family_reads_back_its_example(void **state)
+{
+    static const struct {
+        pb_latency_kind kind;
+        const char *name, *args, *spec;
+    } rows[] = {
+#define ROW(e, name, args, example, meaning) {PB_LATENCY_##e, #name, args, #name ":" example},
+        PB_LATENCY_MAP(ROW)
+#undef ROW
+    };
+    assert_int_equal(sizeof(rows) / sizeof(rows[0]), PB_LATENCY_KIND_COUNT);
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        pb_latency_dist d, again;
+        pb_err err = {0};
+        char buf[256], buf2[256];
+        if (pb_latency_parse(rows[i].spec, "--latency", &d, &err) != 0)
+            fail_msg("%s rejected: %s", rows[i].spec, err.msg);
+        assert_int_equal(d.kind, rows[i].kind);
+        assert_string_equal(pb_latency_format(&d, buf, sizeof(buf)), rows[i].spec);
+        assert_int_equal(pb_latency_parse(buf, "--latency", &again, &err), 0);
+        assert_string_equal(pb_latency_format(&again, buf2, sizeof(buf2)), buf);
+        pb_rng rng;
+        pb_rng_seed(&rng, 7);
+        for (int k = 0; k < 1000; k++)
+            assert_true(pb_latency_draw(&d, 30 * PB_USEC_PER_MS, &rng) <= 30 * PB_USEC_PER_MS);
+        /* the forms listed when a spec names no family include this one */
+        assert_int_not_equal(pb_latency_parse("gamma:1ms", "--latency", &d, &err), 0);
+        char form[64];
+        snprintf(form, sizeof(form), "%s:%s", rows[i].name, rows[i].args);
+        if (strstr(err.msg, form) == NULL)
+            fail_msg("\"%s\" lacks \"%s\"", err.msg, form);
+    }
+}
+
 static void malformed_specs_are_rejected_with_a_message(void **state)
 {
     const struct {
@@ -203,6 +240,7 @@ int main(void)
         cmocka_unit_test(pareto_respects_the_cap),
         cmocka_unit_test(mix_fractions_follow_weights),
         cmocka_unit_test(documented_forms_read_back_exactly),
+        cmocka_unit_test(every_family_reads_back_its_example),
         cmocka_unit_test(malformed_specs_are_rejected_with_a_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
