@@ -315,6 +315,121 @@ static void bad_profiles_name_the_place(void **state)
     }
 }
 
+/* Every key the mock takes, where it was taken before the keys became one
+ * table: on the command line (all of them), at a profile's top level (the
+ * server's and the per-phase settings) and inside a phase (the settings);
+ * elsewhere it is an unknown key. Values show in the JSON where profiles
+ * carry them. */
+static void every_key_is_taken_where_it_was(void **state)
+{
+    enum { CLI = 1, TOP = 2, PHASE = 4 };
+    char token_file[] = "/tmp/pb_token_XXXXXX";
+    int fd = mkstemp(token_file);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "secret\n", 7), 7);
+    assert_int_equal(close(fd), 0);
+    char profile_file[] = "/tmp/pb_keys_profile_XXXXXX";
+    fd = mkstemp(profile_file);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "{\"capacity\": 9}", 15), 15);
+    assert_int_equal(close(fd), 0);
+    const struct {
+        const char *name, *value, *shown; /* shown: the JSON's text, NULL if not shown */
+        int where;
+    } keys[] = {
+        {"listen", "127.0.0.1:0", "127.0.0.1:0", CLI | TOP},
+        {"threads", "3", "3", CLI | TOP},
+        {"seed", "5", "5", CLI | TOP},
+        {"latency", "fixed:3ms", "fixed:3ms", CLI | TOP | PHASE},
+        {"latency-cap", "1000ms", "1s", CLI | TOP | PHASE},
+        {"errors", "503:0.1", "503:0.1", CLI | TOP | PHASE},
+        {"faults", "reset:0.1", "reset:0.1", CLI | TOP | PHASE},
+        {"capacity", "4", "4", CLI | TOP | PHASE},
+        {"queue-limit", "5", "5", CLI | TOP | PHASE},
+        {"rate-limit", "100,3", "100,3", CLI | TOP | PHASE},
+        {"body-size", "1k", "1024", CLI | TOP | PHASE},
+        {"hang-max", "2s", "2s", CLI | TOP | PHASE},
+        {"idle-timeout", "5s", NULL, CLI},
+        {"connection-limit", "10", NULL, CLI},
+        {"admin", "off", NULL, CLI},
+        {"admin-token", "tok", NULL, CLI},
+        {"admin-token-file", token_file, NULL, CLI},
+        {"profile", profile_file, NULL, CLI},
+    };
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        pb_err err = {0};
+        char json[512], buf[128];
+        pb_mock_config *cfg = fresh();
+        if (pb_mock_config_set(cfg, keys[i].name, keys[i].value, &err) != 0)
+            fail_msg("--%s %s rejected: %s", keys[i].name, keys[i].value, err.msg);
+        if (keys[i].shown != NULL)
+            assert_string_equal(json_field(cfg, keys[i].name, buf, sizeof(buf)), keys[i].shown);
+        pb_mock_config_destroy(cfg);
+
+        cfg = fresh();
+        snprintf(json, sizeof(json), "{\"%s\": \"%s\"}", keys[i].name, keys[i].value);
+        int rc = pb_mock_config_load_json(cfg, json, "src", &err);
+        if ((keys[i].where & TOP) != 0 && rc != 0)
+            fail_msg("%s rejected: %s", json, err.msg);
+        if ((keys[i].where & TOP) == 0) {
+            assert_int_equal(rc, PB_EPARSE);
+            snprintf(buf, sizeof(buf), "src: unknown key \"%s\"", keys[i].name);
+            assert_non_null(strstr(err.msg, buf));
+        }
+        if (keys[i].shown != NULL)
+            assert_string_equal(json_field(cfg, keys[i].name, buf, sizeof(buf)), keys[i].shown);
+        pb_mock_config_destroy(cfg);
+
+        cfg = fresh();
+        snprintf(json, sizeof(json), "{\"phases\": [{\"at\": \"1s\", \"%s\": \"%s\"}]}",
+                 keys[i].name, keys[i].value);
+        rc = pb_mock_config_load_json(cfg, json, "src", &err);
+        if ((keys[i].where & PHASE) != 0) {
+            if (rc != 0)
+                fail_msg("%s rejected: %s", json, err.msg);
+            char *text = pb_mock_config_to_json(cfg);
+            json_t *o = json_loads(text, 0, NULL);
+            json_t *v =
+                json_object_get(json_array_get(json_object_get(o, "phases"), 0), keys[i].name);
+            assert_non_null(v);
+            if (json_is_integer(v))
+                snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
+            else
+                snprintf(buf, sizeof(buf), "%s", json_string_value(v));
+            assert_string_equal(buf, keys[i].shown);
+            json_decref(o);
+            free(text);
+        } else {
+            assert_int_equal(rc, PB_EPARSE);
+            snprintf(buf, sizeof(buf), "src: phases[0]: unknown key \"%s\"", keys[i].name);
+            assert_non_null(strstr(err.msg, buf));
+        }
+        pb_mock_config_destroy(cfg);
+    }
+    unlink(token_file);
+    unlink(profile_file);
+}
+
+/* The keys a profile takes, as its errors list them. */
+static void unknown_keys_list_the_known_ones(void **state)
+{
+    pb_mock_config *cfg = fresh();
+    pb_err err = {0};
+    assert_int_equal(pb_mock_config_load_json(cfg, "{\"admin\": \"off\"}", "src", &err), PB_EPARSE);
+    assert_string_equal(err.msg, "src: unknown key \"admin\"; expected listen, threads, seed, "
+                                 "latency, latency-cap, errors, faults, capacity, queue-limit, "
+                                 "rate-limit, body-size, hang-max, phases");
+    assert_int_equal(
+        pb_mock_config_load_json(cfg, "{\"phases\": [{\"at\": \"1s\", \"x\": 1}]}", "src", &err),
+        PB_EPARSE);
+    assert_string_equal(err.msg, "src: phases[0]: unknown key \"x\"; expected at, name, latency, "
+                                 "latency-cap, errors, faults, capacity, queue-limit, rate-limit, "
+                                 "body-size, hang-max");
+    assert_int_equal(pb_mock_config_set(cfg, "phases", "x", &err), PB_ENOENT);
+    assert_int_equal(pb_mock_config_set(cfg, "at", "1s", &err), PB_ENOENT);
+    pb_mock_config_destroy(cfg);
+}
+
 static void profile_files_load_and_replace(void **state)
 {
     char path[] = "/tmp/pb_profile_XXXXXX";
@@ -358,6 +473,8 @@ int main(void)
         cmocka_unit_test(bad_profiles_name_the_place),
         cmocka_unit_test(profile_files_load_and_replace),
         cmocka_unit_test(clone_is_independent),
+        cmocka_unit_test(every_key_is_taken_where_it_was),
+        cmocka_unit_test(unknown_keys_list_the_known_ones),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
