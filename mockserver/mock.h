@@ -4,6 +4,7 @@
 #define PB_MOCK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "errors.h"
@@ -28,11 +29,12 @@ void pb_mock_config_destroy(pb_mock_config *cfg);
 /* A deep copy of cfg. */
 int pb_mock_config_clone(const pb_mock_config *cfg, pb_mock_config **out) PB_MUST_CHECK;
 
+/* The long name without dashes of the i-th option pb_mock_config_set takes
+ * ("listen", "latency", ...), in the order help lists them; NULL past the last. */
+const char *pb_mock_config_option(size_t i);
+
 /* Apply one command-line option by its long name without dashes ("latency",
- * "errors", "faults", "capacity", "queue-limit", "rate-limit", "body-size",
- * "seed", "threads", "listen", "hang-max", "latency-cap", "profile",
- * "idle-timeout", "connection-limit", "admin", "admin-token",
- * "admin-token-file").
+ * "errors", "admin-token", ...: see pb_mock_config_option).
  * Returns PB_ENOENT if `name` is not a mock option, so callers can share argv.
  * Settings given this way change the base settings and every phase that does
  * not set the same key itself; "profile" replaces settings and phases (see

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,32 +14,6 @@
 #define PROFILE_MAX_BYTES (4u << 20)
 /* Longest --idle-timeout. */
 #define IDLE_TIMEOUT_MAX (24 * 3600 * PB_USEC_PER_SEC)
-
-/* The settings keys: command-line names, JSON keys, phase override bits. */
-enum setting_key {
-    K_LATENCY,
-    K_LATENCY_CAP,
-    K_ERRORS,
-    K_FAULTS,
-    K_CAPACITY,
-    K_QUEUE_LIMIT,
-    K_RATE_LIMIT,
-    K_BODY_SIZE,
-    K_HANG_MAX,
-    K_COUNT
-};
-
-static const char *const key_names[K_COUNT] = {
-    "latency",     "latency-cap", "errors",    "faults",   "capacity",
-    "queue-limit", "rate-limit",  "body-size", "hang-max",
-};
-
-#define TOP_KEYS                                                                                   \
-    "listen, threads, seed, latency, latency-cap, errors, faults, capacity, queue-limit, "         \
-    "rate-limit, body-size, hang-max, phases"
-#define PHASE_KEYS                                                                                 \
-    "at, name, latency, latency-cap, errors, faults, capacity, queue-limit, rate-limit, "          \
-    "body-size, hang-max"
 
 static const char *const fault_names[PB_FAULT_COUNT] = {
 #define FAULT_NAME(e, name, counter, outcome, status) [PB_FAULT_##e] = name,
@@ -96,14 +71,6 @@ double pb_mock_default_burst(double rate)
     return rate / 10 > 1 ? rate / 10 : 1;
 }
 
-static int find_key(const char *name)
-{
-    for (int k = 0; k < K_COUNT; k++)
-        if (strcmp(name, key_names[k]) == 0)
-            return k;
-    return -1;
-}
-
 /* "STATUS:FRACTION,..." or "NAME:FRACTION,...": split one entry at its colon. */
 static int split_entry(char *entry, const char *what, const char *value, const char *form,
                        char **rhs, pb_err *err)
@@ -127,7 +94,7 @@ static int check_sum(const pb_mock_settings *s, const char *what, const char *wh
     return 0;
 }
 
-static int parse_errors(const char *value, const char *what, pb_mock_settings *s, pb_err *err)
+static int parse_errors(pb_mock_settings *s, const char *value, const char *what, pb_err *err)
 {
     static const char form[] = "STATUS:FRACTION entries such as 503:0.2,500:0.05 (or none)";
     s->n_errors = 0;
@@ -167,7 +134,7 @@ static int parse_errors(const char *value, const char *what, pb_mock_settings *s
     return 0;
 }
 
-static int parse_faults(const char *value, const char *what, pb_mock_settings *s, pb_err *err)
+static int parse_faults(pb_mock_settings *s, const char *value, const char *what, pb_err *err)
 {
     char names[256], form[384];
     snprintf(form, sizeof(form),
@@ -208,7 +175,7 @@ static int parse_faults(const char *value, const char *what, pb_mock_settings *s
     return 0;
 }
 
-static int parse_rate(const char *value, const char *what, pb_mock_settings *s, pb_err *err)
+static int parse_rate_limit(pb_mock_settings *s, const char *value, const char *what, pb_err *err)
 {
     if (strcmp(value, "none") == 0 || strcmp(value, "0") == 0) {
         s->rate_limit = 0;
@@ -260,157 +227,140 @@ static int parse_count(const char *value, const char *what, bool zero_unlimited,
     return 0;
 }
 
-/* Parse `value` into the field(s) of one key; s is left as it was on error
- * except for the key's own fields. */
-static int setting_parse(pb_mock_settings *s, int key, const char *value, const char *what,
-                         pb_err *err)
+/* Each per-phase setting: parse_KEY reads the value into the key's fields of
+ * s (leaving the other fields as they were, even on error), format_KEY writes
+ * them back as text that parse_KEY reads to the same value. */
+
+static int parse_latency(pb_mock_settings *s, const char *value, const char *what, pb_err *err)
 {
-    pb_usec d;
-    uint64_t size;
-    int rc;
-    switch (key) {
-    case K_LATENCY:
-        return pb_latency_parse(value, what, &s->latency, err);
-    case K_LATENCY_CAP:
-        if (strcmp(value, "none") == 0) {
-            s->latency_cap = 0;
-            return 0;
-        }
-        rc = pb_parse_duration(value, what, &d, err);
-        if (rc == 0)
-            s->latency_cap = d;
-        return rc;
-    case K_ERRORS:
-        return parse_errors(value, what, s, err);
-    case K_FAULTS:
-        return parse_faults(value, what, s, err);
-    case K_CAPACITY:
-        return parse_count(value, what, true, &s->capacity, err);
-    case K_QUEUE_LIMIT:
-        return parse_count(value, what, false, &s->queue_limit, err);
-    case K_RATE_LIMIT:
-        return parse_rate(value, what, s, err);
-    case K_BODY_SIZE:
-        rc = pb_parse_size(value, what, &size, err);
-        if (rc == 0 && size > PB_MOCK_MAX_BODY)
-            rc = pb_err_set(err, PB_ERANGE, "%s: expected at most 64M, got \"%s\"", what, value);
-        if (rc == 0)
-            s->body_size = size;
-        return rc;
-    case K_HANG_MAX:
-        rc = pb_parse_duration(value, what, &d, err);
-        if (rc == 0 && d == 0)
-            rc = pb_err_set(err, PB_ERANGE, "%s: expected a duration above 0, got \"%s\"", what,
-                            value);
-        if (rc == 0)
-            s->hang_max = d;
-        return rc;
-    }
-    return PB_ENOENT;
+    return pb_latency_parse(value, what, &s->latency, err);
 }
 
-static void setting_format(const pb_mock_settings *s, int key, char *buf, size_t len)
+static void format_latency(const pb_mock_settings *s, char *buf, size_t len)
+{
+    pb_latency_format(&s->latency, buf, len);
+}
+
+static int parse_latency_cap(pb_mock_settings *s, const char *value, const char *what, pb_err *err)
+{
+    if (strcmp(value, "none") == 0) {
+        s->latency_cap = 0;
+        return 0;
+    }
+    pb_usec d;
+    int rc = pb_parse_duration(value, what, &d, err);
+    if (rc == 0)
+        s->latency_cap = d;
+    return rc;
+}
+
+static void format_latency_cap(const pb_mock_settings *s, char *buf, size_t len)
+{
+    if (s->latency_cap == 0)
+        snprintf(buf, len, "none");
+    else
+        pb_format_duration_exact(s->latency_cap, buf, len);
+}
+
+static void format_errors(const pb_mock_settings *s, char *buf, size_t len)
 {
     char tmp[64];
     size_t off = 0;
-    switch (key) {
-    case K_LATENCY:
-        pb_latency_format(&s->latency, buf, len);
-        return;
-    case K_LATENCY_CAP:
-        if (s->latency_cap == 0)
-            snprintf(buf, len, "none");
-        else
-            pb_format_duration_exact(s->latency_cap, buf, len);
-        return;
-    case K_ERRORS:
-        snprintf(buf, len, "none");
-        for (int i = 0; i < s->n_errors && off < len; i++) {
-            pb_format_real(s->error_fraction[i], tmp, sizeof(tmp));
-            off += (size_t)snprintf(buf + off, len - off, "%s%u:%s", i ? "," : "",
-                                    (unsigned)s->error_status[i], tmp);
-        }
-        return;
-    case K_FAULTS:
-        snprintf(buf, len, "none");
-        for (int k = 0; k < PB_FAULT_COUNT && off < len; k++) {
-            if (s->fault_fraction[k] == 0)
-                continue;
-            pb_format_real(s->fault_fraction[k], tmp, sizeof(tmp));
-            off += (size_t)snprintf(buf + off, len - off, "%s%s:%s", off ? "," : "", fault_names[k],
-                                    tmp);
-        }
-        return;
-    case K_CAPACITY:
-        if (s->capacity == 0)
-            snprintf(buf, len, "unlimited");
-        else
-            snprintf(buf, len, "%u", (unsigned)s->capacity);
-        return;
-    case K_QUEUE_LIMIT:
-        if (s->queue_limit == PB_MOCK_UNLIMITED)
-            snprintf(buf, len, "unlimited");
-        else
-            snprintf(buf, len, "%u", (unsigned)s->queue_limit);
-        return;
-    case K_RATE_LIMIT:
-        if (s->rate_limit == 0) {
-            snprintf(buf, len, "none");
-            return;
-        }
-        pb_format_real(s->rate_limit, buf, len);
-        if (s->rate_burst != pb_mock_default_burst(s->rate_limit)) {
-            off = strlen(buf);
-            pb_format_real(s->rate_burst, tmp, sizeof(tmp));
-            snprintf(buf + off, len - off, ",%s", tmp);
-        }
-        return;
-    case K_BODY_SIZE:
-        snprintf(buf, len, "%llu", (unsigned long long)s->body_size);
-        return;
-    case K_HANG_MAX:
-        pb_format_duration_exact(s->hang_max, buf, len);
-        return;
+    snprintf(buf, len, "none");
+    for (int i = 0; i < s->n_errors && off < len; i++) {
+        pb_format_real(s->error_fraction[i], tmp, sizeof(tmp));
+        off += (size_t)snprintf(buf + off, len - off, "%s%u:%s", i ? "," : "",
+                                (unsigned)s->error_status[i], tmp);
     }
 }
 
-static void setting_copy(pb_mock_settings *dst, const pb_mock_settings *src, int key)
+static void format_faults(const pb_mock_settings *s, char *buf, size_t len)
 {
-    switch (key) {
-    case K_LATENCY:
-        dst->latency = src->latency;
-        break;
-    case K_LATENCY_CAP:
-        dst->latency_cap = src->latency_cap;
-        break;
-    case K_ERRORS:
-        dst->n_errors = src->n_errors;
-        memcpy(dst->error_status, src->error_status, sizeof(dst->error_status));
-        memcpy(dst->error_fraction, src->error_fraction, sizeof(dst->error_fraction));
-        break;
-    case K_FAULTS:
-        memcpy(dst->fault_fraction, src->fault_fraction, sizeof(dst->fault_fraction));
-        break;
-    case K_CAPACITY:
-        dst->capacity = src->capacity;
-        break;
-    case K_QUEUE_LIMIT:
-        dst->queue_limit = src->queue_limit;
-        break;
-    case K_RATE_LIMIT:
-        dst->rate_limit = src->rate_limit;
-        dst->rate_burst = src->rate_burst;
-        break;
-    case K_BODY_SIZE:
-        dst->body_size = src->body_size;
-        break;
-    case K_HANG_MAX:
-        dst->hang_max = src->hang_max;
-        break;
+    char tmp[64];
+    size_t off = 0;
+    snprintf(buf, len, "none");
+    for (int k = 0; k < PB_FAULT_COUNT && off < len; k++) {
+        if (s->fault_fraction[k] == 0)
+            continue;
+        pb_format_real(s->fault_fraction[k], tmp, sizeof(tmp));
+        off +=
+            (size_t)snprintf(buf + off, len - off, "%s%s:%s", off ? "," : "", fault_names[k], tmp);
     }
 }
 
-static int parse_listen(const char *value, const char *what, pb_mock_config *cfg, pb_err *err)
+static int parse_capacity(pb_mock_settings *s, const char *value, const char *what, pb_err *err)
+{
+    return parse_count(value, what, true, &s->capacity, err);
+}
+
+static void format_capacity(const pb_mock_settings *s, char *buf, size_t len)
+{
+    if (s->capacity == 0)
+        snprintf(buf, len, "unlimited");
+    else
+        snprintf(buf, len, "%u", (unsigned)s->capacity);
+}
+
+static int parse_queue_limit(pb_mock_settings *s, const char *value, const char *what, pb_err *err)
+{
+    return parse_count(value, what, false, &s->queue_limit, err);
+}
+
+static void format_queue_limit(const pb_mock_settings *s, char *buf, size_t len)
+{
+    if (s->queue_limit == PB_MOCK_UNLIMITED)
+        snprintf(buf, len, "unlimited");
+    else
+        snprintf(buf, len, "%u", (unsigned)s->queue_limit);
+}
+
+static void format_rate_limit(const pb_mock_settings *s, char *buf, size_t len)
+{
+    if (s->rate_limit == 0) {
+        snprintf(buf, len, "none");
+        return;
+    }
+    pb_format_real(s->rate_limit, buf, len);
+    if (s->rate_burst != pb_mock_default_burst(s->rate_limit)) {
+        char tmp[64];
+        size_t off = strlen(buf);
+        snprintf(buf + off, len - off, ",%s", pb_format_real(s->rate_burst, tmp, sizeof(tmp)));
+    }
+}
+
+static int parse_body_size(pb_mock_settings *s, const char *value, const char *what, pb_err *err)
+{
+    uint64_t size;
+    int rc = pb_parse_size(value, what, &size, err);
+    if (rc == 0 && size > PB_MOCK_MAX_BODY)
+        rc = pb_err_set(err, PB_ERANGE, "%s: expected at most 64M, got \"%s\"", what, value);
+    if (rc == 0)
+        s->body_size = size;
+    return rc;
+}
+
+static void format_body_size(const pb_mock_settings *s, char *buf, size_t len)
+{
+    snprintf(buf, len, "%llu", (unsigned long long)s->body_size);
+}
+
+static int parse_hang_max(pb_mock_settings *s, const char *value, const char *what, pb_err *err)
+{
+    pb_usec d;
+    int rc = pb_parse_duration(value, what, &d, err);
+    if (rc == 0 && d == 0)
+        rc = pb_err_set(err, PB_ERANGE, "%s: expected a duration above 0, got \"%s\"", what, value);
+    if (rc == 0)
+        s->hang_max = d;
+    return rc;
+}
+
+static void format_hang_max(const pb_mock_settings *s, char *buf, size_t len)
+{
+    pb_format_duration_exact(s->hang_max, buf, len);
+}
+
+static int set_listen(pb_mock_config *cfg, const char *value, const char *what, pb_err *err)
 {
     char buf[96];
     const char *port_text;
@@ -489,36 +439,140 @@ static const char *phase_label(const pb_mock_config *cfg, int i, char *buf, size
     return buf;
 }
 
-/* Change one settings key of the base and of every phase that does not
- * override it; all or nothing. */
-static int set_base_key(pb_mock_config *cfg, int key, const char *value, const char *what,
-                        pb_err *err)
+/* The server's own keys: set_KEY applies the value to cfg (nothing else
+ * changes on error); show_KEY, for those a profile carries, writes it back. */
+
+static int set_threads(pb_mock_config *cfg, const char *value, const char *what, pb_err *err)
 {
-    pb_mock_settings base = cfg->base;
-    int rc = setting_parse(&base, key, value, what, err);
-    if (rc != 0)
-        return rc;
-    rc = check_sum(&base, what, "the base settings", err);
-    if (rc != 0)
-        return rc;
-    for (int i = 0; i < cfg->n_phases; i++) {
-        if (cfg->phases[i].overrides & (1u << key))
-            continue;
-        pb_mock_settings s = cfg->phases[i].s;
-        setting_copy(&s, &base, key);
-        char where[96];
-        rc = check_sum(&s, what, phase_label(cfg, i, where, sizeof(where)), err);
-        if (rc != 0)
-            return rc;
+    uint64_t v;
+    int rc = pb_parse_u64(value, what, 1, 64, &v, err);
+    if (rc == 0)
+        cfg->threads = (uint32_t)v;
+    return rc;
+}
+
+static void show_threads(const pb_mock_config *cfg, char *buf, size_t len)
+{
+    snprintf(buf, len, "%u", (unsigned)cfg->threads);
+}
+
+static int set_seed(pb_mock_config *cfg, const char *value, const char *what, pb_err *err)
+{
+    uint64_t v;
+    int rc = pb_parse_u64(value, what, 0, UINT64_MAX, &v, err);
+    if (rc == 0)
+        cfg->seed = v;
+    return rc;
+}
+
+static void show_seed(const pb_mock_config *cfg, char *buf, size_t len)
+{
+    snprintf(buf, len, "%llu", (unsigned long long)cfg->seed);
+}
+
+static void show_listen(const pb_mock_config *cfg, char *buf, size_t len)
+{
+    snprintf(buf, len, cfg->ipv6 ? "[%s]:%u" : "%s:%u", cfg->host, (unsigned)cfg->port);
+}
+
+static int set_idle_timeout(pb_mock_config *cfg, const char *value, const char *what, pb_err *err)
+{
+    pb_usec d;
+    if (strcmp(value, "none") == 0) {
+        cfg->idle_timeout = 0;
+        return 0;
     }
-    cfg->base = base;
-    for (int i = 0; i < cfg->n_phases; i++)
-        if (!(cfg->phases[i].overrides & (1u << key)))
-            setting_copy(&cfg->phases[i].s, &base, key);
+    int rc = pb_parse_duration(value, what, &d, err);
+    if (rc != 0)
+        return rc;
+    /* libmicrohttpd counts its timeout in whole seconds */
+    if (d < PB_USEC_PER_SEC || d > IDLE_TIMEOUT_MAX || d % PB_USEC_PER_SEC != 0)
+        return pb_err_set(err, PB_ERANGE,
+                          "%s: expected whole seconds from 1s to 24h (or none), got \"%s\"", what,
+                          value);
+    cfg->idle_timeout = d;
     return 0;
 }
 
-static int load_profile_file(pb_mock_config *cfg, const char *path, const char *what, pb_err *err)
+static int set_connection_limit(pb_mock_config *cfg, const char *value, const char *what,
+                                pb_err *err)
+{
+    uint64_t v;
+    if (strcmp(value, "auto") == 0) {
+        cfg->connection_limit = 0;
+        return 0;
+    }
+    int rc = pb_parse_u64(value, what, 1, 1000000, &v, NULL);
+    if (rc != 0)
+        return pb_err_set(err, rc,
+                          "%s: expected a whole number from 1 to 1000000 or \"auto\", got \"%s\"",
+                          what, value);
+    cfg->connection_limit = (uint32_t)v;
+    return 0;
+}
+
+static int set_admin(pb_mock_config *cfg, const char *value, const char *what, pb_err *err)
+{
+    static const char *const modes[] = {
+        [PB_MOCK_ADMIN_ON] = "on", [PB_MOCK_ADMIN_OFF] = "off", [PB_MOCK_ADMIN_OPEN] = "open"};
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+        if (strcmp(value, modes[i]) == 0) {
+            cfg->admin = (pb_mock_admin_mode)i;
+            return 0;
+        }
+    return pb_err_set(err, PB_EPARSE, "%s: expected on, off or open, got \"%s\"", what, value);
+}
+
+/* A token as --admin-token takes it: 1 to PB_MOCK_TOKEN_MAX visible ASCII
+ * characters (what a Bearer credential may hold, and nothing a header or a
+ * shell would mangle). */
+static int take_token(pb_mock_config *cfg, const char *token, size_t len, const char *what,
+                      pb_err *err)
+{
+    if (len == 0 || len > PB_MOCK_TOKEN_MAX)
+        return pb_err_set(err, PB_EINVAL, "%s: expected a token of 1 to %d characters, got %zu",
+                          what, PB_MOCK_TOKEN_MAX, len);
+    for (size_t i = 0; i < len; i++)
+        if (token[i] <= ' ' || token[i] > '~')
+            return pb_err_set(err, PB_EINVAL,
+                              "%s: expected visible ASCII characters only (no spaces), got a "
+                              "byte 0x%02x at position %zu",
+                              what, (unsigned)(unsigned char)token[i], i + 1);
+    memcpy(cfg->admin_token, token, len);
+    cfg->admin_token[len] = '\0';
+    return 0;
+}
+
+/* The token is the file's first line (its line end dropped), so that it
+ * stays out of `ps` and shell history. */
+static int set_admin_token_file(pb_mock_config *cfg, const char *path, const char *what,
+                                pb_err *err)
+{
+    char buf[PB_MOCK_TOKEN_MAX + 4];
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return pb_err_set(err, PB_EIO, "%s: cannot open \"%s\": %s", what, path, strerror(errno));
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    int failed = ferror(f);
+    fclose(f);
+    if (failed)
+        return pb_err_set(err, PB_EIO, "%s: cannot read \"%s\"", what, path);
+    buf[n] = '\0';
+    size_t len = strcspn(buf, "\r\n");
+    if (len == n && n == sizeof(buf) - 1)
+        return pb_err_set(err, PB_EINVAL, "%s: \"%s\": expected a token of at most %d characters",
+                          what, path, PB_MOCK_TOKEN_MAX);
+    char label[PB_MOCK_TOKEN_MAX + 96];
+    snprintf(label, sizeof(label), "%s \"%s\"", what, path);
+    return take_token(cfg, buf, len, label, err);
+}
+
+static int set_admin_token(pb_mock_config *cfg, const char *value, const char *what, pb_err *err)
+{
+    return take_token(cfg, value, strlen(value), what, err);
+}
+
+static int set_profile(pb_mock_config *cfg, const char *path, const char *what, pb_err *err)
 {
     char *text = NULL;
     int rc = 0;
@@ -553,150 +607,134 @@ cleanup:
     return rc;
 }
 
-/* Server-level keys: listen, threads, seed. PB_ENOENT for anything else. */
-static int set_server_key(pb_mock_config *cfg, const char *name, const char *value,
-                          const char *what, pb_err *err)
+/* Where a key may be given. */
+enum key_scope {
+    SETTING,      /* per phase: the command line, a profile's top level, each phase */
+    SERVER,       /* the command line and a profile's top level */
+    COMMAND_LINE, /* the command line only: profiles neither set nor show these */
+};
+
+/* Every key the mock takes, the one list of their names. A SETTING row has
+ * parse, format and the span of pb_mock_settings it owns (which a phase
+ * inherits from the base unless it sets the key itself); the others set and,
+ * if a profile carries them, show. The row's index is its bit in a phase's
+ * `overrides`. */
+typedef struct mock_key {
+    const char *name;
+    enum key_scope scope;
+    int (*parse)(pb_mock_settings *s, const char *value, const char *what, pb_err *err);
+    void (*format)(const pb_mock_settings *s, char *buf, size_t len);
+    size_t from, to; /* the fields of pb_mock_settings it owns: bytes [from, to) */
+    int (*set)(pb_mock_config *cfg, const char *value, const char *what, pb_err *err);
+    void (*show)(const pb_mock_config *cfg, char *buf, size_t len);
+} mock_key;
+
+/* A per-phase setting: its parse_KEY and format_KEY, and its fields from
+ * `first` to `last`. */
+#define SETTING_ROW(key_name, key, first, last)                                                    \
+    {                                                                                              \
+        .name = key_name, .scope = SETTING, .parse = parse_##key, .format = format_##key,          \
+        .from = offsetof(pb_mock_settings, first),                                                 \
+        .to = offsetof(pb_mock_settings, last) + sizeof(((pb_mock_settings *)0)->last)             \
+    }
+
+/* In this order in profiles written out and in the lists of known keys. */
+static const mock_key keys[] = {
+    {"listen", SERVER, .set = set_listen, .show = show_listen},
+    {"threads", SERVER, .set = set_threads, .show = show_threads},
+    {"seed", SERVER, .set = set_seed, .show = show_seed},
+    SETTING_ROW("latency", latency, latency, latency),
+    SETTING_ROW("latency-cap", latency_cap, latency_cap, latency_cap),
+    SETTING_ROW("errors", errors, n_errors, error_fraction),
+    SETTING_ROW("faults", faults, fault_fraction, fault_fraction),
+    SETTING_ROW("capacity", capacity, capacity, capacity),
+    SETTING_ROW("queue-limit", queue_limit, queue_limit, queue_limit),
+    SETTING_ROW("rate-limit", rate_limit, rate_limit, rate_burst),
+    SETTING_ROW("body-size", body_size, body_size, body_size),
+    SETTING_ROW("hang-max", hang_max, hang_max, hang_max),
+    {"idle-timeout", COMMAND_LINE, .set = set_idle_timeout},
+    {"connection-limit", COMMAND_LINE, .set = set_connection_limit},
+    {"admin", COMMAND_LINE, .set = set_admin},
+    {"admin-token", COMMAND_LINE, .set = set_admin_token},
+    {"admin-token-file", COMMAND_LINE, .set = set_admin_token_file},
+    {"profile", COMMAND_LINE, .set = set_profile},
+};
+
+#define N_KEYS ((int)(sizeof(keys) / sizeof(keys[0])))
+_Static_assert(sizeof(keys) / sizeof(keys[0]) <= 32, "a phase's overrides hold 32 keys");
+
+/* The index of the key named `name`, or -1. */
+static int find_key(const char *name)
 {
-    uint64_t v;
-    int rc;
-    if (strcmp(name, "listen") == 0)
-        return parse_listen(value, what, cfg, err);
-    if (strcmp(name, "threads") == 0) {
-        rc = pb_parse_u64(value, what, 1, 64, &v, err);
-        if (rc == 0)
-            cfg->threads = (uint32_t)v;
-        return rc;
-    }
-    if (strcmp(name, "seed") == 0) {
-        rc = pb_parse_u64(value, what, 0, UINT64_MAX, &v, err);
-        if (rc == 0)
-            cfg->seed = v;
-        return rc;
-    }
-    return PB_ENOENT;
+    for (int k = 0; k < N_KEYS; k++)
+        if (strcmp(name, keys[k].name) == 0)
+            return k;
+    return -1;
 }
 
-/* A token as --admin-token takes it: 1 to PB_MOCK_TOKEN_MAX visible ASCII
- * characters (what a Bearer credential may hold, and nothing a header or a
- * shell would mangle). */
-static int set_token(pb_mock_config *cfg, const char *token, size_t len, const char *what,
-                     pb_err *err)
+/* `first`, then the names of the SETTING keys (and of the SERVER ones too
+ * when with_server), comma-separated: the keys an unknown key's message lists. */
+static const char *key_list(char *buf, size_t len, const char *first, bool with_server)
 {
-    if (len == 0 || len > PB_MOCK_TOKEN_MAX)
-        return pb_err_set(err, PB_EINVAL, "%s: expected a token of 1 to %d characters, got %zu",
-                          what, PB_MOCK_TOKEN_MAX, len);
-    for (size_t i = 0; i < len; i++)
-        if (token[i] <= ' ' || token[i] > '~')
-            return pb_err_set(err, PB_EINVAL,
-                              "%s: expected visible ASCII characters only (no spaces), got a "
-                              "byte 0x%02x at position %zu",
-                              what, (unsigned)(unsigned char)token[i], i + 1);
-    memcpy(cfg->admin_token, token, len);
-    cfg->admin_token[len] = '\0';
+    size_t off = (size_t)snprintf(buf, len, "%s", first);
+    for (int k = 0; k < N_KEYS && off < len; k++)
+        if (keys[k].scope == SETTING || (with_server && keys[k].scope == SERVER))
+            off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? ", " : "", keys[k].name);
+    return buf;
+}
+
+static void copy_setting(pb_mock_settings *dst, const pb_mock_settings *src, int key)
+{
+    memcpy((char *)dst + keys[key].from, (const char *)src + keys[key].from,
+           keys[key].to - keys[key].from);
+}
+
+/* Change one settings key of the base and of every phase that does not
+ * override it; all or nothing. */
+static int set_base_key(pb_mock_config *cfg, int key, const char *value, const char *what,
+                        pb_err *err)
+{
+    pb_mock_settings base = cfg->base;
+    int rc = keys[key].parse(&base, value, what, err);
+    if (rc != 0)
+        return rc;
+    rc = check_sum(&base, what, "the base settings", err);
+    if (rc != 0)
+        return rc;
+    for (int i = 0; i < cfg->n_phases; i++) {
+        if (cfg->phases[i].overrides & (1u << key))
+            continue;
+        pb_mock_settings s = cfg->phases[i].s;
+        copy_setting(&s, &base, key);
+        char where[96];
+        rc = check_sum(&s, what, phase_label(cfg, i, where, sizeof(where)), err);
+        if (rc != 0)
+            return rc;
+    }
+    cfg->base = base;
+    for (int i = 0; i < cfg->n_phases; i++)
+        if (!(cfg->phases[i].overrides & (1u << key)))
+            copy_setting(&cfg->phases[i].s, &base, key);
     return 0;
 }
 
-/* The token is the file's first line (its line end dropped), so that it
- * stays out of `ps` and shell history. */
-static int load_token_file(pb_mock_config *cfg, const char *path, const char *what, pb_err *err)
+const char *pb_mock_config_option(size_t i)
 {
-    char buf[PB_MOCK_TOKEN_MAX + 4];
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return pb_err_set(err, PB_EIO, "%s: cannot open \"%s\": %s", what, path, strerror(errno));
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    int failed = ferror(f);
-    fclose(f);
-    if (failed)
-        return pb_err_set(err, PB_EIO, "%s: cannot read \"%s\"", what, path);
-    buf[n] = '\0';
-    size_t len = strcspn(buf, "\r\n");
-    if (len == n && n == sizeof(buf) - 1)
-        return pb_err_set(err, PB_EINVAL, "%s: \"%s\": expected a token of at most %d characters",
-                          what, path, PB_MOCK_TOKEN_MAX);
-    char label[PB_MOCK_TOKEN_MAX + 96];
-    snprintf(label, sizeof(label), "%s \"%s\"", what, path);
-    return set_token(cfg, buf, len, label, err);
-}
-
-/* Server options of the command line that profiles do not carry.
- * PB_ENOENT for anything else. */
-static int set_command_line_key(pb_mock_config *cfg, const char *name, const char *value,
-                                const char *what, pb_err *err)
-{
-    if (strcmp(name, "idle-timeout") == 0) {
-        pb_usec d;
-        if (strcmp(value, "none") == 0) {
-            cfg->idle_timeout = 0;
-            return 0;
-        }
-        int rc = pb_parse_duration(value, what, &d, err);
-        if (rc != 0)
-            return rc;
-        /* libmicrohttpd counts its timeout in whole seconds */
-        if (d < PB_USEC_PER_SEC || d > IDLE_TIMEOUT_MAX || d % PB_USEC_PER_SEC != 0)
-            return pb_err_set(err, PB_ERANGE,
-                              "%s: expected whole seconds from 1s to 24h (or none), got \"%s\"",
-                              what, value);
-        cfg->idle_timeout = d;
-        return 0;
-    }
-    if (strcmp(name, "connection-limit") == 0) {
-        uint64_t v;
-        if (strcmp(value, "auto") == 0) {
-            cfg->connection_limit = 0;
-            return 0;
-        }
-        int rc = pb_parse_u64(value, what, 1, 1000000, &v, NULL);
-        if (rc != 0)
-            return pb_err_set(err, rc,
-                              "%s: expected a whole number from 1 to 1000000 or \"auto\", got "
-                              "\"%s\"",
-                              what, value);
-        cfg->connection_limit = (uint32_t)v;
-        return 0;
-    }
-    if (strcmp(name, "admin") == 0) {
-        static const char *const modes[] = {
-            [PB_MOCK_ADMIN_ON] = "on", [PB_MOCK_ADMIN_OFF] = "off", [PB_MOCK_ADMIN_OPEN] = "open"};
-        for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-            if (strcmp(value, modes[i]) == 0) {
-                cfg->admin = (pb_mock_admin_mode)i;
-                return 0;
-            }
-        return pb_err_set(err, PB_EPARSE, "%s: expected on, off or open, got \"%s\"", what, value);
-    }
-    if (strcmp(name, "admin-token") == 0)
-        return set_token(cfg, value, strlen(value), what, err);
-    if (strcmp(name, "admin-token-file") == 0)
-        return load_token_file(cfg, value, what, err);
-    return PB_ENOENT;
+    return i < (size_t)N_KEYS ? keys[i].name : NULL;
 }
 
 int pb_mock_config_set(pb_mock_config *cfg, const char *name, const char *value, pb_err *err)
 {
-    static const char *const command_line_keys[] = {"idle-timeout", "connection-limit", "admin",
-                                                    "admin-token", "admin-token-file"};
     char what[80];
     snprintf(what, sizeof(what), "--%s", name);
     int key = find_key(name);
-    bool command_line = false;
-    for (size_t i = 0; i < sizeof(command_line_keys) / sizeof(command_line_keys[0]); i++)
-        command_line |= strcmp(name, command_line_keys[i]) == 0;
-    bool known = key >= 0 || command_line || strcmp(name, "listen") == 0 ||
-                 strcmp(name, "threads") == 0 || strcmp(name, "seed") == 0 ||
-                 strcmp(name, "profile") == 0;
-    if (!known)
+    if (key < 0)
         return pb_err_set(err, PB_ENOENT, "%s is not a mock server option", what);
     if (value == NULL)
         return pb_err_set(err, PB_EINVAL, "%s: expected a value", what);
-    if (strcmp(name, "profile") == 0)
-        return load_profile_file(cfg, value, what, err);
-    if (command_line)
-        return set_command_line_key(cfg, name, value, what, err);
-    if (key < 0)
-        return set_server_key(cfg, name, value, what, err);
-    return set_base_key(cfg, key, value, what, err);
+    if (keys[key].scope == SETTING)
+        return set_base_key(cfg, key, value, what, err);
+    return keys[key].set(cfg, value, what, err);
 }
 
 /* 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104: reachable from this machine only. */
@@ -788,10 +826,12 @@ static int load_phase(pb_mock_config *n, const json_t *obj, int index, pb_err *e
             continue;
         }
         int k = find_key(key);
-        if (k < 0)
+        if (k < 0 || keys[k].scope != SETTING) {
+            char known[512];
             return pb_err_set(err, PB_EPARSE, "phases[%d]: unknown key \"%s\"; expected %s", index,
-                              key, PHASE_KEYS);
-        rc = setting_parse(&ph->s, k, text, what, err);
+                              key, key_list(known, sizeof(known), "at, name", false));
+        }
+        rc = keys[k].parse(&ph->s, text, what, err);
         if (rc != 0)
             return rc;
         ph->overrides |= 1u << k;
@@ -826,12 +866,14 @@ static int load_root(pb_mock_config *n, const json_t *root, pb_err *err)
         if (rc != 0)
             return rc;
         int k = find_key(key);
-        if (k >= 0)
-            rc = setting_parse(&n->base, k, text, key, err);
-        else
-            rc = set_server_key(n, key, text, key, err);
-        if (rc == PB_ENOENT)
-            return pb_err_set(err, PB_EPARSE, "unknown key \"%s\"; expected %s", key, TOP_KEYS);
+        if (k < 0 || keys[k].scope == COMMAND_LINE) {
+            char known[512];
+            size_t off = strlen(key_list(known, sizeof(known), "", true));
+            snprintf(known + off, sizeof(known) - off, ", phases");
+            return pb_err_set(err, PB_EPARSE, "unknown key \"%s\"; expected %s", key, known);
+        }
+        rc = keys[k].scope == SETTING ? keys[k].parse(&n->base, text, key, err)
+                                      : keys[k].set(n, text, key, err);
         if (rc != 0)
             return rc;
     }
@@ -904,11 +946,11 @@ static json_t *phase_json(const pb_mock_phase *ph)
         return NULL;
     int bad = put(o, "at", json_string(pb_format_duration_exact(ph->at, text, sizeof(text))));
     bad |= put(o, "name", json_string(ph->name));
-    for (int k = 0; k < K_COUNT; k++) {
-        if (!(ph->overrides & (1u << k)))
+    for (int k = 0; k < N_KEYS; k++) {
+        if (keys[k].scope != SETTING || !(ph->overrides & (1u << k)))
             continue;
-        setting_format(&ph->s, k, text, sizeof(text));
-        bad |= put(o, key_names[k], json_scalar(text));
+        keys[k].format(&ph->s, text, sizeof(text));
+        bad |= put(o, keys[k].name, json_scalar(text));
     }
     if (bad) {
         json_decref(o);
@@ -925,14 +967,15 @@ char *pb_mock_config_to_json(const pb_mock_config *cfg)
     json_t *phases = json_array();
     if (o == NULL || phases == NULL)
         goto cleanup;
-    snprintf(text, sizeof(text), cfg->ipv6 ? "[%s]:%u" : "%s:%u", cfg->host, (unsigned)cfg->port);
-    int bad = put(o, "listen", json_string(text));
-    bad |= put(o, "threads", json_integer(cfg->threads));
-    snprintf(text, sizeof(text), "%llu", (unsigned long long)cfg->seed);
-    bad |= put(o, "seed", json_scalar(text));
-    for (int k = 0; k < K_COUNT; k++) {
-        setting_format(&cfg->base, k, text, sizeof(text));
-        bad |= put(o, key_names[k], json_scalar(text));
+    int bad = 0;
+    for (int k = 0; k < N_KEYS; k++) {
+        if (keys[k].scope == COMMAND_LINE)
+            continue;
+        if (keys[k].scope == SETTING)
+            keys[k].format(&cfg->base, text, sizeof(text));
+        else
+            keys[k].show(cfg, text, sizeof(text));
+        bad |= put(o, keys[k].name, json_scalar(text));
     }
     for (int i = 0; i < cfg->n_phases; i++) {
         json_t *p = phase_json(&cfg->phases[i]);

@@ -48,7 +48,8 @@ const char *pb_fault_name(pb_fault_kind k);
 /* The fault named `name` as --faults spells it; PB_FAULT_COUNT for none. */
 pb_fault_kind pb_fault_find(const char *name);
 
-/* What the server does while one phase is active. Plain data. */
+/* What the server does while one phase is active. Plain data. Each key owns
+ * consecutive fields (mock_config.c's table of keys copies them as a span). */
 typedef struct pb_mock_settings {
     pb_latency_dist latency;
     pb_usec latency_cap; /* 0 = none */
@@ -69,7 +70,7 @@ typedef struct pb_mock_settings {
 typedef struct pb_mock_phase {
     pb_usec at;
     char name[64];
-    uint32_t overrides; /* bit per settings key */
+    uint32_t overrides; /* bit per key it sets, by its row in mock_config.c's keys */
     pb_mock_settings s; /* effective settings */
 } pb_mock_phase;
 

@@ -10,6 +10,7 @@
 #include "disk_guard.h"
 #include "engine.h"
 #include "metrics_server.h"
+#include "mock.h"
 #include "progress.h"
 #include "recorder.h"
 #include "registry.h"
@@ -101,11 +102,23 @@ static void usage(FILE *out)
     }
     fprintf(out, "  (--min, --max and --retry are short for --min-limit, --max-limit and\n"
                  "  --retry-attempts)\n");
+    fprintf(out, "\n"
+                 "mock options (built-in mock only; see 'patternbench mock --help' for their "
+                 "forms):\n");
+    int col = 0;
+    for (size_t i = 0; pb_mock_config_option(i) != NULL; i++) {
+        const char *name = pb_mock_config_option(i);
+        if (strcmp(name, "seed") == 0) /* the run's own --seed covers it */
+            continue;
+        int width = (int)strlen(name) + 3;
+        if (col > 0 && col + width > 80) {
+            fputc('\n', out);
+            col = 0;
+        }
+        col += fprintf(out, "%s--%s", col == 0 ? "  " : " ", name);
+    }
     fprintf(out,
             "\n"
-            "mock options (built-in mock only; see 'patternbench mock --help' for their forms):\n"
-            "  --latency --errors --faults --capacity --queue-limit --rate-limit --body-size\n"
-            "  --threads --listen --hang-max --latency-cap --profile FILE\n"
             "\n"
             "While running, a progress line goes to stderr once a second on a terminal and\n"
             "every 10 s otherwise. SIGINT or SIGTERM stops starting requests, lets those in\n"

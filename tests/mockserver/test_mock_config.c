@@ -406,6 +406,16 @@ static void every_key_is_taken_where_it_was(void **state)
         }
         pb_mock_config_destroy(cfg);
     }
+    /* the options help lists are these keys, each once */
+    size_t n = 0;
+    for (; pb_mock_config_option(n) != NULL; n++) {
+        size_t i = 0;
+        while (i < sizeof(keys) / sizeof(keys[0]) && strcmp(keys[i].name, pb_mock_config_option(n)))
+            i++;
+        if (i == sizeof(keys) / sizeof(keys[0]))
+            fail_msg("option %s is not checked here", pb_mock_config_option(n));
+    }
+    assert_int_equal(n, sizeof(keys) / sizeof(keys[0]));
     unlink(token_file);
     unlink(profile_file);
 }
