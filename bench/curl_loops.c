@@ -78,7 +78,7 @@ static void uv_done(void *data, const pb_http_result *res)
             uv_stop(b->loop);
         return;
     }
-    if (pb_http_start(b->http, b->seq++, 0, NULL, NULL) != 0)
+    if (pb_http_start(b->http, b->seq++, 0, 0, NULL, NULL) != 0)
         exit(1);
 }
 
@@ -86,14 +86,14 @@ static double run_uv(const char *url, int conns, pb_usec length)
 {
     uv_loop_t loop;
     struct uv_bench b = {.loop = &loop};
+    pb_http_config cfg = {.url = url, .timeout = 10 * PB_USEC_PER_SEC};
     if (uv_loop_init(&loop) != 0 ||
-        pb_http_create(&loop, url, 10 * PB_USEC_PER_SEC, (uint32_t)conns, uv_done, &b, &b.http,
-                       NULL) != 0)
+        pb_http_create(&loop, &cfg, (uint32_t)conns, uv_done, &b, &b.http, NULL) != 0)
         exit(1);
     pb_usec start = pb_monotime_now();
     b.end = start + length;
     for (int i = 0; i < conns; i++)
-        if (pb_http_start(b.http, b.seq++, 0, NULL, NULL) != 0)
+        if (pb_http_start(b.http, b.seq++, 0, 0, NULL, NULL) != 0)
             exit(1);
     uv_run(&loop, UV_RUN_DEFAULT);
     double secs = (double)(pb_monotime_now() - start) / 1e6;

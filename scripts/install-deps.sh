@@ -5,7 +5,8 @@
 #   --test   also what only the tests use (chromium, for the report's browser test;
 #            prometheus and promtool, for the live metrics tests;
 #            clang and its libFuzzer runtime, for the fuzz targets of tests/fuzz;
-#            python3-aiohttp, for the Python reference of reference/python/)
+#            python3-aiohttp, for the Python reference of reference/python/;
+#            nginx-light and openssl, the server and certificates of the request and HTTPS tests)
 set -eu
 
 missing=""
@@ -36,6 +37,8 @@ for arg in "$@"; do
         ;;
     --test)
         [ -x /usr/bin/chromium ] || missing="$missing chromium"
+        [ -x /usr/sbin/nginx ] || missing="$missing nginx-light"
+        need_cmd openssl openssl
         need_cmd prometheus prometheus
         need_cmd clang clang
         # libFuzzer's runtime is a package of its own (libclang-rt-14-dev on bookworm)

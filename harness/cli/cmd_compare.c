@@ -47,6 +47,11 @@ typedef struct options {
     const char *start_at; /* --start-at for the first entry, NULL = at once */
     const char *thresholds[MAX_CLI_THRESHOLDS];
     int n_thresholds;
+    struct {
+        char name[32]; /* without dashes */
+        const char *value;
+    } request[64]; /* --method, --header, --body, ...: added to the scenario's */
+    int n_request;
     bool check, quiet;
 } options;
 
@@ -86,6 +91,7 @@ static void usage(FILE *out)
         "                      or RFC 3339); the others follow it\n"
         "  --threshold EXPR    add a threshold checked on every run (repeatable), e.g.\n"
         "                      'p99<200ms', 'error_rate<1%%', 'rps>1000', 'dropped==0'\n"
+        "%s"
         "  --check             validate the scenario (and its mock profile) and exit\n"
         "  --quiet             no progress lines while running\n"
         "  --help              this text\n"
@@ -94,7 +100,7 @@ static void usage(FILE *out)
         "\n"
         "exit status: 0 all runs completed and every threshold passed; 99 a threshold\n"
         "failed; 2 bad options or scenario; 1 a run failed; 128+N interrupted by signal N.\n",
-        pb_threshold_metric_names());
+        PB_RUN_REQUEST_HELP, pb_threshold_metric_names());
 }
 
 static int parse_options(int argc, char **argv, options *o, int *exit_status)
@@ -115,6 +121,11 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
             o->quiet = true;
             continue;
         }
+        if (strcmp(arg, "--insecure") == 0 && o->n_request < 64) {
+            snprintf(o->request[o->n_request].name, sizeof(o->request[0].name), "insecure");
+            o->request[o->n_request++].value = NULL;
+            continue;
+        }
         if (strncmp(arg, "--", 2) != 0) {
             if (o->scenario != NULL) {
                 *exit_status =
@@ -129,7 +140,8 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
         static const char *const with_value[] = {
             "--db",         "--report",    "--patterns",       "--duration", "--requests",
             "--seed",       "--threshold", "--client-threads", "--metrics",  "--metrics-linger",
-            "--time-scale", "--segment",   "--start-at",       NULL};
+            "--time-scale", "--segment",   "--start-at",       "--method",   "--header",
+            "--body",       "--ok-status", "--secret-header",  "--cacert",   NULL};
         char name[32];
         const char *value = NULL;
         int bad = pb_usage_option_value("compare", with_value, argc, argv, &i, name, sizeof(name),
@@ -140,7 +152,15 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
         }
         pb_err err;
         int rc = 0;
-        if (strcmp(name, "--db") == 0) {
+        if (pb_scenario_is_request_option(name + 2)) {
+            /* checked once the scenario is loaded, in its order after the scenario's */
+            if (o->n_request == (int)(sizeof(o->request) / sizeof(o->request[0])))
+                rc = pb_err_set(&err, PB_ERANGE, "%s: too many request options", name);
+            else {
+                snprintf(o->request[o->n_request].name, sizeof(o->request[0].name), "%s", name + 2);
+                o->request[o->n_request++].value = value;
+            }
+        } else if (strcmp(name, "--db") == 0) {
             o->db = value;
         } else if (strcmp(name, "--report") == 0) {
             o->report_dir = value;
@@ -217,6 +237,11 @@ static char *effective_json(const pb_scenario *sc, const options *o, const bool 
     }
     if (o->seed_set)
         json_object_set_new(root, "seed", json_integer((json_int_t)o->seed));
+    /* secret headers' values stay out of the stored scenario */
+    json_object_del(root, "request");
+    json_t *request = pb_scenario_request_json(sc);
+    if (request != NULL)
+        json_object_set_new(root, "request", request);
     if (o->time_scale > 0.0)
         json_object_set_new(root, "time-scale", json_real(o->time_scale));
     json_t *patterns = json_object_get(root, "patterns");
@@ -376,8 +401,12 @@ static void print_plan(const pb_scenario *sc, int n_selected)
     if (sc->time_scale != 1.0)
         fprintf(stderr, " (time scale %g: the schedule runs %g times faster)", sc->time_scale,
                 sc->time_scale);
+    char *shown = sc->target_url != NULL ? pb_secrets_url(sc->target_url) : NULL;
     fprintf(stderr, ", seed %llu, target %s", (unsigned long long)sc->seed,
-            sc->target_url ? sc->target_url : "built-in mock");
+            shown != NULL            ? shown
+            : sc->target_url != NULL ? "(a URL)"
+                                     : "built-in mock");
+    free(shown);
     if (sc->target_url == NULL)
         fprintf(stderr, " (%d phase%s)", sc->n_phases, sc->n_phases == 1 ? "" : "s");
     fprintf(stderr, "\n");
@@ -415,6 +444,12 @@ int pb_cmd_compare(int argc, char **argv)
     pb_scenario_set_bound(sc, o.duration, o.requests);
     if (o.seed_set)
         sc->seed = o.seed;
+    for (int i = 0; i < o.n_request; i++) {
+        if (pb_scenario_add_request_option(sc, o.request[i].name, o.request[i].value, &err) != 0) {
+            status = pb_usage_error("compare", "%s", err.msg);
+            goto done;
+        }
+    }
     for (int i = 0; i < o.n_thresholds; i++) {
         if (pb_scenario_add_threshold(sc, o.thresholds[i], &err) != 0) {
             fprintf(stderr, "patternbench compare: %s\n", err.msg);

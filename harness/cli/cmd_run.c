@@ -52,6 +52,7 @@ static void usage(FILE *out)
     pattern_help(out);
     fprintf(out,
             "  --target URL         an HTTP server to call instead of the built-in mock\n"
+            "%s"
             "  --duration D         run length, e.g. 30s, 5m, 72h (10s); with --requests,\n"
             "                       whichever bound comes first\n"
             "  --requests N         run N tasks (one row each, plus retries and rejections)\n"
@@ -84,7 +85,8 @@ static void usage(FILE *out)
             "  --json               print the summary as one JSON object on stdout\n"
             "  --help               this text\n"
             "\n"
-            "pattern parameters:\n");
+            "pattern parameters:\n",
+            PB_RUN_REQUEST_HELP);
     for (size_t i = 0;; i++) {
         const pb_param_info *p = pb_pattern_param_info(i);
         if (p == NULL)
@@ -129,12 +131,6 @@ static void usage(FILE *out)
             pb_threshold_metric_names());
 }
 
-static bool is_flag(const char *name)
-{
-    return strcmp(name, "quiet") == 0 || strcmp(name, "json") == 0 ||
-           strcmp(name, "no-record") == 0;
-}
-
 /* What `run` itself takes besides the run's configuration. */
 struct run_options {
     bool metrics; /* --metrics given: serve at metrics_addr */
@@ -177,7 +173,7 @@ static int parse_args(int argc, char **argv, pb_run_config *cfg, struct run_opti
         }
         if (eq != NULL) {
             value = eq + 1;
-        } else if (!is_flag(name)) {
+        } else if (!pb_run_config_is_flag(name)) {
             if (i + 1 >= argc)
                 return pb_err_set(err, PB_EINVAL, "--%s: expected a value", name);
             value = argv[++i];

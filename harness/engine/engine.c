@@ -17,6 +17,7 @@
 #include "engine.h"
 #include "disk_guard.h"
 #include "http_lanes.h"
+#include "secrets.h"
 #include "registry.h"
 #include "run_host.h"
 #include "run_summary.h"
@@ -110,6 +111,7 @@ struct engine {
     pb_mock *mock;
     pb_lanes *http;
     const char *url;
+    char *shown_url; /* url as the summary and the database show it: no password (malloc'd) */
 
     enum engine_state state;
     bool pattern_done, interrupted;
@@ -268,7 +270,7 @@ static int start_request(struct engine *e, const pb_admission *a)
     /* the task number and attempt go out as X-PB-Seq and X-PB-Attempt: the
      * mock draws each request's fault from them, so the same seed gives every
      * pattern the same faults, and a retry draws afresh */
-    int rc = pb_lanes_start(e->http, f->task, f->attempt, f, &err);
+    int rc = pb_lanes_start(e->http, f->task, f->attempt, 0, f, &err);
     if (rc != 0) {
         inflight_put(e, f);
         fail(e, rc, &err);
@@ -838,6 +840,7 @@ static void teardown(struct engine *e)
         (void)r2;
     }
     pb_lanes_destroy(e->http);
+    free(e->shown_url);
     if (e->phase_mu_ready)
         uv_mutex_destroy(&e->phase_mu);
     if (e->pat_ready)
@@ -864,7 +867,8 @@ static void fill_summary(struct engine *e, pb_run_summary *out)
              : e->interrupted ? "interrupted"
                               : "completed");
     snprintf(out->pattern_name, sizeof(out->pattern_name), "%s", e->cfg->pattern);
-    snprintf(out->target, sizeof(out->target), "%s", e->url);
+    snprintf(out->target, sizeof(out->target), "%s", e->shown_url);
+    out->insecure = e->cfg->insecure;
     e->pat.ops->state(e->pat.state, &out->pattern);
     if (e->rec != NULL) {
         pb_recorder_stats st;
@@ -919,7 +923,7 @@ static int begin_recording(struct engine *e, pb_err *err)
         .pattern = e->cfg->pattern,
         .params_json = params_json,
         .config_json = config_json,
-        .target = e->url,
+        .target = e->shown_url,
         .seed = e->cfg->seed,
         .versions_json = versions_json,
         .host = host,
@@ -953,12 +957,13 @@ static void start_running(struct engine *e)
             snprintf(who, sizeof(who), "unrecorded run");
         pb_format_duration(cfg->duration, d, sizeof(d));
         if (cfg->duration > 0 && e->tasks > 0)
-            note(e, "%s: %s against %s, %" PRIu64 " requests or %s", who, cfg->pattern, e->url,
-                 e->tasks, d);
+            note(e, "%s: %s against %s, %" PRIu64 " requests or %s", who, cfg->pattern,
+                 e->shown_url, e->tasks, d);
         else if (cfg->duration > 0)
-            note(e, "%s: %s against %s for %s", who, cfg->pattern, e->url, d);
+            note(e, "%s: %s against %s for %s", who, cfg->pattern, e->shown_url, d);
         else
-            note(e, "%s: %s against %s, %" PRIu64 " requests", who, cfg->pattern, e->url, e->tasks);
+            note(e, "%s: %s against %s, %" PRIu64 " requests", who, cfg->pattern, e->shown_url,
+                 e->tasks);
     }
     uv_mutex_lock(&e->phase_mu);
     e->phase_n = 0; /* phases announced before the run are not part of it */
@@ -1065,8 +1070,20 @@ int pb_run_execute(const pb_run_config *cfg, pb_recorder *rec, pb_run_summary *o
     uint32_t slots = st.slots > 0 ? st.slots : params.concurrency > 0 ? params.concurrency : 1;
     uint32_t threads =
         pb_run_client_threads(cfg->client_threads, slots, (long)uv_available_parallelism());
-    if ((rc = pb_lanes_create(&e->loop, e->url, cfg->timeout, slots, threads, done_cb, e, &e->http,
-                              err)) != 0)
+    if ((e->shown_url = pb_secrets_url(e->url)) == NULL) {
+        rc = pb_err_set(err, PB_ENOMEM, "out of memory starting a run");
+        goto out;
+    }
+    pb_http_config http = {
+        .url = e->url,
+        .targets = &cfg->request,
+        .n_targets = 1,
+        .timeout = cfg->timeout,
+        .ok = &cfg->ok_status,
+        .cacert = cfg->cacert,
+        .insecure = cfg->insecure,
+    };
+    if ((rc = pb_lanes_create(&e->loop, &http, slots, threads, done_cb, e, &e->http, err)) != 0)
         goto out;
     if ((rc = begin_recording(e, err)) != 0)
         goto out;

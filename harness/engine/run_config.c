@@ -1,4 +1,5 @@
 /* pb_run_config: the options of one run, from the command line or a scenario. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,8 @@ int pb_run_config_init(pb_run_config *cfg)
     cfg->params.seed = cfg->seed;
     cfg->record = true;
     cfg->keep_every = 1;
+    pb_target_init(&cfg->request);
+    pb_status_set_default(&cfg->ok_status);
     cfg->db_path = strdup("patternbench.db");
     if (cfg->db_path == NULL)
         return PB_ENOMEM;
@@ -38,6 +41,8 @@ int pb_run_config_init(pb_run_config *cfg)
 void pb_run_config_cleanup(pb_run_config *cfg)
 {
     free(cfg->target_url);
+    pb_target_cleanup(&cfg->request);
+    free(cfg->cacert);
     free(cfg->db_path);
     pb_mock_config_destroy(cfg->mock);
     for (int i = 0; i < cfg->n_thresholds; i++)
@@ -67,34 +72,6 @@ static int set_string(char **dst, const char *name, const char *value, pb_err *e
     free(*dst);
     *dst = copy;
     return 0;
-}
-
-/* An http:// or https:// URL with a host, as libcurl parses it. */
-static int check_url(const char *value, pb_err *err)
-{
-    CURLU *u = curl_url();
-    if (u == NULL)
-        return pb_err_set(err, PB_ENOMEM, "--target: out of memory");
-    char *scheme = NULL, *host = NULL;
-    int rc = 0;
-    CURLUcode uc = curl_url_set(u, CURLUPART_URL, value, 0);
-    if (uc != CURLUE_OK) {
-        rc = pb_err_set(err, PB_EPARSE,
-                        "--target: expected an http:// or https:// URL, got \"%s\" (%s)", value,
-                        curl_url_strerror(uc));
-        goto done;
-    }
-    if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host[0] == '\0')
-        rc = pb_err_set(err, PB_EPARSE,
-                        "--target: expected an http:// or https:// URL with a host, got \"%s\"",
-                        value);
-done:
-    curl_free(scheme);
-    curl_free(host);
-    curl_url_cleanup(u);
-    return rc;
 }
 
 /* --record all | sample:N | seconds, as the number of request rows per one stored. */
@@ -127,6 +104,8 @@ int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value, p
         return set_flag(&cfg->quiet, name, value, err);
     if (strcmp(name, "json") == 0)
         return set_flag(&cfg->json, name, value, err);
+    if (strcmp(name, "insecure") == 0)
+        return set_flag(&cfg->insecure, name, value, err);
     if (strcmp(name, "no-record") == 0) {
         bool off = false;
         int rc = set_flag(&off, name, value, err);
@@ -180,8 +159,35 @@ int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value, p
         return 0;
     }
     if (strcmp(name, "target") == 0) {
-        int rc = check_url(value, err);
-        return rc != 0 ? rc : set_string(&cfg->target_url, name, value, err);
+        /* checked as a target's URL is, kept apart: the built-in mock's is known later */
+        pb_target check;
+        pb_target_init(&check);
+        int rc = pb_target_set_url(&check, value, err);
+        pb_target_cleanup(&check);
+        if (rc != 0) {
+            pb_err_prefix(err, "--target");
+            return rc;
+        }
+        return set_string(&cfg->target_url, name, value, err);
+    }
+    if (strcmp(name, "method") == 0)
+        return pb_target_set_method(&cfg->request, value, err);
+    if (strcmp(name, "header") == 0)
+        return pb_target_add_header(&cfg->request, value, err);
+    if (strcmp(name, "body") == 0)
+        return pb_target_set_body(&cfg->request, value, err);
+    if (strcmp(name, "ok-status") == 0)
+        return pb_status_set_parse(&cfg->ok_status, value, err);
+    if (strcmp(name, "secret-header") == 0)
+        return pb_secrets_add(&cfg->secrets, value, err);
+    if (strcmp(name, "cacert") == 0) {
+        /* read by libcurl at the first https:// connection: refuse a bad path now */
+        FILE *f = fopen(value, "r");
+        if (f == NULL)
+            return pb_err_set(err, PB_EIO, "--cacert %s: cannot read the file: %s", value,
+                              strerror(errno));
+        fclose(f);
+        return set_string(&cfg->cacert, name, value, err);
     }
     if (strcmp(name, "db") == 0)
         return set_string(&cfg->db_path, name, value, err);
@@ -265,6 +271,12 @@ int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value, p
     return rc;
 }
 
+bool pb_run_config_is_flag(const char *name)
+{
+    return strcmp(name, "quiet") == 0 || strcmp(name, "json") == 0 ||
+           strcmp(name, "no-record") == 0 || strcmp(name, "insecure") == 0;
+}
+
 int pb_run_config_check(const pb_run_config *cfg, pb_err *err)
 {
     if (pb_pattern_find(cfg->pattern) == NULL)
@@ -276,6 +288,10 @@ int pb_run_config_check(const pb_run_config *cfg, pb_err *err)
                           "--%s configures the built-in mock server; it cannot be used with "
                           "--target",
                           cfg->mock_option);
+    if (cfg->cacert != NULL && cfg->insecure)
+        return pb_err_set(err, PB_EINVAL,
+                          "--cacert and --insecure: expected one of them (--insecure verifies "
+                          "nothing, so a CA file would change nothing)");
     if (cfg->record && (cfg->db_path == NULL || cfg->db_path[0] == '\0'))
         return pb_err_set(err, PB_EINVAL, "--db: expected a file name");
     /* the built-in mock's own checks (a listen address beyond loopback with
@@ -381,6 +397,37 @@ static int max_digits(json_t *v)
     return most;
 }
 
+/* A request as the stored configuration shows it. */
+static json_t *request_json(const pb_target *t, const pb_secrets *secrets)
+{
+    json_t *o = json_object(), *headers = json_array();
+    int bad = o == NULL || headers == NULL;
+    char line[PB_SECRETS_NAME_MAX + sizeof(": " PB_SECRETS_REDACTED)];
+    for (const struct curl_slist *h = t->headers; !bad && h != NULL; h = h->next)
+        bad |= json_array_append_new(
+            headers, json_string(pb_secrets_header(secrets, h->data, line, sizeof(line))));
+    if (!bad && t->url != NULL) {
+        char *shown = pb_secrets_url(t->url);
+        bad |= shown == NULL || json_object_set_new(o, "url", json_string(shown));
+        free(shown);
+    }
+    if (!bad)
+        bad |= json_object_set_new(o, "method", json_string(t->method));
+    if (!bad)
+        bad |= json_object_set(o, "headers", headers);
+    /* the body itself may hold credentials too: its size and file only */
+    if (!bad && t->body != NULL)
+        bad |= json_object_set_new(o, "body_bytes", json_integer((json_int_t)t->body_len));
+    if (!bad && t->body_file != NULL)
+        bad |= json_object_set_new(o, "body_file", json_string(t->body_file));
+    json_decref(headers);
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 /* Parse a JSON text made by another module into a value (NULL on failure). */
 static json_t *embed(char *text)
 {
@@ -401,8 +448,16 @@ char *pb_run_config_to_json(const pb_run_config *cfg)
     bad |= json_object_set_new(root, "pattern", json_string(cfg->pattern));
     bad |=
         json_object_set_new(root, "label", json_string(cfg->label[0] ? cfg->label : cfg->pattern));
-    bad |= json_object_set_new(
-        root, "target", cfg->target_url ? json_string(cfg->target_url) : json_string("mock"));
+    char *shown = cfg->target_url != NULL ? pb_secrets_url(cfg->target_url) : NULL;
+    bad |= cfg->target_url != NULL && shown == NULL;
+    bad |= json_object_set_new(root, "target", json_string(shown != NULL ? shown : "mock"));
+    free(shown);
+    bad |= json_object_set_new(root, "request", request_json(&cfg->request, &cfg->secrets));
+    bad |= json_object_set_new(root, "ok_status", json_string(cfg->ok_status.text));
+    if (cfg->cacert != NULL)
+        bad |= json_object_set_new(root, "cacert", json_string(cfg->cacert));
+    if (cfg->insecure)
+        bad |= json_object_set_new(root, "insecure", json_true());
     bad |= json_object_set_new(root, "duration_us", json_integer((json_int_t)cfg->duration));
     bad |= json_object_set_new(root, "requests", json_integer((json_int_t)cfg->requests));
     bad |= json_object_set_new(root, "timeout_us", json_integer((json_int_t)cfg->timeout));

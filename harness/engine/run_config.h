@@ -10,7 +10,10 @@
 #include "mock.h"
 #include "monotime.h"
 #include "pattern.h"
+#include "secrets.h"
 #include "segment.h"
+#include "status_set.h"
+#include "target.h"
 
 #define PB_MAX_PHASES 32
 
@@ -31,6 +34,12 @@ typedef struct pb_run_config {
     pb_pattern_params params;
     uint64_t params_given;   /* bit i: pattern option i (pb_pattern_param_info) was set */
     char *target_url;        /* NULL = start the built-in mock with `mock` (malloc'd) */
+    pb_target request;       /* --method, --header, --body (its URL is target_url's) */
+    pb_status_set ok_status; /* --ok-status: statuses whose outcome is ok (2xx) */
+    pb_secrets secrets;      /* --secret-header: header values never shown */
+    char *cacert;            /* --cacert: CA certificates for https:// (malloc'd; NULL = the
+                                system's) */
+    bool insecure;           /* --insecure: https:// certificates are not verified */
     pb_mock_config *mock;    /* owned; always present */
     pb_usec duration;        /* 0 = bound by `requests` */
     uint64_t requests;       /* 0 = bound by duration */
@@ -67,8 +76,9 @@ void pb_run_config_cleanup(pb_run_config *cfg);
 
 /* Apply one option by long name without dashes ("pattern", "concurrency",
  * "duration", ...; pattern parameters go to pb_pattern_params_set and mock
- * options to pb_mock_config_set). Flags ("quiet", "json", "no-record") take
- * NULL or "true"/"false". PB_ENOENT if no part knows the name. */
+ * options to pb_mock_config_set). Flags ("quiet", "json", "no-record",
+ * "insecure") take NULL or "true"/"false"; "header" and "secret-header" add
+ * one each time. PB_ENOENT if no part knows the name. */
 int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value,
                       pb_err *err) PB_MUST_CHECK;
 
@@ -111,9 +121,27 @@ int pb_run_label_check(const char *label, pb_err *err) PB_MUST_CHECK;
 /* "all", "sample:N" or "seconds" for a keep_every (as --record takes it), into buf. */
 const char *pb_run_record_mode(uint32_t keep_every, char *buf, size_t len);
 
+/* The help lines of the options that describe the requests (run's and
+ * compare's), 80 columns wide. */
+#define PB_RUN_REQUEST_HELP                                                                        \
+    "  --method M           request method (GET)\n"                                                \
+    "  --header 'N: V'      add a request header (repeatable)\n"                                   \
+    "  --body TEXT|@FILE    request body, the text or the file's bytes, read once\n"               \
+    "  --ok-status LIST     statuses counted ok: codes and classes, e.g. 200,204 or\n"             \
+    "                       2xx,404 (2xx)\n"                                                       \
+    "  --secret-header N    never show this header's values (Authorization, Cookie,\n"             \
+    "                       Proxy-Authorization always; repeatable)\n"                             \
+    "  --cacert FILE        CA certificates to verify an https:// target with\n"                   \
+    "  --insecure           do not verify an https:// target's certificate\n"
+
+/* Whether a flag of run_config_set (it takes no value on the command line). */
+bool pb_run_config_is_flag(const char *name);
+
 /* Effective configuration as JSON (malloc'd), stored in runs.config_json: the
  * whole run's (a segment's share is not in it), plus "segment" {index, count}
- * and "start_at_us" when given. */
+ * and "start_at_us" when given. Secrets stay out: a secret header's value is
+ * "<redacted>" (pb_secrets), a password in the URL too, and of a body only its
+ * size and file are kept. */
 char *pb_run_config_to_json(const pb_run_config *cfg);
 
 #endif

@@ -39,8 +39,9 @@ static const char *dur(pb_usec us, char *buf, size_t len)
 void pb_run_summary_print(const pb_run_summary *s, const char *db, FILE *out)
 {
     char a[32], b[32], c[32], d[32], e[32], f[32], g[32];
-    fprintf(out, "\n%s: %s run of %s against %s, %.2fs\n", s->run_id > 0 ? "run" : "unrecorded run",
-            s->status, s->pattern_name, s->target, s->duration_s);
+    fprintf(out, "\n%s: %s run of %s against %s%s, %.2fs\n",
+            s->run_id > 0 ? "run" : "unrecorded run", s->status, s->pattern_name, s->target,
+            s->insecure ? " (--insecure: its certificate was not verified)" : "", s->duration_s);
     fprintf(out,
             "  requests    %" PRIu64 " (%" PRIu64 " reached the network, %" PRIu64
             " failed: %.2f%%)\n",
@@ -208,6 +209,8 @@ char *pb_run_summary_to_json(const pb_run_summary *s)
     bad |= put(root, "run_status", json_string(s->status));
     bad |= put(root, "pattern_name", json_string(s->pattern_name));
     bad |= put(root, "target", json_string(s->target));
+    if (s->insecure)
+        bad |= put(root, "insecure", json_true());
     bad |= put(root, "requests", json_integer((json_int_t)s->requests));
     bad |= put(root, "network", json_integer((json_int_t)s->network));
     bad |= put(root, "failed", json_integer((json_int_t)s->failed));

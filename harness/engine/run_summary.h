@@ -33,7 +33,8 @@ typedef struct pb_run_summary {
     uint64_t phase_sent[PB_MAX_PHASES]; /* attempts that reached the network, by mock phase
                                            (phase 0 when the target is not the built-in mock) */
     char pattern_name[32];
-    char target[256];   /* URL requested */
+    char target[256];   /* URL requested (a password in it redacted) */
+    bool insecure;      /* --insecure: https:// certificates were not verified */
     uint64_t network;   /* attempts that reached the network (not rejected/dropped) */
     uint64_t failed;    /* of those, outcome other than ok */
     uint64_t bytes;     /* response bytes received */

@@ -1,4 +1,5 @@
 #include "http_client.h"
+#include "secrets.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -38,9 +39,16 @@ struct sock_ctx {
 struct transfer {
     CURL *easy;
     pb_http *h;
-    struct curl_slist *headers; /* "X-PB-Seq: N", "X-PB-Attempt: K" (rewritten per request),
-                                   "User-Agent: ..." (a fixed line costs libcurl no
-                                   formatting per request, unlike CURLOPT_USERAGENT) */
+    /* Our own header lines, in this order: "X-PB-Seq: N", "X-PB-Attempt: K"
+     * (rewritten per request), "Expect:" (no 100-continue wait before a large
+     * body: the server's answer is what is measured), "User-Agent: ..." (a
+     * fixed line costs libcurl no formatting per request, unlike
+     * CURLOPT_USERAGENT). The target's own lines are linked on behind them,
+     * not copied, so that a target costs no allocation per request; they are
+     * unlinked before the list is freed. */
+    struct curl_slist *headers;
+    struct curl_slist *expect, *agent; /* nodes of `headers` */
+    uint32_t target; /* the target whose options the handle has; UINT32_MAX = none yet */
     void *user;
     pb_usec started;
     uint64_t bytes;
@@ -51,6 +59,14 @@ struct transfer {
     char errbuf[CURL_ERROR_SIZE];
 };
 
+/* A target and its URL, parsed once: each transfer points at it rather than
+ * parse the text per request. Each client parses its own, so that no two
+ * lanes' threads share a CURLU. */
+struct http_target {
+    const pb_target *t;
+    CURLU *url;
+};
+
 struct pb_http {
     uv_loop_t *loop;
     CURLM *multi;
@@ -58,8 +74,13 @@ struct pb_http {
     bool timer_ready;
     bool closing;
     bool global_init;
-    char *url;
-    CURLU *parsed_url; /* parsed once: each transfer copies it rather than parse the text */
+    char *url; /* the configuration's, as it may be shown (no password) */
+    struct http_target *targets;
+    uint32_t n_targets;
+    pb_target get; /* the target of a client configured without any: GET url */
+    pb_status_set ok;
+    const char *cacert;
+    bool insecure;
     long timeout_ms;
     pb_http_done_cb cb;
     void *cb_data;
@@ -75,14 +96,15 @@ struct pb_http {
     char error[128]; /* the first failure of libcurl's multi interface, "" if none */
 };
 
-pb_outcome pb_http_outcome(int curl_code, long status)
+pb_outcome pb_http_outcome(int curl_code, long status, const pb_status_set *ok)
 {
     switch ((CURLcode)curl_code) {
     case CURLE_OK:
-        if (status >= 400)
-            return PB_OUTCOME_HTTP_ERROR;
-        if (status >= 200)
+        if (ok != NULL ? pb_status_set_has(ok, status) : status >= 200 && status < 300)
             return PB_OUTCOME_OK;
+        /* a final status outside the set; a reply without one is broken */
+        if (status >= 200)
+            return PB_OUTCOME_HTTP_ERROR;
         return PB_OUTCOME_PROTOCOL_ERROR;
     case CURLE_OPERATION_TIMEDOUT:
         return PB_OUTCOME_TIMEOUT;
@@ -231,7 +253,7 @@ static void check_done(pb_http *h)
 
         pb_http_result res = {
             .user = t->user,
-            .outcome = pb_http_outcome((int)code, status),
+            .outcome = pb_http_outcome((int)code, status, &h->ok),
             .curl_code = (int)code,
             .status = status > 0 && status < 1000 ? (uint16_t)status : 0,
             .started = t->started,
@@ -391,6 +413,11 @@ static void transfer_free(struct transfer *t)
         return;
     if (t->easy != NULL)
         curl_easy_cleanup(t->easy);
+    if (t->agent != NULL) {
+        /* the target's lines are not ours to free */
+        t->expect->next = t->agent;
+        t->agent->next = NULL;
+    }
     curl_slist_free_all(t->headers);
     free(t);
 }
@@ -402,26 +429,26 @@ static int transfer_new(pb_http *h, struct transfer **out, pb_err *err)
     if (t == NULL)
         goto fail;
     t->h = h;
+    t->target = UINT32_MAX;
     t->easy = curl_easy_init();
     /* room for the widest numbers; the digits are rewritten per request */
-    t->headers = curl_slist_append(NULL, SEQ_HEADER "00000000000000000000");
-    if (t->headers != NULL) {
-        struct curl_slist *l = curl_slist_append(t->headers, ATTEMPT_HEADER "000");
+    static const char *const own[] = {SEQ_HEADER "00000000000000000000", ATTEMPT_HEADER "000",
+                                      "Expect:", "User-Agent: patternbench/" PB_VERSION};
+    for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+        struct curl_slist *l = curl_slist_append(t->headers, own[i]);
         if (l == NULL)
             goto fail;
         t->headers = l;
-        if ((l = curl_slist_append(t->headers, "User-Agent: patternbench/" PB_VERSION)) == NULL)
-            goto fail;
-        t->headers = l;
     }
-    if (t->easy == NULL || t->headers == NULL)
+    t->expect = t->headers->next->next;
+    t->agent = t->expect->next;
+    if (t->easy == NULL)
         goto fail;
     CURL *e = t->easy;
     CURLcode c = CURLE_OK;
 #define SET(opt, val)                                                                              \
     if (c == CURLE_OK)                                                                             \
     c = curl_easy_setopt(e, opt, val)
-    SET(CURLOPT_CURLU, h->parsed_url);
     SET(CURLOPT_PRIVATE, (void *)t);
     SET(CURLOPT_NOSIGNAL, 1L);
     SET(CURLOPT_TIMEOUT_MS, h->timeout_ms);
@@ -440,6 +467,12 @@ static int transfer_new(pb_http *h, struct transfer **out, pb_err *err)
     SET(CURLOPT_ERRORBUFFER, t->errbuf);
     SET(CURLOPT_CLOSESOCKETFUNCTION, close_socket_fn);
     SET(CURLOPT_CLOSESOCKETDATA, (void *)h);
+    if (h->cacert != NULL)
+        SET(CURLOPT_CAINFO, h->cacert);
+    if (h->insecure) {
+        SET(CURLOPT_SSL_VERIFYPEER, 0L);
+        SET(CURLOPT_SSL_VERIFYHOST, 0L);
+    }
 #undef SET
     if (c != CURLE_OK) {
         rc = pb_err_set(err, PB_ENET, "libcurl refused an option for %s: %s", h->url,
@@ -464,8 +497,8 @@ fail_set:
     return rc;
 }
 
-int pb_http_create(uv_loop_t *loop, const char *url, pb_usec timeout, uint32_t slots,
-                   pb_http_done_cb cb, void *cb_data, pb_http **out, pb_err *err)
+int pb_http_create(uv_loop_t *loop, const pb_http_config *cfg, uint32_t slots, pb_http_done_cb cb,
+                   void *cb_data, pb_http **out, pb_err *err)
 {
     int rc = PB_ENOMEM;
     *out = NULL;
@@ -480,21 +513,41 @@ int pb_http_create(uv_loop_t *loop, const char *url, pb_usec timeout, uint32_t s
     h->loop = loop;
     h->cb = cb;
     h->cb_data = cb_data;
-    h->timeout_ms = (long)((timeout + PB_USEC_PER_MS - 1) / PB_USEC_PER_MS);
+    h->timeout_ms = (long)((cfg->timeout + PB_USEC_PER_MS - 1) / PB_USEC_PER_MS);
     if (h->timeout_ms < 1)
         h->timeout_ms = 1;
-    h->url = strdup(url);
+    if (cfg->ok != NULL)
+        h->ok = *cfg->ok;
+    else
+        pb_status_set_default(&h->ok);
+    h->cacert = cfg->cacert;
+    h->insecure = cfg->insecure;
+    pb_target_init(&h->get);
+    h->n_targets = cfg->n_targets > 0 ? cfg->n_targets : 1;
+    h->url = cfg->url != NULL ? pb_secrets_url(cfg->url) : strdup("the targets");
     h->multi = curl_multi_init();
-    h->parsed_url = curl_url();
-    if (h->url == NULL || h->multi == NULL || h->parsed_url == NULL) {
+    h->targets = calloc(h->n_targets, sizeof(*h->targets));
+    if (h->url == NULL || h->multi == NULL || h->targets == NULL) {
         rc = pb_err_set(err, PB_ENOMEM, "out of memory creating the HTTP client");
         goto fail;
     }
-    CURLUcode uc = curl_url_set(h->parsed_url, CURLUPART_URL, url, 0);
-    if (uc != CURLUE_OK) {
-        rc = pb_err_set(err, PB_EINVAL, "%s: not a URL libcurl can use: %s", url,
-                        curl_url_strerror(uc));
-        goto fail;
+    for (uint32_t i = 0; i < h->n_targets; i++) {
+        struct http_target *ht = &h->targets[i];
+        ht->t = cfg->n_targets > 0 ? &cfg->targets[i] : &h->get;
+        const char *url = ht->t->url != NULL ? ht->t->url : cfg->url;
+        assert(url != NULL);
+        if ((ht->url = curl_url()) == NULL) {
+            rc = pb_err_set(err, PB_ENOMEM, "out of memory creating the HTTP client");
+            goto fail;
+        }
+        CURLUcode uc = curl_url_set(ht->url, CURLUPART_URL, url, 0);
+        if (uc != CURLUE_OK) {
+            char *shown = pb_secrets_url(url);
+            rc = pb_err_set(err, PB_EINVAL, "%s: not a URL libcurl can use: %s",
+                            shown != NULL ? shown : "a target", curl_url_strerror(uc));
+            free(shown);
+            goto fail;
+        }
     }
     if (uv_timer_init(loop, &h->timer) != 0) {
         rc = pb_err_set(err, PB_ESYS, "uv_timer_init failed");
@@ -540,9 +593,42 @@ fail:
     return rc;
 }
 
-int pb_http_start(pb_http *h, uint64_t seq, uint32_t attempt, void *user, pb_err *err)
+/* Give t's easy handle the options of target i: its URL, method, body and
+ * headers. Only when they change, so that one target costs nothing per request. */
+static CURLcode use_target(struct transfer *t, uint32_t i)
+{
+    const struct http_target *ht = &t->h->targets[i];
+    const pb_target *tg = ht->t;
+    CURL *e = t->easy;
+    CURLcode c = curl_easy_setopt(e, CURLOPT_CURLU, ht->url);
+    bool head = strcmp(tg->method, "HEAD") == 0;
+    if (c == CURLE_OK)
+        c = curl_easy_setopt(e, CURLOPT_NOBODY, head ? 1L : 0L);
+    if (c == CURLE_OK && !head && pb_target_sends_body(tg)) {
+        /* sent from the target's memory, not copied (POSTFIELDS, not COPYPOSTFIELDS) */
+        c = curl_easy_setopt(e, CURLOPT_POSTFIELDS, tg->body != NULL ? tg->body : "");
+        if (c == CURLE_OK)
+            c = curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)tg->body_len);
+    } else if (c == CURLE_OK && !head) {
+        c = curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    }
+    /* POSTFIELDS makes a POST and HTTPGET a GET: any other method is named */
+    bool named = strcmp(tg->method, head ? "HEAD" : pb_target_sends_body(tg) ? "POST" : "GET") != 0;
+    if (c == CURLE_OK)
+        c = curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, named ? tg->method : NULL);
+    /* the target's lines follow ours; its own User-Agent replaces ours */
+    t->expect->next = tg->own_user_agent ? tg->headers : t->agent;
+    t->agent->next = tg->own_user_agent ? NULL : tg->headers;
+    if (c == CURLE_OK)
+        t->target = i;
+    return c;
+}
+
+int pb_http_start(pb_http *h, uint64_t seq, uint32_t attempt, uint32_t target, void *user,
+                  pb_err *err)
 {
     assert(!h->closing);
+    assert(target < h->n_targets);
     struct transfer *t = h->free_xfers;
     if (t == NULL) {
         if (h->n_all >= PB_HTTP_MAX_SLOTS)
@@ -552,6 +638,16 @@ int pb_http_start(pb_http *h, uint64_t seq, uint32_t attempt, void *user, pb_err
             return rc;
     } else {
         h->free_xfers = t->next_free;
+    }
+    if (t->target != target) {
+        CURLcode c = use_target(t, target);
+        if (c != CURLE_OK) {
+            t->target = UINT32_MAX;
+            t->next_free = h->free_xfers;
+            h->free_xfers = t;
+            return pb_err_set(err, c == CURLE_OUT_OF_MEMORY ? PB_ENOMEM : PB_ENET,
+                              "libcurl refused a request to %s: %s", h->url, curl_easy_strerror(c));
+        }
     }
     snprintf(t->headers->data + sizeof(SEQ_HEADER) - 1, SEQ_DIGITS + 1, "%" PRIu64, seq);
     snprintf(t->headers->next->data + sizeof(ATTEMPT_HEADER) - 1, ATTEMPT_DIGITS + 1, "%u",
@@ -647,7 +743,10 @@ void pb_http_destroy(pb_http *h)
         c = next;
     }
     free(h->by_fd);
-    curl_url_cleanup(h->parsed_url);
+    for (uint32_t i = 0; h->targets != NULL && i < h->n_targets; i++)
+        curl_url_cleanup(h->targets[i].url);
+    free(h->targets);
+    pb_target_cleanup(&h->get);
     free(h->url);
     if (h->global_init)
         curl_global_cleanup();

@@ -1,10 +1,11 @@
-/* An HTTP GET client on a libuv loop: libcurl's multi_socket API driven by
+/* An HTTP client on a libuv loop: libcurl's multi_socket API driven by
  * uv_poll and uv_timer (the glue of curl's docs/examples/multi-uv.c). Easy
  * handles are kept in a pool and reused, so connections stay alive and a
  * request allocates nothing once the pool has grown to the peak in flight. */
 #ifndef PB_HTTP_CLIENT_H
 #define PB_HTTP_CLIENT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <curl/curl.h>
@@ -13,6 +14,8 @@
 #include "errors.h"
 #include "monotime.h"
 #include "pattern.h"
+#include "status_set.h"
+#include "target.h"
 
 typedef struct pb_http pb_http;
 
@@ -36,20 +39,34 @@ typedef struct pb_http_result {
 /* Called on the loop thread when a request ends; may call pb_http_start. */
 typedef void (*pb_http_done_cb)(void *data, const pb_http_result *res);
 
-/* Create a client for `url` on `loop`. timeout: per request (CURLOPT_TIMEOUT_MS);
- * slots: easy handles preallocated (the pool grows on demand up to
- * PB_HTTP_MAX_SLOTS). */
-int pb_http_create(uv_loop_t *loop, const char *url, pb_usec timeout, uint32_t slots,
-                   pb_http_done_cb cb, void *cb_data, pb_http **out, pb_err *err) PB_MUST_CHECK;
+/* What a client sends and how. The targets and cacert are borrowed: they
+ * must outlive the client (and are only read, by every lane's thread); the
+ * rest is copied. */
+typedef struct pb_http_config {
+    const char *url;          /* for a target without a URL of its own (and with no targets) */
+    const pb_target *targets; /* the requests pb_http_start picks from; none = GET url */
+    uint32_t n_targets;
+    pb_usec timeout;         /* per request (CURLOPT_TIMEOUT_MS) */
+    const pb_status_set *ok; /* statuses whose outcome is ok; NULL = 2xx */
+    const char *cacert;      /* CA certificates to verify https:// servers with; NULL = the
+                                system's */
+    bool insecure;           /* do not verify https:// servers' certificates or names */
+} pb_http_config;
+
+/* Create a client on `loop` sending what cfg describes. slots: easy handles
+ * preallocated (the pool grows on demand up to PB_HTTP_MAX_SLOTS). */
+int pb_http_create(uv_loop_t *loop, const pb_http_config *cfg, uint32_t slots, pb_http_done_cb cb,
+                   void *cb_data, pb_http **out, pb_err *err) PB_MUST_CHECK;
 
 /* Most requests in flight at once. */
 #define PB_HTTP_MAX_SLOTS 65536u
 
-/* Start a GET carrying the headers `X-PB-Seq: seq` and `X-PB-Attempt: attempt`
- * (capped at 255), from which the mock server draws the request's fault;
- * `user` comes back in the result. PB_EFULL when PB_HTTP_MAX_SLOTS are in
- * flight, PB_ENOMEM/PB_ENET when libcurl refuses. */
-int pb_http_start(pb_http *h, uint64_t seq, uint32_t attempt, void *user,
+/* Start the request of target number `target` (below the config's
+ * n_targets; 0 without targets), carrying the headers `X-PB-Seq: seq` and
+ * `X-PB-Attempt: attempt` (capped at 255), from which the mock server draws
+ * the request's fault; `user` comes back in the result. PB_EFULL when
+ * PB_HTTP_MAX_SLOTS are in flight, PB_ENOMEM/PB_ENET when libcurl refuses. */
+int pb_http_start(pb_http *h, uint64_t seq, uint32_t attempt, uint32_t target, void *user,
                   pb_err *err) PB_MUST_CHECK;
 
 /* Requests in flight. */
@@ -75,8 +92,9 @@ void pb_http_close(pb_http *h);
 /* Free the client after pb_http_close and the loop run (NULL-safe). */
 void pb_http_destroy(pb_http *h);
 
-/* The outcome of a finished transfer: libcurl's result and the HTTP status. */
-pb_outcome pb_http_outcome(int curl_code, long status);
+/* The outcome of a finished transfer from libcurl's result and the HTTP
+ * status: ok when the status is in `ok` (NULL = 2xx), http_error for another. */
+pb_outcome pb_http_outcome(int curl_code, long status, const pb_status_set *ok);
 
 /* Parse a Retry-After header value ("120" or an HTTP date, relative to the
  * wall clock `now_epoch` in seconds) into microseconds; 0 if unparseable. */

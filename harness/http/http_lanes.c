@@ -17,6 +17,7 @@ struct start_msg {
     uint64_t seq;
     void *user;
     uint32_t attempt;
+    uint32_t target;
 };
 
 /* A finished request handed back; res.error points into `error` once delivered. */
@@ -217,7 +218,7 @@ static void wake_cb(uv_async_t *a)
     const struct start_msg *s = ln->taking.items;
     for (uint32_t i = 0; i < ln->taking.n; i++) {
         pb_err err = {0};
-        if (pb_http_start(ln->http, s[i].seq, s[i].attempt, s[i].user, &err) != 0)
+        if (pb_http_start(ln->http, s[i].seq, s[i].attempt, s[i].target, s[i].user, &err) != 0)
             lane_refused(ln, &s[i], &err);
     }
     ln->taking.n = 0;
@@ -255,14 +256,14 @@ static uint32_t lane_slots(uint32_t slots, uint32_t n, uint32_t i)
     return slots / n + (i < slots % n ? 1 : 0);
 }
 
-static int lane_init(pb_lanes *l, struct lane *ln, const char *url, pb_usec timeout, uint32_t slots,
+static int lane_init(pb_lanes *l, struct lane *ln, const pb_http_config *cfg, uint32_t slots,
                      pb_err *err)
 {
     uint32_t share = lane_slots(slots, l->n, ln->index);
     if (share == 0)
         share = 1;
     if (l->n == 1)
-        return pb_http_create(l->loop, url, timeout, share, local_done, l, &ln->http, err);
+        return pb_http_create(l->loop, cfg, share, local_done, l, &ln->http, err);
     int rc = uv_mutex_init(&ln->mu);
     if (rc != 0)
         return pb_err_set(err, PB_ESYS, "cannot create a lock: %s", uv_strerror(rc));
@@ -276,7 +277,7 @@ static int lane_init(pb_lanes *l, struct lane *ln, const char *url, pb_usec time
     ln->loop_ready = true;
     /* created here, before the thread exists: libcurl's global set-up is not
      * guaranteed thread-safe, and the thread then owns the client alone */
-    if ((rc = pb_http_create(&ln->loop, url, timeout, share, lane_done, ln, &ln->http, err)) != 0)
+    if ((rc = pb_http_create(&ln->loop, cfg, share, lane_done, ln, &ln->http, err)) != 0)
         return rc;
     if ((rc = uv_async_init(&ln->loop, &ln->wake, wake_cb)) == 0) {
         ln->wake_ready = true;
@@ -302,9 +303,8 @@ static int lane_init(pb_lanes *l, struct lane *ln, const char *url, pb_usec time
     return 0;
 }
 
-int pb_lanes_create(uv_loop_t *loop, const char *url, pb_usec timeout, uint32_t slots,
-                    uint32_t threads, pb_http_done_cb cb, void *cb_data, pb_lanes **out,
-                    pb_err *err)
+int pb_lanes_create(uv_loop_t *loop, const pb_http_config *cfg, uint32_t slots, uint32_t threads,
+                    pb_http_done_cb cb, void *cb_data, pb_lanes **out, pb_err *err)
 {
     *out = NULL;
     if (threads < 1 || threads > PB_LANES_MAX)
@@ -352,7 +352,7 @@ int pb_lanes_create(uv_loop_t *loop, const char *url, pb_usec timeout, uint32_t 
     for (uint32_t i = 0; i < threads; i++) {
         l->lanes[i].l = l;
         l->lanes[i].index = i;
-        if ((rc = lane_init(l, &l->lanes[i], url, timeout, slots, err)) != 0)
+        if ((rc = lane_init(l, &l->lanes[i], cfg, slots, err)) != 0)
             goto fail;
     }
     *out = l;
@@ -366,7 +366,8 @@ fail:
     return rc;
 }
 
-int pb_lanes_start(pb_lanes *l, uint64_t seq, uint32_t attempt, void *user, pb_err *err)
+int pb_lanes_start(pb_lanes *l, uint64_t seq, uint32_t attempt, uint32_t target, void *user,
+                   pb_err *err)
 {
     if (l->stopped)
         return pb_err_set(err, PB_ESTATE, "the HTTP client has stopped");
@@ -375,7 +376,7 @@ int pb_lanes_start(pb_lanes *l, uint64_t seq, uint32_t attempt, void *user, pb_e
         if (l->lanes[i].in_flight < ln->in_flight)
             ln = &l->lanes[i];
     if (l->n == 1) {
-        int rc = pb_http_start(ln->http, seq, attempt, user, err);
+        int rc = pb_http_start(ln->http, seq, attempt, target, user, err);
         if (rc == 0)
             l->in_flight++;
         return rc;
@@ -383,7 +384,7 @@ int pb_lanes_start(pb_lanes *l, uint64_t seq, uint32_t attempt, void *user, pb_e
     uv_mutex_lock(&ln->mu);
     struct start_msg *s = buf_push(&ln->in, sizeof(*s));
     if (s != NULL)
-        *s = (struct start_msg){.seq = seq, .attempt = attempt, .user = user};
+        *s = (struct start_msg){.seq = seq, .attempt = attempt, .target = target, .user = user};
     uv_mutex_unlock(&ln->mu);
     if (s == NULL)
         return pb_err_set(err, PB_ENOMEM, "out of memory handing a request to HTTP lane %u",

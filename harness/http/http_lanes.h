@@ -31,19 +31,19 @@ typedef struct pb_lanes pb_lanes;
 /* Most lanes (threads) a client may have. */
 #define PB_LANES_MAX 64u
 
-/* Create a client for `url` with `threads` lanes (1 = on the caller's loop,
- * no thread). slots: easy handles preallocated in all, shared out among the
- * lanes; timeout, cb and cb_data as for pb_http_create. */
-int pb_lanes_create(uv_loop_t *loop, const char *url, pb_usec timeout, uint32_t slots,
-                    uint32_t threads, pb_http_done_cb cb, void *cb_data, pb_lanes **out,
-                    pb_err *err) PB_MUST_CHECK;
+/* Create a client sending what cfg describes (borrowed, as by
+ * pb_http_create) with `threads` lanes (1 = on the caller's loop, no thread).
+ * slots: easy handles preallocated in all, shared out among the lanes; cb and
+ * cb_data as for pb_http_create. */
+int pb_lanes_create(uv_loop_t *loop, const pb_http_config *cfg, uint32_t slots, uint32_t threads,
+                    pb_http_done_cb cb, void *cb_data, pb_lanes **out, pb_err *err) PB_MUST_CHECK;
 
-/* Start a GET as pb_http_start does, on the lane with the fewest requests in
+/* Start a request as pb_http_start does, on the lane with the fewest requests in
  * flight; with lane threads it goes out when the caller's loop next turns. A lane thread
  * that cannot start it reports it through the done callback (outcome
  * other_error with libcurl's message) and through pb_lanes_error. PB_ESTATE
  * after pb_lanes_abort_all. */
-int pb_lanes_start(pb_lanes *l, uint64_t seq, uint32_t attempt, void *user,
+int pb_lanes_start(pb_lanes *l, uint64_t seq, uint32_t attempt, uint32_t target, void *user,
                    pb_err *err) PB_MUST_CHECK;
 
 /* Requests started and not yet called back. */

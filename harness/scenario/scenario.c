@@ -1,5 +1,6 @@
 #include "scenario.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 
 #include "mock.h"
 #include "registry.h"
+#include "secrets.h"
 #include "threshold.h"
 #include "units.h"
 
@@ -657,11 +659,170 @@ static int parse_entries(const ctx *c, json_t *v, pb_scenario *sc)
     return 0;
 }
 
+/* The keys of "request", each the run option it becomes; a list's items
+ * become one option each. */
+static const struct request_key {
+    const char *key, *option;
+    enum { REQ_TEXT, REQ_LIST, REQ_FLAG } type;
+} request_keys[] = {
+    {"method", "method", REQ_TEXT},
+    {"headers", "header", REQ_LIST},
+    {"body", "body", REQ_TEXT},
+    {"ok-status", "ok-status", REQ_TEXT},
+    {"secret-headers", "secret-header", REQ_LIST},
+    {"cacert", "cacert", REQ_TEXT},
+    {"insecure", "insecure", REQ_FLAG},
+};
+#define N_REQUEST_KEYS (sizeof(request_keys) / sizeof(request_keys[0]))
+
+/* Append one request option to sc (strings copied). */
+static int add_request(pb_scenario *sc, const char *name, const char *value, const char *path)
+{
+    pb_scenario_param *grown = realloc(sc->request, (size_t)(sc->n_request + 1) * sizeof(*grown));
+    if (grown == NULL)
+        return PB_ENOMEM;
+    sc->request = grown;
+    pb_scenario_param *p = &grown[sc->n_request];
+    p->name = strdup(name);
+    p->value = strdup(value);
+    p->path = strdup(path);
+    if (p->name == NULL || p->value == NULL || p->path == NULL) {
+        free(p->name);
+        free(p->value);
+        free(p->path);
+        return PB_ENOMEM;
+    }
+    sc->n_request++;
+    return 0;
+}
+
+static int parse_request(const ctx *c, json_t *v, pb_scenario *sc)
+{
+    int rc =
+        want_object(c, v, "request",
+                    "{\"method\": \"POST\", \"headers\": [\"Content-Type: application/json\"], "
+                    "\"body\": \"@body.json\"}");
+    if (rc != 0)
+        return rc;
+    const char *keys[N_REQUEST_KEYS + 1];
+    for (size_t i = 0; i < N_REQUEST_KEYS; i++)
+        keys[i] = request_keys[i].key;
+    keys[N_REQUEST_KEYS] = NULL;
+    if ((rc = check_keys(c, v, "request", keys)) != 0)
+        return rc;
+    char p[PB_JSON_PATH_MAX], q[PB_JSON_PATH_MAX], got[64];
+    for (size_t i = 0; i < N_REQUEST_KEYS; i++) {
+        const struct request_key *k = &request_keys[i];
+        json_t *item = json_object_get(v, k->key);
+        if (item == NULL)
+            continue;
+        pb_json_path_key(p, sizeof(p), "request", k->key);
+        if (k->type == REQ_FLAG) {
+            if (!json_is_boolean(item))
+                return fail(c, p, "expected true or false, got %s",
+                            describe(item, got, sizeof(got)));
+            rc = add_request(sc, k->option, json_is_true(item) ? "true" : "false", p);
+        } else if (k->type == REQ_TEXT) {
+            if (!json_is_string(item))
+                return fail(c, p, "expected a string, got %s", describe(item, got, sizeof(got)));
+            rc = add_request(sc, k->option, json_string_value(item), p);
+        } else {
+            if (!json_is_array(item))
+                return fail(c, p, "expected an array of strings, got %s",
+                            describe(item, got, sizeof(got)));
+            size_t j;
+            json_t *line;
+            json_array_foreach(item, j, line)
+            {
+                pb_json_path_index(q, sizeof(q), p, j);
+                if (!json_is_string(line))
+                    return fail(c, q, "expected a string, got %s",
+                                describe(line, got, sizeof(got)));
+                if ((rc = add_request(sc, k->option, json_string_value(line), q)) != 0)
+                    break;
+            }
+        }
+        if (rc != 0)
+            return oom(c);
+    }
+    return 0;
+}
+
+bool pb_scenario_is_request_option(const char *name)
+{
+    for (size_t i = 0; i < N_REQUEST_KEYS; i++)
+        if (strcmp(name, request_keys[i].option) == 0)
+            return true;
+    return false;
+}
+
+int pb_scenario_add_request_option(pb_scenario *sc, const char *name, const char *value,
+                                   pb_err *err)
+{
+    char flag[64];
+    snprintf(flag, sizeof(flag), "--%s", name);
+    if (!pb_scenario_is_request_option(name))
+        return pb_err_set(err, PB_ENOENT, "%s: unknown option", flag);
+    /* checked once here, as run checks it */
+    pb_run_config cfg;
+    int rc = pb_run_config_init(&cfg);
+    if (rc == 0)
+        rc = pb_run_config_set(&cfg, name, value, err);
+    else
+        pb_err_set(err, rc, "out of memory");
+    pb_run_config_cleanup(&cfg);
+    if (rc == 0 && add_request(sc, name, value != NULL ? value : "true", flag) != 0)
+        rc = pb_err_set(err, PB_ENOMEM, "out of memory");
+    return rc;
+}
+
+json_t *pb_scenario_request_json(const pb_scenario *sc)
+{
+    if (sc->n_request == 0)
+        return NULL;
+    pb_secrets secrets = {0};
+    for (int i = 0; i < sc->n_request; i++)
+        if (strcmp(sc->request[i].name, "secret-header") == 0 &&
+            pb_secrets_add(&secrets, sc->request[i].value, NULL) != 0)
+            return NULL; /* checked when parsed: only out of room */
+    json_t *o = json_object();
+    int bad = o == NULL;
+    char line[PB_SECRETS_NAME_MAX + sizeof(": " PB_SECRETS_REDACTED)];
+    for (int i = 0; i < sc->n_request && !bad; i++) {
+        const pb_scenario_param *r = &sc->request[i];
+        const struct request_key *k = NULL;
+        for (size_t j = 0; j < N_REQUEST_KEYS && k == NULL; j++)
+            if (strcmp(r->name, request_keys[j].option) == 0)
+                k = &request_keys[j];
+        assert(k != NULL);
+        if (k->type == REQ_FLAG) {
+            bad |= json_object_set_new(o, k->key, json_boolean(strcmp(r->value, "true") == 0));
+        } else if (k->type == REQ_TEXT) {
+            bad |= json_object_set_new(o, k->key, json_string(r->value));
+        } else {
+            json_t *list = json_object_get(o, k->key);
+            if (list == NULL) {
+                list = json_array();
+                bad |= json_object_set_new(o, k->key, list);
+            }
+            const char *shown = strcmp(r->name, "header") == 0
+                                    ? pb_secrets_header(&secrets, r->value, line, sizeof(line))
+                                    : r->value;
+            bad |= list == NULL || json_array_append_new(list, json_string(shown));
+        }
+    }
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 static int parse_root(const ctx *c, json_t *root, pb_scenario *sc)
 {
     static const char *const keys[] = {
         "title",  "description", "seed", "duration",   "requests", "timeout", "time-scale",
-        "target", "mock",        "load", "thresholds", "patterns", NULL};
+        "target", "mock",        "load", "thresholds", "patterns", "request", NULL};
     char got[64];
     int rc;
     if (!json_is_object(root))
@@ -704,6 +865,8 @@ static int parse_root(const ctx *c, json_t *root, pb_scenario *sc)
     if ((v = json_object_get(root, "target")) != NULL && (rc = parse_target(c, v, sc)) != 0)
         return rc;
     if ((v = json_object_get(root, "mock")) != NULL && (rc = parse_mock(c, v, sc)) != 0)
+        return rc;
+    if ((v = json_object_get(root, "request")) != NULL && (rc = parse_request(c, v, sc)) != 0)
         return rc;
     if ((v = json_object_get(root, "load")) != NULL && (rc = parse_load(c, v, sc)) != 0)
         return rc;
@@ -859,6 +1022,12 @@ void pb_scenario_destroy(pb_scenario *sc)
     }
     free(sc->entries);
     free_strings(sc->thresholds, sc->n_thresholds);
+    for (int i = 0; i < sc->n_request; i++) {
+        free(sc->request[i].name);
+        free(sc->request[i].value);
+        free(sc->request[i].path);
+    }
+    free(sc->request);
     for (int i = 0; i < sc->n_phases; i++)
         free(sc->phase_names[i]);
     free(sc->source);
@@ -1068,6 +1237,16 @@ int pb_scenario_run_config(const pb_scenario *sc, int i, pb_run_config *cfg, pb_
         /* the profile replaces the settings: seed the mock again */
         if ((rc = pb_mock_config_set(cfg->mock, "seed", text, &inner)) != 0)
             return fail(&c, "seed", "%s", inner.msg);
+    }
+
+    for (int j = 0; j < sc->n_request; j++) {
+        const pb_scenario_param *r = &sc->request[j];
+        pb_err inner;
+        if ((rc = pb_run_config_set(cfg, r->name, r->value, &inner)) == 0)
+            continue;
+        if (strncmp(r->path, "--", 2) == 0) /* compare's own option: its message as it is */
+            return pb_err_set(err, rc, "%s", inner.msg);
+        return fail(&c, r->path, "%s", without_flag(inner.msg, r->name));
     }
 
     cfg->timeout = e->timeout ? e->timeout : sc->timeout ? sc->timeout : cfg->timeout;

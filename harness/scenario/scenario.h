@@ -25,10 +25,13 @@
 /* Largest scenario file read. */
 #define PB_SCENARIO_MAX_BYTES (4u << 20)
 
-/* A pattern option given in an entry, passed on to pb_run_config_set. */
+/* A pattern option given in an entry, or a request option of the top-level
+ * "request", passed on to pb_run_config_set. */
 typedef struct pb_scenario_param {
     char *name;  /* as `run` spells the flag, without dashes: "queue-size" */
     char *value; /* the JSON value as text: 50, 0.5, "1s", true */
+    char *path;  /* a request option's JSON path ("request.headers[1]"), or the flag that gave
+                    it ("--header"); NULL for an entry's */
 } pb_scenario_param;
 
 /* One element of "patterns": a pattern with its settings and a label. */
@@ -53,6 +56,9 @@ typedef struct pb_scenario {
     uint64_t requests;
     pb_usec timeout;  /* per request; 0 = run's default */
     char *target_url; /* NULL = the built-in mock */
+    pb_scenario_param *request; /* "request" (method, headers, body, ...) as run options, in
+                                   order, then those compare's command line adds */
+    int n_request;
     char *mock_json;  /* the "mock" profile as JSON text; NULL = a healthy mock */
     bool open_loop;
     uint32_t concurrency; /* closed loop: each entry's default concurrency (0 = pattern's) */
@@ -97,6 +103,21 @@ void pb_scenario_set_bound(pb_scenario *sc, pb_usec duration, uint64_t requests)
  * Call once, before pb_scenario_set_bound (an explicit --duration is not
  * scaled). PB_ERANGE for k outside (0, PB_SCENARIO_MAX_TIME_SCALE]. */
 int pb_scenario_time_scale(pb_scenario *sc, double k, pb_err *err) PB_MUST_CHECK;
+
+/* Add a request option ("method", "header", "body", "ok-status",
+ * "secret-header", "cacert", "insecure"), as compare's command line does:
+ * checked here, applied to every run after the scenario's own. */
+int pb_scenario_add_request_option(pb_scenario *sc, const char *name, const char *value,
+                                   pb_err *err) PB_MUST_CHECK;
+
+/* Whether `name` is a request option (a flag of run's that pb_scenario_add_request_option takes).
+ */
+bool pb_scenario_is_request_option(const char *name);
+
+/* The scenario's "request" with compare's options folded in, as it may be
+ * stored: a secret header's value is "<redacted>" (NULL when there is none
+ * or out of memory). */
+json_t *pb_scenario_request_json(const pb_scenario *sc);
 
 /* Add a global threshold (validated here), as `compare --threshold` does. */
 int pb_scenario_add_threshold(pb_scenario *sc, const char *expr, pb_err *err) PB_MUST_CHECK;

@@ -20,22 +20,24 @@
 
 static void curl_results_map_to_outcomes(void **state)
 {
-    assert_int_equal(pb_http_outcome(CURLE_OK, 200), PB_OUTCOME_OK);
-    assert_int_equal(pb_http_outcome(CURLE_OK, 204), PB_OUTCOME_OK);
-    assert_int_equal(pb_http_outcome(CURLE_OK, 302), PB_OUTCOME_OK);
-    assert_int_equal(pb_http_outcome(CURLE_OK, 404), PB_OUTCOME_HTTP_ERROR);
-    assert_int_equal(pb_http_outcome(CURLE_OK, 429), PB_OUTCOME_HTTP_ERROR);
-    assert_int_equal(pb_http_outcome(CURLE_OK, 503), PB_OUTCOME_HTTP_ERROR);
-    assert_int_equal(pb_http_outcome(CURLE_OPERATION_TIMEDOUT, 0), PB_OUTCOME_TIMEOUT);
-    assert_int_equal(pb_http_outcome(CURLE_COULDNT_CONNECT, 0), PB_OUTCOME_CONNECT_ERROR);
-    assert_int_equal(pb_http_outcome(CURLE_COULDNT_RESOLVE_HOST, 0), PB_OUTCOME_CONNECT_ERROR);
-    assert_int_equal(pb_http_outcome(CURLE_RECV_ERROR, 0), PB_OUTCOME_RESET);
-    assert_int_equal(pb_http_outcome(CURLE_SEND_ERROR, 0), PB_OUTCOME_RESET);
-    assert_int_equal(pb_http_outcome(CURLE_GOT_NOTHING, 0), PB_OUTCOME_RESET);
-    assert_int_equal(pb_http_outcome(CURLE_PARTIAL_FILE, 200), PB_OUTCOME_RESET);
-    assert_int_equal(pb_http_outcome(CURLE_WEIRD_SERVER_REPLY, 0), PB_OUTCOME_PROTOCOL_ERROR);
-    assert_int_equal(pb_http_outcome(CURLE_UNSUPPORTED_PROTOCOL, 0), PB_OUTCOME_PROTOCOL_ERROR);
-    assert_int_equal(pb_http_outcome(CURLE_SSL_CONNECT_ERROR, 0), PB_OUTCOME_OTHER_ERROR);
+    assert_int_equal(pb_http_outcome(CURLE_OK, 200, NULL), PB_OUTCOME_OK);
+    assert_int_equal(pb_http_outcome(CURLE_OK, 204, NULL), PB_OUTCOME_OK);
+    assert_int_equal(pb_http_outcome(CURLE_OK, 302, NULL), PB_OUTCOME_HTTP_ERROR);
+    assert_int_equal(pb_http_outcome(CURLE_OK, 404, NULL), PB_OUTCOME_HTTP_ERROR);
+    assert_int_equal(pb_http_outcome(CURLE_OK, 429, NULL), PB_OUTCOME_HTTP_ERROR);
+    assert_int_equal(pb_http_outcome(CURLE_OK, 503, NULL), PB_OUTCOME_HTTP_ERROR);
+    assert_int_equal(pb_http_outcome(CURLE_OPERATION_TIMEDOUT, 0, NULL), PB_OUTCOME_TIMEOUT);
+    assert_int_equal(pb_http_outcome(CURLE_COULDNT_CONNECT, 0, NULL), PB_OUTCOME_CONNECT_ERROR);
+    assert_int_equal(pb_http_outcome(CURLE_COULDNT_RESOLVE_HOST, 0, NULL),
+                     PB_OUTCOME_CONNECT_ERROR);
+    assert_int_equal(pb_http_outcome(CURLE_RECV_ERROR, 0, NULL), PB_OUTCOME_RESET);
+    assert_int_equal(pb_http_outcome(CURLE_SEND_ERROR, 0, NULL), PB_OUTCOME_RESET);
+    assert_int_equal(pb_http_outcome(CURLE_GOT_NOTHING, 0, NULL), PB_OUTCOME_RESET);
+    assert_int_equal(pb_http_outcome(CURLE_PARTIAL_FILE, 200, NULL), PB_OUTCOME_RESET);
+    assert_int_equal(pb_http_outcome(CURLE_WEIRD_SERVER_REPLY, 0, NULL), PB_OUTCOME_PROTOCOL_ERROR);
+    assert_int_equal(pb_http_outcome(CURLE_UNSUPPORTED_PROTOCOL, 0, NULL),
+                     PB_OUTCOME_PROTOCOL_ERROR);
+    assert_int_equal(pb_http_outcome(CURLE_SSL_CONNECT_ERROR, 0, NULL), PB_OUTCOME_OTHER_ERROR);
 }
 
 static void retry_after_takes_seconds_or_a_date(void **state)
@@ -75,7 +77,7 @@ static void driver_done(void *data, const pb_http_result *res)
     if (res->error[0] != '\0')
         snprintf(d->error, sizeof(d->error), "%s", res->error);
     if (d->started < d->total) {
-        assert_int_equal(pb_http_start(d->http, d->started, 0, NULL, NULL), 0);
+        assert_int_equal(pb_http_start(d->http, d->started, 0, 0, NULL, NULL), 0);
         d->started++;
     }
     if (d->ended == d->total)
@@ -88,10 +90,10 @@ static void drive(struct driver *d, const char *url, pb_usec timeout, uint32_t p
     memset(d, 0, sizeof(*d));
     d->total = total;
     assert_int_equal(uv_loop_init(&d->loop), 0);
-    assert_int_equal(
-        pb_http_create(&d->loop, url, timeout, parallel, driver_done, d, &d->http, NULL), 0);
+    pb_http_config cfg = {.url = url, .timeout = timeout};
+    assert_int_equal(pb_http_create(&d->loop, &cfg, parallel, driver_done, d, &d->http, NULL), 0);
     for (uint32_t i = 0; i < parallel && d->started < total; i++) {
-        assert_int_equal(pb_http_start(d->http, d->started, 0, NULL, NULL), 0);
+        assert_int_equal(pb_http_start(d->http, d->started, 0, 0, NULL, NULL), 0);
         d->started++;
     }
     uv_run(&d->loop, UV_RUN_DEFAULT);

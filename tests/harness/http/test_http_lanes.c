@@ -42,7 +42,7 @@ static void driver_done(void *data, const pb_http_result *res)
     if (res->error[0] != '\0')
         snprintf(d->error, sizeof(d->error), "%s", res->error);
     if (d->started < d->total) {
-        assert_int_equal(pb_lanes_start(d->lanes, d->started, 0, res->user, NULL), 0);
+        assert_int_equal(pb_lanes_start(d->lanes, d->started, 0, 0, res->user, NULL), 0);
         d->started++;
     }
     if (d->ended == d->total)
@@ -57,12 +57,12 @@ static void open_driver(struct driver *d, const char *url, pb_usec timeout, uint
     d->loop_thread = uv_thread_self();
     assert_int_equal(uv_loop_init(&d->loop), 0);
     pb_err err = {0};
-    if (pb_lanes_create(&d->loop, url, timeout, WORKERS, threads, driver_done, d, &d->lanes,
-                        &err) != 0)
+    pb_http_config cfg = {.url = url, .timeout = timeout};
+    if (pb_lanes_create(&d->loop, &cfg, WORKERS, threads, driver_done, d, &d->lanes, &err) != 0)
         fail_msg("pb_lanes_create: %s", err.msg);
     assert_int_equal(pb_lanes_threads(d->lanes), threads);
     for (uint32_t w = 0; w < WORKERS && d->started < total; w++) {
-        assert_int_equal(pb_lanes_start(d->lanes, d->started, 0, (void *)(uintptr_t)w, NULL), 0);
+        assert_int_equal(pb_lanes_start(d->lanes, d->started, 0, 0, (void *)(uintptr_t)w, NULL), 0);
         d->started++;
     }
 }
@@ -136,7 +136,7 @@ static void abort_abandons_requests_in_flight_without_a_callback(void **state)
     uv_run(&d.loop, UV_RUN_NOWAIT);
     assert_int_equal(d.ended, 0);
     pb_err err = {0};
-    assert_int_equal(pb_lanes_start(d.lanes, 99, 0, NULL, &err), PB_ESTATE);
+    assert_int_equal(pb_lanes_start(d.lanes, 99, 0, 0, NULL, &err), PB_ESTATE);
     close_driver(&d);
     pb_mock_stop(m);
 }
@@ -153,8 +153,8 @@ static void the_thread_count_follows_cpus_and_concurrency(void **state)
     uv_loop_t loop;
     pb_lanes *l;
     assert_int_equal(uv_loop_init(&loop), 0);
-    assert_int_equal(pb_lanes_create(&loop, "http://127.0.0.1:1/", PB_USEC_PER_SEC, 4,
-                                     PB_LANES_MAX + 1, driver_done, NULL, &l, &err),
+    pb_http_config cfg = {.url = "http://127.0.0.1:1/", .timeout = PB_USEC_PER_SEC};
+    assert_int_equal(pb_lanes_create(&loop, &cfg, 4, PB_LANES_MAX + 1, driver_done, NULL, &l, &err),
                      PB_ERANGE);
     assert_non_null(strstr(err.msg, "--client-threads"));
     assert_int_equal(uv_loop_close(&loop), 0);

@@ -1,0 +1,403 @@
+/* What `run` sends, as a server sees it: --method, --header, --body and
+ * --ok-status against nginx on loopback and the built-in mock; secrets that
+ * never reach an output; HTTPS with --cacert and --insecure; and the mistakes
+ * in describing requests that are refused before anything starts. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "pb_child.h"
+#include "scratch_db.h"
+#include "test_file.h"
+#include "test_nginx.h"
+#include "test_sql.h"
+
+/* How long a run given here may take to end once started. */
+#define FINISH_MS 60000
+
+/* `patternbench COMMAND ARGS...` to its end; returns its exit status. */
+static int run_cli(pb_child *ch, const char *command, const char *const *args)
+{
+    const char *argv[64] = {command};
+    int n = 1;
+    for (int i = 0; args[i] != NULL && n < 63; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    return pb_child_run(ch, argv, NULL, FINISH_MS);
+}
+
+static json_t *summary_json(const pb_child *ch)
+{
+    json_error_t jerr;
+    json_t *j = json_loads(ch->out, 0, &jerr);
+    if (j == NULL)
+        fail_msg("stdout is not one JSON object (%s): %s", jerr.text, ch->out);
+    return j;
+}
+
+static int64_t outcome(json_t *summary, const char *name)
+{
+    json_t *v = json_object_get(json_object_get(summary, "outcomes"), name);
+    if (!json_is_integer(v))
+        fail_msg("the summary has no outcome \"%s\"", name);
+    return json_integer_value(v);
+}
+
+/* How many lines of text are exactly `line`. */
+static int count_lines(const char *text, const char *line)
+{
+    int n = 0;
+    size_t len = strlen(line);
+    for (const char *p = text; p != NULL && *p != '\0';) {
+        const char *end = strchr(p, '\n');
+        size_t l = end != NULL ? (size_t)(end - p) : strlen(p);
+        if (l == len && strncmp(p, line, len) == 0)
+            n++;
+        p = end != NULL ? end + 1 : NULL;
+    }
+    return n;
+}
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void post_put_and_delete_as_nginx_logs_them(void **state)
+{
+    scratch_db *c = *state;
+    test_nginx ng;
+    test_nginx_start(&ng, false);
+    char body[128];
+    snprintf(body, sizeof(body), "%s/body.bin", c->dir);
+    char bytes[1024];
+    for (size_t i = 0; i < sizeof(bytes); i++)
+        bytes[i] = (char)(i * 7 + 1); /* NULs and all: sent as they are */
+    write_file(body, bytes, sizeof(bytes));
+    char at_body[140];
+    snprintf(at_body, sizeof(at_body), "@%s", body);
+
+    pb_child ch;
+    const char *post[] = {"--target",
+                          ng.url,
+                          "--method",
+                          "POST",
+                          "--body",
+                          at_body,
+                          "--header",
+                          "X-Demo: from-a-file",
+                          "--requests",
+                          "20",
+                          "--client-threads",
+                          "2",
+                          "--concurrency",
+                          "32",
+                          "--db",
+                          c->db,
+                          "--quiet",
+                          "--json",
+                          NULL};
+    if (run_cli(&ch, "run", post) != 0)
+        fail_msg("run failed: %s", ch.err);
+    json_t *s = summary_json(&ch);
+    assert_int_equal(outcome(s, "ok"), 20);
+    json_decref(s);
+    pb_child_cleanup(&ch);
+    /* a body given inline, another method, an empty header */
+    const char *put[] = {"--target",   ng.url, "--method", "PUT", "--body",  "abc",
+                         "--requests", "5",    "--db",     c->db, "--quiet", NULL};
+    if (run_cli(&ch, "run", put) != 0)
+        fail_msg("run failed: %s", ch.err);
+    pb_child_cleanup(&ch);
+    const char *del[] = {"--target", ng.url, "--method", "DELETE",  "--requests",
+                         "3",        "--db", c->db,      "--quiet", NULL};
+    if (run_cli(&ch, "run", del) != 0)
+        fail_msg("run failed: %s", ch.err);
+    pb_child_cleanup(&ch);
+
+    char *log = test_slurp(ng.log, NULL);
+    assert_non_null(log);
+    if (count_lines(log, "POST / HTTP/1.1 1024 from-a-file") != 20 ||
+        count_lines(log, "PUT / HTTP/1.1 3 -") != 5 ||
+        count_lines(log, "DELETE / HTTP/1.1 - -") != 3)
+        fail_msg("nginx logged:\n%s", log);
+    free(log);
+    test_nginx_stop(&ng);
+}
+
+static void ok_status_decides_what_counts_as_ok(void **state)
+{
+    scratch_db *c = *state;
+    pb_child ch;
+    const char *plain[] = {"--errors", "404:1",   "--requests", "30", "--db",
+                           c->db,      "--quiet", "--json",     NULL};
+    assert_int_equal(run_cli(&ch, "run", plain), 0);
+    json_t *s = summary_json(&ch);
+    assert_int_equal(outcome(s, "http_error"), 30);
+    assert_int_equal(outcome(s, "ok"), 0);
+    json_decref(s);
+    pb_child_cleanup(&ch);
+    const char *with[] = {"--errors", "404:1", "--ok-status", "2xx,404", "--requests", "30",
+                          "--db",     c->db,   "--quiet",     "--json",  NULL};
+    assert_int_equal(run_cli(&ch, "run", with), 0);
+    s = summary_json(&ch);
+    assert_int_equal(outcome(s, "ok"), 30);
+    assert_int_equal(outcome(s, "http_error"), 0);
+    json_decref(s);
+    pb_child_cleanup(&ch);
+    /* a list without 2xx: the mock's 200s are errors */
+    const char *only[] = {"--ok-status", "204",     "--requests", "10", "--db",
+                          c->db,         "--quiet", "--json",     NULL};
+    assert_int_equal(run_cli(&ch, "run", only), 0);
+    s = summary_json(&ch);
+    assert_int_equal(outcome(s, "http_error"), 10);
+    json_decref(s);
+    pb_child_cleanup(&ch);
+    assert_int_equal(test_db_int(c->db, "SELECT count(*) FROM runs"), 3);
+}
+
+static const char secrets[][24] = {"S3cr3tAuthValue", "S3cr3tKeyValue", "S3cr3tCookieValue",
+                                   "S3cr3tUrlPassword"};
+
+/* Fails when any secret is in the len bytes at text (which need not be text). */
+static void assert_no_secret(const char *what, const void *text, size_t len)
+{
+    for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
+        if (memmem(text, len, secrets[i], strlen(secrets[i])) != NULL)
+            fail_msg("%s holds the secret %s", what, secrets[i]);
+}
+
+static void assert_no_secret_in_file(const char *path)
+{
+    size_t len = 0;
+    char *data = test_slurp(path, &len);
+    if (data == NULL)
+        return; /* a -wal or -shm file that is gone */
+    assert_no_secret(path, data, len);
+    free(data);
+}
+
+static void secrets_reach_the_server_and_no_output(void **state)
+{
+    scratch_db *c = *state;
+    test_nginx ng;
+    test_nginx_start(&ng, false);
+    /* the URL with a user and password */
+    char url[512];
+    snprintf(url, sizeof(url), "http://pb:%s@%s", secrets[3], ng.url + strlen("http://"));
+    char auth[64], key[64], cookie[64];
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", secrets[0]);
+    snprintf(key, sizeof(key), "x-api-key: %s", secrets[1]);
+    snprintf(cookie, sizeof(cookie), "Cookie: session=%s", secrets[2]);
+    char metrics[32];
+    snprintf(metrics, sizeof(metrics), "127.0.0.1:%u", test_nginx_free_port());
+    const char *args[] = {"run",
+                          "--target",
+                          url,
+                          "--header",
+                          auth,
+                          "--header",
+                          key,
+                          "--header",
+                          cookie,
+                          "--header",
+                          "X-Demo: seen",
+                          "--secret-header",
+                          "X-Api-Key",
+                          "--duration",
+                          "3s",
+                          "--concurrency",
+                          "2",
+                          "--rate",
+                          "200",
+                          "--metrics",
+                          metrics,
+                          "--db",
+                          c->db,
+                          "--json",
+                          NULL};
+    /* on a terminal: a progress line every second */
+    pb_child ch;
+    pb_child_spawn(&ch, args, &(pb_child_options){.tty = true});
+    pb_child_await(&ch, PB_CHILD_ERR, "req/s", 1, FINISH_MS);
+    char page_url[64];
+    snprintf(page_url, sizeof(page_url), "http://%s/metrics", metrics);
+    const char *get[] = {"-sS", "--max-time", "5", page_url, NULL};
+    pb_child scrape;
+    int rc = pb_child_run(&scrape, get, &(pb_child_options){.program = "/usr/bin/curl"}, 10000);
+    if (rc != 0 || strstr(scrape.out, "patternbench_requests_total") == NULL)
+        fail_msg("scraping %s: exit %d, %s%s", page_url, rc, scrape.out, scrape.err);
+    assert_no_secret("the metrics page", scrape.out, scrape.out_len);
+    pb_child_cleanup(&scrape);
+    pb_child_finish(&ch, FINISH_MS);
+    if (pb_child_exit_code(&ch) != 0)
+        fail_msg("run failed: %s", ch.err);
+    assert_no_secret("the summary", ch.out, ch.out_len);
+    assert_no_secret("the progress lines", ch.err, ch.err_len);
+    pb_child_cleanup(&ch);
+
+    /* the server got them all */
+    char *log = test_slurp(ng.log, NULL);
+    assert_non_null(log);
+    assert_non_null(strstr(log, "GET / HTTP/1.1 - seen"));
+    free(log);
+    test_nginx_stop(&ng);
+
+    /* the stored configuration says what was sent, without the values */
+    char *config = test_db_text(c->db, "SELECT config_json FROM runs");
+    if (strstr(config, "\"Authorization: <redacted>\"") == NULL ||
+        strstr(config, "\"x-api-key: <redacted>\"") == NULL ||
+        strstr(config, "\"Cookie: <redacted>\"") == NULL ||
+        strstr(config, "\"X-Demo: seen\"") == NULL || strstr(config, "pb:<redacted>@") == NULL)
+        fail_msg("stored configuration: %s", config);
+    free(config);
+
+    /* nor the database, a report or an export */
+    char report[128], export[128], path[192];
+    snprintf(report, sizeof(report), "%s/report", c->dir);
+    snprintf(export, sizeof(export), "%s/rows.jsonl", c->dir);
+    const char *rep[] = {c->db, "-o", report, NULL};
+    if (run_cli(&ch, "report", rep) != 0)
+        fail_msg("report failed: %s", ch.err);
+    assert_no_secret("report's output", ch.out, ch.out_len);
+    pb_child_cleanup(&ch);
+    const char *exp[] = {c->db, "--format", "jsonl", "-o", export, NULL};
+    if (run_cli(&ch, "export", exp) != 0)
+        fail_msg("export failed: %s", ch.err);
+    pb_child_cleanup(&ch);
+    assert_no_secret_in_file(export);
+    static const char *const files[] = {"index.html", "summary.md", "summary.json"};
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", report, files[i]);
+        struct stat st;
+        assert_int_equal(stat(path, &st), 0);
+        assert_no_secret_in_file(path);
+    }
+    static const char *const db_files[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < sizeof(db_files) / sizeof(db_files[0]); i++) {
+        snprintf(path, sizeof(path), "%s%s", c->db, db_files[i]);
+        assert_no_secret_in_file(path);
+    }
+    test_rmtree(report);
+    unlink(export);
+}
+
+static void https_with_cacert_without_and_insecure(void **state)
+{
+    scratch_db *c = *state;
+    test_nginx ng;
+    test_nginx_start(&ng, true);
+    pb_child ch;
+    const char *with[] = {"--target", ng.url,          "--cacert", ng.cert, "--requests",
+                          "20",       "--concurrency", "4",        "--db",  c->db,
+                          "--quiet",  "--json",        NULL};
+    if (run_cli(&ch, "run", with) != 0)
+        fail_msg("run with --cacert failed: %s", ch.err);
+    json_t *s = summary_json(&ch);
+    assert_int_equal(outcome(s, "ok"), 20);
+    /* connections are reused across requests, TLS or not */
+    json_t *conns = json_object_get(s, "connections");
+    assert_true(json_is_integer(conns) && json_integer_value(conns) >= 1 &&
+                json_integer_value(conns) <= 4);
+    assert_null(json_object_get(s, "insecure"));
+    json_decref(s);
+    pb_child_cleanup(&ch);
+
+    /* the system's CAs do not know the certificate: a TLS error, exit 1 */
+    const char *without[] = {"--target", ng.url, "--requests", "5", "--db", c->db, "--quiet", NULL};
+    int rc = run_cli(&ch, "run", without);
+    if (rc != 1 || strstr(ch.err, "no request got an answer") == NULL ||
+        strstr(ch.err, "certificate") == NULL)
+        fail_msg("exit %d, stderr: %s", rc, ch.err);
+    pb_child_cleanup(&ch);
+
+    const char *insecure[] = {"--target", ng.url, "--insecure", "--requests",
+                              "5",        "--db", c->db,        NULL};
+    if (run_cli(&ch, "run", insecure) != 0)
+        fail_msg("run with --insecure failed: %s", ch.err);
+    if (strstr(ch.out, "--insecure") == NULL && strstr(ch.err, "--insecure") == NULL)
+        fail_msg("the summary does not name --insecure: %s%s", ch.out, ch.err);
+    pb_child_cleanup(&ch);
+    assert_int_equal(
+        test_db_int(c->db,
+                    "SELECT count(*) FROM runs WHERE config_json LIKE '%\"insecure\":true%'"),
+        1);
+    test_nginx_stop(&ng);
+}
+
+static void mistakes_in_requests_exit_2_before_anything_starts(void **state)
+{
+    scratch_db *c = *state;
+    char dir_body[96];
+    snprintf(dir_body, sizeof(dir_body), "@%s", c->dir); /* a folder: not readable as a file */
+    static const char *const ok_cert = "/etc/hostname";
+    const struct {
+        const char *args[6];
+        const char *says[2];
+    } cases[] = {
+        {{"--body", "@/nonexistent/body.json"}, {"--body @/nonexistent/body.json", "cannot read"}},
+        {{"--body", dir_body}, {"--body @", "cannot read"}},
+        {{"--header", "Authorization Bearer x"}, {"--header", "colon"}},
+        {{"--header", ": no name"}, {"--header", "colon"}},
+        {{"--header", "X-PB-Seq: 3"}, {"X-PB-Seq", "itself"}},
+        {{"--header", "X-Bad: a\nb"}, {"--header X-Bad", "control"}},
+        {{"--ok-status", "2xx,4x4"}, {"--ok-status", "\"4x4\""}},
+        {{"--ok-status", "200,"}, {"--ok-status", "\"\""}},
+        {{"--ok-status", "99"}, {"--ok-status", "\"99\""}},
+        {{"--method", "GE T"}, {"--method", "\"GE T\""}},
+        {{"--secret-header", "Bad Name"}, {"--secret-header", "\"Bad Name\""}},
+        {{"--cacert", "/nonexistent/ca.pem"}, {"--cacert /nonexistent/ca.pem", "cannot read"}},
+        {{"--cacert", ok_cert, "--insecure"}, {"--cacert and --insecure", NULL}},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *args[12] = {"--db", c->db, "--requests", "1"};
+        int n = 4;
+        for (int k = 0; cases[i].args[k] != NULL; k++)
+            args[n++] = cases[i].args[k];
+        args[n] = NULL;
+        pb_child ch;
+        int rc = run_cli(&ch, "run", args);
+        if (rc != 2 || strstr(ch.err, "patternbench run: ") != ch.err ||
+            strstr(ch.err, cases[i].says[0]) == NULL ||
+            (cases[i].says[1] != NULL && strstr(ch.err, cases[i].says[1]) == NULL) ||
+            strstr(ch.err, "see 'patternbench run --help'") == NULL)
+            fail_msg("case %zu (%s %s): exit %d, stderr: %s", i, cases[i].args[0],
+                     cases[i].args[1] ? cases[i].args[1] : "", rc, ch.err);
+        assert_int_equal(ch.out_len, 0);
+        pb_child_cleanup(&ch);
+        /* refused before anything ran: no database was created */
+        struct stat st;
+        assert_int_equal(stat(c->db, &st), -1);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(post_put_and_delete_as_nginx_logs_them, scratch_db_setup,
+                                        scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(ok_status_decides_what_counts_as_ok, scratch_db_setup,
+                                        scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(secrets_reach_the_server_and_no_output, scratch_db_setup,
+                                        scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(https_with_cacert_without_and_insecure, scratch_db_setup,
+                                        scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(mistakes_in_requests_exit_2_before_anything_starts,
+                                        scratch_db_setup, scratch_db_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
