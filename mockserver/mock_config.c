@@ -607,6 +607,38 @@ cleanup:
     return rc;
 }
 
+/* A PEM file of at most PB_MOCK_TLS_PEM_MAX bytes into buf, as text. */
+static int load_pem(char *buf, const char *path, const char *what, pb_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return pb_err_set(err, PB_EIO, "%s %s: cannot read the file: %s", what, path,
+                          strerror(errno));
+    size_t n = fread(buf, 1, PB_MOCK_TLS_PEM_MAX + 1, f);
+    int failed = ferror(f);
+    fclose(f);
+    if (failed)
+        return pb_err_set(err, PB_EIO, "%s %s: cannot read the file", what, path);
+    if (n > PB_MOCK_TLS_PEM_MAX || memchr(buf, '\0', n) != NULL ||
+        strstr((buf[n] = '\0', buf), "-----BEGIN ") == NULL) {
+        buf[0] = '\0';
+        return pb_err_set(err, PB_EINVAL,
+                          "%s %s: expected a PEM file (-----BEGIN ...) of at most %d bytes", what,
+                          path, PB_MOCK_TLS_PEM_MAX);
+    }
+    return 0;
+}
+
+static int set_tls_cert(pb_mock_config *cfg, const char *path, const char *what, pb_err *err)
+{
+    return load_pem(cfg->tls_cert, path, what, err);
+}
+
+static int set_tls_key(pb_mock_config *cfg, const char *path, const char *what, pb_err *err)
+{
+    return load_pem(cfg->tls_key, path, what, err);
+}
+
 /* Where a key may be given. */
 enum key_scope {
     SETTING,      /* per phase: the command line, a profile's top level, each phase */
@@ -657,6 +689,8 @@ static const mock_key keys[] = {
     {"admin", COMMAND_LINE, .set = set_admin},
     {"admin-token", COMMAND_LINE, .set = set_admin_token},
     {"admin-token-file", COMMAND_LINE, .set = set_admin_token_file},
+    {"tls-cert", COMMAND_LINE, .set = set_tls_cert},
+    {"tls-key", COMMAND_LINE, .set = set_tls_key},
     {"profile", COMMAND_LINE, .set = set_profile},
 };
 
@@ -752,6 +786,10 @@ static bool loopback(const pb_mock_config *cfg)
 
 int pb_mock_config_check(const pb_mock_config *cfg, pb_err *err)
 {
+    if ((cfg->tls_cert[0] == '\0') != (cfg->tls_key[0] == '\0'))
+        return pb_err_set(err, PB_EINVAL,
+                          "--tls-cert and --tls-key: expected both (the certificate and its "
+                          "private key) or neither");
     if (cfg->admin != PB_MOCK_ADMIN_ON || cfg->admin_token[0] != '\0' || loopback(cfg))
         return 0;
     return pb_err_set(err, PB_EINVAL,

@@ -20,6 +20,8 @@
 #define PB_MOCK_MAX_BODY (64ULL << 20)
 /* Longest --admin-token. */
 #define PB_MOCK_TOKEN_MAX 256
+/* Largest --tls-cert and --tls-key file, in bytes (PEM). */
+#define PB_MOCK_TLS_PEM_MAX 16384
 /* Default --idle-timeout: nginx's client_header_timeout and client_body_timeout. */
 #define PB_MOCK_DEFAULT_IDLE_TIMEOUT (60 * PB_USEC_PER_SEC)
 
@@ -86,6 +88,8 @@ struct pb_mock_config {
     uint32_t connection_limit; /* 0 = the open-file limit - 64 */
     pb_mock_admin_mode admin;
     char admin_token[PB_MOCK_TOKEN_MAX + 1]; /* "" = none */
+    char tls_cert[PB_MOCK_TLS_PEM_MAX + 1]; /* --tls-cert's PEM text; "" = plain HTTP */
+    char tls_key[PB_MOCK_TLS_PEM_MAX + 1];  /* --tls-key's PEM text */
     pb_mock_settings base;
     int n_phases;
     pb_mock_phase phases[PB_MOCK_MAX_PHASES];

@@ -1069,6 +1069,12 @@ static int start_daemon(pb_mock *m, const pb_mock_config *cfg, pb_err *err)
     /* MHD 0.9.75 in epoll mode without a thread pool stalls at ~128 open
      * connections; one thread uses poll() instead. */
     flags |= cfg->threads >= 2 ? MHD_USE_EPOLL : MHD_USE_POLL;
+    bool tls = cfg->tls_cert[0] != '\0';
+    if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+        return pb_err_set(err, PB_ENOTSUP,
+                          "--tls-cert: this libmicrohttpd was built without TLS (GnuTLS)");
+    if (tls)
+        flags |= MHD_USE_TLS;
     if (cfg->ipv6) {
         struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
         a->sin6_family = AF_INET6;
@@ -1110,9 +1116,18 @@ static int start_daemon(pb_mock *m, const pb_mock_config *cfg, pb_err *err)
          * 8 KiB (not the default 32) keeps that from dominating small
          * requests. Request headers beyond ~6 KiB get 431. */
         {MHD_OPTION_CONNECTION_MEMORY_LIMIT, 8192, NULL},
-        {cfg->threads >= 2 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, cfg->threads, NULL},
+        {MHD_OPTION_END, 0, NULL}, /* TLS's key, */
+        {MHD_OPTION_END, 0, NULL}, /* certificate */
+        {MHD_OPTION_END, 0, NULL}, /* and the thread pool go here */
         {MHD_OPTION_END, 0, NULL},
     };
+    size_t more = sizeof(opts) / sizeof(opts[0]) - 4;
+    if (tls) {
+        opts[more++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)cfg->tls_key};
+        opts[more++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cfg->tls_cert};
+    }
+    if (cfg->threads >= 2)
+        opts[more] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL};
     m->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, m, MHD_OPTION_ARRAY, opts,
                                  MHD_OPTION_END);
     if (m->daemon == NULL)
@@ -1131,8 +1146,8 @@ static int start_daemon(pb_mock *m, const pb_mock_config *cfg, pb_err *err)
         host = "127.0.0.1";
     else if (strcmp(host, "::") == 0)
         host = "::1";
-    snprintf(m->url, sizeof(m->url), cfg->ipv6 ? "http://[%s]:%u" : "http://%s:%u", host,
-             (unsigned)m->port);
+    snprintf(m->url, sizeof(m->url), cfg->ipv6 ? "%s://[%s]:%u" : "%s://%s:%u",
+             tls ? "https" : "http", host, (unsigned)m->port);
     return 0;
 }
 

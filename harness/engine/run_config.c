@@ -288,6 +288,11 @@ int pb_run_config_check(const pb_run_config *cfg, pb_err *err)
                           "--%s configures the built-in mock server; it cannot be used with "
                           "--target",
                           cfg->mock_option);
+    if (cfg->target_url == NULL) {
+        int rc = pb_mock_config_check(cfg->mock, err);
+        if (rc != 0)
+            return rc;
+    }
     if (cfg->cacert != NULL && cfg->insecure)
         return pb_err_set(err, PB_EINVAL,
                           "--cacert and --insecure: expected one of them (--insecure verifies "

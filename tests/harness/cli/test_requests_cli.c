@@ -339,12 +339,76 @@ static void https_with_cacert_without_and_insecure(void **state)
     test_nginx_stop(&ng);
 }
 
+/* The mock over TLS, as `run`'s built-in mock and as `patternbench mock`. */
+static void the_mock_serves_https_the_same_way(void **state)
+{
+    scratch_db *c = *state;
+    char cert[128], key[128];
+    test_nginx_make_cert(c->dir, cert, sizeof(cert), key, sizeof(key));
+    pb_child ch;
+    const char *with[] = {"--tls-cert", cert, "--tls-key", key, "--cacert", cert, "--errors",
+                          "503:0.1", "--requests", "200", "--concurrency", "4", "--db", c->db,
+                          "--quiet", "--json", NULL};
+    if (run_cli(&ch, "run", with) != 0)
+        fail_msg("run with --cacert failed: %s", ch.err);
+    json_t *s = summary_json(&ch);
+    /* the same faults as over plain HTTP, the same seed */
+    assert_int_equal(outcome(s, "ok") + outcome(s, "http_error"), 200);
+    assert_true(outcome(s, "http_error") > 0);
+    assert_int_equal(strncmp(json_string_value(json_object_get(s, "target")), "https://", 8), 0);
+    json_t *conns = json_object_get(s, "connections");
+    assert_true(json_integer_value(conns) >= 1 && json_integer_value(conns) <= 4);
+    json_decref(s);
+    pb_child_cleanup(&ch);
+    const char *plain[] = {"--errors", "503:0.1", "--requests", "200", "--concurrency", "4",
+                           "--db", c->db, "--quiet", "--json", NULL};
+    assert_int_equal(run_cli(&ch, "run", plain), 0);
+    s = summary_json(&ch);
+    assert_int_equal(outcome(s, "http_error"),
+                     test_db_int(c->db, "SELECT json_extract(summary_json, '$.outcomes.http_error')"
+                                        " FROM runs WHERE id = 1"));
+    json_decref(s);
+    pb_child_cleanup(&ch);
+
+    const char *without[] = {"--tls-cert", cert, "--tls-key", key, "--requests", "3",
+                             "--db", c->db, "--quiet", NULL};
+    int rc = run_cli(&ch, "run", without);
+    if (rc != 1 || strstr(ch.err, "certificate") == NULL)
+        fail_msg("exit %d, stderr: %s", rc, ch.err);
+    pb_child_cleanup(&ch);
+
+    /* patternbench mock on its own, and run against its https:// URL */
+    const char *mock[] = {"mock", "--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key,
+                          NULL};
+    pb_child m;
+    pb_child_spawn(&m, mock, NULL);
+    pb_child_await(&m, PB_CHILD_OUT, "listening on https://127.0.0.1:", 1, FINISH_MS);
+    char url[64];
+    assert_int_equal(sscanf(strstr(m.out, "https://"), "%63s", url), 1);
+    const char *insecure[] = {"--target", url, "--insecure", "--requests", "50", "--db", c->db,
+                              "--quiet", "--json", NULL};
+    if (run_cli(&ch, "run", insecure) != 0)
+        fail_msg("run --insecure against %s failed: %s", url, ch.err);
+    s = summary_json(&ch);
+    assert_int_equal(outcome(s, "ok"), 50);
+    assert_true(json_is_true(json_object_get(s, "insecure")));
+    json_decref(s);
+    pb_child_cleanup(&ch);
+    kill(m.pid, SIGTERM);
+    pb_child_finish(&m, FINISH_MS);
+    pb_child_cleanup(&m);
+}
+
 static void mistakes_in_requests_exit_2_before_anything_starts(void **state)
 {
     scratch_db *c = *state;
     char dir_body[96];
     snprintf(dir_body, sizeof(dir_body), "@%s", c->dir); /* a folder: not readable as a file */
     static const char *const ok_cert = "/etc/hostname";
+    char pem[96];
+    snprintf(pem, sizeof(pem), "%s/only.pem", c->dir); /* read, never used: refused first */
+    static const char pem_text[] = "-----BEGIN CERTIFICATE-----\n";
+    write_file(pem, pem_text, sizeof(pem_text) - 1);
     const struct {
         const char *args[6];
         const char *says[2];
@@ -362,6 +426,9 @@ static void mistakes_in_requests_exit_2_before_anything_starts(void **state)
         {{"--secret-header", "Bad Name"}, {"--secret-header", "\"Bad Name\""}},
         {{"--cacert", "/nonexistent/ca.pem"}, {"--cacert /nonexistent/ca.pem", "cannot read"}},
         {{"--cacert", ok_cert, "--insecure"}, {"--cacert and --insecure", NULL}},
+        {{"--tls-cert", pem}, {"--tls-cert and --tls-key", NULL}},
+        {{"--tls-cert", "/nonexistent/c.pem"}, {"--tls-cert /nonexistent/c.pem", "cannot read"}},
+        {{"--tls-key", ok_cert}, {"--tls-key /etc/hostname", "PEM"}},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const char *args[12] = {"--db", c->db, "--requests", "1"};
@@ -395,6 +462,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(secrets_reach_the_server_and_no_output, scratch_db_setup,
                                         scratch_db_teardown),
         cmocka_unit_test_setup_teardown(https_with_cacert_without_and_insecure, scratch_db_setup,
+                                        scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(the_mock_serves_https_the_same_way, scratch_db_setup,
                                         scratch_db_teardown),
         cmocka_unit_test_setup_teardown(mistakes_in_requests_exit_2_before_anything_starts,
                                         scratch_db_setup, scratch_db_teardown),
