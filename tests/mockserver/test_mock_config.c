@@ -333,6 +333,12 @@ static void every_key_is_taken_where_it_was(void **state)
     assert_true(fd >= 0);
     assert_int_equal(write(fd, "{\"capacity\": 9}", 15), 15);
     assert_int_equal(close(fd), 0);
+    /* read as PEM text when given; GnuTLS judges it when the server starts */
+    char pem_file[] = "/tmp/pb_keys_pem_XXXXXX";
+    fd = mkstemp(pem_file);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "-----BEGIN X-----\n", 18), 18);
+    assert_int_equal(close(fd), 0);
     const struct {
         const char *name, *value, *shown; /* shown: the JSON's text, NULL if not shown */
         int where;
@@ -354,6 +360,8 @@ static void every_key_is_taken_where_it_was(void **state)
         {"admin", "off", NULL, CLI},
         {"admin-token", "tok", NULL, CLI},
         {"admin-token-file", token_file, NULL, CLI},
+        {"tls-cert", pem_file, NULL, CLI},
+        {"tls-key", pem_file, NULL, CLI},
         {"profile", profile_file, NULL, CLI},
     };
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -418,6 +426,7 @@ static void every_key_is_taken_where_it_was(void **state)
     assert_int_equal(n, sizeof(keys) / sizeof(keys[0]));
     unlink(token_file);
     unlink(profile_file);
+    unlink(pem_file);
 }
 
 /* The keys a profile takes, as its errors list them. */
