@@ -101,6 +101,58 @@ int pb_stats_diff_ci95(const double *a, size_t na, const double *b, size_t nb, p
     return 0;
 }
 
+int pb_stats_wilson(double k, double n, double z, pb_ci *out, pb_err *err)
+{
+    if (!(n > 0.0) || !(k >= 0.0) || k > n)
+        return pb_err_set(err, PB_EINVAL, "a share's interval needs 0 <= k <= n and n > 0, got "
+                          "%g of %g", k, n);
+    double p = k / n, z2 = z * z;
+    double centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
+    double half = z * sqrt(p * (1.0 - p) / n + z2 / (4.0 * n * n)) / (1.0 + z2 / n);
+    double lo = centre - half, hi = centre + half;
+    /* the exact bounds at k = 0 and k = n; rounding must not step outside */
+    lo = k == 0.0 || lo < 0.0 ? 0.0 : lo;
+    hi = k == n || hi > 1.0 ? 1.0 : hi;
+    *out = (pb_ci){.n = 1, .mean = p, .sd = sqrt(p * (1.0 - p) / n), .df = INFINITY,
+                   .half = (hi - lo) / 2.0, .lo = lo, .hi = hi};
+    return 0;
+}
+
+int pb_stats_share95(const double *k, const double *n, size_t trials, pb_ci *out, pb_err *err)
+{
+    double sk = 0.0, sn = 0.0;
+    size_t used = 0;
+    double share[64];
+    for (size_t i = 0; i < trials; i++) {
+        if (!(n[i] > 0.0))
+            continue;
+        sk += k[i];
+        sn += n[i];
+        if (used < sizeof(share) / sizeof(share[0]))
+            share[used++] = k[i] / n[i];
+    }
+    if (!(sn > 0.0))
+        return pb_err_set(err, PB_EINVAL, "a share's interval needs a trial that counted something");
+    double p = sk / sn, n_eff = sn, z = 1.960;
+    if (used >= 2) {
+        /* the variance of the mean share the trials show, beside the one
+         * binomial draws of sn tasks would give */
+        double between = pb_stats_sd(share, used);
+        between = between * between / (double)used;
+        double binomial = p * (1.0 - p) / sn;
+        if (between > binomial && between > 0.0) {
+            n_eff = p * (1.0 - p) / between;
+            z = pb_stats_t975((double)(used - 1));
+        }
+    }
+    int rc = pb_stats_wilson(p * n_eff, n_eff, z, out, err);
+    if (rc != 0)
+        return rc;
+    out->n = used;
+    out->mean = p;
+    return 0;
+}
+
 int pb_stats_slope(const double *x, const double *y, size_t n, pb_slope *out, pb_err *err)
 {
     size_t m = 0;

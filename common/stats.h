@@ -40,6 +40,22 @@ int pb_stats_ci95(const double *x, size_t n, pb_ci *out, pb_err *err) PB_MUST_CH
 int pb_stats_diff_ci95(const double *a, size_t na, const double *b, size_t nb, pb_ci *out,
                        pb_err *err) PB_MUST_CHECK;
 
+/* A 95 % interval of a share k / n by Wilson's score method: it stays within
+ * [0, 1] and is not empty at k = 0 or k = n, unlike mean +- t * sd. z is the
+ * normal (or t) quantile. PB_EINVAL for n = 0 or k > n. */
+int pb_stats_wilson(double k, double n, double z, pb_ci *out, pb_err *err) PB_MUST_CHECK;
+
+/* A 95 % interval of a share measured in several trials, trial i counting
+ * k[i] of n[i]: Wilson's interval of the pooled share, with the pooled count
+ * shrunk to the effective sample size the trials' spread implies when trials
+ * differ more than coin flips would (tasks of one trial share its faults, so
+ * they are not independent draws), and then t(0.975, trials - 1) in place of
+ * 1.96. One trial gives Wilson's interval of its count. mean is the pooled
+ * share, always inside [lo, hi] and [0, 1]. PB_EINVAL when no trial counted
+ * anything. */
+int pb_stats_share95(const double *k, const double *n, size_t trials, pb_ci *out,
+                     pb_err *err) PB_MUST_CHECK;
+
 /* An ordinary least-squares line y = intercept + slope * x, with the slope's
  * two-sided 95 % confidence interval [lo, hi] = slope ± half. */
 typedef struct pb_slope {

@@ -10,9 +10,7 @@
 #include "errors.h"
 #include "stats.h"
 #include "trial.h"
-
-/* Most trials per arm. */
-#define PB_TRIALS_MAX 50
+#include "trials.h"
 
 /* An arm whose client used this share of one CPU or more measured the client. */
 #define PB_CLIENT_BOUND_SHARE 0.9

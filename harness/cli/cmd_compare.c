@@ -16,8 +16,10 @@
 #include "recorder.h"
 #include "report.h"
 #include "scenario.h"
+#include "scoreboard.h"
 #include "segment.h"
 #include "threshold.h"
+#include "trials.h"
 #include "units.h"
 #include "usage.h"
 
@@ -52,7 +54,8 @@ typedef struct options {
         const char *value;
     } request[64]; /* --method, --header, --body, ...: added to the scenario's */
     int n_request;
-    bool check, quiet;
+    size_t trials; /* --trials; 0 = the scenario's */
+    bool check, quiet, json;
 } options;
 
 static void usage(FILE *out)
@@ -74,6 +77,10 @@ static void usage(FILE *out)
         "  --duration D        run every entry for D (e.g. 2s), overriding the scenario\n"
         "  --requests N        run every entry for N requests, overriding the scenario\n"
         "  --seed N            override the scenario's seed\n"
+        "  --trials N          run every entry N times (1..%d, default the scenario's\n"
+        "                      \"trials\" or 1), trial by trial (A1 B1 A2 B2 ...), trial k\n"
+        "                      with seed + k - 1; the scoreboard gives means with 95 %%\n"
+        "                      intervals and calls a tie when the difference is noise\n"
         "  --time-scale K      run the schedule K times faster: every run length and phase\n"
         "                      offset divided by K (72: a 72-hour soak in an hour); latencies,\n"
         "                      timeouts and the patterns' windows stay real\n"
@@ -94,13 +101,15 @@ static void usage(FILE *out)
         "%s"
         "  --check             validate the scenario (and its mock profile) and exit\n"
         "  --quiet             no progress lines while running\n"
+        "  --json              print the runs' summaries and the scoreboard as one JSON\n"
+        "                      object on stdout instead of the tables\n"
         "  --help              this text\n"
         "\n"
         "threshold metrics: %s\n"
         "\n"
         "exit status: 0 all runs completed and every threshold passed; 99 a threshold\n"
         "failed; 2 bad options or scenario; 1 a run failed; 128+N interrupted by signal N.\n",
-        PB_RUN_REQUEST_HELP, pb_threshold_metric_names());
+        PB_TRIALS_MAX, PB_RUN_REQUEST_HELP, pb_threshold_metric_names());
 }
 
 static int parse_options(int argc, char **argv, options *o, int *exit_status)
@@ -119,6 +128,10 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
         }
         if (strcmp(arg, "--quiet") == 0) {
             o->quiet = true;
+            continue;
+        }
+        if (strcmp(arg, "--json") == 0) {
+            o->json = true;
             continue;
         }
         if (strcmp(arg, "--insecure") == 0 && o->n_request < 64) {
@@ -141,7 +154,7 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
             "--db",         "--report",    "--patterns",       "--duration", "--requests",
             "--seed",       "--threshold", "--client-threads", "--metrics",  "--metrics-linger",
             "--time-scale", "--segment",   "--start-at",       "--method",   "--header",
-            "--body",       "--ok-status", "--secret-header",  "--cacert",   NULL};
+            "--body",       "--ok-status", "--secret-header",  "--cacert",   "--trials",   NULL};
         char name[32];
         const char *value = NULL;
         int bad = pb_usage_option_value("compare", with_value, argc, argv, &i, name, sizeof(name),
@@ -189,6 +202,10 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
             int64_t at;
             rc = pb_segment_parse_start(value, &at, &err);
             o->start_at = value;
+        } else if (strcmp(name, "--trials") == 0) {
+            uint64_t t = 0;
+            rc = pb_parse_u64(value, "--trials", 1, PB_TRIALS_MAX, &t, &err);
+            o->trials = (size_t)t;
         } else if (strcmp(name, "--client-threads") == 0) {
             rc = pb_run_parse_client_threads(value, &o->client_threads, &err);
         } else if (strcmp(name, "--threshold") == 0) {
@@ -208,6 +225,11 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
     if (o->scenario == NULL) {
         *exit_status =
             pb_usage_error("compare", "expected a scenario file, such as scenarios/demo.json");
+        return -1;
+    }
+    if (o->trials > 1 && (o->segment != NULL || o->start_at != NULL)) {
+        *exit_status = pb_usage_error("compare", "--trials runs whole comparisons: give it "
+                                                 "without --segment and --start-at");
         return -1;
     }
     if (o->duration != 0 && o->requests != 0) {
@@ -244,6 +266,8 @@ static char *effective_json(const pb_scenario *sc, const options *o, const bool 
         json_object_set_new(root, "request", request);
     if (o->time_scale > 0.0)
         json_object_set_new(root, "time-scale", json_real(o->time_scale));
+    if (o->trials > 0)
+        json_object_set_new(root, "trials", json_integer((json_int_t)o->trials));
     json_t *patterns = json_object_get(root, "patterns");
     json_t *kept = json_array();
     for (size_t i = 0; kept != NULL && i < json_array_size(patterns); i++) {
@@ -285,6 +309,31 @@ static const char *format_latency(const pb_run_summary *s, pb_usec v, char *buf,
     return buf;
 }
 
+/* The runs of a comparison in the order they ran: run r is trial r / n_arms
+ * of arm r % n_arms (the arms interleaved trial by trial). */
+typedef struct runs {
+    const pb_scenario *sc;
+    const int *index;     /* arm -> scenario entry */
+    size_t n_arms, n_trials;
+    pb_run_summary *sums; /* [run] */
+    bool *done;           /* [run]: ran (a failed or interrupted run too) */
+} runs;
+
+static const pb_scenario_entry *entry_of(const runs *R, size_t r)
+{
+    return &R->sc->entries[R->index[r % R->n_arms]];
+}
+
+/* "queue", or "queue #2" when there are trials */
+static const char *run_label(const runs *R, size_t r, char *buf, size_t len)
+{
+    if (R->n_trials > 1)
+        snprintf(buf, len, "%s #%zu", entry_of(R, r)->label, r / R->n_arms + 1);
+    else
+        snprintf(buf, len, "%s", entry_of(R, r)->label);
+    return buf;
+}
+
 /* A run's column in the by-phase table: as wide as its label, at least 12. */
 static int column_width(const char *label)
 {
@@ -292,41 +341,59 @@ static int column_width(const char *label)
     return n > 12 ? n : 12;
 }
 
-static void print_table(FILE *out, const pb_scenario *sc, const int *index,
-                        const pb_run_summary *sums, int n_done, int64_t compare_id)
+static void print_table(FILE *out, const runs *R, int64_t compare_id)
 {
+    const pb_scenario *sc = R->sc;
+    size_t n_runs = R->n_arms * R->n_trials, n_done = 0;
     /* a label is never cut: the column is as wide as the longest */
     int w = 5;
-    for (int k = 0; k < n_done; k++) {
-        int n = (int)strlen(sc->entries[index[k]].label);
+    char label[160];
+    for (size_t r = 0; r < n_runs; r++) {
+        int n = (int)strlen(run_label(R, r, label, sizeof(label)));
         w = n > w ? n : w;
+        n_done += R->done[r];
     }
-    fprintf(out, "\n%s (seed %llu, compare %lld)\n", sc->title, (unsigned long long)sc->seed,
+    fprintf(out, "\n%s (seed %llu, compare %lld", sc->title, (unsigned long long)sc->seed,
             (long long)compare_id);
+    if (R->n_trials > 1)
+        fprintf(out, ", %zu trials: #k ran with seed %llu + k - 1", R->n_trials,
+                (unsigned long long)sc->seed);
+    fprintf(out, ")\n");
     fprintf(out, "%-*s %-12s %8s %7s %9s %9s %9s %9s %8s %8s  %s\n", w, "label", "pattern", "req/s",
             "error %", "p50", "p99", "cp99", "requests", "rejected", "dropped", "status");
-    for (int k = 0; k < n_done; k++) {
-        const pb_run_summary *s = &sums[k];
-        const pb_scenario_entry *e = &sc->entries[index[k]];
+    bool bound = false;
+    for (size_t r = 0; r < n_runs; r++) {
+        if (!R->done[r])
+            continue;
+        const pb_run_summary *s = &R->sums[r];
+        const pb_scenario_entry *e = entry_of(R, r);
         char p50[16], p99[16], cp99[16];
-        fprintf(out, "%-*s %-12s %8.1f %7.2f %9s %9s %9s %9llu %8llu %8llu  %s\n", w, e->label,
-                e->pattern, s->rps, s->error_rate * 100.0,
+        bool gb = s->has_harness && s->harness.generator_bound;
+        bound = bound || gb;
+        fprintf(out, "%-*s %-12s %8.1f %7.2f %9s %9s %9s %9llu %8llu %8llu  %s%s\n", w,
+                run_label(R, r, label, sizeof(label)), e->pattern, s->rps, s->error_rate * 100.0,
                 format_latency(s, s->p50, p50, sizeof(p50)),
                 format_latency(s, s->p99, p99, sizeof(p99)),
                 format_latency(s, s->cp99, cp99, sizeof(cp99)), (unsigned long long)s->requests,
                 (unsigned long long)s->outcomes[PB_OUTCOME_REJECTED_BY_BREAKER],
-                (unsigned long long)s->outcomes[PB_OUTCOME_DROPPED_BY_BACKPRESSURE], s->status);
+                (unsigned long long)s->outcomes[PB_OUTCOME_DROPPED_BY_BACKPRESSURE], s->status,
+                gb ? " GENERATOR-BOUND" : "");
     }
     fprintf(out, "(req/s and error %% count requests that reached the server; cp99 is the p99 "
                  "measured from\n when each request was due, so waiting for a slot counts)\n");
-    if (sc->target_url != NULL || sc->n_phases < 2 || n_done == 0)
+    if (bound)
+        fprintf(out, "(GENERATOR-BOUND: the harness itself was saturated during that run, so its "
+                     "figures measure the\n client as much as the pattern; see its report's "
+                     "harness section)\n");
+    /* with trials, the scoreboard's load column says the same per phase */
+    if (sc->target_url != NULL || sc->n_phases < 2 || n_done == 0 || R->n_trials > 1)
         return;
     /* what each pattern let through to the server in each phase: during an
      * outage, fewer is kinder to the server */
     fprintf(out, "\nrequests that reached the server, by mock phase\n%-8s %-20s", "from", "phase");
-    for (int k = 0; k < n_done; k++)
-        fprintf(out, " %*s", column_width(sc->entries[index[k]].label),
-                sc->entries[index[k]].label);
+    for (size_t k = 0; k < R->n_arms; k++)
+        if (R->done[k])
+            fprintf(out, " %*s", column_width(entry_of(R, k)->label), entry_of(R, k)->label);
     fprintf(out, "\n");
     bool unreached = false;
     for (int ph = 0; ph < sc->n_phases; ph++) {
@@ -336,15 +403,17 @@ static void print_table(FILE *out, const pb_scenario *sc, const int *index,
         else
             pb_format_duration(sc->phase_at[ph], at, sizeof(at));
         fprintf(out, "%-8s %-20s", at, sc->phase_names[ph]);
-        for (int k = 0; k < n_done; k++) {
-            int cw = column_width(sc->entries[index[k]].label);
+        for (size_t k = 0; k < R->n_arms; k++) {
+            if (!R->done[k])
+                continue;
+            int cw = column_width(entry_of(R, k)->label);
             /* a run shortened by --duration or --requests may end before a
              * phase begins: that is not a phase in which nothing was sent */
-            if ((double)sc->phase_at[ph] / 1e6 >= sums[k].duration_s) {
+            if ((double)sc->phase_at[ph] / 1e6 >= R->sums[k].duration_s) {
                 fprintf(out, " %*s", cw, "-");
                 unreached = true;
             } else {
-                fprintf(out, " %*llu", cw, (unsigned long long)sums[k].phase_sent[ph]);
+                fprintf(out, " %*llu", cw, (unsigned long long)R->sums[k].phase_sent[ph]);
             }
         }
         fprintf(out, "\n");
@@ -354,40 +423,105 @@ static void print_table(FILE *out, const pb_scenario *sc, const int *index,
 }
 
 /* Evaluate every run's thresholds (global ones and the entry's own); prints
- * them and fills results with {"label", "expr", "value", "pass"}. Returns
- * the number of failures. */
-static int check_thresholds(FILE *out, const pb_scenario *sc, const int *index,
-                            const pb_run_summary *sums, int n_done, json_t *results)
+ * them and fills results with {"label", "expr", "value", "pass"} (and
+ * "trial" with trials). Returns the number of failures. */
+static int check_thresholds(FILE *out, const runs *R, json_t *results)
 {
+    const pb_scenario *sc = R->sc;
     int failed = 0;
     bool any = sc->n_thresholds > 0;
-    for (int k = 0; k < n_done; k++)
-        any = any || sc->entries[index[k]].n_thresholds > 0;
+    for (size_t k = 0; k < R->n_arms; k++)
+        any = any || entry_of(R, k)->n_thresholds > 0;
     if (!any)
         return 0;
     fprintf(out, "\nthresholds\n");
-    for (int k = 0; k < n_done; k++) {
-        const pb_scenario_entry *e = &sc->entries[index[k]];
-        if (sc->n_thresholds + e->n_thresholds == 0)
+    for (size_t r = 0; r < R->n_arms * R->n_trials; r++) {
+        const pb_scenario_entry *e = entry_of(R, r);
+        if (!R->done[r] || sc->n_thresholds + e->n_thresholds == 0)
             continue;
-        fprintf(out, "  %s\n", e->label);
+        char label[160];
+        fprintf(out, "  %s\n", run_label(R, r, label, sizeof(label)));
         json_t *mine = json_array();
-        int f1 =
-            pb_threshold_check_list(sc->thresholds, sc->n_thresholds, &sums[k], out, "    ", mine);
-        int f2 =
-            pb_threshold_check_list(e->thresholds, e->n_thresholds, &sums[k], out, "    ", mine);
+        int f1 = pb_threshold_check_list(sc->thresholds, sc->n_thresholds, &R->sums[r], out,
+                                         "    ", mine);
+        int f2 = pb_threshold_check_list(e->thresholds, e->n_thresholds, &R->sums[r], out,
+                                         "    ", mine);
         /* expressions were validated at load: a negative count is a bug */
         failed += (f1 < 0 ? 1 : f1) + (f2 < 0 ? 1 : f2);
         size_t i;
-        json_t *r;
-        json_array_foreach(mine, i, r)
+        json_t *j;
+        json_array_foreach(mine, i, j)
         {
-            json_object_set_new(r, "label", json_string(e->label));
-            json_array_append(results, r);
+            json_object_set_new(j, "label", json_string(e->label));
+            if (R->n_trials > 1)
+                json_object_set_new(j, "trial", json_integer((json_int_t)(r / R->n_arms + 1)));
+            json_array_append(results, j);
         }
         json_decref(mine);
     }
     return failed;
+}
+
+/* The scoreboard of the runs that ran, from their summaries as they are
+ * stored (the report reads the same). NULL with a message on stderr when
+ * it cannot be built. */
+static pb_scoreboard *scoreboard_of(const runs *R)
+{
+    size_t n = R->n_arms * R->n_trials;
+    char **text = calloc(n, sizeof(*text));
+    const char **labels = calloc(R->n_arms, sizeof(*labels));
+    pb_scoreboard *sb = NULL;
+    pb_err err = {0};
+    int rc = text == NULL || labels == NULL ? pb_err_set(&err, PB_ENOMEM, "out of memory") : 0;
+    /* arm-major, as the scoreboard takes them */
+    for (size_t r = 0; rc == 0 && r < n; r++) {
+        size_t arm = r % R->n_arms, trial = r / R->n_arms;
+        if (R->done[r] && (text[arm * R->n_trials + trial] =
+                               pb_run_summary_to_json(&R->sums[r])) == NULL)
+            rc = pb_err_set(&err, PB_ENOMEM, "out of memory");
+    }
+    for (size_t k = 0; rc == 0 && k < R->n_arms; k++)
+        labels[k] = entry_of(R, k)->label;
+    if (rc == 0)
+        rc = pb_scoreboard_from_summaries((const char *const *)text, R->n_arms, R->n_trials,
+                                          labels, &sb, &err);
+    if (rc != 0)
+        fprintf(stderr, "patternbench compare: scoreboard: %s\n", err.msg);
+    for (size_t r = 0; text != NULL && r < n; r++)
+        free(text[r]);
+    free(text);
+    free(labels);
+    return sb;
+}
+
+/* --json: the comparison, every run's summary and the scoreboard. */
+static int print_json(const runs *R, int64_t compare_id, const char *status,
+                      const pb_scoreboard *sb, json_t *thresholds)
+{
+    json_t *list = json_array();
+    for (size_t r = 0; list != NULL && r < R->n_arms * R->n_trials; r++) {
+        if (!R->done[r])
+            continue;
+        char *text = pb_run_summary_to_json(&R->sums[r]);
+        json_t *summary = text != NULL ? json_loads(text, 0, NULL) : NULL;
+        free(text);
+        json_array_append_new(list,
+                              json_pack("{s:s, s:s, s:I, s:I, s:o*}", "label",
+                                        entry_of(R, r)->label, "pattern", entry_of(R, r)->pattern,
+                                        "trial", (json_int_t)(r / R->n_arms + 1), "seed",
+                                        (json_int_t)(R->sc->seed + r / R->n_arms), "summary",
+                                        summary));
+    }
+    json_t *root = json_pack("{s:s, s:I, s:I, s:I, s:s, s:o, s:o*, s:O}", "title", R->sc->title,
+                             "compare_id", (json_int_t)compare_id, "seed",
+                             (json_int_t)R->sc->seed, "trials", (json_int_t)R->n_trials, "status",
+                             status, "runs", list, "scoreboard",
+                             sb != NULL ? pb_scoreboard_json(sb) : NULL, "thresholds",
+                             thresholds);
+    int rc = root == NULL || json_dumpf(root, stdout, JSON_INDENT(2)) != 0 ? -1 : 0;
+    printf("\n");
+    json_decref(root);
+    return rc;
 }
 
 static void print_plan(const pb_scenario *sc, int n_selected)
@@ -398,6 +532,9 @@ static void print_plan(const pb_scenario *sc, int n_selected)
         fprintf(stderr, " of %s each", pb_format_duration(sc->duration, d, sizeof(d)));
     else if (sc->requests != 0)
         fprintf(stderr, " of %llu requests each", (unsigned long long)sc->requests);
+    if (sc->trials > 1)
+        fprintf(stderr, ", %zu trials each (seeds %llu..%llu)", sc->trials,
+                (unsigned long long)sc->seed, (unsigned long long)(sc->seed + sc->trials - 1));
     if (sc->time_scale != 1.0)
         fprintf(stderr, " (time scale %g: the schedule runs %g times faster)", sc->time_scale,
                 sc->time_scale);
@@ -410,6 +547,64 @@ static void print_plan(const pb_scenario *sc, int n_selected)
     if (sc->target_url == NULL)
         fprintf(stderr, " (%d phase%s)", sc->n_phases, sc->n_phases == 1 ? "" : "s");
     fprintf(stderr, "\n");
+}
+
+/* One run of the schedule: arm k's configuration with trial t's seed. */
+typedef struct schedule {
+    runs *R;
+    pb_run_config *cfgs;
+    const options *o;
+    pb_recorder *rec;
+    pb_run_observer *monitor;
+    int64_t compare_id;
+    int signum; /* that interrupted a run */
+} schedule;
+
+static int reseed(pb_run_config *cfg, uint64_t seed, pb_err *err)
+{
+    char text[32];
+    snprintf(text, sizeof(text), "%llu", (unsigned long long)seed);
+    int rc = pb_run_config_set(cfg, "seed", text, err);
+    if (rc == 0)
+        rc = pb_mock_config_set(cfg->mock, "seed", text, err);
+    return rc;
+}
+
+static int run_one(void *data, size_t k, size_t t, uint64_t seed, pb_err *err)
+{
+    schedule *S = data;
+    runs *R = S->R;
+    size_t r = t * R->n_arms + k;
+    pb_run_config *cfg = &S->cfgs[k];
+    int rc = reseed(cfg, seed, err);
+    if (rc != 0)
+        return rc;
+    if (!S->o->quiet) {
+        fprintf(stderr, "\n[%zu/%zu] %s (%s)", r + 1, R->n_arms * R->n_trials, cfg->label,
+                cfg->pattern);
+        if (R->n_trials > 1)
+            fprintf(stderr, " trial %zu/%zu, seed %llu", t + 1, R->n_trials,
+                    (unsigned long long)seed);
+        fprintf(stderr, "\n");
+    }
+    pb_progress progress;
+    pb_progress_init(&progress, stderr, isatty(STDERR_FILENO) == 1);
+    pb_run_observer observer = pb_progress_observer(&progress);
+    cfg->observer = &observer;
+    cfg->monitor = S->monitor;
+    rc = pb_run_execute(cfg, S->rec, &R->sums[r], err);
+    cfg->observer = NULL;
+    cfg->monitor = NULL;
+    R->done[r] = true; /* a failed run still has its row in the table */
+    if (rc != 0) {
+        pb_err_prefix(err, "%s", cfg->label);
+        return rc;
+    }
+    if (strcmp(R->sums[r].status, "interrupted") == 0 || pb_stop_requested) {
+        S->signum = R->sums[r].signal;
+        pb_stop_requested = pb_stop_requested ? pb_stop_requested : 1;
+    }
+    return 0;
 }
 
 int pb_cmd_compare(int argc, char **argv)
@@ -429,7 +624,9 @@ int pb_cmd_compare(int argc, char **argv)
     bool *selected = NULL;
     char *scenario_json = NULL;
     json_t *results = NULL;
-    int n_cfgs = 0, n_done = 0;
+    bool *done_runs = NULL;
+    pb_scoreboard *sb = NULL;
+    int n_cfgs = 0;
     int64_t compare_id = 0;
     const char *end_status = "failed";
 
@@ -450,6 +647,14 @@ int pb_cmd_compare(int argc, char **argv)
             goto done;
         }
     }
+    if (o.trials > 0)
+        sc->trials = o.trials;
+    if (sc->trials > 1 && o.segment != NULL) {
+        status = pb_usage_error("compare", "%s: \"trials\": %zu runs whole comparisons: give "
+                                           "--trials 1 with --segment",
+                                o.scenario, sc->trials);
+        goto done;
+    }
     for (int i = 0; i < o.n_thresholds; i++) {
         if (pb_scenario_add_threshold(sc, o.thresholds[i], &err) != 0) {
             fprintf(stderr, "patternbench compare: %s\n", err.msg);
@@ -459,9 +664,11 @@ int pb_cmd_compare(int argc, char **argv)
     selected = calloc((size_t)sc->n_entries, sizeof(*selected));
     index = calloc((size_t)sc->n_entries, sizeof(*index));
     cfgs = calloc((size_t)sc->n_entries, sizeof(*cfgs));
-    sums = calloc((size_t)sc->n_entries, sizeof(*sums));
+    sums = calloc((size_t)sc->n_entries * sc->trials, sizeof(*sums));
+    done_runs = calloc((size_t)sc->n_entries * sc->trials, sizeof(*done_runs));
     results = json_array();
-    if (selected == NULL || index == NULL || cfgs == NULL || sums == NULL || results == NULL) {
+    if (selected == NULL || index == NULL || cfgs == NULL || sums == NULL || results == NULL ||
+        done_runs == NULL) {
         fprintf(stderr, "patternbench compare: out of memory\n");
         status = EXIT_FAILED;
         goto done;
@@ -535,15 +742,9 @@ int pb_cmd_compare(int argc, char **argv)
     if (!o.quiet)
         print_plan(sc, n_cfgs);
 
-    pb_stop_signals stop_signals;
-    pb_stop_signals_install(&stop_signals);
-    int signum = 0; /* that interrupted a run; 0 if the stop came between runs */
-    end_status = "completed";
+    runs R = {.sc = sc, .index = index, .n_arms = (size_t)n_cfgs, .n_trials = sc->trials,
+              .sums = sums, .done = done_runs};
     for (int k = 0; k < n_cfgs; k++) {
-        if (pb_stop_requested) {
-            end_status = "interrupted";
-            break;
-        }
         pb_run_config *cfg = &cfgs[k];
         cfg->compare_id = compare_id;
         cfg->quiet = o.quiet;
@@ -553,37 +754,47 @@ int pb_cmd_compare(int argc, char **argv)
         cfg->db_path = strdup(o.db);
         if (cfg->db_path == NULL) {
             fprintf(stderr, "patternbench compare: out of memory\n");
-            end_status = "failed";
-            break;
-        }
-        if (!o.quiet)
-            fprintf(stderr, "\n[%d/%d] %s (%s)\n", k + 1, n_cfgs, cfg->label, cfg->pattern);
-        pb_progress progress;
-        pb_progress_init(&progress, stderr, isatty(STDERR_FILENO) == 1);
-        pb_run_observer observer = pb_progress_observer(&progress);
-        cfg->observer = &observer;
-        cfg->monitor = metrics != NULL ? &monitor : NULL;
-        int rc = pb_run_execute(cfg, rec, &sums[k], &err);
-        cfg->observer = NULL;
-        cfg->monitor = NULL;
-        n_done = k + 1; /* a failed run still has its row in the table */
-        if (rc != 0) {
-            fprintf(stderr, "patternbench compare: %s: %s\n", cfg->label, err.msg);
-            end_status = "failed";
-            break;
-        }
-        err.msg[0] = '\0';
-        if (strcmp(sums[k].status, "interrupted") == 0 || pb_stop_requested) {
-            signum = sums[k].signal;
-            end_status = "interrupted";
-            break;
+            goto done;
         }
     }
-
+    schedule S = {.R = &R,
+                  .cfgs = cfgs,
+                  .o = &o,
+                  .rec = rec,
+                  .monitor = metrics != NULL ? &monitor : NULL,
+                  .compare_id = compare_id};
+    pb_trials trials = {.n_trials = sc->trials,
+                        .n_arms = (size_t)n_cfgs,
+                        .seed = sc->seed,
+                        .run = run_one,
+                        .data = &S};
+    pb_stop_signals stop_signals;
+    pb_stop_signals_install(&stop_signals);
+    size_t runs_done;
+    pb_trials_end how = pb_trials_run(&trials, &runs_done, &err);
+    end_status = how == PB_TRIALS_DONE      ? "completed"
+                 : how == PB_TRIALS_STOPPED ? "interrupted"
+                                            : "failed";
+    if (how == PB_TRIALS_FAILED)
+        fprintf(stderr, "patternbench compare: %s\n", err.msg);
+    else
+        err.msg[0] = '\0';
+    int signum = S.signum;
     pb_stop_signals_restore(&stop_signals);
 
-    print_table(stdout, sc, index, sums, n_done, compare_id);
-    int failed = check_thresholds(stdout, sc, index, sums, n_done, results);
+    size_t n_runs = (size_t)n_cfgs * sc->trials, n_done = 0;
+    for (size_t r = 0; r < n_runs; r++)
+        n_done += done_runs[r];
+    /* the tables go to stderr under --json, so that stdout is one object */
+    FILE *tables = o.json ? stderr : stdout;
+    print_table(tables, &R, compare_id);
+    int failed = check_thresholds(tables, &R, results);
+    if (n_done > 0 && (sb = scoreboard_of(&R)) != NULL && !o.json)
+        pb_scoreboard_print(sb, stdout, false);
+    if (o.json && print_json(&R, compare_id, end_status, sb, results) != 0) {
+        fprintf(stderr, "patternbench compare: --json: out of memory\n");
+        end_status = "failed";
+    }
     fflush(stdout);
     char *thresholds_json = json_dumps(results, JSON_COMPACT);
     if (pb_recorder_end_compare(rec, compare_id, end_status, thresholds_json, &err) != 0) {
@@ -596,10 +807,11 @@ int pb_cmd_compare(int argc, char **argv)
 
     /* an entry whose every request went unanswered measured nothing */
     bool unanswered = false;
-    for (int k = 0; k < n_done; k++) {
-        char why[512];
-        if (pb_run_summary_unanswered(&sums[k], why, sizeof(why))) {
-            fprintf(stderr, "patternbench compare: %s: %s\n", sc->entries[index[k]].label, why);
+    for (size_t r = 0; r < n_runs; r++) {
+        char why[512], label[160];
+        if (done_runs[r] && pb_run_summary_unanswered(&sums[r], why, sizeof(why))) {
+            fprintf(stderr, "patternbench compare: %s: %s\n", run_label(&R, r, label, sizeof(label)),
+                    why);
             unanswered = true;
         }
     }
@@ -622,7 +834,7 @@ int pb_cmd_compare(int argc, char **argv)
             if (status == 0 || status == EXIT_THRESHOLD)
                 status = EXIT_FAILED;
         } else {
-            printf("\nreport: %s\n", res.index_path);
+            fprintf(tables, "\nreport: %s\n", res.index_path);
         }
         rec = NULL;
     }
@@ -640,6 +852,8 @@ done:;
     for (int k = 0; k < n_cfgs; k++)
         pb_run_config_cleanup(&cfgs[k]);
     json_decref(results);
+    pb_scoreboard_destroy(sb);
+    free(done_runs);
     free(scenario_json);
     free(cfgs);
     free(sums);

@@ -322,6 +322,82 @@ static json_t *build_json(const options *o, int64_t compare_id, const char *end_
     return root;
 }
 
+/* What the shared trial schedule runs: slot i < n_slots is one arm with one
+ * implementation; the slot after them is C2's condition map. */
+typedef struct schedule {
+    const options *o;
+    const pb_trial_plan *tp;
+    pb_arm_result (*res)[PB_IMPL_COUNT];
+    pb_c2_map *map;
+    bool run_python;
+    struct slot {
+        pb_arm_id arm;
+        pb_impl impl;
+    } slot[PB_ARM_COUNT * PB_IMPL_COUNT];
+    size_t n_slots;
+} schedule;
+
+/* One arm with one implementation; a Python failure leaves its column's
+ * reason and goes on, a C failure ends the schedule. */
+static int run_arm(schedule *s, const struct slot *sl, size_t t, uint64_t seed, pb_err *err)
+{
+    const pb_arm *arm = pb_claims_arm(sl->arm);
+    pb_arm_result *r = &s->res[sl->arm][sl->impl];
+    if (sl->impl == PB_IMPL_PYTHON && (!s->run_python || r->missing[0] != '\0'))
+        return 0;
+    pb_trial tr;
+    int rc = sl->impl == PB_IMPL_C ? pb_trial_run_c(arm, s->tp, seed, &tr, err)
+                                   : pb_trial_run_python(arm, s->tp, seed, &tr, err);
+    if (rc != 0 && sl->impl == PB_IMPL_C) {
+        pb_err_prefix(err, "%s (C)", arm->label);
+        return rc;
+    }
+    if (rc != 0) {
+        /* the Python column of this arm says why; C goes on */
+        snprintf(r->missing, sizeof(r->missing), "%s", err->msg);
+        fprintf(stderr, "patternbench reproduce: %s (Python): %s\n", arm->label, err->msg);
+        return 0;
+    }
+    r->trials[r->n++] = tr;
+    fprintf(stderr, "[trial %zu/%zu] %-22s %-6s %8.0f req/s  cpu %.2f\n", t + 1, s->o->trials,
+            arm->label, sl->impl == PB_IMPL_C ? "C" : "Python", tr.rps,
+            tr.elapsed_s > 0 ? tr.cpu_s / tr.elapsed_s : 0.0);
+    return 0;
+}
+
+/* C2's map for one trial: C always, Python when it runs (once under --quick). */
+static int run_c2(schedule *s, size_t t, uint64_t seed, pb_err *err)
+{
+    const options *o = s->o;
+    pb_c2_map *map = s->map;
+    fprintf(stderr, "[trial %zu/%zu] C2's condition map\n", t + 1, o->trials);
+    int rc = pb_c2_run_trial(&map[PB_IMPL_C], PB_IMPL_C, PB_C2_ALL_RATES, s->tp, seed, err);
+    if (rc != 0) {
+        snprintf(map[PB_IMPL_C].missing, sizeof(map[PB_IMPL_C].missing), "a run failed: %s",
+                 err->msg);
+        pb_err_prefix(err, "C2 (C)");
+        return rc;
+    }
+    if (s->run_python && map[PB_IMPL_PYTHON].missing[0] == '\0' && (!o->quick || t == 0) &&
+        !pb_stop_requested &&
+        pb_c2_run_trial(&map[PB_IMPL_PYTHON], PB_IMPL_PYTHON,
+                        o->quick ? QUICK_C2_PYTHON_RATE : PB_C2_ALL_RATES, s->tp, seed,
+                        err) != 0) {
+        /* the Python map says why; C goes on */
+        fprintf(stderr, "patternbench reproduce: C2 (Python): %s\n", err->msg);
+        snprintf(map[PB_IMPL_PYTHON].missing, sizeof(map[PB_IMPL_PYTHON].missing),
+                 "a run failed: %s", err->msg);
+    }
+    return 0;
+}
+
+static int run_scheduled(void *data, size_t arm, size_t trial, uint64_t seed, pb_err *err)
+{
+    schedule *s = data;
+    return arm < s->n_slots ? run_arm(s, &s->slot[arm], trial, seed, err)
+                            : run_c2(s, trial, seed, err);
+}
+
 int pb_cmd_reproduce(int argc, char **argv)
 {
     options o;
@@ -386,64 +462,24 @@ int pb_cmd_reproduce(int argc, char **argv)
 
     pb_stop_signals stop_signals;
     pb_stop_signals_install(&stop_signals);
-    end_status = "completed";
-    /* trial-major order: every arm once per trial, so drift hits them alike */
-    for (size_t t = 0; t < o.trials && strcmp(end_status, "completed") == 0; t++) {
-        for (int a = 0; a < PB_ARM_COUNT && strcmp(end_status, "completed") == 0; a++) {
-            if (!arm_selected(&o, (pb_arm_id)a))
-                continue;
-            const pb_arm *arm = pb_claims_arm((pb_arm_id)a);
-            for (int impl = 0; impl < PB_IMPL_COUNT; impl++) {
-                if (pb_stop_requested) {
-                    end_status = "interrupted";
-                    break;
-                }
-                pb_arm_result *r = &res[a][impl];
-                if (impl == PB_IMPL_PYTHON && (!run_python || r->missing[0] != '\0'))
-                    continue;
-                pb_trial tr;
-                int rc = impl == PB_IMPL_C ? pb_trial_run_c(arm, &tp, o.seed + t, &tr, &err)
-                                           : pb_trial_run_python(arm, &tp, o.seed + t, &tr, &err);
-                if (rc != 0 && impl == PB_IMPL_C) {
-                    fprintf(stderr, "patternbench reproduce: %s (C): %s\n", arm->label, err.msg);
-                    end_status = "failed";
-                    break;
-                }
-                if (rc != 0) {
-                    /* the Python column of this arm says why; C goes on */
-                    snprintf(r->missing, sizeof(r->missing), "%s", err.msg);
-                    fprintf(stderr, "patternbench reproduce: %s (Python): %s\n", arm->label,
-                            err.msg);
-                    continue;
-                }
-                r->trials[r->n++] = tr;
-                fprintf(stderr, "[trial %zu/%zu] %-22s %-6s %8.0f req/s  cpu %.2f\n", t + 1,
-                        o.trials, arm->label, impl == PB_IMPL_C ? "C" : "Python", tr.rps,
-                        tr.elapsed_s > 0 ? tr.cpu_s / tr.elapsed_s : 0.0);
-            }
-        }
-        if (o.claims[PB_C2] && strcmp(end_status, "completed") == 0) {
-            fprintf(stderr, "[trial %zu/%zu] C2's condition map\n", t + 1, o.trials);
-            if (pb_c2_run_trial(&map[PB_IMPL_C], PB_IMPL_C, PB_C2_ALL_RATES, &tp, o.seed + t,
-                                &err) != 0) {
-                fprintf(stderr, "patternbench reproduce: C2 (C): %s\n", err.msg);
-                snprintf(map[PB_IMPL_C].missing, sizeof(map[PB_IMPL_C].missing),
-                         "a run failed: %s", err.msg);
-                end_status = "failed";
-            } else if (run_python && map[PB_IMPL_PYTHON].missing[0] == '\0' &&
-                       (!o.quick || t == 0) && !pb_stop_requested &&
-                       pb_c2_run_trial(&map[PB_IMPL_PYTHON], PB_IMPL_PYTHON,
-                                       o.quick ? QUICK_C2_PYTHON_RATE : PB_C2_ALL_RATES, &tp,
-                                       o.seed + t, &err) != 0) {
-                /* the Python map says why; C goes on */
-                fprintf(stderr, "patternbench reproduce: C2 (Python): %s\n", err.msg);
-                snprintf(map[PB_IMPL_PYTHON].missing, sizeof(map[PB_IMPL_PYTHON].missing),
-                         "a run failed: %s", err.msg);
-            }
-            if (pb_stop_requested)
-                end_status = "interrupted";
-        }
-    }
+    /* the shared schedule's arms: each selected (arm, implementation), then
+     * C2's map as one more arm of every trial */
+    schedule sch = {.o = &o, .tp = &tp, .res = res, .map = map, .run_python = run_python};
+    for (int a = 0; a < PB_ARM_COUNT; a++)
+        for (int impl = 0; impl < PB_IMPL_COUNT && arm_selected(&o, (pb_arm_id)a); impl++)
+            sch.slot[sch.n_slots++] = (struct slot){(pb_arm_id)a, (pb_impl)impl};
+    pb_trials trials = {.n_trials = o.trials,
+                        .n_arms = sch.n_slots + (o.claims[PB_C2] ? 1 : 0),
+                        .seed = o.seed,
+                        .run = run_scheduled,
+                        .data = &sch};
+    size_t runs_done;
+    pb_trials_end how = pb_trials_run(&trials, &runs_done, &err);
+    end_status = how == PB_TRIALS_DONE      ? "completed"
+                 : how == PB_TRIALS_STOPPED ? "interrupted"
+                                            : "failed";
+    if (how == PB_TRIALS_FAILED)
+        fprintf(stderr, "patternbench reproduce: %s\n", err.msg);
     pb_stop_signals_restore(&stop_signals);
 
     for (int a = 0; a < PB_ARM_COUNT; a++)

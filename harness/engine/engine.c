@@ -129,6 +129,7 @@ struct engine {
 
     pb_tally tally;
     bool tally_ready;
+    pb_phase_tally phases; /* zeroed (n = 0) without the built-in mock */
     uint64_t resent, abandoned, breaker_transitions;
     uint32_t peak_in_flight;
     uint64_t phase_sent[PB_MAX_PHASES];
@@ -220,10 +221,23 @@ static void inflight_put(struct engine *e, struct inflight *f)
     e->free_inflight = f;
 }
 
+/* The mock's phases as configured: a task belongs to the phase it was due in. */
+static int phases_init(struct engine *e, const pb_mock_config *mc, pb_err *err)
+{
+    pb_usec start[PB_MAX_PHASES];
+    const char *name[PB_MAX_PHASES];
+    int n = mc != NULL ? pb_mock_config_phase_count(mc) : 0;
+    n = n > PB_MAX_PHASES ? PB_MAX_PHASES : n;
+    for (int i = 0; i < n; i++)
+        pb_mock_config_phase_info(mc, i, &start[i], &name[i]);
+    return pb_phase_tally_init(&e->phases, n, start, name, err);
+}
+
 static void record_row(struct engine *e, pb_request_row *row)
 {
     row->run_id = e->run_id;
     pb_tally_add(&e->tally, row);
+    pb_phase_tally_add(&e->phases, row);
     if (e->rec != NULL)
         pb_recorder_request(e->rec, row);
 }
@@ -847,6 +861,7 @@ static void teardown(struct engine *e)
         pb_pattern_destroy(&e->pat);
     if (e->tally_ready)
         pb_tally_cleanup(&e->tally);
+    pb_phase_tally_cleanup(&e->phases);
     pb_selfmon_cleanup(&e->mon);
     struct inflight_chunk *c = e->chunks;
     while (c != NULL) {
@@ -861,6 +876,7 @@ static void fill_summary(struct engine *e, pb_run_summary *out)
 {
     pb_usec end = e->t_end > e->t0 ? e->t_end : pb_monotime_now();
     pb_tally_fill(&e->tally, (double)(end - e->t0) / 1e6, out);
+    pb_phase_tally_fill(&e->phases, out->duration_s, out->phases, &out->n_phases);
     out->run_id = e->run_id;
     snprintf(out->status, sizeof(out->status), "%s",
              e->fatal != 0    ? "failed"
@@ -1039,6 +1055,8 @@ int pb_run_execute(const pb_run_config *cfg, pb_recorder *rec, pb_run_summary *o
     if ((rc = pb_tally_init(&e->tally, err)) != 0)
         goto out;
     e->tally_ready = true;
+    if (cfg->target_url == NULL && (rc = phases_init(e, cfg->mock, err)) != 0)
+        goto out;
     /* a run whose settings say how much it will write is judged before anything starts */
     if (e->rec != NULL && (rc = pb_disk_check_planned(cfg, err)) != 0) {
         out->disk_refused = rc == PB_EFULL;

@@ -196,6 +196,37 @@ static int put_harness(json_t *root, const pb_run_summary *s)
     return bad;
 }
 
+/* Each mock phase's figures: the per-phase scoreboard's input. */
+static json_t *phases_json(const pb_run_summary *s)
+{
+    json_t *arr = json_array();
+    for (int i = 0; arr != NULL && i < s->n_phases; i++) {
+        const pb_phase_figures *f = &s->phases[i];
+        json_t *o = json_object(), *out = json_object();
+        for (int k = 0; out != NULL && k < PB_OUTCOME_COUNT; k++)
+            json_object_set_new(out, pb_outcome_name((pb_outcome)k),
+                                json_integer((json_int_t)f->outcomes[k]));
+        int bad = o == NULL || out == NULL;
+        bad |= put(o, "name", json_string(f->name));
+        bad |= put(o, "start_s", json_real(f->start_s));
+        bad |= put(o, "end_s", json_real(f->end_s));
+        bad |= put(o, "tasks", json_integer((json_int_t)f->tasks));
+        bad |= put(o, "attempts", json_integer((json_int_t)f->attempts));
+        bad |= put(o, "network", json_integer((json_int_t)f->network));
+        bad |= put(o, "answered", json_integer((json_int_t)f->answered));
+        bad |= put(o, "outcomes", out);
+        if (f->answered > 0) {
+            bad |= put(o, "p99_us", json_integer((json_int_t)f->p99));
+            bad |= put(o, "cp99_us", json_integer((json_int_t)f->cp99));
+        }
+        if (bad || json_array_append_new(arr, o) != 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
 char *pb_run_summary_to_json(const pb_run_summary *s)
 {
     json_t *root = json_object(), *outcomes = json_object(), *status = json_object(),
@@ -212,6 +243,7 @@ char *pb_run_summary_to_json(const pb_run_summary *s)
     if (s->insecure)
         bad |= put(root, "insecure", json_true());
     bad |= put(root, "requests", json_integer((json_int_t)s->requests));
+    bad |= put(root, "tasks", json_integer((json_int_t)s->tasks));
     bad |= put(root, "network", json_integer((json_int_t)s->network));
     bad |= put(root, "failed", json_integer((json_int_t)s->failed));
     bad |= put(root, "answered", json_integer((json_int_t)s->answered));
@@ -280,6 +312,8 @@ char *pb_run_summary_to_json(const pb_run_summary *s)
     for (int i = 0; phases != NULL && i <= last; i++)
         bad |= json_array_append_new(phases, json_integer((json_int_t)s->phase_sent[i]));
     bad |= put(root, "phase_sent", phases);
+    if (s->n_phases > 0)
+        bad |= put(root, "phases", phases_json(s));
     json_t *errors = json_object();
     bad |= errors == NULL;
     for (int o = 0; errors != NULL && o < PB_OUTCOME_COUNT; o++)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "histogram.h"
+#include "phase_tally.h"
 #include "recorder.h"
 #include "run_config.h"
 #include "selfmon.h"
@@ -16,6 +17,7 @@ typedef struct pb_run_summary {
     int64_t run_id;
     char status[16];        /* completed / interrupted / failed */
     uint64_t requests;      /* rows recorded: every attempt, rejections and drops included */
+    uint64_t tasks;         /* of those, first attempts: the work that arrived */
     double duration_s, rps; /* rps: attempts that reached the network per second */
     uint64_t outcomes[PB_OUTCOME_COUNT];
     double error_rate; /* failed / (attempts that reached the network) */
@@ -32,6 +34,8 @@ typedef struct pb_run_summary {
     bool disk_refused;      /* the projected growth did not fit: the run was refused */
     uint64_t phase_sent[PB_MAX_PHASES]; /* attempts that reached the network, by mock phase
                                            (phase 0 when the target is not the built-in mock) */
+    int n_phases;           /* mock phases the run reached (0 without the built-in mock) */
+    pb_phase_figures phases[PB_MAX_PHASES]; /* each attempt in the phase its task was due in */
     char pattern_name[32];
     char target[256];   /* URL requested (a password in it redacted) */
     bool insecure;      /* --insecure: https:// certificates were not verified */

@@ -36,6 +36,7 @@ static bool reached_network(pb_outcome o)
 void pb_tally_add(pb_tally *t, const pb_request_row *row)
 {
     t->rows++;
+    t->tasks += row->attempt == 0;
     if (row->outcome < PB_OUTCOME_COUNT)
         t->outcomes[row->outcome]++;
     if (row->status < 600)
@@ -83,6 +84,7 @@ void pb_tally_roll_second(pb_tally *t, pb_tally_second *out)
 void pb_tally_fill(const pb_tally *t, double duration_s, pb_run_summary *s)
 {
     s->requests = t->rows;
+    s->tasks = t->tasks;
     s->network = t->network;
     s->failed = t->failed;
     s->answered = t->answered;

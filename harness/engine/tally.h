@@ -14,6 +14,7 @@
 /* Counts since the start of the run; the caller owns the storage. */
 typedef struct pb_tally {
     uint64_t rows;                   /* every attempt, rejections and drops included */
+    uint64_t tasks;                  /* first attempts */
     uint64_t network, failed, bytes; /* attempts that reached the network, their failures */
     uint64_t answered;               /* of those, answered with an HTTP status */
     uint64_t outcomes[PB_OUTCOME_COUNT];

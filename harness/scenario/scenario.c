@@ -13,6 +13,7 @@
 #include "registry.h"
 #include "secrets.h"
 #include "threshold.h"
+#include "trials.h"
 #include "units.h"
 
 /* What a message needs: the file, the position index, and where to write. */
@@ -822,7 +823,7 @@ static int parse_root(const ctx *c, json_t *root, pb_scenario *sc)
 {
     static const char *const keys[] = {
         "title",  "description", "seed", "duration",   "requests", "timeout", "time-scale",
-        "target", "mock",        "load", "thresholds", "patterns", "request", NULL};
+        "target", "mock",        "load", "thresholds", "patterns", "request", "trials", NULL};
     char got[64];
     int rc;
     if (!json_is_object(root))
@@ -861,6 +862,16 @@ static int parse_root(const ctx *c, json_t *root, pb_scenario *sc)
                         "in an hour), got %s",
                         PB_SCENARIO_MAX_TIME_SCALE, describe(v, got, sizeof(got)));
         sc->time_scale = json_number_value(v);
+    }
+    sc->trials = 1;
+    if ((v = json_object_get(root, "trials")) != NULL) {
+        if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+            json_integer_value(v) > PB_TRIALS_MAX)
+            return fail(c, "trials",
+                        "expected a whole number of trials from 1 to %d (every pattern runs "
+                        "once per trial, trial k with seed + k - 1), got %s",
+                        PB_TRIALS_MAX, describe(v, got, sizeof(got)));
+        sc->trials = (size_t)json_integer_value(v);
     }
     if ((v = json_object_get(root, "target")) != NULL && (rc = parse_target(c, v, sc)) != 0)
         return rc;

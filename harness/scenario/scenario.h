@@ -72,6 +72,7 @@ typedef struct pb_scenario {
     char *phase_names[PB_MAX_PHASES]; /* mock phases: [0] = "base" settings */
     pb_usec phase_at[PB_MAX_PHASES];  /* their starts from the start of a run */
     int n_phases;                     /* 0 with a URL target */
+    size_t trials;                    /* "trials": rounds of every entry (default 1) */
     double time_scale;                /* "time-scale" (1 = real time); applied by
                                          pb_scenario_time_scale, not by parsing */
     json_t *json;                     /* the document as parsed */

@@ -126,6 +126,53 @@ static void slope_needs_three_points_at_two_x(void **state)
     assert_near(s.half, 0.0, 1e-9);
 }
 
+static void wilson_matches_worked_values(void **state)
+{
+    pb_ci ci;
+    pb_err err;
+    /* 5 of 10: 0.5 -+ 0.2634 (Wilson 1927, as tabulated by Newcombe 1998) */
+    assert_int_equal(pb_stats_wilson(5, 10, 1.96, &ci, &err), 0);
+    assert_near(ci.lo, 0.2366, 1e-4);
+    assert_near(ci.hi, 0.7634, 1e-4);
+    /* 0 of 10: [0, 0.2775], not the empty 0 +- 0 of a normal interval */
+    assert_int_equal(pb_stats_wilson(0, 10, 1.96, &ci, &err), 0);
+    assert_near(ci.lo, 0.0, 0);
+    assert_near(ci.hi, 0.2775, 1e-4);
+    assert_int_equal(pb_stats_wilson(10, 10, 1.96, &ci, &err), 0);
+    assert_near(ci.hi, 1.0, 0);
+    assert_near(ci.lo, 0.7225, 1e-4);
+    assert_int_equal(pb_stats_wilson(1, 0, 1.96, &ci, &err), PB_EINVAL);
+}
+
+static void share_of_trials_never_leaves_0_to_1(void **state)
+{
+    pb_ci ci;
+    pb_err err;
+    /* trials that disagree wildly: t on the shares would give 0.5 -+ 1.24 */
+    const double k[] = {0, 10, 5}, n[] = {10, 10, 10};
+    assert_int_equal(pb_stats_share95(k, n, 3, &ci, &err), 0);
+    assert_near(ci.mean, 0.5, 1e-12);
+    assert_true(ci.lo >= 0.0 && ci.hi <= 1.0);
+    assert_true(ci.lo < 0.2 && ci.hi > 0.8); /* the spread widens it past 10 + 10 + 10 flips */
+    pb_ci pooled;
+    assert_int_equal(pb_stats_wilson(15, 30, 1.96, &pooled, &err), 0);
+    assert_true(ci.hi - ci.lo > pooled.hi - pooled.lo);
+    /* trials that agree as well as coin flips would: the pooled Wilson interval */
+    const double k2[] = {2, 2, 2}, n2[] = {100, 100, 100};
+    assert_int_equal(pb_stats_share95(k2, n2, 3, &ci, &err), 0);
+    assert_int_equal(pb_stats_wilson(6, 300, 1.96, &pooled, &err), 0);
+    assert_near(ci.lo, pooled.lo, 1e-12);
+    assert_near(ci.hi, pooled.hi, 1e-12);
+    /* every trial at 0 % or at 100 %: the interval touches the bound, never crosses it */
+    const double none[] = {0, 0, 0}, all[] = {100, 100, 100};
+    assert_int_equal(pb_stats_share95(none, n2, 3, &ci, &err), 0);
+    assert_true(ci.lo == 0.0 && ci.hi > 0.0 && ci.hi < 0.02);
+    assert_int_equal(pb_stats_share95(all, n2, 3, &ci, &err), 0);
+    assert_true(ci.hi == 1.0 && ci.lo > 0.98);
+    const double zero[] = {0, 0};
+    assert_int_equal(pb_stats_share95(zero, zero, 2, &ci, &err), PB_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -137,6 +184,8 @@ int main(void)
         cmocka_unit_test(welch_with_no_spread_uses_the_pooled_df),
         cmocka_unit_test(slope_of_a_textbook_line),
         cmocka_unit_test(slope_needs_three_points_at_two_x),
+        cmocka_unit_test(wilson_matches_worked_values),
+        cmocka_unit_test(share_of_trials_never_leaves_0_to_1),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

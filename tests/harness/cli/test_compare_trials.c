@@ -1,0 +1,274 @@
+/* `patternbench compare --trials`: repeated trials and the per-phase
+ * scoreboard, on scenarios whose outcome is known by construction: a breaker
+ * and a queue through a full outage at an open-loop rate (the breaker stops
+ * sending, both serve nothing), and two identical arms (a tie). Runs the real
+ * binary against its in-process mock on port 0, with short phases. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "pb_child.h"
+#include "test_env.h"
+#include "test_file.h"
+
+typedef struct fixture {
+    char dir[256];
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *fx = calloc(1, sizeof(*fx));
+    assert_non_null(fx);
+    const char *tmp = getenv("TMPDIR");
+    snprintf(fx->dir, sizeof(fx->dir), "%s/pb_trials_XXXXXX", tmp ? tmp : "/tmp");
+    assert_non_null(mkdtemp(fx->dir));
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *fx = *state;
+    test_rmtree(fx->dir);
+    free(fx);
+    return 0;
+}
+
+static pb_child run_pb(const char *first, ...)
+{
+    const char *args[40];
+    int n = 0;
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a != NULL && n < 39; a = va_arg(ap, const char *))
+        args[n++] = a;
+    va_end(ap);
+    args[n] = NULL;
+    pb_child r;
+    pb_child_spawn(&r, args, NULL);
+    pb_child_finish(&r, PB_TEST_TIMEOUT_MS);
+    return r;
+}
+
+#define assert_exit(r, expected)                                                                   \
+    do {                                                                                           \
+        int code_ = WIFEXITED((r).status) ? WEXITSTATUS((r).status) : 128 + WTERMSIG((r).status);  \
+        if (code_ != (expected))                                                                   \
+            fail_msg("exit status %d, expected %d\nstdout:\n%s\nstderr:\n%s", code_, (expected),   \
+                     (r).out, (r).err);                                                            \
+    } while (0)
+
+#define assert_contains(haystack, needle)                                                          \
+    do {                                                                                           \
+        if (strstr((haystack), (needle)) == NULL)                                                  \
+            fail_msg("\"%s\" does not contain \"%s\"", (haystack), (needle));                      \
+    } while (0)
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_true(fputs(text, f) >= 0);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Healthy, then every request fails with 503 (the outage), then healthy
+ * again, at 200 arrivals a second; the breaker opens in the outage and, with
+ * a recovery timeout longer than the run, stays open. */
+static const char outage[] =
+    "{\"title\": \"outage\", \"seed\": 7, \"duration\": \"1500ms\", \"timeout\": \"500ms\","
+    " \"target\": \"mock\","
+    " \"mock\": {\"latency\": \"fixed:2ms\", \"errors\": \"503:0\", \"phases\": ["
+    "   {\"at\": \"500ms\", \"name\": \"outage\", \"errors\": \"503:1\"},"
+    "   {\"at\": \"1000ms\", \"name\": \"after\", \"errors\": \"503:0\"}]},"
+    " \"load\": {\"open\": {\"rate\": 200}},"
+    " \"patterns\": ["
+    "  {\"pattern\": \"queue\", \"label\": \"queue\", \"concurrency\": 20},"
+    "  {\"pattern\": \"breaker\", \"label\": \"breaker\", \"concurrency\": 20,"
+    "   \"failure-threshold\": 5, \"recovery-timeout\": \"60s\", \"half-open-calls\": 1}]}";
+
+/* The scoreboard's span named `phase`. */
+static const json_t *span(const json_t *root, const char *phase)
+{
+    size_t i;
+    const json_t *s;
+    json_array_foreach(json_object_get(json_object_get(root, "scoreboard"), "spans"), i, s)
+    {
+        if (strcmp(json_string_value(json_object_get(s, "phase")), phase) == 0)
+            return s;
+    }
+    fail_msg("no span \"%s\" in the scoreboard", phase);
+    return NULL;
+}
+
+static double metric(const json_t *sp, const char *pattern, const char *key, const char *what)
+{
+    const json_t *m =
+        json_object_get(json_object_get(json_object_get(sp, "patterns"), pattern), key);
+    if (!json_is_object(m))
+        fail_msg("%s has no %s", pattern, key);
+    return json_number_value(json_object_get(m, what));
+}
+
+static const char *verdict(const json_t *sp, const char *key)
+{
+    const char *v = json_string_value(
+        json_object_get(json_object_get(json_object_get(sp, "winners"), key), "verdict"));
+    return v != NULL ? v : "";
+}
+
+static const char *winner(const json_t *sp, const char *key)
+{
+    const char *v = json_string_value(
+        json_object_get(json_object_get(json_object_get(sp, "winners"), key), "winner"));
+    return v != NULL ? v : "";
+}
+
+static json_t *compare_json(fixture *fx, const char *scenario, const char *trials)
+{
+    char path[400], db[400];
+    snprintf(path, sizeof(path), "%s/scenario.json", fx->dir);
+    snprintf(db, sizeof(db), "%s/trials.db", fx->dir);
+    write_file(path, scenario);
+    pb_child r = run_pb("compare", path, "--db", db, "--trials", trials, "--quiet", "--json", NULL);
+    assert_exit(r, 0);
+    json_error_t jerr;
+    json_t *root = json_loads(r.out, 0, &jerr);
+    if (root == NULL)
+        fail_msg("--json printed no JSON object (%s):\n%s", jerr.text, r.out);
+    pb_child_cleanup(&r);
+    return root;
+}
+
+static void breaker_spares_the_server_in_an_outage_and_serves_no_more(void **state)
+{
+    fixture *fx = *state;
+    json_t *root = compare_json(fx, outage, "3");
+    assert_int_equal(json_integer_value(json_object_get(root, "trials")), 3);
+    /* every arm ran 3 times, interleaved, trial k with seed 7 + k - 1 */
+    const json_t *runs = json_object_get(root, "runs");
+    assert_int_equal(json_array_size(runs), 6);
+    static const char *const order[] = {"queue", "breaker"};
+    for (size_t i = 0; i < 6; i++) {
+        const json_t *r = json_array_get(runs, i);
+        assert_string_equal(json_string_value(json_object_get(r, "label")), order[i % 2]);
+        assert_int_equal(json_integer_value(json_object_get(r, "trial")), (json_int_t)(i / 2 + 1));
+        assert_int_equal(json_integer_value(json_object_get(r, "seed")), (json_int_t)(7 + i / 2));
+    }
+
+    const json_t *out = span(root, "outage");
+    /* the load on the server during the outage: the breaker's is lower, by
+     * more than the noise of 3 trials (its interval is below the queue's) */
+    assert_true(metric(out, "breaker", "load", "hi") < metric(out, "queue", "load", "lo"));
+    assert_true(metric(out, "queue", "load", "mean") > 150.0);
+    /* neither serves anything: the unserved share is not better for the
+     * breaker, it is 100 % for both, a tie */
+    assert_true(metric(out, "breaker", "unserved", "mean") > 99.9);
+    assert_true(metric(out, "queue", "unserved", "mean") > 99.9);
+    assert_string_equal(verdict(out, "unserved"), "tie");
+    assert_string_equal(verdict(out, "goodput"), "tie");
+    /* a share's interval never leaves 0..100 % */
+    assert_true(metric(out, "queue", "unserved", "hi") <= 100.0);
+
+    /* after the outage the open breaker rejects everything, the queue serves */
+    const json_t *after = span(root, "after");
+    assert_string_equal(winner(after, "goodput"), "queue");
+    assert_string_equal(winner(after, "unserved"), "queue");
+    const json_t *whole = span(root, "whole run");
+    assert_string_equal(winner(whole, "goodput"), "queue");
+    assert_string_equal(winner(whole, "unserved"), "queue");
+    /* the winner's lead carries its interval */
+    const json_t *d = json_object_get(json_object_get(json_object_get(whole, "winners"), "goodput"),
+                                      "difference");
+    assert_true(json_number_value(json_object_get(d, "lo")) > 0.0);
+    json_decref(root);
+}
+
+static void unserved_share_counts_rejected_and_dropped_tasks(void **state)
+{
+    fixture *fx = *state;
+    json_t *root = compare_json(fx, outage, "1");
+    /* the breaker's own summary: few failures among what reached the server,
+     * many rejections */
+    const json_t *run = json_array_get(json_object_get(root, "runs"), 1);
+    const json_t *sum = json_object_get(run, "summary");
+    assert_string_equal(json_string_value(json_object_get(run, "label")), "breaker");
+    double tasks = json_number_value(json_object_get(sum, "tasks"));
+    double ok = json_number_value(json_object_get(json_object_get(sum, "outcomes"), "ok"));
+    double rejected =
+        json_number_value(json_object_get(json_object_get(sum, "outcomes"), "rejected_by_breaker"));
+    assert_true(rejected > tasks / 4);
+    const json_t *whole = span(root, "whole run");
+    double unserved = metric(whole, "breaker", "unserved", "mean");
+    /* every task that did not end ok, over tasks: the rejections included */
+    assert_true(fabs(unserved - 100.0 * (tasks - ok) / tasks) < 1e-6);
+    assert_true(unserved > 100.0 * rejected / tasks);
+    const json_t *by = json_object_get(
+        json_object_get(json_object_get(json_object_get(whole, "patterns"), "breaker"),
+                        "unserved_by_outcome"),
+        "rejected_by_breaker");
+    assert_true(fabs(json_number_value(by) - 100.0 * rejected / tasks) < 1e-6);
+    /* one trial: a best, with no interval and said so */
+    assert_string_equal(verdict(whole, "goodput"), "one_trial");
+    const char *text = json_string_value(
+        json_object_get(json_object_get(json_object_get(whole, "winners"), "goodput"), "text"));
+    assert_contains(text, "best of one trial, no interval");
+    json_decref(root);
+}
+
+static void two_identical_arms_are_a_tie(void **state)
+{
+    fixture *fx = *state;
+    static const char same[] =
+        "{\"title\": \"same\", \"seed\": 3, \"duration\": \"1s\", \"target\": \"mock\","
+        " \"mock\": {\"latency\": \"fixed:2ms\", \"errors\": \"503:0.05\"},"
+        " \"load\": {\"open\": {\"rate\": 200}},"
+        " \"patterns\": ["
+        "  {\"pattern\": \"queue\", \"label\": \"one\", \"concurrency\": 20},"
+        "  {\"pattern\": \"queue\", \"label\": \"two\", \"concurrency\": 20}]}";
+    json_t *root = compare_json(fx, same, "3");
+    const json_t *whole = span(root, "whole run");
+    assert_string_equal(verdict(whole, "goodput"), "tie");
+    assert_string_equal(verdict(whole, "unserved"), "tie");
+    json_decref(root);
+}
+
+static void bad_trials_are_usage_errors(void **state)
+{
+    fixture *fx = *state;
+    char path[400], db[400];
+    snprintf(path, sizeof(path), "%s/scenario.json", fx->dir);
+    snprintf(db, sizeof(db), "%s/bad.db", fx->dir);
+    write_file(path, outage);
+    pb_child r = run_pb("compare", path, "--db", db, "--trials", "0", NULL);
+    assert_exit(r, 2);
+    assert_contains(r.err, "--trials");
+    pb_child_cleanup(&r);
+    write_file(path, "{\"trials\": 0, \"patterns\": [{\"pattern\": \"queue\"}]}");
+    r = run_pb("compare", path, "--db", db, NULL);
+    assert_exit(r, 2);
+    assert_contains(r.err, "trials");
+    pb_child_cleanup(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(breaker_spares_the_server_in_an_outage_and_serves_no_more,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(unserved_share_counts_rejected_and_dropped_tasks, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(two_identical_arms_are_a_tie, setup, teardown),
+        cmocka_unit_test_setup_teardown(bad_trials_are_usage_errors, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
