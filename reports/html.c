@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "scoreboard.h"
 #include "summary.h"
 #include "utf8.h"
 
@@ -77,6 +78,10 @@ static const char css[] =
     "figcaption{color:#555;font-size:.9em;margin-top:6px}"
     ".pass{color:#0a7a36;font-weight:600}.fail{color:#b3261e;font-weight:700}"
     ".partial{color:#9a5b00}"
+    "table.sb td{text-align:left;vertical-align:top;white-space:normal}"
+    "table.sb td div{white-space:nowrap}"
+    ".sb .v{font-weight:600;margin-bottom:2px}.sb .win{color:#0a7a36;font-weight:700}"
+    ".sb .tie{color:#9a5b00}.sb .dim{color:#777}"
     ".notice{background:#fff4e0;border-left:4px solid #e69f00;padding:8px 12px;margin:12px 0}"
     "footer{margin-top:3em;color:#777;font-size:.85em}"
     "@media print{body{background:#fff;font-size:10.5pt}main{max-width:none;padding:0}"
@@ -232,6 +237,83 @@ static void header(FILE *f, const pb_report_data *d, const char *db_path)
     fputs(" · database <code>", f);
     esc(f, db_path);
     fputs("</code></p>\n</header>\n", f);
+}
+
+/* One cell of the scoreboard: the verdict, then each pattern's figure, the
+ * winner (or the tied) marked. */
+static void scoreboard_cell(FILE *f, const pb_scoreboard *sb, size_t span, pb_score_metric m)
+{
+    char text[512];
+    const pb_score_verdict *v = m < PB_SCORE_RANKED ? pb_scoreboard_verdict(sb, span, m) : NULL;
+    fputs("<td>", f);
+    if (v != NULL) {
+        bool won = v->best >= 0 && !v->tie && !v->one_trial && v->runner_up >= 0;
+        fprintf(f, "<div class=\"v %s\">%s",
+                won      ? "win"
+                : v->tie ? "tie"
+                         : "dim",
+                won ? "&#9733; " : "");
+        esc(f, pb_score_verdict_text(sb, v, text, sizeof(text)));
+        fputs("</div>", f);
+    }
+    for (size_t a = 0; a < sb->n_arms; a++) {
+        const pb_score_cell *c = pb_scoreboard_cell(sb, span, a);
+        bool mark = v != NULL && v->best == (int)a && v->runner_up >= 0 && !v->one_trial && !v->tie;
+        bool tied = v != NULL && v->tie && v->tied[a];
+        fprintf(f, "<div%s>", mark ? " class=\"win\"" : tied ? " class=\"tie\"" : "");
+        esc(f, sb->arm[a]);
+        fputs(" ", f);
+        esc(f, pb_score_text(c, m, text, sizeof(text)));
+        if (m == PB_SCORE_CP99 && c->has_p99) {
+            char p99[32];
+            fprintf(f, " <span class=\"dim\">(service %s)</span>",
+                    pb_score_sig3(c->p99.mean, p99, sizeof(p99)));
+        }
+        fputs("</div>", f);
+    }
+    fputs("</td>", f);
+}
+
+/* The comparison's answer, first on the page: phase x metric, winners marked. */
+static void scoreboard(FILE *f, const pb_report_data *d)
+{
+    pb_scoreboard *sb = NULL;
+    pb_err err = {0};
+    if (pb_report_scoreboard(d, &sb, &err) != 0 || sb == NULL) {
+        if (err.msg[0] != '\0') {
+            fputs("<p class=\"notice\">No scoreboard: ", f);
+            esc(f, err.msg);
+            fputs("</p>\n", f);
+        }
+        return;
+    }
+    char cap[512], a[32], b[32];
+    fputs("<section id=\"scoreboard\">\n<h2>Scoreboard: who did best in each phase</h2>\n<p>", f);
+    esc(f, pb_score_caption(sb, cap, sizeof(cap)));
+    fputs(". Unserved: every task that did not end ok (errors, timeouts, resets, rejections, "
+          "drops) over the tasks due in the phase; corrected p99 from each task's intended "
+          "start, the service p99 beside it; load: attempts per second that reached the "
+          "server (no winner: less is kinder to a failing server, more serves more).</p>\n"
+          "<div class=\"wrap\"><table class=\"sb\"><tr><th class=\"l\">phase</th>",
+          f);
+    for (int m = 0; m < PB_SCORE_METRICS; m++) {
+        fputs("<th class=\"l\">", f);
+        esc(f, pb_score_metric_title((pb_score_metric)m));
+        fputs("</th>", f);
+    }
+    fputs("</tr>\n", f);
+    for (size_t s = 0; s < sb->n_spans; s++) {
+        fputs("<tr><th class=\"l\">", f);
+        esc(f, sb->span[s]);
+        fprintf(f, "<br><span class=\"dim\">%s&ndash;%s s</span></th>",
+                pb_score_sig3(sb->span_start_s[s], a, sizeof(a)),
+                pb_score_sig3(sb->span_end_s[s], b, sizeof(b)));
+        for (int m = 0; m < PB_SCORE_METRICS; m++)
+            scoreboard_cell(f, sb, s, (pb_score_metric)m);
+        fputs("</tr>\n", f);
+    }
+    fputs("</table></div>\n</section>\n", f);
+    pb_scoreboard_destroy(sb);
 }
 
 static void reproduce(FILE *f, const pb_report_data *d)
@@ -521,6 +603,7 @@ int pb_html_write(const pb_report_data *d, const char *db_path, const pb_charts 
         esc(f, d->warnings[i]);
         fputs("</p>\n", f);
     }
+    scoreboard(f, d);
     reproduce(f, d);
     summary_table(f, d);
     phase_table(f, d);

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report_data.h"
+
 #define MAX_TRIALS 64
 
 static const struct {
@@ -315,6 +317,47 @@ int pb_scoreboard_from_summaries(const char *const *summaries, size_t n_arms, si
     free(roots);
     free(in);
     free(names);
+    return rc;
+}
+
+int pb_report_scoreboard(const pb_report_data *d, pb_scoreboard **out, pb_err *err)
+{
+    *out = NULL;
+    if (!d->is_compare || d->is_cross || d->n_runs == 0)
+        return 0;
+    size_t n = d->n_runs, n_arms = 0, n_trials = 0, with_summary = 0;
+    size_t *arm_of = calloc(n, sizeof(*arm_of)), *trial_of = calloc(n, sizeof(*trial_of));
+    const char **labels = calloc(n, sizeof(*labels));
+    const char **texts = NULL;
+    int rc = arm_of == NULL || trial_of == NULL || labels == NULL
+                 ? pb_err_set(err, PB_ENOMEM, "out of memory")
+                 : 0;
+    for (size_t r = 0; rc == 0 && r < n; r++) {
+        size_t a = 0, k = 0;
+        while (a < n_arms && strcmp(labels[a], d->runs[r].label) != 0)
+            a++;
+        if (a == n_arms)
+            labels[n_arms++] = d->runs[r].label;
+        for (size_t q = 0; q < r; q++)
+            k += arm_of[q] == a;
+        arm_of[r] = a;
+        trial_of[r] = k;
+        n_trials = k + 1 > n_trials ? k + 1 : n_trials;
+        with_summary += d->runs[r].summary_json != NULL;
+    }
+    if (rc == 0 && with_summary > 0 && n_arms <= PB_SCORE_MAX_ARMS && n_trials <= MAX_TRIALS) {
+        texts = calloc(n_arms * n_trials, sizeof(*texts));
+        if (texts == NULL)
+            rc = pb_err_set(err, PB_ENOMEM, "out of memory");
+        for (size_t r = 0; rc == 0 && r < n; r++)
+            texts[arm_of[r] * n_trials + trial_of[r]] = d->runs[r].summary_json;
+        if (rc == 0)
+            rc = pb_scoreboard_from_summaries(texts, n_arms, n_trials, labels, out, err);
+    }
+    free(arm_of);
+    free(trial_of);
+    free(labels);
+    free(texts);
     return rc;
 }
 

@@ -108,6 +108,14 @@ int pb_scoreboard_from_summaries(const char *const *summaries, size_t n_arms, si
                                  const char *const *arm_labels, pb_scoreboard **out,
                                  pb_err *err) PB_MUST_CHECK;
 
+struct pb_report_data;
+
+/* The scoreboard of a compare's page: its runs grouped by label in the order
+ * they first ran, trial k of a label being its k-th run. *out is NULL (and 0
+ * returned) when the page is not one compare, or its runs stored no summary. */
+int pb_report_scoreboard(const struct pb_report_data *d, pb_scoreboard **out,
+                         pb_err *err) PB_MUST_CHECK;
+
 /* Free (NULL-safe). */
 void pb_scoreboard_destroy(pb_scoreboard *sb);
 

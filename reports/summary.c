@@ -10,6 +10,8 @@
 
 #include <jansson.h>
 
+#include "scoreboard.h"
+
 
 const char *pb_summary_latency(double ms, char *buf, size_t cap)
 {
@@ -215,7 +217,16 @@ int pb_summary_write_md(const pb_report_data *d, const char *db_path, const char
         fprintf(f, "`, status %s, started %s.\n\nScenario: `", d->compare_status,
                 pb_summary_time(d->compare_started_at, a, sizeof(a)));
         md_text(f, d->scenario_path);
-        fprintf(f, "`, seed %" PRIu64 ".\n\n", d->compare_seed);
+        fprintf(f, "`, seed %" PRIu64 ".\n", d->compare_seed);
+        /* the comparison's answer first: who did best in which phase */
+        pb_scoreboard *sb = NULL;
+        pb_err sb_err = {0};
+        if (pb_report_scoreboard(d, &sb, &sb_err) == 0 && sb != NULL)
+            pb_scoreboard_print(sb, f, true);
+        else if (sb == NULL && sb_err.msg[0] != '\0')
+            fprintf(f, "\n(no scoreboard: %s)\n", sb_err.msg);
+        pb_scoreboard_destroy(sb);
+        fprintf(f, "\n## Runs\n\n");
     } else {
         const pb_report_run *r = &d->runs[0];
         fprintf(f, "# ");
@@ -485,6 +496,13 @@ int pb_summary_write_json(const pb_report_data *d, const char *db_path,
         json_object_set_new(cmp, "status", jstr(d->compare_status));
         json_object_set_new(cmp, "thresholds", jthresholds(d->thresholds, d->n_thresholds));
         json_object_set_new(root, "compare", cmp);
+        pb_scoreboard *sb = NULL;
+        pb_err sb_err = {0};
+        json_object_set_new(root, "scoreboard",
+                            pb_report_scoreboard(d, &sb, &sb_err) == 0 && sb != NULL
+                                ? pb_scoreboard_json(sb)
+                                : json_null());
+        pb_scoreboard_destroy(sb);
     } else {
         json_object_set_new(root, "compare", json_null());
     }

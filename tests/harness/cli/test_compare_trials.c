@@ -6,6 +6,7 @@
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -133,13 +134,18 @@ static const char *winner(const json_t *sp, const char *key)
     return v != NULL ? v : "";
 }
 
-static json_t *compare_json(fixture *fx, const char *scenario, const char *trials)
+/* compare --json (and --report DIR/report when report is true) */
+static json_t *compare_json(fixture *fx, const char *scenario, const char *trials, bool report)
 {
-    char path[400], db[400];
+    char path[400], db[400], dir[400];
     snprintf(path, sizeof(path), "%s/scenario.json", fx->dir);
     snprintf(db, sizeof(db), "%s/trials.db", fx->dir);
+    snprintf(dir, sizeof(dir), "%s/report", fx->dir);
     write_file(path, scenario);
-    pb_child r = run_pb("compare", path, "--db", db, "--trials", trials, "--quiet", "--json", NULL);
+    pb_child r =
+        report ? run_pb("compare", path, "--db", db, "--trials", trials, "--quiet", "--json",
+                        "--report", dir, NULL)
+               : run_pb("compare", path, "--db", db, "--trials", trials, "--quiet", "--json", NULL);
     assert_exit(r, 0);
     json_error_t jerr;
     json_t *root = json_loads(r.out, 0, &jerr);
@@ -152,7 +158,7 @@ static json_t *compare_json(fixture *fx, const char *scenario, const char *trial
 static void breaker_spares_the_server_in_an_outage_and_serves_no_more(void **state)
 {
     fixture *fx = *state;
-    json_t *root = compare_json(fx, outage, "3");
+    json_t *root = compare_json(fx, outage, "3", true);
     assert_int_equal(json_integer_value(json_object_get(root, "trials")), 3);
     /* every arm ran 3 times, interleaved, trial k with seed 7 + k - 1 */
     const json_t *runs = json_object_get(root, "runs");
@@ -170,12 +176,13 @@ static void breaker_spares_the_server_in_an_outage_and_serves_no_more(void **sta
      * more than the noise of 3 trials (its interval is below the queue's) */
     assert_true(metric(out, "breaker", "load", "hi") < metric(out, "queue", "load", "lo"));
     assert_true(metric(out, "queue", "load", "mean") > 150.0);
-    /* neither serves anything: the unserved share is not better for the
-     * breaker, it is 100 % for both, a tie */
-    assert_true(metric(out, "breaker", "unserved", "mean") > 99.9);
-    assert_true(metric(out, "queue", "unserved", "mean") > 99.9);
-    assert_string_equal(verdict(out, "unserved"), "tie");
-    assert_string_equal(verdict(out, "goodput"), "tie");
+    /* neither serves the outage (a few tasks due just before its end may
+     * reach the mock after it, when the machine is busy): the breaker's
+     * unserved share is not better, a tie or the queue's win */
+    assert_true(metric(out, "breaker", "unserved", "mean") > 90.0);
+    assert_true(metric(out, "queue", "unserved", "mean") > 90.0);
+    assert_string_not_equal(winner(out, "unserved"), "breaker");
+    assert_string_not_equal(winner(out, "goodput"), "breaker");
     /* a share's interval never leaves 0..100 % */
     assert_true(metric(out, "queue", "unserved", "hi") <= 100.0);
 
@@ -190,13 +197,38 @@ static void breaker_spares_the_server_in_an_outage_and_serves_no_more(void **sta
     const json_t *d = json_object_get(json_object_get(json_object_get(whole, "winners"), "goodput"),
                                       "difference");
     assert_true(json_number_value(json_object_get(d, "lo")) > 0.0);
+
+    /* the report's summary.json holds the same scoreboard, read back from
+     * the database; summary.md and the page open with it */
+    char path[400];
+    snprintf(path, sizeof(path), "%s/report/summary.json", fx->dir);
+    json_error_t jerr;
+    json_t *summary = json_load_file(path, 0, &jerr);
+    if (summary == NULL)
+        fail_msg("%s: %s", path, jerr.text);
+    assert_true(
+        json_equal(json_object_get(summary, "scoreboard"), json_object_get(root, "scoreboard")));
+    snprintf(path, sizeof(path), "%s/report/summary.md", fx->dir);
+    char *md = test_slurp(path, NULL);
+    assert_contains(md, "## Scoreboard");
+    assert_contains(md, "mean [95 % interval] over 3 trials");
+    free(md);
+    snprintf(path, sizeof(path), "%s/report/index.html", fx->dir);
+    char *html = test_slurp(path, NULL);
+    char *board = strstr(html, "<section id=\"scoreboard\">");
+    assert_non_null(board);
+    /* the first section after the title */
+    assert_ptr_equal(strstr(html, "<section"), board);
+    assert_contains(board, "&#9733; queue");
+    free(html);
+    json_decref(summary);
     json_decref(root);
 }
 
 static void unserved_share_counts_rejected_and_dropped_tasks(void **state)
 {
     fixture *fx = *state;
-    json_t *root = compare_json(fx, outage, "1");
+    json_t *root = compare_json(fx, outage, "1", false);
     /* the breaker's own summary: few failures among what reached the server,
      * many rejections */
     const json_t *run = json_array_get(json_object_get(root, "runs"), 1);
@@ -235,7 +267,7 @@ static void two_identical_arms_are_a_tie(void **state)
         " \"patterns\": ["
         "  {\"pattern\": \"queue\", \"label\": \"one\", \"concurrency\": 20},"
         "  {\"pattern\": \"queue\", \"label\": \"two\", \"concurrency\": 20}]}";
-    json_t *root = compare_json(fx, same, "3");
+    json_t *root = compare_json(fx, same, "3", false);
     const json_t *whole = span(root, "whole run");
     assert_string_equal(verdict(whole, "goodput"), "tie");
     assert_string_equal(verdict(whole, "unserved"), "tie");
