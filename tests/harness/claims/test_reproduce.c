@@ -221,8 +221,10 @@ static void c2_python_loses_what_c_loses(void **state)
                                                   "--python", test_env("PB_PYTHON"), "--seed", "3",
                                                   "--trial-duration", "100ms", "--db", "c2py.db",
                                                   "--json", NULL});
-    if (st == 2 && strstr(r.err, "aiohttp") != NULL)
+    if (st == 2 && strstr(r.err, "aiohttp") != NULL) {
+        pb_child_cleanup(&r);
         skip(); /* this Python has no aiohttp: scripts/install-deps.sh --test installs it */
+    }
     if (st != 0)
         fail_msg("exit %d: %s", st, r.err);
     json_error_t jerr;
