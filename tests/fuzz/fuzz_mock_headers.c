@@ -1,7 +1,8 @@
 /* The mock's reading of the request headers a client sends, X-PB-Seq and
  * X-PB-Attempt (mockserver/mock.h, pb_mock_start), through a mock running
- * in-process on loopback: libmicrohttpd's header parsing and the mock's
- * together, as a client reaches them. The first input byte picks what is
+ * in-process on loopback, over one kept-alive connection (a new one only
+ * after an answer that closes it): libmicrohttpd's header parsing and the
+ * mock's together, as a client reaches them. The first input byte picks what is
  * sent (bit 0: X-PB-Seq, bit 1: X-PB-Attempt, bit 2: names in lower case);
  * the rest is the Seq value, a newline, and the Attempt value (CR, LF and NUL
  * dropped, so each stays one header line). The answer must be 200, or 400
@@ -26,10 +27,19 @@
  * what it answered itself so far */
 static pb_mock *mock;
 static uint64_t answered_ok, answered_bad;
+static int conn = -1; /* the connection inputs are sent on, -1 before one */
 
+static uint64_t inputs, connections;
+
+/* At exit: how many connections the inputs took, which a long run needs to
+ * stay far below one per input (tests/fuzz/CMakeLists.txt checks it). */
 static void stop_mock(void)
 {
+    if (conn >= 0)
+        close(conn);
     pb_mock_stop(mock);
+    fprintf(stderr, "fuzz_mock_headers: %llu inputs over %llu connections\n",
+            (unsigned long long)inputs, (unsigned long long)connections);
     mock = NULL;
 }
 
@@ -75,12 +85,13 @@ static int connect_mock(void)
     FUZZ_CHECK(fd >= 0);
     struct timeval tv = {.tv_sec = 10};
     FUZZ_CHECK(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0);
-    /* close with RST, so that a long run leaves no TIME_WAIT behind to use up ports */
+    /* close with RST, so that the rare reconnection leaves no TIME_WAIT behind */
     struct linger lg = {.l_onoff = 1, .l_linger = 0};
     FUZZ_CHECK(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(pb_mock_port(mock))};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     FUZZ_CHECK(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
+    connections++;
     return fd;
 }
 
@@ -97,11 +108,29 @@ static void send_all(int fd, const char *p, size_t len)
     }
 }
 
-/* Read the answer up to the server's close; returns its length. */
-static size_t read_answer(int fd, char *buf, size_t cap)
+/* Read one answer: its head, then Content-Length bytes of body (or up to the
+ * server's close when it gives none). Returns the answer's length; *closed
+ * when the connection cannot carry another request. */
+static size_t read_answer(int fd, char *buf, size_t cap, bool *closed)
 {
-    size_t len = 0;
+    size_t len = 0, want = 0;
+    *closed = false;
     for (;;) {
+        const char *head_end = strstr(buf, "\r\n\r\n");
+        if (want == 0 && head_end != NULL) {
+            size_t head = (size_t)(head_end + 4 - buf), body = 0;
+            const char *cl = strcasestr(buf, "\r\nContent-Length:");
+            if (cl != NULL && cl < head_end)
+                body = strtoul(cl + 17, NULL, 10);
+            else
+                *closed = true; /* the body runs to the close */
+            FUZZ_CHECK(head + body < cap);
+            want = head + body;
+            if (strcasestr(buf, "\r\nConnection: close") != NULL)
+                *closed = true;
+        }
+        if (want != 0 && len >= want && !*closed)
+            return len;
         ssize_t n = recv(fd, buf + len, cap - 1 - len, 0);
         if (n < 0 && errno == EINTR)
             continue;
@@ -109,17 +138,21 @@ static size_t read_answer(int fd, char *buf, size_t cap)
             fprintf(stderr, "the mock did not answer within 10 s\n");
             abort();
         }
-        if (n <= 0 || (len += (size_t)n) == cap - 1)
-            break;
+        if (n <= 0) {
+            *closed = true;
+            return len;
+        }
+        len += (size_t)n;
+        buf[len] = '\0';
+        FUZZ_CHECK(len < cap - 1);
     }
-    buf[len] = '\0';
-    return len;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
     if (len == 0)
         return 0;
+    inputs++;
     unsigned flags = data[0];
     const uint8_t *rest = data + 1, *end = data + len;
     const uint8_t *nl = memchr(rest, '\n', (size_t)(end - rest));
@@ -136,14 +169,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
     if (send_attempt)
         n += snprintf(req + n, sizeof(req) - (size_t)n, "%s: %s\r\n",
                       lower ? "x-pb-attempt" : "X-PB-Attempt", attempt);
-    n += snprintf(req + n, sizeof(req) - (size_t)n, "Connection: close\r\n\r\n");
+    n += snprintf(req + n, sizeof(req) - (size_t)n, "\r\n");
     FUZZ_CHECK((size_t)n < sizeof(req));
 
-    int fd = connect_mock();
-    send_all(fd, req, (size_t)n);
+    /* one connection for every input, kept alive: a connection per input
+     * leaves a closed socket per input behind, and a long run used up the
+     * loopback's ports. Only an answer that closes it costs a new one. */
+    if (conn < 0)
+        conn = connect_mock();
+    send_all(conn, req, (size_t)n);
     static char answer[16384];
-    size_t got = read_answer(fd, answer, sizeof(answer));
-    close(fd);
+    answer[0] = '\0';
+    bool closed;
+    size_t got = read_answer(conn, answer, sizeof(answer), &closed);
+    if (closed) {
+        close(conn);
+        conn = -1;
+    }
 
     int status = 0;
     FUZZ_CHECK(got > 12 && sscanf(answer, "HTTP/1.%*c %d ", &status) == 1);
