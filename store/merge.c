@@ -4,7 +4,10 @@
  * connection, whose INSERT ... SELECT copies rows without passing them
  * through C. ATTACH cannot happen inside a transaction, so each input is
  * copied in a transaction of its own; the merged run stays 'running' until
- * its summary is written, as a run being recorded does. */
+ * its summary is written, as a run being recorded does. A merge that fails
+ * half-way (a full disk) deletes what it added, or, when even that cannot be
+ * written, marks its runs and compare 'failed': never a half-merged run that
+ * says it is running, nor one more of them on each retry. */
 #include "merge.h"
 
 #include <assert.h>
@@ -985,6 +988,60 @@ static int open_output(struct merge *m)
     return rc;
 }
 
+/* After a failure: delete the runs (and compare) this merge added, in one
+ * transaction; when that cannot be written either, mark them 'failed'. The
+ * rolled-back copy left room in the WAL that deleting (which writes few pages:
+ * the freed ones are not rewritten) or an update usually fits in. Says which
+ * in err's message. */
+static void undo(struct merge *m)
+{
+    if (m->stats->runs == 0 && m->stats->compare_id == 0)
+        return;
+    if (!sqlite3_get_autocommit(m->db))
+        sqlite3_exec(m->db, "ROLLBACK", NULL, NULL, NULL);
+    int64_t first = m->stats->first_run_id, last = first + m->stats->runs - 1;
+    if (m->stats->runs == 0)
+        first = 1, last = 0;
+    int64_t compare = m->stats->compare_id;
+    sqlite3_stmt *q = NULL;
+    static const char delete_sql[] =
+        "BEGIN IMMEDIATE;"
+        "DELETE FROM requests WHERE run_id BETWEEN ?1 AND ?2;"
+        "DELETE FROM events WHERE run_id BETWEEN ?1 AND ?2;"
+        "DELETE FROM seconds WHERE run_id BETWEEN ?1 AND ?2;"
+        "DELETE FROM runs WHERE id BETWEEN ?1 AND ?2;"
+        "DELETE FROM compares WHERE id = ?3;"
+        "COMMIT";
+    static const char fail_sql[] = "BEGIN IMMEDIATE;"
+                                   "UPDATE runs SET status = 'failed' WHERE id BETWEEN ?1 AND ?2;"
+                                   "UPDATE compares SET status = 'failed' WHERE id = ?3;"
+                                   "COMMIT";
+    const char *const plans[] = {delete_sql, fail_sql};
+    const char *const said[] = {"; nothing of the merge was kept",
+                                "; the merged run is left marked 'failed'"};
+    for (int p = 0; p < 2; p++) {
+        int src = SQLITE_OK;
+        for (const char *sql = plans[p]; src == SQLITE_OK && *sql != '\0';) {
+            src = sqlite3_prepare_v2(m->db, sql, -1, &q, &sql);
+            if (src != SQLITE_OK || q == NULL)
+                break;
+            for (int i = 1; i <= sqlite3_bind_parameter_count(q); i++)
+                sqlite3_bind_int64(q, i, i == 1 ? first : i == 2 ? last : compare);
+            src = sqlite3_step(q);
+            src = src == SQLITE_DONE ? SQLITE_OK : src;
+            sqlite3_finalize(q);
+            q = NULL;
+        }
+        if (src == SQLITE_OK) {
+            size_t n = strlen(m->err->msg);
+            snprintf(m->err->msg + n, sizeof(m->err->msg) - n, "%s", said[p]);
+            return;
+        }
+        if (!sqlite3_get_autocommit(m->db))
+            sqlite3_exec(m->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+}
+
 int pb_merge(const char *out_path, const char *const *inputs, int n_inputs, pb_merge_stats *stats,
              pb_err *err)
 {
@@ -1052,6 +1109,8 @@ int pb_merge(const char *out_path, const char *const *inputs, int n_inputs, pb_m
             rc = db_fail(&m, src, "ending the merged compare");
     }
 done:
+    if (rc != 0 && m.db != NULL)
+        undo(&m);
     if (m.prepared)
         for (int i = 0; i < ST_COUNT; i++)
             sqlite3_finalize(m.st[i]);

@@ -27,7 +27,10 @@ typedef struct pb_merge_stats {
  * (created if missing; not one of the inputs) one run per entry whose rows,
  * events and per-second rollups are the segments' together and whose summary
  * is recomputed from them. A mismatch is refused with a message naming the
- * file and what differs (PB_EINVAL); nothing is written then. */
+ * file and what differs (PB_EINVAL); nothing is written then. A failure while
+ * writing (a full disk) deletes what the merge added, or, when even that
+ * cannot be written, leaves its runs and compare marked 'failed'; the message
+ * says which. */
 int pb_merge(const char *out_path, const char *const *inputs, int n_inputs, pb_merge_stats *stats,
              pb_err *err) PB_MUST_CHECK;
 

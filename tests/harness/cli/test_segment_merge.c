@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -356,6 +358,53 @@ static void merge_refuses_inputs_that_do_not_fit(void **state)
     scratch_db_unlink(other);
 }
 
+/* A merge whose disk fills while it copies (a file size limit stands in for
+ * the disk) exits 1 naming the output and leaves no half-merged run that
+ * says it is running: what it added is deleted, or marked 'failed' when even
+ * the delete does not fit; once there is room, the merge gives one completed
+ * run with every segment's rows. */
+static void a_merge_that_runs_out_of_disk_keeps_nothing_half_merged(void **state)
+{
+    (void)state;
+    char out[300];
+    snprintf(out, sizeof(out), "%s/full.db", fx.dir);
+    struct stat st;
+    assert_int_equal(stat(fx.seg[0], &st), 0);
+    const char *args[] = {"merge", out, fx.seg[0], fx.seg[1], fx.seg[2], NULL};
+    /* room for the schema and about one segment's rows, not three */
+    pb_child_options small = {.max_file_size = (rlim_t)st.st_size};
+    int64_t failed_runs = 0;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        pb_child c;
+        pb_child_spawn(&c, args, &small);
+        pb_child_finish(&c, PB_TEST_TIMEOUT_MS);
+        if (pb_child_exit_code(&c) != 1 || strstr(c.err, out) == NULL)
+            fail_msg("attempt %d: exit %d, stderr: %s", attempt, pb_child_exit_code(&c), c.err);
+        /* deleted, or when even the delete does not fit, marked failed */
+        bool kept_nothing = strstr(c.err, "nothing of the merge was kept") != NULL;
+        bool marked = strstr(c.err, "left marked 'failed'") != NULL;
+        if (kept_nothing == marked)
+            fail_msg("attempt %d: stderr: %s", attempt, c.err);
+        pb_child_cleanup(&c);
+        failed_runs += marked;
+        assert_int_equal(test_db_int(out, "SELECT count(*) FROM runs WHERE status <> 'failed'"), 0);
+        assert_int_equal(test_db_int(out, "SELECT count(*) FROM runs"), failed_runs);
+    }
+    char err[8192];
+    assert_int_equal(run(args, err, sizeof(err)), 0);
+    assert_int_equal(test_db_int(out, "SELECT count(*) FROM runs WHERE status = 'completed'"), 1);
+    assert_int_equal(test_db_int(out, "SELECT count(*) FROM runs"), failed_runs + 1);
+    int64_t rows = 0;
+    for (int i = 0; i < 3; i++)
+        rows += test_db_int(fx.seg[i], "SELECT count(*) FROM requests");
+    assert_int_equal(test_db_int(out, "SELECT count(*) FROM requests WHERE run_id = (SELECT id "
+                                      "FROM runs WHERE status = 'completed')"),
+                     rows);
+    printf("two merges out of room: %lld run%s left marked failed, the others deleted\n",
+           (long long)failed_runs, failed_runs == 1 ? "" : "s");
+    scratch_db_unlink(out);
+}
+
 static void bad_segment_and_past_start(void **state)
 {
     (void)state;
@@ -382,6 +431,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(three_segments_merge_into_the_run_one_process_makes),
         cmocka_unit_test(merge_refuses_inputs_that_do_not_fit),
+        cmocka_unit_test(a_merge_that_runs_out_of_disk_keeps_nothing_half_merged),
         cmocka_unit_test(merge_sums_lost_results),
         cmocka_unit_test(bad_segment_and_past_start),
     };
