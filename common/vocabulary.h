@@ -104,7 +104,11 @@ int pb_breaker_state_from_name(const char *name, pb_breaker_state *out) PB_MUST_
     /* semaphore --on-error propagate, at the end of a batch in which a failure raised:            \
        from = the batch, to = its results the caller never got (batch size - 1),                   \
        value = how many of those were successes (the cascade) */                                    \
-    XX(LOST, 11, "lost")
+    XX(LOST, 11, "lost")                                                                           \
+    /* a live threshold failed and stopped the run: from = the threshold's index in the run's     \
+       list, value = its measured value (in its unit), detail = "EXPR: METRIC = VALUE over the    \
+       last N s" */                                                                               \
+    XX(ABORT, 12, "abort")
 
 /* A kind of event. */
 typedef enum pb_event_kind {

@@ -413,9 +413,9 @@ static int run_sql(struct merge *m, const char *sql, const char *what, int n, ..
 /* Status of a merged whole: the worst of its parts. */
 static const char *worse(const char *a, const char *b)
 {
-    static const char *const order[] = {"completed", "interrupted", "failed"};
+    static const char *const order[] = {"completed", "interrupted", "aborted", "failed"};
     int ia = 0, ib = 0;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         if (strcmp(a, order[i]) == 0)
             ia = i;
         if (strcmp(b, order[i]) == 0)

@@ -108,12 +108,12 @@ static int check_json(const char *text, const char *what, pb_err *err)
 
 static int check_status(const char *status, pb_err *err)
 {
-    static const char *const ok[] = {"completed", "interrupted", "failed"};
+    static const char *const ok[] = {"completed", "interrupted", "aborted", "failed"};
     for (size_t i = 0; status != NULL && i < sizeof(ok) / sizeof(ok[0]); i++)
         if (strcmp(status, ok[i]) == 0)
             return 0;
     return pb_err_set(err, PB_EINVAL,
-                      "run status \"%s\" is not one of completed, interrupted, failed",
+                      "run status \"%s\" is not one of completed, interrupted, aborted, failed",
                       status != NULL ? status : "(null)");
 }
 

@@ -75,7 +75,11 @@ static void usage(FILE *out)
             "                       'patternbench merge'); see README.md, Scale-out\n"
             "  --start-at TIME      start at this wall-clock time (Unix seconds or RFC 3339)\n"
             "  --threshold EXPR     pass/fail criterion such as p99<200ms, error_rate<1%%,\n"
-            "                       rps>1000 (repeatable; a failure makes the exit status 99)\n"
+            "                       rps>1000 (repeatable; a failure makes the exit status 99);\n"
+            "                       EXPR:abort also judges it live and stops the run\n"
+            "  --abort-on-fail      judge every threshold live (each second, over the window)\n"
+            "  --abort-delay D      judge live thresholds from D on (1m)\n"
+            "  --threshold-window D the trailing seconds they are judged on (1m)\n"
             "  --metrics [ADDR:]PORT\n"
             "                       serve live metrics at /metrics in the Prometheus text\n"
             "                       format while running (127.0.0.1 when only a port)\n"
@@ -189,6 +193,9 @@ static int parse_args(int argc, char **argv, pb_run_config *cfg, struct run_opti
 
 static int exit_status(const pb_run_summary *s)
 {
+    /* a live threshold stopped the run: what a failed threshold exits with */
+    if (strcmp(s->status, "aborted") == 0)
+        return 99;
     if (s->signal == SIGINT)
         return 130;
     if (s->signal == SIGTERM)

@@ -24,6 +24,7 @@
 #include "segment.h"
 #include "selfmon.h"
 #include "threshold.h"
+#include "trailing.h"
 #include "units.h"
 
 volatile sig_atomic_t pb_stop_requested = 0;
@@ -130,6 +131,12 @@ struct engine {
     pb_tally tally;
     bool tally_ready;
     pb_phase_tally phases; /* zeroed (n = 0) without the built-in mock */
+    /* live thresholds (":abort", --abort-on-fail), judged each second on the window */
+    pb_threshold live[32];
+    int live_index[32]; /* each one's place in cfg->thresholds */
+    int n_live;
+    pb_trailing *window;
+    bool aborted;
     uint64_t resent, abandoned, breaker_transitions;
     uint32_t peak_in_flight;
     uint64_t phase_sent[PB_MAX_PHASES];
@@ -141,6 +148,7 @@ struct engine {
 
 static void pump(struct engine *e);
 static void finish(struct engine *e);
+static void begin_drain(struct engine *e);
 
 static uint64_t rel(const struct engine *e, pb_usec t)
 {
@@ -627,6 +635,34 @@ static void fill_view(struct engine *e, pb_usec elapsed, const pb_tally_second *
     }
 }
 
+/* Judge the live thresholds on the trailing window, from --abort-delay on;
+ * the first that fails stops the run as an interrupt would, status aborted. */
+static void judge_live(struct engine *e, pb_usec now)
+{
+    if (e->state != RUNNING || e->seconds_marked * PB_USEC_PER_SEC < e->cfg->abort_delay)
+        return;
+    const pb_run_summary *w = pb_trailing_summary(e->window);
+    for (int i = 0; i < e->n_live; i++) {
+        pb_threshold_result r;
+        pb_threshold_eval(&e->live[i], w, &r);
+        /* a window without data (nothing answered yet) is not a failure to act on:
+         * the end-of-run judgement still sees it */
+        if (!r.has_value || r.pass)
+            continue;
+        char value[32], detail[160];
+        pb_threshold_format_value(&e->live[i], &r, value, sizeof(value));
+        snprintf(detail, sizeof(detail), "%s: %.*s = %s over the last %d s", e->live[i].expr,
+                 (int)strcspn(e->live[i].expr, "<>=!"), e->live[i].expr, value,
+                 pb_trailing_seconds(e->window));
+        e->aborted = true;
+        event(e, now, PB_EVENT_ABORT, e->live_index[i], 0, r.value, detail);
+        note(e, "threshold failed: %s; stopping the run (%u requests in flight finish)", detail,
+             pb_lanes_in_flight(e->http));
+        begin_drain(e);
+        return;
+    }
+}
+
 static void second_cb(uv_timer_t *t)
 {
     struct engine *e = t->data;
@@ -635,6 +671,12 @@ static void second_cb(uv_timer_t *t)
         return;
     mark_second(e, e->seconds_marked, now);
     e->seconds_marked++;
+    if (e->window != NULL && pb_trailing_push(e->window, &e->tally) != 0) {
+        pb_err err;
+        pb_err_set(&err, PB_ENOMEM, "out of memory keeping the live thresholds' window");
+        fail(e, PB_ENOMEM, &err);
+        return;
+    }
     pb_tally_second sec;
     pb_tally_roll_second(&e->tally, &sec);
     watch_disk(e);
@@ -650,6 +692,8 @@ static void second_cb(uv_timer_t *t)
         if (mon != NULL && mon->second != NULL)
             mon->second(mon->data, &v);
     }
+    if (e->window != NULL)
+        judge_live(e, now);
     e->lag_max = 0;
     /* schedule against t0 so that seconds do not drift with loop latency */
     pb_usec next = e->t0 + (e->seconds_marked + 1) * PB_USEC_PER_SEC;
@@ -862,6 +906,7 @@ static void teardown(struct engine *e)
     if (e->tally_ready)
         pb_tally_cleanup(&e->tally);
     pb_phase_tally_cleanup(&e->phases);
+    pb_trailing_destroy(e->window);
     pb_selfmon_cleanup(&e->mon);
     struct inflight_chunk *c = e->chunks;
     while (c != NULL) {
@@ -881,6 +926,7 @@ static void fill_summary(struct engine *e, pb_run_summary *out)
     snprintf(out->status, sizeof(out->status), "%s",
              e->fatal != 0    ? "failed"
              : e->interrupted ? "interrupted"
+             : e->aborted     ? "aborted"
                               : "completed");
     snprintf(out->pattern_name, sizeof(out->pattern_name), "%s", e->cfg->pattern);
     snprintf(out->target, sizeof(out->target), "%s", e->shown_url);
@@ -1039,6 +1085,26 @@ static void wait_for_start(struct engine *e)
     arm(&e->start, start_cb, (uint64_t)(left + PB_USEC_PER_MS - 1) / PB_USEC_PER_MS);
 }
 
+/* The thresholds judged while the run goes: those written with ":abort", or
+ * with --abort-on-fail every one a window can judge; and their window. */
+static int live_setup(struct engine *e, pb_err *err)
+{
+    const pb_run_config *cfg = e->cfg;
+    for (int i = 0; i < cfg->n_thresholds; i++) {
+        pb_threshold t;
+        int rc = pb_threshold_parse(cfg->thresholds[i], &t, err);
+        if (rc != 0)
+            return rc;
+        if (!t.abort && !(cfg->abort_on_fail && pb_threshold_is_live(&t)))
+            continue;
+        e->live_index[e->n_live] = i;
+        e->live[e->n_live++] = t;
+    }
+    if (e->n_live == 0)
+        return 0;
+    return pb_trailing_create((int)(cfg->threshold_window / PB_USEC_PER_SEC), &e->window, err);
+}
+
 int pb_run_execute(const pb_run_config *cfg, pb_recorder *rec, pb_run_summary *out, pb_err *err)
 {
     memset(out, 0, sizeof(*out));
@@ -1056,6 +1122,8 @@ int pb_run_execute(const pb_run_config *cfg, pb_recorder *rec, pb_run_summary *o
         goto out;
     e->tally_ready = true;
     if (cfg->target_url == NULL && (rc = phases_init(e, cfg->mock, err)) != 0)
+        goto out;
+    if ((rc = live_setup(e, err)) != 0)
         goto out;
     /* a run whose settings say how much it will write is judged before anything starts */
     if (e->rec != NULL && (rc = pb_disk_check_planned(cfg, err)) != 0) {

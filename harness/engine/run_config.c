@@ -12,6 +12,7 @@
 #include "registry.h"
 #include "run_config.h"
 #include "threshold.h"
+#include "trailing.h"
 #include "units.h"
 
 int pb_run_config_init(pb_run_config *cfg)
@@ -27,6 +28,8 @@ int pb_run_config_init(pb_run_config *cfg)
     cfg->keep_every = 1;
     pb_target_init(&cfg->request);
     pb_status_set_default(&cfg->ok_status);
+    cfg->abort_delay = 60 * PB_USEC_PER_SEC;
+    cfg->threshold_window = 60 * PB_USEC_PER_SEC;
     cfg->db_path = strdup("patternbench.db");
     if (cfg->db_path == NULL)
         return PB_ENOMEM;
@@ -106,6 +109,22 @@ int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value, p
         return set_flag(&cfg->json, name, value, err);
     if (strcmp(name, "insecure") == 0)
         return set_flag(&cfg->insecure, name, value, err);
+    if (strcmp(name, "abort-on-fail") == 0)
+        return set_flag(&cfg->abort_on_fail, name, value, err);
+    if (strcmp(name, "abort-delay") == 0)
+        return pb_parse_duration(value, "--abort-delay", &cfg->abort_delay, err);
+    if (strcmp(name, "threshold-window") == 0) {
+        pb_usec d;
+        int rc = pb_parse_duration(value, "--threshold-window", &d, err);
+        if (rc == 0 && (d < PB_USEC_PER_SEC || d > PB_TRAILING_MAX_SECONDS * PB_USEC_PER_SEC ||
+                        d % PB_USEC_PER_SEC != 0))
+            rc = pb_err_set(err, PB_ERANGE,
+                            "--threshold-window: expected whole seconds from 1s to 1h, got \"%s\"",
+                            value);
+        if (rc == 0)
+            cfg->threshold_window = d;
+        return rc;
+    }
     if (strcmp(name, "no-record") == 0) {
         bool off = false;
         int rc = set_flag(&off, name, value, err);
@@ -274,7 +293,8 @@ int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value, p
 bool pb_run_config_is_flag(const char *name)
 {
     return strcmp(name, "quiet") == 0 || strcmp(name, "json") == 0 ||
-           strcmp(name, "no-record") == 0 || strcmp(name, "insecure") == 0;
+           strcmp(name, "no-record") == 0 || strcmp(name, "insecure") == 0 ||
+           strcmp(name, "abort-on-fail") == 0;
 }
 
 int pb_run_config_check(const pb_run_config *cfg, pb_err *err)
@@ -309,6 +329,9 @@ int pb_run_config_check(const pb_run_config *cfg, pb_err *err)
     for (int i = 1; i < cfg->n_rate_steps; i++)
         if (cfg->rate_steps[i].at < cfg->rate_steps[i - 1].at)
             return pb_err_set(err, PB_EINVAL, "rate steps: expected increasing times");
+    if (cfg->abort_on_fail && cfg->n_thresholds == 0)
+        return pb_err_set(err, PB_EINVAL,
+                          "--abort-on-fail: expected a --threshold to judge, such as p99<200ms");
     /* an option the pattern does not read would change nothing: refuse it
      * rather than let a user believe it took effect */
     for (int i = 0; i < PB_PARAMS_MAX; i++) {
@@ -489,6 +512,10 @@ char *pb_run_config_to_json(const pb_run_config *cfg)
         bad |= json_array_append_new(thr, json_string(cfg->thresholds[i]));
     bad |= json_object_set(root, "rate_steps", steps);
     bad |= json_object_set(root, "thresholds", thr);
+    bad |= json_object_set_new(root, "abort_on_fail", json_boolean(cfg->abort_on_fail));
+    bad |= json_object_set_new(root, "abort_delay_us", json_integer((json_int_t)cfg->abort_delay));
+    bad |= json_object_set_new(root, "threshold_window_us",
+                               json_integer((json_int_t)cfg->threshold_window));
     if (pb_segment_active(cfg->segment))
         bad |= json_object_set_new(root, "segment",
                                    json_pack("{s:i,s:i}", "index", (int)cfg->segment.index, "count",

@@ -54,7 +54,7 @@ typedef struct pb_run_config {
                                                has ended (live metrics); may be NULL */
     bool record;                            /* hidden bench switch: false skips the recorder */
     uint32_t keep_every;   /* --record: request rows stored, 1 = all, N = sample:N, 0 = seconds */
-    pb_usec keep_requests;  /* --keep-requests: drop request rows older than this; 0 = keep */
+    pb_usec keep_requests; /* --keep-requests: drop request rows older than this; 0 = keep */
     uint64_t disk_reserve; /* --disk-reserve bytes; 0 = the default rule (the larger of 1 GiB
                               and 5 % of the disk) */
     char mock_option[32];  /* first mock option given, to refuse it with --target */
@@ -63,7 +63,10 @@ typedef struct pb_run_config {
     int n_rate_steps;
     char *thresholds[32]; /* expressions, malloc'd */
     int n_thresholds;
-    pb_segment segment;  /* --segment I/N: this process runs segment I (count 0 = whole run) */
+    bool abort_on_fail;       /* --abort-on-fail: every threshold judged live, as with :abort */
+    pb_usec abort_delay;      /* --abort-delay: live thresholds are judged from then on */
+    pb_usec threshold_window; /* --threshold-window: the trailing seconds they are judged on */
+    pb_segment segment;       /* --segment I/N: this process runs segment I (count 0 = whole run) */
     int64_t start_at_us; /* --start-at: wall clock to start at, us since the epoch; 0 = at once */
 } pb_run_config;
 

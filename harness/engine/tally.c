@@ -37,12 +37,13 @@ void pb_tally_add(pb_tally *t, const pb_request_row *row)
 {
     t->rows++;
     t->tasks += row->attempt == 0;
-    if (row->outcome < PB_OUTCOME_COUNT)
+    t->sec_rows++;
+    if (row->outcome < PB_OUTCOME_COUNT) {
         t->outcomes[row->outcome]++;
+        t->sec_outcomes[row->outcome]++;
+    }
     if (row->status < 600)
         t->status[row->status]++;
-    t->sec_rejected += row->outcome == PB_OUTCOME_REJECTED_BY_BREAKER;
-    t->sec_dropped += row->outcome == PB_OUTCOME_DROPPED_BY_BACKPRESSURE;
     if (!reached_network((pb_outcome)row->outcome))
         return;
     bool failed = row->outcome != PB_OUTCOME_OK;
@@ -70,13 +71,14 @@ void pb_tally_roll_second(pb_tally *t, pb_tally_second *out)
     out->network = t->sec_network;
     out->failed = t->sec_failed;
     out->answered = t->sec_answered;
-    out->rejected = t->sec_rejected;
-    out->dropped = t->sec_dropped;
+    out->rejected = t->sec_outcomes[PB_OUTCOME_REJECTED_BY_BREAKER];
+    out->dropped = t->sec_outcomes[PB_OUTCOME_DROPPED_BY_BACKPRESSURE];
     out->p50 = pb_hist_percentile(t->sec_service, 50.0);
     out->p99 = pb_hist_percentile(t->sec_service, 99.0);
     out->cp99 = pb_hist_percentile(t->sec_corrected, 99.0);
     t->sec_network = t->sec_failed = t->sec_answered = 0;
-    t->sec_rejected = t->sec_dropped = 0;
+    t->sec_rows = 0;
+    memset(t->sec_outcomes, 0, sizeof(t->sec_outcomes));
     pb_hist_reset(t->sec_service);
     pb_hist_reset(t->sec_corrected);
 }
@@ -94,14 +96,19 @@ void pb_tally_fill(const pb_tally *t, double duration_s, pb_run_summary *s)
     s->duration_s = duration_s;
     s->rps = duration_s > 0 ? (double)t->network / duration_s : 0;
     s->error_rate = t->network > 0 ? (double)t->failed / (double)t->network : 0;
-    s->min = pb_hist_min(t->service);
-    s->max = pb_hist_max(t->service);
-    s->mean = pb_hist_mean(t->service);
-    s->p50 = pb_hist_percentile(t->service, 50.0);
-    s->p90 = pb_hist_percentile(t->service, 90.0);
-    s->p95 = pb_hist_percentile(t->service, 95.0);
-    s->p99 = pb_hist_percentile(t->service, 99.0);
-    s->p999 = pb_hist_percentile(t->service, 99.9);
-    s->cp50 = pb_hist_percentile(t->corrected, 50.0);
-    s->cp99 = pb_hist_percentile(t->corrected, 99.0);
+    pb_tally_fill_latencies(t->service, t->corrected, s);
+}
+
+void pb_tally_fill_latencies(const pb_hist *service, const pb_hist *corrected, pb_run_summary *s)
+{
+    s->min = pb_hist_min(service);
+    s->max = pb_hist_max(service);
+    s->mean = pb_hist_mean(service);
+    s->p50 = pb_hist_percentile(service, 50.0);
+    s->p90 = pb_hist_percentile(service, 90.0);
+    s->p95 = pb_hist_percentile(service, 95.0);
+    s->p99 = pb_hist_percentile(service, 99.0);
+    s->p999 = pb_hist_percentile(service, 99.9);
+    s->cp50 = pb_hist_percentile(corrected, 50.0);
+    s->cp99 = pb_hist_percentile(corrected, 99.0);
 }

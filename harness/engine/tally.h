@@ -22,8 +22,9 @@ typedef struct pb_tally {
     pb_hist *service;                          /* actual start to end, answered attempts */
     pb_hist *corrected;                        /* intended start to end, answered attempts */
     uint64_t service_sum_us, corrected_sum_us; /* exact sums of what the histograms hold */
-    /* the second in progress, for the progress line */
-    uint64_t sec_network, sec_failed, sec_answered, sec_rejected, sec_dropped;
+    /* the second in progress, for the progress line and live thresholds */
+    uint64_t sec_rows, sec_network, sec_failed, sec_answered;
+    uint64_t sec_outcomes[PB_OUTCOME_COUNT];
     pb_hist *sec_service, *sec_corrected;
 } pb_tally;
 
@@ -50,5 +51,9 @@ void pb_tally_roll_second(pb_tally *t, pb_tally_second *out);
 
 /* Fill the tally's part of a summary (counts, rates over duration_s, percentiles). */
 void pb_tally_fill(const pb_tally *t, double duration_s, pb_run_summary *s);
+
+/* Fill a summary's latencies (min to max, mean, cp50, cp99) from a service
+ * and a corrected histogram: the whole run's, or a trailing window's. */
+void pb_tally_fill_latencies(const pb_hist *service, const pb_hist *corrected, pb_run_summary *s);
 
 #endif

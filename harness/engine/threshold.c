@@ -202,6 +202,20 @@ static int parse_limit(const char *value, const char *metric, pb_threshold_kind 
     return pb_err_set(err, PB_EINVAL, "%s: unknown metric kind", metric);
 }
 
+/* Metrics of the whole run only: the pattern's retry counter, the harness's
+ * verdict and the drift are not kept per second. */
+static bool metric_is_live(metric_id id)
+{
+    return id != M_RETRIES && id != M_GENERATOR_BOUND && id != M_P99_DRIFT;
+}
+
+bool pb_threshold_is_live(const pb_threshold *t)
+{
+    return metric_is_live(metrics[t->metric].id);
+}
+
+static const char abort_suffix[] = ":abort";
+
 static int parse(const char *expr, pb_threshold *out, pb_err *err)
 {
     const char *p = expr;
@@ -260,10 +274,23 @@ static int parse(const char *expr, pb_threshold *out, pb_err *err)
     q += oplen;
     while (is_blank(*q))
         q++;
-    if (*q == '\0')
+    /* "p99<200ms:abort": the limit ends before the suffix */
+    char limit[PB_THRESHOLD_MAX_EXPR + 1];
+    snprintf(limit, sizeof(limit), "%s", q);
+    size_t n = strlen(limit), sn = strlen(abort_suffix);
+    out->abort = n >= sn && strcmp(limit + n - sn, abort_suffix) == 0;
+    if (out->abort) {
+        limit[n - sn] = '\0';
+        if (!metric_is_live(metrics[out->metric].id))
+            return pb_err_set(err, PB_EPARSE,
+                              "%s is judged on the whole run only, so it cannot end the run "
+                              "early; drop \"%s\"",
+                              metric, abort_suffix);
+    }
+    if (limit[0] == '\0')
         return pb_err_set(err, PB_EPARSE, "expected a value after the operator, as in %s<200ms",
                           metric);
-    return parse_limit(q, metric, out->kind, &out->limit, err);
+    return parse_limit(limit, metric, out->kind, &out->limit, err);
 }
 
 int pb_threshold_parse(const char *expr, pb_threshold *out, pb_err *err)

@@ -42,6 +42,7 @@ typedef struct pb_threshold {
     pb_threshold_kind kind;
     pb_threshold_op op;
     double limit; /* latency in us, fraction in 0..1, rate per s, a count, or %/h */
+    bool abort;   /* written with ":abort": judged live, a failure ends the run */
 } pb_threshold;
 
 /* One evaluation. has_value is false when the summary has no data for the
@@ -53,9 +54,16 @@ typedef struct pb_threshold_result {
     double value; /* in the same unit as pb_threshold.limit */
 } pb_threshold_result;
 
-/* Parse an expression such as "p99<200ms". PB_EPARSE with a message naming the
- * expression and what was expected. */
+/* Parse an expression such as "p99<200ms", or "p99<200ms:abort" to end the
+ * run when it fails live. PB_EPARSE with a message naming the expression and
+ * what was expected (also for ":abort" on a metric judged on the whole run
+ * only). */
 int pb_threshold_parse(const char *expr, pb_threshold *out, pb_err *err) PB_MUST_CHECK;
+
+/* Whether t's metric can be judged on a trailing window of seconds while the
+ * run goes (pb_trailing): every metric but retries, generator_bound and
+ * p99_drift, which exist for the whole run only. */
+bool pb_threshold_is_live(const pb_threshold *t);
 
 /* Evaluate t against a run's summary. */
 void pb_threshold_eval(const pb_threshold *t, const pb_run_summary *s, pb_threshold_result *out);
