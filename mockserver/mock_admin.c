@@ -7,8 +7,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "mock_stats.h"
-
 #define ADMIN_PREFIX "/__admin/"
 #define ADMIN_PATHS "/__admin/profile, /__admin/phase/restart, /__admin/stats"
 
@@ -109,17 +107,9 @@ enum MHD_Result pb_mock_admin_refuse(struct MHD_Connection *c, unsigned status, 
     return respond_error(c, status, msg, extra);
 }
 
-static enum MHD_Result answer_stats(pb_mock *m, struct MHD_Connection *c, bool prometheus)
-{
-    pb_mock_stats s;
-    pb_mock_get_stats(m, &s);
-    if (prometheus)
-        return respond(c, 200, "text/plain; version=0.0.4", pb_mock_stats_to_prometheus(&s), NULL);
-    return respond(c, 200, "application/json", pb_mock_stats_to_json(&s), NULL);
-}
-
-static enum MHD_Result put_profile(pb_mock *m, struct MHD_Connection *c, const char *body,
-                                   size_t len, bool too_big)
+static enum MHD_Result put_profile(const pb_mock_admin_ops *ops, void *data,
+                                   struct MHD_Connection *c, const char *body, size_t len,
+                                   bool too_big)
 {
     char msg[600];
     if (too_big) {
@@ -135,31 +125,33 @@ static enum MHD_Result put_profile(pb_mock *m, struct MHD_Connection *c, const c
     if (strlen(body) != len)
         return respond_error(c, 400, "PUT /__admin/profile: the body contains a NUL byte", NULL);
     pb_err err = {0};
-    if (pb_mock_set_profile(m, body, "PUT /__admin/profile", &err) != 0)
+    if (ops->set_profile(data, body, "PUT /__admin/profile", &err) != 0)
         return respond_error(c, 400, err.msg, NULL);
-    return respond(c, 200, "application/json", pb_mock_profile_json(m), NULL);
+    return respond(c, 200, "application/json", ops->profile(data), NULL);
 }
 
-enum MHD_Result pb_mock_admin_answer(pb_mock *m, struct MHD_Connection *c, const char *method,
-                                     const char *url, const char *body, size_t body_len,
-                                     bool body_too_big)
+enum MHD_Result pb_mock_admin_answer(const pb_mock_admin_ops *ops, void *data,
+                                     struct MHD_Connection *c, const char *method, const char *url,
+                                     const char *body, size_t body_len, bool body_too_big)
 {
     bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
     if (strcmp(url, "/metrics") == 0)
-        return get ? answer_stats(m, c, true) : wrong_method(c, method, url, "GET");
+        return get ? respond(c, 200, "text/plain; version=0.0.4", ops->stats(data, true), NULL)
+                   : wrong_method(c, method, url, "GET");
     if (strcmp(url, "/__admin/stats") == 0)
-        return get ? answer_stats(m, c, false) : wrong_method(c, method, url, "GET");
+        return get ? respond(c, 200, "application/json", ops->stats(data, false), NULL)
+                   : wrong_method(c, method, url, "GET");
     if (strcmp(url, "/__admin/profile") == 0) {
         if (get)
-            return respond(c, 200, "application/json", pb_mock_profile_json(m), NULL);
+            return respond(c, 200, "application/json", ops->profile(data), NULL);
         if (strcmp(method, MHD_HTTP_METHOD_PUT) == 0)
-            return put_profile(m, c, body, body_len, body_too_big);
+            return put_profile(ops, data, c, body, body_len, body_too_big);
         return wrong_method(c, method, url, "GET, PUT");
     }
     if (strcmp(url, "/__admin/phase/restart") == 0) {
         if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
             return wrong_method(c, method, url, "POST");
-        pb_mock_restart_phases(m);
+        ops->restart_phases(data);
         return respond(c, 200, "application/json", strdup("{\"phase\": 0}"), NULL);
     }
     char msg[300];

@@ -35,6 +35,7 @@
 #include "fault_model.h"
 #include "mock_admin.h"
 #include "mock_config.h"
+#include "mock_stats.h"
 #include "timer_heap.h"
 #include "token_bucket.h"
 #include "units.h"
@@ -890,6 +891,32 @@ static enum MHD_Result admin_begin(pb_mock *m, request *r, const char *url, cons
     return MHD_YES;
 }
 
+/* The admin API's view of the server: the public calls, data being the pb_mock. */
+static char *admin_stats(void *data, bool prometheus)
+{
+    pb_mock_stats s;
+    pb_mock_get_stats(data, &s);
+    return prometheus ? pb_mock_stats_to_prometheus(&s) : pb_mock_stats_to_json(&s);
+}
+
+static char *admin_profile(void *data)
+{
+    return pb_mock_profile_json(data);
+}
+
+static int admin_set_profile(void *data, const char *json, const char *source, pb_err *err)
+{
+    return pb_mock_set_profile(data, json, source, err);
+}
+
+static void admin_restart_phases(void *data)
+{
+    pb_mock_restart_phases(data);
+}
+
+static const pb_mock_admin_ops admin_ops = {admin_stats, admin_profile, admin_set_profile,
+                                            admin_restart_phases};
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **req_cls)
@@ -921,7 +948,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (r->kind == REQ_ADMIN)
-        return pb_mock_admin_answer(m, conn, method, url, r->body, r->body_len, r->body_too_big);
+        return pb_mock_admin_answer(&admin_ops, m, conn, method, url, r->body, r->body_len,
+                                    r->body_too_big);
     if (atomic_load(&m->stopping))
         return MHD_NO;
     if (!r->decided)
