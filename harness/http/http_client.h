@@ -13,9 +13,9 @@
 
 #include "errors.h"
 #include "monotime.h"
-#include "pattern.h"
 #include "status_set.h"
 #include "target.h"
+#include "vocabulary.h"
 
 typedef struct pb_http pb_http;
 
