@@ -114,6 +114,7 @@ typedef struct pb_mock_request_record {
     uint64_t bytes;    /* body bytes sent: the whole body of its answer when
                         * completed (0 for HEAD), a slow body's bytes handed to
                         * libmicrohttpd so far when not; else 0 (unknown) */
+    uint64_t bytes_in; /* body bytes received (POST, PUT, ...; 0 without a body) */
     bool completed;    /* libmicrohttpd ended it with MHD_REQUEST_TERMINATED_COMPLETED_OK:
                         * its whole answer was written to the socket */
 } pb_mock_request_record;
@@ -135,6 +136,10 @@ typedef struct pb_mock_hooks {
     pb_mock_request_cb request; /* each mock request the server is done with */
     void *data;                 /* passed to both */
 } pb_mock_hooks;
+
+/* Largest request body the mock takes: a longer one is answered 413 (kind
+ * bad_request), at once when its Content-Length says so, else once read. */
+#define PB_MOCK_MAX_REQUEST_BODY (64u << 20)
 
 /* Start a server with a copy of cfg (checked with pb_mock_config_check
  * first), reporting to a copy of *hooks (NULL for none) from before its first

@@ -112,6 +112,8 @@ typedef struct request {
     pb_usec arrived;   /* read only when there is a request hook */
     uint64_t body_out; /* bytes of the body of the answer queued */
     uint64_t slow_out; /* of a slow body: bytes handed to MHD so far */
+    uint64_t body_in;  /* bytes of its request body received */
+    bool body_in_too_big; /* more than PB_MOCK_MAX_REQUEST_BODY: answered 413 */
     char *body;        /* admin request body */
     size_t body_len, body_cap;
     size_t body_reserved; /* its share of PB_MOCK_ADMIN_BODIES_MAX */
@@ -750,6 +752,51 @@ static enum MHD_Result bad_header(pb_mock *m, request *r, const char *name, cons
     return rc;
 }
 
+/* Answer 413 to a request whose body is larger than the mock takes. */
+static enum MHD_Result too_large(pb_mock *m, request *r, const char *method)
+{
+    char text[160];
+    snprintf(text, sizeof(text), "mock: %s: expected a body of at most %u bytes\n", method,
+             PB_MOCK_MAX_REQUEST_BODY);
+    /* numbered in its record as arrive() would number it, when the numbers are valid */
+    uint64_t seq, attempt = 0;
+    const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, SEQ_HEADER);
+    if (h != NULL && pb_parse_u64(h, SEQ_HEADER, 0, UINT64_MAX >> 8, &seq, NULL) == 0) {
+        r->has_seq = true;
+        h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, ATTEMPT_HEADER);
+        if (h != NULL && pb_parse_u64(h, ATTEMPT_HEADER, 0, 255, &attempt, NULL) != 0)
+            attempt = 0;
+        r->stream = seq << 8 | attempt;
+    }
+    pthread_mutex_lock(&m->mu);
+    if (atomic_load(&m->stopping)) {
+        pthread_mutex_unlock(&m->mu);
+        return MHD_NO;
+    }
+    (void)arrival(m, r, pb_monotime_now()); /* for its record only */
+    pthread_mutex_unlock(&m->mu);
+    r->decided = true;
+    count(m, r, PB_MOCK_KIND_BAD_REQUEST, 413);
+    struct MHD_Response *resp = text_response(text, NULL);
+    if (resp == NULL)
+        return MHD_NO;
+    enum MHD_Result rc = queue(r, 413, resp, strlen(text));
+    MHD_destroy_response(resp);
+    return rc;
+}
+
+/* Whether the request's Content-Length announces more than the mock takes. */
+static bool announced_too_large(struct MHD_Connection *conn)
+{
+    const char *length =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    uint64_t n;
+    /* MHD itself answers 400 to a Content-Length that is not a number */
+    return length != NULL &&
+           pb_parse_u64(length, MHD_HTTP_HEADER_CONTENT_LENGTH, 0, UINT64_MAX, &n, NULL) == 0 &&
+           n > PB_MOCK_MAX_REQUEST_BODY;
+}
+
 /* The second handler call of a mock request: decide what happens to it. */
 static enum MHD_Result arrive(pb_mock *m, request *r)
 {
@@ -939,14 +986,30 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             r->arrived = pb_monotime_now();
             r->head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
         }
+        /* not worth reading: answered now, and MHD closes the connection
+         * after the answer since the body stays unread */
+        if (announced_too_large(conn))
+            return too_large(m, r, method);
         return MHD_YES;
     }
     if (*upload_size != 0) {
-        if (r->kind == REQ_ADMIN)
+        if (r->kind == REQ_ADMIN) {
             body_append(m, r, upload, *upload_size);
-        *upload_size = 0; /* a mock request's body is read and ignored */
+        } else if (!r->decided) {
+            /* a mock request's body is read whole, counted and dropped (the
+             * memory it takes is MHD's read buffer); a chunked one beyond the
+             * limit is read to its end, then answered 413 */
+            r->body_in += *upload_size;
+            r->body_in_too_big |= r->body_in > PB_MOCK_MAX_REQUEST_BODY;
+            atomic_fetch_add_explicit(&m->c.received_bytes, *upload_size, memory_order_relaxed);
+        }
+        *upload_size = 0;
         return MHD_YES;
     }
+    if (r->kind == REQ_MOCK && !r->decided && r->body_in_too_big)
+        return too_large(m, r, method);
+    if (r->kind == REQ_MOCK && r->status == 413)
+        return MHD_YES; /* answered on its first call: nothing more to do */
     if (r->kind == REQ_ADMIN)
         return pb_mock_admin_answer(&admin_ops, m, conn, method, url, r->body, r->body_len,
                                     r->body_too_big);
@@ -972,6 +1035,7 @@ static void report(pb_mock *m, const request *r, enum MHD_RequestTerminationCode
         .phase = r->phase_index,
         .capacity = r->capacity,
         .queued = r->queued_ahead,
+        .bytes_in = r->body_in,
         .completed = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK,
     };
     /* a queued request the server stopped before it left the queue: its

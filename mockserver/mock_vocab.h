@@ -60,7 +60,8 @@
     R(XX, RATE_LIMITED, rate_limited, "rate_limited")                                              \
     /* one per fault kind */                                                                       \
     PB_MOCK_FAULT_ROWS(F, XX)                                                                      \
-    /* 400: a malformed X-PB-Seq or X-PB-Attempt header */                                         \
+    /* 400: a malformed X-PB-Seq or X-PB-Attempt header; 413: a body beyond                        \
+     * PB_MOCK_MAX_REQUEST_BODY */                                                                 \
     R(XX, BAD_REQUEST, bad_requests, "bad_request")
 
 /* XX(KIND, counter, label) for each outcome. */
@@ -89,6 +90,9 @@
      * as the resend arrives; not outcomes. */                                                     \
     XX(resent_resets, RESENT, "reset")                                                             \
     XX(resent_hangs, RESENT, "hang")                                                               \
+    /* Bytes of request bodies received (POST, PUT, ...; admin excluded), a                        \
+     * body refused for its size included as far as it was read. */                                \
+    XX(received_bytes, RECEIVED_BYTES, "")                                                         \
     /* Connections, not requests: closed by the server after --idle-timeout                        \
      * without a byte either way (keep-alive waits, unfinished requests; a                         \
      * suspended request is not idle), and turned away by the kernel because                       \
@@ -121,6 +125,8 @@
     XX(RESPONSES, "pb_mock_responses_total", "counter", "status", "Responses by HTTP status.")     \
     XX(RESENT, "pb_mock_resent_total", "counter", "outcome",                                       \
        "Closes without an answer whose request the client sent again.")                            \
+    XX(RECEIVED_BYTES, "pb_mock_received_bytes_total", "counter", "",                              \
+       "Bytes of request bodies received (admin and /metrics excluded).")                          \
     XX(IN_FLIGHT, "pb_mock_in_flight", "gauge", "", "Requests received and not yet finished.")     \
     XX(QUEUED, "pb_mock_queued", "gauge", "", "Requests waiting for a capacity slot.")             \
     XX(PHASE, "pb_mock_phase", "gauge", "", "Index of the active phase (0 = base settings).")      \

@@ -97,6 +97,9 @@ void pb_run_summary_print(const pb_run_summary *s, const char *db, FILE *out)
 #define SERVER_KIND_REQUESTS(counter)
 #define SERVER_KIND_RESENT(counter)
 #define SERVER_KIND_CONNECTIONS_DROPPED(counter)
+#define SERVER_KIND_RECEIVED_BYTES(counter)                                                        \
+    if (s->server.counter > 0)                                                                     \
+        fprintf(out, "  body bytes received %" PRIu64, s->server.counter);
 #define SERVER_COUNTER(counter, kind, label) SERVER_KIND_##kind(counter)
         PB_MOCK_COUNTER_MAP(SERVER_COUNTER)
 #undef SERVER_COUNTER
@@ -104,6 +107,7 @@ void pb_run_summary_print(const pb_run_summary *s, const char *db, FILE *out)
 #undef SERVER_KIND_REQUESTS
 #undef SERVER_KIND_RESENT
 #undef SERVER_KIND_CONNECTIONS_DROPPED
+#undef SERVER_KIND_RECEIVED_BYTES
         fprintf(out, "\n");
     }
     if (s->resent > 0)

@@ -1189,6 +1189,92 @@ static const pb_mock_request_record *record_of(const hook_log *l, uint64_t seq)
     return found;
 }
 
+/* One numbered request with a method and a body of len bytes (NULL: none);
+ * chunked sends it without a Content-Length. */
+static void send_body(const char *base, const char *method, uint64_t seq, const char *body,
+                      size_t len, bool chunked, result *r)
+{
+    CURL *e = curl_easy_init();
+    assert_non_null(e);
+    setup_easy(e, base, r, 10000);
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+    char h[64];
+    snprintf(h, sizeof(h), "X-PB-Seq: %llu", (unsigned long long)seq);
+    struct curl_slist *hdrs = curl_slist_append(NULL, h);
+    if (chunked)
+        hdrs = curl_slist_append(hdrs, "Transfer-Encoding: chunked");
+    hdrs = curl_slist_append(hdrs, "Expect:");
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
+    if (body != NULL) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    }
+    finish_easy(e, curl_easy_perform(e), r);
+    curl_slist_free_all(hdrs);
+    curl_easy_cleanup(e);
+}
+
+/* Bodies are read whole and counted, per request and in the stats; one
+ * beyond the limit gets 413; a request's fault follows its X-PB-Seq whatever
+ * its method. */
+static void bodies_are_read_counted_and_bounded(void **state)
+{
+    (void)state;
+    hook_log log;
+    hook_log_init(&log, 64);
+    const char *opts[] = {"errors", "503:0.5", NULL};
+    pb_mock *m = start_hooked(opts, &log);
+    const char *base = pb_mock_url(m);
+    size_t big = PB_MOCK_MAX_REQUEST_BODY + 1;
+    char *body = malloc(big);
+    assert_non_null(body);
+    memset(body, 'b', big);
+    static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+    result r[5];
+    /* the same numbers under each method: the same draws */
+    for (int k = 0; k < 5; k++)
+        for (uint64_t seq = 0; seq < 8; seq++) {
+            send_body(base, methods[k], 100 * (uint64_t)k + seq, k == 0 ? NULL : body,
+                      (size_t)k * 1000 + seq, false, &r[0]);
+            assert_int_equal(r[0].rc, CURLE_OK);
+        }
+    send_body(base, "POST", 900, body, big, false, &r[1]); /* announced too large */
+    send_body(base, "POST", 901, body, 5000, true, &r[2]); /* chunked, within */
+    send_body(base, "POST", 902, body, big, true, &r[3]);  /* chunked, too large */
+    free(body);
+    pb_mock_stats at_stop;
+    stop_hooked(m, &log, &at_stop);
+    assert_int_equal(r[1].status, 413);
+    assert_int_equal(r[2].status == 200 || r[2].status == 503, true);
+    assert_records_add_up(&log, &at_stop);
+    uint64_t in = 0;
+    pb_mock_config *cfg = config_with(opts);
+    for (int k = 0; k < 5; k++)
+        for (uint64_t seq = 0; seq < 8; seq++) {
+            const pb_mock_request_record *rec = record_of(&log, 100 * (uint64_t)k + seq);
+            assert_int_equal(rec->bytes_in, k == 0 ? 0 : (uint64_t)k * 1000 + seq);
+            in += rec->bytes_in;
+            /* the fault model's draw for its number, whatever the method */
+            pb_fault_decision d;
+            pb_fault_decide(&cfg->base, 1, rec->seq << 8, &d);
+            assert_int_equal(rec->kind, kind_of(d.action));
+            assert_int_equal(rec->status, d.status);
+        }
+    pb_mock_config_destroy(cfg);
+    const pb_mock_request_record *x = record_of(&log, 900);
+    assert_int_equal(x->status, 413);
+    assert_int_equal(x->kind, PB_MOCK_KIND_BAD_REQUEST);
+    assert_int_equal(record_of(&log, 901)->bytes_in, 5000);
+    in += 5000;
+    /* read to its end, then refused */
+    assert_int_equal(r[3].status, 413);
+    assert_int_equal(record_of(&log, 902)->bytes_in, big);
+    assert_int_equal(record_of(&log, 902)->kind, PB_MOCK_KIND_BAD_REQUEST);
+    assert_int_equal(at_stop.received_bytes, in + big);
+    assert_int_equal(at_stop.status[413], 2);
+    hook_log_cleanup(&log);
+}
+
 /* Drive multi until done(arg); fail after `seconds`. */
 static void drive_until(CURLM *multi, bool (*done)(void *), void *arg, double seconds,
                         const char *what)
@@ -1884,6 +1970,7 @@ int main(void)
         cmocka_unit_test(same_faults_whatever_the_thread_count),
         cmocka_unit_test(counters_match_what_the_client_saw),
         cmocka_unit_test(bad_numbering_headers_get_400),
+        cmocka_unit_test(bodies_are_read_counted_and_bounded),
         cmocka_unit_test(every_counter_is_in_the_stats_and_the_metrics),
         cmocka_unit_test(a_new_attempt_gets_a_fresh_draw),
         cmocka_unit_test(stop_drops_delayed_requests),
