@@ -23,6 +23,7 @@
 #include <sqlite3.h>
 
 #include "histogram.h"
+#include "request_code.h"
 #include "schema.h"
 #include "vocabulary.h"
 
@@ -591,44 +592,8 @@ done:
     return text;
 }
 
-#define OUTCOME_COLUMN_NAME(name, value, text, column) column ", "
-
-/* The columns of a segment's seconds that the merge reads: those of schema
- * version 1, so that segments written by any version merge, and lost and
- * cascaded (version 3; an older segment's come from its `lost` events). The
- * harness's own figures (version 2: cpu_pct, rss_bytes, loop_lag_us, backlog)
- * belong to one process each and are left NULL in the merged run. */
-#define MERGED_SECOND_COLUMNS                                                                      \
-    "run_id, sec, count, " PB_OUTCOME_ROLLUP_MAP(OUTCOME_COLUMN_NAME) "retries, bytes, p50_us, "   \
-                                                                      "p90_us, p99_us, max_us, "   \
-                                                                      "hist, in_flight, lim, "     \
-                                                                      "queue, breaker, phase"
-
-/* clang-format off */
-static const char seconds_select[] =
-    "SELECT sec, count, " PB_OUTCOME_ROLLUP_MAP(OUTCOME_COLUMN_NAME) "retries, bytes, hist,"
-    " in_flight, lim, queue, breaker, phase, lost, cascaded FROM temp.merge_seconds ORDER BY sec";
-
-/* An older segment's lost and cascaded, counted from its `lost` events
- * (%1$s) by the rule the rollup follows: the second of the event. */
-#define EVENTS_IN_SECOND                                                                           \
-    " FROM seg.events AS e WHERE e.run_id = s.run_id AND e.kind = '%1$s' AND"                      \
-    " e.t_us >= s.sec * 1000000 AND e.t_us < (s.sec + 1) * 1000000), 0)"
-static const char lost_from_events[] =
-    "coalesce((SELECT sum(to_val)" EVENTS_IN_SECOND ","
-    " coalesce((SELECT CAST(sum(value) AS INTEGER)" EVENTS_IN_SECOND;
-/* clang-format on */
-
-/* One second of the merged run, summed over the segments' rows for it. */
-struct sec_acc {
-    int64_t sec;
-    uint64_t count, outcomes[PB_OUTCOME_COUNT], retries, bytes, lost, cascaded;
-    bool marked;
-    int64_t in_flight, lim, queue, phase;
-    int breaker; /* -1 none yet, -2 the segments disagree (written as NULL) */
-};
-
-static int emit_second(struct merge *m, int64_t run_id, const struct sec_acc *a)
+/* Write one merged second: its histogram is m->sec_hist. */
+static int emit_second(struct merge *m, pb_second_row *row)
 {
     const pb_hist *h = m->sec_hist;
     size_t need = pb_hist_encode(h, NULL, 0);
@@ -640,107 +605,67 @@ static int emit_second(struct merge *m, int64_t run_id, const struct sec_acc *a)
         m->blob_cap = need;
     }
     size_t len = pb_hist_encode(h, m->blob, m->blob_cap);
-    /* the harness columns belong to one process each: NULL in a merged second */
-    pb_schema_second row = {
-        .run_id = run_id,
-        .sec = (uint64_t)a->sec,
-        .count = a->count,
-        .retries = a->retries,
-        .bytes = a->bytes,
-        .lost = a->lost,
-        .cascaded = a->cascaded,
-        .hist = h,
-        .hist_blob = m->blob,
-        .hist_len = len,
-        .state_known = a->marked,
-        .in_flight = a->in_flight,
-        .lim = a->lim,
-        .queue = a->queue,
-        .breaker = a->breaker >= 0 ? a->breaker : -1,
-        .phase = a->phase,
-        .marked = true,
-    };
-    memcpy(row.outcomes, a->outcomes, sizeof(row.outcomes));
+    pb_second_set_latency(row, h, m->blob, len);
+    row->marked = true;
     sqlite3_stmt *st = m->st[ST_SECOND];
-    pb_schema_bind_second(st, &row);
+    pb_schema_bind_second(st, row);
     int src = sqlite3_step(st);
     sqlite3_reset(st);
-    pb_bind_ok(sqlite3_bind_null(st, PB_SCHEMA_SECOND_HIST));
+    pb_schema_unbind_second(st);
     if (src != SQLITE_DONE)
         return db_fail(m, src, "writing a merged second");
     m->stats->seconds++;
     return 0;
 }
 
-/* Sum the segments' seconds (copied to temp.merge_seconds) second by second:
- * counts add, histograms merge exactly, the pattern's state adds up (in
- * flight, limit and queue of N processes together), the breaker is kept where
- * all segments agree, the phase is the latest. */
+/* Sum the segments' seconds (copied to temp.merge_seconds) second by second,
+ * each column by its rule in seconds.h; histograms merge exactly. */
 static int merge_seconds(struct merge *m, int64_t run_id, struct totals *t)
 {
+    char cols[2048], sql[2200];
+    if (pb_schema_seconds_select(PB_SCHEMA_VERSION, "temp.merge_events", cols, sizeof(cols)) != 0)
+        assert(0); /* the buffer fits the table */
+    snprintf(sql, sizeof(sql), "SELECT %s FROM temp.merge_seconds AS s ORDER BY s.sec", cols);
     sqlite3_stmt *q = NULL;
     int rc = 0;
-    int src = sqlite3_prepare_v2(m->db, seconds_select, -1, &q, NULL);
+    int src = sqlite3_prepare_v2(m->db, sql, -1, &q, NULL);
     if (src != SQLITE_OK)
         return db_fail(m, src, "reading the segments' seconds");
-    struct sec_acc a = {.sec = -1};
+    pb_second_row acc = {.run_id = run_id}, b;
+    bool open = false;
     pb_hist_reset(m->sec_hist);
     pb_hist_reset(m->run_hist);
     while ((src = sqlite3_step(q)) == SQLITE_ROW) {
-        int c = 0;
-        int64_t sec = sqlite3_column_int64(q, c++);
-        if (sec != a.sec) {
-            if (a.sec >= 0 && (rc = emit_second(m, run_id, &a)) != 0)
+        pb_schema_read_second(q, &b);
+        if (open && b.sec != acc.sec) {
+            if ((rc = emit_second(m, &acc)) != 0)
                 goto done;
             if (pb_hist_add(m->run_hist, m->sec_hist) != 0)
                 assert(0); /* both are latency histograms */
-            a = (struct sec_acc){.sec = sec, .breaker = -1, .phase = -1};
             pb_hist_reset(m->sec_hist);
+            open = false;
         }
-        uint64_t count = (uint64_t)sqlite3_column_int64(q, c++);
-        a.count += count;
-        t->count += count;
-        for (int o = 0; o < PB_OUTCOME_COUNT; o++) {
-            uint64_t v = (uint64_t)sqlite3_column_int64(q, c++);
-            a.outcomes[o] += v;
-            t->outcomes[o] += v;
+        if (!open) {
+            acc = (pb_second_row){.run_id = run_id, .sec = b.sec};
+            open = true;
         }
-        a.retries += (uint64_t)sqlite3_column_int64(q, c++);
-        uint64_t bytes = (uint64_t)sqlite3_column_int64(q, c++);
-        a.bytes += bytes;
-        t->bytes += bytes;
-        if (sqlite3_column_type(q, c) == SQLITE_BLOB &&
-            pb_hist_decode_add(m->sec_hist, sqlite3_column_blob(q, c),
-                               (size_t)sqlite3_column_bytes(q, c)) != 0) {
+        pb_second_merge(&acc, &b);
+        t->count += b.count;
+        for (int o = 0; o < PB_OUTCOME_COUNT; o++)
+            t->outcomes[o] += b.outcomes[o];
+        t->bytes += b.bytes;
+        if (PB_SECOND_KNOWN(&b, hist) &&
+            pb_hist_decode_add(m->sec_hist, b.hist.data, b.hist.len) != 0) {
             rc = pb_err_set(m->err, PB_EPARSE,
-                            "second %" PRId64 " of a segment holds a corrupt histogram", sec);
+                            "second %" PRIu64 " of a segment holds a corrupt histogram", b.sec);
             goto done;
         }
-        c++;
-        if (sqlite3_column_type(q, c) != SQLITE_NULL) {
-            a.marked = true;
-            a.in_flight += sqlite3_column_int64(q, c);
-            a.lim += sqlite3_column_int64(q, c + 1);
-            a.queue += sqlite3_column_int64(q, c + 2);
-        }
-        c += 3;
-        if (sqlite3_column_type(q, c) != SQLITE_NULL) {
-            int b = sqlite3_column_int(q, c);
-            a.breaker = a.breaker == -1 || a.breaker == b ? b : -2;
-        }
-        c++;
-        if (sqlite3_column_type(q, c) != SQLITE_NULL && sqlite3_column_int64(q, c) > a.phase)
-            a.phase = sqlite3_column_int64(q, c);
-        c++;
-        a.lost += (uint64_t)sqlite3_column_int64(q, c++);
-        a.cascaded += (uint64_t)sqlite3_column_int64(q, c++);
     }
     if (src != SQLITE_DONE) {
         rc = db_fail(m, src, "reading the segments' seconds");
         goto done;
     }
-    if (a.sec >= 0 && (rc = emit_second(m, run_id, &a)) == 0 &&
-        pb_hist_add(m->run_hist, m->sec_hist) != 0)
+    if (open && (rc = emit_second(m, &acc)) == 0 && pb_hist_add(m->run_hist, m->sec_hist) != 0)
         assert(0);
 done:
     sqlite3_finalize(q);
@@ -750,20 +675,23 @@ done:
 /* Latency from the intended start, over the merged rows that reached the network. */
 static int corrected_latency(struct merge *m, int64_t run_id, int64_t first, int64_t last)
 {
-    char sql[256];
-    snprintf(sql, sizeof(sql),
-             "SELECT wait_us + total_us FROM main.requests WHERE rowid BETWEEN ?1 AND ?2 AND "
-             "run_id = ?3 AND (code & 15) NOT IN (%d, %d)",
-             PB_OUTCOME_REJECTED_BY_BREAKER, PB_OUTCOME_DROPPED_BY_BACKPRESSURE);
     sqlite3_stmt *q = NULL;
     pb_hist_reset(m->corrected);
-    int src = sqlite3_prepare_v2(m->db, sql, -1, &q, NULL);
+    int src = sqlite3_prepare_v2(m->db,
+                                 "SELECT wait_us + total_us, code FROM main.requests WHERE rowid "
+                                 "BETWEEN ?1 AND ?2 AND run_id = ?3",
+                                 -1, &q, NULL);
     if (src == SQLITE_OK) {
         pb_bind_i64(q, 1, first);
         pb_bind_i64(q, 2, last);
         pb_bind_i64(q, 3, run_id);
-        while ((src = sqlite3_step(q)) == SQLITE_ROW)
-            pb_hist_record(m->corrected, (uint64_t)sqlite3_column_int64(q, 0));
+        while ((src = sqlite3_step(q)) == SQLITE_ROW) {
+            pb_request_row row;
+            pb_request_code_unpack(sqlite3_column_int64(q, 1), &row);
+            if (row.outcome != PB_OUTCOME_REJECTED_BY_BREAKER &&
+                row.outcome != PB_OUTCOME_DROPPED_BY_BACKPRESSURE)
+                pb_hist_record(m->corrected, (uint64_t)sqlite3_column_int64(q, 0));
+        }
     }
     sqlite3_finalize(q);
     return src == SQLITE_DONE ? 0 : db_fail(m, src, "reading the merged rows");
@@ -796,7 +724,7 @@ static int copy_segment(struct merge *m, int i, int k, int64_t run_id, int64_t *
     /* the run's rowid bounds keep the scan to its rows, as docs/schema.md advises;
      * requests.seq is version 3's (NULL in an older segment's rows) */
     const char *seq = m->in[i].version >= 3 ? "seq" : "NULL";
-    char sql[2048];
+    char sql[4096];
     int len = snprintf(
         sql, sizeof(sql),
         "INSERT INTO main.requests(run_id, t_us, wait_us, connect_us, ttfb_us, total_us, "
@@ -823,19 +751,17 @@ static int copy_segment(struct merge *m, int i, int k, int64_t run_id, int64_t *
                      "INSERT INTO temp.merge_events SELECT t_us, kind, from_val, to_val, value, "
                      "detail FROM seg.events WHERE run_id = ?1 AND (kind <> 'phase' OR ?2)",
                      "copying events", 2, r->id, (int64_t)(i == 0));
+    /* the segment's seconds as this version holds them (an older file's
+     * columns by seconds.h's rule for it), for merge_seconds to add up */
     if (rc == 0) {
-        char lost[1024] = "lost, cascaded";
-        if (m->in[i].version < 3) {
-            len = snprintf(lost, sizeof(lost), lost_from_events, pb_event_kind_name(PB_EVENT_LOST));
-            assert(len > 0 && (size_t)len < sizeof(lost));
-        }
+        char cols[2048];
+        if (pb_schema_seconds_select(m->in[i].version, "seg.events", cols, sizeof(cols)) != 0)
+            assert(0); /* the buffer fits the table */
         len = snprintf(sql, sizeof(sql),
-                       "INSERT INTO temp.merge_seconds(" MERGED_SECOND_COLUMNS ", lost, cascaded) "
-                       "SELECT " MERGED_SECOND_COLUMNS ", %s FROM seg.seconds AS s WHERE "
-                       "run_id = ?1",
-                       lost);
+                       "INSERT INTO temp.merge_seconds SELECT s.run_id, %s FROM seg.seconds AS s "
+                       "WHERE s.run_id = ?1",
+                       cols);
         assert(len > 0 && (size_t)len < sizeof(sql));
-        (void)len;
         rc = run_sql(m, sql, "copying the rollup", 1, r->id);
     }
     if (rc == 0)

@@ -24,7 +24,7 @@ static void second_clear(pb_rollup_second *s, uint64_t sec)
         pb_hist_reset(h);
     memset(s, 0, sizeof(*s));
     s->hist = h;
-    s->sec = sec;
+    s->row.sec = sec;
 }
 
 int pb_rollup_create(int64_t run_id, pb_rollup_emit_fn emit, void *data, pb_rollup **out)
@@ -38,7 +38,7 @@ int pb_rollup_create(int64_t run_id, pb_rollup_emit_fn emit, void *data, pb_roll
     int rc = pb_hist_create_latency(&ru->late.hist);
     for (int i = 0; i < PB_ROLLUP_SLOTS && rc == 0; i++) {
         rc = pb_hist_create_latency(&ru->slots[i].hist);
-        ru->slots[i].sec = (uint64_t)i;
+        ru->slots[i].row.sec = (uint64_t)i;
     }
     if (rc != 0) {
         pb_rollup_destroy(ru);
@@ -105,9 +105,9 @@ static int second_for(pb_rollup *ru, uint64_t sec, pb_rollup_second **out)
 {
     int rc = 0;
     if (sec < ru->base) {
-        if (ru->late.used && ru->late.sec != sec)
+        if (ru->late.used && ru->late.row.sec != sec)
             rc = flush_late(ru);
-        ru->late.sec = sec;
+        ru->late.row.sec = sec;
         *out = &ru->late;
         return rc;
     }
@@ -125,14 +125,14 @@ int pb_rollup_add(pb_rollup *ru, const pb_request_row *row)
     if (s == &ru->late)
         ru->late_rows++;
     s->used = true;
-    s->count++;
+    s->row.count++;
     if (row->outcome < PB_OUTCOME_COUNT)
-        s->outcomes[row->outcome]++;
+        s->row.outcomes[row->outcome]++;
     else
-        s->outcomes[PB_OUTCOME_OTHER_ERROR]++;
+        s->row.outcomes[PB_OUTCOME_OTHER_ERROR]++;
     if (row->attempt > 0)
-        s->retries++;
-    s->bytes += row->bytes;
+        s->row.retries++;
+    s->row.bytes += row->bytes;
     if (row->outcome != PB_OUTCOME_REJECTED_BY_BREAKER &&
         row->outcome != PB_OUTCOME_DROPPED_BY_BACKPRESSURE)
         pb_hist_record(s->hist, row->total_us);
@@ -144,8 +144,8 @@ int pb_rollup_lost(pb_rollup *ru, uint64_t t_us, uint64_t lost, uint64_t cascade
     pb_rollup_second *s;
     int rc = second_for(ru, t_us / PB_USEC_PER_SEC, &s);
     s->used = true;
-    s->lost += lost;
-    s->cascaded += cascaded;
+    s->row.lost += lost;
+    s->row.cascaded += cascaded;
     return rc;
 }
 
@@ -154,8 +154,18 @@ int pb_rollup_mark(pb_rollup *ru, const pb_second_mark *mark)
     pb_rollup_second *s;
     int rc = second_for(ru, mark->sec, &s);
     s->used = true;
-    s->marked = true;
-    s->mark = *mark;
+    s->row.marked = true;
+    /* the state columns; the harness's own figures only when it knew them */
+    bool self = mark->self_known;
+    PB_SECOND_SET(&s->row, in_flight, true, mark->in_flight);
+    PB_SECOND_SET(&s->row, lim, true, mark->lim);
+    PB_SECOND_SET(&s->row, queue, true, mark->queue);
+    PB_SECOND_SET(&s->row, breaker, true, mark->breaker);
+    PB_SECOND_SET(&s->row, phase, mark->phase >= 0, mark->phase);
+    PB_SECOND_SET(&s->row, cpu_pct, self, mark->cpu_pct);
+    PB_SECOND_SET(&s->row, rss_bytes, self, (int64_t)mark->rss_bytes);
+    PB_SECOND_SET(&s->row, loop_lag_us, self, (int64_t)mark->loop_lag_us);
+    PB_SECOND_SET(&s->row, backlog, self, (int64_t)mark->backlog);
     /* the seconds more than the grace period behind the mark are done, and
      * so is whatever arrived late since the previous mark */
     if (mark->sec >= PB_ROLLUP_GRACE && mark->sec - PB_ROLLUP_GRACE + 1 > ru->base) {

@@ -13,6 +13,7 @@
 #include "histogram.h"
 #include "monotime.h"
 #include "rows.h"
+#include "seconds.h"
 #include "vocabulary.h"
 
 /* Seconds after a mark that stay open for requests that finish late: a mark
@@ -22,19 +23,13 @@
  * second closes it. */
 #define PB_ROLLUP_SLOTS 8
 
-/* One second of a run, as written to the `seconds` table. */
+/* One second of a run, as it will be written to the `seconds` table: row
+ * holds its counts and, once the engine marked it (row.marked), the mark's
+ * columns; the latency columns come from hist when it is written. */
 typedef struct pb_rollup_second {
-    uint64_t sec;
-    uint64_t count; /* attempts that ended in this second */
-    uint64_t outcomes[PB_OUTCOME_COUNT];
-    uint64_t retries; /* attempts with attempt > 0 */
-    uint64_t bytes;
-    uint64_t lost;     /* results a propagating gather never handed over (`lost` events' to) */
-    uint64_t cascaded; /* the successes among them (the events' value) */
-    pb_hist *hist;     /* service latency of attempts that reached the network */
-    bool marked;       /* mark holds the engine's state at the end of the second */
-    pb_second_mark mark;
-    bool used; /* anything recorded */
+    pb_second_row row;
+    pb_hist *hist; /* service latency of attempts that reached the network */
+    bool used;     /* anything recorded */
 } pb_rollup_second;
 
 /* Called for each finished second. `late` is true when the second was written

@@ -4,53 +4,60 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "request_code.h"
 #include "vocabulary.h"
 
-#define SCHEMA_VERSION 3
 #define STRINGIFY_(x) #x
 #define STRINGIFY(x) STRINGIFY_(x)
 
 /* The schema has nine outcome columns in `seconds`: a new outcome needs a
- * column, a higher SCHEMA_VERSION and a migration, not only a row in the table. */
+ * column, a higher PB_SCHEMA_VERSION and a migration, not only a row in the table. */
 _Static_assert(PB_OUTCOME_COUNT == 9, "the schema has one seconds column per outcome");
 
-/* Columns added to a table after version 1, XX(version, name, declaration),
- * in the order they were added: CREATE TABLE puts them at the end of their
- * table, and migrate() appends the ones an older file lacks with ALTER TABLE
- * ADD COLUMN, so a new file and a migrated one have the same columns in the
- * same order. Append only. Version 2: the harness's own figures per second;
- * version 3: the results a semaphore's propagating gather never handed over
- * (seconds.lost, .cascaded; 0, never NULL) and a server-side row's X-PB-Seq
- * (requests.seq; NULL for the client's rows). */
-#define SECONDS_ADDED(XX)                                                                          \
-    XX(2, cpu_pct, REAL)                                                                           \
-    XX(2, rss_bytes, INTEGER)                                                                      \
-    XX(2, loop_lag_us, INTEGER)                                                                    \
-    XX(2, backlog, INTEGER)                                                                        \
-    XX(3, lost, INTEGER NOT NULL DEFAULT 0)                                                        \
-    XX(3, cascaded, INTEGER NOT NULL DEFAULT 0)
+/* Columns added to a table after version 1: the seconds table's come from
+ * PB_SECOND_COLUMNS (seconds.h), which states each column's version; the
+ * requests table's are XX(version, name, declaration), in the order they were
+ * added: CREATE TABLE puts them at the end of their table, and migrate()
+ * appends the ones an older file lacks with ALTER TABLE ADD COLUMN, so a new
+ * file and a migrated one have the same columns in the same order. Append
+ * only. Version 3: a server-side row's X-PB-Seq (requests.seq; NULL for the
+ * client's rows). */
 #define REQUESTS_ADDED(XX) XX(3, seq, INTEGER)
 
 #define ADDED_DDL(version, name, decl) ", " #name " " #decl
 
 struct added_column {
+    int version;
     const char *table, *name, *decl;
 };
-#define SECONDS_ENTRY(version, name, decl) {"seconds", #name, #name " " #decl},
-#define REQUESTS_ENTRY(version, name, decl) {"requests", #name, #name " " #decl},
+#define SECONDS_ENTRY(name, kind, decl, version, rule, arg)                                        \
+    {version, "seconds", #name, #name " " #decl},
+#define REQUESTS_ENTRY(version, name, decl) {version, "requests", #name, #name " " #decl},
 /* clang-format off */
 static const struct added_column added_columns[] = {
-    SECONDS_ADDED(SECONDS_ENTRY)
+    PB_SECOND_COLUMNS(SECONDS_ENTRY)
     REQUESTS_ADDED(REQUESTS_ENTRY)
 };
 /* clang-format on */
 
-#define OUTCOME_CASE(name, value, text) " WHEN " #value " THEN '" text "'"
-#define BREAKER_CASE(name, value, text) " WHEN " #value " THEN '" text "'"
 #define OUTCOME_COLUMN(name, value, text, column) " " column " INTEGER,"
 #define OUTCOME_COLUMN_NAME(name, value, text, column) " " column ","
 #define OUTCOME_PARAM(name, value, text, column) " ?,"
 #define OUTCOME_ADD(name, value, text, column) " " column " = " column " + excluded." column ","
+#define SECOND_DDL(name, kind, decl, version, rule, arg) " " #name " " #decl ","
+#define SECOND_NAME(name, kind, decl, version, rule, arg) " " #name ","
+#define SECOND_PARAM(name, kind, decl, version, rule, arg) " ?,"
+/* A late delta upserted into a stored second, by the column's rule (seconds.h). */
+#define SECOND_LATE(name, kind, decl, version, rule, arg) " " #name " = " LATE_##rule(name) ","
+#define LATE_SUM(name) #name " + excluded." #name
+#define LATE_SUM_LOST(name) LATE_SUM(name)
+#define LATE_PCT(name) "excluded." #name
+#define LATE_HIST(name) "excluded." #name
+#define LATE_MARK(name) "iif(:marked, excluded." #name ", " #name ")"
+#define LATE_MARK_SUM(name) LATE_MARK(name)
+#define LATE_MARK_AGREE(name) LATE_MARK(name)
+#define LATE_MARK_MAX(name) LATE_MARK(name)
+#define LATE_MARK_OWN(name) LATE_MARK(name)
 
 /* clang-format off */
 static const char tables_sql[] =
@@ -70,27 +77,12 @@ static const char tables_sql[] =
     " lim INTEGER, queue INTEGER" REQUESTS_ADDED(ADDED_DDL) ");"
     "CREATE TABLE IF NOT EXISTS seconds("
     " run_id INTEGER NOT NULL, sec INTEGER NOT NULL, count INTEGER NOT NULL,"
-    PB_OUTCOME_ROLLUP_MAP(OUTCOME_COLUMN)
-    " retries INTEGER, bytes INTEGER, p50_us INTEGER, p90_us INTEGER, p99_us INTEGER,"
-    " max_us INTEGER, hist BLOB, in_flight INTEGER, lim INTEGER, queue INTEGER,"
-    " breaker INTEGER, phase INTEGER" SECONDS_ADDED(ADDED_DDL) ","
+    PB_OUTCOME_ROLLUP_MAP(OUTCOME_COLUMN) PB_SECOND_COLUMNS(SECOND_DDL)
     " PRIMARY KEY(run_id, sec));"
     "CREATE TABLE IF NOT EXISTS events("
     " run_id INTEGER NOT NULL, t_us INTEGER NOT NULL, kind TEXT NOT NULL, from_val INTEGER,"
     " to_val INTEGER, value REAL, detail TEXT);"
     "CREATE INDEX IF NOT EXISTS events_by_run ON events(run_id, kind, t_us);";
-
-/* Created after the migration, which drops an older file's view: a view's
- * columns are fixed when it is created. */
-static const char view_sql[] =
-    "CREATE VIEW IF NOT EXISTS requests_v AS SELECT rowid AS id, run_id, t_us, wait_us,"
-    " connect_us, ttfb_us, total_us,"
-    " CASE (code >> 6) & 1023 WHEN 0 THEN 200 WHEN 200 THEN 0 ELSE (code >> 6) & 1023 END"
-    " AS status,"
-    " CASE code & 15" PB_OUTCOME_MAP(OUTCOME_CASE) " END AS outcome,"
-    " CASE (code >> 4) & 3" PB_BREAKER_STATE_MAP(BREAKER_CASE) " END AS breaker,"
-    " code >> 16 AS attempt, bytes, slot, lim, queue, t_us + wait_us AS start_us,"
-    " t_us + wait_us + total_us AS end_us, seq FROM requests;";
 
 #define ROW_COLUMNS                                                                                \
     "INSERT INTO requests(run_id, t_us, wait_us, connect_us, ttfb_us, total_us, code, bytes,"      \
@@ -109,32 +101,16 @@ static const char *const stmt_sql[ST_COUNT] = {
      * the histogram, and the state columns change only with a mark (:marked).
      * Parameters: run_id, sec, count, one per outcome, then the rest in order
      * (PB_SCHEMA_SECOND_* below numbers them), :marked last. */
+    /* a late second arrives as a delta, merged by each column's rule
+     * (seconds.h); the caller has merged the histogram. Parameters: one per
+     * outcome, one per PB_SECOND_COLUMNS row, run_id, sec, count, :marked. */
     [ST_SECOND] =
-        "INSERT INTO seconds(run_id, sec, count," PB_OUTCOME_ROLLUP_MAP(OUTCOME_COLUMN_NAME)
-        " retries, bytes, p50_us, p90_us, p99_us, max_us, hist, in_flight, lim, queue, breaker,"
-        " phase, cpu_pct, rss_bytes, loop_lag_us, backlog, lost, cascaded)"
-        " VALUES (?, ?, ?," PB_OUTCOME_ROLLUP_MAP(OUTCOME_PARAM)
-        " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT(run_id, sec) DO UPDATE SET"
-        " count = count + excluded.count," PB_OUTCOME_ROLLUP_MAP(OUTCOME_ADD)
-        " retries = retries + excluded.retries,"
-        " bytes = bytes + excluded.bytes,"
-        " p50_us = excluded.p50_us,"
-        " p90_us = excluded.p90_us,"
-        " p99_us = excluded.p99_us,"
-        " max_us = excluded.max_us,"
-        " hist = excluded.hist,"
-        " in_flight = iif(:marked, excluded.in_flight, in_flight),"
-        " lim = iif(:marked, excluded.lim, lim),"
-        " queue = iif(:marked, excluded.queue, queue),"
-        " breaker = iif(:marked, excluded.breaker, breaker),"
-        " phase = iif(:marked, excluded.phase, phase),"
-        " cpu_pct = iif(:marked, excluded.cpu_pct, cpu_pct),"
-        " rss_bytes = iif(:marked, excluded.rss_bytes, rss_bytes),"
-        " loop_lag_us = iif(:marked, excluded.loop_lag_us, loop_lag_us),"
-        " backlog = iif(:marked, excluded.backlog, backlog),"
-        " lost = lost + excluded.lost,"
-        " cascaded = cascaded + excluded.cascaded",
+        "INSERT INTO seconds(" PB_OUTCOME_ROLLUP_MAP(OUTCOME_COLUMN_NAME)
+        PB_SECOND_COLUMNS(SECOND_NAME) " run_id, sec, count)"
+        " VALUES (" PB_OUTCOME_ROLLUP_MAP(OUTCOME_PARAM) PB_SECOND_COLUMNS(SECOND_PARAM)
+        " ?, ?, ?) ON CONFLICT(run_id, sec) DO UPDATE SET"
+        PB_OUTCOME_ROLLUP_MAP(OUTCOME_ADD) PB_SECOND_COLUMNS(SECOND_LATE)
+        " count = count + excluded.count",
     [ST_SECOND_HIST] = "SELECT hist FROM seconds WHERE run_id = ?1 AND sec = ?2",
     [ST_RUN_BEGIN] = "INSERT INTO runs(compare_id, label, pattern, params_json, config_json,"
                      " seed, target, started_at, status, versions_json, host) VALUES (?1, ?2,"
@@ -211,22 +187,33 @@ static int has_column(sqlite3 *db, const char *table, const char *name, bool *ou
     return rc;
 }
 
-/* seconds.lost and .cascaded, just added to an older file: what the rollup
- * would have counted, had it known, is in the file's `lost` events, so the
- * rows already there get it by the same rule (the second of the event's
- * t_us). Only the seconds that hold such an event are rewritten; the rest
- * keep the default 0. */
+/* An older file's SUM_LOST column (seconds.h), counted from its `lost` events
+ * (the events table `events`, the event column `arg`, the kind `kind`) by
+ * the rule the rollup follows: the second of the event's t_us. The seconds
+ * row is `s`. */
+#define LOST_FROM_EVENTS(events, arg, kind)                                                        \
+    "coalesce((SELECT CAST(sum(e." #arg ") AS INTEGER) FROM " events " AS e WHERE e.run_id ="     \
+    " s.run_id AND e.kind = " kind " AND e.t_us >= s.sec * 1000000 AND e.t_us < (s.sec + 1) *"    \
+    " 1000000), 0)"
+
+/* The SUM_LOST columns, just added to an older file: what the rollup would
+ * have counted, had it known, is in the file's `lost` events, so the rows
+ * already there get it by the same rule. Only the seconds that hold such an
+ * event are rewritten; the rest keep the default 0. */
 static int backfill_lost(sqlite3 *db)
 {
+#define BACKFILL(name, kind, decl, version, rule, arg) BACKFILL_##rule(name, arg)
+#define BACKFILL_SUM_LOST(name, arg) " " #name " = " LOST_FROM_EVENTS("events", arg, "?1") ","
+#define BACKFILL_SUM(name, arg)
+#define BACKFILL_PCT(name, arg)
+#define BACKFILL_HIST(name, arg)
+#define BACKFILL_MARK_SUM(name, arg)
+#define BACKFILL_MARK_AGREE(name, arg)
+#define BACKFILL_MARK_MAX(name, arg)
+#define BACKFILL_MARK_OWN(name, arg)
     /* clang-format off */
     static const char sql[] =
-        "UPDATE seconds SET"
-        " lost = (SELECT coalesce(sum(to_val), 0) FROM events AS e WHERE e.run_id ="
-        "  seconds.run_id AND e.kind = ?1 AND e.t_us >= seconds.sec * 1000000 AND"
-        "  e.t_us < (seconds.sec + 1) * 1000000),"
-        " cascaded = (SELECT coalesce(CAST(sum(value) AS INTEGER), 0) FROM events AS e WHERE"
-        "  e.run_id = seconds.run_id AND e.kind = ?1 AND e.t_us >= seconds.sec * 1000000 AND"
-        "  e.t_us < (seconds.sec + 1) * 1000000)"
+        "UPDATE seconds AS s SET" PB_SECOND_COLUMNS(BACKFILL) " sec = sec"
         " WHERE (run_id, sec) IN (SELECT run_id, t_us / 1000000 FROM events WHERE kind = ?1)";
     /* clang-format on */
     sqlite3_stmt *st;
@@ -250,16 +237,16 @@ static int migrate(sqlite3 *db)
     int rc = SQLITE_OK;
     for (size_t i = 0; i < sizeof(added_columns) / sizeof(added_columns[0]); i++) {
         const struct added_column *c = &added_columns[i];
-        bool have = false;
-        if ((rc = has_column(db, c->table, c->name, &have)) != SQLITE_OK)
+        bool have = c->version == 1;
+        if (!have && (rc = has_column(db, c->table, c->name, &have)) != SQLITE_OK)
             return rc;
-        if (have)
+        if (have || c->version == 1)
             continue;
         char sql[128];
         snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s", c->table, c->decl);
         if ((rc = sqlite3_exec(db, sql, NULL, NULL, NULL)) != SQLITE_OK)
             return rc;
-        lost_added |= strcmp(c->name, "lost") == 0;
+        lost_added |= c->version == 3 && strcmp(c->table, "seconds") == 0;
         requests_grew |= strcmp(c->table, "requests") == 0;
     }
     if (lost_added)
@@ -267,6 +254,39 @@ static int migrate(sqlite3 *db)
     if (rc == SQLITE_OK && requests_grew)
         rc = sqlite3_exec(db, "DROP VIEW IF EXISTS requests_v", NULL, NULL, NULL);
     return rc;
+}
+
+/* The requests_v view: `code` unpacked by its layout (request_code.h).
+ * Created after the migration, which drops an older file's view: a view's
+ * columns are fixed when it is created. */
+static int create_view(sqlite3 *db)
+{
+    char sql[2048];
+    size_t len = 0;
+    int w = snprintf(sql, sizeof(sql),
+                     "CREATE VIEW IF NOT EXISTS requests_v AS SELECT rowid AS id, run_id, t_us,"
+                     " wait_us, connect_us, ttfb_us, total_us, CASE (code >> %d) & %d WHEN 0 THEN"
+                     " 200 WHEN 200 THEN 0 ELSE (code >> %d) & %d END AS status, CASE (code >> %d)"
+                     " & %d",
+                     PB_CODE_SHIFT_status, PB_CODE_MASK_status, PB_CODE_SHIFT_status,
+                     PB_CODE_MASK_status, PB_CODE_SHIFT_outcome, PB_CODE_MASK_outcome);
+#define VIEW_APPEND(...)                                                                           \
+    do {                                                                                           \
+        assert(w > 0 && len + (size_t)w < sizeof(sql));                                            \
+        len += (size_t)w;                                                                          \
+        w = snprintf(sql + len, sizeof(sql) - len, __VA_ARGS__);                                   \
+    } while (0)
+#define VIEW_CASE(name, value, text) VIEW_APPEND(" WHEN %d THEN '%s'", value, text);
+    PB_OUTCOME_MAP(VIEW_CASE)
+    VIEW_APPEND(" END AS outcome, CASE (code >> %d) & %d", PB_CODE_SHIFT_breaker,
+                PB_CODE_MASK_breaker);
+    PB_BREAKER_STATE_MAP(VIEW_CASE)
+    VIEW_APPEND(" END AS breaker, code >> %d AS attempt, bytes, slot, lim, queue,"
+                " t_us + wait_us AS start_us, t_us + wait_us + total_us AS end_us, seq"
+                " FROM requests;",
+                PB_CODE_SHIFT_attempt);
+    VIEW_APPEND("%s", "");
+    return sqlite3_exec(db, sql, NULL, NULL, NULL);
 }
 
 int pb_schema_create(sqlite3 *db, const char *path, pb_err *err)
@@ -282,11 +302,11 @@ int pb_schema_create(sqlite3 *db, const char *path, pb_err *err)
         goto cleanup;
     }
     long version = strtol(value, NULL, 10);
-    if (version > SCHEMA_VERSION) {
+    if (version > PB_SCHEMA_VERSION) {
         result = pb_err_set(err, PB_ENOTSUP,
                             "%s: database schema version %ld is newer than this patternbench "
                             "supports (%d); use a newer patternbench or another --db file",
-                            path, version, SCHEMA_VERSION);
+                            path, version, PB_SCHEMA_VERSION);
         goto cleanup;
     }
     if (version == 0) {
@@ -312,9 +332,9 @@ int pb_schema_create(sqlite3 *db, const char *path, pb_err *err)
     if (rc == SQLITE_OK)
         rc = migrate(db);
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(db, view_sql, NULL, NULL, NULL);
+        rc = create_view(db);
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(db, "PRAGMA user_version = " STRINGIFY(SCHEMA_VERSION), NULL, NULL, NULL);
+        rc = sqlite3_exec(db, "PRAGMA user_version = " STRINGIFY(PB_SCHEMA_VERSION), NULL, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     if (rc != SQLITE_OK)
@@ -340,20 +360,6 @@ int pb_schema_prepare(sqlite3 *db, const char *path, sqlite3_stmt *st[ST_COUNT],
     return 0;
 }
 
-/* The packed `code` column (docs/schema.md): outcome | breaker << 4 |
- * status << 6 | attempt << 16, where status 200 is stored as 0 and "no
- * response" as 200, so that the commonest row, a first attempt answered 200,
- * packs to 0, which SQLite stores in no bytes at all. */
-static int64_t pack_code(const pb_request_row *row)
-{
-    uint64_t status = row->status == 200 ? 0 : row->status == 0 ? 200 : row->status;
-    if (status > 1023)
-        status = 1023;
-    uint64_t outcome = row->outcome < 16 ? row->outcome : PB_OUTCOME_OTHER_ERROR;
-    return (int64_t)(outcome | (uint64_t)(row->breaker & 3) << 4 | status << 6 |
-                     (uint64_t)row->attempt << 16);
-}
-
 void pb_schema_bind_row(sqlite3_stmt *st, int first, const pb_request_row *row)
 {
     assert(!row->has_seq || row->seq <= INT64_MAX); /* X-PB-Seq is below 2^56 */
@@ -363,7 +369,7 @@ void pb_schema_bind_row(sqlite3_stmt *st, int first, const pb_request_row *row)
     pb_bind_i64(st, first + 4, (sqlite3_int64)row->connect_us);
     pb_bind_i64(st, first + 5, (sqlite3_int64)row->ttfb_us);
     pb_bind_i64(st, first + 6, (sqlite3_int64)row->total_us);
-    pb_bind_i64(st, first + 7, pack_code(row));
+    pb_bind_i64(st, first + 7, pb_request_code_pack(row));
     pb_bind_i64(st, first + 8, row->bytes);
     pb_bind_i64(st, first + 9, row->slot);
     pb_bind_i64(st, first + 10, row->lim);
@@ -371,33 +377,103 @@ void pb_schema_bind_row(sqlite3_stmt *st, int first, const pb_request_row *row)
     pb_bind_nullable(st, first + 12, row->has_seq, (int64_t)row->seq);
 }
 
-void pb_schema_bind_second(sqlite3_stmt *st, const pb_schema_second *row)
+/* Each column's parameter in ST_SECOND: the outcomes come first. */
+#define SECOND_PARAM_INDEX(col) (PB_OUTCOME_COUNT + (col) + 1)
+
+void pb_schema_bind_second(sqlite3_stmt *st, const pb_second_row *row)
 {
-    const pb_hist *h = row->hist;
-    bool has_latency = pb_hist_count(h) > 0;
-    pb_bind_i64(st, 1, row->run_id);
-    pb_bind_i64(st, 2, (int64_t)row->sec);
-    pb_bind_i64(st, 3, (int64_t)row->count);
     for (int o = 0; o < PB_OUTCOME_COUNT; o++)
-        pb_bind_i64(st, PB_SCHEMA_SECOND_OUTCOME + o, (int64_t)row->outcomes[o]);
-    pb_bind_i64(st, PB_SCHEMA_SECOND_RETRIES, (int64_t)row->retries);
-    pb_bind_i64(st, PB_SCHEMA_SECOND_BYTES, (int64_t)row->bytes);
-    pb_bind_nullable(st, PB_SCHEMA_SECOND_P50, has_latency, (int64_t)pb_hist_percentile(h, 50));
-    pb_bind_nullable(st, PB_SCHEMA_SECOND_P90, has_latency, (int64_t)pb_hist_percentile(h, 90));
-    pb_bind_nullable(st, PB_SCHEMA_SECOND_P99, has_latency, (int64_t)pb_hist_percentile(h, 99));
-    pb_bind_nullable(st, PB_SCHEMA_SECOND_MAX, has_latency, (int64_t)pb_hist_max(h));
-    pb_bind_ok(sqlite3_bind_blob(st, PB_SCHEMA_SECOND_HIST, row->hist_blob, (int)row->hist_len,
-                                 SQLITE_STATIC));
-    pb_bind_nullable(st, PB_SCHEMA_SECOND_IN_FLIGHT, row->state_known, row->in_flight);
-    pb_bind_nullable(st, PB_SCHEMA_SECOND_LIM, row->state_known, row->lim);
-    pb_bind_nullable(st, PB_SCHEMA_SECOND_QUEUE, row->state_known, row->queue);
-    pb_bind_nullable(st, PB_SCHEMA_SECOND_BREAKER, row->breaker >= 0, row->breaker);
-    pb_bind_nullable(st, PB_SCHEMA_SECOND_PHASE, row->phase >= 0, row->phase);
-    pb_bind_double_nullable(st, PB_SCHEMA_SECOND_CPU, row->self_known, row->cpu_pct);
-    pb_bind_nullable(st, PB_SCHEMA_SECOND_RSS, row->self_known, (int64_t)row->rss_bytes);
-    pb_bind_nullable(st, PB_SCHEMA_SECOND_LOOP_LAG, row->self_known, (int64_t)row->loop_lag_us);
-    pb_bind_nullable(st, PB_SCHEMA_SECOND_BACKLOG, row->self_known, (int64_t)row->backlog);
-    pb_bind_i64(st, PB_SCHEMA_SECOND_LOST, (int64_t)row->lost);
-    pb_bind_i64(st, PB_SCHEMA_SECOND_CASCADED, (int64_t)row->cascaded);
-    pb_bind_i64(st, PB_SCHEMA_SECOND_MARKED, row->marked);
+        pb_bind_i64(st, o + 1, (int64_t)row->outcomes[o]);
+#define BIND(name, kind, decl, version, rule, arg)                                                 \
+    BIND_##kind(SECOND_PARAM_INDEX(PB_SECOND_COL_##name), row->name,                               \
+                PB_SECOND_KNOWN(row, name) || BIND_ALWAYS_##rule);
+#define BIND_U64(i, v, known) pb_bind_nullable(st, i, known, (int64_t)(v))
+#define BIND_I64(i, v, known) pb_bind_nullable(st, i, known, v)
+#define BIND_F64(i, v, known) pb_bind_double_nullable(st, i, known, v)
+#define BIND_BLOB(i, v, known)                                                                     \
+    pb_bind_ok(known ? sqlite3_bind_blob(st, i, (v).data, (int)(v).len, SQLITE_STATIC)            \
+                     : sqlite3_bind_null(st, i))
+/* counters are never NULL when written */
+#define BIND_ALWAYS_SUM 1
+#define BIND_ALWAYS_SUM_LOST 1
+#define BIND_ALWAYS_PCT 0
+#define BIND_ALWAYS_HIST 0
+#define BIND_ALWAYS_MARK_SUM 0
+#define BIND_ALWAYS_MARK_AGREE 0
+#define BIND_ALWAYS_MARK_MAX 0
+#define BIND_ALWAYS_MARK_OWN 0
+    PB_SECOND_COLUMNS(BIND)
+    int i = SECOND_PARAM_INDEX(PB_SECOND_COLS);
+    pb_bind_i64(st, i, row->run_id);
+    pb_bind_i64(st, i + 1, (int64_t)row->sec);
+    pb_bind_i64(st, i + 2, (int64_t)row->count);
+    pb_bind_i64(st, sqlite3_bind_parameter_index(st, ":marked"), row->marked);
+}
+
+void pb_schema_unbind_second(sqlite3_stmt *st)
+{
+#define UNBIND(name, kind, decl, version, rule, arg) UNBIND_##kind(name)
+#define UNBIND_BLOB(name)                                                                          \
+    pb_bind_ok(sqlite3_bind_null(st, SECOND_PARAM_INDEX(PB_SECOND_COL_##name)));
+#define UNBIND_U64(name)
+#define UNBIND_I64(name)
+#define UNBIND_F64(name)
+    PB_SECOND_COLUMNS(UNBIND)
+}
+
+int pb_schema_seconds_select(int version, const char *events, char *buf, size_t cap)
+{
+    size_t len = 0;
+    int w = snprintf(buf, cap, "s.sec, s.count");
+#define APPEND(...)                                                                                \
+    do {                                                                                           \
+        if (w < 0 || (len += (size_t)w) >= cap)                                                    \
+            return PB_ERANGE;                                                                      \
+        w = snprintf(buf + len, cap - len, __VA_ARGS__);                                           \
+    } while (0)
+#define SELECT_OUTCOME(name, value, text, column) APPEND(", s." column);
+    PB_OUTCOME_ROLLUP_MAP(SELECT_OUTCOME)
+    /* a column younger than the file reads as NULL, or, a SUM_LOST one, from
+     * the file's `lost` events */
+#define SELECT_COLUMN(name, kind, decl, version, rule, arg)                                        \
+    if (version <= file_version)                                                                   \
+        APPEND(", s." #name);                                                                      \
+    else                                                                                           \
+        SELECT_OLDER_##rule(name, arg);
+#define SELECT_OLDER_SUM_LOST(name, arg) APPEND(", " LOST_FROM_EVENTS("%s", arg, "'%s'"), events, lost)
+#define SELECT_OLDER_NULL(name, arg) APPEND(", NULL")
+#define SELECT_OLDER_SUM SELECT_OLDER_NULL
+#define SELECT_OLDER_PCT SELECT_OLDER_NULL
+#define SELECT_OLDER_HIST SELECT_OLDER_NULL
+#define SELECT_OLDER_MARK_SUM SELECT_OLDER_NULL
+#define SELECT_OLDER_MARK_AGREE SELECT_OLDER_NULL
+#define SELECT_OLDER_MARK_MAX SELECT_OLDER_NULL
+#define SELECT_OLDER_MARK_OWN SELECT_OLDER_NULL
+    int file_version = version;
+    const char *lost = pb_event_kind_name(PB_EVENT_LOST);
+    PB_SECOND_COLUMNS(SELECT_COLUMN)
+    APPEND("%s", "");
+    return 0;
+}
+
+void pb_schema_read_second(sqlite3_stmt *st, pb_second_row *row)
+{
+    memset(row, 0, sizeof(*row));
+    row->sec = (uint64_t)sqlite3_column_int64(st, 0);
+    row->count = (uint64_t)sqlite3_column_int64(st, 1);
+    for (int o = 0; o < PB_OUTCOME_COUNT; o++)
+        row->outcomes[o] = (uint64_t)sqlite3_column_int64(st, 2 + o);
+    int c = 2 + PB_OUTCOME_COUNT;
+#define READ(name, kind, decl, version, rule, arg)                                                 \
+    if (sqlite3_column_type(st, c) != SQLITE_NULL || BIND_ALWAYS_##rule) {                         \
+        row->known |= 1u << PB_SECOND_COL_##name;                                                  \
+        READ_##kind(row->name, c);                                                                 \
+    }                                                                                              \
+    c++;
+#define READ_U64(v, c) v = (uint64_t)sqlite3_column_int64(st, c)
+#define READ_I64(v, c) v = sqlite3_column_int64(st, c)
+#define READ_F64(v, c) v = sqlite3_column_double(st, c)
+#define READ_BLOB(v, c)                                                                            \
+    v = (pb_second_blob){sqlite3_column_blob(st, c), (size_t)sqlite3_column_bytes(st, c)}
+    PB_SECOND_COLUMNS(READ)
 }

@@ -1,6 +1,7 @@
 /* The database's shape: the tables, the requests_v view, the schema version
- * check, the prepared statements the writer uses, and the packing of a
- * request row's `code` column. docs/schema.md describes the same. */
+ * check and migrations, the prepared statements the writer uses, and the
+ * binding and reading of rows (the `seconds` columns are seconds.h's list,
+ * the `code` layout request_code.h's). docs/schema.md describes the same. */
 #ifndef PB_SCHEMA_H
 #define PB_SCHEMA_H
 
@@ -13,36 +14,16 @@
 #include "errors.h"
 #include "histogram.h"
 #include "rows.h"
+#include "seconds.h"
 #include "vocabulary.h"
+
+/* The schema version this patternbench writes; it reads and migrates every older one. */
+#define PB_SCHEMA_VERSION 3
 
 /* Rows one multi-row INSERT takes (ST_ROWS). */
 #define PB_SCHEMA_INSERT_BATCH 64
 /* Columns of one request row in an INSERT. */
 #define PB_SCHEMA_ROW_PARAMS 12
-
-/* Parameter numbers of ST_SECOND: outcome o is PB_SCHEMA_SECOND_OUTCOME + o. */
-enum {
-    PB_SCHEMA_SECOND_OUTCOME = 4,
-    PB_SCHEMA_SECOND_RETRIES = PB_SCHEMA_SECOND_OUTCOME + PB_OUTCOME_COUNT,
-    PB_SCHEMA_SECOND_BYTES,
-    PB_SCHEMA_SECOND_P50,
-    PB_SCHEMA_SECOND_P90,
-    PB_SCHEMA_SECOND_P99,
-    PB_SCHEMA_SECOND_MAX,
-    PB_SCHEMA_SECOND_HIST,
-    PB_SCHEMA_SECOND_IN_FLIGHT,
-    PB_SCHEMA_SECOND_LIM,
-    PB_SCHEMA_SECOND_QUEUE,
-    PB_SCHEMA_SECOND_BREAKER,
-    PB_SCHEMA_SECOND_PHASE,
-    PB_SCHEMA_SECOND_CPU,
-    PB_SCHEMA_SECOND_RSS,
-    PB_SCHEMA_SECOND_LOOP_LAG,
-    PB_SCHEMA_SECOND_BACKLOG,
-    PB_SCHEMA_SECOND_LOST,
-    PB_SCHEMA_SECOND_CASCADED,
-    PB_SCHEMA_SECOND_MARKED,
-};
 
 /* The statements the writer keeps prepared. */
 typedef enum pb_stmt_id {
@@ -88,28 +69,23 @@ int pb_schema_query_one(sqlite3 *db, const char *sql, char *out, size_t cap);
 /* Bind one request row's columns to parameters first+1 .. first+PB_SCHEMA_ROW_PARAMS. */
 void pb_schema_bind_row(sqlite3_stmt *st, int first, const pb_request_row *row);
 
-/* One `seconds` row as the store writes it: the writer's rollup and merge's
- * sums both go through pb_schema_bind_second, so the row has one spelling. */
-typedef struct pb_schema_second {
-    int64_t run_id;
-    uint64_t sec, count, retries, bytes, lost, cascaded;
-    uint64_t outcomes[PB_OUTCOME_COUNT];
-    const pb_hist *hist;      /* the second's latency histogram: the percentiles */
-    const uint8_t *hist_blob; /* hist encoded (pb_hist_encode), hist_len bytes; bound
-                                 without a copy, so it must stay until the step */
-    size_t hist_len;
-    bool state_known; /* in_flight, lim, queue (else NULL) */
-    int64_t in_flight, lim, queue;
-    int breaker;   /* pb_breaker_state; < 0 = NULL */
-    int64_t phase; /* < 0 = NULL */
-    bool self_known; /* the harness columns (else NULL) */
-    double cpu_pct;
-    uint64_t rss_bytes, loop_lag_us, backlog;
-    bool marked; /* the engine marked the second (a merged second counts as marked) */
-} pb_schema_second;
+/* Bind ST_SECOND's parameters to one row (seconds.h); its blobs are bound
+ * without a copy, so they must stay until the step. */
+void pb_schema_bind_second(sqlite3_stmt *st, const pb_second_row *row);
 
-/* Bind ST_SECOND's parameters to one row. */
-void pb_schema_bind_second(sqlite3_stmt *st, const pb_schema_second *row);
+/* Unbind ST_SECOND's blobs after the step (their buffers may move). */
+void pb_schema_unbind_second(sqlite3_stmt *st);
+
+/* The result columns that pb_schema_read_second reads, for a file of schema
+ * `version`, from a `seconds` table aliased `s`, as text into buf: its
+ * columns in table order, those younger than the file as NULL or, the
+ * SUM_LOST ones, counted from the `lost` events of the table `events`
+ * ("events", "seg.events"). PB_ERANGE when cap is too small. */
+int pb_schema_seconds_select(int version, const char *events, char *buf, size_t cap) PB_MUST_CHECK;
+
+/* A stepped row of pb_schema_seconds_select's columns into *row (run_id left
+ * 0; blobs borrowed until the next step). */
+void pb_schema_read_second(sqlite3_stmt *st, pb_second_row *row);
 
 /* Binding checks by assert: the parameter indices are fixed and values are
  * integers, or text and blobs that SQLite does not copy, so only a bug in the

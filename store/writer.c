@@ -257,7 +257,7 @@ static int emit_second(void *data, int64_t run_id, const pb_rollup_second *s, bo
     if (late) {
         sqlite3_stmt *q = r->st[ST_SECOND_HIST];
         pb_bind_i64(q, 1, run_id);
-        pb_bind_i64(q, 2, (sqlite3_int64)s->sec);
+        pb_bind_i64(q, 2, (sqlite3_int64)s->row.sec);
         int src = sqlite3_step(q);
         pb_hist_reset(r->scratch);
         /* a stored blob that does not decode is replaced by what we have */
@@ -283,37 +283,13 @@ static int emit_second(void *data, int64_t run_id, const pb_rollup_second *s, bo
     }
     size_t len = pb_hist_encode(h, r->blob, r->blob_cap);
 
-    bool self = s->marked && s->mark.self_known;
-    pb_schema_second row = {
-        .run_id = run_id,
-        .sec = s->sec,
-        .count = s->count,
-        .retries = s->retries,
-        .bytes = s->bytes,
-        .lost = s->lost,
-        .cascaded = s->cascaded,
-        .hist = h,
-        .hist_blob = r->blob,
-        .hist_len = len,
-        .state_known = s->marked,
-        .in_flight = s->mark.in_flight,
-        .lim = s->mark.lim,
-        .queue = s->mark.queue,
-        .breaker = s->marked ? s->mark.breaker : -1,
-        .phase = s->marked ? s->mark.phase : -1,
-        .self_known = self,
-        .cpu_pct = s->mark.cpu_pct,
-        .rss_bytes = s->mark.rss_bytes,
-        .loop_lag_us = s->mark.loop_lag_us,
-        .backlog = s->mark.backlog,
-        .marked = s->marked,
-    };
-    memcpy(row.outcomes, s->outcomes, sizeof(row.outcomes));
+    pb_second_row row = s->row;
+    row.run_id = run_id;
+    pb_second_set_latency(&row, h, r->blob, len);
     sqlite3_stmt *st = r->st[ST_SECOND];
     pb_schema_bind_second(st, &row);
     int src = step_done(st);
-    pb_bind_ok(sqlite3_bind_null(
-        st, PB_SCHEMA_SECOND_HIST)); /* the blob buffer may move before the next bind */
+    pb_schema_unbind_second(st); /* the blob buffer may move before the next bind */
     if (src != SQLITE_OK)
         return writer_fail(r, src, "writing a second of the rollup");
     return 0;

@@ -36,20 +36,20 @@ static int collect(void *data, int64_t run_id, const pb_rollup_second *s, bool l
         return rc;
     }
     k->e[k->n++] = (struct emitted){
-        .sec = s->sec,
-        .count = s->count,
-        .ok = s->outcomes[PB_OUTCOME_OK],
-        .http_error = s->outcomes[PB_OUTCOME_HTTP_ERROR],
-        .rejected = s->outcomes[PB_OUTCOME_REJECTED_BY_BREAKER],
-        .retries = s->retries,
-        .bytes = s->bytes,
+        .sec = s->row.sec,
+        .count = s->row.count,
+        .ok = s->row.outcomes[PB_OUTCOME_OK],
+        .http_error = s->row.outcomes[PB_OUTCOME_HTTP_ERROR],
+        .rejected = s->row.outcomes[PB_OUTCOME_REJECTED_BY_BREAKER],
+        .retries = s->row.retries,
+        .bytes = s->row.bytes,
         .hist_count = pb_hist_count(s->hist),
         .p50 = pb_hist_percentile(s->hist, 50),
-        .lost = s->lost,
-        .cascaded = s->cascaded,
+        .lost = s->row.lost,
+        .cascaded = s->row.cascaded,
         .late = late,
-        .marked = s->marked,
-        .lim = s->mark.lim,
+        .marked = s->row.marked,
+        .lim = (uint32_t)s->row.lim,
     };
     return 0;
 }
