@@ -6,11 +6,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-
-#include <sqlite3.h>
 
 #include "histogram.h"
+#include "reader.h"
 #include "vocabulary.h"
 
 /* Output is formatted into this buffer and written when it fills: the rows
@@ -93,27 +91,24 @@ struct row {
     int64_t seq;
 };
 
-static void unpack(sqlite3_stmt *st, struct row *r)
+static void unpack(const pb_request_row *in, struct row *r)
 {
-    r->run_id = sqlite3_column_int64(st, 0);
-    r->t_us = sqlite3_column_int64(st, 1);
-    r->wait_us = sqlite3_column_int64(st, 2);
-    r->connect_us = sqlite3_column_int64(st, 3);
-    r->ttfb_us = sqlite3_column_int64(st, 4);
-    r->total_us = sqlite3_column_int64(st, 5);
-    uint64_t code = (uint64_t)sqlite3_column_int64(st, 6);
-    r->bytes = sqlite3_column_int64(st, 7);
-    r->slot = sqlite3_column_int64(st, 8);
-    r->lim = sqlite3_column_int64(st, 9);
-    r->queue = sqlite3_column_int64(st, 10);
-    r->has_seq = sqlite3_column_type(st, 11) != SQLITE_NULL;
-    r->seq = sqlite3_column_int64(st, 11);
-    r->outcome = (unsigned)(code & 15);
-    r->breaker = (unsigned)((code >> 4) & 3);
-    /* 200 is stored as 0 and "no response" as 200, so the commonest row packs to 0 */
-    unsigned s = (unsigned)((code >> 6) & 1023);
-    r->status = s == 0 ? 200 : s == 200 ? 0 : s;
-    r->attempt = (unsigned)(code >> 16);
+    r->run_id = in->run_id;
+    r->t_us = (int64_t)in->t_us;
+    r->wait_us = (int64_t)in->wait_us;
+    r->connect_us = (int64_t)in->connect_us;
+    r->ttfb_us = (int64_t)in->ttfb_us;
+    r->total_us = (int64_t)in->total_us;
+    r->bytes = in->bytes;
+    r->slot = in->slot;
+    r->lim = in->lim;
+    r->queue = in->queue;
+    r->has_seq = in->has_seq;
+    r->seq = (int64_t)in->seq;
+    r->outcome = in->outcome;
+    r->breaker = in->breaker;
+    r->status = in->status;
+    r->attempt = in->attempt;
 }
 
 static const char csv_header[] =
@@ -279,81 +274,23 @@ static void hgrm_write(const struct hgrm *g, FILE *f)
             sub_buckets);
 }
 
-/* The runs picked, in id order, with their rowid bounds when recorded. */
-struct run_ref {
-    int64_t id, first, last; /* first = last = -1 when unknown */
-};
-
-static int db_error(sqlite3 *db, const char *path, const char *what, pb_err *err)
-{
-    return pb_err_set(err, PB_EDB, "%s: %s: %s", path, what, sqlite3_errmsg(db));
-}
-
-static int pick_runs(sqlite3 *db, const pb_export_options *opt, struct run_ref **out, size_t *n,
+/* The runs picked, in id order (the caller frees them). */
+static int pick_runs(pb_reader *rd, const pb_export_options *opt, pb_store_run **out, size_t *n,
                      pb_err *err)
 {
     *out = NULL;
     *n = 0;
     pb_report_pick pick = opt->pick;
     int64_t id = opt->id;
-    sqlite3_stmt *st = NULL;
-    int rc = 0;
     if (pick == PB_REPORT_LAST) {
-        if (sqlite3_prepare_v2(db,
-                               "SELECT id, compare_id FROM runs ORDER BY started_at DESC, id "
-                               "DESC LIMIT 1",
-                               -1, &st, NULL) != SQLITE_OK)
-            return db_error(db, opt->db_path, "not a patternbench database", err);
-        int s = sqlite3_step(st);
-        if (s == SQLITE_ROW) {
-            bool in_compare = sqlite3_column_type(st, 1) != SQLITE_NULL;
-            pick = in_compare ? PB_REPORT_COMPARE : PB_REPORT_RUN;
-            id = sqlite3_column_int64(st, in_compare ? 1 : 0);
-        } else if (s == SQLITE_DONE) {
-            rc = pb_err_set(err, PB_ENOENT, "%s: the database holds no runs yet", opt->db_path);
-        } else {
-            rc = db_error(db, opt->db_path, "reading runs", err);
-        }
-        sqlite3_finalize(st);
+        int64_t run_id, compare_id;
+        int rc = pb_reader_last(rd, &run_id, &compare_id, err);
         if (rc != 0)
             return rc;
+        pick = compare_id != 0 ? PB_REPORT_COMPARE : PB_REPORT_RUN;
+        id = compare_id != 0 ? compare_id : run_id;
     }
-    /* first_request/last_request bound a run's rows (set when it ends);
-     * without them the table is scanned for the run's id */
-    const char *with_bounds = pick == PB_REPORT_RUN
-                                  ? "SELECT id, first_request, last_request FROM runs WHERE id = ?1"
-                                  : "SELECT id, first_request, last_request FROM runs WHERE "
-                                    "compare_id = ?1 ORDER BY id";
-    const char *without = pick == PB_REPORT_RUN
-                              ? "SELECT id, NULL, NULL FROM runs WHERE id = ?1"
-                              : "SELECT id, NULL, NULL FROM runs WHERE compare_id = ?1 ORDER BY id";
-    if (sqlite3_prepare_v2(db, with_bounds, -1, &st, NULL) != SQLITE_OK &&
-        sqlite3_prepare_v2(db, without, -1, &st, NULL) != SQLITE_OK)
-        return db_error(db, opt->db_path, "not a patternbench database", err);
-    sqlite3_bind_int64(st, 1, id);
-    size_t cap = 0;
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            size_t ncap = cap == 0 ? 8 : cap * 2;
-            struct run_ref *nr = realloc(*out, ncap * sizeof(*nr));
-            if (nr == NULL) {
-                rc = pb_err_set(err, PB_ENOMEM, "%s: out of memory", opt->db_path);
-                break;
-            }
-            *out = nr;
-            cap = ncap;
-        }
-        struct run_ref *r = &(*out)[(*n)++];
-        r->id = sqlite3_column_int64(st, 0);
-        bool bounded = sqlite3_column_type(st, 1) != SQLITE_NULL &&
-                       sqlite3_column_type(st, 2) != SQLITE_NULL;
-        r->first = bounded ? sqlite3_column_int64(st, 1) : -1;
-        r->last = bounded ? sqlite3_column_int64(st, 2) : -1;
-    }
-    if (rc == 0 && s != SQLITE_DONE)
-        rc = db_error(db, opt->db_path, "reading runs", err);
-    sqlite3_finalize(st);
+    int rc = pb_reader_runs(rd, pick != PB_REPORT_RUN, id, out, n, err);
     if (rc == 0 && *n == 0)
         rc = pick == PB_REPORT_RUN
                  ? pb_err_set(err, PB_ENOENT, "%s: no run with id %" PRId64, opt->db_path, id)
@@ -368,101 +305,43 @@ static int pick_runs(sqlite3 *db, const pb_export_options *opt, struct run_ref *
     return rc;
 }
 
-/* The columns unpack() reads, with requests.seq (schema version 3) or, from
- * an older file, NULL in its place. */
-#define ROW_COLUMNS(seq)                                                                           \
-    "run_id, t_us, wait_us, connect_us, ttfb_us, total_us, code, bytes, slot, lim, queue, " seq
+/* Where the rows go, for the reader's callback. */
+struct export_to {
+    const pb_export_options *opt;
+    struct sink *s;
+    struct hgrm *g;
+    pb_export_result *res;
+};
 
-/* Whether the file's requests table has version 3's seq column (into *out). */
-static int has_seq_column(sqlite3 *db, const char *path, bool *out, pb_err *err)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT COUNT(*) FROM pragma_table_info('requests') WHERE name = 'seq'",
-                           -1, &st, NULL) != SQLITE_OK)
-        return db_error(db, path, "not a patternbench database", err);
-    int step = sqlite3_step(st);
-    *out = step == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
-    sqlite3_finalize(st);
-    return step == SQLITE_ROW ? 0 : db_error(db, path, "reading the schema", err);
-}
+/* Returned by on_row to stop reading once the output failed. */
+#define WRITE_FAILED 1
 
-static int export_run(sqlite3 *db, const pb_export_options *opt, const struct run_ref *run,
-                      bool with_seq, struct sink *s, struct hgrm *g, pb_export_result *res,
-                      pb_err *err)
+static int on_row(void *data, const pb_request_row *in)
 {
-    static const char *const sql[2][2] = {
-        {"SELECT " ROW_COLUMNS("NULL") " FROM requests WHERE run_id = ?1 ORDER BY rowid",
-         "SELECT " ROW_COLUMNS("NULL") " FROM requests WHERE rowid BETWEEN ?2 AND ?3 AND "
-                                       "run_id = ?1 ORDER BY rowid"},
-        {"SELECT " ROW_COLUMNS("seq") " FROM requests WHERE run_id = ?1 ORDER BY rowid",
-         "SELECT " ROW_COLUMNS("seq") " FROM requests WHERE rowid BETWEEN ?2 AND ?3 AND "
-                                      "run_id = ?1 ORDER BY rowid"},
-    };
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql[with_seq][run->first >= 0], -1, &st, NULL) != SQLITE_OK)
-        return db_error(db, opt->db_path, "cannot read the requests table", err);
-    sqlite3_bind_int64(st, 1, run->id);
-    if (run->first >= 0) {
-        sqlite3_bind_int64(st, 2, run->first);
-        sqlite3_bind_int64(st, 3, run->last);
-    }
+    struct export_to *to = data;
     struct row r;
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        unpack(st, &r);
-        res->rows++;
-        if (opt->format == PB_EXPORT_CSV)
-            write_csv(s, &r);
-        else if (opt->format == PB_EXPORT_JSONL)
-            write_jsonl(s, &r);
-        else
-            hgrm_add(g, &r);
-        if (s->failed)
-            break;
-    }
-    int rc = 0;
-    if (!s->failed && step != SQLITE_DONE)
-        rc = db_error(db, opt->db_path, "reading the requests table", err);
-    sqlite3_finalize(st);
-    return rc;
+    unpack(in, &r);
+    to->res->rows++;
+    if (to->opt->format == PB_EXPORT_CSV)
+        write_csv(to->s, &r);
+    else if (to->opt->format == PB_EXPORT_JSONL)
+        write_jsonl(to->s, &r);
+    else
+        hgrm_add(to->g, &r);
+    return to->s->failed ? WRITE_FAILED : 0;
 }
 
 int pb_export_write(const pb_export_options *opt, FILE *out, pb_export_result *res, pb_err *err)
 {
     memset(res, 0, sizeof(*res));
-    struct stat sb;
-    if (stat(opt->db_path, &sb) != 0)
-        return pb_err_set(err, PB_ENOENT, "%s: %s (expected a patternbench database)",
-                          opt->db_path, strerror(errno));
-    if (!S_ISREG(sb.st_mode))
-        return pb_err_set(err, PB_EINVAL, "%s: not a regular file (expected a patternbench "
-                                          "database)",
-                          opt->db_path);
-    sqlite3 *db = NULL;
-    struct run_ref *runs = NULL;
+    pb_reader *rd = NULL;
+    pb_store_run *runs = NULL;
     size_t n_runs = 0;
     struct sink *s = NULL;
     struct hgrm g = {.latency = opt->latency};
-    int rc = 0;
-    if (sqlite3_open_v2(opt->db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        rc = pb_err_set(err, PB_EDB, "%s: cannot open: %s", opt->db_path,
-                        db != NULL ? sqlite3_errmsg(db) : "out of memory");
-        goto cleanup;
-    }
-    sqlite3_busy_timeout(db, 5000);
-    /* a large sequential read: map the file rather than copy its pages; a
-     * failure only costs speed */
-    (void)sqlite3_exec(db, "PRAGMA mmap_size = 1073741824", NULL, NULL, NULL);
-    /* one read transaction: a run being written is exported as of one instant */
-    if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-        rc = db_error(db, opt->db_path, "cannot start a read transaction", err);
-        goto cleanup;
-    }
-    rc = pick_runs(db, opt, &runs, &n_runs, err);
-    bool with_seq = false;
+    int rc = pb_reader_open(opt->db_path, &rd, err);
     if (rc == 0)
-        rc = has_seq_column(db, opt->db_path, &with_seq, err);
+        rc = pick_runs(rd, opt, &runs, &n_runs, err);
     if (rc != 0)
         goto cleanup;
     res->runs = n_runs;
@@ -478,8 +357,12 @@ int pb_export_write(const pb_export_options *opt, FILE *out, pb_export_result *r
         memcpy(s->buf, csv_header, sizeof(csv_header) - 1);
         s->len = sizeof(csv_header) - 1;
     }
-    for (size_t i = 0; i < n_runs && rc == 0 && !s->failed; i++)
-        rc = export_run(db, opt, &runs[i], with_seq, s, &g, res, err);
+    struct export_to to = {.opt = opt, .s = s, .g = &g, .res = res};
+    for (size_t i = 0; i < n_runs && rc == 0 && !s->failed; i++) {
+        rc = pb_reader_requests(rd, &runs[i], on_row, &to, err);
+        if (rc == WRITE_FAILED)
+            rc = 0; /* said below */
+    }
     if (rc == 0) {
         sink_flush(s);
         if (opt->format == PB_EXPORT_HGRM) {
@@ -491,12 +374,11 @@ int pb_export_write(const pb_export_options *opt, FILE *out, pb_export_result *r
     }
 
 cleanup:
-    if (db != NULL) {
-        (void)sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-        sqlite3_close(db);
-    }
+    pb_reader_close(rd);
     pb_hist_destroy(g.h);
     free(s);
+    for (size_t i = 0; i < n_runs; i++)
+        pb_store_run_cleanup(&runs[i]);
     free(runs);
     return rc;
 }

@@ -10,10 +10,6 @@
 #include "errors.h"
 #include "report_data.h"
 
-/* Write text to f with HTML's special characters escaped (& < > " ') and
- * control characters dropped; invalid UTF-8 bytes become U+FFFD. */
-void pb_html_escape(FILE *f, const char *text);
-
 /* Write the page to path. charts lists the images that exist beside it;
  * `notice` (may be NULL) is shown at the top, e.g. why charts are missing. */
 int pb_html_write(const pb_report_data *d, const char *db_path, const pb_charts *charts,

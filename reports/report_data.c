@@ -9,16 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
-#include <sys/stat.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
 
-#include "rollup_tail.h"
-
-/* The schema version this reader understands (docs/schema.md); it reads
- * every older one too. */
-#define SCHEMA_VERSION 3
+#include "reader.h"
 
 uint64_t pb_report_bucket_seconds(uint64_t span_s, uint64_t max_points)
 {
@@ -34,50 +28,19 @@ uint64_t pb_report_bucket_seconds(uint64_t span_s, uint64_t max_points)
     return (need + 3599) / 3600 * 3600;
 }
 
-/* Loading state: the open database and where errors go. */
-/* Loading state of one database: its connection, where errors go, and the
- * runs it gave: d->runs[first, end). */
+/* Loading state of one database: its reader, where errors go, and the runs
+ * it gave: d->runs[first, end). */
 struct loader {
-    sqlite3 *db;
+    pb_reader *rd;
     const char *path;
     pb_err *err;
     pb_report_data *d;
     size_t first, end;
-    bool in_transaction;
-    int version; /* the database's schema version */
 };
 
-static int db_error(struct loader *L, const char *what)
+static int out_of_memory(struct loader *L)
 {
-    return pb_err_set(L->err, PB_EDB, "%s: %s: %s", L->path, what, sqlite3_errmsg(L->db));
-}
-
-static int prepare(struct loader *L, const char *sql, sqlite3_stmt **st)
-{
-    if (sqlite3_prepare_v2(L->db, sql, -1, st, NULL) != SQLITE_OK) {
-        *st = NULL;
-        return db_error(L, "cannot read the database (is it a patternbench database?)");
-    }
-    return 0;
-}
-
-/* A copy of a text column, "" for NULL; NULL only when out of memory. */
-static char *column_text(sqlite3_stmt *st, int col, bool keep_null)
-{
-    const unsigned char *t = sqlite3_column_text(st, col);
-    if (t == NULL)
-        return keep_null ? NULL : strdup("");
-    return strdup((const char *)t);
-}
-
-static int64_t column_i64(sqlite3_stmt *st, int col, int64_t if_null)
-{
-    return sqlite3_column_type(st, col) == SQLITE_NULL ? if_null : sqlite3_column_int64(st, col);
-}
-
-static double column_ms(sqlite3_stmt *st, int col)
-{
-    return sqlite3_column_type(st, col) == SQLITE_NULL ? NAN : sqlite3_column_double(st, col) / 1e3;
+    return pb_err_set(L->err, PB_ENOMEM, "%s: out of memory", L->path);
 }
 
 static void warn(pb_report_data *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -258,263 +221,269 @@ static bool totals_from_summary(struct loader *L, pb_report_run *r)
     return rc == 0;
 }
 
-#define RUN_COLUMNS                                                            \
-    "id, compare_id, label, pattern, target, status, host, params_json, config_json, "        \
-    "versions_json, summary_json, seed, started_at, ended_at, duration_us"
-
-/* Fill r from a row of RUN_COLUMNS. */
-static int read_run_row(sqlite3_stmt *st, pb_report_run *r)
+/* Append the runs the store gives (by id, or a compare's) to the page; the
+ * strings move over. */
+static int load_runs(struct loader *L, bool by_compare, int64_t id)
 {
-    r->id = sqlite3_column_int64(st, 0);
-    r->compare_id = column_i64(st, 1, 0);
-    r->label = column_text(st, 2, false);
-    r->pattern = column_text(st, 3, false);
-    r->target = column_text(st, 4, false);
-    r->status = column_text(st, 5, false);
-    r->host = column_text(st, 6, false);
-    r->params_json = column_text(st, 7, true);
-    r->config_json = column_text(st, 8, true);
-    r->versions_json = column_text(st, 9, true);
-    r->summary_json = column_text(st, 10, true);
-    r->seed = (uint64_t)sqlite3_column_int64(st, 11);
-    r->started_at = column_i64(st, 12, 0);
-    r->ended_at = column_i64(st, 13, 0);
-    r->duration_us = column_i64(st, 14, -1);
-    if (r->label == NULL || r->pattern == NULL || r->target == NULL || r->status == NULL ||
-        r->host == NULL)
-        return PB_ENOMEM;
-    if ((sqlite3_column_type(st, 7) != SQLITE_NULL && r->params_json == NULL) ||
-        (sqlite3_column_type(st, 8) != SQLITE_NULL && r->config_json == NULL) ||
-        (sqlite3_column_type(st, 9) != SQLITE_NULL && r->versions_json == NULL) ||
-        (sqlite3_column_type(st, 10) != SQLITE_NULL && r->summary_json == NULL))
-        return PB_ENOMEM;
-    if (r->label[0] == '\0') {
-        /* the label defaults to the pattern name (docs/schema.md) */
-        free(r->label);
-        r->label = strdup(r->pattern);
-        if (r->label == NULL)
-            return PB_ENOMEM;
-    }
-    return 0;
-}
-
-/* The runs to report, in id order. */
-static int load_runs(struct loader *L, const char *where, int64_t id)
-{
-    char sql[512];
-    snprintf(sql, sizeof(sql), "SELECT " RUN_COLUMNS " FROM runs WHERE %s ORDER BY id", where);
-    sqlite3_stmt *st;
-    int rc = prepare(L, sql, &st);
-    if (rc != 0)
-        return rc;
-    sqlite3_bind_int64(st, 1, id);
-    size_t cap = 0;
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (L->d->n_runs == cap) {
-            size_t ncap = cap == 0 ? 4 : cap * 2;
-            pb_report_run *nr = realloc(L->d->runs, ncap * sizeof(*nr));
-            if (nr == NULL) {
-                rc = pb_err_set(L->err, PB_ENOMEM, "%s: out of memory reading runs", L->path);
-                goto cleanup;
-            }
-            memset(nr + cap, 0, (ncap - cap) * sizeof(*nr));
-            L->d->runs = nr;
-            cap = ncap;
-        }
-        pb_report_run *r = &L->d->runs[L->d->n_runs++];
-        r->data_id = sqlite3_column_int64(st, 0);
+    pb_store_run *runs = NULL;
+    size_t n = 0;
+    int rc = pb_reader_runs(L->rd, by_compare, id, &runs, &n, L->err);
+    pb_report_data *d = L->d;
+    pb_report_run *more = rc == 0 && n > 0 ? realloc(d->runs, (d->n_runs + n) * sizeof(*more))
+                                           : NULL;
+    if (rc == 0 && n > 0 && more == NULL)
+        rc = pb_err_set(L->err, PB_ENOMEM, "%s: out of memory reading runs", L->path);
+    if (more != NULL)
+        d->runs = more;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        pb_store_run *s = &runs[i];
+        pb_report_run *r = &d->runs[d->n_runs++];
+        *r = (pb_report_run){
+            .id = s->id,
+            .compare_id = s->compare_id,
+            .data_id = s->id,
+            .label = s->label,
+            .pattern = s->pattern,
+            .target = s->target,
+            .status = s->status,
+            .host = s->host,
+            .params_json = s->params_json,
+            .config_json = s->config_json,
+            .versions_json = s->versions_json,
+            .summary_json = s->summary_json,
+            .seed = s->seed,
+            .started_at = s->started_at,
+            .ended_at = s->ended_at,
+            .duration_us = s->duration_us,
+        };
+        memset(s, 0, sizeof(*s)); /* moved */
         r->db_path = strdup(L->path);
-        if (r->db_path == NULL || read_run_row(st, r) != 0) {
+        if (r->db_path == NULL)
             rc = pb_err_set(L->err, PB_ENOMEM, "%s: out of memory reading runs", L->path);
-            goto cleanup;
+        if (rc == 0 && r->label[0] == '\0') {
+            /* the label defaults to the pattern name (docs/schema.md) */
+            free(r->label);
+            if ((r->label = strdup(r->pattern)) == NULL)
+                rc = pb_err_set(L->err, PB_ENOMEM, "%s: out of memory reading runs", L->path);
         }
     }
-    if (s != SQLITE_DONE)
-        rc = db_error(L, "reading runs");
-cleanup:
-    sqlite3_finalize(st);
+    for (size_t i = 0; i < n; i++)
+        pb_store_run_cleanup(&runs[i]);
+    free(runs);
     return rc;
 }
 
 /* span_s and seconds_rows of each run. */
 static int load_spans(struct loader *L)
 {
-    sqlite3_stmt *st;
-    int rc = prepare(L, "SELECT COUNT(*), MAX(sec) FROM seconds WHERE run_id = ?1", &st);
-    if (rc != 0)
-        return rc;
+    int rc = 0;
     for (size_t i = L->first; i < L->end && rc == 0; i++) {
         pb_report_run *r = &L->d->runs[i];
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, r->id);
-        if (sqlite3_step(st) != SQLITE_ROW) {
-            rc = db_error(L, "reading the seconds table");
-            break;
-        }
-        r->seconds_rows = (uint64_t)sqlite3_column_int64(st, 0);
-        r->span_s = sqlite3_column_type(st, 1) == SQLITE_NULL
-                        ? 0
-                        : (uint64_t)sqlite3_column_int64(st, 1) + 1;
-        if (r->span_s > L->d->span_s)
+        rc = pb_reader_span(L->rd, r->id, &r->seconds_rows, &r->span_s, L->err);
+        if (rc == 0 && r->span_s > L->d->span_s)
             L->d->span_s = r->span_s;
     }
-    sqlite3_finalize(st);
     return rc;
 }
 
 /* Breaker states ranked by how bad they are, so a bucket shows its worst:
- * none 0, closed 1, half_open 2, open 3 (states numbered as in PB_BREAKER_STATE_MAP). */
-#define BREAKER_SEVERITY "CASE breaker WHEN 2 THEN 3 WHEN 3 THEN 2 WHEN 1 THEN 1 ELSE 0 END"
-
-/* One SUM per outcome column of the rollup, in stored order. */
-#define SUM_OUTCOME(name, value, text, column) "SUM(" column "), "
-
-/* Result columns of load_points' query. */
-enum {
-    P_BUCKET,
-    P_FIRST_SEC,
-    P_SECONDS,
-    P_COUNT,
-    P_OUTCOMES,
-    P_RETRIES = P_OUTCOMES + PB_OUTCOME_COUNT,
-    P_LOST,
-    P_CASCADED,
-    P_P50,
-    P_P90,
-    P_P99,
-    P_MAX,
-    P_LIM,
-    P_IN_FLIGHT,
-    P_QUEUE,
-    P_QUEUE_MAX,
-    P_SEVERITY,
-    P_PHASE,
-    P_LAST_SEC,
-};
-
-/* A bucket's lost results and the successes among them: version 3's rollup
- * columns, or an older file's `lost` events (?3) in the bucket's seconds, the
- * rule version 3 counts them by. */
-#define LOST_V3 "SUM(lost), SUM(cascaded), "
-#define LOST_EVENTS_IN_BUCKET                                                                      \
-    " FROM events WHERE run_id = ?1 AND kind = ?3 AND t_us >= sec / ?2 * ?2 * 1000000 AND"         \
-    " t_us < (sec / ?2 + 1) * ?2 * 1000000), "
-#define LOST_FROM_EVENTS                                                                           \
-    "(SELECT SUM(to_val)" LOST_EVENTS_IN_BUCKET "(SELECT SUM(value)" LOST_EVENTS_IN_BUCKET
-
-/* clang-format off */
-/* load_points' query, with `lost` the way its file counts lost results. */
-#define POINTS_SQL(lost)                                                                           \
-    "SELECT sec / ?2, MIN(sec), COUNT(*), SUM(count), "                                            \
-    PB_OUTCOME_ROLLUP_MAP(SUM_OUTCOME) "SUM(retries), " lost                                       \
-    "SUM(p50_us * (count - rejected - dropped)) / NULLIF(SUM(CASE WHEN p50_us IS NULL "            \
-    "THEN 0 ELSE count - rejected - dropped END), 0), "                                            \
-    "SUM(p90_us * (count - rejected - dropped)) / NULLIF(SUM(CASE WHEN p90_us IS NULL "            \
-    "THEN 0 ELSE count - rejected - dropped END), 0), "                                            \
-    "MAX(p99_us), MAX(max_us), AVG(lim), AVG(in_flight), AVG(queue), MAX(queue), "                 \
-    "MAX(" BREAKER_SEVERITY "), MAX(phase), MAX(sec) "                                             \
-    "FROM seconds WHERE run_id = ?1 GROUP BY sec / ?2 ORDER BY 1"
-/* clang-format on */
-
-/* The run's rollup, bucketed by d->bucket_s seconds. Latency percentiles of
- * a bucket: p50/p90 averaged weighted by requests sent, p99 and max the
- * bucket's maxima (a spike must not be averaged away). */
-static int load_points(struct loader *L, pb_report_run *r)
+ * none 0, closed 1, half_open 2, open 3. */
+static int breaker_severity(int64_t state)
 {
-    static const char sql_v3[] = POINTS_SQL(LOST_V3);
-    static const char sql_older[] = POINTS_SQL(LOST_FROM_EVENTS);
-    uint64_t bucket = L->d->bucket_s;
-    size_t cap = (size_t)(r->span_s / bucket + 1);
-    if (r->seconds_rows < cap)
-        cap = (size_t)r->seconds_rows;
-    if (cap == 0)
+    switch (state) {
+    case PB_BREAKER_OPEN:
+        return 3;
+    case PB_BREAKER_HALF_OPEN:
+        return 2;
+    case PB_BREAKER_CLOSED:
+        return 1;
+    default:
         return 0;
-    r->points = calloc(cap, sizeof(*r->points));
-    if (r->points == NULL)
-        return pb_err_set(L->err, PB_ENOMEM, "%s: out of memory", L->path);
-    sqlite3_stmt *st;
-    int rc = prepare(L, L->version >= 3 ? sql_v3 : sql_older, &st);
-    if (rc != 0)
-        return rc;
-    sqlite3_bind_int64(st, 1, r->id);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)bucket);
-    if (L->version < 3)
-        sqlite3_bind_text(st, 3, pb_event_kind_name(PB_EVENT_LOST), -1, SQLITE_STATIC);
-    /* the last second is partial: the run's measured length says how much */
-    double last_frac = 1.0;
-    if (r->duration_us >= 0 && r->span_s > 0) {
-        last_frac = (double)r->duration_us / 1e6 - (double)(r->span_s - 1);
-        if (last_frac <= 0.0 || last_frac > 1.0)
-            last_frac = 1.0;
     }
-    static const int severity_to_state[] = {PB_BREAKER_NONE, PB_BREAKER_CLOSED,
-                                            PB_BREAKER_HALF_OPEN, PB_BREAKER_OPEN};
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW && r->n_points < cap) {
-        pb_report_point *p = &r->points[r->n_points];
-        p->t_s = (double)sqlite3_column_int64(st, P_BUCKET) * (double)bucket;
-        p->width_s = (double)sqlite3_column_int64(st, P_SECONDS);
-        if ((uint64_t)sqlite3_column_int64(st, P_LAST_SEC) + 1 == r->span_s)
-            p->width_s -= 1.0 - last_frac;
-        p->count = sqlite3_column_double(st, P_COUNT);
-        for (int o = 0; o < PB_OUTCOME_COUNT; o++)
-            p->outcomes[o] = sqlite3_column_double(st, P_OUTCOMES + o);
-        p->retries = sqlite3_column_double(st, P_RETRIES);
-        p->lost = sqlite3_column_double(st, P_LOST);
-        p->cascaded = sqlite3_column_double(st, P_CASCADED);
-        p->p50_ms = column_ms(st, P_P50);
-        p->p90_ms = column_ms(st, P_P90);
-        p->p99_ms = column_ms(st, P_P99);
-        p->max_ms = column_ms(st, P_MAX);
-        p->lim = sqlite3_column_double(st, P_LIM);
-        p->in_flight = sqlite3_column_double(st, P_IN_FLIGHT);
-        p->queue = sqlite3_column_double(st, P_QUEUE);
-        p->queue_max = sqlite3_column_double(st, P_QUEUE_MAX);
-        int sev = sqlite3_column_int(st, P_SEVERITY);
-        p->breaker = severity_to_state[sev >= 0 && sev <= 3 ? sev : 0];
-        p->phase = (int)column_i64(st, P_PHASE, -1);
-        r->n_points++;
-    }
-    if (s != SQLITE_ROW && s != SQLITE_DONE)
-        rc = db_error(L, "reading the seconds table");
-    sqlite3_finalize(st);
-    return rc;
 }
 
-/* Merge every second's histogram of the run (NULL blobs are skipped). */
-static int load_hist(struct loader *L, pb_report_run *r)
+/* The sums of one bucket of the rollup while its seconds go by. */
+struct bucket {
+    uint64_t index, seconds, last_sec;
+    double count, outcomes[PB_OUTCOME_COUNT], retries, lost, cascaded;
+    int64_t p50_sum, p50_sent, p90_sum, p90_sent;
+    bool p50_any, p90_any;
+    double p99, max; /* NaN until a second has one */
+    double lim_sum, in_flight_sum, queue_sum, queue_max;
+    uint64_t lim_n, in_flight_n, queue_n;
+    int severity;
+    int64_t phase; /* -1 until a second has one */
+};
+
+/* A mock phase change seen in the rollup's phase column. */
+struct phase_change {
+    double t_s;
+    int index;
+};
+
+/* Everything one walk over a run's seconds builds. */
+struct series {
+    struct loader *L;
+    pb_report_run *r;
+    uint64_t bucket_s;
+    size_t cap; /* points at most */
+    double last_frac;
+    struct bucket b;
+    bool open;
+    uint64_t corrupt, first_bad;
+    size_t phases_cap; /* of r->phases */
+    /* phases from the rollup, for a run without phase events */
+    bool want_phases, prev_known;
+    int64_t prev_phase;
+    struct phase_change *changes;
+    size_t n_changes;
+    /* attempts sent per phase index, for a run whose summary does not say */
+    uint64_t *phase_sent;
+    size_t n_phase_sent;
+    pb_run_health_build health;
+};
+
+/* Changes of phase kept at most. */
+#define MAX_PHASE_CHANGES 1000
+/* The phase indices whose sends are counted from the rollup. */
+#define MAX_PHASE_INDEX 1023
+
+static double ms_or_nan(bool any, int64_t sum, int64_t weight)
 {
-    sqlite3_stmt *st;
-    int rc = prepare(L, "SELECT sec, hist FROM seconds WHERE run_id = ?1 AND hist IS NOT NULL",
-                     &st);
-    if (rc != 0)
-        return rc;
-    sqlite3_bind_int64(st, 1, r->id);
-    uint64_t corrupt = 0, first_bad = 0;
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (r->hist == NULL && pb_hist_create_latency(&r->hist) != 0) {
-            rc = pb_err_set(L->err, PB_ENOMEM, "%s: out of memory", L->path);
-            goto cleanup;
-        }
-        const void *blob = sqlite3_column_blob(st, 1);
-        int len = sqlite3_column_bytes(st, 1);
-        if (blob == NULL || len <= 0)
-            continue;
-        if (pb_hist_decode_add(r->hist, blob, (size_t)len) != 0) {
-            if (corrupt++ == 0)
-                first_bad = (uint64_t)sqlite3_column_int64(st, 0);
-        }
+    /* integer microseconds, as the stored percentiles are */
+    return any && weight != 0 ? (double)(sum / weight) / 1e3 : NAN;
+}
+
+/* Close the bucket into the next point. Latency percentiles of a bucket:
+ * p50/p90 averaged weighted by requests sent, p99 and max the bucket's
+ * maxima (a spike must not be averaged away). */
+static void close_bucket(struct series *S)
+{
+    static const int severity_to_state[] = {PB_BREAKER_NONE, PB_BREAKER_CLOSED,
+                                            PB_BREAKER_HALF_OPEN, PB_BREAKER_OPEN};
+    pb_report_run *r = S->r;
+    const struct bucket *b = &S->b;
+    S->open = false;
+    if (r->n_points >= S->cap)
+        return;
+    pb_report_point *p = &r->points[r->n_points++];
+    p->t_s = (double)b->index * (double)S->bucket_s;
+    p->width_s = (double)b->seconds;
+    /* the last second is partial: the run's measured length says how much */
+    if (b->last_sec + 1 == r->span_s)
+        p->width_s -= 1.0 - S->last_frac;
+    p->count = b->count;
+    memcpy(p->outcomes, b->outcomes, sizeof(p->outcomes));
+    p->retries = b->retries;
+    p->lost = b->lost;
+    p->cascaded = b->cascaded;
+    p->p50_ms = ms_or_nan(b->p50_any, b->p50_sum, b->p50_sent);
+    p->p90_ms = ms_or_nan(b->p90_any, b->p90_sum, b->p90_sent);
+    p->p99_ms = b->p99 / 1e3;
+    p->max_ms = b->max / 1e3;
+    /* a state no second of the bucket knows reads as 0 */
+    p->lim = b->lim_n > 0 ? b->lim_sum / (double)b->lim_n : 0.0;
+    p->in_flight = b->in_flight_n > 0 ? b->in_flight_sum / (double)b->in_flight_n : 0.0;
+    p->queue = b->queue_n > 0 ? b->queue_sum / (double)b->queue_n : 0.0;
+    p->queue_max = b->queue_max;
+    p->breaker = severity_to_state[b->severity];
+    p->phase = (int)b->phase;
+}
+
+static int64_t sent_of(const pb_second_row *row)
+{
+    return (int64_t)row->count - (int64_t)row->outcomes[PB_OUTCOME_REJECTED_BY_BREAKER] -
+           (int64_t)row->outcomes[PB_OUTCOME_DROPPED_BY_BACKPRESSURE];
+}
+
+static void add_to_bucket(struct series *S, const pb_second_row *row)
+{
+    uint64_t index = row->sec / S->bucket_s;
+    if (S->open && index != S->b.index)
+        close_bucket(S);
+    struct bucket *b = &S->b;
+    if (!S->open) {
+        *b = (struct bucket){.index = index, .p99 = NAN, .max = NAN, .phase = -1};
+        S->open = true;
     }
-    if (s != SQLITE_DONE)
-        rc = db_error(L, "reading latency histograms");
-    if (corrupt > 0)
-        warn(L->d, "run %" PRId64 ": %" PRIu64 " corrupt latency histogram(s) in the seconds "
-                   "table skipped (first at second %" PRIu64 ")", r->id, corrupt, first_bad);
-cleanup:
-    sqlite3_finalize(st);
-    return rc;
+    int64_t sent = sent_of(row);
+    b->seconds++;
+    b->last_sec = row->sec;
+    b->count += (double)row->count;
+    for (int o = 0; o < PB_OUTCOME_COUNT; o++)
+        b->outcomes[o] += (double)row->outcomes[o];
+    b->retries += (double)row->retries;
+    b->lost += (double)row->lost;
+    b->cascaded += (double)row->cascaded;
+    if (PB_SECOND_KNOWN(row, p50_us)) {
+        b->p50_any = true;
+        b->p50_sum += row->p50_us * sent;
+        b->p50_sent += sent;
+    }
+    if (PB_SECOND_KNOWN(row, p90_us)) {
+        b->p90_any = true;
+        b->p90_sum += row->p90_us * sent;
+        b->p90_sent += sent;
+    }
+    if (PB_SECOND_KNOWN(row, p99_us))
+        b->p99 = fmax(b->p99, (double)row->p99_us); /* fmax ignores NaN */
+    if (PB_SECOND_KNOWN(row, max_us))
+        b->max = fmax(b->max, (double)row->max_us);
+    if (PB_SECOND_KNOWN(row, lim)) {
+        b->lim_sum += (double)row->lim;
+        b->lim_n++;
+    }
+    if (PB_SECOND_KNOWN(row, in_flight)) {
+        b->in_flight_sum += (double)row->in_flight;
+        b->in_flight_n++;
+    }
+    if (PB_SECOND_KNOWN(row, queue)) {
+        b->queue_sum += (double)row->queue;
+        b->queue_n++;
+        b->queue_max = fmax(b->queue_max, (double)row->queue);
+    }
+    int sev = PB_SECOND_KNOWN(row, breaker) ? breaker_severity(row->breaker) : 0;
+    if (sev > b->severity)
+        b->severity = sev;
+    if (PB_SECOND_KNOWN(row, phase) && row->phase > b->phase)
+        b->phase = row->phase;
+}
+
+/* One second of the run into the points, the merged histogram, the phases,
+ * the sends per phase and the health. */
+static int on_second(void *data, const pb_second_row *row)
+{
+    struct series *S = data;
+    pb_report_run *r = S->r;
+    if (S->cap > 0)
+        add_to_bucket(S, row);
+    if (PB_SECOND_KNOWN(row, hist)) {
+        if (r->hist == NULL && pb_hist_create_latency(&r->hist) != 0)
+            return out_of_memory(S->L);
+        if (row->hist.len > 0 && pb_hist_decode_add(r->hist, row->hist.data, row->hist.len) != 0 &&
+            S->corrupt++ == 0)
+            S->first_bad = row->sec;
+    }
+    bool phase_known = PB_SECOND_KNOWN(row, phase);
+    if (S->want_phases && phase_known && (!S->prev_known || S->prev_phase != row->phase) &&
+        S->n_changes < MAX_PHASE_CHANGES)
+        S->changes[S->n_changes++] = (struct phase_change){(double)row->sec, (int)row->phase};
+    S->prev_known = phase_known;
+    S->prev_phase = row->phase;
+    if (phase_known && row->phase >= 0 && row->phase <= MAX_PHASE_INDEX) {
+        size_t index = (size_t)row->phase;
+        if (index >= S->n_phase_sent) {
+            uint64_t *np = realloc(S->phase_sent, (index + 1) * sizeof(*np));
+            if (np == NULL)
+                return out_of_memory(S->L);
+            memset(np + S->n_phase_sent, 0, (index + 1 - S->n_phase_sent) * sizeof(*np));
+            S->phase_sent = np;
+            S->n_phase_sent = index + 1;
+        }
+        S->phase_sent[index] += (uint64_t)sent_of(row);
+    }
+    pb_run_health_add(&S->health, row);
+    return 0;
 }
 
 /* Totals from the rollup, for a run without a usable summary (running or killed). */
@@ -583,81 +552,48 @@ static int add_phase(pb_report_run *r, size_t *cap, double start, int index, con
     return 0;
 }
 
-/* Mock phases from the 'phase' events, or, when a run has none, from the
- * rollup's phase column. Each span ends where the next begins. */
-static int load_phases(struct loader *L, pb_report_run *r)
+static int on_phase_event(void *data, const pb_store_event *ev)
 {
-    static const char from_events[] =
-        "SELECT t_us, to_val, detail FROM events WHERE run_id = ?1 AND kind = ?2 "
-        "ORDER BY t_us LIMIT 1000";
-    static const char from_seconds[] =
-        "SELECT sec * 1000000, phase, NULL FROM (SELECT sec, phase, LAG(phase) OVER "
-        "(ORDER BY sec) AS prev FROM seconds WHERE run_id = ?1) "
-        "WHERE phase IS NOT NULL AND prev IS NOT phase ORDER BY sec LIMIT 1000";
-    size_t cap = 0;
-    int rc = 0;
-    for (int pass = 0; pass < 2 && r->n_phases == 0 && rc == 0; pass++) {
-        sqlite3_stmt *st;
-        rc = prepare(L, pass == 0 ? from_events : from_seconds, &st);
-        if (rc != 0)
-            return rc;
-        sqlite3_bind_int64(st, 1, r->id);
-        if (pass == 0)
-            sqlite3_bind_text(st, 2, pb_event_kind_name(PB_EVENT_PHASE), -1, SQLITE_STATIC);
-        int s;
-        while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-            double t = (double)sqlite3_column_int64(st, 0) / 1e6;
-            int index = (int)column_i64(st, 1, 0);
-            if (add_phase(r, &cap, t, index, (const char *)sqlite3_column_text(st, 2)) != 0) {
-                rc = pb_err_set(L->err, PB_ENOMEM, "%s: out of memory", L->path);
-                break;
-            }
-        }
-        if (rc == 0 && s != SQLITE_DONE)
-            rc = db_error(L, "reading phases");
-        sqlite3_finalize(st);
-    }
-    double end = r->duration_us >= 0 ? (double)r->duration_us / 1e6 : (double)r->span_s;
-    for (size_t i = 0; i < r->n_phases; i++)
-        r->phases[i].end_s = i + 1 < r->n_phases ? r->phases[i + 1].start_s : end;
-    return rc;
+    struct series *S = data;
+    int index = ev->has_to ? (int)ev->to : 0;
+    if (add_phase(S->r, &S->phases_cap, (double)ev->t_us / 1e6, index, ev->detail) != 0)
+        return out_of_memory(S->L);
+    return 0;
 }
 
-/* Attempts sent per mock phase from the rollup, for a run without a summary
- * that says so (a killed run, or one written before summaries held it). */
-static int load_phase_sent(struct loader *L, pb_report_run *r)
+/* A list of events of one kind being loaded. */
+struct event_list {
+    struct loader *L;
+    pb_report_events *ev;
+    size_t cap;
+};
+
+/* Returned by on_event to stop at the most a chart draws one by one. */
+#define EVENTS_ENOUGH 1
+
+static int on_event(void *data, const pb_store_event *e)
 {
-    if (r->phase_sent != NULL || r->n_phases < 2)
-        return 0;
-    sqlite3_stmt *st;
-    int rc = prepare(L,
-                     "SELECT phase, SUM(count - rejected - dropped) FROM seconds WHERE run_id = "
-                     "?1 AND phase BETWEEN 0 AND 1023 GROUP BY phase ORDER BY phase",
-                     &st);
-    if (rc != 0)
-        return rc;
-    sqlite3_bind_int64(st, 1, r->id);
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        size_t index = (size_t)sqlite3_column_int64(st, 0);
-        if (index >= r->n_phase_sent) {
-            uint64_t *np = realloc(r->phase_sent, (index + 1) * sizeof(*np));
-            if (np == NULL) {
-                rc = pb_err_set(L->err, PB_ENOMEM, "%s: out of memory", L->path);
-                break;
-            }
-            memset(np + r->n_phase_sent, 0, (index + 1 - r->n_phase_sent) * sizeof(*np));
-            r->phase_sent = np;
-            r->n_phase_sent = index + 1;
-        }
-        int64_t n = sqlite3_column_int64(st, 1);
-        r->phase_sent[index] = n > 0 ? (uint64_t)n : 0;
+    struct event_list *l = data;
+    pb_report_events *ev = l->ev;
+    if (ev->n == PB_REPORT_MAX_EVENTS) {
+        ev->truncated = true;
+        return EVENTS_ENOUGH;
     }
-    if (rc == 0 && s != SQLITE_DONE)
-        rc = db_error(L, "reading the seconds table");
-    r->phase_sent_from_rollup = true;
-    sqlite3_finalize(st);
-    return rc;
+    if (ev->n == l->cap) {
+        size_t ncap = l->cap == 0 ? 64 : l->cap * 2;
+        pb_report_event *ni = realloc(ev->items, ncap * sizeof(*ni));
+        if (ni == NULL)
+            return out_of_memory(l->L);
+        ev->items = ni;
+        l->cap = ncap;
+    }
+    ev->items[ev->n++] = (pb_report_event){
+        .t_s = (double)e->t_us / 1e6,
+        .from = e->has_from ? e->from : 0,
+        .to = e->has_to ? e->to : 0,
+        .value = e->has_value ? e->value : NAN,
+    };
+    return 0;
 }
 
 /* Breaker and limit events, while there are few enough to draw one by one. */
@@ -667,167 +603,111 @@ static int load_events(struct loader *L, pb_report_run *r)
         [PB_REPORT_EV_BREAKER] = PB_EVENT_BREAKER_STATE,
         [PB_REPORT_EV_LIMIT] = PB_EVENT_LIMIT_CHANGE,
     };
-    sqlite3_stmt *st;
-    int rc = prepare(L,
-                     "SELECT t_us, from_val, to_val, value FROM events WHERE run_id = ?1 AND "
-                     "kind = ?2 ORDER BY t_us LIMIT ?3",
-                     &st);
-    if (rc != 0)
-        return rc;
+    int rc = 0;
     for (int k = 0; k < PB_REPORT_EV_KINDS && rc == 0; k++) {
-        pb_report_events *ev = &r->events[k];
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, r->id);
-        sqlite3_bind_text(st, 2, pb_event_kind_name(kinds[k]), -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 3, PB_REPORT_MAX_EVENTS + 1);
-        size_t cap = 0;
-        int s;
-        while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-            if (ev->n == PB_REPORT_MAX_EVENTS) {
-                ev->truncated = true;
-                break;
-            }
-            if (ev->n == cap) {
-                size_t ncap = cap == 0 ? 64 : cap * 2;
-                pb_report_event *ni = realloc(ev->items, ncap * sizeof(*ni));
-                if (ni == NULL) {
-                    rc = pb_err_set(L->err, PB_ENOMEM, "%s: out of memory", L->path);
-                    break;
-                }
-                ev->items = ni;
-                cap = ncap;
-            }
-            pb_report_event *e = &ev->items[ev->n++];
-            e->t_s = (double)sqlite3_column_int64(st, 0) / 1e6;
-            e->from = column_i64(st, 1, 0);
-            e->to = column_i64(st, 2, 0);
-            e->value = sqlite3_column_type(st, 3) == SQLITE_NULL ? NAN
-                                                                  : sqlite3_column_double(st, 3);
-        }
-        if (rc == 0 && s != SQLITE_ROW && s != SQLITE_DONE)
-            rc = db_error(L, "reading events");
+        struct event_list l = {.L = L, .ev = &r->events[k]};
+        rc = pb_reader_events(L->rd, r->id, kinds[k], PB_REPORT_MAX_EVENTS + 1, on_event, &l,
+                              L->err);
+        if (rc == EVENTS_ENOUGH)
+            rc = 0;
     }
-    sqlite3_finalize(st);
     return rc;
 }
 
-/* The harness's figures and drift, over the run's whole seconds (the last,
- * partial one left out; a run without a length, its last row). */
-static int load_health(struct loader *L, pb_report_run *r)
+/* Everything plotted and totalled of one run, bucketed by d->bucket_s: its
+ * phase events, then one walk over its seconds. */
+static int load_run_series(struct loader *L, pb_report_run *r)
 {
+    uint64_t bucket = L->d->bucket_s;
+    struct series S = {.L = L, .r = r, .bucket_s = bucket, .last_frac = 1.0};
+    S.cap = (size_t)(r->span_s / bucket + 1);
+    if (r->seconds_rows < S.cap)
+        S.cap = (size_t)r->seconds_rows;
+    if (S.cap > 0 && (r->points = calloc(S.cap, sizeof(*r->points))) == NULL)
+        return out_of_memory(L);
+    if (r->duration_us >= 0 && r->span_s > 0) {
+        S.last_frac = (double)r->duration_us / 1e6 - (double)(r->span_s - 1);
+        if (S.last_frac <= 0.0 || S.last_frac > 1.0)
+            S.last_frac = 1.0;
+    }
+    /* the harness's figures and drift over the run's whole seconds (the last,
+     * partial one left out; a run without a length, its last row) */
     uint64_t whole = r->duration_us >= 0 ? (uint64_t)r->duration_us / 1000000
                      : r->span_s > 0      ? r->span_s - 1
                                           : 0;
-    return pb_run_health_load(L->db, L->path, r->id, r->summary_json, whole, &r->health, L->err);
+    int rc = pb_run_health_start(&S.health, &r->health, r->summary_json, r->config_json, whole,
+                                 L->path, L->err);
+    if (rc != 0)
+        return rc;
+    /* mock phases from the 'phase' events, or, when a run has none, from the
+     * rollup's phase column; each span ends where the next begins */
+    rc = pb_reader_events(L->rd, r->id, PB_EVENT_PHASE, MAX_PHASE_CHANGES, on_phase_event, &S,
+                          L->err);
+    S.want_phases = rc == 0 && r->n_phases == 0;
+    if (S.want_phases && (S.changes = malloc(MAX_PHASE_CHANGES * sizeof(*S.changes))) == NULL)
+        rc = out_of_memory(L);
+    if (rc == 0)
+        rc = pb_reader_seconds(L->rd, r->id, on_second, &S, L->err);
+    if (rc == 0 && S.open)
+        close_bucket(&S);
+    pb_run_health_finish(&S.health);
+    if (rc == 0 && S.corrupt > 0)
+        warn(L->d,
+             "run %" PRId64 ": %" PRIu64 " corrupt latency histogram(s) in the seconds "
+             "table skipped (first at second %" PRIu64 ")",
+             r->id, S.corrupt, S.first_bad);
+    for (size_t i = 0; rc == 0 && S.want_phases && i < S.n_changes; i++)
+        if (add_phase(r, &S.phases_cap, S.changes[i].t_s, S.changes[i].index, NULL) != 0)
+            rc = out_of_memory(L);
+    double end = r->duration_us >= 0 ? (double)r->duration_us / 1e6 : (double)r->span_s;
+    for (size_t i = 0; i < r->n_phases; i++)
+        r->phases[i].end_s = i + 1 < r->n_phases ? r->phases[i + 1].start_s : end;
+    if (rc == 0)
+        rc = load_events(L, r);
+    if (rc == 0 && (r->summary_json == NULL || !totals_from_summary(L, r)))
+        totals_from_rollup(r);
+    /* attempts sent per mock phase from the rollup, for a run without a
+     * summary that says so (a killed run, or one written before summaries held it) */
+    if (rc == 0 && r->phase_sent == NULL && r->n_phases >= 2) {
+        r->phase_sent = S.phase_sent;
+        r->n_phase_sent = S.n_phase_sent;
+        r->phase_sent_from_rollup = true;
+        S.phase_sent = NULL;
+    }
+    free(S.phase_sent);
+    free(S.changes);
+    return rc;
 }
 
 static int load_compare(struct loader *L, int64_t id)
 {
-    sqlite3_stmt *st;
-    int rc = prepare(L,
-                     "SELECT title, scenario_path, scenario_json, seed, started_at, ended_at, "
-                     "status, thresholds_json FROM compares WHERE id = ?1",
-                     &st);
+    pb_store_compare c;
+    int rc = pb_reader_compare(L->rd, id, &c, L->err);
     if (rc != 0)
         return rc;
-    sqlite3_bind_int64(st, 1, id);
     pb_report_data *d = L->d;
-    int s = sqlite3_step(st);
-    if (s == SQLITE_DONE) {
-        rc = pb_err_set(L->err, PB_ENOENT, "%s: no compare with id %" PRId64, L->path, id);
-        goto cleanup;
-    }
-    if (s != SQLITE_ROW) {
-        rc = db_error(L, "reading compares");
-        goto cleanup;
-    }
     d->is_compare = true;
     d->compare_id = id;
-    d->title = column_text(st, 0, false);
-    d->scenario_path = column_text(st, 1, false);
-    d->scenario_json = column_text(st, 2, true);
-    d->compare_seed = (uint64_t)sqlite3_column_int64(st, 3);
-    d->compare_started_at = column_i64(st, 4, 0);
-    d->compare_ended_at = column_i64(st, 5, 0);
-    d->compare_status = column_text(st, 6, false);
-    if (d->title == NULL || d->scenario_path == NULL || d->compare_status == NULL) {
-        rc = pb_err_set(L->err, PB_ENOMEM, "%s: out of memory", L->path);
-        goto cleanup;
-    }
-    const char *th = (const char *)sqlite3_column_text(st, 7);
-    if (th != NULL) {
+    d->title = c.title;
+    d->scenario_path = c.scenario_path;
+    d->scenario_json = c.scenario_json;
+    d->compare_status = c.status;
+    d->compare_seed = c.seed;
+    d->compare_started_at = c.started_at;
+    d->compare_ended_at = c.ended_at;
+    c.title = c.scenario_path = c.scenario_json = c.status = NULL; /* moved */
+    if (c.thresholds_json != NULL) {
         json_error_t jerr;
-        json_t *root = json_loads(th, 0, &jerr);
+        json_t *root = json_loads(c.thresholds_json, 0, &jerr);
         if (!json_is_array(root))
             warn(d, "compare %" PRId64 ": thresholds_json is not a JSON array (%s)", id,
                  jerr.text);
         else if (parse_thresholds(root, &d->thresholds, &d->n_thresholds) != 0)
-            rc = pb_err_set(L->err, PB_ENOMEM, "%s: out of memory", L->path);
+            rc = out_of_memory(L);
         json_decref(root);
     }
-cleanup:
-    sqlite3_finalize(st);
+    pb_store_compare_cleanup(&c);
     return rc;
-}
-
-/* What --last means: the compare of the most recently started run, or that run alone. */
-static int pick_last(struct loader *L, pb_report_pick *pick, int64_t *id)
-{
-    sqlite3_stmt *st;
-    int rc = prepare(L, "SELECT id, compare_id FROM runs ORDER BY started_at DESC, id DESC LIMIT 1",
-                     &st);
-    if (rc != 0)
-        return rc;
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW) {
-        bool in_compare = sqlite3_column_type(st, 1) != SQLITE_NULL;
-        *pick = in_compare ? PB_REPORT_COMPARE : PB_REPORT_RUN;
-        *id = sqlite3_column_int64(st, in_compare ? 1 : 0);
-    } else if (s == SQLITE_DONE) {
-        rc = pb_err_set(L->err, PB_ENOENT, "%s: the database holds no runs yet", L->path);
-    } else {
-        rc = db_error(L, "reading runs");
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
-static int check_schema(struct loader *L)
-{
-    sqlite3_stmt *st;
-    int rc = prepare(L, "PRAGMA user_version", &st);
-    if (rc != 0)
-        return rc;
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        rc = db_error(L, "reading the schema version");
-        sqlite3_finalize(st);
-        return rc;
-    }
-    int version = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    L->d->schema_version = version;
-    L->version = version;
-    if (version > SCHEMA_VERSION)
-        return pb_err_set(L->err, PB_ENOTSUP,
-                          "%s: schema version %d is newer than this patternbench reads (%d); "
-                          "use a newer patternbench",
-                          L->path, version, SCHEMA_VERSION);
-    rc = prepare(L,
-                 "SELECT COUNT(*) FROM sqlite_master WHERE type IN ('table', 'view') AND name IN "
-                 "('runs', 'compares', 'seconds', 'events')",
-                 &st);
-    if (rc != 0)
-        return rc;
-    int tables = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-    sqlite3_finalize(st);
-    if (tables < 0)
-        return db_error(L, "reading the schema");
-    if (version < 1 || tables != 4)
-        return pb_err_set(L->err, PB_EPARSE,
-                          "%s: not a patternbench database (expected the tables runs, compares, "
-                          "seconds and events, schema version %d)",
-                          L->path, SCHEMA_VERSION);
-    return 0;
 }
 
 /* The compare stores every run's verdicts again, each with the run's label
@@ -864,7 +744,7 @@ static int load_listed_runs(struct loader *L, const int64_t *ids, size_t n)
     size_t n_missing = 0, len = 0;
     for (size_t i = 0; i < n; i++) {
         size_t before = L->d->n_runs;
-        int rc = load_runs(L, "id = ?1", ids[i]);
+        int rc = load_runs(L, false, ids[i]);
         if (rc != 0)
             return rc;
         if (L->d->n_runs > before)
@@ -882,65 +762,50 @@ static int load_listed_runs(struct loader *L, const int64_t *ids, size_t n)
     return 0;
 }
 
-/* Open the source's database in a read transaction and read which runs it
- * gives: their rows and spans. The connection stays open for load_series. */
+/* Open the source's database and read which runs it gives: their rows and
+ * spans. The reader stays open for load_series. */
 static int open_source(struct loader *L, const pb_report_source *src)
 {
-    struct stat sb;
-    if (stat(L->path, &sb) != 0)
-        return pb_err_set(L->err, PB_ENOENT, "%s: %s (expected a patternbench database)",
-                          L->path, strerror(errno));
-    if (!S_ISREG(sb.st_mode))
-        return pb_err_set(L->err, PB_EINVAL, "%s: not a regular file (expected a patternbench "
-                                             "database)", L->path);
-    if (sqlite3_open_v2(L->path, &L->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-        return pb_err_set(L->err, PB_EDB, "%s: cannot open: %s", L->path,
-                          L->db != NULL ? sqlite3_errmsg(L->db) : "out of memory");
-    /* a writer's checkpoint can hold the lock briefly */
-    sqlite3_busy_timeout(L->db, 5000);
-    /* the rollup is scanned twice (series, histograms): map the file instead of
-     * copying its pages through read(); a failure only costs speed */
-    if (sqlite3_exec(L->db, "PRAGMA mmap_size = 1073741824", NULL, NULL, NULL) != SQLITE_OK)
-        warn(L->d, "%s: memory-mapped reading unavailable: %s", L->path, sqlite3_errmsg(L->db));
-    /* one read transaction: every query sees the database as of its first read */
-    if (sqlite3_exec(L->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-        return db_error(L, "cannot start a read transaction");
-    L->in_transaction = true;
-
-    pb_report_pick pick = src->pick;
-    int64_t id = src->id;
-    int rc = check_schema(L);
-    if (rc == 0 && pick == PB_REPORT_LAST)
-        rc = pick_last(L, &pick, &id);
+    int rc = pb_reader_open(L->path, &L->rd, L->err);
     if (rc != 0)
         return rc;
+    L->d->schema_version = pb_reader_version(L->rd);
+    pb_report_pick pick = src->pick;
+    int64_t id = src->id;
+    if (pick == PB_REPORT_LAST) {
+        int64_t run_id, compare_id;
+        rc = pb_reader_last(L->rd, &run_id, &compare_id, L->err);
+        if (rc != 0)
+            return rc;
+        pick = compare_id != 0 ? PB_REPORT_COMPARE : PB_REPORT_RUN;
+        id = compare_id != 0 ? compare_id : run_id;
+    }
     L->first = L->d->n_runs;
     if (pick == PB_REPORT_COMPARE) {
         /* a page of runs from several places has no one compare to describe */
         if (!L->d->is_cross)
             rc = load_compare(L, id);
         if (rc == 0)
-            rc = load_runs(L, "compare_id = ?1", id);
+            rc = load_runs(L, true, id);
         if (rc == 0 && L->d->n_runs == L->first)
             rc = pb_err_set(L->err, PB_ENOENT, "%s: compare %" PRId64 " has no runs yet",
                             L->path, id);
     } else if (pick == PB_REPORT_RUNS) {
         rc = load_listed_runs(L, src->ids, src->n_ids);
     } else {
-        rc = load_runs(L, "id = ?1", id);
+        rc = load_runs(L, false, id);
         if (rc == 0 && L->d->n_runs == L->first)
             rc = pb_err_set(L->err, PB_ENOENT, "%s: no run with id %" PRId64, L->path, id);
     }
     L->end = L->d->n_runs;
     /* a run without its final summary (killed, or still running) has
-     * committed rows its rollup has not counted yet; the view that adds them
-     * belongs to this connection, so every database gets its own */
+     * committed rows its rollup has not counted yet: the store counts them */
     for (size_t i = L->first; i < L->end && rc == 0; i++) {
         pb_report_run *r = &L->d->runs[i];
         uint64_t tail = 0;
         if (r->summary_json != NULL)
             continue;
-        rc = pb_rollup_tail_complete(L->db, L->path, r->id, &tail, L->err);
+        rc = pb_reader_complete_tail(L->rd, r->id, &tail, L->err);
         if (rc == 0 && tail > 0)
             warn(L->d,
                  "run %" PRId64 " has no final summary (killed, or still running): its last %" PRIu64
@@ -957,33 +822,16 @@ static int open_source(struct loader *L, const pb_report_source *src)
 static int load_series(struct loader *L)
 {
     int rc = 0;
-    for (size_t i = L->first; i < L->end && rc == 0; i++) {
-        pb_report_run *r = &L->d->runs[i];
-        rc = load_points(L, r);
-        if (rc == 0)
-            rc = load_hist(L, r);
-        if (rc == 0)
-            rc = load_phases(L, r);
-        if (rc == 0)
-            rc = load_events(L, r);
-        if (rc == 0 && (r->summary_json == NULL || !totals_from_summary(L, r)))
-            totals_from_rollup(r);
-        if (rc == 0)
-            rc = load_phase_sent(L, r);
-        if (rc == 0)
-            rc = load_health(L, r);
-    }
+    for (size_t i = L->first; i < L->end && rc == 0; i++)
+        rc = load_run_series(L, &L->d->runs[i]);
     return rc;
 }
 
-/* End the read transaction and close; rc is the load's result so far. */
+/* Close the source's reader; rc is the load's result so far. */
 static int close_source(struct loader *L, int rc)
 {
-    if (L->in_transaction && sqlite3_exec(L->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK &&
-        rc == 0)
-        rc = db_error(L, "cannot end the read transaction");
-    sqlite3_close(L->db);
-    L->db = NULL;
+    pb_reader_close(L->rd);
+    L->rd = NULL;
     return rc;
 }
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "html.h"
+#include "html_escape.h"
 
 static const char *const series_names[PB_HEALTH_SERIES] = {
     [PB_HEALTH_RPS] = "req/s",  [PB_HEALTH_ERROR_RATE] = "error %", [PB_HEALTH_P50] = "p50 ms",
@@ -21,29 +21,6 @@ static const char *const series_keys[PB_HEALTH_SERIES] = {
 const char *pb_run_health_series_name(int i)
 {
     return i >= 0 && i < PB_HEALTH_SERIES ? series_names[i] : "";
-}
-
-static int db_fail(sqlite3 *db, const char *path, const char *what, pb_err *err)
-{
-    return pb_err_set(err, PB_EDB, "%s: %s: %s", path, what, sqlite3_errmsg(db));
-}
-
-static bool has_harness_columns(sqlite3 *db)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT COUNT(*) FROM pragma_table_info('seconds') WHERE name IN "
-                           "('cpu_pct', 'rss_bytes', 'loop_lag_us')",
-                           -1, &st, NULL) != SQLITE_OK)
-        return false;
-    bool yes = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 3;
-    sqlite3_finalize(st);
-    return yes;
-}
-
-static double column_or_nan(sqlite3_stmt *st, int col)
-{
-    return sqlite3_column_type(st, col) == SQLITE_NULL ? NAN : sqlite3_column_double(st, col);
 }
 
 static void verdict_from_summary(const char *summary_json, pb_run_health *h)
@@ -63,27 +40,18 @@ static void verdict_from_summary(const char *summary_json, pb_run_health *h)
     json_decref(root);
 }
 
-/* Mock phases a run can have, the base included (PB_MAX_PHASES + 1). */
-#define MAX_PHASES 33
+#define MAX_PHASES PB_HEALTH_MAX_PHASES
 
 /* Which of the mock's phases are faults: those whose settings differ from the
  * base profile's. A phase that restores the base ("recovered") is not one, so
  * a soak's long healthy stretches between outages count for drift. Phase 0 is
  * the base; phase i is mock.phases[i - 1] of the run's configuration. Without
  * a readable configuration every phase after the base counts as a fault. */
-static void fault_phases(sqlite3 *db, int64_t run_id, bool fault[MAX_PHASES])
+static void fault_phases(const char *config_json, bool fault[MAX_PHASES])
 {
     for (int i = 0; i < MAX_PHASES; i++)
         fault[i] = i > 0;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT config_json FROM runs WHERE id = ?1", -1, &st, NULL) !=
-        SQLITE_OK)
-        return;
-    sqlite3_bind_int64(st, 1, run_id);
-    json_t *root = NULL;
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT)
-        root = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
-    sqlite3_finalize(st);
+    json_t *root = config_json != NULL ? json_loads(config_json, 0, NULL) : NULL;
     json_t *mock = json_object_get(root, "mock");
     json_t *phases = json_object_get(mock, "phases");
     for (size_t i = 0; i < json_array_size(phases) && i + 1 < MAX_PHASES; i++) {
@@ -101,87 +69,84 @@ static void fault_phases(sqlite3 *db, int64_t run_id, bool fault[MAX_PHASES])
     json_decref(root);
 }
 
-int pb_run_health_load(sqlite3 *db, const char *path, int64_t run_id, const char *summary_json,
-                       uint64_t whole_s, pb_run_health *out, pb_err *err)
+int pb_run_health_start(pb_run_health_build *b, pb_run_health *out, const char *summary_json,
+                        const char *config_json, uint64_t whole_s, const char *path, pb_err *err)
 {
+    memset(b, 0, sizeof(*b));
     memset(out, 0, sizeof(*out));
+    b->out = out;
+    b->whole_s = whole_s;
     out->cpu_pct_mean = out->cpu_pct_max = out->rss_max_mb = out->lag_p99_max_ms = NAN;
     for (int i = 0; i < PB_HEALTH_SERIES; i++)
         pb_drift_compute(NULL, 0, &out->drift[i]);
     verdict_from_summary(summary_json, out);
-    bool harness = has_harness_columns(db);
-    sqlite3_stmt *st = NULL;
-    double *y[PB_HEALTH_SERIES] = {0};
-    int rc = 0;
-    if (harness) {
-        if (sqlite3_prepare_v2(db,
-                               "SELECT AVG(cpu_pct), MAX(cpu_pct), MAX(rss_bytes) / 1e6, "
-                               "MAX(loop_lag_us) / 1e3, COUNT(cpu_pct) FROM seconds WHERE "
-                               "run_id = ?1",
-                               -1, &st, NULL) != SQLITE_OK)
-            return db_fail(db, path, "reading the harness's figures", err);
-        sqlite3_bind_int64(st, 1, run_id);
-        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 4) > 0) {
-            out->harness_known = true;
-            out->cpu_pct_mean = column_or_nan(st, 0);
-            out->cpu_pct_max = column_or_nan(st, 1);
-            out->rss_max_mb = column_or_nan(st, 2);
-            out->lag_p99_max_ms = column_or_nan(st, 3);
-        }
-        sqlite3_finalize(st);
-        st = NULL;
-    }
     if (whole_s < PB_DRIFT_MIN_SPAN_S)
         return 0;
+    fault_phases(config_json, b->fault);
     for (int i = 0; i < PB_HEALTH_SERIES; i++) {
-        y[i] = malloc(whole_s * sizeof(double));
-        if (y[i] == NULL) {
-            rc = pb_err_set(err, PB_ENOMEM, "%s: out of memory", path);
-            goto cleanup;
+        b->y[i] = malloc(whole_s * sizeof(double));
+        if (b->y[i] == NULL) {
+            pb_run_health_finish(b);
+            return pb_err_set(err, PB_ENOMEM, "%s: out of memory", path);
         }
         for (uint64_t s = 0; s < whole_s; s++)
-            y[i][s] = NAN;
+            b->y[i][s] = NAN;
     }
-    bool fault[MAX_PHASES];
-    fault_phases(db, run_id, fault);
-    char sql[320];
-    snprintf(sql, sizeof(sql),
-             "SELECT sec, count - rejected - dropped, ok, p50_us, p99_us, lim, phase, %s FROM "
-             "seconds WHERE run_id = ?1 AND sec < ?2",
-             harness ? "rss_bytes" : "NULL");
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        rc = db_fail(db, path, "reading the seconds table", err);
-        goto cleanup;
+    return 0;
+}
+
+static double known_or_nan(bool known, double v)
+{
+    return known ? v : NAN;
+}
+
+void pb_run_health_add(pb_run_health_build *b, const pb_second_row *row)
+{
+    pb_run_health *out = b->out;
+    if (PB_SECOND_KNOWN(row, cpu_pct)) {
+        out->harness_known = true;
+        b->cpu_sum += row->cpu_pct;
+        b->cpu_n++;
+        out->cpu_pct_max = fmax(out->cpu_pct_max, row->cpu_pct); /* fmax ignores NaN */
     }
-    sqlite3_bind_int64(st, 1, run_id);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)whole_s);
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t sec = sqlite3_column_int64(st, 0);
-        /* fault phases are the mock's doing, not the run's drift */
-        int phase = sqlite3_column_type(st, 6) != SQLITE_NULL ? sqlite3_column_int(st, 6) : 0;
-        if (sec < 0 || (phase > 0 && (phase >= MAX_PHASES || fault[phase])))
-            continue;
-        double sent = sqlite3_column_double(st, 1), ok = sqlite3_column_double(st, 2);
-        y[PB_HEALTH_RPS][sec] = sent;
-        y[PB_HEALTH_ERROR_RATE][sec] = sent > 0 ? (sent - ok) / sent * 100.0 : NAN;
-        y[PB_HEALTH_P50][sec] = column_or_nan(st, 3) / 1e3;
-        y[PB_HEALTH_P99][sec] = column_or_nan(st, 4) / 1e3;
-        y[PB_HEALTH_LIMIT][sec] = column_or_nan(st, 5);
-        y[PB_HEALTH_RSS][sec] = column_or_nan(st, 7) / 1e6;
+    if (PB_SECOND_KNOWN(row, rss_bytes))
+        out->rss_max_mb = fmax(out->rss_max_mb, (double)row->rss_bytes / 1e6);
+    if (PB_SECOND_KNOWN(row, loop_lag_us))
+        out->lag_p99_max_ms = fmax(out->lag_p99_max_ms, (double)row->loop_lag_us / 1e3);
+    if (b->y[0] == NULL || row->sec >= b->whole_s)
+        return;
+    /* fault phases are the mock's doing, not the run's drift */
+    int64_t phase = PB_SECOND_KNOWN(row, phase) ? row->phase : 0;
+    if (phase > 0 && (phase >= MAX_PHASES || b->fault[phase]))
+        return;
+    uint64_t sec = row->sec;
+    double sent = (double)((int64_t)row->count -
+                           (int64_t)row->outcomes[PB_OUTCOME_REJECTED_BY_BREAKER] -
+                           (int64_t)row->outcomes[PB_OUTCOME_DROPPED_BY_BACKPRESSURE]);
+    double ok = (double)row->outcomes[PB_OUTCOME_OK];
+    b->y[PB_HEALTH_RPS][sec] = sent;
+    b->y[PB_HEALTH_ERROR_RATE][sec] = sent > 0 ? (sent - ok) / sent * 100.0 : NAN;
+    b->y[PB_HEALTH_P50][sec] = known_or_nan(PB_SECOND_KNOWN(row, p50_us), (double)row->p50_us / 1e3);
+    b->y[PB_HEALTH_P99][sec] = known_or_nan(PB_SECOND_KNOWN(row, p99_us), (double)row->p99_us / 1e3);
+    b->y[PB_HEALTH_LIMIT][sec] = known_or_nan(PB_SECOND_KNOWN(row, lim), (double)row->lim);
+    b->y[PB_HEALTH_RSS][sec] =
+        known_or_nan(PB_SECOND_KNOWN(row, rss_bytes), (double)row->rss_bytes / 1e6);
+}
+
+void pb_run_health_finish(pb_run_health_build *b)
+{
+    pb_run_health *out = b->out;
+    if (b->cpu_n > 0)
+        out->cpu_pct_mean = b->cpu_sum / (double)b->cpu_n;
+    if (b->y[0] != NULL && b->y[PB_HEALTH_SERIES - 1] != NULL) {
+        out->drift_known = true;
+        for (int i = 0; i < PB_HEALTH_SERIES; i++)
+            pb_drift_compute(b->y[i], (size_t)b->whole_s, &out->drift[i]);
     }
-    if (s != SQLITE_DONE) {
-        rc = db_fail(db, path, "reading the seconds table", err);
-        goto cleanup;
+    for (int i = 0; i < PB_HEALTH_SERIES; i++) {
+        free(b->y[i]);
+        b->y[i] = NULL;
     }
-    out->drift_known = true;
-    for (int i = 0; i < PB_HEALTH_SERIES; i++)
-        pb_drift_compute(y[i], (size_t)whole_s, &out->drift[i]);
-cleanup:
-    sqlite3_finalize(st);
-    for (int i = 0; i < PB_HEALTH_SERIES; i++)
-        free(y[i]);
-    return rc;
 }
 
 static json_t *num(double v)

@@ -1,8 +1,8 @@
 /* How a run held up: the harness's own load (CPU, memory, event-loop lag,
  * the generator-bound verdict its summary holds) and, for runs of 10 minutes
  * or more, the drift of its per-second series (common/drift.h states the
- * rule). Read from `seconds` and `runs.summary_json`; shown in summary.md,
- * summary.json and the page. */
+ * rule). Built from the run's `seconds` rows, its summary and configuration;
+ * shown in summary.md, summary.json and the page. */
 #ifndef PB_RUN_HEALTH_H
 #define PB_RUN_HEALTH_H
 
@@ -11,10 +11,10 @@
 #include <stdio.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "drift.h"
 #include "errors.h"
+#include "seconds.h"
 
 /* The series whose drift a report judges. */
 enum {
@@ -42,12 +42,32 @@ typedef struct pb_run_health {
 /* The name of series i ("req/s", "error %", "p50 ms", ...). */
 const char *pb_run_health_series_name(int i);
 
-/* Load run_id's health from db inside the caller's read transaction: the
- * harness columns when `seconds` has them, the verdict from summary_json
- * (may be NULL), and drift over seconds [0, whole_s) (the whole seconds of
- * the run), leaving out seconds in a mock phase other than the first. */
-int pb_run_health_load(sqlite3 *db, const char *path, int64_t run_id, const char *summary_json,
-                       uint64_t whole_s, pb_run_health *out, pb_err *err) PB_MUST_CHECK;
+/* Mock phases a run can have, the base included (PB_MAX_PHASES + 1). */
+#define PB_HEALTH_MAX_PHASES 33
+
+/* A health being built from a run's seconds: start, add each row, finish. */
+typedef struct pb_run_health_build {
+    pb_run_health *out;
+    uint64_t whole_s;
+    double *y[PB_HEALTH_SERIES]; /* per whole second; NULL when too short to judge */
+    bool fault[PB_HEALTH_MAX_PHASES];
+    double cpu_sum;
+    uint64_t cpu_n;
+} pb_run_health_build;
+
+/* Start *out: the verdict from summary_json (may be NULL), which mock phases
+ * are faults from config_json (may be NULL), drift over seconds [0, whole_s)
+ * (the run's whole seconds). PB_ENOMEM naming path. */
+int pb_run_health_start(pb_run_health_build *b, pb_run_health *out, const char *summary_json,
+                        const char *config_json, uint64_t whole_s, const char *path,
+                        pb_err *err) PB_MUST_CHECK;
+
+/* Count one `seconds` row: the harness's figures when it has them, and,
+ * outside fault phases, the drift series. */
+void pb_run_health_add(pb_run_health_build *b, const pb_second_row *row);
+
+/* Judge the drift and free what the build holds. */
+void pb_run_health_finish(pb_run_health_build *b);
 
 /* The health as JSON: {"generator_bound", "harness": {...}, "drift": {...} or null}. */
 json_t *pb_run_health_json(const pb_run_health *h);

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "html.h"
+#include "html_escape.h"
 
 /* Width of an error-bar chart, in SVG pixels. */
 #define BAR_W 260

@@ -12,6 +12,7 @@
 
 #include "gnuplot.h"
 #include "html.h"
+#include "html_escape.h"
 #include "report_data.h"
 #include "summary.h"
 #include "utf8.h"
