@@ -182,7 +182,7 @@ typedef struct pb_mock_stats {
     PB_MOCK_COUNTER_MAP(PB_MOCK_STATS_COUNTER_)
 #undef PB_MOCK_STATS_COUNTER_
     uint64_t status[600]; /* per HTTP status answered (faults of status 0 have none) */
-#define PB_MOCK_STATS_GAUGE_(gauge, type, metric) type gauge;
+#define PB_MOCK_STATS_GAUGE_(gauge, type, metric, merge) type gauge;
     PB_MOCK_GAUGE_MAP(PB_MOCK_STATS_GAUGE_)
 #undef PB_MOCK_STATS_GAUGE_
 } pb_mock_stats;

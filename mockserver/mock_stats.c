@@ -129,7 +129,7 @@ char *pb_mock_stats_to_prometheus(const pb_mock_stats *s)
     }
         PB_MOCK_COUNTER_MAP(COUNTER_SAMPLE)
 #undef COUNTER_SAMPLE
-#define GAUGE_SAMPLE(gauge, type, metric)                                                          \
+#define GAUGE_SAMPLE(gauge, type, metric, merge)                                                   \
     if (f == METRIC_##metric) {                                                                    \
         sample(&t, m, "");                                                                         \
         append(&t, "%lld\n", (long long)s->gauge);                                                 \

@@ -13,10 +13,14 @@
  * of request record come with it), then count it in mock_server.c.
  * To add a counter: a row in PB_MOCK_COUNTER_MAP, then count it in
  * mock_server.c. A new metric for it: a row in PB_MOCK_METRIC_MAP.
+ * To add a gauge: a row in PB_MOCK_GAUGE_MAP (common/mock_gauges.h, with the
+ * rule merge combines it by), then set it in mock_server.c.
  *
- * Only macros here: no declarations, no includes. */
+ * Only macros here: no declarations; the one include is the gauges' table. */
 #ifndef PB_MOCK_VOCAB_H
 #define PB_MOCK_VOCAB_H
+
+#include "mock_gauges.h"
 
 /* Faults a request can be given instead of a normal answer, in the order the
  * fault model partitions its draw (changing the order changes which requests
@@ -102,15 +106,8 @@
 #define PB_MOCK_OUTCOME_COUNTER_(XX, e, counter, label) XX(counter, OUTCOMES, label)
 #define PB_MOCK_FAULT_COUNTER_(XX, e, name, counter, outcome, status) XX(counter, OUTCOMES, outcome)
 
-/* The gauges of pb_mock_stats: values now, after the counters and the
- * per-status counts, in the stats JSON but not in `patternbench mock`'s lines.
- *   XX(gauge, type, METRIC) */
-#define PB_MOCK_GAUGE_MAP(XX)                                                                      \
-    XX(in_flight, uint32_t, IN_FLIGHT)               /* received, not yet finished */              \
-    XX(queued, uint32_t, QUEUED)                     /* waiting for a capacity slot */             \
-    XX(phase, int, PHASE)                            /* the phase active now */                    \
-    XX(connections, uint32_t, CONNECTIONS)           /* open now, at most --connection-limit */    \
-    XX(admin_body_bytes, uint64_t, ADMIN_BODY_BYTES) /* held by unfinished admin bodies */
+/* The gauges of pb_mock_stats are PB_MOCK_GAUGE_MAP, in common/mock_gauges.h
+ * (included above), with the rule merge combines each by. */
 
 /* The metrics of /metrics, in the order they are written. Their names are
  * what users' dashboards query: never rename one.

@@ -23,6 +23,7 @@
 #include <sqlite3.h>
 
 #include "histogram.h"
+#include "mock_gauges.h"
 #include "request_code.h"
 #include "schema.h"
 #include "vocabulary.h"
@@ -464,6 +465,12 @@ static json_t *latency_json(const pb_hist *h)
                      (json_int_t)pb_hist_percentile(h, 99.9), "max", (json_int_t)pb_hist_max(h));
 }
 
+/* The mock's gauges that merge leaves out, " server.in_flight," each. */
+#define GAUGE_OMITTED_NOTE(gauge, type, metric, merge) GAUGE_NOTE_##merge(gauge)
+#define GAUGE_NOTE_PB_GAUGE_OMIT(gauge) " server." #gauge ","
+#define GAUGE_NOTE_PB_GAUGE_SUM(gauge)
+#define SERVER_OMITTED PB_MOCK_GAUGE_MAP(GAUGE_OMITTED_NOTE)
+
 /* Totals of the merged seconds, for the summary. */
 struct totals {
     uint64_t count, outcomes[PB_OUTCOME_COUNT], bytes;
@@ -492,7 +499,10 @@ static char *merged_summary(struct merge *m, int k, int64_t run_id, const char *
     static const char *const summed[] = {"writer_stalls", "writer_stall_us", "resent",
                                          "abandoned",     "connections",     "client_threads"};
     static const char *const pattern_skip[] = {"limit", "breaker", NULL};
-    static const char *const server_skip[] = {"in_flight", "queued", "phase", NULL};
+    /* the mock's counters are summed, its gauges by their rule (common/mock_gauges.h) */
+#define GAUGE_OMITTED(gauge, type, metric, merge) merge == PB_GAUGE_OMIT ? #gauge : "",
+    static const char *const server_skip[] = {PB_MOCK_GAUGE_MAP(GAUGE_OMITTED) NULL};
+#undef GAUGE_OMITTED
     int64_t min_start = INT64_MAX, max_start = INT64_MIN;
     for (int i = 0; i < m->n_in; i++) {
         const struct in_run *r = &m->in[i].runs[k];
@@ -576,8 +586,8 @@ static char *merged_summary(struct merge *m, int k, int64_t run_id, const char *
                   "counters and the mock's counters are the segments' sums; latency "
                   "percentiles come from the merged histograms (service) and the merged rows "
                   "(corrected); duration is the longest segment's. Left out as no sum gives "
-                  "them: peak_in_flight, pattern.limit, pattern.breaker, server.in_flight, "
-                  "server.queued, server.phase, thresholds (not re-evaluated)"));
+                  "them: peak_in_flight, pattern.limit, pattern.breaker," SERVER_OMITTED
+                  " thresholds (not re-evaluated)"));
     if (!bad)
         text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 done:

@@ -946,7 +946,7 @@ static void every_counter_is_in_the_stats_and_the_metrics(void **state)
     PB_MOCK_COUNTER_MAP(CHECK_COUNTER)
 #undef CHECK_COUNTER
     /* gauges move with the connections still closing: present, whatever the value */
-#define CHECK_GAUGE(gauge, type, m_)                                                               \
+#define CHECK_GAUGE(gauge, type, m_, merge)                                                        \
     assert_non_null(json_object_get(j, #gauge));                                                   \
     snprintf(line, sizeof(line), "\n%s ", metric[M_##m_]);                                         \
     assert_non_null(strstr(prom, line));

@@ -50,7 +50,7 @@ static int distinct_stats(pb_mock_stats *s, row *rows)
     n++;
     PB_MOCK_COUNTER_MAP(COUNTER_ROW)
 #undef COUNTER_ROW
-#define GAUGE_ROW(gauge, type, metric)                                                             \
+#define GAUGE_ROW(gauge, type, metric, merge)                                                      \
     s->gauge = (type)(10 + n);                                                                     \
     rows[n] = (row){#gauge, metric_names[M_##metric], "", "", (long long)s->gauge};                \
     n++;
