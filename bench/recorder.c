@@ -11,9 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
+#include "baseline.h"
 #include "monotime.h"
+#include "reader.h"
 #include "recorder.h"
 #include "rng.h"
 #include "vocabulary.h"
@@ -58,58 +58,17 @@ static void remove_db(const char *path)
     unlink(side);
 }
 
-static void die_sqlite(sqlite3 *db, const char *what)
-{
-    fprintf(stderr, "bench_recorder: %s: %s\n", what, sqlite3_errmsg(db));
-    exit(1);
-}
-
 /* The reference: the same rows through one prepared INSERT in one transaction,
- * on the same table and pragmas. Returns rows per second. */
+ * on the same table and pragmas (store/baseline.h). Returns rows per second. */
 static double bare_insert(const char *path, const pb_request_row *rows, size_t n)
 {
     remove_db(path);
-    sqlite3 *db;
-    if (sqlite3_open(path, &db) != SQLITE_OK)
-        die_sqlite(db, path);
-    if (sqlite3_exec(db,
-                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-                     "CREATE TABLE requests(run_id INTEGER NOT NULL, t_us INTEGER NOT NULL,"
-                     " wait_us INTEGER, connect_us INTEGER, ttfb_us INTEGER, total_us INTEGER,"
-                     " code INTEGER, bytes INTEGER, slot INTEGER, lim INTEGER, queue INTEGER,"
-                     " seq INTEGER)",
-                     NULL, NULL, NULL) != SQLITE_OK)
-        die_sqlite(db, "creating the reference table");
-    sqlite3_stmt *st;
-    /* seq stays NULL, as in the client's rows */
-    if (sqlite3_prepare_v2(db, "INSERT INTO requests VALUES (?,?,?,?,?,?,?,?,?,?,?,NULL)", -1, &st,
-                           NULL) != SQLITE_OK)
-        die_sqlite(db, "preparing the reference insert");
-    pb_usec start = pb_monotime_now();
-    if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-        die_sqlite(db, "BEGIN");
-    for (size_t i = 0; i < n; i++) {
-        const pb_request_row *r = &rows[i];
-        sqlite3_bind_int64(st, 1, 2);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)r->t_us);
-        sqlite3_bind_int64(st, 3, (sqlite3_int64)r->wait_us);
-        sqlite3_bind_int64(st, 4, (sqlite3_int64)r->connect_us);
-        sqlite3_bind_int64(st, 5, (sqlite3_int64)r->ttfb_us);
-        sqlite3_bind_int64(st, 6, (sqlite3_int64)r->total_us);
-        sqlite3_bind_int64(st, 7, r->status == 200 ? 0 : (r->status << 6 | r->outcome));
-        sqlite3_bind_int64(st, 8, r->bytes);
-        sqlite3_bind_int64(st, 9, r->slot);
-        sqlite3_bind_int64(st, 10, r->lim);
-        sqlite3_bind_int64(st, 11, r->queue);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            die_sqlite(db, "reference insert");
-        sqlite3_reset(st);
+    pb_err err = {0};
+    pb_usec elapsed;
+    if (pb_baseline_insert(path, rows, n, &elapsed, &err) != 0) {
+        fprintf(stderr, "bench_recorder: %s\n", err.msg);
+        exit(1);
     }
-    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        die_sqlite(db, "COMMIT");
-    pb_usec elapsed = pb_monotime_now() - start;
-    sqlite3_finalize(st);
-    sqlite3_close(db);
     return (double)n * 1e6 / (double)elapsed;
 }
 
@@ -119,20 +78,17 @@ struct recorder_result {
     double file_bytes_per_row, table_bytes_per_row;
 };
 
-/* Bytes of the requests table (dbstat) per row, or NAN without dbstat. */
+/* Bytes of the requests table per row, or NAN when SQLite cannot say (no dbstat). */
 static double table_bytes_per_row(const char *path, size_t n)
 {
-    sqlite3 *db;
+    pb_err err = {0};
+    pb_reader *rd;
+    uint64_t bytes = 0;
     double result = NAN;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(db, "SELECT sum(pgsize) FROM dbstat WHERE name = 'requests'", -1,
-                               &st, NULL) == SQLITE_OK &&
-            sqlite3_step(st) == SQLITE_ROW)
-            result = (double)sqlite3_column_int64(st, 0) / (double)n;
-        sqlite3_finalize(st);
-    }
-    sqlite3_close(db);
+    if (pb_reader_open(path, &rd, &err) == 0 &&
+        pb_reader_table_bytes(rd, "requests", &bytes, &err) == 0)
+        result = (double)bytes / (double)n;
+    pb_reader_close(rd);
     return result;
 }
 

@@ -646,3 +646,20 @@ int pb_reader_requests(pb_reader *rd, const pb_store_run *run, pb_reader_request
     sqlite3_finalize(st);
     return rc;
 }
+
+int pb_reader_table_bytes(pb_reader *rd, const char *table, uint64_t *bytes, pb_err *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(rd->db, "SELECT sum(pgsize) FROM dbstat WHERE name = ?1", -1, &st,
+                           NULL) != SQLITE_OK)
+        return pb_err_set(err, PB_ENOTSUP, "%s: this SQLite cannot measure tables (no dbstat)",
+                          rd->path);
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    int rc = 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *bytes = (uint64_t)sqlite3_column_int64(st, 0);
+    else
+        rc = db_error(rd, err, "measuring a table");
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -119,4 +119,9 @@ typedef int (*pb_reader_request_fn)(void *data, const pb_request_row *row);
 int pb_reader_requests(pb_reader *rd, const pb_store_run *run, pb_reader_request_fn fn,
                        void *data, pb_err *err) PB_MUST_CHECK;
 
+/* The bytes the table `table` takes in the file (SQLite's dbstat);
+ * PB_ENOTSUP when this SQLite has no dbstat. */
+int pb_reader_table_bytes(pb_reader *rd, const char *table, uint64_t *bytes,
+                          pb_err *err) PB_MUST_CHECK;
+
 #endif
