@@ -1,5 +1,6 @@
 #include "threshold.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <stdint.h>
@@ -7,116 +8,56 @@
 
 #include "units.h"
 
-typedef enum metric_id {
-    M_MIN,
-    M_MEAN,
-    M_P50,
-    M_P90,
-    M_P95,
-    M_P99,
-    M_P999,
-    M_MAX,
-    M_CP50,
-    M_CP99,
-    M_ERROR_RATE,
-    M_RPS,
-    M_REQUESTS,
-    M_OK,
-    M_TIMEOUTS,
-    M_REJECTED,
-    M_DROPPED,
-    M_RETRIES,
-    M_GENERATOR_BOUND,
-    M_P99_DRIFT,
-} metric_id;
-
-static const struct metric {
-    const char *name;
-    metric_id id;
-    pb_threshold_kind kind;
-    bool needs_reached; /* no data unless some request reached the server */
-    bool needs_answer;  /* no data unless some request was answered (latencies) */
-} metrics[] = {
-    {"min", M_MIN, PB_THRESHOLD_LATENCY, true, true},
-    {"mean", M_MEAN, PB_THRESHOLD_LATENCY, true, true},
-    {"p50", M_P50, PB_THRESHOLD_LATENCY, true, true},
-    {"p90", M_P90, PB_THRESHOLD_LATENCY, true, true},
-    {"p95", M_P95, PB_THRESHOLD_LATENCY, true, true},
-    {"p99", M_P99, PB_THRESHOLD_LATENCY, true, true},
-    {"p999", M_P999, PB_THRESHOLD_LATENCY, true, true},
-    {"p99.9", M_P999, PB_THRESHOLD_LATENCY, true, true},
-    {"max", M_MAX, PB_THRESHOLD_LATENCY, true, true},
-    {"cp50", M_CP50, PB_THRESHOLD_LATENCY, true, true},
-    {"cp99", M_CP99, PB_THRESHOLD_LATENCY, true, true},
-    {"error_rate", M_ERROR_RATE, PB_THRESHOLD_FRACTION, true, false},
-    {"rps", M_RPS, PB_THRESHOLD_RATE, false, false},
-    {"requests", M_REQUESTS, PB_THRESHOLD_COUNT, false, false},
-    {"ok", M_OK, PB_THRESHOLD_COUNT, false, false},
-    {"timeouts", M_TIMEOUTS, PB_THRESHOLD_COUNT, false, false},
-    {"rejected", M_REJECTED, PB_THRESHOLD_COUNT, false, false},
-    {"dropped", M_DROPPED, PB_THRESHOLD_COUNT, false, false},
-    {"retries", M_RETRIES, PB_THRESHOLD_COUNT, false, false},
-    {"generator_bound", M_GENERATOR_BOUND, PB_THRESHOLD_COUNT, false, false},
-    {"p99_drift", M_P99_DRIFT, PB_THRESHOLD_DRIFT, true, true},
-};
-#define N_METRICS (sizeof(metrics) / sizeof(metrics[0]))
-
-static double metric_value(metric_id id, const pb_run_summary *s)
+/* The value of a metric in a run's summary (see pb_threshold_eval for when
+ * it has none). */
+static double metric_value(pb_threshold_metric_id id, const pb_run_summary *s)
 {
     switch (id) {
-    case M_MIN:
+    case PB_THRESHOLD_M_MIN:
         return (double)s->min;
-    case M_MEAN:
+    case PB_THRESHOLD_M_MEAN:
         return s->mean;
-    case M_P50:
+    case PB_THRESHOLD_M_P50:
         return (double)s->p50;
-    case M_P90:
+    case PB_THRESHOLD_M_P90:
         return (double)s->p90;
-    case M_P95:
+    case PB_THRESHOLD_M_P95:
         return (double)s->p95;
-    case M_P99:
+    case PB_THRESHOLD_M_P99:
         return (double)s->p99;
-    case M_P999:
+    case PB_THRESHOLD_M_P999:
         return (double)s->p999;
-    case M_MAX:
+    case PB_THRESHOLD_M_MAX:
         return (double)s->max;
-    case M_CP50:
+    case PB_THRESHOLD_M_CP50:
         return (double)s->cp50;
-    case M_CP99:
+    case PB_THRESHOLD_M_CP99:
         return (double)s->cp99;
-    case M_ERROR_RATE:
+    case PB_THRESHOLD_M_ERROR_RATE:
         return s->error_rate;
-    case M_RPS:
+    case PB_THRESHOLD_M_RPS:
         return s->rps;
-    case M_REQUESTS:
+    case PB_THRESHOLD_M_REQUESTS:
         return (double)s->requests;
-    case M_OK:
+    case PB_THRESHOLD_M_OK:
         return (double)s->outcomes[PB_OUTCOME_OK];
-    case M_TIMEOUTS:
+    case PB_THRESHOLD_M_TIMEOUTS:
         return (double)s->outcomes[PB_OUTCOME_TIMEOUT];
-    case M_REJECTED:
+    case PB_THRESHOLD_M_REJECTED:
         return (double)s->outcomes[PB_OUTCOME_REJECTED_BY_BREAKER];
-    case M_DROPPED:
+    case PB_THRESHOLD_M_DROPPED:
         return (double)s->outcomes[PB_OUTCOME_DROPPED_BY_BACKPRESSURE];
-    case M_RETRIES:
+    case PB_THRESHOLD_M_RETRIES:
         return (double)s->pattern.retries;
-    case M_GENERATOR_BOUND:
+    case PB_THRESHOLD_M_GENERATOR_BOUND:
         return s->harness.generator_bound ? 1.0 : 0.0;
-    case M_P99_DRIFT:
+    case PB_THRESHOLD_M_P99_DRIFT:
         return s->p99_drift.pct_per_h;
+    case PB_THRESHOLD_METRIC_COUNT: /* not a metric; a new row without its case warns here */
+        break;
     }
+    assert(!"a metric of PB_THRESHOLD_METRIC_MAP has no value");
     return 0;
-}
-
-static const char metric_names[] =
-    "min, mean, p50, p90, p95, p99, p999 (or p99.9), max, cp50, "
-    "cp99 (corrected for coordinated omission), error_rate, rps, "
-    "requests, ok, timeouts, rejected, dropped, retries, generator_bound "
-    "(1 or 0), p99_drift (%/h, runs of 10 minutes or more)";
-
-const char *pb_threshold_metric_names(void)
-{
-    return metric_names;
 }
 
 static bool is_blank(char c)
@@ -202,16 +143,18 @@ static int parse_limit(const char *value, const char *metric, pb_threshold_kind 
     return pb_err_set(err, PB_EINVAL, "%s: unknown metric kind", metric);
 }
 
-/* Metrics of the whole run only: the pattern's retry counter, the harness's
- * verdict and the drift are not kept per second. */
-static bool metric_is_live(metric_id id)
-{
-    return id != M_RETRIES && id != M_GENERATOR_BOUND && id != M_P99_DRIFT;
-}
-
 bool pb_threshold_is_live(const pb_threshold *t)
 {
-    return metric_is_live(metrics[t->metric].id);
+    return pb_threshold_metric_get(t->metric)->live;
+}
+
+/* The length of the metric name that starts s. */
+static size_t metric_len(const char *s)
+{
+    size_t n = 0;
+    while (is_metric_char(s[n]))
+        n++;
+    return n;
 }
 
 static const char abort_suffix[] = ":abort";
@@ -234,26 +177,20 @@ static int parse(const char *expr, pb_threshold *out, pb_err *err)
     out->expr[len] = '\0';
 
     const char *s = out->expr;
-    size_t mlen = 0;
-    while (is_metric_char(s[mlen]))
-        mlen++;
+    size_t mlen = metric_len(s);
     if (mlen == 0)
         return pb_err_set(err, PB_EPARSE,
                           "expected a metric name first (one of %s), as in p99<200ms",
-                          metric_names);
+                          pb_threshold_metric_names());
     char metric[32];
     if (mlen >= sizeof(metric))
         mlen = sizeof(metric) - 1;
     memcpy(metric, s, mlen);
     metric[mlen] = '\0';
-    out->metric = -1;
-    for (size_t i = 0; i < N_METRICS; i++)
-        if (strcmp(metrics[i].name, metric) == 0)
-            out->metric = (int)i;
-    if (out->metric < 0)
+    if (pb_threshold_metric_find(metric, mlen, &out->metric) != 0)
         return pb_err_set(err, PB_EPARSE, "unknown metric \"%s\"; expected one of %s", metric,
-                          metric_names);
-    out->kind = metrics[out->metric].kind;
+                          pb_threshold_metric_names());
+    out->kind = pb_threshold_metric_get(out->metric)->kind;
 
     const char *q = s + mlen;
     while (is_blank(*q))
@@ -281,7 +218,7 @@ static int parse(const char *expr, pb_threshold *out, pb_err *err)
     out->abort = n >= sn && strcmp(limit + n - sn, abort_suffix) == 0;
     if (out->abort) {
         limit[n - sn] = '\0';
-        if (!metric_is_live(metrics[out->metric].id))
+        if (!pb_threshold_metric_get(out->metric)->live)
             return pb_err_set(err, PB_EPARSE,
                               "%s is judged on the whole run only, so it cannot end the run "
                               "early; drop \"%s\"",
@@ -305,18 +242,18 @@ int pb_threshold_parse(const char *expr, pb_threshold *out, pb_err *err)
 
 void pb_threshold_eval(const pb_threshold *t, const pb_run_summary *s, pb_threshold_result *out)
 {
-    const struct metric *m = &metrics[t->metric];
+    const pb_threshold_metric *m = pb_threshold_metric_get(t->metric);
     /* the population of errors: attempts that reached the network; of
      * latencies: those answered */
     out->has_value = (!m->needs_reached || s->network > 0) && (!m->needs_answer || s->answered > 0);
     /* the harness's figures exist once a run started; drift from 10 minutes on */
-    if (m->id == M_GENERATOR_BOUND)
+    if (t->metric == PB_THRESHOLD_M_GENERATOR_BOUND)
         out->has_value = s->has_harness;
-    if (m->id == M_P99_DRIFT)
+    if (t->metric == PB_THRESHOLD_M_P99_DRIFT)
         out->has_value = out->has_value && s->has_harness &&
                          s->p99_drift.verdict != PB_DRIFT_UNKNOWN &&
                          isfinite(s->p99_drift.pct_per_h);
-    out->value = out->has_value ? metric_value(m->id, s) : 0.0;
+    out->value = out->has_value ? metric_value(t->metric, s) : 0.0;
     if (!out->has_value) {
         out->pass = false;
         return;
@@ -377,29 +314,12 @@ const char *pb_threshold_format_value(const pb_threshold *t, const pb_threshold_
     return buf;
 }
 
-static const char *unit_name(pb_threshold_kind kind)
-{
-    switch (kind) {
-    case PB_THRESHOLD_LATENCY:
-        return "us";
-    case PB_THRESHOLD_FRACTION:
-        return "fraction";
-    case PB_THRESHOLD_RATE:
-        return "per_s";
-    case PB_THRESHOLD_COUNT:
-        return "count";
-    case PB_THRESHOLD_DRIFT:
-        return "pct_per_h";
-    }
-    return "";
-}
-
 static int append_result(json_t *results, const pb_threshold *t, const pb_threshold_result *r,
                          const char *text)
 {
     json_t *o = json_pack("{s:s, s:o, s:s, s:s, s:b}", "expr", t->expr, "value",
                           r->has_value ? json_real(r->value) : json_null(), "unit",
-                          unit_name(t->kind), "text", text, "pass", r->pass);
+                          pb_threshold_kind_unit(t->kind), "text", text, "pass", r->pass);
     if (o == NULL || json_array_append_new(results, o) != 0)
         return PB_ENOMEM;
     return 0;
@@ -422,8 +342,8 @@ int pb_threshold_check_list(char *const *exprs, int n, const pb_run_summary *s, 
         char value[32];
         pb_threshold_format_value(&t, &r, value, sizeof(value));
         if (out != NULL)
-            fprintf(out, "%s%s  %-24s %s = %s\n", indent ? indent : "", r.pass ? "pass" : "FAIL",
-                    t.expr, metrics[t.metric].name, value);
+            fprintf(out, "%s%s  %-24s %.*s = %s\n", indent ? indent : "", r.pass ? "pass" : "FAIL",
+                    t.expr, (int)metric_len(t.expr), t.expr, value);
         if (results != NULL && append_result(results, &t, &r, value) != 0)
             return PB_ENOMEM;
         if (!r.pass)

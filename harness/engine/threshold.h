@@ -13,18 +13,10 @@
 
 #include "errors.h"
 #include "run_summary.h"
+#include "threshold_metric.h"
 
 /* Longest expression accepted, terminator excluded. */
 #define PB_THRESHOLD_MAX_EXPR 63
-
-/* What a metric measures, which decides how its limit is written. */
-typedef enum pb_threshold_kind {
-    PB_THRESHOLD_LATENCY,  /* a duration with a unit: 200ms */
-    PB_THRESHOLD_FRACTION, /* a percentage or fraction: 1% or 0.01 */
-    PB_THRESHOLD_RATE,     /* a number per second: 1000 */
-    PB_THRESHOLD_COUNT,    /* a whole number: 0 */
-    PB_THRESHOLD_DRIFT,    /* percent of the mean per hour: 5%/h */
-} pb_threshold_kind;
 
 typedef enum pb_threshold_op {
     PB_THRESHOLD_LT,
@@ -38,7 +30,7 @@ typedef enum pb_threshold_op {
 /* One parsed expression; the caller owns the storage. */
 typedef struct pb_threshold {
     char expr[PB_THRESHOLD_MAX_EXPR + 1]; /* as written, surrounding blanks trimmed */
-    int metric;                           /* index into the metric table */
+    pb_threshold_metric_id metric;        /* a row of PB_THRESHOLD_METRIC_MAP */
     pb_threshold_kind kind;
     pb_threshold_op op;
     double limit; /* latency in us, fraction in 0..1, rate per s, a count, or %/h */
@@ -87,8 +79,5 @@ int pb_threshold_check_list(char *const *exprs, int n, const pb_run_summary *s, 
  * with, when n > 0, a "thresholds" array of {"expr", "value", "pass"} results
  * (malloc'd; NULL when out of memory). */
 char *pb_threshold_summary_json(const pb_run_summary *s, char *const *exprs, int n);
-
-/* The metric names, comma-separated, for help texts. */
-const char *pb_threshold_metric_names(void);
 
 #endif

@@ -275,6 +275,36 @@ static void a_list_prints_each_result_and_counts_failures(void **state)
     assert_int_equal(pb_threshold_check_list(bad, 1, &s, NULL, NULL, NULL), PB_EPARSE);
 }
 
+/* Every metric of the table has a value in a summary where each figure is
+ * set (and distinct from 0), and a limit written in its kind parses. */
+static void every_metric_of_the_table_is_judged(void **state)
+{
+    pb_run_summary s = sample_summary();
+    s.outcomes[PB_OUTCOME_DROPPED_BY_BACKPRESSURE] = 3;
+    s.has_harness = true;
+    s.harness.generator_bound = true;
+    s.p99_drift.verdict = PB_DRIFT_STABLE;
+    s.p99_drift.pct_per_h = 1.5;
+    static const char *const limit[] = {[PB_THRESHOLD_LATENCY] = "1ms",
+                                        [PB_THRESHOLD_FRACTION] = "1%",
+                                        [PB_THRESHOLD_RATE] = "10",
+                                        [PB_THRESHOLD_COUNT] = "0",
+                                        [PB_THRESHOLD_DRIFT] = "5%/h"};
+    for (int i = 0; i < PB_THRESHOLD_METRIC_COUNT; i++) {
+        const pb_threshold_metric *m = pb_threshold_metric_get((pb_threshold_metric_id)i);
+        char expr[64];
+        snprintf(expr, sizeof(expr), "%s>=%s", m->name, limit[m->kind]);
+        pb_threshold t = parse_ok(expr);
+        assert_int_equal(t.metric, i);
+        assert_int_equal(t.kind, m->kind);
+        pb_threshold_result r;
+        pb_threshold_eval(&t, &s, &r);
+        if (!r.has_value || r.value == 0.0)
+            fail_msg("%s: no value from the summary", expr);
+        assert_int_equal(pb_threshold_is_live(&t), m->live);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +314,7 @@ int main(void)
         cmocka_unit_test(latency_without_any_request_on_the_wire_is_no_data_and_fails),
         cmocka_unit_test(values_are_formatted_in_the_metric_unit),
         cmocka_unit_test(a_list_prints_each_result_and_counts_failures),
+        cmocka_unit_test(every_metric_of_the_table_is_judged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
