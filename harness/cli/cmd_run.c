@@ -55,6 +55,8 @@ static void usage(FILE *out)
             "%s"
             "  --duration D         run length, e.g. 30s, 5m, 72h (10s); with --requests,\n"
             "                       whichever bound comes first\n"
+            "  --stages D:R,...     ramp the arrival rate linearly from --rate, e.g.\n"
+            "                       2m:1000,1h:1000,2m:0; the stages are the run's length\n"
             "  --requests N         run N tasks (one row each, plus retries and rejections)\n"
             "  --timeout D          per request (10s)\n"
             "  --client-threads N   HTTP client threads (one per CPU up to 4, at most one\n"

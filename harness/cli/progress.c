@@ -48,10 +48,13 @@ const char *pb_progress_format(const pb_run_view *v, char *buf, size_t len)
     double err = v->sec_network > 0 ? 100.0 * (double)v->sec_failed / (double)v->sec_network : 0;
     /* a second without an answer has no latency to show, not a latency of 0 */
     bool lat = v->sec_answered > 0;
-    n += (size_t)snprintf(buf + n, len - n, "  %" PRIu64 " req/s  err %.1f%%  p50 %s  p99 %s",
-                          v->sec_network, err,
-                          lat ? pb_format_duration(v->p50, p50, sizeof(p50)) : "-",
-                          lat ? pb_format_duration(v->p99, p99, sizeof(p99)) : "-");
+    n += (size_t)snprintf(buf + n, len - n, "  %" PRIu64 " req/s", v->sec_network);
+    if (n < len && v->ramp)
+        n += (size_t)snprintf(buf + n, len - n, " (target %.0f/s)", v->rate_target);
+    if (n < len)
+        n += (size_t)snprintf(buf + n, len - n, "  err %.1f%%  p50 %s  p99 %s", err,
+                              lat ? pb_format_duration(v->p50, p50, sizeof(p50)) : "-",
+                              lat ? pb_format_duration(v->p99, p99, sizeof(p99)) : "-");
     /* in open loop the wait for a late worker counts too: the corrected p99 */
     if (n < len && v->open_loop)
         n += (size_t)snprintf(buf + n, len - n, "  cp99 %s",

@@ -127,6 +127,7 @@ struct engine {
     pb_selfmon mon;             /* the harness's CPU, memory and loop lag, second by second */
     int phase; /* the mock's current phase as last seen by the loop, -1 without a mock */
     int next_rate_step;
+    uint64_t ramp_slice; /* --stages: the next slice whose rate the rate timer sets */
 
     pb_tally tally;
     bool tally_ready;
@@ -595,6 +596,15 @@ static void watch_disk(struct engine *e)
     }
 }
 
+/* A ramp's mean target over the second before `elapsed`: what its req/s
+ * should read (0 without a ramp). */
+static double ramp_target(const pb_run_config *cfg, pb_usec elapsed)
+{
+    if (cfg->stages.n == 0 || elapsed < PB_USEC_PER_SEC)
+        return 0;
+    return pb_stages_mean(&cfg->stages, cfg->params.rate, elapsed - PB_USEC_PER_SEC, elapsed);
+}
+
 /* What watchers see at `elapsed`: the closed second `sec` and the run so far. */
 static void fill_view(struct engine *e, pb_usec elapsed, const pb_tally_second *sec, pb_run_view *v)
 {
@@ -611,7 +621,9 @@ static void fill_view(struct engine *e, pb_usec elapsed, const pb_tally_second *
         .p50 = sec->p50,
         .p99 = sec->p99,
         .cp99 = sec->cp99,
-        .open_loop = e->cfg->params.rate > 0,
+        .open_loop = e->cfg->params.rate > 0 || e->cfg->stages.n > 0,
+        .ramp = e->cfg->stages.n > 0,
+        .rate_target = ramp_target(e->cfg, elapsed),
         .in_flight = pb_lanes_in_flight(e->http),
         .run_id = e->run_id,
         .label = e->cfg->label[0] != '\0' ? e->cfg->label : e->cfg->pattern,
@@ -793,9 +805,34 @@ static void ticker_cb(uv_timer_t *t)
 
 static void rate_cb(uv_timer_t *t);
 
+/* A ramp (--stages) sets the rate each slice to the stages' mean target over
+ * the slice, so that the arrivals of every slice, and so of every second, are
+ * those of the linear ramp; the rate timer serves it (rate steps and stages
+ * exclude each other). */
+#define RAMP_SLICE_US (100 * PB_USEC_PER_MS)
+
+static double ramp_rate(const pb_run_config *cfg, uint64_t slice)
+{
+    pb_usec a = slice * RAMP_SLICE_US;
+    return pb_segment_rate(cfg->segment,
+                           pb_stages_mean(&cfg->stages, cfg->params.rate, a, a + RAMP_SLICE_US));
+}
+
 static void arm_rate(struct engine *e, pb_usec now)
 {
-    if (e->next_rate_step >= e->cfg->n_rate_steps || e->pat.ops->set_rate == NULL)
+    if (e->pat.ops->set_rate == NULL)
+        return;
+    if (e->cfg->stages.n > 0) {
+        /* past the ramp's end the last slice's rate holds: a ramp down to 0
+         * must not become a closed loop */
+        pb_usec at = e->ramp_slice * RAMP_SLICE_US;
+        if (at >= pb_stages_length(&e->cfg->stages))
+            return;
+        at += e->t0;
+        arm(&e->rate, rate_cb, at > now ? (at - now + PB_USEC_PER_MS - 1) / PB_USEC_PER_MS : 0);
+        return;
+    }
+    if (e->next_rate_step >= e->cfg->n_rate_steps)
         return;
     pb_usec at = e->t0 + e->cfg->rate_steps[e->next_rate_step].at;
     arm(&e->rate, rate_cb, at > now ? (at - now + PB_USEC_PER_MS - 1) / PB_USEC_PER_MS : 0);
@@ -805,6 +842,13 @@ static void rate_cb(uv_timer_t *t)
 {
     struct engine *e = t->data;
     pb_usec now = pb_monotime_now();
+    if (e->cfg->stages.n > 0) {
+        e->pat.ops->set_rate(e->pat.state, now, ramp_rate(e->cfg, e->ramp_slice));
+        e->ramp_slice++;
+        arm_rate(e, now);
+        pump(e);
+        return;
+    }
     e->pat.ops->set_rate(
         e->pat.state, now,
         pb_segment_rate(e->cfg->segment, e->cfg->rate_steps[e->next_rate_step].rate));
@@ -1132,6 +1176,11 @@ int pb_run_execute(const pb_run_config *cfg, pb_recorder *rec, pb_run_summary *o
     }
     pb_pattern_params params = cfg->params;
     params.seed = cfg->seed;
+    if (cfg->stages.n > 0) {
+        /* the ramp's first slice; the segment's share is taken below */
+        params.rate = pb_stages_mean(&cfg->stages, cfg->params.rate, 0, RAMP_SLICE_US);
+        e->ramp_slice = 1;
+    }
     /* a segment runs its share: concurrency, tasks, every N-th arrival */
     if ((rc = pb_segment_params(cfg->segment, cfg->requests, &params, err)) != 0)
         goto out;

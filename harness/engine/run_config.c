@@ -210,6 +210,13 @@ int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value, p
     }
     if (strcmp(name, "db") == 0)
         return set_string(&cfg->db_path, name, value, err);
+    if (strcmp(name, "stages") == 0) {
+        int rc = pb_stages_parse(value, "--stages", &cfg->stages, err);
+        /* the ramp is the run's length; with --requests too, whichever ends first */
+        if (rc == 0)
+            cfg->duration = pb_stages_length(&cfg->stages);
+        return rc;
+    }
     if (strcmp(name, "duration") == 0) {
         pb_usec d = 0;
         int rc = pb_run_parse_duration(value, &d, err);
@@ -224,7 +231,7 @@ int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value, p
         if (rc != 0)
             return rc;
         /* a count alone bounds the run; with --duration too, whichever comes first */
-        if (!cfg->duration_set)
+        if (!cfg->duration_set && cfg->stages.n == 0)
             cfg->duration = 0;
         return 0;
     }
@@ -329,6 +336,18 @@ int pb_run_config_check(const pb_run_config *cfg, pb_err *err)
     for (int i = 1; i < cfg->n_rate_steps; i++)
         if (cfg->rate_steps[i].at < cfg->rate_steps[i - 1].at)
             return pb_err_set(err, PB_EINVAL, "rate steps: expected increasing times");
+    if (cfg->stages.n > 0) {
+        if (cfg->duration_set)
+            return pb_err_set(err, PB_EINVAL,
+                              "--stages sets the run's length (the sum of its stages); drop "
+                              "--duration");
+        if (cfg->n_rate_steps > 0)
+            return pb_err_set(err, PB_EINVAL,
+                              "--stages: a ramp and rate phases cannot both set the rate");
+        int rc = pb_stages_check(&cfg->stages, cfg->params.rate, "--stages", err);
+        if (rc != 0)
+            return rc;
+    }
     if (cfg->abort_on_fail && cfg->n_thresholds == 0)
         return pb_err_set(err, PB_EINVAL,
                           "--abort-on-fail: expected a --threshold to judge, such as p99<200ms");
@@ -512,6 +531,15 @@ char *pb_run_config_to_json(const pb_run_config *cfg)
         bad |= json_array_append_new(thr, json_string(cfg->thresholds[i]));
     bad |= json_object_set(root, "rate_steps", steps);
     bad |= json_object_set(root, "thresholds", thr);
+    if (cfg->stages.n > 0) {
+        json_t *stages = json_array();
+        bad |= stages == NULL;
+        for (int i = 0; stages != NULL && i < cfg->stages.n; i++)
+            bad |= json_array_append_new(
+                stages, json_pack("{s:I,s:f}", "duration_us", (json_int_t)cfg->stages.stage[i].duration,
+                                  "rate", cfg->stages.stage[i].target));
+        bad |= json_object_set_new(root, "stages", stages);
+    }
     bad |= json_object_set_new(root, "abort_on_fail", json_boolean(cfg->abort_on_fail));
     bad |= json_object_set_new(root, "abort_delay_us", json_integer((json_int_t)cfg->abort_delay));
     bad |= json_object_set_new(root, "threshold_window_us",

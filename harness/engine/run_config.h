@@ -12,6 +12,7 @@
 #include "pattern.h"
 #include "secrets.h"
 #include "segment.h"
+#include "stages.h"
 #include "status_set.h"
 #include "target.h"
 
@@ -61,6 +62,7 @@ typedef struct pb_run_config {
     int64_t compare_id;    /* 0 = lone run */
     pb_rate_step rate_steps[PB_MAX_PHASES];
     int n_rate_steps;
+    pb_stages stages; /* --stages: a linear ramp of the arrival rate from --rate; sets duration */
     char *thresholds[32]; /* expressions, malloc'd */
     int n_thresholds;
     bool abort_on_fail;       /* --abort-on-fail: every threshold judged live, as with :abort */

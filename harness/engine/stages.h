@@ -1,0 +1,47 @@
+/* A ramp of the arrival rate, k6's ramping-arrival-rate: `--stages
+ * 2m:1000,1h:1000,2m:0` goes linearly from the run's --rate (0 unless given)
+ * to 1000/s over 2 minutes, holds it an hour, and falls to 0 over 2 minutes.
+ * Pure logic: the engine asks for the target at a time. */
+#ifndef PB_STAGES_H
+#define PB_STAGES_H
+
+#include "errors.h"
+#include "monotime.h"
+
+/* Most stages a ramp holds. */
+#define PB_STAGES_MAX 32
+
+/* One stage: over `duration`, from the previous stage's target to `target`. */
+typedef struct pb_stage {
+    pb_usec duration;
+    double target; /* arrivals per second at the stage's end */
+} pb_stage;
+
+/* A ramp; n = 0 is none. The caller owns the storage. */
+typedef struct pb_stages {
+    pb_stage stage[PB_STAGES_MAX];
+    int n;
+} pb_stages;
+
+/* Parse "D:R,D:R,..." (durations above 0, rates 0 to 1e7 with an optional
+ * k). PB_EPARSE / PB_ERANGE naming `what`. */
+int pb_stages_parse(const char *text, const char *what, pb_stages *out, pb_err *err) PB_MUST_CHECK;
+
+/* Refuse a stage that goes from 0 to 0 per second, starting from `start`
+ * (the run's --rate): it would send nothing. PB_EINVAL naming `what`. */
+int pb_stages_check(const pb_stages *s, double start, const char *what, pb_err *err) PB_MUST_CHECK;
+
+/* The stages' total length. */
+pb_usec pb_stages_length(const pb_stages *s);
+
+/* The target at t from the ramp's start: linear within a stage; the last
+ * stage's target after the end. */
+double pb_stages_target(const pb_stages *s, double start, pb_usec t);
+
+/* The mean target over [a, b) (a < b): what a second's arrivals should number. */
+double pb_stages_mean(const pb_stages *s, double start, pb_usec a, pb_usec b);
+
+/* The highest target (stages are linear, so one of their ends, or start). */
+double pb_stages_max(const pb_stages *s, double start);
+
+#endif
