@@ -843,7 +843,12 @@ static void rate_cb(uv_timer_t *t)
     struct engine *e = t->data;
     pb_usec now = pb_monotime_now();
     if (e->cfg->stages.n > 0) {
-        e->pat.ops->set_rate(e->pat.state, now, ramp_rate(e->cfg, e->ramp_slice));
+        /* from the slice's start, however late the timer fired: the schedule
+         * stays the ramp's on a busy machine (arrivals past the start that
+         * were not taken yet are re-timed by the new rate) */
+        pb_usec from = e->t0 + e->ramp_slice * RAMP_SLICE_US;
+        e->pat.ops->set_rate(e->pat.state, from < now ? from : now,
+                             ramp_rate(e->cfg, e->ramp_slice));
         e->ramp_slice++;
         arm_rate(e, now);
         pump(e);
