@@ -67,6 +67,7 @@ enum engine_state { RUNNING, DRAINING, FINISHED };
 struct inflight {
     uint64_t ticket, task;
     uint32_t slot, attempt;
+    uint32_t target; /* index of the --targets entry it sends (0 without) */
     pb_usec intended;
     uint32_t lim, queue;
     uint8_t breaker;
@@ -132,6 +133,9 @@ struct engine {
     pb_tally tally;
     bool tally_ready;
     pb_phase_tally phases; /* zeroed (n = 0) without the built-in mock */
+    pb_target_tally by_target; /* zeroed (n = 0) without --targets */
+    pb_target *targets;        /* --targets' entries, with --header's lines added (n_targets) */
+    uint32_t n_targets;
     /* live thresholds (":abort", --abort-on-fail), judged each second on the window */
     pb_threshold live[32];
     int live_index[32]; /* each one's place in cfg->thresholds */
@@ -230,6 +234,28 @@ static void inflight_put(struct engine *e, struct inflight *f)
     e->free_inflight = f;
 }
 
+/* --targets' entries as sent: each with --header's lines added after its own. */
+static int targets_init(struct engine *e, pb_err *err)
+{
+    const pb_run_config *cfg = e->cfg;
+    if (cfg->targets.n == 0)
+        return 0;
+    if ((e->targets = calloc(cfg->targets.n, sizeof(*e->targets))) == NULL)
+        return pb_err_set(err, PB_ENOMEM, "out of memory copying the targets");
+    for (uint32_t i = 0; i < cfg->targets.n; i++) {
+        int rc = pb_target_copy(&e->targets[i], &cfg->targets.items[i], err);
+        if (rc != 0)
+            return rc;
+        e->n_targets++;
+        for (const struct curl_slist *h = cfg->request.headers; h != NULL; h = h->next)
+            if ((rc = pb_target_add_header(&e->targets[i], h->data, err)) != 0) {
+                pb_err_prefix(err, "--targets %s, target %u", cfg->targets_path, i);
+                return rc;
+            }
+    }
+    return pb_target_tally_init(&e->by_target, e->n_targets, err);
+}
+
 /* The mock's phases as configured: a task belongs to the phase it was due in. */
 static int phases_init(struct engine *e, const pb_mock_config *mc, pb_err *err)
 {
@@ -242,11 +268,12 @@ static int phases_init(struct engine *e, const pb_mock_config *mc, pb_err *err)
     return pb_phase_tally_init(&e->phases, n, start, name, err);
 }
 
-static void record_row(struct engine *e, pb_request_row *row)
+static void record_row(struct engine *e, pb_request_row *row, uint32_t target)
 {
     row->run_id = e->run_id;
     pb_tally_add(&e->tally, row);
     pb_phase_tally_add(&e->phases, row);
+    pb_target_tally_add(&e->by_target, target, row);
     if (e->rec != NULL)
         pb_recorder_request(e->rec, row);
 }
@@ -293,7 +320,8 @@ static int start_request(struct engine *e, const pb_admission *a)
     /* the task number and attempt go out as X-PB-Seq and X-PB-Attempt: the
      * mock draws each request's fault from them, so the same seed gives every
      * pattern the same faults, and a retry draws afresh */
-    int rc = pb_lanes_start(e->http, f->task, f->attempt, 0, f, &err);
+    f->target = pb_run_target_of(e->cfg, f->task);
+    int rc = pb_lanes_start(e->http, f->task, f->attempt, f->target, f, &err);
     if (rc != 0) {
         inflight_put(e, f);
         fail(e, rc, &err);
@@ -320,7 +348,7 @@ static void record_reject(struct engine *e, const pb_admission *a, pb_usec now)
         .lim = st.limit,
         .queue = st.queue_depth,
     };
-    record_row(e, &row);
+    record_row(e, &row, pb_run_target_of(e->cfg, pb_segment_task(e->cfg->segment, a->task)));
 }
 
 static void maybe_finish(struct engine *e)
@@ -403,7 +431,7 @@ static void done_cb(void *data, const pb_http_result *res)
         .lim = f->lim,
         .queue = f->queue,
     };
-    record_row(e, &row);
+    record_row(e, &row, f->target);
     if (res->outcome == PB_OUTCOME_HTTP_ERROR)
         keep_error(e, res->outcome, "HTTP status %u", res->status);
     else if (res->outcome != PB_OUTCOME_OK)
@@ -955,6 +983,10 @@ static void teardown(struct engine *e)
     if (e->tally_ready)
         pb_tally_cleanup(&e->tally);
     pb_phase_tally_cleanup(&e->phases);
+    pb_target_tally_cleanup(&e->by_target);
+    for (uint32_t i = 0; i < e->n_targets; i++)
+        pb_target_cleanup(&e->targets[i]);
+    free(e->targets);
     pb_trailing_destroy(e->window);
     pb_selfmon_cleanup(&e->mon);
     struct inflight_chunk *c = e->chunks;
@@ -971,6 +1003,18 @@ static void fill_summary(struct engine *e, pb_run_summary *out)
     pb_usec end = e->t_end > e->t0 ? e->t_end : pb_monotime_now();
     pb_tally_fill(&e->tally, (double)(end - e->t0) / 1e6, out);
     pb_phase_tally_fill(&e->phases, out->duration_s, out->phases, &out->n_phases);
+    pb_target_tally_fill(&e->by_target, out->targets);
+    out->n_targets = e->by_target.n;
+    out->targets_total = e->n_targets;
+    for (uint32_t i = 0; i < out->n_targets; i++) {
+        const pb_target *t = &e->targets[i];
+        char *shown = t->url != NULL && t->url[0] != '/' ? pb_secrets_url(t->url) : NULL;
+        snprintf(out->targets[i].label, sizeof(out->targets[i].label), "%s %s", t->method,
+                 shown != NULL    ? shown
+                 : t->url != NULL ? t->url
+                                  : "");
+        free(shown);
+    }
     out->run_id = e->run_id;
     snprintf(out->status, sizeof(out->status), "%s",
              e->fatal != 0    ? "failed"
@@ -1214,10 +1258,12 @@ int pb_run_execute(const pb_run_config *cfg, pb_recorder *rec, pb_run_summary *o
         rc = pb_err_set(err, PB_ENOMEM, "out of memory starting a run");
         goto out;
     }
+    if ((rc = targets_init(e, err)) != 0)
+        goto out;
     pb_http_config http = {
         .url = e->url,
-        .targets = &cfg->request,
-        .n_targets = 1,
+        .targets = e->n_targets > 0 ? e->targets : &cfg->request,
+        .n_targets = e->n_targets > 0 ? e->n_targets : 1,
         .timeout = cfg->timeout,
         .ok = &cfg->ok_status,
         .cacert = cfg->cacert,

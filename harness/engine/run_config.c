@@ -10,6 +10,7 @@
 
 #include "http_lanes.h"
 #include "registry.h"
+#include "rng.h"
 #include "run_config.h"
 #include "threshold.h"
 #include "trailing.h"
@@ -45,6 +46,8 @@ void pb_run_config_cleanup(pb_run_config *cfg)
 {
     free(cfg->target_url);
     pb_target_cleanup(&cfg->request);
+    free(cfg->targets_path);
+    pb_targets_cleanup(&cfg->targets);
     free(cfg->cacert);
     free(cfg->db_path);
     pb_mock_config_destroy(cfg->mock);
@@ -189,6 +192,24 @@ int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value, p
         }
         return set_string(&cfg->target_url, name, value, err);
     }
+    if (strcmp(name, "targets") == 0 || strcmp(name, "targets-format") == 0) {
+        int rc = strcmp(name, "targets") == 0
+                     ? set_string(&cfg->targets_path, name, value, err)
+                     : pb_targets_parse_format(value, &cfg->targets_format, err);
+        if (rc != 0 || cfg->targets_path == NULL)
+            return rc;
+        /* read now, so that a mistake is refused before anything starts
+         * (again should --targets-format follow) */
+        pb_targets_cleanup(&cfg->targets);
+        return pb_targets_load(cfg->targets_path, cfg->targets_format, &cfg->targets, err);
+    }
+    if (strcmp(name, "targets-order") == 0) {
+        if (strcmp(value, "round-robin") != 0 && strcmp(value, "random") != 0)
+            return pb_err_set(err, PB_EINVAL,
+                              "--targets-order: expected round-robin or random, got \"%s\"", value);
+        cfg->targets_random = strcmp(value, "random") == 0;
+        return 0;
+    }
     if (strcmp(name, "method") == 0)
         return pb_target_set_method(&cfg->request, value, err);
     if (strcmp(name, "header") == 0)
@@ -297,6 +318,15 @@ int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value, p
     return rc;
 }
 
+uint32_t pb_run_target_of(const pb_run_config *cfg, uint64_t task)
+{
+    if (cfg->targets.n <= 1)
+        return 0;
+    /* a task keeps its target through its retries */
+    uint64_t k = cfg->targets_random ? pb_mix64(cfg->seed ^ pb_mix64(task)) : task;
+    return (uint32_t)(k % cfg->targets.n);
+}
+
 bool pb_run_config_is_flag(const char *name)
 {
     return strcmp(name, "quiet") == 0 || strcmp(name, "json") == 0 ||
@@ -320,6 +350,11 @@ int pb_run_config_check(const pb_run_config *cfg, pb_err *err)
         if (rc != 0)
             return rc;
     }
+    if (cfg->targets.n > 0 &&
+        (strcmp(cfg->request.method, "GET") != 0 || cfg->request.body != NULL))
+        return pb_err_set(err, PB_EINVAL,
+                          "--targets: each target has its own method and body; --method and "
+                          "--body describe one request (--header adds to every target)");
     if (cfg->cacert != NULL && cfg->insecure)
         return pb_err_set(err, PB_EINVAL,
                           "--cacert and --insecure: expected one of them (--insecure verifies "
@@ -501,6 +536,25 @@ char *pb_run_config_to_json(const pb_run_config *cfg)
     free(shown);
     bad |= json_object_set_new(root, "request", request_json(&cfg->request, &cfg->secrets));
     bad |= json_object_set_new(root, "ok_status", json_string(cfg->ok_status.text));
+    if (cfg->targets.n > 0) {
+        /* the targets are stored once per run, here; rows name them by index */
+        json_t *list = json_array(), *t = json_object();
+        bad |= list == NULL || t == NULL;
+        for (uint32_t i = 0; !bad && i < cfg->targets.n; i++)
+            bad |= json_array_append_new(list, request_json(&cfg->targets.items[i], &cfg->secrets));
+        if (!bad) {
+            bad |= json_object_set_new(t, "file", json_string(cfg->targets_path));
+            bad |= json_object_set_new(
+                t, "format",
+                json_string(pb_targets_format_name(cfg->targets_format, cfg->targets_path)));
+            bad |= json_object_set_new(t, "order",
+                                       json_string(cfg->targets_random ? "random" : "round-robin"));
+            bad |= json_object_set(t, "list", list);
+            bad |= json_object_set(root, "targets", t);
+        }
+        json_decref(list);
+        json_decref(t);
+    }
     if (cfg->cacert != NULL)
         bad |= json_object_set_new(root, "cacert", json_string(cfg->cacert));
     if (cfg->insecure)

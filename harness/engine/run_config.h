@@ -15,6 +15,7 @@
 #include "stages.h"
 #include "status_set.h"
 #include "target.h"
+#include "targets_file.h"
 
 #define PB_MAX_PHASES 32
 
@@ -41,6 +42,10 @@ typedef struct pb_run_config {
     char *cacert;            /* --cacert: CA certificates for https:// (malloc'd; NULL = the
                                 system's) */
     bool insecure;           /* --insecure: https:// certificates are not verified */
+    char *targets_path;      /* --targets FILE (malloc'd; NULL = the one request above) */
+    pb_targets_format targets_format; /* --targets-format (by the file's extension) */
+    pb_targets targets;               /* read from targets_path when given */
+    bool targets_random;     /* --targets-order random: a seeded draw per task, not in turn */
     pb_mock_config *mock;    /* owned; always present */
     pb_usec duration;        /* 0 = bound by `requests` */
     uint64_t requests;       /* 0 = bound by duration */
@@ -137,7 +142,16 @@ const char *pb_run_record_mode(uint32_t keep_every, char *buf, size_t len);
     "  --secret-header N    never show this header's values (Authorization, Cookie,\n"             \
     "                       Proxy-Authorization always; repeatable)\n"                             \
     "  --cacert FILE        CA certificates to verify an https:// target with\n"                   \
-    "  --insecure           do not verify an https:// target's certificate\n"
+    "  --insecure           do not verify an https:// target's certificate\n"                      \
+    "  --targets FILE       many requests, used in turn: Vegeta's format (METHOD URL,\n"           \
+    "                       headers, @BODY; a blank line between) or JSONL; a URL may\n"           \
+    "                       be a path on --target's (the mock's) server\n"                         \
+    "  --targets-format F   vegeta or jsonl (by extension: .jsonl and .json are jsonl)\n"          \
+    "  --targets-order O    round-robin (task N takes target N mod the count) or\n"                \
+    "                       random (a draw of the run's seed per task)\n"
+
+/* The target task `task` sends (round-robin or a seeded draw); 0 without --targets. */
+uint32_t pb_run_target_of(const pb_run_config *cfg, uint64_t task);
 
 /* Whether a flag of run_config_set (it takes no value on the command line). */
 bool pb_run_config_is_flag(const char *name);

@@ -110,6 +110,17 @@ void pb_run_summary_print(const pb_run_summary *s, const char *db, FILE *out)
 #undef SERVER_KIND_RECEIVED_BYTES
         fprintf(out, "\n");
     }
+    if (s->n_targets > 0) {
+        fprintf(out, "  targets     %u%s:\n", s->targets_total,
+                s->targets_total > s->n_targets ? " (the last line counts the rest too)" : "");
+        for (uint32_t i = 0; i < s->n_targets; i++) {
+            const pb_target_figures *t = &s->targets[i];
+            fprintf(out, "    %-4u %-40s %8" PRIu64 " requests  ok %5.1f%%  p50 %-8s p99 %s\n", i,
+                    t->label, t->attempts,
+                    t->network > 0 ? 100.0 * (double)t->ok / (double)t->network : 0.0,
+                    dur(t->p50, a, sizeof(a)), dur(t->p99, b, sizeof(b)));
+        }
+    }
     if (s->resent > 0)
         fprintf(out,
                 "  resent      %" PRIu64 " (libcurl re-sent them on a fresh connection after "
@@ -201,6 +212,25 @@ static int put_harness(json_t *root, const pb_run_summary *s)
 }
 
 /* Each mock phase's figures: the per-phase scoreboard's input. */
+/* Per target: index, label, requests, ok share, p50/p99 of the answered. */
+static json_t *targets_json(const pb_run_summary *s)
+{
+    json_t *arr = json_array();
+    for (uint32_t i = 0; arr != NULL && i < s->n_targets; i++) {
+        const pb_target_figures *f = &s->targets[i];
+        json_t *o = json_pack("{s:i,s:s,s:I,s:I,s:I,s:f,s:I,s:I}", "index", (int)i, "target",
+                              f->label, "requests", (json_int_t)f->attempts, "network",
+                              (json_int_t)f->network, "ok", (json_int_t)f->ok, "ok_share",
+                              f->network > 0 ? (double)f->ok / (double)f->network : 0.0, "p50_us",
+                              (json_int_t)f->p50, "p99_us", (json_int_t)f->p99);
+        if (o == NULL || json_array_append_new(arr, o) != 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
 static json_t *phases_json(const pb_run_summary *s)
 {
     json_t *arr = json_array();
@@ -318,6 +348,8 @@ char *pb_run_summary_to_json(const pb_run_summary *s)
     bad |= put(root, "phase_sent", phases);
     if (s->n_phases > 0)
         bad |= put(root, "phases", phases_json(s));
+    if (s->n_targets > 0)
+        bad |= put(root, "targets", targets_json(s));
     json_t *errors = json_object();
     bad |= errors == NULL;
     for (int o = 0; errors != NULL && o < PB_OUTCOME_COUNT; o++)

@@ -9,6 +9,7 @@
 
 #include "histogram.h"
 #include "phase_tally.h"
+#include "target_tally.h"
 #include "recorder.h"
 #include "run_config.h"
 #include "selfmon.h"
@@ -36,6 +37,10 @@ typedef struct pb_run_summary {
                                            (phase 0 when the target is not the built-in mock) */
     int n_phases;           /* mock phases the run reached (0 without the built-in mock) */
     pb_phase_figures phases[PB_MAX_PHASES]; /* each attempt in the phase its task was due in */
+    uint32_t n_targets;                     /* --targets counted apart (0 without the option) */
+    uint32_t targets_total;                 /* targets in the file (the last place takes those
+                                               beyond PB_TARGET_TALLY_MAX) */
+    pb_target_figures targets[PB_TARGET_TALLY_MAX];
     char pattern_name[32];
     char target[256];   /* URL requested (a password in it redacted) */
     bool insecure;      /* --insecure: https:// certificates were not verified */

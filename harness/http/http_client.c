@@ -540,7 +540,12 @@ int pb_http_create(uv_loop_t *loop, const pb_http_config *cfg, uint32_t slots, p
             rc = pb_err_set(err, PB_ENOMEM, "out of memory creating the HTTP client");
             goto fail;
         }
-        CURLUcode uc = curl_url_set(ht->url, CURLUPART_URL, url, 0);
+        /* a target's path is resolved against the client's URL */
+        CURLUcode uc = url[0] == '/' && cfg->url != NULL
+                           ? curl_url_set(ht->url, CURLUPART_URL, cfg->url, 0)
+                           : CURLUE_OK;
+        if (uc == CURLUE_OK)
+            uc = curl_url_set(ht->url, CURLUPART_URL, url, 0);
         if (uc != CURLUE_OK) {
             char *shown = pb_secrets_url(url);
             rc = pb_err_set(err, PB_EINVAL, "%s: not a URL libcurl can use: %s",

@@ -339,6 +339,81 @@ static void https_with_cacert_without_and_insecure(void **state)
     test_nginx_stop(&ng);
 }
 
+/* The requests of target i in the summary's per-target table. */
+static int64_t target_requests(json_t *summary, size_t i)
+{
+    json_t *t = json_array_get(json_object_get(summary, "targets"), i);
+    json_t *v = json_object_get(t, "requests");
+    if (!json_is_integer(v))
+        fail_msg("the summary has no target %zu", i);
+    return json_integer_value(v);
+}
+
+/* A Vegeta file and a JSONL file, each used in turn: what nginx logs per
+ * path is what the summary counts per target. */
+static void targets_files_are_used_in_turn(void **state)
+{
+    scratch_db *c = *state;
+    test_nginx ng;
+    test_nginx_start(&ng, false);
+    char body[128], vegeta[128], jsonl[128];
+    snprintf(body, sizeof(body), "%s/b.json", c->dir);
+    snprintf(vegeta, sizeof(vegeta), "%s/targets.txt", c->dir);
+    snprintf(jsonl, sizeof(jsonl), "%s/targets.jsonl", c->dir);
+    write_file(body, "{\"k\": 12345}", 12);
+    char text[512];
+    int n = snprintf(text, sizeof(text),
+                     "# three targets, round-robin\n"
+                     "GET /a\nX-Demo: one\n\n"
+                     "POST %sb\nContent-Type: application/json\n@%s\n\n"
+                     "DELETE /c\n",
+                     ng.url, body);
+    write_file(vegeta, text, (size_t)n);
+    static const char lines[] = "{\"url\": \"/j1\"}\n"
+                                "{\"method\": \"PUT\", \"url\": \"/j2\", \"body\": \"hello\", "
+                                "\"header\": {\"X-Demo\": \"two\"}}\n";
+    write_file(jsonl, lines, sizeof(lines) - 1);
+
+    pb_child ch;
+    const char *v[] = {"--target", ng.url,          "--targets", vegeta, "--requests",
+                       "31",       "--concurrency", "4",         "--db", c->db,
+                       "--quiet",  "--json",        NULL};
+    if (run_cli(&ch, "run", v) != 0)
+        fail_msg("run --targets failed: %s", ch.err);
+    json_t *s = summary_json(&ch);
+    assert_int_equal(target_requests(s, 0), 11);
+    assert_int_equal(target_requests(s, 1), 10);
+    assert_int_equal(target_requests(s, 2), 10);
+    json_decref(s);
+    pb_child_cleanup(&ch);
+    const char *j[] = {"--target", ng.url,       "--targets", jsonl,  "--targets-order",
+                       "random",   "--requests", "40",        "--db", c->db,
+                       "--quiet",  "--json",     NULL};
+    if (run_cli(&ch, "run", j) != 0)
+        fail_msg("run --targets failed: %s", ch.err);
+    s = summary_json(&ch);
+    int64_t j1 = target_requests(s, 0), j2 = target_requests(s, 1);
+    assert_int_equal(j1 + j2, 40);
+    assert_true(j1 > 0 && j2 > 0);
+    json_decref(s);
+    pb_child_cleanup(&ch);
+
+    char *log = test_slurp(ng.log, NULL);
+    assert_non_null(log);
+    if (count_lines(log, "GET /a HTTP/1.1 - one") != 11 ||
+        count_lines(log, "POST /b HTTP/1.1 12 -") != 10 ||
+        count_lines(log, "DELETE /c HTTP/1.1 - -") != 10 ||
+        count_lines(log, "GET /j1 HTTP/1.1 - -") != j1 ||
+        count_lines(log, "PUT /j2 HTTP/1.1 5 two") != j2)
+        fail_msg("j1 %lld, j2 %lld; nginx logged:\n%s", (long long)j1, (long long)j2, log);
+    free(log);
+    /* the targets are stored once, with the run */
+    assert_int_equal(test_db_int(c->db, "SELECT json_array_length(config_json, '$.targets.list') "
+                                        "FROM runs WHERE id = 1"),
+                     3);
+    test_nginx_stop(&ng);
+}
+
 /* The mock over TLS, as `run`'s built-in mock and as `patternbench mock`. */
 static void the_mock_serves_https_the_same_way(void **state)
 {
@@ -409,6 +484,16 @@ static void mistakes_in_requests_exit_2_before_anything_starts(void **state)
     snprintf(pem, sizeof(pem), "%s/only.pem", c->dir); /* read, never used: refused first */
     static const char pem_text[] = "-----BEGIN CERTIFICATE-----\n";
     write_file(pem, pem_text, sizeof(pem_text) - 1);
+    char bad_line[96], empty[96], bad_json[96];
+    snprintf(bad_line, sizeof(bad_line), "%s/bad.txt", c->dir);
+    snprintf(empty, sizeof(empty), "%s/empty.txt", c->dir);
+    snprintf(bad_json, sizeof(bad_json), "%s/bad.jsonl", c->dir);
+    static const char bad_text[] = "GET /a\n\nGET\n";
+    write_file(bad_line, bad_text, sizeof(bad_text) - 1);
+    static const char comments[] = "# nothing but comments\n\n";
+    write_file(empty, comments, sizeof(comments) - 1);
+    static const char bad_lines[] = "{\"url\": \"/a\"}\n{\"method\": \"GET\"}\n";
+    write_file(bad_json, bad_lines, sizeof(bad_lines) - 1);
     const struct {
         const char *args[6];
         const char *says[2];
@@ -427,11 +512,17 @@ static void mistakes_in_requests_exit_2_before_anything_starts(void **state)
         {{"--cacert", "/nonexistent/ca.pem"}, {"--cacert /nonexistent/ca.pem", "cannot read"}},
         {{"--cacert", ok_cert, "--insecure"}, {"--cacert and --insecure", NULL}},
         {{"--tls-cert", pem}, {"--tls-cert and --tls-key", NULL}},
+        {{"--targets", bad_line}, {"--targets ", ".txt:3: expected a request line"}},
+        {{"--targets", empty}, {"--targets ", "at least one target"}},
+        {{"--targets", bad_json}, {".jsonl:2: ", "\"url\""}},
+        {{"--targets", "/nonexistent/t.txt"}, {"--targets /nonexistent/t.txt", "cannot read"}},
+        {{"--targets-format", "xml"}, {"--targets-format", "vegeta or jsonl"}},
+        {{"--targets-order", "sideways"}, {"--targets-order", "round-robin or random"}},
         {{"--tls-cert", "/nonexistent/c.pem"}, {"--tls-cert /nonexistent/c.pem", "cannot read"}},
         {{"--tls-key", ok_cert}, {"--tls-key /etc/hostname", "PEM"}},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        const char *args[12] = {"--db", c->db, "--requests", "1"};
+        const char *args[16] = {"--db", c->db, "--requests", "1"};
         int n = 4;
         for (int k = 0; cases[i].args[k] != NULL; k++)
             args[n++] = cases[i].args[k];
@@ -462,6 +553,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(secrets_reach_the_server_and_no_output, scratch_db_setup,
                                         scratch_db_teardown),
         cmocka_unit_test_setup_teardown(https_with_cacert_without_and_insecure, scratch_db_setup,
+                                        scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(targets_files_are_used_in_turn, scratch_db_setup,
                                         scratch_db_teardown),
         cmocka_unit_test_setup_teardown(the_mock_serves_https_the_same_way, scratch_db_setup,
                                         scratch_db_teardown),

@@ -14,6 +14,7 @@
 #include "secrets.h"
 #include "status_set.h"
 #include "target.h"
+#include "targets_file.h"
 
 static void a_target_takes_methods_headers_and_bodies(void **state)
 {
@@ -137,12 +138,70 @@ static void secrets_are_redacted_by_name_in_any_case(void **state)
     free(u);
 }
 
+static void targets_files_parse_with_lines_in_errors(void **state)
+{
+    (void)state;
+    pb_targets t;
+    pb_err err = {0};
+    static const char vegeta[] = "# comment\r\n"
+                                 "GET http://127.0.0.1:8080/a?x=1\r\n"
+                                 "X-One: 1\r\n"
+                                 "\r\n"
+                                 "\n"
+                                 "HEAD /b\n"
+                                 "\n"
+                                 "PATCH /c\n"
+                                 "Authorization: Bearer t\n";
+    assert_int_equal(
+        pb_targets_parse(vegeta, sizeof(vegeta) - 1, "v.txt", PB_TARGETS_BY_EXTENSION, &t, &err),
+        0);
+    assert_int_equal(t.n, 3);
+    assert_string_equal(t.items[0].url, "http://127.0.0.1:8080/a?x=1");
+    assert_int_equal(t.items[0].n_headers, 1);
+    assert_string_equal(t.items[1].method, "HEAD");
+    assert_string_equal(t.items[1].url, "/b");
+    assert_string_equal(t.items[2].headers->data, "Authorization: Bearer t");
+    pb_targets_cleanup(&t);
+
+    static const struct {
+        const char *text, *source, *says;
+    } bad[] = {
+        {"GET /a\nX-One 1\n", "v.txt", "--targets v.txt:2: --header"},
+        {"GET /a\n\nPOST\n", "v.txt", "--targets v.txt:3: expected a request line"},
+        {"GET /a\n@/nonexistent/b\n", "v.txt", "--targets v.txt:2: --body @/nonexistent/b"},
+        {"GET /a\n@/etc/hostname\nX-One: 1\n", "v.txt", "--targets v.txt:3: expected a blank line"},
+        {"GET ftp://h/\n", "v.txt", "--targets v.txt:1: expected an http://"},
+        {"G T /a\n", "v.txt", "--targets v.txt:1: expected a request line"},
+        {"\n# only comments\n", "v.txt", "--targets v.txt: expected at least one target"},
+        {"", "e.jsonl", "--targets e.jsonl: expected at least one target"},
+        {"{\"url\": \"/a\"}\n[1]\n", "j.jsonl", "--targets j.jsonl:2: expected a JSON object"},
+        {"{\"url\": \"/a\", \"headers\": {}}\n", "j.jsonl", "j.jsonl:1: unknown key \"headers\""},
+        {"{\"url\": \"/a\", \"header\": {\"X\": 1}}\n", "j.jsonl", "\"header\".\"X\""},
+        {"{\"url\": \"/a\", \"body\": \"x\", \"body_file\": \"y\"}\n", "j.jsonl", "not both"},
+        {"{\"method\": \"GET\"}\n", "j.jsonl", "--targets j.jsonl:1: \"url\""},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int rc = pb_targets_parse(bad[i].text, strlen(bad[i].text), bad[i].source,
+                                  PB_TARGETS_BY_EXTENSION, &t, &err);
+        if (rc == 0 || strstr(err.msg, bad[i].says) == NULL)
+            fail_msg("case %zu: rc %d, \"%s\"", i, rc, err.msg);
+        assert_int_equal(t.n, 0);
+    }
+    /* --targets-format overrides the extension */
+    static const char json[] = "{\"url\": \"/a\", \"body\": \"@not-a-file\"}\n";
+    assert_int_equal(pb_targets_parse(json, sizeof(json) - 1, "t.txt", PB_TARGETS_JSONL, &t, &err),
+                     0);
+    assert_string_equal(t.items[0].body, "@not-a-file"); /* a JSON body is the text itself */
+    pb_targets_cleanup(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_target_takes_methods_headers_and_bodies),
         cmocka_unit_test(ok_statuses_are_codes_and_classes),
         cmocka_unit_test(secrets_are_redacted_by_name_in_any_case),
+        cmocka_unit_test(targets_files_parse_with_lines_in_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
