@@ -275,6 +275,7 @@ int pb_recorder_open(const char *path, uint32_t ring_rows, pb_recorder **out, pb
         goto cleanup;
     r->path = strdup(path);
     r->dir = dir_of(path);
+    r->wal_fd = -1;
     if (r->path == NULL || r->dir == NULL || pb_hist_create_latency(&r->scratch) != 0) {
         rc = pb_err_set(err, PB_ENOMEM, "%s: out of memory for the recorder", path);
         goto cleanup;

@@ -20,6 +20,10 @@
 #define WRITER_NICE 5   /* the writer thread's nice value */
 #define DRAIN_MAX 4096u /* slots handled between looks at the clock and commands */
 #define COMMIT_INTERVAL_US (1 * PB_USEC_PER_SEC)
+/* Disk space held past the end of the WAL while the disk guard is on, so that
+ * the writes after another process fills the disk (the rollup, the run's
+ * end) still fit. */
+#define ROOM_BYTES (1024 * 1024)
 #define COMMIT_ROWS 65536u /* a drained ring commits once this many rows are pending */
 #define IDLE_WAIT_US (100 * PB_USEC_PER_MS)
 #define MAX_OPEN_RUNS 16
@@ -99,6 +103,7 @@ struct pb_recorder {
     int error;              /* sticky: after a write error rows are counted as lost */
     char *dir;              /* the database's folder, for its free space */
     pb_usec last_disk_look; /* when the writer last looked at the free space */
+    int wal_fd;             /* the WAL, for keep_room; -1 until opened */
 
     _Atomic uint64_t rows_written, rows_lost, commits, stalls, stall_us;
     _Atomic uint64_t rows_unstored; /* counted by the rollup, not stored (sample, rollup only) */

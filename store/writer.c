@@ -3,6 +3,7 @@
  * commits at least once a second, and executes the synchronous calls
  * (begin/end of runs and compares, flush, stop) in order with the records. */
 #include <assert.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,8 +171,39 @@ static void go_rollup_only(pb_recorder *r, struct open_run *run, uint64_t free_b
     writer_event(r, run->id, run->last_t_us, PB_EVENT_DISK, (double)free_bytes, DISK_LOW_DETAIL);
 }
 
+/* The WAL's size, its descriptor opened on first use (only the WAL: SQLite
+ * keeps POSIX locks on the database file, which closing any other descriptor
+ * of it would drop); 0 when it cannot be read. */
+static uint64_t wal_size(pb_recorder *r)
+{
+    if (r->wal_fd < 0) {
+        char path[PATH_MAX];
+        if (snprintf(path, sizeof(path), "%s-wal", r->path) >= (int)sizeof(path))
+            return 0;
+        r->wal_fd = open(path, O_WRONLY | O_CLOEXEC);
+    }
+    struct stat st;
+    if (r->wal_fd < 0 || fstat(r->wal_fd, &st) != 0)
+        return 0;
+    return (uint64_t)st.st_size;
+}
+
+/* With the disk guard on: hold ROOM_BYTES of disk past the end of the WAL
+ * (allocated, its size unchanged) until the free space falls below the
+ * reserve, so that even when another process takes the last free byte, the
+ * checkpoint and the writes that end the run in order fit. Best effort: a
+ * disk without room (or without fallocate) simply gets none. */
+static void keep_room(pb_recorder *r)
+{
+    uint64_t size = wal_size(r);
+    if (r->wal_fd >= 0)
+        (void)fallocate(r->wal_fd, FALLOC_FL_KEEP_SIZE, (off_t)size, ROOM_BYTES);
+}
+
 /* At most once a second: the free space of the database's folder; below the
- * reserve every open run (and every later one) goes rollup-only. */
+ * reserve and what the WAL's checkpoint may add to the database, every open
+ * run (and every later one) goes rollup-only, and the WAL is checkpointed
+ * into the database at once, while that still fits. */
 static void look_at_disk(pb_recorder *r)
 {
     uint64_t reserve = atomic_load_explicit(&r->disk_reserve, memory_order_relaxed);
@@ -184,9 +216,22 @@ static void look_at_disk(pb_recorder *r)
         return; /* the figure stays as it was; the next look tries again */
     uint64_t free_bytes = (uint64_t)fs.f_bavail * (uint64_t)fs.f_frsize;
     atomic_store_explicit(&r->free_bytes, free_bytes, memory_order_relaxed);
-    if (reserve == 0 || free_bytes >= reserve || atomic_load(&r->disk_low))
+    if (reserve == 0 || atomic_load(&r->disk_low))
+        return;
+    keep_room(r);
+    if (free_bytes >= reserve + wal_size(r))
         return;
     atomic_store(&r->disk_low, true);
+    /* the room held past the WAL goes back to the disk, where the checkpoint
+     * needs it: the database grows by up to the WAL's pages. Passive: the WAL
+     * keeps its blocks, and the next write starts it over in them; a
+     * checkpoint that does not fit fails harmlessly, the frames staying in
+     * the WAL */
+    if (r->wal_fd >= 0)
+        (void)fallocate(r->wal_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                        (off_t)wal_size(r), ROOM_BYTES);
+    if (!r->in_txn)
+        (void)sqlite3_wal_checkpoint_v2(r->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     for (int i = 0; i < r->n_runs; i++)
         go_rollup_only(r, &r->runs[i], free_bytes);
 }
@@ -622,6 +667,10 @@ void *pb_writer_main(void *arg)
         if (handled == 0)
             writer_sleep(r, now);
     }
+    /* before SQLite closes (and may delete the WAL) */
+    if (r->wal_fd >= 0)
+        close(r->wal_fd);
+    r->wal_fd = -1;
     return NULL;
 }
 

@@ -180,6 +180,111 @@ static void a_disk_that_fills_up_stops_the_rows_not_the_run(void **state)
     pb_child_cleanup(&ch);
 }
 
+/* Fill the folder to its last byte, whatever else writes there meanwhile. */
+static void fill_disk_full(const char *dir)
+{
+    char path[160];
+    snprintf(path, sizeof(path), "%s/filler-full", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    static char block[4096];
+    for (int tries = 0; tries < 1 << 16; tries++) /* at most 256 MB: the tmpfs is 16 */
+        if (write(fd, block, sizeof(block)) < 0)
+            break;
+    close(fd);
+    struct statvfs fs;
+    assert_int_equal(statvfs(dir, &fs), 0);
+    assert_true((uint64_t)fs.f_bavail * fs.f_frsize < sizeof(block));
+}
+
+/* Wait (bounded) until the run's WAL holds more than `bytes`. */
+static void await_wal(const char *dir, const char *db, off_t bytes)
+{
+    int in = inotify_init1(IN_CLOEXEC);
+    assert_true(in >= 0);
+    assert_true(inotify_add_watch(in, dir, IN_MODIFY) >= 0);
+    for (int i = 0; i < 60; i++) {
+        struct pollfd p = {.fd = in, .events = POLLIN};
+        if (poll(&p, 1, 500) > 0) {
+            char buf[4096];
+            assert_true(read(in, buf, sizeof(buf)) > 0);
+        }
+        struct stat sb;
+        char wal[160];
+        snprintf(wal, sizeof(wal), "%s-wal", db);
+        if (stat(wal, &sb) == 0 && sb.st_size > bytes)
+            break;
+    }
+    close(in);
+}
+
+/* Another process takes the disk's last byte mid-run: the run still ends in
+ * order (not 'running'), its rollup counts every request, its rows are the
+ * summary's. */
+static void a_disk_filled_to_the_last_byte_still_ends_the_run(void **state)
+{
+    struct disk *d = *state;
+    if (!disk_mount(d, 16))
+        skip();
+    const char *args[] = {"run", "--rate", "2000",           "--duration", "6s", "--db",
+                          d->db, "--json", "--disk-reserve", "1M",         NULL};
+    pb_child ch;
+    pb_child_spawn(&ch, args, NULL);
+    await_wal(d->dir, d->db, 64 * 1024);
+    fill_disk_full(d->dir);
+    pb_child_finish(&ch, PB_TEST_TIMEOUT_MS);
+    json_error_t je;
+    json_t *sum = json_loads(ch.out, 0, &je);
+    if (sum == NULL)
+        fail_msg("exit %d, no summary; stderr: %s", pb_child_exit_code(&ch), ch.err);
+    const char *status = json_string_value(json_object_get(sum, "run_status"));
+    json_int_t requests = json_integer_value(json_object_get(sum, "requests"));
+    json_int_t unstored = json_integer_value(json_object_get(sum, "rows_unstored"));
+    printf("a full disk mid-run: exit %d, run %s, %lld requests, %lld rows unstored\n",
+           pb_child_exit_code(&ch), status, (long long)requests, (long long)unstored);
+    assert_int_equal(pb_child_exit_code(&ch), 0);
+    assert_string_equal(status, "completed");
+    assert_true(json_is_true(json_object_get(sum, "disk_low")));
+    json_decref(sum);
+    pb_child_cleanup(&ch);
+    /* free a little, so that the checks can open the database */
+    char filler[160];
+    snprintf(filler, sizeof(filler), "%s/filler-full", d->dir);
+    assert_int_equal(truncate(filler, 0), 0);
+    assert_int_equal(test_db_int(d->db, "SELECT COUNT(*) FROM runs WHERE status = 'completed'"), 1);
+    assert_int_equal(test_db_int(d->db, "SELECT SUM(count) FROM seconds"), requests);
+    assert_int_equal(test_db_int(d->db, "SELECT COUNT(*) FROM requests"), requests - unstored);
+}
+
+/* With 700 kB free against a 1 MB reserve and a WAL larger than that, the
+ * run stops its rows, and the WAL's checkpoint still fits: no WAL is left
+ * behind, and the disk is not filled to its last bytes. */
+static void the_reserve_leaves_room_for_the_checkpoint(void **state)
+{
+    struct disk *d = *state;
+    if (!disk_mount(d, 16))
+        skip();
+    const char *args[] = {"run", "--rate", "4000",           "--duration", "6s", "--db",
+                          d->db, "--json", "--disk-reserve", "1M",         NULL};
+    pb_child ch;
+    pb_child_spawn(&ch, args, NULL);
+    await_wal(d->dir, d->db, 800 * 1024);
+    fill_disk(d->dir, 700 * 1024);
+    pb_child_finish(&ch, PB_TEST_TIMEOUT_MS);
+    assert_int_equal(pb_child_exit_code(&ch), 0);
+    pb_child_cleanup(&ch);
+    char wal[160];
+    snprintf(wal, sizeof(wal), "%s-wal", d->db);
+    struct stat sb;
+    if (stat(wal, &sb) == 0)
+        fail_msg("%s left behind, %lld bytes", wal, (long long)sb.st_size);
+    struct statvfs fs;
+    assert_int_equal(statvfs(d->dir, &fs), 0);
+    printf("700 kB free at the start of the fill, %llu kB after the run\n",
+           (unsigned long long)fs.f_bavail * fs.f_frsize / 1024);
+    assert_true((uint64_t)fs.f_bavail * fs.f_frsize >= 64 * 1024);
+}
+
 static void bad_record_and_reserve_values_are_refused(void **state)
 {
     (void)state;
@@ -267,6 +372,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(closed_loop_is_judged_after_its_first_seconds, disk_setup,
                                         disk_teardown),
         cmocka_unit_test_setup_teardown(a_disk_that_fills_up_stops_the_rows_not_the_run, disk_setup,
+                                        disk_teardown),
+        cmocka_unit_test_setup_teardown(a_disk_filled_to_the_last_byte_still_ends_the_run,
+                                        disk_setup, disk_teardown),
+        cmocka_unit_test_setup_teardown(the_reserve_leaves_room_for_the_checkpoint, disk_setup,
                                         disk_teardown),
         cmocka_unit_test(bad_record_and_reserve_values_are_refused),
         cmocka_unit_test(keep_requests_bounds_the_rows_not_the_rollup),
