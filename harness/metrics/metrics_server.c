@@ -193,7 +193,7 @@ static int listen_on(const pb_metrics_addr *a, int *fd_out, uint16_t *port, pb_e
     /* lets a restarted run take the port back from connections in TIME_WAIT;
      * a port someone listens on stays refused */
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
-        bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 64) != 0) {
+        bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, SOMAXCONN) != 0) {
         int e = errno;
         close(fd);
         return pb_err_set(err, PB_ENET, "--metrics: cannot listen on %s%s%s:%u: %s",
