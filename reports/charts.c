@@ -25,12 +25,12 @@ static const char *const run_colors[] = {"#0072B2", "#D55E00", "#009E73", "#CC79
 
 /* Legend names; the captions say who rejects (the breaker) and who drops (backpressure). */
 static const char *const outcome_titles[PB_OUTCOME_COUNT] = {
-    "ok", "http error", "timeout", "connect error", "reset",
-    "protocol error", "rejected", "dropped", "other error"};
+    "ok",       "http error", "timeout",    "connect error", "reset", "protocol error",
+    "rejected", "dropped",    "other error"};
 
-static const char *const outcome_colors[PB_OUTCOME_COUNT] = {
-    "#009E73", "#D55E00", "#E69F00", "#CC79A7", "#882255",
-    "#AA4499", "#56B4E9", "#0072B2", "#777777"};
+static const char *const outcome_colors[PB_OUTCOME_COUNT] = {"#009E73", "#D55E00", "#E69F00",
+                                                             "#CC79A7", "#882255", "#AA4499",
+                                                             "#56B4E9", "#0072B2", "#777777"};
 
 /* Columns of runN.dat, as gnuplot numbers them. */
 enum {
@@ -58,23 +58,23 @@ enum {
 
 /* What the data say about one run, to leave out curves that have nothing. */
 struct run_facts {
-    size_t rows;              /* rows written to runN.dat */
-    bool latency;             /* some finite latency */
+    size_t rows;  /* rows written to runN.dat */
+    bool latency; /* some finite latency */
     bool outcome[PB_OUTCOME_COUNT];
     bool limit, breaker, queue, retries;
     bool limit_events, breaker_events; /* limitN.dat / breakerN.dat written */
-    bool stairs;              /* runN.dat rows in start/end pairs */
-    bool percentiles;         /* percentilesN.dat written */
-    bool percentiles_exact;   /* from histograms, not summary points */
-    double max_x;             /* largest 1/(1-p) in percentilesN.dat */
-    double lat_min, lat_max;  /* range of percentilesN.dat values, ms */
+    bool stairs;                       /* runN.dat rows in start/end pairs */
+    bool percentiles;                  /* percentilesN.dat written */
+    bool percentiles_exact;            /* from histograms, not summary points */
+    double max_x;                      /* largest 1/(1-p) in percentilesN.dat */
+    double lat_min, lat_max;           /* range of percentilesN.dat values, ms */
 };
 
 struct ctx {
     const pb_report_data *d;
     const char *dir;
     pb_err *err;
-    double xscale;            /* seconds per x-axis unit */
+    double xscale; /* seconds per x-axis unit */
     const char *xunit;
     const pb_report_run *shade; /* the run whose phases shade time charts */
     struct run_facts *facts;
@@ -100,8 +100,7 @@ static int close_out(struct ctx *c, const char *name, FILE *f)
     if (fclose(f) != 0)
         bad = true;
     if (bad)
-        return pb_err_set(c->err, PB_EIO, "%s/%s: write failed: %s", c->dir, name,
-                          strerror(errno));
+        return pb_err_set(c->err, PB_EIO, "%s/%s: write failed: %s", c->dir, name, strerror(errno));
     return 0;
 }
 
@@ -235,23 +234,27 @@ static void plot_run_curve(struct ctx *c, FILE *f, bool *first, size_t i, const 
     char name[QUOTED_CAP];
     quote(r->label, LABEL_CHARS, name);
     plot_item(f, first);
-    fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%s with lines linecolor rgb '%s' linewidth %g "
-               "dashtype %d notitle",
+    fprintf(f,
+            "'run%" PRId64 ".dat' using ($1/xs):%s with lines linecolor rgb '%s' linewidth %g "
+            "dashtype %d notitle",
             r->data_id, col, color, width, dash);
     plot_item(f, first);
-    fprintf(f, "'run%" PRId64 ".dat' every %zu::%zu using ($1/xs):%s with points linecolor rgb "
-               "'%s' pointtype %d pointsize 0.9 notitle",
+    fprintf(f,
+            "'run%" PRId64 ".dat' every %zu::%zu using ($1/xs):%s with points linecolor rgb "
+            "'%s' pointtype %d pointsize 0.9 notitle",
             r->data_id, every, offset, col, color, point);
     /* hover: a label per row whose text the SVG shows under the mouse */
     plot_item(f, first);
-    fprintf(f, "'run%" PRId64 ".dat' every %zu using ($1/xs):%s:(sprintf('%%s\\nt = %%.1f %s\\n"
-               "%%.4g %s', %s, $1/xs, %s)) with labels hypertext point pointtype 7 pointsize "
-               "hover_ps linecolor rgb '%s' notitle",
+    fprintf(f,
+            "'run%" PRId64 ".dat' every %zu using ($1/xs):%s:(sprintf('%%s\\nt = %%.1f %s\\n"
+            "%%.4g %s', %s, $1/xs, %s)) with labels hypertext point pointtype 7 pointsize "
+            "hover_ps linecolor rgb '%s' notitle",
             r->data_id, hover, col, c->xunit, unit, name, val, color);
     if (title != NULL) {
         plot_item(f, first);
-        fprintf(f, "keyentry with linespoints linecolor rgb '%s' linewidth %g dashtype %d "
-                   "pointtype %d pointsize 0.9 title %s",
+        fprintf(f,
+                "keyentry with linespoints linecolor rgb '%s' linewidth %g dashtype %d "
+                "pointtype %d pointsize 0.9 title %s",
                 color, width, dash, point, title);
     }
 }
@@ -268,18 +271,20 @@ static int write_series(struct ctx *c, size_t ri)
     int rc = open_out(c, name, &f);
     if (rc != 0)
         return rc;
-    fprintf(f, "# patternbench report data: run %" PRId64 ", one row per %" PRIu64
-               " s of run time\n# columns: 1 t_s (middle of the row's time) 2 width_s"
-               " 3 attempts/s 4 sent/s 5 ok/s",
+    fprintf(f,
+            "# patternbench report data: run %" PRId64 ", one row per %" PRIu64
+            " s of run time\n# columns: 1 t_s (middle of the row's time) 2 width_s"
+            " 3 attempts/s 4 sent/s 5 ok/s",
             r->id, c->d->bucket_s);
     for (int o = 1; o < PB_OUTCOME_COUNT; o++)
         fprintf(f, " %d %s%%", COL_OK_RPS + o, pb_outcome_column((pb_outcome)o));
-    fprintf(f, " %d p50_ms %d p90_ms %d p99_ms %d max_ms %d limit %d in_flight %d queue"
-               " %d queue_max %d breaker(0=closed,1=half-open,2=open) %d drops/s"
-               " %d retries/s %d rejected/s %d failed%% %d phase\n",
-            COL_P50, COL_P90, COL_P99, COL_MAX, COL_LIMIT, COL_IN_FLIGHT, COL_QUEUE,
-            COL_QUEUE_MAX, COL_BREAKER, COL_DROPS_RPS, COL_RETRIES_RPS, COL_REJECTED_RPS,
-            COL_FAILED_PCT, COL_PHASE);
+    fprintf(f,
+            " %d p50_ms %d p90_ms %d p99_ms %d max_ms %d limit %d in_flight %d queue"
+            " %d queue_max %d breaker(0=closed,1=half-open,2=open) %d drops/s"
+            " %d retries/s %d rejected/s %d failed%% %d phase\n",
+            COL_P50, COL_P90, COL_P99, COL_MAX, COL_LIMIT, COL_IN_FLIGHT, COL_QUEUE, COL_QUEUE_MAX,
+            COL_BREAKER, COL_DROPS_RPS, COL_RETRIES_RPS, COL_REJECTED_RPS, COL_FAILED_PCT,
+            COL_PHASE);
     static const double breaker_level[] = {NAN, 0.0, 2.0, 1.0};
     /* A rollup row holds for its whole bucket: short series are drawn as stairs
      * (each row at its start and its end) so that a fault phase's effect lines
@@ -307,21 +312,21 @@ static int write_series(struct ctx *c, size_t ri)
                     fx->outcome[o] = true;
                 if (pb_outcome_is_failure((pb_outcome)o))
                     failed += pct;
-        }
-        num(f, p->p50_ms, ' ');
-        num(f, p->p90_ms, ' ');
-        num(f, p->p99_ms, ' ');
-        num(f, p->max_ms, ' ');
-        num(f, p->lim, ' ');
-        num(f, p->in_flight, ' ');
-        num(f, p->queue, ' ');
-        num(f, p->queue_max, ' ');
-        num(f, breaker_level[p->breaker >= 0 && p->breaker <= 3 ? p->breaker : 0], ' ');
-        num(f, p->outcomes[PB_OUTCOME_DROPPED_BY_BACKPRESSURE] / p->width_s, ' ');
-        num(f, p->retries / p->width_s, ' ');
-        num(f, p->outcomes[PB_OUTCOME_REJECTED_BY_BREAKER] / p->width_s, ' ');
-        num(f, failed, ' ');
-        num(f, p->phase, '\n');
+            }
+            num(f, p->p50_ms, ' ');
+            num(f, p->p90_ms, ' ');
+            num(f, p->p99_ms, ' ');
+            num(f, p->max_ms, ' ');
+            num(f, p->lim, ' ');
+            num(f, p->in_flight, ' ');
+            num(f, p->queue, ' ');
+            num(f, p->queue_max, ' ');
+            num(f, breaker_level[p->breaker >= 0 && p->breaker <= 3 ? p->breaker : 0], ' ');
+            num(f, p->outcomes[PB_OUTCOME_DROPPED_BY_BACKPRESSURE] / p->width_s, ' ');
+            num(f, p->retries / p->width_s, ' ');
+            num(f, p->outcomes[PB_OUTCOME_REJECTED_BY_BREAKER] / p->width_s, ' ');
+            num(f, failed, ' ');
+            num(f, p->phase, '\n');
         }
         fx->rows++;
         if (isfinite(p->p50_ms) || isfinite(p->p99_ms))
@@ -409,8 +414,9 @@ static int write_percentiles(struct ctx *c, size_t ri)
     int rc = open_out(c, name, &f);
     if (rc != 0)
         return rc;
-    fprintf(f, "# patternbench report data: run %" PRId64 ", latency percentile distribution "
-               "(%s)\n# columns: 1 1/(1-p) 2 percentile 3 latency_ms\n",
+    fprintf(f,
+            "# patternbench report data: run %" PRId64 ", latency percentile distribution "
+            "(%s)\n# columns: 1 1/(1-p) 2 percentile 3 latency_ms\n",
             r->id, exact ? "merged per-second histograms" : "the run summary's percentiles");
     struct pct_writer w = {f, fx};
     if (exact) {
@@ -523,8 +529,7 @@ static int add_chart(struct ctx *c, const char *name, const char *title, const c
 
 /* ---- the charts ---- */
 
-static int finish(struct ctx *c, FILE *f, const char *name, const char *title,
-                  const char *caption)
+static int finish(struct ctx *c, FILE *f, const char *name, const char *title, const char *caption)
 {
     char script[64];
     snprintf(script, sizeof(script), "%s.gp", name);
@@ -569,16 +574,15 @@ static int chart_throughput(struct ctx *c)
             point_value value;
         } panels[] = {
             {"goodput", "ok/s", COL_OK_RPS, 2.0, 0.9, 0.42, value_ok_rps},
-            {"attempts sent", "sent/s", COL_SENT_RPS, 1.5, 0.34, 0.09,
-             value_sent_rps},
+            {"attempts sent", "sent/s", COL_SENT_RPS, 1.5, 0.34, 0.09, value_sent_rps},
         };
         for (size_t k = 0; k < 2; k++) {
             fprintf(f, "set tmargin at screen %g\nset bmargin at screen %g\n", panels[k].top,
                     panels[k].bottom);
             gp_time_axis(c, f, k == 1);
             gp_phases(c, f, k == 0);
-            fprintf(f, "set ylabel '%s'\nset yrange [0:*]\nset key title '%s'\n",
-                    panels[k].unit, panels[k].what);
+            fprintf(f, "set ylabel '%s'\nset yrange [0:*]\nset key title '%s'\n", panels[k].unit,
+                    panels[k].what);
             first = true;
             snprintf(num_col, sizeof(num_col), "%d", panels[k].col);
             for (size_t i = 0; i < c->d->n_runs; i++) {
@@ -601,21 +605,24 @@ static int chart_throughput(struct ctx *c)
         snprintf(num_col, sizeof(num_col), "%d", COL_OK_RPS);
         plot_run_curve(c, f, &first, 0, num_col, 2.5, "ok/s", "'succeeded (goodput)'");
         plot_item(f, &first);
-        fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '#777777' "
-                   "linewidth 1.2 dashtype 2 title 'attempts sent'",
+        fprintf(f,
+                "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '#777777' "
+                "linewidth 1.2 dashtype 2 title 'attempts sent'",
                 r->data_id, COL_SENT_RPS);
         if (fx->outcome[PB_OUTCOME_REJECTED_BY_BREAKER] ||
             fx->outcome[PB_OUTCOME_DROPPED_BY_BACKPRESSURE]) {
             plot_item(f, &first);
-            fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):($%d+$%d) with lines linecolor rgb "
-                       "'#CC79A7' linewidth 1.2 dashtype 3 title 'rejected or dropped'",
+            fprintf(f,
+                    "'run%" PRId64 ".dat' using ($1/xs):($%d+$%d) with lines linecolor rgb "
+                    "'#CC79A7' linewidth 1.2 dashtype 3 title 'rejected or dropped'",
                     r->data_id, COL_REJECTED_RPS, COL_DROPS_RPS);
         }
         fprintf(f, "\n");
     }
     char caption[320];
-    snprintf(caption, sizeof(caption), "%s%s. Shaded and named: the mock's phases (its fault "
-                                       "schedule). In the SVG the pointer shows time and value.",
+    snprintf(caption, sizeof(caption),
+             "%s%s. Shaded and named: the mock's phases (its fault "
+             "schedule). In the SVG the pointer shows time and value.",
              c->d->is_compare
                  ? "Top: goodput, requests that succeeded per second, per pattern (a legend "
                    "entry names the patterns whose line it covers). Below: attempts sent"
@@ -647,16 +654,18 @@ static void error_panel(struct ctx *c, FILE *f, size_t ri, bool labels)
             continue;
         snprintf(upper, sizeof(upper), "%s+$%d", lower, COL_OK_RPS + o);
         plot_item(f, &first);
-        fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):(%s):(%s) with filledcurves fillcolor "
-                   "rgb '%s' fillstyle solid 0.85 noborder title '%s'",
+        fprintf(f,
+                "'run%" PRId64 ".dat' using ($1/xs):(%s):(%s) with filledcurves fillcolor "
+                "rgb '%s' fillstyle solid 0.85 noborder title '%s'",
                 r->data_id, lower, upper, outcome_colors[o], outcome_titles[o]);
         assert(strlen(upper) < sizeof(lower));
         memcpy(lower, upper, strlen(upper) + 1);
     }
     if (!any) {
         plot_item(f, &first);
-        fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '#009E73' "
-                   "linewidth 2 title 'failed'",
+        fprintf(f,
+                "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '#009E73' "
+                "linewidth 2 title 'failed'",
                 r->data_id, COL_FAILED_PCT);
     }
     fprintf(f, "\n");
@@ -739,11 +748,11 @@ static int chart_latency(struct ctx *c)
             }
             char col[16];
             snprintf(col, sizeof(col), "%d", COL_P99);
-            plot_run_curve(c, f, &first, i, col, 2.0, "ms (p99)",
-                           legend_title(c, i, value_p99, q));
+            plot_run_curve(c, f, &first, i, col, 2.0, "ms (p99)", legend_title(c, i, value_p99, q));
             plot_item(f, &first);
-            fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '%s' "
-                       "linewidth 0.8 dashtype %d notitle",
+            fprintf(f,
+                    "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '%s' "
+                    "linewidth 0.8 dashtype %d notitle",
                     r->data_id, COL_P50, run_color(i), run_dashes[i % N_RUN_DASHES]);
             continue;
         }
@@ -758,8 +767,9 @@ static int chart_latency(struct ctx *c)
         };
         for (size_t k = 0; k < sizeof(lines) / sizeof(lines[0]); k++) {
             plot_item(f, &first);
-            fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '%s' %s "
-                       "title '%s'",
+            fprintf(f,
+                    "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '%s' %s "
+                    "title '%s'",
                     r->data_id, lines[k].col, lines[k].color, lines[k].style, lines[k].title);
         }
     }
@@ -819,8 +829,9 @@ static int chart_percentiles(struct ctx *c)
         if (!fx->percentiles)
             continue;
         plot_item(f, &first);
-        fprintf(f, "'percentiles%" PRId64 ".dat' using 1:3 with %s linecolor rgb '%s' "
-                   "linewidth 2 title %s%s",
+        fprintf(f,
+                "'percentiles%" PRId64 ".dat' using 1:3 with %s linecolor rgb '%s' "
+                "linewidth 2 title %s%s",
                 r->data_id,
                 fx->percentiles_exact ? "lines" : "linespoints pointtype 7 pointsize 0.8",
                 c->d->is_compare ? run_color(i) : "#0072B2", quote(r->label, LABEL_CHARS, q),
@@ -846,9 +857,10 @@ static int chart_compare(struct ctx *c)
     /* a run that lost results (semaphore --on-error propagate): its caller got
      * fewer successes than the server answered, drawn over the goodput */
     bool lost = pb_summary_any_lost(d);
-    fprintf(f, "# patternbench report data: compare %" PRId64 ", one row per run\n"
-               "# columns: 1 index 2 ok/s (goodput) 3 error%% 4 p99_ms 5 colour (0xRRGGBB)"
-               " 6 req/s (attempts sent) 7 delivered ok/s (successes that reached the caller)\n",
+    fprintf(f,
+            "# patternbench report data: compare %" PRId64 ", one row per run\n"
+            "# columns: 1 index 2 ok/s (goodput) 3 error%% 4 p99_ms 5 colour (0xRRGGBB)"
+            " 6 req/s (attempts sent) 7 delivered ok/s (successes that reached the caller)\n",
             d->compare_id);
     for (size_t i = 0; i < d->n_runs; i++) {
         const pb_report_totals *t = &d->runs[i].totals;
@@ -909,9 +921,10 @@ static int chart_compare(struct ctx *c)
                        "offset 0,-0.7 font ',9'\n");
             continue;
         }
-        fprintf(f, "plot 'compare.dat' using 1:%d:5 with boxes linecolor rgb variable, \\\n"
-                   "     '' using 1:%d:(sprintf('%%.4g', $%d)) with labels offset 0,0.7 "
-                   "font ',9'\n",
+        fprintf(f,
+                "plot 'compare.dat' using 1:%d:5 with boxes linecolor rgb variable, \\\n"
+                "     '' using 1:%d:(sprintf('%%.4g', $%d)) with labels offset 0,0.7 "
+                "font ',9'\n",
                 k + 2, k + 2, k + 2);
     }
     fprintf(f, "unset multiplot\n");
@@ -977,8 +990,9 @@ static void internals_limit(struct ctx *c, FILE *f)
     bool first = true;
     if (c->d->is_compare) {
         plot_item(f, &first);
-        fprintf(f, "keyentry with lines linecolor rgb '#444444' linewidth 2 title 'limit', "
-                   "keyentry %s linecolor rgb '#444444' title 'in flight'",
+        fprintf(f,
+                "keyentry with lines linecolor rgb '#444444' linewidth 2 title 'limit', "
+                "keyentry %s linecolor rgb '#444444' title 'in flight'",
                 c->d->n_runs > 0 && gauge_dots(&c->facts[0])
                     ? "with points pointtype 7 pointsize 0.7"
                     : "with lines linewidth 1.2 dashtype 2");
@@ -990,23 +1004,24 @@ static void internals_limit(struct ctx *c, FILE *f)
         if (fx->rows == 0 && !fx->limit_events)
             continue;
         const char *color = c->d->is_compare ? run_color(i) : "#0072B2";
-        const char *label =
-            c->d->is_compare ? legend_title(c, i, value_limit, q) : "'limit'";
+        const char *label = c->d->is_compare ? legend_title(c, i, value_limit, q) : "'limit'";
         int dash = c->d->is_compare ? run_dashes[i % N_RUN_DASHES] : 1;
         plot_item(f, &first);
         if (fx->limit_events)
-            fprintf(f, "'limit%" PRId64 ".dat' using ($1/xs):2 with steps linecolor rgb '%s' "
-                       "linewidth 2 dashtype %d title %s",
+            fprintf(f,
+                    "'limit%" PRId64 ".dat' using ($1/xs):2 with steps linecolor rgb '%s' "
+                    "linewidth 2 dashtype %d title %s",
                     r->data_id, color, dash, label);
         else
-            fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '%s' "
-                       "linewidth 2 dashtype %d title %s",
+            fprintf(f,
+                    "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '%s' "
+                    "linewidth 2 dashtype %d title %s",
                     r->data_id, COL_LIMIT, color, dash, label);
         if (fx->rows > 0) {
             plot_item(f, &first);
             char how[96];
-            fprintf(f, "'run%" PRId64 ".dat' %s linecolor rgb '%s' %s",
-                    r->data_id, gauge_plot(fx, COL_IN_FLIGHT, true, how, sizeof(how)),
+            fprintf(f, "'run%" PRId64 ".dat' %s linecolor rgb '%s' %s", r->data_id,
+                    gauge_plot(fx, COL_IN_FLIGHT, true, how, sizeof(how)),
                     c->d->is_compare ? color : "#D55E00",
                     c->d->is_compare ? "notitle" : "title 'in flight'");
         }
@@ -1033,12 +1048,14 @@ static void internals_breaker(struct ctx *c, FILE *f)
         const char *label = c->d->is_compare ? quote(r->label, LABEL_CHARS, q) : "'state'";
         plot_item(f, &first);
         if (fx->breaker_events)
-            fprintf(f, "'breaker%" PRId64 ".dat' using ($1/xs):($2+%g) with steps linecolor "
-                       "rgb '%s' linewidth 2 title %s",
+            fprintf(f,
+                    "'breaker%" PRId64 ".dat' using ($1/xs):($2+%g) with steps linecolor "
+                    "rgb '%s' linewidth 2 title %s",
                     r->data_id, off, color, label);
         else
-            fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):($%d+%g) with steps linecolor "
-                       "rgb '%s' linewidth 2 title %s",
+            fprintf(f,
+                    "'run%" PRId64 ".dat' using ($1/xs):($%d+%g) with steps linecolor "
+                    "rgb '%s' linewidth 2 title %s",
                     r->data_id, COL_BREAKER, off, color, label);
     }
     fprintf(f, "\nset ytics autofreq\nset grid ytics\n");
@@ -1067,14 +1084,15 @@ static void internals_queue(struct ctx *c, FILE *f)
         const char *color = c->d->is_compare ? run_color(i) : "#0072B2";
         plot_item(f, &first);
         char how[96];
-        fprintf(f, "'run%" PRId64 ".dat' %s linecolor rgb '%s' title %s",
-                r->data_id, gauge_plot(&c->facts[i], COL_QUEUE, false, how, sizeof(how)), color,
+        fprintf(f, "'run%" PRId64 ".dat' %s linecolor rgb '%s' title %s", r->data_id,
+                gauge_plot(&c->facts[i], COL_QUEUE, false, how, sizeof(how)), color,
                 c->d->is_compare ? quote(r->label, LABEL_CHARS, q) : "'queue depth'");
         if (!c->facts[i].outcome[PB_OUTCOME_DROPPED_BY_BACKPRESSURE])
             continue;
         plot_item(f, &first);
-        fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d axes x1y2 with lines linecolor rgb "
-                   "'%s' linewidth 1.2 dashtype 2 %s",
+        fprintf(f,
+                "'run%" PRId64 ".dat' using ($1/xs):%d axes x1y2 with lines linecolor rgb "
+                "'%s' linewidth 1.2 dashtype 2 %s",
                 r->data_id, COL_DROPS_RPS, c->d->is_compare ? color : "#D55E00",
                 c->d->is_compare ? "notitle" : "title 'drops/s (right)'");
     }
@@ -1092,8 +1110,9 @@ static void internals_retries(struct ctx *c, FILE *f)
         if (!c->facts[i].retries)
             continue;
         plot_item(f, &first);
-        fprintf(f, "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '%s' "
-                   "linewidth 2 title %s",
+        fprintf(f,
+                "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '%s' "
+                "linewidth 2 title %s",
                 r->data_id, COL_RETRIES_RPS, c->d->is_compare ? run_color(i) : "#CC79A7",
                 c->d->is_compare ? quote(r->label, LABEL_CHARS, q) : "'retries/s'");
     }
@@ -1118,7 +1137,7 @@ static int chart_internals(struct ctx *c)
             p.n, c->subject, 60.0 / h, 1.0 - 55.0 / h, 55.0 / h);
     size_t k = 0;
     void (*const draw[4])(struct ctx *, FILE *) = {internals_limit, internals_breaker,
-                                                  internals_queue, internals_retries};
+                                                   internals_queue, internals_retries};
     const bool on[4] = {p.limit, p.breaker, p.queue, p.retries};
     for (int i = 0; i < 4; i++) {
         if (!on[i])
@@ -1163,7 +1182,9 @@ int pb_charts_write(const pb_report_data *d, const char *dir, pb_charts *out, pb
         snprintf(subject, sizeof(subject), "compare %" PRId64, d->compare_id);
     else
         snprintf(subject, sizeof(subject), "%s", "");
-    quote(subject[0] != '\0' ? subject : d->is_compare ? d->title : d->runs[0].label,
+    quote(subject[0] != '\0' ? subject
+          : d->is_compare    ? d->title
+                             : d->runs[0].label,
           TITLE_CHARS, c.subject);
 
     int rc = 0;
