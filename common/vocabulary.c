@@ -45,7 +45,7 @@ const char *pb_outcome_column(pb_outcome o)
 bool pb_outcome_is_failure(pb_outcome o)
 {
     switch (o) {
-#define FAILURE_CASE(XX, name, value, text, column, failure)                                       \
+#define FAILURE_CASE(XX, name, value, text, column, failure, title, colour)                        \
     case PB_OUTCOME_##name:                                                                        \
         return failure;
         PB_OUTCOME_ROWS(FAILURE_CASE, unused)

@@ -14,22 +14,29 @@
 #include "errors.h"
 
 /* How one request (or one would-be request) ended, written once as
- *   ROW(XX, enum suffix, stored integer, name, rollup column, counts as failure).
+ *   ROW(XX, enum suffix, stored integer, name, rollup column, counts as failure,
+ *       legend title, chart colour).
  * The integer goes into the low 4 bits of requests.code (so at most 15), the
  * name into summaries and the requests_v view, the rollup column is the
  * outcome's column of the `seconds` table. A failure is an attempt that reached
- * the network and failed (not a breaker rejection or a backpressure drop).
- * Expand it through PB_OUTCOME_MAP or PB_OUTCOME_ROLLUP_MAP, not directly. */
+ * the network and failed (not a breaker rejection or a backpressure drop). The
+ * legend title and colour are how every chart draws the outcome (colours from
+ * Okabe-Ito, told apart with the common colour-vision deficiencies); they are
+ * not stored. Expand it through PB_OUTCOME_MAP, PB_OUTCOME_ROLLUP_MAP or
+ * PB_OUTCOME_STYLE_MAP, not directly. */
 #define PB_OUTCOME_ROWS(ROW, XX)                                                                   \
-    ROW(XX, OK, 0, "ok", "ok", false)                                                              \
-    ROW(XX, HTTP_ERROR, 1, "http_error", "http_error", true)                                       \
-    ROW(XX, TIMEOUT, 2, "timeout", "timeout", true)                                                \
-    ROW(XX, CONNECT_ERROR, 3, "connect_error", "connect_error", true)                              \
-    ROW(XX, RESET, 4, "reset", "reset", true)                                                      \
-    ROW(XX, PROTOCOL_ERROR, 5, "protocol_error", "protocol_error", true)                           \
-    ROW(XX, REJECTED_BY_BREAKER, 6, "rejected_by_breaker", "rejected", false)                      \
-    ROW(XX, DROPPED_BY_BACKPRESSURE, 7, "dropped_by_backpressure", "dropped", false)               \
-    ROW(XX, OTHER_ERROR, 8, "other_error", "other", true)
+    ROW(XX, OK, 0, "ok", "ok", false, "ok", "#009E73")                                             \
+    ROW(XX, HTTP_ERROR, 1, "http_error", "http_error", true, "http error", "#D55E00")              \
+    ROW(XX, TIMEOUT, 2, "timeout", "timeout", true, "timeout", "#E69F00")                          \
+    ROW(XX, CONNECT_ERROR, 3, "connect_error", "connect_error", true, "connect error", "#CC79A7")  \
+    ROW(XX, RESET, 4, "reset", "reset", true, "reset", "#882255")                                  \
+    ROW(XX, PROTOCOL_ERROR, 5, "protocol_error", "protocol_error", true, "protocol error",         \
+        "#AA4499")                                                                                 \
+    ROW(XX, REJECTED_BY_BREAKER, 6, "rejected_by_breaker", "rejected", false, "rejected",          \
+        "#56B4E9")                                                                                 \
+    ROW(XX, DROPPED_BY_BACKPRESSURE, 7, "dropped_by_backpressure", "dropped", false, "dropped",    \
+        "#0072B2")                                                                                 \
+    ROW(XX, OTHER_ERROR, 8, "other_error", "other", true, "other error", "#777777")
 
 /* XX(enum suffix, stored integer, name) once per outcome, in stored order. */
 #define PB_OUTCOME_MAP(XX) PB_OUTCOME_ROWS(PB_OUTCOME_ROW3_, XX)
@@ -37,8 +44,15 @@
 /* XX(enum suffix, stored integer, name, rollup column) once per outcome. */
 #define PB_OUTCOME_ROLLUP_MAP(XX) PB_OUTCOME_ROWS(PB_OUTCOME_ROW4_, XX)
 
-#define PB_OUTCOME_ROW3_(XX, name, value, text, column, failure) XX(name, value, text)
-#define PB_OUTCOME_ROW4_(XX, name, value, text, column, failure) XX(name, value, text, column)
+/* XX(enum suffix, legend title, chart colour) once per outcome. */
+#define PB_OUTCOME_STYLE_MAP(XX) PB_OUTCOME_ROWS(PB_OUTCOME_STYLE_, XX)
+
+#define PB_OUTCOME_ROW3_(XX, name, value, text, column, failure, title, colour)                    \
+    XX(name, value, text)
+#define PB_OUTCOME_ROW4_(XX, name, value, text, column, failure, title, colour)                    \
+    XX(name, value, text, column)
+#define PB_OUTCOME_STYLE_(XX, name, value, text, column, failure, title, colour)                   \
+    XX(name, title, colour)
 
 /* How a request ended; the value is the stored integer. */
 typedef enum pb_outcome {

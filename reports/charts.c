@@ -11,7 +11,16 @@
 #include <string.h>
 
 #include "gnuplot.h"
+#include "scoreboard.h"
 #include "summary.h"
+
+/* Time charts: the plots end at PLOT_RIGHT of the width; the legend starts at
+ * KEY_LEFT, leaving room between for a right axis's tics and label. A legend
+ * entry longer than KEY_LINE characters is wrapped onto a second line, so
+ * that every entry fits in the width left to it. */
+#define PLOT_RIGHT "0.70"
+#define KEY_LEFT "0.79"
+#define KEY_LINE 24
 
 /* Characters of database text shown in a legend entry or a title. */
 #define LABEL_CHARS 28
@@ -23,14 +32,19 @@ static const char *const run_colors[] = {"#0072B2", "#D55E00", "#009E73", "#CC79
                                          "#E69F00", "#56B4E9", "#000000", "#882255"};
 #define N_RUN_COLORS (sizeof(run_colors) / sizeof(run_colors[0]))
 
-/* Legend names; the captions say who rejects (the breaker) and who drops (backpressure). */
+/* Legend names and colours: the outcome table's (vocabulary.h); the captions
+ * say who rejects (the breaker) and who drops (backpressure). */
 static const char *const outcome_titles[PB_OUTCOME_COUNT] = {
-    "ok",       "http error", "timeout",    "connect error", "reset", "protocol error",
-    "rejected", "dropped",    "other error"};
+#define OUTCOME_TITLE(name, title, colour) [PB_OUTCOME_##name] = title,
+    PB_OUTCOME_STYLE_MAP(OUTCOME_TITLE)
+#undef OUTCOME_TITLE
+};
 
-static const char *const outcome_colors[PB_OUTCOME_COUNT] = {"#009E73", "#D55E00", "#E69F00",
-                                                             "#CC79A7", "#882255", "#AA4499",
-                                                             "#56B4E9", "#0072B2", "#777777"};
+static const char *const outcome_colors[PB_OUTCOME_COUNT] = {
+#define OUTCOME_COLOUR(name, title, colour) [PB_OUTCOME_##name] = colour,
+    PB_OUTCOME_STYLE_MAP(OUTCOME_COLOUR)
+#undef OUTCOME_COLOUR
+};
 
 /* Columns of runN.dat, as gnuplot numbers them. */
 enum {
@@ -71,7 +85,9 @@ struct run_facts {
 };
 
 struct ctx {
-    const pb_report_data *d;
+    const pb_report_data *d;   /* the runs time charts draw: with trials, each pattern's first */
+    const pb_report_data *all; /* every run */
+    const pb_scoreboard *sb;   /* per pattern over trials, by phase; NULL without a compare */
     const char *dir;
     pb_err *err;
     double xscale; /* seconds per x-axis unit */
@@ -205,9 +221,16 @@ static const char *legend_title(struct ctx *c, size_t i, point_value value, char
     for (size_t j = 0; value != NULL && j < i; j++) {
         if (!curves_coincide(&c->d->runs[i], &c->d->runs[j], value))
             continue;
-        char text[160];
-        snprintf(text, sizeof(text), "%.20s (= %.20s)", label, c->d->runs[j].label);
-        return quote(text, LABEL_CHARS + 20, buf);
+        char text[160], a[QUOTED_CAP], b[QUOTED_CAP];
+        const char *other = c->d->runs[j].label;
+        snprintf(text, sizeof(text), "%s (= %s)", label, other);
+        if (strlen(text) <= KEY_LINE)
+            return quote(text, KEY_LINE, buf);
+        /* a long pair goes on two lines rather than past the image's edge */
+        snprintf(text, sizeof(text), "(= %s)", other);
+        snprintf(buf, QUOTED_CAP, "%s.\"\\n\".%s", quote(label, KEY_LINE, a),
+                 quote(text, KEY_LINE, b));
+        return buf;
     }
     return quote(label, LABEL_CHARS, buf);
 }
@@ -523,7 +546,11 @@ static int add_chart(struct ctx *c, const char *name, const char *title, const c
     pb_chart *ch = &c->out->items[c->out->n++];
     snprintf(ch->name, sizeof(ch->name), "%s", name);
     snprintf(ch->title, sizeof(ch->title), "%s", title);
-    snprintf(ch->caption, sizeof(ch->caption), "%s", caption);
+    /* the time charts draw one trial of each pattern; the scoreboard's charts all */
+    bool one_of_many =
+        c->d != c->all && strcmp(name, "compare") != 0 && strcmp(name, "phases") != 0;
+    snprintf(ch->caption, sizeof(ch->caption), "%s%s", caption,
+             one_of_many ? " Each pattern's first trial is drawn." : "");
     return 0;
 }
 
@@ -564,8 +591,8 @@ static int chart_throughput(struct ctx *c)
         gp_begin(c, f, "throughput", 1100, h, "goodput and attempts over time");
         fprintf(f,
                 "set multiplot title 'Throughput — ' . %s font ',13'\n"
-                "set key at screen 0.81, graph 1 left top\n"
-                "set lmargin at screen 0.08\nset rmargin at screen 0.75\n",
+                "set key at screen " KEY_LEFT ", graph 1 left top\n"
+                "set lmargin at screen 0.08\nset rmargin at screen " PLOT_RIGHT "\n",
                 c->subject);
         static const struct {
             const char *what, *unit;
@@ -687,8 +714,8 @@ static int chart_errors(struct ctx *c)
     if (c->d->is_compare) {
         fprintf(f,
                 "set multiplot layout %zu,1 title 'Errors over time — ' . %s font ',13' "
-                "margins 0.08,0.75,%.4f,%.4f spacing 0,%.4f\n"
-                "set key at screen 0.81, graph 1 left top\n",
+                "margins 0.08," PLOT_RIGHT ",%.4f,%.4f spacing 0,%.4f\n"
+                "set key at screen " KEY_LEFT ", graph 1 left top\n",
                 n, c->subject, 60.0 / h, 1.0 - 55.0 / h, 55.0 / h);
         size_t k = 0;
         char q[QUOTED_CAP];
@@ -843,98 +870,322 @@ static int chart_percentiles(struct ctx *c)
                   "the x axis is 1/(1-p), so each decade is one more nine).");
 }
 
+/* A legend of coloured squares drawn across the bottom of the image, at most
+ * `per_row` entries a row, so that it fits whatever the panels' widths (a
+ * gnuplot key belongs to one panel and, in a narrow one, stacks down over
+ * the plots). Objects and labels from 900 up. */
+static void gp_bottom_legend(FILE *f, const char *const *names, const char *const *colours,
+                             size_t n, size_t per_row)
+{
+    char q[QUOTED_CAP];
+    size_t rows = (n + per_row - 1) / per_row;
+    double w = 0.9 / (double)per_row;
+    /* a name is cut to the characters its slot holds (about 7.5 px each at
+     * 10 pt on 1100 px, after the square) */
+    size_t chars = (size_t)(w * 1100.0 / 7.5) - 4;
+    for (size_t k = 0; k < n; k++) {
+        double x = 0.05 + w * (double)(k % per_row),
+               y = 0.02 + 0.04 * (double)(rows - 1 - k / per_row);
+        fprintf(f,
+                "set object %zu rectangle from screen %.4f, screen %.4f to screen %.4f, screen "
+                "%.4f fillcolor rgb '%s' fillstyle solid 0.85 noborder front\n"
+                "set label %zu %s at screen %.4f, screen %.4f left front font ',10'\n",
+                900 + k, x, y + 0.004, x + 0.014, y + 0.024, colours[k], 900 + k,
+                quote(names[k], chars, q), x + 0.02, y + 0.014);
+    }
+}
+
+/* Error bars from column lo to lo + 1 (hi) of the plot's data file, as
+ * vectors with flat heads: gnuplot's own errorbars leave a white disc at the
+ * mean over the bar. `index` selects a block ("index 2 ") or is "". */
+static void gp_error_bars(FILE *f, const char *index, int lo)
+{
+    fprintf(f,
+            ", \\\n     '' %susing 1:%d:(0):($%d-$%d) with vectors heads size screen 0.007,90 "
+            "linecolor rgb '#222222' linewidth 1.2 notitle",
+            index, lo, lo + 1, lo);
+}
+
+/* An interval's bounds for a data file: the mean itself when there is no
+ * interval (one trial), so that an error bar collapses onto the bar's top. */
+static void ci_cols(FILE *f, const pb_score_cell *c, pb_score_metric m, double k, char sep)
+{
+    if (!c->has[m]) {
+        fprintf(f, "nan nan nan%c", sep);
+        return;
+    }
+    num(f, c->ci[m].mean * k, ' ');
+    num(f, c->ci[m].lo * k, ' ');
+    num(f, c->ci[m].hi * k, sep);
+}
+
+/* A bar's label: the mean at three significant figures, quoted for gnuplot. */
+static void label_col(FILE *f, const pb_score_cell *c, pb_score_metric m, double k, char sep)
+{
+    char v[32];
+    fprintf(f, "\"%s\"%c", c->has[m] ? pb_score_sig3(c->ci[m].mean * k, v, sizeof(v)) : "", sep);
+}
+
+/* Mean over arm a's runs of what reached its caller per second. */
+static double delivered_of(const struct ctx *c, size_t a)
+{
+    double sum = 0.0;
+    size_t n = 0;
+    for (size_t i = 0; i < c->all->n_runs; i++)
+        if (strcmp(c->all->runs[i].label, c->sb->arm[a]) == 0 &&
+            isfinite(c->all->runs[i].totals.delivered_ok_rps)) {
+            sum += c->all->runs[i].totals.delivered_ok_rps;
+            n++;
+        }
+    return n > 0 ? sum / (double)n : NAN;
+}
+
+/* Columns of compare.dat, as gnuplot numbers them. */
+enum {
+    CMP_GOODPUT = 2, /* mean, lo, hi */
+    CMP_COLOUR = 5,
+    CMP_UNSERVED = 6, /* mean, lo, hi, % */
+    CMP_STACK = 9,    /* + outcome - 1: cumulative unserved %, outcomes 1.. */
+    CMP_CP99 = CMP_STACK + PB_OUTCOME_COUNT - 1, /* mean, lo, hi */
+    CMP_P99 = CMP_CP99 + 3,
+    CMP_DELIVERED,
+    CMP_LABELS, /* goodput, unserved, corrected p99: text at three significant figures */
+};
+
+/* The whole run per pattern, over its trials: goodput, the unserved share
+ * stacked by how the tasks ended (rejections and drops included), and the
+ * corrected p99 with the service p99 as a second mark. */
 static int chart_compare(struct ctx *c)
 {
-    const pb_report_data *d = c->d;
-    if (!d->is_compare || d->n_runs < 2)
+    const pb_scoreboard *sb = c->sb;
+    if (sb == NULL || sb->n_arms < 2)
         return 0;
+    size_t whole = sb->n_spans - 1;
+    bool bars = sb->n_trials > 1;
     FILE *f;
     int rc = open_out(c, "compare.dat", &f);
     if (rc != 0)
         return rc;
     double top[3] = {0, 0, 0};
-    bool any_p99 = false;
-    /* a run that lost results (semaphore --on-error propagate): its caller got
-     * fewer successes than the server answered, drawn over the goodput */
-    bool lost = pb_summary_any_lost(d);
+    bool any_p99 = false, lost = pb_summary_any_lost(c->all), used[PB_OUTCOME_COUNT] = {false};
     fprintf(f,
-            "# patternbench report data: compare %" PRId64 ", one row per run\n"
-            "# columns: 1 index 2 ok/s (goodput) 3 error%% 4 p99_ms 5 colour (0xRRGGBB)"
-            " 6 req/s (attempts sent) 7 delivered ok/s (successes that reached the caller)\n",
-            d->compare_id);
-    for (size_t i = 0; i < d->n_runs; i++) {
-        const pb_report_totals *t = &d->runs[i].totals;
-        fprintf(f, "%zu ", i);
-        num(f, t->ok_rps, ' ');
-        num(f, t->error_pct, ' ');
-        num(f, t->p99_ms, ' ');
-        fprintf(f, "%ld ", strtol(run_color(i) + 1, NULL, 16));
-        num(f, t->rps, ' ');
-        num(f, t->delivered_ok_rps, '\n');
-        top[0] = fmax(top[0], t->ok_rps);
-        top[1] = fmax(top[1], t->error_pct);
-        top[2] = fmax(top[2], t->p99_ms);
-        any_p99 = any_p99 || isfinite(t->p99_ms);
+            "# patternbench report data: the whole run per pattern, mean [95 %% interval] over "
+            "%zu trial%s\n"
+            "# columns: 1 index 2-4 goodput ok/s (mean lo hi) 5 colour (0xRRGGBB)"
+            " 6-8 unserved %% of tasks (mean lo hi)",
+            sb->n_trials, sb->n_trials == 1 ? "" : "s");
+    for (int o = 1; o < PB_OUTCOME_COUNT; o++)
+        fprintf(f, " %d %s%s", CMP_STACK + o - 1, o == 1 ? "cumulative unserved %: +" : "+",
+                pb_outcome_name((pb_outcome)o));
+    fprintf(f,
+            " %d-%d corrected p99 ms, from the intended start (mean lo hi) %d service p99 ms"
+            " %d delivered ok/s (successes that reached the caller) %d-%d labels\n",
+            CMP_CP99, CMP_CP99 + 2, CMP_P99, CMP_DELIVERED, CMP_LABELS, CMP_LABELS + 2);
+    for (size_t a = 0; a < sb->n_arms; a++) {
+        const pb_score_cell *x = pb_scoreboard_cell(sb, whole, a);
+        fprintf(f, "%zu ", a);
+        ci_cols(f, x, PB_SCORE_GOODPUT, 1.0, ' ');
+        fprintf(f, "%ld ", strtol(run_color(a) + 1, NULL, 16));
+        ci_cols(f, x, PB_SCORE_UNSERVED, 100.0, ' ');
+        double cum = 0.0;
+        for (int o = 1; o < PB_OUTCOME_COUNT; o++) {
+            cum += x->unserved_by[o] * 100.0;
+            used[o] = used[o] || x->unserved_by[o] > 0.0;
+            num(f, cum, ' ');
+        }
+        ci_cols(f, x, PB_SCORE_CP99, 1.0, ' ');
+        num(f, x->has_p99 ? x->p99.mean : NAN, ' ');
+        num(f, delivered_of(c, a), ' ');
+        label_col(f, x, PB_SCORE_GOODPUT, 1.0, ' ');
+        label_col(f, x, PB_SCORE_UNSERVED, 100.0, ' ');
+        label_col(f, x, PB_SCORE_CP99, 1.0, '\n');
+        const pb_score_metric m[3] = {PB_SCORE_GOODPUT, PB_SCORE_UNSERVED, PB_SCORE_CP99};
+        for (int k = 0; k < 3; k++)
+            if (x->has[m[k]])
+                top[k] = fmax(top[k],
+                              (bars ? x->ci[m[k]].hi : x->ci[m[k]].mean) * (k == 1 ? 100.0 : 1.0));
+        if (x->has_p99)
+            top[2] = fmax(top[2], x->p99.mean);
+        any_p99 = any_p99 || x->has[PB_SCORE_CP99];
     }
     rc = close_out(c, "compare.dat", f);
     if (rc == 0)
         rc = open_out(c, "compare.gp", &f);
     if (rc != 0)
         return rc;
-    gp_begin(c, f, "compare", 1100, 470, "comparison of the runs' totals");
+    gp_begin(c, f, "compare", 1100, 520, "comparison of the patterns' whole runs");
+    /* the outcomes the stack shows, named once under the panels */
+    const char *names[PB_OUTCOME_COUNT], *colours[PB_OUTCOME_COUNT];
+    size_t n_used = 0;
+    for (int o = 1; o < PB_OUTCOME_COUNT; o++)
+        if (used[o]) {
+            names[n_used] = outcome_titles[o];
+            colours[n_used++] = outcome_colors[o];
+        }
+    fprintf(f, "set label 899 'unserved, by outcome:' at screen 0.05, screen 0.075 left front "
+               "font ',10'\n");
+    gp_bottom_legend(f, names, colours, n_used, 8);
     fprintf(f,
             "set multiplot layout 1,3 title 'Comparison — ' . %s font ',13' "
-            "margins 0.06,0.98,0.26,0.86 spacing 0.07,0\n"
+            "margins 0.06,0.98,0.30,0.86 spacing 0.07,0\n"
             "set style fill solid 0.85 noborder\nset boxwidth 0.62\nunset key\n"
             "set grid noxtics ytics\nset xrange [-0.6:%zu.4]\n",
-            c->subject, d->n_runs - 1);
+            c->subject, sb->n_arms - 1);
     fprintf(f, "set xtics rotate by 30 right (");
     char q[QUOTED_CAP];
-    for (size_t i = 0; i < d->n_runs; i++)
-        fprintf(f, "%s%s %zu", i == 0 ? "" : ", ",
-                pb_gnuplot_quote_tic(d->runs[i].label, 20, q, sizeof(q)), i);
+    for (size_t a = 0; a < sb->n_arms; a++)
+        fprintf(f, "%s%s %zu", a == 0 ? "" : ", ",
+                pb_gnuplot_quote_tic(sb->arm[a], 20, q, sizeof(q)), a);
     fprintf(f, ")\n");
-    static const char *const titles[3] = {"Goodput (succeeded/s)", "Error rate (%)",
-                                          "p99 latency (ms)"};
+    /* labels sit above the error bar's top, never on it */
     for (int k = 0; k < 3; k++) {
-        fprintf(f, "set title '%s' font ',11'\n", titles[k]);
-        /* an all-zero column would leave gnuplot an empty range */
-        if (top[k] > 0)
-            fprintf(f, "set yrange [0:%g]\n", top[k] * 1.15);
-        else
-            fprintf(f, "set yrange [0:1]\n");
-        if (k == 2 && !any_p99) {
-            fprintf(f, "set label 1 'no latency recorded' at graph 0.5, graph 0.5 center\n"
-                       "plot 0 with lines linecolor rgb '#ffffff' notitle\nunset label 1\n");
-            continue;
+        fprintf(f, "set yrange [0:%g]\n", top[k] > 0 ? top[k] * 1.18 : 1.0);
+        int mean = k == 0 ? CMP_GOODPUT : k == 1 ? CMP_UNSERVED : CMP_CP99;
+        int label_y = bars ? mean + 2 : mean;
+        if (k == 0) {
+            fprintf(f, "set title 'Goodput (ok/s)%s' font ',11'\n",
+                    lost ? "; hatched: reached the caller" : "");
+            fprintf(f, "plot 'compare.dat' using 1:%d:%d with boxes linecolor rgb variable", mean,
+                    CMP_COLOUR);
+            if (lost)
+                fprintf(f,
+                        ", \\\n     '' using 1:%d with boxes fill transparent pattern 4 "
+                        "linecolor rgb '#222222'",
+                        CMP_DELIVERED);
+        } else if (k == 1) {
+            fprintf(f, "set title 'Unserved share of tasks (%%), by outcome' font ',11'\n");
+            bool first = true;
+            /* from the top of the stack down, each box hiding the part below it */
+            for (int o = PB_OUTCOME_COUNT - 1; o >= 1; o--) {
+                if (!used[o])
+                    continue;
+                fprintf(f, "%s'compare.dat' using 1:%d with boxes linecolor rgb '%s' notitle",
+                        first ? "plot " : ", \\\n     ", CMP_STACK + o - 1, outcome_colors[o]);
+                first = false;
+            }
+            if (first)
+                fprintf(f, "plot 'compare.dat' using 1:%d with boxes linecolor rgb '%s' notitle",
+                        CMP_UNSERVED, outcome_colors[PB_OUTCOME_HTTP_ERROR]);
+        } else {
+            fprintf(f, "set title 'Corrected p99 (ms); ◆ service p99' font ',11'\n");
+            if (!any_p99) {
+                fprintf(f, "set label 1 'no latency recorded' at graph 0.5, graph 0.5 center\n"
+                           "plot 0 with lines linecolor rgb '#ffffff' notitle\nunset label 1\n");
+                continue;
+            }
+            fprintf(f,
+                    "plot 'compare.dat' using 1:%d:%d with boxes linecolor rgb variable, \\\n"
+                    "     '' using 1:%d with points pointtype 13 pointsize 1.4 linecolor rgb "
+                    "'#222222'",
+                    mean, CMP_COLOUR, CMP_P99);
         }
-        if (k == 0 && lost) {
-            fprintf(f, "set title 'Goodput (succeeded/s; hatched: reached the caller)' "
-                       "font ',11'\n"
-                       "plot 'compare.dat' using 1:2:5 with boxes linecolor rgb variable, \\\n"
-                       "     '' using 1:7 with boxes fill transparent pattern 4 "
-                       "linecolor rgb '#222222', "
-                       "\\\n"
-                       "     '' using 1:2:(sprintf('%%.4g', $2)) with labels offset 0,0.7 "
-                       "font ',9', \\\n"
-                       "     '' using 1:7:($7 < $2 ? sprintf('%%.4g', $7) : '') with labels "
-                       "offset 0,-0.7 font ',9'\n");
-            continue;
-        }
-        fprintf(f,
-                "plot 'compare.dat' using 1:%d:5 with boxes linecolor rgb variable, \\\n"
-                "     '' using 1:%d:(sprintf('%%.4g', $%d)) with labels offset 0,0.7 "
-                "font ',9'\n",
-                k + 2, k + 2, k + 2);
+        if (bars)
+            gp_error_bars(f, "", mean + 1);
+        fprintf(f, ", \\\n     '' using 1:%d:%d with labels offset 0,0.8 font ',9' notitle\n",
+                label_y, CMP_LABELS + k);
     }
     fprintf(f, "unset multiplot\n");
-    return finish(c, f, "compare", "Comparison",
-                  lost ? "Whole-run totals per pattern: goodput (requests that succeeded per "
-                         "second; hatched, the successes that reached the caller, the rest lost "
-                         "with a failed batch), share of sent requests that failed, and p99 "
-                         "service latency."
-                       : "Whole-run totals per pattern: goodput (requests that succeeded per "
-                         "second), share of sent requests that failed, and p99 service latency.");
+    char caption[320];
+    snprintf(caption, sizeof(caption),
+             "Whole run per pattern%s: goodput (ok/s%s); unserved share of tasks, stacked by "
+             "outcome (rejections and drops included); corrected p99 from the intended start, "
+             "service p99 as a diamond.",
+             bars ? ", mean and 95 % interval over the trials" : " (one trial)",
+             lost ? "; hatched: reached the caller" : "");
+    return finish(c, f, "compare", "Comparison", caption);
+}
+
+/* Small multiples: for each mock phase, goodput (top row) and corrected p99
+ * (bottom row) per pattern, with 95 % intervals over the trials. */
+static int chart_phases(struct ctx *c)
+{
+    const pb_scoreboard *sb = c->sb;
+    if (sb == NULL || sb->n_spans < 3 || sb->n_arms < 2)
+        return 0;
+    size_t n = sb->n_spans - 1; /* the phases; the whole run is the compare chart's */
+    bool bars = sb->n_trials > 1;
+    FILE *f;
+    int rc = open_out(c, "phases.dat", &f);
+    if (rc != 0)
+        return rc;
+    fprintf(f, "# patternbench report data: per mock phase (one block each, gnuplot index = "
+               "phase), one row per pattern\n"
+               "# columns: 1 index 2-4 goodput ok/s (mean lo hi) 5-7 corrected p99 ms "
+               "(mean lo hi) 8 colour (0xRRGGBB)\n");
+    double top[2] = {0, 0};
+    for (size_t s = 0; s < n; s++) {
+        fprintf(f, "# phase %zu: %s\n", s, sb->span[s]);
+        for (size_t a = 0; a < sb->n_arms; a++) {
+            const pb_score_cell *x = pb_scoreboard_cell(sb, s, a);
+            fprintf(f, "%zu ", a);
+            ci_cols(f, x, PB_SCORE_GOODPUT, 1.0, ' ');
+            ci_cols(f, x, PB_SCORE_CP99, 1.0, ' ');
+            fprintf(f, "%ld\n", strtol(run_color(a) + 1, NULL, 16));
+            if (x->has[PB_SCORE_GOODPUT])
+                top[0] =
+                    fmax(top[0], bars ? x->ci[PB_SCORE_GOODPUT].hi : x->ci[PB_SCORE_GOODPUT].mean);
+            if (x->has[PB_SCORE_CP99])
+                top[1] = fmax(top[1], bars ? x->ci[PB_SCORE_CP99].hi : x->ci[PB_SCORE_CP99].mean);
+        }
+        fprintf(f, "\n\n");
+    }
+    rc = close_out(c, "phases.dat", f);
+    if (rc == 0)
+        rc = open_out(c, "phases.gp", &f);
+    if (rc != 0)
+        return rc;
+    gp_begin(c, f, "phases", 1100, 560, "goodput and corrected p99 per mock phase");
+    fprintf(f,
+            "set multiplot layout 2,%zu title 'By phase — ' . %s font ',13' "
+            "margins 0.07,0.99,0.16,0.86 spacing 0.02,0.1\n"
+            "set style fill solid 0.85 noborder\nset boxwidth 0.7\nunset key\n"
+            "set grid noxtics ytics\nset xrange [-0.6:%zu.4]\nunset xtics\n",
+            n, c->subject, sb->n_arms - 1);
+    const char *names[PB_SCORE_MAX_ARMS], *colours[PB_SCORE_MAX_ARMS];
+    for (size_t k = 0; k < sb->n_arms; k++) {
+        names[k] = sb->arm[k];
+        colours[k] = run_color(k);
+    }
+    gp_bottom_legend(f, names, colours, sb->n_arms, 6);
+    char q[QUOTED_CAP], a[32], b[32];
+    for (int row = 0; row < 2; row++) {
+        /* one scale per row, so that panels compare at a glance */
+        fprintf(f, "set yrange [0:%g]\n", top[row] > 0 ? top[row] * 1.1 : 1.0);
+        for (size_t s = 0; s < n; s++) {
+            char title[160];
+            snprintf(title, sizeof(title), "%s (%s-%s s)", sb->span[s],
+                     pb_score_sig3(sb->span_start_s[s], a, sizeof(a)),
+                     pb_score_sig3(sb->span_end_s[s], b, sizeof(b)));
+            if (row == 0)
+                fprintf(f, "set title %s font ',10'\n", quote(title, 30, q));
+            else
+                fprintf(f, "unset title\n");
+            if (s == 0)
+                fprintf(f, "set ylabel '%s'\nset format y '%%g'\n",
+                        row == 0 ? "goodput (ok/s)" : "corrected p99 (ms)");
+            else
+                fprintf(f, "unset ylabel\nset format y ''\n");
+            int col = row == 0 ? 2 : 5;
+            fprintf(f,
+                    "plot 'phases.dat' index %zu using 1:%d:8 with boxes linecolor rgb "
+                    "variable notitle",
+                    s, col);
+            if (bars) {
+                char index[32];
+                snprintf(index, sizeof(index), "index %zu ", s);
+                gp_error_bars(f, index, col + 1);
+            }
+            fprintf(f, "\n");
+        }
+    }
+    fprintf(f, "unset multiplot\n");
+    char caption[320];
+    snprintf(caption, sizeof(caption),
+             "Each mock phase on its own: goodput (top) and corrected p99 (bottom) per "
+             "pattern%s; every panel of a row shares its scale. A pattern with no answered "
+             "request in a phase has no p99 bar there.",
+             bars ? ", mean with its 95 % interval over the trials" : " (one trial)");
+    return finish(c, f, "phases", "By phase", caption);
 }
 
 /* Which internals panels have something to show. */
@@ -1132,8 +1383,8 @@ static int chart_internals(struct ctx *c)
     gp_begin(c, f, "internals", 1100, h, "pattern internals over time");
     fprintf(f,
             "set multiplot layout %zu,1 title 'Pattern internals — ' . %s font ',13' "
-            "margins 0.08,0.75,%.4f,%.4f spacing 0,%.4f\n"
-            "set key at screen 0.81, graph 1 left top\n",
+            "margins 0.08," PLOT_RIGHT ",%.4f,%.4f spacing 0,%.4f\n"
+            "set key at screen " KEY_LEFT ", graph 1 left top\n",
             p.n, c->subject, 60.0 / h, 1.0 - 55.0 / h, 55.0 / h);
     size_t k = 0;
     void (*const draw[4])(struct ctx *, FILE *) = {internals_limit, internals_breaker,
@@ -1155,13 +1406,45 @@ static int chart_internals(struct ctx *c)
                   "drops, and retries. Panels without data are left out.");
 }
 
+/* The runs time charts draw: with trials, each pattern's first (its label's
+ * first run), so that a chart has one curve per pattern. A shallow copy of
+ * d whose runs point into d's; *runs is to be freed. NULL runs: d itself. */
+static const pb_report_data *first_trials(const pb_report_data *d, const pb_scoreboard *sb,
+                                          pb_report_data *view, pb_report_run **runs)
+{
+    *runs = NULL;
+    if (sb == NULL || sb->n_trials < 2 || (*runs = calloc(sb->n_arms, sizeof(**runs))) == NULL)
+        return d;
+    *view = *d;
+    view->n_runs = 0;
+    for (size_t i = 0; i < d->n_runs; i++) {
+        bool seen = false;
+        for (size_t k = 0; k < view->n_runs && !seen; k++)
+            seen = strcmp((*runs)[k].label, d->runs[i].label) == 0;
+        if (!seen && view->n_runs < sb->n_arms)
+            (*runs)[view->n_runs++] = d->runs[i];
+    }
+    view->runs = *runs;
+    return view;
+}
+
 int pb_charts_write(const pb_report_data *d, const char *dir, pb_charts *out, pb_err *err)
 {
     memset(out, 0, sizeof(*out));
-    struct ctx c = {.d = d, .dir = dir, .err = err, .out = out};
+    pb_scoreboard *sb = NULL;
+    int rc = pb_report_scoreboard(d, &sb, err);
+    if (rc != 0)
+        return rc;
+    pb_report_data view;
+    pb_report_run *firsts;
+    struct ctx c = {.dir = dir, .err = err, .out = out, .all = d, .sb = sb};
+    c.d = d = first_trials(d, sb, &view, &firsts);
     c.facts = calloc(d->n_runs > 0 ? d->n_runs : 1, sizeof(*c.facts));
-    if (c.facts == NULL)
+    if (c.facts == NULL) {
+        pb_scoreboard_destroy(sb);
+        free(firsts);
         return pb_err_set(err, PB_ENOMEM, "report: out of memory");
+    }
     /* seconds for short runs, minutes up to half a day, hours beyond */
     if (d->span_s <= 900) {
         c.xscale = 1.0;
@@ -1187,7 +1470,6 @@ int pb_charts_write(const pb_report_data *d, const char *dir, pb_charts *out, pb
                              : d->runs[0].label,
           TITLE_CHARS, c.subject);
 
-    int rc = 0;
     for (size_t i = 0; i < d->n_runs && rc == 0; i++) {
         const pb_report_run *r = &d->runs[i];
         rc = write_series(&c, i);
@@ -1206,6 +1488,8 @@ int pb_charts_write(const pb_report_data *d, const char *dir, pb_charts *out, pb
     }
     if (rc == 0)
         rc = chart_compare(&c);
+    if (rc == 0)
+        rc = chart_phases(&c);
     if (rc == 0 && any_rows(&c)) {
         rc = chart_throughput(&c);
         if (rc == 0)
@@ -1218,5 +1502,7 @@ int pb_charts_write(const pb_report_data *d, const char *dir, pb_charts *out, pb
     if (rc == 0 && any_rows(&c))
         rc = chart_internals(&c);
     free(c.facts);
+    free(firsts);
+    pb_scoreboard_destroy(sb);
     return rc;
 }

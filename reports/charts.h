@@ -15,7 +15,7 @@
 typedef struct pb_chart {
     char name[32];
     char title[64];
-    char caption[320];
+    char caption[400];
 } pb_chart;
 
 /* The charts written, in the order a report shows them. */

@@ -239,6 +239,9 @@ static void scoreboard(FILE *f, const pb_report_data *d)
 {
     pb_scoreboard *sb = NULL;
     pb_err err = {0};
+    /* runs that were not one compare met different conditions: no winners */
+    if (d->is_cross)
+        return;
     if (pb_report_scoreboard(d, &sb, &err) != 0 || sb == NULL) {
         if (err.msg[0] != '\0') {
             fputs("<p class=\"notice\">No scoreboard: ", f);

@@ -320,16 +320,39 @@ int pb_scoreboard_from_summaries(const char *const *summaries, size_t n_arms, si
     return rc;
 }
 
+/* A summary's whole-run part from a run's totals (us latencies), as text. */
+static char *totals_summary(const pb_report_totals *t)
+{
+    json_t *root = json_pack("{s:I, s:I, s:I, s:f}", "requests", (json_int_t)t->requests, "tasks",
+                             (json_int_t)t->requests, "network", (json_int_t)t->sent,
+                             "duration_s", t->duration_s);
+    json_t *out = json_object(), *lat = json_object(), *corr = json_object();
+    for (int o = 0; out != NULL && o < PB_OUTCOME_COUNT; o++)
+        json_object_set_new(out, pb_outcome_name((pb_outcome)o),
+                            json_integer((json_int_t)t->outcomes[o]));
+    if (isfinite(t->p99_ms))
+        json_object_set_new(lat, "p99", json_integer((json_int_t)llround(t->p99_ms * 1e3)));
+    if (isfinite(t->cp99_ms))
+        json_object_set_new(corr, "p99", json_integer((json_int_t)llround(t->cp99_ms * 1e3)));
+    json_object_set_new(root, "outcomes", out);
+    json_object_set_new(root, "latency_us", lat);
+    json_object_set_new(root, "corrected_latency_us", corr);
+    char *text = root != NULL ? json_dumps(root, JSON_COMPACT) : NULL;
+    json_decref(root);
+    return text;
+}
+
 int pb_report_scoreboard(const pb_report_data *d, pb_scoreboard **out, pb_err *err)
 {
     *out = NULL;
-    if (!d->is_compare || d->is_cross || d->n_runs == 0)
+    if (!d->is_compare || d->n_runs == 0)
         return 0;
     size_t n = d->n_runs, n_arms = 0, n_trials = 0, with_summary = 0;
     size_t *arm_of = calloc(n, sizeof(*arm_of)), *trial_of = calloc(n, sizeof(*trial_of));
     const char **labels = calloc(n, sizeof(*labels));
     const char **texts = NULL;
-    int rc = arm_of == NULL || trial_of == NULL || labels == NULL
+    char **made = calloc(n, sizeof(*made)); /* summaries made from the rollup's totals */
+    int rc = arm_of == NULL || trial_of == NULL || labels == NULL || made == NULL
                  ? pb_err_set(err, PB_ENOMEM, "out of memory")
                  : 0;
     for (size_t r = 0; rc == 0 && r < n; r++) {
@@ -343,17 +366,25 @@ int pb_report_scoreboard(const pb_report_data *d, pb_scoreboard **out, pb_err *e
         arm_of[r] = a;
         trial_of[r] = k;
         n_trials = k + 1 > n_trials ? k + 1 : n_trials;
-        with_summary += d->runs[r].summary_json != NULL;
+        /* a run without a stored summary (still running, or killed) has its
+         * totals from the rollup: the whole run only */
+        if (d->runs[r].summary_json == NULL)
+            made[r] = totals_summary(&d->runs[r].totals);
+        with_summary += d->runs[r].summary_json != NULL || made[r] != NULL;
     }
     if (rc == 0 && with_summary > 0 && n_arms <= PB_SCORE_MAX_ARMS && n_trials <= MAX_TRIALS) {
         texts = calloc(n_arms * n_trials, sizeof(*texts));
         if (texts == NULL)
             rc = pb_err_set(err, PB_ENOMEM, "out of memory");
         for (size_t r = 0; rc == 0 && r < n; r++)
-            texts[arm_of[r] * n_trials + trial_of[r]] = d->runs[r].summary_json;
+            texts[arm_of[r] * n_trials + trial_of[r]] =
+                d->runs[r].summary_json != NULL ? d->runs[r].summary_json : made[r];
         if (rc == 0)
             rc = pb_scoreboard_from_summaries(texts, n_arms, n_trials, labels, out, err);
     }
+    for (size_t r = 0; made != NULL && r < n; r++)
+        free(made[r]);
+    free(made);
     free(arm_of);
     free(trial_of);
     free(labels);

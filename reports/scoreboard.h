@@ -110,9 +110,11 @@ int pb_scoreboard_from_summaries(const char *const *summaries, size_t n_arms, si
 
 struct pb_report_data;
 
-/* The scoreboard of a compare's page: its runs grouped by label in the order
- * they first ran, trial k of a label being its k-th run. *out is NULL (and 0
- * returned) when the page is not one compare, or its runs stored no summary. */
+/* The scoreboard of a page of several runs: its runs grouped by label in the
+ * order they first ran, trial k of a label being its k-th run (on a page of
+ * runs that were not one compare each run is its own). A run without a
+ * stored summary counts with its totals, for the whole run only. *out is NULL
+ * (and 0 returned) for a lone run's page. */
 int pb_report_scoreboard(const struct pb_report_data *d, pb_scoreboard **out,
                          pb_err *err) PB_MUST_CHECK;
 

@@ -221,6 +221,38 @@ static void breaker_spares_the_server_in_an_outage_and_serves_no_more(void **sta
     assert_ptr_equal(strstr(html, "<section"), board);
     assert_contains(board, "&#9733; queue");
     free(html);
+    /* the comparison chart's data: the corrected p99 (from the intended
+     * start) of each pattern, as the scoreboard has it, beside the service p99 */
+    snprintf(path, sizeof(path), "%s/report/compare.dat", fx->dir);
+    char *dat = test_slurp(path, NULL);
+    assert_contains(dat, "corrected p99 ms, from the intended start");
+    assert_contains(dat, "service p99 ms");
+    const char *line = dat;
+    for (int arm = 0; arm < 2; arm++) {
+        while (*line == '#')
+            line = strchr(line, '\n') + 1;
+        double v[32];
+        int k = 0;
+        const char *p = line;
+        while (k < 32 && *p != '\n' && *p != '\0') {
+            char *end;
+            v[k] = strtod(p, &end);
+            if (end == p) /* the quoted labels at the end */
+                break;
+            k++;
+            p = end;
+        }
+        assert_true(k >= 20);
+        double cp99 = metric(whole, order[arm], "corrected_p99", "mean");
+        /* column 17 (v[16]): the corrected p99's mean, written at 6 significant figures */
+        assert_true(fabs(v[16] - cp99) <= 1e-4 * cp99);
+        line = strchr(line, '\n') + 1;
+    }
+    free(dat);
+    snprintf(path, sizeof(path), "%s/report/phases.dat", fx->dir);
+    dat = test_slurp(path, NULL);
+    assert_contains(dat, "# phase 1: outage");
+    free(dat);
     json_decref(summary);
     json_decref(root);
 }
