@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "reader.h"
+#include "threshold_metric.h"
 
 uint64_t pb_report_bucket_seconds(uint64_t span_s, uint64_t max_points)
 {
@@ -67,32 +68,23 @@ static uint64_t json_count(json_t *obj, const char *key)
     return isfinite(v) && v > 0 ? (uint64_t)v : 0;
 }
 
-/* The unit of a threshold's value: the stored "unit", else the metric's kind
- * (the metric is the expression's name before its operator). */
+/* The unit of a threshold's value: the stored "unit", else the kind of the
+ * metric its expression names before the operator (files written before
+ * thresholds stored their unit). */
 static pb_report_unit threshold_unit(json_t *item, const char *expr)
 {
-    static const struct {
-        const char *name;
-        pb_report_unit unit;
-    } units[] = {{"us", PB_REPORT_UNIT_US},
-                 {"fraction", PB_REPORT_UNIT_FRACTION},
-                 {"per_s", PB_REPORT_UNIT_PER_S},
-                 {"count", PB_REPORT_UNIT_COUNT},
-                 {"pct_per_h", PB_REPORT_UNIT_PCT_PER_H}};
+    static const pb_report_unit of_kind[] = {[PB_THRESHOLD_LATENCY] = PB_REPORT_UNIT_US,
+                                             [PB_THRESHOLD_FRACTION] = PB_REPORT_UNIT_FRACTION,
+                                             [PB_THRESHOLD_RATE] = PB_REPORT_UNIT_PER_S,
+                                             [PB_THRESHOLD_COUNT] = PB_REPORT_UNIT_COUNT,
+                                             [PB_THRESHOLD_DRIFT] = PB_REPORT_UNIT_PCT_PER_H};
+    pb_threshold_kind kind;
     const char *stored = json_string_value(json_object_get(item, "unit"));
-    for (size_t i = 0; stored != NULL && i < sizeof(units) / sizeof(units[0]); i++)
-        if (strcmp(stored, units[i].name) == 0)
-            return units[i].unit;
-    size_t n = strcspn(expr, "<>=! ");
-    if (n == 10 && strncmp(expr, "error_rate", n) == 0)
-        return PB_REPORT_UNIT_FRACTION;
-    if (n == 3 && strncmp(expr, "rps", n) == 0)
-        return PB_REPORT_UNIT_PER_S;
-    static const char *const latencies[] = {"min", "mean", "p50", "p90", "p95", "p99",
-                                            "p999", "p99.9", "max", "cp50", "cp99"};
-    for (size_t i = 0; i < sizeof(latencies) / sizeof(latencies[0]); i++)
-        if (strlen(latencies[i]) == n && strncmp(expr, latencies[i], n) == 0)
-            return PB_REPORT_UNIT_US;
+    if (stored != NULL && pb_threshold_kind_from_unit(stored, &kind) == 0)
+        return of_kind[kind];
+    pb_threshold_metric_id id;
+    if (pb_threshold_metric_find(expr, strcspn(expr, "<>=! "), &id) == 0)
+        return of_kind[pb_threshold_metric_get(id)->kind];
     return PB_REPORT_UNIT_COUNT;
 }
 
