@@ -55,8 +55,8 @@ int pb_c2_run_trial(pb_c2_map *m, pb_impl impl, int rate, const pb_trial_plan *t
 {
     int rc = run_cell(&m->control, "isolate", impl, tp, seed, err);
     for (size_t i = 0; rc == 0 && i < PB_C2_RATES; i++)
-        for (size_t j = 0; rc == 0 && (rate < 0 || (size_t)rate == i) && j < PB_C2_BATCHES &&
-                           !pb_stop_requested;
+        for (size_t j = 0;
+             rc == 0 && (rate < 0 || (size_t)rate == i) && j < PB_C2_BATCHES && !pb_stop_requested;
              j++)
             rc = run_cell(&m->cell[i][j], "propagate", impl, tp, seed, err);
     return rc;
@@ -91,11 +91,11 @@ static json_t *cell_json(const pb_c2_cell *c)
     json_t *per_trial = json_array();
     for (size_t t = 0; t < c->n; t++)
         json_array_append_new(per_trial, json_real(c->cascade[t]));
-    json_t *j = json_pack("{s:f, s:i, s:i, s:f, s:I, s:I, s:I, s:I, s:o}", "error_rate", c->p,
-                          "batch", (int)c->batch, "trials", (int)c->n, "expected", c->expected,
-                          "ok", (json_int_t)c->ok, "failed", (json_int_t)c->failed, "lost",
-                          (json_int_t)c->lost, "cascaded", (json_int_t)c->cascaded,
-                          "cascade_per_trial", per_trial);
+    json_t *j =
+        json_pack("{s:f, s:i, s:i, s:f, s:I, s:I, s:I, s:I, s:o}", "error_rate", c->p, "batch",
+                  (int)c->batch, "trials", (int)c->n, "expected", c->expected, "ok",
+                  (json_int_t)c->ok, "failed", (json_int_t)c->failed, "lost", (json_int_t)c->lost,
+                  "cascaded", (json_int_t)c->cascaded, "cascade_per_trial", per_trial);
     if (c->ready) {
         json_object_set_new(j, "cascade", pb_ci_json(&c->ci));
         json_object_set_new(j, "versus_sheet",
@@ -128,12 +128,12 @@ json_t *pb_c2_map_json(const pb_c2_map *m)
         "missing", m->missing);
 }
 
-/* "12.3 ± 1.0 % [12.0] 94!", one trial's "12.3 % [12.0]", or "-". */
+/* "12.3 [11.3, 13.4] % [12.0] 94!", one trial's "12.3 % [12.0]", or "-". */
 static void cell_text(const pb_c2_cell *c, char *buf, size_t len)
 {
     if (c->ready)
-        snprintf(buf, len, "%5.1f ± %4.1f %% [%5.1f]%s", c->ci.mean * 100, c->ci.half * 100,
-                 c->expected * 100,
+        snprintf(buf, len, "%5.1f [%5.1f, %5.1f] %% [%5.1f]%s", c->ci.mean * 100, c->ci.lo * 100,
+                 c->ci.hi * 100, c->expected * 100,
                  c->versus_sheet == 0   ? " 94!"
                  : c->versus_sheet == 2 ? " ?"
                                         : "");
@@ -148,7 +148,7 @@ void pb_c2_map_print(FILE *out, const pb_c2_map *m, const char *who)
 {
     fprintf(out,
             "\n  C2 condition map, %s: cascade rate under propagate (successes the caller never "
-            "saw), measured ± 95 %% CI [expected]\n",
+            "saw), measured [95 %% interval] [expected]\n",
             who);
     if (m->missing[0] != '\0')
         fprintf(out, "  (%s)\n", m->missing);
@@ -156,7 +156,7 @@ void pb_c2_map_print(FILE *out, const pb_c2_map *m, const char *who)
     for (size_t j = 0; j < PB_C2_BATCHES; j++) {
         char h[32];
         snprintf(h, sizeof(h), "batch %u", pb_c2_batch(j));
-        fprintf(out, " | %-28s", h);
+        fprintf(out, " | %-34s", h);
     }
     fprintf(out, "\n");
     for (size_t i = 0; i < PB_C2_RATES; i++) {
@@ -166,14 +166,15 @@ void pb_c2_map_print(FILE *out, const pb_c2_map *m, const char *who)
         for (size_t j = 0; j < PB_C2_BATCHES; j++) {
             char t[64];
             cell_text(&m->cell[i][j], t, sizeof(t));
-            fprintf(out, " | %-28s", t);
+            fprintf(out, " | %-34s", t);
         }
         fprintf(out, "\n");
     }
-    fprintf(out,
-            "  control (isolate, %g %% x %u): %llu results, %llu lost; 94!: the interval "
-            "holds the sheet's 94 %% (± 5 points); ?: it holds 94 %% but is wider\n",
-            m->control.p * 100, m->control.batch,
-            (unsigned long long)(m->control.ok + m->control.failed),
-            (unsigned long long)m->control.lost);
+    fprintf(
+        out,
+        "  control (isolate, %g %% x %u): %llu results, %llu lost; 94!: the interval "
+        "holds the sheet's 94 %% and is at most 10 points wide; ?: it holds 94 %% but is wider\n",
+        m->control.p * 100, m->control.batch,
+        (unsigned long long)(m->control.ok + m->control.failed),
+        (unsigned long long)m->control.lost);
 }

@@ -46,14 +46,16 @@ typedef struct pb_c2_cell {
     uint32_t batch;
     size_t n;                                      /* trials done */
     double cascade[PB_C2_TRIALS_MAX];              /* per trial: cascaded / ok */
+    double trial_ok[PB_C2_TRIALS_MAX], trial_cascaded[PB_C2_TRIALS_MAX]; /* per trial */
     uint64_t ok, failed, lost, cascaded, requests; /* summed over trials */
     /* filled by pb_c2_cell_finish */
     bool ready; /* n >= 2 */
-    pb_ci ci;   /* of the trials' cascade rates */
+    pb_ci ci;   /* of the cascade rate: a share's interval (pb_stats_share95), within 0..1;
+                   half is half its width */
     double expected;
     int versus_sheet; /* the 95 % interval: -1 below 94 %, +1 above, 0 holds it and is
-                         at most PB_C2_DECISIVE_HALF wide each side, 2 holds it but is
-                         wider (undecided: more trials may tell) */
+                         at most 2 * PB_C2_DECISIVE_HALF wide, 2 holds it but is wider
+                         (undecided: more trials may tell) */
 } pb_c2_cell;
 
 /* Add one trial's counts (ok answers, failures, lost and cascaded results). */
@@ -77,7 +79,9 @@ void pb_c2_map_init(pb_c2_map *m);
 uint64_t pb_c2_tasks(uint32_t batch, uint64_t budget);
 
 /* C2's verdict from the finished map: the word ("reproduced only when ...",
- * "not measured") and a reason naming the cells where 94 % holds. */
+ * "not reproduced at any tested condition" when no cell's interval holds
+ * 94 %, "not measured") and a reason naming the cells where 94 % holds, or
+ * where independence says it would. */
 void pb_c2_verdict(const pb_c2_map *m, char *word, size_t wlen, char *reason, size_t rlen);
 
 #endif

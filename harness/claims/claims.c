@@ -13,11 +13,18 @@ static const char *const sem_c[] = {"batch", "1000", NULL};
 static const char *const sem_py[] = {"--batch", "1000", NULL};
 static const char *const bp_c[] = {"queue-size", "50", "put-timeout", "1s", NULL};
 static const char *const bp_py[] = {"--queue-size", "50", "--put-timeout", "1", NULL};
-static const char *const br_c[] = {"breaker-policy", "consecutive", "failure-threshold", "3",
-                                   "recovery-timeout", "60s", "half-open-calls", "0", NULL};
-static const char *const br_py[] = {"--failure-threshold", "3", "--recovery-timeout", "60", NULL};
-static const char *const ad_c[] = {"adaptive-policy", "seed", "min-limit", "2", "max-limit", "50",
+static const char *const br_c[] = {"breaker-policy",
+                                   "consecutive",
+                                   "failure-threshold",
+                                   "3",
+                                   "recovery-timeout",
+                                   "60s",
+                                   "half-open-calls",
+                                   "0",
                                    NULL};
+static const char *const br_py[] = {"--failure-threshold", "3", "--recovery-timeout", "60", NULL};
+static const char *const ad_c[] = {"adaptive-policy", "seed", "min-limit", "2",
+                                   "max-limit",       "50",   NULL};
 static const char *const ad_py[] = {"--min-limit", "2", "--max-limit", "50", NULL};
 
 /* The sheet's settings (scenarios/cheatsheet.json) at concurrency 20 unless
@@ -40,19 +47,18 @@ static const pb_arm arms[PB_ARM_COUNT] = {
 static const pb_claim claims[PB_CLAIM_COUNT] = {
     [PB_C1] = {"C1", "Queue-based approach beat semaphore by 356 req/sec",
                "queue 2,847 vs semaphore 2,491 req/s (ratio 1.143)"},
-    [PB_C2] = {"C2",
-               "error handling INSIDE the worker ... dropped my error cascade rate by 94%",
+    [PB_C2] = {"C2", "error handling INSIDE the worker ... dropped my error cascade rate by 94%",
                "-94 % cascade rate"},
     [PB_C3] = {"C3", "Based on 72-hour production benchmark data", "72 hours"},
-    [PB_C4] = {"C4", "Throughput stars: Queue 5, Semaphore 4, Backpressure 4, Circuit Breaker 3, "
-                     "Adaptive 5",
+    [PB_C4] = {"C4",
+               "Throughput stars: Queue 5, Semaphore 4, Backpressure 4, Circuit Breaker 3, "
+               "Adaptive 5",
                "5 4 4 3 5"},
 };
 
 /* C4's patterns at equal concurrency, healthy and with the fault phase. */
-static const pb_arm_id c4_healthy[] = {PB_ARM_QUEUE_20, PB_ARM_SEMAPHORE_20,
-                                       PB_ARM_BACKPRESSURE_20, PB_ARM_BREAKER_20,
-                                       PB_ARM_ADAPTIVE_20};
+static const pb_arm_id c4_healthy[] = {PB_ARM_QUEUE_20, PB_ARM_SEMAPHORE_20, PB_ARM_BACKPRESSURE_20,
+                                       PB_ARM_BREAKER_20, PB_ARM_ADAPTIVE_20};
 static const pb_arm_id c4_fault[] = {PB_ARM_QUEUE_20_FAULT, PB_ARM_SEMAPHORE_20_FAULT,
                                      PB_ARM_BACKPRESSURE_20_FAULT, PB_ARM_BREAKER_20_FAULT,
                                      PB_ARM_ADAPTIVE_20_FAULT};
@@ -118,8 +124,10 @@ void pb_arm_result_finish(pb_arm_result *r, const pb_arm *arm)
 {
     double rps[PB_TRIALS_MAX], good[PB_TRIALS_MAX], lat = 0.0;
     r->cpu_share = 0.0;
+    r->generator_bound = false;
     for (size_t i = 0; i < r->n; i++) {
         const pb_trial *t = &r->trials[i];
+        r->generator_bound = r->generator_bound || t->generator_bound;
         rps[i] = t->rps;
         good[i] = t->goodput;
         lat += t->mean_latency_ms;
@@ -211,8 +219,7 @@ static void verdict_c1(const pb_arm_result *res, pb_verdict *v)
                             ? "; client-bound: this measures the client, not the pattern"
                             : "";
     if (sheet > 0)
-        set(v, "reproduced", "at the sheet's settings %s (the sheet's ratio is 1.143)%s", a,
-            bound);
+        set(v, "reproduced", "at the sheet's settings %s (the sheet's ratio is 1.143)%s", a, bound);
     else if (equal > 0)
         set(v, "reproduced only when the concurrency is equal (20 vs 20)",
             "%s, as Little's law bounds (%.0f vs %.0f req/s), but at equal concurrency %s%s", a,
@@ -226,22 +233,48 @@ static void verdict_c1(const pb_arm_result *res, pb_verdict *v)
             q->n, a, b, bound);
 }
 
+/* Stars from the intervals: arms whose 95 % intervals overlap cannot be told
+ * apart, so they get the same stars, those of the best mean among them
+ * (overlap taken transitively); the others round(5 * mean / best). */
 static void stars_line(char *buf, size_t len, const pb_arm_result *res, const pb_arm_id *ids,
                        bool good, bool *matches)
 {
+    const pb_ci *ci[C4_PATTERNS];
+    int group[C4_PATTERNS];
     double best = 0.0;
     for (int i = 0; i < C4_PATTERNS; i++) {
-        double x = good ? res[ids[i]].goodput.mean : res[ids[i]].rps.mean;
-        best = x > best ? x : best;
+        ci[i] = good ? &res[ids[i]].goodput : &res[ids[i]].rps;
+        best = ci[i]->mean > best ? ci[i]->mean : best;
+        group[i] = i;
+    }
+    /* join overlapping pairs until nothing changes: five arms, a few passes */
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (int i = 0; i < C4_PATTERNS; i++)
+            for (int j = 0; j < C4_PATTERNS; j++)
+                if (group[i] != group[j] && ci[i]->lo <= ci[j]->hi && ci[j]->lo <= ci[i]->hi) {
+                    int g = group[i] < group[j] ? group[i] : group[j];
+                    group[i] = group[j] = g;
+                    changed = true;
+                }
     }
     size_t used = 0;
     *matches = true;
     for (int i = 0; i < C4_PATTERNS && used < len; i++) {
-        double x = good ? res[ids[i]].goodput.mean : res[ids[i]].rps.mean;
-        int s = pb_claims_stars(x, best);
+        double top = 0.0;
+        int first = -1; /* another arm of its group, to name */
+        for (int j = 0; j < C4_PATTERNS; j++)
+            if (group[j] == group[i]) {
+                top = ci[j]->mean > top ? ci[j]->mean : top;
+                if (j != i && first < 0)
+                    first = j;
+            }
+        int s = pb_claims_stars(top, best);
         *matches = *matches && abs(s - sheet_stars[i]) <= 1;
-        used += (size_t)snprintf(buf + used, len - used, "%s%s %d (sheet %d)", i ? ", " : "",
-                                 arms[ids[i]].pattern, s, sheet_stars[i]);
+        used += (size_t)snprintf(
+            buf + used, len - used, "%s%s %d (sheet %d%s%s%s)", i ? ", " : "", arms[ids[i]].pattern,
+            s, sheet_stars[i], first >= 0 ? "; its interval overlaps " : "",
+            first >= 0 ? arms[ids[first]].pattern : "", first >= 0 ? "'s, the same stars" : "");
     }
 }
 
@@ -254,7 +287,7 @@ static void verdict_c4(const pb_arm_result *res, pb_verdict *v)
         set(v, "not measured", "%s", missing);
         return;
     }
-    char h[256], f[256];
+    char h[400], f[400];
     bool healthy, fault;
     stars_line(h, sizeof(h), res, c4_healthy, false, &healthy);
     stars_line(f, sizeof(f), res, c4_fault, true, &fault);
@@ -268,8 +301,7 @@ static void verdict_c4(const pb_arm_result *res, pb_verdict *v)
         healthy ? "yes" : "no", h, fault ? "yes" : "no", f);
 }
 
-void pb_claims_verdict(pb_claim_id claim, const pb_arm_result *res, pb_impl impl,
-                       pb_verdict *out)
+void pb_claims_verdict(pb_claim_id claim, const pb_arm_result *res, pb_impl impl, pb_verdict *out)
 {
     (void)impl;
     switch (claim) {

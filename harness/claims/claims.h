@@ -69,6 +69,7 @@ typedef struct pb_arm_result {
                                  loop of that concurrency can get from this mock */
     double cpu_share;         /* the largest trial's client CPU seconds per second */
     bool client_bound;        /* cpu_share >= PB_CLIENT_BOUND_SHARE */
+    bool generator_bound;     /* some trial's engine found itself saturated */
 } pb_arm_result;
 
 /* Compute the intervals, the Little's-law bound and the client-bound flag. */

@@ -91,13 +91,14 @@ static void heat_colour(double v, char *buf, size_t len)
     snprintf(buf, len, "#ff%02x%02x", gb, gb);
 }
 
-/* "97.1 ± 2.0 %" of a cell's cascade interval, "97.1 % (1 trial)", or "-". */
+/* "97.1 [95.0, 98.4] %" of a cell's cascade interval, "97.1 % (1 trial)", or "-". */
 static void cell_text(const json_t *cell, char *buf, size_t len)
 {
     const json_t *ci = json_object_get(cell, "cascade");
     const json_t *per_trial = json_object_get(cell, "cascade_per_trial");
     if (json_is_object(ci))
-        snprintf(buf, len, "%.1f ± %.1f %%", 100 * num(ci, "mean"), 100 * num(ci, "half"));
+        snprintf(buf, len, "%.1f [%.1f, %.1f] %%", 100 * num(ci, "mean"), 100 * num(ci, "lo"),
+                 100 * num(ci, "hi"));
     else if (json_array_size(per_trial) == 1)
         snprintf(buf, len, "%.1f %% (1 trial)",
                  100 * json_number_value(json_array_get(per_trial, 0)));
@@ -133,7 +134,7 @@ static void html_map(FILE *f, const json_t *map, const char *who)
     pb_html_escape(f, str(map, "cascade_rate"));
     fprintf(f, "; expected ");
     pb_html_escape(f, str(map, "expected"));
-    fprintf(f, ". Measured ± 95 %% CI over trials, expected below it; a thick border marks the "
+    fprintf(f, ". Measured [95 %% interval for a share] over trials, expected below it; a thick border marks the "
                "cells whose interval holds the sheet's 94 %%.</p>\n<table class=\"map\"><tr>"
                "<th>errors \\ batch</th>");
     /* the cells are rate-major: one row per error rate */
@@ -184,7 +185,10 @@ static void html_verdict(FILE *f, const char *who, const json_t *v)
 {
     fprintf(f, "<p><b>%s:</b> <span class=\"verdict\">", who);
     pb_html_escape(f, str(v, "verdict"));
-    fprintf(f, "</span><br>");
+    fprintf(f, "</span>%s<br>",
+            json_is_true(json_object_get(v, "provisional"))
+                ? " <em>(provisional: --quick runs few, short trials)</em>"
+                : "");
     pb_html_escape(f, str(v, "reason"));
     fprintf(f, "</p>\n");
 }
@@ -270,7 +274,7 @@ static void md_map(FILE *f, const json_t *map, const char *who)
 {
     const json_t *cells = json_object_get(map, "cells");
     fprintf(f,
-            "\nCondition map, %s: cascade rate (%s), measured ± 95 %% CI [expected %s]; **bold**: "
+            "\nCondition map, %s: cascade rate (%s), measured [95 %% interval] [expected %s]; **bold**: "
             "the interval holds the sheet's 94 %%.\n\n| errors |",
             who, str(map, "cascade_rate"), str(map, "expected"));
     size_t n = json_array_size(cells), cols = 0;
@@ -341,8 +345,13 @@ static void write_md(FILE *f, const json_t *root)
             }
         }
         const json_t *c = json_object_get(claim, "c"), *p = json_object_get(claim, "python");
-        fprintf(f, "\n**Verdict (C patterns): %s.** %s\n\n**Verdict (Python reference): %s.** %s\n",
-                str(c, "verdict"), str(c, "reason"), str(p, "verdict"), str(p, "reason"));
+        const char *caveat =
+            json_is_true(json_object_get(c, "provisional")) ? " (provisional: --quick)" : "";
+        fprintf(f,
+                "\n**Verdict (C patterns): %s%s.** %s\n\n**Verdict (Python reference): %s%s.** "
+                "%s\n",
+                str(c, "verdict"), caveat, str(c, "reason"), str(p, "verdict"), caveat,
+                str(p, "reason"));
     }
 }
 

@@ -192,6 +192,7 @@ int pb_trial_run_c(const pb_arm *arm, const pb_trial_plan *plan, uint64_t seed, 
         .cascaded = sum->pattern.cascaded,
         .server_requests = ms.requests,
         .run_id = sum->run_id,
+        .generator_bound = sum->has_harness && sum->harness.generator_bound,
     };
 
 done:

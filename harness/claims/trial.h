@@ -59,6 +59,7 @@ typedef struct pb_trial {
     uint64_t lost;            /* results that never reached the caller (propagate) */
     uint64_t cascaded;        /* the successes among them */
     int64_t run_id;           /* C: the run's id in the database (0 when not recorded) */
+    bool generator_bound;     /* C: the engine found itself saturated (its self-monitor) */
 } pb_trial;
 
 /* Run arm in C through pb_run_execute against a fresh mock seeded with seed.

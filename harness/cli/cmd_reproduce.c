@@ -191,16 +191,21 @@ static void print_arm(FILE *out, const pb_arm *arm, const pb_arm_result *res, in
             fprintf(out, " | %-50.50s", r->missing[0] ? r->missing : "-");
             continue;
         }
-        fprintf(out, " | %14s %14s %6.0f %5.2f%s", mean_ci(r, false, a, sizeof(a)),
+        fprintf(out, " | %14s %14s %6.0f %5.2f%s%s", mean_ci(r, false, a, sizeof(a)),
                 mean_ci(r, true, b, sizeof(b)), r->little_bound, r->cpu_share,
-                r->client_bound ? " CLIENT-BOUND" : "");
+                r->client_bound ? " CLIENT-BOUND" : "",
+                r->generator_bound ? " GENERATOR-BOUND" : "");
     }
     fprintf(out, "\n");
 }
 
+/* What --quick's verdicts carry: few, short trials decide less. */
+#define PROVISIONAL "provisional: --quick runs 3 trials of 1 s"
+
 static void print_claim(FILE *out, pb_claim_id c, pb_arm_result res[PB_ARM_COUNT][PB_IMPL_COUNT],
-                        bool python, const pb_verdict *v)
+                        bool python, const pb_verdict *v, bool quick)
 {
+    const char *caveat = quick ? " (" PROVISIONAL ")" : "";
     const pb_claim *cl = pb_claims_get(c);
     fprintf(out, "\n%s  \"%s\"\n    sheet: %s\n", cl->id, cl->quote, cl->figure);
     bool any = false;
@@ -218,12 +223,13 @@ static void print_claim(FILE *out, pb_claim_id c, pb_arm_result res[PB_ARM_COUNT
         }
     }
     if (python && (any || c == PB_C2)) {
-        fprintf(out, "  verdict (Python, the sheet's kind of client): %s\n    %s\n",
-                v[PB_IMPL_PYTHON].word, v[PB_IMPL_PYTHON].reason);
-        fprintf(out, "  verdict (C patterns): %s\n    %s\n", v[PB_IMPL_C].word,
+        fprintf(out, "  verdict (Python, the sheet's kind of client): %s%s\n    %s\n",
+                v[PB_IMPL_PYTHON].word, caveat, v[PB_IMPL_PYTHON].reason);
+        fprintf(out, "  verdict (C patterns): %s%s\n    %s\n", v[PB_IMPL_C].word, caveat,
                 v[PB_IMPL_C].reason);
     } else {
-        fprintf(out, "  verdict: %s\n    %s\n", v[PB_IMPL_C].word, v[PB_IMPL_C].reason);
+        fprintf(out, "  verdict: %s%s\n    %s\n", v[PB_IMPL_C].word, caveat,
+                v[PB_IMPL_C].reason);
     }
 }
 
@@ -242,10 +248,10 @@ static json_t *arm_json(const pb_arm_result *r)
                       "ok", (json_int_t)t->ok, "server_requests", (json_int_t)t->server_requests,
                       "lost", (json_int_t)t->lost, "run_id", (json_int_t)t->run_id));
     }
-    return json_pack("{s:o, s:o, s:f, s:f, s:f, s:b, s:o}", "rps", pb_ci_json(&r->rps), "goodput",
-                     pb_ci_json(&r->goodput), "mean_latency_ms", r->mean_latency_ms, "little_bound",
-                     r->little_bound, "cpu_share", r->cpu_share, "client_bound", r->client_bound,
-                     "trials", trials);
+    return json_pack("{s:o, s:o, s:f, s:f, s:f, s:b, s:b, s:o}", "rps", pb_ci_json(&r->rps),
+                     "goodput", pb_ci_json(&r->goodput), "mean_latency_ms", r->mean_latency_ms,
+                     "little_bound", r->little_bound, "cpu_share", r->cpu_share, "client_bound",
+                     r->client_bound, "generator_bound", r->generator_bound, "trials", trials);
 }
 
 /* C2's maps, C then Python, and whether the two lost the same results. */
@@ -276,6 +282,8 @@ static json_t *build_json(const options *o, int64_t compare_id, const char *end_
                   end_status, "recording",
                   "the C arms are recorded by the engine; the Python arms by the mock, as runs "
                   "labelled \"ARM (Python, server view)\" in --db");
+    if (o->quick)
+        json_object_set_new(root, "provisional", json_string(PROVISIONAL));
     json_object_set_new(root, "python",
                         run_python ? json_pack("{s:s, s:s, s:s}", "command", o->python, "version",
                                                py_version, "aiohttp", aiohttp)
@@ -301,10 +309,11 @@ static json_t *build_json(const options *o, int64_t compare_id, const char *end_
                 json_array_append_new(used, json_string(pb_claims_arm((pb_arm_id)a)->label));
         json_array_append_new(
             claims_j,
-            json_pack("{s:s, s:s, s:s, s:o, s:{s:s, s:s}, s:{s:s, s:s}}", "id", cl->id, "quote",
-                      cl->quote, "sheet", cl->figure, "arms", used, "c", "verdict",
-                      v[c][PB_IMPL_C].word, "reason", v[c][PB_IMPL_C].reason, "python", "verdict",
-                      v[c][PB_IMPL_PYTHON].word, "reason", v[c][PB_IMPL_PYTHON].reason));
+            json_pack("{s:s, s:s, s:s, s:o, s:{s:s, s:s, s:b}, s:{s:s, s:s, s:b}}", "id", cl->id,
+                      "quote", cl->quote, "sheet", cl->figure, "arms", used, "c", "verdict",
+                      v[c][PB_IMPL_C].word, "reason", v[c][PB_IMPL_C].reason, "provisional",
+                      o->quick, "python", "verdict", v[c][PB_IMPL_PYTHON].word, "reason",
+                      v[c][PB_IMPL_PYTHON].reason, "provisional", o->quick));
     }
     json_object_set_new(root, "arms", arms_j);
     json_object_set_new(root, "claims", claims_j);
@@ -541,7 +550,7 @@ int pb_cmd_reproduce(int argc, char **argv)
         for (int c = 0; c < PB_CLAIM_COUNT; c++) {
             if (!o.claims[c])
                 continue;
-            print_claim(stdout, (pb_claim_id)c, res, run_python, v[c]);
+            print_claim(stdout, (pb_claim_id)c, res, run_python, v[c], o.quick);
             if (c == PB_C2)
                 print_c2(stdout, map, run_python);
         }

@@ -42,6 +42,9 @@ void pb_run_summary_print(const pb_run_summary *s, const char *db, FILE *out)
     fprintf(out, "\n%s: %s run of %s against %s%s, %.2fs\n",
             s->run_id > 0 ? "run" : "unrecorded run", s->status, s->pattern_name, s->target,
             s->insecure ? " (--insecure: its certificate was not verified)" : "", s->duration_s);
+    if (s->has_harness && s->harness.generator_bound)
+        fprintf(out, "  GENERATOR-BOUND: the harness itself was saturated (see 'generator' "
+                     "below), so these figures measure the client as much as the target\n");
     fprintf(out,
             "  requests    %" PRIu64 " (%" PRIu64 " reached the network, %" PRIu64
             " failed: %.2f%%)\n",

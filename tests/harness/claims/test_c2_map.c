@@ -36,7 +36,7 @@ static void a_cell_sits_against_94(void **state)
     pb_c2_cell_finish(&c);
     assert_true(c.ready);
     assert_true(fabs(c.ci.mean - 0.94) < 1e-9);
-    assert_int_equal(c.versus_sheet, 2); /* holds it, but two trials leave it ±12 points */
+    assert_int_equal(c.versus_sheet, 2); /* holds it, but two trials leave it wide */
     pb_c2_cell_add(&c, 1000, 10, 990, 940);
     pb_c2_cell_add(&c, 1000, 10, 990, 940);
     pb_c2_cell_finish(&c);
@@ -48,6 +48,32 @@ static void a_cell_sits_against_94(void **state)
     pb_c2_cell_finish(&low);
     assert_int_equal(low.versus_sheet, -1);
     assert_true(fabs(low.expected - 0.008964) < 1e-5);
+}
+
+/* Trials that disagree wildly (0 %, 100 %, 100 %): mean +- t * sd would read
+ * 66.7 +- 143 %; a share's interval stays within 0..100 %. */
+static void c2_intervals_never_leave_0_to_100(void **state)
+{
+    pb_c2_cell c = {.p = 0.05, .batch = 10};
+    pb_c2_cell_add(&c, 10, 1, 0, 0);
+    pb_c2_cell_add(&c, 10, 1, 10, 10);
+    pb_c2_cell_add(&c, 10, 1, 10, 10);
+    pb_c2_cell_finish(&c);
+    assert_true(c.ready);
+    assert_true(c.ci.lo >= 0.0 && c.ci.hi <= 1.0);
+    assert_true(c.ci.lo <= c.ci.mean && c.ci.mean <= c.ci.hi);
+    assert_int_equal(c.versus_sheet, 2); /* holds 94 %, far too wide to say */
+    pb_c2_cell all = {.p = 0.05, .batch = 1000};
+    pb_c2_cell_add(&all, 500, 30, 500, 500);
+    pb_c2_cell_add(&all, 480, 30, 480, 480);
+    pb_c2_cell_finish(&all);
+    assert_true(all.ci.hi <= 1.0 && all.ci.lo > 0.99);
+    pb_c2_cell none = {.p = 0.001, .batch = 10};
+    pb_c2_cell_add(&none, 1000, 0, 0, 0);
+    pb_c2_cell_add(&none, 1000, 0, 0, 0);
+    pb_c2_cell_finish(&none);
+    assert_true(none.ci.lo == 0.0 && none.ci.hi < 0.01);
+    assert_int_equal(none.versus_sheet, -1);
 }
 
 static void whole_batches_only(void **state)
@@ -77,13 +103,24 @@ static void the_verdict_names_where_94_holds(void **state)
     pb_c2_cell_add(&m.control, 990, 10, 0, 0);
     pb_c2_cell_finish(&m.control);
     pb_c2_verdict(&m, word, sizeof(word), reason, sizeof(reason));
-    assert_string_equal(word, "reproduced only when 1 - (1 - p)^(n - 1) is near 94 %");
     /* no cell of the grid is at 94 %: 5 % x 100 is 99.4 %, 1 % x 100 63 % */
-    assert_non_null(strstr(reason, "at: none;"));
-    assert_non_null(strstr(reason, "1 % x 100 (63.0 ± 0.0 %)"));
-    assert_non_null(strstr(reason, "5 % x 100 (99.4 ± 0.0 %)"));
+    assert_string_equal(word, "not reproduced at any tested condition");
+    assert_non_null(strstr(reason, "1 % x 100 (63.0 [63.0, 63.1] %)"));
+    assert_non_null(strstr(reason, "5 % x 100 (99.4 [99.4, 99.4] %)"));
     assert_non_null(strstr(reason, "isolate lost none of 2000 results"));
-    assert_non_null(strstr(reason, "batches of 2813 (0.1 % errors), 281 (1 %), 56 (5 %)"));
+    /* and where it would hold */
+    assert_non_null(strstr(reason, "Where it would hold: independence puts a 94 % cascade at "
+                                   "batches of 2813 (0.1 % errors), 281 (1 %), 56 (5 %)"));
+    /* one cell moved onto 94 %: reproduced there only */
+    pb_c2_cell *c = &m.cell[1][1];
+    memset(c->cascade, 0, sizeof(c->cascade));
+    c->n = 0;
+    pb_c2_cell_add(c, 100000, 0, 94000, 94000);
+    pb_c2_cell_add(c, 100000, 0, 94000, 94000);
+    pb_c2_cell_finish(c);
+    pb_c2_verdict(&m, word, sizeof(word), reason, sizeof(reason));
+    assert_string_equal(word, "reproduced only when 1 - (1 - p)^(n - 1) is near 94 %");
+    assert_non_null(strstr(reason, "at: 1 % x 100 (94.0 [93.9, 94.1] %);"));
     /* an isolate that lost something contradicts the model itself */
     m.control.lost = 1;
     pb_c2_verdict(&m, word, sizeof(word), reason, sizeof(reason));
@@ -96,6 +133,7 @@ int main(void)
         cmocka_unit_test(the_expectation_is_independence),
         cmocka_unit_test(a_cell_sits_against_94),
         cmocka_unit_test(whole_batches_only),
+        cmocka_unit_test(c2_intervals_never_leave_0_to_100),
         cmocka_unit_test(the_verdict_names_where_94_holds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -116,6 +116,32 @@ static void c4_stars_against_the_sheets(void **state)
     assert_string_equal(v.word, "reproduced");
 }
 
+/* Two arms whose 95 % intervals overlap cannot be told apart: the same
+ * stars, however their means round, and the reason says why. */
+static void c4_overlapping_intervals_get_the_same_stars(void **state)
+{
+    const double wide[] = {2000, 2600, 3200}, near[] = {1900, 2000, 2100},
+                 apart[] = {1000, 1010, 1020};
+    const double *healthy[] = {wide, near, apart, apart, apart};
+    static const pb_arm_id h[] = {PB_ARM_QUEUE_20, PB_ARM_SEMAPHORE_20, PB_ARM_BACKPRESSURE_20,
+                                  PB_ARM_BREAKER_20, PB_ARM_ADAPTIVE_20};
+    static const pb_arm_id f[] = {PB_ARM_QUEUE_20_FAULT, PB_ARM_SEMAPHORE_20_FAULT,
+                                  PB_ARM_BACKPRESSURE_20_FAULT, PB_ARM_BREAKER_20_FAULT,
+                                  PB_ARM_ADAPTIVE_20_FAULT};
+    for (int i = 0; i < 5; i++) {
+        fill(&res[h[i]], h[i], healthy[i], 3, 0.1);
+        fill(&res[f[i]], f[i], healthy[i], 3, 0.1);
+    }
+    /* by the means alone: queue 5 (2600), semaphore 4 (2000 / 2600 = 3.8) */
+    assert_int_equal(pb_claims_stars(2000, 2600), 4);
+    pb_verdict v;
+    pb_claims_verdict(PB_C4, res, PB_IMPL_C, &v);
+    assert_non_null(strstr(v.reason, "queue 5 (sheet 5; its interval overlaps semaphore's"));
+    assert_non_null(strstr(v.reason, "semaphore 5 (sheet 4; its interval overlaps queue's"));
+    /* 1010 / 2600: 2 stars, apart from the others */
+    assert_non_null(strstr(v.reason, "backpressure 2 (sheet 4; its interval overlaps breaker's"));
+}
+
 static void a_missing_column_says_why(void **state)
 {
     pb_arm_result none[PB_ARM_COUNT];
@@ -135,6 +161,7 @@ int main(void)
         cmocka_unit_test(c1_verdicts_follow_the_sign_of_the_difference),
         cmocka_unit_test(c3_says_what_patternbench_offers),
         cmocka_unit_test(c4_stars_against_the_sheets),
+        cmocka_unit_test(c4_overlapping_intervals_get_the_same_stars),
         cmocka_unit_test(a_missing_column_says_why),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
