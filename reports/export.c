@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "histogram.h"
 #include "reader.h"
@@ -69,6 +70,34 @@ static char *put_i64(char *p, int64_t v)
     return put_u64(p, (uint64_t)v);
 }
 
+/* Wall-clock times as RFC 3339 in UTC with microseconds; the date and time of
+ * the last second formatted are kept, since rows come in time order and a
+ * second holds many. */
+struct wall {
+    int64_t sec;   /* the second `text` holds; INT64_MIN before the first */
+    char text[24]; /* "2026-12-07T20:29:01" */
+};
+
+static char *put_rfc3339(char *p, struct wall *w, int64_t unix_us)
+{
+    int64_t sec = unix_us >= 0 ? unix_us / 1000000 : -((-unix_us + 999999) / 1000000);
+    int64_t us = unix_us - sec * 1000000;
+    if (sec != w->sec) {
+        time_t t = (time_t)sec;
+        struct tm tm;
+        if (gmtime_r(&t, &tm) == NULL ||
+            strftime(w->text, sizeof(w->text), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+            snprintf(w->text, sizeof(w->text), "0000-00-00T00:00:00");
+        w->sec = sec;
+    }
+    p = put_str(p, w->text);
+    *p++ = '.';
+    for (int64_t div = 100000; div > 0; div /= 10)
+        *p++ = (char)('0' + (us / div) % 10);
+    *p++ = 'Z';
+    return p;
+}
+
 int pb_export_format_from_name(const char *name, pb_export_format *out)
 {
     static const struct {
@@ -89,6 +118,7 @@ struct row {
     unsigned outcome, breaker, status, attempt;
     bool has_seq; /* a server-side row: seq is the client's X-PB-Seq */
     int64_t seq;
+    int64_t start_unix_us; /* the actual start on the wall clock */
 };
 
 static void unpack(const pb_request_row *in, struct row *r)
@@ -112,10 +142,10 @@ static void unpack(const pb_request_row *in, struct row *r)
 }
 
 static const char csv_header[] =
-    "run_id,intended_start_us,start_us,wait_us,connect_us,ttfb_us,total_us,status,outcome,"
-    "attempt,breaker,bytes,slot,limit,queue,seq\n";
+    "run_id,intended_start_us,start_us,start_unix_us,start_time,wait_us,connect_us,ttfb_us,"
+    "total_us,status,outcome,attempt,breaker,bytes,slot,limit,queue,seq\n";
 
-static void write_csv(struct sink *s, const struct row *r)
+static void write_csv(struct sink *s, struct wall *w, const struct row *r)
 {
     char *p = sink_line(s);
     char *start = p;
@@ -124,6 +154,10 @@ static void write_csv(struct sink *s, const struct row *r)
     p = put_i64(p, r->t_us);
     *p++ = ',';
     p = put_i64(p, r->t_us + r->wait_us);
+    *p++ = ',';
+    p = put_i64(p, r->start_unix_us);
+    *p++ = ',';
+    p = put_rfc3339(p, w, r->start_unix_us);
     *p++ = ',';
     p = put_i64(p, r->wait_us);
     *p++ = ',';
@@ -156,7 +190,7 @@ static void write_csv(struct sink *s, const struct row *r)
     s->len += (size_t)(p - start);
 }
 
-static void write_jsonl(struct sink *s, const struct row *r)
+static void write_jsonl(struct sink *s, struct wall *w, const struct row *r)
 {
     char *p = sink_line(s);
     char *start = p;
@@ -167,7 +201,11 @@ static void write_jsonl(struct sink *s, const struct row *r)
     p = put_i64(p, r->t_us);
     p = put_str(p, ",\"start_us\":");
     p = put_i64(p, r->t_us + r->wait_us);
-    p = put_str(p, ",\"wait_us\":");
+    p = put_str(p, ",\"start_unix_us\":");
+    p = put_i64(p, r->start_unix_us);
+    p = put_str(p, ",\"start_time\":\"");
+    p = put_rfc3339(p, w, r->start_unix_us);
+    p = put_str(p, "\",\"wait_us\":");
     p = put_i64(p, r->wait_us);
     p = put_str(p, ",\"connect_us\":");
     p = put_i64(p, r->connect_us);
@@ -232,8 +270,8 @@ static void hgrm_row(void *data, uint64_t value, double percentile, uint64_t tot
     if (total_count == w->total && percentile >= 100.0)
         fprintf(w->f, "%12.3f %2.12f %10" PRIu64 "\n", (double)value / 1e3, p, total_count);
     else
-        fprintf(w->f, "%12.3f %2.12f %10" PRIu64 " %14.2f\n", (double)value / 1e3, p,
-                total_count, 1.0 / (1.0 - p));
+        fprintf(w->f, "%12.3f %2.12f %10" PRIu64 " %14.2f\n", (double)value / 1e3, p, total_count,
+                1.0 / (1.0 - p));
 }
 
 /* Buckets and sub-buckets of the latency histogram's layout (1 us to 1 h,
@@ -257,8 +295,7 @@ static void hgrm_layout(uint64_t *buckets, uint64_t *sub_buckets)
 static void hgrm_write(const struct hgrm *g, FILE *f)
 {
     uint64_t n = pb_hist_count(g->h);
-    fprintf(f, "%12s %14s %10s %14s\n\n", "Value", "Percentile", "TotalCount",
-            "1/(1-Percentile)");
+    fprintf(f, "%12s %14s %10s %14s\n\n", "Value", "Percentile", "TotalCount", "1/(1-Percentile)");
     struct hgrm_rows w = {f, n};
     /* five steps per halving of the distance to 100 %, as wrk2 prints */
     pb_hist_percentiles(g->h, 5, hgrm_row, &w);
@@ -294,8 +331,9 @@ static int pick_runs(pb_reader *rd, const pb_export_options *opt, pb_store_run *
     if (rc == 0 && *n == 0)
         rc = pick == PB_REPORT_RUN
                  ? pb_err_set(err, PB_ENOENT, "%s: no run with id %" PRId64, opt->db_path, id)
-                 : pb_err_set(err, PB_ENOENT, "%s: no compare with id %" PRId64 " (or it has no "
-                                              "runs yet)",
+                 : pb_err_set(err, PB_ENOENT,
+                              "%s: no compare with id %" PRId64 " (or it has no "
+                              "runs yet)",
                               opt->db_path, id);
     if (rc == 0 && opt->format == PB_EXPORT_HGRM && *n > 1)
         rc = pb_err_set(err, PB_EINVAL,
@@ -311,6 +349,8 @@ struct export_to {
     struct sink *s;
     struct hgrm *g;
     pb_export_result *res;
+    int64_t started_at; /* the run's wall clock at t = 0, us since the epoch */
+    struct wall wall;
 };
 
 /* Returned by on_row to stop reading once the output failed. */
@@ -321,11 +361,12 @@ static int on_row(void *data, const pb_request_row *in)
     struct export_to *to = data;
     struct row r;
     unpack(in, &r);
+    r.start_unix_us = to->started_at + r.t_us + r.wait_us;
     to->res->rows++;
     if (to->opt->format == PB_EXPORT_CSV)
-        write_csv(to->s, &r);
+        write_csv(to->s, &to->wall, &r);
     else if (to->opt->format == PB_EXPORT_JSONL)
-        write_jsonl(to->s, &r);
+        write_jsonl(to->s, &to->wall, &r);
     else
         hgrm_add(to->g, &r);
     return to->s->failed ? WRITE_FAILED : 0;
@@ -357,8 +398,9 @@ int pb_export_write(const pb_export_options *opt, FILE *out, pb_export_result *r
         memcpy(s->buf, csv_header, sizeof(csv_header) - 1);
         s->len = sizeof(csv_header) - 1;
     }
-    struct export_to to = {.opt = opt, .s = s, .g = &g, .res = res};
+    struct export_to to = {.opt = opt, .s = s, .g = &g, .res = res, .wall.sec = INT64_MIN};
     for (size_t i = 0; i < n_runs && rc == 0 && !s->failed; i++) {
+        to.started_at = runs[i].started_at;
         rc = pb_reader_requests(rd, &runs[i], on_row, &to, err);
         if (rc == WRITE_FAILED)
             rc = 0; /* said below */

@@ -119,6 +119,7 @@ static const char *const stmt_sql[ST_COUNT] = {
                    " summary_json = ?5, first_request = ?6, last_request = ?7 WHERE id = ?1",
     [ST_RUN_FAILED] = "UPDATE runs SET status = 'failed', ended_at = ?2, duration_us = ?3,"
                       " summary_json = ?4 WHERE id = ?1",
+    [ST_RUN_CLOCK] = "UPDATE runs SET started_at = ?2 WHERE id = ?1",
     [ST_COMPARE_BEGIN] = "INSERT INTO compares(title, scenario_path, scenario_json, seed,"
                          " started_at, status) VALUES (?1, ?2, ?3, ?4, ?5, 'running')",
     [ST_DROP_ROWS] = "DELETE FROM requests WHERE rowid >= ?1 AND rowid < ?2 AND run_id = ?3",

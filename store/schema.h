@@ -38,6 +38,7 @@ typedef enum pb_stmt_id {
     ST_RUN_BEGIN,
     ST_RUN_END,
     ST_RUN_FAILED,
+    ST_RUN_CLOCK, /* a run's started_at: the wall clock at its t = 0 */
     ST_COMPARE_BEGIN,
     ST_COMPARE_END,
     ST_DROP_ROWS, /* a run's request rows in a rowid range: the oldest, for --keep-requests */

@@ -383,6 +383,14 @@ static void handle_mark(pb_recorder *r, const pb_second_mark *mark)
     struct open_run *run = find_run(r, mark->run_id);
     if (r->error == 0 && run != NULL)
         check_rollup(r, pb_rollup_mark(run->rollup, mark));
+    if (r->error == 0 && run != NULL && mark->clock_wall_us != 0) {
+        sqlite3_stmt *st = r->st[ST_RUN_CLOCK];
+        pb_bind_i64(st, 1, mark->run_id);
+        pb_bind_i64(st, 2, mark->clock_wall_us);
+        int src = step_done(st);
+        if (src != SQLITE_OK)
+            (void)writer_fail(r, src, "setting a run's start"); /* recorded in r->error */
+    }
 }
 
 static void handle_event(pb_recorder *r, uint64_t seq)

@@ -525,6 +525,7 @@ static void mark_second(struct engine *e, uint64_t sec, pb_usec now)
         .cpu_pct = self.cpu_pct,
         .rss_bytes = self.rss_bytes,
         .loop_lag_us = self.lag_p99,
+        .clock_wall_us = sec == 0 ? e->t0_wall : 0,
     };
     if (e->rec != NULL) {
         pb_recorder_stats rs;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -19,6 +20,7 @@
 
 #include "pb_child.h"
 #include "test_file.h"
+#include "test_sql.h"
 
 struct ctx {
     char dir[64];
@@ -106,7 +108,8 @@ static void csv_and_jsonl_hold_every_row(void **state)
     snprintf(out, sizeof(out), "%s/rows.csv", c->dir);
     const char *csv[] = {"export", c->db, "--format", "csv", "-o", out, NULL};
     char *text = exported(csv, out);
-    assert_int_equal(strncmp(text, "run_id,intended_start_us,start_us,", 34), 0);
+    assert_int_equal(
+        strncmp(text, "run_id,intended_start_us,start_us,start_unix_us,start_time,", 59), 0);
     assert_non_null(strstr(text, ",queue,seq\n"));
     assert_int_equal(lines_of(text), (size_t)requests + 1);
     /* the client's own rows have no X-PB-Seq: the last field is empty */
@@ -130,7 +133,11 @@ static void csv_and_jsonl_hold_every_row(void **state)
     assert_int_equal(pb_child_run(&ch, jsonl, NULL, PB_TEST_TIMEOUT_MS), 0);
     text = ch.out;
     assert_int_equal(lines_of(text), (size_t)requests);
-    /* each line is a JSON object with the documented fields */
+    /* each line is a JSON object with the documented fields; the wall-clock
+     * start is the run's t = 0 on the wall clock plus the offset, and its
+     * RFC 3339 text says the same microsecond */
+    int64_t started_at = test_db_int(c->db, "select started_at from runs where id = 1");
+    int64_t ended_at = test_db_int(c->db, "select ended_at from runs where id = 1");
     size_t parsed = 0;
     for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
         json_t *o = json_loads(line, 0, NULL);
@@ -140,6 +147,17 @@ static void csv_and_jsonl_hold_every_row(void **state)
                     json_integer_value(json_object_get(o, "intended_start_us")));
         assert_true(json_is_string(json_object_get(o, "outcome")));
         assert_null(json_object_get(o, "seq"));
+        json_int_t unix_us = json_integer_value(json_object_get(o, "start_unix_us"));
+        assert_int_equal(unix_us - json_integer_value(json_object_get(o, "start_us")), started_at);
+        assert_true(unix_us >= started_at && unix_us <= ended_at);
+        const char *when = json_string_value(json_object_get(o, "start_time"));
+        assert_non_null(when);
+        struct tm tm = {0};
+        const char *rest = strptime(when, "%Y-%m-%dT%H:%M:%S", &tm);
+        assert_non_null(rest);
+        assert_int_equal(strlen(rest), 8); /* ".123456Z" */
+        assert_int_equal(rest[7], 'Z');
+        assert_int_equal((int64_t)timegm(&tm) * 1000000 + atoll(rest + 1), unix_us);
         json_decref(o);
         parsed++;
     }
