@@ -274,6 +274,49 @@ static void mistakes_get_clear_messages(void **state)
     }
 }
 
+/* A database of a schema version export does not know (newer, or below 1)
+ * is refused as report and merge refuse it: exit 1, the file named, no
+ * output written (docs/schema.md). */
+static void unknown_schema_versions_are_refused(void **state)
+{
+    struct ctx *c = *state;
+    char copy[160], out[160];
+    snprintf(copy, sizeof(copy), "%s/version.db", c->dir);
+    snprintf(out, sizeof(out), "%s/version.csv", c->dir);
+    static const struct {
+        int version;
+        const char *says;
+    } cases[] = {
+        {99, "schema version 99 is newer than this patternbench reads"},
+        {-1, "not a patternbench database"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        sqlite3 *db;
+        /* VACUUM INTO copies the run's database whole, WAL included */
+        assert_int_equal(sqlite3_open_v2(c->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+        char sql[256];
+        unlink(copy);
+        snprintf(sql, sizeof(sql), "VACUUM INTO '%s'", copy);
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(db);
+        assert_int_equal(sqlite3_open(copy, &db), SQLITE_OK);
+        snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", cases[i].version);
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(db);
+        for (int format = 0; format < 3; format++) {
+            const char *names[] = {"csv", "jsonl", "hgrm"};
+            const char *args[] = {"export", copy, "--format", names[format], "-o", out, NULL};
+            pb_child ch;
+            assert_int_equal(pb_child_run(&ch, args, NULL, PB_TEST_TIMEOUT_MS), 1);
+            if (strstr(ch.err, copy) == NULL || strstr(ch.err, cases[i].says) == NULL)
+                fail_msg("version %d, %s: %s", cases[i].version, names[format], ch.err);
+            pb_child_cleanup(&ch);
+            assert_int_equal(access(out, F_OK), -1);
+        }
+    }
+    unlink(copy);
+}
+
 /* Rows recorded on the server's side keep the client's X-PB-Seq (made here by
  * giving every third row of the run one, up to 2^56 - 1): CSV ends each such
  * line with it and leaves the field empty for the others; JSON lines carry
@@ -338,6 +381,7 @@ int main(void)
         cmocka_unit_test(csv_and_jsonl_hold_every_row),
         cmocka_unit_test(hgrm_gives_the_summary_percentiles),
         cmocka_unit_test(mistakes_get_clear_messages),
+        cmocka_unit_test(unknown_schema_versions_are_refused),
         cmocka_unit_test(export_carries_the_server_side_seq),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
