@@ -15,6 +15,9 @@
 #include "reader.h"
 #include "threshold_metric.h"
 
+/* Phase indices a run can have: the base and PB_MAX_PHASES more. */
+#define PHASES_MAX PB_HEALTH_MAX_PHASES
+
 uint64_t pb_report_bucket_seconds(uint64_t span_s, uint64_t max_points)
 {
     /* round widths people read easily: 1 s, 2 s, 5 s, ... 1 min, ... 1 h, n h */
@@ -196,18 +199,20 @@ static bool totals_from_summary(struct loader *L, pb_report_run *r)
     int rc = parse_thresholds(json_object_get(root, "thresholds"), &r->thresholds,
                               &r->n_thresholds);
     json_t *sent = json_object_get(root, "phase_sent");
-    if (rc == 0 && json_is_array(sent) && json_array_size(sent) > 0) {
-        r->phase_sent = calloc(json_array_size(sent), sizeof(*r->phase_sent));
+    /* a run has at most PHASES_MAX phases, whatever a file says */
+    size_t n_sent = json_array_size(sent) < PHASES_MAX ? json_array_size(sent) : PHASES_MAX;
+    if (rc == 0 && json_is_array(sent) && n_sent > 0) {
+        r->phase_sent = calloc(n_sent, sizeof(*r->phase_sent));
         if (r->phase_sent == NULL)
             rc = PB_ENOMEM;
-        for (size_t i = 0; rc == 0 && i < json_array_size(sent); i++) {
+        for (size_t i = 0; rc == 0 && i < n_sent; i++) {
             json_t *v = json_array_get(sent, i);
             r->phase_sent[i] = json_is_integer(v) && json_integer_value(v) > 0
                                    ? (uint64_t)json_integer_value(v)
                                    : 0;
         }
         if (rc == 0)
-            r->n_phase_sent = json_array_size(sent);
+            r->n_phase_sent = n_sent;
     }
     json_decref(root);
     return rc == 0;
@@ -337,8 +342,6 @@ struct series {
 
 /* Changes of phase kept at most. */
 #define MAX_PHASE_CHANGES 1000
-/* The phase indices whose sends are counted from the rollup. */
-#define MAX_PHASE_INDEX 1023
 
 static double ms_or_nan(bool any, int64_t sum, int64_t weight)
 {
@@ -457,12 +460,14 @@ static int on_second(void *data, const pb_second_row *row)
             S->first_bad = row->sec;
     }
     bool phase_known = PB_SECOND_KNOWN(row, phase);
+    /* an index no run can have (a hostile or damaged file) is no phase */
+    phase_known = phase_known && row->phase >= 0 && row->phase < PHASES_MAX;
     if (S->want_phases && phase_known && (!S->prev_known || S->prev_phase != row->phase) &&
         S->n_changes < MAX_PHASE_CHANGES)
         S->changes[S->n_changes++] = (struct phase_change){(double)row->sec, (int)row->phase};
     S->prev_known = phase_known;
     S->prev_phase = row->phase;
-    if (phase_known && row->phase >= 0 && row->phase <= MAX_PHASE_INDEX) {
+    if (phase_known) {
         size_t index = (size_t)row->phase;
         if (index >= S->n_phase_sent) {
             uint64_t *np = realloc(S->phase_sent, (index + 1) * sizeof(*np));
@@ -547,6 +552,8 @@ static int add_phase(pb_report_run *r, size_t *cap, double start, int index, con
 static int on_phase_event(void *data, const pb_store_event *ev)
 {
     struct series *S = data;
+    if (ev->has_to && (ev->to < 0 || ev->to >= PHASES_MAX))
+        return 0; /* no run has that phase: a hostile or damaged file */
     int index = ev->has_to ? (int)ev->to : 0;
     if (add_phase(S->r, &S->phases_cap, (double)ev->t_us / 1e6, index, ev->detail) != 0)
         return out_of_memory(S->L);
@@ -627,6 +634,9 @@ static int load_run_series(struct loader *L, pb_report_run *r)
     uint64_t whole = r->duration_us >= 0 ? (uint64_t)r->duration_us / 1000000
                      : r->span_s > 0      ? r->span_s - 1
                                           : 0;
+    /* the stored seconds bound the work, whatever duration the file claims */
+    if (whole > r->span_s)
+        whole = r->span_s;
     int rc = pb_run_health_start(&S.health, &r->health, r->summary_json, r->config_json, whole,
                                  L->path, L->err);
     if (rc != 0)

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@
 #include <jansson.h>
 
 #include "fixture.h"
+#include "monotime.h"
 #include "pb_child.h"
 #include "report.h"
 #include "report_data.h"
@@ -240,6 +242,54 @@ static void compare_report_writes_every_file(void **state)
     assert_non_null(strstr(html, "<dt>Seed</dt><dd>42</dd>"));
     assert_non_null(strstr(html, "error_rate&lt;5%"));
     free(html);
+    test_rmtree(dir);
+}
+
+/* A database that claims more than it stores cannot make the report's work
+ * grow with the claim: a run "lasting" 10^13 us (four months) with 40 stored
+ * seconds, and a phase index of 10^9 in an event and in the rollup. The
+ * report is written in seconds, in tens of MB, with no phase beyond 32. */
+static void claims_beyond_the_stored_seconds_bound_nothing(void **state)
+{
+    (void)state;
+    char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
+    fx_workspace(dir, db_path, out);
+    sqlite3 *db = fx_create(db_path);
+    fx_run_spec a = {.label = "hostile", .pattern = "queue", .status = "completed",
+                     .seconds = 40, .rate = 50, .summary = true, .no_hist = true, .seed = 3};
+    int64_t id = fx_run(db, &a, NULL, NULL);
+    char sql[512];
+    snprintf(sql, sizeof(sql),
+             "UPDATE runs SET duration_us = 10000000000000 WHERE id = %lld;"
+             "INSERT INTO events(run_id, t_us, kind, from_val, to_val) "
+             "VALUES (%lld, 2000000, 'phase', 0, 1000000000);"
+             "UPDATE seconds SET phase = 1000000000 WHERE run_id = %lld AND sec = 30",
+             (long long)id, (long long)id, (long long)id);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    fx_close(db);
+
+    struct rusage before, after;
+    assert_int_equal(getrusage(RUSAGE_SELF, &before), 0);
+    pb_usec t0 = pb_monotime_now();
+    pb_report_data *d = NULL;
+    pb_err err = {0};
+    if (pb_report_data_load(db_path, PB_REPORT_RUN, id, &d, &err) != 0)
+        fail_msg("load failed: %s", err.msg);
+    for (size_t k = 0; k < d->runs[0].n_phases; k++)
+        assert_true(d->runs[0].phases[k].index >= 0 && d->runs[0].phases[k].index <= 32);
+    pb_report_data_destroy(d);
+    pb_report_options opt = {.db_path = db_path, .pick = PB_REPORT_RUN, .id = id, .out_dir = out};
+    pb_report_result res;
+    if (pb_report_write(&opt, &res, &err) != 0)
+        fail_msg("report failed: %s", err.msg);
+    double took_s = (double)(pb_monotime_now() - t0) / 1e6;
+    assert_int_equal(getrusage(RUSAGE_SELF, &after), 0);
+    long grew_mb = (after.ru_maxrss - before.ru_maxrss) / 1024;
+    printf("a run claiming 10^13 us over 40 stored seconds: loaded and reported in %.2f s, "
+           "peak RSS up %ld MB\n",
+           took_s, grew_mb);
+    assert_true(took_s < 15.0);
+    assert_true(grew_mb < 100);
     test_rmtree(dir);
 }
 
@@ -1051,6 +1101,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(compare_report_writes_every_file),
         cmocka_unit_test(lone_run_and_last_pick),
+        cmocka_unit_test(claims_beyond_the_stored_seconds_bound_nothing),
         cmocka_unit_test(running_run_is_reported_from_the_rollup),
         cmocka_unit_test(run_without_a_closed_second),
         cmocka_unit_test(hostile_text_runs_no_command),
