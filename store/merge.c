@@ -43,7 +43,7 @@ struct in_run {
 /* One input file: a lone run, or a compare's runs in order. */
 struct input {
     const char *path;
-    int version; /* its schema version: 1, 2 or 3 */
+    int version; /* its schema version: 1 .. pb_schema_version() */
     int64_t compare_id;
     char *title, *scenario_path, *scenario_json;
     int64_t cmp_seed, cmp_started, cmp_ended;
@@ -172,11 +172,11 @@ static int load_input(struct input *in, pb_err *err)
     char version[32];
     src = pb_schema_query_one(db, "PRAGMA user_version", version, sizeof(version));
     in->version = src == SQLITE_OK ? (int)strtol(version, NULL, 10) : 0;
-    if (in->version < 1 || in->version > 3) {
+    if (in->version < 1 || in->version > pb_schema_version()) {
         rc = pb_err_set(err, PB_EINVAL,
-                        "%s: not a patternbench database of schema version 1 to 3 (expected the "
+                        "%s: not a patternbench database of schema version 1 to %d (expected the "
                         "--db file of a `run --segment` or `compare --segment`)",
-                        in->path);
+                        in->path, pb_schema_version());
         goto done;
     }
     src = sqlite3_prepare_v2(db,
@@ -633,7 +633,7 @@ static int emit_second(struct merge *m, pb_second_row *row)
 static int merge_seconds(struct merge *m, int64_t run_id, struct totals *t)
 {
     char cols[2048], sql[2200];
-    if (pb_schema_seconds_select(PB_SCHEMA_VERSION, "temp.merge_events", cols, sizeof(cols)) != 0)
+    if (pb_schema_seconds_select(pb_schema_version(), "temp.merge_events", cols, sizeof(cols)) != 0)
         assert(0); /* the buffer fits the table */
     snprintf(sql, sizeof(sql), "SELECT %s FROM temp.merge_seconds AS s ORDER BY s.sec", cols);
     sqlite3_stmt *q = NULL;

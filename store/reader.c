@@ -78,11 +78,11 @@ static int check_schema(pb_reader *rd, pb_err *err)
     }
     rd->version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
-    if (rd->version > PB_SCHEMA_VERSION)
+    if (rd->version > pb_schema_version())
         return pb_err_set(err, PB_ENOTSUP,
                           "%s: schema version %d is newer than this patternbench reads (%d); "
                           "use a newer patternbench",
-                          rd->path, rd->version, PB_SCHEMA_VERSION);
+                          rd->path, rd->version, pb_schema_version());
     rc = prepare(rd,
                  "SELECT COUNT(*) FROM sqlite_master WHERE type IN ('table', 'view') AND name IN "
                  "('runs', 'compares', 'seconds', 'events')",
@@ -97,7 +97,7 @@ static int check_schema(pb_reader *rd, pb_err *err)
         return pb_err_set(err, PB_EPARSE,
                           "%s: not a patternbench database (expected the tables runs, compares, "
                           "seconds and events, schema version %d)",
-                          rd->path, PB_SCHEMA_VERSION);
+                          rd->path, pb_schema_version());
     /* a hand-made or early file may lack the runs' rowid bounds: without
      * them a run's request rows are found by a scan of its id */
     rc = prepare(rd,

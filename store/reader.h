@@ -3,7 +3,7 @@
  * read as of one instant, and hands back C structs: runs, compares, the
  * per-second rollup (seconds.h's rows), events, and request rows, streamed
  * through a callback in constant memory. Files of every schema version up to
- * PB_SCHEMA_VERSION are read as they are (docs/schema.md says what an older
+ * pb_schema_version() are read as they are (docs/schema.md says what an older
  * one lacks); nothing is ever written. */
 #ifndef PB_READER_H
 #define PB_READER_H
@@ -27,7 +27,7 @@ int pb_reader_open(const char *path, pb_reader **out, pb_err *err) PB_MUST_CHECK
 /* End the read transaction and close (NULL-safe). */
 void pb_reader_close(pb_reader *rd);
 
-/* The file's schema version (1 .. PB_SCHEMA_VERSION). */
+/* The file's schema version (1 .. pb_schema_version()). */
 int pb_reader_version(const pb_reader *rd);
 
 /* A `runs` row. Text columns are "" when NULL except the JSON texts, which

@@ -7,11 +7,9 @@
 #include "request_code.h"
 #include "vocabulary.h"
 
-#define STRINGIFY_(x) #x
-#define STRINGIFY(x) STRINGIFY_(x)
 
 /* The schema has nine outcome columns in `seconds`: a new outcome needs a
- * column, a higher PB_SCHEMA_VERSION and a migration, not only a row in the table. */
+ * column of a new version and a migration, not only a row in the table. */
 _Static_assert(PB_OUTCOME_COUNT == 9, "the schema has one seconds column per outcome");
 
 /* Columns added to a table after version 1: the seconds table's come from
@@ -39,6 +37,15 @@ static const struct added_column added_columns[] = {
     REQUESTS_ADDED(REQUESTS_ENTRY)
 };
 /* clang-format on */
+
+int pb_schema_version(void)
+{
+    int version = 1;
+    for (size_t i = 0; i < sizeof(added_columns) / sizeof(added_columns[0]); i++)
+        if (added_columns[i].version > version)
+            version = added_columns[i].version;
+    return version;
+}
 
 #define OUTCOME_COLUMN(name, value, text, column) " " column " INTEGER,"
 #define OUTCOME_COLUMN_NAME(name, value, text, column) " " column ","
@@ -303,11 +310,11 @@ int pb_schema_create(sqlite3 *db, const char *path, pb_err *err)
         goto cleanup;
     }
     long version = strtol(value, NULL, 10);
-    if (version > PB_SCHEMA_VERSION) {
+    if (version > pb_schema_version()) {
         result = pb_err_set(err, PB_ENOTSUP,
                             "%s: database schema version %ld is newer than this patternbench "
                             "supports (%d); use a newer patternbench or another --db file",
-                            path, version, PB_SCHEMA_VERSION);
+                            path, version, pb_schema_version());
         goto cleanup;
     }
     if (version == 0) {
@@ -334,8 +341,10 @@ int pb_schema_create(sqlite3 *db, const char *path, pb_err *err)
         rc = migrate(db);
     if (rc == SQLITE_OK)
         rc = create_view(db);
+    char set_version[64];
+    snprintf(set_version, sizeof(set_version), "PRAGMA user_version = %d", pb_schema_version());
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(db, "PRAGMA user_version = " STRINGIFY(PB_SCHEMA_VERSION), NULL, NULL, NULL);
+        rc = sqlite3_exec(db, set_version, NULL, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     if (rc != SQLITE_OK)

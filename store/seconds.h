@@ -26,7 +26,8 @@
  *   MARK_OWN   likewise; one process's own figure: NULL in a merged second
  * The DDL, the migration, the upsert, its binder, the reader's SELECT and
  * merge's sums are all generated from this list: a new column is one row
- * here (append only, with a new version), plus whatever fills and shows it. */
+ * here (appended, with the next version: the version files are written in
+ * follows, pb_schema_version()), plus whatever fills it and shows it. */
 #ifndef PB_SECONDS_H
 #define PB_SECONDS_H
 
