@@ -375,6 +375,57 @@ static void export_carries_the_server_side_seq(void **state)
     pb_child_cleanup(&ch);
 }
 
+/* A file of schema version 1 (no seq, no lost or cascaded, no harness
+ * columns) exports and reports as it is: every row, seq empty, and the file
+ * still at version 1 afterwards (reading never migrates). */
+static void a_version_1_file_is_read_as_it_is(void **state)
+{
+    struct ctx *c = *state;
+    char v1[128], out[256], report_dir[128];
+    snprintf(v1, sizeof(v1), "%s/v1.db", c->dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(c->db, &db), SQLITE_OK);
+    char sql[256];
+    snprintf(sql, sizeof(sql), "VACUUM INTO '%s'", v1);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(v1, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "DROP VIEW requests_v; ALTER TABLE requests DROP COLUMN seq;"
+                     " ALTER TABLE seconds DROP COLUMN lost; ALTER TABLE seconds DROP COLUMN"
+                     " cascaded; ALTER TABLE seconds DROP COLUMN cpu_pct; ALTER TABLE seconds"
+                     " DROP COLUMN rss_bytes; ALTER TABLE seconds DROP COLUMN loop_lag_us;"
+                     " ALTER TABLE seconds DROP COLUMN backlog; PRAGMA user_version = 1",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+
+    snprintf(out, sizeof(out), "%s/v1.csv", c->dir);
+    const char *csv[] = {"export", v1, "--run", "1", "-o", out, NULL};
+    char *text = exported(csv, out);
+    assert_int_equal(lines_of(text), (size_t)summary_int(c, NULL, "requests") + 1);
+    for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n"))
+        assert_string_equal(strrchr(line, ',') + 1, line == text ? "seq" : "");
+    free(text);
+
+    snprintf(report_dir, sizeof(report_dir), "%s/v1-report", c->dir);
+    const char *report[] = {"report", v1, "--run", "1", "-o", report_dir, NULL};
+    pb_child ch;
+    assert_int_equal(pb_child_run(&ch, report, NULL, PB_TEST_TIMEOUT_MS), 0);
+    pb_child_cleanup(&ch);
+    snprintf(out, sizeof(out), "%s/summary.json", report_dir);
+    free(test_slurp(out, NULL));
+
+    assert_int_equal(sqlite3_open(v1, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 1);
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -383,6 +434,7 @@ int main(void)
         cmocka_unit_test(mistakes_get_clear_messages),
         cmocka_unit_test(unknown_schema_versions_are_refused),
         cmocka_unit_test(export_carries_the_server_side_seq),
+        cmocka_unit_test(a_version_1_file_is_read_as_it_is),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
