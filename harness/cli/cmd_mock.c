@@ -67,6 +67,10 @@ static const char usage_text[] =
     "                         the SQLite database FILE (appended to; a run of pattern\n"
     "                         \"mock\" that report, export and merge read as any run)\n"
     "  --label TEXT           the recorded run's label (default \"mock\")\n"
+    "  --record MODE          with --db: all | sample:N | seconds, as run takes it (all)\n"
+    "  --keep-requests D      with --db: drop request rows older than D (1s to 7d)\n"
+    "  --disk-reserve SIZE    with --db: free space kept; below it only the rollup\n"
+    "                         goes on (the larger of 1G and 5 % of the disk)\n"
     "  --help                 this text\n"
     "\n"
     "Admin API on the same port: GET/PUT /__admin/profile, POST /__admin/phase/restart,\n"
@@ -141,14 +145,31 @@ static int parse_args(int argc, char **argv, option_arg *opts, char names[][32])
 typedef struct recording_options {
     const char *db;    /* --db, NULL = record nothing */
     const char *label; /* --label */
+    /* --record, --keep-requests and --disk-reserve, read by run's own parser
+     * into these fields of a run configuration (nothing else of it is used) */
+    pb_run_config store;
+    const char *store_option; /* the first of them given, to refuse it without --db */
 } recording_options;
 
-/* Take --db and --label; 0, or nonzero after printing a usage error. */
+/* Take --db, --label and how much is stored; 0, or nonzero after printing a
+ * usage error. */
 static int own_option(const option_arg *o, recording_options *ro, bool *taken)
 {
-    *taken = strcmp(o->name, "db") == 0 || strcmp(o->name, "label") == 0;
+    bool store = strcmp(o->name, "record") == 0 || strcmp(o->name, "keep-requests") == 0 ||
+                 strcmp(o->name, "disk-reserve") == 0;
+    *taken = strcmp(o->name, "db") == 0 || strcmp(o->name, "label") == 0 || store;
     if (!*taken)
         return 0;
+    if (store) {
+        pb_err err = {0};
+        if (o->value == NULL)
+            return pb_usage_error("mock", "--%s: expected a value", o->name);
+        if (pb_run_config_set(&ro->store, o->name, o->value, &err) != 0)
+            return pb_usage_error("mock", "%s", err.msg);
+        if (ro->store_option == NULL)
+            ro->store_option = o->name;
+        return 0;
+    }
     if (o->value == NULL || o->value[0] == '\0')
         return pb_usage_error("mock", "--%s: expected a value", o->name);
     if (strcmp(o->name, "db") == 0) {
@@ -163,11 +184,12 @@ static int own_option(const option_arg *o, recording_options *ro, bool *taken)
 }
 
 /* Open the database for --db, its reserve of free space set as `run` sets it
- * (the larger of 1 GiB and 5 %): below it request rows stop, the rollup goes on. */
-static int open_db(const char *path, pb_recorder **out)
+ * (--disk-reserve, or the larger of 1 GiB and 5 %): below it request rows
+ * stop, the rollup goes on. */
+static int open_db(const char *path, const pb_run_config *store, pb_recorder **out)
 {
     pb_err err = {0};
-    pb_run_config where = {.db_path = (char *)path};
+    pb_run_config where = {.db_path = (char *)path, .disk_reserve = store->disk_reserve};
     pb_disk_projection p;
     if (pb_disk_project(&where, 0, 0, &p, &err) != 0 || pb_recorder_open(path, 0, out, &err) != 0) {
         fprintf(stderr, "patternbench mock: %s\n", err.msg);
@@ -220,7 +242,7 @@ int pb_cmd_mock(int argc, char **argv)
         goto cleanup;
     }
     /* the profile first, so that the other options refine it whatever their order */
-    recording_options ro = {0};
+    recording_options ro = {.store = {.keep_every = 1}};
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < n; i++) {
             bool own;
@@ -231,6 +253,10 @@ int pb_cmd_mock(int argc, char **argv)
             if ((strcmp(opts[i].name, "profile") == 0) == (pass == 0) && apply(cfg, &opts[i]) != 0)
                 goto cleanup;
         }
+    if (ro.db == NULL && ro.store_option != NULL) {
+        pb_usage_error("mock", "--%s: says what --db stores; give --db FILE", ro.store_option);
+        goto cleanup;
+    }
     if (pb_mock_config_check(cfg, &err) != 0) {
         fprintf(stderr, "patternbench mock: %s\n", err.msg);
         goto cleanup;
@@ -251,12 +277,16 @@ int pb_cmd_mock(int argc, char **argv)
         goto cleanup;
     }
     raise_fd_limit();
-    if (ro.db != NULL && open_db(ro.db, &rec) != 0) {
+    if (ro.db != NULL && open_db(ro.db, &ro.store, &rec) != 0) {
         status = 1; /* as `run` with a database it cannot open */
         goto cleanup;
     }
     pb_mock_hooks hooks = {.phase = on_phase, .data = cfg};
-    pb_server_run_info info = {.label = ro.label, .mock = cfg};
+    pb_server_run_info info = {.label = ro.label,
+                               .mock = cfg,
+                               .keep_every = ro.store.keep_every,
+                               .rollup_only = ro.store.keep_every == 0,
+                               .keep_requests_us = ro.store.keep_requests};
     if (rec != NULL) {
         if (pb_server_recording_create(rec, &info, on_phase, cfg, &recording, &err) != 0) {
             fprintf(stderr, "patternbench mock: %s\n", err.msg);

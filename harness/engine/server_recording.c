@@ -40,6 +40,9 @@ struct pb_server_recording {
     pb_recorder *rec;
     char *label, *config_json;
     int64_t compare_id;
+    uint32_t keep_every;       /* pb_server_run_info's, for the run row */
+    bool rollup_only;
+    uint64_t keep_requests_us;
     uint64_t seed;   /* the mock's */
     char target[96]; /* its URL, from begin */
     pb_mock_phase_cb then;
@@ -206,6 +209,9 @@ int pb_server_recording_create(pb_recorder *rec, const pb_server_run_info *info,
     s->rec = rec;
     s->compare_id = info->compare_id;
     s->seed = info->mock->seed;
+    s->keep_every = info->keep_every;
+    s->rollup_only = info->rollup_only;
+    s->keep_requests_us = info->keep_requests_us;
     s->then = then;
     s->then_data = then_data;
     pthread_mutex_init(&s->mu, NULL);
@@ -235,7 +241,10 @@ int pb_server_recording_begin(pb_server_recording *s, pb_mock *m, pb_err *err)
                         .target = pb_mock_url(m),
                         .seed = s->seed,
                         .versions_json = versions,
-                        .host = host};
+                        .host = host,
+                        .keep_every = s->keep_every,
+                        .rollup_only = s->rollup_only,
+                        .keep_requests_us = s->keep_requests_us};
     int64_t id = 0;
     int rc = pb_recorder_begin_run(s->rec, &info, &id, err);
     free(versions);

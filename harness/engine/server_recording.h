@@ -15,6 +15,7 @@
 #ifndef PB_SERVER_RECORDING_H
 #define PB_SERVER_RECORDING_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "errors.h"
@@ -28,6 +29,9 @@ typedef struct pb_server_run_info {
     const char *label;          /* NULL = "mock" */
     int64_t compare_id;         /* 0 = none */
     const pb_mock_config *mock; /* its profile goes into config_json */
+    uint32_t keep_every;        /* request rows stored: 0 or 1 = all, N = one in N (--record) */
+    bool rollup_only;           /* store no request rows: the rollup and events only */
+    uint64_t keep_requests_us;  /* drop request rows this much older than the newest; 0 = keep */
 } pb_server_run_info;
 
 /* A recording into rec, whose clock starts now; nothing is written yet. The

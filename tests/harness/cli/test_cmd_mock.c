@@ -379,6 +379,38 @@ static void mock_db_killed_keeps_what_it_committed(void **state)
     test_rmtree(dir);
 }
 
+/* A server-side soak stores as `run` does: --record seconds keeps the rollup
+ * and no request rows, --record sample:N one row in N; the counts stay whole. */
+static void mock_db_stores_as_run_is_told(void **state)
+{
+    static const struct {
+        const char *mode;
+        int rows; /* request rows stored of 100 */
+    } cases[] = {{"seconds", 0}, {"sample:4", 25}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char dir[64], path[128], url[96];
+        scratch_db_create(dir, sizeof(dir), path, sizeof(path), "mockdb");
+        pb_child c;
+        pb_child_spawn(&c,
+                       (const char *const[]){"mock", "--db", path, "--record", cases[i].mode,
+                                             "--keep-requests", "7d", "--disk-reserve", "1M", NULL},
+                       NULL);
+        snprintf(url, sizeof(url), "http://127.0.0.1:%u/x", listening_port(&c));
+        for (uint64_t k = 0; k < 100; k++)
+            get_numbered(url, k);
+        assert_int_equal(kill(c.pid, SIGINT), 0);
+        pb_child_finish(&c, WITHIN_MS);
+        assert_int_equal(pb_child_exit_code(&c), 0);
+        assert_non_null(strstr(c.out, "recorded 100 requests into"));
+        pb_child_cleanup(&c);
+        sqlite3 *db = test_db_open(path);
+        assert_int_equal(test_sql_int(db, "SELECT count(*) FROM requests"), cases[i].rows);
+        assert_int_equal(test_sql_int(db, "SELECT sum(count) FROM seconds"), 100);
+        sqlite3_close(db);
+        test_rmtree(dir);
+    }
+}
+
 static void mock_db_bad_input_names_it(void **state)
 {
     pb_child c;
@@ -392,6 +424,24 @@ static void mock_db_bad_input_names_it(void **state)
     assert_int_equal(pb_child_run(&c, (const char *const[]){"mock", "--db", NULL}, NULL, WITHIN_MS),
                      2);
     assert_non_null(strstr(c.err, "patternbench mock: --db: expected a value"));
+    pb_child_cleanup(&c);
+    /* how much is stored: run's words, and only with --db */
+    assert_int_equal(pb_child_run(&c,
+                                  (const char *const[]){"mock", "--db", "x.db", "--keep-requests",
+                                                        "500ms", NULL},
+                                  NULL, WITHIN_MS),
+                     2);
+    assert_non_null(strstr(c.err, "--keep-requests: expected a duration from 1s to 7d"));
+    pb_child_cleanup(&c);
+    assert_int_equal(pb_child_run(&c, (const char *const[]){"mock", "--record", "sample:0", NULL},
+                                  NULL, WITHIN_MS),
+                     2);
+    assert_non_null(strstr(c.err, "--record sample:N"));
+    pb_child_cleanup(&c);
+    assert_int_equal(pb_child_run(&c, (const char *const[]){"mock", "--record", "seconds", NULL},
+                                  NULL, WITHIN_MS),
+                     2);
+    assert_non_null(strstr(c.err, "--record: says what --db stores; give --db FILE"));
     pb_child_cleanup(&c);
     assert_int_equal(
         pb_child_run(&c, (const char *const[]){"mock", "--label", "a,b", NULL}, NULL, WITHIN_MS),
@@ -412,6 +462,7 @@ int main(void)
         cmocka_unit_test(the_admin_token_comes_from_a_file_or_the_environment),
         cmocka_unit_test(mock_db_records_every_request_it_answered),
         cmocka_unit_test(mock_db_killed_keeps_what_it_committed),
+        cmocka_unit_test(mock_db_stores_as_run_is_told),
         cmocka_unit_test(mock_db_bad_input_names_it),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
