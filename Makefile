@@ -61,8 +61,9 @@ test-fuzz: deps-test
 		echo "test-fuzz: clang not found, the fuzz corpora are not replayed"; \
 	fi
 
-# Every pattern through the demo scenario's outage and latency spike (about 80 s),
-# then the comparison's report; the last line printed is the page to open.
+# Every pattern through the demo scenario's outage and latency spike, 3 trials each
+# (about 100 s), then the comparison's report, which opens with the scoreboard; the
+# last line printed is the page to open.
 demo: build
 	$(PB) compare scenarios/demo.json --db demo.db --report report
 

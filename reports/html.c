@@ -38,10 +38,10 @@ static const char css[] =
     "figcaption{color:#555;font-size:.9em;margin-top:6px}"
     ".pass{color:#0a7a36;font-weight:600}.fail{color:#b3261e;font-weight:700}"
     ".partial{color:#9a5b00}"
-    "table.sb td{text-align:left;vertical-align:top;white-space:normal}"
-    "table.sb td div{white-space:nowrap}"
-    ".sb .v{font-weight:600;margin-bottom:2px}.sb .win{color:#0a7a36;font-weight:700}"
-    ".sb .tie{color:#9a5b00}.sb .dim{color:#777}"
+    "table.sb td,table.sb th{text-align:left;vertical-align:top}"
+    "table.sb td.v{white-space:normal;font-weight:600;max-width:14em}"
+    "table.sb tr.first td,table.sb tr.first th{border-top:2px solid #c9ced6}"
+    ".sb .win{color:#0a7a36;font-weight:700}.sb .tie{color:#9a5b00}.sb .dim{color:#777}"
     ".notice{background:#fff4e0;border-left:4px solid #e69f00;padding:8px 12px;margin:12px 0}"
     "footer{margin-top:3em;color:#777;font-size:.85em}"
     "@media print{body{background:#fff;font-size:10.5pt}main{max-width:none;padding:0}"
@@ -199,39 +199,31 @@ static void header(FILE *f, const pb_report_data *d, const char *db_path)
     fputs("</code></p>\n</header>\n", f);
 }
 
-/* One cell of the scoreboard: the verdict, then each pattern's figure, the
- * winner (or the tied) marked. */
-static void scoreboard_cell(FILE *f, const pb_scoreboard *sb, size_t span, pb_score_metric m)
+/* One pattern's figures in a phase, the winner's (or the tied) marked. */
+static void scoreboard_row(FILE *f, const pb_scoreboard *sb, size_t span, size_t arm)
 {
-    char text[512];
-    const pb_score_verdict *v = m < PB_SCORE_RANKED ? pb_scoreboard_verdict(sb, span, m) : NULL;
-    fputs("<td>", f);
-    if (v != NULL) {
-        bool won = v->best >= 0 && !v->tie && !v->one_trial && v->runner_up >= 0;
-        fprintf(f, "<div class=\"v %s\">%s",
-                won      ? "win"
-                : v->tie ? "tie"
-                         : "dim",
-                won ? "&#9733; " : "");
-        esc(f, pb_score_verdict_text(sb, v, text, sizeof(text)));
-        fputs("</div>", f);
-    }
-    for (size_t a = 0; a < sb->n_arms; a++) {
-        const pb_score_cell *c = pb_scoreboard_cell(sb, span, a);
-        bool mark = v != NULL && v->best == (int)a && v->runner_up >= 0 && !v->one_trial && !v->tie;
-        bool tied = v != NULL && v->tie && v->tied[a];
-        fprintf(f, "<div%s>", mark ? " class=\"win\"" : tied ? " class=\"tie\"" : "");
-        esc(f, sb->arm[a]);
-        fputs(" ", f);
-        esc(f, pb_score_text(c, m, text, sizeof(text)));
+    char text[128];
+    const pb_score_cell *c = pb_scoreboard_cell(sb, span, arm);
+    fputs("<tr><td class=\"l\">", f);
+    esc(f, sb->arm[arm]);
+    fputs("</td>", f);
+    for (int m = 0; m < PB_SCORE_METRICS; m++) {
+        const pb_score_verdict *v =
+            m < PB_SCORE_RANKED ? pb_scoreboard_verdict(sb, span, (pb_score_metric)m) : NULL;
+        bool mark = v != NULL && v->best == (int)arm && v->runner_up >= 0 && !v->one_trial &&
+                    !v->tie;
+        bool tied = v != NULL && v->tie && v->tied[arm];
+        fprintf(f, "<td%s>%s", mark ? " class=\"win\"" : tied ? " class=\"tie\"" : "",
+                mark ? "&#9733; " : "");
+        esc(f, pb_score_text(c, (pb_score_metric)m, text, sizeof(text)));
         if (m == PB_SCORE_CP99 && c->has_p99) {
             char p99[32];
             fprintf(f, " <span class=\"dim\">(service %s)</span>",
                     pb_score_sig3(c->p99.mean, p99, sizeof(p99)));
         }
-        fputs("</div>", f);
+        fputs("</td>", f);
     }
-    fputs("</td>", f);
+    fputs("</tr>\n", f);
 }
 
 /* The comparison's answer, first on the page: phase x metric, winners marked. */
@@ -257,7 +249,8 @@ static void scoreboard(FILE *f, const pb_report_data *d)
           "drops) over the tasks due in the phase; corrected p99 from each task's intended "
           "start, the service p99 beside it; load: attempts per second that reached the "
           "server (no winner: less is kinder to a failing server, more serves more).</p>\n"
-          "<div class=\"wrap\"><table class=\"sb\"><tr><th class=\"l\">phase</th>",
+          "<div class=\"wrap\"><table class=\"sb\"><tr><th class=\"l\">phase</th>"
+          "<th class=\"l\">pattern</th>",
           f);
     for (int m = 0; m < PB_SCORE_METRICS; m++) {
         fputs("<th class=\"l\">", f);
@@ -266,14 +259,29 @@ static void scoreboard(FILE *f, const pb_report_data *d)
     }
     fputs("</tr>\n", f);
     for (size_t s = 0; s < sb->n_spans; s++) {
-        fputs("<tr><th class=\"l\">", f);
+        fprintf(f, "<tr class=\"first\"><th class=\"l\" rowspan=\"%zu\">", sb->n_arms + 1);
         esc(f, sb->span[s]);
         fprintf(f, "<br><span class=\"dim\">%s&ndash;%s s</span></th>",
                 pb_score_sig3(sb->span_start_s[s], a, sizeof(a)),
                 pb_score_sig3(sb->span_end_s[s], b, sizeof(b)));
-        for (int m = 0; m < PB_SCORE_METRICS; m++)
-            scoreboard_cell(f, sb, s, (pb_score_metric)m);
+        /* the verdicts on the phase's first line, then one line a pattern */
+        fputs("<td class=\"dim\">winner</td>", f);
+        char text[512];
+        for (int m = 0; m < PB_SCORE_METRICS; m++) {
+            if (m >= PB_SCORE_RANKED) {
+                fputs("<td class=\"dim\">(no winner)</td>", f);
+                continue;
+            }
+            const pb_score_verdict *v = pb_scoreboard_verdict(sb, s, (pb_score_metric)m);
+            bool won = v->best >= 0 && !v->tie && !v->one_trial && v->runner_up >= 0;
+            fprintf(f, "<td class=\"v %s\">%s", won ? "win" : v->tie ? "tie" : "dim",
+                    won ? "&#9733; " : "");
+            esc(f, pb_score_verdict_text(sb, v, text, sizeof(text)));
+            fputs("</td>", f);
+        }
         fputs("</tr>\n", f);
+        for (size_t arm = 0; arm < sb->n_arms; arm++)
+            scoreboard_row(f, sb, s, arm);
     }
     fputs("</table></div>\n</section>\n", f);
     pb_scoreboard_destroy(sb);
