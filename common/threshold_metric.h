@@ -58,12 +58,14 @@ typedef enum pb_threshold_kind {
 /* Other names of a metric: X(enum suffix, name). */
 #define PB_THRESHOLD_METRIC_ALIAS_MAP(X) X(P999, "p99.9")
 
+/* clang-format off */
 typedef enum pb_threshold_metric_id {
 #define PB_THRESHOLD_METRIC_ENUM(e, name, kind, reached, answer, live, note) PB_THRESHOLD_M_##e,
     PB_THRESHOLD_METRIC_MAP(PB_THRESHOLD_METRIC_ENUM)
 #undef PB_THRESHOLD_METRIC_ENUM
-        PB_THRESHOLD_METRIC_COUNT
+    PB_THRESHOLD_METRIC_COUNT
 } pb_threshold_metric_id;
+/* clang-format on */
 
 /* A metric's row of the table. */
 typedef struct pb_threshold_metric {

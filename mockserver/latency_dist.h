@@ -29,12 +29,14 @@
     X(PARETO, pareto, "SCALE,SHAPE", "5ms,1.5", " (scale, shape)")                                 \
     X(MIX, mix, "D:WEIGHT,D:WEIGHT,...", "150us:10,2ms:5", " (durations and their weights)")
 
+/* clang-format off */
 typedef enum pb_latency_kind {
 #define PB_LATENCY_ENUM(e, name, args, example, meaning) PB_LATENCY_##e,
     PB_LATENCY_MAP(PB_LATENCY_ENUM)
 #undef PB_LATENCY_ENUM
-        PB_LATENCY_KIND_COUNT
+    PB_LATENCY_KIND_COUNT
 } pb_latency_kind;
+/* clang-format on */
 
 /* A parsed latency spec; plain data, copyable by assignment. */
 typedef struct pb_latency_dist {
