@@ -17,7 +17,7 @@
  * than the formatting. */
 #define OUT_BUF 65536
 /* The longest line a row can take (CSV or JSON), with room to spare. */
-#define LINE_MAX_BYTES 512
+#define LINE_MAX_BYTES 1024
 
 struct sink {
     FILE *f;
@@ -119,6 +119,8 @@ struct row {
     bool has_seq; /* a server-side row: seq is the client's X-PB-Seq */
     int64_t seq;
     int64_t start_unix_us; /* the actual start on the wall clock */
+    bool has_target, has_bytes_in; /* --targets' entry; a server-side row's body bytes */
+    int64_t target, bytes_in;
 };
 
 static void unpack(const pb_request_row *in, struct row *r)
@@ -135,6 +137,10 @@ static void unpack(const pb_request_row *in, struct row *r)
     r->queue = in->queue;
     r->has_seq = in->has_seq;
     r->seq = (int64_t)in->seq;
+    r->has_target = in->has_target;
+    r->target = in->target;
+    r->has_bytes_in = in->has_bytes_in;
+    r->bytes_in = (int64_t)in->bytes_in;
     r->outcome = in->outcome;
     r->breaker = in->breaker;
     r->status = in->status;
@@ -143,7 +149,7 @@ static void unpack(const pb_request_row *in, struct row *r)
 
 static const char csv_header[] =
     "run_id,intended_start_us,start_us,start_unix_us,start_time,wait_us,connect_us,ttfb_us,"
-    "total_us,status,outcome,attempt,breaker,bytes,slot,limit,queue,seq\n";
+    "total_us,status,outcome,attempt,breaker,bytes,slot,limit,queue,seq,target,bytes_in\n";
 
 static void write_csv(struct sink *s, struct wall *w, const struct row *r)
 {
@@ -186,6 +192,12 @@ static void write_csv(struct sink *s, struct wall *w, const struct row *r)
     *p++ = ',';
     if (r->has_seq) /* empty for the client's rows */
         p = put_i64(p, r->seq);
+    *p++ = ',';
+    if (r->has_target) /* empty without --targets */
+        p = put_i64(p, r->target);
+    *p++ = ',';
+    if (r->has_bytes_in) /* empty for the client's rows */
+        p = put_i64(p, r->bytes_in);
     *p++ = '\n';
     s->len += (size_t)(p - start);
 }
@@ -233,6 +245,14 @@ static void write_jsonl(struct sink *s, struct wall *w, const struct row *r)
     if (r->has_seq) { /* absent from the client's rows */
         p = put_str(p, ",\"seq\":");
         p = put_i64(p, r->seq);
+    }
+    if (r->has_target) { /* absent without --targets */
+        p = put_str(p, ",\"target\":");
+        p = put_i64(p, r->target);
+    }
+    if (r->has_bytes_in) { /* absent from the client's rows */
+        p = put_str(p, ",\"bytes_in\":");
+        p = put_i64(p, r->bytes_in);
     }
     p = put_str(p, "}\n");
     s->len += (size_t)(p - start);

@@ -733,15 +733,18 @@ static int copy_segment(struct merge *m, int i, int k, int64_t run_id, int64_t *
     int64_t before = query_i64(m, "SELECT coalesce(max(rowid), 0) FROM main.requests");
     /* the run's rowid bounds keep the scan to its rows, as docs/schema.md advises;
      * requests.seq is version 3's (NULL in an older segment's rows) */
-    const char *seq = m->in[i].version >= 3 ? "seq" : "NULL";
+    const char *seq = m->in[i].version >= 4   ? "seq, target, bytes_in"
+                      : m->in[i].version >= 3 ? "seq, NULL, NULL"
+                                              : "NULL, NULL, NULL";
     char sql[4096];
-    int len = snprintf(
-        sql, sizeof(sql),
-        "INSERT INTO main.requests(run_id, t_us, wait_us, connect_us, ttfb_us, total_us, "
-        "code, bytes, slot, lim, queue, seq) SELECT ?1, t_us, wait_us, connect_us, ttfb_us, "
-        "total_us, code, bytes, slot, lim, queue, %s FROM seg.requests WHERE %s ORDER BY "
-        "rowid",
-        seq, r->has_bounds ? "rowid BETWEEN ?2 AND ?3 AND run_id = ?4" : "run_id = ?2");
+    int len =
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO main.requests(run_id, t_us, wait_us, connect_us, ttfb_us, total_us, "
+                 "code, bytes, slot, lim, queue, seq, target, bytes_in) SELECT ?1, t_us, wait_us, "
+                 "connect_us, ttfb_us, "
+                 "total_us, code, bytes, slot, lim, queue, %s FROM seg.requests WHERE %s ORDER BY "
+                 "rowid",
+                 seq, r->has_bounds ? "rowid BETWEEN ?2 AND ?3 AND run_id = ?4" : "run_id = ?2");
     assert(len > 0 && (size_t)len < sizeof(sql));
     (void)len;
     if (r->has_bounds)

@@ -603,17 +603,23 @@ int pb_reader_requests(pb_reader *rd, const pb_store_run *run, pb_reader_request
     /* first_request/last_request bound a run's rows (set when it ends), so
      * the scan keeps to them; without them the table is scanned for the id.
      * requests.seq is version 3's. */
-#define REQUEST_COLUMNS(seq)                                                                       \
-    "SELECT t_us, wait_us, connect_us, ttfb_us, total_us, code, bytes, slot, lim, queue, " seq     \
+#define REQUEST_COLUMNS(added)                                                                     \
+    "SELECT t_us, wait_us, connect_us, ttfb_us, total_us, code, bytes, slot, lim, queue, " added   \
     " FROM requests WHERE "
-    static const char *const sql[2][2] = {
-        {REQUEST_COLUMNS("NULL") "run_id = ?1 ORDER BY rowid",
-         REQUEST_COLUMNS("NULL") "rowid BETWEEN ?2 AND ?3 AND run_id = ?1 ORDER BY rowid"},
-        {REQUEST_COLUMNS("seq") "run_id = ?1 ORDER BY rowid",
-         REQUEST_COLUMNS("seq") "rowid BETWEEN ?2 AND ?3 AND run_id = ?1 ORDER BY rowid"},
+#define REQUEST_BOUNDS(added)                                                                      \
+    {                                                                                              \
+        REQUEST_COLUMNS(added)                                                                     \
+        "run_id = ?1 ORDER BY rowid",                                                              \
+            REQUEST_COLUMNS(added) "rowid BETWEEN ?2 AND ?3 AND run_id = ?1 ORDER BY rowid"        \
+    }
+    /* requests.target and bytes_in are version 4's */
+    static const char *const sql[3][2] = {
+        REQUEST_BOUNDS("NULL, NULL, NULL"),
+        REQUEST_BOUNDS("seq, NULL, NULL"),
+        REQUEST_BOUNDS("seq, target, bytes_in"),
     };
     sqlite3_stmt *st;
-    int rc = prepare(rd, sql[rd->version >= 3][run->has_bounds], &st, err);
+    int rc = prepare(rd, sql[rd->version >= 4 ? 2 : rd->version >= 3][run->has_bounds], &st, err);
     if (rc != 0)
         return rc;
     sqlite3_bind_int64(st, 1, run->id);
@@ -636,6 +642,10 @@ int pb_reader_requests(pb_reader *rd, const pb_store_run *run, pb_reader_request
             .queue = (uint32_t)sqlite3_column_int64(st, 9),
             .has_seq = sqlite3_column_type(st, 10) != SQLITE_NULL,
             .seq = (uint64_t)sqlite3_column_int64(st, 10),
+            .has_target = sqlite3_column_type(st, 11) != SQLITE_NULL,
+            .target = (uint32_t)sqlite3_column_int64(st, 11),
+            .has_bytes_in = sqlite3_column_type(st, 12) != SQLITE_NULL,
+            .bytes_in = (uint64_t)sqlite3_column_int64(st, 12),
         };
         pb_request_code_unpack(sqlite3_column_int64(st, 5), &row);
         if ((rc = fn(data, &row)) != 0)

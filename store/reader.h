@@ -115,7 +115,8 @@ int pb_reader_events(pb_reader *rd, int64_t run_id, pb_event_kind kind, size_t l
 typedef int (*pb_reader_request_fn)(void *data, const pb_request_row *row);
 
 /* A run's request rows in the order they were stored, unpacked (requests.code
- * by request_code.h; has_seq false in a file older than version 3). */
+ * by request_code.h; has_seq false in a file older than version 3, has_target
+ * and has_bytes_in false in one older than version 4). */
 int pb_reader_requests(pb_reader *rd, const pb_store_run *run, pb_reader_request_fn fn,
                        void *data, pb_err *err) PB_MUST_CHECK;
 

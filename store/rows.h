@@ -26,6 +26,11 @@ typedef struct pb_request_row {
     uint32_t lim;
     uint32_t queue;
     uint64_t seq; /* the client's X-PB-Seq, when has_seq */
+    bool has_target;   /* target is stored; false: requests.target is NULL (no --targets) */
+    bool has_bytes_in; /* bytes_in is stored; false: requests.bytes_in is NULL (the client's
+                          rows) */
+    uint32_t target;   /* the --targets entry it sent, 0-based */
+    uint64_t bytes_in; /* request body bytes the server received (a server-side row) */
 } pb_request_row;
 
 /* The state the engine reports at the end of each second of run time. */

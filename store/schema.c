@@ -19,8 +19,10 @@ _Static_assert(PB_OUTCOME_COUNT == 9, "the schema has one seconds column per out
  * appends the ones an older file lacks with ALTER TABLE ADD COLUMN, so a new
  * file and a migrated one have the same columns in the same order. Append
  * only. Version 3: a server-side row's X-PB-Seq (requests.seq; NULL for the
- * client's rows). */
-#define REQUESTS_ADDED(XX) XX(3, seq, INTEGER)
+ * client's rows). Version 4: the --targets entry a row sent (requests.target;
+ * NULL without --targets) and the body bytes the server received
+ * (requests.bytes_in; NULL on the client's rows). */
+#define REQUESTS_ADDED(XX) XX(3, seq, INTEGER) XX(4, target, INTEGER) XX(4, bytes_in, INTEGER)
 
 #define ADDED_DDL(version, name, decl) ", " #name " " #decl
 
@@ -93,8 +95,8 @@ static const char tables_sql[] =
 
 #define ROW_COLUMNS                                                                                \
     "INSERT INTO requests(run_id, t_us, wait_us, connect_us, ttfb_us, total_us, code, bytes,"      \
-    " slot, lim, queue, seq) VALUES "
-#define ROW_VALUES "(?,?,?,?,?,?,?,?,?,?,?,?)"
+    " slot, lim, queue, seq, target, bytes_in) VALUES "
+#define ROW_VALUES "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -290,7 +292,8 @@ static int create_view(sqlite3 *db)
                 PB_CODE_MASK_breaker);
     PB_BREAKER_STATE_MAP(VIEW_CASE)
     VIEW_APPEND(" END AS breaker, code >> %d AS attempt, bytes, slot, lim, queue,"
-                " t_us + wait_us AS start_us, t_us + wait_us + total_us AS end_us, seq"
+                " t_us + wait_us AS start_us, t_us + wait_us + total_us AS end_us, seq, target,"
+                " bytes_in"
                 " FROM requests;",
                 PB_CODE_SHIFT_attempt);
     VIEW_APPEND("%s", "");
@@ -385,6 +388,8 @@ void pb_schema_bind_row(sqlite3_stmt *st, int first, const pb_request_row *row)
     pb_bind_i64(st, first + 10, row->lim);
     pb_bind_i64(st, first + 11, row->queue);
     pb_bind_nullable(st, first + 12, row->has_seq, (int64_t)row->seq);
+    pb_bind_nullable(st, first + 13, row->has_target, row->target);
+    pb_bind_nullable(st, first + 14, row->has_bytes_in, (int64_t)row->bytes_in);
 }
 
 /* Each column's parameter in ST_SECOND: the outcomes come first. */

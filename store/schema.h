@@ -26,7 +26,7 @@ int pb_schema_version(void);
 /* Rows one multi-row INSERT takes (ST_ROWS). */
 #define PB_SCHEMA_INSERT_BATCH 64
 /* Columns of one request row in an INSERT. */
-#define PB_SCHEMA_ROW_PARAMS 12
+#define PB_SCHEMA_ROW_PARAMS 14
 
 /* The statements the writer keeps prepared. */
 typedef enum pb_stmt_id {

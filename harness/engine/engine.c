@@ -268,12 +268,12 @@ static int phases_init(struct engine *e, const pb_mock_config *mc, pb_err *err)
     return pb_phase_tally_init(&e->phases, n, start, name, err);
 }
 
-static void record_row(struct engine *e, pb_request_row *row, uint32_t target)
+static void record_row(struct engine *e, pb_request_row *row)
 {
     row->run_id = e->run_id;
     pb_tally_add(&e->tally, row);
     pb_phase_tally_add(&e->phases, row);
-    pb_target_tally_add(&e->by_target, target, row);
+    pb_target_tally_add(&e->by_target, row->target, row);
     if (e->rec != NULL)
         pb_recorder_request(e->rec, row);
 }
@@ -348,7 +348,9 @@ static void record_reject(struct engine *e, const pb_admission *a, pb_usec now)
         .lim = st.limit,
         .queue = st.queue_depth,
     };
-    record_row(e, &row, pb_run_target_of(e->cfg, pb_segment_task(e->cfg->segment, a->task)));
+    row.has_target = e->n_targets > 0;
+    row.target = pb_run_target_of(e->cfg, pb_segment_task(e->cfg->segment, a->task));
+    record_row(e, &row);
 }
 
 static void maybe_finish(struct engine *e)
@@ -431,7 +433,9 @@ static void done_cb(void *data, const pb_http_result *res)
         .lim = f->lim,
         .queue = f->queue,
     };
-    record_row(e, &row, f->target);
+    row.has_target = e->n_targets > 0;
+    row.target = f->target;
+    record_row(e, &row);
     if (res->outcome == PB_OUTCOME_HTTP_ERROR)
         keep_error(e, res->outcome, "HTTP status %u", res->status);
     else if (res->outcome != PB_OUTCOME_OK)

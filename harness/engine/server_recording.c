@@ -95,6 +95,8 @@ static void on_request(void *data, const pb_mock_request_record *r)
         .queue = r->queued,
         .seq = r->seq,
         .has_seq = r->has_seq,
+        .has_bytes_in = true,
+        .bytes_in = r->bytes_in,
     };
     pthread_mutex_lock(&s->mu);
     if (s->run_id == 0) {

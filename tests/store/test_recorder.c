@@ -26,6 +26,7 @@
 #include "monotime.h"
 #include "vocabulary.h"
 #include "recorder.h"
+#include "schema.h"
 
 static char tmpdir[PATH_MAX];
 
@@ -240,7 +241,7 @@ static void creates_schema_and_appends_runs(void **state)
 
     sqlite3 *db = open_reader(path);
     char buf[512];
-    assert_int_equal(q_int(db, "PRAGMA user_version", 0), 3);
+    assert_int_equal(q_int(db, "PRAGMA user_version", 0), pb_schema_version());
     assert_string_equal(q_text(db, "PRAGMA journal_mode", 0, buf, sizeof(buf)), "wal");
     assert_int_equal(q_int(db,
                            "SELECT count(*) FROM sqlite_master WHERE name IN ('compares', 'runs', "
@@ -306,9 +307,9 @@ static void refuses_what_is_not_its_database(void **state)
     const char *future = db_path("future.db");
     close_recorder(open_recorder(future, 0));
     db = open_reader(future);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 4", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 5", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
-    expect_open_error(future, 0, PB_ENOTSUP, "schema version 4 is newer");
+    expect_open_error(future, 0, PB_ENOTSUP, "schema version 5 is newer");
     expect_open_error(future, 0, PB_ENOTSUP, future);
 }
 
@@ -365,7 +366,7 @@ static void version_1_database_is_upgraded_in_place(void **state)
     close_recorder(rec);
 
     db = open_reader(path);
-    assert_int_equal(q_int(db, "PRAGMA user_version", 0), 3);
+    assert_int_equal(q_int(db, "PRAGMA user_version", 0), pb_schema_version());
     assert_int_equal(q_int(db, "SELECT count(*) FROM runs", 0), 2);
     assert_int_equal(q_int(db, "SELECT count(*) FROM requests WHERE run_id = 1", 0), 1);
     assert_int_equal(q_int(db, "SELECT count(*) FROM seconds WHERE run_id = 1", 0), 2);
@@ -386,6 +387,12 @@ static void version_1_database_is_upgraded_in_place(void **state)
     /* the view still unpacks the old rows, and shows version 3's column */
     assert_int_equal(q_int(db, "SELECT status FROM requests_v WHERE run_id = 1", 0), 200);
     assert_int_equal(q_int(db, "SELECT seq FROM requests_v WHERE run_id = 1", 0), -1);
+    /* and version 4's, NULL in the old rows */
+    assert_int_equal(q_int(db,
+                           "SELECT count(*) FROM requests_v WHERE target IS NULL AND "
+                           "bytes_in IS NULL",
+                           0),
+                     q_int(db, "SELECT count(*) FROM requests", 0));
     sqlite3_close(db);
 }
 
@@ -446,7 +453,7 @@ static void version_2_database_is_upgraded_in_place(void **state)
     close_recorder(rec);
 
     db = open_reader(path);
-    assert_int_equal(q_int(db, "PRAGMA user_version", 0), 3);
+    assert_int_equal(q_int(db, "PRAGMA user_version", 0), pb_schema_version());
     assert_int_equal(q_int(db, "SELECT count(*) FROM seconds", 0), 6);
     assert_int_equal(q_int(db, "SELECT lost FROM seconds WHERE run_id = 1 AND sec = 0", 0), 6);
     assert_int_equal(q_int(db, "SELECT cascaded FROM seconds WHERE run_id = 1 AND sec = 0", 0), 3);

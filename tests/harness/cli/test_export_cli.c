@@ -110,7 +110,7 @@ static void csv_and_jsonl_hold_every_row(void **state)
     char *text = exported(csv, out);
     assert_int_equal(
         strncmp(text, "run_id,intended_start_us,start_us,start_unix_us,start_time,", 59), 0);
-    assert_non_null(strstr(text, ",queue,seq\n"));
+    assert_non_null(strstr(text, ",queue,seq,target,bytes_in\n"));
     assert_int_equal(lines_of(text), (size_t)requests + 1);
     /* the client's own rows have no X-PB-Seq: the last field is empty */
     assert_int_equal(text[strlen(text) - 2], ',');
@@ -343,13 +343,17 @@ static void export_carries_the_server_side_seq(void **state)
     for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n"), line_no++) {
         if (line_no == 0)
             continue;
-        const char *last = strrchr(line, ',') + 1;
+        /* seq is third from the end: ...,seq,target,bytes_in (both empty here) */
+        size_t len = strlen(line);
+        assert_true(len >= 2 && strcmp(line + len - 2, ",,") == 0);
+        line[len - 2] = '\0';
+        const char *seq = strrchr(line, ',') + 1;
         if (line_no % 3 == 0) {
             long long want = line_no == 3 ? 72057594037927935LL : (long long)line_no * 10;
-            assert_int_equal(strtoll(last, NULL, 10), want);
+            assert_int_equal(strtoll(seq, NULL, 10), want);
             with_seq++;
         } else {
-            assert_string_equal(last, "");
+            assert_string_equal(seq, "");
         }
     }
     assert_int_equal(line_no, (size_t)requests + 1);

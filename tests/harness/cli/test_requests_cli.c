@@ -407,11 +407,56 @@ static void targets_files_are_used_in_turn(void **state)
         count_lines(log, "PUT /j2 HTTP/1.1 5 two") != j2)
         fail_msg("j1 %lld, j2 %lld; nginx logged:\n%s", (long long)j1, (long long)j2, log);
     free(log);
+    /* each row names its target; the counts are the summary's (and nginx's) */
+    assert_int_equal(test_db_int(c->db, "SELECT count(*) FROM requests_v WHERE run_id = 1 AND "
+                                        "target = 0 AND outcome = 'ok'"),
+                     11);
+    assert_int_equal(test_db_int(c->db, "SELECT count(*) FROM requests_v WHERE run_id = 2 AND "
+                                        "target = 1"),
+                     j2);
+    assert_int_equal(test_db_int(c->db, "SELECT count(*) FROM requests WHERE target IS NULL"), 0);
     /* the targets are stored once, with the run */
     assert_int_equal(test_db_int(c->db, "SELECT json_array_length(config_json, '$.targets.list') "
                                         "FROM runs WHERE id = 1"),
                      3);
     test_nginx_stop(&ng);
+}
+
+/* mock --db records the body bytes each request brought. */
+static void the_mock_records_body_bytes_per_request(void **state)
+{
+    scratch_db *c = *state;
+    char mock_db[128], body[128], at_body[140];
+    snprintf(mock_db, sizeof(mock_db), "%s/mock.db", c->dir);
+    snprintf(body, sizeof(body), "%s/body.bin", c->dir);
+    snprintf(at_body, sizeof(at_body), "@%s", body);
+    char bytes[1000];
+    memset(bytes, 'x', sizeof(bytes));
+    write_file(body, bytes, sizeof(bytes));
+    const char *mock[] = {"mock", "--listen", "127.0.0.1:0", "--db", mock_db, NULL};
+    pb_child m;
+    pb_child_spawn(&m, mock, NULL);
+    pb_child_await(&m, PB_CHILD_OUT, "listening on http://127.0.0.1:", 1, FINISH_MS);
+    char url[64];
+    assert_int_equal(sscanf(strstr(m.out, "http://"), "%63s", url), 1);
+    pb_child ch;
+    const char *post[] = {"--target",   url,  "--method", "PATCH", "--body",  at_body,
+                          "--requests", "25", "--db",     c->db,   "--quiet", NULL};
+    if (run_cli(&ch, "run", post) != 0)
+        fail_msg("run failed: %s", ch.err);
+    pb_child_cleanup(&ch);
+    const char *get[] = {"--target", url, "--requests", "5", "--db", c->db, "--quiet", NULL};
+    assert_int_equal(run_cli(&ch, "run", get), 0);
+    pb_child_cleanup(&ch);
+    kill(m.pid, SIGTERM);
+    pb_child_finish(&m, FINISH_MS);
+    pb_child_cleanup(&m);
+    assert_int_equal(test_db_int(mock_db, "SELECT count(*) FROM requests WHERE bytes_in = 1000"),
+                     25);
+    assert_int_equal(test_db_int(mock_db, "SELECT count(*) FROM requests WHERE bytes_in = 0"), 5);
+    /* the client's rows know nothing of it */
+    assert_int_equal(test_db_int(c->db, "SELECT count(*) FROM requests WHERE bytes_in IS NULL"),
+                     30);
 }
 
 /* The mock over TLS, as `run`'s built-in mock and as `patternbench mock`. */
@@ -555,6 +600,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(https_with_cacert_without_and_insecure, scratch_db_setup,
                                         scratch_db_teardown),
         cmocka_unit_test_setup_teardown(targets_files_are_used_in_turn, scratch_db_setup,
+                                        scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(the_mock_records_body_bytes_per_request, scratch_db_setup,
                                         scratch_db_teardown),
         cmocka_unit_test_setup_teardown(the_mock_serves_https_the_same_way, scratch_db_setup,
                                         scratch_db_teardown),
