@@ -1222,11 +1222,18 @@ static int start_daemon(pb_mock *m, const pb_mock_config *cfg, pb_err *err)
         opts[more] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL};
     m->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, m, MHD_OPTION_ARRAY, opts,
                                  MHD_OPTION_END);
-    if (m->daemon == NULL)
+    if (m->daemon == NULL) {
+        /* MHD words a bind failure "Failed to bind to port 0: REASON" (the
+         * port it was passed, not the address's): the address is ours to
+         * name, the reason is what it adds */
+        const char *why = m->start_log[0] ? m->start_log : "libmicrohttpd refused to start";
+        const char *reason = strstr(why, ": ");
+        if (strncmp(why, "Failed to bind", 14) == 0 && reason != NULL)
+            why = reason + 2;
         return pb_err_set(err, PB_ENET, "mock server: cannot listen on %s%s%s:%u: %s",
                           cfg->ipv6 ? "[" : "", cfg->host, cfg->ipv6 ? "]" : "",
-                          (unsigned)cfg->port,
-                          m->start_log[0] ? m->start_log : "libmicrohttpd refused to start");
+                          (unsigned)cfg->port, why);
+    }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(m->daemon, MHD_DAEMON_INFO_BIND_PORT);
     if (info == NULL)
         return pb_err_set(err, PB_ENET, "mock server: cannot read the bound port");

@@ -162,6 +162,10 @@ static int parse_args(int argc, char **argv, pb_run_config *cfg, struct run_opti
 {
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
+        if (strcmp(arg, "-h") == 0) {
+            *help = true;
+            return 0;
+        }
         if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
             return pb_err_set(err, PB_EINVAL, "%s: unexpected argument; options start with --",
                               arg);

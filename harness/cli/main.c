@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "suggest.h"
 #include "usage.h"
 
 static const struct command {
@@ -36,8 +37,14 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "help") == 0) {
+    /* `help CMD` is `CMD --help` */
+    char help_flag[] = "--help";
+    char *help_argv[] = {argv[0], argc > 2 ? argv[2] : NULL, help_flag, NULL};
+    if (strcmp(argv[1], "help") == 0 && argc > 2) {
+        argv = help_argv;
+        argc = 3;
+    } else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+               strcmp(argv[1], "help") == 0) {
         usage(stdout);
         return 0;
     }
@@ -49,9 +56,19 @@ int main(int argc, char **argv)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);
     /* the voice of usage.h, without a subcommand to name */
-    fprintf(stderr, "patternbench: %s: unknown command; expected one of", argv[1]);
-    for (size_t i = 0; commands[i].name != NULL; i++)
-        fprintf(stderr, "%s %s", i == 0 ? "" : ",", commands[i].name);
-    fprintf(stderr, "\nsee 'patternbench --help'\n");
+    const char *names[sizeof(commands) / sizeof(commands[0])];
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        names[i] = commands[i].name;
+    const char *guess = pb_suggest(argv[1], names);
+    if (guess != NULL) {
+        fprintf(stderr, "patternbench: %s: unknown command; did you mean \"%s\"?\n", argv[1],
+                guess);
+    } else {
+        fprintf(stderr, "patternbench: %s: unknown command; expected one of", argv[1]);
+        for (size_t i = 0; commands[i].name != NULL; i++)
+            fprintf(stderr, "%s %s", i == 0 ? "" : ",", commands[i].name);
+        fprintf(stderr, "\n");
+    }
+    fprintf(stderr, "see 'patternbench --help'\n");
     return PB_EXIT_USAGE;
 }

@@ -11,6 +11,7 @@
 
 #include "mock.h"
 #include "registry.h"
+#include "suggest.h"
 #include "secrets.h"
 #include "threshold.h"
 #include "trials.h"
@@ -104,47 +105,6 @@ static const char *describe(const json_t *v, char *buf, size_t len)
     return "a value";
 }
 
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 63 || lb > 63)
-        return 64;
-    size_t row[64];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
-/* The closest name to key among known (NULL-terminated), if close enough to
- * be a typo. */
-static const char *closest(const char *key, const char *const *known)
-{
-    const char *best = NULL;
-    size_t best_d = 3;
-    for (size_t i = 0; known[i] != NULL; i++) {
-        size_t d = edit_distance(key, known[i]);
-        if (d < best_d && d * 2 < strlen(known[i])) {
-            best_d = d;
-            best = known[i];
-        }
-    }
-    return best;
-}
-
 static void list_names(const char *const *names, char *buf, size_t len)
 {
     size_t o = 0;
@@ -155,7 +115,7 @@ static void list_names(const char *const *names, char *buf, size_t len)
 
 static int unknown_key(const ctx *c, const char *path, const char *key, const char *const *known)
 {
-    const char *guess = closest(key, known);
+    const char *guess = pb_suggest(key, known);
     if (guess != NULL)
         return fail_key(c, path, "unknown key; did you mean \"%s\"?", guess);
     char names[400];
@@ -1184,7 +1144,7 @@ static int unknown_entry_key(const ctx *c, const char *path, const char *name)
     for (size_t i = 0; (info = pb_pattern_param_info(i)) != NULL && n + 1 < 128; i++)
         known[n++] = info->name;
     known[n] = NULL;
-    const char *guess = closest(name, known);
+    const char *guess = pb_suggest(name, known);
     if (guess != NULL)
         return fail_key(c, path, "unknown key; did you mean \"%s\"?", guess);
     return fail_key(c, path,

@@ -202,6 +202,65 @@ static void help_lists_every_option_with_its_default(void **state)
     pb_child_cleanup(&ch);
 }
 
+/* One way to ask for help everywhere: -h and --help on every subcommand and
+ * `patternbench help CMD` print the same text on stdout with exit 0; a
+ * mistyped subcommand gets the closest one suggested, exit 2. */
+static void help_is_asked_for_the_same_way_everywhere(void **state)
+{
+    (void)state;
+    static const char *const commands[] = {"run",    "mock",  "compare",  "report",
+                                           "export", "merge", "reproduce"};
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        char *text[3];
+        const char *const forms[3][3] = {{commands[i], "--help", NULL},
+                                         {commands[i], "-h", NULL},
+                                         {"help", commands[i], NULL}};
+        for (int f = 0; f < 3; f++) {
+            pb_child ch;
+            int status = pb_child_run(&ch, forms[f], NULL, FINISH_MS);
+            if (status != 0 || strncmp(ch.out, "usage: patternbench ", 20) != 0)
+                fail_msg("%s %s: exit %d, stdout: %.80s, stderr: %s", forms[f][0], forms[f][1],
+                         status, ch.out, ch.err);
+            text[f] = strdup(ch.out);
+            pb_child_cleanup(&ch);
+        }
+        assert_string_equal(text[0], text[1]);
+        assert_string_equal(text[0], text[2]);
+        for (int f = 0; f < 3; f++)
+            free(text[f]);
+    }
+    const char *typo[] = {"reprot", "x.db", NULL};
+    pb_child ch;
+    assert_int_equal(pb_child_run(&ch, typo, NULL, FINISH_MS), 2);
+    assert_non_null(strstr(ch.err, "patternbench: reprot: unknown command; did you mean \"report\"?"));
+    pb_child_cleanup(&ch);
+}
+
+/* mock --listen on a port in use names the address and the reason, not the
+ * port 0 libmicrohttpd was handed. */
+static void a_busy_port_is_named_by_its_address(void **state)
+{
+    (void)state;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(fd, 1), 0);
+    socklen_t len = sizeof(a);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    char listen_at[32], want[96];
+    snprintf(listen_at, sizeof(listen_at), "127.0.0.1:%u", (unsigned)ntohs(a.sin_port));
+    snprintf(want, sizeof(want), "cannot listen on %s: Address already in use", listen_at);
+    const char *args[] = {"mock", "--listen", listen_at, NULL};
+    pb_child ch;
+    assert_int_not_equal(pb_child_run(&ch, args, NULL, FINISH_MS), 0);
+    if (strstr(ch.err, want) == NULL || strstr(ch.err, "port 0") != NULL)
+        fail_msg("stderr: %s", ch.err);
+    pb_child_cleanup(&ch);
+    close(fd);
+}
+
 /* Whatever the registry holds is what a user is offered and can run: every
  * registered name is on run --help's --pattern line, runs under --pattern
  * (recorded under its name), and is listed when the name given is unknown. */
@@ -595,6 +654,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(every_subcommand_refuses_a_mistake_in_one_voice,
                                         scratch_db_setup, scratch_db_teardown),
         cmocka_unit_test(help_lists_every_option_with_its_default),
+        cmocka_unit_test(help_is_asked_for_the_same_way_everywhere),
+        cmocka_unit_test(a_busy_port_is_named_by_its_address),
         cmocka_unit_test_setup_teardown(every_registered_pattern_is_offered_and_runs,
                                         scratch_db_setup, scratch_db_teardown),
         cmocka_unit_test_setup_teardown(json_summary_matches_the_database, scratch_db_setup,
