@@ -20,9 +20,12 @@ for name in $names; do
     work="$build/fuzz/corpus/$name"
     artifacts="$build/fuzz/artifacts"
     mkdir -p "$work" "$artifacts"
+    # a target's own bounds per input (flags/NAME: libFuzzer flags, one line)
+    flags=$(cat "$here/flags/$name" 2>/dev/null || true)
     echo "== fuzz_$name for ${seconds}s"
+    # shellcheck disable=SC2086 # flags holds several words
     if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-        "$bin" -max_total_time="$seconds" -print_final_stats=1 \
+        "$bin" -max_total_time="$seconds" -print_final_stats=1 $flags \
         -dict="$here/dict/$name.dict" -artifact_prefix="$artifacts/$name-" \
         "$work" "$here/corpus/$name" >"$build/fuzz/$name.log" 2>&1; then
         grep -E '^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units)' "$build/fuzz/$name.log" || true
