@@ -189,6 +189,39 @@ static void md_thresholds(FILE *f, const char *who, const pb_report_threshold *t
     }
 }
 
+/* The runs' per-target tables (run --targets), from their stored summaries:
+ * requests, ok share, p50 and p99 per target. */
+static void md_targets(FILE *f, const pb_report_data *d)
+{
+    bool header = false;
+    for (size_t i = 0; i < d->n_runs; i++) {
+        const pb_report_run *r = &d->runs[i];
+        json_t *root = r->summary_json != NULL ? json_loads(r->summary_json, 0, NULL) : NULL;
+        json_t *targets = json_object_get(root, "targets");
+        size_t k;
+        json_t *t;
+        json_array_foreach(targets, k, t)
+        {
+            if (!header) {
+                fprintf(f, "\n## Requests by target\n\n| run | # | target | requests | ok | "
+                           "p50 ms | p99 ms |\n|---|---:|---|---:|---:|---:|---:|\n");
+                header = true;
+            }
+            fprintf(f, "| ");
+            md_text(f, r->label);
+            fprintf(f, " | %zu | ", k);
+            const char *label = json_string_value(json_object_get(t, "target"));
+            md_text(f, label != NULL ? label : "?");
+            fprintf(f, " | %" JSON_INTEGER_FORMAT " | %.1f %% | %.2f | %.2f |\n",
+                    json_integer_value(json_object_get(t, "requests")),
+                    100.0 * json_number_value(json_object_get(t, "ok_share")),
+                    (double)json_integer_value(json_object_get(t, "p50_us")) / 1e3,
+                    (double)json_integer_value(json_object_get(t, "p99_us")) / 1e3);
+        }
+        json_decref(root);
+    }
+}
+
 int pb_summary_write_md(const pb_report_data *d, const char *db_path, const char *path,
                         pb_err *err)
 {
@@ -338,6 +371,7 @@ int pb_summary_write_md(const pb_report_data *d, const char *db_path, const char
             fprintf(f, "\n");
         }
     }
+    md_targets(f, d);
     bool health = false;
     for (size_t i = 0; i < d->n_runs; i++)
         health |= d->runs[i].health.harness_known || d->runs[i].health.verdict_known ||

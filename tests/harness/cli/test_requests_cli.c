@@ -415,6 +415,24 @@ static void targets_files_are_used_in_turn(void **state)
                                         "target = 1"),
                      j2);
     assert_int_equal(test_db_int(c->db, "SELECT count(*) FROM requests WHERE target IS NULL"), 0);
+    /* the report's table per target has the same counts */
+    char report[128], md[160];
+    snprintf(report, sizeof(report), "%s/report", c->dir);
+    snprintf(md, sizeof(md), "%s/summary.md", report);
+    const char *rep[] = {c->db, "--run", "1", "-o", report, NULL};
+    if (run_cli(&ch, "report", rep) != 0)
+        fail_msg("report failed: %s", ch.err);
+    pb_child_cleanup(&ch);
+    char *page = test_slurp(md, NULL);
+    assert_non_null(page);
+    if (strstr(page, "## Requests by target") == NULL ||
+        strstr(page, "| 0 | GET /a | 11 | 100.0 % |") == NULL ||
+        strstr(page, "| 1 | POST http://127.0.0.1:") == NULL ||
+        strstr(page, "/b | 10 | 100.0 % |") == NULL ||
+        strstr(page, "| 2 | DELETE /c | 10 | 100.0 % |") == NULL)
+        fail_msg("summary.md:\n%s", page);
+    free(page);
+    test_rmtree(report);
     /* the targets are stored once, with the run */
     assert_int_equal(test_db_int(c->db, "SELECT json_array_length(config_json, '$.targets.list') "
                                         "FROM runs WHERE id = 1"),
