@@ -197,6 +197,21 @@ static int parse_args(int argc, char **argv, pb_run_config *cfg, struct run_opti
     return 0;
 }
 
+/* The option of run's help closest to the one an "--name: unknown option"
+ * message names. */
+static bool suggest_option(const char *msg, char *buf, size_t cap)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (f == NULL)
+        return false;
+    usage(f);
+    bool found = fclose(f) == 0 && pb_usage_suggest_option(text, msg, buf, cap);
+    free(text);
+    return found;
+}
+
 static int exit_status(const pb_run_summary *s)
 {
     /* a live threshold stopped the run: what a failed threshold exits with */
@@ -231,6 +246,11 @@ int pb_cmd_run(int argc, char **argv)
     }
     if (rc == 0)
         rc = pb_run_config_check(&cfg, &err);
+    char guess[64];
+    if (rc == PB_ENOENT && suggest_option(err.msg, guess, sizeof(guess))) {
+        status = pb_usage_error("run", "%s; did you mean %s?", err.msg, guess);
+        goto done;
+    }
     if (rc != 0) {
         status = pb_usage_error("run", "%s", err.msg);
         goto done;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "suggest.h"
 #include "units.h"
 
 int pb_usage_error(const char *command, const char *fmt, ...)
@@ -58,4 +59,42 @@ int pb_usage_option_value(const char *command, const char *const *with_value, in
     else
         return pb_usage_error(command, "%s: expected a value", name);
     return 0;
+}
+
+bool pb_usage_suggest_option(const char *help_text, const char *option, char *buf, size_t cap)
+{
+    /* the help's distinct --words, at most 256 of them */
+    enum { MAX_NAMES = 256, NAME_MAX_LEN = 40 };
+    static char names[MAX_NAMES][NAME_MAX_LEN];
+    const char *known[MAX_NAMES + 1];
+    size_t n = 0;
+    for (const char *p = strstr(help_text, "--"); p != NULL && n < MAX_NAMES;
+         p = strstr(p + 2, "--")) {
+        size_t len = strspn(p + 2, "abcdefghijklmnopqrstuvwxyz0123456789-");
+        if (len == 0 || len >= NAME_MAX_LEN || (p > help_text && p[-1] != ' ' && p[-1] != '\n' &&
+                                                 p[-1] != '(' && p[-1] != '\''))
+            continue;
+        memcpy(names[n], p + 2, len);
+        names[n][len] = '\0';
+        bool seen = false;
+        for (size_t i = 0; i < n && !seen; i++)
+            seen = strcmp(known[i], names[n]) == 0;
+        if (!seen) {
+            known[n] = names[n];
+            n++;
+        }
+    }
+    known[n] = NULL;
+    char typed[NAME_MAX_LEN];
+    const char *name = strncmp(option, "--", 2) == 0 ? option + 2 : option;
+    size_t len = strcspn(name, "=: ");
+    if (len >= sizeof(typed))
+        return false;
+    memcpy(typed, name, len);
+    typed[len] = '\0';
+    const char *guess = pb_suggest(typed, known);
+    if (guess == NULL)
+        return false;
+    snprintf(buf, cap, "--%s", guess);
+    return true;
 }

@@ -9,6 +9,7 @@
 #define PB_USAGE_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "errors.h"
@@ -23,6 +24,11 @@ int pb_usage_error(const char *command, const char *fmt, ...) __attribute__((for
 /* The same for an option no part of COMMAND knows: "OPTION: unknown option".
  * `option` is the argument as given ("--duraton", "--bogus=1"). */
 int pb_usage_unknown_option(const char *command, const char *option);
+
+/* The option of a command's help text (its "--name" words) closest to the
+ * mistyped `option` ("--name", "--name=value" or "--name: ..."), as "--name" in buf; false
+ * when none is close enough to be a typo. */
+bool pb_usage_suggest_option(const char *help_text, const char *option, char *buf, size_t cap);
 
 /* The option at argv[*i] that takes a value, as "--name VALUE" or
  * "--name=VALUE": its name (one of with_value, a NULL-terminated list) into

@@ -135,7 +135,10 @@ static void every_subcommand_refuses_a_mistake_in_one_voice(void **state)
         const char *args[4];
         const char *says;
     } cases[] = {
-        {"run", {"--duraton", "3s"}, "patternbench run: --duraton: unknown option\n"},
+        {"run",
+         {"--duraton", "3s"},
+         "patternbench run: --duraton: unknown option; did you mean --duration?\n"},
+        {"run", {"--zzzzzz", "3s"}, "patternbench run: --zzzzzz: unknown option\n"},
         {"mock", {"--bogus"}, "patternbench mock: --bogus: unknown option\n"},
         {"compare", {"x.json", "--bogus"}, "patternbench compare: --bogus: unknown option\n"},
         {"report", {"x.db", "--quiet"}, "patternbench report: --quiet: unknown option\n"},
