@@ -52,7 +52,10 @@ struct pb_reader {
 
 static int db_error(pb_reader *rd, pb_err *err, const char *what)
 {
-    return pb_err_set(err, PB_EDB, "%s: %s: %s", rd->path, what, sqlite3_errmsg(rd->db));
+    char why[160];
+    return pb_err_set(err, PB_EDB, "%s: %s: %s", rd->path, what,
+                      pb_schema_reason(rd->db, rd->path, sqlite3_extended_errcode(rd->db), why,
+                                       sizeof(why)));
 }
 
 static int prepare(pb_reader *rd, const char *sql, sqlite3_stmt **st, pb_err *err)

@@ -1,8 +1,10 @@
 #include "schema.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "request_code.h"
 #include "vocabulary.h"
@@ -151,10 +153,39 @@ int pb_schema_errcode(int rc)
     }
 }
 
+const char *pb_schema_reason(sqlite3 *db, const char *path, int rc, char *buf, size_t cap)
+{
+    struct stat st;
+    switch (rc & 0xff) {
+    case SQLITE_NOTADB:
+        snprintf(buf, cap, "not a database file (patternbench writes SQLite files)");
+        break;
+    case SQLITE_CANTOPEN:
+        if (stat(path, &st) != 0)
+            snprintf(buf, cap, "%s", strerror(errno));
+        else if (S_ISDIR(st.st_mode))
+            snprintf(buf, cap, "is a folder, not a database file");
+        else
+            snprintf(buf, cap, "cannot be opened (its permissions, or its folder's)");
+        break;
+    case SQLITE_FULL:
+        snprintf(buf, cap, "the disk is full");
+        break;
+    case SQLITE_CORRUPT:
+        snprintf(buf, cap, "the file is damaged (SQLite: %s)",
+                 db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        break;
+    default:
+        snprintf(buf, cap, "%s", db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    }
+    return buf;
+}
+
 int pb_schema_error(sqlite3 *db, const char *path, pb_err *err, int rc, const char *what)
 {
+    char why[160];
     return pb_err_set(err, pb_schema_errcode(rc), "%s: %s: %s", path, what,
-                      db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+                      pb_schema_reason(db, path, rc, why, sizeof(why)));
 }
 
 int pb_schema_query_one(sqlite3 *db, const char *sql, char *out, size_t cap)

@@ -54,6 +54,12 @@ int pb_schema_errcode(int sqlite_rc);
 /* An error about the database at path: "path: what: SQLite's message". */
 int pb_schema_error(sqlite3 *db, const char *path, pb_err *err, int sqlite_rc, const char *what);
 
+/* SQLite's failure `sqlite_rc` on the file at path in a user's words: "not a
+ * database file ...", the system's reason a file cannot be opened ("No such
+ * file or directory"), "the disk is full", "the file is damaged ..."; else
+ * SQLite's own message. Into buf; returns buf. */
+const char *pb_schema_reason(sqlite3 *db, const char *path, int sqlite_rc, char *buf, size_t cap);
+
 /* Check the schema version of the open database and create what is missing,
  * in one transaction; an older version is migrated in that transaction (its
  * tables get the columns added since, docs/schema.md: NULL in its rows, except

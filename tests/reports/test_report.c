@@ -774,6 +774,8 @@ static void bad_inputs_get_clear_errors(void **state)
           f);
     assert_int_equal(fclose(f), 0);
     expect_error(p, PB_REPORT_LAST, 0, out, PB_EDB, "notes.txt");
+    /* in a user's words, not SQLite's "file is not a database" */
+    expect_error(p, PB_REPORT_LAST, 0, out, PB_EDB, "not a database file (patternbench writes");
     expect_error(dir, PB_REPORT_LAST, 0, out, PB_EINVAL, "not a regular file");
 
     sqlite3 *db = fx_create(db_path);

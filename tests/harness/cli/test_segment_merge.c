@@ -352,6 +352,14 @@ static void merge_refuses_inputs_that_do_not_fit(void **state)
     assert_int_equal(run(differ, err, sizeof(err)), 2);
     assert_non_null(strstr(err, other));
     assert_non_null(strstr(err, "params.concurrency"));
+    /* an input that is not there is named with the system's reason, not
+     * SQLite's "unable to open database file" */
+    char nothere[300];
+    snprintf(nothere, sizeof(nothere), "%s/nothere.db", fx.dir);
+    assert_int_equal(run((const char *[]){"merge", fx.merged, nothere, NULL}, err, sizeof(err)), 1);
+    if (strstr(err, nothere) == NULL || strstr(err, "No such file or directory") == NULL ||
+        strstr(err, "unable to open") != NULL)
+        fail_msg("merge of a missing input: %s", err);
     /* a lone run is not a segment */
     assert_int_equal(run((const char *[]){"merge", fx.db, fx.one, NULL}, err, sizeof(err)), 2);
     assert_non_null(strstr(err, "is not a segment"));
