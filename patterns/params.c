@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pattern_impl.h"
+#include "pattern_map.h"
 #include "units.h"
 
 /* Enums are stored through memcpy of an int; make sure that is their size. */

@@ -89,7 +89,7 @@ typedef struct pb_pattern_state {
 } pb_pattern_state;
 
 /* The ops table each pattern implements; the engine never switches on names.
- * A pattern is listed in PB_PATTERN_MAP (pattern_impl.h) and created through
+ * A pattern is listed in PB_PATTERN_MAP (pattern_map.h) and created through
  * registry.h; the retry decorator (retry.h) has an ops table too, without
  * check or create, since it only ever wraps a created pattern. */
 typedef struct pb_pattern_ops {

@@ -3,17 +3,7 @@
 #define PB_PATTERN_IMPL_H
 
 #include "pattern.h"
-
-/* Every pattern, in the order help texts and error messages list them. Each
- * XX(name) is a file name.c defining `const pb_pattern_ops pb_<name>_ops`
- * with .name = "name"; registry.c builds pb_pattern_list() from this list.
- * Adding a pattern: its .c, a line here, and CMakeLists.txt. */
-#define PB_PATTERN_MAP(XX)                                                     \
-    XX(queue)                                                                  \
-    XX(semaphore)                                                              \
-    XX(backpressure)                                                           \
-    XX(breaker)                                                                \
-    XX(adaptive)
+#include "pattern_map.h"
 
 /* The ops table each pattern of the list defines. */
 #define PB_PATTERN_OPS_DECL(name) extern const pb_pattern_ops pb_##name##_ops;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pattern_impl.h"
+#include "pattern_map.h"
 #include "retry.h"
 
 static const pb_pattern_ops *const patterns[] = {

@@ -1,5 +1,5 @@
 /* The registry: every pattern by name, and the one way to create one. The
- * list itself is PB_PATTERN_MAP in pattern_impl.h; everything that names the
+ * list itself is PB_PATTERN_MAP in pattern_map.h; everything that names the
  * patterns to a user (help texts, error messages) asks here at run time. */
 #ifndef PB_REGISTRY_H
 #define PB_REGISTRY_H
