@@ -10,8 +10,9 @@
 
 #include "errors.h"
 #include "histogram.h"
+#include "monotime.h"
+#include "phases.h"
 #include "rows.h"
-#include "run_config.h"
 #include "vocabulary.h"
 
 /* What a run did in one mock phase. */

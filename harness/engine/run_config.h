@@ -10,14 +10,13 @@
 #include "mock.h"
 #include "monotime.h"
 #include "pattern.h"
+#include "phases.h"
 #include "secrets.h"
 #include "segment.h"
 #include "stages.h"
 #include "status_set.h"
 #include "target.h"
 #include "targets_file.h"
-
-#define PB_MAX_PHASES 32
 
 /* Longest label, in bytes. */
 #define PB_RUN_LABEL_MAX 127

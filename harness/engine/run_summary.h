@@ -8,10 +8,12 @@
 #include <stdio.h>
 
 #include "histogram.h"
+#include "mock.h"
+#include "pattern.h"
 #include "phase_tally.h"
 #include "target_tally.h"
 #include "recorder.h"
-#include "run_config.h"
+#include "segment.h"
 #include "selfmon.h"
 
 typedef struct pb_run_summary {
