@@ -12,7 +12,6 @@
 
 #include "gnuplot.h"
 #include "scoreboard.h"
-#include "summary.h"
 
 /* Time charts: the plots end at PLOT_RIGHT of the width; the legend starts at
  * KEY_LEFT, leaving room between for a right axis's tics and label. A legend
@@ -967,7 +966,7 @@ static int chart_compare(struct ctx *c)
     if (rc != 0)
         return rc;
     double top[3] = {0, 0, 0};
-    bool any_p99 = false, lost = pb_summary_any_lost(c->all), used[PB_OUTCOME_COUNT] = {false};
+    bool any_p99 = false, lost = pb_report_data_any_lost(c->all), used[PB_OUTCOME_COUNT] = {false};
     fprintf(f,
             "# patternbench report data: the whole run per pattern, mean [95 %% interval] over "
             "%zu trial%s\n"

@@ -335,7 +335,7 @@ static void reproduce(FILE *f, const pb_report_data *d)
 static void summary_table(FILE *f, const pb_report_data *d)
 {
     /* a run that lost results gets the columns that say what reached its caller */
-    bool lost = pb_summary_any_lost(d);
+    bool lost = pb_report_data_any_lost(d);
     fputs("<section id=\"summary\">\n<h2>Summary</h2>\n<div class=\"wrap\">\n"
           "<table id=\"summary-table\">\n<thead><tr><th>run</th><th class=\"l\">label</th>"
           "<th class=\"l\">pattern</th><th class=\"l\">status</th><th>requests</th>"

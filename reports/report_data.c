@@ -1042,3 +1042,11 @@ void pb_report_data_destroy(pb_report_data *d)
     free_thresholds(d->thresholds, d->n_thresholds);
     free(d);
 }
+
+bool pb_report_data_any_lost(const pb_report_data *d)
+{
+    for (size_t i = 0; i < d->n_runs; i++)
+        if (d->runs[i].totals.lost > 0)
+            return true;
+    return false;
+}

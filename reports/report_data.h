@@ -202,4 +202,8 @@ int pb_report_data_load_sources(const pb_report_source *src, size_t n, pb_report
 /* Free (NULL-safe). */
 void pb_report_data_destroy(pb_report_data *d);
 
+/* True when a run on the page lost results (semaphore --on-error propagate):
+ * the tables then show what reached the caller beside what the server answered. */
+bool pb_report_data_any_lost(const pb_report_data *d);
+
 #endif

@@ -126,14 +126,6 @@ uint64_t pb_summary_phase_sent(const pb_report_run *r, int index)
     return index >= 0 && (size_t)index < r->n_phase_sent ? r->phase_sent[index] : 0;
 }
 
-bool pb_summary_any_lost(const pb_report_data *d)
-{
-    for (size_t i = 0; i < d->n_runs; i++)
-        if (d->runs[i].totals.lost > 0)
-            return true;
-    return false;
-}
-
 const char pb_summary_lost_caption[] =
     "lost: results the caller never got, with the successes among them (ok): under semaphore "
     "--on-error propagate a failure raises in its batch's gather, so the batch's other results "
@@ -275,7 +267,7 @@ int pb_summary_write_md(const pb_report_data *d, const char *db_path, const char
         fprintf(f, "`, seed %" PRIu64 ".\n\n", r->seed);
     }
     /* a run that lost results gets the columns that say what reached its caller */
-    bool lost = pb_summary_any_lost(d);
+    bool lost = pb_report_data_any_lost(d);
     fprintf(f,
             "| run | label | pattern | status | requests | duration | ok/s | %sreq/s | error %% | "
             "rejected | dropped | %sretries | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | "

@@ -47,10 +47,6 @@ size_t pb_summary_phase_rows(const pb_report_data *d, pb_summary_phase_row *rows
 /* Attempts run r sent to the server during phase `index` (0 when unknown). */
 uint64_t pb_summary_phase_sent(const pb_report_run *r, int index);
 
-/* True when a run on the page lost results (semaphore --on-error propagate):
- * the tables then show what reached the caller beside what the server answered. */
-bool pb_summary_any_lost(const pb_report_data *d);
-
 /* What the lost-results columns mean, for the text under the tables. */
 extern const char pb_summary_lost_caption[];
 
