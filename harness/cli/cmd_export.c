@@ -34,7 +34,10 @@ static void usage(FILE *out)
             "                    corrected (from the intended start: coordinated omission)\n"
             "  -o, --output FILE write FILE (replaced only when the export succeeds) instead\n"
             "                    of standard output\n"
-            "  -h, --help        this text\n");
+            "  -h, --help        this text\n"
+            "\n"
+            "Exit status: 0 when written, 1 when the database cannot be read or the output\n"
+            "written (no file is left), 2 for a bad option.\n");
 }
 
 int pb_cmd_export(int argc, char **argv)

@@ -19,7 +19,11 @@ static void usage(FILE *out)
                  "taken; they must have the same configuration and seed and hold every segment\n"
                  "0..N-1 exactly once. Request rows are copied; per-second rollups are summed\n"
                  "with histograms merged exactly; events are interleaved in time; the summary is\n"
-                 "recomputed (docs/schema.md, \"Merged runs\").\n");
+                 "recomputed (docs/schema.md, \"Merged runs\").\n"
+                 "\n"
+                 "Exit status: 0 when merged, 1 when a database cannot be read or written\n"
+                 "(what the merge added is deleted, or marked failed), 2 for a bad option or\n"
+                 "inputs that do not fit together (nothing is written).\n");
 }
 
 int pb_cmd_merge(int argc, char **argv)

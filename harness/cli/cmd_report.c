@@ -41,7 +41,10 @@ static void usage(FILE *out)
             "Charts need gnuplot (Debian package gnuplot-nox); set %s to use another\n"
             "gnuplot program. Without it the numbers are still written.\n"
             "A database that a run is still writing can be reported: it is read as of one\n"
-            "instant, and a run without a final summary is marked partial.\n",
+            "instant, and a run without a final summary is marked partial.\n"
+            "\n"
+            "Exit status: 0 when the report is written, 1 when a database cannot be read\n"
+            "or the report cannot be written (no folder is left), 2 for a bad option.\n",
             "PB_GNUPLOT");
 }
 

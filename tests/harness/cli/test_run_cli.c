@@ -206,8 +206,9 @@ static void help_lists_every_option_with_its_default(void **state)
 }
 
 /* One way to ask for help everywhere: -h and --help on every subcommand and
- * `patternbench help CMD` print the same text on stdout with exit 0; a
- * mistyped subcommand gets the closest one suggested, exit 2. */
+ * `patternbench help CMD` print the same text on stdout with exit 0, and it
+ * gives the exit statuses; a mistyped subcommand gets the closest one
+ * suggested, exit 2. */
 static void help_is_asked_for_the_same_way_everywhere(void **state)
 {
     (void)state;
@@ -229,6 +230,8 @@ static void help_is_asked_for_the_same_way_everywhere(void **state)
         }
         assert_string_equal(text[0], text[1]);
         assert_string_equal(text[0], text[2]);
+        if (strstr(text[0], "xit status") == NULL)
+            fail_msg("%s --help gives no exit statuses", commands[i]);
         for (int f = 0; f < 3; f++)
             free(text[f]);
     }
