@@ -50,6 +50,8 @@ void pb_metrics_run_from_view(const pb_run_view *v, pb_metrics_run *out)
     memcpy(out->status, t->status, sizeof(out->status));
     hist_from(t->service, t->service_sum_us, &out->service);
     hist_from(t->corrected, t->corrected_sum_us, &out->corrected);
+    out->p50 = pb_hist_percentile(t->service, 50.0);
+    out->p99 = pb_hist_percentile(t->service, 99.0);
     out->breaker = v->pattern.breaker;
     out->has_mock = v->phase >= 0;
     out->recording = v->recording;

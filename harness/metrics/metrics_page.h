@@ -56,6 +56,7 @@ typedef struct pb_metrics_run {
     uint64_t outcomes[PB_OUTCOME_COUNT];
     uint64_t status[600];
     pb_metrics_hist service, corrected;
+    pb_usec p50, p99; /* service latency percentiles, exact to the histogram's precision */
     pb_breaker_state breaker;
     bool has_mock;  /* false: no phase series (--target) */
     bool recording; /* false: no recorder series (--no-record) */

@@ -14,6 +14,7 @@
 
 #include <microhttpd.h>
 
+#include "live_page.h"
 #include "metrics_page.h"
 #include "units.h"
 
@@ -109,18 +110,28 @@ static enum MHD_Result respond_text(struct MHD_Connection *c, unsigned status, c
     return respond(c, status, "text/plain; charset=utf-8", body, strlen(body));
 }
 
+/* A copy of the runs on the page, taken under the lock; *final when every
+ * run is over. false when out of memory. */
+static bool copy_runs(pb_metrics *m, pb_metrics_run **copy, size_t *n, bool *final)
+{
+    pthread_mutex_lock(&m->mu);
+    *n = m->n_runs;
+    *final = *n > 0 && !m->open;
+    *copy = *n > 0 ? malloc(*n * sizeof(**copy)) : NULL;
+    if (*copy != NULL)
+        memcpy(*copy, m->runs, *n * sizeof(**copy));
+    pthread_mutex_unlock(&m->mu);
+    return *n == 0 || *copy != NULL;
+}
+
 static enum MHD_Result answer_page(pb_metrics *m, struct MHD_Connection *c, void **req_cls)
 {
     pb_metrics_process proc;
     pb_metrics_process_read(&proc);
-    pthread_mutex_lock(&m->mu);
-    size_t n = m->n_runs;
-    bool final = n > 0 && !m->open;
-    pb_metrics_run *copy = n > 0 ? malloc(n * sizeof(*copy)) : NULL;
-    if (copy != NULL)
-        memcpy(copy, m->runs, n * sizeof(*copy));
-    pthread_mutex_unlock(&m->mu);
-    if (n > 0 && copy == NULL)
+    pb_metrics_run *copy;
+    size_t n;
+    bool final;
+    if (!copy_runs(m, &copy, &n, &final))
         return MHD_NO;
     size_t len = 0;
     char *page = pb_metrics_page(copy, n, &proc, &len);
@@ -129,6 +140,38 @@ static enum MHD_Result answer_page(pb_metrics *m, struct MHD_Connection *c, void
         return MHD_NO;
     *req_cls = final ? &final_page_tag : &page_tag;
     return respond(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", page, len);
+}
+
+/* The live page's figures; not a scrape (linger waits for /metrics). */
+static enum MHD_Result answer_live_json(pb_metrics *m, struct MHD_Connection *c)
+{
+    pb_metrics_process proc;
+    pb_metrics_process_read(&proc);
+    pb_metrics_run *copy;
+    size_t n;
+    bool final;
+    if (!copy_runs(m, &copy, &n, &final))
+        return MHD_NO;
+    size_t len = 0;
+    char *json = pb_live_json(copy, n, &proc, &len);
+    free(copy);
+    if (json == NULL)
+        return MHD_NO;
+    return respond(c, MHD_HTTP_OK, "application/json", json, len);
+}
+
+static enum MHD_Result answer_live_page(struct MHD_Connection *c)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(pb_live_html_len, (void *)pb_live_html,
+                                                             MHD_RESPMEM_PERSISTENT);
+    if (r == NULL)
+        return MHD_NO;
+    enum MHD_Result ok =
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+    if (ok == MHD_YES)
+        ok = MHD_queue_response(c, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ok;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -141,11 +184,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-        return respond_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET /metrics is served here\n");
-    if (strcmp(url, "/metrics") != 0)
-        return respond_text(c, MHD_HTTP_NOT_FOUND,
-                            "patternbench serves its live metrics at /metrics\n");
-    return answer_page(m, c, req_cls);
+        return respond_text(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+                            "only GET /metrics, / and /live.json are served here\n");
+    if (strcmp(url, "/metrics") == 0)
+        return answer_page(m, c, req_cls);
+    if (strcmp(url, "/") == 0)
+        return answer_live_page(c);
+    if (strcmp(url, "/live.json") == 0)
+        return answer_live_json(m, c);
+    return respond_text(c, MHD_HTTP_NOT_FOUND,
+                        "patternbench serves its live metrics at /metrics and a live page at /\n");
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,

@@ -1,0 +1,166 @@
+/* The live page at `/` of `run --metrics`, loaded by a real headless Chromium
+ * (Debian's chromium): after the run has finished, while --metrics-linger
+ * keeps the server up, the request count the page displays equals the
+ * requests counter that /metrics serves at that moment and the run's rows in
+ * the database. The page loads nothing from elsewhere. Skipped when chromium
+ * is not installed ($PB_CHROMIUM names another). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "pb_child.h"
+#include "scrape.h"
+#include "test_sql.h"
+
+#define TRIES 300
+#define TRY_EVERY_MS 100
+
+static const char *chromium(void)
+{
+    const char *p = getenv("PB_CHROMIUM");
+    return p != NULL ? p : "/usr/bin/chromium";
+}
+
+/* Sum of every sample of a family (its lines `name{...} value`). */
+static double family_sum(const char *page, const char *name)
+{
+    double sum = 0;
+    size_t n = strlen(name);
+    for (const char *p = page; p != NULL && *p != '\0';) {
+        const char *end = strchr(p, '\n');
+        if (strncmp(p, name, n) == 0 && p[n] == '{') {
+            const char *v = end != NULL ? end : p + strlen(p);
+            while (v > p && v[-1] != ' ')
+                v--;
+            sum += strtod(v, NULL);
+        }
+        p = end;
+        if (p != NULL)
+            p++;
+    }
+    return sum;
+}
+
+/* The text of the element with id `id` in a dumped DOM (asserts it is there). */
+static void element_text(const char *dom, const char *id, char *out, size_t cap)
+{
+    char open[64];
+    snprintf(open, sizeof(open), "id=\"%s\">", id);
+    const char *p = strstr(dom, open);
+    assert_non_null(p);
+    p += strlen(open);
+    const char *end = strchr(p, '<');
+    assert_non_null(end);
+    snprintf(out, cap, "%.*s", (int)(end - p), p);
+}
+
+static void the_page_shows_the_rows_of_a_finished_run(void **state)
+{
+    (void)state;
+    if (access(chromium(), X_OK) != 0) {
+        printf("%s not installed (scripts/install-deps.sh --test installs chromium): skipped\n",
+               chromium());
+        skip();
+    }
+    char dir[] = "/tmp/pb-test-live-page.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char db[128], profile[128];
+    snprintf(db, sizeof(db), "%s/run.db", dir);
+    snprintf(profile, sizeof(profile), "--user-data-dir=%s/chromium", dir);
+
+    /* a port of its own choosing, read back from the line naming the URL;
+     * some errors, so that the unserved share is drawn */
+    const char *rargs[] = {"run", "--duration", "3s",          "--db",
+                           db,    "--metrics",  "127.0.0.1:0", "--metrics-linger",
+                           "60s", "--errors",   "503:0.05",    NULL};
+    pb_child run;
+    pb_child_spawn(&run, rargs, NULL);
+    pb_child_await(&run, PB_CHILD_ERR, "/metrics\n", 1, 30000);
+    const char *at = strstr(run.err, "live metrics at ");
+    assert_non_null(at);
+    /* "live metrics at http://127.0.0.1:PORT/metrics": the page is at its "/" */
+    const char *start = at + strlen("live metrics at ");
+    const char *end = strstr(start, "metrics\n");
+    assert_non_null(end);
+    char url[160];
+    snprintf(url, sizeof(url), "%.*s", (int)(end - start), start);
+
+    /* the page itself: HTML, nothing fetched from anywhere else */
+    char *body = NULL;
+    assert_int_equal(scrape_get(url, &body), 200);
+    assert_non_null(strstr(body, "<canvas"));
+    assert_null(strstr(body, "://"));
+    assert_null(strstr(body, "src="));
+    free(body);
+
+    /* wait for the end of the run on the page's own feed (not /metrics,
+     * whose final page would end the linger) */
+    char json_url[192];
+    snprintf(json_url, sizeof(json_url), "%slive.json", url);
+    bool finished = false;
+    for (int i = 0; i < TRIES && !finished; i++) {
+        assert_int_equal(scrape_get(json_url, &body), 200);
+        finished = strstr(body, "\"finished\":true") != NULL;
+        free(body);
+        if (!finished)
+            pb_child_pump(&run, TRY_EVERY_MS); /* waits on the child's output, bounded */
+    }
+    assert_true(finished);
+
+    /* the page as a browser renders it, its script having polled the feed */
+    const char *cargs[] = {"--headless",
+                           "--no-sandbox",
+                           "--disable-gpu",
+                           profile,
+                           "--virtual-time-budget=3000",
+                           "--dump-dom",
+                           url,
+                           NULL};
+    pb_child_options copt = {.program = chromium()};
+    pb_child browser;
+    pb_child_spawn(&browser, cargs, &copt);
+    pb_child_finish(&browser, 120000);
+    assert_int_equal(pb_child_exit_code(&browser), 0);
+    char shown[64], status[256];
+    element_text(browser.out, "requests", shown, sizeof(shown));
+    element_text(browser.out, "status", status, sizeof(status));
+    pb_child_cleanup(&browser);
+    assert_non_null(strstr(status, "finished after"));
+    double displayed = strtod(shown, NULL);
+
+    /* the counter at the same moment; this final scrape ends the linger */
+    char metrics_url[192];
+    snprintf(metrics_url, sizeof(metrics_url), "%smetrics", url);
+    assert_int_equal(scrape_get(metrics_url, &body), 200);
+    double counter = family_sum(body, "patternbench_requests_total");
+    free(body);
+    pb_child_finish(&run, PB_TEST_TIMEOUT_MS);
+    assert_int_equal(pb_child_exit_code(&run), 0);
+    pb_child_cleanup(&run);
+    int64_t rows = test_db_int(db, "SELECT count(*) FROM requests");
+    printf("live page: displayed %s requests, /metrics %.0f, rows %lld\n", shown, counter,
+           (long long)rows);
+    assert_true(rows > 0);
+    assert_true(displayed == counter);
+    assert_true(displayed == (double)rows);
+
+    char rm[192];
+    snprintf(rm, sizeof(rm), "rm -rf %s", dir);
+    assert_int_equal(system(rm), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(the_page_shows_the_rows_of_a_finished_run),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
