@@ -120,7 +120,7 @@ int pb_claims_parse(const char *list, bool selected[PB_CLAIM_COUNT], pb_err *err
     return 0;
 }
 
-void pb_arm_result_finish(pb_arm_result *r, const pb_arm *arm)
+void pb_arm_result_finish(pb_arm_result *r, const pb_arm *arm, double server_mean_ms)
 {
     double rps[PB_TRIALS_MAX], good[PB_TRIALS_MAX], lat = 0.0;
     r->cpu_share = 0.0;
@@ -138,7 +138,7 @@ void pb_arm_result_finish(pb_arm_result *r, const pb_arm *arm)
                pb_stats_ci95(good, r->n, &r->goodput, NULL) == 0;
     r->mean_latency_ms = r->n > 0 ? lat / (double)r->n : 0.0;
     uint32_t slots = arm->peak != 0 ? arm->peak : arm->concurrency;
-    r->little_bound = slots / (pb_claims_server_mean_ms() / 1e3);
+    r->little_bound = server_mean_ms > 0 ? slots / (server_mean_ms / 1e3) : 0.0;
     r->client_bound = r->cpu_share >= PB_CLIENT_BOUND_SHARE;
 }
 
@@ -220,6 +220,9 @@ static void verdict_c1(const pb_arm_result *res, pb_verdict *v)
                             : "";
     if (sheet > 0)
         set(v, "reproduced", "at the sheet's settings %s (the sheet's ratio is 1.143)%s", a, bound);
+    else if (equal > 0 && q->little_bound <= 0)
+        set(v, "reproduced only when the concurrency is equal (20 vs 20)",
+            "%s, but at equal concurrency %s%s", a, b, bound);
     else if (equal > 0)
         set(v, "reproduced only when the concurrency is equal (20 vs 20)",
             "%s, as Little's law bounds (%.0f vs %.0f req/s), but at equal concurrency %s%s", a,
@@ -278,9 +281,19 @@ static void stars_line(char *buf, size_t len, const pb_arm_result *res, const pb
     }
 }
 
-static void verdict_c4(const pb_arm_result *res, pb_verdict *v)
+static void verdict_c4(const pb_arm_result *res, bool healthy_only, pb_verdict *v)
 {
     const char *missing = missing_of(res, c4_healthy, C4_PATTERNS);
+    if (missing == NULL && healthy_only) {
+        char h[400];
+        bool healthy;
+        stars_line(h, sizeof(h), res, c4_healthy, false, &healthy);
+        set(v, healthy ? "reproduced only when the server is healthy" : "contradicted",
+            "stars within one of the sheet's for every pattern: healthy throughput %s (%s); "
+            "goodput with a fault phase not measured (the fault phase is the mock's)",
+            healthy ? "yes" : "no", h);
+        return;
+    }
     if (missing == NULL)
         missing = missing_of(res, c4_fault, C4_PATTERNS);
     if (missing != NULL) {
@@ -301,7 +314,13 @@ static void verdict_c4(const pb_arm_result *res, pb_verdict *v)
         healthy ? "yes" : "no", h, fault ? "yes" : "no", f);
 }
 
-void pb_claims_verdict(pb_claim_id claim, const pb_arm_result *res, pb_impl impl, pb_verdict *out)
+bool pb_claims_needs_mock(pb_claim_id claim)
+{
+    return claim == PB_C2;
+}
+
+void pb_claims_verdict(pb_claim_id claim, const pb_arm_result *res, pb_impl impl, bool healthy_only,
+                       pb_verdict *out)
 {
     (void)impl;
     switch (claim) {
@@ -324,7 +343,7 @@ void pb_claims_verdict(pb_claim_id claim, const pb_arm_result *res, pb_impl impl
             "request recorded and long runs reported in buckets");
         return;
     case PB_C4:
-        verdict_c4(res, out);
+        verdict_c4(res, healthy_only, out);
         return;
     case PB_CLAIM_COUNT:
         break;

@@ -66,14 +66,16 @@ typedef struct pb_arm_result {
     pb_ci rps, goodput;
     double mean_latency_ms;
     double little_bound;      /* concurrency / the server's mean latency: the most a closed
-                                 loop of that concurrency can get from this mock */
+                                 loop of that concurrency can get from this mock (0: the
+                                 server's latency is not known, as against a target) */
     double cpu_share;         /* the largest trial's client CPU seconds per second */
     bool client_bound;        /* cpu_share >= PB_CLIENT_BOUND_SHARE */
     bool generator_bound;     /* some trial's engine found itself saturated */
 } pb_arm_result;
 
-/* Compute the intervals, the Little's-law bound and the client-bound flag. */
-void pb_arm_result_finish(pb_arm_result *r, const pb_arm *arm);
+/* Compute the intervals, the Little's-law bound from the server's mean service
+ * time server_mean_ms (0 when it is not known: no bound) and the client-bound flag. */
+void pb_arm_result_finish(pb_arm_result *r, const pb_arm *arm, double server_mean_ms);
 
 /* A verdict: one of "reproduced", "contradicted", "reproduced only when ...",
  * "not testable as stated", with a one-sentence reason. */
@@ -83,9 +85,15 @@ typedef struct pb_verdict {
 } pb_verdict;
 
 /* The verdict of a claim from the arms' results of one implementation
- * (res[arm]); a claim without figures for it says so. */
+ * (res[arm]); a claim without figures for it says so. healthy_only: the arms
+ * with fault phases were not run (against a target), so C4 is judged on its
+ * healthy column alone. */
 void pb_claims_verdict(pb_claim_id claim, const pb_arm_result *res, pb_impl impl,
-                       pb_verdict *out);
+                       bool healthy_only, pb_verdict *out);
+
+/* Whether claim needs the mock's seeded faults, so cannot run against a
+ * target (C2: which requests fail must be known and the same for every arm). */
+bool pb_claims_needs_mock(pb_claim_id claim);
 
 /* The mean service time of the claims' mock (PB_TRIAL_LATENCY), in ms. */
 double pb_claims_server_mean_ms(void);

@@ -1,6 +1,7 @@
-/* One trial against a fresh in-process mock. The mock's threads live in this
- * process, so the client's CPU time of a C trial is the process's minus the
- * threads the mock started (read from /proc/self/task). */
+/* One trial against a fresh in-process mock or the user's service. The mock's
+ * threads live in this process, so the client's CPU time of a C trial is the
+ * process's minus the threads the mock started (read from /proc/self/task);
+ * against a target there are none to subtract. */
 #include "trial.h"
 
 #include <dirent.h>
@@ -129,7 +130,7 @@ int pb_trial_run_c(const pb_arm *arm, const pb_trial_plan *plan, uint64_t seed, 
                    pb_err *err)
 {
     pb_mock *mock = NULL;
-    thread_set mock_threads;
+    thread_set mock_threads = {.n = 0};
     pb_run_config cfg = {0};
     pb_run_summary *sum = calloc(1, sizeof(*sum)); /* large: status counts per code */
     char text[32];
@@ -154,13 +155,14 @@ int pb_trial_run_c(const pb_arm *arm, const pb_trial_plan *plan, uint64_t seed, 
     if (rc == 0 && plan->db_path != NULL)
         rc = pb_run_config_set(&cfg, "db", plan->db_path, err);
     pb_mock_config *mc = NULL;
-    if (rc == 0)
+    if (rc == 0 && plan->target == NULL)
         rc = mock_config(arm, plan, seed, &mc, err);
-    if (rc == 0)
+    if (rc == 0 && plan->target == NULL)
         rc = start_mock(mc, NULL, &mock, &mock_threads, err);
     pb_mock_config_destroy(mc);
     if (rc == 0)
-        rc = pb_run_config_set(&cfg, "target", pb_mock_url(mock), err);
+        rc = pb_run_config_set(&cfg, "target",
+                               plan->target != NULL ? plan->target : pb_mock_url(mock), err);
     if (rc == 0)
         rc = pb_run_config_check(&cfg, err);
     if (rc != 0)
@@ -174,8 +176,9 @@ int pb_trial_run_c(const pb_arm *arm, const pb_trial_plan *plan, uint64_t seed, 
     double cpu1 = process_cpu(), mock1 = threads_cpu(&mock_threads);
     if (rc != 0)
         goto done;
-    pb_mock_stats ms;
-    pb_mock_get_stats(mock, &ms);
+    pb_mock_stats ms = {0};
+    if (mock != NULL)
+        pb_mock_get_stats(mock, &ms);
     double cpu = (cpu1 - cpu0) - (mock1 - mock0);
     *out = (pb_trial){
         .rps = sum->rps,
@@ -191,6 +194,7 @@ int pb_trial_run_c(const pb_arm *arm, const pb_trial_plan *plan, uint64_t seed, 
         .lost = sum->pattern.lost,
         .cascaded = sum->pattern.cascaded,
         .server_requests = ms.requests,
+        .server_counted = plan->target == NULL,
         .run_id = sum->run_id,
         .generator_bound = sum->has_harness && sum->harness.generator_bound,
     };
@@ -241,25 +245,25 @@ int pb_trial_run_python(const pb_arm *arm, const pb_trial_plan *plan, uint64_t s
     pb_mock_config *mc = NULL;
     pb_server_recording *recording = NULL;
     pb_mock_hooks hooks = {0};
-    thread_set mock_threads;
+    thread_set mock_threads = {.n = 0};
     json_t *j = NULL;
     char label[160];
     snprintf(label, sizeof(label), "%s (Python, server view)", arm->label);
     pb_server_run_info info = {.label = label, .compare_id = plan->compare_id};
-    int rc = mock_config(arm, plan, seed, &mc, err);
+    int rc = plan->target == NULL ? mock_config(arm, plan, seed, &mc, err) : 0;
     info.mock = mc;
-    if (rc == 0 && plan->rec != NULL) {
+    if (rc == 0 && plan->rec != NULL && plan->target == NULL) {
         rc = pb_server_recording_create(plan->rec, &info, NULL, NULL, &recording, err);
         if (rc == 0)
             pb_server_recording_hooks(recording, &hooks);
     }
-    if (rc == 0)
+    if (rc == 0 && plan->target == NULL)
         rc = start_mock(mc, &hooks, &mock, &mock_threads, err);
     pb_mock_config_destroy(mc);
     if (rc == 0 && recording != NULL)
         rc = pb_server_recording_begin(recording, mock, err);
     if (rc == 0) {
-        args[url_at] = pb_mock_url(mock);
+        args[url_at] = plan->target != NULL ? plan->target : pb_mock_url(mock);
         rc = pb_python_ref_run(plan->python, plan->script, args, &j, err);
     }
     int64_t run_id = recording != NULL ? pb_server_recording_run_id(recording) : 0;
@@ -282,6 +286,7 @@ int pb_trial_run_python(const pb_arm *arm, const pb_trial_plan *plan, uint64_t s
             .lost = (uint64_t)json_integer_value(json_object_get(j, "lost")),
             .cascaded = (uint64_t)json_integer_value(json_object_get(j, "cascaded")),
             .server_requests = ms.requests,
+            .server_counted = plan->target == NULL,
             .run_id = run_id,
         };
     }

@@ -1,6 +1,7 @@
-/* One trial of one arm of a claim's experiment: a fresh built-in mock, then
- * the arm's pattern driven by the C engine or by the Python reference, and
- * what it measured, with the client's CPU time beside it. */
+/* One trial of one arm of a claim's experiment: a fresh built-in mock (or the
+ * user's service, --target), then the arm's pattern driven by the C engine or
+ * by the Python reference, and what it measured, with the client's CPU time
+ * beside it. */
 #ifndef PB_TRIAL_H
 #define PB_TRIAL_H
 
@@ -44,6 +45,8 @@ typedef struct pb_trial_plan {
     const char *db_path; /* rec's file, stored with each run */
     const char *python;  /* interpreter of the Python reference */
     const char *script;  /* reference/python/pb_reference.py */
+    const char *target;  /* the user's service (NULL: a fresh mock per trial); arms with
+                            fault phases cannot run against it */
 } pb_trial_plan;
 
 /* One trial's figures. */
@@ -54,7 +57,9 @@ typedef struct pb_trial {
     double cpu_s;           /* the client's CPU time (user + system), the mock's excluded */
     double mean_latency_ms; /* of requests that reached the server */
     uint64_t requests, ok;  /* as the client counted them */
-    uint64_t server_requests; /* as the mock counted them */
+    uint64_t server_requests; /* as the mock counted them (0 against a target) */
+    bool server_counted;      /* server_requests is the mock's count (false against a
+                                 target: only the mock can count what it answered) */
     uint64_t failed;          /* of requests, the failures */
     uint64_t lost;            /* results that never reached the caller (propagate) */
     uint64_t cascaded;        /* the successes among them */
@@ -62,12 +67,14 @@ typedef struct pb_trial {
     bool generator_bound;     /* C: the engine found itself saturated (its self-monitor) */
 } pb_trial;
 
-/* Run arm in C through pb_run_execute against a fresh mock seeded with seed.
- * Errors carry the engine's message. */
+/* Run arm in C through pb_run_execute against a fresh mock seeded with seed,
+ * or against plan->target. Errors carry the engine's message. */
 int pb_trial_run_c(const pb_arm *arm, const pb_trial_plan *plan, uint64_t seed, pb_trial *out,
                    pb_err *err) PB_MUST_CHECK;
 
-/* Run arm with the Python reference against a fresh mock seeded with seed. */
+/* Run arm with the Python reference against a fresh mock seeded with seed, or
+ * against plan->target (then nothing is recorded: the mock records the Python
+ * arms' runs). */
 int pb_trial_run_python(const pb_arm *arm, const pb_trial_plan *plan, uint64_t seed,
                         pb_trial *out, pb_err *err) PB_MUST_CHECK;
 

@@ -1,7 +1,8 @@
 /* patternbench reproduce: check the cheat sheet's claims by experiment:
  * each arm run in repeated trials, interleaved, by the C patterns and by the
- * Python reference, against a fresh built-in mock; means with 95 % intervals,
- * Little's-law bounds, the client's CPU, and a verdict per claim. */
+ * Python reference, against a fresh built-in mock or the user's service
+ * (--target: the claims that need no seeded faults); means with 95 %
+ * intervals, Little's-law bounds, the client's CPU, and a verdict per claim. */
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "engine.h"
 #include "python_ref.h"
 #include "recorder.h"
+#include "target.h"
 #include "units.h"
 #include "usage.h"
 
@@ -38,6 +40,8 @@ typedef struct options {
     size_t trials;
     bool trials_set, quick, no_python, python_set, json;
     const char *python, *script, *db, *report;
+    const char *target; /* the user's service instead of the mock (NULL: the mock) */
+    bool claims_set;
     uint64_t seed;
     pb_usec trial_duration; /* hidden: --trial-duration, for tests */
 } options;
@@ -58,7 +62,10 @@ static void usage(FILE *out)
         "throughput stars.\n"
         "\n"
         "options:\n"
-        "  --claims LIST     claims to check, e.g. C1,C4 (default C1,C2,C3,C4)\n"
+        "  --claims LIST     claims to check, e.g. C1,C4 (default C1,C2,C3,C4;\n"
+        "                    with --target C1,C4)\n"
+        "  --target URL      run against your service instead of the mock: C1 and C4's healthy\n"
+        "                    column, same trials and verdicts; C2 needs the mock's seeded faults\n"
         "  --trials N        trials per arm, 2..%d (default %d)\n"
         "  --quick           %d trials of 1 s each (the whole command within about 90 s)\n"
         "  --python PYTHON   interpreter of the Python reference (default python3; needs aiohttp)\n"
@@ -96,9 +103,9 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
             o->json = o->json || strcmp(arg, "--json") == 0;
             continue;
         }
-        static const char *const with_value[] = {"--claims",        "--trials", "--python",
-                                                 "--seed",          "--db",     "--trial-duration",
-                                                 "--python-script", "--report", NULL};
+        static const char *const with_value[] = {
+            "--claims",        "--trials", "--python", "--seed", "--db", "--trial-duration",
+            "--python-script", "--report", "--target", NULL};
         char name[32];
         const char *value = NULL;
         int bad = pb_usage_option_value("reproduce", with_value, argc, argv, &i, name, sizeof(name),
@@ -111,6 +118,15 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
         int rc = 0;
         if (strcmp(name, "--claims") == 0) {
             o->claims_text = value;
+            o->claims_set = true;
+        } else if (strcmp(name, "--target") == 0) {
+            pb_target check;
+            pb_target_init(&check);
+            rc = pb_target_set_url(&check, value, &err);
+            pb_target_cleanup(&check);
+            if (rc != 0)
+                pb_err_prefix(&err, "--target");
+            o->target = value;
         } else if (strcmp(name, "--trials") == 0) {
             uint64_t t;
             rc = pb_parse_u64(value, "--trials", 0, UINT64_MAX, &t, &err);
@@ -146,9 +162,22 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
         }
     }
     pb_err err;
+    if (o->target != NULL && !o->claims_set)
+        o->claims_text = "C1,C4";
     if (pb_claims_parse(o->claims_text, o->claims, &err) != 0) {
         *exit_status = pb_usage_error("reproduce", "%s", err.msg);
         return -1;
+    }
+    for (int c = 0; c < PB_CLAIM_COUNT && o->target != NULL; c++) {
+        if (o->claims[c] && pb_claims_needs_mock((pb_claim_id)c)) {
+            *exit_status = pb_usage_error(
+                "reproduce",
+                "--claims %s with --target: %s needs the mock's seeded faults (which requests fail "
+                "must be known and the same for every arm), which your service does not have; "
+                "leave it out (with --target the default is C1,C4) or run it without --target",
+                o->claims_text, pb_claims_get((pb_claim_id)c)->id);
+            return -1;
+        }
     }
     if (o->python_set && o->no_python) {
         *exit_status = pb_usage_error("reproduce", "give --python or --no-python, not both");
@@ -161,10 +190,17 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
     return 0;
 }
 
+/* Whether claim c runs arm a in this reproduce: against a target, the arms
+ * with the mock's fault phase are left out. */
+static bool arm_runs(const options *o, pb_claim_id c, pb_arm_id a)
+{
+    return pb_claims_uses(c, a) && !(o->target != NULL && pb_claims_arm(a)->fault);
+}
+
 static bool arm_selected(const options *o, pb_arm_id a)
 {
     for (int c = 0; c < PB_CLAIM_COUNT; c++)
-        if (o->claims[c] && pb_claims_uses((pb_claim_id)c, a))
+        if (o->claims[c] && arm_runs(o, (pb_claim_id)c, a))
             return true;
     return false;
 }
@@ -191,8 +227,11 @@ static void print_arm(FILE *out, const pb_arm *arm, const pb_arm_result *res, in
             fprintf(out, " | %-50.50s", r->missing[0] ? r->missing : "-");
             continue;
         }
-        fprintf(out, " | %14s %14s %6.0f %5.2f%s%s", mean_ci(r, false, a, sizeof(a)),
-                mean_ci(r, true, b, sizeof(b)), r->little_bound, r->cpu_share,
+        char bound[16] = "-";
+        if (r->little_bound > 0)
+            snprintf(bound, sizeof(bound), "%.0f", r->little_bound);
+        fprintf(out, " | %14s %14s %6s %5.2f%s%s", mean_ci(r, false, a, sizeof(a)),
+                mean_ci(r, true, b, sizeof(b)), bound, r->cpu_share,
                 r->client_bound ? " CLIENT-BOUND" : "",
                 r->generator_bound ? " GENERATOR-BOUND" : "");
     }
@@ -202,22 +241,23 @@ static void print_arm(FILE *out, const pb_arm *arm, const pb_arm_result *res, in
 /* What --quick's verdicts carry: few, short trials decide less. */
 #define PROVISIONAL "provisional: --quick runs 3 trials of 1 s"
 
-static void print_claim(FILE *out, pb_claim_id c, pb_arm_result res[PB_ARM_COUNT][PB_IMPL_COUNT],
-                        bool python, const pb_verdict *v, bool quick)
+static void print_claim(FILE *out, const options *o, pb_claim_id c,
+                        pb_arm_result res[PB_ARM_COUNT][PB_IMPL_COUNT], bool python,
+                        const pb_verdict *v)
 {
-    const char *caveat = quick ? " (" PROVISIONAL ")" : "";
+    const char *caveat = o->quick ? " (" PROVISIONAL ")" : "";
     const pb_claim *cl = pb_claims_get(c);
     fprintf(out, "\n%s  \"%s\"\n    sheet: %s\n", cl->id, cl->quote, cl->figure);
     bool any = false;
     for (int a = 0; a < PB_ARM_COUNT; a++)
-        any = any || pb_claims_uses(c, (pb_arm_id)a);
+        any = any || arm_runs(o, c, (pb_arm_id)a);
     if (any) {
         fprintf(out, "  %-22s | %14s %14s %6s %5s", "arm", "C req/s", "C ok/s", "bound", "cpu");
         if (python)
             fprintf(out, " | %14s %14s %6s %5s", "Python req/s", "Python ok/s", "bound", "cpu");
         fprintf(out, "\n");
         for (int a = 0; a < PB_ARM_COUNT; a++) {
-            if (!pb_claims_uses(c, (pb_arm_id)a))
+            if (!arm_runs(o, c, (pb_arm_id)a))
                 continue;
             print_arm(out, pb_claims_arm((pb_arm_id)a), res[a], python ? 2 : 1);
         }
@@ -240,17 +280,21 @@ static json_t *arm_json(const pb_arm_result *r)
     json_t *trials = json_array();
     for (size_t i = 0; i < r->n; i++) {
         const pb_trial *t = &r->trials[i];
+        /* against a target, what only the mock knows is null, not 0 */
         json_array_append_new(
-            trials,
-            json_pack("{s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I}", "rps", t->rps,
-                      "goodput", t->goodput, "elapsed_s", t->elapsed_s, "cpu_s", t->cpu_s,
-                      "mean_latency_ms", t->mean_latency_ms, "requests", (json_int_t)t->requests,
-                      "ok", (json_int_t)t->ok, "server_requests", (json_int_t)t->server_requests,
-                      "lost", (json_int_t)t->lost, "run_id", (json_int_t)t->run_id));
+            trials, json_pack("{s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:o, s:I, s:I}", "rps", t->rps,
+                              "goodput", t->goodput, "elapsed_s", t->elapsed_s, "cpu_s", t->cpu_s,
+                              "mean_latency_ms", t->mean_latency_ms, "requests",
+                              (json_int_t)t->requests, "ok", (json_int_t)t->ok, "server_requests",
+                              t->server_counted ? json_integer((json_int_t)t->server_requests)
+                                                : json_null(),
+                              "lost", (json_int_t)t->lost, "run_id", (json_int_t)t->run_id));
     }
-    return json_pack("{s:o, s:o, s:f, s:f, s:f, s:b, s:b, s:o}", "rps", pb_ci_json(&r->rps),
+    return json_pack("{s:o, s:o, s:f, s:o, s:f, s:b, s:b, s:o}", "rps", pb_ci_json(&r->rps),
                      "goodput", pb_ci_json(&r->goodput), "mean_latency_ms", r->mean_latency_ms,
-                     "little_bound", r->little_bound, "cpu_share", r->cpu_share, "client_bound",
+                     "little_bound",
+                     r->little_bound > 0 ? json_real(r->little_bound) : json_null(), "cpu_share",
+                     r->cpu_share, "client_bound",
                      r->client_bound, "generator_bound", r->generator_bound, "trials", trials);
 }
 
@@ -280,8 +324,12 @@ static json_t *build_json(const options *o, int64_t compare_id, const char *end_
                   (json_int_t)o->seed, "trials", (json_int_t)o->trials, "trial_duration_s",
                   (double)o->trial_duration / 1e6, "compare_id", (json_int_t)compare_id, "status",
                   end_status, "recording",
-                  "the C arms are recorded by the engine; the Python arms by the mock, as runs "
-                  "labelled \"ARM (Python, server view)\" in --db");
+                  o->target != NULL
+                      ? "the C arms are recorded by the engine; the Python arms are not recorded "
+                        "(the mock records them, and --target has no mock)"
+                      : "the C arms are recorded by the engine; the Python arms by the mock, as "
+                        "runs labelled \"ARM (Python, server view)\" in --db");
+    json_object_set_new(root, "target", o->target != NULL ? json_string(o->target) : json_null());
     if (o->quick)
         json_object_set_new(root, "provisional", json_string(PROVISIONAL));
     json_object_set_new(root, "python",
@@ -305,7 +353,7 @@ static json_t *build_json(const options *o, int64_t compare_id, const char *end_
         const pb_claim *cl = pb_claims_get((pb_claim_id)c);
         json_t *used = json_array();
         for (int a = 0; a < PB_ARM_COUNT; a++)
-            if (pb_claims_uses((pb_claim_id)c, (pb_arm_id)a))
+            if (arm_runs(o, (pb_claim_id)c, (pb_arm_id)a))
                 json_array_append_new(used, json_string(pb_claims_arm((pb_arm_id)a)->label));
         json_array_append_new(
             claims_j,
@@ -429,6 +477,11 @@ int pb_cmd_reproduce(int argc, char **argv)
     if (o.no_python)
         snprintf(py_missing, sizeof(py_missing), "--no-python");
     bool run_python = python && py_missing[0] == '\0';
+    if (o.target != NULL)
+        fprintf(stderr,
+                "patternbench reproduce: against %s: claims %s%s (C2 needs the mock's seeded "
+                "faults; C4 without its fault column)\n",
+                o.target, o.claims_text, o.claims_set ? "" : ", the ones that can run there");
 
     pb_arm_result(*res)[PB_IMPL_COUNT] = calloc(PB_ARM_COUNT, sizeof(*res));
     pb_c2_map *map = calloc(PB_IMPL_COUNT, sizeof(*map)); /* C2's, per implementation */
@@ -454,9 +507,10 @@ int pb_cmd_reproduce(int argc, char **argv)
     char title[64], plan[256], d[32];
     snprintf(title, sizeof(title), "reproduce %s", o.claims_text);
     snprintf(plan, sizeof(plan),
-             "{\"claims\": \"%s\", \"trials\": %zu, \"trial_duration\": \"%s\", \"seed\": %llu}",
+             "{\"claims\": \"%s\", \"trials\": %zu, \"trial_duration\": \"%s\", \"seed\": "
+             "%llu, \"against\": \"%s\"}",
              o.claims_text, o.trials, pb_format_duration(o.trial_duration, d, sizeof(d)),
-             (unsigned long long)o.seed);
+             (unsigned long long)o.seed, o.target != NULL ? "target" : "mock");
     if (pb_recorder_open(o.db, 0, &rec, &err) != 0 ||
         pb_recorder_begin_compare(rec, title, "reproduce", plan, o.seed, &compare_id, &err) != 0) {
         fprintf(stderr, "patternbench reproduce: --db %s: %s\n", o.db, err.msg);
@@ -467,7 +521,8 @@ int pb_cmd_reproduce(int argc, char **argv)
                         .compare_id = compare_id,
                         .db_path = o.db,
                         .python = o.python,
-                        .script = o.script};
+                        .script = o.script,
+                        .target = o.target};
 
     pb_stop_signals stop_signals;
     pb_stop_signals_install(&stop_signals);
@@ -493,7 +548,8 @@ int pb_cmd_reproduce(int argc, char **argv)
 
     for (int a = 0; a < PB_ARM_COUNT; a++)
         for (int impl = 0; impl < PB_IMPL_COUNT; impl++)
-            pb_arm_result_finish(&res[a][impl], pb_claims_arm((pb_arm_id)a));
+            pb_arm_result_finish(&res[a][impl], pb_claims_arm((pb_arm_id)a),
+                                 o.target != NULL ? 0.0 : pb_claims_server_mean_ms());
 
     pb_verdict v[PB_CLAIM_COUNT][PB_IMPL_COUNT];
     for (int c = 0; c < PB_CLAIM_COUNT; c++) {
@@ -503,7 +559,8 @@ int pb_cmd_reproduce(int argc, char **argv)
             pb_arm_result col[PB_ARM_COUNT];
             for (int a = 0; a < PB_ARM_COUNT; a++)
                 col[a] = res[a][impl];
-            pb_claims_verdict((pb_claim_id)c, col, (pb_impl)impl, &v[c][impl]);
+            pb_claims_verdict((pb_claim_id)c, col, (pb_impl)impl, o.target != NULL,
+                              &v[c][impl]);
         }
         if (c == PB_C2) {
             for (int impl = 0; impl < PB_IMPL_COUNT; impl++) {
@@ -543,14 +600,19 @@ int pb_cmd_reproduce(int argc, char **argv)
             printf("; Python %s, aiohttp %s (%s)\n", py_version, aiohttp, o.python);
         else
             printf("; no Python column (%s)\n", py_missing);
-        printf("mean ± 95 %% CI over trials; bound = concurrency / the server's mean latency of "
-               "%.2f ms (Little's law); "
-               "cpu = the client's CPU seconds per second\n",
-               pb_claims_server_mean_ms());
+        if (o.target != NULL)
+            printf("against %s; mean ± 95 %% CI over trials; bound: not known (your service's "
+                   "latency is not known in advance); cpu = the client's CPU seconds per "
+                   "second\n",
+                   o.target);
+        else
+            printf("mean ± 95 %% CI over trials; bound = concurrency / the server's mean latency "
+                   "of %.2f ms (Little's law); cpu = the client's CPU seconds per second\n",
+                   pb_claims_server_mean_ms());
         for (int c = 0; c < PB_CLAIM_COUNT; c++) {
             if (!o.claims[c])
                 continue;
-            print_claim(stdout, (pb_claim_id)c, res, run_python, v[c], o.quick);
+            print_claim(stdout, &o, (pb_claim_id)c, res, run_python, v[c]);
             if (c == PB_C2)
                 print_c2(stdout, map, run_python);
         }

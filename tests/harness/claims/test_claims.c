@@ -34,7 +34,7 @@ static void fill(pb_arm_result *r, pb_arm_id arm, const double *rps, size_t n, d
                                   .cpu_s = cpu,
                                   .mean_latency_ms = 7.0};
     r->n = n;
-    pb_arm_result_finish(r, pb_claims_arm(arm));
+    pb_arm_result_finish(r, pb_claims_arm(arm), pb_claims_server_mean_ms());
 }
 
 static void an_arm_has_an_interval_a_bound_and_a_cpu_flag(void **state)
@@ -51,6 +51,11 @@ static void an_arm_has_an_interval_a_bound_and_a_cpu_flag(void **state)
     assert_false(r.client_bound);
     fill(&r, PB_ARM_QUEUE_20, rps, 1, 0.5);
     assert_false(r.ready);
+    /* the server's latency unknown (a target): no bound rather than one invented */
+    fill(&r, PB_ARM_QUEUE_20, rps, 5, 0.5);
+    pb_arm_result_finish(&r, pb_claims_arm(PB_ARM_QUEUE_20), 0.0);
+    assert_true(r.ready);
+    assert_true(r.little_bound == 0.0);
 }
 
 static pb_arm_result res[PB_ARM_COUNT];
@@ -60,7 +65,7 @@ static void c1(const double *q, const double *s30, const double *s20, pb_verdict
     fill(&res[PB_ARM_QUEUE_20], PB_ARM_QUEUE_20, q, 3, 0.1);
     fill(&res[PB_ARM_SEMAPHORE_30], PB_ARM_SEMAPHORE_30, s30, 3, 0.1);
     fill(&res[PB_ARM_SEMAPHORE_20], PB_ARM_SEMAPHORE_20, s20, 3, 0.1);
-    pb_claims_verdict(PB_C1, res, PB_IMPL_C, v);
+    pb_claims_verdict(PB_C1, res, PB_IMPL_C, false, v);
 }
 
 static void c1_verdicts_follow_the_sign_of_the_difference(void **state)
@@ -83,7 +88,7 @@ static void c1_verdicts_follow_the_sign_of_the_difference(void **state)
 static void c3_says_what_patternbench_offers(void **state)
 {
     pb_verdict v;
-    pb_claims_verdict(PB_C3, res, PB_IMPL_C, &v);
+    pb_claims_verdict(PB_C3, res, PB_IMPL_C, false, &v);
     assert_string_equal(v.word, "not testable as stated");
     assert_non_null(strstr(v.reason, "soak-72h.json"));
 }
@@ -108,12 +113,20 @@ static void c4_stars_against_the_sheets(void **state)
         fill(&res[f[i]], f[i], fault[i], 3, 0.1);
     }
     pb_verdict v;
-    pb_claims_verdict(PB_C4, res, PB_IMPL_C, &v);
+    pb_claims_verdict(PB_C4, res, PB_IMPL_C, false, &v);
     assert_string_equal(v.word, "reproduced only when the server is healthy");
     assert_non_null(strstr(v.reason, "breaker 1 (sheet 3)"));
     fill(&res[PB_ARM_BREAKER_20_FAULT], PB_ARM_BREAKER_20_FAULT, three, 3, 0.1);
-    pb_claims_verdict(PB_C4, res, PB_IMPL_C, &v);
+    pb_claims_verdict(PB_C4, res, PB_IMPL_C, false, &v);
     assert_string_equal(v.word, "reproduced");
+    /* against a target the fault arms never ran: the healthy column decides */
+    for (int i = 0; i < 5; i++)
+        memset(&res[f[i]], 0, sizeof(res[f[i]]));
+    pb_claims_verdict(PB_C4, res, PB_IMPL_C, true, &v);
+    assert_string_equal(v.word, "reproduced only when the server is healthy");
+    assert_non_null(strstr(v.reason, "goodput with a fault phase not measured"));
+    pb_claims_verdict(PB_C4, res, PB_IMPL_C, false, &v);
+    assert_string_equal(v.word, "not measured");
 }
 
 /* Two arms whose 95 % intervals overlap cannot be told apart: the same
@@ -135,7 +148,7 @@ static void c4_overlapping_intervals_get_the_same_stars(void **state)
     /* by the means alone: queue 5 (2600), semaphore 4 (2000 / 2600 = 3.8) */
     assert_int_equal(pb_claims_stars(2000, 2600), 4);
     pb_verdict v;
-    pb_claims_verdict(PB_C4, res, PB_IMPL_C, &v);
+    pb_claims_verdict(PB_C4, res, PB_IMPL_C, false, &v);
     assert_non_null(strstr(v.reason, "queue 5 (sheet 5; its interval overlaps semaphore's"));
     assert_non_null(strstr(v.reason, "semaphore 5 (sheet 4; its interval overlaps queue's"));
     /* 1010 / 2600: 2 stars, apart from the others */
@@ -148,7 +161,7 @@ static void a_missing_column_says_why(void **state)
     memset(none, 0, sizeof(none));
     snprintf(none[PB_ARM_QUEUE_20].missing, sizeof(none[0].missing), "no Python: --no-python");
     pb_verdict v;
-    pb_claims_verdict(PB_C1, none, PB_IMPL_PYTHON, &v);
+    pb_claims_verdict(PB_C1, none, PB_IMPL_PYTHON, false, &v);
     assert_string_equal(v.word, "not measured");
     assert_string_equal(v.reason, "no Python: --no-python");
 }

@@ -2,6 +2,7 @@
  * with a fixed seed and shortened trials (--trial-duration, a documented
  * knob), what it prints and records, and its refusals of bad input. */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -284,6 +285,97 @@ static void c2_python_loses_what_c_loses(void **state)
     assert_int_equal(test_db_int(path, sql), 4);
 }
 
+/* --target: C1 and C4's healthy column against a service of the user's (the
+ * mock as a separate process, which the reproduce run knows nothing of); the
+ * figures only the mock can give are null, every request is the service's,
+ * and C2 is refused before anything starts. */
+static void target_runs_c1_and_c4_healthy_against_a_service(void **state)
+{
+    const char *mock[] = {"mock", "--listen", "127.0.0.1:0", NULL};
+    pb_child m;
+    pb_child_spawn(&m, mock, NULL);
+    pb_child_await(&m, PB_CHILD_OUT, "listening on http://127.0.0.1:", 1, PB_TEST_TIMEOUT_MS);
+    char url[64];
+    assert_int_equal(sscanf(strstr(m.out, "http://"), "%63s", url), 1);
+
+    pb_child r;
+    assert_int_equal(run_in_dir(&r, (const char *const[]){"reproduce", "--target", url,
+                                                          "--claims", "C1,C2", "--no-python",
+                                                          "--db", "t.db", NULL}),
+                     2);
+    assert_non_null(strstr(r.err, "C2 needs the mock's seeded faults"));
+    assert_string_equal(r.out, "");
+    pb_child_cleanup(&r);
+    assert_int_equal(run_in_dir(&r, (const char *const[]){"reproduce", "--target", "ftp://x/",
+                                                          "--no-python", NULL}),
+                     2);
+    assert_non_null(strstr(r.err, "--target"));
+    pb_child_cleanup(&r);
+    struct stat st;
+    char db[128];
+    snprintf(db, sizeof(db), "%s/t.db", dir);
+    assert_int_not_equal(stat(db, &st), 0); /* refused before the database was made */
+
+    int rc = run_in_dir(&r, (const char *const[]){"reproduce", "--target", url, "--trials", "2",
+                                                  "--trial-duration", "250ms", "--no-python",
+                                                  "--db", "t.db", "--json", NULL});
+    if (rc != 0)
+        fail_msg("exit %d: %s", rc, r.err);
+    assert_non_null(strstr(r.err, "claims C1,C4, the ones that can run there"));
+    json_error_t jerr;
+    json_t *j = json_loads(r.out, 0, &jerr);
+    if (j == NULL)
+        fail_msg("not JSON (%s): %s", jerr.text, r.out);
+    assert_string_equal(json_string_value(json_object_get(j, "target")), url);
+    json_t *claims = json_object_get(j, "claims");
+    assert_int_equal(json_array_size(claims), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(claims, 0), "id")), "C1");
+    json_t *c4 = json_array_get(claims, 1);
+    assert_string_equal(json_string_value(json_object_get(c4, "id")), "C4");
+    assert_int_equal(json_array_size(json_object_get(c4, "arms")), 5);
+    json_t *c4v = json_object_get(c4, "c");
+    const char *word = json_string_value(json_object_get(c4v, "verdict"));
+    if (strcmp(word, "reproduced only when the server is healthy") != 0 &&
+        strcmp(word, "contradicted") != 0)
+        fail_msg("C4's verdict: %s", word);
+    assert_non_null(strstr(json_string_value(json_object_get(c4v, "reason")),
+                           "fault phase not measured"));
+    /* six healthy arms, none with a fault phase; what the mock alone knows is null */
+    json_t *arms = json_object_get(j, "arms");
+    assert_int_equal(json_object_size(arms), 6);
+    assert_null(json_object_get(arms, "queue-20 fault"));
+    json_int_t sent = 0;
+    const char *label;
+    json_t *arm;
+    json_object_foreach(arms, label, arm)
+    {
+        json_t *c = json_object_get(arm, "c");
+        assert_true(json_is_null(json_object_get(c, "little_bound")));
+        json_t *trials = json_object_get(c, "trials");
+        assert_int_equal(json_array_size(trials), 2);
+        for (size_t t = 0; t < 2; t++) {
+            json_t *tr = json_array_get(trials, t);
+            assert_true(json_is_null(json_object_get(tr, "server_requests")));
+            assert_true(json_integer_value(json_object_get(tr, "requests")) > 0);
+            sent += json_integer_value(json_object_get(tr, "requests"));
+        }
+    }
+    json_decref(j);
+    pb_child_cleanup(&r);
+
+    /* every request the trials counted reached the service, and no more */
+    kill(m.pid, SIGTERM);
+    pb_child_finish(&m, PB_TEST_TIMEOUT_MS);
+    long long served = -1;
+    const char *line = strstr(m.out, "\nrequests ");
+    assert_non_null(line);
+    assert_int_equal(sscanf(line, "\nrequests %lld", &served), 1);
+    assert_int_equal(served, sent);
+    pb_child_cleanup(&m);
+    /* the C runs are recorded, 12 of them under one compare */
+    assert_int_equal(test_db_int(db, "SELECT count(*) FROM runs"), 12);
+}
+
 static int setup(void **state)
 {
     return mkdtemp(dir) == NULL ? -1 : 0;
@@ -303,6 +395,7 @@ int main(void)
         cmocka_unit_test(c3_runs_nothing_and_says_what_patternbench_offers),
         cmocka_unit_test(quick_c2_map_and_its_report),
         cmocka_unit_test(c2_python_loses_what_c_loses),
+        cmocka_unit_test(target_runs_c1_and_c4_healthy_against_a_service),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
