@@ -145,7 +145,8 @@ const char *pb_run_record_mode(uint32_t keep_every, char *buf, size_t len);
     "  --targets FILE       many requests, used in turn: Vegeta's format (METHOD URL,\n"           \
     "                       headers, @BODY; a blank line between) or JSONL; a URL may\n"           \
     "                       be a path on --target's (the mock's) server\n"                         \
-    "  --targets-format F   vegeta or jsonl (by extension: .jsonl and .json are jsonl)\n"          \
+    "  --targets-format F   vegeta or jsonl (by extension: .jsonl and .json are\n"                  \
+    "                       jsonl)\n"                                                          \
     "  --targets-order O    round-robin (task N takes target N mod the count) or\n"                \
     "                       random (a draw of the run's seed per task)\n"
 

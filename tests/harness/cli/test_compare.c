@@ -184,6 +184,59 @@ static void broken_scenarios_and_bad_options_exit_2_before_running(void **state)
     pb_child_cleanup(&r);
 }
 
+/* The column where an option's description starts: after the first run of
+ * two spaces of a "  --name ARG  text" line, or the indent of a continuation
+ * line; -1 for other lines. */
+static int description_column(const char *line, size_t len)
+{
+    size_t lead = strspn(line, " ");
+    if (lead >= len)
+        return -1;
+    if (lead > 2)
+        return (int)lead;
+    if (lead != 2 || strncmp(line + lead, "--", 2) != 0)
+        return -1;
+    const char *gap = strstr(line + lead, "  ");
+    if (gap == NULL || gap >= line + len)
+        return -1;
+    return (int)(gap - line + strspn(gap, " "));
+}
+
+/* Every description of the "options:" block of `patternbench CMD --help`
+ * starts in the same column, the shared request options' included. */
+static void assert_help_aligned(const char *cmd)
+{
+    pb_child r = run_pb(cmd, "--help", NULL);
+    assert_exit(r, 0);
+    const char *p = strstr(r.out, "options:\n");
+    assert_non_null(p);
+    p += strlen("options:\n");
+    int column = -1, lines = 0;
+    while (*p != '\0' && *p != '\n') {
+        size_t len = strcspn(p, "\n");
+        int c = description_column(p, len);
+        if (c >= 0) {
+            if (column < 0)
+                column = c;
+            if (c != column)
+                fail_msg("%s --help: \"%.*s\" starts its text in column %d, not %d", cmd,
+                         (int)len, p, c, column);
+            lines++;
+        }
+        p += len + (p[len] == '\n');
+    }
+    assert_true(lines > 20);
+    assert_non_null(strstr(r.out, "  --targets-order O"));
+    pb_child_cleanup(&r);
+}
+
+static void help_options_share_one_column(void **state)
+{
+    (void)state;
+    assert_help_aligned("compare");
+    assert_help_aligned("run");
+}
+
 static void demo_runs_end_to_end_in_a_shortened_form(void **state)
 {
     fixture *fx = *state;
@@ -522,6 +575,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(check_passes_for_every_shipped_scenario, setup, teardown),
         cmocka_unit_test_setup_teardown(broken_scenarios_and_bad_options_exit_2_before_running,
                                         setup, teardown),
+        cmocka_unit_test(help_options_share_one_column),
         cmocka_unit_test_setup_teardown(demo_runs_end_to_end_in_a_shortened_form, setup, teardown),
         cmocka_unit_test_setup_teardown(every_pattern_meets_the_same_faults, setup, teardown),
         cmocka_unit_test_setup_teardown(the_phase_clock_starts_with_each_run, setup, teardown),
