@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
+#include "live_page.h"
 #include "metrics_page.h"
 #include "tally.h"
 #include "scrape.h"
@@ -227,6 +229,64 @@ static void an_empty_page_has_the_process(void **state)
     free(page);
 }
 
+/* /live.json, the live page's feed: valid JSON holding the last run, its
+ * label escaped, its requests the sum of its outcomes (the rows), the
+ * buckets as the page's /metrics writes them; "run": null before any run. */
+static void the_live_feed_is_the_last_run(void **state)
+{
+    struct fake f[2];
+    fake_init(&f[0], "first");
+    fake_init(&f[1], "say \"hi\"\\now\nthen");
+    f[1].view.run_id = 8;
+    f[1].view.phase = -1;
+    add(&f[0], 9, 100, 200, PB_OUTCOME_OK);
+    add(&f[1], 5, 80, 200, PB_OUTCOME_OK);
+    add(&f[1], 3, 2000, 503, PB_OUTCOME_HTTP_ERROR);
+    add(&f[1], 2, 0, 0, PB_OUTCOME_REJECTED_BY_BREAKER);
+    pb_metrics_run runs[2];
+    for (int i = 0; i < 2; i++)
+        pb_metrics_run_from_view(&f[i].view, &runs[i]);
+    pb_metrics_process proc = {.rss_bytes = 1 << 20, .cpu_seconds = 0.25};
+    size_t len = 0;
+    char *text = pb_live_json(runs, 2, &proc, &len);
+    assert_non_null(text);
+    assert_int_equal(strlen(text), len);
+    json_error_t jerr;
+    json_t *root = json_loads(text, 0, &jerr);
+    if (root == NULL)
+        fail_msg("not JSON (%s): %s", jerr.text, text);
+    json_t *run = json_object_get(root, "run");
+    assert_int_equal(json_integer_value(json_object_get(run, "run_id")), 8);
+    assert_string_equal(json_string_value(json_object_get(run, "label")), "say \"hi\"\\now\nthen");
+    assert_int_equal(json_integer_value(json_object_get(run, "requests")), 10);
+    json_t *outcomes = json_object_get(run, "outcomes");
+    assert_int_equal(json_integer_value(json_object_get(outcomes, "http_error")), 3);
+    assert_int_equal(json_integer_value(json_object_get(outcomes, "rejected_by_breaker")), 2);
+    assert_string_equal(json_string_value(json_object_get(run, "breaker")), "open");
+    assert_true(json_is_null(json_object_get(run, "phase"))); /* --target: no mock phase */
+    /* 80 us answers are half and more of the 8 answered: p50 in the first bucket */
+    assert_true(json_integer_value(json_object_get(run, "p50_us")) <= 100);
+    assert_true(json_integer_value(json_object_get(run, "p99_us")) >= 1900);
+    json_t *le = json_object_get(root, "le_us"), *counts = json_object_get(run, "service_le");
+    assert_int_equal(json_array_size(le), PB_METRICS_BUCKETS);
+    assert_int_equal(json_array_size(counts), PB_METRICS_BUCKETS + 1);
+    assert_int_equal(json_integer_value(json_array_get(counts, 0)), 5); /* <= 100 us */
+    assert_int_equal(json_integer_value(json_array_get(counts, PB_METRICS_BUCKETS)), 8);
+    json_decref(root);
+    free(text);
+
+    text = pb_live_json(NULL, 0, &proc, &len);
+    assert_non_null(text);
+    root = json_loads(text, 0, &jerr);
+    assert_non_null(root);
+    assert_true(json_is_null(json_object_get(root, "run")));
+    assert_true(json_real_value(json_object_get(root, "cpu_seconds")) == 0.25);
+    json_decref(root);
+    free(text);
+    pb_tally_cleanup(&f[0].tally);
+    pb_tally_cleanup(&f[1].tally);
+}
+
 /* promtool check metrics: the format and Prometheus's naming conventions. */
 static void promtool_accepts_the_page(void **state)
 {
@@ -256,6 +316,7 @@ int main(void)
         cmocka_unit_test(labels_are_escaped_and_runs_are_series),
         cmocka_unit_test(an_empty_page_has_the_process),
         cmocka_unit_test(promtool_accepts_the_page),
+        cmocka_unit_test(the_live_feed_is_the_last_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
