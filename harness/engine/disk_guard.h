@@ -11,7 +11,7 @@
 #include "run_config.h"
 
 /* Bytes one stored request row takes, the index-free table included: 30 B
- * measured on a 10 s clean run, 33 B on a 6-minute faulty one (README); the
+ * measured on a 10 s clean run, 33 B on a 6-minute faulty one (docs/run.md, "Disk"); the
  * projection takes the larger, rounded up. */
 #define PB_DISK_BYTES_PER_ROW 34
 /* Bytes one second of the rollup takes (a row of `seconds` with its histogram). */

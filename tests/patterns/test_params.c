@@ -110,7 +110,7 @@ static void every_option_reads_its_own_text_back(void **state)
     assert_int_equal(pb_pattern_params_get(&p, "nope", small, sizeof(small)), PB_ENOENT);
 }
 
-/* The "used by" column that help and the README show says what the check
+/* The "used by" column that help and patterns/README.md show says what the check
  * enforces: an option is accepted for exactly the patterns it names (every
  * one for "all"), and one marked with a policy only under that policy. */
 static void used_by_is_what_the_check_enforces(void **state)

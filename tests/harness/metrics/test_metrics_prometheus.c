@@ -221,7 +221,7 @@ static void prometheus_sees_every_row(void **state)
     seen = query(pport, "sum(patternbench_requests_total)");
     /* once the run has gone, the next scrape fails and Prometheus marks its
      * series stale: a plain query has nothing, last_over_time still has the
-     * final value (what the README tells a user to query after a run) */
+     * final value (what docs/metrics.md tells a user to query after a run) */
     double stale = seen, last = -1;
     for (int i = 0; i < TRIES && stale >= 0; i++) {
         stale = query(pport, "sum(patternbench_requests_total)");
