@@ -96,7 +96,7 @@ static void usage(FILE *out)
         "  --metrics-linger D   after the last run, keep serving until a scrape has\n"
         "                       fetched the final figures, at most D (0s)\n"
         "  --segment I/N        run segment I of N of every entry (merge the N databases\n"
-        "                       with 'patternbench merge'; README.md, Scale-out)\n"
+        "                       with 'patternbench merge'; docs/merge.md)\n"
         "  --start-at TIME      start the first entry at this wall-clock time (Unix\n"
         "                       seconds or RFC 3339); the others follow it\n"
         "  --threshold EXPR     add a threshold checked on every run (repeatable), e.g.\n"

@@ -10,7 +10,7 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: patternbench merge OUT.db IN.db...\n"
+    fprintf(out, "usage: patternbench merge OUT.db IN.db...   (or --help: this text)\n"
                  "\n"
                  "Join the databases written by the N processes of a split run (`run --segment\n"
                  "I/N`) or compare (`compare --segment I/N`) into one run per entry in OUT.db\n"

@@ -74,7 +74,7 @@ static const char usage_text[] =
     "  --help                 this text\n"
     "\n"
     "Admin API on the same port: GET/PUT /__admin/profile, POST /__admin/phase/restart,\n"
-    "GET /__admin/stats; Prometheus text at GET /metrics. See README.md.\n"
+    "GET /__admin/stats; Prometheus text at GET /metrics. See docs/mock.md.\n"
     "\n"
     "Exit status: 0 when stopped by SIGINT or SIGTERM, 1 when the server cannot start\n"
     "(a port in use) or its database cannot be written, 2 for a bad option.\n";

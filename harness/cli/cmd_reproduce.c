@@ -75,6 +75,8 @@ static void usage(FILE *out)
         "  --json            the results as one JSON object on stdout\n"
         "  --report DIR      also write DIR/index.html, DIR/summary.md, DIR/summary.json\n"
         "  --help            this text\n"
+        "  for tests: --trial-duration D (100ms or more) shortens every trial;\n"
+        "  --python-script FILE runs another copy of the reference\n"
         "\n"
         "exit status: 0 done (whatever the verdicts); 2 bad options; 1 a run or the database\n"
         "failed; 128+N interrupted by signal N.\n",
