@@ -160,7 +160,7 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
             "--body",       "--ok-status", "--secret-header",  "--cacert",   "--trials",   NULL};
         char name[32];
         const char *value = NULL;
-        int bad = pb_usage_option_value("compare", with_value, argc, argv, &i, name, sizeof(name),
+        int bad = pb_usage_option_value("compare", usage, with_value, argc, argv, &i, name, sizeof(name),
                                         &value);
         if (bad != 0) {
             *exit_status = bad;

@@ -80,7 +80,7 @@ int pb_cmd_export(int argc, char **argv)
             out_path = next;
             i++;
         } else if (a[0] == '-' && a[1] != '\0') {
-            return pb_usage_unknown_option("export", a);
+            return pb_usage_unknown_option("export", usage, a);
         } else if (opt.db_path == NULL) {
             opt.db_path = a;
         } else {

@@ -34,7 +34,7 @@ int pb_cmd_merge(int argc, char **argv)
     }
     for (int i = 1; i < argc; i++)
         if (strncmp(argv[i], "--", 2) == 0)
-            return pb_usage_unknown_option("merge", argv[i]);
+            return pb_usage_unknown_option("merge", usage, argv[i]);
     if (argc < 3)
         return pb_usage_error("merge", "expected OUT.db and at least one IN.db");
     pb_merge_stats st;

@@ -86,6 +86,12 @@ typedef struct option_arg {
     const char *value;
 } option_arg;
 
+
+static void usage(FILE *out)
+{
+    fputs(usage_text, out);
+}
+
 /* Log phase changes of a profile that has phases (data: the configuration). */
 static void on_phase(void *data, int index, const char *name, pb_usec at)
 {
@@ -128,7 +134,7 @@ static int parse_args(int argc, char **argv, option_arg *opts, char names[][32])
         if (eq != NULL) {
             size_t len = (size_t)(eq - a - 2);
             if (len >= sizeof(names[0])) {
-                pb_usage_unknown_option("mock", a);
+                pb_usage_unknown_option("mock", usage, a);
                 return -1;
             }
             memcpy(names[n], a + 2, len);
@@ -207,8 +213,10 @@ static int apply(pb_mock_config *cfg, const option_arg *o)
 {
     pb_err err = {0};
     int rc = pb_mock_config_set(cfg, o->name, o->value, &err);
+    char dashed[80];
+    snprintf(dashed, sizeof(dashed), "--%s", o->name);
     if (rc == PB_ENOENT)
-        pb_usage_error("mock", "--%s: unknown option", o->name);
+        pb_usage_unknown_option("mock", usage, dashed);
     else if (rc != 0)
         pb_usage_error("mock", "%s", err.msg);
     return rc;

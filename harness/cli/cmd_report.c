@@ -159,7 +159,7 @@ int pb_cmd_report(int argc, char **argv)
             opt.out_dir = next;
             i++;
         } else if (a[0] == '-' && a[1] != '\0') {
-            return pb_usage_unknown_option("report", a);
+            return pb_usage_unknown_option("report", usage, a);
         } else if (n_src == MAX_RUNS) {
             return pb_usage_error("report", "%s: expected at most %d databases on one page", a,
                                   MAX_RUNS);

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "suggest.h"
@@ -20,11 +21,24 @@ int pb_usage_error(const char *command, const char *fmt, ...)
     return PB_EXIT_USAGE;
 }
 
-int pb_usage_unknown_option(const char *command, const char *option)
+int pb_usage_unknown_option(const char *command, void (*usage)(FILE *out), const char *option)
 {
     /* "--bogus=1" is named without its value */
     const char *eq = strchr(option, '=');
     int len = eq != NULL ? (int)(eq - option) : (int)strlen(option);
+    char *text = NULL;
+    size_t text_len = 0;
+    char guess[64];
+    bool found = false;
+    FILE *f = open_memstream(&text, &text_len);
+    if (f != NULL) {
+        usage(f);
+        found = fclose(f) == 0 && pb_usage_suggest_option(text, option, guess, sizeof(guess));
+    }
+    free(text);
+    if (found)
+        return pb_usage_error(command, "%.*s: unknown option; did you mean %s?", len, option,
+                              guess);
     return pb_usage_error(command, "%.*s: unknown option", len, option);
 }
 
@@ -41,7 +55,8 @@ int pb_usage_parse_id(const char *command, const char *opt, const char *value, i
     return 0;
 }
 
-int pb_usage_option_value(const char *command, const char *const *with_value, int argc, char **argv,
+int pb_usage_option_value(const char *command, void (*usage)(FILE *out),
+                          const char *const *with_value, int argc, char **argv,
                           int *i, char *name, size_t name_len, const char **value)
 {
     const char *arg = argv[*i], *eq = strchr(arg, '=');
@@ -51,7 +66,7 @@ int pb_usage_option_value(const char *command, const char *const *with_value, in
     for (size_t k = 0; with_value[k] != NULL && !known; k++)
         known = strcmp(name, with_value[k]) == 0;
     if (!known)
-        return pb_usage_unknown_option(command, arg);
+        return pb_usage_unknown_option(command, usage, arg);
     if (eq != NULL)
         *value = eq + 1;
     else if (*i + 1 < argc)

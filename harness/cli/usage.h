@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "errors.h"
 
@@ -21,9 +22,11 @@
  * PB_EXIT_USAGE so that a parser can `return pb_usage_error(...)`. */
 int pb_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* The same for an option no part of COMMAND knows: "OPTION: unknown option".
- * `option` is the argument as given ("--duraton", "--bogus=1"). */
-int pb_usage_unknown_option(const char *command, const char *option);
+/* The same for an option no part of COMMAND knows: "OPTION: unknown option",
+ * with "; did you mean --NAME?" when an option of the help text that `usage`
+ * prints is close to it. `option` is the argument as given ("--duraton",
+ * "--bogus=1"). */
+int pb_usage_unknown_option(const char *command, void (*usage)(FILE *out), const char *option);
 
 /* The option of a command's help text (its "--name" words) closest to the
  * mistyped `option` ("--name", "--name=value" or "--name: ..."), as "--name" in buf; false
@@ -35,7 +38,8 @@ bool pb_usage_suggest_option(const char *help_text, const char *option, char *bu
  * name and its value into *value, moving *i past a separate value. An option
  * not in the list, or one missing its value, is a usage error of command said
  * in the one voice (PB_EXIT_USAGE returned); 0 otherwise. */
-int pb_usage_option_value(const char *command, const char *const *with_value, int argc, char **argv,
+int pb_usage_option_value(const char *command, void (*usage)(FILE *out),
+                          const char *const *with_value, int argc, char **argv,
                           int *i, char *name, size_t name_len, const char **value) PB_MUST_CHECK;
 
 /* A run or compare id given to option opt (1 .. INT64_MAX) into *id; a missing

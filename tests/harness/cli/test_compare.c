@@ -237,6 +237,32 @@ static void help_options_share_one_column(void **state)
     assert_help_aligned("run");
 }
 
+/* A mistyped option of any subcommand is answered with the closest option of
+ * its help, and a usage error (exit 2). */
+static void mistyped_options_get_a_suggestion(void **state)
+{
+    (void)state;
+    const struct {
+        const char *cmd, *arg, *value, *message;
+    } typo[] = {
+        {"compare", "--quite", "1", "compare: --quite: unknown option; did you mean --quiet?"},
+        {"report", "--lst", "1", "report: --lst: unknown option; did you mean --last?"},
+        {"export", "--fromat", "csv", "export: --fromat: unknown option; did you mean --format?"},
+        {"reproduce", "--quik", "1", "reproduce: --quik: unknown option; did you mean --quick?"},
+        {"mock", "--lisen", "127.0.0.1:0", "mock: --lisen: unknown option; did you mean --listen?"},
+    };
+    for (size_t i = 0; i < sizeof(typo) / sizeof(typo[0]); i++) {
+        pb_child r = run_pb(typo[i].cmd, typo[i].arg, typo[i].value, NULL);
+        assert_exit(r, 2);
+        assert_contains(r.err, typo[i].message);
+        pb_child_cleanup(&r);
+    }
+    pb_child r = run_pb("reprot", NULL);
+    assert_exit(r, 2);
+    assert_contains(r.err, "reprot: unknown command; did you mean \"report\"?");
+    pb_child_cleanup(&r);
+}
+
 static void demo_runs_end_to_end_in_a_shortened_form(void **state)
 {
     fixture *fx = *state;
@@ -576,6 +602,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(broken_scenarios_and_bad_options_exit_2_before_running,
                                         setup, teardown),
         cmocka_unit_test(help_options_share_one_column),
+        cmocka_unit_test(mistyped_options_get_a_suggestion),
         cmocka_unit_test_setup_teardown(demo_runs_end_to_end_in_a_shortened_form, setup, teardown),
         cmocka_unit_test_setup_teardown(every_pattern_meets_the_same_faults, setup, teardown),
         cmocka_unit_test_setup_teardown(the_phase_clock_starts_with_each_run, setup, teardown),

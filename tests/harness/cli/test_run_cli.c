@@ -144,7 +144,7 @@ static void every_subcommand_refuses_a_mistake_in_one_voice(void **state)
         {"report", {"x.db", "--quiet"}, "patternbench report: --quiet: unknown option\n"},
         {"export", {"x.db", "--quiet"}, "patternbench export: --quiet: unknown option\n"},
         {"merge", {"out.db", "--quiet"}, "patternbench merge: --quiet: unknown option\n"},
-        {"reproduce", {"--quiet"}, "patternbench reproduce: --quiet: unknown option\n"},
+        {"reproduce", {"--quiet"}, "patternbench reproduce: --quiet: unknown option; did you mean --quick?\n"},
         {"run",
          {"--requests", "-1"},
          "patternbench run: --requests: expected a whole number from 1 to 9007199254740992, "
