@@ -157,7 +157,8 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
             "--db",         "--report",    "--patterns",       "--duration", "--requests",
             "--seed",       "--threshold", "--client-threads", "--metrics",  "--metrics-linger",
             "--time-scale", "--segment",   "--start-at",       "--method",   "--header",
-            "--body",       "--ok-status", "--secret-header",  "--cacert",   "--trials",   NULL};
+            "--body",       "--ok-status", "--secret-header",  "--cacert",   "--trials",
+            "--targets",    "--targets-format", "--targets-order", NULL};
         char name[32];
         const char *value = NULL;
         int bad = pb_usage_option_value("compare", usage, with_value, argc, argv, &i, name, sizeof(name),

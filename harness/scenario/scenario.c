@@ -633,6 +633,9 @@ static const struct request_key {
     {"secret-headers", "secret-header", REQ_LIST},
     {"cacert", "cacert", REQ_TEXT},
     {"insecure", "insecure", REQ_FLAG},
+    {"targets", "targets", REQ_TEXT},
+    {"targets-format", "targets-format", REQ_TEXT},
+    {"targets-order", "targets-order", REQ_TEXT},
 };
 #define N_REQUEST_KEYS (sizeof(request_keys) / sizeof(request_keys[0]))
 

@@ -440,6 +440,74 @@ static void targets_files_are_used_in_turn(void **state)
     test_nginx_stop(&ng);
 }
 
+/* compare takes a targets file too, as an option and as the scenario's
+ * request keys: every entry's run uses it in turn. */
+static void compare_uses_a_targets_file_in_every_run(void **state)
+{
+    scratch_db *c = *state;
+    char targets[128], scenario[128], keyed[128];
+    snprintf(targets, sizeof(targets), "%s/t.txt", c->dir);
+    snprintf(scenario, sizeof(scenario), "%s/s.json", c->dir);
+    snprintf(keyed, sizeof(keyed), "%s/keyed.json", c->dir);
+    static const char t[] = "GET /a\n\nPOST /b\nContent-Type: text/plain\n\n";
+    write_file(targets, t, sizeof(t) - 1);
+    static const char sc[] = "{\"title\": \"t\", \"requests\": 20, \"patterns\": ["
+                             "{\"pattern\": \"queue\", \"concurrency\": 2},"
+                             "{\"pattern\": \"semaphore\", \"concurrency\": 2}]}";
+    write_file(scenario, sc, sizeof(sc) - 1);
+    char text[512];
+    int n = snprintf(text, sizeof(text),
+                     "{\"title\": \"k\", \"requests\": 20, \"request\": {\"targets\": \"%s\", "
+                     "\"targets-order\": \"random\"}, \"patterns\": ["
+                     "{\"pattern\": \"queue\", \"concurrency\": 2}]}",
+                     targets);
+    write_file(keyed, text, (size_t)n);
+
+    pb_child ch;
+    const char *opt[] = {scenario, "--targets", targets, "--db", c->db, "--json", NULL};
+    if (run_cli(&ch, "compare", opt) != 0)
+        fail_msg("compare --targets failed: %s", ch.err);
+    json_t *j = summary_json(&ch);
+    json_t *runs = json_object_get(j, "runs");
+    assert_int_equal(json_array_size(runs), 2);
+    for (size_t i = 0; i < 2; i++) {
+        json_t *sum = json_object_get(json_array_get(runs, i), "summary");
+        assert_int_equal(target_requests(sum, 0), 10);
+        assert_int_equal(target_requests(sum, 1), 10);
+    }
+    json_decref(j);
+    pb_child_cleanup(&ch);
+
+    const char *key[] = {keyed, "--db", c->db, "--json", NULL};
+    if (run_cli(&ch, "compare", key) != 0)
+        fail_msg("compare with request.targets failed: %s", ch.err);
+    j = summary_json(&ch);
+    json_t *sum = json_object_get(json_array_get(json_object_get(j, "runs"), 0), "summary");
+    int64_t a = target_requests(sum, 0), b = target_requests(sum, 1);
+    assert_int_equal(a + b, 20);
+    assert_true(a > 0 && b > 0);
+    json_decref(j);
+    pb_child_cleanup(&ch);
+    /* each row names its target */
+    assert_int_equal(test_db_int(c->db, "SELECT count(*) FROM requests WHERE target IS NULL"), 0);
+    assert_int_equal(test_db_int(c->db, "SELECT count(*) FROM requests WHERE target = 1"), 20 + b);
+
+    /* mistakes: exit 2 before anything starts, named as run names them */
+    const char *bad[] = {scenario, "--targets-order", "sideways", "--db", c->db, NULL};
+    assert_int_equal(run_cli(&ch, "compare", bad), 2);
+    assert_non_null(strstr(ch.err, "--targets-order: expected round-robin or random"));
+    pb_child_cleanup(&ch);
+    n = snprintf(text, sizeof(text),
+                 "{\"title\": \"k\", \"requests\": 5, \"request\": {\"targets\": "
+                 "\"/nonexistent/t.txt\"}, \"patterns\": [{\"pattern\": \"queue\"}]}");
+    write_file(keyed, text, (size_t)n);
+    const char *missing[] = {keyed, "--db", c->db, NULL};
+    assert_int_equal(run_cli(&ch, "compare", missing), 2);
+    assert_non_null(strstr(ch.err, "request.targets"));
+    assert_non_null(strstr(ch.err, "/nonexistent/t.txt"));
+    pb_child_cleanup(&ch);
+}
+
 /* mock --db records the body bytes each request brought. */
 static void the_mock_records_body_bytes_per_request(void **state)
 {
@@ -618,6 +686,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(https_with_cacert_without_and_insecure, scratch_db_setup,
                                         scratch_db_teardown),
         cmocka_unit_test_setup_teardown(targets_files_are_used_in_turn, scratch_db_setup,
+                                        scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(compare_uses_a_targets_file_in_every_run, scratch_db_setup,
                                         scratch_db_teardown),
         cmocka_unit_test_setup_teardown(the_mock_records_body_bytes_per_request, scratch_db_setup,
                                         scratch_db_teardown),
