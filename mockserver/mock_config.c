@@ -557,9 +557,12 @@ static int set_admin_token_file(pb_mock_config *cfg, const char *path, const cha
     fclose(f);
     if (failed)
         return pb_err_set(err, PB_EIO, "%s: cannot read \"%s\"", what, path);
-    buf[n] = '\0';
-    size_t len = strcspn(buf, "\r\n");
-    if (len == n && n == sizeof(buf) - 1)
+    /* the line ends at CR or LF only: a NUL before it is a byte take_token
+     * refuses, not the end of the token */
+    size_t len = 0;
+    while (len < n && buf[len] != '\r' && buf[len] != '\n')
+        len++;
+    if (len == sizeof(buf) - 1)
         return pb_err_set(err, PB_EINVAL, "%s: \"%s\": expected a token of at most %d characters",
                           what, path, PB_MOCK_TOKEN_MAX);
     char label[PB_MOCK_TOKEN_MAX + 96];

@@ -478,6 +478,26 @@ static void clone_is_independent(void **state)
     pb_mock_config_destroy(NULL);
 }
 
+/* A token file whose first line holds a NUL byte is refused by name, not
+ * cut short at the NUL (found by fuzz_token_file: "ab\0cd" became "ab"). */
+static void token_file_with_a_nul_is_refused(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/pb_token_nul_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "ab\0cd\n", 6), 6);
+    assert_int_equal(close(fd), 0);
+    pb_mock_config *cfg = fresh();
+    pb_err err = {0};
+    assert_int_equal(pb_mock_config_set(cfg, "admin-token-file", path, &err), PB_EINVAL);
+    assert_non_null(strstr(err.msg, path));
+    assert_non_null(strstr(err.msg, "0x00 at position 3"));
+    assert_string_equal(cfg->admin_token, "");
+    pb_mock_config_destroy(cfg);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -492,6 +512,7 @@ int main(void)
         cmocka_unit_test(bad_profiles_name_the_place),
         cmocka_unit_test(profile_files_load_and_replace),
         cmocka_unit_test(clone_is_independent),
+        cmocka_unit_test(token_file_with_a_nul_is_refused),
         cmocka_unit_test(every_key_is_taken_where_it_was),
         cmocka_unit_test(unknown_keys_list_the_known_ones),
     };
