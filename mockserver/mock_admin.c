@@ -43,11 +43,21 @@ static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const 
     return rc;
 }
 
-/* {"error": message} */
+/* {"error": message}. A message naming a client's path may hold bytes that
+ * are not UTF-8 (or a character cut in two), which JSON cannot carry: those
+ * show as '?', rather than the request going unanswered. */
 static enum MHD_Result respond_error(struct MHD_Connection *c, unsigned status, const char *msg,
                                      const char *extra)
 {
     json_t *o = json_pack("{s:s}", "error", msg);
+    if (o == NULL) {
+        char ascii[1024];
+        snprintf(ascii, sizeof(ascii), "%s", msg);
+        for (char *p = ascii; *p != '\0'; p++)
+            if ((unsigned char)*p >= 0x80)
+                *p = '?';
+        o = json_pack("{s:s}", "error", ascii);
+    }
     char *text = o != NULL ? json_dumps(o, 0) : NULL;
     json_decref(o);
     return respond(c, status, "application/json", text, extra);
