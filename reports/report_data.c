@@ -172,7 +172,7 @@ static bool totals_from_summary(struct loader *L, pb_report_run *r)
     }
     totals_derive(t);
     double req = json_num(root, "requests");
-    if (isfinite(req) && (uint64_t)req > t->requests)
+    if (isfinite(req) && req > (double)t->requests) /* no cast: a summary may say -12.5 */
         warn(L->d, "run %" PRId64 ": summary counts %.0f requests but its outcomes add up to %"
                    PRIu64, r->id, req, t->requests);
     t->duration_s = json_num(root, "duration_s");
