@@ -245,7 +245,12 @@ const char *pb_format_duration_exact(pb_usec d, char *buf, size_t len)
 
 const char *pb_format_real(double v, char *buf, size_t len)
 {
-    for (int prec = 6; prec <= 17; prec++) {
+    return pb_format_real_from(v, 6, buf, len);
+}
+
+const char *pb_format_real_from(double v, int min_digits, char *buf, size_t len)
+{
+    for (int prec = min_digits; prec <= 17; prec++) {
         snprintf(buf, len, "%.*g", prec, v);
         if (strtod(buf, NULL) == v)
             break;

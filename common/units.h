@@ -45,4 +45,8 @@ const char *pb_format_duration_exact(pb_usec d, char *buf, size_t len);
  * double: "1.5", "0.1". */
 const char *pb_format_real(double v, char *buf, size_t len);
 
+/* As pb_format_real, trying min_digits (1 to 17) significant digits first: %g
+ * writes fixed notation below 10^min_digits. */
+const char *pb_format_real_from(double v, int min_digits, char *buf, size_t len);
+
 #endif

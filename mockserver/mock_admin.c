@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "json_out.h"
+
 #define ADMIN_PREFIX "/__admin/"
 #define ADMIN_PATHS "/__admin/profile, /__admin/phase/restart, /__admin/stats"
 
@@ -58,7 +60,7 @@ static enum MHD_Result respond_error(struct MHD_Connection *c, unsigned status, 
                 *p = '?';
         o = json_pack("{s:s}", "error", ascii);
     }
-    char *text = o != NULL ? json_dumps(o, 0) : NULL;
+    char *text = o != NULL ? pb_json_dumps(o, 0) : NULL;
     json_decref(o);
     return respond(c, status, "application/json", text, extra);
 }

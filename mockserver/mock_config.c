@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_out.h"
 #include "units.h"
 
 /* Largest --profile file read. */
@@ -1026,7 +1027,7 @@ char *pb_mock_config_to_json(const pb_mock_config *cfg)
         bad |= json_object_set(o, "phases", phases);
     }
     if (!bad)
-        out = json_dumps(o, JSON_INDENT(2));
+        out = pb_json_dumps(o, JSON_INDENT(2));
 cleanup:
     json_decref(phases);
     json_decref(o);

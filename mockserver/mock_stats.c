@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "json_out.h"
+
 /* The metrics of /metrics, by their row in PB_MOCK_METRIC_MAP. */
 /* clang-format off */
 enum metric {
@@ -73,7 +75,7 @@ char *pb_mock_stats_to_json(const pb_mock_stats *s)
     json_t *o = pb_mock_stats_json(s);
     if (o == NULL)
         return NULL;
-    char *text = json_dumps(o, JSON_INDENT(2));
+    char *text = pb_json_dumps(o, JSON_INDENT(2));
     json_decref(o);
     return text;
 }

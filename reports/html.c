@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "html_escape.h"
+#include "json_out.h"
 #include "scoreboard.h"
 #include "summary.h"
 
@@ -56,82 +57,15 @@ static void esc(FILE *f, const char *s)
     pb_html_escape(f, s);
 }
 
-/* The shortest text of a real that reads back as the same double
- * (0.9, not jansson's 0.90000000000000002), with a point or exponent so it
- * still reads as a real. */
-static void json_real_text(double v, char *buf, size_t cap)
-{
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, cap, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            break;
-    }
-    if (strpbrk(buf, ".eEn") == NULL && strlen(buf) + 3 <= cap)
-        strcat(buf, ".0");
-}
-
-/* Write v as JSON indented by two spaces a level, as jansson's JSON_INDENT(2)
- * does, with each real in its shortest form. Depth is bounded by jansson's
- * parser (2048 levels). */
-static void json_write(FILE *f, json_t *v, int depth)
-{
-    char buf[64];
-    const char *key;
-    json_t *item;
-    size_t i, n;
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        n = json_object_size(v);
-        fputs(n == 0 ? "{}" : "{\n", f);
-        i = 0;
-        json_object_foreach(v, key, item) {
-            fprintf(f, "%*s", 2 * (depth + 1), "");
-            json_t *k = json_string(key);
-            char *quoted = k != NULL ? json_dumps(k, JSON_ENCODE_ANY) : NULL;
-            esc(f, quoted != NULL ? quoted : "\"?\"");
-            free(quoted);
-            json_decref(k);
-            fputs(": ", f);
-            json_write(f, item, depth + 1);
-            fputs(++i < n ? ",\n" : "\n", f);
-        }
-        if (n > 0)
-            fprintf(f, "%*s}", 2 * depth, "");
-        break;
-    case JSON_ARRAY:
-        n = json_array_size(v);
-        fputs(n == 0 ? "[]" : "[\n", f);
-        json_array_foreach(v, i, item) {
-            fprintf(f, "%*s", 2 * (depth + 1), "");
-            json_write(f, item, depth + 1);
-            fputs(i + 1 < n ? ",\n" : "\n", f);
-        }
-        if (n > 0)
-            fprintf(f, "%*s]", 2 * depth, "");
-        break;
-    case JSON_REAL:
-        json_real_text(json_real_value(v), buf, sizeof(buf));
-        fputs(buf, f);
-        break;
-    default: {
-        /* strings, integers, true, false, null: jansson's own text */
-        char *text = json_dumps(v, JSON_ENCODE_ANY);
-        esc(f, text != NULL ? text : "null");
-        free(text);
-    }
-    }
-}
-
 /* A JSON text from the database, indented for reading (as is if it does not parse). */
 static void pretty_json(FILE *f, const char *text)
 {
     json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+    char *pretty = v != NULL ? pb_json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY) : NULL;
     fputs("<pre>", f);
-    if (v != NULL)
-        json_write(f, v, 0);
-    else
-        esc(f, text);
+    esc(f, pretty != NULL ? pretty : text);
     fputs("</pre>\n", f);
+    free(pretty);
     json_decref(v);
 }
 

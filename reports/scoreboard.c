@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_out.h"
 #include "report_data.h"
 
 #define MAX_TRIALS 64
@@ -337,7 +338,7 @@ static char *totals_summary(const pb_report_totals *t)
     json_object_set_new(root, "outcomes", out);
     json_object_set_new(root, "latency_us", lat);
     json_object_set_new(root, "corrected_latency_us", corr);
-    char *text = root != NULL ? json_dumps(root, JSON_COMPACT) : NULL;
+    char *text = root != NULL ? pb_json_dumps(root, JSON_COMPACT) : NULL;
     json_decref(root);
     return text;
 }

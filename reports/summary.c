@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "json_out.h"
 #include "scoreboard.h"
 
 
@@ -565,7 +566,7 @@ int pb_summary_write_json(const pb_report_data *d, const char *db_path,
         json_array_append_new(warnings, jstr(d->warnings[i]));
     json_object_set_new(root, "warnings", warnings);
     int rc = 0;
-    if (json_dump_file(root, path, JSON_INDENT(2) | JSON_ENSURE_ASCII) != 0)
+    if (pb_json_dump_file(root, path, JSON_INDENT(2) | JSON_ENSURE_ASCII) != 0)
         rc = pb_err_set(err, PB_EIO, "%s: write failed: %s", path, strerror(errno));
     json_decref(root);
     return rc;

@@ -23,6 +23,7 @@
 #include <sqlite3.h>
 
 #include "histogram.h"
+#include "json_out.h"
 #include "mock_gauges.h"
 #include "request_code.h"
 #include "schema.h"
@@ -279,7 +280,7 @@ static bool json_diff(json_t *a, json_t *b, char *path, size_t cap, json_t **va,
 
 static void text_of(json_t *v, char *buf, size_t cap)
 {
-    char *t = v != NULL ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+    char *t = v != NULL ? pb_json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
     snprintf(buf, cap, "%s", t != NULL ? t : "(absent)");
     if (strlen(buf) > 60)
         snprintf(buf + 57, cap - 57, "...");
@@ -589,7 +590,7 @@ static char *merged_summary(struct merge *m, int k, int64_t run_id, const char *
                   "them: peak_in_flight, pattern.limit, pattern.breaker," SERVER_OMITTED
                   " thresholds (not re-evaluated)"));
     if (!bad)
-        text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        text = pb_json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 done:
     json_decref(outcomes);
     json_decref(st);
@@ -822,7 +823,7 @@ static int merge_entry(struct merge *m, int k, int64_t compare_id, const char **
     int rc = 0;
     if (cfg == NULL ||
         json_object_set_new(cfg, "segments", json_integer(m->stats->segments)) != 0 ||
-        (config_json = json_dumps(cfg, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
+        (config_json = pb_json_dumps(cfg, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
         rc = pb_err_set(m->err, PB_ENOMEM, "out of memory describing the merged run");
         goto done;
     }

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "html_escape.h"
+#include "json_out.h"
 
 /* Width of an error-bar chart, in SVG pixels. */
 #define BAR_W 260
@@ -372,7 +373,7 @@ static void write_file(const char *dir, const char *name, const json_t *root,
     if (render != NULL)
         render(f, root);
     else
-        bad = json_dumpf(root, f, JSON_INDENT(2)) != 0 || fputc('\n', f) == EOF;
+        bad = pb_json_dumpf(root, f, JSON_INDENT(2)) != 0 || fputc('\n', f) == EOF;
     bad |= ferror(f);
     if (fclose(f) != 0 || bad)
         *rc = pb_err_set(err, PB_EIO, "cannot write %s: %s", path, strerror(errno));

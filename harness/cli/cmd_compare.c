@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "engine.h"
+#include "json_out.h"
 #include "metrics_server.h"
 #include "progress.h"
 #include "recorder.h"
@@ -294,7 +295,7 @@ static char *effective_json(const pb_scenario *sc, const options *o, const bool 
         for (int i = 0; i < o->n_thresholds; i++)
             json_array_append_new(th, json_string(o->thresholds[i]));
     }
-    char *s = json_dumps(root, JSON_COMPACT);
+    char *s = pb_json_dumps(root, JSON_COMPACT);
     json_decref(root);
     return s;
 }
@@ -522,7 +523,7 @@ static int print_json(const runs *R, int64_t compare_id, const char *status,
                              status, "runs", list, "scoreboard",
                              sb != NULL ? pb_scoreboard_json(sb) : NULL, "thresholds",
                              thresholds);
-    int rc = root == NULL || json_dumpf(root, stdout, JSON_INDENT(2)) != 0 ? -1 : 0;
+    int rc = root == NULL || pb_json_dumpf(root, stdout, JSON_INDENT(2)) != 0 ? -1 : 0;
     printf("\n");
     json_decref(root);
     return rc;
@@ -800,7 +801,7 @@ int pb_cmd_compare(int argc, char **argv)
         end_status = "failed";
     }
     fflush(stdout);
-    char *thresholds_json = json_dumps(results, JSON_COMPACT);
+    char *thresholds_json = pb_json_dumps(results, JSON_COMPACT);
     if (pb_recorder_end_compare(rec, compare_id, end_status, thresholds_json, &err) != 0) {
         fprintf(stderr, "patternbench compare: %s\n", err.msg);
         end_status = "failed";

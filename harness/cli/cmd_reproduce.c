@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "c2_experiment.h"
 #include "engine.h"
+#include "json_out.h"
 #include "python_ref.h"
 #include "recorder.h"
 #include "target.h"
@@ -591,7 +592,7 @@ int pb_cmd_reproduce(int argc, char **argv)
         }
     }
     if (o.json && root != NULL) {
-        if (json_dumpf(root, stdout, JSON_INDENT(2)) != 0)
+        if (pb_json_dumpf(root, stdout, JSON_INDENT(2)) != 0)
             end_status = "failed";
         printf("\n");
     } else if (!o.json) {

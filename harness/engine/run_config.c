@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "http_lanes.h"
+#include "json_out.h"
 #include "registry.h"
 #include "rng.h"
 #include "run_config.h"
@@ -443,42 +444,6 @@ uint32_t pb_run_client_threads(uint32_t asked, uint32_t slots, long cpus)
     return n < by_slots ? n : by_slots;
 }
 
-/* Significant digits the shortest text of v that reads back as v needs. */
-static int shortest_digits(double v)
-{
-    char buf[32];
-    for (int prec = 1; prec < 17; prec++) {
-        snprintf(buf, sizeof(buf), "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            return prec;
-    }
-    return 17;
-}
-
-/* The most digits any real in the tree needs to read back unchanged. */
-static int max_digits(json_t *v)
-{
-    int most = 1;
-    if (json_is_real(v))
-        return shortest_digits(json_real_value(v));
-    const char *key;
-    json_t *item;
-    size_t i;
-    if (json_is_object(v))
-        json_object_foreach(v, key, item)
-        {
-            int d = max_digits(item);
-            most = d > most ? d : most;
-        }
-    if (json_is_array(v))
-        json_array_foreach(v, i, item)
-        {
-            int d = max_digits(item);
-            most = d > most ? d : most;
-        }
-    return most;
-}
-
 /* A request as the stored configuration shows it. */
 static json_t *request_json(const pb_target *t, const pb_secrets *secrets)
 {
@@ -604,12 +569,8 @@ char *pb_run_config_to_json(const pb_run_config *cfg)
                                              (int)cfg->segment.count));
     if (cfg->start_at_us != 0)
         bad |= json_object_set_new(root, "start_at_us", json_integer((json_int_t)cfg->start_at_us));
-    /* jansson writes reals with 17 digits (0.9 as 0.90000000000000002); as
-     * many as the longest value needs read back the same, and up to 15 print
-     * every value in its shortest form */
     if (!bad)
-        text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER |
-                                    JSON_REAL_PRECISION(max_digits(root)));
+        text = pb_json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 done:
     json_decref(steps);
     json_decref(thr);

@@ -11,6 +11,7 @@
 #include <microhttpd.h>
 #include <uv.h>
 
+#include "json_out.h"
 #include "recorder.h"
 
 char *pb_run_versions_json(void)
@@ -21,7 +22,7 @@ char *pb_run_versions_json(void)
                           uv_version_string(), "jansson", jansson_version_str());
     if (j == NULL)
         return NULL;
-    char *text = json_dumps(j, JSON_COMPACT);
+    char *text = pb_json_dumps(j, JSON_COMPACT);
     json_decref(j);
     return text;
 }

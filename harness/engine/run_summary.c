@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "json_out.h"
 #include "mock_stats.h"
 #include "mock_vocab.h"
 #include "units.h"
@@ -378,7 +379,7 @@ char *pb_run_summary_to_json(const pb_run_summary *s)
     if (s->has_server)
         bad |= put(root, "server", pb_mock_stats_json(&s->server));
     if (!bad)
-        text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        text = pb_json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 done:
     json_decref(outcomes);
     json_decref(status);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "json_out.h"
 #include "units.h"
 
 /* The value of a metric in a run's summary (see pb_threshold_eval for when
@@ -363,7 +364,7 @@ char *pb_threshold_summary_json(const pb_run_summary *s, char *const *exprs, int
     if (root != NULL && results != NULL &&
         pb_threshold_check_list(exprs, n, s, NULL, NULL, results) >= 0 &&
         json_object_set(root, "thresholds", results) == 0)
-        out = json_dumps(root, JSON_COMPACT);
+        out = pb_json_dumps(root, JSON_COMPACT);
     json_decref(results);
     json_decref(root);
     if (out == NULL)

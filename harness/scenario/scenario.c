@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "json_out.h"
 #include "mock.h"
 #include "registry.h"
 #include "suggest.h"
@@ -87,10 +88,7 @@ static const char *describe(const json_t *v, char *buf, size_t len)
         snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
         return buf;
     case JSON_REAL:
-        snprintf(buf, len, "%.17g", json_real_value(v));
-        if (strpbrk(buf, ".eni") == NULL && strlen(buf) + 2 < len)
-            strcat(buf, ".0"); /* 10.0 is not the integer 10 */
-        return buf;
+        return pb_json_real_text(json_real_value(v), buf, len) == 0 ? buf : "a number";
     case JSON_TRUE:
         return "true";
     case JSON_FALSE:
@@ -333,7 +331,7 @@ static int parse_mock(const ctx *c, json_t *v, pb_scenario *sc)
         return fail_key(c, "mock.seed",
                         "set the seed at the top level of the scenario: it seeds the mock of "
                         "every run and the patterns alike");
-    sc->mock_json = json_dumps(v, JSON_COMPACT);
+    sc->mock_json = pb_json_dumps(v, JSON_COMPACT);
     if (sc->mock_json == NULL)
         return oom(c);
 
@@ -1051,7 +1049,7 @@ int pb_scenario_time_scale(pb_scenario *sc, double k, pb_err *err)
                 json_object_set_new(json_array_get(phases, i), "at", json_string(text));
             }
         }
-        char *text = mock != NULL ? json_dumps(mock, JSON_COMPACT) : NULL;
+        char *text = mock != NULL ? pb_json_dumps(mock, JSON_COMPACT) : NULL;
         json_decref(mock);
         if (text == NULL)
             return pb_err_set(err, PB_ENOMEM, "%s: out of memory", sc->source);

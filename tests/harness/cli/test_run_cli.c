@@ -27,6 +27,7 @@
 #include "pb_child.h"
 #include "registry.h"
 #include "scratch_db.h"
+#include "test_file.h"
 #include "test_sql.h"
 #include "units.h"
 
@@ -339,6 +340,94 @@ static void json_summary_matches_the_database(void **state)
     assert_int_equal(ch.err_len, 0);
     json_decref(j);
     pb_child_cleanup(&ch);
+}
+
+/* Every number in text with a point or an exponent has no more significant
+ * digits than it needs to read back as the same double: with 16 or 17, one
+ * fewer would not do (jansson's default wrote 0.1 as 0.10000000000000001).
+ * Returns how many such numbers there were. */
+static int assert_reals_carry_their_precision(const char *what, const char *text)
+{
+    int reals = 0;
+    for (const char *p = text; *p != '\0';) {
+        size_t n = strspn(p, "0123456789.eE+-");
+        if (n == 0) {
+            p++;
+            continue;
+        }
+        size_t mantissa = strcspn(p, "eE");
+        mantissa = mantissa < n ? mantissa : n;
+        if (memchr(p, '.', n) != NULL || mantissa < n) {
+            reals++;
+            int digits = 0;
+            bool leading = true;
+            for (size_t i = 0; i < mantissa; i++) {
+                if (p[i] >= '1' && p[i] <= '9')
+                    leading = false;
+                if (p[i] >= '0' && p[i] <= '9' && !leading)
+                    digits++;
+            }
+            double v = strtod(p, NULL);
+            char fewer[400];
+            snprintf(fewer, sizeof(fewer), "%.*g", digits - 1, v);
+            if (digits > 15 && strtod(fewer, NULL) == v)
+                fail_msg("%s: %.*s has %d digits where %s reads back the same", what, (int)n, p,
+                         digits, fewer);
+        }
+        p += n;
+    }
+    return reals;
+}
+
+/* The JSON a run writes (--json, and the summary and configuration it stores)
+ * and the report's summary.json print each real in the fewest digits that
+ * read back: an error rate of 39 in 400 is 0.0975, and integers stay integers. */
+static void json_reals_print_the_digits_they_carry(void **state)
+{
+    scratch_db *c = *state;
+    const char *args[] = {"--db",     c->db,     "--requests", "400",     "--errors", "503:0.1",
+                          "--json",   "--quiet", "--seed",     "3",       NULL};
+    pb_child ch;
+    spawn(&ch, false, args);
+    pb_child_finish(&ch, FINISH_MS);
+    assert_int_equal(pb_child_exit_code(&ch), 0);
+    json_t *j = summary_json(&ch);
+    int64_t failed = jint(j, "failed");
+    assert_true(failed > 0 && failed < 400);
+    /* failed/400 has at most five significant digits */
+    char want[64];
+    snprintf(want, sizeof(want), "\"error_rate\":%.5g", (double)failed / 400);
+    assert_true(strtod(want + strlen("\"error_rate\":"), NULL) == (double)failed / 400);
+    if (strstr(ch.out, want) == NULL)
+        fail_msg("run --json does not say %s: %s", want, ch.out);
+    assert_true(json_is_real(json_object_get(j, "error_rate")));
+    assert_true(json_is_integer(json_object_get(j, "requests")));
+    assert_true(assert_reals_carry_their_precision("run --json", ch.out) > 5);
+    json_decref(j);
+    pb_child_cleanup(&ch);
+
+    char *summary = test_db_text(c->db, "select summary_json from runs");
+    assert_non_null(strstr(summary, want));
+    assert_true(assert_reals_carry_their_precision("runs.summary_json", summary) > 5);
+    free(summary);
+    char *config = test_db_text(c->db, "select config_json from runs");
+    assert_non_null(strstr(config, "\"errors\":\"503:0.1\""));
+    assert_reals_carry_their_precision("runs.config_json", config);
+    free(config);
+
+    char out[256];
+    snprintf(out, sizeof(out), "%s/report", c->dir);
+    const char *report[] = {c->db, "-o", out, NULL};
+    spawn_command(&ch, false, "report", report, 0);
+    pb_child_finish(&ch, FINISH_MS);
+    assert_int_equal(pb_child_exit_code(&ch), 0);
+    pb_child_cleanup(&ch);
+    char path[300];
+    snprintf(path, sizeof(path), "%s/summary.json", out);
+    char *text = test_slurp(path, NULL);
+    assert_true(assert_reals_carry_their_precision("summary.json", text) > 5);
+    free(text);
+    test_rmtree(out);
 }
 
 /* The semaphore under --on-error propagate against the built-in mock: the
@@ -665,6 +754,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(every_registered_pattern_is_offered_and_runs,
                                         scratch_db_setup, scratch_db_teardown),
         cmocka_unit_test_setup_teardown(json_summary_matches_the_database, scratch_db_setup,
+                                        scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(json_reals_print_the_digits_they_carry, scratch_db_setup,
                                         scratch_db_teardown),
         cmocka_unit_test_setup_teardown(propagate_run_rolls_up_its_lost_results, scratch_db_setup,
                                         scratch_db_teardown),
