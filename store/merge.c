@@ -629,6 +629,18 @@ static int emit_second(struct merge *m, pb_second_row *row)
     return 0;
 }
 
+/* The input files, for an error about a merged row whose file is not known:
+ * "a.db", or "one of a.db, b.db" (cut short with "..." past size). */
+static const char *input_names(const struct merge *m, char *buf, size_t size)
+{
+    size_t used = (size_t)snprintf(buf, size, "%s", m->n_in > 1 ? "one of " : "");
+    for (int i = 0; i < m->n_in && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", i > 0 ? ", " : "", m->in[i].path);
+    if (used >= size && size > 4)
+        memcpy(buf + size - 4, "...", 4);
+    return buf;
+}
+
 /* Sum the segments' seconds (copied to temp.merge_seconds) second by second,
  * each column by its rule in seconds.h; histograms merge exactly. */
 static int merge_seconds(struct merge *m, int64_t run_id, struct totals *t)
@@ -667,8 +679,9 @@ static int merge_seconds(struct merge *m, int64_t run_id, struct totals *t)
         t->bytes += b.bytes;
         if (PB_SECOND_KNOWN(&b, hist) &&
             pb_hist_decode_add(m->sec_hist, b.hist.data, b.hist.len) != 0) {
-            rc = pb_err_set(m->err, PB_EPARSE,
-                            "second %" PRIu64 " of a segment holds a corrupt histogram", b.sec);
+            char files[512];
+            rc = pb_err_set(m->err, PB_EPARSE, "%s: second %" PRIu64 " holds a corrupt histogram",
+                            input_names(m, files, sizeof(files)), b.sec);
             goto done;
         }
     }
