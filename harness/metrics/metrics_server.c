@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -14,8 +15,10 @@
 
 #include <microhttpd.h>
 
+#include "live_history.h"
 #include "live_page.h"
 #include "metrics_page.h"
+#include "mock_stats.h"
 #include "units.h"
 
 /* A scraper needs one connection, but clients that open connections and
@@ -40,8 +43,17 @@ struct pb_metrics {
     bool open; /* runs[n_runs - 1] is a run still going */
     bool final_served;
     uint64_t scrapes;
-    /* the engine thread's own: a snapshot is built here, outside the lock */
-    pb_metrics_run staging;
+    /* The live page's: what it shows (a run, or a mock server once one is
+     * published) and the history of the last run or of the mock server. */
+    const pb_live_source *source;
+    pb_live_history *history;
+    char mock_url[128];
+    pb_mock_stats mock; /* the mock's counters as last published */
+    pb_usec mock_at;    /* when, from the mock's start */
+    /* the publishing thread's own: a snapshot is built here, outside the
+     * lock, and the one before it kept to take the second between them */
+    pb_metrics_run staging, previous;
+    double cpu_previous;
 };
 
 /* What a request served, for the completion callback: only their addresses
@@ -124,8 +136,30 @@ static bool copy_runs(pb_metrics *m, pb_metrics_run **copy, size_t *n, bool *fin
     return *n == 0 || *copy != NULL;
 }
 
+/* /metrics of mock --metrics: the server's counters as last published, the
+ * text its own port serves at /metrics. */
+static enum MHD_Result answer_mock_page(pb_metrics *m, struct MHD_Connection *c)
+{
+    pb_mock_stats *copy = malloc(sizeof(*copy));
+    if (copy == NULL)
+        return MHD_NO;
+    pthread_mutex_lock(&m->mu);
+    *copy = m->mock;
+    pthread_mutex_unlock(&m->mu);
+    char *page = pb_mock_stats_to_prometheus(copy);
+    free(copy);
+    if (page == NULL)
+        return MHD_NO;
+    return respond(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", page, strlen(page));
+}
+
 static enum MHD_Result answer_page(pb_metrics *m, struct MHD_Connection *c, void **req_cls)
 {
+    pthread_mutex_lock(&m->mu);
+    bool mock = m->source == &pb_live_mock_source;
+    pthread_mutex_unlock(&m->mu);
+    if (mock)
+        return answer_mock_page(m, c);
     pb_metrics_process proc;
     pb_metrics_process_read(&proc);
     pb_metrics_run *copy;
@@ -160,6 +194,68 @@ static enum MHD_Result answer_live_json(pb_metrics *m, struct MHD_Connection *c)
     return respond(c, MHD_HTTP_OK, "application/json", json, len);
 }
 
+/* The point after which the page has every recent point: ?since=SECONDS,
+ * as the page read it from the last point it got; 0 (everything) without. */
+static pb_usec since_of(struct MHD_Connection *c)
+{
+    const char *text = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since");
+    if (text == NULL)
+        return 0;
+    char *end;
+    double s = strtod(text, &end);
+    if (*end != '\0' || !(s > 0) || s > 1e12)
+        return 0;
+    return (pb_usec)llround(s * 1e6);
+}
+
+/* /page.json: the live page's head, charts and points (the whole run too
+ * with ?whole=1). The points are copied under the lock, written outside. */
+static enum MHD_Result answer_page_json(pb_metrics *m, struct MHD_Connection *c)
+{
+    pb_usec since = since_of(c);
+    bool want_whole = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "whole") != NULL;
+    pb_live_point *recent = malloc(PB_LIVE_RECENT * sizeof(*recent));
+    pb_live_point *whole = want_whole ? malloc((PB_LIVE_WHOLE + 1) * sizeof(*whole)) : NULL;
+    pb_metrics_run *run = malloc(sizeof(*run));
+    pb_mock_stats *mock = malloc(sizeof(*mock));
+    char *head = NULL, *json = NULL;
+    size_t n_recent = 0, n_whole = 0, len = 0;
+    unsigned stride = 1;
+    if (recent == NULL || (want_whole && whole == NULL) || run == NULL || mock == NULL)
+        goto done;
+    pthread_mutex_lock(&m->mu);
+    const pb_live_source *source = m->source;
+    bool has_run = m->n_runs > 0;
+    if (has_run)
+        *run = m->runs[m->n_runs - 1];
+    *mock = m->mock;
+    pb_usec mock_at = m->mock_at;
+    char url[sizeof(m->mock_url)];
+    memcpy(url, m->mock_url, sizeof(url));
+    n_recent = pb_live_history_recent(m->history, since, recent);
+    /* the figures of the last second, whatever the page already has */
+    pb_live_point last;
+    bool has_last = pb_live_history_last(m->history, &last);
+    if (want_whole)
+        n_whole = pb_live_history_whole(m->history, whole, &stride);
+    pthread_mutex_unlock(&m->mu);
+    if (source == &pb_live_mock_source)
+        head = pb_live_mock_head(url, mock, mock_at, has_last ? &last : NULL);
+    else
+        head = pb_live_run_head(has_run ? run : NULL, has_last ? &last : NULL);
+    if (head != NULL)
+        json = pb_live_feed(source, head, recent, n_recent, whole, n_whole, stride, &len);
+done:
+    free(recent);
+    free(whole);
+    free(run);
+    free(mock);
+    free(head);
+    if (json == NULL)
+        return MHD_NO;
+    return respond(c, MHD_HTTP_OK, "application/json", json, len);
+}
+
 static enum MHD_Result answer_live_page(struct MHD_Connection *c)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(pb_live_html_len, (void *)pb_live_html,
@@ -185,9 +281,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return respond_text(c, MHD_HTTP_METHOD_NOT_ALLOWED,
-                            "only GET /metrics, / and /live.json are served here\n");
+                            "only GET /metrics, /, /page.json and /live.json are served here\n");
     if (strcmp(url, "/metrics") == 0)
         return answer_page(m, c, req_cls);
+    if (strcmp(url, "/page.json") == 0)
+        return answer_page_json(m, c);
     if (strcmp(url, "/") == 0)
         return answer_live_page(c);
     if (strcmp(url, "/live.json") == 0)
@@ -287,9 +385,14 @@ int pb_metrics_start(const pb_metrics_addr *addr, pb_metrics **out, pb_err *err)
     if (m == NULL)
         return pb_err_set(err, PB_ENOMEM, "--metrics: out of memory");
     m->runs = calloc(PB_METRICS_MAX_RUNS, sizeof(*m->runs));
+    m->source = &pb_live_run_source;
     pthread_condattr_t ca;
     int rc = PB_ENOMEM;
-    if (m->runs == NULL || pthread_condattr_init(&ca) != 0) {
+    if (m->runs == NULL ||
+        pb_live_history_create(pb_live_run_source.rules, pb_live_run_source.n_values,
+                               &m->history) != 0 ||
+        pthread_condattr_init(&ca) != 0) {
+        pb_live_history_destroy(m->history);
         free(m->runs);
         free(m);
         return pb_err_set(err, rc, "--metrics: out of memory");
@@ -299,6 +402,9 @@ int pb_metrics_start(const pb_metrics_addr *addr, pb_metrics **out, pb_err *err)
     pthread_cond_init(&m->served_cv, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&m->mu, NULL);
+    pb_metrics_process proc;
+    pb_metrics_process_read(&proc);
+    m->cpu_previous = proc.cpu_seconds;
 
     int fd = -1;
     uint16_t port = 0;
@@ -343,7 +449,26 @@ void pb_metrics_publish(pb_metrics *m, const pb_run_view *v)
 {
     /* the histogram walk happens here, on the engine's thread, outside the lock */
     pb_metrics_run_from_view(v, &m->staging);
+    pb_metrics_process proc;
+    pb_metrics_process_read(&proc);
     pthread_mutex_lock(&m->mu);
+    bool starts = !m->open;
+    pthread_mutex_unlock(&m->mu);
+    /* a run's first second is taken from its start, where it had counted nothing */
+    if (starts)
+        memset(&m->previous, 0, sizeof(m->previous));
+    pb_live_point point;
+    pb_live_run_point(&m->previous, m->cpu_previous, &m->staging, proc.cpu_seconds, &point);
+    m->previous = m->staging;
+    m->cpu_previous = proc.cpu_seconds;
+
+    pthread_mutex_lock(&m->mu);
+    if (starts)
+        pb_live_history_reset(m->history, pb_live_run_source.rules, pb_live_run_source.n_values);
+    /* a view with no time gone by (the final one, right after a second's)
+     * changes the figures but adds no second */
+    if (point.span > 0)
+        pb_live_history_add(m->history, &point);
     if (!m->open) {
         if (m->n_runs == PB_METRICS_MAX_RUNS) {
             memmove(&m->runs[0], &m->runs[1], (PB_METRICS_MAX_RUNS - 1) * sizeof(m->runs[0]));
@@ -356,6 +481,26 @@ void pb_metrics_publish(pb_metrics *m, const pb_run_view *v)
     m->runs[m->n_runs - 1] = m->staging;
     if (v->final)
         m->open = false;
+    pthread_mutex_unlock(&m->mu);
+}
+
+void pb_metrics_publish_mock(pb_metrics *m, const char *url, const pb_mock_stats *s, pb_usec at)
+{
+    pthread_mutex_lock(&m->mu);
+    if (m->source != &pb_live_mock_source) {
+        /* its points carry the mock's values: the same room, read otherwise */
+        m->source = &pb_live_mock_source;
+        pb_live_history_reset(m->history, pb_live_mock_source.rules, pb_live_mock_source.n_values);
+        memset(&m->mock, 0, sizeof(m->mock));
+        m->mock_at = 0;
+    }
+    pb_live_point point;
+    pb_live_mock_point(&m->mock, m->mock_at, s, at, &point);
+    if (point.span > 0)
+        pb_live_history_add(m->history, &point);
+    m->mock = *s;
+    m->mock_at = at;
+    snprintf(m->mock_url, sizeof(m->mock_url), "%s", url);
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -404,6 +549,7 @@ void pb_metrics_stop(pb_metrics *m)
         MHD_stop_daemon(m->daemon);
     pthread_mutex_destroy(&m->mu);
     pthread_cond_destroy(&m->served_cv);
+    pb_live_history_destroy(m->history);
     free(m->runs);
     free(m);
 }

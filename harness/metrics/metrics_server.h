@@ -12,6 +12,7 @@
 
 #include "engine.h"
 #include "errors.h"
+#include "mock.h"
 #include "monotime.h"
 
 /* Runs kept on the page; beyond this the oldest is dropped. */
@@ -43,6 +44,11 @@ const char *pb_metrics_url(const pb_metrics *m);
  * `second`; called on the engine's thread). A view after a final one starts
  * the next run's series. */
 void pb_metrics_publish(pb_metrics *m, const pb_run_view *v);
+
+/* Publish a mock server's counters, taken `at` after its start (mock
+ * --metrics, once a second): from the first call on, the live page shows the
+ * server at url, and /metrics serves its counters as its own port does. */
+void pb_metrics_publish_mock(pb_metrics *m, const char *url, const pb_mock_stats *s, pb_usec at);
 
 /* A monitor (pb_run_config.monitor) that publishes every view into m. */
 pb_run_observer pb_metrics_monitor(pb_metrics *m);

@@ -2,9 +2,11 @@
  * (Debian's chromium): after the run has finished, while --metrics-linger
  * keeps the server up, the request count the page displays equals the
  * requests counter that /metrics serves at that moment and the run's rows in
- * the database. The page loads nothing from elsewhere. Skipped when chromium
- * is not installed ($PB_CHROMIUM names another). */
+ * the database; a page opened seconds into a run shows the run from its
+ * first second, every second of it. The page loads nothing from elsewhere.
+ * Skipped when chromium is not installed ($PB_CHROMIUM names another). */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -62,19 +64,73 @@ static void element_text(const char *dom, const char *id, char *out, size_t cap)
     snprintf(out, cap, "%.*s", (int)(end - p), p);
 }
 
+static bool have_chromium(void)
+{
+    if (access(chromium(), X_OK) == 0)
+        return true;
+    printf("%s not installed (scripts/install-deps.sh --test installs chromium): skipped\n",
+           chromium());
+    return false;
+}
+
+/* The page's URL from the line a --metrics server prints on stderr,
+ * "... at http://127.0.0.1:PORT/metrics": its "/". */
+static void page_url(const pb_child *c, const char *intro, char *url, size_t cap)
+{
+    const char *at = strstr(c->err, intro);
+    assert_non_null(at);
+    const char *start = at + strlen(intro);
+    const char *end = strstr(start, "metrics\n");
+    assert_non_null(end);
+    snprintf(url, cap, "%.*s", (int)(end - start), start);
+}
+
+/* The DOM of url as headless Chromium renders it after the page's script has
+ * run for `budget_ms` of virtual time (malloc'd). */
+static char *rendered(const char *dir, const char *url, const char *budget_ms)
+{
+    char profile[160], budget[64];
+    snprintf(profile, sizeof(profile), "--user-data-dir=%s/chromium", dir);
+    snprintf(budget, sizeof(budget), "--virtual-time-budget=%s", budget_ms);
+    const char *cargs[] = {
+        "--headless", "--no-sandbox", "--disable-gpu", profile, budget, "--dump-dom", url, NULL};
+    pb_child_options copt = {.program = chromium()};
+    pb_child browser;
+    pb_child_spawn(&browser, cargs, &copt);
+    pb_child_finish(&browser, 120000);
+    assert_int_equal(pb_child_exit_code(&browser), 0);
+    char *dom = strdup(browser.out);
+    assert_non_null(dom);
+    pb_child_cleanup(&browser);
+    return dom;
+}
+
+/* A number from a /live.json body: the digits after "key": (asserts it is there). */
+static double json_number(const char *body, const char *key)
+{
+    char quoted[64];
+    snprintf(quoted, sizeof(quoted), "\"%s\":", key);
+    const char *p = strstr(body, quoted);
+    assert_non_null(p);
+    return strtod(p + strlen(quoted), NULL);
+}
+
+static void remove_dir(const char *dir)
+{
+    char rm[192];
+    snprintf(rm, sizeof(rm), "rm -rf %s", dir);
+    assert_int_equal(system(rm), 0);
+}
+
 static void the_page_shows_the_rows_of_a_finished_run(void **state)
 {
     (void)state;
-    if (access(chromium(), X_OK) != 0) {
-        printf("%s not installed (scripts/install-deps.sh --test installs chromium): skipped\n",
-               chromium());
+    if (!have_chromium())
         skip();
-    }
     char dir[] = "/tmp/pb-test-live-page.XXXXXX";
     assert_non_null(mkdtemp(dir));
-    char db[128], profile[128];
+    char db[128];
     snprintf(db, sizeof(db), "%s/run.db", dir);
-    snprintf(profile, sizeof(profile), "--user-data-dir=%s/chromium", dir);
 
     /* a port of its own choosing, read back from the line naming the URL;
      * some errors, so that the unserved share is drawn */
@@ -84,14 +140,8 @@ static void the_page_shows_the_rows_of_a_finished_run(void **state)
     pb_child run;
     pb_child_spawn(&run, rargs, NULL);
     pb_child_await(&run, PB_CHILD_ERR, "/metrics\n", 1, 30000);
-    const char *at = strstr(run.err, "live metrics at ");
-    assert_non_null(at);
-    /* "live metrics at http://127.0.0.1:PORT/metrics": the page is at its "/" */
-    const char *start = at + strlen("live metrics at ");
-    const char *end = strstr(start, "metrics\n");
-    assert_non_null(end);
     char url[160];
-    snprintf(url, sizeof(url), "%.*s", (int)(end - start), start);
+    page_url(&run, "live metrics at ", url, sizeof(url));
 
     /* the page itself: HTML, nothing fetched from anywhere else */
     char *body = NULL;
@@ -116,23 +166,11 @@ static void the_page_shows_the_rows_of_a_finished_run(void **state)
     assert_true(finished);
 
     /* the page as a browser renders it, its script having polled the feed */
-    const char *cargs[] = {"--headless",
-                           "--no-sandbox",
-                           "--disable-gpu",
-                           profile,
-                           "--virtual-time-budget=3000",
-                           "--dump-dom",
-                           url,
-                           NULL};
-    pb_child_options copt = {.program = chromium()};
-    pb_child browser;
-    pb_child_spawn(&browser, cargs, &copt);
-    pb_child_finish(&browser, 120000);
-    assert_int_equal(pb_child_exit_code(&browser), 0);
+    char *dom = rendered(dir, url, "3000");
     char shown[64], status[256];
-    element_text(browser.out, "requests", shown, sizeof(shown));
-    element_text(browser.out, "status", status, sizeof(status));
-    pb_child_cleanup(&browser);
+    element_text(dom, "requests", shown, sizeof(shown));
+    element_text(dom, "status", status, sizeof(status));
+    free(dom);
     assert_non_null(strstr(status, "finished after"));
     double displayed = strtod(shown, NULL);
 
@@ -151,16 +189,72 @@ static void the_page_shows_the_rows_of_a_finished_run(void **state)
     assert_true(rows > 0);
     assert_true(displayed == counter);
     assert_true(displayed == (double)rows);
+    remove_dir(dir);
+}
 
-    char rm[192];
-    snprintf(rm, sizeof(rm), "rm -rf %s", dir);
-    assert_int_equal(system(rm), 0);
+/* Opened OPENED_AT seconds into a run, the page draws the run from 0 s, one
+ * point per second it has run: the server kept them, not the page. */
+#define OPENED_AT 4
+static void a_page_opened_late_shows_the_run_from_its_start(void **state)
+{
+    (void)state;
+    if (!have_chromium())
+        skip();
+    char dir[] = "/tmp/pb-test-live-late.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    const char *rargs[] = {"run", "--duration", "30s",         "--no-record", "--rate",
+                           "200", "--metrics",  "127.0.0.1:0", NULL};
+    pb_child run;
+    pb_child_spawn(&run, rargs, NULL);
+    pb_child_await(&run, PB_CHILD_ERR, "/metrics\n", 1, 30000);
+    char url[160], json_url[192];
+    page_url(&run, "live metrics at ", url, sizeof(url));
+    snprintf(json_url, sizeof(json_url), "%slive.json", url);
+
+    /* wait, on the run's own feed, until it is OPENED_AT seconds in */
+    double elapsed = 0;
+    for (int i = 0; i < TRIES * 2 && elapsed < OPENED_AT * 1e6; i++) {
+        char *body = NULL;
+        assert_int_equal(scrape_get(json_url, &body), 200);
+        if (strstr(body, "\"run\":null") == NULL)
+            elapsed = json_number(body, "elapsed_us");
+        free(body);
+        if (elapsed < OPENED_AT * 1e6)
+            pb_child_pump(&run, TRY_EVERY_MS);
+    }
+    assert_true(elapsed >= OPENED_AT * 1e6);
+
+    char *dom = rendered(dir, url, "2500");
+    char shown[128], status[256];
+    element_text(dom, "shown", shown, sizeof(shown));
+    element_text(dom, "status", status, sizeof(status));
+    free(dom);
+    kill(run.pid, SIGINT);
+    pb_child_finish(&run, PB_TEST_TIMEOUT_MS);
+    pb_child_cleanup(&run);
+    printf("live page opened %.1f s into the run: shown %s (%s)\n", elapsed / 1e6, shown, status);
+
+    /* "0.0 s to 5.0 s, 5 points": from the start, a point a second */
+    assert_non_null(strstr(status, "running"));
+    double from = strtod(shown, NULL);
+    const char *to_at = strstr(shown, " s to ");
+    assert_non_null(to_at);
+    double to = strtod(to_at + strlen(" s to "), NULL);
+    const char *points_at = strstr(shown, " s, ");
+    assert_non_null(points_at);
+    long points = strtol(points_at + strlen(" s, "), NULL, 10);
+    assert_true(from == 0);
+    assert_true(to >= OPENED_AT);
+    assert_true(points >= OPENED_AT);
+    assert_true(points >= (long)to - 1 && points <= (long)to + 1);
+    remove_dir(dir);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_page_shows_the_rows_of_a_finished_run),
+        cmocka_unit_test(a_page_opened_late_shows_the_run_from_its_start),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
