@@ -376,6 +376,39 @@ static void phase_table(FILE *f, const pb_report_data *d)
     fputs("</p>\n</section>\n", f);
 }
 
+static void target_row(const pb_report_run *r, const pb_summary_target_row *t, void *data)
+{
+    FILE *f = data;
+    char a[64], b[64], c[64];
+    fputs("<tr><td class=\"l\">", f);
+    esc(f, r->label);
+    fprintf(f, "</td><td>%zu</td><td class=\"l\"><code>", t->index);
+    esc(f, t->target);
+    fprintf(f, "</code></td><td>%s</td><td>%.1f %%</td><td>%s</td><td>%s</td></tr>\n",
+            pb_summary_count(t->requests > 0 ? (uint64_t)t->requests : 0, a, sizeof(a)),
+            100.0 * t->ok_share, pb_summary_latency(t->p50_ms, b, sizeof(b)),
+            pb_summary_latency(t->p99_ms, c, sizeof(c)));
+}
+
+/* What each request of a --targets file got, as summary.md shows it. */
+static void target_table(FILE *f, const pb_report_data *d)
+{
+    if (pb_summary_target_count(d) == 0)
+        return;
+    fputs("<section id=\"by-target\">\n<h2>Requests by target</h2>\n<div class=\"wrap\">\n"
+          "<table id=\"target-table\">\n<thead><tr><th class=\"l\">run</th><th>#</th>"
+          "<th class=\"l\">target</th><th>requests</th>"
+          "<th title=\"ok answers among the attempts that reached the server\">ok</th>"
+          "<th>p50 ms</th><th>p99 ms</th></tr></thead>\n<tbody>\n",
+          f);
+    for (size_t i = 0; i < d->n_runs; i++)
+        pb_summary_target_rows(&d->runs[i], target_row, f);
+    fputs("</tbody>\n</table>\n</div>\n<p class=\"meta\">Requests counts every attempt "
+          "(rejections and drops included); ok is the share of those that reached the server; "
+          "latencies are those of the answered.</p>\n</section>\n",
+          f);
+}
+
 static void thresholds(FILE *f, const pb_report_data *d)
 {
     fputs("<section id=\"thresholds\">\n<h2>Thresholds</h2>\n", f);
@@ -512,6 +545,7 @@ int pb_html_write(const pb_report_data *d, const char *db_path, const pb_charts 
     reproduce(f, d);
     summary_table(f, d);
     phase_table(f, d);
+    target_table(f, d);
     thresholds(f, d);
     health(f, d);
     figures(f, charts, d->bucket_s);

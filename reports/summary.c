@@ -182,37 +182,58 @@ static void md_thresholds(FILE *f, const char *who, const pb_report_threshold *t
     }
 }
 
-/* The runs' per-target tables (run --targets), from their stored summaries:
- * requests, ok share, p50 and p99 per target. */
+size_t pb_summary_target_rows(const pb_report_run *r, pb_summary_target_fn each, void *data)
+{
+    json_t *root = r->summary_json != NULL ? json_loads(r->summary_json, 0, NULL) : NULL;
+    json_t *targets = json_object_get(root, "targets");
+    size_t k;
+    json_t *t;
+    json_array_foreach(targets, k, t)
+    {
+        const char *label = json_string_value(json_object_get(t, "target"));
+        const pb_summary_target_row row = {
+            .index = k,
+            .target = label != NULL ? label : "?",
+            .requests = json_integer_value(json_object_get(t, "requests")),
+            .ok_share = json_number_value(json_object_get(t, "ok_share")),
+            .p50_ms = (double)json_integer_value(json_object_get(t, "p50_us")) / 1e3,
+            .p99_ms = (double)json_integer_value(json_object_get(t, "p99_us")) / 1e3,
+        };
+        if (each != NULL)
+            each(r, &row, data);
+    }
+    size_t n = json_array_size(targets);
+    json_decref(root);
+    return n;
+}
+
+static void md_target_row(const pb_report_run *r, const pb_summary_target_row *t, void *data)
+{
+    FILE *f = data;
+    fprintf(f, "| ");
+    md_text(f, r->label);
+    fprintf(f, " | %zu | ", t->index);
+    md_text(f, t->target);
+    fprintf(f, " | %" PRId64 " | %.1f %% | %.2f | %.2f |\n", t->requests, 100.0 * t->ok_share,
+            t->p50_ms, t->p99_ms);
+}
+
+size_t pb_summary_target_count(const pb_report_data *d)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->n_runs; i++)
+        n += pb_summary_target_rows(&d->runs[i], NULL, NULL);
+    return n;
+}
+
 static void md_targets(FILE *f, const pb_report_data *d)
 {
-    bool header = false;
-    for (size_t i = 0; i < d->n_runs; i++) {
-        const pb_report_run *r = &d->runs[i];
-        json_t *root = r->summary_json != NULL ? json_loads(r->summary_json, 0, NULL) : NULL;
-        json_t *targets = json_object_get(root, "targets");
-        size_t k;
-        json_t *t;
-        json_array_foreach(targets, k, t)
-        {
-            if (!header) {
-                fprintf(f, "\n## Requests by target\n\n| run | # | target | requests | ok | "
-                           "p50 ms | p99 ms |\n|---|---:|---|---:|---:|---:|---:|\n");
-                header = true;
-            }
-            fprintf(f, "| ");
-            md_text(f, r->label);
-            fprintf(f, " | %zu | ", k);
-            const char *label = json_string_value(json_object_get(t, "target"));
-            md_text(f, label != NULL ? label : "?");
-            fprintf(f, " | %" JSON_INTEGER_FORMAT " | %.1f %% | %.2f | %.2f |\n",
-                    json_integer_value(json_object_get(t, "requests")),
-                    100.0 * json_number_value(json_object_get(t, "ok_share")),
-                    (double)json_integer_value(json_object_get(t, "p50_us")) / 1e3,
-                    (double)json_integer_value(json_object_get(t, "p99_us")) / 1e3);
-        }
-        json_decref(root);
-    }
+    if (pb_summary_target_count(d) == 0)
+        return;
+    fprintf(f, "\n## Requests by target\n\n| run | # | target | requests | ok | "
+               "p50 ms | p99 ms |\n|---|---:|---|---:|---:|---:|---:|\n");
+    for (size_t i = 0; i < d->n_runs; i++)
+        pb_summary_target_rows(&d->runs[i], md_target_row, f);
 }
 
 int pb_summary_write_md(const pb_report_data *d, const char *db_path, const char *path,

@@ -50,6 +50,28 @@ uint64_t pb_summary_phase_sent(const pb_report_run *r, int index);
 /* What the lost-results columns mean, for the text under the tables. */
 extern const char pb_summary_lost_caption[];
 
+/* A row of the table of requests by target (run --targets), from a run's
+ * stored summary. */
+typedef struct pb_summary_target_row {
+    size_t index;       /* the target's place in the file, from 0 */
+    const char *target; /* "METHOD URL" as stored; valid during the callback only */
+    int64_t requests;   /* attempts, rejections and drops included */
+    double ok_share;    /* ok answers among the attempts that reached the server */
+    double p50_ms, p99_ms; /* service latency of the answered */
+} pb_summary_target_row;
+
+/* Called with each row of a run's table of requests by target. */
+typedef void (*pb_summary_target_fn)(const pb_report_run *r, const pb_summary_target_row *row,
+                                     void *data);
+
+/* Call each (when not NULL) with every row of run r's table of requests by
+ * target, in the file's order; returns the rows (0 for a run without
+ * --targets or without a final summary). */
+size_t pb_summary_target_rows(const pb_report_run *r, pb_summary_target_fn each, void *data);
+
+/* The rows of every run's table of requests by target. */
+size_t pb_summary_target_count(const pb_report_data *d);
+
 /* A wall-clock instant (us since the epoch) as UTC "2024-05-01 12:00:00Z"; "n/a" for 0. */
 const char *pb_summary_time(int64_t epoch_us, char *buf, size_t cap);
 

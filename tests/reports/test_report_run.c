@@ -332,6 +332,65 @@ static void separate_runs_and_databases_on_one_page(void **state)
     test_rmtree(dir);
 }
 
+/* A run of two targets (a --targets file, drawn at random so that their
+ * counts differ): the page's table of requests by target has a row per target
+ * with the database's count of its rows, and the target's text escaped. */
+static void targets_table_on_the_page_counts_the_rows(void **state)
+{
+    (void)state;
+    char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX], targets[PATH_MAX];
+    fx_workspace(dir, db_path, out);
+    fx_path(targets, sizeof(targets), dir, "targets.txt");
+    FILE *f = fopen(targets, "w");
+    assert_non_null(f);
+    fputs("GET /alpha\n\nPOST /beta?x=<b>&y=1\n", f);
+    assert_int_equal(fclose(f), 0);
+    const char *run[] = {"run",          "--targets", targets, "--targets-order", "random",
+                         "--requests",   "301",       "--db",  db_path,           "--quiet",
+                         NULL};
+    cli_ok(run);
+    const char *report[] = {"report", db_path, "-o", out, NULL};
+    cli_ok(report);
+
+    char path[PATH_MAX];
+    fx_path(path, sizeof(path), out, "index.html");
+    char *page = test_slurp(path, NULL);
+    const char *table = strstr(page, "<table id=\"target-table\">");
+    if (table == NULL)
+        fail_msg("%s has no table of requests by target", path);
+    const char *end = strstr(table, "</table>");
+    assert_non_null(end);
+    static const char *const shown[] = {"<code>GET /alpha</code>",
+                                        "<code>POST /beta?x=&lt;b&gt;&amp;y=1</code>"};
+    sqlite3 *db = test_db_open(db_path);
+    int64_t total = 0;
+    const char *row = table;
+    for (int k = 0; k < 2; k++) {
+        row = strstr(row + 1, "<tr><td class=\"l\">queue</td>");
+        assert_true(row != NULL && row < end);
+        char cells[64];
+        snprintf(cells, sizeof(cells), "<td>%d</td>", k);
+        assert_true(strncmp(strstr(row, "</td>") + 5, cells, strlen(cells)) == 0);
+        const char *target = strstr(row, "<code>");
+        assert_true(strncmp(target, shown[k], strlen(shown[k])) == 0);
+        /* the requests cell follows the target's */
+        const char *count = target + strlen(shown[k]) + strlen("</td><td>");
+        char sql[96];
+        snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM requests WHERE target = %d", k);
+        int64_t rows = test_sql_int(db, sql);
+        assert_int_equal(strtoll(count, NULL, 10), rows);
+        total += rows;
+    }
+    const char *more = strstr(row + 1, "<tr>");
+    assert_true(more == NULL || more > end); /* two targets, two rows */
+    assert_int_equal(total, 301);
+    /* drawn at random, the two counts differ from an even split */
+    assert_int_not_equal(test_sql_int(db, "SELECT COUNT(*) FROM requests WHERE target = 0"), 151);
+    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+    free(page);
+    test_rmtree(dir);
+}
+
 /* Committed request rows of run 1, or -1 while the database is not readable yet. */
 static int64_t committed_rows(const char *db_path)
 {
@@ -486,6 +545,7 @@ int main(void)
         cmocka_unit_test(breaker_run_shows_its_states_and_the_phases),
         cmocka_unit_test(adaptive_run_shows_its_limit_and_the_phases),
         cmocka_unit_test(separate_runs_and_databases_on_one_page),
+        cmocka_unit_test(targets_table_on_the_page_counts_the_rows),
         cmocka_unit_test(killed_run_is_reported_with_every_committed_row),
         cmocka_unit_test(killed_propagate_run_counts_its_lost_results_from_the_tail),
     };
