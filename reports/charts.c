@@ -67,6 +67,7 @@ enum {
     COL_REJECTED_RPS,
     COL_FAILED_PCT,
     COL_PHASE,
+    COL_TARGET,
 };
 
 /* What the data say about one run, to leave out curves that have nothing. */
@@ -75,6 +76,7 @@ struct run_facts {
     bool latency; /* some finite latency */
     bool outcome[PB_OUTCOME_COUNT];
     bool limit, breaker, queue, retries;
+    bool target; /* some second has a --stages target */
     bool limit_events, breaker_events; /* limitN.dat / breakerN.dat written */
     bool stairs;                       /* runN.dat rows in start/end pairs */
     bool percentiles;                  /* percentilesN.dat written */
@@ -303,10 +305,10 @@ static int write_series(struct ctx *c, size_t ri)
     fprintf(f,
             " %d p50_ms %d p90_ms %d p99_ms %d max_ms %d limit %d in_flight %d queue"
             " %d queue_max %d breaker(0=closed,1=half-open,2=open) %d drops/s"
-            " %d retries/s %d rejected/s %d failed%% %d phase\n",
+            " %d retries/s %d rejected/s %d failed%% %d phase %d target\n",
             COL_P50, COL_P90, COL_P99, COL_MAX, COL_LIMIT, COL_IN_FLIGHT, COL_QUEUE, COL_QUEUE_MAX,
             COL_BREAKER, COL_DROPS_RPS, COL_RETRIES_RPS, COL_REJECTED_RPS, COL_FAILED_PCT,
-            COL_PHASE);
+            COL_PHASE, COL_TARGET);
     static const double breaker_level[] = {NAN, 0.0, 2.0, 1.0};
     /* A rollup row holds for its whole bucket: short series are drawn as stairs
      * (each row at its start and its end) so that a fault phase's effect lines
@@ -348,7 +350,8 @@ static int write_series(struct ctx *c, size_t ri)
             num(f, p->retries / p->width_s, ' ');
             num(f, p->outcomes[PB_OUTCOME_REJECTED_BY_BREAKER] / p->width_s, ' ');
             num(f, failed, ' ');
-            num(f, p->phase, '\n');
+            num(f, p->phase, ' ');
+            num(f, p->target, '\n');
         }
         fx->rows++;
         if (isfinite(p->p50_ms) || isfinite(p->p99_ms))
@@ -361,6 +364,8 @@ static int write_series(struct ctx *c, size_t ri)
             fx->queue = true;
         if (p->retries > 0)
             fx->retries = true;
+        if (isfinite(p->target))
+            fx->target = true;
     }
     return close_out(c, name, f);
 }
@@ -643,6 +648,13 @@ static int chart_throughput(struct ctx *c)
                     "'#CC79A7' linewidth 1.2 dashtype 3 title 'rejected or dropped'",
                     r->data_id, COL_REJECTED_RPS, COL_DROPS_RPS);
         }
+        if (fx->target) {
+            plot_item(f, &first);
+            fprintf(f,
+                    "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '#E69F00' "
+                    "linewidth 2.5 dashtype (7,5) title 'target (--stages)'",
+                    r->data_id, COL_TARGET);
+        }
         fprintf(f, "\n");
     }
     char caption[320];
@@ -652,8 +664,12 @@ static int chart_throughput(struct ctx *c)
              c->d->is_compare
                  ? "Top: goodput, requests that succeeded per second, per pattern (a legend "
                    "entry names the patterns whose line it covers). Below: attempts sent"
-                 : "Goodput, requests that succeeded per second, and (dashed) attempts sent, "
-                   "failed ones included",
+                 : c->facts[0].target
+                     ? "Goodput, requests that succeeded per second, (grey dashes) attempts "
+                       "sent, failed ones included, and (orange dashes) the arrival rate "
+                       "--stages aimed for"
+                     : "Goodput, requests that succeeded per second, and (dashed) attempts sent, "
+                       "failed ones included",
              c->d->bucket_s > 1 ? "; each point averages a bucket of seconds" : "");
     return finish(c, f, "throughput", "Throughput", caption);
 }
@@ -1190,6 +1206,7 @@ static int chart_phases(struct ctx *c)
 /* Which internals panels have something to show. */
 struct panels {
     bool limit, breaker, queue, retries;
+    bool target; /* some second has a --stages target */
     size_t n;
 };
 

@@ -306,8 +306,8 @@ struct bucket {
     int64_t p50_sum, p50_sent, p90_sum, p90_sent;
     bool p50_any, p90_any;
     double p99, max; /* NaN until a second has one */
-    double lim_sum, in_flight_sum, queue_sum, queue_max;
-    uint64_t lim_n, in_flight_n, queue_n;
+    double lim_sum, in_flight_sum, queue_sum, queue_max, target_sum;
+    uint64_t lim_n, in_flight_n, queue_n, target_n;
     int severity;
     int64_t phase; /* -1 until a second has one */
 };
@@ -381,6 +381,7 @@ static void close_bucket(struct series *S)
     p->in_flight = b->in_flight_n > 0 ? b->in_flight_sum / (double)b->in_flight_n : 0.0;
     p->queue = b->queue_n > 0 ? b->queue_sum / (double)b->queue_n : 0.0;
     p->queue_max = b->queue_max;
+    p->target = b->target_n > 0 ? b->target_sum / (double)b->target_n : NAN;
     p->breaker = severity_to_state[b->severity];
     p->phase = (int)b->phase;
 }
@@ -436,6 +437,10 @@ static void add_to_bucket(struct series *S, const pb_second_row *row)
         b->queue_sum += (double)row->queue;
         b->queue_n++;
         b->queue_max = fmax(b->queue_max, (double)row->queue);
+    }
+    if (PB_SECOND_KNOWN(row, ramp_target)) {
+        b->target_sum += row->ramp_target;
+        b->target_n++;
     }
     int sev = PB_SECOND_KNOWN(row, breaker) ? breaker_severity(row->breaker) : 0;
     if (sev > b->severity)

@@ -35,6 +35,8 @@ typedef struct pb_report_point {
     double p50_ms, p90_ms, p99_ms, max_ms; /* NaN when nothing reached the network */
     double lim, in_flight, queue;          /* averages of the end-of-second state */
     double queue_max;
+    double target;    /* --stages: the ramp's mean target (arrivals/s, or workers in a
+                         closed loop); NaN in a bucket no second of which has one */
     int breaker;      /* the bucket's worst pb_breaker_state */
     int phase;        /* mock phase at the bucket's end, -1 when unknown */
 } pb_report_point;

@@ -166,6 +166,7 @@ int pb_rollup_mark(pb_rollup *ru, const pb_second_mark *mark)
     PB_SECOND_SET(&s->row, rss_bytes, self, (int64_t)mark->rss_bytes);
     PB_SECOND_SET(&s->row, loop_lag_us, self, (int64_t)mark->loop_lag_us);
     PB_SECOND_SET(&s->row, backlog, self, (int64_t)mark->backlog);
+    PB_SECOND_SET(&s->row, ramp_target, mark->has_target, mark->ramp_target);
     /* the seconds more than the grace period behind the mark are done, and
      * so is whatever arrived late since the previous mark */
     if (mark->sec >= PB_ROLLUP_GRACE && mark->sec - PB_ROLLUP_GRACE + 1 > ru->base) {

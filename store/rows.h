@@ -46,6 +46,10 @@ typedef struct pb_second_mark {
     uint64_t rss_bytes;   /* resident set size at the end of the second */
     uint64_t loop_lag_us; /* p99 of the engine loop's timer lateness in the second */
     uint64_t backlog;     /* records queued for the writer at the end of the second */
+    /* --stages: the ramp's mean target over the second, arrivals per second
+     * (open loop) or workers (closed loop); NULL in the table unless has_target */
+    bool has_target;
+    double ramp_target;
     /* nonzero (the first second's mark): the wall clock at the run's t = 0, us
      * since the epoch, which becomes runs.started_at; begin_run's own stamp is
      * earlier by the run's set-up (and a --start-at wait) */

@@ -56,7 +56,8 @@
     XX(loop_lag_us, I64, INTEGER, 2, MARK_OWN, 0)                                                  \
     XX(backlog, I64, INTEGER, 2, MARK_OWN, 0)                                                      \
     XX(lost, U64, INTEGER NOT NULL DEFAULT 0, 3, SUM_LOST, to_val)                                 \
-    XX(cascaded, U64, INTEGER NOT NULL DEFAULT 0, 3, SUM_LOST, value)
+    XX(cascaded, U64, INTEGER NOT NULL DEFAULT 0, 3, SUM_LOST, value)                              \
+    XX(ramp_target, F64, REAL, 5, MARK_SUM, 0)
 
 /* The column's number in pb_second_row.known: PB_SECOND_COL_lim. */
 enum {

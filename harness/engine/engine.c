@@ -509,6 +509,20 @@ static void phase_async_cb(uv_async_t *a)
     }
 }
 
+/* The ramp's mean target over second `sec` as this process aims for it (its
+ * segment's share), the second cut at the ramp's end; false without a ramp
+ * and for a second after its end (the drain). */
+static bool ramp_second_target(const pb_run_config *cfg, uint64_t sec, double *out)
+{
+    pb_usec a = sec * PB_USEC_PER_SEC, b = a + PB_USEC_PER_SEC;
+    pb_usec end = pb_stages_length(&cfg->stages);
+    if (cfg->stages.n == 0 || a >= end)
+        return false;
+    *out = pb_segment_rate(cfg->segment,
+                           pb_stages_mean(&cfg->stages, cfg->params.rate, a, b < end ? b : end));
+    return true;
+}
+
 /* The end of second `sec` at `now`: the harness's own figures over it go
  * into the mark with the pattern's state, and into the run's verdicts. */
 static void mark_second(struct engine *e, uint64_t sec, pb_usec now)
@@ -531,6 +545,7 @@ static void mark_second(struct engine *e, uint64_t sec, pb_usec now)
         .loop_lag_us = self.lag_p99,
         .clock_wall_us = sec == 0 ? e->t0_wall : 0,
     };
+    m.has_target = ramp_second_target(e->cfg, sec, &m.ramp_target);
     if (e->rec != NULL) {
         pb_recorder_stats rs;
         pb_recorder_get_stats(e->rec, &rs);

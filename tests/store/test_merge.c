@@ -87,7 +87,8 @@ static void write_segment(const char *path, int i)
         pb_second_mark m = {.run_id = run_id, .sec = sec, .in_flight = 4u + (uint32_t)i,
                             .lim = 8, .queue = (uint32_t)i, .breaker = PB_BREAKER_CLOSED,
                             .phase = (int)sec + i, .self_known = true, .cpu_pct = 50,
-                            .rss_bytes = 1 << 20, .loop_lag_us = 10, .backlog = 1};
+                            .rss_bytes = 1 << 20, .loop_lag_us = 10, .backlog = 1,
+                            .has_target = true, .ramp_target = 100.0 * (double)(sec + 1) + i};
         pb_recorder_second(rec, &m);
     }
     json_t *summary = json_pack("{s:s,s:s,s:o}", "pattern_name", "queue", "target", "t",
