@@ -238,14 +238,14 @@ int pb_latency_parse(const char *spec, const char *what, pb_latency_dist *out, p
 {
     pb_latency_dist d;
     memset(&d, 0, sizeof(d));
-    if (spec == NULL || strlen(spec) >= 256)
+    if (spec == NULL || strlen(spec) >= PB_LATENCY_SPEC_MAX)
         return pb_err_set(err, PB_EPARSE, "%s: expected %s, got a missing or over-long value", what,
                           SPEC_FORMS);
     if (strcmp(spec, "none") == 0) {
         *out = d;
         return 0;
     }
-    char buf[256];
+    char buf[PB_LATENCY_SPEC_MAX];
     strcpy(buf, spec);
     char *args = strchr(buf, ':');
     if (args == NULL)

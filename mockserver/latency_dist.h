@@ -13,6 +13,11 @@
 /* Most entries a `mix:` spec may list. */
 #define PB_LATENCY_MIX_MAX 16
 
+/* The longest spec text read, and the room its canonical form needs: a full
+ * mix of 16 entries of "," + 31-character duration + ":" + 39-character weight,
+ * so whatever parses formats to a text that parses again. */
+#define PB_LATENCY_SPEC_MAX (8 + PB_LATENCY_MIX_MAX * 72)
+
 /* Draws are clamped to this even without a cap, so heavy tails stay finite. */
 #define PB_LATENCY_HARD_CAP (3600 * PB_USEC_PER_SEC)
 

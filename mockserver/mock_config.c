@@ -982,7 +982,7 @@ static int put(json_t *obj, const char *key, json_t *value)
 
 static json_t *phase_json(const pb_mock_phase *ph)
 {
-    char text[512];
+    char text[PB_LATENCY_SPEC_MAX]; /* the longest setting: a latency mix */
     json_t *o = json_object();
     if (o == NULL)
         return NULL;
@@ -1003,7 +1003,7 @@ static json_t *phase_json(const pb_mock_phase *ph)
 
 char *pb_mock_config_to_json(const pb_mock_config *cfg)
 {
-    char text[512];
+    char text[PB_LATENCY_SPEC_MAX]; /* the longest setting: a latency mix */
     char *out = NULL;
     json_t *o = json_object();
     json_t *phases = json_array();

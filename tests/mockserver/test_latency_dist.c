@@ -194,6 +194,28 @@ static void every_family_reads_back_its_example(void **state)
     }
 }
 
+/* A spec near the length limit whose canonical form is longer than itself
+ * (weights such as 4500002.0020220 print with more digits, minutes as
+ * microseconds): the canonical form parses again, as a stored config's must
+ * (fuzz_latency found one that did not). */
+static void a_long_mix_reads_back_its_canonical_form(void **state)
+{
+    (void)state;
+    char spec[PB_LATENCY_SPEC_MAX] = "mix:";
+    for (int i = 0; i < PB_LATENCY_MIX_MAX; i++)
+        strcat(spec, i == 0 ? "0m:4500000552.001" : ",0m:4500000552.001");
+    pb_latency_dist d, again;
+    pb_err err = {0};
+    char buf[PB_LATENCY_SPEC_MAX], buf2[PB_LATENCY_SPEC_MAX];
+    if (pb_latency_parse(spec, "--latency", &d, &err) != 0)
+        fail_msg("%s rejected: %s", spec, err.msg);
+    pb_latency_format(&d, buf, sizeof(buf));
+    assert_true(strlen(buf) > strlen(spec));
+    if (pb_latency_parse(buf, "canonical", &again, &err) != 0)
+        fail_msg("canonical %s rejected: %s", buf, err.msg);
+    assert_string_equal(pb_latency_format(&again, buf2, sizeof(buf2)), buf);
+}
+
 static void malformed_specs_are_rejected_with_a_message(void **state)
 {
     const struct {
@@ -241,6 +263,7 @@ int main(void)
         cmocka_unit_test(mix_fractions_follow_weights),
         cmocka_unit_test(documented_forms_read_back_exactly),
         cmocka_unit_test(every_family_reads_back_its_example),
+        cmocka_unit_test(a_long_mix_reads_back_its_canonical_form),
         cmocka_unit_test(malformed_specs_are_rejected_with_a_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
