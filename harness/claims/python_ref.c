@@ -4,6 +4,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <math.h>
 #include <stdbool.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -11,6 +12,8 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 extern char **environ;
 
@@ -109,8 +112,7 @@ static int spawn(const char *python, const char *script, const char *const *args
     *status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
     last_line(errf, errline, errlen);
     if (buf == NULL || too_big) {
-        rc = pb_err_set(err, buf == NULL ? PB_ENOMEM : PB_EIO,
-                        "%s %s: %s", python, script,
+        rc = pb_err_set(err, buf == NULL ? PB_ENOMEM : PB_EIO, "%s %s: %s", python, script,
                         buf == NULL ? "out of memory" : "more output than expected");
         goto done;
     }
@@ -160,21 +162,106 @@ int pb_python_ref_check(const char *python, const char *script, char *version, s
     return rc;
 }
 
+/* obj[key] as a count: an integer from 0. */
+static int read_count(const json_t *obj, const char *key, const char *source, uint64_t *out,
+                      pb_err *err)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (v == NULL)
+        return pb_err_set(err, PB_EPARSE, "%s: its output has no \"%s\"", source, key);
+    if (!json_is_integer(v))
+        return pb_err_set(err, PB_EPARSE, "%s: \"%s\": expected a count (an integer), got %s",
+                          source, key, json_is_real(v) ? "a fraction" : "another type");
+    json_int_t n = json_integer_value(v);
+    if (n < 0)
+        return pb_err_set(err, PB_ERANGE, "%s: \"%s\": expected a count from 0, got %lld", source,
+                          key, (long long)n);
+    *out = (uint64_t)n;
+    return 0;
+}
+
+/* obj[key] as a figure: a finite number from 0 (jansson reads no NaN or
+ * infinity, so finite is also checked for what a future reader might let in). */
+static int read_figure(const json_t *obj, const char *where, const char *key, const char *source,
+                       double *out, pb_err *err)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (v == NULL)
+        return pb_err_set(err, PB_EPARSE, "%s: its output has no \"%s%s\"", source, where, key);
+    if (!json_is_number(v))
+        return pb_err_set(err, PB_EPARSE, "%s: \"%s%s\": expected a number, got another type",
+                          source, where, key);
+    double x = json_number_value(v);
+    if (!isfinite(x) || x < 0)
+        return pb_err_set(err, PB_ERANGE, "%s: \"%s%s\": expected a number from 0, got %g", source,
+                          where, key, x);
+    *out = x;
+    return 0;
+}
+
+int pb_python_ref_parse(const char *text, size_t len, const char *source, pb_python_result *out,
+                        pb_err *err)
+{
+    json_error_t jerr;
+    json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    pb_python_result r = {0};
+    int rc = 0;
+    if (!json_is_object(j)) {
+        rc = pb_err_set(err, PB_EPARSE, "%s: expected one JSON object, got %s", source,
+                        j == NULL ? jerr.text : "another JSON value");
+        goto done;
+    }
+    json_t *latency = json_object_get(j, "latency_ms");
+    if (latency != NULL && !json_is_object(latency)) {
+        rc = pb_err_set(err, PB_EPARSE, "%s: \"latency_ms\": expected an object", source);
+        goto done;
+    }
+    if ((rc = read_count(j, "requests", source, &r.requests, err)) != 0 ||
+        (rc = read_count(j, "ok", source, &r.ok, err)) != 0 ||
+        (rc = read_count(j, "failed", source, &r.failed, err)) != 0 ||
+        (rc = read_count(j, "lost", source, &r.lost, err)) != 0 ||
+        (rc = read_count(j, "cascaded", source, &r.cascaded, err)) != 0 ||
+        (rc = read_figure(j, "", "elapsed_s", source, &r.elapsed_s, err)) != 0 ||
+        (rc = read_figure(j, "", "rps", source, &r.rps, err)) != 0 ||
+        (rc = read_figure(j, "", "goodput", source, &r.goodput, err)) != 0 ||
+        (rc = read_figure(j, "", "cpu_s", source, &r.cpu_s, err)) != 0 ||
+        (rc = read_figure(latency, "latency_ms.", "mean", source, &r.mean_latency_ms, err)) != 0)
+        goto done;
+    /* the script derives failed and counts cascaded among lost; figures that
+     * disagree are not its output */
+    if (r.ok > r.requests || r.failed != r.requests - r.ok) {
+        rc = pb_err_set(err, PB_ERANGE,
+                        "%s: \"ok\" %llu and \"failed\" %llu: expected them to add up to "
+                        "\"requests\" %llu",
+                        source, (unsigned long long)r.ok, (unsigned long long)r.failed,
+                        (unsigned long long)r.requests);
+        goto done;
+    }
+    if (r.cascaded > r.lost) {
+        rc = pb_err_set(err, PB_ERANGE, "%s: \"cascaded\" %llu: expected at most \"lost\" %llu",
+                        source, (unsigned long long)r.cascaded, (unsigned long long)r.lost);
+        goto done;
+    }
+    *out = r;
+
+done:
+    json_decref(j);
+    return rc;
+}
+
 int pb_python_ref_run(const char *python, const char *script, const char *const *args,
-                      json_t **out, pb_err *err)
+                      pb_python_result *out, pb_err *err)
 {
     char *text = NULL, errline[256];
     int status;
     int rc = spawn(python, script, args, &text, &status, errline, sizeof(errline), err);
     if (rc != 0)
         return rc;
-    json_t *j = json_loads(text, 0, NULL);
+    if (status != 0)
+        rc = pb_err_set(err, PB_EIO, "the Python reference failed (exit status %d)%s%s", status,
+                        errline[0] ? ": " : "", errline);
+    else
+        rc = pb_python_ref_parse(text, strlen(text), script, out, err);
     free(text);
-    if (status != 0 || !json_is_object(j)) {
-        json_decref(j);
-        return pb_err_set(err, PB_EIO, "the Python reference failed (exit status %d)%s%s", status,
-                          errline[0] ? ": " : "", errline);
-    }
-    *out = j;
-    return 0;
+    return rc;
 }

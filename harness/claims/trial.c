@@ -206,11 +206,6 @@ done:
     return rc;
 }
 
-static double number(const json_t *j, const char *key)
-{
-    return json_number_value(json_object_get(j, key));
-}
-
 int pb_trial_run_python(const pb_arm *arm, const pb_trial_plan *plan, uint64_t seed,
                         pb_trial *out, pb_err *err)
 {
@@ -246,7 +241,7 @@ int pb_trial_run_python(const pb_arm *arm, const pb_trial_plan *plan, uint64_t s
     pb_server_recording *recording = NULL;
     pb_mock_hooks hooks = {0};
     thread_set mock_threads = {.n = 0};
-    json_t *j = NULL;
+    pb_python_result py;
     char label[160];
     snprintf(label, sizeof(label), "%s (Python, server view)", arm->label);
     pb_server_run_info info = {.label = label, .compare_id = plan->compare_id};
@@ -264,7 +259,7 @@ int pb_trial_run_python(const pb_arm *arm, const pb_trial_plan *plan, uint64_t s
         rc = pb_server_recording_begin(recording, mock, err);
     if (rc == 0) {
         args[url_at] = plan->target != NULL ? plan->target : pb_mock_url(mock);
-        rc = pb_python_ref_run(plan->python, plan->script, args, &j, err);
+        rc = pb_python_ref_run(plan->python, plan->script, args, &py, err);
     }
     int64_t run_id = recording != NULL ? pb_server_recording_run_id(recording) : 0;
     pb_mock_stats ms;
@@ -275,21 +270,20 @@ int pb_trial_run_python(const pb_arm *arm, const pb_trial_plan *plan, uint64_t s
         rc = pb_err_set(err, end_err.code, "%s", end_err.msg);
     if (rc == 0) {
         *out = (pb_trial){
-            .rps = number(j, "rps"),
-            .goodput = number(j, "goodput"),
-            .elapsed_s = number(j, "elapsed_s"),
-            .cpu_s = number(j, "cpu_s"),
-            .mean_latency_ms = number(json_object_get(j, "latency_ms"), "mean"),
-            .requests = (uint64_t)json_integer_value(json_object_get(j, "requests")),
-            .ok = (uint64_t)json_integer_value(json_object_get(j, "ok")),
-            .failed = (uint64_t)json_integer_value(json_object_get(j, "failed")),
-            .lost = (uint64_t)json_integer_value(json_object_get(j, "lost")),
-            .cascaded = (uint64_t)json_integer_value(json_object_get(j, "cascaded")),
+            .rps = py.rps,
+            .goodput = py.goodput,
+            .elapsed_s = py.elapsed_s,
+            .cpu_s = py.cpu_s,
+            .mean_latency_ms = py.mean_latency_ms,
+            .requests = py.requests,
+            .ok = py.ok,
+            .failed = py.failed,
+            .lost = py.lost,
+            .cascaded = py.cascaded,
             .server_requests = ms.requests,
             .server_counted = plan->target == NULL,
             .run_id = run_id,
         };
     }
-    json_decref(j);
     return rc;
 }

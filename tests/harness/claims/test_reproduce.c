@@ -127,6 +127,43 @@ static void bad_input_is_refused_naming_it(void **state)
     pb_child_cleanup(&r);
 }
 
+/* A reference whose output says -5 requests: on a (uint64_t) cast that was
+ * 18,446,744,073,709,551,611 requests in the Python column; now the arm's
+ * Python column is missing, saying which file and field, and C goes on. */
+static void a_python_output_with_a_negative_count_is_refused_naming_it(void **state)
+{
+    char script[128];
+    snprintf(script, sizeof(script), "%s/fake_reference.sh", dir);
+    FILE *f = fopen(script, "w");
+    assert_non_null(f);
+    fputs("case \"$1\" in --check) echo '{\"python\": \"3.11.2\", \"aiohttp\": \"3.8.4\"}';;\n"
+          "*) echo '{\"requests\": -5, \"ok\": 0, \"failed\": -5, \"lost\": 0, \"cascaded\": 0, "
+          "\"elapsed_s\": 1.0, \"rps\": 5.0, \"goodput\": 0.0, \"cpu_s\": 0.1, "
+          "\"latency_ms\": {\"mean\": 6.0}}';;\nesac\n",
+          f);
+    assert_int_equal(fclose(f), 0);
+    pb_child r;
+    int st = run_in_dir(&r, (const char *const[]){"reproduce", "--quick", "--claims", "C1",
+                                                  "--python", "sh", "--python-script", script,
+                                                  "--seed", "1", "--trial-duration", "100ms",
+                                                  "--db", "neg.db", "--json", NULL});
+    if (st != 0)
+        fail_msg("exit %d: %s", st, r.err);
+    char want[256];
+    snprintf(want, sizeof(want), "%s: \"requests\": expected a count from 0, got -5", script);
+    if (strstr(r.err, want) == NULL)
+        fail_msg("stderr does not say \"%s\": %s", want, r.err);
+    assert_null(strstr(r.out, "18446744073709551611"));
+    json_t *j = json_loads(r.out, 0, NULL);
+    assert_non_null(j);
+    json_t *py = json_object_get(json_object_get(json_object_get(j, "arms"), "queue-20"), "python");
+    const char *missing = json_string_value(json_object_get(py, "missing"));
+    assert_non_null(missing);
+    assert_non_null(strstr(missing, "\"requests\""));
+    json_decref(j);
+    pb_child_cleanup(&r);
+}
+
 static void c3_runs_nothing_and_says_what_patternbench_offers(void **state)
 {
     pb_child r;
@@ -392,6 +429,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(quick_c1_without_python),
         cmocka_unit_test(bad_input_is_refused_naming_it),
+        cmocka_unit_test(a_python_output_with_a_negative_count_is_refused_naming_it),
         cmocka_unit_test(c3_runs_nothing_and_says_what_patternbench_offers),
         cmocka_unit_test(quick_c2_map_and_its_report),
         cmocka_unit_test(c2_python_loses_what_c_loses),
