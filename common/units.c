@@ -186,33 +186,130 @@ bad:
                       what, s ? s : "");
 }
 
-int pb_parse_size(const char *s, const char *what, uint64_t *out, pb_err *err)
+/* The size units, powers of 1024 whether written "G", "g" or "GiB". */
+static const char size_units[] = "kmgtpe";
+
+/* pb_parse_size; a malformed size's message says a percentage would do too
+ * when the caller takes one. */
+static int parse_size(const char *s, const char *what, bool or_percent, uint64_t *out, pb_err *err)
 {
     if (s == NULL || !isdigit((unsigned char)*s))
         goto bad;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno != 0)
-        goto bad;
+    const char *p = s;
+    while (isdigit((unsigned char)*p))
+        p++;
+    bool fraction = *p == '.';
+    double v = 0;
+    unsigned long long whole = 0;
+    if (fraction) {
+        p = s;
+        if (scan_decimal(&p, &v) != 0)
+            goto bad;
+    } else {
+        char *end;
+        errno = 0;
+        whole = strtoull(s, &end, 10);
+        if (errno == ERANGE)
+            return pb_err_set(err, PB_ERANGE, "%s: size \"%s\" is too large", what, s);
+        p = end;
+    }
     unsigned shift = 0;
-    if (*end == 'k' || *end == 'K')
-        shift = 10;
-    else if (*end == 'm' || *end == 'M')
-        shift = 20;
-    else if (*end == 'g' || *end == 'G')
-        shift = 30;
-    else if (*end != '\0')
+    const char *unit = *p != '\0' ? strchr(size_units, tolower((unsigned char)*p)) : NULL;
+    if (unit != NULL) {
+        shift = 10 * (unsigned)(unit - size_units + 1);
+        p++;
+        if (p[0] == 'i' && p[1] == 'B')
+            p += 2;
+    } else if (*p == 'B') {
+        p++; /* "512B"; but "5GB" is refused: GB may mean 10^9 to the one who typed it */
+    }
+    if (*p == '%' && !or_percent)
+        return pb_err_set(err, PB_EPARSE,
+                          "%s: expected a size in bytes such as 512, 4k, 1.5G or 100GiB, not a "
+                          "percentage, got \"%s\"",
+                          what, s);
+    if (*p != '\0')
         goto bad;
-    if (shift != 0 && end[1] != '\0')
-        goto bad;
-    if (v > (UINT64_MAX >> shift))
+    if (fraction) {
+        /* "1.5G": whole bytes, to the nearest; "0.5" alone is not a size */
+        double bytes = ldexp(v, (int)shift);
+        if (shift == 0)
+            return pb_err_set(err, PB_EPARSE,
+                              "%s: expected a whole number of bytes, or a unit after the "
+                              "fraction (1.5G), got \"%s\"",
+                              what, s);
+        if (bytes >= 18446744073709551616.0)
+            return pb_err_set(err, PB_ERANGE, "%s: size \"%s\" is too large", what, s);
+        *out = (uint64_t)(bytes + 0.5);
+        return 0;
+    }
+    if (whole > (UINT64_MAX >> shift))
         return pb_err_set(err, PB_ERANGE, "%s: size \"%s\" is too large", what, s);
-    *out = (uint64_t)v << shift;
+    *out = (uint64_t)whole << shift;
     return 0;
 bad:
-    return pb_err_set(err, PB_EPARSE, "%s: expected a size in bytes such as 512, 4k or 1M, got \"%s\"",
+    if (or_percent)
+        return pb_err_set(err, PB_EPARSE,
+                          "%s: expected a size such as 512, 4k, 1.5G, 100GiB or a percentage such "
+                          "as 5%%, got \"%s\"",
+                          what, s ? s : "");
+    return pb_err_set(err, PB_EPARSE,
+                      "%s: expected a size in bytes such as 512, 4k, 1.5G or 100GiB (k, M, G, T, "
+                      "P, E: powers of 1024), got \"%s\"",
                       what, s ? s : "");
+}
+
+int pb_parse_size(const char *s, const char *what, uint64_t *out, pb_err *err)
+{
+    return parse_size(s, what, false, out, err);
+}
+
+int pb_parse_size_or_percent(const char *s, const char *what, uint64_t *bytes, double *share,
+                             pb_err *err)
+{
+    size_t n = s != NULL ? strlen(s) : 0;
+    if (n < 2 || s[n - 1] != '%') {
+        int rc = parse_size(s, what, true, bytes, err);
+        if (rc == 0)
+            *share = 0;
+        return rc;
+    }
+    char num[40];
+    const char *p = num;
+    double pct;
+    if (n - 1 >= sizeof(num))
+        goto bad;
+    memcpy(num, s, n - 1);
+    num[n - 1] = '\0';
+    if (scan_decimal(&p, &pct) != 0 || *p != '\0')
+        goto bad;
+    if (!(pct > 0 && pct < 100))
+        return pb_err_set(err, PB_ERANGE,
+                          "%s: expected a percentage above 0%% and below 100%%, got \"%s\"", what,
+                          s);
+    *share = pct / 100;
+    *bytes = 0;
+    return 0;
+bad:
+    return pb_err_set(err, PB_EPARSE,
+                      "%s: expected a size such as 512, 4k, 1.5G, 100GiB or a percentage such as "
+                      "5%%, got \"%s\"",
+                      what, s);
+}
+
+const char *pb_format_size(uint64_t bytes, char *buf, size_t len)
+{
+    static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    unsigned u = 0;
+    while (u + 1 < sizeof(unit) / sizeof(unit[0]) && bytes >> (10 * (u + 1)) != 0)
+        u++;
+    if (u == 0 || bytes % (1ULL << (10 * u)) == 0) {
+        snprintf(buf, len, "%llu %s", (unsigned long long)(bytes >> (10 * u)), unit[u]);
+        return buf;
+    }
+    double v = ldexp((double)bytes, -(int)(10 * u));
+    snprintf(buf, len, "%.*f %s", v < 10.0 ? 2 : v < 100.0 ? 1 : 0, v, unit[u]);
+    return buf;
 }
 
 const char *pb_format_duration(pb_usec d, char *buf, size_t len)

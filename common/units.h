@@ -1,4 +1,4 @@
-/* Parsing and formatting of the numbers users type: durations, counts, rates. */
+/* Parsing and formatting of the numbers users type: durations, counts, rates, sizes. */
 #ifndef PB_UNITS_H
 #define PB_UNITS_H
 
@@ -31,8 +31,21 @@ int pb_parse_rate(const char *s, const char *what, double min, double max, doubl
 /* Parse a fraction "0.05" or a percentage "5%" into [0, 1]. */
 int pb_parse_fraction(const char *s, const char *what, double *out, pb_err *err) PB_MUST_CHECK;
 
-/* Parse a byte size: "512", "4k", "1M" (powers of 1024). */
+/* Parse a byte size: "512", "4k", "1M", "1.5G", "100GiB", "2T" (k, M, G, T, P, E
+ * in either case, with or without "iB": powers of 1024; "512B"; a fraction
+ * needs a unit and is rounded to the byte; "5GB" is refused, as 10^9 or 2^30
+ * would be a guess). PB_EPARSE or PB_ERANGE naming `what`. */
 int pb_parse_size(const char *s, const char *what, uint64_t *out, pb_err *err) PB_MUST_CHECK;
+
+/* Parse a size as pb_parse_size does (*share = 0), or a percentage of a
+ * whole the caller knows later, "5%" or "0.5%" (*share = 0.05, *bytes = 0;
+ * above 0 and below 100 %). */
+int pb_parse_size_or_percent(const char *s, const char *what, uint64_t *bytes, double *share,
+                             pb_err *err) PB_MUST_CHECK;
+
+/* A byte count for people, in powers of 1024 as the sizes above are read:
+ * "512 B", "100 GiB" (exact when it is), "1.50 GiB", "812 MiB". */
+const char *pb_format_size(uint64_t bytes, char *buf, size_t len);
 
 /* Format a duration for people: "850us", "12.3ms", "4.20s", "1h02m". */
 const char *pb_format_duration(pb_usec d, char *buf, size_t len);

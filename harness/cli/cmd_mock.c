@@ -70,7 +70,8 @@ static const char usage_text[] =
     "  --record MODE          with --db: all | sample:N | seconds, as run takes it (all)\n"
     "  --keep-requests D      with --db: drop request rows older than D (1s to 7d)\n"
     "  --disk-reserve SIZE    with --db: free space kept; below it only the rollup\n"
-    "                         goes on (the larger of 1G and 5 % of the disk)\n"
+    "                         goes on; a size (512M, 100GiB: powers of 1024) or a\n"
+    "                         share of the disk (5%) (the larger of 1G and 5 % of it)\n"
     "  --help                 this text\n"
     "\n"
     "Admin API on the same port: GET/PUT /__admin/profile, POST /__admin/phase/restart,\n"
@@ -198,7 +199,9 @@ static int own_option(const option_arg *o, recording_options *ro, bool *taken)
 static int open_db(const char *path, const pb_run_config *store, pb_recorder **out)
 {
     pb_err err = {0};
-    pb_run_config where = {.db_path = (char *)path, .disk_reserve = store->disk_reserve};
+    pb_run_config where = {.db_path = (char *)path,
+                           .disk_reserve = store->disk_reserve,
+                           .disk_reserve_share = store->disk_reserve_share};
     pb_disk_projection p;
     if (pb_disk_project(&where, 0, 0, &p, &err) != 0 || pb_recorder_open(path, 0, out, &err) != 0) {
         fprintf(stderr, "patternbench mock: %s\n", err.msg);

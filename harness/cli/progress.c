@@ -73,8 +73,8 @@ const char *pb_progress_format(const pb_run_view *v, char *buf, size_t len)
     if (n < len && v->recording && v->recorder.db_bytes > 0) {
         char now[32], end[32];
         snprintf(buf + n, len - n, "  db %s -> %s",
-                 pb_disk_format_bytes(v->recorder.db_bytes, now, sizeof(now)),
-                 pb_disk_format_bytes(v->db_projected_bytes, end, sizeof(end)));
+                 pb_format_size(v->recorder.db_bytes, now, sizeof(now)),
+                 pb_format_size(v->db_projected_bytes, end, sizeof(end)));
     }
     return buf;
 }

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "units.h"
+
 #define GIB (1024.0 * 1024.0 * 1024.0)
 
 /* The folder of path into buf ("." for a bare file name). */
@@ -35,9 +37,10 @@ int pb_disk_project(const pb_run_config *cfg, double rows, double seconds, pb_di
                           cfg->db_path, dir);
     double total = (double)fs.f_blocks * (double)fs.f_frsize;
     out->free_bytes = (uint64_t)fs.f_bavail * (uint64_t)fs.f_frsize;
-    out->reserve = cfg->disk_reserve > 0 ? cfg->disk_reserve
-                   : 0.05 * total > GIB  ? (uint64_t)(0.05 * total)
-                                         : (uint64_t)GIB;
+    out->reserve = cfg->disk_reserve > 0         ? cfg->disk_reserve
+                   : cfg->disk_reserve_share > 0 ? (uint64_t)(cfg->disk_reserve_share * total)
+                   : 0.05 * total > GIB          ? (uint64_t)(0.05 * total)
+                                                 : (uint64_t)GIB;
     out->rows_per_sec = seconds > 0.0 ? rows / seconds : 0.0;
     double stored = cfg->keep_every == 0 ? 0.0 : rows / cfg->keep_every;
     out->projected =
@@ -83,33 +86,27 @@ int pb_disk_check_planned(const pb_run_config *cfg, pb_err *err)
     return rc;
 }
 
-const char *pb_disk_format_bytes(uint64_t bytes, char *buf, size_t len)
-{
-    static const char *const unit[] = {"B", "kB", "MB", "GB", "TB", "PB"};
-    double v = (double)bytes;
-    size_t u = 0;
-    while (v >= 1000.0 && u + 1 < sizeof(unit) / sizeof(unit[0])) {
-        v /= 1000.0;
-        u++;
-    }
-    if (u == 0)
-        snprintf(buf, len, "%llu B", (unsigned long long)bytes);
-    else
-        snprintf(buf, len, "%.*f %s", v < 10.0 ? 2 : v < 100.0 ? 1 : 0, v, unit[u]);
-    return buf;
-}
-
 int pb_disk_refuse(const pb_run_config *cfg, const pb_disk_projection *p, pb_err *err)
 {
-    char proj[32], free_s[32], reserve[32];
-    pb_disk_format_bytes(p->projected, proj, sizeof(proj));
-    pb_disk_format_bytes(p->free_bytes, free_s, sizeof(free_s));
-    pb_disk_format_bytes(p->reserve, reserve, sizeof(reserve));
+    char proj[32], free_s[32], reserve[32], given[80], pct[32];
+    pb_format_size(p->projected, proj, sizeof(proj));
+    pb_format_size(p->free_bytes, free_s, sizeof(free_s));
+    pb_format_size(p->reserve, reserve, sizeof(reserve));
+    /* the reserve as the user gave it: a share of the disk, or a size (shown
+     * in the same powers of 1024 it was read in) */
+    if (cfg->disk_reserve_share > 0)
+        snprintf(given, sizeof(given), "--disk-reserve %s%%",
+                 pb_format_real(cfg->disk_reserve_share * 100, pct, sizeof(pct)));
+    else if (cfg->disk_reserve > 0)
+        snprintf(given, sizeof(given), "--disk-reserve");
+    else
+        snprintf(given, sizeof(given), "--disk-reserve's default, the larger of 1G and 5%%");
     return pb_err_set(err, PB_EFULL,
                       "--db %s: the run would add about %s (%.0f requests/s, %d bytes per "
                       "stored row, plus the per-second rollup) but the disk has %s free, of "
-                      "which %s must stay free (--disk-reserve); record less (--record "
+                      "which %s must stay free (%s); record less (--record "
                       "sample:N or --record seconds), shorten the run, or put --db on a "
                       "larger disk",
-                      cfg->db_path, proj, p->rows_per_sec, PB_DISK_BYTES_PER_ROW, free_s, reserve);
+                      cfg->db_path, proj, p->rows_per_sec, PB_DISK_BYTES_PER_ROW, free_s, reserve,
+                      given);
 }

@@ -29,7 +29,8 @@ typedef struct pb_disk_projection {
 /* Project the growth of `rows` more request attempts over `seconds` more of
  * the run (rows stored as cfg->keep_every says, plus the per-second rollup)
  * and look at the free space of the folder holding cfg->db_path. The reserve
- * is cfg->disk_reserve, or the larger of 1 GiB and 5 % of the file system.
+ * is cfg->disk_reserve, or cfg->disk_reserve_share of the file system, or
+ * the larger of 1 GiB and 5 % of it.
  * PB_ESYS (naming the folder) when the file system cannot be asked. */
 int pb_disk_project(const pb_run_config *cfg, double rows, double seconds, pb_disk_projection *out,
                     pb_err *err) PB_MUST_CHECK;
@@ -48,8 +49,5 @@ int pb_disk_check_planned(const pb_run_config *cfg, pb_err *err) PB_MUST_CHECK;
 /* The refusal for people: what the run would add, the free space, the
  * reserve, and the options that make it fit (into err, code PB_EFULL). */
 int pb_disk_refuse(const pb_run_config *cfg, const pb_disk_projection *p, pb_err *err);
-
-/* "9.52 GB", "812 MB", "4.0 kB" (powers of 1000, as df -H). */
-const char *pb_disk_format_bytes(uint64_t bytes, char *buf, size_t len);
 
 #endif

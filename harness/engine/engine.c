@@ -615,7 +615,7 @@ static void watch_disk(struct engine *e)
         note(e,
              "%s: free space fell below the reserve (%s free): from here on only the "
              "per-second rollup and events are recorded",
-             e->cfg->db_path, pb_disk_format_bytes(st.free_bytes, a, sizeof(a)));
+             e->cfg->db_path, pb_format_size(st.free_bytes, a, sizeof(a)));
     }
     double elapsed = (double)e->seconds_marked;
     double rate = (double)e->tally.rows / elapsed;

@@ -164,12 +164,15 @@ int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value, p
     }
     if (strcmp(name, "disk-reserve") == 0) {
         uint64_t bytes;
-        int rc = pb_parse_size(value, "--disk-reserve", &bytes, err);
-        if (rc == 0 && bytes == 0)
+        double share;
+        int rc = pb_parse_size_or_percent(value, "--disk-reserve", &bytes, &share, err);
+        if (rc == 0 && bytes == 0 && share == 0)
             rc = pb_err_set(err, PB_ERANGE, "--disk-reserve: expected a size above 0, got \"%s\"",
                             value);
-        if (rc == 0)
+        if (rc == 0) {
             cfg->disk_reserve = bytes;
+            cfg->disk_reserve_share = share;
+        }
         return rc;
     }
     if (strcmp(name, "label") == 0) {

@@ -60,8 +60,9 @@ typedef struct pb_run_config {
     bool record;                            /* hidden bench switch: false skips the recorder */
     uint32_t keep_every;   /* --record: request rows stored, 1 = all, N = sample:N, 0 = seconds */
     pb_usec keep_requests; /* --keep-requests: drop request rows older than this; 0 = keep */
-    uint64_t disk_reserve; /* --disk-reserve bytes; 0 = the default rule (the larger of 1 GiB
-                              and 5 % of the disk) */
+    uint64_t disk_reserve; /* --disk-reserve bytes; 0 with no share = the default rule (the
+                              larger of 1 GiB and 5 % of the disk) */
+    double disk_reserve_share; /* --disk-reserve N%: that share of the disk; 0 = bytes */
     char mock_option[32];  /* first mock option given, to refuse it with --target */
     int64_t compare_id;    /* 0 = lone run */
     pb_rate_step rate_steps[PB_MAX_PHASES];

@@ -119,6 +119,135 @@ static void numbers_fractions_and_sizes(void **state)
     assert_int_equal(pb_parse_double("inf", "--rate", 0, 1e9, &d, &err), PB_EPARSE);
 }
 
+static void sizes_take_binary_units_and_fractions(void **state)
+{
+    static const struct {
+        const char *text;
+        uint64_t bytes;
+    } ok[] = {
+        {"0", 0},
+        {"512", 512},
+        {"512B", 512},
+        {"4k", 4096},
+        {"4K", 4096},
+        {"4KiB", 4096},
+        {"512MiB", 512ULL << 20},
+        {"1.5G", 3ULL << 29},
+        {"100G", 100ULL << 30},
+        {"100GiB", 100ULL << 30},
+        {"2T", 2ULL << 40},
+        {"2t", 2ULL << 40},
+        {"1P", 1ULL << 50},
+        {"0.5k", 512},
+        {"1.0009765625k", 1025},
+        {"18446744073709551615", UINT64_MAX},
+        {"16383P", 16383ULL << 50},
+        {"15E", 15ULL << 60},
+    };
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        uint64_t u = 1;
+        pb_err err;
+        if (pb_parse_size(ok[i].text, "--size", &u, &err) != 0 || u != ok[i].bytes)
+            fail_msg("\"%s\": %llu (%s), expected %llu", ok[i].text, (unsigned long long)u, err.msg,
+                     (unsigned long long)ok[i].bytes);
+    }
+    static const struct {
+        const char *text;
+        int code;
+        const char *says;
+    } bad[] = {
+        {"", PB_EPARSE, "--size: expected a size in bytes such as 512, 4k, 1.5G or 100GiB"},
+        {"lots", PB_EPARSE, "(k, M, G, T, P, E: powers of 1024), got \"lots\""},
+        {"4kb", PB_EPARSE, "got \"4kb\""},
+        {"5GB", PB_EPARSE, "got \"5GB\""},
+        {"5Gi", PB_EPARSE, "got \"5Gi\""},
+        {"5b", PB_EPARSE, "got \"5b\""},
+        {"5BB", PB_EPARSE, "got \"5BB\""},
+        {"16E", PB_ERANGE, "is too large"},
+        {"-1", PB_EPARSE, "got \"-1\""},
+        {".5G", PB_EPARSE, "got \".5G\""},
+        {"1e3", PB_EPARSE, "got \"1e3\""},
+        {" 5G", PB_EPARSE, "got \" 5G\""},
+        {"0.5", PB_EPARSE,
+         "--size: expected a whole number of bytes, or a unit after the fraction"},
+        {"5%", PB_EPARSE, "not a percentage, got \"5%\""},
+        {"16384P", PB_ERANGE, "--size: size \"16384P\" is too large"},
+        {"18446744073709551616", PB_ERANGE, "is too large"},
+        {"16384.0P", PB_ERANGE, "is too large"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        uint64_t u = 7;
+        pb_err err = {0};
+        int rc = pb_parse_size(bad[i].text, "--size", &u, &err);
+        if (rc != bad[i].code || strstr(err.msg, bad[i].says) == NULL || u != 7)
+            fail_msg("\"%s\": rc %d, \"%s\"", bad[i].text, rc, err.msg);
+    }
+}
+
+static void a_size_or_a_share_of_the_disk(void **state)
+{
+    uint64_t u;
+    double share;
+    pb_err err;
+    assert_int_equal(pb_parse_size_or_percent("5%", "--disk-reserve", &u, &share, &err), 0);
+    assert_true(share == 0.05 && u == 0);
+    assert_int_equal(pb_parse_size_or_percent("0.5%", "--disk-reserve", &u, &share, &err), 0);
+    assert_true(share == 0.005);
+    assert_int_equal(pb_parse_size_or_percent("100GiB", "--disk-reserve", &u, &share, &err), 0);
+    assert_true(share == 0 && u == 100ULL << 30);
+    static const struct {
+        const char *text;
+        int code;
+        const char *says;
+    } bad[] = {
+        {"0%", PB_ERANGE,
+         "--disk-reserve: expected a percentage above 0% and below 100%, got \"0%\""},
+        {"100%", PB_ERANGE, "below 100%"},
+        {"-5%", PB_EPARSE, "or a percentage such as 5%, got \"-5%\""},
+        {"5G%", PB_EPARSE, "got \"5G%\""},
+        {"%", PB_EPARSE, "got \"%\""},
+        {"5 %", PB_EPARSE, "got \"5 %\""},
+        {"5GB", PB_EPARSE, "got \"5GB\""},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int rc = pb_parse_size_or_percent(bad[i].text, "--disk-reserve", &u, &share, &err);
+        if (rc != bad[i].code || strstr(err.msg, bad[i].says) == NULL)
+            fail_msg("\"%s\": rc %d, \"%s\"", bad[i].text, rc, err.msg);
+    }
+}
+
+/* Sizes are shown in the powers of 1024 they are read in: 100G is "100 GiB",
+ * not "107 GB". */
+static void sizes_are_shown_in_binary_units(void **state)
+{
+    static const struct {
+        uint64_t bytes;
+        const char *text;
+    } cases[] = {
+        {0, "0 B"},
+        {1023, "1023 B"},
+        {1024, "1 KiB"},
+        {1536, "1.50 KiB"},
+        {100ULL << 30, "100 GiB"},
+        {3ULL << 29, "1.50 GiB"},
+        {(100ULL << 30) + 1, "100 GiB"},
+        {812ULL * 1000 * 1000, "774 MiB"},
+        {2ULL << 40, "2 TiB"},
+        {UINT64_MAX, "16.0 EiB"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char buf[32];
+        assert_string_equal(pb_format_size(cases[i].bytes, buf, sizeof(buf)), cases[i].text);
+    }
+    /* what it shows of an exact size reads back to it */
+    char buf[32];
+    uint64_t u;
+    pb_format_size(100ULL << 30, buf, sizeof(buf));
+    *strchr(buf, ' ') = '\0';
+    assert_int_equal(pb_parse_size(strcat(buf, "G"), "--size", &u, NULL), 0);
+    assert_int_equal(u, 100ULL << 30);
+}
+
 static void exact_durations_read_back_the_same(void **state)
 {
     static const struct {
@@ -175,6 +304,9 @@ int main(void)
         cmocka_unit_test(compound_durations_add_their_parts),
         cmocka_unit_test(rates_take_a_thousands_suffix),
         cmocka_unit_test(numbers_fractions_and_sizes),
+        cmocka_unit_test(sizes_take_binary_units_and_fractions),
+        cmocka_unit_test(a_size_or_a_share_of_the_disk),
+        cmocka_unit_test(sizes_are_shown_in_binary_units),
         cmocka_unit_test(exact_durations_read_back_the_same),
         cmocka_unit_test(reals_are_the_shortest_text_that_reads_back),
         cmocka_unit_test(errors_have_text),

@@ -1,6 +1,7 @@
 /* The numbers users type (common/units.h): every input goes through each
- * parser — durations, sizes, whole numbers, reals, rates and fractions — and
- * what one accepts must be in its range and read back the same. */
+ * parser — durations, sizes (or shares of a disk), whole numbers, reals, rates
+ * and fractions — and what one accepts must be in its range and read back the
+ * same. */
 #include <inttypes.h>
 #include <math.h>
 
@@ -70,6 +71,39 @@ static void size(const char *s)
     snprintf(buf, sizeof(buf), "%" PRIu64, v);
     uint64_t again;
     FUZZ_CHECK(pb_parse_size(buf, "--body-size", &again, NULL) == 0 && again == v);
+    /* shown in the units it is read in: "N XiB" read back as "NXiB" is the
+     * size to the 3 digits shown (exactly when it is a whole number of X) */
+    pb_format_size(v, buf, sizeof(buf));
+    FUZZ_CHECK(strlen(buf) < sizeof(buf) - 1);
+    char *space = strchr(buf, ' ');
+    FUZZ_CHECK(space != NULL);
+    memmove(space, space + 1, strlen(space));
+    if (pb_parse_size(buf, "--body-size", &again, NULL) != 0) {
+        /* only a size within the rounding of the largest ("16.0 EiB") */
+        FUZZ_CHECK(v > UINT64_MAX - UINT64_MAX / 200);
+        return;
+    }
+    uint64_t off = again > v ? again - v : v - again;
+    FUZZ_CHECK(off <= v / 200 + 1);
+    unsigned unit_bits = v == 0 ? 0 : 10 * ((63 - (unsigned)__builtin_clzll(v)) / 10);
+    if ((v & ((1ULL << unit_bits) - 1)) == 0)
+        FUZZ_CHECK(again == v);
+}
+
+static void size_or_percent(const char *s)
+{
+    pb_err err = {0};
+    uint64_t v, plain;
+    double share;
+    int rc = pb_parse_size_or_percent(s, "--disk-reserve", &v, &share, &err);
+    if (rc != 0) {
+        FUZZ_CHECK_ERR(rc, err);
+        return;
+    }
+    if (share != 0)
+        FUZZ_CHECK(share > 0 && share < 1 && v == 0);
+    else
+        FUZZ_CHECK(pb_parse_size(s, "--disk-reserve", &plain, NULL) == 0 && plain == v);
 }
 
 static void whole(const char *s)
@@ -114,6 +148,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
     duration(s);
     rate(s);
     size(s);
+    size_or_percent(s);
     whole(s);
     real(s);
     free(s);

@@ -241,8 +241,9 @@ static long long counter(const char *out, const char *name)
 
 #define DB_REQUESTS 300
 #define DB_SEED "5"
-static const char *const db_opts[] = {"errors", "503:0.2", "faults", "reset:0.05,malformed:0.05",
-                                      "latency", "uniform:100us,1ms", NULL};
+static const char *const db_opts[] = {
+    "errors",  "503:0.2",           "faults", "reset:0.05,malformed:0.05",
+    "latency", "uniform:100us,1ms", NULL};
 
 /* `patternbench report DB -o DIR/page` exits 0. */
 static void report_ok(const char *db, const char *dir)
@@ -385,15 +386,17 @@ static void mock_db_stores_as_run_is_told(void **state)
 {
     static const struct {
         const char *mode;
-        int rows; /* request rows stored of 100 */
-    } cases[] = {{"seconds", 0}, {"sample:4", 25}};
+        int rows;            /* request rows stored of 100 */
+        const char *reserve; /* a size or a share of the disk, as run takes it */
+    } cases[] = {{"seconds", 0, "1M"}, {"sample:4", 25, "0.01%"}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char dir[64], path[128], url[96];
         scratch_db_create(dir, sizeof(dir), path, sizeof(path), "mockdb");
         pb_child c;
         pb_child_spawn(&c,
                        (const char *const[]){"mock", "--db", path, "--record", cases[i].mode,
-                                             "--keep-requests", "7d", "--disk-reserve", "1M", NULL},
+                                             "--keep-requests", "7d", "--disk-reserve",
+                                             cases[i].reserve, NULL},
                        NULL);
         snprintf(url, sizeof(url), "http://127.0.0.1:%u/x", listening_port(&c));
         for (uint64_t k = 0; k < 100; k++)
@@ -432,6 +435,14 @@ static void mock_db_bad_input_names_it(void **state)
                                   NULL, WITHIN_MS),
                      2);
     assert_non_null(strstr(c.err, "--keep-requests: expected a duration from 1s to 7d"));
+    pb_child_cleanup(&c);
+    assert_int_equal(
+        pb_child_run(&c,
+                     (const char *const[]){"mock", "--db", "x.db", "--disk-reserve", "5GB", NULL},
+                     NULL, WITHIN_MS),
+        2);
+    assert_non_null(strstr(c.err, "patternbench mock: --disk-reserve: expected a size such as 512, "
+                                  "4k, 1.5G, 100GiB or a percentage such as 5%, got \"5GB\""));
     pb_child_cleanup(&c);
     assert_int_equal(pb_child_run(&c, (const char *const[]){"mock", "--record", "sample:0", NULL},
                                   NULL, WITHIN_MS),

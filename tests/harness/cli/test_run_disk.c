@@ -3,8 +3,9 @@
  * database exists; a closed loop is judged after its first seconds; a run
  * whose disk fills up under it stops storing request rows, says so, and still
  * completes with every second in its rollup; --keep-requests keeps the file
- * bounded whatever the run's length. Bad --record, --disk-reserve and
- * --keep-requests values are refused. */
+ * bounded whatever the run's length; the reserve is a size or a share of the
+ * disk, shown as given. Bad --record, --disk-reserve and --keep-requests
+ * values are refused. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -82,13 +83,49 @@ static void planned_run_that_does_not_fit_is_refused_before_it_starts(void **sta
     assert_int_equal(pb_child_run(&ch, args, NULL, PB_TEST_TIMEOUT_MS), 2);
     const char *err = ch.err;
     assert_non_null(strstr(err, d->db));
-    assert_non_null(strstr(err, "would add about 2.4"));
+    assert_non_null(strstr(err, "would add about 2.29 GiB"));
     assert_non_null(strstr(err, "--record sample:N"));
     assert_non_null(strstr(err, "--disk-reserve"));
     pb_child_cleanup(&ch);
     /* nothing started: not even the database file */
     struct stat sb;
     assert_int_equal(stat(d->db, &sb), -1);
+}
+
+/* The reserve as a user gives it, a share of the disk or a size in powers of
+ * 1024, and shown back in those units: 100G is "100 GiB", not "107 GB". */
+static void the_reserve_is_a_size_or_a_share_of_the_disk_shown_as_given(void **state)
+{
+    struct disk *d = *state;
+    if (!disk_mount(d, 16))
+        skip();
+    /* 20,000 requests/s for 15 s: about 10 MB against the 8 MiB left by half the disk */
+    static const struct {
+        const char *reserve, *says;
+    } refused[] = {
+        {"50%", "of which 8 MiB must stay free (--disk-reserve 50%)"},
+        {"100G", "of which 100 GiB must stay free (--disk-reserve)"},
+        {"1.5GiB", "of which 1.50 GiB must stay free (--disk-reserve)"},
+    };
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        const char *args[] = {"run", "--rate",  "20000",          "--duration",       "15s", "--db",
+                              d->db, "--quiet", "--disk-reserve", refused[i].reserve, NULL};
+        pb_child ch;
+        int rc = pb_child_run(&ch, args, NULL, PB_TEST_TIMEOUT_MS);
+        if (rc != 2 || strstr(ch.err, refused[i].says) == NULL ||
+            strstr(ch.err, " MiB free") == NULL)
+            fail_msg("--disk-reserve %s: exit %d, stderr: %s", refused[i].reserve, rc, ch.err);
+        pb_child_cleanup(&ch);
+    }
+    /* 10 % of the disk leaves room for a short run, which completes */
+    const char *args[] = {"run",     "--rate",         "200", "--duration", "1s", "--db", d->db,
+                          "--quiet", "--disk-reserve", "10%", NULL};
+    pb_child ch;
+    int rc = pb_child_run(&ch, args, NULL, PB_TEST_TIMEOUT_MS);
+    if (rc != 0)
+        fail_msg("--disk-reserve 10%%: exit %d, stderr: %s", rc, ch.err);
+    pb_child_cleanup(&ch);
+    assert_int_equal(test_db_int(d->db, "SELECT COUNT(*) FROM runs WHERE status = 'completed'"), 1);
 }
 
 static void closed_loop_is_judged_after_its_first_seconds(void **state)
@@ -302,7 +339,14 @@ static void bad_record_and_reserve_values_are_refused(void **state)
         {"--record", "sample:0", "--record sample:N"},
         {"--record", "most", "expected all, sample:N"},
         {"--disk-reserve", "0", "--disk-reserve"},
-        {"--disk-reserve", "lots", "--disk-reserve"},
+        {"--disk-reserve", "lots",
+         "--disk-reserve: expected a size such as 512, 4k, 1.5G, 100GiB "
+         "or a percentage such as 5%, got \"lots\""},
+        {"--disk-reserve", "5GB", "got \"5GB\""},
+        {"--disk-reserve", "0%", "--disk-reserve: expected a percentage above 0% and below 100%"},
+        {"--disk-reserve", "100%", "below 100%, got \"100%\""},
+        {"--disk-reserve", "0.5", "--disk-reserve: expected a whole number of bytes"},
+        {"--disk-reserve", "17E", "--disk-reserve: size \"17E\" is too large"},
         {"--keep-requests", "500ms", "--keep-requests: expected a duration from 1s"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -378,6 +422,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(planned_run_that_does_not_fit_is_refused_before_it_starts,
+                                        disk_setup, disk_teardown),
+        cmocka_unit_test_setup_teardown(the_reserve_is_a_size_or_a_share_of_the_disk_shown_as_given,
                                         disk_setup, disk_teardown),
         cmocka_unit_test_setup_teardown(closed_loop_is_judged_after_its_first_seconds, disk_setup,
                                         disk_teardown),
