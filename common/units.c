@@ -345,6 +345,16 @@ const char *pb_format_real(double v, char *buf, size_t len)
     return pb_format_real_from(v, 6, buf, len);
 }
 
+const char *pb_format_rate(double v, char *buf, size_t len)
+{
+    for (int decimals = 0; decimals <= 17; decimals++) {
+        snprintf(buf, len, "%.*f", decimals, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    return buf;
+}
+
 const char *pb_format_real_from(double v, int min_digits, char *buf, size_t len)
 {
     for (int prec = min_digits; prec <= 17; prec++) {

@@ -58,6 +58,10 @@ const char *pb_format_duration_exact(pb_usec d, char *buf, size_t len);
  * double: "1.5", "0.1". */
 const char *pb_format_real(double v, char *buf, size_t len);
 
+/* A rate as pb_parse_rate reads it back to the same double: fixed notation
+ * with the fewest decimals that do ("503211440", "0.5"), never an exponent. */
+const char *pb_format_rate(double v, char *buf, size_t len);
+
 /* As pb_format_real, trying min_digits (1 to 17) significant digits first: %g
  * writes fixed notation below 10^min_digits. */
 const char *pb_format_real_from(double v, int min_digits, char *buf, size_t len);

@@ -321,7 +321,7 @@ static void format_rate_limit(const pb_mock_settings *s, char *buf, size_t len)
         snprintf(buf, len, "none");
         return;
     }
-    pb_format_real(s->rate_limit, buf, len);
+    pb_format_rate(s->rate_limit, buf, len);
     if (s->rate_burst != pb_mock_default_burst(s->rate_limit)) {
         char tmp[64];
         size_t off = strlen(buf);

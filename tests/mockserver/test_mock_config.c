@@ -275,6 +275,29 @@ static void json_reads_back_exactly(void **state)
     pb_mock_config_destroy(b);
 }
 
+/* Rates of a million and more were written as "5.0321144e+08", which the rate
+ * parser refuses: a saved configuration did not load (fuzz_mock_option). */
+static void large_and_small_rate_limits_read_back(void **state)
+{
+    (void)state;
+    static const char *const rates[] = {"503211440", "1234567.125", "1000000000", "0.001"};
+    for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+        pb_mock_config *a = fresh(), *b = fresh();
+        pb_err err = {0};
+        set_ok(a, "rate-limit", rates[i]);
+        char *ja = pb_mock_config_to_json(a);
+        if (pb_mock_config_load_json(b, ja, "round trip", &err) != 0)
+            fail_msg("rate-limit %s: %s\n%s", rates[i], err.msg, ja);
+        char *jb = pb_mock_config_to_json(b);
+        assert_string_equal(ja, jb);
+        assert_non_null(strstr(ja, rates[i]));
+        free(ja);
+        free(jb);
+        pb_mock_config_destroy(a);
+        pb_mock_config_destroy(b);
+    }
+}
+
 static void bad_profiles_name_the_place(void **state)
 {
     const struct {
@@ -509,6 +532,7 @@ int main(void)
         cmocka_unit_test(unknown_names_are_left_to_the_caller),
         cmocka_unit_test(phases_inherit_the_base_settings),
         cmocka_unit_test(json_reads_back_exactly),
+        cmocka_unit_test(large_and_small_rate_limits_read_back),
         cmocka_unit_test(bad_profiles_name_the_place),
         cmocka_unit_test(profile_files_load_and_replace),
         cmocka_unit_test(clone_is_independent),
