@@ -93,6 +93,10 @@ struct ctx {
     pb_err *err;
     double xscale; /* seconds per x-axis unit */
     const char *xunit;
+    /* a long run alone: the x axis shows UTC wall-clock time from x0, the
+     * run's start in seconds since the epoch */
+    bool wall;
+    double x0;
     const pb_report_run *shade; /* the run whose phases shade time charts */
     struct run_facts *facts;
     char subject[QUOTED_CAP]; /* quoted: the compare's title or the run's label */
@@ -259,21 +263,26 @@ static void plot_run_curve(struct ctx *c, FILE *f, bool *first, size_t i, const 
     quote(r->label, LABEL_CHARS, name);
     plot_item(f, first);
     fprintf(f,
-            "'run%" PRId64 ".dat' using ($1/xs):%s with lines linecolor rgb '%s' linewidth %g "
+            "'run%" PRId64 ".dat' using (tx($1)):%s with lines linecolor rgb '%s' linewidth %g "
             "dashtype %d notitle",
             r->data_id, col, color, width, dash);
     plot_item(f, first);
     fprintf(f,
-            "'run%" PRId64 ".dat' every %zu::%zu using ($1/xs):%s with points linecolor rgb "
+            "'run%" PRId64 ".dat' every %zu::%zu using (tx($1)):%s with points linecolor rgb "
             "'%s' pointtype %d pointsize 0.9 notitle",
             r->data_id, every, offset, col, color, point);
     /* hover: a label per row whose text the SVG shows under the mouse */
     plot_item(f, first);
+    char when[64];
+    if (c->wall)
+        snprintf(when, sizeof(when), "strftime('%%H:%%M:%%S UTC', tx($1))");
+    else
+        snprintf(when, sizeof(when), "sprintf('t = %%.1f %s', $1/xs)", c->xunit);
     fprintf(f,
-            "'run%" PRId64 ".dat' every %zu using ($1/xs):%s:(sprintf('%%s\\nt = %%.1f %s\\n"
-            "%%.4g %s', %s, $1/xs, %s)) with labels hypertext point pointtype 7 pointsize "
+            "'run%" PRId64 ".dat' every %zu using (tx($1)):%s:(sprintf('%%s\\n%%s\\n"
+            "%%.4g %s', %s, %s, %s)) with labels hypertext point pointtype 7 pointsize "
             "hover_ps linecolor rgb '%s' notitle",
-            r->data_id, hover, col, c->xunit, unit, name, val, color);
+            r->data_id, hover, col, unit, name, when, val, color);
     if (title != NULL) {
         plot_item(f, first);
         fprintf(f,
@@ -469,6 +478,8 @@ static void gp_begin(struct ctx *c, FILE *f, const char *name, int w, int h, con
             "#   gnuplot %s.gp\n"
             "# from this folder.\n"
             "xs = %g\n"
+            "x0 = %.16g\n"
+            "tx(s) = x0 + s/xs\n"
             "do for [out in '%s.png %s.svg'] {\n"
             "reset\n"
             "if (out[strlen(out)-2:] eq 'png') {\n"
@@ -488,7 +499,7 @@ static void gp_begin(struct ctx *c, FILE *f, const char *name, int w, int h, con
             "set grid xtics ytics linecolor rgb '#e2e2e2' linewidth 1 dashtype 1\n"
             "set key outside right top vertical Left reverse samplen 2.5 spacing 1.15\n"
             "set offsets 0, 0, graph 0.06, 0\n",
-            what, name, name, name, c->xscale, name, name, w, h, w, h);
+            what, name, name, name, c->xscale, c->x0, name, name, w, h, w, h);
 }
 
 static void gp_end(FILE *f)
@@ -504,11 +515,20 @@ static void gp_time_axis(struct ctx *c, FILE *f, bool label)
     for (size_t i = 0; i < c->d->n_runs; i++)
         end = fmax(end, run_end_s(&c->d->runs[i]));
     end /= c->xscale;
-    fprintf(f, "set xrange [0:%g]\n", end > 0 ? end : 1.0);
-    if (label)
-        fprintf(f, "set xlabel 'time since run start (%s)'\n", c->xunit);
-    else
+    fprintf(f, "set xrange [x0:x0+%g]\n", end > 0 ? end : 1.0);
+    if (c->wall) {
+        /* more than a day: the date too */
+        fprintf(f, "set xdata time\nset timefmt '%%s'\nset format x \"%s\"\n",
+                end > 86400 ? "%d %b\\n%H:%M" : "%H:%M");
+    }
+    if (!label) {
         fprintf(f, "unset xlabel\n");
+    } else if (c->wall) {
+        fprintf(f, "set xlabel 'wall-clock time, UTC (the run started ' . "
+                   "strftime('%%Y-%%m-%%d %%H:%%M:%%S', x0) . ')'\n");
+    } else {
+        fprintf(f, "set xlabel 'time since run start (%s)'\n", c->xunit);
+    }
 }
 
 /* Shade and name the mock's phases, its fault schedule (every phase after the
@@ -524,13 +544,13 @@ static void gp_phases(struct ctx *c, FILE *f, bool labels)
             continue;
         double x0 = p->start_s / c->xscale, x1 = p->end_s / c->xscale;
         fprintf(f,
-                "set object %d rectangle from first %g, graph 0 to first %g, graph 1 behind "
+                "set object %d rectangle from first x0+%g, graph 0 to first x0+%g, graph 1 behind "
                 "fillcolor rgb '%s' fillstyle solid 0.55 noborder\n",
                 100 + k, x0, x1, k % 2 == 0 ? "#f2dfc4" : "#d9e3f0");
         if (labels) {
             char q[QUOTED_CAP];
             fprintf(f,
-                    "set label %d %s at first %g, graph 1 center offset 0,0.75 front "
+                    "set label %d %s at first x0+%g, graph 1 center offset 0,0.75 front "
                     "textcolor rgb '#5a4632' font ',9'\n",
                     100 + k, quote(p->name, 24, q), (x0 + x1) / 2);
         }
@@ -637,14 +657,14 @@ static int chart_throughput(struct ctx *c)
         plot_run_curve(c, f, &first, 0, num_col, 2.5, "ok/s", "'succeeded (goodput)'");
         plot_item(f, &first);
         fprintf(f,
-                "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '#777777' "
+                "'run%" PRId64 ".dat' using (tx($1)):%d with lines linecolor rgb '#777777' "
                 "linewidth 1.2 dashtype 2 title 'attempts sent'",
                 r->data_id, COL_SENT_RPS);
         if (fx->outcome[PB_OUTCOME_REJECTED_BY_BREAKER] ||
             fx->outcome[PB_OUTCOME_DROPPED_BY_BACKPRESSURE]) {
             plot_item(f, &first);
             fprintf(f,
-                    "'run%" PRId64 ".dat' using ($1/xs):($%d+$%d) with lines linecolor rgb "
+                    "'run%" PRId64 ".dat' using (tx($1)):($%d+$%d) with lines linecolor rgb "
                     "'#CC79A7' linewidth 1.2 dashtype 3 title 'rejected or dropped'",
                     r->data_id, COL_REJECTED_RPS, COL_DROPS_RPS);
         }
@@ -697,7 +717,7 @@ static void error_panel(struct ctx *c, FILE *f, size_t ri, bool labels)
         snprintf(upper, sizeof(upper), "%s+$%d", lower, COL_OK_RPS + o);
         plot_item(f, &first);
         fprintf(f,
-                "'run%" PRId64 ".dat' using ($1/xs):(%s):(%s) with filledcurves fillcolor "
+                "'run%" PRId64 ".dat' using (tx($1)):(%s):(%s) with filledcurves fillcolor "
                 "rgb '%s' fillstyle solid 0.85 noborder title '%s'",
                 r->data_id, lower, upper, outcome_colors[o], outcome_titles[o]);
         assert(strlen(upper) < sizeof(lower));
@@ -706,7 +726,7 @@ static void error_panel(struct ctx *c, FILE *f, size_t ri, bool labels)
     if (!any) {
         plot_item(f, &first);
         fprintf(f,
-                "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '#009E73' "
+                "'run%" PRId64 ".dat' using (tx($1)):%d with lines linecolor rgb '#009E73' "
                 "linewidth 2 title 'failed'",
                 r->data_id, COL_FAILED_PCT);
     }
@@ -793,7 +813,7 @@ static int chart_latency(struct ctx *c)
             plot_run_curve(c, f, &first, i, col, 2.0, "ms (p99)", legend_title(c, i, value_p99, q));
             plot_item(f, &first);
             fprintf(f,
-                    "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '%s' "
+                    "'run%" PRId64 ".dat' using (tx($1)):%d with lines linecolor rgb '%s' "
                     "linewidth 0.8 dashtype %d notitle",
                     r->data_id, COL_P50, run_color(i), run_dashes[i % N_RUN_DASHES]);
             continue;
@@ -810,7 +830,7 @@ static int chart_latency(struct ctx *c)
         for (size_t k = 0; k < sizeof(lines) / sizeof(lines[0]); k++) {
             plot_item(f, &first);
             fprintf(f,
-                    "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '%s' %s "
+                    "'run%" PRId64 ".dat' using (tx($1)):%d with lines linecolor rgb '%s' %s "
                     "title '%s'",
                     r->data_id, lines[k].col, lines[k].color, lines[k].style, lines[k].title);
         }
@@ -1242,12 +1262,12 @@ static const char *gauge_plot(const struct run_facts *fx, int col, bool dashed, 
 {
     const char *line = dashed ? "with lines linewidth 1.2 dashtype 2" : "with lines linewidth 2";
     if (gauge_dots(fx))
-        snprintf(buf, cap, "every 2::1 using ($1/xs):%d with points pointtype 7 pointsize 0.7",
+        snprintf(buf, cap, "every 2::1 using (tx($1)):%d with points pointtype 7 pointsize 0.7",
                  col);
     else if (fx->stairs)
-        snprintf(buf, cap, "every 2::1 using ($1/xs):%d %s", col, line);
+        snprintf(buf, cap, "every 2::1 using (tx($1)):%d %s", col, line);
     else
-        snprintf(buf, cap, "using (($1+$2/2)/xs):%d %s", col, line);
+        snprintf(buf, cap, "using (tx($1+$2/2)):%d %s", col, line);
     return buf;
 }
 
@@ -1276,12 +1296,12 @@ static void internals_limit(struct ctx *c, FILE *f)
         plot_item(f, &first);
         if (fx->limit_events)
             fprintf(f,
-                    "'limit%" PRId64 ".dat' using ($1/xs):2 with steps linecolor rgb '%s' "
+                    "'limit%" PRId64 ".dat' using (tx($1)):2 with steps linecolor rgb '%s' "
                     "linewidth 2 dashtype %d title %s",
                     r->data_id, color, dash, label);
         else
             fprintf(f,
-                    "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '%s' "
+                    "'run%" PRId64 ".dat' using (tx($1)):%d with lines linecolor rgb '%s' "
                     "linewidth 2 dashtype %d title %s",
                     r->data_id, COL_LIMIT, color, dash, label);
         if (fx->rows > 0) {
@@ -1316,12 +1336,12 @@ static void internals_breaker(struct ctx *c, FILE *f)
         plot_item(f, &first);
         if (fx->breaker_events)
             fprintf(f,
-                    "'breaker%" PRId64 ".dat' using ($1/xs):($2+%g) with steps linecolor "
+                    "'breaker%" PRId64 ".dat' using (tx($1)):($2+%g) with steps linecolor "
                     "rgb '%s' linewidth 2 title %s",
                     r->data_id, off, color, label);
         else
             fprintf(f,
-                    "'run%" PRId64 ".dat' using ($1/xs):($%d+%g) with steps linecolor "
+                    "'run%" PRId64 ".dat' using (tx($1)):($%d+%g) with steps linecolor "
                     "rgb '%s' linewidth 2 title %s",
                     r->data_id, COL_BREAKER, off, color, label);
     }
@@ -1358,7 +1378,7 @@ static void internals_queue(struct ctx *c, FILE *f)
             continue;
         plot_item(f, &first);
         fprintf(f,
-                "'run%" PRId64 ".dat' using ($1/xs):%d axes x1y2 with lines linecolor rgb "
+                "'run%" PRId64 ".dat' using (tx($1)):%d axes x1y2 with lines linecolor rgb "
                 "'%s' linewidth 1.2 dashtype 2 %s",
                 r->data_id, COL_DROPS_RPS, c->d->is_compare ? color : "#D55E00",
                 c->d->is_compare ? "notitle" : "title 'drops/s (right)'");
@@ -1378,7 +1398,7 @@ static void internals_retries(struct ctx *c, FILE *f)
             continue;
         plot_item(f, &first);
         fprintf(f,
-                "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '%s' "
+                "'run%" PRId64 ".dat' using (tx($1)):%d with lines linecolor rgb '%s' "
                 "linewidth 2 title %s",
                 r->data_id, COL_RETRIES_RPS, c->d->is_compare ? run_color(i) : "#CC79A7",
                 c->d->is_compare ? quote(r->label, LABEL_CHARS, q) : "'retries/s'");
@@ -1461,8 +1481,15 @@ int pb_charts_write(const pb_report_data *d, const char *dir, pb_charts *out, pb
         free(firsts);
         return pb_err_set(err, PB_ENOMEM, "report: out of memory");
     }
-    /* seconds for short runs, minutes up to half a day, hours beyond */
-    if (d->span_s <= 900) {
+    /* a run alone of more than an hour is read against wall-clock logs; runs
+     * side by side keep each its own start. Else seconds for short runs,
+     * minutes up to half a day, hours beyond */
+    if (d->n_runs == 1 && d->runs[0].started_at > 0 && d->span_s > 3600) {
+        c.wall = true;
+        c.x0 = (double)d->runs[0].started_at / 1e6;
+        c.xscale = 1.0;
+        c.xunit = "UTC";
+    } else if (d->span_s <= 900) {
         c.xscale = 1.0;
         c.xunit = "s";
     } else if (d->span_s <= 12 * 3600) {

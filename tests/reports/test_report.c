@@ -220,7 +220,7 @@ static void compare_report_writes_every_file(void **state)
     /* the phases are shaded and labelled on the time charts */
     char *gp = read_in(out, "throughput.gp");
     assert_non_null(strstr(gp, "'latency x6'"));
-    assert_non_null(strstr(gp, "set object 100 rectangle from first 10,"));
+    assert_non_null(strstr(gp, "set object 100 rectangle from first x0+10,"));
     free(gp);
     /* the plotted series say what their header says: the adaptive run's errors sit in
      * the error phase, its median latency is the fixture's 20 ms outside the spike */
@@ -702,6 +702,8 @@ static void report_of_a_killed_run(void **state)
     test_rmtree(dir);
 }
 
+/* A run alone of more than an hour is drawn against UTC wall-clock time from
+ * its stored start (2024-05-01 10:00:00Z in the fixture), and says so. */
 static void long_run_is_downsampled(void **state)
 {
     char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
@@ -727,12 +729,52 @@ static void long_run_is_downsampled(void **state)
     free(dat);
     /* 21,600 seconds plotted as 15 s buckets: 1,440 points plus the header */
     assert_true(rows >= 1400 && rows <= 2002);
-    char *gp = read_in(out, "throughput.gp");
-    assert_non_null(strstr(gp, "time since run start (min)"));
-    free(gp);
+    static const char *const timed[] = {"throughput.gp", "errors.gp", "latency.gp",
+                                        "internals.gp"};
+    for (size_t i = 0; i < sizeof(timed) / sizeof(timed[0]); i++) {
+        char *gp = read_in(out, timed[i]);
+        if (strstr(gp, "x0 = 1714557600\n") == NULL || strstr(gp, "set xdata time\n") == NULL ||
+            strstr(gp, "set timefmt '%s'\n") == NULL ||
+            strstr(gp, "set format x \"%H:%M\"\n") == NULL ||
+            strstr(gp, "set xlabel 'wall-clock time, UTC (the run started ' . "
+                       "strftime('%Y-%m-%d %H:%M:%S', x0) . ')'") == NULL ||
+            strstr(gp, "time since run start") != NULL)
+            fail_msg("%s does not draw wall-clock time: %s", timed[i], gp);
+        free(gp);
+    }
+    /* gnuplot drew it so: hours of the day under the axis, and the start */
+    char *svg = read_in(out, "throughput.svg");
+    if (strstr(svg, ">11:00<") == NULL || strstr(svg, ">15:00<") == NULL ||
+        strstr(svg, "(the run started 2024-05-01 10:00:00)") == NULL)
+        fail_msg("throughput.svg has no wall-clock axis");
+    free(svg);
+    fx_assert_png(out, "throughput.png");
     json_t *sum = load_json(out, "summary.json");
     assert_int_equal(json_integer_value(json_object_get(sum, "seconds_per_point")), 15);
     json_decref(sum);
+    test_rmtree(dir);
+}
+
+/* An hour or less keeps the time since the run's start. */
+static void an_hour_keeps_the_time_since_the_start(void **state)
+{
+    char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
+    fx_workspace(dir, db_path, out);
+    sqlite3 *db = fx_create(db_path);
+    fx_run_spec spec = {.label = "an hour", .pattern = "queue", .status = "completed",
+                        .seconds = 3600, .rate = 1, .summary = true, .no_hist = true, .seed = 2};
+    int64_t run = fx_run(db, &spec, NULL, NULL);
+    fx_close(db);
+    pb_report_options opt = {.db_path = db_path, .pick = PB_REPORT_RUN, .id = run,
+                             .out_dir = out};
+    pb_report_result res;
+    pb_err err = {0};
+    if (pb_report_write(&opt, &res, &err) != 0)
+        fail_msg("report failed: %s", err.msg);
+    char *gp = read_in(out, "throughput.gp");
+    assert_non_null(strstr(gp, "time since run start (min)"));
+    assert_null(strstr(gp, "xdata time"));
+    free(gp);
     test_rmtree(dir);
 }
 
@@ -893,7 +935,7 @@ static void compare_page_shows_goodput_phases_and_verdicts_once(void **state)
     char *gp = read_in(out, "throughput.gp");
     char *dat = read_in(out, "run1.dat");
     char plotted[64];
-    snprintf(plotted, sizeof(plotted), "using ($1/xs):%d with lines", column_of(dat, "ok/s"));
+    snprintf(plotted, sizeof(plotted), "using (tx($1)):%d with lines", column_of(dat, "ok/s"));
     assert_non_null(strstr(gp, plotted));
     assert_non_null(strstr(gp, "key title 'goodput'"));
     assert_true(json_is_number(json_object_get(json_array_get(json_object_get(sum, "runs"), 0),
@@ -1113,6 +1155,7 @@ int main(void)
         cmocka_unit_test(older_file_counts_lost_results_from_its_events),
         cmocka_unit_test(compare_chart_draws_what_reached_the_caller),
         cmocka_unit_test(long_run_is_downsampled),
+        cmocka_unit_test(an_hour_keeps_the_time_since_the_start),
         cmocka_unit_test(bad_inputs_get_clear_errors),
         cmocka_unit_test(compare_page_shows_goodput_phases_and_verdicts_once),
         cmocka_unit_test(coinciding_curves_are_named_in_the_legend),
