@@ -671,7 +671,7 @@ static int chart_throughput(struct ctx *c)
         if (fx->target) {
             plot_item(f, &first);
             fprintf(f,
-                    "'run%" PRId64 ".dat' using ($1/xs):%d with lines linecolor rgb '#E69F00' "
+                    "'run%" PRId64 ".dat' using (tx($1)):%d with lines linecolor rgb '#E69F00' "
                     "linewidth 2.5 dashtype (7,5) title 'target (--stages)'",
                     r->data_id, COL_TARGET);
         }
