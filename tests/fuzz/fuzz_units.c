@@ -50,7 +50,7 @@ static void rate(const char *s)
     FUZZ_CHECK(isfinite(v) && v >= 0 && v <= 1e12);
     /* its written form reads back to the same rate */
     char text[64];
-    double back;
+    double back = 0;
     pb_format_rate(v, text, sizeof(text));
     if (pb_parse_rate(text, "--rate", 0, 1e12, &back, &err) != 0 || back != v)
         fprintf(stderr, "\"%s\" writes as \"%s\", which reads as %.17g\n", s, text, back);
