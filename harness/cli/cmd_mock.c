@@ -1,4 +1,5 @@
 /* patternbench mock: the mock server in the foreground, until SIGINT/SIGTERM. */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,7 +11,9 @@
 #include "disk_guard.h"
 #include "latency_dist.h"
 #include "mock.h"
+#include "metrics_server.h"
 #include "mock_stats.h"
+#include "monotime.h"
 #include "recorder.h"
 #include "run_config.h"
 #include "server_recording.h"
@@ -72,6 +75,9 @@ static const char usage_text[] =
     "  --disk-reserve SIZE    with --db: free space kept; below it only the rollup\n"
     "                         goes on; a size (512M, 100GiB: powers of 1024) or a\n"
     "                         share of the disk (5%) (the larger of 1G and 5 % of it)\n"
+    "  --metrics [ADDR:]PORT  serve a live page of the server at / of this port (its\n"
+    "                         requests/s by outcome, in flight, queued, phase), and\n"
+    "                         its counters at /metrics (127.0.0.1 when only a port)\n"
     "  --help                 this text\n"
     "\n"
     "Admin API on the same port: GET/PUT /__admin/profile, POST /__admin/phase/restart,\n"
@@ -86,7 +92,6 @@ typedef struct option_arg {
     const char *name; /* without the dashes; points into argv or `names` */
     const char *value;
 } option_arg;
-
 
 static void usage(FILE *out)
 {
@@ -152,24 +157,36 @@ static int parse_args(int argc, char **argv, option_arg *opts, char names[][32])
 }
 
 /* The options that are the command's own, not the server's. */
-typedef struct recording_options {
+typedef struct own_options {
     const char *db;    /* --db, NULL = record nothing */
     const char *label; /* --label */
     /* --record, --keep-requests and --disk-reserve, read by run's own parser
      * into these fields of a run configuration (nothing else of it is used) */
     pb_run_config store;
     const char *store_option; /* the first of them given, to refuse it without --db */
-} recording_options;
+    bool metrics;             /* --metrics: serve the live page at metrics_addr */
+    pb_metrics_addr metrics_addr;
+} own_options;
 
-/* Take --db, --label and how much is stored; 0, or nonzero after printing a
- * usage error. */
-static int own_option(const option_arg *o, recording_options *ro, bool *taken)
+/* Take --db, --label, how much is stored and --metrics; 0, or nonzero after
+ * printing a usage error. */
+static int own_option(const option_arg *o, own_options *ro, bool *taken)
 {
     bool store = strcmp(o->name, "record") == 0 || strcmp(o->name, "keep-requests") == 0 ||
                  strcmp(o->name, "disk-reserve") == 0;
-    *taken = strcmp(o->name, "db") == 0 || strcmp(o->name, "label") == 0 || store;
+    *taken = strcmp(o->name, "db") == 0 || strcmp(o->name, "label") == 0 ||
+             strcmp(o->name, "metrics") == 0 || store;
     if (!*taken)
         return 0;
+    if (strcmp(o->name, "metrics") == 0) {
+        pb_err err = {0};
+        if (o->value == NULL)
+            return pb_usage_error("mock", "--metrics: expected [ADDR:]PORT");
+        if (pb_metrics_parse_addr(o->value, &ro->metrics_addr, &err) != 0)
+            return pb_usage_error("mock", "%s", err.msg);
+        ro->metrics = true;
+        return 0;
+    }
     if (store) {
         pb_err err = {0};
         if (o->value == NULL)
@@ -225,6 +242,50 @@ static int apply(pb_mock_config *cfg, const option_arg *o)
     return rc;
 }
 
+/* Wait for SIGINT or SIGTERM; with a live page, publish the server's
+ * counters into it once a second meanwhile (a second from `started` on).
+ * 0 once a signal came, -1 if waiting failed. */
+static int wait_for_stop(const sigset_t *stop, pb_mock *m, pb_metrics *metrics, pb_usec started)
+{
+    if (metrics == NULL) {
+        int sig;
+        return sigwait(stop, &sig) == 0 ? 0 : -1;
+    }
+    pb_mock_stats *stats = malloc(sizeof(*stats));
+    if (stats == NULL)
+        return -1;
+    /* the page shows the server from its start, before a second has gone by */
+    pb_mock_get_stats(m, stats);
+    pb_metrics_publish_mock(metrics, pb_mock_url(m), stats, 0);
+    int rc = -1;
+    for (uint64_t second = 1;; second++) {
+        /* the next second on the server's clock, however late the last one was */
+        pb_usec next = started + second * PB_USEC_PER_SEC;
+        if (next <= pb_monotime_now()) {
+            second = (pb_monotime_now() - started) / PB_USEC_PER_SEC + 1;
+            next = started + second * PB_USEC_PER_SEC;
+        }
+        int sig;
+        do {
+            pb_usec now = pb_monotime_now();
+            pb_usec left = next > now ? next - now : 0;
+            struct timespec ts = {.tv_sec = (time_t)(left / PB_USEC_PER_SEC),
+                                  .tv_nsec = (long)(left % PB_USEC_PER_SEC) * 1000};
+            sig = sigtimedwait(stop, NULL, &ts);
+        } while (sig < 0 && errno == EINTR);
+        if (sig >= 0) {
+            rc = 0;
+            break;
+        }
+        if (errno != EAGAIN)
+            break;
+        pb_mock_get_stats(m, stats);
+        pb_metrics_publish_mock(metrics, pb_mock_url(m), stats, pb_monotime_now() - started);
+    }
+    free(stats);
+    return rc;
+}
+
 int pb_cmd_mock(int argc, char **argv)
 {
     option_arg opts[MAX_OPTIONS];
@@ -233,6 +294,7 @@ int pb_cmd_mock(int argc, char **argv)
     pb_mock *m = NULL;
     pb_recorder *rec = NULL;
     pb_server_recording *recording = NULL;
+    pb_metrics *metrics = NULL;
     pb_err err = {0};
     sigset_t stop_signals;
     int status = 2;
@@ -256,7 +318,7 @@ int pb_cmd_mock(int argc, char **argv)
         goto cleanup;
     }
     /* the profile first, so that the other options refine it whatever their order */
-    recording_options ro = {.store = {.keep_every = 1}};
+    own_options ro = {.store = {.keep_every = 1}};
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < n; i++) {
             bool own;
@@ -291,6 +353,14 @@ int pb_cmd_mock(int argc, char **argv)
         goto cleanup;
     }
     raise_fd_limit();
+    /* bound before the server starts: a port in use is a usage error, as
+     * with run --metrics */
+    if (ro.metrics && pb_metrics_start(&ro.metrics_addr, &metrics, &err) != 0) {
+        fprintf(stderr, "patternbench mock: %s\n", err.msg);
+        fprintf(stderr, "patternbench mock: nothing was started; choose another port for "
+                        "--metrics (0 picks a free one)\n");
+        goto cleanup;
+    }
     if (ro.db != NULL && open_db(ro.db, &ro.store, &rec) != 0) {
         status = 1; /* as `run` with a database it cannot open */
         goto cleanup;
@@ -324,9 +394,14 @@ int pb_cmd_mock(int argc, char **argv)
             "mock: try curl -i %s/ ; admin: %s/__admin/stats, %s/__admin/profile, metrics: "
             "%s/metrics ; Ctrl-C stops\n",
             pb_mock_url(m), pb_mock_url(m), pb_mock_url(m), pb_mock_url(m));
-    int sig;
-    if (sigwait(&stop_signals, &sig) != 0) {
-        fprintf(stderr, "patternbench mock: sigwait failed\n");
+    if (metrics != NULL) {
+        /* pb_metrics_url names /metrics: the page is its "/" */
+        const char *url = pb_metrics_url(metrics);
+        fprintf(stderr, "mock: live page at %.*s (the counters at /metrics)\n",
+                (int)(strlen(url) - strlen("metrics")), url);
+    }
+    if (wait_for_stop(&stop_signals, m, metrics, pb_monotime_now()) != 0) {
+        fprintf(stderr, "patternbench mock: waiting for SIGINT/SIGTERM failed\n");
         status = 1;
     } else {
         status = 0;
@@ -358,6 +433,7 @@ cleanup:
         fprintf(stderr, "patternbench mock: %s\n", err.msg);
         status = 1;
     }
+    pb_metrics_stop(metrics);
     pb_mock_config_destroy(cfg);
     return status;
 }

@@ -66,6 +66,7 @@ static void usage_errors_exit_2_naming_the_option(void **state)
         {{"mock", "--profile=/nonexistent.json", NULL}, "--profile: cannot open"},
         {{"mock", "--listen", "0.0.0.0:0", NULL}, "reachable from other machines"},
         {{"mock", "--idle-timeout", "1500ms", NULL}, "--idle-timeout: expected whole seconds"},
+        {{"mock", "--metrics", "nope", NULL}, "--metrics: expected [ADDR:]PORT"},
         {{"mock", "--admin", "maybe", NULL}, "--admin: expected on, off or open"},
         {{"mock", "--admin-token-file", "/nonexistent", NULL}, "--admin-token-file: cannot open"},
     };

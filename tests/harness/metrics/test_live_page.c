@@ -3,7 +3,8 @@
  * keeps the server up, the request count the page displays equals the
  * requests counter that /metrics serves at that moment and the run's rows in
  * the database; a page opened seconds into a run shows the run from its
- * first second, every second of it. The page loads nothing from elsewhere.
+ * first second, every second of it; `mock --metrics` serves the same page,
+ * showing what the server counted. The page loads nothing from elsewhere.
  * Skipped when chromium is not installed ($PB_CHROMIUM names another). */
 #include <setjmp.h>
 #include <signal.h>
@@ -31,14 +32,14 @@ static const char *chromium(void)
     return p != NULL ? p : "/usr/bin/chromium";
 }
 
-/* Sum of every sample of a family (its lines `name{...} value`). */
+/* Sum of every sample of a family (its lines `name{...} value` or `name value`). */
 static double family_sum(const char *page, const char *name)
 {
     double sum = 0;
     size_t n = strlen(name);
     for (const char *p = page; p != NULL && *p != '\0';) {
         const char *end = strchr(p, '\n');
-        if (strncmp(p, name, n) == 0 && p[n] == '{') {
+        if (strncmp(p, name, n) == 0 && (p[n] == '{' || p[n] == ' ')) {
             const char *v = end != NULL ? end : p + strlen(p);
             while (v > p && v[-1] != ' ')
                 v--;
@@ -73,16 +74,19 @@ static bool have_chromium(void)
     return false;
 }
 
-/* The page's URL from the line a --metrics server prints on stderr,
- * "... at http://127.0.0.1:PORT/metrics": its "/". */
+/* The page's URL from the line a --metrics server prints on stderr: the URL
+ * after `intro`, "http://127.0.0.1:PORT/metrics" (run) or ".../" (mock), as
+ * its "/". */
 static void page_url(const pb_child *c, const char *intro, char *url, size_t cap)
 {
     const char *at = strstr(c->err, intro);
     assert_non_null(at);
     const char *start = at + strlen(intro);
-    const char *end = strstr(start, "metrics\n");
-    assert_non_null(end);
-    snprintf(url, cap, "%.*s", (int)(end - start), start);
+    size_t n = strcspn(start, " \n");
+    if (n >= strlen("metrics") && strncmp(start + n - strlen("metrics"), "metrics", 7) == 0)
+        n -= strlen("metrics");
+    assert_true(n > 0 && start[n - 1] == '/');
+    snprintf(url, cap, "%.*s", (int)n, start);
 }
 
 /* The DOM of url as headless Chromium renders it after the page's script has
@@ -250,11 +254,85 @@ static void a_page_opened_late_shows_the_run_from_its_start(void **state)
     remove_dir(dir);
 }
 
+/* The URL after `intro` up to the line's end, in a child's stdout. */
+static void line_url(const char *text, const char *intro, char *url, size_t cap)
+{
+    const char *at = strstr(text, intro);
+    assert_non_null(at);
+    at += strlen(intro);
+    snprintf(url, cap, "%.*s", (int)strcspn(at, "\n"), at);
+}
+
+/* `mock --metrics` serves the same page, drawn from the server's own counts:
+ * after a run against it, the page shows every request the server counted,
+ * requests/s by outcome (the injected 503s as "error") from its first second. */
+static void the_mock_page_shows_what_the_server_counted(void **state)
+{
+    (void)state;
+    if (!have_chromium())
+        skip();
+    char dir[] = "/tmp/pb-test-live-mock.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    const char *margs[] = {"mock", "--metrics", "127.0.0.1:0", "--errors", "503:0.2", NULL};
+    pb_child mock;
+    pb_child_spawn(&mock, margs, NULL);
+    pb_child_await(&mock, PB_CHILD_ERR, "(the counters at /metrics)\n", 1, 30000);
+    pb_child_await(&mock, PB_CHILD_OUT, "\n", 1, 30000);
+    char target[160], url[160], metrics_url[192];
+    line_url(mock.out, "listening on ", target, sizeof(target));
+    page_url(&mock, "live page at ", url, sizeof(url));
+    snprintf(metrics_url, sizeof(metrics_url), "%smetrics", url);
+
+    const char *rargs[] = {"run",    "--target", target,        "--duration", "3s",
+                           "--rate", "100",      "--no-record", "--json",     NULL};
+    pb_child run;
+    assert_int_equal(pb_child_run(&run, rargs, NULL, PB_TEST_TIMEOUT_MS), 0);
+    const char *req = strstr(run.out, "\"requests\":");
+    assert_non_null(req);
+    double sent = strtod(req + strlen("\"requests\":"), NULL);
+    pb_child_cleanup(&run);
+    assert_true(sent > 0);
+
+    /* the page's figures are the server's, published once a second: wait
+     * until the metrics port has published them all */
+    double counted = 0;
+    for (int i = 0; i < TRIES && counted < sent; i++) {
+        char *body = NULL;
+        assert_int_equal(scrape_get(metrics_url, &body), 200);
+        counted = family_sum(body, "pb_mock_requests_total");
+        free(body);
+        if (counted < sent)
+            pb_child_pump(&mock, TRY_EVERY_MS);
+    }
+    assert_true(counted == sent);
+
+    char *dom = rendered(dir, url, "2500");
+    char shown[64], status[256], range[128];
+    element_text(dom, "requests", shown, sizeof(shown));
+    element_text(dom, "status", status, sizeof(status));
+    element_text(dom, "shown", range, sizeof(range));
+    bool legend = strstr(dom, "</i>ok</span>") != NULL && strstr(dom, "</i>error</span>") != NULL;
+    free(dom);
+    kill(mock.pid, SIGTERM);
+    pb_child_finish(&mock, PB_TEST_TIMEOUT_MS);
+    assert_int_equal(pb_child_exit_code(&mock), 0);
+    pb_child_cleanup(&mock);
+    printf(
+        "mock's live page: displayed %s requests, the run sent %.0f, counted %.0f; shown %s (%s)\n",
+        shown, sent, counted, range, status);
+    assert_true(strtod(shown, NULL) == counted);
+    assert_non_null(strstr(status, "serving for"));
+    assert_true(strtod(range, NULL) == 0);
+    assert_true(legend);
+    remove_dir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_page_shows_the_rows_of_a_finished_run),
         cmocka_unit_test(a_page_opened_late_shows_the_run_from_its_start),
+        cmocka_unit_test(the_mock_page_shows_what_the_server_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
