@@ -288,6 +288,109 @@ static void the_live_feed_is_the_last_run(void **state)
 }
 
 /* promtool check metrics: the format and Prometheus's naming conventions. */
+/* The value of the series named `name` in a /page.json point (its charts say
+ * where it is); asserts the series is there. */
+static json_t *series_value(json_t *feed, json_t *point, const char *name)
+{
+    size_t c, k;
+    json_t *chart, *series;
+    json_array_foreach(json_object_get(feed, "charts"), c, chart)
+        json_array_foreach(json_object_get(chart, "series"), k,
+                           series) if (strcmp(json_string_value(json_array_get(series, 1)), name) ==
+                                       0) return json_array_get(point,
+                                                                3 + (size_t)json_integer_value(
+                                                                        json_array_get(series, 0)));
+    fail_msg("no series %s in the feed", name);
+    return NULL;
+}
+
+/* A figure's text in the feed's head. */
+static const char *figure(json_t *feed, const char *id)
+{
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(feed, "figures"), i,
+                       f) if (strcmp(json_string_value(json_array_get(f, 0)), id) ==
+                              0) return json_string_value(json_array_get(f, 2));
+    fail_msg("no figure %s in the feed", id);
+    return NULL;
+}
+
+/* /page.json: a second between two snapshots is one point whose rates,
+ * unserved share, CPU and latency quantiles (interpolated in the histogram's
+ * buckets) are the second's, shaded in a mock phase; the head's figures are
+ * the run's and that second's; the whole run only when asked. */
+static void the_page_feed_draws_the_second_between_snapshots(void **state)
+{
+    (void)state;
+    struct fake f;
+    fake_init(&f, "feed");
+    pb_metrics_run *was = calloc(1, sizeof(*was)), *now = calloc(1, sizeof(*now));
+    assert_non_null(was);
+    assert_non_null(now);
+    add(&f, 90, 2000, 200, PB_OUTCOME_OK);
+    add(&f, 10, 300000, 503, PB_OUTCOME_HTTP_ERROR);
+    f.view.elapsed = PB_USEC_PER_SEC;
+    pb_metrics_run_from_view(&f.view, now);
+    pb_live_point p;
+    pb_live_run_point(was, 1.0, now, 1.5, &p);
+    char *head = pb_live_run_head(now, &p);
+    assert_non_null(head);
+    size_t len = 0;
+    char *text = pb_live_feed(&pb_live_run_source, head, &p, 1, NULL, 0, 1, &len);
+    assert_non_null(text);
+    assert_int_equal(strlen(text), len);
+    json_error_t jerr;
+    json_t *j = json_loads(text, 0, &jerr);
+    if (j == NULL)
+        fail_msg("/page.json is not JSON (%s): %s", jerr.text, text);
+    assert_null(json_object_get(j, "whole"));
+    assert_string_equal(json_string_value(json_object_get(j, "key")), "run 7");
+    json_t *point = json_array_get(json_object_get(j, "recent"), 0);
+    assert_int_equal(json_array_size(json_object_get(j, "recent")), 1);
+    assert_true(json_real_value(json_array_get(point, 0)) == 1.0);     /* ends at 1 s */
+    assert_true(json_real_value(json_array_get(point, 1)) == 1.0);     /* lasts 1 s */
+    assert_int_equal(json_integer_value(json_array_get(point, 2)), 1); /* phase 1: shaded */
+    assert_true(json_number_value(series_value(j, point, "attempts/s")) == 100);
+    assert_true(json_number_value(series_value(j, point, "goodput/s")) == 90);
+    assert_true(json_number_value(series_value(j, point, "http error")) == 10);
+    assert_true(json_is_null(series_value(j, point, "ok")));
+    assert_true(json_number_value(series_value(j, point, "CPU %")) == 50);
+    /* p50: rank 50 of the 90 answers in (1 ms, 2.5 ms]; p99: rank 99, the 9th
+     * of the 10 in (250 ms, 500 ms] */
+    double p50 = json_number_value(series_value(j, point, "p50"));
+    double p99 = json_number_value(series_value(j, point, "p99"));
+    assert_true(p50 > 1.833 && p50 < 1.834);
+    assert_true(p99 > 474.99 && p99 < 475.01);
+    assert_string_equal(figure(j, "requests"), "100");
+    assert_string_equal(figure(j, "goodput"), "90.0");
+    assert_string_equal(figure(j, "unserved"), "10.0 %");
+    assert_string_equal(figure(j, "cpu"), "50 %");
+    json_decref(j);
+    free(text);
+
+    text = pb_live_feed(&pb_live_run_source, head, NULL, 0, &p, 1, 2, &len);
+    j = json_loads(text, 0, &jerr);
+    assert_non_null(j);
+    assert_int_equal(json_array_size(json_object_get(j, "whole")), 1);
+    assert_int_equal(json_integer_value(json_object_get(j, "stride")), 2);
+    json_decref(j);
+    free(text);
+    free(head);
+
+    head = pb_live_run_head(NULL, NULL);
+    text = pb_live_feed(&pb_live_run_source, head, NULL, 0, NULL, 0, 1, &len);
+    j = json_loads(text, 0, &jerr);
+    assert_non_null(j);
+    assert_true(json_is_null(json_object_get(j, "key")));
+    json_decref(j);
+    free(text);
+    free(head);
+    free(was);
+    free(now);
+    pb_tally_cleanup(&f.tally);
+}
+
 static void promtool_accepts_the_page(void **state)
 {
     if (access(scrape_promtool(), X_OK) != 0) {
@@ -317,6 +420,7 @@ int main(void)
         cmocka_unit_test(an_empty_page_has_the_process),
         cmocka_unit_test(promtool_accepts_the_page),
         cmocka_unit_test(the_live_feed_is_the_last_run),
+        cmocka_unit_test(the_page_feed_draws_the_second_between_snapshots),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
