@@ -15,11 +15,6 @@
 #include "rollup.h"
 #include "schema.h"
 
-/* The store keeps at most PB_ROLLUP_SLOTS seconds open: a row that ended this
- * far before the last stored second was counted already, and rows are stored
- * in the order requests ended, give or take the hand-over between client
- * threads, so the backward scan of a tail can stop there. */
-#define OPEN_SECONDS PB_ROLLUP_SLOTS
 /* Tail seconds counted at most; a run killed later than this past its last
  * stored second is not a case the store produces (it writes a second every
  * second). */
@@ -416,66 +411,6 @@ static int last_stored_second(pb_reader *rd, int64_t run_id, int64_t *last, pb_e
     return rc;
 }
 
-/* Feed the tail's request rows (newest first, as far back as a row can
- * still be uncounted) and `lost` events into the rollup. */
-static int count_tail(pb_reader *rd, pb_rollup *ru, int64_t run_id, int64_t last,
-                      uint64_t *tail_rows, pb_err *err)
-{
-    sqlite3_stmt *st;
-    int rc = prepare(rd,
-                     "SELECT t_us, wait_us, total_us, code, bytes FROM requests WHERE run_id = ?1"
-                     " ORDER BY rowid DESC",
-                     &st, err);
-    if (rc != 0)
-        return rc;
-    sqlite3_bind_int64(st, 1, run_id);
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        pb_request_row row = {.run_id = run_id,
-                              .t_us = (uint64_t)sqlite3_column_int64(st, 0),
-                              .wait_us = (uint64_t)sqlite3_column_int64(st, 1),
-                              .total_us = (uint64_t)sqlite3_column_int64(st, 2),
-                              .bytes = (uint32_t)sqlite3_column_int64(st, 4)};
-        pb_request_code_unpack(sqlite3_column_int64(st, 3), &row);
-        int64_t sec = (int64_t)pb_rollup_row_second(&row);
-        if (sec + OPEN_SECONDS < last)
-            break;
-        if (sec <= last)
-            continue;
-        if ((rc = pb_rollup_add(ru, &row)) != 0)
-            break;
-        (*tail_rows)++;
-    }
-    if (rc == 0 && s != SQLITE_ROW && s != SQLITE_DONE)
-        rc = db_error(rd, err, "reading the request rows");
-    sqlite3_finalize(st);
-    if (rc != 0)
-        return rc;
-    /* the results a propagating gather never handed over in those seconds */
-    rc = prepare(rd,
-                 "SELECT t_us, to_val, value FROM events WHERE run_id = ?1 AND kind = ?2 AND"
-                 " t_us >= ?3 ORDER BY t_us",
-                 &st, err);
-    if (rc != 0)
-        return rc;
-    sqlite3_bind_int64(st, 1, run_id);
-    sqlite3_bind_text(st, 2, pb_event_kind_name(PB_EVENT_LOST), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, (last + 1) * (int64_t)PB_USEC_PER_SEC);
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t lost = sqlite3_column_int64(st, 1);
-        double cascaded = sqlite3_column_double(st, 2);
-        rc = pb_rollup_lost(ru, (uint64_t)sqlite3_column_int64(st, 0),
-                            lost > 0 ? (uint64_t)lost : 0,
-                            cascaded > 0 ? (uint64_t)(cascaded + 0.5) : 0);
-        if (rc != 0)
-            break;
-    }
-    if (rc == 0 && s != SQLITE_DONE)
-        rc = db_error(rd, err, "reading the events");
-    sqlite3_finalize(st);
-    return rc;
-}
-
 int pb_reader_complete_tail(pb_reader *rd, int64_t run_id, uint64_t *tail_rows, pb_err *err)
 {
     *tail_rows = 0;
@@ -499,7 +434,7 @@ int pb_reader_complete_tail(pb_reader *rd, int64_t run_id, uint64_t *tail_rows, 
     pb_rollup *ru = NULL;
     if (pb_rollup_create(run_id, tail_emit, &build, &ru) != 0)
         return pb_err_set(err, PB_ENOMEM, "%s: out of memory", rd->path);
-    rc = count_tail(rd, ru, run_id, last, tail_rows, err);
+    rc = pb_schema_count_tail(rd->db, rd->path, ru, run_id, last, tail_rows, err);
     if (rc == 0)
         rc = pb_rollup_flush(ru);
     pb_rollup_destroy(ru);
@@ -675,4 +610,57 @@ int pb_reader_table_bytes(pb_reader *rd, const char *table, uint64_t *bytes, pb_
         rc = db_error(rd, err, "measuring a table");
     sqlite3_finalize(st);
     return rc;
+}
+
+/* One integer of a query about run_id (?1) and, when not NULL, an event kind
+ * (?2) into *out (if_null when NULL or no row). */
+static int query_i64(pb_reader *rd, const char *sql, int64_t run_id, const char *kind,
+                     int64_t if_null, int64_t *out, pb_err *err)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(rd, sql, &st, err);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, run_id);
+    if (kind != NULL)
+        sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW)
+        *out = column_i64(st, 0, if_null);
+    else if (s == SQLITE_DONE)
+        *out = if_null;
+    else
+        rc = db_error(rd, err, "reading the run's records");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int pb_reader_resume_point(pb_reader *rd, int64_t run_id, pb_store_resume *out, pb_err *err)
+{
+    *out = (pb_store_resume){0};
+    uint64_t tail_rows, rows, span;
+    int rc = pb_reader_complete_tail(rd, run_id, &tail_rows, err);
+    if (rc == 0)
+        rc = pb_reader_span(rd, run_id, &rows, &span, err);
+    int64_t last_event = -1, last_task = -1, gap = 0;
+    if (rc == 0)
+        rc = query_i64(rd, "SELECT max(t_us) FROM events WHERE run_id = ?1", run_id, NULL, -1,
+                       &last_event, err);
+    if (rc == 0 && rd->version >= 3)
+        rc = query_i64(rd, "SELECT max(seq) FROM requests WHERE run_id = ?1", run_id, NULL, -1,
+                       &last_task, err);
+    if (rc == 0)
+        rc = query_i64(rd,
+                       "SELECT CAST(total(value) AS INTEGER) FROM events WHERE run_id = ?1 AND"
+                       " kind = ?2",
+                       run_id, pb_event_kind_name(PB_EVENT_RESUME), 0, &gap, err);
+    if (rc != 0)
+        return rc;
+    out->span_s = span;
+    if (last_event >= 0 && (uint64_t)last_event / PB_USEC_PER_SEC + 1 > out->span_s)
+        out->span_s = (uint64_t)last_event / PB_USEC_PER_SEC + 1;
+    out->has_task = last_task >= 0;
+    out->last_task = last_task >= 0 ? (uint64_t)last_task : 0;
+    out->gap_s = gap > 0 ? (uint64_t)gap : 0;
+    return 0;
 }

@@ -120,6 +120,19 @@ typedef int (*pb_reader_request_fn)(void *data, const pb_request_row *row);
 int pb_reader_requests(pb_reader *rd, const pb_store_run *run, pb_reader_request_fn fn,
                        void *data, pb_err *err) PB_MUST_CHECK;
 
+/* Where a run whose process died stands, for run --resume to go on from. */
+typedef struct pb_store_resume {
+    uint64_t span_s;    /* the last second holding anything of the run (a second of the rollup,
+                           the end of a request, an event) + 1; 0 for none */
+    bool has_task;      /* its request rows carry task numbers (requests.seq) */
+    uint64_t last_task; /* the highest of them */
+    uint64_t gap_s;     /* seconds earlier resumes left out: their `resume` events' values */
+} pb_store_resume;
+
+/* Where run_id stands (its tail counted as pb_reader_complete_tail does). */
+int pb_reader_resume_point(pb_reader *rd, int64_t run_id, pb_store_resume *out,
+                           pb_err *err) PB_MUST_CHECK;
+
 /* The bytes the table `table` takes in the file (SQLite's dbstat);
  * PB_ENOTSUP when this SQLite has no dbstat. */
 int pb_reader_table_bytes(pb_reader *rd, const char *table, uint64_t *bytes,

@@ -133,6 +133,12 @@ int pb_recorder_begin_run(pb_recorder *r, const pb_run_info *info, int64_t *run_
     return rc;
 }
 
+int pb_recorder_reopen_run(pb_recorder *r, int64_t run_id, const pb_run_info *info, pb_err *err)
+{
+    struct command c = {.kind = CMD_REOPEN_RUN, .id = run_id, .info = info};
+    return pb_writer_call(r, &c, err);
+}
+
 int pb_recorder_end_run(pb_recorder *r, int64_t run_id, const char *status, uint64_t duration_us,
                         const char *summary_json, pb_err *err)
 {

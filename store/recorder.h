@@ -31,6 +31,17 @@ int pb_recorder_open(const char *path, uint32_t ring_rows, pb_recorder **out,
 int pb_recorder_begin_run(pb_recorder *r, const pb_run_info *info, int64_t *run_id,
                           pb_err *err) PB_MUST_CHECK;
 
+/* Open run_id again for appending, as run --resume does for a run whose
+ * process died: its status goes back to 'running' (ended_at, duration,
+ * summary and row bounds NULL again), the seconds its process never wrote
+ * are written from its request rows and `lost` events (unmarked, as a reader
+ * counts them), and the request rows it stored stay its own. info gives how
+ * rows are kept (keep_every, rollup_only, keep_requests_us); the rest of it
+ * is not read. PB_ESTATE naming the file when the run is not 'running' or
+ * 'interrupted', PB_ENOENT when there is none. Synchronous. */
+int pb_recorder_reopen_run(pb_recorder *r, int64_t run_id, const pb_run_info *info,
+                           pb_err *err) PB_MUST_CHECK;
+
 /* Queue one request row (requests.seq is NULL unless row->has_seq). Never
  * drops: when the ring is full it waits for the writer, adds the wait to the
  * stall counters and queues a 'stall' event. The per-second rollup is built

@@ -32,6 +32,7 @@
 
 enum command_kind {
     CMD_BEGIN_RUN,
+    CMD_REOPEN_RUN,
     CMD_END_RUN,
     CMD_BEGIN_COMPARE,
     CMD_END_COMPARE,

@@ -523,3 +523,62 @@ void pb_schema_read_second(sqlite3_stmt *st, pb_second_row *row)
     v = (pb_second_blob){sqlite3_column_blob(st, c), (size_t)sqlite3_column_bytes(st, c)}
     PB_SECOND_COLUMNS(READ)
 }
+
+int pb_schema_count_tail(sqlite3 *db, const char *path, pb_rollup *ru, int64_t run_id, int64_t last,
+                         uint64_t *rows, pb_err *err)
+{
+    sqlite3_stmt *st;
+    int src = sqlite3_prepare_v2(db,
+                                 "SELECT t_us, wait_us, total_us, code, bytes FROM requests"
+                                 " WHERE run_id = ?1 ORDER BY rowid DESC",
+                                 -1, &st, NULL);
+    if (src != SQLITE_OK)
+        return pb_schema_error(db, path, err, src, "reading the request rows");
+    sqlite3_bind_int64(st, 1, run_id);
+    int rc = 0;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        pb_request_row row = {.run_id = run_id,
+                              .t_us = (uint64_t)sqlite3_column_int64(st, 0),
+                              .wait_us = (uint64_t)sqlite3_column_int64(st, 1),
+                              .total_us = (uint64_t)sqlite3_column_int64(st, 2),
+                              .bytes = (uint32_t)sqlite3_column_int64(st, 4)};
+        pb_request_code_unpack(sqlite3_column_int64(st, 3), &row);
+        int64_t sec = (int64_t)pb_rollup_row_second(&row);
+        /* rows are stored roughly as they ended: one this far back is counted */
+        if (sec + PB_ROLLUP_SLOTS < last)
+            break;
+        if (sec <= last)
+            continue;
+        if ((rc = pb_rollup_add(ru, &row)) != 0)
+            break;
+        (*rows)++;
+    }
+    if (rc == 0 && src != SQLITE_ROW && src != SQLITE_DONE)
+        rc = pb_schema_error(db, path, err, src, "reading the request rows");
+    sqlite3_finalize(st);
+    if (rc != 0)
+        return rc;
+    /* the results a propagating gather never handed over in those seconds */
+    src = sqlite3_prepare_v2(db,
+                             "SELECT t_us, to_val, value FROM events WHERE run_id = ?1 AND"
+                             " kind = ?2 AND t_us >= ?3 ORDER BY t_us",
+                             -1, &st, NULL);
+    if (src != SQLITE_OK)
+        return pb_schema_error(db, path, err, src, "reading the events");
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_text(st, 2, pb_event_kind_name(PB_EVENT_LOST), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (last + 1) * (int64_t)PB_USEC_PER_SEC);
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t lost = sqlite3_column_int64(st, 1);
+        double cascaded = sqlite3_column_double(st, 2);
+        rc =
+            pb_rollup_lost(ru, (uint64_t)sqlite3_column_int64(st, 0), lost > 0 ? (uint64_t)lost : 0,
+                           cascaded > 0 ? (uint64_t)(cascaded + 0.5) : 0);
+        if (rc != 0)
+            break;
+    }
+    if (rc == 0 && src != SQLITE_DONE)
+        rc = pb_schema_error(db, path, err, src, "reading the events");
+    sqlite3_finalize(st);
+    return rc;
+}

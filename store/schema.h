@@ -13,6 +13,7 @@
 
 #include "errors.h"
 #include "histogram.h"
+#include "rollup.h"
 #include "rows.h"
 #include "seconds.h"
 #include "vocabulary.h"
@@ -75,6 +76,14 @@ int pb_schema_prepare(sqlite3 *db, const char *path, sqlite3_stmt *st[ST_COUNT],
 /* Run SQL that returns at most one value into out as text ("" for no row;
  * out may be NULL); returns an SQLite result code. */
 int pb_schema_query_one(sqlite3 *db, const char *sql, char *out, size_t cap);
+
+/* Feed into ru what run_id's stored rollup has not counted yet: its request
+ * rows that ended after second `last` (-1: every row; read newest first, as
+ * far back as a row can still be uncounted) and its `lost` events from second
+ * last + 1 on. *rows counts the request rows fed. Returns 0, the rollup's
+ * error (its emit callback says why), or a database error naming path. */
+int pb_schema_count_tail(sqlite3 *db, const char *path, pb_rollup *ru, int64_t run_id, int64_t last,
+                         uint64_t *rows, pb_err *err) PB_MUST_CHECK;
 
 /* Bind one request row's columns to parameters first+1 .. first+PB_SCHEMA_ROW_PARAMS. */
 void pb_schema_bind_row(sqlite3_stmt *st, int first, const pb_request_row *row);

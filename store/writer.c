@@ -477,6 +477,28 @@ static void remove_run(pb_recorder *r, struct open_run *run)
     *run = r->runs[--r->n_runs];
 }
 
+/* Open run c->out_id in the writer, its rows kept as info says; the rollup
+ * is handed over (destroyed on failure). */
+static int open_run(pb_recorder *r, struct command *c, pb_rollup *rollup, struct open_run *out)
+{
+    const pb_run_info *info = c->info;
+    uint32_t keep = info->rollup_only ? 0 : info->keep_every == 0 ? 1 : info->keep_every;
+    struct open_run run = {.id = c->out_id, .rollup = rollup, .keep_every = keep};
+    if (info->keep_requests_us > 0) {
+        run.keep_sec = (info->keep_requests_us + PB_USEC_PER_SEC - 1) / PB_USEC_PER_SEC;
+        run.marks_cap = (size_t)run.keep_sec + 64;
+        run.marks = calloc(run.marks_cap, sizeof(*run.marks));
+        if (run.marks == NULL) {
+            pb_rollup_destroy(rollup);
+            return pb_err_set(&c->err, PB_ENOMEM,
+                              "%s: out of memory for --keep-requests of run %" PRId64, r->path,
+                              c->out_id);
+        }
+    }
+    *out = run;
+    return 0;
+}
+
 static int cmd_begin_run(pb_recorder *r, struct command *c)
 {
     const pb_run_info *info = c->info;
@@ -506,18 +528,135 @@ static int cmd_begin_run(pb_recorder *r, struct command *c)
     if (rc != 0)
         return pb_err_set(&c->err, rc, "%s: out of memory for the rollup of run %" PRId64, r->path,
                           c->out_id);
-    uint32_t keep = info->rollup_only ? 0 : info->keep_every == 0 ? 1 : info->keep_every;
-    struct open_run run = {.id = c->out_id, .rollup = rollup, .keep_every = keep};
-    if (info->keep_requests_us > 0) {
-        run.keep_sec = (info->keep_requests_us + PB_USEC_PER_SEC - 1) / PB_USEC_PER_SEC;
-        run.marks_cap = (size_t)run.keep_sec + 64;
-        run.marks = calloc(run.marks_cap, sizeof(*run.marks));
-        if (run.marks == NULL) {
-            pb_rollup_destroy(rollup);
-            return pb_err_set(&c->err, PB_ENOMEM,
-                              "%s: out of memory for --keep-requests of run %" PRId64, r->path,
-                              c->out_id);
-        }
+    struct open_run run;
+    if ((rc = open_run(r, c, rollup, &run)) != 0)
+        return rc;
+    r->runs[r->n_runs++] = run;
+    if (atomic_load(&r->disk_low))
+        go_rollup_only(r, &r->runs[r->n_runs - 1],
+                       atomic_load_explicit(&r->free_bytes, memory_order_relaxed));
+    return 0;
+}
+
+/* One integer of a query about run ?1 into *out (if_null for NULL). */
+static int query_run_i64(pb_recorder *r, const char *sql, int64_t run_id, int64_t if_null,
+                         int64_t *out)
+{
+    sqlite3_stmt *st;
+    int src = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL);
+    if (src != SQLITE_OK)
+        return src;
+    sqlite3_bind_int64(st, 1, run_id);
+    src = sqlite3_step(st);
+    *out = src == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL
+               ? sqlite3_column_int64(st, 0)
+               : if_null;
+    sqlite3_finalize(st);
+    return src == SQLITE_ROW || src == SQLITE_DONE ? SQLITE_OK : src;
+}
+
+/* --keep-requests of a reopened run: where each second of its stored rows
+ * begins, so that they are dropped as they age, and not all at once. */
+static int mark_stored_rows(pb_recorder *r, struct open_run *run, pb_err *err)
+{
+    sqlite3_stmt *st;
+    int src = sqlite3_prepare_v2(r->db,
+                                 "SELECT rowid, t_us + wait_us + total_us FROM requests WHERE"
+                                 " rowid >= ?1 AND run_id = ?2 ORDER BY rowid",
+                                 -1, &st, NULL);
+    if (src != SQLITE_OK)
+        return pb_schema_error(r->db, r->path, err, src, "reading the run's rows");
+    sqlite3_bind_int64(st, 1, run->kept_from);
+    sqlite3_bind_int64(st, 2, run->id);
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        uint64_t end = (uint64_t)sqlite3_column_int64(st, 1);
+        if (end > run->last_t_us)
+            run->last_t_us = end;
+        mark_rowid(run, end / PB_USEC_PER_SEC, sqlite3_column_int64(st, 0));
+    }
+    sqlite3_finalize(st);
+    return src == SQLITE_DONE ? 0
+                              : pb_schema_error(r->db, r->path, err, src, "reading the run's rows");
+}
+
+static int cmd_reopen_run(pb_recorder *r, struct command *c)
+{
+    if (r->n_runs == MAX_OPEN_RUNS)
+        return pb_err_set(&c->err, PB_ESTATE, "%s: %d runs are already open in this recorder",
+                          r->path, MAX_OPEN_RUNS);
+    if (find_run(r, c->id) != NULL)
+        return pb_err_set(&c->err, PB_ESTATE, "%s: run %" PRId64 " is open already", r->path,
+                          c->id);
+    int rc = commit(r);
+    if (rc != 0)
+        return pb_err_set(&c->err, rc, "%s", r->last_error_msg);
+    if ((rc = ensure_txn(r)) != 0)
+        return pb_err_set(&c->err, rc, "%s", r->last_error_msg);
+    /* in the writer's transaction: another process cannot resume it meanwhile */
+    sqlite3_stmt *st;
+    int src = sqlite3_prepare_v2(r->db,
+                                 "UPDATE runs SET status = 'running', ended_at = NULL,"
+                                 " duration_us = NULL, summary_json = NULL, first_request = NULL,"
+                                 " last_request = NULL WHERE id = ?1 AND status IN ('running',"
+                                 " 'interrupted')",
+                                 -1, &st, NULL);
+    if (src == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, c->id);
+        src = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(r->db);
+        sqlite3_finalize(st);
+    }
+    if (src != SQLITE_OK)
+        return pb_schema_error(r->db, r->path, &c->err, src, "reopening a run");
+    if (sqlite3_changes(r->db) == 0) {
+        (void)commit(r);
+        return pb_err_set(&c->err, PB_ESTATE,
+                          "%s: run %" PRId64 " is not one whose process died (status running"
+                          " or interrupted)",
+                          r->path, c->id);
+    }
+    c->out_id = c->id;
+    pb_rollup *rollup = NULL;
+    if ((rc = pb_rollup_create(c->id, emit_second, r, &rollup)) != 0)
+        return pb_err_set(&c->err, rc, "%s: out of memory for the rollup of run %" PRId64, r->path,
+                          c->id);
+    /* the seconds its process never wrote, from the rows it did: before this
+     * process's, which begin later */
+    int64_t last = -1, first_rowid = 0, last_rowid = 0;
+    uint64_t tail_rows = 0;
+    src = query_run_i64(r, "SELECT max(sec) FROM seconds WHERE run_id = ?1", c->id, -1, &last);
+    if (src != SQLITE_OK) {
+        pb_rollup_destroy(rollup);
+        return pb_schema_error(r->db, r->path, &c->err, src, "reading the run's seconds");
+    }
+    rc = pb_schema_count_tail(r->db, r->path, rollup, c->id, last, &tail_rows, &c->err);
+    if (rc == 0 && (rc = pb_rollup_flush(rollup)) != 0)
+        pb_err_set(&c->err, rc, "%s", r->last_error_msg);
+    if (rc == 0) {
+        src = query_run_i64(r, "SELECT min(rowid) FROM requests WHERE run_id = ?1", c->id, 0,
+                            &first_rowid);
+        if (src == SQLITE_OK)
+            src = query_run_i64(r, "SELECT max(rowid) FROM requests WHERE run_id = ?1", c->id, 0,
+                                &last_rowid);
+        if (src != SQLITE_OK)
+            rc = pb_schema_error(r->db, r->path, &c->err, src, "reading the run's rows");
+    }
+    if (rc == 0)
+        rc = commit(r);
+    if (rc != 0) {
+        pb_rollup_destroy(rollup);
+        if (c->err.msg[0] == '\0')
+            pb_err_set(&c->err, rc, "%s", r->last_error_msg);
+        return rc;
+    }
+    struct open_run run;
+    if ((rc = open_run(r, c, rollup, &run)) != 0)
+        return rc;
+    run.first_rowid = run.kept_from = first_rowid;
+    run.last_rowid = last_rowid;
+    if (run.keep_sec > 0 && first_rowid > 0 && (rc = mark_stored_rows(r, &run, &c->err)) != 0) {
+        pb_rollup_destroy(run.rollup);
+        free(run.marks);
+        return rc;
     }
     r->runs[r->n_runs++] = run;
     if (atomic_load(&r->disk_low))
@@ -617,6 +756,9 @@ static bool run_command(pb_recorder *r)
     switch (c->kind) {
     case CMD_BEGIN_RUN:
         c->rc = cmd_begin_run(r, c);
+        break;
+    case CMD_REOPEN_RUN:
+        c->rc = cmd_reopen_run(r, c);
         break;
     case CMD_END_RUN:
         c->rc = cmd_end_run(r, c);
