@@ -165,6 +165,11 @@ const char *pb_mock_url(const pb_mock *m);
 /* Restart the phase clock at 0 (same as POST /__admin/phase/restart). */
 void pb_mock_restart_phases(pb_mock *m);
 
+/* Restart the phase clock reading `at` now: the phases go on as if it had run
+ * since `at` ago (a resumed run's phases continue where they were). Each
+ * phase up to the one `at` falls in is announced to the phase hook at once. */
+void pb_mock_restart_phases_at(pb_mock *m, pb_usec at);
+
 /* Replace the running profile from a JSON text (same as PUT /__admin/profile):
  * validated first, the old profile stays on error. The phase clock restarts.
  * listen and threads cannot change on a running server (PB_EINVAL). */

@@ -165,6 +165,7 @@ struct pb_mock {
     pthread_cond_t wake;
     profile *prof;
     pb_usec phase_start;
+    pb_usec phase_skip;   /* the phase clock read this much at phase_start (a resumed run) */
     uint64_t phase_epoch; /* bumped by each restart of the phase clock */
     pb_timer_heap heap;
     pb_capacity cap;
@@ -421,7 +422,7 @@ static int phase_index(const profile *p, pb_usec elapsed)
 /* Under mu. */
 static pb_usec phase_elapsed(const pb_mock *m, pb_usec now)
 {
-    return now > m->phase_start ? now - m->phase_start : 0;
+    return (now > m->phase_start ? now - m->phase_start : 0) + m->phase_skip;
 }
 
 /* ---- timers and capacity (all under mu) -------------------------------- */
@@ -552,7 +553,8 @@ static void *timer_main(void *arg)
             fire(m, &e, now);
         pb_usec next = pb_timer_heap_next(&m->heap);
         if (idx + 1 < m->prof->n) {
-            pb_usec boundary = m->phase_start + m->prof->phase[idx + 1].at;
+            /* past phase_skip: idx + 1 has not begun */
+            pb_usec boundary = m->phase_start + (m->prof->phase[idx + 1].at - m->phase_skip);
             if (boundary < next)
                 next = boundary;
         }
@@ -1413,8 +1415,14 @@ const char *pb_mock_url(const pb_mock *m)
 
 void pb_mock_restart_phases(pb_mock *m)
 {
+    pb_mock_restart_phases_at(m, 0);
+}
+
+void pb_mock_restart_phases_at(pb_mock *m, pb_usec at)
+{
     pthread_mutex_lock(&m->mu);
     m->phase_start = pb_monotime_now();
+    m->phase_skip = at;
     m->phase_epoch++;
     pthread_cond_signal(&m->wake);
     pthread_mutex_unlock(&m->mu);
@@ -1451,6 +1459,7 @@ int pb_mock_set_profile(pb_mock *m, const char *json, const char *source, pb_err
     profile *old = m->prof;
     m->prof = p;
     m->phase_start = pb_monotime_now();
+    m->phase_skip = 0;
     m->phase_epoch++;
     pthread_cond_signal(&m->wake);
     pthread_mutex_unlock(&m->mu);
