@@ -113,16 +113,20 @@ int pb_breaker_state_from_name(const char *name, pb_breaker_state *out) PB_MUST_
     XX(PHASE, 6, "phase")   /* to = mock phase index, detail = its name */                         \
     XX(RESEND, 7, "resend") /* from = task libcurl re-sent, to = times re-sent */                  \
     XX(STALL, 8, "stall")   /* value = us the engine waited for the writer */                      \
-    XX(SIGNAL, 9, "signal") /* the run was interrupted: to = signal number */                     \
-    XX(DISK, 10, "disk")    /* free space fell below the reserve: value = free bytes */          \
+    XX(SIGNAL, 9, "signal") /* the run was interrupted: to = signal number */                      \
+    XX(DISK, 10, "disk")    /* free space fell below the reserve: value = free bytes */            \
     /* semaphore --on-error propagate, at the end of a batch in which a failure raised:            \
        from = the batch, to = its results the caller never got (batch size - 1),                   \
-       value = how many of those were successes (the cascade) */                                    \
+       value = how many of those were successes (the cascade) */                                   \
     XX(LOST, 11, "lost")                                                                           \
-    /* a live threshold failed and stopped the run: from = the threshold's index in the run's     \
-       list, value = its measured value (in its unit), detail = "EXPR: METRIC = VALUE over the    \
-       last N s" */                                                                               \
-    XX(ABORT, 12, "abort")
+    /* a live threshold failed and stopped the run: from = the threshold's index in the run's      \
+       list, value = its measured value (in its unit), detail = "EXPR: METRIC = VALUE over the     \
+       last N s" */                                                                                \
+    XX(ABORT, 12, "abort")                                                                         \
+    /* run --resume continued a run whose process died: from = the last second it recorded,        \
+       to = the first second of the resumed process, value = the seconds between them (the gap),   \
+       detail = where the schedule and the task numbers go on */                                   \
+    XX(RESUME, 13, "resume")
 
 /* A kind of event. */
 typedef enum pb_event_kind {

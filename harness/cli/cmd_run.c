@@ -14,6 +14,7 @@
 #include "progress.h"
 #include "recorder.h"
 #include "registry.h"
+#include "resume.h"
 #include "run_summary.h"
 #include "threshold.h"
 #include "units.h"
@@ -79,6 +80,10 @@ static void usage(FILE *out)
             "  --segment I/N        run segment I of N of this run (N processes, then\n"
             "                       'patternbench merge'); see docs/merge.md\n"
             "  --start-at TIME      start at this wall-clock time (Unix seconds or RFC 3339)\n"
+            "  --resume DB[:RUN]    continue a run whose process died (status running or\n"
+            "                       interrupted; the file's last run without :RUN), with\n"
+            "                       its own configuration; beside it only --quiet, --json,\n"
+            "                       --metrics and --metrics-linger may be given\n"
             "  --threshold EXPR     pass/fail criterion such as p99<200ms, error_rate<1%%,\n"
             "                       rps>1000 (repeatable; a failure makes the exit status 99);\n"
             "                       EXPR:abort also judges it live and stops the run\n"
@@ -146,7 +151,20 @@ struct run_options {
     bool metrics; /* --metrics given: serve at metrics_addr */
     pb_metrics_addr metrics_addr;
     pb_usec metrics_linger;
+    const char *resume;  /* --resume DB[:RUN]; NULL for a new run */
+    char experiment[64]; /* the first option given that changes the run (not an output's) */
 };
+
+/* Options that change how a run is shown, not what it does: the only ones a
+ * resumed run takes. */
+static bool output_option(const char *name)
+{
+    static const char *const names[] = {"quiet", "json", "metrics", "metrics-linger", "resume"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(name, names[i]) == 0)
+            return true;
+    return false;
+}
 
 /* --metrics and --metrics-linger; PB_ENOENT for any other name. */
 static int set_run_option(struct run_options *o, const char *name, const char *value, pb_err *err)
@@ -157,6 +175,10 @@ static int set_run_option(struct run_options *o, const char *name, const char *v
     }
     if (strcmp(name, "metrics-linger") == 0)
         return pb_parse_duration(value, "--metrics-linger", &o->metrics_linger, err);
+    if (strcmp(name, "resume") == 0) {
+        o->resume = value;
+        return 0;
+    }
     return PB_ENOENT;
 }
 
@@ -192,6 +214,8 @@ static int parse_args(int argc, char **argv, pb_run_config *cfg, struct run_opti
                 return pb_err_set(err, PB_EINVAL, "--%s: expected a value", name);
             value = argv[++i];
         }
+        if (!output_option(name) && o->experiment[0] == '\0')
+            snprintf(o->experiment, sizeof(o->experiment), "%s", name);
         int rc = set_run_option(o, name, value, err);
         if (rc == PB_ENOENT)
             rc = pb_run_config_set(cfg, name, value, err);
@@ -247,6 +271,30 @@ int pb_cmd_run(int argc, char **argv)
         usage(stdout);
         status = 0;
         goto done;
+    }
+    if (rc == 0 && opts.resume != NULL) {
+        if (opts.experiment[0] != '\0') {
+            status = pb_usage_error("run",
+                                    "--%s: a resumed run keeps the configuration it was started "
+                                    "with; beside --resume only --quiet, --json, --metrics and "
+                                    "--metrics-linger may be given",
+                                    opts.experiment);
+            goto done;
+        }
+        /* the run's own configuration, with this invocation's output flags */
+        bool quiet = cfg.quiet, json = cfg.json;
+        pb_run_config_cleanup(&cfg);
+        if (pb_run_config_init(&cfg) != 0) {
+            fprintf(stderr, "patternbench run: out of memory\n");
+            goto done;
+        }
+        if (pb_resume_prepare(opts.resume, &cfg, &err) != 0) {
+            fprintf(stderr, "patternbench run: --resume: %s\n", err.msg);
+            status = 2;
+            goto done;
+        }
+        cfg.quiet = quiet;
+        cfg.json = json;
     }
     if (rc == 0)
         rc = pb_run_config_check(&cfg, &err);

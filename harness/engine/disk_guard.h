@@ -11,9 +11,10 @@
 #include "run_config.h"
 
 /* Bytes one stored request row takes, the index-free table included: 30 B
- * measured on a 10 s clean run, 33 B on a 6-minute faulty one (docs/run.md, "Disk"); the
- * projection takes the larger, rounded up. */
-#define PB_DISK_BYTES_PER_ROW 34
+ * measured on a 10 s clean run, 33 B on a 6-minute faulty one (docs/run.md, "Disk"), before
+ * rows kept their task number (requests.seq: 2 B measured up to 32767 tasks, 3 B up to 8 M,
+ * 4 B past); the projection takes the larger, with 3 B of task number, rounded up. */
+#define PB_DISK_BYTES_PER_ROW 37
 /* Bytes one second of the rollup takes (a row of `seconds` with its histogram). */
 #define PB_DISK_ROLLUP_BYTES_PER_SEC 2048
 

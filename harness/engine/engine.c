@@ -16,6 +16,7 @@
 
 #include "engine.h"
 #include "disk_guard.h"
+#include "reader.h"
 #include "http_lanes.h"
 #include "secrets.h"
 #include "registry.h"
@@ -155,9 +156,18 @@ static void pump(struct engine *e);
 static void finish(struct engine *e);
 static void begin_drain(struct engine *e);
 
+/* Run time at t: from the run's start, which a resumed run's process follows
+ * by cfg->resume.run_at. */
 static uint64_t rel(const struct engine *e, pb_usec t)
 {
-    return t > e->t0 ? t - e->t0 : 0;
+    return e->cfg->resume.run_at + (t > e->t0 ? t - e->t0 : 0);
+}
+
+/* The monotonic time at which schedule time `at` comes in this process (a
+ * resumed one starts at cfg->resume.schedule_at; at is not earlier). */
+static pb_usec schedule_time(const struct engine *e, pb_usec at)
+{
+    return e->t0 + (at - e->cfg->resume.schedule_at);
 }
 
 /* Timers: libuv refuses only a handle that is closing, which would be a bug here. */
@@ -272,7 +282,10 @@ static void record_row(struct engine *e, pb_request_row *row)
 {
     row->run_id = e->run_id;
     pb_tally_add(&e->tally, row);
-    pb_phase_tally_add(&e->phases, row);
+    /* phases are placed on the schedule, which a resumed run's gap is not part of */
+    pb_request_row on_schedule = *row;
+    on_schedule.t_us -= e->cfg->resume.run_at - e->cfg->resume.schedule_at;
+    pb_phase_tally_add(&e->phases, &on_schedule);
     pb_target_tally_add(&e->by_target, row->target, row);
     if (e->rec != NULL)
         pb_recorder_request(e->rec, row);
@@ -309,8 +322,9 @@ static int start_request(struct engine *e, const pb_admission *a)
     pb_pattern_state st;
     e->pat.ops->state(e->pat.state, &st);
     f->ticket = a->ticket;
-    /* a segment's local task j is the whole run's task j*N + I */
-    f->task = pb_segment_task(e->cfg->segment, a->task);
+    /* a segment's local task j is the whole run's task j*N + I; a resumed
+     * run's go on after the last one recorded */
+    f->task = e->cfg->resume.first_task + pb_segment_task(e->cfg->segment, a->task);
     f->slot = a->slot;
     f->attempt = a->attempt;
     f->intended = a->intended_start;
@@ -349,7 +363,9 @@ static void record_reject(struct engine *e, const pb_admission *a, pb_usec now)
         .queue = st.queue_depth,
     };
     row.has_target = e->n_targets > 0;
-    row.target = pb_run_target_of(e->cfg, pb_segment_task(e->cfg->segment, a->task));
+    row.has_seq = true;
+    row.seq = e->cfg->resume.first_task + pb_segment_task(e->cfg->segment, a->task);
+    row.target = pb_run_target_of(e->cfg, row.seq);
     record_row(e, &row);
 }
 
@@ -435,6 +451,8 @@ static void done_cb(void *data, const pb_http_result *res)
     };
     row.has_target = e->n_targets > 0;
     row.target = f->target;
+    row.has_seq = true;
+    row.seq = f->task;
     record_row(e, &row);
     if (res->outcome == PB_OUTCOME_HTTP_ERROR)
         keep_error(e, res->outcome, "HTTP status %u", res->status);
@@ -467,7 +485,8 @@ static void pattern_event_cb(void *data, const pb_event *ev)
         e->breaker_transitions++;
     int64_t from = ev->from;
     if (ev->kind == PB_EVENT_DROP) /* from = the dropped task's number */
-        from = (int64_t)pb_segment_task(e->cfg->segment, (uint64_t)from);
+        from =
+            (int64_t)(e->cfg->resume.first_task + pb_segment_task(e->cfg->segment, (uint64_t)from));
     event(e, ev->at, ev->kind, from, ev->to, ev->value, ev->detail);
 }
 
@@ -500,12 +519,14 @@ static void phase_async_cb(uv_async_t *a)
     memcpy(q, e->phase_q, sizeof(q[0]) * (size_t)n);
     e->phase_n = 0;
     uv_mutex_unlock(&e->phase_mu);
+    const pb_run_resume *r = &e->cfg->resume;
     for (int i = 0; i < n; i++) {
         e->phase = q[i].index;
-        /* the phase clock was restarted at t0, so `at` is already run time */
-        if (e->rec != NULL)
-            pb_recorder_event(e->rec, e->run_id, q[i].at, pb_event_kind_name(PB_EVENT_PHASE), -1,
-                              q[i].index, 0, q[i].name);
+        /* the phase clock was restarted at t0 reading schedule_at, so `at` is
+         * schedule time; a resumed run recorded the phases before it already */
+        if (e->rec != NULL && (r->run_id == 0 || q[i].at >= r->schedule_at))
+            pb_recorder_event(e->rec, e->run_id, q[i].at + (r->run_at - r->schedule_at),
+                              pb_event_kind_name(PB_EVENT_PHASE), -1, q[i].index, 0, q[i].name);
     }
 }
 
@@ -533,7 +554,7 @@ static void mark_second(struct engine *e, uint64_t sec, pb_usec now)
     pb_selfmon_close_second(&e->mon, now, &self);
     pb_second_mark m = {
         .run_id = e->run_id,
-        .sec = sec,
+        .sec = e->cfg->resume.run_at / PB_USEC_PER_SEC + sec,
         .in_flight = pb_lanes_in_flight(e->http),
         .lim = st.limit,
         .queue = st.queue_depth,
@@ -543,7 +564,7 @@ static void mark_second(struct engine *e, uint64_t sec, pb_usec now)
         .cpu_pct = self.cpu_pct,
         .rss_bytes = self.rss_bytes,
         .loop_lag_us = self.lag_p99,
-        .clock_wall_us = sec == 0 ? e->t0_wall : 0,
+        .clock_wall_us = sec == 0 && e->cfg->resume.run_id == 0 ? e->t0_wall : 0,
     };
     m.has_target = ramp_second_target(e->cfg, sec, &m.ramp_target);
     if (e->rec != NULL) {
@@ -617,7 +638,8 @@ static void watch_disk(struct engine *e)
              "per-second rollup and events are recorded",
              e->cfg->db_path, pb_format_size(st.free_bytes, a, sizeof(a)));
     }
-    double elapsed = (double)e->seconds_marked;
+    /* a resumed run's tally holds its earlier rows too */
+    double elapsed = (double)e->cfg->resume.schedule_at / 1e6 + (double)e->seconds_marked;
     double rate = (double)e->tally.rows / elapsed;
     double left_s = e->cfg->duration > 0 ? (double)e->cfg->duration / 1e6 - elapsed
                     : rate > 0.0         ? ((double)e->tasks - (double)e->tally.rows) / rate
@@ -746,7 +768,7 @@ static void second_cb(uv_timer_t *t)
     bool show = !e->cfg->quiet && obs != NULL && obs->second != NULL;
     if (show || (mon != NULL && mon->second != NULL)) {
         pb_run_view v;
-        fill_view(e, e->seconds_marked * PB_USEC_PER_SEC, &sec, &v);
+        fill_view(e, e->cfg->resume.schedule_at + e->seconds_marked * PB_USEC_PER_SEC, &sec, &v);
         if (show)
             obs->second(obs->data, &v);
         if (mon != NULL && mon->second != NULL)
@@ -793,7 +815,7 @@ static void end_cb(uv_timer_t *t)
     struct engine *e = t->data;
     /* uv timers count whole milliseconds of a clock cached per loop turn, so
      * they can fire a little early: the run lasts at least --duration */
-    pb_usec now = pb_monotime_now(), end = e->t0 + e->cfg->duration;
+    pb_usec now = pb_monotime_now(), end = schedule_time(e, e->cfg->duration);
     if (now < end) {
         arm(&e->end, end_cb, (end - now + PB_USEC_PER_MS - 1) / PB_USEC_PER_MS);
         return;
@@ -876,13 +898,13 @@ static void arm_rate(struct engine *e, pb_usec now)
         pb_usec at = e->ramp_slice * RAMP_SLICE_US;
         if (at >= pb_stages_length(&e->cfg->stages))
             return;
-        at += e->t0;
+        at = schedule_time(e, at);
         arm(&e->rate, rate_cb, at > now ? (at - now + PB_USEC_PER_MS - 1) / PB_USEC_PER_MS : 0);
         return;
     }
     if (e->next_rate_step >= e->cfg->n_rate_steps)
         return;
-    pb_usec at = e->t0 + e->cfg->rate_steps[e->next_rate_step].at;
+    pb_usec at = schedule_time(e, e->cfg->rate_steps[e->next_rate_step].at);
     arm(&e->rate, rate_cb, at > now ? (at - now + PB_USEC_PER_MS - 1) / PB_USEC_PER_MS : 0);
 }
 
@@ -894,7 +916,7 @@ static void rate_cb(uv_timer_t *t)
         /* from the slice's start, however late the timer fired: the schedule
          * stays the ramp's on a busy machine (arrivals past the start that
          * were not taken yet are re-timed by the new rate) */
-        pb_usec from = e->t0 + e->ramp_slice * RAMP_SLICE_US;
+        pb_usec from = schedule_time(e, e->ramp_slice * RAMP_SLICE_US);
         e->pat.ops->set_rate(e->pat.state, from < now ? from : now,
                              ramp_rate(e->cfg, e->ramp_slice));
         e->ramp_slice++;
@@ -1021,7 +1043,8 @@ static void teardown(struct engine *e)
 static void fill_summary(struct engine *e, pb_run_summary *out)
 {
     pb_usec end = e->t_end > e->t0 ? e->t_end : pb_monotime_now();
-    pb_tally_fill(&e->tally, (double)(end - e->t0) / 1e6, out);
+    /* a resumed run's tally holds the whole run's rows: its length is the schedule's */
+    pb_tally_fill(&e->tally, (double)(e->cfg->resume.schedule_at + end - e->t0) / 1e6, out);
     pb_phase_tally_fill(&e->phases, out->duration_s, out->phases, &out->n_phases);
     pb_target_tally_fill(&e->by_target, out->targets);
     out->n_targets = e->by_target.n;
@@ -1079,6 +1102,70 @@ static void fill_summary(struct engine *e, pb_run_summary *out)
     }
 }
 
+/* Earlier resumes of the run being replayed: where each began in run time
+ * and the gap it left, so that a row's schedule time is known. */
+#define REPLAY_RESUMES 64
+struct replay {
+    struct engine *e;
+    size_t n;
+    uint64_t at[REPLAY_RESUMES], gap_us[REPLAY_RESUMES];
+};
+
+static int replay_resume(void *data, const pb_store_event *ev)
+{
+    struct replay *r = data;
+    if (r->n < REPLAY_RESUMES && ev->has_value && ev->value > 0) {
+        r->at[r->n] = ev->t_us;
+        r->gap_us[r->n++] = (uint64_t)(ev->value * 1e6 + 0.5);
+    }
+    return 0;
+}
+
+static int replay_row(void *data, const pb_request_row *row)
+{
+    struct replay *r = data;
+    struct engine *e = r->e;
+    pb_tally_add(&e->tally, row);
+    pb_target_tally_add(&e->by_target, row->target, row);
+    pb_request_row on_schedule = *row;
+    for (size_t i = 0; i < r->n; i++)
+        if (row->t_us >= r->at[i])
+            on_schedule.t_us -= r->gap_us[i];
+    pb_phase_tally_add(&e->phases, &on_schedule);
+    return 0;
+}
+
+/* A resumed run's summary is the whole run's: the request rows its earlier
+ * processes stored go into the tallies first (rows --record or
+ * --keep-requests left out are not there to count). */
+static int replay_rows(struct engine *e, pb_err *err)
+{
+    const pb_run_config *cfg = e->cfg;
+    if (cfg->resume.run_id == 0 || e->rec == NULL)
+        return 0;
+    pb_reader *rd = NULL;
+    pb_store_run *runs = NULL;
+    size_t n = 0;
+    struct replay r = {.e = e};
+    int rc = pb_reader_open(cfg->db_path, &rd, err);
+    if (rc == 0)
+        rc = pb_reader_runs(rd, false, cfg->resume.run_id, &runs, &n, err);
+    if (rc == 0 && n != 1)
+        rc = pb_err_set(err, PB_ENOENT, "%s: no run %" PRId64, cfg->db_path, cfg->resume.run_id);
+    if (rc == 0)
+        rc = pb_reader_events(rd, cfg->resume.run_id, PB_EVENT_RESUME, 0, replay_resume, &r, err);
+    if (rc == 0)
+        rc = pb_reader_requests(rd, &runs[0], replay_row, &r, err);
+    /* the rows' seconds are not this process's */
+    pb_tally_second sec;
+    pb_tally_roll_second(&e->tally, &sec);
+    for (size_t i = 0; i < n; i++)
+        pb_store_run_cleanup(&runs[i]);
+    free(runs);
+    pb_reader_close(rd);
+    return rc;
+}
+
 static int begin_recording(struct engine *e, pb_err *err)
 {
     if (e->rec == NULL)
@@ -1110,7 +1197,12 @@ static int begin_recording(struct engine *e, pb_err *err)
     if (pb_disk_project(e->cfg, 0.0, 0.0, &proj, err) != 0)
         goto done;
     pb_recorder_set_disk_reserve(e->rec, proj.reserve);
-    rc = pb_recorder_begin_run(e->rec, &info, &e->run_id, err);
+    if (e->cfg->resume.run_id != 0) {
+        e->run_id = e->cfg->resume.run_id;
+        rc = pb_recorder_reopen_run(e->rec, e->run_id, &info, err);
+    } else {
+        rc = pb_recorder_begin_run(e->rec, &info, &e->run_id, err);
+    }
     if (rc == 0)
         pb_recorder_get_stats(e->rec, &e->rec_stats0);
 done:
@@ -1150,7 +1242,17 @@ static void start_running(struct engine *e)
     e->t0_wall = pb_segment_wall_now();
     if (e->mock != NULL) {
         e->phase = 0;
-        pb_mock_restart_phases(e->mock);
+        pb_mock_restart_phases_at(e->mock, cfg->resume.schedule_at);
+    }
+    if (cfg->resume.run_id != 0) {
+        const pb_run_resume *r = &cfg->resume;
+        char detail[160];
+        snprintf(detail, sizeof(detail),
+                 "resumed: the schedule goes on at %.3f s, tasks from %" PRIu64,
+                 (double)r->schedule_at / 1e6, r->first_task);
+        event(e, e->t0, PB_EVENT_RESUME, (int64_t)r->last_sec,
+              (int64_t)(r->run_at / PB_USEC_PER_SEC), (double)(r->run_at - r->schedule_at) / 1e6,
+              detail);
     }
     e->pat.ops->start(e->pat.state, e->t0);
     /* the harness's figures count from t0 too (nothing was added while waiting) */
@@ -1162,7 +1264,8 @@ static void start_running(struct engine *e)
     (void)rc;
     arm(&e->second, second_cb, 1000);
     if (cfg->duration > 0)
-        arm(&e->end, end_cb, (cfg->duration + PB_USEC_PER_MS - 1) / PB_USEC_PER_MS);
+        arm(&e->end, end_cb,
+            (cfg->duration - cfg->resume.schedule_at + PB_USEC_PER_MS - 1) / PB_USEC_PER_MS);
     arm_rate(e, e->t0);
     pump(e);
 }
@@ -1245,13 +1348,28 @@ int pb_run_execute(const pb_run_config *cfg, pb_recorder *rec, pb_run_summary *o
     }
     pb_pattern_params params = cfg->params;
     params.seed = cfg->seed;
+    const pb_run_resume *resume = &cfg->resume;
     if (cfg->stages.n > 0) {
-        /* the ramp's first slice; the segment's share is taken below */
-        params.rate = pb_stages_mean(&cfg->stages, cfg->params.rate, 0, RAMP_SLICE_US);
-        e->ramp_slice = 1;
+        /* the ramp's first slice (a resumed run's: the one it goes on in); the
+         * segment's share is taken below */
+        uint64_t slice = resume->schedule_at / RAMP_SLICE_US;
+        params.rate = pb_stages_mean(&cfg->stages, cfg->params.rate, resume->schedule_at,
+                                     (slice + 1) * RAMP_SLICE_US);
+        e->ramp_slice = slice + 1;
     }
-    /* a segment runs its share: concurrency, tasks, every N-th arrival */
-    if ((rc = pb_segment_params(cfg->segment, cfg->requests, &params, err)) != 0)
+    /* a resumed run goes on at the rate step in force where it stopped */
+    while (e->next_rate_step < cfg->n_rate_steps &&
+           cfg->rate_steps[e->next_rate_step].at <= resume->schedule_at)
+        params.rate = cfg->rate_steps[e->next_rate_step++].rate;
+    /* a segment runs its share: concurrency, tasks, every N-th arrival; a
+     * resumed run the tasks it has left */
+    if (cfg->requests > 0 && resume->first_task >= cfg->requests) {
+        rc = pb_err_set(err, PB_EINVAL, "run %" PRId64 " has sent all its %" PRIu64 " tasks",
+                        resume->run_id, cfg->requests);
+        goto out;
+    }
+    uint64_t left = cfg->requests > 0 ? cfg->requests - resume->first_task : 0;
+    if ((rc = pb_segment_params(cfg->segment, left, &params, err)) != 0)
         goto out;
     e->tasks = params.total_tasks;
     if ((rc = pb_pattern_create(cfg->pattern, &params, pattern_event_cb, e, &e->pat, err)) != 0)
@@ -1291,7 +1409,7 @@ int pb_run_execute(const pb_run_config *cfg, pb_recorder *rec, pb_run_summary *o
     };
     if ((rc = pb_lanes_create(&e->loop, &http, slots, threads, done_cb, e, &e->http, err)) != 0)
         goto out;
-    if ((rc = begin_recording(e, err)) != 0)
+    if ((rc = replay_rows(e, err)) != 0 || (rc = begin_recording(e, err)) != 0)
         goto out;
 
     wait_for_start(e);
@@ -1317,8 +1435,8 @@ int pb_run_execute(const pb_run_config *cfg, pb_recorder *rec, pb_run_summary *o
     if (e->rec != NULL) {
         char *json = pb_threshold_summary_json(out, cfg->thresholds, cfg->n_thresholds);
         pb_err end_err = {0};
-        int erc =
-            pb_recorder_end_run(e->rec, e->run_id, out->status, e->t_end - e->t0, json, &end_err);
+        int erc = pb_recorder_end_run(e->rec, e->run_id, out->status,
+                                      cfg->resume.schedule_at + e->t_end - e->t0, json, &end_err);
         free(json);
         if (erc != 0 && rc == 0) {
             rc = erc;

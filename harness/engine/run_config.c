@@ -609,3 +609,205 @@ const char *pb_run_record_mode(uint32_t keep_every, char *buf, size_t len)
         snprintf(buf, len, "sample:%" PRIu32, keep_every);
     return buf;
 }
+
+/* A JSON scalar as the text an option takes ("100ms", "0.9", "true"). */
+static int scalar_text(const json_t *v, char *buf, size_t len)
+{
+    if (json_is_string(v))
+        return snprintf(buf, len, "%s", json_string_value(v)) < (int)len ? 0 : PB_EFULL;
+    if (json_is_integer(v))
+        snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    else if (json_is_real(v))
+        snprintf(buf, len, "%.17g", json_real_value(v));
+    else if (json_is_boolean(v))
+        snprintf(buf, len, "%s", json_is_true(v) ? "true" : "false");
+    else
+        return PB_EINVAL;
+    return 0;
+}
+
+/* The request object (--method, --header, --body @FILE) into cfg. */
+static int request_from_json(pb_run_config *cfg, const json_t *req, const char *source, pb_err *err)
+{
+    const json_t *method = json_object_get(req, "method"),
+                 *headers = json_object_get(req, "headers");
+    int rc = 0;
+    if (json_is_string(method))
+        rc = pb_run_config_set(cfg, "method", json_string_value(method), err);
+    size_t i;
+    const json_t *h;
+    json_array_foreach(headers, i, h)
+    {
+        const char *line = json_string_value(h);
+        if (rc != 0 || line == NULL)
+            break;
+        if (strstr(line, PB_SECRETS_REDACTED) != NULL)
+            return pb_err_set(err, PB_EINVAL,
+                              "%s: the header \"%.*s\" is a secret whose value was not stored",
+                              source, (int)strcspn(line, ":"), line);
+        rc = pb_run_config_set(cfg, "header", line, err);
+    }
+    if (rc != 0 || json_object_get(req, "body_bytes") == NULL)
+        return rc;
+    const char *file = json_string_value(json_object_get(req, "body_file"));
+    if (file == NULL)
+        return pb_err_set(err, PB_EINVAL,
+                          "%s: the request body was given inline and is not stored (only its "
+                          "size is)",
+                          source);
+    char at[4096];
+    if (snprintf(at, sizeof(at), "@%s", file) >= (int)sizeof(at))
+        return pb_err_set(err, PB_ERANGE, "%s: the body file's name is too long", source);
+    return pb_run_config_set(cfg, "body", at, err);
+}
+
+int pb_run_config_from_json(pb_run_config *cfg, const char *json, const char *source, pb_err *err)
+{
+    json_error_t jerr;
+    json_t *root = json_loads(json != NULL ? json : "", 0, &jerr), *again = NULL;
+    char *rebuilt = NULL;
+    int rc = 0;
+    if (!json_is_object(root)) {
+        rc =
+            pb_err_set(err, PB_EINVAL, "%s: the stored configuration is not a JSON object", source);
+        goto done;
+    }
+    if (json_object_get(root, "segment") != NULL) {
+        rc = pb_err_set(err, PB_EINVAL,
+                        "%s: a segment of a run (--segment) cannot be resumed; run it again and "
+                        "merge",
+                        source);
+        goto done;
+    }
+    const char *pattern = json_string_value(json_object_get(root, "pattern"));
+    const char *label = json_string_value(json_object_get(root, "label"));
+    const char *target = json_string_value(json_object_get(root, "target"));
+    const char *ok = json_string_value(json_object_get(root, "ok_status"));
+    if (pattern == NULL || target == NULL) {
+        rc = pb_err_set(err, PB_EINVAL, "%s: the stored configuration has no pattern or target",
+                        source);
+        goto done;
+    }
+    rc = pb_run_config_set(cfg, "pattern", pattern, err);
+    if (rc == 0 && label != NULL)
+        rc = pb_run_config_set(cfg, "label", label, err);
+    if (rc == 0 && strcmp(target, "mock") != 0) {
+        if (strstr(target, PB_SECRETS_REDACTED) != NULL)
+            rc = pb_err_set(err, PB_EINVAL,
+                            "%s: the target's password was not stored (only the URL without it)",
+                            source);
+        else
+            rc = pb_run_config_set(cfg, "target", target, err);
+    }
+    if (rc == 0)
+        rc = request_from_json(cfg, json_object_get(root, "request"), source, err);
+    if (rc == 0 && ok != NULL)
+        rc = pb_run_config_set(cfg, "ok-status", ok, err);
+    const json_t *targets = json_object_get(root, "targets");
+    if (rc == 0 && targets != NULL) {
+        const char *file = json_string_value(json_object_get(targets, "file"));
+        const char *format = json_string_value(json_object_get(targets, "format"));
+        const char *order = json_string_value(json_object_get(targets, "order"));
+        if (format != NULL)
+            rc = pb_run_config_set(cfg, "targets-format", format, err);
+        if (rc == 0)
+            rc = pb_run_config_set(cfg, "targets", file, err);
+        if (rc == 0 && order != NULL)
+            rc = pb_run_config_set(cfg, "targets-order", order, err);
+    }
+    const char *cacert = json_string_value(json_object_get(root, "cacert"));
+    if (rc == 0 && cacert != NULL)
+        rc = pb_run_config_set(cfg, "cacert", cacert, err);
+    cfg->insecure = json_is_true(json_object_get(root, "insecure"));
+    /* the numbers as stored: no option's text form in between */
+    cfg->duration = (pb_usec)json_integer_value(json_object_get(root, "duration_us"));
+    cfg->requests = (uint64_t)json_integer_value(json_object_get(root, "requests"));
+    cfg->duration_set = cfg->duration > 0;
+    cfg->timeout = (pb_usec)json_integer_value(json_object_get(root, "timeout_us"));
+    cfg->client_threads = (uint32_t)json_integer_value(json_object_get(root, "client_threads"));
+    cfg->record = !json_is_false(json_object_get(root, "record"));
+    cfg->keep_requests = (pb_usec)json_integer_value(json_object_get(root, "keep_requests_us"));
+    char text[64];
+    const json_t *v = json_object_get(root, "seed");
+    if (rc == 0 && (v == NULL || scalar_text(v, text, sizeof(text)) != 0))
+        rc = pb_err_set(err, PB_EINVAL, "%s: the stored configuration has no seed", source);
+    if (rc == 0)
+        rc = pb_run_config_set(cfg, "seed", text, err);
+    const char *mode = json_string_value(json_object_get(root, "record_mode"));
+    if (rc == 0 && mode != NULL)
+        rc = pb_run_config_set(cfg, "record", mode, err);
+    /* the mock's profile before the pattern's options (none share a name) */
+    const json_t *mock = json_object_get(root, "mock");
+    if (rc == 0 && mock != NULL) {
+        char *profile = json_dumps(mock, JSON_COMPACT);
+        rc = profile == NULL ? pb_err_set(err, PB_ENOMEM, "%s: out of memory", source)
+                             : pb_mock_config_load_json(cfg->mock, profile, source, err);
+        free(profile);
+    }
+    const char *key;
+    json_t *pv;
+    json_t *params = json_object_get(root, "params");
+    json_object_foreach(params, key, pv)
+    {
+        /* the run's own --requests and --seed set these */
+        if (rc != 0)
+            break;
+        if (strcmp(key, "tasks") == 0 || strcmp(key, "seed") == 0)
+            continue;
+        if (scalar_text(pv, text, sizeof(text)) != 0) {
+            rc = pb_err_set(err, PB_EINVAL, "%s: parameter %s has no readable value", source, key);
+            break;
+        }
+        rc = pb_run_config_set(cfg, key, text, err);
+    }
+    size_t i;
+    json_t *item;
+    json_array_foreach(json_object_get(root, "rate_steps"), i, item)
+    {
+        if (rc != 0 || i >= PB_MAX_PHASES)
+            break;
+        cfg->rate_steps[i].at = (pb_usec)json_integer_value(json_object_get(item, "at_us"));
+        cfg->rate_steps[i].rate = json_number_value(json_object_get(item, "rate"));
+        cfg->n_rate_steps = (int)i + 1;
+    }
+    json_array_foreach(json_object_get(root, "thresholds"), i, item)
+    {
+        if (rc != 0)
+            break;
+        rc = pb_run_config_set(cfg, "threshold", json_string_value(item), err);
+    }
+    json_array_foreach(json_object_get(root, "stages"), i, item)
+    {
+        if (rc != 0 || i >= PB_STAGES_MAX)
+            break;
+        cfg->stages.stage[i].duration =
+            (pb_usec)json_integer_value(json_object_get(item, "duration_us"));
+        cfg->stages.stage[i].target = json_number_value(json_object_get(item, "rate"));
+        cfg->stages.n = (int)i + 1;
+    }
+    cfg->abort_on_fail = json_is_true(json_object_get(root, "abort_on_fail"));
+    if ((v = json_object_get(root, "abort_delay_us")) != NULL)
+        cfg->abort_delay = (pb_usec)json_integer_value(v);
+    if ((v = json_object_get(root, "threshold_window_us")) != NULL)
+        cfg->threshold_window = (pb_usec)json_integer_value(v);
+    if (rc != 0) {
+        pb_err_prefix(err, "%s", source);
+        goto done;
+    }
+    /* what was read back must be what was run: a file read again may have changed */
+    json_object_del(root, "start_at_us");
+    rebuilt = pb_run_config_to_json(cfg);
+    again = rebuilt != NULL ? json_loads(rebuilt, 0, NULL) : NULL;
+    if (again == NULL)
+        rc = pb_err_set(err, PB_ENOMEM, "%s: out of memory", source);
+    else if (!json_equal(root, again))
+        rc = pb_err_set(err, PB_EINVAL,
+                        "%s: the configuration read back differs from the one stored (did a "
+                        "--body, --targets or --cacert file change?)",
+                        source);
+done:
+    json_decref(root);
+    json_decref(again);
+    free(rebuilt);
+    return rc;
+}

@@ -29,6 +29,19 @@ typedef struct pb_rate_step {
 
 struct pb_run_observer;
 
+/* run --resume: where a run whose process died goes on. Two clocks: the
+ * schedule (the mock's phases, --stages, the end of --duration) goes on from
+ * where the run's records stop, and run time (requests' t_us, the seconds)
+ * from the wall clock since the run began, so that the time the process was
+ * down stays a gap between its seconds. */
+typedef struct pb_run_resume {
+    int64_t run_id;      /* 0 = a new run */
+    pb_usec schedule_at; /* schedule time this process starts at */
+    pb_usec run_at;      /* run time it starts at (whole seconds, >= schedule_at) */
+    uint64_t first_task; /* the first task number it sends: after the last recorded one */
+    uint64_t last_sec;   /* the last second the run had recorded */
+} pb_run_resume;
+
 typedef struct pb_run_config {
     char pattern[32];
     char label[PB_RUN_LABEL_MAX + 1];
@@ -75,6 +88,7 @@ typedef struct pb_run_config {
     pb_usec threshold_window; /* --threshold-window: the trailing seconds they are judged on */
     pb_segment segment;       /* --segment I/N: this process runs segment I (count 0 = whole run) */
     int64_t start_at_us; /* --start-at: wall clock to start at, us since the epoch; 0 = at once */
+    pb_run_resume resume; /* run --resume; zeroed for a new run */
 } pb_run_config;
 
 /* Defaults: queue, concurrency 10, 10 s, timeout 10 s, seed 1, built-in mock,
@@ -163,5 +177,15 @@ bool pb_run_config_is_flag(const char *name);
  * "<redacted>" (pb_secrets), a password in the URL too, and of a body only its
  * size and file are kept. */
 char *pb_run_config_to_json(const pb_run_config *cfg);
+
+/* Rebuild cfg (fresh from pb_run_config_init) from the JSON that
+ * pb_run_config_to_json wrote for a run, as run --resume does: the same
+ * options set the same way, files (--body @FILE, --targets, --cacert) read
+ * again. What the JSON does not hold is refused with PB_EINVAL naming
+ * `source`: a secret header's or password's value, an inline body, a
+ * segment. The result gives back the same JSON (start_at_us aside), or
+ * PB_EINVAL says which file changed. */
+int pb_run_config_from_json(pb_run_config *cfg, const char *json, const char *source,
+                            pb_err *err) PB_MUST_CHECK;
 
 #endif

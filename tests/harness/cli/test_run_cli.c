@@ -458,8 +458,10 @@ static void propagate_run_rolls_up_its_lost_results(void **state)
                            " FROM events WHERE kind = 'lost' GROUP BY sec) AS e JOIN seconds AS"
                            " s USING (sec) WHERE s.lost <> e.n"),
         0);
-    /* the client's rows have no X-PB-Seq */
-    assert_int_equal(test_db_int(c->db, "SELECT count(seq) FROM requests"), 0);
+    /* each row keeps its task number, the X-PB-Seq it sent: none without, none skipped */
+    assert_int_equal(test_db_int(c->db, "SELECT count(*) FROM requests WHERE seq IS NULL"), 0);
+    assert_int_equal(test_db_int(c->db, "SELECT count(DISTINCT seq) FROM requests"),
+                     test_db_int(c->db, "SELECT max(seq) + 1 FROM requests"));
     json_decref(j);
     pb_child_cleanup(&ch);
 

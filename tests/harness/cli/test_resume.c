@@ -1,0 +1,250 @@
+/* run --resume: a run killed with SIGKILL goes on as the same run, its
+ * schedule, the mock's phases and its task numbers where they were, the time
+ * it was down a gap; runs that cannot go on are refused with the reason. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "pb_child.h"
+#include "test_file.h"
+#include "test_sql.h"
+
+/* How long a run given here may take to end once started. */
+#define FINISH_MS 60000
+/* The runs' length and their load: a fixed latency and a seeded 30 % of 503s,
+ * the same in every phase, so that a task's outcome is its number's draw. */
+#define DURATION_S 8
+#define CONCURRENCY 4
+#define SLOW_AT_S 5
+
+static struct fixture {
+    char dir[64];
+    char killed[128], reference[128], profile[128];
+    int64_t first_task, last_sec, run_sec, gap_s; /* the resume event's */
+} fx;
+
+static int64_t q(const char *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int64_t q(const char *db, const char *fmt, ...)
+{
+    char sql[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof(sql), fmt, ap);
+    va_end(ap);
+    return test_db_int(db, sql);
+}
+
+static void run_args(const char *db, const char **args, size_t cap, const char *last)
+{
+    const char *a[] = {"run", "--pattern", "queue", "--concurrency", "4",        "--duration",
+                       "8s",  "--seed",    "7",     "--profile",     fx.profile, "--db",
+                       db,    last,        NULL};
+    assert_true(sizeof(a) / sizeof(a[0]) <= cap);
+    memcpy(args, a, sizeof(a));
+}
+
+/* The run to be killed runs until its database holds rows of 3 s of run
+ * time, then gets SIGKILL; the reference runs whole; then the killed one is
+ * resumed. The reference runs in between, so the gap is some seconds long. */
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(fx.dir, sizeof(fx.dir), "/tmp/pb-test-resume.XXXXXX");
+    assert_non_null(mkdtemp(fx.dir));
+    snprintf(fx.killed, sizeof(fx.killed), "%s/killed.db", fx.dir);
+    snprintf(fx.reference, sizeof(fx.reference), "%s/reference.db", fx.dir);
+    snprintf(fx.profile, sizeof(fx.profile), "%s/profile.json", fx.dir);
+    FILE *f = fopen(fx.profile, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "{\"latency\": \"fixed:2ms\", \"errors\": \"503:0.3\", \"phases\": [{\"at\": "
+            "\"%ds\", \"name\": \"slow\", \"latency\": \"fixed:3ms\"}]}\n",
+            SLOW_AT_S);
+    assert_int_equal(fclose(f), 0);
+
+    const char *args[16];
+    run_args(fx.killed, args, 16, "--quiet");
+    pb_child ch;
+    pb_child_spawn(&ch, args, NULL);
+    /* bounded: the writer commits each second, so rows of 3 s come by about 4 s */
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        pb_child_pump(&ch, 100);
+        if (access(fx.killed, F_OK) == 0 &&
+            q(fx.killed, "SELECT coalesce(max(t_us), 0) FROM requests") >= 3000000)
+            break;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - t0.tv_sec > 30)
+            fail_msg("no rows of 3 s within 30 s: %s", ch.err);
+    }
+    assert_int_equal(kill(ch.pid, SIGKILL), 0);
+    pb_child_finish(&ch, FINISH_MS);
+    assert_true(WIFSIGNALED(ch.status) && WTERMSIG(ch.status) == SIGKILL);
+    pb_child_cleanup(&ch);
+    char *status = test_db_text(fx.killed, "SELECT status FROM runs");
+    assert_string_equal(status, "running");
+    free(status);
+
+    run_args(fx.reference, args, 16, "--quiet");
+    assert_int_equal(pb_child_run(&ch, args, NULL, FINISH_MS), 0);
+    pb_child_cleanup(&ch);
+
+    const char *resume[] = {"run", "--resume", fx.killed, "--quiet", NULL};
+    if (pb_child_run(&ch, resume, NULL, FINISH_MS) != 0)
+        fail_msg("run --resume: %s", ch.err);
+    pb_child_cleanup(&ch);
+    fx.last_sec = q(fx.killed, "SELECT from_val FROM events WHERE kind = 'resume'");
+    fx.run_sec = q(fx.killed, "SELECT to_val FROM events WHERE kind = 'resume'");
+    fx.gap_s = q(fx.killed, "SELECT CAST(value AS INTEGER) FROM events WHERE kind = 'resume'");
+    fx.first_task = q(fx.killed, "SELECT min(seq) FROM requests WHERE t_us >= %lld",
+                      (long long)fx.run_sec * 1000000);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    test_rmtree(fx.dir);
+    return 0;
+}
+
+/* The same run goes on and ends completed, with the configured duration of
+ * recorded seconds: those before the kill, then after the gap those left of
+ * the schedule (and the last, partial second of the drain). */
+static void the_run_goes_on_for_its_duration(void **state)
+{
+    (void)state;
+    const char *db = fx.killed;
+    assert_int_equal(q(db, "SELECT count(*) FROM runs"), 1);
+    char *status = test_db_text(db, "SELECT status FROM runs WHERE id = 1");
+    assert_string_equal(status, "completed");
+    free(status);
+    assert_int_equal(q(db, "SELECT count(*) FROM events WHERE kind = 'resume'"), 1);
+    /* the reference ran in between: seconds of wall clock the run was not running */
+    assert_true(fx.gap_s >= DURATION_S - 4);
+    assert_int_equal(fx.run_sec, fx.last_sec + 1 + fx.gap_s);
+    int64_t schedule_at = fx.run_sec - fx.gap_s;
+    assert_true(schedule_at >= 3 && schedule_at <= 5);
+    /* before: every second up to the last recorded; then nothing in the gap */
+    assert_int_equal(
+        q(db, "SELECT count(*) FROM seconds WHERE sec <= %lld", (long long)fx.last_sec),
+        fx.last_sec + 1);
+    assert_int_equal(q(db, "SELECT count(*) FROM seconds WHERE sec > %lld AND sec < %lld",
+                       (long long)fx.last_sec, (long long)fx.run_sec),
+                     0);
+    /* after: the rest of the schedule, second by second, and maybe a partial last one */
+    int64_t after = q(db, "SELECT count(*) FROM seconds WHERE sec >= %lld", (long long)fx.run_sec);
+    int64_t top = q(db, "SELECT max(sec) FROM seconds");
+    assert_int_equal(after, top - fx.run_sec + 1);
+    assert_true(after == DURATION_S - schedule_at || after == DURATION_S - schedule_at + 1);
+    assert_true(fx.last_sec + 1 + after >= DURATION_S);
+    assert_true(fx.last_sec + 1 + after <= DURATION_S + 1);
+    /* the run's length is its schedule's, the gap left out */
+    int64_t duration = q(db, "SELECT duration_us FROM runs WHERE id = 1");
+    assert_true(duration >= DURATION_S * 1000000LL && duration < (DURATION_S + 1) * 1000000LL);
+    /* its summary counts the whole run: every stored row */
+    assert_int_equal(q(db, "SELECT json_extract(summary_json, '$.requests') FROM runs"),
+                     q(db, "SELECT count(*) FROM requests"));
+    /* the rows are the run's own, bounded by first_request/last_request */
+    assert_int_equal(q(db, "SELECT count(*) FROM requests, runs WHERE requests.rowid BETWEEN"
+                           " first_request AND last_request"),
+                     q(db, "SELECT count(*) FROM requests"));
+}
+
+/* Task numbers go on after the last recorded one: no number twice, and the
+ * only ones missing are of tasks the killed process had in flight or had not
+ * committed, just before the first resumed task. */
+static void task_numbers_go_on_after_the_last_recorded(void **state)
+{
+    (void)state;
+    const char *db = fx.killed;
+    /* no retries here: one row per task */
+    assert_int_equal(q(db, "SELECT count(*) FROM requests"),
+                     q(db, "SELECT count(DISTINCT seq) FROM requests"));
+    assert_int_equal(q(db, "SELECT count(*) FROM requests WHERE seq IS NULL"), 0);
+    assert_int_equal(q(db, "SELECT min(seq) FROM requests"), 0);
+    /* the resumed process's tasks: every number from the first to the last */
+    int64_t top = q(db, "SELECT max(seq) FROM requests");
+    assert_int_equal(
+        q(db, "SELECT count(*) FROM requests WHERE seq >= %lld", (long long)fx.first_task),
+        top - fx.first_task + 1);
+    assert_int_equal(fx.first_task, q(db, "SELECT max(seq) + 1 FROM requests WHERE t_us < %lld",
+                                      (long long)fx.run_sec * 1000000));
+    /* before the kill, holes only where requests were in flight */
+    int64_t before =
+        q(db, "SELECT count(*) FROM requests WHERE seq < %lld", (long long)fx.first_task);
+    assert_true(fx.first_task - before <= CONCURRENCY);
+    assert_int_equal(q(db, "SELECT count(*) FROM requests WHERE seq < %lld",
+                       (long long)(fx.first_task - 4 * CONCURRENCY)),
+                     fx.first_task - 4 * CONCURRENCY);
+}
+
+/* The mock draws a task's outcome from the seed and its number: the resumed
+ * tasks got what the run that was never killed got for the same numbers. */
+static void resumed_tasks_get_the_seeded_outcomes(void **state)
+{
+    (void)state;
+    sqlite3 *db = test_db_open(fx.killed);
+    char sql[512];
+    snprintf(sql, sizeof(sql), "ATTACH '%s' AS ref", fx.reference);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM requests_v AS k JOIN ref.requests_v AS r USING (seq)"
+             " WHERE k.seq >= %lld",
+             (long long)fx.first_task);
+    int64_t compared = test_sql_int(db, sql);
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM requests_v AS k JOIN ref.requests_v AS r USING (seq)"
+             " WHERE k.seq >= %lld AND k.status <> r.status",
+             (long long)fx.first_task);
+    int64_t differ = test_sql_int(db, sql);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM requests_v WHERE seq >= %lld AND status = 503",
+             (long long)fx.first_task);
+    int64_t failed = test_sql_int(db, sql);
+    sqlite3_close(db);
+    /* thousands of tasks compared, a third of them 503s: a draw that did not
+     * follow the numbers would differ in about 40 % of them */
+    assert_true(compared > 1000);
+    assert_true(failed > compared / 5 && failed < compared / 2);
+    assert_int_equal(differ, 0);
+}
+
+/* The mock's phases go on from where the run stood: `slow` at 5 s of the
+ * schedule comes the gap later in run time, and the phases before it are not
+ * recorded twice. */
+static void the_mock_phases_go_on(void **state)
+{
+    (void)state;
+    const char *db = fx.killed;
+    assert_int_equal(q(db, "SELECT count(*) FROM events WHERE kind = 'phase' AND to_val = 0"), 1);
+    assert_int_equal(q(db, "SELECT count(*) FROM events WHERE kind = 'phase' AND to_val = 1"), 1);
+    assert_int_equal(q(db, "SELECT t_us FROM events WHERE kind = 'phase' AND to_val = 1"),
+                     (SLOW_AT_S + fx.gap_s) * 1000000LL);
+    /* and the mock was in it from then on: the seconds say so */
+    assert_int_equal(q(db, "SELECT count(*) FROM seconds WHERE sec >= %lld AND phase <> 1",
+                       (long long)(SLOW_AT_S + fx.gap_s + 1)),
+                     0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(the_run_goes_on_for_its_duration),
+        cmocka_unit_test(task_numbers_go_on_after_the_last_recorded),
+        cmocka_unit_test(resumed_tasks_get_the_seeded_outcomes),
+        cmocka_unit_test(the_mock_phases_go_on),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
