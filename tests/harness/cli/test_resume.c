@@ -210,13 +210,16 @@ static void resumed_tasks_get_the_seeded_outcomes(void **state)
              " WHERE k.seq >= %lld AND k.status <> r.status",
              (long long)fx.first_task);
     int64_t differ = test_sql_int(db, sql);
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM requests_v WHERE seq >= %lld AND status = 503",
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM requests_v AS k JOIN ref.requests_v AS r USING (seq)"
+             " WHERE k.seq >= %lld AND k.status = 503",
              (long long)fx.first_task);
     int64_t failed = test_sql_int(db, sql);
     sqlite3_close(db);
-    /* thousands of tasks compared, a third of them 503s: a draw that did not
-     * follow the numbers would differ in about 40 % of them */
-    assert_true(compared > 1000);
+    /* hundreds of tasks compared (thousands on an idle machine), 30 % of them
+     * 503s: a draw that did not follow the numbers would differ in about 40 %
+     * of them */
+    assert_true(compared > 300);
     assert_true(failed > compared / 5 && failed < compared / 2);
     assert_int_equal(differ, 0);
 }
@@ -238,6 +241,74 @@ static void the_mock_phases_go_on(void **state)
                      0);
 }
 
+/* `run --resume SPEC [more]` exits 2 with a message holding each of the
+ * needles (NULL-terminated). */
+static void refused(const char *spec, const char *more, ...)
+{
+    const char *args[] = {"run", "--resume", spec, more, NULL};
+    pb_child ch;
+    int code = pb_child_run(&ch, args, NULL, FINISH_MS);
+    if (code != 2)
+        fail_msg("run --resume %s: exit %d, not 2: %s", spec, code, ch.err);
+    va_list ap;
+    va_start(ap, more);
+    for (const char *needle = va_arg(ap, const char *); needle != NULL;
+         needle = va_arg(ap, const char *))
+        if (strstr(ch.err, needle) == NULL)
+            fail_msg("run --resume %s: no \"%s\" in: %s", spec, needle, ch.err);
+    va_end(ap);
+    pb_child_cleanup(&ch);
+}
+
+/* What cannot go on is refused before anything starts, with the file, the
+ * run and the reason, and the file is left as it was. */
+static void runs_that_cannot_go_on_are_refused(void **state)
+{
+    (void)state;
+    char spec[192], path[160];
+    /* a run that completed (the file's last run, and by its id) */
+    refused(fx.reference, "--quiet", fx.reference, "run 1 completed", NULL);
+    snprintf(spec, sizeof(spec), "%s:1", fx.killed);
+    refused(spec, "--quiet", fx.killed, "run 1 completed", NULL);
+    /* a run that is not there */
+    snprintf(spec, sizeof(spec), "%s:99", fx.reference);
+    refused(spec, "--quiet", fx.reference, "has no run 99", NULL);
+    /* a file that is not a database, and one that is not there */
+    snprintf(path, sizeof(path), "%s/notes.txt", fx.dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("not a database, only some notes that are long enough to have a header's size\n", f);
+    assert_int_equal(fclose(f), 0);
+    refused(path, "--quiet", path, "not a database", NULL);
+    snprintf(path, sizeof(path), "%s/absent.db", fx.dir);
+    refused(path, "--quiet", path, NULL);
+    assert_int_equal(access(path, F_OK), -1);
+    /* a killed run in a file of another build's schema */
+    snprintf(path, sizeof(path), "%s/older.db", fx.dir);
+    sqlite3 *db = test_db_open(fx.reference);
+    char sql[256];
+    snprintf(sql, sizeof(sql), "VACUUM INTO '%s'", path);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE runs SET status = 'running'; PRAGMA user_version = 3",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    refused(path, "--quiet", path, "schema is version 3", NULL);
+    assert_int_equal(test_db_int(path, "PRAGMA user_version"), 3);
+    char *status = test_db_text(path, "SELECT status FROM runs");
+    assert_string_equal(status, "running");
+    free(status);
+    /* an option that would change the experiment beside --resume */
+    const char *args[] = {"run", "--resume", path, "--concurrency", "8", NULL};
+    pb_child ch;
+    assert_int_equal(pb_child_run(&ch, args, NULL, FINISH_MS), 2);
+    assert_non_null(strstr(ch.err, "--concurrency: a resumed run keeps the configuration"));
+    pb_child_cleanup(&ch);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -245,6 +316,7 @@ int main(void)
         cmocka_unit_test(task_numbers_go_on_after_the_last_recorded),
         cmocka_unit_test(resumed_tasks_get_the_seeded_outcomes),
         cmocka_unit_test(the_mock_phases_go_on),
+        cmocka_unit_test(runs_that_cannot_go_on_are_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

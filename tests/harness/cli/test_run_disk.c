@@ -76,14 +76,14 @@ static void planned_run_that_does_not_fit_is_refused_before_it_starts(void **sta
     struct disk *d = *state;
     if (!disk_mount(d, 8))
         skip();
-    /* 20,000 requests/s for an hour: about 2.5 GB against 8 MB */
+    /* 20,000 requests/s for an hour: about 2.5 GiB against 8 MiB */
     const char *args[] = {"run",  "--rate", "20000",   "--duration", "1h",
                           "--db", d->db,    "--quiet", NULL};
     pb_child ch;
     assert_int_equal(pb_child_run(&ch, args, NULL, PB_TEST_TIMEOUT_MS), 2);
     const char *err = ch.err;
     assert_non_null(strstr(err, d->db));
-    assert_non_null(strstr(err, "would add about 2.29 GiB"));
+    assert_non_null(strstr(err, "would add about 2.49 GiB"));
     assert_non_null(strstr(err, "--record sample:N"));
     assert_non_null(strstr(err, "--disk-reserve"));
     pb_child_cleanup(&ch);
