@@ -9,16 +9,11 @@
  * Authorization value, LF, and the body. Without the token every admin path
  * is refused with 401; with it each path answers its methods and 405 to the
  * others, unknown paths 404; and once answered, no body bytes stay held. */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
 #include <sched.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
 #include "fuzz.h"
+#include "fuzz_http.h"
 #include "mock.h"
 #include "monotime.h"
 
@@ -28,14 +23,13 @@
 #define MAX_BODY 8192
 
 /* libFuzzer's entry points take no context: the one mock of the process and
- * the connection inputs are sent on (-1 before one). */
+ * the connection inputs are sent on. */
 static pb_mock *mock;
-static int conn = -1;
+static fuzz_http client;
 
 static void stop_mock(void)
 {
-    if (conn >= 0)
-        close(conn);
+    fuzz_http_cleanup(&client);
     pb_mock_stop(mock);
     mock = NULL;
 }
@@ -53,89 +47,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         abort();
     }
     pb_mock_config_destroy(cfg);
+    fuzz_http_init(&client, pb_mock_port(mock), "the mock");
     atexit(stop_mock);
     return 0;
-}
-
-/* Append the bytes of a value that keep it one word of a request line or
- * one header line (no_space: no blanks either). */
-static size_t clean(char *out, const uint8_t *in, size_t len, bool no_space)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < len && n < MAX_VALUE; i++)
-        if (in[i] != '\r' && in[i] != '\n' && in[i] != '\0' &&
-            !(no_space && (in[i] == ' ' || in[i] == '\t')))
-            out[n++] = (char)in[i];
-    out[n] = '\0';
-    return n;
-}
-
-static int connect_mock(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    FUZZ_CHECK(fd >= 0);
-    struct timeval tv = {.tv_sec = 10};
-    FUZZ_CHECK(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0);
-    /* close with RST, so that the rare reconnection leaves no TIME_WAIT behind */
-    struct linger lg = {.l_onoff = 1, .l_linger = 0};
-    FUZZ_CHECK(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(pb_mock_port(mock))};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    FUZZ_CHECK(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
-    return fd;
-}
-
-static void send_all(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) /* the server may answer and close before reading it all */
-            return;
-        p += n;
-        len -= (size_t)n;
-    }
-}
-
-/* Read one answer: its head, then Content-Length bytes of body (or up to the
- * server's close when it gives none). Returns the answer's length; *closed
- * when the connection cannot carry another request. */
-static size_t read_answer(int fd, char *buf, size_t cap, bool *closed)
-{
-    size_t len = 0, want = 0;
-    *closed = false;
-    for (;;) {
-        const char *head_end = strstr(buf, "\r\n\r\n");
-        if (want == 0 && head_end != NULL) {
-            size_t head = (size_t)(head_end + 4 - buf), body = 0;
-            const char *cl = strcasestr(buf, "\r\nContent-Length:");
-            if (cl != NULL && cl < head_end)
-                body = strtoul(cl + 17, NULL, 10);
-            else
-                *closed = true; /* the body runs to the close */
-            FUZZ_CHECK(head + body < cap);
-            want = head + body;
-            if (strcasestr(buf, "\r\nConnection: close") != NULL)
-                *closed = true;
-        }
-        if (want != 0 && len >= want && !*closed)
-            return len;
-        ssize_t n = recv(fd, buf + len, cap - 1 - len, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            fprintf(stderr, "the mock did not answer within 10 s\n");
-            abort();
-        }
-        if (n <= 0) {
-            *closed = true;
-            return len;
-        }
-        len += (size_t)n;
-        buf[len] = '\0';
-        FUZZ_CHECK(len < cap - 1);
-    }
 }
 
 /* The status a path must answer method with, given the token; 0 when more
@@ -165,8 +79,8 @@ static int authorized(bool sent, const char *value)
     if (!sent)
         return 0;
     size_t len = strlen(value);
-    if (len > 0 && (value[0] == ' ' || value[0] == '\t' || value[len - 1] == ' ' ||
-                    value[len - 1] == '\t'))
+    if (len > 0 &&
+        (value[0] == ' ' || value[0] == '\t' || value[len - 1] == ' ' || value[len - 1] == '\t'))
         return -1;
     return strncasecmp(value, "Bearer ", 7) == 0 && strcmp(value + 7, TOKEN) == 0;
 }
@@ -176,9 +90,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
     if (len == 0)
         return 0;
     static const char *const methods[] = {"GET", "PUT", "POST", "DELETE"};
-    static const char *const paths[] = {"/__admin/stats", "/__admin/profile",
-                                        "/__admin/phase/restart", "/metrics", "/__admin",
-                                        "/__admin/", "/__admin/nothing"};
+    static const char *const paths[] = {
+        "/__admin/stats", "/__admin/profile", "/__admin/phase/restart", "/metrics",
+        "/__admin",       "/__admin/",        "/__admin/nothing"};
     unsigned flags = data[0];
     const char *method = methods[flags & 3];
     bool send_auth = flags & 4, right_token = flags & 8, chunked = flags & 128;
@@ -187,10 +101,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
     const uint8_t *p = data + 1, *end = data + len;
     const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
     static char raw[MAX_VALUE + 1], auth[MAX_VALUE + 1], path[MAX_VALUE + 16];
-    clean(raw, p, (size_t)((nl ? nl : end) - p), true);
+    fuzz_http_clean(raw, MAX_VALUE, p, (size_t)((nl ? nl : end) - p), true);
     p = nl ? nl + 1 : end;
     nl = memchr(p, '\n', (size_t)(end - p));
-    clean(auth, p, (size_t)((nl ? nl : end) - p), false);
+    fuzz_http_clean(auth, MAX_VALUE, p, (size_t)((nl ? nl : end) - p), false);
     p = nl ? nl + 1 : end;
     size_t body_len = (size_t)(end - p) < MAX_BODY ? (size_t)(end - p) : MAX_BODY;
     if (right_token)
@@ -222,19 +136,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
     }
     FUZZ_CHECK((size_t)n < sizeof(req));
 
-    /* one connection for every input, kept alive: a connection per input
-     * uses up the loopback's ports. Only an answer that closes it costs a new one. */
-    if (conn < 0)
-        conn = connect_mock();
-    send_all(conn, req, (size_t)n);
     static char answer[1 << 16];
-    answer[0] = '\0';
-    bool closed;
-    size_t got = read_answer(conn, answer, sizeof(answer), &closed);
-    if (closed) {
-        close(conn);
-        conn = -1;
-    }
+    size_t got = fuzz_http_exchange(&client, req, (size_t)n, false, answer, sizeof(answer));
 
     int status = 0;
     if (got <= 12 || sscanf(answer, "HTTP/1.%*c %d ", &status) != 1)

@@ -7,26 +7,20 @@
  * request stays one well-formed head). The server must answer every request:
  * the page only to GET or HEAD, GET /metrics always with it, anything else
  * with a client error; and it must go on answering. */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
-
 #include "fuzz.h"
+#include "fuzz_http.h"
 #include "metrics_server.h"
 
 #define MAX_FIELD 2048
 
+/* libFuzzer's entry points take no context: the one server of the process and
+ * the connection inputs are sent on. */
 static pb_metrics *server;
-static uint16_t port;
-static int conn = -1;
+static fuzz_http client;
 
 static void stop_server(void)
 {
-    if (conn >= 0)
-        close(conn);
+    fuzz_http_cleanup(&client);
     pb_metrics_stop(server);
 }
 
@@ -41,73 +35,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         fprintf(stderr, "fuzz_metrics_http: %s\n", err.msg);
         abort();
     }
-    port = (uint16_t)atoi(strrchr(pb_metrics_url(server), ':') + 1);
+    fuzz_http_init(&client, (uint16_t)atoi(strrchr(pb_metrics_url(server), ':') + 1),
+                   "the metrics server");
     atexit(stop_server);
     return 0;
-}
-
-static int connect_server(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    FUZZ_CHECK(fd >= 0);
-    struct timeval tv = {.tv_sec = 10};
-    FUZZ_CHECK(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0);
-    struct linger lg = {.l_onoff = 1, .l_linger = 0};
-    FUZZ_CHECK(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    FUZZ_CHECK(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
-    return fd;
-}
-
-static size_t clean(char *out, const uint8_t *in, size_t len, bool no_space)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < len && n < MAX_FIELD; i++)
-        if (in[i] != '\r' && in[i] != '\n' && in[i] != '\0' && !(no_space && in[i] <= ' '))
-            out[n++] = (char)in[i];
-    out[n] = '\0';
-    return n;
-}
-
-/* Read one answer to a request of `method`: its head, then its body by
- * Content-Length (none for HEAD); *closed when the connection is done. */
-static size_t read_answer(int fd, bool head_only, char *buf, size_t cap, bool *closed)
-{
-    size_t len = 0, want = 0;
-    *closed = false;
-    buf[0] = '\0';
-    for (;;) {
-        const char *end = strstr(buf, "\r\n\r\n");
-        if (want == 0 && end != NULL) {
-            size_t head = (size_t)(end + 4 - buf), body = 0;
-            const char *cl = strcasestr(buf, "\r\nContent-Length:");
-            if (cl != NULL && cl < end && !head_only)
-                body = strtoul(cl + 17, NULL, 10);
-            else if (cl == NULL && !head_only)
-                *closed = true;
-            FUZZ_CHECK(head + body < cap);
-            want = head + body;
-            if (strcasestr(buf, "\r\nConnection: close") != NULL)
-                *closed = true;
-        }
-        if (want != 0 && len >= want && !*closed)
-            return len;
-        ssize_t n = recv(fd, buf + len, cap - 1 - len, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            fprintf(stderr, "the metrics server did not answer within 10 s\n");
-            abort();
-        }
-        if (n <= 0) {
-            *closed = true;
-            return len;
-        }
-        len += (size_t)n;
-        buf[len] = '\0';
-        FUZZ_CHECK(len < cap - 1);
-    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
@@ -133,27 +64,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
     const uint8_t *nl = memchr(rest, '\n', (size_t)(end - rest));
     static char target[MAX_FIELD + 2], value[MAX_FIELD + 1];
     target[0] = '/';
-    size_t tn = clean(target + 1, rest, (size_t)((nl ? nl : end) - rest), true);
+    size_t tn =
+        fuzz_http_clean(target + 1, MAX_FIELD, rest, (size_t)((nl ? nl : end) - rest), true);
     if (tn > 0 && target[1] == '/')
         memmove(target, target + 1, tn + 1);
-    clean(value, nl ? nl + 1 : end, nl ? (size_t)(end - nl - 1) : 0, false);
+    fuzz_http_clean(value, MAX_FIELD, nl ? nl + 1 : end, nl ? (size_t)(end - nl - 1) : 0, false);
 
     static char req[2 * MAX_FIELD + 256];
-    int n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: fuzz\r\nX-Fuzz: %s\r\n\r\n",
-                     method, target, value);
+    int n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: fuzz\r\nX-Fuzz: %s\r\n\r\n", method,
+                     target, value);
     FUZZ_CHECK(n > 0 && (size_t)n < sizeof(req));
-    if (conn < 0)
-        conn = connect_server();
-    ssize_t sent = send(conn, req, (size_t)n, MSG_NOSIGNAL);
-    FUZZ_CHECK(sent == n);
     static char answer[1 << 20];
-    bool closed;
     bool is_head = strcmp(method, "HEAD") == 0;
-    size_t got = read_answer(conn, is_head, answer, sizeof(answer), &closed);
-    if (closed) {
-        close(conn);
-        conn = -1;
-    }
+    size_t got = fuzz_http_exchange(&client, req, (size_t)n, is_head, answer, sizeof(answer));
     int status = 0;
     FUZZ_CHECK(got > 12 && sscanf(answer, "HTTP/1.%*c %d ", &status) == 1);
     bool page = strcmp(method, "GET") == 0 || is_head;

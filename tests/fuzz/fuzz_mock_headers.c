@@ -8,15 +8,10 @@
  * dropped, so each stays one header line). The answer must be 200, or 400
  * exactly when a header the mock reads is not a number in its range, and the
  * mock's counters must add up to the answers it gave. */
-#include <arpa/inet.h>
 #include <ctype.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
 #include "fuzz.h"
+#include "fuzz_http.h"
 #include "mock.h"
 #include "units.h"
 
@@ -27,19 +22,17 @@
  * what it answered itself so far */
 static pb_mock *mock;
 static uint64_t answered_ok, answered_bad;
-static int conn = -1; /* the connection inputs are sent on, -1 before one */
-
-static uint64_t inputs, connections;
+static fuzz_http client;
+static uint64_t inputs;
 
 /* At exit: how many connections the inputs took, which a long run needs to
  * stay far below one per input (tests/fuzz/CMakeLists.txt checks it). */
 static void stop_mock(void)
 {
-    if (conn >= 0)
-        close(conn);
+    fuzz_http_cleanup(&client);
     pb_mock_stop(mock);
     fprintf(stderr, "fuzz_mock_headers: %llu inputs over %llu connections\n",
-            (unsigned long long)inputs, (unsigned long long)connections);
+            (unsigned long long)inputs, (unsigned long long)client.connections);
     mock = NULL;
 }
 
@@ -53,19 +46,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         abort();
     }
     pb_mock_config_destroy(cfg);
+    fuzz_http_init(&client, pb_mock_port(mock), "the mock");
     atexit(stop_mock);
     return 0;
-}
-
-/* Append the bytes of a value that keep it on one header line. */
-static size_t clean(char *out, const uint8_t *in, size_t len)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < len && n < MAX_VALUE; i++)
-        if (in[i] != '\r' && in[i] != '\n' && in[i] != '\0')
-            out[n++] = (char)in[i];
-    out[n] = '\0';
-    return n;
 }
 
 /* Whether the mock must refuse the value: with blanks around it (which
@@ -79,75 +62,6 @@ static int must_refuse(const char *v, uint64_t max)
     return pb_parse_u64(v, "header", 0, max, &n, NULL) != 0;
 }
 
-static int connect_mock(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    FUZZ_CHECK(fd >= 0);
-    struct timeval tv = {.tv_sec = 10};
-    FUZZ_CHECK(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0);
-    /* close with RST, so that the rare reconnection leaves no TIME_WAIT behind */
-    struct linger lg = {.l_onoff = 1, .l_linger = 0};
-    FUZZ_CHECK(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(pb_mock_port(mock))};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    FUZZ_CHECK(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
-    connections++;
-    return fd;
-}
-
-static void send_all(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) /* the server may answer and close before reading it all */
-            return;
-        p += n;
-        len -= (size_t)n;
-    }
-}
-
-/* Read one answer: its head, then Content-Length bytes of body (or up to the
- * server's close when it gives none). Returns the answer's length; *closed
- * when the connection cannot carry another request. */
-static size_t read_answer(int fd, char *buf, size_t cap, bool *closed)
-{
-    size_t len = 0, want = 0;
-    *closed = false;
-    for (;;) {
-        const char *head_end = strstr(buf, "\r\n\r\n");
-        if (want == 0 && head_end != NULL) {
-            size_t head = (size_t)(head_end + 4 - buf), body = 0;
-            const char *cl = strcasestr(buf, "\r\nContent-Length:");
-            if (cl != NULL && cl < head_end)
-                body = strtoul(cl + 17, NULL, 10);
-            else
-                *closed = true; /* the body runs to the close */
-            FUZZ_CHECK(head + body < cap);
-            want = head + body;
-            if (strcasestr(buf, "\r\nConnection: close") != NULL)
-                *closed = true;
-        }
-        if (want != 0 && len >= want && !*closed)
-            return len;
-        ssize_t n = recv(fd, buf + len, cap - 1 - len, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            fprintf(stderr, "the mock did not answer within 10 s\n");
-            abort();
-        }
-        if (n <= 0) {
-            *closed = true;
-            return len;
-        }
-        len += (size_t)n;
-        buf[len] = '\0';
-        FUZZ_CHECK(len < cap - 1);
-    }
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
     if (len == 0)
@@ -157,8 +71,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
     const uint8_t *rest = data + 1, *end = data + len;
     const uint8_t *nl = memchr(rest, '\n', (size_t)(end - rest));
     static char seq[MAX_VALUE + 1], attempt[MAX_VALUE + 1];
-    clean(seq, rest, (size_t)((nl ? nl : end) - rest));
-    clean(attempt, nl ? nl + 1 : end, nl ? (size_t)(end - nl - 1) : 0);
+    fuzz_http_clean(seq, MAX_VALUE, rest, (size_t)((nl ? nl : end) - rest), false);
+    fuzz_http_clean(attempt, MAX_VALUE, nl ? nl + 1 : end, nl ? (size_t)(end - nl - 1) : 0, false);
     bool send_seq = flags & 1, send_attempt = flags & 2, lower = flags & 4;
 
     static char req[2 * MAX_VALUE + 256];
@@ -172,20 +86,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
     n += snprintf(req + n, sizeof(req) - (size_t)n, "\r\n");
     FUZZ_CHECK((size_t)n < sizeof(req));
 
-    /* one connection for every input, kept alive: a connection per input
-     * leaves a closed socket per input behind, and a long run used up the
-     * loopback's ports. Only an answer that closes it costs a new one. */
-    if (conn < 0)
-        conn = connect_mock();
-    send_all(conn, req, (size_t)n);
     static char answer[16384];
-    answer[0] = '\0';
-    bool closed;
-    size_t got = read_answer(conn, answer, sizeof(answer), &closed);
-    if (closed) {
-        close(conn);
-        conn = -1;
-    }
+    size_t got = fuzz_http_exchange(&client, req, (size_t)n, false, answer, sizeof(answer));
 
     int status = 0;
     FUZZ_CHECK(got > 12 && sscanf(answer, "HTTP/1.%*c %d ", &status) == 1);

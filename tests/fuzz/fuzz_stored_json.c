@@ -8,15 +8,12 @@
  * summaries, export, and merge's reading of its input. Each either reads it
  * or refuses it with a message naming the file; none may crash or read out
  * of bounds (flags/stored_json bounds time and memory per input). */
-#include <unistd.h>
-
 #include <sqlite3.h>
 
-#include "export.h"
 #include "fuzz.h"
+#include "fuzz_scratch_db.h"
 #include "html.h"
 #include "json_mutator.h"
-#include "merge.h"
 #include "report_data.h"
 #include "scoreboard.h"
 #include "summary.h"
@@ -25,30 +22,13 @@
  * the process's scratch files. */
 static uint8_t *seed;
 static size_t seed_len;
-static char db_path[64], out_path[80], page_path[80];
-
-static void remove_files(void)
-{
-    unlink(db_path);
-    unlink(out_path);
-    unlink(page_path);
-    char side[96];
-    snprintf(side, sizeof(side), "%s-wal", out_path);
-    unlink(side);
-    snprintf(side, sizeof(side), "%s-shm", out_path);
-    unlink(side);
-}
+static const fuzz_scratch_db *scratch;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    /* in memory where there is a tmpfs: every input writes and syncs two
-     * databases, which on a disk held the target to about ten inputs a second */
-    const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-    snprintf(db_path, sizeof(db_path), "%s/pb-fuzz-json.%d.db", dir, (int)getpid());
-    snprintf(out_path, sizeof(out_path), "%s/pb-fuzz-json.%d.merged.db", dir, (int)getpid());
-    snprintf(page_path, sizeof(page_path), "%s/pb-fuzz-json.%d.out", dir, (int)getpid());
+    scratch = fuzz_scratch_db_init("json");
     FILE *f = fopen(PB_FUZZ_SEED_DB, "rb");
     FUZZ_CHECK(f != NULL);
     seed = malloc(1 << 20);
@@ -56,8 +36,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     seed_len = fread(seed, 1, 1 << 20, f);
     FUZZ_CHECK(seed_len > 0 && !ferror(f) && feof(f));
     fclose(f);
-    sqlite3_hard_heap_limit64(256 << 20);
-    atexit(remove_files);
     return 0;
 }
 
@@ -80,22 +58,12 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
     return fuzz_json_mutate(data, size, max_size, s, &vocab);
 }
 
-static void check_refusal(int rc, const pb_err *err)
-{
-    FUZZ_CHECK_ERR(rc, *err);
-    FUZZ_CHECK(strstr(err->msg, db_path) != NULL || strstr(err->msg, out_path) != NULL ||
-               strstr(err->msg, page_path) != NULL || rc == PB_ENOMEM);
-}
-
 /* The seed with text in every JSON column, its run part of compare 1. */
 static void write_database(const char *text)
 {
-    FILE *f = fopen(db_path, "wb");
-    FUZZ_CHECK(f != NULL);
-    FUZZ_CHECK(fwrite(seed, 1, seed_len, f) == seed_len);
-    FUZZ_CHECK(fclose(f) == 0);
+    fuzz_scratch_db_write(scratch, seed, seed_len);
     sqlite3 *db = NULL;
-    FUZZ_CHECK(sqlite3_open(db_path, &db) == SQLITE_OK);
+    FUZZ_CHECK(sqlite3_open(scratch->db, &db) == SQLITE_OK);
     static const char *const sql[] = {
         "INSERT INTO compares(id, title, started_at, ended_at, status, thresholds_json) "
         "VALUES (1, 'fuzz', 0, 1, 'completed', ?1)",
@@ -115,21 +83,21 @@ static void report(pb_report_pick pick, int64_t id)
 {
     pb_err err = {0};
     pb_report_data *d = NULL;
-    int rc = pb_report_data_load(db_path, pick, id, &d, &err);
+    int rc = pb_report_data_load(scratch->db, pick, id, &d, &err);
     if (rc != 0) {
-        check_refusal(rc, &err);
+        fuzz_scratch_db_refused(scratch, rc, &err);
         return;
     }
-    rc = pb_summary_write_md(d, db_path, page_path, &err);
+    rc = pb_summary_write_md(d, scratch->db, scratch->out, &err);
     if (rc != 0)
-        check_refusal(rc, &err);
-    rc = pb_summary_write_json(d, db_path, NULL, page_path, &err);
+        fuzz_scratch_db_refused(scratch, rc, &err);
+    rc = pb_summary_write_json(d, scratch->db, NULL, scratch->out, &err);
     if (rc != 0)
-        check_refusal(rc, &err);
+        fuzz_scratch_db_refused(scratch, rc, &err);
     pb_charts charts = {0};
-    rc = pb_html_write(d, db_path, &charts, NULL, page_path, &err);
+    rc = pb_html_write(d, scratch->db, &charts, NULL, scratch->out, &err);
     if (rc != 0)
-        check_refusal(rc, &err);
+        fuzz_scratch_db_refused(scratch, rc, &err);
     pb_scoreboard *sb = NULL;
     rc = pb_report_scoreboard(d, &sb, &err);
     if (rc != 0)
@@ -154,23 +122,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
         FUZZ_CHECK_ERR(rc, err);
     pb_scoreboard_destroy(sb);
 
-    FILE *sink = fopen("/dev/null", "w");
-    FUZZ_CHECK(sink != NULL);
-    pb_export_options opt = {.db_path = db_path, .pick = PB_REPORT_LAST, .format = PB_EXPORT_JSONL};
-    pb_export_result res;
-    memset(&err, 0, sizeof(err));
-    rc = pb_export_write(&opt, sink, &res, &err);
-    if (rc != 0)
-        check_refusal(rc, &err);
-    fclose(sink);
-
-    const char *inputs[] = {db_path};
-    pb_merge_stats st;
-    memset(&err, 0, sizeof(err));
-    rc = pb_merge(out_path, inputs, 1, &st, &err);
-    if (rc != 0)
-        check_refusal(rc, &err);
-    remove_files();
+    fuzz_scratch_db_export(scratch, PB_EXPORT_JSONL);
+    fuzz_scratch_db_merge(scratch);
+    fuzz_scratch_db_remove(scratch);
     free(text);
     return 0;
 }
