@@ -65,12 +65,7 @@ static const char *const values[] = {
     NULL,
 };
 
-static const fuzz_json_vocab vocab = {keys, values};
-
-size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
-{
-    return fuzz_json_mutate(data, size, max_size, seed, &vocab);
-}
+FUZZ_JSON_MUTATOR(keys, values)
 
 static bool figure_ok(double x)
 {

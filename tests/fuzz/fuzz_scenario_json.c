@@ -130,12 +130,7 @@ static const char *const values[] = {
     NULL,
 };
 
-static const fuzz_json_vocab vocab = {keys, values};
-
-size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
-{
-    return fuzz_json_mutate(data, size, max_size, seed, &vocab);
-}
+FUZZ_JSON_MUTATOR(keys, values)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {

@@ -51,12 +51,7 @@ static const char *const values[] = {
     "0", "-1", "1e308", "-1e308", "18446744073709551615", "9223372036854775807", "0.5", "\"\"",
     "\"p99 < 250ms\"", "\"reset:1\"", "\"fixed:3ms\"", "\"completed\"", "[]", "{}", "null",
     "true", "false", NULL};
-static const fuzz_json_vocab vocab = {keys, values};
-
-size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int s)
-{
-    return fuzz_json_mutate(data, size, max_size, s, &vocab);
-}
+FUZZ_JSON_MUTATOR(keys, values)
 
 /* The seed with text in every JSON column, its run part of compare 1. */
 static void write_database(const char *text)

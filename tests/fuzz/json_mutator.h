@@ -21,4 +21,14 @@ typedef struct fuzz_json_vocab {
 size_t fuzz_json_mutate(uint8_t *data, size_t size, size_t max_size, unsigned int seed,
                         const fuzz_json_vocab *vocab);
 
+/* A target's libFuzzer mutator hook: fuzz_json_mutate with the target's keys
+ * and values (NULL-terminated arrays of const char *). */
+#define FUZZ_JSON_MUTATOR(keys, values)                                                            \
+    size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,                    \
+                                   unsigned int mutation_seed)                                     \
+    {                                                                                              \
+        static const fuzz_json_vocab vocab = {(keys), (values)};                                   \
+        return fuzz_json_mutate(data, size, max_size, mutation_seed, &vocab);                      \
+    }
+
 #endif
