@@ -7,7 +7,7 @@ JOBS       ?= $(shell nproc)
 PB         := $(BUILD)/patternbench
 
 .PHONY: all deps deps-test build build-asan build-fuzz test test-fast test-asan test-fuzz fuzz demo bench \
-	clean format
+	docs-check clean format
 
 all: build
 
@@ -66,6 +66,11 @@ test-fuzz: deps-test
 # last line printed is the page to open.
 demo: build
 	$(PB) compare scenarios/demo.json --db demo.db --report report
+
+# Every shell command of docs/soak.md, in order, with its durations scaled down
+# (72 h become 12 s) on free loopback ports; ctest runs it too (check_soak_doc).
+docs-check: build
+	python3 tests/docs/check_doc_commands.py $(PB) docs/soak.md
 
 bench: build
 	./scripts/install-deps.sh --bench
