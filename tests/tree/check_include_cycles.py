@@ -6,12 +6,7 @@ run_health.h while run_health.c includes html.h" is the cycle html <-> run_healt
 even though no header includes itself. Quoted includes only (system headers are
 outside the tree). Exit 1 naming each cycle found, 0 when there is none.
 
-usage: check_include_cycles.py SOURCE_DIR [--known a,b,c ...]
-
-A --known cycle (its files, comma-separated, as printed) is one the tree still
-has and someone is breaking: a cycle that holds all its files is reported but
-does not fail the check; once no cycle holds them the check fails until it is
-taken off the list, so the list stays true.
+usage: check_include_cycles.py SOURCE_DIR
 """
 import os
 import re
@@ -22,12 +17,7 @@ INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
 def main():
-    args = sys.argv[1:]
-    root = args[0] if args else "."
-    known = set()
-    for i, a in enumerate(args):
-        if a == "--known" and i + 1 < len(args):
-            known.add(frozenset(args[i + 1].split(",")))
+    root = sys.argv[1] if len(sys.argv) > 1 else "."
     files = []
     for room in ROOMS:
         for d, _, names in os.walk(os.path.join(root, room)):
@@ -96,19 +86,12 @@ def main():
                         break
                 if len(scc) > 1:
                     sccs.append(sorted(scc))
-    failed = False
     for scc in sccs:
         inner = sorted(f"{a} -> {b}" for a in scc for b in edges.get(a, ()) if b in scc)
-        tag = "known" if any(k <= set(scc) for k in known) else "new"
-        failed |= tag == "new"
-        print(f"include cycle ({tag}) between: " + ",".join(scc) + " (" + "; ".join(inner) + ")",
-              file=sys.stderr)
-    for k in (k for k in known if not any(k <= set(c) for c in sccs)):
-        failed = True
-        print("known cycle is gone, take it off the list: " + ",".join(sorted(k)),
+        print("include cycle between: " + ",".join(scc) + " (" + "; ".join(inner) + ")",
               file=sys.stderr)
     print(f"check_include_cycles: {len(nodes)} files, {len(sccs)} cycle(s)")
-    return 1 if failed else 0
+    return 1 if sccs else 0
 
 
 if __name__ == "__main__":
