@@ -85,6 +85,18 @@ median() {
         if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# plain_server: the server block's directives of start_nginx's default, a
+# 64-byte body on $PORT.
+plain_server() {
+    BODY=$(head -c 63 /dev/zero | tr '\0' 'x')
+    cat <<SERVER
+        listen 127.0.0.1:$PORT;
+        location / { default_type text/plain; return 200 "$BODY\n"; }
+SERVER
+}
+
+# write_nginx_conf SERVER: $TMP/nginx.conf, 2 workers, no access log,
+# keep-alive for the whole run, the function SERVER printing its server block.
 write_nginx_conf() {
     cat >"$TMP/nginx.conf" <<CONF
 worker_processes 2;
@@ -102,20 +114,20 @@ http {
     uwsgi_temp_path $TMP;
     scgi_temp_path $TMP;
     server {
-        listen 127.0.0.1:$1;
-        location / { default_type text/plain; return 200 "$BODY\n"; }
+$($1)
     }
 }
 CONF
 }
 
-# start_nginx: nginx serving a 64-byte body, 2 workers, loopback, no access
-# log, keep-alive for the whole run, on a random free port; sets NGINX_URL.
+# start_nginx [SERVER]: nginx on loopback with the server block the function
+# SERVER prints (plain_server by default), on random free ports $PORT and
+# $TLS_PORT = $PORT + 1 (for a server that listens on both); sets NGINX_URL.
 start_nginx() {
-    BODY=$(head -c 63 /dev/zero | tr '\0' 'x')
     for attempt in 1 2 3 4 5 6 7 8 9 10; do
         PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-        write_nginx_conf "$PORT"
+        TLS_PORT=$((PORT + 1))
+        write_nginx_conf "${1:-plain_server}"
         rm -f "$TMP/nginx.pid"
         /usr/sbin/nginx -p "$TMP" -c "$TMP/nginx.conf" -e "$TMP/nginx.err" &
         NGINX_PID=$!

@@ -31,53 +31,18 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
 head -c 1024 /dev/urandom >"$TMP/body.bin"
 printf 'ok\n' >"$TMP/ok.txt"
 
-# nginx with a plain and a TLS port, on free ports picked at random
-for attempt in 1 2 3 4 5 6 7 8 9 10; do
-    PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-    TLS_PORT=$((PORT + 1))
-    cat >"$TMP/nginx.conf" <<CONF
-worker_processes 2;
-daemon off;
-pid $TMP/nginx.pid;
-error_log $TMP/nginx.err;
-events { worker_connections 8192; }
-http {
-    access_log off;
-    keepalive_requests 100000000;
-    keepalive_timeout 300s;
-    client_body_temp_path $TMP;
-    proxy_temp_path $TMP;
-    fastcgi_temp_path $TMP;
-    uwsgi_temp_path $TMP;
-    scgi_temp_path $TMP;
-    server {
+# a plain and a TLS port; any method answers ok.txt
+tls_server() {
+    cat <<SERVER
         listen 127.0.0.1:$PORT;
         listen 127.0.0.1:$TLS_PORT ssl;
         ssl_certificate $TMP/cert.pem;
         ssl_certificate_key $TMP/key.pem;
         location / { default_type text/plain; root $TMP; try_files /ok.txt =404;
                      error_page 405 =200 /ok.txt; }
-    }
+SERVER
 }
-CONF
-    rm -f "$TMP/nginx.pid"
-    /usr/sbin/nginx -p "$TMP" -c "$TMP/nginx.conf" -e "$TMP/nginx.err" &
-    NGINX_PID=$!
-    i=0
-    while [ ! -s "$TMP/nginx.pid" ] && kill -0 "$NGINX_PID" 2>/dev/null && [ "$i" -lt 100 ]; do
-        i=$((i + 1))
-        sleep 0.05
-    done
-    [ -s "$TMP/nginx.pid" ] && break
-    kill "$NGINX_PID" 2>/dev/null || true
-    wait "$NGINX_PID" 2>/dev/null || true
-    NGINX_PID=
-done
-if [ -z "$NGINX_PID" ]; then
-    echo "$0: nginx did not start:" >&2
-    cat "$TMP/nginx.err" >&2
-    exit 1
-fi
+start_nginx tls_server
 HTTP=http://127.0.0.1:$PORT/
 HTTPS=https://127.0.0.1:$TLS_PORT/
 
