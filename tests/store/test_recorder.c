@@ -316,6 +316,48 @@ static void refuses_what_is_not_its_database(void **state)
     expect_open_error(future, 0, PB_ENOTSUP, future);
 }
 
+/* The tables as schema versions 1 and 2 made them, alike but for the columns
+ * that end `seconds` (which OLD_TABLES leaves open) and version 2's view. */
+#define OLD_TABLES \
+    "CREATE TABLE compares(id INTEGER PRIMARY KEY, title TEXT, scenario_path TEXT," \
+    " scenario_json TEXT, seed INTEGER, started_at INTEGER NOT NULL, ended_at INTEGER," \
+    " status TEXT NOT NULL, thresholds_json TEXT);" \
+    "CREATE TABLE runs(id INTEGER PRIMARY KEY, compare_id INTEGER REFERENCES compares(id)," \
+    " label TEXT, pattern TEXT NOT NULL, params_json TEXT, config_json TEXT, seed INTEGER," \
+    " target TEXT, started_at INTEGER NOT NULL, ended_at INTEGER, duration_us INTEGER," \
+    " status TEXT NOT NULL, versions_json TEXT, host TEXT, summary_json TEXT," \
+    " first_request INTEGER, last_request INTEGER);" \
+    "CREATE TABLE requests(run_id INTEGER NOT NULL, t_us INTEGER NOT NULL, wait_us INTEGER," \
+    " connect_us INTEGER, ttfb_us INTEGER, total_us INTEGER, code INTEGER, bytes INTEGER," \
+    " slot INTEGER, lim INTEGER, queue INTEGER);" \
+    "CREATE TABLE seconds(run_id INTEGER NOT NULL, sec INTEGER NOT NULL, count INTEGER NOT" \
+    " NULL, ok INTEGER, http_error INTEGER, timeout INTEGER, connect_error INTEGER, reset" \
+    " INTEGER, protocol_error INTEGER, rejected INTEGER, dropped INTEGER, other INTEGER," \
+    " retries INTEGER, bytes INTEGER, p50_us INTEGER, p90_us INTEGER, p99_us INTEGER, max_us" \
+    " INTEGER, hist BLOB, in_flight INTEGER, lim INTEGER, queue INTEGER, breaker INTEGER,"
+
+#define OLD_EVENTS \
+    "CREATE TABLE events(run_id INTEGER NOT NULL, t_us INTEGER NOT NULL, kind TEXT NOT NULL," \
+    " from_val INTEGER, to_val INTEGER, value REAL, detail TEXT);" \
+    "CREATE INDEX events_by_run ON events(run_id, kind, t_us);"
+
+/* Run `run`'s file once it is over: end the run, close the recorder, open
+ * path to read. */
+static sqlite3 *finish_and_read(pb_recorder *rec, int64_t run, const char *path)
+{
+    end_run(rec, run);
+    close_recorder(rec);
+    return open_reader(path);
+}
+
+/* A database file at path made by an older version's statements. */
+static void write_old_file(const char *path, const char *sql)
+{
+    sqlite3 *db = open_reader(path);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
 /* A file of schema version 1 (made here with version 1's statements) is
  * upgraded when opened for writing: version 2's and 3's columns are added,
  * NULL in the old rows (lost and cascaded 0: the file has no `lost` events),
@@ -323,36 +365,15 @@ static void refuses_what_is_not_its_database(void **state)
 static void version_1_database_is_upgraded_in_place(void **state)
 {
     const char *path = db_path("v1.db");
-    sqlite3 *db = open_reader(path);
     static const char v1[] =
-        "CREATE TABLE compares(id INTEGER PRIMARY KEY, title TEXT, scenario_path TEXT,"
-        " scenario_json TEXT, seed INTEGER, started_at INTEGER NOT NULL, ended_at INTEGER,"
-        " status TEXT NOT NULL, thresholds_json TEXT);"
-        "CREATE TABLE runs(id INTEGER PRIMARY KEY, compare_id INTEGER REFERENCES compares(id),"
-        " label TEXT, pattern TEXT NOT NULL, params_json TEXT, config_json TEXT, seed INTEGER,"
-        " target TEXT, started_at INTEGER NOT NULL, ended_at INTEGER, duration_us INTEGER,"
-        " status TEXT NOT NULL, versions_json TEXT, host TEXT, summary_json TEXT,"
-        " first_request INTEGER, last_request INTEGER);"
-        "CREATE TABLE requests(run_id INTEGER NOT NULL, t_us INTEGER NOT NULL, wait_us INTEGER,"
-        " connect_us INTEGER, ttfb_us INTEGER, total_us INTEGER, code INTEGER, bytes INTEGER,"
-        " slot INTEGER, lim INTEGER, queue INTEGER);"
-        "CREATE TABLE seconds(run_id INTEGER NOT NULL, sec INTEGER NOT NULL, count INTEGER NOT"
-        " NULL, ok INTEGER, http_error INTEGER, timeout INTEGER, connect_error INTEGER, reset"
-        " INTEGER, protocol_error INTEGER, rejected INTEGER, dropped INTEGER, other INTEGER,"
-        " retries INTEGER, bytes INTEGER, p50_us INTEGER, p90_us INTEGER, p99_us INTEGER, max_us"
-        " INTEGER, hist BLOB, in_flight INTEGER, lim INTEGER, queue INTEGER, breaker INTEGER,"
-        " phase INTEGER, PRIMARY KEY(run_id, sec));"
-        "CREATE TABLE events(run_id INTEGER NOT NULL, t_us INTEGER NOT NULL, kind TEXT NOT NULL,"
-        " from_val INTEGER, to_val INTEGER, value REAL, detail TEXT);"
-        "CREATE INDEX events_by_run ON events(run_id, kind, t_us);"
+        OLD_TABLES " phase INTEGER, PRIMARY KEY(run_id, sec));" OLD_EVENTS
         "INSERT INTO runs(id, pattern, started_at, status) VALUES (1, 'queue', 5, 'completed');"
         "INSERT INTO requests VALUES (1, 10, 0, 0, 90, 100, 0, 200, 0, 4, 0);"
         "INSERT INTO seconds(run_id, sec, count, ok, p99_us, lim) VALUES (1, 0, 1, 1, 100, 4),"
         " (1, 1, 0, 0, NULL, 4);"
         "INSERT INTO events VALUES (1, 0, 'phase', -1, 0, 0, 'base');"
         "PRAGMA user_version = 1;";
-    assert_int_equal(sqlite3_exec(db, v1, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    write_old_file(path, v1);
 
     pb_recorder *rec = open_recorder(path, 0);
     int64_t run = begin_run(rec, "breaker");
@@ -365,10 +386,7 @@ static void version_1_database_is_upgraded_in_place(void **state)
                         .loop_lag_us = 2000,
                         .backlog = 3};
     pb_recorder_second(rec, &m);
-    end_run(rec, run);
-    close_recorder(rec);
-
-    db = open_reader(path);
+    sqlite3 *db = finish_and_read(rec, run, path);
     assert_int_equal(q_int(db, "PRAGMA user_version", 0), pb_schema_version());
     assert_int_equal(q_int(db, "SELECT count(*) FROM runs", 0), 2);
     assert_int_equal(q_int(db, "SELECT count(*) FROM requests WHERE run_id = 1", 0), 1);
@@ -411,29 +429,9 @@ static void version_1_database_is_upgraded_in_place(void **state)
 static void version_2_database_is_upgraded_in_place(void **state)
 {
     const char *path = db_path("v2.db");
-    sqlite3 *db = open_reader(path);
     static const char v2[] =
-        "CREATE TABLE compares(id INTEGER PRIMARY KEY, title TEXT, scenario_path TEXT,"
-        " scenario_json TEXT, seed INTEGER, started_at INTEGER NOT NULL, ended_at INTEGER,"
-        " status TEXT NOT NULL, thresholds_json TEXT);"
-        "CREATE TABLE runs(id INTEGER PRIMARY KEY, compare_id INTEGER REFERENCES compares(id),"
-        " label TEXT, pattern TEXT NOT NULL, params_json TEXT, config_json TEXT, seed INTEGER,"
-        " target TEXT, started_at INTEGER NOT NULL, ended_at INTEGER, duration_us INTEGER,"
-        " status TEXT NOT NULL, versions_json TEXT, host TEXT, summary_json TEXT,"
-        " first_request INTEGER, last_request INTEGER);"
-        "CREATE TABLE requests(run_id INTEGER NOT NULL, t_us INTEGER NOT NULL, wait_us INTEGER,"
-        " connect_us INTEGER, ttfb_us INTEGER, total_us INTEGER, code INTEGER, bytes INTEGER,"
-        " slot INTEGER, lim INTEGER, queue INTEGER);"
-        "CREATE TABLE seconds(run_id INTEGER NOT NULL, sec INTEGER NOT NULL, count INTEGER NOT"
-        " NULL, ok INTEGER, http_error INTEGER, timeout INTEGER, connect_error INTEGER, reset"
-        " INTEGER, protocol_error INTEGER, rejected INTEGER, dropped INTEGER, other INTEGER,"
-        " retries INTEGER, bytes INTEGER, p50_us INTEGER, p90_us INTEGER, p99_us INTEGER, max_us"
-        " INTEGER, hist BLOB, in_flight INTEGER, lim INTEGER, queue INTEGER, breaker INTEGER,"
-        " phase INTEGER, cpu_pct REAL, rss_bytes INTEGER, loop_lag_us INTEGER, backlog INTEGER,"
-        " PRIMARY KEY(run_id, sec));"
-        "CREATE TABLE events(run_id INTEGER NOT NULL, t_us INTEGER NOT NULL, kind TEXT NOT NULL,"
-        " from_val INTEGER, to_val INTEGER, value REAL, detail TEXT);"
-        "CREATE INDEX events_by_run ON events(run_id, kind, t_us);"
+        OLD_TABLES " phase INTEGER, cpu_pct REAL, rss_bytes INTEGER, loop_lag_us INTEGER,"
+        " backlog INTEGER, PRIMARY KEY(run_id, sec));" OLD_EVENTS
         "CREATE VIEW requests_v AS SELECT rowid AS id, run_id, t_us, wait_us, connect_us,"
         " ttfb_us, total_us, code >> 16 AS attempt FROM requests;"
         "INSERT INTO runs(id, pattern, started_at, status) VALUES (1, 'semaphore', 5,"
@@ -448,18 +446,14 @@ static void version_2_database_is_upgraded_in_place(void **state)
         " (1, 999999, 'lost', 1, 3, 1.0, NULL), (1, 1000000, 'lost', 2, 3, 3.0, NULL),"
         " (1, 0, 'phase', -1, 0, 0, 'base'), (2, 500000, 'limit', 4, 8, 0, NULL);"
         "PRAGMA user_version = 2;";
-    assert_int_equal(sqlite3_exec(db, v2, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    write_old_file(path, v2);
 
     pb_recorder *rec = open_recorder(path, 0);
     int64_t run = begin_run(rec, "semaphore");
     pb_recorder_event(rec, run, 2500000, "lost", 0, 9, 4.0, NULL);
     pb_second_mark m = {.run_id = run, .sec = 2, .phase = -1};
     pb_recorder_second(rec, &m);
-    end_run(rec, run);
-    close_recorder(rec);
-
-    db = open_reader(path);
+    sqlite3 *db = finish_and_read(rec, run, path);
     assert_int_equal(q_int(db, "PRAGMA user_version", 0), pb_schema_version());
     assert_int_equal(q_int(db, "SELECT count(*) FROM seconds", 0), 6);
     assert_int_equal(q_int(db, "SELECT lost FROM seconds WHERE run_id = 1 AND sec = 0", 0), 6);
@@ -533,10 +527,7 @@ static void rows_and_events_round_trip(void **state)
     pb_recorder_event(rec, run, 7, "limit", 10, 20, 1.5, long_detail);
     pb_recorder_event(rec, run, 8, "a-kind-name-that-is-far-too-long-to-keep", -5, INT64_MAX,
                       -1e300, eighty);
-    end_run(rec, run);
-    close_recorder(rec);
-
-    sqlite3 *db = open_reader(path);
+    sqlite3 *db = finish_and_read(rec, run, path);
     sqlite3_stmt *st;
     assert_int_equal(sqlite3_prepare_v2(db,
                                         "SELECT t_us, wait_us, connect_us, ttfb_us, total_us, "
@@ -662,10 +653,7 @@ static void rollup_agrees_with_raw_rows(void **state)
                             .backlog = 2 * sec};
         pb_recorder_second(rec, &m);
     }
-    end_run(rec, run);
-    close_recorder(rec);
-
-    sqlite3 *db = open_reader(path);
+    sqlite3 *db = finish_and_read(rec, run, path);
     static const char raw[] =
         "SELECT (t_us + wait_us + total_us) / 1000000, count(*), sum(code & 15 = 0),"
         " sum(code & 15 = 1), sum(code & 15 = 2), sum(code & 15 = 3), sum(code & 15 = 4),"
@@ -770,10 +758,7 @@ static void lost_events_land_in_their_second(void **state)
     /* second 1 was written when the mark for second 3 came: this one is late */
     pb_recorder_event(rec, run, 1999999, "lost", 99, 5, 5.0, NULL);
     pb_recorder_event(rec, run, 8500000, "batch", 99, 100, 0, NULL); /* not a loss */
-    end_run(rec, run);
-    close_recorder(rec);
-
-    sqlite3 *db = open_reader(path);
+    sqlite3 *db = finish_and_read(rec, run, path);
     assert_int_equal(q_int(db, "SELECT lost FROM seconds WHERE run_id = ?1 AND sec = 0", run), 18);
     assert_int_equal(q_int(db, "SELECT cascaded FROM seconds WHERE run_id = ?1 AND sec = 0", run),
                      0);
