@@ -207,6 +207,24 @@ int pb_child_run(pb_child *c, const char *const *args, const pb_child_options *o
     return pb_child_exit_code(c);
 }
 
+pb_child pb_child_run_list(const char *first, ...)
+{
+    const char *args[40];
+    int n = 0;
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a != NULL; a = va_arg(ap, const char *)) {
+        assert_true(n < 39);
+        args[n++] = a;
+    }
+    va_end(ap);
+    args[n] = NULL;
+    pb_child c;
+    pb_child_spawn(&c, args, NULL);
+    pb_child_finish(&c, PB_TEST_TIMEOUT_MS);
+    return c;
+}
+
 void pb_child_cleanup(pb_child *c)
 {
     if (c->out_fd >= 0)

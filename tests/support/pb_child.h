@@ -66,6 +66,11 @@ int pb_child_exit_code(const pb_child *c);
  * status (pb_child_exit_code). */
 int pb_child_run(pb_child *c, const char *const *args, const pb_child_options *opt, int timeout_ms);
 
+/* Run patternbench with the arguments (up to 39, then NULL) to its end
+ * (PB_TEST_TIMEOUT_MS), stdout and stderr captured; whatever its status, it
+ * is the caller's to check, and pb_child_cleanup releases the child. */
+pb_child pb_child_run_list(const char *first, ...) __attribute__((sentinel));
+
 /* Close the outputs still open and free what they captured (the child is not
  * waited for: finish or kill and finish it first). */
 void pb_child_cleanup(pb_child *c);

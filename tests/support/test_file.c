@@ -50,3 +50,32 @@ void test_rmtree(const char *path)
 {
     assert_int_equal(nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
 }
+
+void test_write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        fail_msg("cannot write %s: %s", path, strerror(errno));
+    assert_true(fputs(text, f) >= 0);
+    assert_int_equal(fclose(f), 0);
+}
+
+int test_scratch_setup(void **state)
+{
+    test_scratch *s = calloc(1, sizeof(*s));
+    assert_non_null(s);
+    const char *tmp = getenv("TMPDIR");
+    snprintf(s->dir, sizeof(s->dir), "%s/pb_%s_XXXXXX", tmp != NULL ? tmp : "/tmp",
+             program_invocation_short_name);
+    assert_non_null(mkdtemp(s->dir));
+    *state = s;
+    return 0;
+}
+
+int test_scratch_teardown(void **state)
+{
+    test_scratch *s = *state;
+    test_rmtree(s->dir);
+    free(s);
+    return 0;
+}

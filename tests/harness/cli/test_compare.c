@@ -22,77 +22,14 @@
 
 #include "pb_child.h"
 #include "scenario.h"
+#include "test_assert.h"
 #include "test_env.h"
 #include "test_file.h"
 #include "test_sql.h"
 
-typedef struct fixture {
-    char dir[256];
-} fixture;
-
-/* Run patternbench with args (NULL-terminated) to its end, stdout and stderr
- * captured; pb_child_cleanup releases it. */
-static pb_child run_pb(const char *first, ...)
-{
-    const char *args[40];
-    int n = 0;
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a != NULL && n < 39; a = va_arg(ap, const char *))
-        args[n++] = a;
-    va_end(ap);
-    args[n] = NULL;
-    pb_child r;
-    pb_child_spawn(&r, args, NULL);
-    pb_child_finish(&r, PB_TEST_TIMEOUT_MS);
-    return r;
-}
-
-#define assert_contains(haystack, needle)                                                          \
-    do {                                                                                           \
-        if (strstr((haystack), (needle)) == NULL)                                                  \
-            fail_msg("\"%s\" does not contain \"%s\"", (haystack), (needle));                      \
-    } while (0)
-
-/* The exit status, or 128 + the signal that ended the child, as a shell says it. */
-#define assert_exit(r, expected)                                                                   \
-    do {                                                                                           \
-        int code_ = WIFEXITED((r).status) ? WEXITSTATUS((r).status) : 128 + WTERMSIG((r).status);  \
-        if (code_ != (expected))                                                                   \
-            fail_msg("exit status %d, expected %d\nstdout:\n%s\nstderr:\n%s", code_, (expected),   \
-                     (r).out, (r).err);                                                            \
-    } while (0)
-
-static int setup(void **state)
-{
-    fixture *fx = calloc(1, sizeof(*fx));
-    assert_non_null(fx);
-    const char *tmp = getenv("TMPDIR");
-    snprintf(fx->dir, sizeof(fx->dir), "%s/pb_compare_XXXXXX", tmp ? tmp : "/tmp");
-    assert_non_null(mkdtemp(fx->dir));
-    *state = fx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *fx = *state;
-    test_rmtree(fx->dir);
-    free(fx);
-    return 0;
-}
-
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    assert_int_equal(fputs(text, f) >= 0, 1);
-    assert_int_equal(fclose(f), 0);
-}
-
 static void check_passes_for_every_shipped_scenario(void **state)
 {
-    fixture *fx = *state;
+    test_scratch *fx = *state;
     char dir[512];
     snprintf(dir, sizeof(dir), "%s/scenarios", test_env("PB_SOURCE_DIR"));
     DIR *d = opendir(dir);
@@ -107,7 +44,7 @@ static void check_passes_for_every_shipped_scenario(void **state)
             continue;
         char path[800];
         snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-        pb_child r = run_pb("compare", path, "--check", "--db", db, NULL);
+        pb_child r = pb_child_run_list("compare", path, "--check", "--db", db, NULL);
         assert_exit(r, 0);
         assert_contains(r.out, ": ok: ");
         pb_child_cleanup(&r);
@@ -122,7 +59,7 @@ static void check_passes_for_every_shipped_scenario(void **state)
 
 static void broken_scenarios_and_bad_options_exit_2_before_running(void **state)
 {
-    fixture *fx = *state;
+    test_scratch *fx = *state;
     char data[512], db[400];
     snprintf(data, sizeof(data), "%s/tests/data", test_env("PB_SOURCE_DIR"));
     snprintf(db, sizeof(db), "%s/never.db", fx->dir);
@@ -135,7 +72,7 @@ static void broken_scenarios_and_bad_options_exit_2_before_running(void **state)
             continue;
         char path[800];
         snprintf(path, sizeof(path), "%s/%s", data, de->d_name);
-        pb_child r = run_pb("compare", path, "--db", db, NULL);
+        pb_child r = pb_child_run_list("compare", path, "--db", db, NULL);
         assert_exit(r, 2);
         assert_contains(r.err, path);
         assert_contains(r.err, "(line ");
@@ -162,23 +99,23 @@ static void broken_scenarios_and_bad_options_exit_2_before_running(void **state)
         {"--client-threads", "0", "--client-threads: expected a whole number from 1 to 64"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        pb_child r = run_pb("compare", demo, "--db", db, bad[i].a, bad[i].b, NULL);
+        pb_child r = pb_child_run_list("compare", demo, "--db", db, bad[i].a, bad[i].b, NULL);
         assert_exit(r, 2);
         assert_contains(r.err, bad[i].message);
         pb_child_cleanup(&r);
     }
-    pb_child r = run_pb("compare", "--db", db, NULL);
+    pb_child r = pb_child_run_list("compare", "--db", db, NULL);
     assert_exit(r, 2);
     assert_contains(r.err, "expected a scenario file");
     pb_child_cleanup(&r);
-    r = run_pb("compare", "/nonexistent/s.json", NULL);
+    r = pb_child_run_list("compare", "/nonexistent/s.json", NULL);
     assert_exit(r, 2);
     assert_contains(r.err, "/nonexistent/s.json: cannot open the scenario file");
     pb_child_cleanup(&r);
     struct stat st;
     assert_int_not_equal(stat(db, &st), 0);
 
-    r = run_pb("compare", "--help", NULL);
+    r = pb_child_run_list("compare", "--help", NULL);
     assert_exit(r, 0);
     assert_contains(r.out, "usage: patternbench compare SCENARIO.json");
     pb_child_cleanup(&r);
@@ -206,7 +143,7 @@ static int description_column(const char *line, size_t len)
  * starts in the same column, the shared request options' included. */
 static void assert_help_aligned(const char *cmd)
 {
-    pb_child r = run_pb(cmd, "--help", NULL);
+    pb_child r = pb_child_run_list(cmd, "--help", NULL);
     assert_exit(r, 0);
     const char *p = strstr(r.out, "options:\n");
     assert_non_null(p);
@@ -252,12 +189,12 @@ static void mistyped_options_get_a_suggestion(void **state)
         {"mock", "--lisen", "127.0.0.1:0", "mock: --lisen: unknown option; did you mean --listen?"},
     };
     for (size_t i = 0; i < sizeof(typo) / sizeof(typo[0]); i++) {
-        pb_child r = run_pb(typo[i].cmd, typo[i].arg, typo[i].value, NULL);
+        pb_child r = pb_child_run_list(typo[i].cmd, typo[i].arg, typo[i].value, NULL);
         assert_exit(r, 2);
         assert_contains(r.err, typo[i].message);
         pb_child_cleanup(&r);
     }
-    pb_child r = run_pb("reprot", NULL);
+    pb_child r = pb_child_run_list("reprot", NULL);
     assert_exit(r, 2);
     assert_contains(r.err, "reprot: unknown command; did you mean \"report\"?");
     pb_child_cleanup(&r);
@@ -265,15 +202,15 @@ static void mistyped_options_get_a_suggestion(void **state)
 
 static void demo_runs_end_to_end_in_a_shortened_form(void **state)
 {
-    fixture *fx = *state;
+    test_scratch *fx = *state;
     char demo[512], db[400];
     snprintf(demo, sizeof(demo), "%s/scenarios/demo.json", test_env("PB_SOURCE_DIR"));
     snprintf(db, sizeof(db), "%s/demo.db", fx->dir);
     char report[400], index[500];
     snprintf(report, sizeof(report), "%s/report", fx->dir);
     snprintf(index, sizeof(index), "%s/index.html", report);
-    pb_child r = run_pb("compare", demo, "--duration", "2s", "--trials", "1", "--db", db,
-                        "--quiet", "--report", report, NULL);
+    pb_child r = pb_child_run_list("compare", demo, "--duration", "2s", "--trials", "1", "--db", db,
+                                   "--quiet", "--report", report, NULL);
     assert_exit(r, 0);
     /* the comparison's report is written, and its page named */
     assert_contains(r.out, index);
@@ -347,11 +284,11 @@ static char *status_sequence(sqlite3 *db, const char *label, int64_t compare_id)
  * shortened run never reached shows "-" and a note, not a count of 0. */
 static void labels_are_never_cut_and_unreached_phases_say_so(void **state)
 {
-    fixture *fx = *state;
+    test_scratch *fx = *state;
     char path[400], db[400];
     snprintf(path, sizeof(path), "%s/labels.json", fx->dir);
     snprintf(db, sizeof(db), "%s/labels.db", fx->dir);
-    write_file(
+    test_write_text(
         path,
         "{\"title\": \"labels\", \"duration\": \"60s\",\n"
         " \"mock\": {\"latency\": \"fixed:1ms\", \"phases\": [\n"
@@ -362,7 +299,8 @@ static void labels_are_never_cut_and_unreached_phases_say_so(void **state)
         "   {\"pattern\": \"adaptive\", \"label\": "
         "\"adaptive-2-50-with-a-label-longer-than-forty\",\n"
         "    \"min\": 2, \"max\": 50}]}\n");
-    pb_child r = run_pb("compare", path, "--duration", "2s", "--db", db, "--quiet", NULL);
+    pb_child r =
+        pb_child_run_list("compare", path, "--duration", "2s", "--db", db, "--quiet", NULL);
     assert_exit(r, 0);
     /* each label whole, at the start of its row and in the phase table's header */
     assert_contains(r.out, "\nbreaker-3-60s ");
@@ -383,27 +321,29 @@ static void labels_are_never_cut_and_unreached_phases_say_so(void **state)
 
 static void every_pattern_meets_the_same_faults(void **state)
 {
-    fixture *fx = *state;
+    test_scratch *fx = *state;
     char path[400], db[400];
     snprintf(path, sizeof(path), "%s/same.json", fx->dir);
     snprintf(db, sizeof(db), "%s/same.db", fx->dir);
     /* one request at a time, so that the order of rows is the order of the
      * task sequence the mock draws faults from */
-    write_file(path, "{\"title\": \"same faults\", \"seed\": 5, \"requests\": 300,\n"
-                     " \"mock\": {\"latency\": \"fixed:200us\", \"errors\": \"503:0.3,500:0.1\"},\n"
-                     " \"patterns\": [\n"
-                     "  {\"pattern\": \"queue\", \"label\": \"a\", \"concurrency\": 1},\n"
-                     "  {\"pattern\": \"semaphore\", \"label\": \"b\", \"concurrency\": 1,\n"
-                     "   \"batch\": 50}]}\n");
-    pb_child r = run_pb("compare", path, "--db", db, "--quiet", NULL);
+    test_write_text(path,
+                    "{\"title\": \"same faults\", \"seed\": 5, \"requests\": 300,\n"
+                    " \"mock\": {\"latency\": \"fixed:200us\", \"errors\": \"503:0.3,500:0.1\"},\n"
+                    " \"patterns\": [\n"
+                    "  {\"pattern\": \"queue\", \"label\": \"a\", \"concurrency\": 1},\n"
+                    "  {\"pattern\": \"semaphore\", \"label\": \"b\", \"concurrency\": 1,\n"
+                    "   \"batch\": 50}]}\n");
+    pb_child r = pb_child_run_list("compare", path, "--db", db, "--quiet", NULL);
     assert_exit(r, 0);
     pb_child_cleanup(&r);
-    r = run_pb("compare", path, "--db", db, "--quiet", "--seed", "6", "--patterns", "a", NULL);
+    r = pb_child_run_list("compare", path, "--db", db, "--quiet", "--seed", "6", "--patterns", "a",
+                          NULL);
     assert_exit(r, 0);
     pb_child_cleanup(&r);
     /* on two client threads the lone worker's requests meet the same faults */
-    r = run_pb("compare", path, "--db", db, "--quiet", "--client-threads", "2", "--patterns", "a",
-               NULL);
+    r = pb_child_run_list("compare", path, "--db", db, "--quiet", "--client-threads", "2",
+                          "--patterns", "a", NULL);
     assert_exit(r, 0);
     pb_child_cleanup(&r);
 
@@ -432,17 +372,18 @@ static void every_pattern_meets_the_same_faults(void **state)
 
 static void the_phase_clock_starts_with_each_run(void **state)
 {
-    fixture *fx = *state;
+    test_scratch *fx = *state;
     char path[400], db[400];
     snprintf(path, sizeof(path), "%s/phases.json", fx->dir);
     snprintf(db, sizeof(db), "%s/phases.db", fx->dir);
-    write_file(path, "{\"title\": \"phase clock\", \"seed\": 3, \"duration\": \"900ms\",\n"
-                     " \"mock\": {\"latency\": \"fixed:1ms\", \"phases\": [\n"
-                     "   {\"at\": \"300ms\", \"name\": \"outage\", \"errors\": \"503:1\"},\n"
-                     "   {\"at\": \"600ms\", \"name\": \"healthy\", \"errors\": \"none\"}]},\n"
-                     " \"load\": {\"closed\": {\"concurrency\": 4}},\n"
-                     " \"patterns\": [{\"pattern\": \"queue\"}, {\"pattern\": \"semaphore\"}]}\n");
-    pb_child r = run_pb("compare", path, "--db", db, "--quiet", NULL);
+    test_write_text(path,
+                    "{\"title\": \"phase clock\", \"seed\": 3, \"duration\": \"900ms\",\n"
+                    " \"mock\": {\"latency\": \"fixed:1ms\", \"phases\": [\n"
+                    "   {\"at\": \"300ms\", \"name\": \"outage\", \"errors\": \"503:1\"},\n"
+                    "   {\"at\": \"600ms\", \"name\": \"healthy\", \"errors\": \"none\"}]},\n"
+                    " \"load\": {\"closed\": {\"concurrency\": 4}},\n"
+                    " \"patterns\": [{\"pattern\": \"queue\"}, {\"pattern\": \"semaphore\"}]}\n");
+    pb_child r = pb_child_run_list("compare", path, "--db", db, "--quiet", NULL);
     assert_exit(r, 0);
     assert_contains(r.out, "outage");
     pb_child_cleanup(&r);
@@ -486,30 +427,31 @@ static void the_phase_clock_starts_with_each_run(void **state)
 
 static void thresholds_pass_or_fail_and_set_the_exit_status(void **state)
 {
-    fixture *fx = *state;
+    test_scratch *fx = *state;
     char path[400], db[400];
     snprintf(path, sizeof(path), "%s/th.json", fx->dir);
     snprintf(db, sizeof(db), "%s/th.db", fx->dir);
-    write_file(path, "{\"title\": \"thresholds\", \"requests\": 200,\n"
-                     " \"mock\": {\"latency\": \"fixed:200us\", \"errors\": \"503:0.5\"},\n"
-                     " \"thresholds\": [\"requests==200\"],\n"
-                     " \"patterns\": [{\"pattern\": \"queue\", \"concurrency\": 2,\n"
-                     "                 \"thresholds\": [\"dropped==0\"]}]}\n");
-    pb_child r = run_pb("compare", path, "--db", db, "--quiet", NULL);
+    test_write_text(path, "{\"title\": \"thresholds\", \"requests\": 200,\n"
+                          " \"mock\": {\"latency\": \"fixed:200us\", \"errors\": \"503:0.5\"},\n"
+                          " \"thresholds\": [\"requests==200\"],\n"
+                          " \"patterns\": [{\"pattern\": \"queue\", \"concurrency\": 2,\n"
+                          "                 \"thresholds\": [\"dropped==0\"]}]}\n");
+    pb_child r = pb_child_run_list("compare", path, "--db", db, "--quiet", NULL);
     assert_exit(r, 0);
     assert_contains(r.out, "pass  requests==200");
     assert_contains(r.out, "pass  dropped==0");
     pb_child_cleanup(&r);
 
-    r = run_pb("compare", path, "--db", db, "--quiet", "--threshold", "error_rate<1%", NULL);
+    r = pb_child_run_list("compare", path, "--db", db, "--quiet", "--threshold", "error_rate<1%",
+                          NULL);
     assert_exit(r, 99);
     assert_contains(r.out, "FAIL  error_rate<1%");
     assert_contains(r.out, "error_rate = ");
     assert_contains(r.err, "1 threshold failed");
     pb_child_cleanup(&r);
 
-    r = run_pb("compare", path, "--db", db, "--quiet", "--threshold", "error_rate<90%",
-               "--threshold", "p99<10s", NULL);
+    r = pb_child_run_list("compare", path, "--db", db, "--quiet", "--threshold", "error_rate<90%",
+                          "--threshold", "p99<10s", NULL);
     assert_exit(r, 0);
     assert_contains(r.out, "pass  error_rate<90%");
     pb_child_cleanup(&r);
@@ -527,13 +469,14 @@ static void thresholds_pass_or_fail_and_set_the_exit_status(void **state)
  * starts, the compare is marked interrupted and the exit status is 130. */
 static void an_interrupted_compare_stops_and_says_so(void **state)
 {
-    fixture *fx = *state;
+    test_scratch *fx = *state;
     char path[400], db[400];
     snprintf(path, sizeof(path), "%s/long.json", fx->dir);
     snprintf(db, sizeof(db), "%s/long.db", fx->dir);
-    write_file(path, "{\"title\": \"long\", \"duration\": \"60s\",\n"
-                     " \"mock\": {\"latency\": \"fixed:1ms\"},\n"
-                     " \"patterns\": [{\"pattern\": \"queue\"}, {\"pattern\": \"breaker\"}]}\n");
+    test_write_text(path,
+                    "{\"title\": \"long\", \"duration\": \"60s\",\n"
+                    " \"mock\": {\"latency\": \"fixed:1ms\"},\n"
+                    " \"patterns\": [{\"pattern\": \"queue\"}, {\"pattern\": \"breaker\"}]}\n");
     pb_child c;
     pb_child_spawn(&c, (const char *const[]){"compare", path, "--db", db, NULL}, NULL);
     /* wait for the first run to announce itself (on its output, no sleep) */
@@ -557,20 +500,21 @@ static void an_interrupted_compare_stops_and_says_so(void **state)
 /* `run --threshold` goes through the same code: printed, stored, exit 99. */
 static void run_takes_thresholds_too(void **state)
 {
-    fixture *fx = *state;
+    test_scratch *fx = *state;
     char db[400];
     snprintf(db, sizeof(db), "%s/run.db", fx->dir);
-    pb_child r = run_pb("run", "--pattern", "queue", "--requests", "50", "--errors", "503:1",
-                        "--latency", "fixed:100us", "--db", db, "--quiet", "--threshold",
-                        "error_rate<1%", "--threshold", "requests==50", NULL);
+    pb_child r =
+        pb_child_run_list("run", "--pattern", "queue", "--requests", "50", "--errors", "503:1",
+                          "--latency", "fixed:100us", "--db", db, "--quiet", "--threshold",
+                          "error_rate<1%", "--threshold", "requests==50", NULL);
     assert_exit(r, 99);
     assert_contains(r.out, "FAIL  error_rate<1%");
     assert_contains(r.out, "error_rate = 100.00%");
     assert_contains(r.out, "pass  requests==50");
     pb_child_cleanup(&r);
 
-    r = run_pb("run", "--pattern", "queue", "--requests", "50", "--db", db, "--json", "--threshold",
-               "requests==50", NULL);
+    r = pb_child_run_list("run", "--pattern", "queue", "--requests", "50", "--db", db, "--json",
+                          "--threshold", "requests==50", NULL);
     assert_exit(r, 0);
     json_t *summary = json_loads(r.out, 0, NULL);
     assert_non_null(summary);
@@ -588,8 +532,8 @@ static void run_takes_thresholds_too(void **state)
     free(stored);
     sqlite3_close(sql);
 
-    r = run_pb("run", "--pattern", "queue", "--requests", "5", "--db", db, "--threshold",
-               "p99<fast", NULL);
+    r = pb_child_run_list("run", "--pattern", "queue", "--requests", "5", "--db", db, "--threshold",
+                          "p99<fast", NULL);
     assert_exit(r, 2);
     assert_contains(r.err, "threshold \"p99<fast\": p99 is a latency");
     pb_child_cleanup(&r);
@@ -598,20 +542,26 @@ static void run_takes_thresholds_too(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(check_passes_for_every_shipped_scenario, setup, teardown),
+        cmocka_unit_test_setup_teardown(check_passes_for_every_shipped_scenario, test_scratch_setup,
+                                        test_scratch_teardown),
         cmocka_unit_test_setup_teardown(broken_scenarios_and_bad_options_exit_2_before_running,
-                                        setup, teardown),
+                                        test_scratch_setup, test_scratch_teardown),
         cmocka_unit_test(help_options_share_one_column),
         cmocka_unit_test(mistyped_options_get_a_suggestion),
-        cmocka_unit_test_setup_teardown(demo_runs_end_to_end_in_a_shortened_form, setup, teardown),
-        cmocka_unit_test_setup_teardown(every_pattern_meets_the_same_faults, setup, teardown),
-        cmocka_unit_test_setup_teardown(the_phase_clock_starts_with_each_run, setup, teardown),
-        cmocka_unit_test_setup_teardown(labels_are_never_cut_and_unreached_phases_say_so, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(thresholds_pass_or_fail_and_set_the_exit_status, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(an_interrupted_compare_stops_and_says_so, setup, teardown),
-        cmocka_unit_test_setup_teardown(run_takes_thresholds_too, setup, teardown),
+        cmocka_unit_test_setup_teardown(demo_runs_end_to_end_in_a_shortened_form,
+                                        test_scratch_setup, test_scratch_teardown),
+        cmocka_unit_test_setup_teardown(every_pattern_meets_the_same_faults, test_scratch_setup,
+                                        test_scratch_teardown),
+        cmocka_unit_test_setup_teardown(the_phase_clock_starts_with_each_run, test_scratch_setup,
+                                        test_scratch_teardown),
+        cmocka_unit_test_setup_teardown(labels_are_never_cut_and_unreached_phases_say_so,
+                                        test_scratch_setup, test_scratch_teardown),
+        cmocka_unit_test_setup_teardown(thresholds_pass_or_fail_and_set_the_exit_status,
+                                        test_scratch_setup, test_scratch_teardown),
+        cmocka_unit_test_setup_teardown(an_interrupted_compare_stops_and_says_so,
+                                        test_scratch_setup, test_scratch_teardown),
+        cmocka_unit_test_setup_teardown(run_takes_thresholds_too, test_scratch_setup,
+                                        test_scratch_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,69 +18,9 @@
 #include <jansson.h>
 
 #include "pb_child.h"
+#include "test_assert.h"
 #include "test_env.h"
 #include "test_file.h"
-
-typedef struct fixture {
-    char dir[256];
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *fx = calloc(1, sizeof(*fx));
-    assert_non_null(fx);
-    const char *tmp = getenv("TMPDIR");
-    snprintf(fx->dir, sizeof(fx->dir), "%s/pb_trials_XXXXXX", tmp ? tmp : "/tmp");
-    assert_non_null(mkdtemp(fx->dir));
-    *state = fx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *fx = *state;
-    test_rmtree(fx->dir);
-    free(fx);
-    return 0;
-}
-
-static pb_child run_pb(const char *first, ...)
-{
-    const char *args[40];
-    int n = 0;
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a != NULL && n < 39; a = va_arg(ap, const char *))
-        args[n++] = a;
-    va_end(ap);
-    args[n] = NULL;
-    pb_child r;
-    pb_child_spawn(&r, args, NULL);
-    pb_child_finish(&r, PB_TEST_TIMEOUT_MS);
-    return r;
-}
-
-#define assert_exit(r, expected)                                                                   \
-    do {                                                                                           \
-        int code_ = WIFEXITED((r).status) ? WEXITSTATUS((r).status) : 128 + WTERMSIG((r).status);  \
-        if (code_ != (expected))                                                                   \
-            fail_msg("exit status %d, expected %d\nstdout:\n%s\nstderr:\n%s", code_, (expected),   \
-                     (r).out, (r).err);                                                            \
-    } while (0)
-
-#define assert_contains(haystack, needle)                                                          \
-    do {                                                                                           \
-        if (strstr((haystack), (needle)) == NULL)                                                  \
-            fail_msg("\"%s\" does not contain \"%s\"", (haystack), (needle));                      \
-    } while (0)
-
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    assert_true(fputs(text, f) >= 0);
-    assert_int_equal(fclose(f), 0);
-}
 
 /* Healthy, then every request fails with 503 (the outage), then healthy
  * again, at 200 arrivals a second; the breaker opens in the outage and, with
@@ -144,17 +84,17 @@ static void expect_winner(const json_t *sp, const char *key, const char *who)
     }
 }
 
-static json_t *compare_json(fixture *fx, const char *scenario, const char *trials, bool report)
+static json_t *compare_json(test_scratch *fx, const char *scenario, const char *trials, bool report)
 {
     char path[400], db[400], dir[400];
     snprintf(path, sizeof(path), "%s/scenario.json", fx->dir);
     snprintf(db, sizeof(db), "%s/trials.db", fx->dir);
     snprintf(dir, sizeof(dir), "%s/report", fx->dir);
-    write_file(path, scenario);
-    pb_child r =
-        report ? run_pb("compare", path, "--db", db, "--trials", trials, "--quiet", "--json",
-                        "--report", dir, NULL)
-               : run_pb("compare", path, "--db", db, "--trials", trials, "--quiet", "--json", NULL);
+    test_write_text(path, scenario);
+    pb_child r = report ? pb_child_run_list("compare", path, "--db", db, "--trials", trials,
+                                            "--quiet", "--json", "--report", dir, NULL)
+                        : pb_child_run_list("compare", path, "--db", db, "--trials", trials,
+                                            "--quiet", "--json", NULL);
     assert_exit(r, 0);
     json_error_t jerr;
     json_t *root = json_loads(r.out, 0, &jerr);
@@ -166,7 +106,7 @@ static json_t *compare_json(fixture *fx, const char *scenario, const char *trial
 
 static void breaker_spares_the_server_in_an_outage_and_serves_no_more(void **state)
 {
-    fixture *fx = *state;
+    test_scratch *fx = *state;
     json_t *root = compare_json(fx, outage, "3", true);
     assert_int_equal(json_integer_value(json_object_get(root, "trials")), 3);
     /* every arm ran 3 times, interleaved, trial k with seed 7 + k - 1 */
@@ -272,7 +212,7 @@ static void breaker_spares_the_server_in_an_outage_and_serves_no_more(void **sta
 
 static void unserved_share_counts_rejected_and_dropped_tasks(void **state)
 {
-    fixture *fx = *state;
+    test_scratch *fx = *state;
     json_t *root = compare_json(fx, outage, "1", false);
     /* the breaker's own summary: few failures among what reached the server,
      * many rejections */
@@ -304,7 +244,7 @@ static void unserved_share_counts_rejected_and_dropped_tasks(void **state)
 
 static void two_identical_arms_are_a_tie(void **state)
 {
-    fixture *fx = *state;
+    test_scratch *fx = *state;
     static const char same[] =
         "{\"title\": \"same\", \"seed\": 3, \"duration\": \"1s\", \"target\": \"mock\","
         " \"mock\": {\"latency\": \"fixed:2ms\", \"errors\": \"503:0.05\"},"
@@ -321,17 +261,17 @@ static void two_identical_arms_are_a_tie(void **state)
 
 static void bad_trials_are_usage_errors(void **state)
 {
-    fixture *fx = *state;
+    test_scratch *fx = *state;
     char path[400], db[400];
     snprintf(path, sizeof(path), "%s/scenario.json", fx->dir);
     snprintf(db, sizeof(db), "%s/bad.db", fx->dir);
-    write_file(path, outage);
-    pb_child r = run_pb("compare", path, "--db", db, "--trials", "0", NULL);
+    test_write_text(path, outage);
+    pb_child r = pb_child_run_list("compare", path, "--db", db, "--trials", "0", NULL);
     assert_exit(r, 2);
     assert_contains(r.err, "--trials");
     pb_child_cleanup(&r);
-    write_file(path, "{\"trials\": 0, \"patterns\": [{\"pattern\": \"queue\"}]}");
-    r = run_pb("compare", path, "--db", db, NULL);
+    test_write_text(path, "{\"trials\": 0, \"patterns\": [{\"pattern\": \"queue\"}]}");
+    r = pb_child_run_list("compare", path, "--db", db, NULL);
     assert_exit(r, 2);
     assert_contains(r.err, "trials");
     pb_child_cleanup(&r);
@@ -341,11 +281,13 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(breaker_spares_the_server_in_an_outage_and_serves_no_more,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(unserved_share_counts_rejected_and_dropped_tasks, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(two_identical_arms_are_a_tie, setup, teardown),
-        cmocka_unit_test_setup_teardown(bad_trials_are_usage_errors, setup, teardown),
+                                        test_scratch_setup, test_scratch_teardown),
+        cmocka_unit_test_setup_teardown(unserved_share_counts_rejected_and_dropped_tasks,
+                                        test_scratch_setup, test_scratch_teardown),
+        cmocka_unit_test_setup_teardown(two_identical_arms_are_a_tie, test_scratch_setup,
+                                        test_scratch_teardown),
+        cmocka_unit_test_setup_teardown(bad_trials_are_usage_errors, test_scratch_setup,
+                                        test_scratch_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

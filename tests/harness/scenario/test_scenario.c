@@ -15,6 +15,7 @@
 #include "json_pos.h"
 #include "mock.h"
 #include "scenario.h"
+#include "test_assert.h"
 #include "test_env.h"
 #include "test_file.h"
 
@@ -38,12 +39,6 @@ static const char *parse_error(const char *text, pb_err *err)
     assert_null(sc);
     return err->msg;
 }
-
-#define assert_contains(haystack, needle)                                                          \
-    do {                                                                                           \
-        if (strstr((haystack), (needle)) == NULL)                                                  \
-            fail_msg("\"%s\" does not contain \"%s\"", (haystack), (needle));                      \
-    } while (0)
 
 static const char every_field[] =
     "{\n"
