@@ -34,6 +34,16 @@
 static const char *const all_charts[] = {"compare", "throughput", "errors",
                                          "latency", "percentiles", "internals"};
 
+/* Write the report opt asks for; fails the test with the error. */
+static pb_report_result write_report(const pb_report_options *opt)
+{
+    pb_report_result res;
+    pb_err err = {0};
+    if (pb_report_write(opt, &res, &err) != 0)
+        fail_msg("report failed: %s", err.msg);
+    return res;
+}
+
 static json_t *load_json(const char *dir, const char *name)
 {
     char p[PATH_MAX];
@@ -121,10 +131,7 @@ static void compare_chart_draws_what_reached_the_caller(void **state)
 
     pb_report_options opt = {.db_path = db_path, .pick = PB_REPORT_COMPARE, .id = cmp,
                              .out_dir = out};
-    pb_report_result res;
-    pb_err err = {0};
-    if (pb_report_write(&opt, &res, &err) != 0)
-        fail_msg("report failed: %s", err.msg);
+    write_report(&opt);
     char *dat = read_in(out, "compare.dat");
     double ok[2], delivered[2];
     const char *line = dat;
@@ -179,10 +186,7 @@ static void compare_report_writes_every_file(void **state)
 
     pb_report_options opt = {.db_path = db_path, .pick = PB_REPORT_COMPARE, .id = cmp,
                              .out_dir = out};
-    pb_report_result res;
-    pb_err err = {0};
-    if (pb_report_write(&opt, &res, &err) != 0)
-        fail_msg("report failed: %s", err.msg);
+    pb_report_result res = write_report(&opt);
     assert_true(res.is_compare);
     assert_int_equal(res.runs, 3);
     assert_int_equal(res.charts, 6);
@@ -309,10 +313,7 @@ static void lone_run_and_last_pick(void **state)
 
     /* --last: the most recent thing is the lone run */
     pb_report_options opt = {.db_path = db_path, .pick = PB_REPORT_LAST, .out_dir = out};
-    pb_report_result res;
-    pb_err err = {0};
-    if (pb_report_write(&opt, &res, &err) != 0)
-        fail_msg("report failed: %s", err.msg);
+    pb_report_result res = write_report(&opt);
     assert_false(res.is_compare);
     assert_int_equal(res.id, lone);
     /* one run: no comparison bars; a queue has a limit but no breaker */
@@ -337,10 +338,7 @@ static void run_without_a_closed_second(void **state)
     fx_run(db, &spec, NULL, NULL);
     fx_close(db);
     pb_report_options opt = {.db_path = db_path, .out_dir = out};
-    pb_report_result res;
-    pb_err err = {0};
-    if (pb_report_write(&opt, &res, &err) != 0)
-        fail_msg("report failed: %s", err.msg);
+    pb_report_result res = write_report(&opt);
     assert_int_equal(res.charts, 0);
     size_t images;
     fx_assert_page_self_contained(out, &images);
@@ -364,10 +362,7 @@ static void running_run_is_reported_from_the_rollup(void **state)
     fx_close(db);
     pb_report_options opt = {.db_path = db_path, .pick = PB_REPORT_RUN, .id = run,
                              .out_dir = out};
-    pb_report_result res;
-    pb_err err = {0};
-    if (pb_report_write(&opt, &res, &err) != 0)
-        fail_msg("report failed: %s", err.msg);
+    write_report(&opt);
     json_t *sum = load_json(out, "summary.json");
     json_t *r = json_array_get(json_object_get(sum, "runs"), 0);
     assert_string_equal(json_string_value(json_object_get(r, "totals_from")), "rollup");
@@ -491,10 +486,7 @@ static void hostile_text_runs_no_command(void **state)
 
     pb_report_options opt = {.db_path = db_path, .pick = PB_REPORT_COMPARE, .id = cmp,
                              .out_dir = out};
-    pb_report_result res;
-    pb_err err = {0};
-    if (pb_report_write(&opt, &res, &err) != 0)
-        fail_msg("report failed: %s", err.msg);
+    pb_report_result res = write_report(&opt);
     assert_int_equal(res.charts, 6);
     assert_int_equal(access(m1, F_OK), -1);
     assert_int_equal(access(m2, F_OK), -1);
@@ -702,24 +694,34 @@ static void report_of_a_killed_run(void **state)
     test_rmtree(dir);
 }
 
-/* A run alone of more than an hour is drawn against UTC wall-clock time from
- * its stored start (2024-05-01 10:00:00Z in the fixture), and says so. */
-static void long_run_is_downsampled(void **state)
+/* A lone queue run of `seconds` (rate requests a second, summary points for
+ * latency) in a fresh workspace, reported into out; returns its id. */
+static int64_t report_lone_run(char *dir, char *db_path, char *out, int seconds, int rate)
 {
-    char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
     fx_workspace(dir, db_path, out);
     sqlite3 *db = fx_create(db_path);
-    fx_run_spec spec = {.label = "six hours", .pattern = "queue", .status = "completed",
-                        .seconds = 6 * 3600, .rate = 10, .summary = true, .no_hist = true,
+    fx_run_spec spec = {.label = "lone",
+                        .pattern = "queue",
+                        .status = "completed",
+                        .seconds = seconds,
+                        .rate = rate,
+                        .summary = true,
+                        .no_hist = true,
                         .seed = 2};
     int64_t run = fx_run(db, &spec, NULL, NULL);
     fx_close(db);
     pb_report_options opt = {.db_path = db_path, .pick = PB_REPORT_RUN, .id = run,
                              .out_dir = out};
-    pb_report_result res;
-    pb_err err = {0};
-    if (pb_report_write(&opt, &res, &err) != 0)
-        fail_msg("report failed: %s", err.msg);
+    write_report(&opt);
+    return run;
+}
+
+/* A run alone of more than an hour is drawn against UTC wall-clock time from
+ * its stored start (2024-05-01 10:00:00Z in the fixture), and says so. */
+static void long_run_is_downsampled(void **state)
+{
+    char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
+    int64_t run = report_lone_run(dir, db_path, out, 6 * 3600, 10);
     char name[64];
     snprintf(name, sizeof(name), "run%lld.dat", (long long)run);
     char *dat = read_in(out, name);
@@ -759,18 +761,7 @@ static void long_run_is_downsampled(void **state)
 static void an_hour_keeps_the_time_since_the_start(void **state)
 {
     char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX];
-    fx_workspace(dir, db_path, out);
-    sqlite3 *db = fx_create(db_path);
-    fx_run_spec spec = {.label = "an hour", .pattern = "queue", .status = "completed",
-                        .seconds = 3600, .rate = 1, .summary = true, .no_hist = true, .seed = 2};
-    int64_t run = fx_run(db, &spec, NULL, NULL);
-    fx_close(db);
-    pb_report_options opt = {.db_path = db_path, .pick = PB_REPORT_RUN, .id = run,
-                             .out_dir = out};
-    pb_report_result res;
-    pb_err err = {0};
-    if (pb_report_write(&opt, &res, &err) != 0)
-        fail_msg("report failed: %s", err.msg);
+    report_lone_run(dir, db_path, out, 3600, 1);
     char *gp = read_in(out, "throughput.gp");
     assert_non_null(strstr(gp, "time since run start (min)"));
     assert_null(strstr(gp, "xdata time"));
@@ -922,10 +913,7 @@ static void compare_page_shows_goodput_phases_and_verdicts_once(void **state)
     fx_close(db);
     pb_report_options opt = {.db_path = db_path, .pick = PB_REPORT_COMPARE, .id = cmp,
                              .out_dir = out};
-    pb_report_result res;
-    pb_err err = {0};
-    if (pb_report_write(&opt, &res, &err) != 0)
-        fail_msg("report failed: %s", err.msg);
+    write_report(&opt);
 
     char *html = read_in(out, "index.html");
     char *md = read_in(out, "summary.md");
@@ -1002,10 +990,7 @@ static void coinciding_curves_are_named_in_the_legend(void **state)
     fx_close(db);
     pb_report_options opt = {.db_path = db_path, .pick = PB_REPORT_COMPARE, .id = cmp,
                              .out_dir = out};
-    pb_report_result res;
-    pb_err err = {0};
-    if (pb_report_write(&opt, &res, &err) != 0)
-        fail_msg("report failed: %s", err.msg);
+    write_report(&opt);
     char *gp = read_in(out, "throughput.gp");
     assert_non_null(strstr(gp, "title 'twin (= first)'"));
     assert_null(strstr(gp, "title 'first (="));
@@ -1053,10 +1038,7 @@ static void runs_of_two_databases_share_one_page(void **state)
         {.db_path = b_path, .pick = PB_REPORT_LAST},
     };
     pb_report_options opt = {.sources = src, .n_sources = 2, .out_dir = out};
-    pb_report_result res;
-    pb_err err = {0};
-    if (pb_report_write(&opt, &res, &err) != 0)
-        fail_msg("report failed: %s", err.msg);
+    pb_report_result res = write_report(&opt);
     assert_true(res.is_cross);
     assert_int_equal(res.runs, 2);
     assert_int_equal(res.databases, 2);
