@@ -53,10 +53,10 @@ extern const char pb_summary_lost_caption[];
 /* A row of the table of requests by target (run --targets), from a run's
  * stored summary. */
 typedef struct pb_summary_target_row {
-    size_t index;       /* the target's place in the file, from 0 */
-    const char *target; /* "METHOD URL" as stored; valid during the callback only */
-    int64_t requests;   /* attempts, rejections and drops included */
-    double ok_share;    /* ok answers among the attempts that reached the server */
+    size_t index;          /* the target's place in the file, from 0 */
+    const char *target;    /* "METHOD URL" as stored; valid during the callback only */
+    int64_t requests;      /* attempts, rejections and drops included */
+    double ok_share;       /* ok answers among the attempts that reached the server */
     double p50_ms, p99_ms; /* service latency of the answered */
 } pb_summary_target_row;
 

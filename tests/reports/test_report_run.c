@@ -341,13 +341,9 @@ static void targets_table_on_the_page_counts_the_rows(void **state)
     char dir[PATH_MAX], db_path[PATH_MAX], out[PATH_MAX], targets[PATH_MAX];
     fx_workspace(dir, db_path, out);
     fx_path(targets, sizeof(targets), dir, "targets.txt");
-    FILE *f = fopen(targets, "w");
-    assert_non_null(f);
-    fputs("GET /alpha\n\nPOST /beta?x=<b>&y=1\n", f);
-    assert_int_equal(fclose(f), 0);
-    const char *run[] = {"run",          "--targets", targets, "--targets-order", "random",
-                         "--requests",   "301",       "--db",  db_path,           "--quiet",
-                         NULL};
+    test_write_text(targets, "GET /alpha\n\nPOST /beta?x=<b>&y=1\n");
+    const char *run[] = {"run", "--targets", targets, "--targets-order", "random", "--requests",
+                         "301", "--db",      db_path, "--quiet",         NULL};
     cli_ok(run);
     const char *report[] = {"report", db_path, "-o", out, NULL};
     cli_ok(report);

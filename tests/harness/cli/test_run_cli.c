@@ -385,8 +385,8 @@ static int assert_reals_carry_their_precision(const char *what, const char *text
 static void json_reals_print_the_digits_they_carry(void **state)
 {
     scratch_db *c = *state;
-    const char *args[] = {"--db",     c->db,     "--requests", "400",     "--errors", "503:0.1",
-                          "--json",   "--quiet", "--seed",     "3",       NULL};
+    const char *args[] = {"--db",   c->db,     "--requests", "400", "--errors", "503:0.1",
+                          "--json", "--quiet", "--seed",     "3",   NULL};
     pb_child ch;
     spawn(&ch, false, args);
     pb_child_finish(&ch, FINISH_MS);
