@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -63,6 +64,29 @@ static void element_text(const char *dom, const char *id, char *out, size_t cap)
     const char *end = strchr(p, '<');
     assert_non_null(end);
     snprintf(out, cap, "%.*s", (int)(end - p), p);
+}
+
+/* The test's long-lived child (a run, or a mock), so that a test that fails
+ * halfway does not leave it serving: teardown kills what is still there. */
+typedef struct live_test {
+    pid_t server; /* 0 once the test has reaped it */
+} live_test;
+
+static int live_setup(void **state)
+{
+    *state = calloc(1, sizeof(live_test));
+    return *state != NULL ? 0 : -1;
+}
+
+static int live_teardown(void **state)
+{
+    live_test *t = *state;
+    if (t->server > 0) {
+        kill(t->server, SIGKILL);
+        waitpid(t->server, NULL, 0);
+    }
+    free(t);
+    return 0;
 }
 
 static bool have_chromium(void)
@@ -128,7 +152,7 @@ static void remove_dir(const char *dir)
 
 static void the_page_shows_the_rows_of_a_finished_run(void **state)
 {
-    (void)state;
+    live_test *t = *state;
     if (!have_chromium())
         skip();
     char dir[] = "/tmp/pb-test-live-page.XXXXXX";
@@ -143,6 +167,7 @@ static void the_page_shows_the_rows_of_a_finished_run(void **state)
                            "60s", "--errors",   "503:0.05",    NULL};
     pb_child run;
     pb_child_spawn(&run, rargs, NULL);
+    t->server = run.pid;
     pb_child_await(&run, PB_CHILD_ERR, "/metrics\n", 1, 30000);
     char url[160];
     page_url(&run, "live metrics at ", url, sizeof(url));
@@ -185,6 +210,7 @@ static void the_page_shows_the_rows_of_a_finished_run(void **state)
     double counter = family_sum(body, "patternbench_requests_total");
     free(body);
     pb_child_finish(&run, PB_TEST_TIMEOUT_MS);
+    t->server = 0;
     assert_int_equal(pb_child_exit_code(&run), 0);
     pb_child_cleanup(&run);
     int64_t rows = test_db_int(db, "SELECT count(*) FROM requests");
@@ -201,7 +227,7 @@ static void the_page_shows_the_rows_of_a_finished_run(void **state)
 #define OPENED_AT 4
 static void a_page_opened_late_shows_the_run_from_its_start(void **state)
 {
-    (void)state;
+    live_test *t = *state;
     if (!have_chromium())
         skip();
     char dir[] = "/tmp/pb-test-live-late.XXXXXX";
@@ -210,6 +236,7 @@ static void a_page_opened_late_shows_the_run_from_its_start(void **state)
                            "200", "--metrics",  "127.0.0.1:0", NULL};
     pb_child run;
     pb_child_spawn(&run, rargs, NULL);
+    t->server = run.pid;
     pb_child_await(&run, PB_CHILD_ERR, "/metrics\n", 1, 30000);
     char url[160], json_url[192];
     page_url(&run, "live metrics at ", url, sizeof(url));
@@ -235,6 +262,7 @@ static void a_page_opened_late_shows_the_run_from_its_start(void **state)
     free(dom);
     kill(run.pid, SIGINT);
     pb_child_finish(&run, PB_TEST_TIMEOUT_MS);
+    t->server = 0;
     pb_child_cleanup(&run);
     printf("live page opened %.1f s into the run: shown %s (%s)\n", elapsed / 1e6, shown, status);
 
@@ -268,7 +296,7 @@ static void line_url(const char *text, const char *intro, char *url, size_t cap)
  * requests/s by outcome (the injected 503s as "error") from its first second. */
 static void the_mock_page_shows_what_the_server_counted(void **state)
 {
-    (void)state;
+    live_test *t = *state;
     if (!have_chromium())
         skip();
     char dir[] = "/tmp/pb-test-live-mock.XXXXXX";
@@ -276,6 +304,7 @@ static void the_mock_page_shows_what_the_server_counted(void **state)
     const char *margs[] = {"mock", "--metrics", "127.0.0.1:0", "--errors", "503:0.2", NULL};
     pb_child mock;
     pb_child_spawn(&mock, margs, NULL);
+    t->server = mock.pid;
     pb_child_await(&mock, PB_CHILD_ERR, "(the counters at /metrics)\n", 1, 30000);
     pb_child_await(&mock, PB_CHILD_OUT, "\n", 1, 30000);
     char target[160], url[160], metrics_url[192];
@@ -315,6 +344,7 @@ static void the_mock_page_shows_what_the_server_counted(void **state)
     free(dom);
     kill(mock.pid, SIGTERM);
     pb_child_finish(&mock, PB_TEST_TIMEOUT_MS);
+    t->server = 0;
     assert_int_equal(pb_child_exit_code(&mock), 0);
     pb_child_cleanup(&mock);
     printf(
@@ -330,9 +360,12 @@ static void the_mock_page_shows_what_the_server_counted(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(the_page_shows_the_rows_of_a_finished_run),
-        cmocka_unit_test(a_page_opened_late_shows_the_run_from_its_start),
-        cmocka_unit_test(the_mock_page_shows_what_the_server_counted),
+        cmocka_unit_test_setup_teardown(the_page_shows_the_rows_of_a_finished_run, live_setup,
+                                        live_teardown),
+        cmocka_unit_test_setup_teardown(a_page_opened_late_shows_the_run_from_its_start, live_setup,
+                                        live_teardown),
+        cmocka_unit_test_setup_teardown(the_mock_page_shows_what_the_server_counted, live_setup,
+                                        live_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
