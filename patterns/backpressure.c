@@ -40,6 +40,7 @@ typedef struct backpressure {
     consumer *consumer;
     uint32_t *idle, idle_head, idle_count; /* FIFO ring of idle consumers */
     uint32_t busy;
+    uint32_t workers;  /* set_workers: consumers that may take items (<= concurrency) */
     pb_usec put_start; /* closed loop: when the producer's current put began */
     uint64_t seq, enqueued, consumed, dropped;
 } backpressure;
@@ -95,6 +96,7 @@ static void backpressure_start(void *state, pb_usec now)
     b->idle_head = 0;
     b->idle_count = b->params.concurrency;
     b->busy = 0;
+    b->workers = b->params.concurrency;
     b->put_start = now;
     b->seq = b->enqueued = b->consumed = b->dropped = 0;
 }
@@ -152,7 +154,7 @@ static void backpressure_admit(void *state, pb_usec now, pb_admission *out)
     uint32_t m = b->params.queue_size, c = b->params.concurrency;
     if (produce(b, now, out))
         return;
-    if (b->idle_count > 0 && b->q_count > 0) {
+    if (b->idle_count > 0 && b->q_count > 0 && b->busy < b->workers) {
         item it = b->queue[b->q_head];
         b->q_head = (b->q_head + 1) % m;
         b->q_count--;
@@ -218,11 +220,20 @@ static void backpressure_set_rate(void *state, pb_usec now, double rate)
     pb_arrivals_set_rate(&b->arrivals, now, rate);
 }
 
+/* Fewer consumers: one above the new count ends its item and takes no other. */
+static void backpressure_set_workers(void *state, pb_usec now, uint32_t workers)
+{
+    backpressure *b = state;
+    (void)now;
+    assert(workers <= b->params.concurrency);
+    b->workers = workers;
+}
+
 static void backpressure_state(const void *state, pb_pattern_state *out)
 {
     const backpressure *b = state;
     *out = (pb_pattern_state){
-        .limit = b->params.concurrency,
+        .limit = b->workers,
         .in_flight = b->busy,
         .queue_depth = b->q_count,
         .slots = b->params.concurrency,
@@ -242,5 +253,6 @@ const pb_pattern_ops pb_backpressure_ops = {
     .complete = backpressure_complete,
     .tick = backpressure_tick,
     .set_rate = backpressure_set_rate,
+    .set_workers = backpressure_set_workers,
     .state = backpressure_state,
 };

@@ -138,6 +138,12 @@ static void breaker_set_rate(void *state, pb_usec now, double rate)
     pb_arrivals_set_rate(&b->pool.arrivals, now, rate);
 }
 
+static void breaker_set_workers(void *state, pb_usec now, uint32_t workers)
+{
+    breaker *b = state;
+    pb_pool_set_workers(&b->pool, now, workers);
+}
+
 static void breaker_state(const void *state, pb_pattern_state *out)
 {
     const breaker *b = state;
@@ -156,5 +162,6 @@ const pb_pattern_ops pb_breaker_ops = {
     .complete = breaker_complete,
     .tick = breaker_tick,
     .set_rate = breaker_set_rate,
+    .set_workers = breaker_set_workers,
     .state = breaker_state,
 };

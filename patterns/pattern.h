@@ -11,7 +11,8 @@
  *   DONE   -> finite mode, every task finished and nothing in flight; admit
  *             keeps returning DONE.
  *   tick(now) may come at any time (at least at each wake_at, about every
- *   100 ms); set_rate(now, rate) changes the open-loop rate from now on. */
+ *   100 ms); set_rate(now, rate) changes the open-loop rate from now on;
+ *   set_workers(now, n) the number of closed-loop workers. */
 #ifndef PB_PATTERN_H
 #define PB_PATTERN_H
 
@@ -111,6 +112,10 @@ typedef struct pb_pattern_ops {
     void (*tick)(void *state, pb_usec now);
     /* Open-loop arrival rate changed (per phase); 0 = closed loop. May be NULL. */
     void (*set_rate)(void *state, pb_usec now, double rate);
+    /* Closed loop (a --stages ramp of concurrency): from now on at most `workers`
+     * (<= slots) take new tasks; one above that finishes the request it has and
+     * takes no other. NULL for a pattern that sets its own concurrency. */
+    void (*set_workers)(void *state, pb_usec now, uint32_t workers);
     /* Snapshot for records and progress lines. */
     void (*state)(const void *state, pb_pattern_state *out);
 } pb_pattern_ops;

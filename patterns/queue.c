@@ -77,6 +77,12 @@ static void queue_set_rate(void *state, pb_usec now, double rate)
     pb_arrivals_set_rate(&q->pool.arrivals, now, rate);
 }
 
+static void queue_set_workers(void *state, pb_usec now, uint32_t workers)
+{
+    queue *q = state;
+    pb_pool_set_workers(&q->pool, now, workers);
+}
+
 static void queue_state(const void *state, pb_pattern_state *out)
 {
     const queue *q = state;
@@ -93,5 +99,6 @@ const pb_pattern_ops pb_queue_ops = {
     .complete = queue_complete,
     .tick = queue_tick,
     .set_rate = queue_set_rate,
+    .set_workers = queue_set_workers,
     .state = queue_state,
 };

@@ -187,6 +187,14 @@ static void retry_set_rate(void *state, pb_usec now, double rate)
         r->inner.ops->set_rate(r->inner.state, now, rate);
 }
 
+static void retry_set_workers(void *state, pb_usec now, uint32_t workers)
+{
+    retry *r = state;
+    /* the run refuses a ramp of workers for a pattern without them */
+    assert(r->inner.ops->set_workers != NULL);
+    r->inner.ops->set_workers(r->inner.state, now, workers);
+}
+
 static void retry_state(const void *state, pb_pattern_state *out)
 {
     const retry *r = state;
@@ -204,6 +212,7 @@ static const pb_pattern_ops retry_ops = {
     .complete = retry_complete,
     .tick = retry_tick,
     .set_rate = retry_set_rate,
+    .set_workers = retry_set_workers,
     .state = retry_state,
 };
 

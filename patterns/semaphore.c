@@ -37,6 +37,7 @@ typedef struct semaphore {
     permit *permit;
     uint32_t *idle, idle_head, idle_count; /* FIFO ring of free permits */
     uint32_t busy;
+    uint32_t workers; /* set_workers: permits that may be held at once (<= concurrency) */
     /* the current batch */
     bool batch_open;
     uint64_t batch_no;
@@ -118,6 +119,7 @@ static void semaphore_start(void *state, pb_usec now)
         s->idle[i] = i;
     }
     s->busy = 0;
+    s->workers = c;
     s->seq = s->started = s->completed = s->lost = s->cascaded = 0;
     s->last_now = now;
     s->last_start = now;
@@ -138,7 +140,7 @@ static void semaphore_admit(void *state, pb_usec now, pb_admission *out)
         return;
     }
     /* the barrier: every task of this batch started, wait for them to end */
-    if (s->batch_started == s->batch_size || s->idle_count == 0) {
+    if (s->batch_started == s->batch_size || s->idle_count == 0 || s->busy >= s->workers) {
         pb_admit_wait(out, PB_USEC_NEVER);
         return;
     }
@@ -238,6 +240,16 @@ static void semaphore_set_rate(void *state, pb_usec now, double rate)
     pb_arrivals_set_rate(&s->arrivals, now, rate);
 }
 
+/* Fewer permits: a task holding one above the new count keeps it to its end. */
+static void semaphore_set_workers(void *state, pb_usec now, uint32_t workers)
+{
+    semaphore *s = state;
+    assert(workers <= s->params.concurrency);
+    if (now > s->last_now)
+        s->last_now = now;
+    s->workers = workers;
+}
+
 static void semaphore_state(const void *state, pb_pattern_state *out)
 {
     const semaphore *s = state;
@@ -251,7 +263,7 @@ static void semaphore_state(const void *state, pb_pattern_state *out)
         }
     }
     *out = (pb_pattern_state){
-        .limit = s->params.concurrency,
+        .limit = s->workers,
         .in_flight = s->busy,
         .queue_depth = (uint32_t)waiting,
         .slots = s->params.concurrency,
@@ -272,5 +284,6 @@ const pb_pattern_ops pb_semaphore_ops = {
     .complete = semaphore_complete,
     .tick = semaphore_tick,
     .set_rate = semaphore_set_rate,
+    .set_workers = semaphore_set_workers,
     .state = semaphore_state,
 };

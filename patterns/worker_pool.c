@@ -28,6 +28,7 @@ int pb_pool_init(pb_pool *pool, uint32_t nslots, pb_err *err)
     assert(nslots > 0);
     pool->nslots = nslots;
     pool->limit = nslots;
+    pool->workers = nslots;
     pool->idle = calloc(nslots, sizeof(*pool->idle));
     pool->pause = calloc(nslots, sizeof(*pool->pause));
     pool->slot = calloc(nslots, sizeof(*pool->slot));
@@ -61,6 +62,15 @@ void pb_pool_start(pb_pool *pool, pb_usec now, uint64_t total_tasks, double rate
     pool->seq = 0;
     pool->started = pool->rejected = pool->completed = 0;
     pool->last_now = now;
+    pool->place_at = now;
+}
+
+void pb_pool_set_workers(pb_pool *pool, pb_usec now, uint32_t workers)
+{
+    assert(workers <= pool->nslots);
+    if (workers > pool->workers)
+        pool->place_at = now;
+    pool->workers = workers;
 }
 
 static void release_paused(pb_pool *pool, pb_usec now)
@@ -95,7 +105,8 @@ bool pb_pool_next(pb_pool *pool, pb_usec now, pb_pool_candidate *c, pb_usec *wak
         *wake_at = PB_USEC_NEVER;
         return false;
     }
-    if (pool->busy + pool->paused >= pool->limit || pool->idle_count == 0) {
+    uint32_t allowed = pool->limit < pool->workers ? pool->limit : pool->workers;
+    if (pool->busy + pool->paused >= allowed || pool->idle_count == 0) {
         *wake_at = earliest_pause_end(pool);
         return false;
     }
@@ -109,8 +120,12 @@ bool pb_pool_next(pb_pool *pool, pb_usec now, pb_pool_candidate *c, pb_usec *wak
     c->task = pool->arrivals.next;
     if (scheduled)
         c->intended = at;
-    else /* closed loop: ready once both the worker and the closed loop were */
+    else { /* closed loop: ready once the worker, the closed loop and its place
+              * among the workers were */
         c->intended = pool->slot[s].ready_at > at ? pool->slot[s].ready_at : at;
+        if (pool->place_at > c->intended)
+            c->intended = pool->place_at;
+    }
     c->scheduled = scheduled;
     return true;
 }
@@ -202,6 +217,8 @@ pb_pool_slot *pb_pool_complete(pb_pool *pool, pb_usec now, uint64_t ticket)
     }
     slot->status = SLOT_IDLE;
     slot->ready_at = now;
+    if (pool->busy + pool->paused >= pool->workers)
+        pool->place_at = now;
     pool->busy--;
     pool->completed++;
     ring_push(pool->idle, &pool->idle_head, &pool->idle_count, pool->nslots, s);
@@ -216,7 +233,7 @@ bool pb_pool_done(const pb_pool *pool)
 void pb_pool_state(const pb_pool *pool, pb_pattern_state *out)
 {
     uint64_t backlog = pb_arrivals_backlog(&pool->arrivals, pool->last_now);
-    out->limit = pool->limit;
+    out->limit = pool->limit < pool->workers ? pool->limit : pool->workers;
     out->in_flight = pool->busy;
     out->queue_depth = backlog > UINT32_MAX ? UINT32_MAX : (uint32_t)backlog;
     out->slots = pool->nslots;

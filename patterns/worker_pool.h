@@ -25,6 +25,10 @@ typedef struct pb_pool_slot {
 typedef struct pb_pool {
     pb_arrivals arrivals;
     uint32_t nslots, limit;
+    uint32_t workers; /* set_workers: busy (and paused) at most min(limit, workers) */
+    /* when a place among `workers` last opened (they rose, or one ended while
+     * all were busy): an idle worker above them waited for no task before it */
+    pb_usec place_at;
     uint32_t busy, paused;
     uint32_t *idle, idle_head, idle_count;    /* FIFO ring of idle slots */
     uint32_t *pause, pause_head, pause_count; /* FIFO ring of paused slots */
@@ -53,6 +57,12 @@ void pb_pool_start(pb_pool *pool, pb_usec now, uint64_t total_tasks, double rate
  * to ask again (PB_USEC_NEVER: after a completion). */
 bool pb_pool_next(pb_pool *pool, pb_usec now, pb_pool_candidate *c, pb_usec *wake_at);
 
+/* At most `workers` (<= nslots) busy from `now` on, as well as at most
+ * `limit`: those above finish their request and take no other. In a closed
+ * loop a worker let in later is ready (its task's intended start) when its
+ * place opened, not when it last went idle. */
+void pb_pool_set_workers(pb_pool *pool, pb_usec now, uint32_t workers);
+
 /* Has an open-loop task arrived (whether or not a worker is free)? Fills the
  * task and its arrival time; used to fail fast without a worker. */
 bool pb_pool_arrived(pb_pool *pool, pb_usec now, pb_pool_candidate *c);
@@ -76,7 +86,7 @@ pb_pool_slot *pb_pool_complete(pb_pool *pool, pb_usec now, uint64_t ticket);
 /* Finite mode: every task handed out and nothing in flight. */
 bool pb_pool_done(const pb_pool *pool);
 
-/* Fill limit, in_flight, queue_depth (open-loop backlog) and slots. */
+/* Fill limit (the smaller of limit and workers), in_flight, queue_depth (open-loop backlog) and slots. */
 void pb_pool_state(const pb_pool *pool, pb_pattern_state *out);
 
 /* Ticket numbers encode their slot: ticket = seq * nslots + slot. */

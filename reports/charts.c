@@ -652,6 +652,9 @@ static int chart_throughput(struct ctx *c)
         gp_title(c, f, "Throughput");
         gp_time_axis(c, f, true);
         fprintf(f, "set ylabel 'requests per second'\nset yrange [0:*]\n");
+        if (fx->target && r->ramp_workers)
+            fprintf(f, "set rmargin at screen " PLOT_RIGHT "\nset y2label 'workers'\n"
+                       "set y2range [0:*]\nset y2tics nomirror out scale 0.6\n");
         gp_phases(c, f, true);
         snprintf(num_col, sizeof(num_col), "%d", COL_OK_RPS);
         plot_run_curve(c, f, &first, 0, num_col, 2.5, "ok/s", "'succeeded (goodput)'");
@@ -669,21 +672,29 @@ static int chart_throughput(struct ctx *c)
                     r->data_id, COL_REJECTED_RPS, COL_DROPS_RPS);
         }
         if (fx->target) {
+            /* a ramp of workers is read on its own axis (the workers reached at each
+             * second's end are the internals chart's limit) */
+            const char *axes = r->ramp_workers ? " axes x1y2" : "";
             plot_item(f, &first);
             fprintf(f,
-                    "'run%" PRId64 ".dat' using (tx($1)):%d with lines linecolor rgb '#E69F00' "
-                    "linewidth 2.5 dashtype (7,5) title 'target (--stages)'",
-                    r->data_id, COL_TARGET);
+                    "'run%" PRId64 ".dat' using (tx($1)):%d%s with lines linecolor rgb '#E69F00' "
+                    "linewidth 2.5 dashtype (7,5) title '%s'",
+                    r->data_id, COL_TARGET, axes,
+                    r->ramp_workers ? "target workers (--stages)" : "target (--stages)");
         }
         fprintf(f, "\n");
     }
-    char caption[320];
+    char caption[sizeof(((pb_chart *)0)->caption)];
     snprintf(caption, sizeof(caption),
              "%s%s. Shaded and named: the mock's phases (its fault "
              "schedule). In the SVG the pointer shows time and value.",
              c->d->is_compare
                  ? "Top: goodput, requests that succeeded per second, per pattern (a legend "
                    "entry names the patterns whose line it covers). Below: attempts sent"
+                 : c->facts[0].target && c->d->runs[0].ramp_workers
+                     ? "Goodput, requests that succeeded per second, (grey dashes) attempts "
+                       "sent, failed ones included, and on the right axis (orange dashes) the "
+                       "closed-loop workers --stages aimed for"
                  : c->facts[0].target
                      ? "Goodput, requests that succeeded per second, (grey dashes) attempts "
                        "sent, failed ones included, and (orange dashes) the arrival rate "

@@ -218,6 +218,19 @@ static bool totals_from_summary(struct loader *L, pb_report_run *r)
     return rc == 0;
 }
 
+/* Whether a run's configuration says its stages were workers (a JSON text
+ * that does not parse says nothing: a rate ramp, as runs before --ramp). */
+static bool ramps_workers(const char *config_json)
+{
+    if (config_json == NULL)
+        return false;
+    json_t *root = json_loads(config_json, 0, NULL);
+    const char *ramp = json_string_value(json_object_get(root, "ramp"));
+    bool workers = ramp != NULL && strcmp(ramp, "concurrency") == 0;
+    json_decref(root);
+    return workers;
+}
+
 /* Append the runs the store gives (by id, or a compare's) to the page; the
  * strings move over. */
 static int load_runs(struct loader *L, bool by_compare, int64_t id)
@@ -254,6 +267,7 @@ static int load_runs(struct loader *L, bool by_compare, int64_t id)
             .duration_us = s->duration_us,
         };
         memset(s, 0, sizeof(*s)); /* moved */
+        r->ramp_workers = ramps_workers(r->config_json);
         r->db_path = strdup(L->path);
         if (r->db_path == NULL)
             rc = pb_err_set(L->err, PB_ENOMEM, "%s: out of memory reading runs", L->path);

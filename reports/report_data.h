@@ -120,6 +120,8 @@ typedef struct pb_report_run {
     int64_t started_at, ended_at; /* us since the epoch; 0 when NULL */
     int64_t duration_us;          /* -1 when NULL (running or killed) */
     uint64_t span_s;              /* last rollup second + 1 */
+    bool ramp_workers; /* its --stages ramped closed-loop workers (config "ramp":
+                          "concurrency"): the points' target is workers, not per second */
     uint64_t seconds_rows;
     pb_report_totals totals;
     pb_report_threshold *thresholds;

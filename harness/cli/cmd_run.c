@@ -58,6 +58,8 @@ static void usage(FILE *out)
             "                       whichever bound comes first\n"
             "  --stages D:R,...     ramp the arrival rate linearly from --rate, e.g.\n"
             "                       2m:1000,1h:1000,2m:0; the stages are the run's length\n"
+            "  --ramp rate|concurrency  what --stages ramps (rate): with concurrency, the\n"
+            "                       closed-loop workers, from --concurrency (0 unless given)\n"
             "  --requests N         run N tasks (one row each, plus retries and rejections);\n"
             "                       --tasks N is the same\n"
             "  --timeout D          per request (10s)\n"

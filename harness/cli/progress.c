@@ -49,7 +49,7 @@ const char *pb_progress_format(const pb_run_view *v, char *buf, size_t len)
     /* a second without an answer has no latency to show, not a latency of 0 */
     bool lat = v->sec_answered > 0;
     n += (size_t)snprintf(buf + n, len - n, "  %" PRIu64 " req/s", v->sec_network);
-    if (n < len && v->ramp)
+    if (n < len && v->ramp && !v->ramp_workers)
         n += (size_t)snprintf(buf + n, len - n, " (target %.0f/s)", v->rate_target);
     if (n < len)
         n += (size_t)snprintf(buf + n, len - n, "  err %.1f%%  p50 %s  p99 %s", err,
@@ -65,8 +65,13 @@ const char *pb_progress_format(const pb_run_view *v, char *buf, size_t len)
     if (n < len && v->sec_dropped > 0)
         n += (size_t)snprintf(buf + n, len - n, "  dropped %" PRIu64 "/s", v->sec_dropped);
     if (n < len)
-        n += (size_t)snprintf(buf + n, len - n, "  in flight %u  limit %u  queue %u", v->in_flight,
-                              v->pattern.limit, v->pattern.queue_depth);
+        n += (size_t)snprintf(buf + n, len - n, "  in flight %u", v->in_flight);
+    /* a ramp of workers: the limit is the workers it has reached */
+    if (n < len && v->ramp_workers)
+        n += (size_t)snprintf(buf + n, len - n, " (target %.1f)", v->rate_target);
+    if (n < len)
+        n += (size_t)snprintf(buf + n, len - n, "  limit %u  queue %u", v->pattern.limit,
+                              v->pattern.queue_depth);
     if (n < len && v->pattern.breaker != PB_BREAKER_NONE)
         n += (size_t)snprintf(buf + n, len - n, "  breaker %s",
                               pb_breaker_state_name(v->pattern.breaker));

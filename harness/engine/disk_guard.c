@@ -55,7 +55,8 @@ bool pb_disk_planned(const pb_run_config *cfg, double *rows, double *seconds)
     for (int i = 0; i < cfg->n_rate_steps; i++)
         if (cfg->rate_steps[i].rate > rate)
             rate = cfg->rate_steps[i].rate;
-    if (cfg->stages.n > 0)
+    /* a ramp of workers is a closed loop: its rate is measured, as any other's */
+    if (cfg->stages.n > 0 && !cfg->ramp_workers)
         rate = pb_stages_max(&cfg->stages, cfg->params.rate);
     double duration = (double)cfg->duration / 1e6;
     if (cfg->duration > 0 && rate > 0.0) {

@@ -130,6 +130,7 @@ struct engine {
     int phase; /* the mock's current phase as last seen by the loop, -1 without a mock */
     int next_rate_step;
     uint64_t ramp_slice; /* --stages: the next slice whose rate the rate timer sets */
+    double ramp_start;   /* --stages: the value the ramp starts from (pb_run_ramp_start) */
 
     pb_tally tally;
     bool tally_ready;
@@ -168,6 +169,13 @@ static uint64_t rel(const struct engine *e, pb_usec t)
 static pb_usec schedule_time(const struct engine *e, pb_usec at)
 {
     return e->t0 + (at - e->cfg->resume.schedule_at);
+}
+
+/* Schedule time at t: where the run's schedule (its ramp, rate steps and
+ * phases) is, which a resumed run takes up at cfg->resume.schedule_at. */
+static pb_usec schedule_at_time(const struct engine *e, pb_usec t)
+{
+    return e->cfg->resume.schedule_at + (t > e->t0 ? t - e->t0 : 0);
 }
 
 /* Timers: libuv refuses only a handle that is closing, which would be a bug here. */
@@ -530,17 +538,22 @@ static void phase_async_cb(uv_async_t *a)
     }
 }
 
-/* The ramp's mean target over second `sec` as this process aims for it (its
- * segment's share), the second cut at the ramp's end; false without a ramp
- * and for a second after its end (the drain). */
+/* The ramp's mean target over second `sec` of run time as this process aims
+ * for it (its segment's share), the second cut at the ramp's end; false
+ * without a ramp and for a second after its end (the drain). */
 static bool ramp_second_target(const pb_run_config *cfg, uint64_t sec, double *out)
 {
+    /* a resumed run's seconds are run time; its schedule is behind by the gap */
+    pb_usec gap = cfg->resume.run_at - cfg->resume.schedule_at;
     pb_usec a = sec * PB_USEC_PER_SEC, b = a + PB_USEC_PER_SEC;
+    a = a > gap ? a - gap : 0;
+    b = b > gap ? b - gap : 0;
     pb_usec end = pb_stages_length(&cfg->stages);
-    if (cfg->stages.n == 0 || a >= end)
+    if (cfg->stages.n == 0 || a >= end || a >= b)
         return false;
-    *out = pb_segment_rate(cfg->segment,
-                           pb_stages_mean(&cfg->stages, cfg->params.rate, a, b < end ? b : end));
+    double mean = pb_stages_mean(&cfg->stages, pb_run_ramp_start(cfg), a, b < end ? b : end);
+    /* a ramp of workers is never split into segments (run_config refuses it) */
+    *out = cfg->ramp_workers ? mean : pb_segment_rate(cfg->segment, mean);
     return true;
 }
 
@@ -566,7 +579,7 @@ static void mark_second(struct engine *e, uint64_t sec, pb_usec now)
         .loop_lag_us = self.lag_p99,
         .clock_wall_us = sec == 0 && e->cfg->resume.run_id == 0 ? e->t0_wall : 0,
     };
-    m.has_target = ramp_second_target(e->cfg, sec, &m.ramp_target);
+    m.has_target = ramp_second_target(e->cfg, m.sec, &m.ramp_target);
     if (e->rec != NULL) {
         pb_recorder_stats rs;
         pb_recorder_get_stats(e->rec, &rs);
@@ -667,12 +680,13 @@ static void watch_disk(struct engine *e)
 }
 
 /* A ramp's mean target over the second before `elapsed`: what its req/s
- * should read (0 without a ramp). */
+ * (or, a ramp of workers, its requests in flight) should read; 0 without. */
 static double ramp_target(const pb_run_config *cfg, pb_usec elapsed)
 {
     if (cfg->stages.n == 0 || elapsed < PB_USEC_PER_SEC)
         return 0;
-    return pb_stages_mean(&cfg->stages, cfg->params.rate, elapsed - PB_USEC_PER_SEC, elapsed);
+    return pb_stages_mean(&cfg->stages, pb_run_ramp_start(cfg), elapsed - PB_USEC_PER_SEC,
+                          elapsed);
 }
 
 /* What watchers see at `elapsed`: the closed second `sec` and the run so far. */
@@ -691,8 +705,9 @@ static void fill_view(struct engine *e, pb_usec elapsed, const pb_tally_second *
         .p50 = sec->p50,
         .p99 = sec->p99,
         .cp99 = sec->cp99,
-        .open_loop = e->cfg->params.rate > 0 || e->cfg->stages.n > 0,
+        .open_loop = e->cfg->params.rate > 0 || (e->cfg->stages.n > 0 && !e->cfg->ramp_workers),
         .ramp = e->cfg->stages.n > 0,
+        .ramp_workers = e->cfg->ramp_workers,
         .rate_target = ramp_target(e->cfg, elapsed),
         .in_flight = pb_lanes_in_flight(e->http),
         .run_id = e->run_id,
@@ -890,6 +905,15 @@ static double ramp_rate(const pb_run_config *cfg, uint64_t slice)
 
 static void arm_rate(struct engine *e, pb_usec now)
 {
+    if (e->cfg->ramp_workers) {
+        /* a ramp of workers: the timer fires where the rounded target steps */
+        pb_usec at = pb_stages_next_change(&e->cfg->stages, e->ramp_start, schedule_at_time(e, now));
+        if (at == PB_USEC_NEVER)
+            return;
+        at = schedule_time(e, at);
+        arm(&e->rate, rate_cb, at > now ? (at - now + PB_USEC_PER_MS - 1) / PB_USEC_PER_MS : 0);
+        return;
+    }
     if (e->pat.ops->set_rate == NULL)
         return;
     if (e->cfg->stages.n > 0) {
@@ -912,6 +936,17 @@ static void rate_cb(uv_timer_t *t)
 {
     struct engine *e = t->data;
     pb_usec now = pb_monotime_now();
+    if (e->cfg->ramp_workers) {
+        /* the workers the ramp has reached now, however late the timer fired
+         * (a uv timer may also fire a little early: then nothing changed yet
+         * and it is armed again) */
+        e->pat.ops->set_workers(e->pat.state, now,
+                                pb_stages_workers(&e->cfg->stages, e->ramp_start,
+                                                  schedule_at_time(e, now)));
+        arm_rate(e, now);
+        pump(e);
+        return;
+    }
     if (e->cfg->stages.n > 0) {
         /* from the slice's start, however late the timer fired: the schedule
          * stays the ramp's on a busy machine (arrivals past the start that
@@ -1255,6 +1290,10 @@ static void start_running(struct engine *e)
               detail);
     }
     e->pat.ops->start(e->pat.state, e->t0);
+    if (cfg->ramp_workers)
+        e->pat.ops->set_workers(e->pat.state, e->t0,
+                                pb_stages_workers(&cfg->stages, e->ramp_start,
+                                                  cfg->resume.schedule_at));
     /* the harness's figures count from t0 too (nothing was added while waiting) */
     pb_selfmon_init(&e->mon, (double)uv_available_parallelism(), e->t0);
     int rc = uv_timer_start(&e->ticker, ticker_cb, TICK_MS, TICK_MS);
@@ -1349,7 +1388,11 @@ int pb_run_execute(const pb_run_config *cfg, pb_recorder *rec, pb_run_summary *o
     pb_pattern_params params = cfg->params;
     params.seed = cfg->seed;
     const pb_run_resume *resume = &cfg->resume;
-    if (cfg->stages.n > 0) {
+    e->ramp_start = pb_run_ramp_start(cfg);
+    if (cfg->stages.n > 0 && cfg->ramp_workers) {
+        /* a worker for the most the ramp reaches; start_running lets in its first count */
+        params.concurrency = (uint32_t)pb_stages_max(&cfg->stages, e->ramp_start);
+    } else if (cfg->stages.n > 0) {
         /* the ramp's first slice (a resumed run's: the one it goes on in); the
          * segment's share is taken below */
         uint64_t slice = resume->schedule_at / RAMP_SLICE_US;

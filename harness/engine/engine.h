@@ -46,8 +46,10 @@ typedef struct pb_run_view {
     pb_usec p50, p99;      /* service latency of the last second's answered attempts */
     pb_usec cp99;          /* their p99 from the intended start; shown in open loop only */
     bool open_loop;        /* tasks arrive on a schedule (--rate), not when a worker is free */
-    bool ramp;             /* the rate follows --stages */
-    double rate_target;    /* then the ramp's mean target over the last second, per second */
+    bool ramp;             /* the rate (or the workers) follows --stages */
+    bool ramp_workers;     /* --ramp concurrency: the stages are closed-loop workers */
+    double rate_target;    /* then the ramp's mean target over the last second: per second,
+                              or workers */
     uint32_t in_flight;
     pb_pattern_state pattern;
     /* the run as a whole, for a monitor (live metrics) */

@@ -242,6 +242,13 @@ int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value, p
             cfg->duration = pb_stages_length(&cfg->stages);
         return rc;
     }
+    if (strcmp(name, "ramp") == 0) {
+        if (strcmp(value, "rate") != 0 && strcmp(value, "concurrency") != 0)
+            return pb_err_set(err, PB_EINVAL, "--ramp: expected rate or concurrency, got \"%s\"",
+                              value);
+        cfg->ramp_workers = strcmp(value, "concurrency") == 0;
+        return 0;
+    }
     if (strcmp(name, "duration") == 0) {
         pb_usec d = 0;
         int rc = pb_run_parse_duration(value, &d, err);
@@ -338,6 +345,38 @@ bool pb_run_config_is_flag(const char *name)
            strcmp(name, "abort-on-fail") == 0;
 }
 
+double pb_run_ramp_start(const pb_run_config *cfg)
+{
+    if (!cfg->ramp_workers)
+        return cfg->params.rate;
+    int bit = pb_pattern_param_index("concurrency");
+    return (cfg->params_given >> bit & 1) ? (double)cfg->params.concurrency : 0.0;
+}
+
+/* A ramp of closed-loop workers: whole numbers of them, a pattern that has
+ * workers to set, and no rate or segment to share them. */
+static int check_workers_ramp(const pb_run_config *cfg, pb_err *err)
+{
+    int rc = pb_stages_check_workers(&cfg->stages, "--stages", err);
+    if (rc != 0)
+        return rc;
+    const pb_pattern_ops *ops = pb_pattern_find(cfg->pattern);
+    if (ops->set_workers == NULL)
+        return pb_err_set(err, PB_EINVAL,
+                          "--ramp concurrency: the %s pattern sets its own concurrency; ramp "
+                          "its arrival rate instead (--ramp rate)",
+                          cfg->pattern);
+    if (cfg->params.rate > 0)
+        return pb_err_set(err, PB_EINVAL,
+                          "--ramp concurrency ramps a closed loop; drop --rate (or ramp the "
+                          "rate: --ramp rate)");
+    if (pb_segment_active(cfg->segment))
+        return pb_err_set(err, PB_EINVAL,
+                          "--ramp concurrency: a ramp of workers cannot be split into "
+                          "--segment shares; ramp the rate (--ramp rate) to split the run");
+    return 0;
+}
+
 int pb_run_config_check(const pb_run_config *cfg, pb_err *err)
 {
     if (pb_pattern_find(cfg->pattern) == NULL)
@@ -383,9 +422,14 @@ int pb_run_config_check(const pb_run_config *cfg, pb_err *err)
         if (cfg->n_rate_steps > 0)
             return pb_err_set(err, PB_EINVAL,
                               "--stages: a ramp and rate phases cannot both set the rate");
-        int rc = pb_stages_check(&cfg->stages, cfg->params.rate, "--stages", err);
+        int rc = pb_stages_check(&cfg->stages, pb_run_ramp_start(cfg), "--stages", err);
+        if (rc == 0 && cfg->ramp_workers)
+            rc = check_workers_ramp(cfg, err);
         if (rc != 0)
             return rc;
+    } else if (cfg->ramp_workers) {
+        return pb_err_set(err, PB_EINVAL,
+                          "--ramp concurrency: expected --stages, the workers to ramp through");
     }
     if (cfg->abort_on_fail && cfg->n_thresholds == 0)
         return pb_err_set(err, PB_EINVAL,
@@ -559,8 +603,13 @@ char *pb_run_config_to_json(const pb_run_config *cfg)
         for (int i = 0; stages != NULL && i < cfg->stages.n; i++)
             bad |= json_array_append_new(
                 stages, json_pack("{s:I,s:f}", "duration_us", (json_int_t)cfg->stages.stage[i].duration,
-                                  "rate", cfg->stages.stage[i].target));
+                                  cfg->ramp_workers ? "workers" : "rate",
+                                  cfg->stages.stage[i].target));
         bad |= json_object_set_new(root, "stages", stages);
+        bad |= json_object_set_new(root, "ramp",
+                                   json_string(cfg->ramp_workers ? "concurrency" : "rate"));
+        if (cfg->ramp_workers)
+            bad |= json_object_set_new(root, "ramp_from", json_real(pb_run_ramp_start(cfg)));
     }
     bad |= json_object_set_new(root, "abort_on_fail", json_boolean(cfg->abort_on_fail));
     bad |= json_object_set_new(root, "abort_delay_us", json_integer((json_int_t)cfg->abort_delay));
@@ -776,13 +825,20 @@ int pb_run_config_from_json(pb_run_config *cfg, const char *json, const char *so
             break;
         rc = pb_run_config_set(cfg, "threshold", json_string_value(item), err);
     }
+    const char *ramp = json_string_value(json_object_get(root, "ramp"));
+    if (rc == 0 && ramp != NULL)
+        rc = pb_run_config_set(cfg, "ramp", ramp, err);
+    /* a ramp of workers starts from --concurrency only when it was given */
+    if (cfg->ramp_workers && json_number_value(json_object_get(root, "ramp_from")) == 0)
+        cfg->params_given &= ~(UINT64_C(1) << pb_pattern_param_index("concurrency"));
     json_array_foreach(json_object_get(root, "stages"), i, item)
     {
         if (rc != 0 || i >= PB_STAGES_MAX)
             break;
         cfg->stages.stage[i].duration =
             (pb_usec)json_integer_value(json_object_get(item, "duration_us"));
-        cfg->stages.stage[i].target = json_number_value(json_object_get(item, "rate"));
+        cfg->stages.stage[i].target =
+            json_number_value(json_object_get(item, cfg->ramp_workers ? "workers" : "rate"));
         cfg->stages.n = (int)i + 1;
     }
     cfg->abort_on_fail = json_is_true(json_object_get(root, "abort_on_fail"));

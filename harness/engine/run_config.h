@@ -81,6 +81,8 @@ typedef struct pb_run_config {
     pb_rate_step rate_steps[PB_MAX_PHASES];
     int n_rate_steps;
     pb_stages stages; /* --stages: a linear ramp of the arrival rate from --rate; sets duration */
+    bool ramp_workers; /* --ramp concurrency: the stages are closed-loop workers from
+                          --concurrency (0 unless given), not arrivals per second */
     char *thresholds[32]; /* expressions, malloc'd */
     int n_thresholds;
     bool abort_on_fail;       /* --abort-on-fail: every threshold judged live, as with :abort */
@@ -90,6 +92,10 @@ typedef struct pb_run_config {
     int64_t start_at_us; /* --start-at: wall clock to start at, us since the epoch; 0 = at once */
     pb_run_resume resume; /* run --resume; zeroed for a new run */
 } pb_run_config;
+
+/* The value a ramp starts from: --rate, or with --ramp concurrency the
+ * --concurrency given (0 when it was not). */
+double pb_run_ramp_start(const pb_run_config *cfg);
 
 /* Defaults: queue, concurrency 10, 10 s, timeout 10 s, seed 1, built-in mock,
  * recording to patternbench.db. */

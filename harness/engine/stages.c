@@ -1,5 +1,6 @@
 #include "stages.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -55,10 +56,23 @@ int pb_stages_check(const pb_stages *s, double start, const char *what, pb_err *
     for (int i = 0; i < s->n; i++) {
         if (prev == 0 && s->stage[i].target == 0)
             return pb_err_set(err, PB_EINVAL,
-                              "%s stage %d: goes from 0 to 0 per second and would send nothing; "
+                              "%s stage %d: goes from 0 to 0 and would send nothing; "
                               "end the run before it instead",
                               what, i + 1);
         prev = s->stage[i].target;
+    }
+    return 0;
+}
+
+int pb_stages_check_workers(const pb_stages *s, const char *what, pb_err *err)
+{
+    for (int i = 0; i < s->n; i++) {
+        double t = s->stage[i].target;
+        if (t != floor(t) || t > PB_STAGES_MAX_WORKERS)
+            return pb_err_set(err, PB_ERANGE,
+                              "%s stage %d: expected a whole number of workers from 0 to %d, "
+                              "got %g",
+                              what, i + 1, PB_STAGES_MAX_WORKERS, t);
     }
     return 0;
 }
@@ -111,4 +125,44 @@ double pb_stages_max(const pb_stages *s, double start)
         if (s->stage[i].target > m)
             m = s->stage[i].target;
     return m;
+}
+
+static uint32_t level_of(double target)
+{
+    return (uint32_t)floor(target + 0.5);
+}
+
+uint32_t pb_stages_workers(const pb_stages *s, double start, pb_usec t)
+{
+    return level_of(pb_stages_target(s, start, t));
+}
+
+pb_usec pb_stages_next_change(const pb_stages *s, double start, pb_usec t)
+{
+    uint32_t now = pb_stages_workers(s, start, t);
+    double from = start;
+    pb_usec begin = 0;
+    for (int i = 0; i < s->n; i++) {
+        const pb_stage *st = &s->stage[i];
+        pb_usec end = begin + st->duration;
+        if (end > t && st->target != from) {
+            /* the level changes where the line crosses the half-way mark
+             * towards its neighbour in the stage's direction */
+            double mark = st->target > from ? (double)now + 0.5 : (double)now - 0.5;
+            double frac = (mark - from) / (st->target - from);
+            if (frac >= 0 && frac <= 1) {
+                pb_usec at = begin + (pb_usec)ceil(frac * (double)st->duration);
+                if (at <= t)
+                    at = t + 1;
+                /* rounding of the crossing: step on to where the level has changed */
+                while (at < end && pb_stages_workers(s, start, at) == now)
+                    at++;
+                if (at < end || pb_stages_workers(s, start, at) != now)
+                    return at;
+            }
+        }
+        from = st->target;
+        begin = end;
+    }
+    return PB_USEC_NEVER;
 }

@@ -1,6 +1,8 @@
-/* `run --stages`: the arrival rate ramps linearly between targets, the
- * target of each second is stored (seconds.ramp_target), and each second's
- * arrivals follow it within 2 % after a stage's first second. */
+/* `run --stages`: the arrival rate (or, --ramp concurrency, the closed
+ * loop's workers) ramps linearly between targets, the target of each second
+ * is stored (seconds.ramp_target), and each second follows it after a
+ * stage's first second: arrivals within 2 %, requests in flight within the
+ * tolerance closed_loop_workers_follow_the_ramp explains. */
 #include <setjmp.h>
 #include <signal.h>
 #include <math.h>
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -49,7 +52,8 @@ static size_t read_seconds(const char *db_path, struct ramp_second *out, size_t 
         " (select count(*) from requests r where r.run_id = s.run_id and r.t_us >= s.sec * 1000000"
         "  and r.t_us < (s.sec + 1) * 1000000),"
         " (select count(*) from requests r where r.run_id = s.run_id"
-        "  and r.t_us + r.wait_us >= s.sec * 1000000 and r.t_us + r.wait_us < (s.sec + 1) * 1000000)"
+        "  and r.t_us + r.wait_us >= s.sec * 1000000 and r.t_us + r.wait_us < (s.sec + 1) * "
+        "1000000)"
         " from seconds s order by s.sec";
     assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
     size_t n = 0;
@@ -77,9 +81,10 @@ static void each_second_follows_the_ramp(void **state)
 {
     scratch_db *c = *state;
     /* up from 0 to 400/s over 2 s, 2 s at 400/s, down to 100/s over 2 s */
-    const char *args[] = {"run",       "--db",      c->db,           "--stages", "2s:400,2s:400,2s:100",
-                          "--latency", "fixed:1ms", "--concurrency", "50",       "--quiet",
-                          NULL};
+    const char *args[] = {
+        "run",       "--db",      c->db,           "--stages", "2s:400,2s:400,2s:100",
+        "--latency", "fixed:1ms", "--concurrency", "50",       "--quiet",
+        NULL};
     pb_child ch;
     assert_int_equal(pb_child_run(&ch, args, NULL, FINISH_MS), 0);
     pb_child_cleanup(&ch);
@@ -129,11 +134,163 @@ static void each_second_follows_the_ramp(void **state)
     assert_int_equal(test_db_int(c->db, "select duration_us from runs") / 1000000, 6);
 }
 
+/* One second of a ramp of workers: its target, whether the harness marked it
+ * generator-bound, the mean requests in flight over it (each request's
+ * overlap with the second, from its actual start to its end: what the server
+ * sees, by Little's law), and the mean intended-to-actual wait. */
+struct workers_second {
+    double target;
+    bool saturated;
+    double in_flight;
+    double max_latency_s; /* the longest request that overlapped it */
+};
+
+static void read_workers_second(const char *db_path, int sec, double cpus,
+                                struct workers_second *out)
+{
+    char sql[640];
+    snprintf(sql, sizeof(sql),
+             "select s.ramp_target, s.cpu_pct, s.loop_lag_us,"
+             " (select sum(max(0, min(r.t_us + r.wait_us + r.total_us, %d000000)"
+             "  - max(r.t_us + r.wait_us, %d000000))) from requests r),"
+             " (select max(r.total_us) from requests r where r.t_us + r.wait_us < %d000000"
+             "  and r.t_us + r.wait_us + r.total_us > %d000000)"
+             " from seconds s where s.sec = %d",
+             sec + 1, sec, sec + 1, sec, sec);
+    sqlite3 *db = test_db_open(db_path);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_true(sqlite3_column_type(st, 0) != SQLITE_NULL);
+    out->target = sqlite3_column_double(st, 0);
+    out->saturated = sqlite3_column_int64(st, 2) > PB_SELFMON_LAG_LIMIT_US ||
+                     sqlite3_column_double(st, 1) >= PB_SELFMON_CPU_LIMIT * cpus * 100.0;
+    out->in_flight = sqlite3_column_double(st, 3) / 1e6;
+    out->max_latency_s = sqlite3_column_double(st, 4) / 1e6;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+/* --ramp concurrency: k6's ramping-vus. The requests in flight follow the
+ * workers' target. The tolerance: 2 % below (a worker is idle between its
+ * request's end and its next start, the harness's turnaround, which at 20 ms
+ * requests may take 0.4 ms), and above, 2 % plus what a fall leaves behind by
+ * design: each worker above a falling target finishes the request it has,
+ * so each step down in a second adds at most one request's latency of one
+ * worker. A second the harness marks generator-bound (its turnaround is
+ * then the machine's, not the ramp's) is held to the upper bound only. */
+static void closed_loop_workers_follow_the_ramp(void **state)
+{
+    scratch_db *c = *state;
+    /* up from 0 to 16 workers over 2 s, 2 s at 16, down to 4 over 2 s */
+    const char *args[] = {"run",
+                          "--db",
+                          c->db,
+                          "--ramp",
+                          "concurrency",
+                          "--stages",
+                          "2s:16,2s:16,2s:4",
+                          "--latency",
+                          "fixed:20ms",
+                          "--quiet",
+                          NULL};
+    pb_child ch;
+    assert_int_equal(pb_child_run(&ch, args, NULL, FINISH_MS), 0);
+    pb_child_cleanup(&ch);
+    double cpus = (double)test_db_int(c->db, "select json_extract(summary_json, '$.harness.cpus') "
+                                             "from runs");
+    /* the stored targets, workers: the ramp's mean over each second */
+    static const double want[] = {4, 12, 16, 16, 13, 7};
+    for (int s = 0; s < 6; s++) {
+        char sql[96];
+        snprintf(sql, sizeof(sql),
+                 "select cast(round(ramp_target * 1000) as integer) from seconds where sec = %d",
+                 s);
+        assert_int_equal(test_db_int(c->db, sql), (int64_t)(want[s] * 1000));
+    }
+    /* seconds 1, 3, 5: after each stage's first; the steps down in second 5
+     * (10 workers at 5 s, 4 at 6 s) */
+    static const struct {
+        int sec, steps_down;
+    } judged[] = {{1, 0}, {3, 0}, {5, 6}};
+    double worst = 0;
+    int saturated = 0;
+    for (size_t k = 0; k < sizeof(judged) / sizeof(judged[0]); k++) {
+        struct workers_second w;
+        read_workers_second(c->db, judged[k].sec, cpus, &w);
+        double low = w.target * 0.98;
+        double high = w.target * 1.02 + judged[k].steps_down * w.max_latency_s;
+        if (w.in_flight > high)
+            fail_msg("second %d: %.3f requests in flight on average, target %.1f workers: above "
+                     "%.3f",
+                     judged[k].sec, w.in_flight, w.target, high);
+        if (w.saturated) {
+            saturated++;
+            continue;
+        }
+        if (w.in_flight < low)
+            fail_msg("second %d: %.3f requests in flight on average, target %.1f workers: below "
+                     "%.3f",
+                     judged[k].sec, w.in_flight, w.target, low);
+        worst = fmax(worst, fabs(w.in_flight / w.target - 1));
+    }
+    print_message("closed loop: in flight within tolerance, worst %.2f %% off the target, %d "
+                  "generator-bound seconds held to the upper bound only\n",
+                  worst * 100, saturated);
+    /* a worker let in by the ramp starts when it is let in: no request
+     * waited long for its worker (a task would otherwise date from when its
+     * worker last went idle, seconds before) */
+    assert_true(test_db_int(c->db, "select avg(wait_us) from requests") < 2000);
+    /* the workers reached show as the limit, and every ramp ends where it aimed */
+    assert_int_equal(test_db_int(c->db, "select max(lim) from seconds"), 16);
+    char *status = test_db_text(c->db, "select status from runs");
+    assert_string_equal(status, "completed");
+    free(status);
+    char *ramp = test_db_text(c->db, "select json_extract(config_json, '$.ramp') from runs");
+    assert_string_equal(ramp, "concurrency");
+    free(ramp);
+}
+
+/* A ramp of workers needs a pattern with workers, a closed loop and stages. */
+static void a_workers_ramp_is_refused_where_it_cannot_hold(void **state)
+{
+    scratch_db *c = *state;
+    static const struct {
+        const char *args[12];
+        const char *says;
+    } bad[] = {
+        {{"run", "--db", NULL, "--ramp", "concurrency", "--stages", "2s:4", "--pattern", "adaptive",
+          NULL},
+         "the adaptive pattern sets its own concurrency"},
+        {{"run", "--db", NULL, "--ramp", "concurrency", "--stages", "2s:4", "--rate", "100", NULL},
+         "drop --rate"},
+        {{"run", "--db", NULL, "--ramp", "concurrency", "--stages", "2s:4.5", NULL},
+         "--stages stage 1: expected a whole number of workers"},
+        {{"run", "--db", NULL, "--ramp", "concurrency", "--duration", "2s", NULL},
+         "--ramp concurrency: expected --stages"},
+        {{"run", "--db", NULL, "--ramp", "workers", "--stages", "2s:4", NULL},
+         "--ramp: expected rate or concurrency"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const char *args[12];
+        memcpy(args, bad[i].args, sizeof(args));
+        args[2] = c->db;
+        pb_child ch;
+        assert_int_equal(pb_child_run(&ch, args, NULL, FINISH_MS), 2);
+        if (strstr(ch.err, bad[i].says) == NULL)
+            fail_msg("case %zu: \"%s\" lacks \"%s\"", i, ch.err, bad[i].says);
+        pb_child_cleanup(&ch);
+    }
+    /* nothing started: no database */
+    assert_int_equal(access(c->db, F_OK), -1);
+}
+
 /* A run without stages stores no target. */
 static void no_stages_no_target(void **state)
 {
     scratch_db *c = *state;
-    const char *args[] = {"run", "--db", c->db, "--duration", "1s", "--rate", "50", "--quiet", NULL};
+    const char *args[] = {"run",    "--db", c->db,     "--duration", "1s",
+                          "--rate", "50",   "--quiet", NULL};
     pb_child ch;
     assert_int_equal(pb_child_run(&ch, args, NULL, FINISH_MS), 0);
     pb_child_cleanup(&ch);
@@ -151,7 +308,7 @@ static void stages_and_duration_exclude_each_other(void **state)
     pb_child_cleanup(&ch);
     const char *zero[] = {"run", "--db", c->db, "--stages", "2s:0", NULL};
     assert_int_equal(pb_child_run(&ch, zero, NULL, FINISH_MS), 2);
-    assert_non_null(strstr(ch.err, "--stages stage 1: goes from 0 to 0 per second"));
+    assert_non_null(strstr(ch.err, "--stages stage 1: goes from 0 to 0 and would send nothing"));
     pb_child_cleanup(&ch);
 }
 
@@ -161,8 +318,11 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(each_second_follows_the_ramp, scratch_db_setup,
                                         scratch_db_teardown),
-        cmocka_unit_test_setup_teardown(no_stages_no_target, scratch_db_setup,
+        cmocka_unit_test_setup_teardown(closed_loop_workers_follow_the_ramp, scratch_db_setup,
                                         scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(a_workers_ramp_is_refused_where_it_cannot_hold,
+                                        scratch_db_setup, scratch_db_teardown),
+        cmocka_unit_test_setup_teardown(no_stages_no_target, scratch_db_setup, scratch_db_teardown),
         cmocka_unit_test_setup_teardown(stages_and_duration_exclude_each_other, scratch_db_setup,
                                         scratch_db_teardown),
     };
