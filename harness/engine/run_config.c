@@ -841,6 +841,9 @@ int pb_run_config_from_json(pb_run_config *cfg, const char *json, const char *so
             json_number_value(json_object_get(item, cfg->ramp_workers ? "workers" : "rate"));
         cfg->stages.n = (int)i + 1;
     }
+    /* stages set the length themselves, as --stages does */
+    if (cfg->stages.n > 0)
+        cfg->duration_set = false;
     cfg->abort_on_fail = json_is_true(json_object_get(root, "abort_on_fail"));
     if ((v = json_object_get(root, "abort_delay_us")) != NULL)
         cfg->abort_delay = (pb_usec)json_integer_value(v);
