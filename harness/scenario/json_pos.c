@@ -417,7 +417,8 @@ bool pb_json_path_key(char *buf, size_t len, const char *parent, const char *key
         /* room for the longest escape (6), or the "..." that ends a path
          * too long to keep, and the terminator */
         if (o + 8 >= len) {
-            memcpy(buf + o, "...", 4);
+            /* an escape just written may have left fewer than 4 bytes */
+            memcpy(buf + (o + 4 <= len ? o : len - 4), "...", 4);
             return false;
         }
         if (c == '"' || c == '\\')

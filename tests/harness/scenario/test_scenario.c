@@ -424,6 +424,22 @@ static void overlong_keys_are_refused_with_a_terminated_path(void **state)
     assert_string_equal(buf + strlen(buf) - 3, "...");
     assert_int_equal(strncmp(buf, "patterns[0][\"kkk", 16), 0);
 
+    /* escapes (6 bytes each) that run out of room at every buffer length
+     * write nothing past it (fuzz_scenario_json: one byte past, a key of
+     * control characters) */
+    char ctl[40];
+    memset(ctl, 0x01, sizeof(ctl) - 1);
+    ctl[sizeof(ctl) - 1] = '\0';
+    for (size_t len = 8; len < 64; len++) {
+        char guarded[80];
+        memset(guarded, 'G', sizeof(guarded));
+        assert_false(pb_json_path_key(guarded, len, "p", ctl));
+        assert_non_null(memchr(guarded, '\0', len));
+        for (size_t i = len; i < sizeof(guarded); i++)
+            if (guarded[i] != 'G')
+                fail_msg("a %zu-byte path buffer was written at byte %zu", len, i);
+    }
+
     char text[512];
     pb_err err;
     key[150] = 'k';
