@@ -65,10 +65,12 @@ static double json_num(json_t *obj, const char *key)
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+/* A stored count, or 0 when it is none: missing, negative, or past what a
+ * count can hold (2^64; converting such a double is undefined). */
 static uint64_t json_count(json_t *obj, const char *key)
 {
     double v = json_num(obj, key);
-    return isfinite(v) && v > 0 ? (uint64_t)v : 0;
+    return isfinite(v) && v > 0 && v < 0x1p64 ? (uint64_t)v : 0;
 }
 
 /* The unit of a threshold's value: the stored "unit", else the kind of the
