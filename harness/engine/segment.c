@@ -188,11 +188,14 @@ int pb_segment_parse_start(const char *text, int64_t *out_us, pb_err *err)
         *out_us = sec * 1000000 + frac;
         return 0;
     }
-    if (parse_rfc3339(text, out_us) != 0)
+    /* a refused time leaves *out_us as it was */
+    int64_t us;
+    if (parse_rfc3339(text, &us) != 0)
         return pb_err_set(err, PB_EPARSE, "%s, got \"%s\"", expected, text);
-    if (*out_us <= 0)
+    if (us <= 0)
         return pb_err_set(err, PB_ERANGE, "--start-at: expected a time after 1970, got \"%s\"",
                           text);
+    *out_us = us;
     return 0;
 }
 
