@@ -324,11 +324,22 @@ static int write_series(struct ctx *c, size_t ri)
      * up with the phase's band; long ones as lines through bucket middles. */
     bool stairs = r->n_points <= PB_REPORT_MAX_POINTS / 4;
     fx->stairs = stairs;
+    double drawn_to = NAN; /* the end of the last bucket written */
     for (size_t i = 0; i < r->n_points; i++) {
         const pb_report_point *p = &r->points[i];
         /* a sliver of a second at the end would show as a spurious dip in rates */
         if (p->width_s < 0.25)
             continue;
+        /* whole seconds without data (a resumed run's gap): a row of nan, which
+         * gnuplot does not draw, so the lines break there instead of joining
+         * across or falling to 0 */
+        if (p->t_s - drawn_to >= 1.0) {
+            num(f, (drawn_to + p->t_s) / 2, ' ');
+            for (int col = 2; col < COL_PHASE; col++)
+                num(f, NAN, ' ');
+            num(f, NAN, '\n');
+        }
+        drawn_to = p->t_s + p->width_s;
         double sent = p->count - p->outcomes[PB_OUTCOME_REJECTED_BY_BREAKER] -
                       p->outcomes[PB_OUTCOME_DROPPED_BY_BACKPRESSURE];
         for (int edge = 0; edge < (stairs ? 2 : 1); edge++) {

@@ -324,6 +324,14 @@ static void summary_table(FILE *f, const pb_report_data *d)
         fputs("<p class=\"partial\">(partial): the run has no final summary (still running, or "
               "killed); its numbers come from the per-second rollup written so far.</p>\n",
               f);
+    for (size_t i = 0; i < d->n_runs; i++) {
+        char note[512];
+        if (!pb_summary_resume_note(&d->runs[i], note, sizeof(note)))
+            continue;
+        fputs("<p class=\"meta resumed\">", f);
+        esc(f, note);
+        fputs("</p>\n", f);
+    }
     fputs("<p class=\"meta\">ok/s (goodput) counts requests that succeeded; req/s counts "
           "attempts sent, failed ones included. Latencies in milliseconds: service time of "
           "sent requests; "

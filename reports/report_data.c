@@ -616,12 +616,14 @@ static int on_event(void *data, const pb_store_event *e)
     return 0;
 }
 
-/* Breaker and limit events, while there are few enough to draw one by one. */
+/* Breaker and limit events, while there are few enough to draw one by one,
+ * and the resumes of a run whose process died (run --resume). */
 static int load_events(struct loader *L, pb_report_run *r)
 {
     static const pb_event_kind kinds[PB_REPORT_EV_KINDS] = {
         [PB_REPORT_EV_BREAKER] = PB_EVENT_BREAKER_STATE,
         [PB_REPORT_EV_LIMIT] = PB_EVENT_LIMIT_CHANGE,
+        [PB_REPORT_EV_RESUME] = PB_EVENT_RESUME,
     };
     int rc = 0;
     for (int k = 0; k < PB_REPORT_EV_KINDS && rc == 0; k++) {

@@ -96,7 +96,7 @@ typedef struct pb_report_totals {
 
 /* The events a report draws, one list per kind (PB_EVENT_BREAKER_STATE and
  * PB_EVENT_LIMIT_CHANGE rows of the events table). */
-enum { PB_REPORT_EV_BREAKER, PB_REPORT_EV_LIMIT, PB_REPORT_EV_KINDS };
+enum { PB_REPORT_EV_BREAKER, PB_REPORT_EV_LIMIT, PB_REPORT_EV_RESUME, PB_REPORT_EV_KINDS };
 
 /* Events of one kind: loaded only while few enough (max
  * PB_REPORT_MAX_EVENTS), otherwise `truncated` and the rollup is used. */

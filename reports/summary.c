@@ -127,6 +127,24 @@ uint64_t pb_summary_phase_sent(const pb_report_run *r, int index)
     return index >= 0 && (size_t)index < r->n_phase_sent ? r->phase_sent[index] : 0;
 }
 
+bool pb_summary_resume_note(const pb_report_run *r, char *buf, size_t cap)
+{
+    const pb_report_events *ev = &r->events[PB_REPORT_EV_RESUME];
+    if (ev->n == 0)
+        return false;
+    int w = snprintf(buf, cap, "run %" PRId64 " (%s) was resumed after its process died: no data",
+                     r->id, r->label);
+    for (size_t i = 0; i < ev->n && w > 0 && (size_t)w < cap; i++) {
+        /* from = the last second recorded before, to = the first after */
+        const pb_report_event *e = &ev->items[i];
+        w += snprintf(buf + w, cap - (size_t)w, "%s from %" PRId64 " s to %" PRId64 " s",
+                      i == 0 ? "" : i + 1 < ev->n ? "," : " and", e->from + 1, e->to);
+    }
+    if (w > 0 && (size_t)w < cap)
+        snprintf(buf + w, cap - (size_t)w, " of run time, where its charts break.");
+    return true;
+}
+
 const char pb_summary_lost_caption[] =
     "lost: results the caller never got, with the successes among them (ok): under semaphore "
     "--on-error propagate a failure raises in its batch's gather, so the batch's other results "
@@ -331,6 +349,14 @@ int pb_summary_write_md(const pb_report_data *d, const char *db_path, const char
     if (partial)
         fprintf(f, "\n(partial): the run has no final summary (still running, or killed); its "
                    "numbers come from the per-second rollup so far.\n");
+    for (size_t i = 0; i < d->n_runs; i++) {
+        char note[512];
+        if (pb_summary_resume_note(&d->runs[i], note, sizeof(note))) {
+            fprintf(f, "\n");
+            md_text(f, note);
+            fprintf(f, "\n");
+        }
+    }
     if (lost) {
         fprintf(f, "\n");
         md_text(f, pb_summary_lost_caption);

@@ -47,6 +47,11 @@ size_t pb_summary_phase_rows(const pb_report_data *d, pb_summary_phase_row *rows
 /* Attempts run r sent to the server during phase `index` (0 when unknown). */
 uint64_t pb_summary_phase_sent(const pb_report_run *r, int index);
 
+/* What a resumed run's gaps were, for the text under the tables: "run 1
+ * (queue) was resumed after its process died: no data from 4 s to 13 s of run
+ * time, where its charts break." into buf; false for a run never resumed. */
+bool pb_summary_resume_note(const pb_report_run *r, char *buf, size_t cap);
+
 /* What the lost-results columns mean, for the text under the tables. */
 extern const char pb_summary_lost_caption[];
 

@@ -258,6 +258,52 @@ static void the_mock_phases_go_on(void **state)
                      0);
 }
 
+/* The report says the run was resumed and where its data stop and go on,
+ * and its charts' data break over the gap: rows there are nan, which gnuplot
+ * leaves undrawn, where zeros would draw a fall to 0. */
+static void the_report_shows_the_gap(void **state)
+{
+    (void)state;
+    char out[160], path[192], want[160];
+    snprintf(out, sizeof(out), "%s/report", fx.dir);
+    const char *args[] = {"report", fx.killed, "-o", out, NULL};
+    pb_child ch;
+    if (pb_child_run(&ch, args, NULL, FINISH_MS) != 0)
+        fail_msg("report: %s", ch.err);
+    pb_child_cleanup(&ch);
+    snprintf(want, sizeof(want), "was resumed after its process died: no data from %lld s to %lld s",
+             (long long)fx.last_sec + 1, (long long)fx.run_sec);
+    const char *pages[] = {"index.html", "summary.md"};
+    for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", out, pages[i]);
+        char *text = test_slurp(path, NULL);
+        if (strstr(text, want) == NULL)
+            fail_msg("%s has no \"%s\"", pages[i], want);
+        free(text);
+    }
+    snprintf(path, sizeof(path), "%s/run1.dat", out);
+    char *data = test_slurp(path, NULL);
+    size_t in_gap = 0, after = 0;
+    for (char *line = strtok(data, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+        if (line[0] == '#')
+            continue;
+        double t = strtod(line, NULL);
+        char rate[32] = "";
+        assert_int_equal(sscanf(line, "%*s %*s %31s", rate), 1);
+        if (t > (double)fx.last_sec + 1 && t < (double)fx.run_sec) {
+            /* inside the gap: only the break, nothing drawn */
+            assert_string_equal(rate, "nan");
+            in_gap++;
+        } else if (t >= (double)fx.run_sec) {
+            after += strcmp(rate, "nan") != 0;
+        }
+    }
+    free(data);
+    assert_int_equal(in_gap, 1);
+    assert_true(after >= 2);
+    test_rmtree(out);
+}
+
 /* `run --resume SPEC [more]` exits 2 with a message holding each of the
  * needles (NULL-terminated). */
 static void refused(const char *spec, const char *more, ...)
@@ -333,6 +379,7 @@ int main(void)
         cmocka_unit_test(task_numbers_go_on_after_the_last_recorded),
         cmocka_unit_test(resumed_tasks_get_the_seeded_outcomes),
         cmocka_unit_test(the_mock_phases_go_on),
+        cmocka_unit_test(the_report_shows_the_gap),
         cmocka_unit_test(runs_that_cannot_go_on_are_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
