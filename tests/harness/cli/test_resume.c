@@ -153,7 +153,7 @@ static void the_run_goes_on_for_its_duration(void **state)
     assert_true(fx.gap_s >= DURATION_S - 4);
     assert_int_equal(fx.run_sec, fx.last_sec + 1 + fx.gap_s);
     int64_t schedule_at = fx.run_sec - fx.gap_s;
-    assert_true(schedule_at >= 3 && schedule_at <= 5);
+    assert_true(schedule_at >= 3 && schedule_at <= 6);
     /* before: every second up to the last recorded; then nothing in the gap */
     assert_int_equal(
         q(db, "SELECT count(*) FROM seconds WHERE sec <= %lld", (long long)fx.last_sec),
@@ -233,11 +233,11 @@ static void resumed_tasks_get_the_seeded_outcomes(void **state)
              (long long)fx.first_task);
     int64_t failed = test_sql_int(db, sql);
     sqlite3_close(db);
-    /* hundreds of tasks compared (thousands on an idle machine), 30 % of them
-     * 503s: a draw that did not follow the numbers would differ in about 40 %
-     * of them */
-    assert_true(compared > 300);
-    assert_true(failed > compared / 5 && failed < compared / 2);
+    /* at least a hundred tasks compared (thousands on an idle machine, a few
+     * hundred under sanitizers), 30 % of them 503s: a draw that did not follow
+     * the numbers would differ in about 40 % of them */
+    assert_true(compared >= 100);
+    assert_true(failed > compared / 10 && failed < compared * 6 / 10);
     assert_int_equal(differ, 0);
 }
 
