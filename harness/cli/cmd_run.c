@@ -370,6 +370,9 @@ int pb_cmd_run(int argc, char **argv)
             fprintf(stderr, "patternbench run: %d threshold%s failed\n", failed,
                     failed == 1 ? "" : "s");
     }
+    /* a compare's last run to end closes the compare */
+    if (rc == 0 && pb_resume_close_compare(rec, &cfg, &err) != 0)
+        fprintf(stderr, "patternbench run: %s\n", err.msg);
     if (metrics != NULL && opts.metrics_linger > 0)
         pb_metrics_linger(metrics, opts.metrics_linger);
     /* a run refused for lack of disk is a usage error: nothing was measured */

@@ -1,6 +1,7 @@
 #include "resume.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,11 +54,6 @@ static int check_run(const char *path, const pb_store_run *r, pb_err *err)
                           : strcmp(r->status, "failed") == 0  ? "failed"
                           : strcmp(r->status, "aborted") == 0 ? "was aborted by a threshold"
                                                               : "has ended");
-    if (r->compare_id != 0)
-        return pb_err_set(err, PB_ESTATE,
-                          "%s: run %" PRId64 " belongs to compare %" PRId64
-                          "; only a lone run can be resumed",
-                          path, r->id, r->compare_id);
     if (strcmp(r->pattern, "mock") == 0)
         return pb_err_set(err, PB_ESTATE,
                           "%s: run %" PRId64 " was recorded on the server's side (mock --db); "
@@ -111,6 +107,7 @@ int pb_resume_prepare(const char *spec, pb_run_config *cfg, pb_err *err)
     cfg->start_at_us = 0;
     pb_run_resume *r = &cfg->resume;
     r->run_id = run_id;
+    r->compare_id = runs[0].compare_id;
     r->last_sec = at.span_s > 0 ? at.span_s - 1 : 0;
     /* the schedule goes on after the last second anything was recorded in;
      * run time from the wall clock, so the time the process was down is a gap */
@@ -141,5 +138,35 @@ done:
     free(runs);
     pb_reader_close(rd);
     free(path);
+    return rc;
+}
+
+int pb_resume_close_compare(pb_recorder *rec, const pb_run_config *cfg, pb_err *err)
+{
+    if (cfg->resume.compare_id == 0 || rec == NULL)
+        return 0;
+    static const char *const worst[] = {"failed", "aborted", "interrupted", "completed"};
+    const size_t n_worst = sizeof(worst) / sizeof(worst[0]);
+    pb_reader *rd = NULL;
+    pb_store_run *runs = NULL;
+    size_t n = 0, rank = n_worst - 1;
+    int rc = pb_reader_open(cfg->db_path, &rd, err);
+    if (rc == 0)
+        rc = pb_reader_runs(rd, true, cfg->resume.compare_id, &runs, &n, err);
+    bool ended = rc == 0 && n > 0;
+    for (size_t i = 0; ended && i < n; i++) {
+        size_t k = 0;
+        while (k < n_worst && strcmp(runs[i].status, worst[k]) != 0)
+            k++;
+        ended = k < n_worst;
+        if (k < rank)
+            rank = k;
+    }
+    for (size_t i = 0; i < n; i++)
+        pb_store_run_cleanup(&runs[i]);
+    free(runs);
+    pb_reader_close(rd);
+    if (rc == 0 && ended)
+        rc = pb_recorder_end_compare(rec, cfg->resume.compare_id, worst[rank], NULL, err);
     return rc;
 }

@@ -4,6 +4,7 @@
 #define PB_RESUME_H
 
 #include "errors.h"
+#include "recorder.h"
 #include "run_config.h"
 
 /* Read `spec` (a database file, optionally ":RUN"; without it the file's last
@@ -12,8 +13,15 @@
  * and cfg->resume where it stands. Refused with PB_EINVAL / PB_ENOENT /
  * PB_ESTATE and a message naming the file and the run: a file that is
  * missing or not a database, of another schema version than this build's,
- * a run that is not there, one that completed, failed or was aborted, one of
- * a compare or a server-side recording, or one with nothing left to run. */
+ * a run that is not there, one that completed, failed or was aborted, a
+ * server-side recording, or one with nothing left to run. A run of a compare
+ * goes on alone: the compare's other entries are not run. */
 int pb_resume_prepare(const char *spec, pb_run_config *cfg, pb_err *err) PB_MUST_CHECK;
+
+/* After a resumed run of a compare has ended: when every run of the compare
+ * has ended, end the compare too, with the worst of their statuses (failed,
+ * aborted, interrupted, completed); the compare's thresholds are not judged
+ * again (each run's are in its summary). Nothing for a lone run. */
+int pb_resume_close_compare(pb_recorder *rec, const pb_run_config *cfg, pb_err *err) PB_MUST_CHECK;
 
 #endif

@@ -36,6 +36,7 @@ struct pb_run_observer;
  * down stays a gap between its seconds. */
 typedef struct pb_run_resume {
     int64_t run_id;      /* 0 = a new run */
+    int64_t compare_id;  /* the compare it belongs to; 0 for a lone run */
     pb_usec schedule_at; /* schedule time this process starts at */
     pb_usec run_at;      /* run time it starts at (whole seconds, >= schedule_at) */
     uint64_t first_task; /* the first task number it sends: after the last recorded one */

@@ -304,6 +304,62 @@ static void the_report_shows_the_gap(void **state)
     test_rmtree(out);
 }
 
+/* A compare's run (the shipped soak is a compare) goes on the same way, and
+ * the compare ends with it. */
+static void a_compare_run_goes_on_and_closes_its_compare(void **state)
+{
+    (void)state;
+    char scenario[160], db[160];
+    snprintf(scenario, sizeof(scenario), "%s/soak.json", fx.dir);
+    snprintf(db, sizeof(db), "%s/compare.db", fx.dir);
+    FILE *f = fopen(scenario, "w");
+    assert_non_null(f);
+    fputs("{\"title\": \"resumed soak\", \"seed\": 5, \"duration\": \"8s\",\n"
+          " \"mock\": {\"latency\": \"fixed:2ms\", \"errors\": \"503:0.1\"},\n"
+          " \"load\": {\"open\": {\"rate\": 200, \"phases\": [{\"at\": \"5s\", \"rate\": 100}]}},\n"
+          " \"patterns\": [{\"pattern\": \"queue\", \"concurrency\": 8}]}\n",
+          f);
+    assert_int_equal(fclose(f), 0);
+    const char *args[] = {"compare", scenario, "--db", db, "--quiet", NULL};
+    pb_child ch;
+    pb_child_spawn(&ch, args, NULL);
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        pb_child_pump(&ch, 100);
+        if (access(db, F_OK) == 0 && committed_us(db) >= 1500000)
+            break;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - t0.tv_sec > 30)
+            fail_msg("no rows of 1.5 s within 30 s: %s", ch.err);
+    }
+    assert_int_equal(kill(ch.pid, SIGKILL), 0);
+    pb_child_finish(&ch, FINISH_MS);
+    pb_child_cleanup(&ch);
+    const char *resume[] = {"run", "--resume", db, "--quiet", NULL};
+    if (pb_child_run(&ch, resume, NULL, FINISH_MS) != 0)
+        fail_msg("run --resume: %s", ch.err);
+    pb_child_cleanup(&ch);
+    char *status = test_db_text(db, "SELECT status FROM runs");
+    assert_string_equal(status, "completed");
+    free(status);
+    status = test_db_text(db, "SELECT status FROM compares");
+    assert_string_equal(status, "completed");
+    free(status);
+    /* the scenario's rate step at 5 s of the schedule came the gap later (the
+     * second before it is the resumed process's: it went on at 4 s at most) */
+    int64_t gap = q(db, "SELECT CAST(value AS INTEGER) FROM events WHERE kind = 'resume'");
+    assert_true(q(db, "SELECT to_val - value FROM events WHERE kind = 'resume'") <= 4);
+    int64_t step = 5 + gap;
+    int64_t before = q(db, "SELECT count(*) FROM requests WHERE t_us >= %lld AND t_us < %lld",
+                       (long long)(step - 1) * 1000000, (long long)step * 1000000);
+    int64_t after = q(db, "SELECT count(*) FROM requests WHERE t_us >= %lld AND t_us < %lld",
+                      (long long)step * 1000000, (long long)(step + 1) * 1000000);
+    if (before < 180 || before > 220 || after < 80 || after > 120)
+        fail_msg("%lld requests in the second before the step at %lld s, %lld after",
+                 (long long)before, (long long)step, (long long)after);
+}
+
 /* `run --resume SPEC [more]` exits 2 with a message holding each of the
  * needles (NULL-terminated). */
 static void refused(const char *spec, const char *more, ...)
@@ -380,6 +436,7 @@ int main(void)
         cmocka_unit_test(resumed_tasks_get_the_seeded_outcomes),
         cmocka_unit_test(the_mock_phases_go_on),
         cmocka_unit_test(the_report_shows_the_gap),
+        cmocka_unit_test(a_compare_run_goes_on_and_closes_its_compare),
         cmocka_unit_test(runs_that_cannot_go_on_are_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
