@@ -1478,8 +1478,10 @@ int pb_run_execute(const pb_run_config *cfg, pb_recorder *rec, pb_run_summary *o
     if (e->rec != NULL) {
         char *json = pb_threshold_summary_json(out, cfg->thresholds, cfg->n_thresholds);
         pb_err end_err = {0};
+        /* run time, as the rows, seconds and events count it: a resumed run's
+         * gaps are inside (the summary's duration_s is its schedule's, without) */
         int erc = pb_recorder_end_run(e->rec, e->run_id, out->status,
-                                      cfg->resume.schedule_at + e->t_end - e->t0, json, &end_err);
+                                      cfg->resume.run_at + e->t_end - e->t0, json, &end_err);
         free(json);
         if (erc != 0 && rc == 0) {
             rc = erc;

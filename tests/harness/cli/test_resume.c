@@ -168,9 +168,14 @@ static void the_run_goes_on_for_its_duration(void **state)
     assert_true(after == DURATION_S - schedule_at || after == DURATION_S - schedule_at + 1);
     assert_true(fx.last_sec + 1 + after >= DURATION_S);
     assert_true(fx.last_sec + 1 + after <= DURATION_S + 1);
-    /* the run's length is its schedule's, the gap left out */
-    int64_t duration = q(db, "SELECT duration_us FROM runs WHERE id = 1");
-    assert_true(duration >= DURATION_S * 1000000LL && duration < (DURATION_S + 1) * 1000000LL);
+    /* it ends in run time after the gap and the schedule left; its summary's
+     * length, which its rates are per, is the schedule's */
+    int64_t end_us = q(db, "SELECT duration_us FROM runs WHERE id = 1");
+    int64_t end_want = (fx.run_sec + DURATION_S - schedule_at) * 1000000LL;
+    assert_true(end_us >= end_want && end_us < end_want + 1000000LL);
+    int64_t summary_ms =
+        q(db, "SELECT CAST(json_extract(summary_json, '$.duration_s') * 1000 AS INTEGER) FROM runs");
+    assert_true(summary_ms >= DURATION_S * 1000LL && summary_ms < (DURATION_S + 1) * 1000LL);
     /* its summary counts the whole run: every stored row */
     assert_int_equal(q(db, "SELECT json_extract(summary_json, '$.requests') FROM runs"),
                      q(db, "SELECT count(*) FROM requests"));
