@@ -1266,6 +1266,14 @@ static void start_running(struct engine *e)
         else
             note(e, "%s: %s against %s, %" PRIu64 " requests", who, cfg->pattern, e->shown_url,
                  e->tasks);
+        const pb_run_resume *r = &cfg->resume;
+        if (r->run_id != 0) {
+            char at[32], gap[32];
+            pb_format_duration(r->schedule_at, at, sizeof(at));
+            pb_format_duration(r->run_at - r->schedule_at, gap, sizeof(gap));
+            note(e, "resumed at %s of its schedule, task %" PRIu64 " on, after a gap of %s", at,
+                 r->first_task, gap);
+        }
     }
     uv_mutex_lock(&e->phase_mu);
     e->phase_n = 0; /* phases announced before the run are not part of it */
