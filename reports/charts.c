@@ -610,6 +610,14 @@ static bool any_rows(struct ctx *c)
     return false;
 }
 
+static bool any_target(const struct ctx *c)
+{
+    for (size_t i = 0; i < c->d->n_runs; i++)
+        if (c->facts[i].target)
+            return true;
+    return false;
+}
+
 /* Goodput is the headline: a pattern that sends 400 req/s into an outage,
  * all of them failing, must not look better than one that fails fast and
  * sends none. Attempts sent are drawn beside it, smaller. */
@@ -646,12 +654,32 @@ static int chart_throughput(struct ctx *c)
             fprintf(f, "set ylabel '%s'\nset yrange [0:*]\nset key title '%s'\n", panels[k].unit,
                     panels[k].what);
             first = true;
+            /* beside the attempts, what a ramp aimed for: the first ramped run's
+             * (a scenario gives every run the same load) */
+            const pb_report_run *ramped = NULL;
+            for (size_t i = 0; k == 1 && ramped == NULL && i < c->d->n_runs; i++)
+                if (c->facts[i].target)
+                    ramped = &c->d->runs[i];
+            if (ramped != NULL && ramped->ramp_workers)
+                fprintf(f, "set y2label 'workers'\nset y2range [0:*]\n"
+                           "set y2tics nomirror out scale 0.6\n");
             snprintf(num_col, sizeof(num_col), "%d", panels[k].col);
             for (size_t i = 0; i < c->d->n_runs; i++) {
                 if (c->facts[i].rows == 0)
                     continue;
                 plot_run_curve(c, f, &first, i, num_col, panels[k].width, panels[k].unit,
                                legend_title(c, i, panels[k].value, q));
+            }
+            if (ramped != NULL) {
+                char title[QUOTED_CAP], text[64];
+                snprintf(text, sizeof(text), "%s (%s)",
+                         ramped->ramp_workers ? "target workers" : "target", ramped->label);
+                plot_item(f, &first);
+                fprintf(f,
+                        "'run%" PRId64 ".dat' using (tx($1)):%d%s with lines linecolor rgb "
+                        "'#E69F00' linewidth 2.5 dashtype (7,5) title %s",
+                        ramped->data_id, COL_TARGET, ramped->ramp_workers ? " axes x1y2" : "",
+                        quote(text, KEY_LINE, title));
             }
             fprintf(f, "\nunset label\nunset object\n");
         }
@@ -699,7 +727,11 @@ static int chart_throughput(struct ctx *c)
     snprintf(caption, sizeof(caption),
              "%s%s. Shaded and named: the mock's phases (its fault "
              "schedule). In the SVG the pointer shows time and value.",
-             c->d->is_compare
+             c->d->is_compare && any_target(c)
+                 ? "Top: goodput, requests that succeeded per second, per pattern (a legend "
+                   "entry names the patterns whose line it covers). Below: attempts sent, and "
+                   "(orange dashes) what the ramp (stages) aimed for"
+             : c->d->is_compare
                  ? "Top: goodput, requests that succeeded per second, per pattern (a legend "
                    "entry names the patterns whose line it covers). Below: attempts sent"
                  : c->facts[0].target && c->d->runs[0].ramp_workers

@@ -338,11 +338,93 @@ static int parse_mock(const ctx *c, json_t *v, pb_scenario *sc)
     return 0;
 }
 
+/* One stage of the array form, {"duration": "30s", "target": 16}, at path. */
+static int parse_stage(const ctx *c, json_t *st, const char *path, bool workers, pb_stage *out)
+{
+    static const char *const stage_keys[] = {"duration", "target", NULL};
+    const char *example = "{\"duration\": \"30s\", \"target\": 16}";
+    char q[PB_JSON_PATH_MAX], got[64];
+    int rc = want_object(c, st, path, example);
+    if (rc == 0)
+        rc = check_keys(c, st, path, stage_keys);
+    if (rc != 0)
+        return rc;
+    json_t *d = json_object_get(st, "duration"), *t = json_object_get(st, "target");
+    if (d == NULL || t == NULL)
+        return fail(c, path, "expected both \"duration\" and \"target\", as in %s", example);
+    pb_json_path_key(q, sizeof(q), path, "duration");
+    if ((rc = want_duration(c, d, q, &out->duration)) != 0)
+        return rc;
+    pb_json_path_key(q, sizeof(q), path, "target");
+    pb_err inner;
+    double v = -1;
+    if (json_is_number(t))
+        v = json_number_value(t);
+    else if (!workers && json_is_string(t) &&
+             pb_parse_rate(json_string_value(t), q, 0, 1e7, &v, &inner) != 0)
+        v = -1;
+    if (workers && !(json_is_integer(t) && v >= 0 && v <= PB_STAGES_MAX_WORKERS))
+        return fail(c, q, "expected a whole number of workers from 0 to %d, got %s",
+                    PB_STAGES_MAX_WORKERS, describe(t, got, sizeof(got)));
+    if (!(v >= 0) || !isfinite(v) || v > 1e7)
+        return fail(c, q,
+                    "expected an arrival rate in requests per second from 0 to 1e7, such as "
+                    "400 or \"1.5k\", got %s",
+                    describe(t, got, sizeof(got)));
+    out->target = v;
+    return 0;
+}
+
+/* A load's "stages": the text of --stages ("30s:16,1m:16,30s:0") or an array
+ * of {"duration", "target"} as k6 writes them; a ramp of workers (closed) or
+ * of the rate (open) from `start`. */
+static int parse_stages(const ctx *c, json_t *v, const char *path, bool workers, double start,
+                        pb_stages *out)
+{
+    pb_err inner;
+    int rc = 0;
+    char got[64];
+    if (json_is_string(v)) {
+        if (pb_stages_parse(json_string_value(v), path, out, &inner) != 0) {
+            /* the message begins with the path, which fail() puts first already */
+            const char *msg = inner.msg + strlen(path);
+            msg += strncmp(msg, ": ", 2) == 0 ? 2 : msg[0] == ' ' ? 1 : 0;
+            return fail(c, path, "%s", msg);
+        }
+    } else if (json_is_array(v) && json_array_size(v) > 0) {
+        if (json_array_size(v) > PB_STAGES_MAX)
+            return fail(c, path, "expected at most %d stages, got %zu", PB_STAGES_MAX,
+                        json_array_size(v));
+        *out = (pb_stages){.n = 0};
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            char p[PB_JSON_PATH_MAX];
+            pb_json_path_index(p, sizeof(p), path, i);
+            if ((rc = parse_stage(c, json_array_get(v, i), p, workers, &out->stage[i])) != 0)
+                return rc;
+            out->n = (int)i + 1;
+        }
+    } else {
+        return fail(c, path,
+                    "expected stages such as \"30s:16,1m:16,30s:0\" or [{\"duration\": "
+                    "\"30s\", \"target\": 16}, ...], got %s",
+                    describe(v, got, sizeof(got)));
+    }
+    rc = workers ? pb_stages_check_workers(out, path, &inner) : 0;
+    if (rc == 0)
+        rc = pb_stages_check(out, start, path, &inner);
+    if (rc != 0) {
+        const char *msg = inner.msg + strlen(path);
+        msg += msg[0] == ' ' ? 1 : 0;
+        return fail(c, path, "%s", msg);
+    }
+    return 0;
+}
+
 static int parse_load(const ctx *c, json_t *v, pb_scenario *sc)
 {
     static const char *const load_keys[] = {"closed", "open", NULL};
-    static const char *const closed_keys[] = {"concurrency", NULL};
-    static const char *const open_keys[] = {"rate", "phases", NULL};
+    static const char *const closed_keys[] = {"concurrency", "stages", NULL};
+    static const char *const open_keys[] = {"rate", "phases", "stages", NULL};
     static const char *const step_keys[] = {"at", "rate", NULL};
     const char *example = "{\"closed\": {\"concurrency\": 20}} or {\"open\": {\"rate\": 200}}";
     int rc = want_object(c, v, "load", example);
@@ -362,6 +444,10 @@ static int parse_load(const ctx *c, json_t *v, pb_scenario *sc)
         if (rc == 0 && n != NULL)
             rc = want_positive(c, n, "load.closed.concurrency", 100000, &conc);
         sc->concurrency = (uint32_t)conc;
+        /* a ramp of workers from "concurrency" (0 when not given) */
+        json_t *st = json_object_get(closed, "stages");
+        if (rc == 0 && st != NULL)
+            rc = parse_stages(c, st, "load.closed.stages", true, (double)conc, &sc->stages);
         return rc;
     }
     sc->open_loop = true;
@@ -371,11 +457,18 @@ static int parse_load(const ctx *c, json_t *v, pb_scenario *sc)
         rc = check_keys(c, open, "load.open", open_keys);
     if (rc != 0)
         return rc;
-    json_t *rate = json_object_get(open, "rate");
-    if (rate == NULL)
-        return fail(c, "load.open", "expected a \"rate\" (arrivals per second)");
-    rc = want_rate(c, rate, "load.open.rate", &sc->rate);
+    json_t *rate = json_object_get(open, "rate"), *ramp = json_object_get(open, "stages");
     json_t *steps = json_object_get(open, "phases");
+    if (rate == NULL && ramp == NULL)
+        return fail(c, "load.open", "expected a \"rate\" (arrivals per second) or \"stages\"");
+    if (rate != NULL)
+        rc = want_rate(c, rate, "load.open.rate", &sc->rate);
+    if (rc == 0 && ramp != NULL && steps != NULL)
+        return fail(c, "load.open.stages",
+                    "a ramp and rate \"phases\" cannot both set the rate; give one of them");
+    /* a ramp of the rate from "rate" (0 when not given) */
+    if (rc == 0 && ramp != NULL)
+        return parse_stages(c, ramp, "load.open.stages", false, sc->rate, &sc->stages);
     if (rc != 0 || steps == NULL)
         return rc;
     char got[64];
@@ -1032,6 +1125,8 @@ int pb_scenario_time_scale(pb_scenario *sc, double k, pb_err *err)
         sc->entries[i].duration = scaled(sc->entries[i].duration, k);
     for (int i = 0; i < sc->n_rate_steps; i++)
         sc->rate_steps[i].at = scaled(sc->rate_steps[i].at, k);
+    for (int i = 0; i < sc->stages.n; i++)
+        sc->stages.stage[i].duration = scaled(sc->stages.stage[i].duration, k);
     for (int i = 0; i < sc->n_phases; i++)
         sc->phase_at[i] = scaled(sc->phase_at[i], k);
     /* the mock reads its phases from the profile's text: rewrite their offsets */
@@ -1230,16 +1325,27 @@ int pb_scenario_run_config(const pb_scenario *sc, int i, pb_run_config *cfg, pb_
         cfg->requests = sc->requests;
     }
 
-    if (sc->open_loop) {
+    if (sc->open_loop && sc->rate > 0) {
         snprintf(text, sizeof(text), "%.17g", sc->rate);
         if ((rc = set_option(&c, cfg, "load.open.rate", "rate", text)) != 0)
             return rc;
         memcpy(cfg->rate_steps, sc->rate_steps, sizeof(cfg->rate_steps));
         cfg->n_rate_steps = sc->n_rate_steps;
-    } else if (sc->concurrency != 0) {
+    } else if (!sc->open_loop && sc->concurrency != 0) {
         snprintf(text, sizeof(text), "%u", sc->concurrency);
         if ((rc = set_option(&c, cfg, "load.closed.concurrency", "concurrency", text)) != 0)
             return rc;
+    }
+    if (sc->stages.n > 0) {
+        /* the ramp is each run's length, as --stages makes it */
+        const char *key = sc->open_loop ? "load.open.stages" : "load.closed.stages";
+        if (e->duration != 0 || sc->duration != 0)
+            return fail(&c, key,
+                        "the stages set each run's length (their sum); drop the \"duration\" "
+                        "(or compare's --duration)");
+        cfg->stages = sc->stages;
+        cfg->ramp_workers = !sc->open_loop;
+        cfg->duration = pb_stages_length(&sc->stages);
     }
 
     for (int j = 0; j < e->n_params; j++) {

@@ -65,6 +65,8 @@ typedef struct pb_scenario {
     double rate;          /* open loop: arrivals per second at the start */
     pb_rate_step rate_steps[PB_MAX_PHASES]; /* open loop: later rate changes */
     int n_rate_steps;
+    pb_stages stages; /* load.open.stages (a ramp of the rate from `rate`) or
+                         load.closed.stages (of workers from `concurrency`); n = 0 none */
     char **thresholds; /* global: checked against every pattern's run */
     int n_thresholds;
     pb_scenario_entry *entries;

@@ -21,6 +21,7 @@
 #include "pb_child.h"
 #include "scratch_db.h"
 #include "selfmon.h"
+#include "test_file.h"
 #include "test_sql.h"
 
 #define FINISH_MS 60000
@@ -70,6 +71,37 @@ static size_t read_seconds(const char *db_path, struct ramp_second *out, size_t 
     sqlite3_finalize(st);
     sqlite3_close(db);
     return n;
+}
+
+/* The report's throughput chart draws the stored target, dashed, titled
+ * `title`, on the right axis of workers when `workers`; its data file holds
+ * each second's target. */
+static void report_draws_the_target(const scratch_db *c, const char *title, bool workers)
+{
+    char report[192], path[256];
+    snprintf(report, sizeof(report), "%s/report", c->dir);
+    const char *args[] = {"report", c->db, "-o", report, NULL};
+    pb_child ch;
+    assert_int_equal(pb_child_run(&ch, args, NULL, FINISH_MS), 0);
+    pb_child_cleanup(&ch);
+    snprintf(path, sizeof(path), "%s/throughput.gp", report);
+    char *gp = test_slurp(path, NULL);
+    char *line = strstr(gp, title);
+    if (line == NULL)
+        fail_msg("throughput.gp draws no \"%s\"", title);
+    /* the plot item naming it: back to its start */
+    while (line > gp && line[-1] != '\n')
+        line--;
+    assert_non_null(strstr(line, "dashtype"));
+    assert_true((strstr(line, "axes x1y2") != NULL &&
+                 strstr(line, "axes x1y2") < strstr(line, title)) == workers);
+    assert_true((strstr(gp, "set y2label 'workers'") != NULL) == workers);
+    free(gp);
+    snprintf(path, sizeof(path), "%s/run1.dat", report);
+    char *dat = test_slurp(path, NULL);
+    assert_non_null(strstr(dat, " target\n")); /* the column, named in the header */
+    free(dat);
+    test_rmtree(report);
 }
 
 static bool within(double v, double target, double tolerance)
@@ -132,6 +164,7 @@ static void each_second_follows_the_ramp(void **state)
     assert_string_equal(status, "completed");
     free(status);
     assert_int_equal(test_db_int(c->db, "select duration_us from runs") / 1000000, 6);
+    report_draws_the_target(c, "title 'target (--stages)'", false);
 }
 
 /* One second of a ramp of workers: its target, whether the harness marked it
@@ -249,6 +282,7 @@ static void closed_loop_workers_follow_the_ramp(void **state)
     char *ramp = test_db_text(c->db, "select json_extract(config_json, '$.ramp') from runs");
     assert_string_equal(ramp, "concurrency");
     free(ramp);
+    report_draws_the_target(c, "title 'target workers (--stages)'", true);
 }
 
 /* A ramp of workers needs a pattern with workers, a closed loop and stages. */

@@ -245,9 +245,10 @@ static void broken_files_name_the_path_line_and_column(void **state)
         "bad_misplaced.json",
         "patterns[0].errors: \"errors\" is a mock setting: put it in the top-level "
         "\"mock\", so that every pattern meets the same server (line 5, column 26)");
-    assert_file_refused("bad_load.json", "load.open.rate: expected an arrival rate in requests per "
-                                         "second above 0 and up to 1e7, such as 400 or \"1.5k\", got 0 "
-                                         "(line 4, column 29)");
+    assert_file_refused("bad_load.json",
+                        "load.open.rate: expected an arrival rate in requests per "
+                        "second above 0 and up to 1e7, such as 400 or \"1.5k\", got 0 "
+                        "(line 4, column 29)");
     assert_file_refused("bad_target.json",
                         "target: expected \"mock\" (the built-in mock server) or a URL such as "
                         "\"http://127.0.0.1:8080/\", got \"ftp://127.0.0.1/\" (line 4, column 13)");
@@ -613,6 +614,80 @@ static void time_scale_divides_the_schedule(void **state)
     assert_contains(msg, "inline.json: time-scale: expected a number above 0");
 }
 
+/* "stages" in a load: the text of --stages or k6's array of {duration,
+ * target}; open ramps the rate from "rate", closed the workers from
+ * "concurrency"; the stages are each run's length, scaled by time-scale. */
+static void stages_ramp_the_load(void **state)
+{
+    (void)state;
+    pb_err err = {0};
+    pb_run_config cfg;
+    pb_scenario *sc = parse_ok("{\"load\": {\"open\": {\"stages\": \"2s:400,2s:400,2s:100\"}},"
+                               " \"patterns\": [{\"pattern\": \"queue\"}]}");
+    assert_true(sc->open_loop);
+    assert_int_equal(sc->stages.n, 3);
+    assert_int_equal(pb_scenario_run_config(sc, 0, &cfg, &err), 0);
+    assert_int_equal(cfg.stages.n, 3);
+    assert_false(cfg.ramp_workers);
+    assert_int_equal(cfg.duration, 6 * PB_USEC_PER_SEC);
+    assert_float_equal(cfg.stages.stage[2].target, 100, 0);
+    assert_float_equal(pb_run_ramp_start(&cfg), 0, 0);
+    pb_run_config_cleanup(&cfg);
+    pb_scenario_destroy(sc);
+
+    sc =
+        parse_ok("{\"time-scale\": 10, \"load\": {\"closed\": {\"concurrency\": 2, \"stages\": ["
+                 " {\"duration\": \"30s\", \"target\": 16}, {\"duration\": \"1m\", \"target\": 16},"
+                 " {\"duration\": \"30s\", \"target\": 0}]}},"
+                 " \"patterns\": [{\"pattern\": \"semaphore\"}]}");
+    assert_false(sc->open_loop);
+    assert_int_equal(pb_scenario_time_scale(sc, sc->time_scale, &err), 0);
+    assert_int_equal(pb_scenario_run_config(sc, 0, &cfg, &err), 0);
+    assert_true(cfg.ramp_workers);
+    assert_int_equal(cfg.stages.n, 3);
+    assert_int_equal(cfg.stages.stage[1].duration, 6 * PB_USEC_PER_SEC);
+    assert_float_equal(cfg.stages.stage[1].target, 16, 0);
+    assert_int_equal(cfg.duration, 12 * PB_USEC_PER_SEC);
+    assert_float_equal(pb_run_ramp_start(&cfg), 2, 0); /* from "concurrency" */
+    pb_run_config_cleanup(&cfg);
+    pb_scenario_destroy(sc);
+
+    /* refused naming the file, the key and where it is written */
+    static const struct {
+        const char *text, *message;
+    } bad[] = {
+        {"{\"load\": {\"open\": {\"stages\": \"2s:400,oops\"}}, \"patterns\": [{\"pattern\": "
+         "\"queue\"}]}",
+         "inline.json: load.open.stages: stage 2: expected DURATION:RATE such as 2m:1000, got "
+         "\"oops\" (line 1, column 30)"},
+        {"{\"load\": {\"open\": {\"stages\": \"2s:0\"}}, \"patterns\": [{\"pattern\": \"queue\"}]}",
+         "inline.json: load.open.stages: stage 1: goes from 0 to 0 and would send nothing"},
+        {"{\"load\": {\"closed\": {\"stages\": [{\"duration\": \"1s\", \"target\": 2.5}]}},"
+         " \"patterns\": [{\"pattern\": \"queue\"}]}",
+         "inline.json: load.closed.stages[0].target: expected a whole number of workers from 0 "
+         "to 100000, got 2.5"},
+        {"{\"load\": {\"closed\": {\"stages\": [{\"duration\": \"1s\", \"target\": 2},"
+         " {\"duration\": \"1s\"}]}}, \"patterns\": [{\"pattern\": \"queue\"}]}",
+         "inline.json: load.closed.stages[1]: expected both \"duration\" and \"target\""},
+        {"{\"load\": {\"closed\": {\"stages\": [{\"duration\": \"1s\", \"vus\": 2}]}},"
+         " \"patterns\": [{\"pattern\": \"queue\"}]}",
+         "inline.json: load.closed.stages[0].vus: unknown key"},
+        {"{\"load\": {\"closed\": {\"stages\": 16}}, \"patterns\": [{\"pattern\": \"queue\"}]}",
+         "inline.json: load.closed.stages: expected stages such as \"30s:16,1m:16,30s:0\""},
+        {"{\"load\": {\"open\": {\"rate\": 10, \"phases\": [{\"at\": \"1s\", \"rate\": 20}],"
+         " \"stages\": \"1s:5\"}}, \"patterns\": [{\"pattern\": \"queue\"}]}",
+         "inline.json: load.open.stages: a ramp and rate \"phases\" cannot both set the rate"},
+        {"{\"duration\": \"5s\", \"load\": {\"open\": {\"stages\": \"1s:5\"}}, \"patterns\": "
+         "[{\"pattern\": \"queue\"}]}",
+         "inline.json: load.open.stages: the stages set each run's length"},
+        {"{\"load\": {\"closed\": {\"stages\": \"1s:5\"}}, \"patterns\": [{\"pattern\": "
+         "\"adaptive\"}]}",
+         "the adaptive pattern sets its own concurrency"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_contains(parse_error(bad[i].text, &err), bad[i].message);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -626,6 +701,7 @@ int main(void)
         cmocka_unit_test(overrides_selection_and_added_thresholds),
         cmocka_unit_test(every_shipped_scenario_validates),
         cmocka_unit_test(time_scale_divides_the_schedule),
+        cmocka_unit_test(stages_ramp_the_load),
         cmocka_unit_test(truncated_and_mutated_files_get_messages_not_crashes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
