@@ -200,6 +200,17 @@ static void keep_room(pb_recorder *r)
         (void)fallocate(r->wal_fd, FALLOC_FL_KEEP_SIZE, (off_t)size, ROOM_BYTES);
 }
 
+/* The room past the WAL is held from a run's first row, not from the first
+ * look at the disk after its first commit a second later: a disk filled to
+ * its last byte within that second failed the commit, and the run ended with
+ * nothing stored and its status left 'running'. */
+static void hold_room_for_run(pb_recorder *r)
+{
+    if (atomic_load_explicit(&r->disk_reserve, memory_order_relaxed) != 0 &&
+        !atomic_load(&r->disk_low))
+        keep_room(r);
+}
+
 /* At most once a second: the free space of the database's folder; below the
  * reserve and what the WAL's checkpoint may add to the database, every open
  * run (and every later one) goes rollup-only, and the WAL is checkpointed
@@ -508,6 +519,7 @@ static int cmd_begin_run(pb_recorder *r, struct command *c)
     int rc = commit(r);
     if (rc != 0)
         return pb_err_set(&c->err, rc, "%s", r->last_error_msg);
+    hold_room_for_run(r); /* the WAL of the schema, if the file is new */
     pb_rollup *rollup = NULL;
     sqlite3_stmt *st = r->st[ST_RUN_BEGIN];
     pb_bind_nullable(st, 1, info->compare_id != 0, info->compare_id);
@@ -523,6 +535,7 @@ static int cmd_begin_run(pb_recorder *r, struct command *c)
     int src = step_done(st);
     if (src != SQLITE_OK)
         return pb_schema_error(r->db, r->path, &c->err, src, "adding a run");
+    hold_room_for_run(r); /* past the WAL that now holds the run's row */
     c->out_id = sqlite3_last_insert_rowid(r->db);
     rc = pb_rollup_create(c->out_id, emit_second, r, &rollup);
     if (rc != 0)
@@ -590,6 +603,7 @@ static int cmd_reopen_run(pb_recorder *r, struct command *c)
     int rc = commit(r);
     if (rc != 0)
         return pb_err_set(&c->err, rc, "%s", r->last_error_msg);
+    hold_room_for_run(r);
     if ((rc = ensure_txn(r)) != 0)
         return pb_err_set(&c->err, rc, "%s", r->last_error_msg);
     /* in the writer's transaction: another process cannot resume it meanwhile */

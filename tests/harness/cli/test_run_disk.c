@@ -303,6 +303,45 @@ static void a_disk_filled_to_the_last_byte_still_ends_the_run(void **state)
     assert_int_equal(test_db_int(d->db, "SELECT COUNT(*) FROM requests"), requests - unstored);
 }
 
+/* The disk filled to its last byte as soon as the run has begun, before its
+ * first commit: the room past the WAL is held from the run's first row, so
+ * the run ends as the one above does (it used to exit 1 with nothing stored,
+ * its status left 'running' and its -wal behind). */
+static void a_disk_filled_before_the_first_commit_still_ends_the_run(void **state)
+{
+    struct disk *d = *state;
+    if (!disk_mount(d, 16))
+        skip();
+    const char *args[] = {"run", "--rate", "2000",           "--duration", "3s", "--db",
+                          d->db, "--json", "--disk-reserve", "1M",         NULL};
+    pb_child ch;
+    pb_child_spawn(&ch, args, NULL);
+    /* printed once the run's row is in the database, before any request */
+    pb_child_await(&ch, PB_CHILD_ERR, "run 1: ", 1, PB_TEST_TIMEOUT_MS);
+    fill_disk_full(d->dir);
+    pb_child_finish(&ch, PB_TEST_TIMEOUT_MS);
+    json_error_t je;
+    json_t *sum = json_loads(ch.out, 0, &je);
+    if (sum == NULL || pb_child_exit_code(&ch) != 0)
+        fail_msg("exit %d; stderr: %s", pb_child_exit_code(&ch), ch.err);
+    assert_string_equal(json_string_value(json_object_get(sum, "run_status")), "completed");
+    assert_true(json_is_true(json_object_get(sum, "disk_low")));
+    json_int_t requests = json_integer_value(json_object_get(sum, "requests"));
+    json_int_t unstored = json_integer_value(json_object_get(sum, "rows_unstored"));
+    json_decref(sum);
+    pb_child_cleanup(&ch);
+    char path[160];
+    snprintf(path, sizeof(path), "%s/filler-full", d->dir);
+    assert_int_equal(truncate(path, 0), 0);
+    struct stat sb;
+    snprintf(path, sizeof(path), "%s-wal", d->db);
+    if (stat(path, &sb) == 0)
+        fail_msg("%s left behind, %lld bytes", path, (long long)sb.st_size);
+    assert_int_equal(test_db_int(d->db, "SELECT COUNT(*) FROM runs WHERE status = 'completed'"), 1);
+    assert_int_equal(test_db_int(d->db, "SELECT SUM(count) FROM seconds"), requests);
+    assert_int_equal(test_db_int(d->db, "SELECT COUNT(*) FROM requests"), requests - unstored);
+}
+
 /* With 700 kB free against a 1 MB reserve and a WAL larger than that, the
  * run stops its rows, and the WAL's checkpoint still fits: no WAL is left
  * behind, and the disk is not filled to its last bytes. */
@@ -430,6 +469,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_disk_that_fills_up_stops_the_rows_not_the_run, disk_setup,
                                         disk_teardown),
         cmocka_unit_test_setup_teardown(a_disk_filled_to_the_last_byte_still_ends_the_run,
+                                        disk_setup, disk_teardown),
+        cmocka_unit_test_setup_teardown(a_disk_filled_before_the_first_commit_still_ends_the_run,
                                         disk_setup, disk_teardown),
         cmocka_unit_test_setup_teardown(the_reserve_leaves_room_for_the_checkpoint, disk_setup,
                                         disk_teardown),
