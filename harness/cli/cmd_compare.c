@@ -1,6 +1,7 @@
 /* patternbench compare: run every pattern entry of a scenario under the same
  * conditions, record them under one compare id, print one comparison table,
  * and gate on thresholds. */
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,9 @@
 #include "metrics_server.h"
 #include "progress.h"
 #include "recorder.h"
+#include "reader.h"
 #include "report.h"
+#include "resume.h"
 #include "scenario.h"
 #include "scoreboard.h"
 #include "segment.h"
@@ -57,6 +60,8 @@ typedef struct options {
     int n_request;
     size_t trials; /* --trials; 0 = the scenario's */
     bool check, quiet, json;
+    const char *resume;  /* --resume DB[:COMPARE]; NULL for a new comparison */
+    char experiment[64]; /* the first argument given that changes the runs (not an output's) */
 } options;
 
 static void usage(FILE *out)
@@ -103,6 +108,13 @@ static void usage(FILE *out)
         "                       seconds or RFC 3339); the others follow it\n"
         "  --threshold EXPR     add a threshold checked on every run (repeatable), e.g.\n"
         "                       'p99<200ms', 'error_rate<1%%', 'rps>1000', 'dropped==0'\n"
+        "  --resume DB[:COMPARE]\n"
+        "                       continue a comparison whose process died (status running\n"
+        "                       or interrupted; the file's last compare without :COMPARE):\n"
+        "                       its running run goes on as 'run --resume' does, the runs\n"
+        "                       not started yet run as the stored scenario says; beside\n"
+        "                       it only --quiet, --json, --metrics and --metrics-linger\n"
+        "                       may be given\n"
         "%s"
         "  --check              validate the scenario (and its mock profile) and exit\n"
         "  --quiet              no progress lines while running\n"
@@ -117,6 +129,24 @@ static void usage(FILE *out)
         PB_TRIALS_MAX, PB_RUN_REQUEST_HELP, pb_threshold_metric_names());
 }
 
+/* Arguments that change how a comparison is shown, not what it runs: the
+ * only ones a resumed comparison takes. */
+static bool output_option(const char *name)
+{
+    static const char *const names[] = {"--quiet", "--json", "--metrics", "--metrics-linger",
+                                        "--resume"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(name, names[i]) == 0)
+            return true;
+    return false;
+}
+
+static void note_experiment(options *o, const char *name)
+{
+    if (!output_option(name) && o->experiment[0] == '\0')
+        snprintf(o->experiment, sizeof(o->experiment), "%s", name);
+}
+
 static int parse_options(int argc, char **argv, options *o, int *exit_status)
 {
     *o = (options){.db = "patternbench.db"};
@@ -126,6 +156,12 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
             usage(stdout);
             *exit_status = 0;
             return -1;
+        }
+        if (strncmp(arg, "--", 2) == 0) {
+            size_t n = strcspn(arg, "=");
+            char flag[64];
+            snprintf(flag, sizeof(flag), "%.*s", (int)n, arg);
+            note_experiment(o, flag);
         }
         if (strcmp(arg, "--check") == 0) {
             o->check = true;
@@ -152,6 +188,7 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
                 return -1;
             }
             o->scenario = arg;
+            note_experiment(o, arg);
             continue;
         }
         /* options with a value: --name VALUE or --name=VALUE */
@@ -160,7 +197,7 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
             "--seed",       "--threshold", "--client-threads", "--metrics",  "--metrics-linger",
             "--time-scale", "--segment",   "--start-at",       "--method",   "--header",
             "--body",       "--ok-status", "--secret-header",  "--cacert",   "--trials",
-            "--targets",    "--targets-format", "--targets-order", NULL};
+            "--targets",    "--targets-format", "--targets-order", "--resume", NULL};
         char name[32];
         const char *value = NULL;
         int bad = pb_usage_option_value("compare", usage, with_value, argc, argv, &i, name, sizeof(name),
@@ -179,6 +216,8 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
                 snprintf(o->request[o->n_request].name, sizeof(o->request[0].name), "%s", name + 2);
                 o->request[o->n_request++].value = value;
             }
+        } else if (strcmp(name, "--resume") == 0) {
+            o->resume = value;
         } else if (strcmp(name, "--db") == 0) {
             o->db = value;
         } else if (strcmp(name, "--report") == 0) {
@@ -228,6 +267,17 @@ static int parse_options(int argc, char **argv, options *o, int *exit_status)
             return -1;
         }
     }
+    if (o->resume != NULL) {
+        if (o->experiment[0] != '\0') {
+            *exit_status = pb_usage_error(
+                "compare",
+                "%s: a resumed comparison keeps the scenario and options it was started with; "
+                "beside --resume only --quiet, --json, --metrics and --metrics-linger may be given",
+                o->experiment);
+            return -1;
+        }
+        return 0;
+    }
     if (o->scenario == NULL) {
         *exit_status =
             pb_usage_error("compare", "expected a scenario file, such as scenarios/demo.json");
@@ -257,7 +307,10 @@ static char *effective_json(const pb_scenario *sc, const options *o, const bool 
         json_object_del(root, "duration");
         json_object_del(root, "requests");
         if (o->duration != 0) {
-            snprintf(text, sizeof(text), "%lluus", (unsigned long long)o->duration);
+            /* an explicit --duration is not scaled (pb_scenario_time_scale):
+             * stored as the length that the stored "time-scale" gives back */
+            double k = o->time_scale > 0.0 ? o->time_scale : sc->time_scale;
+            snprintf(text, sizeof(text), "%.0fus", (double)o->duration * k);
             json_object_set_new(root, "duration", json_string(text));
         } else {
             json_object_set_new(root, "requests", json_integer((json_int_t)o->requests));
@@ -284,6 +337,8 @@ static char *effective_json(const pb_scenario *sc, const options *o, const bool 
             json_object_del(e, "duration");
             json_object_del(e, "requests");
         }
+        if (o->client_threads > 0)
+            json_object_set_new(e, "client-threads", json_integer((json_int_t)o->client_threads));
         json_array_append(kept, e);
     }
     json_object_set_new(root, "patterns", kept);
@@ -555,10 +610,83 @@ static void print_plan(const pb_scenario *sc, int n_selected)
     fprintf(stderr, "\n");
 }
 
+/* A comparison to resume (compare --resume DB[:COMPARE]). */
+typedef struct resumed {
+    char *db;            /* the database file (malloc'd) */
+    int64_t compare_id;
+    int64_t run_id;      /* its run that goes on; 0 when none had started */
+    pb_scenario *sc;     /* its stored scenario, the command line's options folded in */
+} resumed;
+
+/* Read the comparison `spec` names and check that it can go on: refused
+ * (PB_EINVAL / PB_ENOENT / PB_ESTATE, naming the file and the compare) for a
+ * file that is not a database, a compare that is not there or has ended, and
+ * one with a run that ended already (only its first run can go on). */
+static int load_resumed(const char *spec, resumed *out, pb_err *err)
+{
+    pb_reader *rd = NULL;
+    pb_store_compare c = {0};
+    pb_store_run *list = NULL;
+    size_t n = 0;
+    int64_t last_run = 0;
+    *out = (resumed){0};
+    int rc = pb_resume_parse_spec(spec, "compare", &out->db, &out->compare_id, err);
+    if (rc == 0)
+        rc = pb_reader_open(out->db, &rd, err);
+    if (rc == 0 && out->compare_id == 0) {
+        rc = pb_reader_last(rd, &last_run, &out->compare_id, err);
+        if (rc == PB_ENOENT || (rc == 0 && out->compare_id == 0))
+            rc = pb_err_set(err, PB_ENOENT,
+                            "%s: its last run is not part of a compare; name the compare as "
+                            "%s:COMPARE",
+                            out->db, out->db);
+    }
+    if (rc == 0)
+        rc = pb_reader_compare(rd, out->compare_id, &c, err);
+    if (rc == 0 && strcmp(c.status, "running") != 0 && strcmp(c.status, "interrupted") != 0)
+        rc = pb_err_set(err, PB_ESTATE,
+                        "%s: compare %" PRId64 " %s; only a compare whose process died (status "
+                        "running or interrupted) can be resumed",
+                        out->db, out->compare_id,
+                        strcmp(c.status, "completed") == 0 ? "completed" : "has ended");
+    if (rc == 0 && c.scenario_json == NULL)
+        rc = pb_err_set(err, PB_EINVAL, "%s: compare %" PRId64 " has no stored scenario",
+                        out->db, out->compare_id);
+    if (rc == 0)
+        rc = pb_reader_runs(rd, true, out->compare_id, &list, &n, err);
+    /* the table and the scoreboard need every run's summary, which only a
+     * run of this process has: the runs before the one that goes on must not
+     * have ended */
+    if (rc == 0 && n > 1)
+        rc = pb_err_set(err, PB_ESTATE,
+                        "%s: compare %" PRId64 " has %zu runs already; only a compare killed "
+                        "during its first run can be resumed",
+                        out->db, out->compare_id, n);
+    if (rc == 0 && n == 1)
+        out->run_id = list[0].id;
+    char source[512];
+    snprintf(source, sizeof(source), "%s compare %" PRId64, out->db, out->compare_id);
+    if (rc == 0)
+        rc = pb_scenario_parse(c.scenario_json, strlen(c.scenario_json), source, &out->sc, err);
+    if (rc == 0)
+        rc = pb_scenario_time_scale(out->sc, out->sc->time_scale, err);
+    if (rc != 0) {
+        pb_scenario_destroy(out->sc);
+        out->sc = NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        pb_store_run_cleanup(&list[i]);
+    free(list);
+    pb_store_compare_cleanup(&c);
+    pb_reader_close(rd);
+    return rc;
+}
+
 /* One run of the schedule: arm k's configuration with trial t's seed. */
 typedef struct schedule {
     runs *R;
     pb_run_config *cfgs;
+    pb_run_config *resumed; /* run 0's, when it goes on from a killed process; NULL if not */
     const options *o;
     pb_recorder *rec;
     pb_run_observer *monitor;
@@ -581,13 +709,14 @@ static int run_one(void *data, size_t k, size_t t, uint64_t seed, pb_err *err)
     schedule *S = data;
     runs *R = S->R;
     size_t r = t * R->n_arms + k;
-    pb_run_config *cfg = &S->cfgs[k];
-    int rc = reseed(cfg, seed, err);
+    pb_run_config *cfg = r == 0 && S->resumed != NULL ? S->resumed : &S->cfgs[k];
+    /* a resumed run keeps the seed it was started with */
+    int rc = cfg == S->resumed ? 0 : reseed(cfg, seed, err);
     if (rc != 0)
         return rc;
     if (!S->o->quiet) {
-        fprintf(stderr, "\n[%zu/%zu] %s (%s)", r + 1, R->n_arms * R->n_trials, cfg->label,
-                cfg->pattern);
+        fprintf(stderr, "\n[%zu/%zu] %s (%s)%s", r + 1, R->n_arms * R->n_trials, cfg->label,
+                cfg->pattern, cfg == S->resumed ? ", resumed" : "");
         if (R->n_trials > 1)
             fprintf(stderr, " trial %zu/%zu, seed %llu", t + 1, R->n_trials,
                     (unsigned long long)seed);
@@ -635,12 +764,25 @@ int pb_cmd_compare(int argc, char **argv)
     int n_cfgs = 0;
     int64_t compare_id = 0;
     const char *end_status = "failed";
+    resumed from = {0};
+    pb_run_config resumed_cfg;
+    bool has_resumed_cfg = false;
 
-    if (pb_scenario_load(o.scenario, &sc, &err) != 0) {
+    if (o.resume != NULL) {
+        /* the stored scenario holds every option that shaped the runs */
+        if (load_resumed(o.resume, &from, &err) != 0) {
+            fprintf(stderr, "patternbench compare: --resume: %s\n", err.msg);
+            goto done;
+        }
+        sc = from.sc;
+        from.sc = NULL;
+        o.db = from.db;
+        compare_id = from.compare_id;
+    } else if (pb_scenario_load(o.scenario, &sc, &err) != 0) {
         fprintf(stderr, "patternbench compare: %s\n", err.msg);
         goto done;
-    }
-    if (pb_scenario_time_scale(sc, o.time_scale > 0.0 ? o.time_scale : sc->time_scale, &err) != 0) {
+    } else if (pb_scenario_time_scale(sc, o.time_scale > 0.0 ? o.time_scale : sc->time_scale,
+                                      &err) != 0) {
         fprintf(stderr, "patternbench compare: %s\n", err.msg);
         goto done;
     }
@@ -709,6 +851,21 @@ int pb_cmd_compare(int argc, char **argv)
             goto done;
         }
     }
+    /* the run that was going on, as 'run --resume' takes it back */
+    if (from.run_id != 0) {
+        if (pb_run_config_init(&resumed_cfg) != 0) {
+            fprintf(stderr, "patternbench compare: out of memory\n");
+            goto done;
+        }
+        has_resumed_cfg = true;
+        if (pb_resume_prepare_run(from.db, from.run_id, &resumed_cfg, &err) != 0 ||
+            pb_run_config_check(&resumed_cfg, &err) != 0) {
+            fprintf(stderr, "patternbench compare: --resume: %s\n", err.msg);
+            goto done;
+        }
+        resumed_cfg.compare_id = compare_id;
+        resumed_cfg.quiet = o.quiet;
+    }
     if (o.check) {
         printf("%s: ok: \"%s\", %d pattern entr%s:", o.scenario, sc->title, n_cfgs,
                n_cfgs == 1 ? "y" : "ies");
@@ -734,19 +891,22 @@ int pb_cmd_compare(int argc, char **argv)
     }
 
     status = EXIT_FAILED;
-    scenario_json = effective_json(sc, &o, selected);
-    if (scenario_json == NULL) {
+    if (o.resume == NULL && (scenario_json = effective_json(sc, &o, selected)) == NULL) {
         fprintf(stderr, "patternbench compare: out of memory\n");
         goto done;
     }
     if (pb_recorder_open(o.db, 0, &rec, &err) != 0 ||
-        pb_recorder_begin_compare(rec, sc->title, o.scenario, scenario_json, sc->seed, &compare_id,
-                                  &err) != 0) {
+        (o.resume == NULL && pb_recorder_begin_compare(rec, sc->title, o.scenario, scenario_json,
+                                                       sc->seed, &compare_id, &err) != 0)) {
         fprintf(stderr, "patternbench compare: %s\n", err.msg);
         goto done;
     }
-    if (!o.quiet)
+    if (!o.quiet) {
+        if (o.resume != NULL)
+            fprintf(stderr, "patternbench compare: resuming compare %" PRId64 " of %s\n",
+                    compare_id, o.db);
         print_plan(sc, n_cfgs);
+    }
 
     runs R = {.sc = sc, .index = index, .n_arms = (size_t)n_cfgs, .n_trials = sc->trials,
               .sums = sums, .done = done_runs};
@@ -765,6 +925,7 @@ int pb_cmd_compare(int argc, char **argv)
     }
     schedule S = {.R = &R,
                   .cfgs = cfgs,
+                  .resumed = has_resumed_cfg ? &resumed_cfg : NULL,
                   .o = &o,
                   .rec = rec,
                   .monitor = metrics != NULL ? &monitor : NULL,
@@ -857,6 +1018,9 @@ done:;
     pb_metrics_stop(metrics);
     for (int k = 0; k < n_cfgs; k++)
         pb_run_config_cleanup(&cfgs[k]);
+    if (has_resumed_cfg)
+        pb_run_config_cleanup(&resumed_cfg);
+    free(from.db);
     json_decref(results);
     pb_scoreboard_destroy(sb);
     free(done_runs);

@@ -11,9 +11,8 @@
 #include "schema.h"
 #include "segment.h"
 
-/* DB[:RUN] into a path (malloc'd) and a run id (0 = the last); a ':' followed
- * by digits only names the run, so a path may hold colons. */
-static int parse_spec(const char *spec, char **path, int64_t *run_id, pb_err *err)
+int pb_resume_parse_spec(const char *spec, const char *what, char **path, int64_t *run_id,
+                         pb_err *err)
 {
     const char *colon = strrchr(spec, ':');
     size_t len = strlen(spec);
@@ -22,13 +21,14 @@ static int parse_spec(const char *spec, char **path, int64_t *run_id, pb_err *er
         char *end;
         long long id = strtoll(colon + 1, &end, 10);
         if (id <= 0 || strlen(colon + 1) > 18)
-            return pb_err_set(err, PB_EINVAL, "--resume %s: expected a run id above 0 after ':'",
-                              spec);
+            return pb_err_set(err, PB_EINVAL, "--resume %s: expected a %s id above 0 after ':'",
+                              spec, what);
         *run_id = id;
         len = (size_t)(colon - spec);
     }
     if (len == 0)
-        return pb_err_set(err, PB_EINVAL, "--resume %s: expected DB[:RUN], a database file", spec);
+        return pb_err_set(err, PB_EINVAL, "--resume %s: expected DB[:%s], a database file", spec,
+                          strcmp(what, "run") == 0 ? "RUN" : "COMPARE");
     if ((*path = strndup(spec, len)) == NULL)
         return pb_err_set(err, PB_ENOMEM, "out of memory");
     return 0;
@@ -62,16 +62,14 @@ static int check_run(const char *path, const pb_store_run *r, pb_err *err)
     return 0;
 }
 
-int pb_resume_prepare(const char *spec, pb_run_config *cfg, pb_err *err)
+/* Run run_id of path (0: the file's last), lone or of a compare. */
+static int prepare(const char *path, int64_t run_id, pb_run_config *cfg, pb_err *err)
 {
-    char *path = NULL;
     pb_reader *rd = NULL;
     pb_store_run *runs = NULL;
     size_t n = 0;
-    int64_t run_id = 0, compare_id = 0;
-    int rc = parse_spec(spec, &path, &run_id, err);
-    if (rc == 0)
-        rc = pb_reader_open(path, &rd, err);
+    int64_t compare_id = 0;
+    int rc = pb_reader_open(path, &rd, err);
     if (rc == 0 && pb_reader_version(rd) != pb_schema_version())
         rc = pb_err_set(err, PB_EINVAL,
                         "%s: its schema is version %d, another build's (this one writes version "
@@ -137,6 +135,16 @@ done:
         pb_store_run_cleanup(&runs[i]);
     free(runs);
     pb_reader_close(rd);
+    return rc;
+}
+
+int pb_resume_prepare(const char *spec, pb_run_config *cfg, pb_err *err)
+{
+    char *path = NULL;
+    int64_t run_id = 0;
+    int rc = pb_resume_parse_spec(spec, "run", &path, &run_id, err);
+    if (rc == 0)
+        rc = prepare(path, run_id, cfg, err);
     free(path);
     return rc;
 }
@@ -169,4 +177,9 @@ int pb_resume_close_compare(pb_recorder *rec, const pb_run_config *cfg, pb_err *
     if (rc == 0 && ended)
         rc = pb_recorder_end_compare(rec, cfg->resume.compare_id, worst[rank], NULL, err);
     return rc;
+}
+
+int pb_resume_prepare_run(const char *path, int64_t run_id, pb_run_config *cfg, pb_err *err)
+{
+    return prepare(path, run_id, cfg, err);
 }

@@ -24,4 +24,15 @@ int pb_resume_prepare(const char *spec, pb_run_config *cfg, pb_err *err) PB_MUST
  * again (each run's are in its summary). Nothing for a lone run. */
 int pb_resume_close_compare(pb_recorder *rec, const pb_run_config *cfg, pb_err *err) PB_MUST_CHECK;
 
+/* The same for run run_id of the database `path` (compare --resume decides
+ * which of its runs goes on). */
+int pb_resume_prepare_run(const char *path, int64_t run_id, pb_run_config *cfg,
+                          pb_err *err) PB_MUST_CHECK;
+
+/* DB[:ID] into a path (malloc'd) and an id (0 = none given); a ':' followed
+ * by digits only names the id, so a path may hold colons. `what` ("run",
+ * "compare") names the id in messages. */
+int pb_resume_parse_spec(const char *spec, const char *what, char **path, int64_t *id,
+                         pb_err *err) PB_MUST_CHECK;
+
 #endif
