@@ -21,6 +21,7 @@
 #include "resume.h"
 #include "scenario.h"
 #include "scoreboard.h"
+#include "secrets.h"
 #include "segment.h"
 #include "threshold.h"
 #include "trials.h"
@@ -651,6 +652,12 @@ static int load_resumed(const char *spec, resumed *out, pb_err *err)
                         strcmp(c.status, "completed") == 0 ? "completed" : "has ended");
     if (rc == 0 && c.scenario_json == NULL)
         rc = pb_err_set(err, PB_EINVAL, "%s: compare %" PRId64 " has no stored scenario",
+                        out->db, out->compare_id);
+    /* what the runs not started yet would send must be all there */
+    if (rc == 0 && strstr(c.scenario_json, PB_SECRETS_REDACTED) != NULL)
+        rc = pb_err_set(err, PB_EINVAL,
+                        "%s: compare %" PRId64 " was stored without a secret (a secret header's "
+                        "value or the target's password), so its runs cannot go on",
                         out->db, out->compare_id);
     if (rc == 0)
         rc = pb_reader_runs(rd, true, out->compare_id, &list, &n, err);
