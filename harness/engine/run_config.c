@@ -16,6 +16,7 @@
 #include "threshold.h"
 #include "trailing.h"
 #include "units.h"
+#include "utf8.h"
 
 int pb_run_config_init(pb_run_config *cfg)
 {
@@ -107,6 +108,11 @@ static int parse_record(const char *value, uint32_t *keep_every, pb_err *err)
 
 int pb_run_config_set(pb_run_config *cfg, const char *name, const char *value, pb_err *err)
 {
+    /* the configuration is stored as JSON, which holds only UTF-8 text; a
+     * body is stored by its length and file, so any bytes do */
+    if (value != NULL && strcmp(name, "body") != 0 && !pb_utf8_valid(value))
+        return pb_err_set(err, PB_EPARSE, "--%s: expected UTF-8 text, got bytes that are not",
+                          name);
     if (strcmp(name, "quiet") == 0)
         return set_flag(&cfg->quiet, name, value, err);
     if (strcmp(name, "json") == 0)

@@ -94,6 +94,9 @@ static void bad_flags_exit_2_with_a_message_naming_them(void **state)
         {{"--breaker-policy", "sometimes"}, {"breaker-policy", NULL}},
         {{"--quiet=maybe"}, {"--quiet", NULL}},
         {{"--label", "two\nlines"}, {"--label", "control characters"}},
+        /* text stored as JSON must be UTF-8 (was "out of memory describing the run") */
+        {{"--label", "\xff"}, {"--label", "expected UTF-8 text"}},
+        {{"--header", "X-A: \xc3("}, {"--header", "expected UTF-8 text"}},
         {{"stray"}, {"stray", NULL}},
         /* the built-in mock beyond loopback with its admin API open, as `mock` */
         {{"--requests", "5", "--listen", "0.0.0.0:0"}, {"--listen 0.0.0.0:0", "--admin off"}},

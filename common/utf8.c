@@ -32,3 +32,15 @@ size_t pb_utf8_len(const unsigned char *s)
         return 0;
     return n;
 }
+
+bool pb_utf8_valid(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p != '\0') {
+        size_t n = pb_utf8_len(p);
+        if (n == 0)
+            return false;
+        p += n;
+    }
+    return true;
+}
