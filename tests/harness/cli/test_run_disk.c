@@ -265,9 +265,41 @@ static void await_wal(const char *dir, const char *db, off_t bytes)
     close(in);
 }
 
+/* A run whose disk another process filled to its last byte, once it ends:
+ * exit 0, 'completed' with disk_low, its rollup counting every request, its
+ * rows the summary's, and no -wal left behind. */
+static void ends_in_order(const struct disk *d, pb_child *ch, const char *when)
+{
+    pb_child_finish(ch, PB_TEST_TIMEOUT_MS);
+    json_error_t je;
+    json_t *sum = json_loads(ch->out, 0, &je);
+    if (sum == NULL)
+        fail_msg("exit %d, no summary; stderr: %s", pb_child_exit_code(ch), ch->err);
+    const char *status = json_string_value(json_object_get(sum, "run_status"));
+    json_int_t requests = json_integer_value(json_object_get(sum, "requests"));
+    json_int_t unstored = json_integer_value(json_object_get(sum, "rows_unstored"));
+    printf("a full disk %s: exit %d, run %s, %lld requests, %lld rows unstored\n", when,
+           pb_child_exit_code(ch), status, (long long)requests, (long long)unstored);
+    if (pb_child_exit_code(ch) != 0)
+        fail_msg("exit %d; stderr: %s", pb_child_exit_code(ch), ch->err);
+    assert_string_equal(status, "completed");
+    assert_true(json_is_true(json_object_get(sum, "disk_low")));
+    json_decref(sum);
+    /* free a little, so that the checks can open the database */
+    char path[160];
+    snprintf(path, sizeof(path), "%s/filler-full", d->dir);
+    assert_int_equal(truncate(path, 0), 0);
+    struct stat sb;
+    snprintf(path, sizeof(path), "%s-wal", d->db);
+    if (stat(path, &sb) == 0)
+        fail_msg("%s left behind, %lld bytes", path, (long long)sb.st_size);
+    assert_int_equal(test_db_int(d->db, "SELECT COUNT(*) FROM runs WHERE status = 'completed'"), 1);
+    assert_int_equal(test_db_int(d->db, "SELECT SUM(count) FROM seconds"), requests);
+    assert_int_equal(test_db_int(d->db, "SELECT COUNT(*) FROM requests"), requests - unstored);
+}
+
 /* Another process takes the disk's last byte mid-run: the run still ends in
- * order (not 'running'), its rollup counts every request, its rows are the
- * summary's. */
+ * order (not 'running'). */
 static void a_disk_filled_to_the_last_byte_still_ends_the_run(void **state)
 {
     struct disk *d = *state;
@@ -279,28 +311,8 @@ static void a_disk_filled_to_the_last_byte_still_ends_the_run(void **state)
     pb_child_spawn(&ch, args, NULL);
     await_wal(d->dir, d->db, 64 * 1024);
     fill_disk_full(d->dir);
-    pb_child_finish(&ch, PB_TEST_TIMEOUT_MS);
-    json_error_t je;
-    json_t *sum = json_loads(ch.out, 0, &je);
-    if (sum == NULL)
-        fail_msg("exit %d, no summary; stderr: %s", pb_child_exit_code(&ch), ch.err);
-    const char *status = json_string_value(json_object_get(sum, "run_status"));
-    json_int_t requests = json_integer_value(json_object_get(sum, "requests"));
-    json_int_t unstored = json_integer_value(json_object_get(sum, "rows_unstored"));
-    printf("a full disk mid-run: exit %d, run %s, %lld requests, %lld rows unstored\n",
-           pb_child_exit_code(&ch), status, (long long)requests, (long long)unstored);
-    assert_int_equal(pb_child_exit_code(&ch), 0);
-    assert_string_equal(status, "completed");
-    assert_true(json_is_true(json_object_get(sum, "disk_low")));
-    json_decref(sum);
+    ends_in_order(d, &ch, "mid-run");
     pb_child_cleanup(&ch);
-    /* free a little, so that the checks can open the database */
-    char filler[160];
-    snprintf(filler, sizeof(filler), "%s/filler-full", d->dir);
-    assert_int_equal(truncate(filler, 0), 0);
-    assert_int_equal(test_db_int(d->db, "SELECT COUNT(*) FROM runs WHERE status = 'completed'"), 1);
-    assert_int_equal(test_db_int(d->db, "SELECT SUM(count) FROM seconds"), requests);
-    assert_int_equal(test_db_int(d->db, "SELECT COUNT(*) FROM requests"), requests - unstored);
 }
 
 /* The disk filled to its last byte as soon as the run has begun, before its
@@ -319,27 +331,8 @@ static void a_disk_filled_before_the_first_commit_still_ends_the_run(void **stat
     /* printed once the run's row is in the database, before any request */
     pb_child_await(&ch, PB_CHILD_ERR, "run 1: ", 1, PB_TEST_TIMEOUT_MS);
     fill_disk_full(d->dir);
-    pb_child_finish(&ch, PB_TEST_TIMEOUT_MS);
-    json_error_t je;
-    json_t *sum = json_loads(ch.out, 0, &je);
-    if (sum == NULL || pb_child_exit_code(&ch) != 0)
-        fail_msg("exit %d; stderr: %s", pb_child_exit_code(&ch), ch.err);
-    assert_string_equal(json_string_value(json_object_get(sum, "run_status")), "completed");
-    assert_true(json_is_true(json_object_get(sum, "disk_low")));
-    json_int_t requests = json_integer_value(json_object_get(sum, "requests"));
-    json_int_t unstored = json_integer_value(json_object_get(sum, "rows_unstored"));
-    json_decref(sum);
+    ends_in_order(d, &ch, "before the first commit");
     pb_child_cleanup(&ch);
-    char path[160];
-    snprintf(path, sizeof(path), "%s/filler-full", d->dir);
-    assert_int_equal(truncate(path, 0), 0);
-    struct stat sb;
-    snprintf(path, sizeof(path), "%s-wal", d->db);
-    if (stat(path, &sb) == 0)
-        fail_msg("%s left behind, %lld bytes", path, (long long)sb.st_size);
-    assert_int_equal(test_db_int(d->db, "SELECT COUNT(*) FROM runs WHERE status = 'completed'"), 1);
-    assert_int_equal(test_db_int(d->db, "SELECT SUM(count) FROM seconds"), requests);
-    assert_int_equal(test_db_int(d->db, "SELECT COUNT(*) FROM requests"), requests - unstored);
 }
 
 /* With 700 kB free against a 1 MB reserve and a WAL larger than that, the
