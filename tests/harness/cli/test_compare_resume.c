@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 
 #include "pb_child.h"
+#include "test_kill.h"
 #include "test_file.h"
 #include "test_sql.h"
 
@@ -45,24 +46,6 @@ static int64_t q(const char *fmt, ...)
     return test_db_int(fx.db, sql);
 }
 
-/* The run time of the latest request row committed to db, -1 while the file
- * cannot be read yet (being created: the writer holds it for its schema). */
-static int64_t committed_us(const char *db)
-{
-    sqlite3 *h = NULL;
-    sqlite3_stmt *st = NULL;
-    int64_t t = -1;
-    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-        sqlite3_busy_timeout(h, 100) == SQLITE_OK &&
-        sqlite3_prepare_v2(h, "SELECT coalesce(max(t_us), 0) FROM requests", -1, &st, NULL) ==
-            SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        t = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-    return t;
-}
-
 /* The compare runs until its first run's rows reach 2 s of run time, then
  * gets SIGKILL; then compare --resume finishes it. */
 static int setup(void **state)
@@ -86,20 +69,7 @@ static int setup(void **state)
                           NULL};
     pb_child ch;
     pb_child_spawn(&ch, args, NULL);
-    /* bounded: the writer commits each second, so rows of 2 s come by about 3 s */
-    struct timespec t0, now;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        pb_child_pump(&ch, 100);
-        if (access(fx.db, F_OK) == 0 && committed_us(fx.db) >= 2000000)
-            break;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (now.tv_sec - t0.tv_sec > 30)
-            fail_msg("no rows of 2 s within 30 s: %s", ch.err);
-    }
-    assert_int_equal(kill(ch.pid, SIGKILL), 0);
-    pb_child_finish(&ch, FINISH_MS);
-    assert_true(WIFSIGNALED(ch.status) && WTERMSIG(ch.status) == SIGKILL);
+    test_kill_once_stored(&ch, fx.db, 2000000);
     pb_child_cleanup(&ch);
     /* killed during the first entry: one run, going on, and the compare too */
     assert_int_equal(q("SELECT count(*) FROM runs"), 1);

@@ -18,6 +18,7 @@
 
 #include "pb_child.h"
 #include "test_file.h"
+#include "test_kill.h"
 #include "test_sql.h"
 
 /* How long a run given here may take to end once started. */
@@ -43,24 +44,6 @@ static int64_t q(const char *db, const char *fmt, ...)
     vsnprintf(sql, sizeof(sql), fmt, ap);
     va_end(ap);
     return test_db_int(db, sql);
-}
-
-/* The run time of the latest request row committed to db, -1 while the file
- * cannot be read yet (being created: the writer holds it for its schema). */
-static int64_t committed_us(const char *db)
-{
-    sqlite3 *h = NULL;
-    sqlite3_stmt *st = NULL;
-    int64_t t = -1;
-    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-        sqlite3_busy_timeout(h, 100) == SQLITE_OK &&
-        sqlite3_prepare_v2(h, "SELECT coalesce(max(t_us), 0) FROM requests", -1, &st, NULL) ==
-            SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        t = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-    return t;
 }
 
 static void run_args(const char *db, const char **args, size_t cap, const char *last)
@@ -95,20 +78,7 @@ static int setup(void **state)
     run_args(fx.killed, args, 16, "--quiet");
     pb_child ch;
     pb_child_spawn(&ch, args, NULL);
-    /* bounded: the writer commits each second, so rows of 3 s come by about 4 s */
-    struct timespec t0, now;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        pb_child_pump(&ch, 100);
-        if (access(fx.killed, F_OK) == 0 && committed_us(fx.killed) >= 3000000)
-            break;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (now.tv_sec - t0.tv_sec > 30)
-            fail_msg("no rows of 3 s within 30 s: %s", ch.err);
-    }
-    assert_int_equal(kill(ch.pid, SIGKILL), 0);
-    pb_child_finish(&ch, FINISH_MS);
-    assert_true(WIFSIGNALED(ch.status) && WTERMSIG(ch.status) == SIGKILL);
+    test_kill_once_stored(&ch, fx.killed, 3000000);
     pb_child_cleanup(&ch);
     char *status = test_db_text(fx.killed, "SELECT status FROM runs");
     assert_string_equal(status, "running");
@@ -328,18 +298,7 @@ static void a_compare_run_goes_on_and_closes_its_compare(void **state)
     const char *args[] = {"compare", scenario, "--db", db, "--quiet", NULL};
     pb_child ch;
     pb_child_spawn(&ch, args, NULL);
-    struct timespec t0, now;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        pb_child_pump(&ch, 100);
-        if (access(db, F_OK) == 0 && committed_us(db) >= 1500000)
-            break;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (now.tv_sec - t0.tv_sec > 30)
-            fail_msg("no rows of 1.5 s within 30 s: %s", ch.err);
-    }
-    assert_int_equal(kill(ch.pid, SIGKILL), 0);
-    pb_child_finish(&ch, FINISH_MS);
+    test_kill_once_stored(&ch, db, 1500000);
     pb_child_cleanup(&ch);
     const char *resume[] = {"run", "--resume", db, "--quiet", NULL};
     if (pb_child_run(&ch, resume, NULL, FINISH_MS) != 0)
