@@ -220,7 +220,7 @@ static int open_db(const char *path, const pb_run_config *store, pb_recorder **o
                            .disk_reserve = store->disk_reserve,
                            .disk_reserve_share = store->disk_reserve_share};
     pb_disk_projection p;
-    if (pb_disk_project(&where, 0, 0, &p, &err) != 0 || pb_recorder_open(path, 0, out, &err) != 0) {
+    if (pb_disk_project(&where, 0, 0, 0, &p, &err) != 0 || pb_recorder_open(path, 0, out, &err) != 0) {
         fprintf(stderr, "patternbench mock: %s\n", err.msg);
         return -1;
     }

@@ -22,8 +22,8 @@ static const char *dir_of(const char *path, char *buf, size_t len)
     return buf;
 }
 
-int pb_disk_project(const pb_run_config *cfg, double rows, double seconds, pb_disk_projection *out,
-                    pb_err *err)
+int pb_disk_project(const pb_run_config *cfg, double done_seconds, double rows, double seconds,
+                    pb_disk_projection *out, pb_err *err)
 {
     memset(out, 0, sizeof(*out));
     char dir[4096];
@@ -33,8 +33,8 @@ int pb_disk_project(const pb_run_config *cfg, double rows, double seconds, pb_di
         return pb_err_set(err, PB_ESYS, "--db %s: cannot look at the free space of %s: %s",
                           cfg->db_path, dir, strerror(errno));
     if (fs.f_flag & ST_RDONLY)
-        return pb_err_set(err, PB_ESYS, "--db %s: %s is on a read-only file system",
-                          cfg->db_path, dir);
+        return pb_err_set(err, PB_ESYS, "--db %s: %s is on a read-only file system", cfg->db_path,
+                          dir);
     double total = (double)fs.f_blocks * (double)fs.f_frsize;
     out->free_bytes = (uint64_t)fs.f_bavail * (uint64_t)fs.f_frsize;
     out->reserve = cfg->disk_reserve > 0         ? cfg->disk_reserve
@@ -43,6 +43,16 @@ int pb_disk_project(const pb_run_config *cfg, double rows, double seconds, pb_di
                                                  : (uint64_t)GIB;
     out->rows_per_sec = seconds > 0.0 ? rows / seconds : 0.0;
     double stored = cfg->keep_every == 0 ? 0.0 : rows / cfg->keep_every;
+    /* --keep-requests D: the file holds D's worth of rows at most, SQLite
+     * reusing the pages of the deleted ones, so only seconds that widen the
+     * window add rows; a run of unknown length keeps them all as the bound */
+    if (cfg->keep_requests > 0 && seconds > 0.0) {
+        double window = (double)cfg->keep_requests / 1e6;
+        double end = done_seconds + seconds;
+        double widen =
+            (end < window ? end : window) - (done_seconds < window ? done_seconds : window);
+        stored *= (widen > 0.0 ? widen : 0.0) / seconds;
+    }
     out->projected =
         (uint64_t)(stored * PB_DISK_BYTES_PER_ROW + seconds * PB_DISK_ROLLUP_BYTES_PER_SEC);
     out->fits = out->free_bytes > out->reserve && out->projected <= out->free_bytes - out->reserve;
@@ -81,7 +91,7 @@ int pb_disk_check_planned(const pb_run_config *cfg, pb_err *err)
     if (!pb_disk_planned(cfg, &rows, &seconds))
         return 0;
     pb_disk_projection p;
-    int rc = pb_disk_project(cfg, rows, seconds, &p, err);
+    int rc = pb_disk_project(cfg, 0.0, rows, seconds, &p, err);
     if (rc == 0 && !p.fits)
         rc = pb_disk_refuse(cfg, &p, err);
     return rc;
@@ -89,7 +99,7 @@ int pb_disk_check_planned(const pb_run_config *cfg, pb_err *err)
 
 int pb_disk_refuse(const pb_run_config *cfg, const pb_disk_projection *p, pb_err *err)
 {
-    char proj[32], free_s[32], reserve[32], given[80], pct[32];
+    char proj[32], free_s[32], reserve[32], given[80], pct[32], window[32], kept[80] = "";
     pb_format_size(p->projected, proj, sizeof(proj));
     pb_format_size(p->free_bytes, free_s, sizeof(free_s));
     pb_format_size(p->reserve, reserve, sizeof(reserve));
@@ -102,12 +112,15 @@ int pb_disk_refuse(const pb_run_config *cfg, const pb_disk_projection *p, pb_err
         snprintf(given, sizeof(given), "--disk-reserve");
     else
         snprintf(given, sizeof(given), "--disk-reserve's default, the larger of 1G and 5%%");
+    if (cfg->keep_requests > 0)
+        snprintf(kept, sizeof(kept), ", the last %s of them (--keep-requests)",
+                 pb_format_duration(cfg->keep_requests, window, sizeof(window)));
     return pb_err_set(err, PB_EFULL,
                       "--db %s: the run would add about %s (%.0f requests/s, %d bytes per "
-                      "stored row, plus the per-second rollup) but the disk has %s free, of "
+                      "stored row%s, plus the per-second rollup) but the disk has %s free, of "
                       "which %s must stay free (%s); record less (--record "
                       "sample:N or --record seconds), shorten the run, or put --db on a "
                       "larger disk",
-                      cfg->db_path, proj, p->rows_per_sec, PB_DISK_BYTES_PER_ROW, free_s, reserve,
-                      given);
+                      cfg->db_path, proj, p->rows_per_sec, PB_DISK_BYTES_PER_ROW, kept, free_s,
+                      reserve, given);
 }

@@ -15,8 +15,12 @@
  * rows kept their task number (requests.seq: 2 B measured up to 32767 tasks, 3 B up to 8 M,
  * 4 B past); the projection takes the larger, with 3 B of task number, rounded up. */
 #define PB_DISK_BYTES_PER_ROW 37
-/* Bytes one second of the rollup takes (a row of `seconds` with its histogram). */
-#define PB_DISK_ROLLUP_BYTES_PER_SEC 2048
+/* Bytes one second of the rollup takes (a row of `seconds` with its histogram,
+ * whose size grows with the spread of the second's latencies): 500 B measured
+ * as the growth from 30 s to 120 s at 200 requests/s against lognormal:10ms,80ms
+ * with 0.2 % 503s, 1007 B over 60 s at 355 requests/s against lognormal:10ms,200ms
+ * with 5 % 503s (docs/run.md, "Disk"); the projection takes the larger, rounded up. */
+#define PB_DISK_ROLLUP_BYTES_PER_SEC 1024
 
 /* A projection and the space it is judged against. */
 typedef struct pb_disk_projection {
@@ -28,13 +32,16 @@ typedef struct pb_disk_projection {
 } pb_disk_projection;
 
 /* Project the growth of `rows` more request attempts over `seconds` more of
- * the run (rows stored as cfg->keep_every says, plus the per-second rollup)
- * and look at the free space of the folder holding cfg->db_path. The reserve
+ * the run, `done_seconds` of it behind (rows stored as cfg->keep_every says;
+ * with cfg->keep_requests only the rows of the seconds that widen the kept
+ * window, min(done + seconds, D) - min(done, D), add to the file; plus the
+ * per-second rollup over all `seconds`) and look at the free space of the
+ * folder holding cfg->db_path. The reserve
  * is cfg->disk_reserve, or cfg->disk_reserve_share of the file system, or
  * the larger of 1 GiB and 5 % of it.
  * PB_ESYS (naming the folder) when the file system cannot be asked. */
-int pb_disk_project(const pb_run_config *cfg, double rows, double seconds, pb_disk_projection *out,
-                    pb_err *err) PB_MUST_CHECK;
+int pb_disk_project(const pb_run_config *cfg, double done_seconds, double rows, double seconds,
+                    pb_disk_projection *out, pb_err *err) PB_MUST_CHECK;
 
 /* The whole run's rows and seconds as its settings imply them before it
  * starts: an open loop's rate (its highest step) over the duration, or the

@@ -664,7 +664,7 @@ static void watch_disk(struct engine *e)
         left_rows = (double)e->tasks - (double)e->tally.rows;
     pb_disk_projection p;
     pb_err err;
-    if (pb_disk_project(e->cfg, left_rows, left_s, &p, &err) != 0)
+    if (pb_disk_project(e->cfg, elapsed, left_rows, left_s, &p, &err) != 0)
         return; /* the figure is missing this second; the run goes on */
     e->projected_bytes =
         st.db_bytes +
@@ -1229,7 +1229,7 @@ static int begin_recording(struct engine *e, pb_err *err)
         .keep_requests_us = e->cfg->keep_requests,
     };
     pb_disk_projection proj;
-    if (pb_disk_project(e->cfg, 0.0, 0.0, &proj, err) != 0)
+    if (pb_disk_project(e->cfg, 0.0, 0.0, 0.0, &proj, err) != 0)
         goto done;
     pb_recorder_set_disk_reserve(e->rec, proj.reserve);
     if (e->cfg->resume.run_id != 0) {

@@ -83,13 +83,51 @@ static void planned_run_that_does_not_fit_is_refused_before_it_starts(void **sta
     assert_int_equal(pb_child_run(&ch, args, NULL, PB_TEST_TIMEOUT_MS), 2);
     const char *err = ch.err;
     assert_non_null(strstr(err, d->db));
-    assert_non_null(strstr(err, "would add about 2.49 GiB"));
+    assert_non_null(strstr(err, "would add about 2.48 GiB"));
     assert_non_null(strstr(err, "--record sample:N"));
     assert_non_null(strstr(err, "--disk-reserve"));
     pb_child_cleanup(&ch);
     /* nothing started: not even the database file */
     struct stat sb;
     assert_int_equal(stat(d->db, &sb), -1);
+}
+
+/* --keep-requests bounds the projected rows to the window's: a run refused
+ * for keeping every row fits once it keeps the last second's, and one that
+ * still does not fit is refused with min(run, window) of rows in the figure. */
+static void keep_requests_is_projected(void **state)
+{
+    struct disk *d = *state;
+    if (!disk_mount(d, 16))
+        skip();
+    /* 20,000 requests/s for 6 s: 4.4 MB of rows against the 4 MiB beside the reserve */
+    const char *full[] = {"run", "--rate",  "20000",          "--duration", "6s", "--db",
+                          d->db, "--quiet", "--disk-reserve", "12M",        NULL};
+    pb_child ch;
+    int rc = pb_child_run(&ch, full, NULL, PB_TEST_TIMEOUT_MS);
+    if (rc != 2 || strstr(ch.err, "would add about") == NULL)
+        fail_msg("every row kept: exit %d, stderr: %s", rc, ch.err);
+    pb_child_cleanup(&ch);
+    /* the last second's rows, 740 kB, fit and the run completes */
+    const char *kept[] = {
+        "run",     "--rate",         "20000", "--duration",      "6s", "--db", d->db,
+        "--quiet", "--disk-reserve", "12M",   "--keep-requests", "1s", NULL};
+    rc = pb_child_run(&ch, kept, NULL, PB_TEST_TIMEOUT_MS);
+    if (rc != 0)
+        fail_msg("--keep-requests 1s: exit %d, stderr: %s", rc, ch.err);
+    pb_child_cleanup(&ch);
+    assert_int_equal(test_db_int(d->db, "SELECT COUNT(*) FROM runs WHERE status = 'completed'"), 1);
+    /* an hour keeping 10 s: 20,000 x 10 x 37 B of rows + 3,600 s x 1,024 B of
+     * rollup = 11,086,400 B, 10.6 MiB, still more than the 4 MiB */
+    const char *hour[] = {
+        "run",     "--rate",         "20000", "--duration",      "1h",  "--db", d->db,
+        "--quiet", "--disk-reserve", "12M",   "--keep-requests", "10s", NULL};
+    rc = pb_child_run(&ch, hour, NULL, PB_TEST_TIMEOUT_MS);
+    if (rc != 2 ||
+        strstr(ch.err, "would add about 10.6 MiB (20000 requests/s, 37 bytes per stored row, "
+                       "the last 10.00s of them (--keep-requests)") == NULL)
+        fail_msg("an hour keeping 10s: exit %d, stderr: %s", rc, ch.err);
+    pb_child_cleanup(&ch);
 }
 
 /* The reserve as a user gives it, a share of the disk or a size in powers of
@@ -455,6 +493,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(planned_run_that_does_not_fit_is_refused_before_it_starts,
                                         disk_setup, disk_teardown),
+        cmocka_unit_test_setup_teardown(keep_requests_is_projected, disk_setup, disk_teardown),
         cmocka_unit_test_setup_teardown(the_reserve_is_a_size_or_a_share_of_the_disk_shown_as_given,
                                         disk_setup, disk_teardown),
         cmocka_unit_test_setup_teardown(closed_loop_is_judged_after_its_first_seconds, disk_setup,
