@@ -119,8 +119,8 @@ int pb_disk_refuse(const pb_run_config *cfg, const pb_disk_projection *p, pb_err
                       "--db %s: the run would add about %s (%.0f requests/s, %d bytes per "
                       "stored row%s, plus the per-second rollup) but the disk has %s free, of "
                       "which %s must stay free (%s); record less (--record "
-                      "sample:N or --record seconds), shorten the run, or put --db on a "
-                      "larger disk",
+                      "sample:N, --record seconds or --keep-requests D), shorten the run, or "
+                      "put --db on a larger disk",
                       cfg->db_path, proj, p->rows_per_sec, PB_DISK_BYTES_PER_ROW, kept, free_s,
                       reserve, given);
 }
