@@ -348,6 +348,10 @@ struct series {
     /* phases from the rollup, for a run without phase events */
     bool want_phases, prev_known;
     int64_t prev_phase;
+    /* the last phase a second was marked with: a second without a mark (the
+     * tail a resume wrote from a killed process's rows) counts there, and
+     * seconds before the first mark in phase 0 */
+    size_t last_phase;
     struct phase_change *changes;
     size_t n_changes;
     /* attempts sent per phase index, for a run whose summary does not say */
@@ -488,18 +492,18 @@ static int on_second(void *data, const pb_second_row *row)
         S->changes[S->n_changes++] = (struct phase_change){(double)row->sec, (int)row->phase};
     S->prev_known = phase_known;
     S->prev_phase = row->phase;
-    if (phase_known) {
-        size_t index = (size_t)row->phase;
-        if (index >= S->n_phase_sent) {
-            uint64_t *np = realloc(S->phase_sent, (index + 1) * sizeof(*np));
-            if (np == NULL)
-                return out_of_memory(S->L);
-            memset(np + S->n_phase_sent, 0, (index + 1 - S->n_phase_sent) * sizeof(*np));
-            S->phase_sent = np;
-            S->n_phase_sent = index + 1;
-        }
-        S->phase_sent[index] += (uint64_t)sent_of(row);
+    if (phase_known)
+        S->last_phase = (size_t)row->phase;
+    size_t index = S->last_phase;
+    if (index >= S->n_phase_sent) {
+        uint64_t *np = realloc(S->phase_sent, (index + 1) * sizeof(*np));
+        if (np == NULL)
+            return out_of_memory(S->L);
+        memset(np + S->n_phase_sent, 0, (index + 1 - S->n_phase_sent) * sizeof(*np));
+        S->phase_sent = np;
+        S->n_phase_sent = index + 1;
     }
+    S->phase_sent[index] += (uint64_t)sent_of(row);
     pb_run_health_add(&S->health, row);
     return 0;
 }
@@ -692,8 +696,12 @@ static int load_run_series(struct loader *L, pb_report_run *r)
     if (rc == 0 && (r->summary_json == NULL || !totals_from_summary(L, r)))
         totals_from_rollup(r);
     /* attempts sent per mock phase from the rollup, for a run without a
-     * summary that says so (a killed run, or one written before summaries held it) */
-    if (rc == 0 && r->phase_sent == NULL && r->n_phases >= 2) {
+     * summary that says so (a killed run, or one written before summaries held
+     * it) and for a resumed one, whose summary's mock saw only the last process */
+    const pb_report_events *resumes = &r->events[PB_REPORT_EV_RESUME];
+    bool resumed = resumes->n > 0 || resumes->truncated;
+    if (rc == 0 && (r->phase_sent == NULL || resumed) && r->n_phases >= 2) {
+        free(r->phase_sent);
         r->phase_sent = S.phase_sent;
         r->n_phase_sent = S.n_phase_sent;
         r->phase_sent_from_rollup = true;

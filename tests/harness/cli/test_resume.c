@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "pb_child.h"
@@ -276,6 +277,23 @@ static void the_report_shows_the_gap(void **state)
     free(data);
     assert_int_equal(in_gap, 1);
     assert_true(after >= 2);
+    /* requests by mock phase count the whole run, from its rollup: the
+     * summary's mock saw only the resumed process (the first phase's requests
+     * before the kill went missing from the table once) */
+    snprintf(path, sizeof(path), "%s/summary.json", out);
+    json_error_t je;
+    json_t *sum = json_load_file(path, 0, &je);
+    if (sum == NULL)
+        fail_msg("%s: %s", path, je.text);
+    json_t *run = json_array_get(json_object_get(sum, "runs"), 0);
+    assert_string_equal(json_string_value(json_object_get(run, "phase_sent_from")), "rollup");
+    json_int_t first = json_integer_value(json_array_get(json_object_get(run, "phase_sent"), 0));
+    int64_t before_kill =
+        q(fx.killed, "SELECT count(*) FROM requests WHERE t_us < %lld", (long long)(fx.last_sec + 1) * 1000000);
+    if (first < before_kill)
+        fail_msg("the first phase counts %lld requests, fewer than the %lld stored before the kill",
+                 (long long)first, (long long)before_kill);
+    json_decref(sum);
     test_rmtree(out);
 }
 
