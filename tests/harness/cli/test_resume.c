@@ -288,8 +288,8 @@ static void the_report_shows_the_gap(void **state)
     json_t *run = json_array_get(json_object_get(sum, "runs"), 0);
     assert_string_equal(json_string_value(json_object_get(run, "phase_sent_from")), "rollup");
     json_int_t first = json_integer_value(json_array_get(json_object_get(run, "phase_sent"), 0));
-    int64_t before_kill =
-        q(fx.killed, "SELECT count(*) FROM requests WHERE t_us < %lld", (long long)(fx.last_sec + 1) * 1000000);
+    int64_t before_kill = q(fx.killed, "SELECT count(*) FROM requests WHERE t_us < %lld",
+                            (long long)(fx.last_sec + 1) * 1000000);
     if (first < before_kill)
         fail_msg("the first phase counts %lld requests, fewer than the %lld stored before the kill",
                  (long long)first, (long long)before_kill);
