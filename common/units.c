@@ -347,7 +347,9 @@ const char *pb_format_real(double v, char *buf, size_t len)
 
 const char *pb_format_rate(double v, char *buf, size_t len)
 {
-    for (int decimals = 0; decimals <= 17; decimals++) {
+    /* a rate below 0.1 needs more than 17 decimals for 17 digits: from
+     * 1e-9, 17 digits after 8 zeros; the parser reads at most 30 digits */
+    for (int decimals = 0; decimals <= 29; decimals++) {
         snprintf(buf, len, "%.*f", decimals, v);
         if (strtod(buf, NULL) == v)
             break;

@@ -59,7 +59,9 @@ const char *pb_format_duration_exact(pb_usec d, char *buf, size_t len);
 const char *pb_format_real(double v, char *buf, size_t len);
 
 /* A rate as pb_parse_rate reads it back to the same double: fixed notation
- * with the fewest decimals that do ("503211440", "0.5"), never an exponent. */
+ * with the fewest decimals that do ("503211440", "0.5"), never an exponent.
+ * Exact for 0 and every rate from 1e-9 (options take 0.001 and more), up
+ * to 1e12; a len of 48 holds any of them. */
 const char *pb_format_rate(double v, char *buf, size_t len);
 
 /* As pb_format_real, trying min_digits (1 to 17) significant digits first: %g

@@ -61,6 +61,27 @@ static void compound_durations_add_their_parts(void **state)
     }
 }
 
+/* A written rate reads back to the same double, never in an exponent form the
+ * rate parser refuses: small rates need more than 17 decimals (fuzz_units
+ * found .018443372036854775807 written with too few), large ones none. */
+static void rates_read_back_from_their_written_form(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {"0", "0.5", "1000000000", "503211440", "0.001",
+                                        ".018443372036854775807", "0.000000001", "1234567.125",
+                                        "999999999999.99"};
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        double v, back;
+        pb_err err;
+        char text[48];
+        assert_int_equal(pb_parse_rate(texts[i], "--rate", 0, 1e12, &v, &err), 0);
+        pb_format_rate(v, text, sizeof(text));
+        if (pb_parse_rate(text, "--rate", 0, 1e12, &back, &err) != 0 || back != v)
+            fail_msg("%s writes as %s, which does not read back", texts[i], text);
+        assert_null(strchr(text, 'e'));
+    }
+}
+
 static void rates_take_a_thousands_suffix(void **state)
 {
     double r;
@@ -302,6 +323,7 @@ int main(void)
         cmocka_unit_test(durations_accept_every_unit),
         cmocka_unit_test(durations_reject_with_a_message_naming_the_input),
         cmocka_unit_test(compound_durations_add_their_parts),
+        cmocka_unit_test(rates_read_back_from_their_written_form),
         cmocka_unit_test(rates_take_a_thousands_suffix),
         cmocka_unit_test(numbers_fractions_and_sizes),
         cmocka_unit_test(sizes_take_binary_units_and_fractions),

@@ -48,13 +48,15 @@ static void rate(const char *s)
         return;
     }
     FUZZ_CHECK(isfinite(v) && v >= 0 && v <= 1e12);
-    /* its written form reads back to the same rate */
-    char text[64];
+    /* its written form reads back to the same rate (units.h: from 1e-9) */
+    char text[48];
     double back = 0;
     pb_format_rate(v, text, sizeof(text));
-    if (pb_parse_rate(text, "--rate", 0, 1e12, &back, &err) != 0 || back != v)
-        fprintf(stderr, "\"%s\" writes as \"%s\", which reads as %.17g\n", s, text, back);
-    FUZZ_CHECK(pb_parse_rate(text, "--rate", 0, 1e12, &back, NULL) == 0 && back == v);
+    if (v == 0 || v >= 1e-9) {
+        if (pb_parse_rate(text, "--rate", 0, 1e12, &back, &err) != 0 || back != v)
+            fprintf(stderr, "\"%s\" writes as \"%s\", which reads as %.17g\n", s, text, back);
+        FUZZ_CHECK(pb_parse_rate(text, "--rate", 0, 1e12, &back, NULL) == 0 && back == v);
+    }
     /* a plain number read again with "k" is a thousand times as much */
     size_t n = strlen(s);
     double k;
