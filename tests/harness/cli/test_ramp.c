@@ -136,8 +136,10 @@ static void each_second_follows_the_ramp(void **state)
     /* after each stage's first second, the requests due in a second (the
      * arrival schedule) are the target within 2 %; so are those sent in it,
      * unless the harness itself could not keep up in that second, which its
-     * self-monitoring marks (the run's "generator" line counts it): there a
-     * late send is the machine's, and only the schedule is held to the target */
+     * self-monitoring marks (the run's "generator" line counts it), or could
+     * not in the second before, whose late sends land in this one (CI under
+     * ASan: 490 sent for 400 after a stall): there a late send is the
+     * machine's, and only the schedule is held to the target */
     int checked = 0, saturated = 0;
     double worst = 0;
     static const int judged[] = {1, 3, 5};
@@ -146,7 +148,7 @@ static void each_second_follows_the_ramp(void **state)
         if (!within((double)r->due, r->target, 0.02))
             fail_msg("second %lld: %lld requests due, target %.1f/s: not within 2 %%",
                      (long long)r->sec, (long long)r->due, r->target);
-        if (r->saturated) {
+        if (r->saturated || sec[judged[k] - 1].saturated) {
             saturated++;
             continue;
         }
@@ -156,8 +158,8 @@ static void each_second_follows_the_ramp(void **state)
         checked++;
         worst = fmax(worst, fabs((double)r->sent / r->target - 1));
     }
-    print_message("open loop: %d seconds' sends within 2 %% (worst %.2f %%), %d generator-bound "
-                  "seconds held to the schedule only\n",
+    print_message("open loop: %d seconds' sends within 2 %% (worst %.2f %%), %d seconds "
+                  "generator-bound or after one held to the schedule only\n",
                   checked, worst * 100, saturated);
     /* the run is the ramp's length */
     char *status = test_db_text(c->db, "select status from runs");
