@@ -324,6 +324,11 @@ int pb_cmd_run(int argc, char **argv)
         fprintf(stderr, "patternbench run: live metrics at %s\n", pb_metrics_url(metrics));
         monitor = pb_metrics_monitor(metrics);
         cfg.monitor = &monitor;
+        /* the page shows a resumed run from its first second, not from this process's */
+        if (cfg.resume.run_id != 0 && pb_metrics_resume(metrics, &cfg, &err) != 0) {
+            fprintf(stderr, "patternbench run: --metrics: %s\n", err.msg);
+            goto done;
+        }
     }
     sum = calloc(1, sizeof(*sum));
     if (sum == NULL) {

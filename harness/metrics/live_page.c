@@ -277,6 +277,34 @@ void pb_live_run_point(const pb_metrics_run *was, double cpu_was, const pb_metri
     out->v[RUN_PHASE] = now->phase;
 }
 
+int pb_live_run_stored_point(const pb_second_row *row, pb_hist *scratch, pb_live_point *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->end = (pb_usec)(row->sec + 1) * PB_USEC_PER_SEC;
+    out->span = PB_USEC_PER_SEC;
+    for (int o = 0; o < PB_OUTCOME_COUNT; o++)
+        out->v[RUN_OUTCOMES + o] = row->outcomes[o];
+    pb_hist_reset(scratch);
+    if (PB_SECOND_KNOWN(row, hist) && row->hist.len > 0) {
+        int rc = pb_hist_decode_add(scratch, row->hist.data, row->hist.len);
+        if (rc != 0)
+            return rc;
+    }
+    pb_hist_count_at_or_below(scratch, bucket_us, PB_METRICS_BUCKETS, &out->v[RUN_BUCKETS]);
+    out->v[RUN_ANSWERED] = pb_hist_count(scratch);
+    /* a gauge the mark left NULL (an older file, a second never marked) reads 0 */
+    if (PB_SECOND_KNOWN(row, cpu_pct) && row->cpu_pct > 0)
+        out->v[RUN_CPU_US] = (uint64_t)llround(row->cpu_pct / 100 * 1e6);
+    out->v[RUN_IN_FLIGHT] =
+        PB_SECOND_KNOWN(row, in_flight) && row->in_flight > 0 ? (uint64_t)row->in_flight : 0;
+    out->v[RUN_LIMIT] = PB_SECOND_KNOWN(row, lim) && row->lim > 0 ? (uint64_t)row->lim : 0;
+    out->v[RUN_QUEUE] = PB_SECOND_KNOWN(row, queue) && row->queue > 0 ? (uint64_t)row->queue : 0;
+    out->v[RUN_LAG_US] =
+        PB_SECOND_KNOWN(row, loop_lag_us) && row->loop_lag_us > 0 ? (uint64_t)row->loop_lag_us : 0;
+    out->v[RUN_PHASE] = PB_SECOND_KNOWN(row, phase) && row->phase > 0 ? (uint64_t)row->phase : 0;
+    return 0;
+}
+
 /* ---- the mock server's page ---- */
 
 /* A mock's point: its requests of each outcome over the span, then its

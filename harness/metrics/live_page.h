@@ -12,8 +12,10 @@
 #include <stddef.h>
 
 #include "live_history.h"
+#include "histogram.h"
 #include "metrics_page.h"
 #include "mock.h"
+#include "seconds.h"
 
 /* The dashboard, NUL-terminated; generated from live_page.html at build time. */
 extern const char pb_live_html[];
@@ -54,6 +56,13 @@ extern const pb_live_source pb_live_mock_source;
  * zeroed run at its start), with the process's CPU seconds at each. */
 void pb_live_run_point(const pb_metrics_run *was, double cpu_was, const pb_metrics_run *now,
                        double cpu_now, pb_live_point *out);
+
+/* The run's point of a stored second (a resumed run's earlier ones): its
+ * outcomes, its latency histogram's counts at the page's bounds (decoded
+ * into scratch, a latency histogram), and the gauges its mark holds.
+ * PB_EPARSE when its histogram does not decode. */
+int pb_live_run_stored_point(const pb_second_row *row, pb_hist *scratch,
+                             pb_live_point *out) PB_MUST_CHECK;
 
 /* A mock server's point between its counters at offsets was_at < now_at from
  * its start. */

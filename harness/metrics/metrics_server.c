@@ -1,6 +1,8 @@
 #include "metrics_server.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
+#include <inttypes.h>
 #include <errno.h>
 #include <math.h>
 #include <netinet/in.h>
@@ -19,6 +21,7 @@
 #include "live_page.h"
 #include "metrics_page.h"
 #include "mock_stats.h"
+#include "reader.h"
 #include "units.h"
 
 /* A scraper needs one connection, but clients that open connections and
@@ -54,6 +57,11 @@ struct pb_metrics {
      * lock, and the one before it kept to take the second between them */
     pb_metrics_run staging, previous;
     double cpu_previous;
+    /* pb_metrics_resume filled the history: the next run to start is the
+     * resumed one, which goes on from it; its views' time is the schedule's,
+     * `shift` behind the run's (the gap no process ran) */
+    bool seeded;
+    pb_usec shift;
 };
 
 /* What a request served, for the completion callback: only their addresses
@@ -453,18 +461,28 @@ void pb_metrics_publish(pb_metrics *m, const pb_run_view *v)
     pb_metrics_process_read(&proc);
     pthread_mutex_lock(&m->mu);
     bool starts = !m->open;
+    bool seeded = starts && m->seeded;
     pthread_mutex_unlock(&m->mu);
-    /* a run's first second is taken from its start, where it had counted nothing */
+    /* a run's first second is taken from its start, where it had counted
+     * nothing; a resumed run's counters hold its earlier rows, so its first
+     * view is only the baseline of the next */
     if (starts)
         memset(&m->previous, 0, sizeof(m->previous));
+    if (starts && !seeded)
+        m->shift = 0;
     pb_live_point point;
     pb_live_run_point(&m->previous, m->cpu_previous, &m->staging, proc.cpu_seconds, &point);
+    point.end += m->shift;
+    if (seeded)
+        point.span = 0;
     m->previous = m->staging;
     m->cpu_previous = proc.cpu_seconds;
 
     pthread_mutex_lock(&m->mu);
-    if (starts)
+    if (starts && !seeded)
         pb_live_history_reset(m->history, pb_live_run_source.rules, pb_live_run_source.n_values);
+    if (starts)
+        m->seeded = false;
     /* a view with no time gone by (the final one, right after a second's)
      * changes the figures but adds no second */
     if (point.span > 0)
@@ -502,6 +520,56 @@ void pb_metrics_publish_mock(pb_metrics *m, const char *url, const pb_mock_stats
     m->mock_at = at;
     snprintf(m->mock_url, sizeof(m->mock_url), "%s", url);
     pthread_mutex_unlock(&m->mu);
+}
+
+struct seed {
+    pb_metrics *m;
+    pb_hist *scratch;
+    pb_err *err;
+    const char *path;
+};
+
+static int seed_second(void *data, const pb_second_row *row)
+{
+    struct seed *sd = data;
+    pb_live_point point;
+    if (pb_live_run_stored_point(row, sd->scratch, &point) != 0)
+        return pb_err_set(sd->err, PB_EPARSE,
+                          "%s: second %" PRIu64 " of run %" PRId64
+                          " holds a latency histogram that does not decode",
+                          sd->path, row->sec, row->run_id);
+    /* one second at a time, so that a scrape meanwhile waits for one add only */
+    pthread_mutex_lock(&sd->m->mu);
+    pb_live_history_add(sd->m->history, &point);
+    pthread_mutex_unlock(&sd->m->mu);
+    return 0;
+}
+
+int pb_metrics_resume(pb_metrics *m, const pb_run_config *cfg, pb_err *err)
+{
+    const pb_run_resume *r = &cfg->resume;
+    assert(r->run_id != 0 && r->run_at >= r->schedule_at);
+    pb_reader *rd = NULL;
+    uint64_t tail_rows;
+    struct seed sd = {.m = m, .err = err, .path = cfg->db_path};
+    int rc = pb_hist_create_latency(&sd.scratch);
+    if (rc != 0)
+        return pb_err_set(err, rc, "--metrics: out of memory");
+    pthread_mutex_lock(&m->mu);
+    pb_live_history_reset(m->history, pb_live_run_source.rules, pb_live_run_source.n_values);
+    pthread_mutex_unlock(&m->mu);
+    if ((rc = pb_reader_open(cfg->db_path, &rd, err)) == 0 &&
+        (rc = pb_reader_complete_tail(rd, r->run_id, &tail_rows, err)) == 0)
+        rc = pb_reader_seconds(rd, r->run_id, seed_second, &sd, err);
+    pb_reader_close(rd);
+    pb_hist_destroy(sd.scratch);
+    pthread_mutex_lock(&m->mu);
+    m->seeded = rc == 0;
+    if (rc != 0)
+        pb_live_history_reset(m->history, pb_live_run_source.rules, pb_live_run_source.n_values);
+    pthread_mutex_unlock(&m->mu);
+    m->shift = r->run_at - r->schedule_at;
+    return rc;
 }
 
 static void monitor_second(void *data, const pb_run_view *v)

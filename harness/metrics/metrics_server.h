@@ -50,6 +50,16 @@ void pb_metrics_publish(pb_metrics *m, const pb_run_view *v);
  * server at url, and /metrics serves its counters as its own port does. */
 void pb_metrics_publish_mock(pb_metrics *m, const char *url, const pb_mock_stats *s, pb_usec at);
 
+/* Before run --resume starts: fill the live page's history with the stored
+ * seconds of the run cfg->resume names (streamed from cfg->db_path through
+ * the store's reader; the history keeps its bounded share), so that the page
+ * shows the run from its first second, and the time no process ran as a gap
+ * without points. The resumed process's seconds follow on the run's time;
+ * its first second is the baseline its counters are taken from (the run's
+ * counters hold the earlier rows), so it is not drawn. Errors come from the
+ * reader, with a message naming the file. */
+int pb_metrics_resume(pb_metrics *m, const pb_run_config *cfg, pb_err *err) PB_MUST_CHECK;
+
 /* A monitor (pb_run_config.monitor) that publishes every view into m. */
 pb_run_observer pb_metrics_monitor(pb_metrics *m);
 

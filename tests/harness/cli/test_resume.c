@@ -3,6 +3,7 @@
  * it was down a gap; runs that cannot go on are refused with the reason. */
 #include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +35,12 @@ static struct fixture {
     char dir[64];
     char killed[128], reference[128], profile[128];
     int64_t first_task, last_sec, run_sec, gap_s; /* the resume event's */
+    /* the resumed process's live page (/page.json?whole=1) once it showed a
+     * second after the gap: the whole run's first point, how many points of
+     * one second each led up to the gap, and the times the gap is between */
+    double live_first_start, live_first_end;
+    size_t live_before;
+    double live_gap_from, live_gap_to;
 } fx;
 
 static int64_t q(const char *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -54,6 +61,66 @@ static void run_args(const char *db, const char **args, size_t cap, const char *
                        db,    last,        NULL};
     assert_true(sizeof(a) / sizeof(a[0]) <= cap);
     memcpy(args, a, sizeof(a));
+}
+
+/* Whether the whole-run points of a /page.json text show a gap with a point
+ * after it; if so the fixture's live_* hold what they show. */
+static bool live_gap_shown(const char *text)
+{
+    json_error_t jerr;
+    json_t *root = json_loads(text, 0, &jerr);
+    if (root == NULL)
+        fail_msg("/page.json is not JSON (%s): %s", jerr.text, text);
+    const json_t *whole = json_object_get(root, "whole");
+    assert_true(json_is_array(whole));
+    bool gap = false;
+    double was = 0;
+    for (size_t i = 0; i < json_array_size(whole) && !gap; i++) {
+        const json_t *p = json_array_get(whole, i);
+        double end = json_number_value(json_array_get(p, 0));
+        double start = end - json_number_value(json_array_get(p, 1));
+        if (i == 0) {
+            fx.live_first_start = start;
+            fx.live_first_end = end;
+        } else if (start > was + 0.5) {
+            fx.live_before = i;
+            fx.live_gap_from = was;
+            fx.live_gap_to = start;
+            gap = true;
+        }
+        was = end;
+    }
+    json_decref(root);
+    return gap;
+}
+
+/* While the resumed run goes on, poll its live page (bounded: 600 polls of
+ * at most 100 ms each between) until the whole run's series shows a second
+ * after the gap. */
+static void watch_live_page(pb_child *ch)
+{
+    pb_child_await(ch, PB_CHILD_ERR, "/metrics\n", 1, FINISH_MS);
+    const char *at = strstr(ch->err, "live metrics at http://");
+    assert_non_null(at);
+    unsigned port = 0;
+    assert_int_equal(sscanf(at, "live metrics at http://127.0.0.1:%u/metrics", &port), 1);
+    char url[96];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/page.json?whole=1", port);
+    const char *get[] = {"-s", "--max-time", "5", url, NULL};
+    for (int i = 0; i < 600; i++) {
+        pb_child page;
+        int rc = pb_child_run(&page, get, &(pb_child_options){.program = "/usr/bin/curl"}, 10000);
+        if (rc != 0)
+            fail_msg("GET %s: curl exit %d: %s", url, rc, page.err);
+        bool shown = live_gap_shown(page.out);
+        pb_child_cleanup(&page);
+        if (shown)
+            return;
+        if (!pb_child_pump(ch, 100))
+            fail_msg("run --resume ended before its live page showed a second after the gap: %s",
+                     ch->err);
+    }
+    fail_msg("the live page at %s showed no second after the gap in 600 polls", url);
 }
 
 /* The run to be killed runs until its database holds rows of 3 s of run
@@ -89,8 +156,12 @@ static int setup(void **state)
     assert_int_equal(pb_child_run(&ch, args, NULL, FINISH_MS), 0);
     pb_child_cleanup(&ch);
 
-    const char *resume[] = {"run", "--resume", fx.killed, "--quiet", NULL};
-    if (pb_child_run(&ch, resume, NULL, FINISH_MS) != 0)
+    const char *resume[] = {"run",       "--resume",    fx.killed, "--quiet",
+                            "--metrics", "127.0.0.1:0", NULL};
+    pb_child_spawn(&ch, resume, NULL);
+    watch_live_page(&ch);
+    pb_child_finish(&ch, FINISH_MS);
+    if (pb_child_exit_code(&ch) != 0)
         fail_msg("run --resume: %s", ch.err);
     pb_child_cleanup(&ch);
     fx.last_sec = q(fx.killed, "SELECT from_val FROM events WHERE kind = 'resume'");
@@ -144,8 +215,8 @@ static void the_run_goes_on_for_its_duration(void **state)
     int64_t end_us = q(db, "SELECT duration_us FROM runs WHERE id = 1");
     int64_t end_want = (fx.run_sec + DURATION_S - schedule_at) * 1000000LL;
     assert_true(end_us >= end_want && end_us < end_want + 1000000LL);
-    int64_t summary_ms =
-        q(db, "SELECT CAST(json_extract(summary_json, '$.duration_s') * 1000 AS INTEGER) FROM runs");
+    int64_t summary_ms = q(
+        db, "SELECT CAST(json_extract(summary_json, '$.duration_s') * 1000 AS INTEGER) FROM runs");
     assert_true(summary_ms >= DURATION_S * 1000LL && summary_ms < (DURATION_S + 1) * 1000LL);
     /* its summary counts the whole run: every stored row */
     assert_int_equal(q(db, "SELECT json_extract(summary_json, '$.requests') FROM runs"),
@@ -247,7 +318,8 @@ static void the_report_shows_the_gap(void **state)
     if (pb_child_run(&ch, args, NULL, FINISH_MS) != 0)
         fail_msg("report: %s", ch.err);
     pb_child_cleanup(&ch);
-    snprintf(want, sizeof(want), "was resumed after its process died: no data from %lld s to %lld s",
+    snprintf(want, sizeof(want),
+             "was resumed after its process died: no data from %lld s to %lld s",
              (long long)fx.last_sec + 1, (long long)fx.run_sec);
     const char *pages[] = {"index.html", "summary.md"};
     for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
@@ -295,6 +367,25 @@ static void the_report_shows_the_gap(void **state)
                  (long long)first, (long long)before_kill);
     json_decref(sum);
     test_rmtree(out);
+}
+
+/* The resumed run's live page shows the whole run: from its first second,
+ * every stored second up to the kill, then no point while no process ran
+ * (not zeros), then the resumed process's seconds in run time. */
+static void the_live_page_shows_the_run_before_the_resume(void **state)
+{
+    (void)state;
+    assert_true(fx.live_first_start > -0.001 && fx.live_first_start < 0.001);
+    assert_true(fx.live_first_end > 0.999 && fx.live_first_end < 1.001);
+    /* the stored seconds, one point each, end where the data stop */
+    assert_true(fx.live_gap_from >= (double)fx.last_sec - 0.001);
+    assert_true(fx.live_gap_from <= (double)fx.last_sec + 1.001);
+    assert_true((double)fx.live_before > fx.live_gap_from - 0.001);
+    assert_true((double)fx.live_before < fx.live_gap_from + 0.001);
+    /* and go on after the gap: the resumed process's first second is the
+     * baseline of its counters, its second one the first point */
+    assert_true(fx.live_gap_to > (double)fx.run_sec + 0.999);
+    assert_true(fx.live_gap_to < (double)fx.run_sec + 1.001);
 }
 
 /* A compare's run (the shipped soak is a compare) goes on the same way, and
@@ -392,8 +483,7 @@ static void runs_that_cannot_go_on_are_refused(void **state)
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db,
-                                  "UPDATE runs SET status = 'running'; PRAGMA user_version = 3",
+    assert_int_equal(sqlite3_exec(db, "UPDATE runs SET status = 'running'; PRAGMA user_version = 3",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
@@ -416,6 +506,7 @@ int main(void)
         cmocka_unit_test(the_run_goes_on_for_its_duration),
         cmocka_unit_test(task_numbers_go_on_after_the_last_recorded),
         cmocka_unit_test(resumed_tasks_get_the_seeded_outcomes),
+        cmocka_unit_test(the_live_page_shows_the_run_before_the_resume),
         cmocka_unit_test(the_mock_phases_go_on),
         cmocka_unit_test(the_report_shows_the_gap),
         cmocka_unit_test(a_compare_run_goes_on_and_closes_its_compare),
