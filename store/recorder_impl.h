@@ -20,14 +20,13 @@
 #define WRITER_NICE 5   /* the writer thread's nice value */
 #define DRAIN_MAX 4096u /* slots handled between looks at the clock and commands */
 #define COMMIT_INTERVAL_US (1 * PB_USEC_PER_SEC)
-/* Disk space held past the end of the WAL while the disk guard is on, so that
- * the writes after another process fills the disk (the rollup, the run's
- * end) still fit. */
+/* Disk space held past the end of the WAL, beyond the WAL's own size, while
+ * the disk guard is on, so that the checkpoint and the writes after another
+ * process fills the disk (the rollup, the run's end) still fit. */
 #define ROOM_BYTES (1024 * 1024)
 #define COMMIT_ROWS 65536u /* a drained ring commits once this many rows are pending */
 #define IDLE_WAIT_US (100 * PB_USEC_PER_MS)
 #define MAX_OPEN_RUNS 16
-#define DISK_LOOK_US (1 * PB_USEC_PER_SEC) /* how often the writer looks at the free space */
 #define DISK_LOOK_US (1 * PB_USEC_PER_SEC) /* how often the writer looks at the free space */
 
 enum command_kind {

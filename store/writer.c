@@ -188,16 +188,19 @@ static uint64_t wal_size(pb_recorder *r)
     return (uint64_t)st.st_size;
 }
 
-/* With the disk guard on: hold ROOM_BYTES of disk past the end of the WAL
- * (allocated, its size unchanged) until the free space falls below the
- * reserve, so that even when another process takes the last free byte, the
- * checkpoint and the writes that end the run in order fit. Best effort: a
- * disk without room (or without fallocate) simply gets none. */
+/* With the disk guard on: hold disk past the end of the WAL (allocated, its
+ * size unchanged) until the free space falls below the reserve, so that even
+ * when another process takes the last free byte, the checkpoint and the writes
+ * that end the run in order fit. The checkpoint may grow the database by as
+ * much as the WAL holds, and the WAL grows into the room until the writer's
+ * next look, so the room is the WAL's size plus ROOM_BYTES (a fixed 1 MiB
+ * left a 1 MB WAL behind once a commit had grown it past what was held).
+ * Best effort: a disk without room (or without fallocate) simply gets none. */
 static void keep_room(pb_recorder *r)
 {
     uint64_t size = wal_size(r);
     if (r->wal_fd >= 0)
-        (void)fallocate(r->wal_fd, FALLOC_FL_KEEP_SIZE, (off_t)size, ROOM_BYTES);
+        (void)fallocate(r->wal_fd, FALLOC_FL_KEEP_SIZE, (off_t)size, (off_t)(size + ROOM_BYTES));
 }
 
 /* The room past the WAL is held from a run's first row, not from the first
@@ -238,9 +241,12 @@ static void look_at_disk(pb_recorder *r)
      * keeps its blocks, and the next write starts it over in them; a
      * checkpoint that does not fit fails harmlessly, the frames staying in
      * the WAL */
-    if (r->wal_fd >= 0)
-        (void)fallocate(r->wal_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-                        (off_t)wal_size(r), ROOM_BYTES);
+    if (r->wal_fd >= 0) {
+        /* what keep_room last held ends at most a WAL and ROOM_BYTES past here */
+        uint64_t size = wal_size(r);
+        (void)fallocate(r->wal_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)size,
+                        (off_t)(size + ROOM_BYTES));
+    }
     if (!r->in_txn)
         (void)sqlite3_wal_checkpoint_v2(r->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     for (int i = 0; i < r->n_runs; i++)
