@@ -190,3 +190,19 @@ void sim_result_fixed(void *data, struct sim *s, const pb_admission *adm, pb_res
 {
     *res = *(const pb_result *)data;
 }
+
+pb_admission sim_decide(pb_pattern *pat, pb_usec now)
+{
+    pb_admission a;
+    pat->ops->admit(pat->state, now, &a);
+    return a;
+}
+
+void sim_finish_ok(pb_pattern *pat, pb_usec now, const pb_admission *a)
+{
+    pb_result r = {.ticket = a->ticket,
+                   .outcome = PB_OUTCOME_OK,
+                   .http_status = 200,
+                   .latency = PB_USEC_PER_MS};
+    pat->ops->complete(pat->state, now, &r);
+}

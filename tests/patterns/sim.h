@@ -73,4 +73,9 @@ size_t sim_count_events(const sim *s, pb_event_kind kind);
 /* Constant-latency outcomes: *(const pb_result *)data is copied for every request. */
 void sim_result_fixed(void *data, struct sim *s, const pb_admission *adm, pb_result *res);
 
+/* Outside a sim, by hand: one admission decision of pat at now, and the
+ * completion of admission a at now as a 200 in 1 ms. */
+pb_admission sim_decide(pb_pattern *pat, pb_usec now);
+void sim_finish_ok(pb_pattern *pat, pb_usec now, const pb_admission *a);
+
 #endif

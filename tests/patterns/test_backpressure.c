@@ -217,21 +217,6 @@ static void open_loop_arrivals_do_not_slow_down(void **state)
     sim_cleanup(&s);
 }
 
-/* One decision of pattern `pat` at `now`. */
-static pb_admission decide(pb_pattern *pat, pb_usec now)
-{
-    pb_admission a;
-    pat->ops->admit(pat->state, now, &a);
-    return a;
-}
-
-static void finish(pb_pattern *pat, pb_usec now, const pb_admission *a)
-{
-    pb_result r = {
-        .ticket = a->ticket, .outcome = PB_OUTCOME_OK, .http_status = 200, .latency = 1 * MS};
-    pat->ops->complete(pat->state, now, &r);
-}
-
 /* A ramp of workers: at most that many consumers take items; the queue
  * holds the rest. */
 static void set_workers_bounds_the_consumers(void **state)
@@ -244,22 +229,22 @@ static void set_workers_bounds_the_consumers(void **state)
     assert_int_equal(pb_pattern_create("backpressure", &p, NULL, NULL, &pat, NULL), 0);
     pat.ops->start(pat.state, 0);
     pat.ops->set_workers(pat.state, 0, 2);
-    pb_admission a = decide(&pat, 0), b = decide(&pat, 0);
+    pb_admission a = sim_decide(&pat, 0), b = sim_decide(&pat, 0);
     assert_int_equal(a.kind, PB_ADMIT_START);
     assert_int_equal(b.kind, PB_ADMIT_START);
-    assert_int_equal(decide(&pat, 0).kind, PB_ADMIT_WAIT);
+    assert_int_equal(sim_decide(&pat, 0).kind, PB_ADMIT_WAIT);
     pb_pattern_state st;
     pat.ops->state(pat.state, &st);
     assert_int_equal(st.limit, 2);
     assert_int_equal(st.in_flight, 2);
     assert_int_equal(st.queue_depth, 8); /* the producer filled the queue meanwhile */
     pat.ops->set_workers(pat.state, 1 * MS, 0);
-    finish(&pat, 2 * MS, &a);
-    finish(&pat, 3 * MS, &b);
-    assert_int_equal(decide(&pat, 3 * MS).kind, PB_ADMIT_WAIT);
+    sim_finish_ok(&pat, 2 * MS, &a);
+    sim_finish_ok(&pat, 3 * MS, &b);
+    assert_int_equal(sim_decide(&pat, 3 * MS).kind, PB_ADMIT_WAIT);
     pat.ops->set_workers(pat.state, 4 * MS, 1);
-    assert_int_equal(decide(&pat, 4 * MS).kind, PB_ADMIT_START);
-    assert_int_equal(decide(&pat, 4 * MS).kind, PB_ADMIT_WAIT);
+    assert_int_equal(sim_decide(&pat, 4 * MS).kind, PB_ADMIT_START);
+    assert_int_equal(sim_decide(&pat, 4 * MS).kind, PB_ADMIT_WAIT);
     pb_pattern_destroy(&pat);
 }
 

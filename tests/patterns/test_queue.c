@@ -174,21 +174,6 @@ static void rate_changes_mid_run(void **state)
     sim_cleanup(&s);
 }
 
-/* One decision of pattern `pat` at `now`. */
-static pb_admission decide(pb_pattern *pat, pb_usec now)
-{
-    pb_admission a;
-    pat->ops->admit(pat->state, now, &a);
-    return a;
-}
-
-static void finish(pb_pattern *pat, pb_usec now, const pb_admission *a)
-{
-    pb_result r = {
-        .ticket = a->ticket, .outcome = PB_OUTCOME_OK, .http_status = 200, .latency = 1 * MS};
-    pat->ops->complete(pat->state, now, &r);
-}
-
 /* A ramp of workers (set_workers): at most that many take tasks; one above a
  * fall finishes its request and takes no other; a worker let in later starts
  * its task as soon as its place opened, which is its intended start (the
@@ -205,34 +190,34 @@ static void set_workers_bounds_the_closed_loop(void **state)
         assert_int_equal(pb_pattern_create("queue", &p, NULL, NULL, &pat, NULL), 0);
         pat.ops->start(pat.state, 0);
         pat.ops->set_workers(pat.state, 0, 2);
-        pb_admission a = decide(&pat, 0), b = decide(&pat, 0);
+        pb_admission a = sim_decide(&pat, 0), b = sim_decide(&pat, 0);
         assert_int_equal(a.kind, PB_ADMIT_START);
         assert_int_equal(b.kind, PB_ADMIT_START);
-        assert_int_equal(decide(&pat, 0).kind, PB_ADMIT_WAIT); /* two idle workers held */
+        assert_int_equal(sim_decide(&pat, 0).kind, PB_ADMIT_WAIT); /* two idle workers held */
         pb_pattern_state st;
         pat.ops->state(pat.state, &st);
         assert_int_equal(st.limit, 2);
         assert_int_equal(st.slots, 4);
         /* one more at 20 ms: its task was ready then, not at 0 */
         pat.ops->set_workers(pat.state, 20 * MS, 3);
-        pb_admission c = decide(&pat, 21 * MS);
+        pb_admission c = sim_decide(&pat, 21 * MS);
         assert_int_equal(c.kind, PB_ADMIT_START);
         assert_int_equal(c.intended_start, 20 * MS);
-        assert_int_equal(decide(&pat, 21 * MS).kind, PB_ADMIT_WAIT);
+        assert_int_equal(sim_decide(&pat, 21 * MS).kind, PB_ADMIT_WAIT);
         /* down to 1 at 30 ms: the three in flight finish, only the last gets a new task */
         pat.ops->set_workers(pat.state, 30 * MS, 1);
-        finish(&pat, 40 * MS, &a);
-        assert_int_equal(decide(&pat, 40 * MS).kind, PB_ADMIT_WAIT);
-        finish(&pat, 50 * MS, &b);
-        assert_int_equal(decide(&pat, 50 * MS).kind, PB_ADMIT_WAIT);
-        finish(&pat, 60 * MS, &c);
-        pb_admission d = decide(&pat, 60 * MS);
+        sim_finish_ok(&pat, 40 * MS, &a);
+        assert_int_equal(sim_decide(&pat, 40 * MS).kind, PB_ADMIT_WAIT);
+        sim_finish_ok(&pat, 50 * MS, &b);
+        assert_int_equal(sim_decide(&pat, 50 * MS).kind, PB_ADMIT_WAIT);
+        sim_finish_ok(&pat, 60 * MS, &c);
+        pb_admission d = sim_decide(&pat, 60 * MS);
         assert_int_equal(d.kind, PB_ADMIT_START);
         assert_int_equal(d.intended_start, 60 * MS);
-        assert_int_equal(decide(&pat, 60 * MS).kind, PB_ADMIT_WAIT);
+        assert_int_equal(sim_decide(&pat, 60 * MS).kind, PB_ADMIT_WAIT);
         /* at one worker, each completion hands the next task on at once */
-        finish(&pat, 70 * MS, &d);
-        pb_admission e = decide(&pat, 70 * MS);
+        sim_finish_ok(&pat, 70 * MS, &d);
+        pb_admission e = sim_decide(&pat, 70 * MS);
         assert_int_equal(e.kind, PB_ADMIT_START);
         assert_int_equal(e.intended_start, 70 * MS);
         pb_pattern_destroy(&pat);

@@ -316,21 +316,6 @@ static void a_batch_cut_short_is_not_judged(void **state)
     sim_cleanup(&s);
 }
 
-/* One decision of pattern `pat` at `now`. */
-static pb_admission decide(pb_pattern *pat, pb_usec now)
-{
-    pb_admission a;
-    pat->ops->admit(pat->state, now, &a);
-    return a;
-}
-
-static void finish(pb_pattern *pat, pb_usec now, const pb_admission *a)
-{
-    pb_result r = {
-        .ticket = a->ticket, .outcome = PB_OUTCOME_OK, .http_status = 200, .latency = 1 * MS};
-    pat->ops->complete(pat->state, now, &r);
-}
-
 /* A ramp of workers: at most that many permits are held at once; a task
  * holding one above a fall keeps it to its end. */
 static void set_workers_bounds_the_permits(void **state)
@@ -343,23 +328,23 @@ static void set_workers_bounds_the_permits(void **state)
     assert_int_equal(pb_pattern_create("semaphore", &p, NULL, NULL, &pat, NULL), 0);
     pat.ops->start(pat.state, 0);
     pat.ops->set_workers(pat.state, 0, 1);
-    pb_admission a = decide(&pat, 0);
+    pb_admission a = sim_decide(&pat, 0);
     assert_int_equal(a.kind, PB_ADMIT_START);
-    assert_int_equal(decide(&pat, 0).kind, PB_ADMIT_WAIT);
+    assert_int_equal(sim_decide(&pat, 0).kind, PB_ADMIT_WAIT);
     pat.ops->set_workers(pat.state, 5 * MS, 3);
-    pb_admission b = decide(&pat, 5 * MS), c = decide(&pat, 5 * MS);
+    pb_admission b = sim_decide(&pat, 5 * MS), c = sim_decide(&pat, 5 * MS);
     assert_int_equal(b.kind, PB_ADMIT_START);
     assert_int_equal(c.kind, PB_ADMIT_START);
-    assert_int_equal(decide(&pat, 5 * MS).kind, PB_ADMIT_WAIT);
+    assert_int_equal(sim_decide(&pat, 5 * MS).kind, PB_ADMIT_WAIT);
     pb_pattern_state st;
     pat.ops->state(pat.state, &st);
     assert_int_equal(st.limit, 3);
     assert_int_equal(st.in_flight, 3);
     pat.ops->set_workers(pat.state, 6 * MS, 2);
-    finish(&pat, 10 * MS, &a);
-    assert_int_equal(decide(&pat, 10 * MS).kind, PB_ADMIT_WAIT); /* 2 held, 2 allowed */
-    finish(&pat, 11 * MS, &b);
-    assert_int_equal(decide(&pat, 11 * MS).kind, PB_ADMIT_START);
+    sim_finish_ok(&pat, 10 * MS, &a);
+    assert_int_equal(sim_decide(&pat, 10 * MS).kind, PB_ADMIT_WAIT); /* 2 held, 2 allowed */
+    sim_finish_ok(&pat, 11 * MS, &b);
+    assert_int_equal(sim_decide(&pat, 11 * MS).kind, PB_ADMIT_START);
     pb_pattern_destroy(&pat);
 }
 
