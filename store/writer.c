@@ -15,7 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "recorder_impl.h"
+#include "writer.h"
 
 /* Run a statement that returns no rows, then reset it. */
 static int step_done(sqlite3_stmt *st)
