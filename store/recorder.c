@@ -15,7 +15,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
-#include "writer.h"
+#include "recorder_impl.h"
 #include "vocabulary.h"
 
 /* every kind the events table takes fits a ring slot */

@@ -15,7 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "writer.h"
+#include "recorder_impl.h"
 
 /* Run a statement that returns no rows, then reset it. */
 static int step_done(sqlite3_stmt *st)

@@ -1,8 +1,7 @@
-/* The writer thread (writer.c) and the recorder's insides it shares with
- * recorder.c (the producer's side and the synchronous calls), which starts it
- * and calls it. Not for other rooms. */
-#ifndef PB_WRITER_H
-#define PB_WRITER_H
+/* The recorder's insides, shared by recorder.c (the producer's side and the
+ * synchronous calls) and writer.c (the writer thread). Not for other rooms. */
+#ifndef PB_RECORDER_IMPL_H
+#define PB_RECORDER_IMPL_H
 
 #include <pthread.h>
 #include <stdatomic.h>
