@@ -516,6 +516,16 @@ static int open_run(pb_recorder *r, struct command *c, pb_rollup *rollup, struct
     return 0;
 }
 
+
+/* Take a begun or reopened run among the open ones; on a disk already low it
+ * stores its rollup only, as the others do. */
+static void add_open_run(pb_recorder *r, const struct open_run *run)
+{
+    r->runs[r->n_runs++] = *run;
+    if (atomic_load(&r->disk_low))
+        go_rollup_only(r, &r->runs[r->n_runs - 1],
+                       atomic_load_explicit(&r->free_bytes, memory_order_relaxed));
+}
 static int cmd_begin_run(pb_recorder *r, struct command *c)
 {
     const pb_run_info *info = c->info;
@@ -550,10 +560,7 @@ static int cmd_begin_run(pb_recorder *r, struct command *c)
     struct open_run run;
     if ((rc = open_run(r, c, rollup, &run)) != 0)
         return rc;
-    r->runs[r->n_runs++] = run;
-    if (atomic_load(&r->disk_low))
-        go_rollup_only(r, &r->runs[r->n_runs - 1],
-                       atomic_load_explicit(&r->free_bytes, memory_order_relaxed));
+    add_open_run(r, &run);
     return 0;
 }
 
@@ -678,10 +685,7 @@ static int cmd_reopen_run(pb_recorder *r, struct command *c)
         free(run.marks);
         return rc;
     }
-    r->runs[r->n_runs++] = run;
-    if (atomic_load(&r->disk_low))
-        go_rollup_only(r, &r->runs[r->n_runs - 1],
-                       atomic_load_explicit(&r->free_bytes, memory_order_relaxed));
+    add_open_run(r, &run);
     return 0;
 }
 
