@@ -516,7 +516,6 @@ static int open_run(pb_recorder *r, struct command *c, pb_rollup *rollup, struct
     return 0;
 }
 
-
 /* Take a begun or reopened run among the open ones; on a disk already low it
  * stores its rollup only, as the others do. */
 static void add_open_run(pb_recorder *r, const struct open_run *run)
@@ -526,6 +525,7 @@ static void add_open_run(pb_recorder *r, const struct open_run *run)
         go_rollup_only(r, &r->runs[r->n_runs - 1],
                        atomic_load_explicit(&r->free_bytes, memory_order_relaxed));
 }
+
 static int cmd_begin_run(pb_recorder *r, struct command *c)
 {
     const pb_run_info *info = c->info;
